@@ -1,0 +1,138 @@
+import { z } from "zod";
+
+import { JobId } from "./job-id.ts";
+import { JobTypeName } from "./job-type.ts";
+
+/** Kinds of lifecycle event, each published to `events.<jobId>.<kind>`. */
+export const LifecycleKind = {
+  Queued: "queued",
+  Started: "started",
+  Progress: "progress",
+  Succeeded: "succeeded",
+  Failed: "failed",
+  Dead: "dead",
+  Cancelled: "cancelled",
+  Rejected: "rejected",
+} as const;
+export type LifecycleKind = (typeof LifecycleKind)[keyof typeof LifecycleKind];
+
+export const ErrorInfo = z.object({
+  name: z.string().optional(),
+  message: z.string(),
+  stack: z.string().optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+const eventBase = {
+  jobId: JobId,
+  type: JobTypeName,
+  /** ISO-8601 time the publisher observed the fact. */
+  at: z.iso.datetime(),
+  /** Run number (replays start a new run) and 1-based delivery attempt within it; 0 before any. */
+  run: z.int().min(1),
+  attempt: z.int().min(0),
+  /** W3C trace id of the job's trace. */
+  traceId: z.string().optional(),
+};
+
+export const QueuedEvent = z.object({
+  ...eventBase,
+  kind: z.literal(LifecycleKind.Queued),
+  payload: z.json(),
+  priority: z.int(),
+  maxAttempts: z.int(),
+  submittedAt: z.iso.datetime(),
+  source: z.enum(["rest", "nats"]),
+  batchId: JobId.optional(),
+});
+
+export const StartedEvent = z.object({
+  ...eventBase,
+  kind: z.literal(LifecycleKind.Started),
+  workerId: z.string(),
+});
+
+export const ProgressEvent = z.object({
+  ...eventBase,
+  kind: z.literal(LifecycleKind.Progress),
+  done: z.number().min(0),
+  total: z.number().min(0),
+  message: z.string().optional(),
+  /** Increases with every progress report of one attempt; orders reports that arrive out of order. */
+  seq: z.int().min(0),
+});
+
+export const SucceededEvent = z.object({
+  ...eventBase,
+  kind: z.literal(LifecycleKind.Succeeded),
+  result: z.json(),
+  durationMs: z.number().min(0),
+  workerId: z.string(),
+});
+
+export const FailedEvent = z.object({
+  ...eventBase,
+  kind: z.literal(LifecycleKind.Failed),
+  error: ErrorInfo,
+  durationMs: z.number().min(0),
+  workerId: z.string(),
+  /** Delay before the next attempt, in milliseconds. */
+  retryDelayMs: z.int().min(0),
+});
+
+export const DeadEvent = z.object({
+  ...eventBase,
+  kind: z.literal(LifecycleKind.Dead),
+  error: ErrorInfo,
+  reason: z.string(),
+});
+
+export const CancelledEvent = z.object({
+  ...eventBase,
+  kind: z.literal(LifecycleKind.Cancelled),
+  reason: z.string(),
+});
+
+export const JobEvent = z.discriminatedUnion("kind", [
+  QueuedEvent,
+  StartedEvent,
+  ProgressEvent,
+  SucceededEvent,
+  FailedEvent,
+  DeadEvent,
+  CancelledEvent,
+]);
+export type JobEvent = z.infer<typeof JobEvent>;
+export type QueuedEvent = z.infer<typeof QueuedEvent>;
+export type StartedEvent = z.infer<typeof StartedEvent>;
+export type ProgressEvent = z.infer<typeof ProgressEvent>;
+export type SucceededEvent = z.infer<typeof SucceededEvent>;
+export type FailedEvent = z.infer<typeof FailedEvent>;
+export type DeadEvent = z.infer<typeof DeadEvent>;
+export type CancelledEvent = z.infer<typeof CancelledEvent>;
+
+/** One problem found in a rejected submission. `path` names the field, e.g. `payload.ms`. */
+export const ValidationIssue = z.object({ path: z.string(), message: z.string() });
+export type ValidationIssue = z.infer<typeof ValidationIssue>;
+
+/**
+ * A submission the dispatcher refused, published to `events.<rejectionId>.rejected` so that it is
+ * recorded in the read model instead of being silently dropped.
+ */
+export const RejectedEvent = z.object({
+  kind: z.literal(LifecycleKind.Rejected),
+  rejectionId: JobId,
+  at: z.iso.datetime(),
+  subject: z.string(),
+  /** Short machine-readable reason: `invalid_json`, `invalid_envelope`, `unknown_type`, ... */
+  reason: z.string(),
+  message: z.string(),
+  issues: z.array(ValidationIssue),
+  /** The job id the message carried, when one could be read. */
+  jobId: z.string().optional(),
+  /** The start of the raw message text. */
+  rawPreview: z.string(),
+  sizeBytes: z.int().min(0),
+  traceId: z.string().optional(),
+});
+export type RejectedEvent = z.infer<typeof RejectedEvent>;

@@ -1,0 +1,14 @@
+/**
+ * NATS header names. Header keys are case-sensitive in NATS; these spellings are the contract.
+ * `traceparent`/`tracestate` follow W3C Trace Context.
+ */
+export const Header = {
+  /** JetStream deduplication key: the idempotency key, or the job id. */
+  MsgId: "Nats-Msg-Id",
+  JobId: "Conveyor-Job-Id",
+  JobType: "Conveyor-Job-Type",
+  /** Where a submission came from: `rest` or `nats`. */
+  Source: "Conveyor-Source",
+  TraceParent: "traceparent",
+  TraceState: "tracestate",
+} as const;

@@ -1,0 +1,27 @@
+export { JobTypeName, workConsumerName } from "./job-type.ts";
+export { JobId, newJobId } from "./job-id.ts";
+export { JobStatus, jobStatuses, terminalStatuses, isTerminal } from "./job-status.ts";
+export { StreamName, KvBucket, ConsumerName } from "./streams.ts";
+export { Subject, typeFromSubmitSubject, typeFromWorkSubject } from "./subjects.ts";
+export { Header } from "./headers.ts";
+export { RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.ts";
+export { defaultMaxSubmissionBytes, rejectionRawPreviewChars } from "./limits.ts";
+export { JobSubmission, SubmissionSource } from "./submission.ts";
+export type { JobSubmissionInput } from "./submission.ts";
+export { WorkItem } from "./work-item.ts";
+export {
+  LifecycleKind,
+  ErrorInfo,
+  QueuedEvent,
+  StartedEvent,
+  ProgressEvent,
+  SucceededEvent,
+  FailedEvent,
+  DeadEvent,
+  CancelledEvent,
+  JobEvent,
+  ValidationIssue,
+  RejectedEvent,
+} from "./events.ts";
+export { JobTypeDescriptor } from "./job-type-descriptor.ts";
+export { toValidationIssues } from "./validation-issues.ts";

@@ -1,0 +1,28 @@
+/**
+ * Names of the JetStream streams and KV buckets Conveyor uses. `docs/topology.md` describes each;
+ * the topology lib creates them.
+ */
+export const StreamName = {
+  /** Intake from REST and direct publishers: `jobs.submit.<type>`, and commands: `jobs.cmd.>`. */
+  Jobs: "JOBS",
+  /** What workers pull, one subject per type: `work.<type>`. Workqueue retention. */
+  Work: "WORK",
+  /** Lifecycle facts: `events.<jobId>.<kind>`. The read models are a projection of it. */
+  Events: "EVENTS",
+  /** Dead letters: `dlq.<type>`. */
+  Dlq: "DLQ",
+  /** The server's advisories about the work stream, captured durably. */
+  Advisories: "ADVISORIES",
+} as const;
+export type StreamName = (typeof StreamName)[keyof typeof StreamName];
+
+export const KvBucket = {
+  /** Job types that workers have registered: key = type name, value = {@link JobTypeDescriptor}. */
+  JobTypes: "conveyor-job-types",
+} as const;
+
+/** Durable consumer names that are not per job type. */
+export const ConsumerName = {
+  DispatcherIntake: "dispatcher-intake",
+  Projector: "status-projector",
+} as const;

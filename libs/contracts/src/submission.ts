@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+import { JobId } from "./job-id.ts";
+import { JobTypeName } from "./job-type.ts";
+
+/**
+ * What a client sends to submit a job: the body of `POST /v1/jobs`, or the message published to
+ * `jobs.submit.<type>` (where `type` may be omitted because the subject names it).
+ */
+export const JobSubmission = z
+  .object({
+    /** Client-chosen job id; generated (UUIDv7) when absent. Also the default idempotency key. */
+    id: JobId.optional(),
+    type: JobTypeName,
+    /** Handler input. Validated against the type's payload schema when it declares one. */
+    payload: z.json().default(null),
+    /** 0 (lowest) to 9 (highest). @default 5 */
+    priority: z.int().min(0).max(9).default(5),
+    /** Overrides the type's retry policy attempt count for this job. */
+    maxAttempts: z.int().min(1).max(100).optional(),
+    /** Overrides the type's handler timeout for this job, in milliseconds. */
+    timeoutMs: z.int().min(1).max(86_400_000).optional(),
+    /** Deduplicates submissions within the intake stream's duplicate window. */
+    idempotencyKey: z.string().min(1).max(256).optional(),
+    /** Groups jobs so their progress can be read together. */
+    batchId: JobId.optional(),
+  })
+  .strict();
+export type JobSubmission = z.infer<typeof JobSubmission>;
+export type JobSubmissionInput = z.input<typeof JobSubmission>;
+
+export const SubmissionSource = { Rest: "rest", Nats: "nats" } as const;
+export type SubmissionSource = (typeof SubmissionSource)[keyof typeof SubmissionSource];
