@@ -13,7 +13,8 @@ export const Subject = {
   dlq: (type: string) => `dlq.${type}`,
   maxDeliveriesAdvisories: (stream: string) =>
     `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.>`,
-  terminatedAdvisories: (stream: string) => `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${stream}.>`,
+  terminatedAdvisories: (stream: string) =>
+    `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${stream}.>`,
 } as const;
 
 const submitPrefix = "jobs.submit.";

@@ -5,7 +5,11 @@ import { toValidationIssues } from "./validation-issues.ts";
 
 describe("JobSubmission", () => {
   it("fills defaults for an envelope with only a type", () => {
-    expect(JobSubmission.parse({ type: "echo" })).toEqual({ type: "echo", payload: null, priority: 5 });
+    expect(JobSubmission.parse({ type: "echo" })).toEqual({
+      type: "echo",
+      payload: null,
+      priority: 5,
+    });
   });
 
   it("names the offending field of a bad envelope", () => {

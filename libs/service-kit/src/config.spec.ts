@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { commonEnv, envInt, parseEnv } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+
+const schema = z.object({ ...commonEnv, WORKER_CONCURRENCY: envInt(1, 4) });
+
+describe("parseEnv", () => {
+  it("applies defaults and coerces numbers", () => {
+    const config = parseEnv(schema, { WORKER_CONCURRENCY: "8" });
+    expect(config.WORKER_CONCURRENCY).toBe(8);
+    expect(config.NATS_URL).toBe("nats://127.0.0.1:4222");
+  });
+
+  it("names the bad variable", () => {
+    expect(() => parseEnv(schema, { WORKER_CONCURRENCY: "zero", LOG_LEVEL: "loud" })).toThrow(
+      ConfigError,
+    );
+    const error = captureError(() => parseEnv(schema, { WORKER_CONCURRENCY: "zero" }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variables).toEqual(["WORKER_CONCURRENCY"]);
+    expect((error as ConfigError).message).toContain("WORKER_CONCURRENCY");
+  });
+});
+
+function captureError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}

@@ -1,0 +1,38 @@
+import { z } from "zod";
+
+import { ConfigError } from "./errors.ts";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Parses environment variables with a zod object schema whose keys are the variable names, and
+ * throws a {@link ConfigError} naming every bad variable. Call once, in `main.ts`.
+ */
+export function parseEnv<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const variables = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? "(env)")))];
+  const details = result.error.issues
+    .map((i) => `${String(i.path[0] ?? "(env)")}: ${i.message}`)
+    .join("; ");
+  throw new ConfigError(`invalid configuration: ${details}`, variables);
+}
+
+/** Environment variables every service reads. */
+export const commonEnv = {
+  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** How long a draining service may take to finish in-flight work, in milliseconds. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** OTLP/HTTP endpoint for traces (e.g. http://127.0.0.1:4318); tracing exports nothing when unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+} as const;
+
+export const mongoEnv = {
+  MONGO_URL: z.string().min(1).default("mongodb://127.0.0.1:27017"),
+  MONGO_DB: z.string().min(1).default("conveyor"),
+} as const;
+
+/** A positive integer from an environment variable, e.g. `WORKER_CONCURRENCY`. */
+export const envInt = (min: number, fallback: number) =>
+  z.coerce.number().int().min(min).default(fallback);

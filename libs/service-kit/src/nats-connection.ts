@@ -1,0 +1,38 @@
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+import type { Logger } from "./logger.ts";
+
+export interface NatsConnectOptions {
+  /** Comma-separated server URLs. */
+  url: string;
+  /** Client name shown by the server's monitoring. */
+  name: string;
+  logger: Logger;
+  /** How long the first connect may take, in milliseconds. @default 5000 */
+  timeoutMs?: number;
+}
+
+/**
+ * Connects with unlimited reconnects, so a restart of nats-server is ridden out, and logs the
+ * connection's status changes.
+ */
+export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: options.url.split(",").map((s) => s.trim()),
+    name: options.name,
+    timeout: options.timeoutMs ?? 5000,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    waitOnFirstConnect: false,
+  });
+  void logStatus(nc, options.logger);
+  return nc;
+}
+
+async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type === "ping") continue;
+    logger.info({ nats: status }, `nats ${status.type}`);
+  }
+}

@@ -1,0 +1,60 @@
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
+import { describe, expect, it } from "vitest";
+
+import { Tracing } from "./tracing.ts";
+
+function tracingWithMemory() {
+  const exporter = new InMemorySpanExporter();
+  const tracing = Tracing.create({
+    serviceName: "test",
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  return { tracing, exporter };
+}
+
+describe("Tracing", () => {
+  it("carries one trace from a producer to a consumer through NATS headers", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    const headers = natsHeaders();
+    const producedTraceId = await tracing.produce(
+      undefined,
+      { subject: "jobs.submit.echo" },
+      (ctx) => {
+        tracing.inject(ctx, headers);
+        return Promise.resolve(tracing.traceIdOf(ctx));
+      },
+    );
+    expect(headers.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+
+    const consumedTraceId = await tracing.consume(
+      headers,
+      { subject: "work.echo", jobId: "j1" },
+      (ctx) => Promise.resolve(tracing.traceIdOf(ctx)),
+    );
+    expect(consumedTraceId).toBe(producedTraceId);
+
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => s.name)).toEqual(["send jobs.submit.echo", "process work.echo"]);
+    expect(spans[1]!.parentSpanContext?.spanId).toBe(spans[0]!.spanContext().spanId);
+    expect(spans[1]!.attributes["conveyor.job.id"]).toBe("j1");
+  });
+
+  it("starts a new trace when a message carries no context", async () => {
+    const { tracing } = tracingWithMemory();
+    const traceId = await tracing.consume(undefined, { subject: "jobs.submit.echo" }, (ctx) =>
+      Promise.resolve(tracing.traceIdOf(ctx)),
+    );
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("marks the span as failed and rethrows when the work throws", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    await expect(
+      tracing.consume(undefined, { subject: "work.flaky" }, () =>
+        Promise.reject(new Error("boom")),
+      ),
+    ).rejects.toThrow("boom");
+    expect(exporter.getFinishedSpans()[0]!.status.message).toBe("boom");
+  });
+});

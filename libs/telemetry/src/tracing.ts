@@ -1,0 +1,190 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type {
+  Attributes,
+  Context,
+  Span,
+  TextMapGetter,
+  TextMapSetter,
+  Tracer,
+} from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+
+/** Anything with NATS-style headers: `MsgHdrs` from nats.js satisfies it. */
+export interface HeaderCarrier {
+  get(key: string): string;
+  set(key: string, value: string): void;
+  keys(): string[];
+}
+
+/** The trace a piece of work belongs to. Opaque: pass it along, never look inside. */
+export interface TraceContext {
+  readonly otelContext: Context;
+}
+
+export interface TracingOptions {
+  /** `service.name` of every span this process records. */
+  serviceName: string;
+  /** OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318`. Spans are recorded but not exported when unset. */
+  otlpEndpoint?: string | undefined;
+  /** Extra span processors, for tests that collect spans in memory. */
+  spanProcessors?: SpanProcessor[];
+}
+
+export interface SpanAttributes {
+  subject: string;
+  jobId?: string | undefined;
+  jobType?: string | undefined;
+  attempt?: number | undefined;
+}
+
+const headerSetter: TextMapSetter<HeaderCarrier> = {
+  set: (carrier, key, value) => {
+    carrier.set(key, value);
+  },
+};
+
+const headerGetter: TextMapGetter<HeaderCarrier | undefined> = {
+  get: (carrier, key) => carrier?.get(key) || undefined,
+  keys: (carrier) => carrier?.keys() ?? [],
+};
+
+/**
+ * The one seam between Conveyor and OpenTelemetry: spans for publishing and consuming NATS messages,
+ * and W3C `traceparent`/`tracestate` carried in message headers. Business code sees only
+ * {@link TraceContext} and trace ids.
+ */
+export class Tracing {
+  readonly #provider: TracerProvider;
+  readonly #tracer: Tracer;
+  readonly #propagator = new W3CTraceContextPropagator();
+
+  private constructor(provider: TracerProvider, serviceName: string) {
+    this.#provider = provider;
+    this.#tracer = provider.getTracer(serviceName);
+  }
+
+  static create(options: TracingOptions): Tracing {
+    const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+    if (options.otlpEndpoint) {
+      const url = `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces`;
+      processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }) }));
+    }
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+      spanProcessors: processors,
+    });
+    return new Tracing(provider, options.serviceName);
+  }
+
+  /** The trace context carried by message headers, or a fresh root when there is none. */
+  extract(headers: HeaderCarrier | undefined): TraceContext {
+    return { otelContext: this.#propagator.extract(ROOT_CONTEXT, headers, headerGetter) };
+  }
+
+  /** Writes `traceparent` (and `tracestate`) of `context` into `headers`. */
+  inject(context: TraceContext, headers: HeaderCarrier): void {
+    this.#propagator.inject(context.otelContext, headers, headerSetter);
+  }
+
+  /** The W3C trace id of `context`, or undefined when it carries no valid span. */
+  traceIdOf(context: TraceContext): string | undefined {
+    const spanContext = trace.getSpanContext(context.otelContext);
+    return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+  }
+
+  /** Runs `fn` in a SERVER span (an HTTP request), as the root of a new trace. */
+  server<T>(
+    name: string,
+    attributes: Attributes,
+    fn: (context: TraceContext) => Promise<T>,
+  ): Promise<T> {
+    return this.#run(name, SpanKind.SERVER, attributes, ROOT_CONTEXT, fn);
+  }
+
+  /** Runs `fn` in a PRODUCER span; `fn` publishes with headers carrying that span's context. */
+  produce<T>(
+    parent: TraceContext | undefined,
+    attrs: SpanAttributes,
+    fn: (context: TraceContext) => Promise<T>,
+  ): Promise<T> {
+    return this.#run(
+      `send ${attrs.subject}`,
+      SpanKind.PRODUCER,
+      messagingAttributes(attrs, "send"),
+      parent?.otelContext ?? ROOT_CONTEXT,
+      fn,
+    );
+  }
+
+  /** Runs `fn` in a CONSUMER span that continues the trace carried by the message's headers. */
+  consume<T>(
+    headers: HeaderCarrier | undefined,
+    attrs: SpanAttributes,
+    fn: (context: TraceContext) => Promise<T>,
+  ): Promise<T> {
+    return this.#run(
+      `process ${attrs.subject}`,
+      SpanKind.CONSUMER,
+      messagingAttributes(attrs, "process"),
+      this.extract(headers).otelContext,
+      fn,
+    );
+  }
+
+  /** Runs `fn` in an INTERNAL span, a child of `parent`. */
+  internal<T>(
+    parent: TraceContext,
+    name: string,
+    attributes: Attributes,
+    fn: (context: TraceContext) => Promise<T>,
+  ): Promise<T> {
+    return this.#run(name, SpanKind.INTERNAL, attributes, parent.otelContext, fn);
+  }
+
+  /** Flushes and stops exporting. */
+  async shutdown(): Promise<void> {
+    await this.#provider.shutdown();
+  }
+
+  async #run<T>(
+    name: string,
+    kind: SpanKind,
+    attributes: Attributes,
+    parent: Context,
+    fn: (context: TraceContext) => Promise<T>,
+  ): Promise<T> {
+    const span: Span = this.#tracer.startSpan(name, { kind, attributes }, parent);
+    try {
+      const result = await fn({ otelContext: trace.setSpan(parent, span) });
+      span.setStatus({ code: SpanStatusCode.OK });
+      return result;
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+      if (err instanceof Error) span.recordException(err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+}
+
+function messagingAttributes(attrs: SpanAttributes, operation: "send" | "process"): Attributes {
+  const result: Attributes = {
+    "messaging.system": "nats",
+    "messaging.operation.type": operation,
+    "messaging.destination.name": attrs.subject,
+  };
+  if (attrs.jobId !== undefined) result["conveyor.job.id"] = attrs.jobId;
+  if (attrs.jobType !== undefined) result["conveyor.job.type"] = attrs.jobType;
+  if (attrs.attempt !== undefined) result["conveyor.job.attempt"] = attrs.attempt;
+  return result;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
