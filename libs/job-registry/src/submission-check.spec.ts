@@ -1,0 +1,115 @@
+import type { JobTypeDescriptor } from "@conveyor/contracts";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { buildDescriptor } from "./descriptor.ts";
+import { checkSubmission } from "./submission-check.ts";
+import type { JobTypeLookup } from "./submission-check.ts";
+
+const sleep = buildDescriptor({
+  type: "sleep",
+  payloadSchema: z.toJSONSchema(
+    z.object({ ms: z.int().min(0), notify: z.email().optional() }).strict(),
+  ),
+});
+const anything = buildDescriptor({ type: "echo" });
+const types = new Map<string, JobTypeDescriptor>([
+  [sleep.type, sleep],
+  [anything.type, anything],
+]);
+const registry: JobTypeLookup = { get: (type) => types.get(type) };
+
+const nats = (subjectType: string) => ({ source: "nats" as const, subjectType });
+
+describe("checkSubmission", () => {
+  it("accepts a NATS submission whose type comes from the subject", () => {
+    const check = checkSubmission({ id: "job-1", payload: { ms: 5 } }, registry, nats("sleep"));
+    expect(check).toMatchObject({
+      ok: true,
+      submission: { id: "job-1", type: "sleep", payload: { ms: 5 }, priority: 5 },
+      descriptor: { type: "sleep" },
+    });
+  });
+
+  it("accepts a REST submission and any payload of a type without a schema", () => {
+    const check = checkSubmission({ type: "echo", payload: [1, "two"] }, registry, {
+      source: "rest",
+    });
+    expect(check.ok).toBe(true);
+  });
+
+  it("refuses a body type that differs from the subject's", () => {
+    const check = checkSubmission({ type: "echo", payload: {} }, registry, nats("sleep"));
+    expect(check).toMatchObject({ ok: false, reason: "type_mismatch" });
+    expect(check.ok || check.issues.map((i) => i.path)).toEqual(["type"]);
+  });
+
+  it("accepts a body type equal to the subject's", () => {
+    expect(checkSubmission({ type: "echo" }, registry, nats("echo")).ok).toBe(true);
+  });
+
+  it("names every bad envelope field", () => {
+    const check = checkSubmission(
+      { payload: { ms: 1 }, maxAttempts: 0, priority: 12, colour: "red" },
+      registry,
+      nats("sleep"),
+    );
+    expect(check).toMatchObject({ ok: false, reason: "invalid_envelope" });
+    if (check.ok) return;
+    expect(check.issues.map((i) => i.path).sort()).toEqual(["colour", "maxAttempts", "priority"]);
+    expect(check.message).toContain("maxAttempts");
+  });
+
+  it("refuses a body that is not an object", () => {
+    for (const body of [null, 42, "text", [1, 2]]) {
+      const check = checkSubmission(body, registry, nats("sleep"));
+      expect(check).toMatchObject({ ok: false, reason: "invalid_envelope" });
+    }
+  });
+
+  it("requires a type when no subject names one", () => {
+    const check = checkSubmission({ payload: {} }, registry, { source: "rest" });
+    expect(check).toMatchObject({ ok: false, reason: "invalid_envelope" });
+    expect(check.ok || check.issues.map((i) => i.path)).toEqual(["type"]);
+  });
+
+  it("refuses a type no worker registered", () => {
+    const check = checkSubmission({ payload: {} }, registry, nats("email.send"));
+    expect(check).toMatchObject({
+      ok: false,
+      reason: "unknown_type",
+      issues: [{ path: "type" }],
+    });
+    expect(check.ok || check.message).toContain("email.send");
+  });
+
+  it("names each payload field that fails the type's schema", () => {
+    const check = checkSubmission(
+      { payload: { ms: "soon", notify: "not-an-email", extra: true } },
+      registry,
+      nats("sleep"),
+    );
+    expect(check).toMatchObject({ ok: false, reason: "invalid_payload" });
+    if (check.ok) return;
+    expect(check.issues).toEqual(
+      expect.arrayContaining([
+        { path: "payload.ms", message: "must be integer" },
+        { path: "payload.extra", message: "unknown field" },
+        { path: "payload.notify", message: 'must match format "email"' },
+      ]),
+    );
+    expect(check.issues).toHaveLength(3);
+  });
+
+  it("names a missing required payload field", () => {
+    const check = checkSubmission({ payload: {} }, registry, nats("sleep"));
+    expect(check.ok || check.issues).toEqual([{ path: "payload.ms", message: "required" }]);
+  });
+
+  it("validates against the descriptor it finds, so a re-registered schema takes effect", () => {
+    const relaxed = buildDescriptor({ type: "sleep" });
+    const lookup: JobTypeLookup = { get: (type) => (type === "sleep" ? relaxed : undefined) };
+    expect(checkSubmission({ payload: { ms: "soon" } }, registry, nats("sleep")).ok).toBe(false);
+    expect(checkSubmission({ payload: { ms: "soon" } }, lookup, nats("sleep")).ok).toBe(true);
+  });
+});

@@ -1,0 +1,105 @@
+import { JobSubmission, toValidationIssues } from "@conveyor/contracts";
+import type { JobTypeDescriptor, SubmissionSource, ValidationIssue } from "@conveyor/contracts";
+
+import { payloadIssues } from "./payload-schema.ts";
+
+/** Finds the descriptor of a registered job type. {@link JobTypeRegistry} is one. */
+export interface JobTypeLookup {
+  get(type: string): JobTypeDescriptor | undefined;
+}
+
+/** Why a submission was refused. */
+export const SubmissionRejection = {
+  /** Not an object, or a field of the envelope is missing, unknown or malformed. */
+  InvalidEnvelope: "invalid_envelope",
+  /** The body's `type` differs from the type its NATS subject names. */
+  TypeMismatch: "type_mismatch",
+  /** No worker has registered the type. */
+  UnknownType: "unknown_type",
+  /** The payload fails the type's JSON Schema. */
+  InvalidPayload: "invalid_payload",
+} as const;
+export type SubmissionRejection = (typeof SubmissionRejection)[keyof typeof SubmissionRejection];
+
+export type SubmissionCheck =
+  | { ok: true; submission: JobSubmission; descriptor: JobTypeDescriptor }
+  | { ok: false; reason: SubmissionRejection; message: string; issues: ValidationIssue[] };
+
+export interface SubmissionCheckOptions {
+  /** The type named by the NATS subject (`jobs.submit.<type>`); the body may then omit `type`. */
+  subjectType?: string | undefined;
+  source: SubmissionSource;
+}
+
+/**
+ * Validates a parsed submission: the envelope, the subject's type, the type's registration and the
+ * payload against the type's schema, in that order. Every refusal names the offending fields.
+ */
+export function checkSubmission(
+  input: unknown,
+  registry: JobTypeLookup,
+  options: SubmissionCheckOptions,
+): SubmissionCheck {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return refuse(SubmissionRejection.InvalidEnvelope, "a submission must be a JSON object", [
+      { path: "(root)", message: "expected an object" },
+    ]);
+  }
+  const envelope = withSubjectType(input as Record<string, unknown>, options.subjectType);
+  if (!envelope.ok) return envelope;
+
+  const parsed = JobSubmission.safeParse(envelope.value);
+  if (!parsed.success) {
+    const issues = toValidationIssues(parsed.error);
+    return refuse(
+      SubmissionRejection.InvalidEnvelope,
+      describe("invalid submission", issues),
+      issues,
+    );
+  }
+  const submission = parsed.data;
+
+  const descriptor = registry.get(submission.type);
+  if (!descriptor) {
+    return refuse(
+      SubmissionRejection.UnknownType,
+      `job type "${submission.type}" is not registered by any worker`,
+      [{ path: "type", message: `unknown job type "${submission.type}"` }],
+    );
+  }
+
+  const issues = payloadIssues(descriptor, submission.payload);
+  if (issues.length > 0) {
+    return refuse(
+      SubmissionRejection.InvalidPayload,
+      describe(`invalid payload for "${submission.type}"`, issues),
+      issues,
+    );
+  }
+  return { ok: true, submission, descriptor };
+}
+
+function withSubjectType(
+  body: Record<string, unknown>,
+  subjectType: string | undefined,
+): { ok: true; value: Record<string, unknown> } | Extract<SubmissionCheck, { ok: false }> {
+  if (subjectType === undefined) return { ok: true, value: body };
+  if (body.type === undefined) return { ok: true, value: { ...body, type: subjectType } };
+  if (body.type !== subjectType) {
+    const message = `type ${JSON.stringify(body.type)} does not match the subject's type "${subjectType}"`;
+    return refuse(SubmissionRejection.TypeMismatch, message, [{ path: "type", message }]);
+  }
+  return { ok: true, value: body };
+}
+
+function refuse(
+  reason: SubmissionRejection,
+  message: string,
+  issues: ValidationIssue[],
+): Extract<SubmissionCheck, { ok: false }> {
+  return { ok: false, reason, message, issues };
+}
+
+function describe(what: string, issues: readonly ValidationIssue[]): string {
+  return `${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`;
+}

@@ -1,0 +1,74 @@
+import { ConsumerName, StreamName, Subject, workConsumerName } from "@conveyor/contracts";
+import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import type { ConsumerConfig } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+
+/** The parts of a durable pull consumer's configuration Conveyor decides. */
+export type ConsumerSpec = Pick<
+  ConsumerConfig,
+  "durable_name" | "filter_subject" | "ack_policy" | "ack_wait" | "deliver_policy"
+> &
+  Partial<Pick<ConsumerConfig, "max_deliver" | "max_ack_pending">>;
+
+/** A consumer and the stream it reads. */
+export interface ConsumerPlacement {
+  stream: string;
+  config: ConsumerSpec;
+}
+
+/** Lease of a delivered message before JetStream redelivers it, in milliseconds. */
+export const defaultAckWaitMs = 30_000;
+
+/** Deliveries after which JetStream stops redelivering a work item; jobs retry far fewer times. */
+export const workMaxDeliverCap = 100;
+
+/** The durable consumers every deployment has (work consumers come per job type). */
+export function coreConsumers(): ConsumerPlacement[] {
+  return [
+    {
+      stream: StreamName.Jobs,
+      config: {
+        durable_name: ConsumerName.DispatcherIntake,
+        filter_subject: Subject.submitAll,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(defaultAckWaitMs),
+        deliver_policy: DeliverPolicy.All,
+      },
+    },
+    {
+      stream: StreamName.Events,
+      config: {
+        durable_name: ConsumerName.Projector,
+        filter_subject: Subject.eventsAll,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(defaultAckWaitMs),
+        deliver_policy: DeliverPolicy.All,
+        // The projector acknowledges in batches after each bulk write, so many stay unacknowledged.
+        max_ack_pending: 10_000,
+      },
+    },
+  ];
+}
+
+/** Options of the durable work consumer of one job type. */
+export interface WorkConsumerOptions {
+  /** Lease of a delivered job before it is redelivered, in milliseconds. @default 30000 */
+  ackWaitMs?: number;
+  /** Deliveries before JetStream gives up (the hard cap; jobs enforce their own maxAttempts). @default 100 */
+  maxDeliver?: number;
+  /** Jobs of this type delivered and not yet acknowledged, across all workers. @default server's (1000) */
+  maxAckPending?: number;
+}
+
+export function workConsumer(type: string, options: WorkConsumerOptions = {}): ConsumerPlacement {
+  const config: ConsumerSpec = {
+    durable_name: workConsumerName(type),
+    filter_subject: Subject.work(type),
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(options.ackWaitMs ?? defaultAckWaitMs),
+    deliver_policy: DeliverPolicy.All,
+    max_deliver: options.maxDeliver ?? workMaxDeliverCap,
+  };
+  if (options.maxAckPending !== undefined) config.max_ack_pending = options.maxAckPending;
+  return { stream: StreamName.Work, config };
+}

@@ -1,0 +1,39 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
+
+import { coreConsumers, workConsumer } from "./consumers.ts";
+import type { WorkConsumerOptions } from "./consumers.ts";
+import { ensureJobTypesBucket } from "./job-types-bucket.ts";
+import { resolveTopologyOptions } from "./options.ts";
+import type { TopologyOptions } from "./options.ts";
+import { reconcileConsumer, reconcileStream } from "./reconcile.ts";
+import { streamSpecs } from "./streams.ts";
+
+/**
+ * Creates or updates every stream, core consumer and the job-types bucket. Idempotent: running it
+ * again with the same options changes nothing; changed options update the streams in place.
+ */
+export async function ensureTopology(
+  jsm: JetStreamManager,
+  options?: TopologyOptions,
+): Promise<void> {
+  const resolved = resolveTopologyOptions(options);
+  for (const spec of streamSpecs(resolved)) {
+    await reconcileStream(jsm, spec);
+  }
+  for (const placement of coreConsumers()) {
+    await reconcileConsumer(jsm, placement);
+  }
+  await ensureJobTypesBucket(jsm, resolved.replicas);
+}
+
+/**
+ * Creates or updates the durable pull consumer `work_<type>` on the work stream, filtered to
+ * `work.<type>`. Types never overlap: `work.email.send` and `work.json.analyze` are distinct subjects.
+ */
+export async function ensureWorkConsumer(
+  jsm: JetStreamManager,
+  type: string,
+  options?: WorkConsumerOptions,
+): Promise<void> {
+  await reconcileConsumer(jsm, workConsumer(type, options));
+}

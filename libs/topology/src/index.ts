@@ -1,0 +1,6 @@
+export { ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
+export { verifyTopology } from "./verify-topology.ts";
+export { TopologyError } from "./errors.ts";
+export type { TopologyOptions } from "./options.ts";
+export type { WorkConsumerOptions } from "./consumers.ts";
+export { defaultAckWaitMs, workMaxDeliverCap } from "./consumers.ts";

@@ -1,0 +1,28 @@
+/** How {@link ensureTopology} provisions the streams, consumers and bucket. */
+export interface TopologyOptions {
+  /** Replicas of every stream and of the KV bucket (1, 3 or 5). @default 1 */
+  replicas?: number;
+  /**
+   * How long the intake stream remembers a `Nats-Msg-Id`, in milliseconds: a submission repeated
+   * within it is stored once. @default 3600000 (1 h)
+   */
+  jobsDuplicateWindowMs?: number;
+}
+
+/** {@link TopologyOptions} with every default filled in. */
+export interface ResolvedTopologyOptions {
+  replicas: number;
+  jobsDuplicateWindowMs: number;
+}
+
+export function resolveTopologyOptions(options: TopologyOptions = {}): ResolvedTopologyOptions {
+  return {
+    replicas: options.replicas ?? 1,
+    jobsDuplicateWindowMs: options.jobsDuplicateWindowMs ?? hourMs,
+  };
+}
+
+/** Durations used by the stream and consumer definitions, in milliseconds. */
+export const minuteMs = 60_000;
+export const hourMs = 60 * minuteMs;
+export const dayMs = 24 * hourMs;

@@ -1,0 +1,59 @@
+import { RetentionPolicy } from "@nats-io/jetstream";
+import { describe, expect, it } from "vitest";
+
+import { coreConsumers, workConsumer } from "./consumers.ts";
+import { resolveTopologyOptions } from "./options.ts";
+import { streamSpecs } from "./streams.ts";
+
+const nanosPerMs = 1_000_000;
+
+describe("streamSpecs", () => {
+  const byName = (options = resolveTopologyOptions()) =>
+    new Map(streamSpecs(options).map((s) => [s.name, s]));
+
+  it("keeps submissions one hour for deduplication unless told otherwise", () => {
+    expect(byName().get("JOBS")?.duplicate_window).toBe(3_600_000 * nanosPerMs);
+    const custom = byName(resolveTopologyOptions({ jobsDuplicateWindowMs: 5_000 }));
+    expect(custom.get("JOBS")?.duplicate_window).toBe(5_000 * nanosPerMs);
+  });
+
+  it("makes WORK a workqueue and the others limits-retained", () => {
+    const streams = byName();
+    expect(streams.get("WORK")?.retention).toBe(RetentionPolicy.Workqueue);
+    for (const name of ["JOBS", "EVENTS", "DLQ", "ADVISORIES"]) {
+      expect(streams.get(name)?.retention).toBe(RetentionPolicy.Limits);
+    }
+  });
+
+  it("captures only the work stream's max-deliveries and terminated advisories", () => {
+    expect(byName().get("ADVISORIES")?.subjects).toEqual([
+      "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.>",
+      "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.WORK.>",
+    ]);
+  });
+
+  it("applies the replica count to every stream", () => {
+    const specs = streamSpecs(resolveTopologyOptions({ replicas: 3 }));
+    expect(specs.map((s) => s.num_replicas)).toEqual([3, 3, 3, 3, 3]);
+  });
+});
+
+describe("consumers", () => {
+  it("filters the intake to submissions and the projector to events", () => {
+    expect(coreConsumers().map((c) => [c.stream, c.config.filter_subject])).toEqual([
+      ["JOBS", "jobs.submit.>"],
+      ["EVENTS", "events.>"],
+    ]);
+  });
+
+  it("names a work consumer after its type with dots replaced", () => {
+    const { stream, config } = workConsumer("email.send", { ackWaitMs: 10_000 });
+    expect(stream).toBe("WORK");
+    expect(config).toMatchObject({
+      durable_name: "work_email_send",
+      filter_subject: "work.email.send",
+      ack_wait: 10_000 * nanosPerMs,
+      max_deliver: 100,
+    });
+  });
+});

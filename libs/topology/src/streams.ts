@@ -1,0 +1,75 @@
+import { StreamName, Subject } from "@conveyor/contracts";
+import { DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import type { StreamConfig } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+
+import { dayMs, minuteMs } from "./options.ts";
+import type { ResolvedTopologyOptions } from "./options.ts";
+
+/** The parts of a stream's configuration Conveyor decides; the server fills in the rest. */
+export type StreamSpec = Pick<
+  StreamConfig,
+  | "name"
+  | "subjects"
+  | "retention"
+  | "storage"
+  | "max_age"
+  | "duplicate_window"
+  | "num_replicas"
+  | "discard"
+>;
+
+/** The five streams, in the order they are created. */
+export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
+  const base = {
+    storage: StorageType.File,
+    num_replicas: options.replicas,
+    discard: DiscardPolicy.Old,
+  } as const;
+  return [
+    {
+      ...base,
+      name: StreamName.Jobs,
+      subjects: [Subject.submitAll, Subject.commandAll],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(7 * dayMs),
+      duplicate_window: nanos(options.jobsDuplicateWindowMs),
+    },
+    {
+      ...base,
+      name: StreamName.Work,
+      subjects: [Subject.workAll],
+      retention: RetentionPolicy.Workqueue,
+      // Work is removed when acknowledged; nothing ages out, so no job is lost to a long backlog.
+      max_age: 0,
+      duplicate_window: nanos(2 * minuteMs),
+    },
+    {
+      ...base,
+      name: StreamName.Events,
+      subjects: [Subject.eventsAll],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(7 * dayMs),
+      duplicate_window: nanos(2 * minuteMs),
+    },
+    {
+      ...base,
+      name: StreamName.Dlq,
+      subjects: [Subject.dlqAll],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(30 * dayMs),
+      duplicate_window: nanos(2 * minuteMs),
+    },
+    {
+      ...base,
+      name: StreamName.Advisories,
+      subjects: [
+        Subject.maxDeliveriesAdvisories(StreamName.Work),
+        Subject.terminatedAdvisories(StreamName.Work),
+      ],
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(7 * dayMs),
+      duplicate_window: nanos(2 * minuteMs),
+    },
+  ];
+}

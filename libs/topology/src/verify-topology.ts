@@ -1,0 +1,34 @@
+import { KvBucket } from "@conveyor/contracts";
+import type { JetStreamManager } from "@nats-io/jetstream";
+
+import { coreConsumers } from "./consumers.ts";
+import { TopologyError } from "./errors.ts";
+import { kvStreamName } from "./job-types-bucket.ts";
+import { resolveTopologyOptions } from "./options.ts";
+import { consumerInfo, streamInfo } from "./reconcile.ts";
+import { streamSpecs } from "./streams.ts";
+
+/**
+ * Checks that every stream, core consumer and the job-types bucket exist, and throws a
+ * {@link TopologyError} naming each missing one. Services call it at start instead of creating
+ * the topology themselves (provisioning holds the JetStream API rights; services do not).
+ */
+export async function verifyTopology(jsm: JetStreamManager): Promise<void> {
+  const missing: string[] = [];
+  const present = new Set<string>();
+  for (const { name } of streamSpecs(resolveTopologyOptions())) {
+    if (await streamInfo(jsm, name)) present.add(name);
+    else missing.push(`stream ${name}`);
+  }
+  for (const { stream, config } of coreConsumers()) {
+    const durable = config.durable_name ?? "";
+    // A missing stream already explains its missing consumers.
+    if (present.has(stream) && !(await consumerInfo(jsm, stream, durable))) {
+      missing.push(`consumer ${stream}/${durable}`);
+    }
+  }
+  if (!(await streamInfo(jsm, kvStreamName(KvBucket.JobTypes)))) {
+    missing.push(`kv bucket ${KvBucket.JobTypes}`);
+  }
+  if (missing.length > 0) throw new TopologyError(missing);
+}

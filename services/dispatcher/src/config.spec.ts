@@ -1,0 +1,19 @@
+import { ConfigError, parseEnv } from "@conveyor/service-kit";
+import { describe, expect, it } from "vitest";
+
+import { dispatcherEnv } from "./config.ts";
+
+describe("dispatcherEnv", () => {
+  it("defaults concurrency and the submission limit", () => {
+    const env = parseEnv(dispatcherEnv, {});
+    expect(env.DISPATCHER_CONCURRENCY).toBe(64);
+    expect(env.MAX_SUBMISSION_BYTES).toBe(256 * 1024);
+  });
+
+  it("names a bad variable", () => {
+    expect(() => parseEnv(dispatcherEnv, { DISPATCHER_CONCURRENCY: "0" })).toThrow(ConfigError);
+    expect(() => parseEnv(dispatcherEnv, { MAX_SUBMISSION_BYTES: "lots" })).toThrow(
+      /MAX_SUBMISSION_BYTES/,
+    );
+  });
+});

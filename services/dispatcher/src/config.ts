@@ -1,0 +1,13 @@
+import { defaultMaxSubmissionBytes } from "@conveyor/contracts";
+import { commonEnv, envInt } from "@conveyor/service-kit";
+import { z } from "zod";
+
+/** The dispatcher's environment variables. */
+export const dispatcherEnv = z.object({
+  ...commonEnv,
+  /** Intake messages processed at once. @default 64 */
+  DISPATCHER_CONCURRENCY: envInt(1, 64),
+  /** Largest submission accepted, in bytes. @default 262144 */
+  MAX_SUBMISSION_BYTES: envInt(1, defaultMaxSubmissionBytes),
+});
+export type DispatcherEnv = z.infer<typeof dispatcherEnv>;

@@ -1,0 +1,60 @@
+import { JobTypeRegistry } from "@conveyor/job-registry";
+import {
+  connectNats,
+  createLogger,
+  exitOnStartupError,
+  onShutdown,
+  parseEnv,
+} from "@conveyor/service-kit";
+import type { Logger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { verifyTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+
+import { dispatcherEnv } from "./config.ts";
+import { createDispatcher } from "./dispatcher.ts";
+
+const serviceName = "dispatcher";
+const bootLogger = createLogger(serviceName);
+
+async function main(): Promise<void> {
+  const env = parseEnv(dispatcherEnv);
+  const logger = createLogger(serviceName, env.LOG_LEVEL);
+  const tracing = Tracing.create({ serviceName, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
+  await verifyTopology(await jetstreamManager(nc));
+  const registry = await JobTypeRegistry.open(nc, { logger });
+  const dispatcher = await createDispatcher({
+    nc,
+    js: jetstream(nc),
+    registry,
+    tracing,
+    logger,
+    options: {
+      maxSubmissionBytes: env.MAX_SUBMISSION_BYTES,
+      concurrency: env.DISPATCHER_CONCURRENCY,
+    },
+  });
+
+  onShutdown(logger, async () => {
+    // Whatever is still in flight after the grace period is redelivered to another replica.
+    await withinGrace(dispatcher.stop(), env.SHUTDOWN_GRACE_MS, logger);
+    await registry.close();
+    await nc.drain();
+    await tracing.shutdown();
+  });
+}
+
+async function withinGrace(work: Promise<void>, graceMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      logger.warn({ graceMs }, "drain took longer than the grace period; stopping anyway");
+      resolve();
+    }, graceMs);
+  });
+  await Promise.race([work, expired]);
+  clearTimeout(timer);
+}
+
+main().catch((err: unknown) => exitOnStartupError(bootLogger, err));

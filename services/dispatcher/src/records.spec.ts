@@ -1,0 +1,69 @@
+import { buildDescriptor } from "@conveyor/job-registry";
+import { describe, expect, it } from "vitest";
+
+import { claimedJobId, queuedEventFor, workItemFor } from "./records.ts";
+
+const descriptor = buildDescriptor({ type: "sleep", retry: { maxAttempts: 3 }, timeoutMs: 5_000 });
+const submittedAt = "2026-01-01T00:00:00.000Z";
+
+describe("workItemFor", () => {
+  it("takes attempts and timeout from the type's policy by default", () => {
+    const item = workItemFor(
+      "job-1",
+      { type: "sleep", payload: { ms: 1 }, priority: 5 },
+      descriptor,
+      submittedAt,
+    );
+    expect(item).toEqual({
+      id: "job-1",
+      type: "sleep",
+      payload: { ms: 1 },
+      priority: 5,
+      maxAttempts: 3,
+      timeoutMs: 5_000,
+      submittedAt,
+      run: 1,
+    });
+  });
+
+  it("lets the submission override attempts and timeout, and keeps its batch", () => {
+    const item = workItemFor(
+      "job-2",
+      { type: "sleep", payload: null, priority: 9, maxAttempts: 1, timeoutMs: 100, batchId: "b-1" },
+      descriptor,
+      submittedAt,
+    );
+    expect(item).toMatchObject({ maxAttempts: 1, timeoutMs: 100, priority: 9, batchId: "b-1" });
+  });
+});
+
+describe("queuedEventFor", () => {
+  it("records attempt 0 of run 1 with the trace id and source", () => {
+    const item = workItemFor(
+      "job-3",
+      { type: "sleep", payload: 1, priority: 5 },
+      descriptor,
+      submittedAt,
+    );
+    const event = queuedEventFor(item, "nats", "a".repeat(32), new Date(submittedAt));
+    expect(event).toMatchObject({
+      kind: "queued",
+      jobId: "job-3",
+      run: 1,
+      attempt: 0,
+      traceId: "a".repeat(32),
+      source: "nats",
+      submittedAt,
+      maxAttempts: 3,
+    });
+  });
+});
+
+describe("claimedJobId", () => {
+  it("reads a string id from a refused body and nothing else", () => {
+    expect(claimedJobId({ id: "mine" })).toBe("mine");
+    expect(claimedJobId({ id: 7 })).toBeUndefined();
+    expect(claimedJobId("text")).toBeUndefined();
+    expect(claimedJobId(null)).toBeUndefined();
+  });
+});

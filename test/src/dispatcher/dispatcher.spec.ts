@@ -1,0 +1,295 @@
+import { randomBytes } from "node:crypto";
+
+import type { QueuedEvent, RejectedEvent, WorkItem } from "@conveyor/contracts";
+import { createDispatcher } from "@conveyor/dispatcher";
+import type { Dispatcher } from "@conveyor/dispatcher";
+import { JobTypeRegistry } from "@conveyor/job-registry";
+import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { connect, headers as natsHeaders } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { storedEvents, storedMessages } from "./stream-reader.ts";
+
+const maxSubmissionBytes = 4096;
+
+describe("dispatcher", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let registry: JobTypeRegistry;
+  let tracing: Tracing;
+  let dispatcher: Dispatcher;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    await ensureTopology(jsm);
+    registry = await JobTypeRegistry.open(nc);
+    await registry.register({
+      type: "sleep",
+      payloadSchema: z.toJSONSchema(z.object({ ms: z.int().min(0) })),
+      retry: { maxAttempts: 2 },
+      timeoutMs: 7_000,
+    });
+    await registry.register({ type: "echo" });
+    tracing = Tracing.create({ serviceName: "dispatcher-test" });
+    dispatcher = await createDispatcher({
+      nc,
+      js,
+      registry,
+      tracing,
+      logger: createLogger("dispatcher-test", "silent"),
+      options: { maxSubmissionBytes, concurrency: 8 },
+    });
+  });
+
+  afterAll(async () => {
+    await dispatcher.stop();
+    await registry.close();
+    await nc.close();
+    await tracing.shutdown();
+    await server[Symbol.asyncDispose]();
+  });
+
+  const submit = (
+    subject: string,
+    body: string | Uint8Array,
+    msgID?: string,
+    traceparent?: string,
+  ) => {
+    const headers = natsHeaders();
+    if (traceparent) headers.set("traceparent", traceparent);
+    return js.publish(subject, body, msgID === undefined ? { headers } : { msgID, headers });
+  };
+
+  const workFor = async (jobId: string) =>
+    (await storedMessages(jsm, "WORK")).filter((m) => m.json<WorkItem>().id === jobId);
+
+  const queuedFor = async (jobId: string) =>
+    (await storedEvents<QueuedEvent>(jsm, "queued")).filter((e) => e.body.jobId === jobId);
+
+  const rejectionOf = (subject: string, marker: string) =>
+    waitFor(
+      async () =>
+        (await storedEvents<RejectedEvent>(jsm, "rejected")).find(
+          (e) => e.body.subject === subject && e.body.rawPreview.includes(marker),
+        ),
+      { message: `no rejection on ${subject} for ${marker}` },
+    );
+
+  const intakeSettled = () =>
+    waitFor(
+      async () => {
+        const info = await jsm.consumers.info("JOBS", "dispatcher-intake");
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: "intake never fully acknowledged" },
+    );
+
+  it("turns a valid submission into a work item and a queued event on the publisher's trace", async () => {
+    const jobId = uniqueName("job");
+    const traceId = randomBytes(16).toString("hex");
+    const traceparent = `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+    const ack = await submit(
+      "jobs.submit.sleep",
+      JSON.stringify({ id: jobId, payload: { ms: 5 }, priority: 7 }),
+      jobId,
+      traceparent,
+    );
+
+    const [work] = await waitFor(async () => {
+      const found = await workFor(jobId);
+      return found.length > 0 && found;
+    });
+    const [queued] = await waitFor(async () => {
+      const found = await queuedFor(jobId);
+      return found.length > 0 && found;
+    });
+    const intake = await jsm.streams.getMessage("JOBS", { seq: ack.seq });
+    const submittedAt = intake!.time.toISOString();
+
+    expect(work!.subject).toBe("work.sleep");
+    expect(work!.json<WorkItem>()).toEqual({
+      id: jobId,
+      type: "sleep",
+      payload: { ms: 5 },
+      priority: 7,
+      maxAttempts: 2,
+      timeoutMs: 7_000,
+      submittedAt,
+      run: 1,
+    });
+    expect(work!.header.get("traceparent")).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(work!.header.get("Conveyor-Job-Id")).toBe(jobId);
+    expect(work!.header.get("Nats-Msg-Id")).toBe(`${jobId}:1`);
+
+    expect(queued!.subject).toBe(`events.${jobId}.queued`);
+    expect(queued!.body).toMatchObject({
+      kind: "queued",
+      jobId,
+      type: "sleep",
+      run: 1,
+      attempt: 0,
+      traceId,
+      submittedAt,
+      source: "nats",
+      maxAttempts: 2,
+      payload: { ms: 5 },
+    });
+    await intakeSettled();
+  });
+
+  it("applies per-job overrides and generates an id when the envelope has none", async () => {
+    const marker = uniqueName("no-id");
+    await submit(
+      "jobs.submit.echo",
+      JSON.stringify({ payload: { marker }, maxAttempts: 9, timeoutMs: 50 }),
+    );
+    const work = await waitFor(async () =>
+      (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).find((m) =>
+        JSON.stringify(m.json<WorkItem>().payload).includes(marker),
+      ),
+    );
+    const item = work.json<WorkItem>();
+    expect(item.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(item).toMatchObject({ maxAttempts: 9, timeoutMs: 50 });
+    await waitFor(async () => (await queuedFor(item.id)).length === 1);
+  });
+
+  it("records each kind of bad submission as a rejection naming the field, and keeps going", async () => {
+    const cases = [
+      {
+        subject: "jobs.submit.sleep",
+        body: "not json {mark-json",
+        reason: "invalid_json",
+        path: "(root)",
+      },
+      {
+        subject: "jobs.submit.sleep",
+        body: JSON.stringify({ id: "mark-envelope", payload: { ms: 1 }, maxAttempts: 0 }),
+        reason: "invalid_envelope",
+        path: "maxAttempts",
+      },
+      {
+        subject: "jobs.submit.nope",
+        body: JSON.stringify({ id: "mark-unknown", payload: {} }),
+        reason: "unknown_type",
+        path: "type",
+      },
+      {
+        subject: "jobs.submit.sleep",
+        body: JSON.stringify({ id: "mark-payload", payload: { ms: "soon" } }),
+        reason: "invalid_payload",
+        path: "payload.ms",
+      },
+      {
+        subject: "jobs.submit.sleep",
+        body: JSON.stringify({ id: "mark-mismatch", type: "echo", payload: {} }),
+        reason: "type_mismatch",
+        path: "type",
+      },
+      {
+        subject: "jobs.submit.echo",
+        body: JSON.stringify({ id: "mark-large", payload: "x".repeat(maxSubmissionBytes) }),
+        reason: "too_large",
+        path: "(root)",
+      },
+    ];
+    for (const c of cases) await submit(c.subject, c.body);
+    const validId = uniqueName("after-poison");
+    await submit("jobs.submit.sleep", JSON.stringify({ id: validId, payload: { ms: 1 } }));
+
+    for (const c of cases) {
+      const marker = /mark-[a-z]+/.exec(c.body)![0];
+      const { subject, body } = await rejectionOf(c.subject, marker);
+      expect(subject).toBe(`events.${body.rejectionId}.rejected`);
+      expect(body.reason, marker).toBe(c.reason);
+      expect(
+        body.issues.map((i) => i.path),
+        marker,
+      ).toContain(c.path);
+      expect(body.sizeBytes).toBe(Buffer.byteLength(c.body));
+      expect(body.rawPreview).toBe(c.body.slice(0, 2048));
+      if (c.reason !== "invalid_json" && c.reason !== "too_large") expect(body.jobId).toBe(marker);
+    }
+    await waitFor(async () => (await workFor(validId)).length === 1, {
+      message: "the valid submission after the bad ones was not dispatched",
+    });
+    await intakeSettled();
+  });
+
+  it("dispatches a submission published twice with one Nats-Msg-Id once", async () => {
+    const jobId = uniqueName("dup");
+    const body = JSON.stringify({ id: jobId, payload: { ms: 2 } });
+    await submit("jobs.submit.sleep", body, jobId);
+    const second = await submit("jobs.submit.sleep", body, jobId);
+    expect(second.duplicate).toBe(true);
+
+    await waitFor(async () => (await queuedFor(jobId)).length === 1);
+    await intakeSettled();
+    expect(await workFor(jobId)).toHaveLength(1);
+  });
+
+  it("retries a submission whose events could not be published, without a second work item", async () => {
+    const marker = uniqueName("outage");
+    await jsm.streams.delete("EVENTS");
+    await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
+
+    // The work item is stored, the queued event cannot be: the intake message stays unacknowledged.
+    const work = await waitFor(async () =>
+      (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).find((m) =>
+        JSON.stringify(m.json<WorkItem>().payload).includes(marker),
+      ),
+    );
+    const jobId = work.json<WorkItem>().id;
+    await waitFor(async () => {
+      const info = await jsm.consumers.info("JOBS", "dispatcher-intake");
+      return info.num_redelivered > 0 || info.num_ack_pending > 0;
+    });
+
+    await ensureTopology(jsm);
+    await waitFor(async () => (await queuedFor(jobId)).length === 1, {
+      message: "the queued event was never published after EVENTS came back",
+      timeoutMs: 20_000,
+    });
+    await intakeSettled();
+    const items = (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).filter((m) =>
+      JSON.stringify(m.json<WorkItem>().payload).includes(marker),
+    );
+    expect(items).toHaveLength(1);
+  });
+
+  it("stops pulling on stop() after finishing what it holds", async () => {
+    await dispatcher.stop();
+    const jobId = uniqueName("after-stop");
+    await submit("jobs.submit.echo", JSON.stringify({ id: jobId }));
+    const info = await waitFor(async () => {
+      const current = await jsm.consumers.info("JOBS", "dispatcher-intake");
+      return current.num_pending > 0 && current;
+    });
+    expect(info.num_ack_pending).toBe(0);
+
+    dispatcher = await createDispatcher({
+      nc,
+      js,
+      registry,
+      tracing,
+      logger: createLogger("dispatcher-test", "silent"),
+      options: { maxSubmissionBytes, concurrency: 2 },
+    });
+    await waitFor(async () => (await workFor(jobId)).length === 1, {
+      message: "a restarted dispatcher did not pick up the waiting submission",
+    });
+  });
+});

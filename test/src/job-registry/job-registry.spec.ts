@@ -1,0 +1,111 @@
+import { JobTypeRegistry, RegistryUnavailableError, checkSubmission } from "@conveyor/job-registry";
+import { startNatsServer, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+
+describe("JobTypeRegistry", () => {
+  let server: NatsServerHandle;
+  let worker: NatsConnection;
+  let gateway: NatsConnection;
+  const opened: JobTypeRegistry[] = [];
+
+  const open = async (nc: NatsConnection) => {
+    const registry = await JobTypeRegistry.open(nc);
+    opened.push(registry);
+    return registry;
+  };
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    worker = await connect({ servers: server.url });
+    gateway = await connect({ servers: server.url });
+  });
+
+  afterAll(async () => {
+    for (const registry of opened) await registry.close();
+    await worker.close();
+    await gateway.close();
+    await server[Symbol.asyncDispose]();
+  });
+
+  it("refuses to open before the topology exists", async () => {
+    await expect(JobTypeRegistry.open(gateway)).rejects.toBeInstanceOf(RegistryUnavailableError);
+  });
+
+  it("shows a type registered on one connection to a watcher on another", async () => {
+    await ensureTopology(await jetstreamManager(worker));
+    const watcher = await open(gateway);
+    expect(watcher.get("sleep")).toBeUndefined();
+
+    const registrar = await open(worker);
+    await registrar.register({
+      type: "sleep",
+      payloadSchema: z.toJSONSchema(z.object({ ms: z.int().min(0) })),
+      retry: { maxAttempts: 2 },
+    });
+
+    const seen = await waitFor(() => Promise.resolve(watcher.get("sleep")), {
+      message: "watcher never saw the registered type",
+    });
+    expect(seen.retry.maxAttempts).toBe(2);
+    expect(
+      checkSubmission({ payload: { ms: -1 } }, watcher, { source: "nats", subjectType: "sleep" }),
+    ).toMatchObject({ ok: false, reason: "invalid_payload", issues: [{ path: "payload.ms" }] });
+  });
+
+  it("loads the types already registered when it opens", async () => {
+    const registrar = await open(worker);
+    await registrar.register({ type: "email.send", description: "sends one email" });
+    const late = await open(gateway);
+    expect(late.list().map((d) => d.type)).toEqual(expect.arrayContaining(["email.send", "sleep"]));
+    expect(late.get("email.send")?.description).toBe("sends one email");
+  });
+
+  it("follows a re-registration with a new schema and a deletion", async () => {
+    const watcher = await open(gateway);
+    const registrar = await open(worker);
+    await registrar.register({ type: "resize", payloadSchema: { type: "object" } });
+    await waitFor(() => Promise.resolve(watcher.get("resize")));
+    const check = () =>
+      checkSubmission({ payload: { width: "big" } }, watcher, {
+        source: "nats",
+        subjectType: "resize",
+      }).ok;
+    expect(check()).toBe(true);
+
+    await registrar.register({
+      type: "resize",
+      payloadSchema: { type: "object", properties: { width: { type: "integer" } } },
+    });
+    await waitFor(() => Promise.resolve(!check()), { message: "new schema never applied" });
+
+    const kv = await new Kvm(worker).open("conveyor-job-types");
+    await kv.delete("resize");
+    await waitFor(() => Promise.resolve(watcher.get("resize") === undefined), {
+      message: "deleted type still known",
+    });
+  });
+
+  it("keeps the stored descriptor when the same declaration is registered again", async () => {
+    const registrar = await open(worker);
+    const first = await registrar.register({ type: "report.build", timeoutMs: 5_000 });
+    const again = await registrar.register({ type: "report.build", timeoutMs: 5_000 });
+    expect(again.registeredAt).toBe(first.registeredAt);
+    const changed = await registrar.register({ type: "report.build", timeoutMs: 9_000 });
+    expect(changed.timeoutMs).toBe(9_000);
+  });
+
+  it("ignores an unreadable entry instead of failing", async () => {
+    const kv = await new Kvm(worker).open("conveyor-job-types");
+    await kv.put("broken", "{not json");
+    const registry = await open(gateway);
+    expect(registry.get("broken")).toBeUndefined();
+    expect(registry.get("sleep")).toBeDefined();
+  });
+});

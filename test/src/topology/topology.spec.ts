@@ -1,0 +1,166 @@
+import { ConsumerName, KvBucket, StreamName, workConsumerName } from "@conveyor/contracts";
+import { startNatsServer } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import {
+  TopologyError,
+  ensureTopology,
+  ensureWorkConsumer,
+  verifyTopology,
+} from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+const allStreams = Object.values(StreamName);
+const kvStream = `KV_${KvBucket.JobTypes}`;
+
+describe("topology", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    jsm = await jetstreamManager(nc);
+  });
+
+  afterAll(async () => {
+    await nc.close();
+    await server[Symbol.asyncDispose]();
+  });
+
+  beforeEach(async () => {
+    for await (const name of jsm.streams.names()) await jsm.streams.delete(name);
+  });
+
+  async function snapshot(): Promise<Record<string, unknown>> {
+    const result: Record<string, unknown> = {};
+    for (const name of [...allStreams, kvStream]) {
+      const info = await jsm.streams.info(name);
+      result[name] = { created: info.created, config: info.config };
+    }
+    for (const [stream, consumer] of [
+      [StreamName.Jobs, ConsumerName.DispatcherIntake],
+      [StreamName.Events, ConsumerName.Projector],
+    ] as const) {
+      const info = await jsm.consumers.info(stream, consumer);
+      result[`${stream}/${consumer}`] = { created: info.created, config: info.config };
+    }
+    return result;
+  }
+
+  it("creates every stream, consumer and the bucket, and a second run changes nothing", async () => {
+    await ensureTopology(jsm);
+    await verifyTopology(jsm);
+    const js = jetstream(nc);
+    await js.publish("jobs.submit.echo", "{}", { msgID: "keep-me" });
+
+    const first = await snapshot();
+    await ensureTopology(jsm);
+    expect(await snapshot()).toEqual(first);
+    expect((await jsm.streams.info(StreamName.Jobs)).state.messages).toBe(1);
+  });
+
+  it("gives each stream its retention and subjects", async () => {
+    await ensureTopology(jsm);
+    const work = await jsm.streams.info(StreamName.Work);
+    expect(work.config).toMatchObject({ retention: "workqueue", subjects: ["work.>"] });
+    const jobs = await jsm.streams.info(StreamName.Jobs);
+    expect(jobs.config).toMatchObject({
+      retention: "limits",
+      storage: "file",
+      subjects: ["jobs.submit.>", "jobs.cmd.>"],
+      duplicate_window: 3_600_000_000_000,
+    });
+    const kv = await jsm.streams.info(kvStream);
+    expect(kv.config.max_msgs_per_subject).toBe(1);
+    const intake = await jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherIntake);
+    expect(intake.config).toMatchObject({
+      ack_policy: "explicit",
+      filter_subject: "jobs.submit.>",
+      ack_wait: 30_000_000_000,
+    });
+  });
+
+  it("updates a stream in place when the options change, keeping its messages", async () => {
+    await ensureTopology(jsm);
+    await jetstream(nc).publish("jobs.submit.echo", "{}");
+    await ensureTopology(jsm, { jobsDuplicateWindowMs: 60_000 });
+
+    const jobs = await jsm.streams.info(StreamName.Jobs);
+    expect(jobs.config.duplicate_window).toBe(60_000_000_000);
+    expect(jobs.state.messages).toBe(1);
+  });
+
+  it("deduplicates intake messages by Nats-Msg-Id", async () => {
+    await ensureTopology(jsm);
+    const js = jetstream(nc);
+    const first = await js.publish("jobs.submit.echo", "{}", { msgID: "job-1" });
+    const second = await js.publish("jobs.submit.echo", "{}", { msgID: "job-1" });
+    expect(second.duplicate).toBe(true);
+    expect(second.seq).toBe(first.seq);
+  });
+
+  it("names every missing stream, consumer and bucket", async () => {
+    await ensureTopology(jsm);
+    await jsm.streams.delete(StreamName.Work);
+    await jsm.consumers.delete(StreamName.Events, ConsumerName.Projector);
+    await jsm.streams.delete(kvStream);
+
+    const error = await verifyTopology(jsm).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TopologyError);
+    expect((error as TopologyError).missing).toEqual([
+      "stream WORK",
+      `consumer EVENTS/${ConsumerName.Projector}`,
+      `kv bucket ${KvBucket.JobTypes}`,
+    ]);
+    expect((error as TopologyError).message).toContain("stream WORK");
+  });
+
+  it("serves two job types from non-overlapping workqueue consumers", async () => {
+    await ensureTopology(jsm);
+    await ensureWorkConsumer(jsm, "email.send");
+    await ensureWorkConsumer(jsm, "json.analyze", { ackWaitMs: 5_000, maxAckPending: 50 });
+    await ensureWorkConsumer(jsm, "email.send");
+
+    const js = jetstream(nc);
+    await js.publish("work.email.send", "e1");
+    await js.publish("work.json.analyze", "j1");
+    await js.publish("work.email.send", "e2");
+
+    const received = async (type: string) => {
+      const consumer = await js.consumers.get(StreamName.Work, workConsumerName(type));
+      const batch = await consumer.fetch({ max_messages: 10, expires: 1_000 });
+      const bodies: string[] = [];
+      for await (const msg of batch) {
+        bodies.push(msg.string());
+        msg.ack();
+      }
+      return bodies;
+    };
+    expect(await received("email.send")).toEqual(["e1", "e2"]);
+    expect(await received("json.analyze")).toEqual(["j1"]);
+
+    const analyze = await jsm.consumers.info(StreamName.Work, "work_json_analyze");
+    expect(analyze.config).toMatchObject({
+      filter_subject: "work.json.analyze",
+      ack_wait: 5_000_000_000,
+      max_deliver: 100,
+      max_ack_pending: 50,
+    });
+  });
+
+  it("updates a work consumer whose options changed", async () => {
+    await ensureTopology(jsm);
+    await ensureWorkConsumer(jsm, "email.send");
+    await ensureWorkConsumer(jsm, "email.send", { ackWaitMs: 90_000 });
+    const info = await jsm.consumers.info(StreamName.Work, "work_email_send");
+    expect(info.config.ack_wait).toBe(90_000_000_000);
+  });
+});
