@@ -1,0 +1,43 @@
+import Koa from "koa";
+
+import type { GatewayDeps } from "./deps.ts";
+import { errorMapping } from "./http/error-mapping.ts";
+import { requestLogging } from "./http/request-logging.ts";
+import { NatsLink } from "./jobs/nats-link.ts";
+import { healthRouter } from "./routes/health.ts";
+import { jobTypesRouter } from "./routes/job-types.ts";
+import { jobsRouter } from "./routes/jobs.ts";
+import { openApiRouter } from "./routes/openapi.ts";
+import { rejectionsRouter } from "./routes/rejections.ts";
+import { statsRouter } from "./routes/stats.ts";
+import { submitJobRouter } from "./routes/submit-job.ts";
+
+/**
+ * The gateway's Koa application: the REST API over the intake stream, the read model and the
+ * registered job types. Serve it with `app.listen(port)` or `http.createServer(app.callback())`.
+ */
+export function createGatewayApp(deps: GatewayDeps): Koa {
+  const app = new Koa();
+  // Errors are answered and logged by errorMapping; this only sees what escapes a response (a
+  // client that hung up mid-stream), which Koa's default listener would print to stderr.
+  app.on("error", (err: unknown) => {
+    deps.logger.warn({ err }, "response error");
+  });
+
+  const link = NatsLink.watch(deps.nc);
+  app.use(requestLogging(deps.logger));
+  app.use(errorMapping(deps.logger));
+  for (const router of [
+    submitJobRouter(deps, link),
+    jobsRouter(deps),
+    statsRouter(deps, link),
+    rejectionsRouter(deps),
+    jobTypesRouter(deps),
+    healthRouter(deps),
+    openApiRouter(deps),
+  ]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

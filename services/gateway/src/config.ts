@@ -1,0 +1,24 @@
+import { defaultMaxSubmissionBytes } from "@conveyor/contracts";
+import { commonEnv, envInt, mongoEnv, parseEnv } from "@conveyor/service-kit";
+import type { Env } from "@conveyor/service-kit";
+import { z } from "zod";
+
+/** The gateway's environment variables. */
+export const gatewayEnv = z.object({
+  ...commonEnv,
+  ...mongoEnv,
+  /** TCP port of the REST API. @default 8080 */
+  GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** Address the REST API listens on. @default 127.0.0.1 */
+  GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Largest `POST /v1/jobs` body, in bytes. @default 262144 */
+  MAX_SUBMISSION_BYTES: envInt(1, defaultMaxSubmissionBytes),
+  /** How long a submission waits for JetStream's PubAck, in milliseconds. @default 2000 */
+  PUBLISH_TIMEOUT_MS: envInt(1, 2000),
+});
+export type GatewayConfig = z.output<typeof gatewayEnv>;
+
+/** Reads the gateway's configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env?: Env): GatewayConfig {
+  return parseEnv(gatewayEnv, env);
+}

@@ -1,0 +1,35 @@
+import type { JobTypeRegistry } from "@conveyor/job-registry";
+import type { Logger } from "@conveyor/service-kit";
+import type { Tracing } from "@conveyor/telemetry";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Db } from "mongodb";
+
+/** Limits and deadlines of the gateway. */
+export interface GatewayOptions {
+  /** Largest accepted `POST /v1/jobs` body, in bytes; larger bodies get a 413. */
+  maxBodyBytes: number;
+  /**
+   * How long a submission waits for JetStream's PubAck before answering 503, in milliseconds; also
+   * the deadline of the JetStream look-ups behind `/v1/stats`.
+   */
+  publishTimeoutMs: number;
+  /** How long one read-model query may take before answering 503, in milliseconds. @default 5000 */
+  readTimeoutMs?: number;
+  /** How long each `/readyz` dependency check may take, in milliseconds. @default 1000 */
+  readyTimeoutMs?: number;
+}
+
+/** Everything the gateway talks to, connected by `main.ts` (or a test). */
+export interface GatewayDeps {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** The read-model database (`jobs`, `rejections` collections). */
+  db: Db;
+  /** Registered job types, kept current by a KV watch. */
+  registry: JobTypeRegistry;
+  tracing: Tracing;
+  logger: Logger;
+  options: GatewayOptions;
+}

@@ -1,0 +1,71 @@
+import type { ValidationIssue } from "@conveyor/contracts";
+
+/** Machine-readable error codes of the REST API: the `error` field of every error body. */
+export const ErrorCode = {
+  BadRequest: "bad_request",
+  InvalidJson: "invalid_json",
+  InvalidEnvelope: "invalid_envelope",
+  InvalidPayload: "invalid_payload",
+  InvalidParameter: "invalid_parameter",
+  UnknownType: "unknown_type",
+  PayloadTooLarge: "payload_too_large",
+  NotFound: "not_found",
+  MethodNotAllowed: "method_not_allowed",
+  Unavailable: "unavailable",
+  NotReady: "not_ready",
+  NotImplemented: "not_implemented",
+  Internal: "internal",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * An error the API answers with a specific status and `{ error, message, issues? }` body. Thrown
+ * by handlers; the error-mapping middleware turns it into the response.
+ */
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  /** HTTP status code of the response. */
+  readonly status: number;
+  readonly code: ErrorCode;
+  /** Fields at fault, each named by its path (`payload.ms`, `limit`). */
+  readonly issues: readonly ValidationIssue[] | undefined;
+
+  constructor(
+    status: number,
+    code: ErrorCode,
+    message: string,
+    options?: { issues?: readonly ValidationIssue[]; cause?: unknown },
+  ) {
+    super(message, { cause: options?.cause });
+    this.status = status;
+    this.code = code;
+    this.issues = options?.issues;
+  }
+}
+
+/** 400 naming each bad query or path parameter. */
+export function invalidParameters(issues: readonly ValidationIssue[]): ApiError {
+  const names = [...new Set(issues.map((i) => i.path))].join(", ");
+  return new ApiError(400, ErrorCode.InvalidParameter, `invalid parameter: ${names}`, { issues });
+}
+
+export function notFound(message: string): ApiError {
+  return new ApiError(404, ErrorCode.NotFound, message);
+}
+
+/** 503: a dependency (NATS, MongoDB) did not answer in time. The client may retry. */
+export function unavailable(message: string, cause?: unknown): ApiError {
+  return new ApiError(503, ErrorCode.Unavailable, message, { cause });
+}
+
+/** A dependency did not answer within its deadline. */
+export class DeadlineError extends Error {
+  override readonly name = "DeadlineError";
+  /** The deadline that passed, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(what: string, timeoutMs: number) {
+    super(`${what} did not answer within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -1,0 +1,90 @@
+import { Header, StreamName, Subject, newJobId } from "@conveyor/contracts";
+import type { JobSubmission } from "@conveyor/contracts";
+import type { TraceContext } from "@conveyor/telemetry";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+
+import type { GatewayDeps } from "../deps.ts";
+import { unavailable } from "../errors.ts";
+import { withTimeout } from "../http/with-timeout.ts";
+import type { NatsLink } from "./nats-link.ts";
+
+/** What JetStream made of a submission. */
+export interface SubmitOutcome {
+  /** The job's id; for a duplicate, the id of the job first stored under the same key. */
+  id: string;
+  /** W3C trace id of the job's trace, when known. */
+  traceId: string | undefined;
+  /** True when the intake stream already held a submission with the same idempotency key. */
+  duplicate: boolean;
+}
+
+type PublishDeps = Pick<GatewayDeps, "js" | "jsm" | "tracing" | "logger" | "options">;
+
+/**
+ * Publishes a validated submission to `jobs.submit.<type>` and resolves only after JetStream's
+ * PubAck, so an accepted job is stored. `Nats-Msg-Id` is the idempotency key (or the job id), so a
+ * repeated submission within the intake stream's duplicate window is stored once.
+ */
+export async function publishSubmission(
+  deps: PublishDeps,
+  link: NatsLink,
+  submission: JobSubmission,
+  parent: TraceContext,
+): Promise<SubmitOutcome> {
+  if (!link.up) throw unavailable("NATS is not connected; the job was not submitted");
+  const id = submission.id ?? newJobId();
+  const subject = Subject.submit(submission.type);
+  const headers = natsHeaders();
+  headers.set(Header.JobId, id);
+  headers.set(Header.JobType, submission.type);
+  headers.set(Header.Source, "rest");
+  const body = new TextEncoder().encode(JSON.stringify({ ...submission, id }));
+
+  return deps.tracing.produce(
+    parent,
+    { subject, jobId: id, jobType: submission.type },
+    async (ctx) => {
+      deps.tracing.inject(ctx, headers);
+      const ack = await deps.js
+        .publish(subject, body, {
+          msgID: submission.idempotencyKey ?? id,
+          headers,
+          timeout: deps.options.publishTimeoutMs,
+        })
+        .catch((err: unknown) => {
+          throw unavailable(`JetStream did not store the job: ${errorMessage(err)}`, err);
+        });
+      if (!ack.duplicate) return { id, traceId: deps.tracing.traceIdOf(ctx), duplicate: false };
+      return { ...(await originalOf(deps, ack.seq, id)), duplicate: true };
+    },
+  );
+}
+
+/**
+ * The id and trace of the submission a duplicate collapsed into: the PubAck of a duplicate carries
+ * the original's sequence. Falls back to the new id when the original is no longer readable.
+ */
+async function originalOf(
+  deps: PublishDeps,
+  seq: number,
+  fallbackId: string,
+): Promise<{ id: string; traceId: string | undefined }> {
+  try {
+    const stored = await withTimeout(
+      deps.jsm.streams.getMessage(StreamName.Jobs, { seq }),
+      deps.options.publishTimeoutMs,
+      "JetStream",
+    );
+    const id = stored?.header.get(Header.JobId);
+    if (stored && id) {
+      return { id, traceId: deps.tracing.traceIdOf(deps.tracing.extract(stored.header)) };
+    }
+  } catch (err) {
+    deps.logger.warn({ err, seq }, "could not read the original of a duplicate submission");
+  }
+  return { id: fallbackId, traceId: undefined };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

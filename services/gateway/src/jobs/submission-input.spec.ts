@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+
+import { ApiError } from "../errors.ts";
+import { withIdempotencyHeader } from "./submission-input.ts";
+
+describe("withIdempotencyHeader", () => {
+  it("adds the header's key to the body", () => {
+    expect(withIdempotencyHeader({ type: "echo" }, "key-1")).toEqual({
+      type: "echo",
+      idempotencyKey: "key-1",
+    });
+  });
+
+  it("leaves the body alone without a header, or when the body is not an object", () => {
+    const body = { type: "echo", idempotencyKey: "key-1" };
+    expect(withIdempotencyHeader(body, "")).toBe(body);
+    expect(withIdempotencyHeader([1, 2], "key-1")).toEqual([1, 2]);
+    expect(withIdempotencyHeader(null, "key-1")).toBeNull();
+  });
+
+  it("accepts the same key in both places and refuses different ones, naming the field", () => {
+    expect(withIdempotencyHeader({ type: "echo", idempotencyKey: "k" }, "k")).toEqual({
+      type: "echo",
+      idempotencyKey: "k",
+    });
+    let caught: unknown;
+    try {
+      withIdempotencyHeader({ type: "echo", idempotencyKey: "a" }, "b");
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ApiError);
+    expect((caught as ApiError).status).toBe(400);
+    expect((caught as ApiError).issues).toEqual([
+      { path: "idempotencyKey", message: "differs from the Idempotency-Key header" },
+    ]);
+  });
+});

@@ -1,0 +1,66 @@
+import { once } from "node:events";
+import type { Server } from "node:http";
+
+import { JobTypeRegistry } from "@conveyor/job-registry";
+import { connectNats, createLogger, exitOnStartupError, onShutdown } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { verifyTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { MongoClient } from "mongodb";
+
+import { createGatewayApp } from "./app.ts";
+import { loadConfig } from "./config.ts";
+
+const bootLogger = createLogger("gateway");
+
+try {
+  const config = loadConfig();
+  const logger = createLogger("gateway", config.LOG_LEVEL);
+  const tracing = Tracing.create({
+    serviceName: "gateway",
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
+  const nc = await connectNats({ url: config.NATS_URL, name: "gateway", logger });
+  const jsm = await jetstreamManager(nc);
+  await verifyTopology(jsm);
+  const mongo = await MongoClient.connect(config.MONGO_URL);
+  const registry = await JobTypeRegistry.open(nc, { logger });
+
+  const app = createGatewayApp({
+    nc,
+    js: jetstream(nc),
+    jsm,
+    db: mongo.db(config.MONGO_DB),
+    registry,
+    tracing,
+    logger,
+    options: {
+      maxBodyBytes: config.MAX_SUBMISSION_BYTES,
+      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+    },
+  });
+  const server: Server = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
+  await once(server, "listening");
+  logger.info({ address: server.address() }, "gateway listening");
+
+  onShutdown(logger, async () => {
+    // Stop accepting, let in-flight requests finish (their PubAcks need NATS), then disconnect.
+    const closed = new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    });
+    server.closeIdleConnections();
+    const grace = setTimeout(() => {
+      server.closeAllConnections();
+    }, config.SHUTDOWN_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
+    await registry.close();
+    await nc.drain();
+    await mongo.close();
+    await tracing.shutdown();
+  });
+} catch (err) {
+  exitOnStartupError(bootLogger, err);
+}

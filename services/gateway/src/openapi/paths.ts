@@ -1,0 +1,146 @@
+import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
+import { ListRejectionsQuery, RejectionIdParams } from "../schemas/rejections.ts";
+import { parametersOf } from "./parameters.ts";
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+function json(description: string, schema: object) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+const error = (description: string) => json(description, ref("ErrorBody"));
+
+const unavailable = error("A dependency (NATS or MongoDB) did not answer in time; retry later");
+const badParameter = error("A query or path parameter is invalid; `issues` names it");
+
+/** Every path of the REST API, their parameters and responses (success and error shapes). */
+export function paths(submissionSchema: object): Record<string, object> {
+  return {
+    "/v1/jobs": {
+      post: {
+        operationId: "submitJob",
+        summary: "Submit a job",
+        description:
+          "Validates the envelope and the payload against the type's registered schema, stores the " +
+          "submission in the JOBS stream and answers after JetStream's PubAck. The idempotency key " +
+          "(body `idempotencyKey` or `Idempotency-Key` header, else the job id) deduplicates " +
+          "submissions within the intake stream's duplicate window.",
+        parameters: [
+          {
+            name: "Idempotency-Key",
+            in: "header",
+            required: false,
+            description:
+              "Alternative to the body's `idempotencyKey`; they must agree when both are given",
+            schema: { type: "string", minLength: 1, maxLength: 256 },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: submissionSchema } },
+        },
+        responses: {
+          "202": json("Stored; the job will be dispatched", ref("SubmitAccepted")),
+          "200": json(
+            "A submission with the same idempotency key was already stored",
+            ref("SubmitDuplicate"),
+          ),
+          "400": error(
+            "Not JSON (`invalid_json`), or a bad envelope or payload; `issues` name the fields",
+          ),
+          "413": error("The body is larger than the gateway's limit"),
+          "422": error("No worker has registered the job type (`unknown_type`)"),
+          "503": error(
+            "JetStream did not acknowledge in time; retry with the same idempotency key",
+          ),
+        },
+      },
+      get: {
+        operationId: "listJobs",
+        summary: "List jobs, newest first",
+        parameters: parametersOf(ListJobsQuery, "query"),
+        responses: {
+          "200": json("One page of jobs", ref("JobList")),
+          "400": badParameter,
+          "503": unavailable,
+        },
+      },
+    },
+    "/v1/jobs/{id}": {
+      get: {
+        operationId: "getJob",
+        summary: "Read a job's status, attempts, progress, result or error, timings and trace id",
+        parameters: parametersOf(JobIdParams, "path"),
+        responses: {
+          "200": json("The job", ref("JobView")),
+          "400": badParameter,
+          "404": error("No such job (yet: a just-submitted job appears once it is projected)"),
+          "503": unavailable,
+        },
+      },
+    },
+    "/v1/stats": {
+      get: {
+        operationId: "getStats",
+        summary: "Job counts by status and type; work-queue depth and consumer counters per type",
+        responses: { "200": json("The counts", ref("Stats")), "503": unavailable },
+      },
+    },
+    "/v1/rejections": {
+      get: {
+        operationId: "listRejections",
+        summary: "List submissions the dispatcher refused, newest first",
+        parameters: parametersOf(ListRejectionsQuery, "query"),
+        responses: {
+          "200": json("One page of rejections", ref("RejectionList")),
+          "400": badParameter,
+          "503": unavailable,
+        },
+      },
+    },
+    "/v1/rejections/{id}": {
+      get: {
+        operationId: "getRejection",
+        summary: "Read one rejection",
+        parameters: parametersOf(RejectionIdParams, "path"),
+        responses: {
+          "200": json("The rejection", ref("RejectionView")),
+          "400": badParameter,
+          "404": error("No such rejection"),
+          "503": unavailable,
+        },
+      },
+    },
+    "/v1/job-types": {
+      get: {
+        operationId: "listJobTypes",
+        summary: "The registered job types with their payload schemas",
+        responses: { "200": json("The registered types", ref("JobTypeList")) },
+      },
+    },
+    "/healthz": {
+      get: {
+        operationId: "health",
+        summary: "Liveness: the process is up",
+        responses: { "200": json("Up", ref("Health")) },
+      },
+    },
+    "/readyz": {
+      get: {
+        operationId: "ready",
+        summary: "Readiness: NATS connected and MongoDB answering",
+        responses: {
+          "200": json("Ready", ref("Ready")),
+          "503": json("A dependency is down; `checks` says which", ref("NotReady")),
+        },
+      },
+    },
+    "/openapi.json": {
+      get: {
+        operationId: "openApi",
+        summary: "This document",
+        responses: { "200": { description: "The OpenAPI 3.1 document" } },
+      },
+    },
+  };
+}

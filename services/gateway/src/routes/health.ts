@@ -1,0 +1,59 @@
+import Router from "@koa/router";
+
+import type { GatewayDeps } from "../deps.ts";
+import { ErrorCode } from "../errors.ts";
+import { withTimeout } from "../http/with-timeout.ts";
+
+/** Default deadline of each readiness check, in milliseconds. */
+const defaultReadyTimeoutMs = 1000;
+
+/** The outcome of checking one dependency. */
+export interface DependencyCheck {
+  ok: boolean;
+  /** Why the dependency is considered down. */
+  message?: string;
+}
+
+/**
+ * `GET /healthz`: the process is up (always 200). `GET /readyz`: 200 when NATS is connected and
+ * MongoDB answers a ping, otherwise 503 naming the dependency that is down.
+ */
+export function healthRouter(deps: GatewayDeps): Router {
+  const router = new Router();
+  const timeoutMs = deps.options.readyTimeoutMs ?? defaultReadyTimeoutMs;
+
+  router.get("/healthz", (ctx) => {
+    ctx.body = { status: "ok" };
+  });
+
+  router.get("/readyz", async (ctx) => {
+    const [nats, mongo] = await Promise.all([
+      check(() => deps.nc.rtt(), timeoutMs, "NATS"),
+      check(() => deps.db.command({ ping: 1 }, { timeoutMS: timeoutMs }), timeoutMs, "MongoDB"),
+    ]);
+    const checks = { nats, mongo };
+    const down = Object.entries(checks)
+      .filter(([, c]) => !c.ok)
+      .map(([name]) => name);
+    if (down.length === 0) {
+      ctx.body = { status: "ready", checks };
+      return;
+    }
+    ctx.status = 503;
+    ctx.body = { error: ErrorCode.NotReady, message: `not ready: ${down.join(", ")} down`, checks };
+  });
+  return router;
+}
+
+async function check(
+  probe: () => Promise<unknown>,
+  timeoutMs: number,
+  what: string,
+): Promise<DependencyCheck> {
+  try {
+    await withTimeout(probe(), timeoutMs, what);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+}

@@ -1,0 +1,29 @@
+import { findJob, listJobs } from "@conveyor/read-model";
+import Router from "@koa/router";
+
+import type { GatewayDeps } from "../deps.ts";
+import { notFound } from "../errors.ts";
+import { parseParams } from "../http/parse-params.ts";
+import { toJobView } from "../jobs/job-view.ts";
+import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
+import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
+
+/** `GET /v1/jobs` (filtered, cursor-paginated) and `GET /v1/jobs/:id`, from the read model. */
+export function jobsRouter(deps: GatewayDeps): Router {
+  const router = new Router();
+  const timeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
+
+  router.get("/v1/jobs", async (ctx) => {
+    const query = parseParams(ListJobsQuery, ctx.query);
+    const page = await queryReadModel(() => listJobs(deps.db, query), timeoutMs);
+    ctx.body = { items: page.items.map(toJobView), nextCursor: page.nextCursor ?? null };
+  });
+
+  router.get("/v1/jobs/:id", async (ctx) => {
+    const { id } = parseParams(JobIdParams, ctx.params);
+    const doc = await queryReadModel(() => findJob(deps.db, id), timeoutMs);
+    if (!doc) throw notFound(`no job with id ${id}`);
+    ctx.body = toJobView(doc);
+  });
+  return router;
+}

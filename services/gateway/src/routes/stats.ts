@@ -1,0 +1,51 @@
+import { countJobsByStatusAndType } from "@conveyor/read-model";
+import Router from "@koa/router";
+
+import type { GatewayDeps } from "../deps.ts";
+import { unavailable } from "../errors.ts";
+import { withTimeout } from "../http/with-timeout.ts";
+import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
+import type { NatsLink } from "../jobs/nats-link.ts";
+import type { Stats } from "../schemas/stats.ts";
+import { summarizeJobCounts } from "../stats/job-counts.ts";
+import { workQueueStats } from "../stats/work-queues.ts";
+
+/**
+ * `GET /v1/stats`: job counts from the read model, and for every registered type its work-queue
+ * depth and work-consumer counters from JetStream.
+ */
+export function statsRouter(deps: GatewayDeps, link: NatsLink): Router {
+  const router = new Router();
+  const readTimeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
+
+  router.get("/v1/stats", async (ctx) => {
+    const types = deps.registry.list().map((d) => d.type);
+    const [rows, workQueues] = await Promise.all([
+      queryReadModel(() => countJobsByStatusAndType(deps.db), readTimeoutMs),
+      jetStreamStats(deps, link, types),
+    ]);
+    const stats: Stats = { jobs: summarizeJobCounts(rows), workQueues };
+    ctx.body = stats;
+  });
+  return router;
+}
+
+async function jetStreamStats(
+  deps: GatewayDeps,
+  link: NatsLink,
+  types: readonly string[],
+): Promise<Stats["workQueues"]> {
+  if (!link.up) throw unavailable("NATS is not connected; work-queue stats are unavailable");
+  try {
+    return await withTimeout(
+      workQueueStats(deps.jsm, types),
+      deps.options.publishTimeoutMs,
+      "JetStream",
+    );
+  } catch (err) {
+    throw unavailable(
+      `work-queue stats are unavailable: ${err instanceof Error ? err.message : String(err)}`,
+      err,
+    );
+  }
+}

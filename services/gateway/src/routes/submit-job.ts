@@ -1,0 +1,56 @@
+import { checkSubmission } from "@conveyor/job-registry";
+import Router from "@koa/router";
+
+import type { GatewayDeps } from "../deps.ts";
+import { ApiError, ErrorCode } from "../errors.ts";
+import { jsonBody } from "../http/json-body.ts";
+import type { NatsLink } from "../jobs/nats-link.ts";
+import { publishSubmission } from "../jobs/publish-submission.ts";
+import { withIdempotencyHeader } from "../jobs/submission-input.ts";
+
+type SubmissionCheck = ReturnType<typeof checkSubmission>;
+type SubmissionRefusal = Extract<SubmissionCheck, { ok: false }>;
+
+/**
+ * `POST /v1/jobs`: validates a submission against the envelope and its type's payload schema,
+ * publishes it to the intake stream and answers once JetStream has stored it.
+ */
+export function submitJobRouter(deps: GatewayDeps, link: NatsLink): Router {
+  const router = new Router();
+  router.post("/v1/jobs", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
+    const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs" };
+    await deps.tracing.server("POST /v1/jobs", attributes, async (trace) => {
+      const input = withIdempotencyHeader(ctx.request.body, ctx.get("Idempotency-Key"));
+      const checked = checkSubmission(input, deps.registry, { source: "rest" });
+      if (!checked.ok) throw refusalError(checked);
+      const outcome = await publishSubmission(deps, link, checked.submission, trace);
+      ctx.set("Location", `/v1/jobs/${outcome.id}`);
+      if (outcome.duplicate) {
+        ctx.status = 200;
+        ctx.body = {
+          id: outcome.id,
+          status: "duplicate",
+          duplicate: true,
+          traceId: outcome.traceId,
+        };
+      } else {
+        ctx.status = 202;
+        ctx.body = { id: outcome.id, status: "queued", duplicate: false, traceId: outcome.traceId };
+      }
+    });
+  });
+  return router;
+}
+
+/** 422 for a type no worker registered, 400 naming the bad fields otherwise. */
+function refusalError(refusal: SubmissionRefusal): ApiError {
+  const options = { issues: refusal.issues };
+  switch (refusal.reason) {
+    case "unknown_type":
+      return new ApiError(422, ErrorCode.UnknownType, refusal.message, options);
+    case "invalid_payload":
+      return new ApiError(400, ErrorCode.InvalidPayload, refusal.message, options);
+    default:
+      return new ApiError(400, ErrorCode.InvalidEnvelope, refusal.message, options);
+  }
+}

@@ -1,0 +1,4 @@
+import { JobTypeDescriptor } from "@conveyor/contracts";
+import { z } from "zod";
+
+export const JobTypeList = z.object({ items: z.array(JobTypeDescriptor) });

@@ -1,0 +1,95 @@
+import { ErrorInfo, JobId, JobStatus, JobTypeName } from "@conveyor/contracts";
+import { z } from "zod";
+
+import { Cursor, JsonValue, Limit, Timestamp } from "./common.ts";
+
+const jobStatus = z.enum(Object.values(JobStatus));
+
+/** One delivery of a job to a worker. */
+export const AttemptView = z.object({
+  /** Run of the attempt: 1, or more after replays. */
+  run: z.int(),
+  /** Delivery count within the run, 1-based. */
+  attempt: z.int(),
+  workerId: z.string().nullable(),
+  startedAt: Timestamp,
+  finishedAt: Timestamp,
+  /** Handler time, in milliseconds. */
+  durationMs: z.number().nullable(),
+  outcome: z.enum(["succeeded", "failed"]).nullable(),
+  error: ErrorInfo.nullable(),
+  /** Delay before the next attempt, in milliseconds. */
+  retryDelayMs: z.int().nullable(),
+});
+
+/** The newest progress report of a job. */
+export const ProgressView = z.object({
+  done: z.number(),
+  total: z.number(),
+  message: z.string().nullable(),
+  attempt: z.int(),
+  at: z.iso.datetime(),
+});
+
+/** A job as `GET /v1/jobs/:id` shows it. Fields not yet known are null. */
+export const JobView = z.object({
+  id: z.string(),
+  type: z.string(),
+  status: jobStatus,
+  /** Run: 1, or more after replays. */
+  run: z.int(),
+  /** Attempts made in the current run (the highest delivery count seen). */
+  attempts: z.int(),
+  attemptHistory: z.array(AttemptView),
+  progress: ProgressView.nullable(),
+  result: JsonValue.nullable(),
+  error: ErrorInfo.nullable(),
+  /** Why the job ended without success (`dead`, `cancelled`). */
+  reason: z.string().nullable(),
+  submittedAt: Timestamp,
+  startedAt: Timestamp,
+  finishedAt: Timestamp,
+  updatedAt: z.iso.datetime(),
+  traceId: z.string().nullable(),
+  payload: JsonValue.nullable(),
+  priority: z.int().nullable(),
+  maxAttempts: z.int().nullable(),
+  batchId: z.string().nullable(),
+  source: z.enum(["rest", "nats"]).nullable(),
+});
+export type JobView = z.output<typeof JobView>;
+
+export const JobList = z.object({
+  items: z.array(JobView),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
+
+/** Query of `GET /v1/jobs`. */
+export const ListJobsQuery = z.object({
+  status: jobStatus.optional(),
+  type: JobTypeName.optional(),
+  batchId: JobId.optional(),
+  limit: Limit,
+  cursor: Cursor.optional(),
+});
+
+/** Path parameters of `GET /v1/jobs/:id`. */
+export const JobIdParams = z.object({ id: JobId });
+
+/** `202`: the job is stored in the intake stream. */
+export const SubmitAccepted = z.object({
+  id: z.string(),
+  status: z.literal("queued"),
+  duplicate: z.literal(false),
+  /** W3C trace id of the job's trace. */
+  traceId: z.string().optional(),
+});
+
+/** `200`: a submission with the same idempotency key was already stored; `id` is that job's. */
+export const SubmitDuplicate = z.object({
+  id: z.string(),
+  status: z.literal("duplicate"),
+  duplicate: z.literal(true),
+  traceId: z.string().optional(),
+});

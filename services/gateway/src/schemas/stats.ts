@@ -1,0 +1,38 @@
+import { JobStatus } from "@conveyor/contracts";
+import { z } from "zod";
+
+/** A count for every status, zeros included. */
+const StatusCounts = z.record(z.enum(Object.values(JobStatus)), z.int().min(0));
+
+const JobCounts = z.object({ total: z.int().min(0), byStatus: StatusCounts });
+
+export const WorkConsumerStats = z.object({
+  /** The durable consumer, `work_<type with . as _>`. */
+  name: z.string(),
+  /** False until a worker for the type has created the consumer; the counters are then zeros. */
+  exists: z.boolean(),
+  /** Messages not yet delivered to any worker. */
+  numPending: z.int().min(0),
+  /** Messages delivered and not yet acknowledged. */
+  numAckPending: z.int().min(0),
+  /** Messages delivered more than once. */
+  numRedelivered: z.int().min(0),
+});
+
+export const WorkQueueStats = z.object({
+  /** The work subject, `work.<type>`. */
+  subject: z.string(),
+  /** Messages stored on the subject: waiting, being worked on, or waiting for a retry. */
+  depth: z.int().min(0),
+  consumer: WorkConsumerStats,
+});
+export type WorkQueueStats = z.output<typeof WorkQueueStats>;
+
+/** `GET /v1/stats`. */
+export const Stats = z.object({
+  /** From the read model: every job it holds, by status and by type. */
+  jobs: JobCounts.extend({ byType: z.record(z.string(), JobCounts) }),
+  /** From JetStream, for every registered job type. */
+  workQueues: z.record(z.string(), WorkQueueStats),
+});
+export type Stats = z.output<typeof Stats>;

@@ -1,0 +1,134 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+
+import { createGatewayApp } from "@conveyor/gateway";
+import type { GatewayOptions } from "@conveyor/gateway";
+import { JobTypeRegistry } from "@conveyor/job-registry";
+import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { uniqueName } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { MongoClient } from "mongodb";
+import type { Db } from "mongodb";
+import { z } from "zod";
+
+/** The payload of the `echo` type every gateway test registers. */
+export const EchoPayload = z.object({
+  message: z.string(),
+  delayMs: z.int().min(0).optional(),
+});
+
+/** A gateway listening on a loopback port, wired to real servers. */
+export interface GatewayUnderTest extends AsyncDisposable {
+  baseUrl: string;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  db: Db;
+  registry: JobTypeRegistry;
+}
+
+export interface GatewayFixtureOptions extends Partial<GatewayOptions> {
+  natsUrl: string;
+  mongoUrl: string;
+}
+
+/**
+ * Provisions the topology, registers `echo`, and serves a gateway over a fresh database. NATS
+ * reconnects without limit, as in `main.ts`, so tests can stop and restart the server.
+ */
+export async function startGateway(options: GatewayFixtureOptions): Promise<GatewayUnderTest> {
+  const logger = createLogger("gateway-test", "silent");
+  const nc = await connect({
+    servers: options.natsUrl,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 100,
+  });
+  const jsm = await jetstreamManager(nc);
+  await ensureTopology(jsm);
+  const registry = await JobTypeRegistry.open(nc, { logger });
+  await registry.register({ type: "echo", payloadSchema: z.toJSONSchema(EchoPayload) });
+  const mongo = new MongoClient(options.mongoUrl, { serverSelectionTimeoutMS: 2000 });
+  const db = mongo.db(uniqueName("gateway"));
+  const tracing = Tracing.create({ serviceName: "gateway-test" });
+
+  const app = createGatewayApp({
+    nc,
+    js: jetstream(nc),
+    jsm,
+    db,
+    registry,
+    tracing,
+    logger,
+    options: {
+      maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+      publishTimeoutMs: options.publishTimeoutMs ?? 2000,
+      readTimeoutMs: options.readTimeoutMs,
+      readyTimeoutMs: options.readyTimeoutMs,
+    },
+  });
+  const server = app.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    nc,
+    jsm,
+    db,
+    registry,
+    async [Symbol.asyncDispose]() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+      await registry.close();
+      await nc.close();
+      await mongo.close(true);
+      await tracing.shutdown();
+    },
+  };
+}
+
+/** A JSON response: status, headers and parsed body. */
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+}
+
+/** Sends a request and parses the JSON body (every gateway response is JSON). */
+export async function request(
+  url: string,
+  init: { method?: string; body?: string | undefined; headers?: Record<string, string> } = {},
+): Promise<JsonResponse> {
+  const response = await fetch(url, {
+    method: init.method ?? "GET",
+    body: init.body,
+    headers: { "content-type": "application/json", ...init.headers },
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: JSON.parse(text) as Record<string, unknown>,
+  };
+}
+
+/** `POST /v1/jobs` with a JSON body. */
+export function submit(
+  gateway: GatewayUnderTest,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
+  return request(`${gateway.baseUrl}/v1/jobs`, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers,
+  });
+}

@@ -1,0 +1,147 @@
+import { StreamName } from "@conveyor/contracts";
+import { startMongoServer, startNatsServer, waitFor } from "@conveyor/testing";
+import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { request, startGateway, submit } from "./gateway-fixture.ts";
+
+const publishTimeoutMs = 1000;
+/** Far above any honest answer: a request still open then has hung. */
+const hangMs = publishTimeoutMs + 4000;
+
+describe("when NATS stops", () => {
+  let nats: NatsServerHandle;
+  let mongo: MongoServerHandle;
+
+  beforeAll(async () => {
+    [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
+  });
+
+  afterAll(async () => {
+    await nats[Symbol.asyncDispose]();
+    await mongo[Symbol.asyncDispose]();
+  });
+
+  it("answers submissions 503 instead of hanging, is not ready, and recovers with NATS", async () => {
+    await using gw = await startGateway({
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      publishTimeoutMs,
+    });
+    expect((await submit(gw, { type: "echo", payload: { message: "before" } })).status).toBe(202);
+
+    await nats.stop();
+    const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "echo", payload: { message: "during" } }),
+      signal: AbortSignal.timeout(hangMs),
+    });
+    expect(response.status).toBe(503);
+    const refusal = (await response.json()) as { error: string; message: string };
+    expect(refusal.error).toBe("unavailable");
+    expect(refusal.message).toContain("NATS");
+
+    const stats = await request(`${gw.baseUrl}/v1/stats`);
+    expect(stats.status).toBe(503);
+    const ready = await request(`${gw.baseUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({
+      error: "not_ready",
+      checks: { nats: { ok: false }, mongo: { ok: true } },
+    });
+    expect((await request(`${gw.baseUrl}/healthz`)).status).toBe(200);
+
+    await nats.restart();
+    await waitFor(async () => (await request(`${gw.baseUrl}/readyz`)).status === 200, {
+      message: "gateway ready again after NATS restarted",
+    });
+    expect((await submit(gw, { type: "echo", payload: { message: "after" } })).status).toBe(202);
+  });
+
+  it("answers 503 when JetStream cannot store the submission", async () => {
+    await using gw = await startGateway({
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      publishTimeoutMs,
+    });
+    await gw.jsm.streams.delete(StreamName.Jobs);
+    const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "echo", payload: { message: "no stream" } }),
+      signal: AbortSignal.timeout(hangMs),
+    });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ error: "unavailable" });
+  });
+
+  it("answers 503 after publishTimeoutMs when nothing acknowledges the submission", async () => {
+    await using gw = await startGateway({
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      publishTimeoutMs,
+    });
+    await gw.jsm.streams.delete(StreamName.Jobs);
+    // A plain subscriber takes the submission and never answers, as a stalled JetStream would.
+    const silent = gw.nc.subscribe("jobs.submit.>");
+    try {
+      const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "echo", payload: { message: "no ack" } }),
+        signal: AbortSignal.timeout(hangMs),
+      });
+      expect(response.status).toBe(503);
+      const refusal = (await response.json()) as { error: string; message: string };
+      expect(refusal.error).toBe("unavailable");
+      expect(refusal.message).toMatch(/timeout/i);
+      expect(silent.getReceived()).toBe(1);
+    } finally {
+      silent.unsubscribe();
+    }
+  });
+});
+
+describe("when MongoDB stops", () => {
+  let nats: NatsServerHandle;
+  let mongo: MongoServerHandle;
+
+  beforeAll(async () => {
+    [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
+  });
+
+  afterAll(async () => {
+    await nats[Symbol.asyncDispose]();
+    await mongo[Symbol.asyncDispose]();
+  });
+
+  it("is not ready, answers reads 503, and still accepts submissions", async () => {
+    await using gw = await startGateway({
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      readTimeoutMs: 1000,
+      readyTimeoutMs: 500,
+    });
+    expect((await request(`${gw.baseUrl}/readyz`)).status).toBe(200);
+
+    await mongo.stop();
+    const ready = await request(`${gw.baseUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({
+      error: "not_ready",
+      checks: { nats: { ok: true }, mongo: { ok: false } },
+    });
+    expect(ready.body.message).toContain("mongo");
+
+    const read = await fetch(`${gw.baseUrl}/v1/jobs/some-job`, {
+      signal: AbortSignal.timeout(hangMs),
+    });
+    expect(read.status).toBe(503);
+    expect(await read.json()).toMatchObject({ error: "unavailable" });
+
+    // Intake does not depend on the read model: jobs are still accepted and stored.
+    expect((await submit(gw, { type: "echo", payload: { message: "still" } })).status).toBe(202);
+    expect((await request(`${gw.baseUrl}/healthz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,296 @@
+import { StreamName, Subject } from "@conveyor/contracts";
+import type { JobStatus } from "@conveyor/contracts";
+import { jobsCollection, rejectionsCollection } from "@conveyor/read-model";
+import type { JobDocument, RejectionDocument } from "@conveyor/read-model";
+import { startMongoServer, startNatsServer } from "@conveyor/testing";
+import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
+import { ensureWorkConsumer } from "@conveyor/topology";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { request, startGateway } from "./gateway-fixture.ts";
+import type { GatewayUnderTest } from "./gateway-fixture.ts";
+
+let nats: NatsServerHandle;
+let mongo: MongoServerHandle;
+
+beforeAll(async () => {
+  [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
+});
+
+afterAll(async () => {
+  await nats[Symbol.asyncDispose]();
+  await mongo[Symbol.asyncDispose]();
+});
+
+function gateway(): Promise<GatewayUnderTest> {
+  return startGateway({ natsUrl: nats.url, mongoUrl: mongo.url });
+}
+
+const time = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();
+
+/** A job document as the projector writes it; ids sort in creation order like UUIDv7s. */
+function jobDoc(n: number, status: JobStatus = "queued", type = "echo"): JobDocument {
+  return {
+    _id: `job-${String(n).padStart(4, "0")}`,
+    type,
+    status,
+    run: 1,
+    attempt: status === "queued" ? 0 : 1,
+    payload: { message: `m${String(n)}` },
+    priority: 5,
+    maxAttempts: 4,
+    source: "rest",
+    attempts:
+      status === "queued" ? [] : [{ run: 1, attempt: 1, workerId: "w1", startedAt: time(n + 1) }],
+    submittedAt: time(n),
+    updatedAt: time(n + 1),
+    traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+  };
+}
+
+function rejectionDoc(n: number): RejectionDocument {
+  return {
+    _id: `rej-${String(n).padStart(4, "0")}`,
+    at: time(n),
+    subject: "jobs.submit.echo",
+    reason: "invalid_payload",
+    message: "payload.message: expected string",
+    issues: [{ path: "payload.message", message: "expected string" }],
+    rawPreview: '{"type":"echo"}',
+    sizeBytes: 15,
+  };
+}
+
+async function pageThrough(gw: GatewayUnderTest, query: string, between?: () => Promise<void>) {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const suffix: string = cursor === null ? "" : `&cursor=${cursor}`;
+    const page = await request(`${gw.baseUrl}/v1/jobs?${query}${suffix}`);
+    expect(page.status).toBe(200);
+    ids.push(...(page.body.items as { id: string }[]).map((j) => j.id));
+    cursor = page.body.nextCursor as string | null;
+    await between?.();
+  } while (cursor !== null);
+  return ids;
+}
+
+describe("GET /v1/jobs/:id", () => {
+  it("shows a job's view", async () => {
+    await using gw = await gateway();
+    await jobsCollection(gw.db).insertOne(jobDoc(1, "running"));
+    const response = await request(`${gw.baseUrl}/v1/jobs/job-0001`);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      id: "job-0001",
+      type: "echo",
+      status: "running",
+      attempts: 1,
+      payload: { message: "m1" },
+      priority: 5,
+      maxAttempts: 4,
+      batchId: null,
+      progress: null,
+      result: null,
+      error: null,
+      submittedAt: time(1),
+      startedAt: null,
+      finishedAt: null,
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+    });
+    expect(response.body.attemptHistory).toEqual([
+      expect.objectContaining({ attempt: 1, workerId: "w1" }),
+    ]);
+  });
+
+  it("answers 404 for an unknown id and 400 for a malformed one", async () => {
+    await using gw = await gateway();
+    const missing = await request(`${gw.baseUrl}/v1/jobs/no-such-job`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toBe("not_found");
+    expect(missing.body.message).toContain("no-such-job");
+
+    const malformed = await request(`${gw.baseUrl}/v1/jobs/bad.id`);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({
+      error: "invalid_parameter",
+      issues: [expect.objectContaining({ path: "id" })],
+    });
+  });
+});
+
+describe("GET /v1/jobs", () => {
+  it("pages through every job exactly once, newest first, even while jobs are added", async () => {
+    await using gw = await gateway();
+    const docs = Array.from({ length: 23 }, (_, i) => jobDoc(i + 1));
+    await jobsCollection(gw.db).insertMany(docs);
+    const expected = docs
+      .map((d) => d._id)
+      .sort()
+      .reverse();
+
+    expect(await pageThrough(gw, "limit=5")).toEqual(expected);
+
+    // Newer jobs arriving mid-listing sort before the cursor: the pages already promised are unchanged.
+    let added = 100;
+    const seen = await pageThrough(gw, "limit=4", async () => {
+      added += 1;
+      await jobsCollection(gw.db).insertOne(jobDoc(added));
+    });
+    expect(seen).toEqual(expected);
+  });
+
+  it("filters by status and type", async () => {
+    await using gw = await gateway();
+    await jobsCollection(gw.db).insertMany([
+      jobDoc(1, "queued"),
+      jobDoc(2, "running"),
+      jobDoc(3, "running", "email.send"),
+      jobDoc(4, "dead"),
+    ]);
+    expect(await pageThrough(gw, "status=running")).toEqual(["job-0003", "job-0002"]);
+    expect(await pageThrough(gw, "status=running&type=echo")).toEqual(["job-0002"]);
+    expect(await pageThrough(gw, "type=email.send")).toEqual(["job-0003"]);
+  });
+
+  it.each([
+    ["status=finished", "status"],
+    ["limit=0", "limit"],
+    ["limit=many", "limit"],
+    ["limit=1&limit=2", "limit"],
+    ["cursor=not-a-cursor", "cursor"],
+    ["cursor=%24%24", "cursor"],
+  ])("refuses ?%s with 400 naming %s", async (query, name) => {
+    await using gw = await gateway();
+    const response = await request(`${gw.baseUrl}/v1/jobs?${query}`);
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe("invalid_parameter");
+    expect((response.body.issues as { path: string }[]).map((i) => i.path)).toEqual([name]);
+  });
+});
+
+describe("GET /v1/rejections", () => {
+  it("lists rejections newest first with a cursor, and shows one", async () => {
+    await using gw = await gateway();
+    await rejectionsCollection(gw.db).insertMany([1, 2, 3].map(rejectionDoc));
+    const first = await request(`${gw.baseUrl}/v1/rejections?limit=2`);
+    expect(first.status).toBe(200);
+    const items = first.body.items as { id: string }[];
+    expect(items.map((r) => r.id)).toEqual(["rej-0003", "rej-0002"]);
+    const second = await request(
+      `${gw.baseUrl}/v1/rejections?limit=2&cursor=${String(first.body.nextCursor)}`,
+    );
+    expect((second.body.items as { id: string }[]).map((r) => r.id)).toEqual(["rej-0001"]);
+    expect(second.body.nextCursor).toBeNull();
+
+    const one = await request(`${gw.baseUrl}/v1/rejections/rej-0002`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({
+      id: "rej-0002",
+      reason: "invalid_payload",
+      issues: [{ path: "payload.message", message: "expected string" }],
+      jobId: null,
+    });
+    expect((await request(`${gw.baseUrl}/v1/rejections/rej-9999`)).status).toBe(404);
+    expect((await request(`${gw.baseUrl}/v1/rejections?limit=x`)).status).toBe(400);
+  });
+});
+
+describe("GET /v1/stats", () => {
+  it("counts jobs by status and type, and reads each registered type's work queue", async () => {
+    await using gw = await gateway();
+    await gw.registry.register({ type: "no.consumer" });
+    await ensureWorkConsumer(gw.jsm, "echo");
+    await jobsCollection(gw.db).insertMany([
+      jobDoc(1, "queued"),
+      jobDoc(2, "queued"),
+      jobDoc(3, "dead", "email.send"),
+    ]);
+    const depthBefore = (
+      await gw.jsm.streams.info(StreamName.Work, { subjects_filter: Subject.work("echo") })
+    ).state.messages;
+    await gw.nc.request(Subject.work("echo"), JSON.stringify({}), { timeout: 2000 });
+
+    const response = await request(`${gw.baseUrl}/v1/stats`);
+    expect(response.status).toBe(200);
+    expect(response.body.jobs).toMatchObject({
+      total: 3,
+      byStatus: { queued: 2, dead: 1, running: 0, succeeded: 0, failed: 0, cancelled: 0 },
+      byType: {
+        echo: { total: 2, byStatus: { queued: 2, dead: 0 } },
+        "email.send": { total: 1, byStatus: { queued: 0, dead: 1 } },
+      },
+    });
+    const queues = response.body.workQueues as Record<string, Record<string, unknown>>;
+    expect(queues["echo"]).toEqual({
+      subject: "work.echo",
+      depth: depthBefore + 1,
+      consumer: {
+        name: "work_echo",
+        exists: true,
+        numPending: depthBefore + 1,
+        numAckPending: 0,
+        numRedelivered: 0,
+      },
+    });
+    expect(queues["no.consumer"]).toEqual({
+      subject: "work.no.consumer",
+      depth: 0,
+      consumer: {
+        name: "work_no_consumer",
+        exists: false,
+        numPending: 0,
+        numAckPending: 0,
+        numRedelivered: 0,
+      },
+    });
+  });
+});
+
+describe("job types, OpenAPI and plumbing", () => {
+  it("lists the registered types with their payload schemas", async () => {
+    await using gw = await gateway();
+    const response = await request(`${gw.baseUrl}/v1/job-types`);
+    expect(response.status).toBe(200);
+    const echo = (
+      response.body.items as { type: string; payloadSchema?: Record<string, unknown> }[]
+    ).find((t) => t.type === "echo");
+    expect(echo?.payloadSchema).toMatchObject({ type: "object", required: ["message"] });
+  });
+
+  it("serves an OpenAPI 3.1 document that includes the registered types", async () => {
+    await using gw = await gateway();
+    const response = await request(`${gw.baseUrl}/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.body.openapi).toBe("3.1.0");
+    const schemas = (
+      response.body.components as { schemas: Record<string, Record<string, unknown>> }
+    ).schemas;
+    expect(schemas["JobPayload.echo"]).toMatchObject({ required: ["message"] });
+    expect(schemas["JobSubmission.echo"]).toBeDefined();
+  });
+
+  it("answers unknown routes and methods with JSON errors", async () => {
+    await using gw = await gateway();
+    const unknown = await request(`${gw.baseUrl}/v2/nothing`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ error: "not_found", message: "no route for GET /v2/nothing" });
+
+    const wrongMethod = await request(`${gw.baseUrl}/v1/stats`, { method: "DELETE" });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.body.error).toBe("method_not_allowed");
+    expect(wrongMethod.headers.get("allow")).toContain("GET");
+    expect(wrongMethod.body.message).toBe("DELETE is not allowed on /v1/stats; allowed: HEAD, GET");
+  });
+
+  it("is healthy and ready while NATS and MongoDB are up", async () => {
+    await using gw = await gateway();
+    expect((await request(`${gw.baseUrl}/healthz`)).body).toEqual({ status: "ok" });
+    const ready = await request(`${gw.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({
+      status: "ready",
+      checks: { nats: { ok: true }, mongo: { ok: true } },
+    });
+  });
+});

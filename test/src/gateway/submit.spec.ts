@@ -1,0 +1,187 @@
+import { Header, StreamName } from "@conveyor/contracts";
+import { startMongoServer, startNatsServer } from "@conveyor/testing";
+import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startGateway, submit } from "./gateway-fixture.ts";
+import type { GatewayUnderTest } from "./gateway-fixture.ts";
+
+let nats: NatsServerHandle;
+let mongo: MongoServerHandle;
+
+beforeAll(async () => {
+  [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
+});
+
+afterAll(async () => {
+  await nats[Symbol.asyncDispose]();
+  await mongo[Symbol.asyncDispose]();
+});
+
+function gateway(maxBodyBytes?: number): Promise<GatewayUnderTest> {
+  return startGateway({ natsUrl: nats.url, mongoUrl: mongo.url, maxBodyBytes });
+}
+
+async function jobsStreamCount(gw: GatewayUnderTest): Promise<number> {
+  return (await gw.jsm.streams.info(StreamName.Jobs)).state.messages;
+}
+
+describe("POST /v1/jobs", () => {
+  it("answers 202 once the submission is stored in JOBS, with trace context and job headers", async () => {
+    await using gw = await gateway();
+    const response = await submit(gw, { type: "echo", payload: { message: "hi" }, priority: 7 });
+
+    expect(response.status).toBe(202);
+    const { id, status, traceId } = response.body;
+    expect(status).toBe("queued");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(response.headers.get("location")).toBe(`/v1/jobs/${String(id)}`);
+
+    const stored = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: "jobs.submit.echo",
+    });
+    expect(stored).not.toBeNull();
+    expect(stored!.header.get(Header.JobId)).toBe(id);
+    expect(stored!.header.get(Header.Source)).toBe("rest");
+    expect(stored!.header.get(Header.MsgId)).toBe(id);
+    expect(stored!.header.get(Header.TraceParent)).toMatch(
+      new RegExp(`^00-${String(traceId)}-[0-9a-f]{16}-01$`),
+    );
+    expect(stored!.json()).toEqual({
+      id,
+      type: "echo",
+      payload: { message: "hi" },
+      priority: 7,
+    });
+  });
+
+  it("keeps a client-chosen id", async () => {
+    await using gw = await gateway();
+    const response = await submit(gw, { id: "my-job-1", type: "echo", payload: { message: "x" } });
+    expect(response.status).toBe(202);
+    expect(response.body.id).toBe("my-job-1");
+  });
+
+  it("stores a repeated Idempotency-Key once and answers the repeat with the first job's id", async () => {
+    await using gw = await gateway();
+    const key = `key-${String(Date.now())}`;
+    const first = await submit(
+      gw,
+      { type: "echo", payload: { message: "a" } },
+      { "Idempotency-Key": key },
+    );
+    const before = await jobsStreamCount(gw);
+    const again = await submit(
+      gw,
+      { type: "echo", payload: { message: "a" } },
+      { "Idempotency-Key": key },
+    );
+
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: first.body.id, status: "duplicate", duplicate: true });
+    expect(again.body.traceId).toBe(first.body.traceId);
+    expect(await jobsStreamCount(gw)).toBe(before);
+
+    const stored = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: "jobs.submit.echo",
+    });
+    expect(stored!.header.get(Header.MsgId)).toBe(key);
+    expect(stored!.json()).toMatchObject({ idempotencyKey: key });
+  });
+
+  it("deduplicates on the body's idempotencyKey as well", async () => {
+    await using gw = await gateway();
+    const body = {
+      type: "echo",
+      payload: { message: "b" },
+      idempotencyKey: `body-${String(Date.now())}`,
+    };
+    const first = await submit(gw, body);
+    const again = await submit(gw, body);
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+  });
+
+  it.each([
+    [{ type: "echo", payload: { message: "x" }, priority: 12 }, "invalid_envelope", "priority"],
+    [{ type: "Bad Type" }, "invalid_envelope", "type"],
+    [{ type: "echo", payload: { message: "x" }, colour: "red" }, "invalid_envelope", "colour"],
+    [{ type: "echo", payload: { message: 42 } }, "invalid_payload", "payload.message"],
+    [
+      { type: "echo", payload: { message: "x", delayMs: -1 } },
+      "invalid_payload",
+      "payload.delayMs",
+    ],
+    [[1, 2, 3], "invalid_envelope", "(root)"],
+  ])("refuses %j with 400 %s naming %s, publishing nothing", async (body, error, field) => {
+    await using gw = await gateway();
+    const before = await jobsStreamCount(gw);
+    const response = await submit(gw, body);
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe(error);
+    expect(response.body.message).toEqual(expect.any(String));
+    const issues = response.body.issues as { path: string; message: string }[];
+    expect(issues.map((i) => i.path)).toContain(field);
+    expect(await jobsStreamCount(gw)).toBe(before);
+  });
+
+  it("refuses a body that is not JSON with 400", async () => {
+    await using gw = await gateway();
+    const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{ not json",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: "invalid_json" });
+  });
+
+  it("reads the body as JSON even without a JSON content type", async () => {
+    await using gw = await gateway();
+    const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: JSON.stringify({ type: "echo", payload: { message: "curl -d" } }),
+    });
+    expect(response.status).toBe(202);
+  });
+
+  it("refuses a body over the limit with 413, publishing nothing", async () => {
+    await using gw = await gateway(1024);
+    const before = await jobsStreamCount(gw);
+    const response = await submit(gw, { type: "echo", payload: { message: "x".repeat(2000) } });
+    expect(response.status).toBe(413);
+    expect(response.body.error).toBe("payload_too_large");
+    expect(response.body.message).toContain("1024");
+    expect(await jobsStreamCount(gw)).toBe(before);
+  });
+
+  it("refuses a type no worker registered with 422 naming type", async () => {
+    await using gw = await gateway();
+    const response = await submit(gw, { type: "never.registered", payload: {} });
+    expect(response.status).toBe(422);
+    expect(response.body.error).toBe("unknown_type");
+    expect(response.body.issues).toEqual([expect.objectContaining({ path: "type" })]);
+  });
+
+  it("refuses a body key that contradicts the Idempotency-Key header", async () => {
+    await using gw = await gateway();
+    const response = await submit(
+      gw,
+      { type: "echo", payload: { message: "x" }, idempotencyKey: "a" },
+      { "Idempotency-Key": "b" },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.issues).toEqual([expect.objectContaining({ path: "idempotencyKey" })]);
+  });
+
+  it("accepts a type registered after the gateway started", async () => {
+    await using gw = await gateway();
+    expect((await submit(gw, { type: "late.type" })).status).toBe(422);
+    await gw.registry.register({ type: "late.type" });
+    expect((await submit(gw, { type: "late.type", payload: [1, 2] })).status).toBe(202);
+  });
+});
