@@ -1,0 +1,208 @@
+import { Header, LifecycleKind } from "@conveyor/contracts";
+import type { Logger } from "@conveyor/service-kit";
+import type { Tracing } from "@conveyor/telemetry";
+import type { JsMsg } from "@nats-io/jetstream";
+
+import { WorkerStoppedError } from "./errors.ts";
+import type { LifecyclePublisher } from "./event-publisher.ts";
+import type { Job, JobContext } from "./handler.ts";
+import type { TypeSettings } from "./options.ts";
+import { decideOutcome, exceededDeliveries } from "./outcome.ts";
+import type { AttemptFacts, Outcome, Settled } from "./outcome.ts";
+import { ProgressReporter } from "./progress-reporter.ts";
+import type { ProgressReport } from "./progress-reporter.ts";
+import { runHandler } from "./run-handler.ts";
+import { settle, unrecordedRetryDelayMs } from "./settle.ts";
+import type { DeliveryRecord } from "./settle.ts";
+import { parsePayload, readWorkItem } from "./work-item.ts";
+
+/** What every delivery of one job type needs. */
+export interface DeliveryDeps {
+  settings: TypeSettings;
+  publisher: LifecyclePublisher;
+  tracing: Tracing;
+  logger: Logger;
+  workerId: string;
+  heartbeatMs: number;
+  progressIntervalMs: number;
+}
+
+/**
+ * One delivered work message, from reading it to acknowledging it, in a CONSUMER span that
+ * continues the job's trace.
+ */
+export class Delivery {
+  readonly #msg: JsMsg;
+  readonly #deps: DeliveryDeps;
+  readonly #controller = new AbortController();
+
+  constructor(msg: JsMsg, deps: DeliveryDeps) {
+    this.#msg = msg;
+    this.#deps = deps;
+  }
+
+  /** Ends the attempt early because the worker stops: the handler is aborted, the job returned. */
+  interrupt(): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(new WorkerStoppedError());
+  }
+
+  /** Processes the delivery; never rejects. */
+  async process(): Promise<void> {
+    const msg = this.#msg;
+    const { settings, tracing, logger } = this.#deps;
+    const attempt = msg.info.deliveryCount;
+    const headerJobId = msg.headers?.get(Header.JobId) || undefined;
+    try {
+      await tracing.consume(
+        msg.headers,
+        { subject: msg.subject, jobId: headerJobId, jobType: settings.type, attempt },
+        async (trace) => {
+          const record: DeliveryRecord = {
+            msg,
+            type: settings.type,
+            attempt,
+            workItem: undefined,
+            jobId: headerJobId,
+            run: 1,
+            trace,
+            traceId: tracing.traceIdOf(trace),
+            workerId: this.#deps.workerId,
+            startedAt: undefined,
+          };
+          const outcome = await this.#decide(record);
+          await settle(outcome, record, this.#deps);
+        },
+      );
+    } catch (err) {
+      // Only a bug gets here; the job goes back rather than being lost.
+      logger.error({ err, subject: msg.subject, seq: msg.seq }, "delivery failed unexpectedly");
+      msg.nak(unrecordedRetryDelayMs);
+    }
+  }
+
+  async #decide(record: DeliveryRecord): Promise<Outcome> {
+    const { settings } = this.#deps;
+    const read = readWorkItem(this.#msg.data, settings.type);
+    if (!read.ok) {
+      record.jobId = read.identity.jobId ?? record.jobId;
+      record.run = read.identity.run ?? 1;
+      return decideOutcome({ ok: false, error: read.error }, this.#facts(record.attempt));
+    }
+    const item = read.item;
+    record.workItem = item;
+    record.jobId = item.id;
+    record.run = item.run;
+    const exceeded = exceededDeliveries(record.attempt, item.maxAttempts);
+    if (exceeded) return exceeded;
+    const facts = this.#facts(item.maxAttempts);
+    const payload = parsePayload(settings.schema, item.payload);
+    if (!payload.ok) return decideOutcome({ ok: false, error: payload.error }, facts);
+
+    await this.#publishStarted(record);
+    record.startedAt = Date.now();
+    const settled = await this.#runHandler(record, { ...item, payload: payload.payload });
+    return decideOutcome(settled, facts);
+  }
+
+  #facts(maxAttempts: number): AttemptFacts {
+    return {
+      attempt: this.#msg.info.deliveryCount,
+      maxAttempts,
+      policy: this.#deps.settings.retry,
+    };
+  }
+
+  async #runHandler(record: DeliveryRecord, job: Job): Promise<Settled> {
+    const { settings, tracing, logger, heartbeatMs, progressIntervalMs } = this.#deps;
+    const jobId = job.id;
+    const log = logger.child({
+      jobId,
+      type: job.type,
+      attempt: record.attempt,
+      traceId: record.traceId,
+    });
+    const reporter = new ProgressReporter(
+      (report) => this.#publishProgress(record, report, log),
+      progressIntervalMs,
+    );
+    const heartbeat = () => {
+      this.#msg.working();
+    };
+    const ctx: JobContext = {
+      jobId,
+      type: job.type,
+      attempt: record.attempt,
+      maxAttempts: job.maxAttempts,
+      traceId: record.traceId,
+      workerId: this.#deps.workerId,
+      signal: this.#controller.signal,
+      log,
+      progress: (done, total, message) => reporter.report(done, total, message),
+      heartbeat,
+    };
+    const guard = {
+      controller: this.#controller,
+      timeoutMs: job.timeoutMs,
+      heartbeat,
+      heartbeatMs,
+    };
+    try {
+      // The handler gets its own span so that a failed attempt shows as an error in the trace.
+      const result = await tracing.internal(
+        record.trace,
+        `handle ${job.type}`,
+        { "conveyor.job.id": jobId, "conveyor.job.attempt": record.attempt },
+        async () => {
+          const settled = await runHandler(() => settings.handle(job, ctx), guard);
+          if (!settled.ok) throw settled.error;
+          return settled.result;
+        },
+      );
+      return { ok: true, result };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      reporter.close();
+    }
+  }
+
+  async #publishStarted(record: DeliveryRecord): Promise<void> {
+    try {
+      await this.#publish(record, { kind: LifecycleKind.Started, workerId: this.#deps.workerId });
+    } catch (err) {
+      // The outcome's event still records the attempt; running the job matters more.
+      this.#deps.logger.warn({ err, jobId: record.jobId }, "could not publish the started event");
+    }
+  }
+
+  async #publishProgress(
+    record: DeliveryRecord,
+    report: ProgressReport,
+    log: Logger,
+  ): Promise<void> {
+    try {
+      await this.#publish(record, { kind: LifecycleKind.Progress, ...report });
+    } catch (err) {
+      log.warn({ err }, "could not publish progress");
+    }
+  }
+
+  #publish(
+    record: DeliveryRecord,
+    fields: { kind: "started"; workerId: string } | ({ kind: "progress" } & ProgressReport),
+  ): Promise<void> {
+    if (record.jobId === undefined) return Promise.resolve();
+    return this.#deps.publisher.event(
+      {
+        jobId: record.jobId,
+        type: record.type,
+        at: new Date().toISOString(),
+        run: record.run,
+        attempt: record.attempt,
+        traceId: record.traceId,
+        ...fields,
+      },
+      record.trace,
+    );
+  }
+}

@@ -1,0 +1,84 @@
+import { Header, Subject, deadLetterMsgId } from "@conveyor/contracts";
+import type { DeadLetter, JobEvent } from "@conveyor/contracts";
+import type { TraceContext, Tracing } from "@conveyor/telemetry";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+
+import { MessageTooLargeError } from "./errors.ts";
+
+/** Room kept for the subject and headers when checking a body against `max_payload`, in bytes. */
+const envelopeReserveBytes = 4096;
+
+/**
+ * `Nats-Msg-Id` of a lifecycle event: `<jobId>:<run>:<attempt>:<kind>[:<seq>]`, so a re-publish of
+ * the same fact collapses in the events stream.
+ */
+export function eventMsgId(event: JobEvent): string {
+  const base = `${event.jobId}:${event.run}:${event.attempt}:${event.kind}`;
+  return event.kind === "progress" ? `${base}:${event.seq}` : base;
+}
+
+/** Where a worker records what happened to a job. */
+export interface LifecyclePublisher {
+  /** Publishes a lifecycle event to `events.<jobId>.<kind>`; resolves once stored. */
+  event(event: JobEvent, trace: TraceContext): Promise<void>;
+  /** Publishes a dead letter to `dlq.<type>`; resolves once stored. */
+  deadLetter(letter: DeadLetter, original: MsgHdrs | undefined, trace: TraceContext): Promise<void>;
+}
+
+/** Publishes lifecycle events and dead letters, each carrying the job's trace context. */
+export class EventPublisher implements LifecyclePublisher {
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #tracing: Tracing;
+
+  constructor(nc: NatsConnection, js: JetStreamClient, tracing: Tracing) {
+    this.#nc = nc;
+    this.#js = js;
+    this.#tracing = tracing;
+  }
+
+  /** Publishes to `events.<jobId>.<kind>` and waits for the stream's acknowledgement. */
+  async event(event: JobEvent, trace: TraceContext): Promise<void> {
+    const headers = natsHeaders();
+    headers.set(Header.JobId, event.jobId);
+    headers.set(Header.JobType, event.type);
+    this.#tracing.inject(trace, headers);
+    await this.#publish(Subject.event(event.jobId, event.kind), event, headers, eventMsgId(event));
+  }
+
+  /**
+   * Publishes to `dlq.<type>` in a PRODUCER span, with the work message's headers copied (except
+   * JetStream's own `Nats-*` headers) and the span's trace context.
+   */
+  async deadLetter(
+    letter: DeadLetter,
+    original: MsgHdrs | undefined,
+    trace: TraceContext,
+  ): Promise<void> {
+    const subject = Subject.dlq(letter.type);
+    await this.#tracing.produce(
+      trace,
+      { subject, jobId: letter.jobId, jobType: letter.type, attempt: letter.attempts },
+      async (span) => {
+        const headers = natsHeaders();
+        for (const key of original?.keys() ?? []) {
+          if (key.startsWith("Nats-")) continue;
+          for (const value of original?.values(key) ?? []) headers.append(key, value);
+        }
+        this.#tracing.inject(span, headers);
+        await this.#publish(subject, letter, headers, deadLetterMsgId(letter));
+      },
+    );
+  }
+
+  async #publish(subject: string, body: unknown, headers: MsgHdrs, msgID: string): Promise<void> {
+    const data = new TextEncoder().encode(JSON.stringify(body));
+    const maxPayload = this.#nc.info?.max_payload;
+    if (maxPayload !== undefined && data.byteLength + envelopeReserveBytes > maxPayload) {
+      throw new MessageTooLargeError(subject, data.byteLength, maxPayload - envelopeReserveBytes);
+    }
+    await this.#js.publish(subject, data, { msgID, headers });
+  }
+}

@@ -1,0 +1,72 @@
+import type { RetryPolicy, WorkItem } from "@conveyor/contracts";
+import type { Logger } from "@conveyor/service-kit";
+import type { z } from "zod";
+
+/** A job as its handler sees it: the work item, with the payload parsed by the type's schema. */
+export type Job<P = unknown> = Readonly<Omit<WorkItem, "payload">> & { readonly payload: P };
+
+/** What a handler may do besides computing its result. */
+export interface JobContext {
+  readonly jobId: string;
+  readonly type: string;
+  /** 1-based number of this attempt (the JetStream delivery count). */
+  readonly attempt: number;
+  /** Attempts the job may take in total, including this one. */
+  readonly maxAttempts: number;
+  /** W3C trace id of the job's trace, when it has one. */
+  readonly traceId: string | undefined;
+  readonly workerId: string;
+  /**
+   * Aborted when the attempt must end early: its timeout expired or the worker is stopping.
+   * Long handlers should pass it on (fetch, timers) or check it between steps.
+   */
+  readonly signal: AbortSignal;
+  /** Logger bound to the job (jobId, type, attempt, traceId). */
+  readonly log: Logger;
+  /**
+   * Reports progress: `done` of `total` units, with an optional message. Publishes a progress
+   * event (reports closer together than the worker's `progressIntervalMs` are coalesced; the last
+   * one is published when the interval ends). Resolves once the event is published or coalesced;
+   * never rejects for a publish failure (progress is best effort). Throws a `RangeError` for a
+   * negative or non-finite count.
+   */
+  progress(done: number, total: number, message?: string): Promise<void>;
+  /** Extends the lease on the job now. The worker already does so every `heartbeatMs`. */
+  heartbeat(): void;
+}
+
+/**
+ * A job handler: returns the job's result (any JSON value; `undefined` becomes `null`) or throws.
+ * Throw `JobFailure.nonRetryable(...)` for failures no retry can fix; anything else is retried
+ * while attempts are left.
+ */
+export type JobHandler<P = unknown> = (job: Job<P>, ctx: JobContext) => unknown;
+
+/**
+ * A handler with its settings. Use {@link defineHandler} so that the payload type is inferred
+ * from `schema`.
+ */
+export interface HandlerDefinition<S extends z.ZodType = z.ZodType> {
+  // Method syntax on purpose: it lets definitions with specific schemas sit in one handler map.
+  handler(job: Job<z.output<S>>, ctx: JobContext): unknown;
+  /** Payload schema (zod 4). Registered as JSON Schema; a payload that fails it is not retried. */
+  schema?: S;
+  /** One line shown by the registry. */
+  description?: string;
+  /** Retry policy of the type; unset fields take the defaults (4 attempts, 1 s, 2 s, 4 s...). */
+  retry?: Partial<RetryPolicy>;
+  /** Default handler timeout of the type, in milliseconds; a job may override it. @default registry default */
+  timeoutMs?: number;
+  /** Handlers of this type running at once in this process. @default the worker's `concurrency` */
+  concurrency?: number;
+}
+
+/** A handler map entry: a plain handler function or a handler with settings. */
+export type HandlerEntry = JobHandler | HandlerDefinition;
+
+/** Identity function that infers a handler's payload type from its schema. */
+export function defineHandler<S extends z.ZodType>(
+  definition: HandlerDefinition<S>,
+): HandlerDefinition<S> {
+  return definition;
+}

@@ -1,0 +1,19 @@
+export { createWorker, JobWorker } from "./worker.ts";
+export type { StopOptions } from "./worker.ts";
+export type { WorkerOptions } from "./options.ts";
+export { defineHandler } from "./handler.ts";
+export type { HandlerDefinition, HandlerEntry, Job, JobContext, JobHandler } from "./handler.ts";
+export {
+  JobFailure,
+  JobTimeoutError,
+  WorkerStoppedError,
+  InvalidPayloadError,
+  InvalidWorkItemError,
+  InvalidResultError,
+  MessageTooLargeError,
+  WorkerConfigError,
+} from "./errors.ts";
+export type { JobFailureOptions } from "./errors.ts";
+export { DeadReason } from "./outcome.ts";
+export { createTestContext, testJob } from "./test-context.ts";
+export type { RecordedProgress, TestContextOptions } from "./test-context.ts";

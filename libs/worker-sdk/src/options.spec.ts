@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { WorkerConfigError } from "./errors.ts";
+import { defineHandler } from "./handler.ts";
+import { compileWorkerOptions } from "./options.ts";
+import type { WorkerOptions } from "./options.ts";
+
+const noop = () => null;
+
+function configError(options: WorkerOptions): WorkerConfigError {
+  try {
+    compileWorkerOptions(options);
+  } catch (err) {
+    if (err instanceof WorkerConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a WorkerConfigError");
+}
+
+describe("compileWorkerOptions", () => {
+  it("fills in the defaults", () => {
+    const resolved = compileWorkerOptions({ handlers: { echo: noop } });
+    expect(resolved).toMatchObject({
+      ackWaitMs: 30_000,
+      heartbeatMs: 10_000,
+      shutdownGraceMs: 10_000,
+    });
+    expect(resolved.types[0]).toMatchObject({ type: "echo", concurrency: 4, schema: undefined });
+    expect(resolved.types[0]!.retry.maxAttempts).toBe(4);
+    expect(resolved.workerId).toMatch(/-\d+$/);
+  });
+
+  it("resolves a handler definition: concurrency, retry, JSON Schema of the payload input", () => {
+    const resolved = compileWorkerOptions({
+      concurrency: 2,
+      handlers: {
+        sleep: defineHandler({
+          schema: z.object({ ms: z.int().min(0), note: z.string().default("") }),
+          handler: (job) => job.payload.ms,
+          retry: { maxAttempts: 5, initialDelayMs: 50 },
+          concurrency: 8,
+        }),
+        echo: noop,
+      },
+    });
+    const [sleep, echo] = resolved.types;
+    expect(sleep).toMatchObject({
+      concurrency: 8,
+      retryOverrides: { maxAttempts: 5, initialDelayMs: 50 },
+    });
+    expect(sleep!.retry).toMatchObject({ maxAttempts: 5, initialDelayMs: 50, factor: 2 });
+    expect(sleep!.payloadSchema).toMatchObject({
+      type: "object",
+      properties: { ms: { type: "integer", minimum: 0 } },
+      required: ["ms"],
+    });
+    expect(echo!.concurrency).toBe(2);
+  });
+
+  it("names a bad type name", () => {
+    expect(configError({ handlers: { "Bad Type": noop } }).option).toBe("handlers.Bad Type");
+  });
+
+  it("names a bad per-type option", () => {
+    const error = configError({ handlers: { echo: { handler: noop, concurrency: 0 } } });
+    expect(error.option).toBe("handlers.echo.concurrency");
+  });
+
+  it("names a bad retry field", () => {
+    const error = configError({ handlers: { echo: { handler: noop, retry: { factor: 0 } } } });
+    expect(error.option).toBe("handlers.echo.retry.factor");
+  });
+
+  it("refuses a heartbeat that is not shorter than the lease", () => {
+    expect(
+      configError({ handlers: { echo: noop }, ackWaitMs: 2000, heartbeatMs: 2000 }).option,
+    ).toBe("heartbeatMs");
+  });
+
+  it("refuses an empty handler map", () => {
+    expect(configError({ handlers: {} }).option).toBe("handlers");
+  });
+
+  it("turns a synchronous throw of a handler into a rejection", async () => {
+    const resolved = compileWorkerOptions({
+      handlers: {
+        echo: () => {
+          throw new Error("sync");
+        },
+      },
+    });
+    const job = {} as Parameters<(typeof resolved.types)[number]["handle"]>[0];
+    const ctx = {} as Parameters<(typeof resolved.types)[number]["handle"]>[1];
+    await expect(resolved.types[0]!.handle(job, ctx)).rejects.toThrow("sync");
+  });
+});

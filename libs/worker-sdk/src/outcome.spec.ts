@@ -1,0 +1,139 @@
+import { RetryPolicy } from "@conveyor/contracts";
+import { describe, expect, it } from "vitest";
+
+import { InvalidPayloadError, JobFailure, JobTimeoutError, WorkerStoppedError } from "./errors.ts";
+import {
+  DeadReason,
+  decideOutcome,
+  exceededDeliveries,
+  toErrorInfo,
+  toJsonResult,
+} from "./outcome.ts";
+
+const policy = RetryPolicy.parse({ initialDelayMs: 100, factor: 2 });
+const facts = (attempt: number, maxAttempts = 3) => ({ attempt, maxAttempts, policy });
+
+describe("decideOutcome", () => {
+  it("succeeds with the handler's result as JSON", () => {
+    expect(decideOutcome({ ok: true, result: { n: 1, at: new Date(0) } }, facts(1))).toEqual({
+      kind: "succeeded",
+      result: { n: 1, at: "1970-01-01T00:00:00.000Z" },
+    });
+  });
+
+  it("turns an undefined result into null", () => {
+    expect(decideOutcome({ ok: true, result: undefined }, facts(1))).toEqual({
+      kind: "succeeded",
+      result: null,
+    });
+  });
+
+  it("retries a plain error with the policy's delay for the failed attempt", () => {
+    const first = decideOutcome({ ok: false, error: new Error("boom") }, facts(1));
+    const second = decideOutcome({ ok: false, error: new Error("boom") }, facts(2));
+    expect(first).toMatchObject({
+      kind: "retry",
+      delayMs: 100,
+      error: { name: "Error", message: "boom" },
+    });
+    expect(second).toMatchObject({ kind: "retry", delayMs: 200 });
+  });
+
+  it("lets a retryable JobFailure choose its own delay", () => {
+    const error = JobFailure.retryable("rate limited", { delayMs: 5000 });
+    expect(decideOutcome({ ok: false, error }, facts(1))).toMatchObject({
+      kind: "retry",
+      delayMs: 5000,
+    });
+  });
+
+  it("dead-letters a retryable failure on the last attempt", () => {
+    expect(decideOutcome({ ok: false, error: new Error("boom") }, facts(3))).toMatchObject({
+      kind: "dead",
+      reason: DeadReason.AttemptsExhausted,
+    });
+  });
+
+  it("dead-letters a non-retryable failure on the first attempt", () => {
+    const error = JobFailure.nonRetryable("no such user");
+    expect(decideOutcome({ ok: false, error }, facts(1))).toMatchObject({
+      kind: "dead",
+      reason: DeadReason.NonRetryable,
+      error: { name: "JobFailure", message: "no such user" },
+    });
+  });
+
+  it("dead-letters an invalid payload at once, naming the field", () => {
+    const error = new InvalidPayloadError([{ path: "payload.ms", message: "too big" }]);
+    expect(decideOutcome({ ok: false, error }, facts(1))).toMatchObject({
+      kind: "dead",
+      reason: DeadReason.NonRetryable,
+      error: { name: "InvalidPayloadError", message: "invalid payload: payload.ms: too big" },
+    });
+  });
+
+  it("retries a timed-out attempt", () => {
+    expect(decideOutcome({ ok: false, error: new JobTimeoutError(50) }, facts(1))).toMatchObject({
+      kind: "retry",
+      delayMs: 100,
+      error: { name: "JobTimeoutError" },
+    });
+  });
+
+  it("returns an attempt cut short by stop() at once, even on the last attempt", () => {
+    expect(decideOutcome({ ok: false, error: new WorkerStoppedError() }, facts(3))).toMatchObject({
+      kind: "retry",
+      delayMs: 0,
+    });
+  });
+
+  it("dead-letters a result that is not JSON", () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(decideOutcome({ ok: true, result: cyclic }, facts(1))).toMatchObject({
+      kind: "dead",
+      reason: DeadReason.NonRetryable,
+      error: { name: "InvalidResultError" },
+    });
+    expect(decideOutcome({ ok: true, result: 10n }, facts(1))).toMatchObject({ kind: "dead" });
+  });
+
+  it("treats a thrown non-Error value as a retryable failure", () => {
+    expect(decideOutcome({ ok: false, error: { code: 7 } }, facts(1))).toMatchObject({
+      kind: "retry",
+      error: { name: "Error", message: '{"code":7}' },
+    });
+  });
+});
+
+describe("exceededDeliveries", () => {
+  it("lets deliveries up to maxAttempts run", () => {
+    expect(exceededDeliveries(3, 3)).toBeUndefined();
+  });
+
+  it("dead-letters a delivery beyond maxAttempts without running it", () => {
+    expect(exceededDeliveries(4, 3)).toMatchObject({
+      kind: "dead",
+      reason: DeadReason.DeliveriesExceeded,
+    });
+  });
+});
+
+describe("toErrorInfo", () => {
+  it("appends the cause's stack", () => {
+    const info = toErrorInfo(
+      JobFailure.retryable("upstream failed", { cause: new TypeError("bad socket") }),
+    );
+    expect(info.stack).toContain("Caused by: TypeError: bad socket");
+  });
+
+  it("truncates very long messages", () => {
+    expect(toErrorInfo(new Error("x".repeat(10_000))).message.length).toBeLessThan(4100);
+  });
+});
+
+describe("toJsonResult", () => {
+  it("refuses a function result", () => {
+    expect(toJsonResult(() => 1).ok).toBe(false);
+  });
+});

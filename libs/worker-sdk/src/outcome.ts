@@ -1,0 +1,147 @@
+import { retryDelayMs } from "@conveyor/contracts";
+import type { ErrorInfo, RetryPolicy } from "@conveyor/contracts";
+import type { z } from "zod";
+
+import { InvalidResultError, JobFailure, WorkerStoppedError } from "./errors.ts";
+
+/** Why a job was dead-lettered. */
+export const DeadReason = {
+  /** The handler threw `JobFailure.nonRetryable`, or the payload or work item was invalid. */
+  NonRetryable: "non_retryable",
+  /** The last allowed attempt failed. */
+  AttemptsExhausted: "attempts_exhausted",
+  /** Delivered more often than the job's attempts allow: earlier attempts never reported back (crashes). */
+  DeliveriesExceeded: "deliveries_exceeded",
+} as const;
+export type DeadReason = (typeof DeadReason)[keyof typeof DeadReason];
+
+type JsonValue = z.core.util.JSONType;
+
+/** How an attempt ended, before any decision: the handler's result or what it threw. */
+export type Settled = { ok: true; result: unknown } | { ok: false; error: unknown };
+
+/** The closed set of things a worker does with a delivery. */
+export type Outcome =
+  | { kind: "succeeded"; result: JsonValue }
+  | { kind: "retry"; error: ErrorInfo; delayMs: number }
+  | { kind: "dead"; error: ErrorInfo; reason: DeadReason };
+
+/** What the decision depends on besides the settled attempt. */
+export interface AttemptFacts {
+  /** 1-based attempt number (delivery count). */
+  attempt: number;
+  maxAttempts: number;
+  policy: RetryPolicy;
+  /** Source of jitter, in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+const maxMessageChars = 4000;
+const maxStackChars = 8000;
+
+/**
+ * Decides what to do with an attempt: a result succeeds; a non-retryable failure, or a retryable
+ * one on the last attempt, is dead; otherwise the job is retried after the failure's own delay or
+ * the policy's. An attempt cut short by `stop()` goes back at once whatever its attempt number.
+ */
+export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
+  if (settled.ok) {
+    const result = toJsonResult(settled.result);
+    if (result.ok) return { kind: "succeeded", result: result.value };
+    return decideOutcome({ ok: false, error: result.error }, facts);
+  }
+  const { error } = settled;
+  const info = toErrorInfo(error);
+  if (error instanceof WorkerStoppedError) return { kind: "retry", error: info, delayMs: 0 };
+  if (error instanceof JobFailure && !error.retryable) {
+    return { kind: "dead", error: info, reason: DeadReason.NonRetryable };
+  }
+  if (facts.attempt >= facts.maxAttempts) {
+    return { kind: "dead", error: info, reason: DeadReason.AttemptsExhausted };
+  }
+  const ownDelay = error instanceof JobFailure ? error.delayMs : undefined;
+  const delayMs =
+    ownDelay !== undefined && Number.isFinite(ownDelay)
+      ? Math.max(0, Math.round(ownDelay))
+      : retryDelayMs(facts.policy, facts.attempt, facts.random);
+  return { kind: "retry", error: info, delayMs };
+}
+
+/**
+ * A delivery beyond the job's attempts means earlier attempts never settled (the worker crashed
+ * or lost its lease): the job is dead-lettered without running it again.
+ */
+export function exceededDeliveries(attempt: number, maxAttempts: number): Outcome | undefined {
+  if (attempt <= maxAttempts) return undefined;
+  return {
+    kind: "dead",
+    reason: DeadReason.DeliveriesExceeded,
+    error: {
+      name: "DeliveriesExceededError",
+      message: `delivered ${attempt} times but the job allows ${maxAttempts} attempts; earlier attempts never finished (worker crash or lost lease)`,
+    },
+  };
+}
+
+/** The wire form of an error: name, message and stack (with the causes' stacks appended). */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (!(error instanceof Error)) {
+    return { name: "Error", message: truncate(describe(error), maxMessageChars) };
+  }
+  const info: ErrorInfo = { name: error.name, message: truncate(error.message, maxMessageChars) };
+  const stack = stackWithCauses(error);
+  if (stack !== undefined) info.stack = truncate(stack, maxStackChars);
+  return info;
+}
+
+function stackWithCauses(error: Error): string | undefined {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    if (current instanceof Error) {
+      parts.push(current.stack ?? `${current.name}: ${current.message}`);
+      current = current.cause;
+    } else {
+      parts.push(describe(current));
+      current = undefined;
+    }
+  }
+  return parts.length > 0 ? parts.join("\nCaused by: ") : undefined;
+}
+
+/** Text for a thrown value that is not an Error. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const json = JSON.stringify(value) as string | undefined;
+    if (json !== undefined) return json;
+  } catch {
+    // not serializable: fall through to the type tag
+  }
+  return Object.prototype.toString.call(value);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more)`;
+}
+
+type JsonConversion = { ok: true; value: JsonValue } | { ok: false; error: InvalidResultError };
+
+/** A handler result as plain JSON: `undefined` becomes `null`; cycles, BigInt and the like are refused. */
+export function toJsonResult(result: unknown): JsonConversion {
+  try {
+    const text = JSON.stringify(result ?? null) as string | undefined;
+    if (text === undefined) {
+      return {
+        ok: false,
+        error: new InvalidResultError(`result of type ${typeof result} is not JSON`),
+      };
+    }
+    return { ok: true, value: JSON.parse(text) as JsonValue };
+  } catch (err) {
+    return {
+      ok: false,
+      error: new InvalidResultError("result cannot be serialized as JSON", { cause: err }),
+    };
+  }
+}

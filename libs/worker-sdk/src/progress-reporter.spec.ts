@@ -1,0 +1,68 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import { ProgressReporter } from "./progress-reporter.ts";
+import type { ProgressReport } from "./progress-reporter.ts";
+
+describe("ProgressReporter", () => {
+  let published: ProgressReport[];
+  const sink = (report: ProgressReport) => {
+    published.push(report);
+    return Promise.resolve();
+  };
+
+  beforeEach(() => {
+    published = [];
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("publishes every report with increasing seq when the interval is 0", async () => {
+    const reporter = new ProgressReporter(sink, 0);
+    for (let i = 1; i <= 3; i++) await reporter.report(i, 3, `step ${i}`);
+    expect(published).toEqual([
+      { done: 1, total: 3, message: "step 1", seq: 0 },
+      { done: 2, total: 3, message: "step 2", seq: 1 },
+      { done: 3, total: 3, message: "step 3", seq: 2 },
+    ]);
+  });
+
+  it("coalesces reports inside the interval and publishes the newest when it ends", async () => {
+    const reporter = new ProgressReporter(sink, 100);
+    await reporter.report(1, 10);
+    await reporter.report(2, 10);
+    await reporter.report(3, 10);
+    expect(published.map((r) => r.done)).toEqual([1]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(published.map((r) => [r.done, r.seq])).toEqual([
+      [1, 0],
+      [3, 1],
+    ]);
+  });
+
+  it("publishes the final report at once", async () => {
+    const reporter = new ProgressReporter(sink, 1000);
+    await reporter.report(1, 2);
+    await reporter.report(2, 2);
+    expect(published.map((r) => r.done)).toEqual([1, 2]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(published).toHaveLength(2);
+  });
+
+  it("drops held reports when closed", async () => {
+    const reporter = new ProgressReporter(sink, 100);
+    await reporter.report(1, 10);
+    await reporter.report(2, 10);
+    reporter.close();
+    await reporter.report(3, 10);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(published.map((r) => r.done)).toEqual([1]);
+  });
+
+  it("refuses negative and non-finite counts", () => {
+    const reporter = new ProgressReporter(sink, 0);
+    expect(() => reporter.report(-1, 3)).toThrow(RangeError);
+    expect(() => reporter.report(1, Number.NaN)).toThrow("progress total");
+  });
+});

@@ -1,0 +1,73 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { describe, expect, it } from "vitest";
+
+import { JobTimeoutError, WorkerStoppedError } from "./errors.ts";
+import { runHandler } from "./run-handler.ts";
+
+function guard(timeoutMs: number, heartbeatMs = 1000) {
+  let beats = 0;
+  return {
+    guard: {
+      controller: new AbortController(),
+      timeoutMs,
+      heartbeatMs,
+      heartbeat: () => {
+        beats++;
+      },
+    },
+    beats: () => beats,
+  };
+}
+
+describe("runHandler", () => {
+  it("returns the handler's result", async () => {
+    const { guard: g } = guard(1000);
+    expect(await runHandler(() => Promise.resolve(42), g)).toEqual({ ok: true, result: 42 });
+  });
+
+  it("returns the handler's error", async () => {
+    const { guard: g } = guard(1000);
+    const settled = await runHandler(() => Promise.reject(new Error("boom")), g);
+    expect(settled).toMatchObject({ ok: false, error: { message: "boom" } });
+  });
+
+  it("aborts the signal and fails with a timeout error when the handler runs too long", async () => {
+    const { guard: g } = guard(30);
+    const settled = await runHandler(
+      () => sleep(60_000, undefined, { signal: g.controller.signal }),
+      g,
+    );
+    expect(g.controller.signal.aborted).toBe(true);
+    expect(settled.ok).toBe(false);
+    if (!settled.ok) expect(settled.error).toBeInstanceOf(JobTimeoutError);
+  });
+
+  it("does not wait for a handler that ignores the abort", async () => {
+    const { guard: g } = guard(30);
+    const settled = await runHandler(() => new Promise(() => undefined), g);
+    expect(settled.ok).toBe(false);
+  });
+
+  it("reports the stop reason when the worker interrupts", async () => {
+    const { guard: g } = guard(60_000);
+    setTimeout(() => {
+      g.controller.abort(new WorkerStoppedError());
+    }, 10);
+    const settled = await runHandler(
+      () => sleep(60_000, undefined, { signal: g.controller.signal }),
+      g,
+    );
+    expect(settled.ok).toBe(false);
+    if (!settled.ok) expect(settled.error).toBeInstanceOf(WorkerStoppedError);
+  });
+
+  it("renews the lease while the handler runs", async () => {
+    const { guard: g, beats } = guard(60_000, 10);
+    await runHandler(() => sleep(75), g);
+    const counted = beats();
+    expect(counted).toBeGreaterThanOrEqual(3);
+    await sleep(40);
+    expect(beats()).toBe(counted);
+  });
+});

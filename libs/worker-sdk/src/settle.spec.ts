@@ -1,0 +1,162 @@
+import type { DeadLetter, JobEvent, WorkItem } from "@conveyor/contracts";
+import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import type { JsMsg } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+
+import { MessageTooLargeError } from "./errors.ts";
+import type { LifecyclePublisher } from "./event-publisher.ts";
+import { DeadReason } from "./outcome.ts";
+import type { Outcome } from "./outcome.ts";
+import { settle, unrecordedRetryDelayMs } from "./settle.ts";
+import type { DeliveryRecord } from "./settle.ts";
+
+const item: WorkItem = {
+  id: "job-1",
+  type: "echo",
+  payload: { hello: "world" },
+  priority: 5,
+  maxAttempts: 3,
+  timeoutMs: 1000,
+  submittedAt: "2026-01-01T00:00:00.000Z",
+  run: 1,
+};
+
+/** Records, in order, what was published and how the message was acknowledged. */
+function harness(options: { failOn?: "event" | "deadLetter"; failWith?: Error } = {}) {
+  const steps: string[] = [];
+  const events: JobEvent[] = [];
+  const letters: DeadLetter[] = [];
+  const failure = () => Promise.reject(options.failWith ?? new Error("jetstream unavailable"));
+  const publisher: LifecyclePublisher = {
+    event: (event) => {
+      if (options.failOn === "event") return failure();
+      steps.push(`event:${event.kind}`);
+      events.push(event);
+      return Promise.resolve();
+    },
+    deadLetter: (letter) => {
+      if (options.failOn === "deadLetter") return failure();
+      steps.push("dlq");
+      letters.push(letter);
+      return Promise.resolve();
+    },
+  };
+  const msgHeaders = natsHeaders();
+  msgHeaders.set("Conveyor-Job-Id", "job-1");
+  const msg = {
+    subject: "work.echo",
+    seq: 17,
+    data: new TextEncoder().encode(JSON.stringify(item)),
+    headers: msgHeaders,
+    info: { deliveryCount: 2 },
+    ack: () => steps.push("ack"),
+    nak: (delay?: number) => steps.push(`nak:${delay ?? "none"}`),
+    term: (reason?: string) => steps.push(`term:${reason ?? ""}`),
+    working: () => undefined,
+  } as unknown as JsMsg;
+  const tracing = Tracing.create({ serviceName: "test" });
+  const record: DeliveryRecord = {
+    msg,
+    type: "echo",
+    attempt: 2,
+    workItem: item,
+    jobId: "job-1",
+    run: 1,
+    trace: tracing.extract(undefined),
+    traceId: "0af7651916cd43dd8448eb211c80319c",
+    workerId: "w1",
+    startedAt: Date.now() - 5,
+  };
+  const deps = { publisher, logger: createLogger("test", "silent") };
+  return { steps, events, letters, record, deps };
+}
+
+const error = { name: "Error", message: "boom" };
+
+describe("settle", () => {
+  it("publishes succeeded, then acknowledges", async () => {
+    const h = harness();
+    await settle({ kind: "succeeded", result: { ok: true } }, h.record, h.deps);
+    expect(h.steps).toEqual(["event:succeeded", "ack"]);
+    expect(h.events[0]).toMatchObject({
+      kind: "succeeded",
+      jobId: "job-1",
+      run: 1,
+      attempt: 2,
+      result: { ok: true },
+      workerId: "w1",
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+    });
+  });
+
+  it("publishes failed with the delay, then naks with that delay", async () => {
+    const h = harness();
+    await settle({ kind: "retry", error, delayMs: 250 }, h.record, h.deps);
+    expect(h.steps).toEqual(["event:failed", "nak:250"]);
+    expect(h.events[0]).toMatchObject({ kind: "failed", retryDelayMs: 250, error });
+  });
+
+  it("stores the dead letter and the dead event before terminating", async () => {
+    const h = harness();
+    await settle({ kind: "dead", error, reason: DeadReason.AttemptsExhausted }, h.record, h.deps);
+    expect(h.steps).toEqual(["dlq", "event:dead", "term:attempts_exhausted: boom"]);
+    expect(h.letters[0]).toMatchObject({
+      type: "echo",
+      jobId: "job-1",
+      run: 1,
+      workItem: item,
+      error,
+      reason: "attempts_exhausted",
+      attempts: 2,
+      source: { stream: "WORK", subject: "work.echo", seq: 17 },
+      workerId: "w1",
+    });
+  });
+
+  it("returns the job instead of terminating when the dead letter cannot be stored", async () => {
+    const h = harness({ failOn: "deadLetter" });
+    await settle({ kind: "dead", error, reason: DeadReason.NonRetryable }, h.record, h.deps);
+    expect(h.steps).toEqual([`nak:${unrecordedRetryDelayMs}`]);
+  });
+
+  it("returns the job instead of acknowledging when success cannot be recorded", async () => {
+    const h = harness({ failOn: "event" });
+    await settle({ kind: "succeeded", result: null }, h.record, h.deps);
+    expect(h.steps).toEqual([`nak:${unrecordedRetryDelayMs}`]);
+  });
+
+  it("still retries when the failed event cannot be recorded", async () => {
+    const h = harness({ failOn: "event" });
+    await settle({ kind: "retry", error, delayMs: 100 }, h.record, h.deps);
+    expect(h.steps).toEqual(["nak:100"]);
+  });
+
+  it("dead-letters a success whose result is too large to publish", async () => {
+    const h = harness();
+    const tooLarge: LifecyclePublisher = {
+      event: (event) => {
+        if (event.kind === "succeeded")
+          return Promise.reject(new MessageTooLargeError("events.x", 2e6, 1e6));
+        return h.deps.publisher.event(event, h.record.trace);
+      },
+      deadLetter: (letter, original, trace) => h.deps.publisher.deadLetter(letter, original, trace),
+    };
+    await settle({ kind: "succeeded", result: "x" }, h.record, { ...h.deps, publisher: tooLarge });
+    expect(h.steps).toEqual([
+      "dlq",
+      "event:dead",
+      expect.stringMatching(/^term:non_retryable: result too large/),
+    ]);
+  });
+
+  it("dead-letters an unreadable message without events, keeping its raw text", async () => {
+    const h = harness();
+    const record = { ...h.record, workItem: undefined, jobId: undefined };
+    const outcome: Outcome = { kind: "dead", error, reason: DeadReason.NonRetryable };
+    await settle(outcome, record, h.deps);
+    expect(h.steps).toEqual(["dlq", "term:non_retryable: boom"]);
+    expect(h.letters[0]?.rawPreview).toContain('"id":"job-1"');
+  });
+});

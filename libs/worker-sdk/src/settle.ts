@@ -1,0 +1,183 @@
+import { LifecycleKind, StreamName, rejectionRawPreviewChars } from "@conveyor/contracts";
+import type {
+  DeadEvent,
+  DeadLetter,
+  FailedEvent,
+  SucceededEvent,
+  WorkItem,
+} from "@conveyor/contracts";
+import type { Logger } from "@conveyor/service-kit";
+import type { TraceContext } from "@conveyor/telemetry";
+import type { JsMsg } from "@nats-io/jetstream";
+
+import { InvalidResultError, MessageTooLargeError } from "./errors.ts";
+import type { LifecyclePublisher } from "./event-publisher.ts";
+import { DeadReason, toErrorInfo } from "./outcome.ts";
+import type { Outcome } from "./outcome.ts";
+
+/** What is known about one delivery when its outcome is applied. */
+export interface DeliveryRecord {
+  msg: JsMsg;
+  type: string;
+  /** 1-based delivery count. */
+  attempt: number;
+  /** The work item, when the message was readable. */
+  workItem: WorkItem | undefined;
+  /** The job id; undefined when the message named none (then no lifecycle event can be sent). */
+  jobId: string | undefined;
+  run: number;
+  trace: TraceContext;
+  traceId: string | undefined;
+  workerId: string;
+  /** When the handler started (epoch ms); undefined when it never ran. */
+  startedAt: number | undefined;
+}
+
+export interface SettleDeps {
+  publisher: LifecyclePublisher;
+  logger: Logger;
+}
+
+/** Delay before a job whose outcome could not be recorded is tried again, in milliseconds. */
+export const unrecordedRetryDelayMs = 2000;
+
+/**
+ * Applies an outcome, the one place where a delivery is acknowledged: success publishes the
+ * `succeeded` event, then `ack`; a retry publishes `failed`, then `nak(delay)`; death publishes the
+ * dead letter and the `dead` event, then `term` (which deletes the work message, so only after
+ * both are stored). When the facts cannot be stored the job is `nak`ed, never dropped.
+ */
+export async function settle(
+  outcome: Outcome,
+  delivery: DeliveryRecord,
+  deps: SettleDeps,
+): Promise<void> {
+  const { msg } = delivery;
+  const log = deps.logger.child({
+    jobId: delivery.jobId,
+    type: delivery.type,
+    attempt: delivery.attempt,
+  });
+  const durationMs =
+    delivery.startedAt === undefined ? 0 : Math.max(0, Date.now() - delivery.startedAt);
+  switch (outcome.kind) {
+    case "succeeded": {
+      try {
+        await publishEvent(delivery, deps, {
+          kind: LifecycleKind.Succeeded,
+          result: outcome.result,
+          durationMs,
+          workerId: delivery.workerId,
+        });
+      } catch (err) {
+        if (err instanceof MessageTooLargeError) {
+          const error = new InvalidResultError(`result too large: ${err.message}`, { cause: err });
+          await settle(
+            { kind: "dead", error: toErrorInfo(error), reason: DeadReason.NonRetryable },
+            delivery,
+            deps,
+          );
+          return;
+        }
+        log.error({ err }, "could not record success; the job will run again");
+        msg.nak(unrecordedRetryDelayMs);
+        return;
+      }
+      msg.ack();
+      log.info({ durationMs }, "job succeeded");
+      return;
+    }
+    case "retry": {
+      try {
+        await publishEvent(delivery, deps, {
+          kind: LifecycleKind.Failed,
+          error: outcome.error,
+          durationMs,
+          workerId: delivery.workerId,
+          retryDelayMs: outcome.delayMs,
+        });
+      } catch (err) {
+        // The retry matters more than its record: the next attempt's events supersede it.
+        log.warn({ err }, "could not record the failed attempt");
+      }
+      msg.nak(outcome.delayMs);
+      log.warn(
+        { error: outcome.error.message, retryDelayMs: outcome.delayMs },
+        "attempt failed; retrying",
+      );
+      return;
+    }
+    case "dead": {
+      try {
+        await deps.publisher.deadLetter(
+          deadLetterOf(outcome, delivery),
+          msg.headers,
+          delivery.trace,
+        );
+        await publishEvent(delivery, deps, {
+          kind: LifecycleKind.Dead,
+          error: outcome.error,
+          reason: outcome.reason,
+        });
+      } catch (err) {
+        log.error({ err }, "could not dead-letter the job; it will be delivered again");
+        msg.nak(unrecordedRetryDelayMs);
+        return;
+      }
+      msg.term(`${outcome.reason}: ${outcome.error.message}`.slice(0, 200));
+      log.warn({ error: outcome.error.message, reason: outcome.reason }, "job dead-lettered");
+      return;
+    }
+  }
+}
+
+type EventBaseKey = "jobId" | "type" | "at" | "run" | "attempt" | "traceId";
+type EventFields =
+  | Omit<SucceededEvent, EventBaseKey>
+  | Omit<FailedEvent, EventBaseKey>
+  | Omit<DeadEvent, EventBaseKey>;
+
+async function publishEvent(
+  delivery: DeliveryRecord,
+  deps: SettleDeps,
+  fields: EventFields,
+): Promise<void> {
+  // Without a job id there is no job to tell about: the dead letter alone records it.
+  if (delivery.jobId === undefined) return;
+  await deps.publisher.event(
+    {
+      jobId: delivery.jobId,
+      type: delivery.type,
+      at: new Date().toISOString(),
+      run: delivery.run,
+      attempt: delivery.attempt,
+      traceId: delivery.traceId,
+      ...fields,
+    },
+    delivery.trace,
+  );
+}
+
+function deadLetterOf(
+  outcome: Extract<Outcome, { kind: "dead" }>,
+  delivery: DeliveryRecord,
+): DeadLetter {
+  const { msg } = delivery;
+  const letter: DeadLetter = {
+    type: delivery.type,
+    jobId: delivery.jobId,
+    run: delivery.run,
+    workItem: delivery.workItem,
+    error: outcome.error,
+    reason: outcome.reason,
+    attempts: delivery.attempt,
+    deadAt: new Date().toISOString(),
+    source: { stream: StreamName.Work, subject: msg.subject, seq: msg.seq },
+    workerId: delivery.workerId,
+    traceId: delivery.traceId,
+  };
+  if (delivery.workItem === undefined) {
+    letter.rawPreview = new TextDecoder().decode(msg.data).slice(0, rejectionRawPreviewChars);
+  }
+  return letter;
+}

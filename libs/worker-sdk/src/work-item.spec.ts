@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { parsePayload, readWorkItem } from "./work-item.ts";
+
+const encode = (value: unknown) =>
+  new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
+
+const item = {
+  id: "job-1",
+  type: "echo",
+  payload: { ms: 5 },
+  priority: 5,
+  maxAttempts: 3,
+  timeoutMs: 1000,
+  submittedAt: "2026-01-01T00:00:00.000Z",
+  run: 2,
+};
+
+describe("readWorkItem", () => {
+  it("reads a valid work item", () => {
+    expect(readWorkItem(encode(item), "echo")).toEqual({ ok: true, item });
+  });
+
+  it("refuses broken JSON", () => {
+    const read = readWorkItem(encode("{not json"), "echo");
+    expect(read.ok).toBe(false);
+    if (!read.ok) {
+      expect(read.error.message).toBe("work item is not valid JSON");
+      expect(read.error.retryable).toBe(false);
+    }
+  });
+
+  it("names the bad field and still identifies the job", () => {
+    const read = readWorkItem(encode({ ...item, maxAttempts: 0 }), "echo");
+    expect(read.ok).toBe(false);
+    if (!read.ok) {
+      expect(read.error.issues.map((i) => i.path)).toEqual(["maxAttempts"]);
+      expect(read.identity).toEqual({ jobId: "job-1", run: 2 });
+    }
+  });
+
+  it("refuses an item of another type", () => {
+    const read = readWorkItem(encode(item), "sleep");
+    expect(read.ok).toBe(false);
+    if (!read.ok) expect(read.error.issues[0]?.path).toBe("type");
+  });
+});
+
+describe("parsePayload", () => {
+  const schema = z.object({ ms: z.int().max(10), label: z.string().default("none") });
+
+  it("returns the parsed payload with defaults applied", () => {
+    expect(parsePayload(schema, { ms: 5 })).toEqual({
+      ok: true,
+      payload: { ms: 5, label: "none" },
+    });
+  });
+
+  it("names the invalid field under payload", () => {
+    const parsed = parsePayload(schema, { ms: 50 });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.error.issues.map((i) => i.path)).toEqual(["payload.ms"]);
+      expect(parsed.error.message).toContain("payload.ms");
+    }
+  });
+
+  it("accepts anything without a schema", () => {
+    expect(parsePayload(undefined, [1, "x"])).toEqual({ ok: true, payload: [1, "x"] });
+  });
+});

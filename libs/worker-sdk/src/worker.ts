@@ -1,0 +1,210 @@
+import { StreamName, workConsumerName } from "@conveyor/contracts";
+import { JobTypeRegistry } from "@conveyor/job-registry";
+import { connectNats, createLogger } from "@conveyor/service-kit";
+import type { Logger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { ensureWorkConsumer } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+import { WorkerConfigError } from "./errors.ts";
+import { EventPublisher } from "./event-publisher.ts";
+import { compileWorkerOptions } from "./options.ts";
+import type { ResolvedWorkerOptions, WorkerOptions } from "./options.ts";
+import { TypeConsumer } from "./type-consumer.ts";
+
+/** Options of {@link JobWorker.stop}. */
+export interface StopOptions {
+  /** How long running handlers may take to finish, in milliseconds. @default the worker's `shutdownGraceMs` */
+  graceMs?: number;
+}
+
+/** Resources the worker owns and must release when it stops. */
+interface Owned {
+  connection: boolean;
+  tracing: boolean;
+}
+
+/**
+ * A running worker replica: it consumes the work of every type it has a handler for. Create it
+ * with {@link createWorker}.
+ */
+export class JobWorker {
+  readonly workerId: string;
+  /** The job types this worker handles. */
+  readonly types: readonly string[];
+  readonly #nc: NatsConnection;
+  readonly #tracing: Tracing;
+  readonly #owned: Owned;
+  readonly #consumers: TypeConsumer[];
+  readonly #logger: Logger;
+  readonly #shutdownGraceMs: number;
+  #stopped: Promise<void> | undefined;
+
+  private constructor(parts: {
+    options: ResolvedWorkerOptions;
+    nc: NatsConnection;
+    tracing: Tracing;
+    owned: Owned;
+    consumers: TypeConsumer[];
+    logger: Logger;
+  }) {
+    this.workerId = parts.options.workerId;
+    this.types = parts.options.types.map((t) => t.type);
+    this.#nc = parts.nc;
+    this.#tracing = parts.tracing;
+    this.#owned = parts.owned;
+    this.#consumers = parts.consumers;
+    this.#logger = parts.logger;
+    this.#shutdownGraceMs = parts.options.shutdownGraceMs;
+  }
+
+  /**
+   * Registers every type, ensures its work consumer and starts consuming. Throws a
+   * {@link WorkerConfigError} for bad options and the registry's or server's error when the
+   * topology is missing.
+   */
+  static async create(options: WorkerOptions): Promise<JobWorker> {
+    const resolved = compileWorkerOptions(options);
+    if ((options.natsUrl === undefined) === (options.connection === undefined)) {
+      throw new WorkerConfigError("natsUrl", "give either natsUrl or connection");
+    }
+    const logger = (options.logger ?? createLogger("conveyor-worker")).child({
+      workerId: resolved.workerId,
+    });
+    const owned: Owned = {
+      connection: options.connection === undefined,
+      tracing: options.tracing === undefined,
+    };
+    const nc =
+      options.connection ??
+      (await connectNats({
+        url: options.natsUrl ?? "",
+        name: `conveyor-worker ${resolved.workerId}`,
+        logger,
+      }));
+    const tracing = options.tracing ?? Tracing.create({ serviceName: "conveyor-worker" });
+    try {
+      const consumers = await JobWorker.#setUp(nc, tracing, resolved, logger);
+      const worker = new JobWorker({ options: resolved, nc, tracing, owned, consumers, logger });
+      for (const consumer of consumers) consumer.start();
+      logger.info({ types: worker.types }, "worker started");
+      return worker;
+    } catch (err) {
+      if (owned.connection) await nc.close();
+      if (owned.tracing) await tracing.shutdown();
+      throw err;
+    }
+  }
+
+  static async #setUp(
+    nc: NatsConnection,
+    tracing: Tracing,
+    options: ResolvedWorkerOptions,
+    logger: Logger,
+  ): Promise<TypeConsumer[]> {
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    const registry = await JobTypeRegistry.open(nc, { logger });
+    try {
+      for (const type of options.types) {
+        await registry.register({
+          type: type.type,
+          description: type.description,
+          payloadSchema: type.payloadSchema,
+          retry: type.retryOverrides,
+          timeoutMs: type.timeoutMs,
+        });
+      }
+    } finally {
+      await registry.close();
+    }
+    const publisher = new EventPublisher(nc, js, tracing);
+    const consumers: TypeConsumer[] = [];
+    for (const settings of options.types) {
+      await ensureWorkConsumer(jsm, settings.type, { ackWaitMs: options.ackWaitMs });
+      const consumer = await js.consumers.get(StreamName.Work, workConsumerName(settings.type));
+      const deps = {
+        settings,
+        publisher,
+        tracing,
+        logger,
+        workerId: options.workerId,
+        heartbeatMs: options.heartbeatMs,
+        progressIntervalMs: options.progressIntervalMs,
+      };
+      consumers.push(
+        new TypeConsumer(consumer, deps, {
+          concurrency: settings.concurrency,
+          pullExpiresMs: options.pullExpiresMs,
+        }),
+      );
+    }
+    return consumers;
+  }
+
+  /** Handlers running now, across all types. */
+  get inFlight(): number {
+    return this.#consumers.reduce((sum, c) => sum + c.inFlight, 0);
+  }
+
+  /**
+   * Drains: stops pulling (an open pull runs out first, at most `pullExpiresMs`), lets running
+   * handlers finish within the grace period, then aborts the rest and returns their jobs to the
+   * queue at once (`nak`), and closes what the worker opened. No job is lost; an interrupted
+   * attempt counts as an attempt. Calling it again returns the same promise.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopped ??= this.#drain(options.graceMs ?? this.#shutdownGraceMs);
+    return this.#stopped;
+  }
+
+  async #drain(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    this.#logger.info({ inFlight: this.inFlight, graceMs }, "worker stopping");
+    for (const consumer of this.#consumers) consumer.stopPulling();
+    // Jobs are returned only once no pull of this worker is open, or they would come straight back.
+    await Promise.all(this.#consumers.map((c) => c.pullingStopped()));
+    const finished = Promise.all(this.#consumers.map((c) => c.finished()));
+    const grace = new AbortController();
+    const inTime = await Promise.race([
+      finished.then(() => true),
+      delay(Math.max(0, deadline - Date.now()), grace.signal).then(() => false),
+    ]);
+    grace.abort();
+    if (!inTime) {
+      this.#logger.warn(
+        { inFlight: this.inFlight },
+        "grace period over; returning unfinished jobs",
+      );
+      for (const consumer of this.#consumers) consumer.interrupt();
+      await finished;
+    }
+    // Acknowledgements are written asynchronously: flush them before the connection goes.
+    if (!this.#nc.isClosed()) {
+      if (this.#owned.connection) await this.#nc.drain();
+      else await this.#nc.flush();
+    }
+    if (this.#owned.tracing) await this.#tracing.shutdown();
+    this.#logger.info("worker stopped");
+  }
+}
+
+/** Starts a worker replica; see {@link WorkerOptions}. Stop it with `worker.stop()`. */
+export function createWorker(options: WorkerOptions): Promise<JobWorker> {
+  return JobWorker.create(options);
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

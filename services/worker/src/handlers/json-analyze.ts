@@ -1,0 +1,41 @@
+import { setTimeout as sleepFor } from "node:timers/promises";
+
+import { defineHandler } from "@conveyor/worker-sdk";
+import { z } from "zod";
+
+import { describeDocument } from "../json-analysis/document-shape.ts";
+import type { DocumentShape } from "../json-analysis/document-shape.ts";
+import { analyzeShapes } from "../json-analysis/storage-decision.ts";
+
+export const JsonAnalyzePayload = z.strictObject({
+  /** The JSON documents to analyse, 1 to 10000. */
+  documents: z.array(z.unknown()).min(1).max(10_000),
+  /** Pause after each document, in milliseconds, so progress can be watched live. @default 0 */
+  delayPerDocumentMs: z.int().min(0).max(1000).default(0),
+});
+export type JsonAnalyzePayload = z.infer<typeof JsonAnalyzePayload>;
+
+/**
+ * `json.analyze`: infers each document's structure and recommends `sql` (flat rows) or `jsonb`
+ * (nested, arrays of objects, sparse or heterogeneous), reporting progress per document.
+ */
+export const jsonAnalyze = defineHandler({
+  description:
+    "Infers the structure of JSON documents and recommends sql or jsonb storage for each.",
+  schema: JsonAnalyzePayload,
+  // Room for 10000 documents at a small delay each; a job may set its own timeout.
+  timeoutMs: 600_000,
+  handler: async (job, ctx) => {
+    const { documents, delayPerDocumentMs } = job.payload;
+    const total = documents.length;
+    const shapes: DocumentShape[] = [];
+    for (const [index, document] of documents.entries()) {
+      ctx.signal.throwIfAborted();
+      shapes.push(describeDocument(document));
+      await ctx.progress(index + 1, total, `analyzed document ${index + 1}/${total}`);
+      if (delayPerDocumentMs > 0)
+        await sleepFor(delayPerDocumentMs, undefined, { signal: ctx.signal });
+    }
+    return analyzeShapes(shapes);
+  },
+});

@@ -1,0 +1,32 @@
+import { createLogger, exitOnStartupError, onShutdown, parseEnv } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { createWorker } from "@conveyor/worker-sdk";
+
+import { builtinHandlers } from "./builtin-handlers.ts";
+import { workerEnv } from "./config.ts";
+
+const serviceName = "worker";
+const bootLogger = createLogger(serviceName);
+
+async function main(): Promise<void> {
+  const env = parseEnv(workerEnv);
+  const logger = createLogger(serviceName, env.LOG_LEVEL);
+  const tracing = Tracing.create({ serviceName, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const worker = await createWorker({
+    natsUrl: env.NATS_URL,
+    handlers: builtinHandlers,
+    concurrency: env.WORKER_CONCURRENCY,
+    workerId: env.WORKER_ID,
+    ackWaitMs: env.ACK_WAIT_MS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    logger,
+    tracing,
+  });
+
+  onShutdown(logger, async () => {
+    await worker.stop();
+    await tracing.shutdown();
+  });
+}
+
+main().catch((err: unknown) => exitOnStartupError(bootLogger, err));

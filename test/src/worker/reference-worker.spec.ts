@@ -1,0 +1,138 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+
+import type { JobEvent } from "@conveyor/contracts";
+import { startNatsServer, waitFor, workspaceRoot } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { builtinHandlers } from "@conveyor/worker";
+import type { AnalysisResult } from "@conveyor/worker";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { WorkFixture } from "./work-fixture.ts";
+
+const kinds = (events: JobEvent[]) => events.map((e) => `${e.kind}@${e.attempt}`);
+
+describe("reference worker", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let fx: WorkFixture;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    fx = await WorkFixture.create(nc);
+    await ensureTopology(fx.jsm);
+  });
+
+  afterAll(async () => {
+    await fx.stopWorkers();
+    await nc.close();
+    await server[Symbol.asyncDispose]();
+  });
+
+  describe("built-in types", () => {
+    beforeAll(async () => {
+      await fx.worker({ handlers: builtinHandlers });
+    });
+
+    afterAll(async () => {
+      await fx.stopWorkers();
+    });
+
+    it("json.analyze reports progress per document and recommends storage", async () => {
+      const item = await fx.enqueue("json.analyze", {
+        documents: [
+          { id: 1, name: "Ada", email: "ada@example.com" },
+          { id: 2, name: "Bob", email: null },
+          { id: 3, name: "Cy", orders: [{ sku: "A", qty: 1 }] },
+        ],
+        delayPerDocumentMs: 10,
+      });
+
+      const events = await fx.eventsUntil(item.id, "succeeded");
+      const progress = events.filter((e) => e.kind === "progress");
+      expect(progress.map((e) => [e.done, e.total, e.message])).toEqual([
+        [1, 3, "analyzed document 1/3"],
+        [2, 3, "analyzed document 2/3"],
+        [3, 3, "analyzed document 3/3"],
+      ]);
+      const succeeded = events.find((e) => e.kind === "succeeded");
+      const result =
+        succeeded?.kind === "succeeded"
+          ? (succeeded.result as unknown as AnalysisResult)
+          : undefined;
+      expect(result?.documents.map((d) => d.storage)).toEqual(["sql", "sql", "jsonb"]);
+      expect(result?.documents[2]?.reason).toContain("arrays of objects at orders");
+      expect(result?.summary).toEqual({ sql: 2, jsonb: 1 });
+    });
+
+    it("flaky fails its first attempts, is retried, then succeeds", async () => {
+      const item = await fx.enqueue("flaky", { failTimes: 1 });
+      const events = await fx.eventsUntil(item.id, "succeeded");
+      expect(kinds(events)).toEqual(["started@1", "failed@1", "started@2", "succeeded@2"]);
+      expect(events[1]).toMatchObject({
+        retryDelayMs: 1000,
+        error: { message: "planned failure 1 of 1" },
+      });
+    });
+
+    it("sleep is cut short by the job's timeout", async () => {
+      const item = await fx.enqueue("sleep", { ms: 60_000 }, { timeoutMs: 100, maxAttempts: 1 });
+      const events = await fx.eventsUntil(item.id, "dead");
+      expect(kinds(events)).toEqual(["started@1", "dead@1"]);
+      expect(events[1]).toMatchObject({
+        reason: "attempts_exhausted",
+        error: { name: "JobTimeoutError" },
+      });
+    });
+
+    it("dead-letters a payload the type's schema refuses", async () => {
+      const item = await fx.enqueue("sleep", { ms: -1 });
+      const events = await fx.eventsUntil(item.id, "dead");
+      expect(events[0]).toMatchObject({ kind: "dead", error: { name: "InvalidPayloadError" } });
+    });
+  });
+
+  it("runs as a process from main.ts and drains on SIGTERM", async () => {
+    const main = join(workspaceRoot(), "services/worker/src/main.ts");
+    const child: ChildProcess = spawn(process.execPath, ["--conditions=conveyor-source", main], {
+      env: { ...process.env, NATS_URL: server.url, WORKER_ID: "ref-process", LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = once(child, "exit");
+    try {
+      await waitFor(() => Promise.resolve(output.includes("worker started")), {
+        timeoutMs: 20_000,
+        message: "the worker process to start",
+      });
+      const item = await fx.enqueue("echo", { from: "test" });
+      const events = await waitFor(
+        async () => {
+          const all = await fx.events(item.id);
+          return all.some((e) => e.kind === "succeeded" && e.workerId === "ref-process")
+            ? all
+            : undefined;
+        },
+        { timeoutMs: 15_000, message: "the process to run the job" },
+      );
+      expect(events.find((e) => e.kind === "succeeded")).toMatchObject({
+        result: { from: "test" },
+      });
+
+      child.kill("SIGTERM");
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(0);
+      expect(output).toContain("worker stopped");
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+});

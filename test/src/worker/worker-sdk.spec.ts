@@ -1,0 +1,401 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+import {
+  Header,
+  JobTypeDescriptor,
+  KvBucket,
+  workConsumerName,
+  StreamName,
+} from "@conveyor/contracts";
+import type { JobEvent } from "@conveyor/contracts";
+import { startNatsServer, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology, ensureWorkConsumer } from "@conveyor/topology";
+import { DeadReason, JobFailure, defineHandler } from "@conveyor/worker-sdk";
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { WorkFixture, traceId, uniqueType } from "./work-fixture.ts";
+
+const kinds = (events: JobEvent[]) => events.map((e) => `${e.kind}@${e.attempt}`);
+
+describe("worker SDK against a real nats-server", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let fx: WorkFixture;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    fx = await WorkFixture.create(nc);
+    await ensureTopology(fx.jsm);
+  });
+
+  afterEach(async () => {
+    await fx.stopWorkers();
+  });
+
+  afterAll(async () => {
+    await nc.close();
+    await server[Symbol.asyncDispose]();
+  });
+
+  it("registers its types with the payload's JSON Schema and creates their consumers", async () => {
+    const type = uniqueType("sleep");
+    await fx.worker({
+      handlers: {
+        [type]: defineHandler({
+          schema: z.object({ ms: z.int().min(0).max(600_000) }),
+          handler: () => null,
+          retry: { maxAttempts: 5 },
+          timeoutMs: 5000,
+          description: "waits",
+        }),
+      },
+    });
+    const kv = await new Kvm(nc).open(KvBucket.JobTypes);
+    const descriptor = JobTypeDescriptor.parse((await kv.get(type))!.json());
+    expect(descriptor).toMatchObject({
+      type,
+      description: "waits",
+      timeoutMs: 5000,
+      retry: { maxAttempts: 5, initialDelayMs: 1000 },
+      payloadSchema: { type: "object", properties: { ms: { type: "integer", maximum: 600_000 } } },
+    });
+    const consumer = await fx.jsm.consumers.info(StreamName.Work, workConsumerName(type));
+    expect(consumer.config.ack_wait).toBe(30_000 * 1_000_000);
+  });
+
+  it("runs a job, publishes started and succeeded in the job's trace, and acknowledges it", async () => {
+    const type = uniqueType("echo");
+    await fx.worker({
+      handlers: { [type]: (job) => ({ echoed: job.payload }) },
+      workerId: "w-echo",
+    });
+    const item = await fx.enqueue(type, { hello: "world" });
+
+    const events = await fx.eventsUntil(item.id, "succeeded");
+    expect(kinds(events)).toEqual(["started@1", "succeeded@1"]);
+    expect(events[1]).toMatchObject({
+      jobId: item.id,
+      type,
+      run: 1,
+      result: { echoed: { hello: "world" } },
+      workerId: "w-echo",
+    });
+    expect(events.every((e) => e.traceId === traceId)).toBe(true);
+    await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
+    expect(await fx.ackPending(type)).toBe(0);
+  });
+
+  it("retries a flaky job with the policy's nak delays, then succeeds", async () => {
+    const type = uniqueType("flaky");
+    const attemptsSeen: number[] = [];
+    await fx.worker({
+      handlers: {
+        [type]: {
+          handler: (_job, ctx) => {
+            attemptsSeen.push(ctx.attempt);
+            if (ctx.attempt < 3) throw new Error(`fail ${ctx.attempt}`);
+            return "ok";
+          },
+          retry: { initialDelayMs: 50, factor: 2 },
+        },
+      },
+    });
+    const item = await fx.enqueue(type, null, { maxAttempts: 4 });
+
+    const events = await fx.eventsUntil(item.id, "succeeded");
+    expect(attemptsSeen).toEqual([1, 2, 3]);
+    expect(kinds(events)).toEqual([
+      "started@1",
+      "failed@1",
+      "started@2",
+      "failed@2",
+      "started@3",
+      "succeeded@3",
+    ]);
+    const failed = events.filter((e) => e.kind === "failed");
+    expect(failed.map((e) => e.retryDelayMs)).toEqual([50, 100]);
+    expect(failed[0]!.error.message).toBe("fail 1");
+    // The retry waited at least the nak delay.
+    const startedAt = events.filter((e) => e.kind === "started").map((e) => Date.parse(e.at));
+    expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(50);
+    await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
+  });
+
+  it("dead-letters a non-retryable failure: DLQ first, then the dead event, and the work is gone", async () => {
+    const type = uniqueType("fatal");
+    let runs = 0;
+    await fx.worker({
+      handlers: {
+        [type]: () => {
+          runs++;
+          throw JobFailure.nonRetryable("account closed", { cause: new Error("404 from billing") });
+        },
+      },
+    });
+    const item = await fx.enqueue(type, { account: 7 });
+
+    const events = await fx.eventsUntil(item.id, "dead");
+    expect(kinds(events)).toEqual(["started@1", "dead@1"]);
+    expect(events[1]).toMatchObject({
+      reason: DeadReason.NonRetryable,
+      error: { message: "account closed" },
+    });
+    const [dead] = await fx.deadLetters(type);
+    expect(dead!.letter).toMatchObject({
+      jobId: item.id,
+      run: 1,
+      workItem: item,
+      reason: "non_retryable",
+      attempts: 1,
+      error: { name: "JobFailure", message: "account closed" },
+      source: { stream: "WORK", subject: `work.${type}` },
+    });
+    expect(dead!.letter.error.stack).toContain("404 from billing");
+    expect(dead!.msg.headers?.get(Header.JobId)).toBe(item.id);
+    expect(dead!.msg.headers?.get(Header.MsgId)).toBe(`${item.id}:1:dead`);
+    expect(dead!.msg.headers?.get(Header.TraceParent)).toContain(traceId);
+    expect(await fx.workLeft(type)).toBe(0);
+    expect(runs).toBe(1);
+  });
+
+  it("dead-letters after the last allowed attempt", async () => {
+    const type = uniqueType("always-fails");
+    await fx.worker({
+      handlers: {
+        [type]: {
+          handler: () => Promise.reject(new Error("still broken")),
+          retry: { initialDelayMs: 20 },
+        },
+      },
+    });
+    const item = await fx.enqueue(type, null, { maxAttempts: 2 });
+
+    const events = await fx.eventsUntil(item.id, "dead");
+    expect(kinds(events)).toEqual(["started@1", "failed@1", "started@2", "dead@2"]);
+    const [dead] = await fx.deadLetters(type);
+    expect(dead!.letter).toMatchObject({ reason: "attempts_exhausted", attempts: 2 });
+    expect(await fx.workLeft(type)).toBe(0);
+  });
+
+  it("dead-letters a payload that fails the schema without running the handler, naming the field", async () => {
+    const type = uniqueType("typed");
+    let runs = 0;
+    await fx.worker({
+      handlers: {
+        [type]: defineHandler({
+          schema: z.object({ ms: z.int().max(1000) }),
+          handler: () => {
+            runs++;
+          },
+        }),
+      },
+    });
+    const item = await fx.enqueue(type, { ms: 5000 });
+
+    const events = await fx.eventsUntil(item.id, "dead");
+    expect(kinds(events)).toEqual(["dead@1"]);
+    expect(events[0]).toMatchObject({ error: { name: "InvalidPayloadError" } });
+    expect((events[0] as Extract<JobEvent, { kind: "dead" }>).error.message).toContain(
+      "payload.ms",
+    );
+    expect(runs).toBe(0);
+    expect(await fx.workLeft(type)).toBe(0);
+  });
+
+  it("dead-letters a work message that is not JSON, keeping its text", async () => {
+    const type = uniqueType("garbage");
+    await fx.worker({ handlers: { [type]: () => null } });
+    await fx.enqueueRaw(type, "{not json", "job-garbage");
+
+    const [dead] = await waitFor(async () => {
+      const letters = await fx.deadLetters(type);
+      return letters.length > 0 ? letters : undefined;
+    });
+    expect(dead!.letter).toMatchObject({
+      jobId: "job-garbage",
+      reason: "non_retryable",
+      rawPreview: "{not json",
+    });
+    expect(dead!.letter.workItem).toBeUndefined();
+    await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work terminated" });
+  });
+
+  it("publishes progress events in order", async () => {
+    const type = uniqueType("steps");
+    await fx.worker({
+      handlers: {
+        [type]: async (_job, ctx) => {
+          for (let i = 1; i <= 5; i++) await ctx.progress(i, 5, `step ${i}`);
+          return "done";
+        },
+      },
+    });
+    const item = await fx.enqueue(type, null);
+
+    const events = await fx.eventsUntil(item.id, "succeeded");
+    const progress = events.filter((e) => e.kind === "progress");
+    expect(progress.map((e) => [e.seq, e.done, e.total, e.message])).toEqual([
+      [0, 1, 5, "step 1"],
+      [1, 2, 5, "step 2"],
+      [2, 3, 5, "step 3"],
+      [3, 4, 5, "step 4"],
+      [4, 5, 5, "step 5"],
+    ]);
+  });
+
+  it("never runs more handlers of a type at once than its concurrency", async () => {
+    const type = uniqueType("bounded");
+    let running = 0;
+    let maxRunning = 0;
+    await fx.worker({
+      handlers: {
+        [type]: {
+          concurrency: 2,
+          handler: async () => {
+            running++;
+            maxRunning = Math.max(maxRunning, running);
+            await sleep(100);
+            running--;
+          },
+        },
+      },
+    });
+    const items = await Promise.all(Array.from({ length: 7 }, () => fx.enqueue(type, null)));
+
+    await waitFor(async () => (await fx.workLeft(type)) === 0, {
+      timeoutMs: 15_000,
+      message: "all done",
+    });
+    expect(maxRunning).toBe(2);
+    for (const item of items)
+      expect(kinds(await fx.events(item.id))).toEqual(["started@1", "succeeded@1"]);
+  });
+
+  it("aborts a handler that exceeds the job's timeout and retries it", async () => {
+    const type = uniqueType("slow");
+    const aborted: string[] = [];
+    await fx.worker({
+      handlers: {
+        [type]: {
+          retry: { initialDelayMs: 20 },
+          handler: async (_job, ctx) => {
+            if (ctx.attempt > 1) return "fast enough";
+            try {
+              await sleep(60_000, undefined, { signal: ctx.signal });
+            } catch (err) {
+              aborted.push((ctx.signal.reason as Error).name);
+              throw err;
+            }
+            return "never";
+          },
+        },
+      },
+    });
+    const item = await fx.enqueue(type, null, { timeoutMs: 100 });
+
+    const events = await fx.eventsUntil(item.id, "succeeded");
+    expect(kinds(events)).toEqual(["started@1", "failed@1", "started@2", "succeeded@2"]);
+    expect(events[1]).toMatchObject({ error: { name: "JobTimeoutError" } });
+    expect(aborted).toEqual(["JobTimeoutError"]);
+  });
+
+  it("keeps the lease of a handler that runs longer than ack_wait", async () => {
+    const type = uniqueType("long");
+    let runs = 0;
+    await fx.worker({
+      ackWaitMs: 1000,
+      handlers: {
+        [type]: async () => {
+          runs++;
+          await sleep(2500);
+          return "done";
+        },
+      },
+    });
+    const item = await fx.enqueue(type, null);
+
+    const events = await fx.eventsUntil(item.id, "succeeded");
+    expect(kinds(events)).toEqual(["started@1", "succeeded@1"]);
+    expect(runs).toBe(1);
+  });
+
+  it("dead-letters without running a delivery beyond maxAttempts (a crash loop)", async () => {
+    const type = uniqueType("crashy");
+    await ensureWorkConsumer(fx.jsm, type);
+    const item = await fx.enqueue(type, null, { maxAttempts: 1 });
+    // A worker that took the job and died: the delivery is spent without an outcome.
+    const consumer = await fx.js.consumers.get(StreamName.Work, workConsumerName(type));
+    const taken = await consumer.next({ expires: 2000 });
+    expect(taken?.info.deliveryCount).toBe(1);
+    taken!.nak();
+
+    let runs = 0;
+    await fx.worker({
+      handlers: {
+        [type]: () => {
+          runs++;
+        },
+      },
+    });
+    const events = await fx.eventsUntil(item.id, "dead");
+    expect(kinds(events)).toEqual(["dead@2"]);
+    const [dead] = await fx.deadLetters(type);
+    expect(dead!.letter).toMatchObject({ reason: DeadReason.DeliveriesExceeded, attempts: 2 });
+    expect(runs).toBe(0);
+    expect(await fx.workLeft(type)).toBe(0);
+  });
+
+  it("on stop returns an unfinished job to the queue, and another worker completes it", async () => {
+    const type = uniqueType("drain");
+    const first = await fx.worker({
+      handlers: {
+        [type]: async (_job, ctx) => {
+          await sleep(60_000, undefined, { signal: ctx.signal });
+        },
+      },
+    });
+    const item = await fx.enqueue(type, null, { maxAttempts: 3 });
+    await fx.eventsUntil(item.id, "started");
+
+    await first.stop({ graceMs: 100 });
+    const afterStop = await fx.eventsUntil(item.id, "failed");
+    expect(afterStop.find((e) => e.kind === "failed")).toMatchObject({
+      attempt: 1,
+      retryDelayMs: 0,
+      error: { name: "WorkerStoppedError" },
+    });
+    expect(await fx.workLeft(type)).toBe(1);
+
+    await fx.worker({ handlers: { [type]: () => "finished by the second worker" } });
+    const events = await fx.eventsUntil(item.id, "succeeded");
+    expect(events.find((e) => e.kind === "succeeded")).toMatchObject({
+      attempt: 2,
+      result: "finished by the second worker",
+    });
+    await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
+  });
+
+  it("on stop lets a handler finish within the grace period", async () => {
+    const type = uniqueType("graceful");
+    const worker = await fx.worker({
+      handlers: {
+        [type]: async () => {
+          await sleep(300);
+          return "finished";
+        },
+      },
+    });
+    const item = await fx.enqueue(type, null);
+    await fx.eventsUntil(item.id, "started");
+
+    await worker.stop({ graceMs: 5000 });
+    expect(kinds(await fx.events(item.id))).toEqual(["started@1", "succeeded@1"]);
+    expect(await fx.workLeft(type)).toBe(0);
+  });
+});
