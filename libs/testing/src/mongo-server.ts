@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { findBinary } from "./binaries.ts";
+import { ServerStartError } from "./errors.ts";
+import { freePort } from "./free-port.ts";
+import { probeMongo } from "./probes.ts";
+import { spawnServer, waitUntilReady } from "./server-process.ts";
+import type { ServerProcess } from "./server-process.ts";
+
+/** A MongoDB-compatible server (FerretDB on SQLite), started by the harness or reused from `MONGO_URL`. */
+export interface MongoServerHandle extends AsyncDisposable {
+  /** Connection string, `mongodb://127.0.0.1:<port>/`. */
+  url: string;
+  /** Stops the server. No-op when reused from `MONGO_URL`. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startMongoServer}; the brief's API takes none, these exist for tests. */
+export interface StartMongoOptions {
+  /** Environment consulted for `MONGO_URL`, `PATH` and `CI`. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** How long the server may take to answer a ping, in milliseconds. @default 30000 */
+  readyTimeoutMs?: number;
+}
+
+const binaryName = "ferretdb";
+const portAttempts = 3;
+
+/**
+ * Starts FerretDB on a free loopback port with its own temp SQLite dir and waits until a MongoDB
+ * client's ping works. With `MONGO_URL` set, reuses that server instead (stop is a no-op).
+ */
+export async function startMongoServer(
+  options: StartMongoOptions = {},
+): Promise<MongoServerHandle> {
+  const env = options.env ?? process.env;
+  const existing = env.MONGO_URL;
+  if (existing !== undefined && existing !== "") {
+    return { url: existing, stop: async () => {}, [Symbol.asyncDispose]: async () => {} };
+  }
+
+  const binary = findBinary(binaryName, env);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  const dataDir = await mkdtemp(join(tmpdir(), "conveyor-ferretdb-"));
+  let server: ServerProcess | undefined;
+  let url = "";
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      url = `mongodb://127.0.0.1:${port}/`;
+      const proc = spawnServer(binaryName, binary, [
+        "-listen-addr",
+        `127.0.0.1:${port}`,
+        "-sqlite-dir",
+        dataDir,
+        "-log-level",
+        "warn",
+      ]);
+      try {
+        await waitUntilReady(proc, () => probeMongo(url), readyTimeoutMs);
+        server = proc;
+        break;
+      } catch (err) {
+        const taken = err instanceof ServerStartError && /address already in use/i.test(err.output);
+        if (!taken || attempt >= portAttempts) throw err;
+      }
+    }
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  const stop = async () => {
+    await server?.stop();
+    server = undefined;
+  };
+  return {
+    url,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { workspaceRoot } from "@conveyor/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+import { ProvisionError } from "./errors.ts";
+import { Pins } from "./pins.ts";
+import { ferretdbStamp, provisionTools } from "./provision-tools.ts";
+
+/** A throwaway workspace with deploy/ferretdb copied in and fake binaries, so no Go build runs. */
+let ws: string;
+let pathDir: string;
+const logs: string[] = [];
+const log = (line: string) => logs.push(line);
+
+async function fakeBinary(dir: string, name: string, versionOutput: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, name), `#!/bin/sh\necho "${versionOutput}"\n`);
+  await chmod(join(dir, name), 0o755);
+}
+
+async function currentStamp(name: string): Promise<string> {
+  return (await readFile(join(ws, ".tools", "stamps", name), "utf8")).trim();
+}
+
+beforeEach(async () => {
+  ws = await mkdtemp(join(tmpdir(), "conveyor-ws-"));
+  pathDir = join(ws, "path-bin");
+  await cp(join(workspaceRoot(), Pins.ferretdb.sourceDir), join(ws, Pins.ferretdb.sourceDir), {
+    recursive: true,
+  });
+  logs.length = 0;
+});
+
+afterEach(async () => {
+  await rm(ws, { recursive: true, force: true });
+});
+
+describe("provisionTools", () => {
+  it("fails with a clear message when a build is needed and Go is missing", async () => {
+    const err = await provisionTools({ workspace: ws, env: { PATH: pathDir }, log }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ProvisionError);
+    expect((err as ProvisionError).tool).toBe("go");
+    expect((err as Error).message).toMatch(/Go is required to build nats-server v2\.14\.9/);
+  });
+
+  it("keeps current .tools binaries: self-reported versions for nats, the stamp for ferretdb", async () => {
+    const bin = join(ws, ".tools", "bin");
+    await fakeBinary(bin, "nats-server", `nats-server: ${Pins.natsServer.version}`);
+    await fakeBinary(bin, "nats", Pins.natsCli.version);
+    await fakeBinary(bin, "ferretdb", "no version flag");
+    await mkdir(join(ws, ".tools", "stamps"), { recursive: true });
+    await writeFile(join(ws, ".tools", "stamps", "ferretdb"), `${await ferretdbStamp(ws)}\n`);
+
+    const tools = await provisionTools({ workspace: ws, env: { PATH: pathDir }, log });
+    expect(tools).toEqual({
+      natsServer: join(bin, "nats-server"),
+      ferretdb: join(bin, "ferretdb"),
+      natsCli: join(bin, "nats"),
+    });
+    expect(logs.filter((l) => l.includes("building"))).toEqual([]);
+    expect(await currentStamp("nats")).toBe(`${Pins.natsCli.module}@${Pins.natsCli.version}`);
+  });
+
+  it("rebuilds ferretdb when its source changed since the stamp", async () => {
+    const bin = join(ws, ".tools", "bin");
+    await fakeBinary(bin, "nats-server", `nats-server: ${Pins.natsServer.version}`);
+    await fakeBinary(bin, "nats", Pins.natsCli.version);
+    await fakeBinary(bin, "ferretdb", "");
+    await mkdir(join(ws, ".tools", "stamps"), { recursive: true });
+    await writeFile(join(ws, ".tools", "stamps", "ferretdb"), `${await ferretdbStamp(ws)}\n`);
+
+    await writeFile(join(ws, Pins.ferretdb.sourceDir, "main.go"), "package main // edited\n");
+    await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(
+      /Go is required to build ferretdb/,
+    );
+  });
+
+  it("rebuilds a .tools binary that reports another version", async () => {
+    await fakeBinary(join(ws, ".tools", "bin"), "nats-server", "nats-server: v2.10.0");
+    await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(
+      /Go is required to build nats-server/,
+    );
+  });
+
+  it("uses a PATH binary only when its version is the pinned one", async () => {
+    await fakeBinary(pathDir, "nats-server", `nats-server: ${Pins.natsServer.version}`);
+    await fakeBinary(pathDir, "nats", "v0.0.1");
+    const err = await provisionTools({ workspace: ws, env: { PATH: pathDir }, log }).catch(
+      (e: unknown) => e,
+    );
+    expect(logs).toContain(
+      `provision: using ${join(pathDir, "nats-server")} (nats-server ${Pins.natsServer.version})`,
+    );
+    // ferretdb is next and has no usable copy, so the build (and the missing Go) is reached.
+    expect((err as Error).message).toMatch(/Go is required to build ferretdb/);
+  });
+
+  it("refuses a deploy/ferretdb whose go.mod disagrees with the pin", async () => {
+    const goModPath = join(ws, Pins.ferretdb.sourceDir, "go.mod");
+    const goMod = await readFile(goModPath, "utf8");
+    await writeFile(goModPath, goMod.replace(Pins.ferretdb.version, "v1.0.0"));
+    await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(
+      /requires github\.com\/FerretDB\/FerretDB v1\.0\.0, but the pin is v1\.24\.2/,
+    );
+  });
+});

@@ -1,0 +1,47 @@
+// Creates or updates the JetStream topology (streams, core consumers, the job-types bucket) and
+// exits: the one-shot `topology` container in docker-compose.yml and the Kubernetes Job
+// (k8s/topology-job.yaml) run this with the provisioning credentials, so no service needs
+// stream-management permissions. `npm start` calls ensureTopology itself.
+//
+// Environment: NATS_URL (default nats://127.0.0.1:4222), STREAM_REPLICAS (1, 3 or 5; default 1),
+// LOG_LEVEL.
+import { jetstreamManager } from "@nats-io/jetstream";
+import { z } from "zod";
+
+import {
+  commonEnv,
+  connectNats,
+  createLogger,
+  exitOnStartupError,
+  parseEnv,
+} from "@conveyor/service-kit";
+import { ensureTopology } from "@conveyor/topology";
+
+const topologyEnv = z.object({
+  NATS_URL: commonEnv.NATS_URL,
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  STREAM_REPLICAS: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 1 || n === 3 || n === 5, "must be 1, 3 or 5")
+    .default(1),
+  /** How long to wait for NATS to accept the connection, in milliseconds. @default 60000 */
+  CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+});
+
+const logger = createLogger("topology");
+try {
+  const config = parseEnv(topologyEnv);
+  logger.level = config.LOG_LEVEL;
+  const nc = await connectNats({
+    url: config.NATS_URL,
+    name: "conveyor-topology",
+    logger,
+    timeoutMs: config.CONNECT_TIMEOUT_MS,
+  });
+  await ensureTopology(await jetstreamManager(nc), { replicas: config.STREAM_REPLICAS });
+  logger.info({ replicas: config.STREAM_REPLICAS }, "topology ensured");
+  await nc.close();
+} catch (err) {
+  exitOnStartupError(logger, err);
+}

@@ -1,0 +1,66 @@
+import { join } from "node:path";
+
+import { spawnServer, workspaceRoot } from "@conveyor/testing";
+import type { ServerProcess } from "@conveyor/testing";
+
+import { createLineSplitter } from "./line-splitter.ts";
+
+/** The four Conveyor services, in the order `npm start` launches them. */
+export const serviceNames = ["gateway", "dispatcher", "worker", "status-projector"] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+/** How a service is run from source: `node --conditions=conveyor-source services/<name>/src/main.ts`. */
+export interface ServiceCommand {
+  /** The Node binary running this process (Node 24 under npm scripts and vitest). */
+  command: string;
+  args: string[];
+  /** The workspace root, so the relative entry point and package resolution work. */
+  cwd: string;
+}
+
+export function serviceCommand(
+  name: ServiceName,
+  workspace: string = workspaceRoot(),
+): ServiceCommand {
+  return {
+    command: process.execPath,
+    args: ["--conditions=conveyor-source", join("services", name, "src", "main.ts")],
+    cwd: workspace,
+  };
+}
+
+/** Options of {@link spawnService}. */
+export interface SpawnServiceOptions {
+  name: ServiceName;
+  /** The child's whole environment (NATS_URL, MONGO_URL, MONGO_DB, GATEWAY_PORT, LOG_LEVEL, ...). */
+  env: NodeJS.ProcessEnv;
+  /** @default the workspace root above this package */
+  workspace?: string;
+  /** Called with each complete line the service prints. */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Own process group, so a terminal's Ctrl-C reaches only the parent. @default false */
+  detached?: boolean;
+}
+
+/** Starts one service as its own process. Stop it with `stop()` (SIGTERM, then SIGKILL). */
+export function spawnService(options: SpawnServiceOptions): ServerProcess {
+  const { command, args, cwd } = serviceCommand(options.name, options.workspace);
+  const onLine = options.onLine;
+  const splitters = {
+    stdout: createLineSplitter((line) => onLine?.(line, "stdout")),
+    stderr: createLineSplitter((line) => onLine?.(line, "stderr")),
+  };
+  const proc = spawnServer(options.name, command, args, {
+    cwd,
+    env: options.env,
+    detached: options.detached ?? false,
+    onOutput: (text, stream) => {
+      splitters[stream].write(text);
+    },
+  });
+  void proc.exited.then(() => {
+    splitters.stdout.flush();
+    splitters.stderr.flush();
+  });
+  return proc;
+}

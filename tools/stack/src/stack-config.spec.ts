@@ -1,0 +1,37 @@
+import { ConfigError } from "@conveyor/service-kit";
+import { describe, expect, it } from "vitest";
+
+import { readStackConfig } from "./stack-config.ts";
+
+describe("readStackConfig", () => {
+  it("defaults to local servers on the usual ports with data under .data", () => {
+    const config = readStackConfig({ NATS_URL: "" }, "/ws");
+    expect(config).toMatchObject({
+      natsUrl: undefined,
+      mongoUrl: undefined,
+      natsPort: 4222,
+      mongoPort: 27017,
+      gatewayPort: 8080,
+      mongoDb: "conveyor",
+      serviceStopGraceMs: 15_000,
+      natsDataDir: "/ws/.data/nats",
+      ferretdbDataDir: "/ws/.data/ferretdb",
+      natsConfigFile: "/ws/deploy/nats/local.conf",
+    });
+  });
+
+  it("uses external servers when their URLs are set", () => {
+    const config = readStackConfig(
+      { NATS_URL: "nats://10.0.0.1:4222", MONGO_URL: "mongodb://db/", GATEWAY_PORT: "9000" },
+      "/ws",
+    );
+    expect(config.natsUrl).toBe("nats://10.0.0.1:4222");
+    expect(config.mongoUrl).toBe("mongodb://db/");
+    expect(config.gatewayPort).toBe(9000);
+  });
+
+  it("names the variable of a bad port", () => {
+    expect(() => readStackConfig({ NATS_PORT: "70000" }, "/ws")).toThrow(ConfigError);
+    expect(() => readStackConfig({ NATS_PORT: "70000" }, "/ws")).toThrow(/NATS_PORT/);
+  });
+});

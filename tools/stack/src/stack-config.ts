@@ -1,0 +1,63 @@
+import { join } from "node:path";
+
+import { parseEnv } from "@conveyor/service-kit";
+import type { Env } from "@conveyor/service-kit";
+import { z } from "zod";
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const stackEnv = z.object({
+  NATS_URL: optionalUrl,
+  MONGO_URL: optionalUrl,
+  NATS_PORT: port(4222),
+  MONGO_PORT: port(27017),
+  GATEWAY_PORT: port(8080),
+  MONGO_DB: z.string().min(1).default("conveyor"),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+/** What `npm start` runs, from the environment. */
+export interface StackConfig {
+  /** Use this NATS server instead of starting one. */
+  natsUrl: string | undefined;
+  /** Use this MongoDB server instead of starting FerretDB. */
+  mongoUrl: string | undefined;
+  /** Port of the local nats-server. @default 4222 */
+  natsPort: number;
+  /** Port of the local FerretDB. @default 27017 */
+  mongoPort: number;
+  /** Database the services use. @default "conveyor" */
+  mongoDb: string;
+  /** Port the gateway serves REST on. @default 8080 */
+  gatewayPort: number;
+  /** How long a service may drain on shutdown before it is killed, in milliseconds. @default 10000 + 5000 */
+  serviceStopGraceMs: number;
+  /** `<workspace>/.data/nats`: JetStream store, kept between runs. */
+  natsDataDir: string;
+  /** `<workspace>/.data/ferretdb`: SQLite files, kept between runs. */
+  ferretdbDataDir: string;
+  /** `deploy/nats/local.conf`. */
+  natsConfigFile: string;
+}
+
+/** Reads the stack's settings; a bad value throws a ConfigError naming the variable. */
+export function readStackConfig(env: Env, workspace: string): StackConfig {
+  const parsed = parseEnv(stackEnv, env);
+  return {
+    natsUrl: parsed.NATS_URL,
+    mongoUrl: parsed.MONGO_URL,
+    natsPort: parsed.NATS_PORT,
+    mongoPort: parsed.MONGO_PORT,
+    gatewayPort: parsed.GATEWAY_PORT,
+    mongoDb: parsed.MONGO_DB,
+    // The services drain for SHUTDOWN_GRACE_MS themselves; the margin covers their exit.
+    serviceStopGraceMs: parsed.SHUTDOWN_GRACE_MS + 5000,
+    natsDataDir: join(workspace, ".data", "nats"),
+    ferretdbDataDir: join(workspace, ".data", "ferretdb"),
+    natsConfigFile: join(workspace, "deploy", "nats", "local.conf"),
+  };
+}

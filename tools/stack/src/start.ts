@@ -1,0 +1,225 @@
+// `npm start`: the whole stack on this machine, from source.
+//
+// 1. Provisions the pinned servers into .tools/bin (builds them with Go when missing).
+// 2. Starts nats-server (JetStream, deploy/nats/local.conf, data in .data/nats) unless NATS_URL is
+//    set, and FerretDB (data in .data/ferretdb) unless MONGO_URL is set. Both keep their data, so
+//    queued jobs survive a restart of the stack.
+// 3. Creates or updates the JetStream topology (ensureTopology).
+// 4. Runs gateway, dispatcher, worker and status-projector as separate processes, each line of
+//    their output prefixed with the service's name, and waits for the gateway's /readyz.
+//
+// A service that exits on its own is reported loudly and restarted with backoff (1 s, 2 s, 4 s,
+// ... 15 s), like an orchestrator would; after 5 crashes in a row each within 30 s of starting
+// (a broken config will not fix itself) the whole stack stops with exit code 1.
+// Ctrl-C or SIGTERM stops the services first (SIGTERM, they drain), then the servers; exit 0.
+// A second Ctrl-C kills everything at once.
+import { styleText } from "node:util";
+
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+
+import { ConfigError } from "@conveyor/service-kit";
+import { ServerStartError, waitFor, workspaceRoot } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+
+import { ProvisionError, StackError } from "./errors.ts";
+import { createLineSplitter } from "./line-splitter.ts";
+import { startLocalFerretdb, startLocalNats, assertPortFree } from "./local-servers.ts";
+import { createPrefixer, formatLogLine } from "./log-format.ts";
+import { provisionTools } from "./provision-tools.ts";
+import { serviceNames } from "./service-process.ts";
+import type { ServiceName } from "./service-process.ts";
+import { readStackConfig } from "./stack-config.ts";
+import { superviseService } from "./supervisor.ts";
+import type { Supervisor } from "./supervisor.ts";
+
+const workspace = workspaceRoot(import.meta.dirname);
+/** How long every service must have run before the stack reports ready, in milliseconds. */
+const settleMs = 2000;
+const prefixer = createPrefixer(Math.max(...serviceNames.map((n) => n.length)));
+const cleanup = new AsyncDisposableStack();
+let shuttingDown = false;
+let giveUp: (reason: string) => void = () => {};
+const gaveUp = new Promise<never>((_, reject) => {
+  giveUp = (reason) => {
+    reject(new StackError(reason));
+  };
+});
+gaveUp.catch(() => {});
+
+process.stdout.on("error", () => {});
+
+function print(source: string, text: string): void {
+  process.stdout.write(`${prefixer.prefix(source, text)}\n`);
+}
+const say = (text: string) => {
+  print("stack", text);
+};
+const shout = (text: string) => {
+  print("stack", styleText(["red", "bold"], `!!! ${text}`, { validateStream: true }));
+};
+
+/** Prints a process's output line by line, JSON log records made readable. */
+function lineOutput(source: string) {
+  const splitters = {
+    stdout: createLineSplitter((line) => {
+      print(source, formatLogLine(line));
+    }),
+    stderr: createLineSplitter((line) => {
+      print(source, formatLogLine(line));
+    }),
+  };
+  return (text: string, stream: "stdout" | "stderr") => {
+    splitters[stream].write(text);
+  };
+}
+
+async function shutdown(code: number): Promise<never> {
+  shuttingDown = true;
+  say("stopping: services first, then servers");
+  try {
+    await cleanup.disposeAsync();
+  } catch (err) {
+    shout(`error while stopping: ${String(err)}`);
+    code = code || 1;
+  }
+  say(code === 0 ? "stopped" : `stopped (exit ${code})`);
+  process.exit(code);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (shuttingDown) {
+    shout(`second ${signal}: killing everything now`);
+    // The harness's exit hook SIGKILLs every child still running.
+    process.exit(1);
+  }
+  say(`${signal} received`);
+  void shutdown(0);
+}
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
+async function main(): Promise<void> {
+  const config = readStackConfig(process.env, workspace);
+  const tools = await provisionTools({ workspace, log: say });
+
+  let natsUrl = config.natsUrl;
+  if (natsUrl === undefined) {
+    say(`starting nats-server on port ${config.natsPort} (data in .data/nats)`);
+    const nats = await startLocalNats({
+      binary: tools.natsServer,
+      port: config.natsPort,
+      portVariable: "NATS_PORT",
+      dataDir: config.natsDataDir,
+      configFile: config.natsConfigFile,
+      onOutput: lineOutput("nats-server"),
+    });
+    cleanup.defer(() => nats.process.stop());
+    natsUrl = nats.url;
+  } else {
+    say(`using NATS at ${natsUrl} (NATS_URL)`);
+  }
+
+  let mongoUrl = config.mongoUrl;
+  if (mongoUrl === undefined) {
+    say(`starting FerretDB on port ${config.mongoPort} (data in .data/ferretdb)`);
+    const ferretdb = await startLocalFerretdb({
+      binary: tools.ferretdb,
+      port: config.mongoPort,
+      portVariable: "MONGO_PORT",
+      dataDir: config.ferretdbDataDir,
+      onOutput: lineOutput("ferretdb"),
+    });
+    cleanup.defer(() => ferretdb.process.stop());
+    mongoUrl = ferretdb.url;
+  } else {
+    say(`using MongoDB at ${mongoUrl} (MONGO_URL)`);
+  }
+
+  say("ensuring the JetStream topology");
+  const nc = await connect({ servers: natsUrl.split(","), timeout: 5000, name: "conveyor-stack" });
+  try {
+    await ensureTopology(await jetstreamManager(nc));
+  } finally {
+    await nc.close();
+  }
+
+  await assertPortFree(config.gatewayPort, "GATEWAY_PORT");
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NATS_URL: natsUrl,
+    MONGO_URL: mongoUrl,
+    MONGO_DB: config.mongoDb,
+    GATEWAY_PORT: String(config.gatewayPort),
+  };
+  const supervisors: Supervisor[] = [];
+  cleanup.defer(async () => {
+    await Promise.all(supervisors.map((s) => s.stop(config.serviceStopGraceMs)));
+  });
+  for (const name of serviceNames) {
+    say(`starting ${name}`);
+    supervisors.push(startService(name, env));
+  }
+
+  const gatewayUrl = `http://127.0.0.1:${config.gatewayPort}`;
+  await Promise.race([
+    // Ready when the gateway says so and every service has stayed up for a moment (a service
+    // that fails at start-up crashes within that time).
+    waitFor(
+      async () =>
+        supervisors.every((s) => s.uptimeMs() >= settleMs) &&
+        (await fetch(`${gatewayUrl}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 250,
+        message: `not ready: ${gatewayUrl}/readyz must answer 200 and every service stay up ${settleMs} ms`,
+      },
+    ),
+    gaveUp,
+  ]);
+
+  say(styleText("bold", "Conveyor is ready", { validateStream: true }));
+  say(`  REST API  ${gatewayUrl}   (POST /v1/jobs, GET /v1/jobs/:id)`);
+  say(`  NATS      ${natsUrl}   (publish to jobs.submit.<type>)`);
+  say(`  MongoDB   ${mongoUrl}   (database ${config.mongoDb})`);
+  say(
+    `  data      ${config.natsUrl && config.mongoUrl ? "(external servers)" : ".data/ (kept between runs; delete it for a clean slate)"}`,
+  );
+  say("Ctrl-C stops the stack.");
+}
+
+function startService(name: ServiceName, env: NodeJS.ProcessEnv): Supervisor {
+  const output = lineOutput(name);
+  return superviseService({
+    name,
+    env,
+    workspace,
+    detached: true,
+    onLine: (line, stream) => {
+      output(`${line}\n`, stream);
+    },
+    report: shout,
+    onGiveUp: (reason) => {
+      giveUp(reason);
+      if (!shuttingDown) void shutdown(1);
+    },
+  });
+}
+
+try {
+  await main();
+} catch (err) {
+  if (!shuttingDown) {
+    const known =
+      err instanceof StackError ||
+      err instanceof ProvisionError ||
+      err instanceof ConfigError ||
+      err instanceof ServerStartError;
+    shout(`start failed: ${known ? err.message : String(err)}`);
+    if (!known && err instanceof Error && err.stack !== undefined) print("stack", err.stack);
+    await shutdown(1);
+  }
+}
