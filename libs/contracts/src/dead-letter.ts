@@ -34,3 +34,14 @@ export const DeadLetter = z.object({
   traceId: z.string().optional(),
 });
 export type DeadLetter = z.infer<typeof DeadLetter>;
+
+/**
+ * `Nats-Msg-Id` of a dead letter, shared by everyone who dead-letters (workers and the dispatcher):
+ * `<jobId>:<run>:dead`, so one run of a job yields one dead letter whoever publishes it (within the
+ * DLQ stream's duplicate window); `<stream>:<seq>` of the work message when the job id is unknown.
+ */
+export function deadLetterMsgId(letter: Pick<DeadLetter, "jobId" | "run" | "source">): string {
+  return letter.jobId !== undefined
+    ? `${letter.jobId}:${letter.run ?? 1}:dead`
+    : `${letter.source.stream}:${letter.source.seq}`;
+}

@@ -9,7 +9,7 @@ export { defaultMaxSubmissionBytes, rejectionRawPreviewChars } from "./limits.ts
 export { JobSubmission, SubmissionSource } from "./submission.ts";
 export type { JobSubmissionInput } from "./submission.ts";
 export { WorkItem } from "./work-item.ts";
-export { DeadLetter } from "./dead-letter.ts";
+export { DeadLetter, deadLetterMsgId } from "./dead-letter.ts";
 export {
   LifecycleKind,
   ErrorInfo,

@@ -25,4 +25,6 @@ export const KvBucket = {
 export const ConsumerName = {
   DispatcherIntake: "dispatcher-intake",
   Projector: "status-projector",
+  /** The dispatcher's mailbox of max-deliveries advisories about work consumers (on `ADVISORIES`). */
+  DispatcherAdvisories: "dispatcher-advisories",
 } as const;

@@ -47,6 +47,17 @@ export function coreConsumers(): ConsumerPlacement[] {
         max_ack_pending: 10_000,
       },
     },
+    {
+      stream: StreamName.Advisories,
+      config: {
+        durable_name: ConsumerName.DispatcherAdvisories,
+        // Only max-deliveries: a terminated message was dead-lettered by its worker before `term`.
+        filter_subject: Subject.maxDeliveriesAdvisories(StreamName.Work),
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(defaultAckWaitMs),
+        deliver_policy: DeliverPolicy.All,
+      },
+    },
   ];
 }
 

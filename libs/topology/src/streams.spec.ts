@@ -39,10 +39,11 @@ describe("streamSpecs", () => {
 });
 
 describe("consumers", () => {
-  it("filters the intake to submissions and the projector to events", () => {
+  it("filters the intake to submissions, the projector to events, the dispatcher to max deliveries", () => {
     expect(coreConsumers().map((c) => [c.stream, c.config.filter_subject])).toEqual([
       ["JOBS", "jobs.submit.>"],
       ["EVENTS", "events.>"],
+      ["ADVISORIES", "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.>"],
     ]);
   });
 

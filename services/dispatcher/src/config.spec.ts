@@ -8,6 +8,16 @@ describe("dispatcherEnv", () => {
     const env = parseEnv(dispatcherEnv, {});
     expect(env.DISPATCHER_CONCURRENCY).toBe(64);
     expect(env.MAX_SUBMISSION_BYTES).toBe(256 * 1024);
+    expect(env.DEAD_LETTER_SCAN_INTERVAL_MS).toBe(60_000);
+  });
+
+  it("accepts 0 to turn the scan for stranded jobs off", () => {
+    expect(parseEnv(dispatcherEnv, { DEAD_LETTER_SCAN_INTERVAL_MS: "0" })).toMatchObject({
+      DEAD_LETTER_SCAN_INTERVAL_MS: 0,
+    });
+    expect(() => parseEnv(dispatcherEnv, { DEAD_LETTER_SCAN_INTERVAL_MS: "-1" })).toThrow(
+      /DEAD_LETTER_SCAN_INTERVAL_MS/,
+    );
   });
 
   it("names a bad variable", () => {

@@ -9,5 +9,10 @@ export const dispatcherEnv = z.object({
   DISPATCHER_CONCURRENCY: envInt(1, 64),
   /** Largest submission accepted, in bytes. @default 262144 */
   MAX_SUBMISSION_BYTES: envInt(1, defaultMaxSubmissionBytes),
+  /**
+   * Time between scans of the work stream for jobs that ran out of deliveries without a captured
+   * advisory, in milliseconds; the first scan runs at start, 0 turns scanning off. @default 60000
+   */
+  DEAD_LETTER_SCAN_INTERVAL_MS: envInt(0, 60_000),
 });
 export type DispatcherEnv = z.infer<typeof dispatcherEnv>;

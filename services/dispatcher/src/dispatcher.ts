@@ -9,6 +9,7 @@ import { processSubmission } from "./intake.ts";
 import type { IntakeDeps } from "./intake.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { PullLoop } from "./pull-loop.ts";
+import { retryDelayMs } from "./retry-delay.ts";
 
 export interface DispatcherOptions {
   /** Largest submission accepted, in bytes; larger ones are recorded as `too_large` rejections. */
@@ -33,9 +34,6 @@ export interface Dispatcher {
   /** Stops pulling, finishes the submissions in flight (acknowledging each), then resolves. */
   stop(): Promise<void>;
 }
-
-/** Longest wait before a submission whose publishing failed is tried again, in milliseconds. */
-const maxRetryDelayMs = 30_000;
 
 /**
  * Starts consuming the intake (`dispatcher-intake` on `JOBS`): each valid submission becomes a
@@ -83,9 +81,4 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
   loop.start();
   logger.info({ concurrency: options.concurrency }, "dispatcher consuming intake");
   return { stop: () => loop.stop() };
-}
-
-/** 1 s after the first failed delivery, doubling up to 30 s. */
-function retryDelayMs(deliveryCount: number): number {
-  return Math.min(maxRetryDelayMs, 1000 * 2 ** Math.max(0, Math.min(deliveryCount - 1, 15)));
 }

@@ -2,3 +2,6 @@ export { createDispatcher } from "./dispatcher.ts";
 export type { Dispatcher, DispatcherDeps, DispatcherOptions } from "./dispatcher.ts";
 export { dispatcherEnv } from "./config.ts";
 export type { DispatcherEnv } from "./config.ts";
+export { createDeadLetterer, defaultScanIntervalMs } from "./dead-letterer.ts";
+export type { DeadLetterer, DeadLettererDeps, DeadLettererOptions } from "./dead-letterer.ts";
+export type { ScanReport } from "./stranded-work-scan.ts";

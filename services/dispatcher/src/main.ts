@@ -12,6 +12,7 @@ import { verifyTopology } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
 import { dispatcherEnv } from "./config.ts";
+import { createDeadLetterer } from "./dead-letterer.ts";
 import { createDispatcher } from "./dispatcher.ts";
 
 const serviceName = "dispatcher";
@@ -22,11 +23,13 @@ async function main(): Promise<void> {
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = Tracing.create({ serviceName, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
   const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
-  await verifyTopology(await jetstreamManager(nc));
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  await verifyTopology(jsm);
   const registry = await JobTypeRegistry.open(nc, { logger });
   const dispatcher = await createDispatcher({
     nc,
-    js: jetstream(nc),
+    js,
     registry,
     tracing,
     logger,
@@ -35,10 +38,18 @@ async function main(): Promise<void> {
       concurrency: env.DISPATCHER_CONCURRENCY,
     },
   });
+  const deadLetterer = await createDeadLetterer({
+    js,
+    jsm,
+    tracing,
+    logger,
+    options: { scanIntervalMs: env.DEAD_LETTER_SCAN_INTERVAL_MS },
+  });
 
   onShutdown(logger, async () => {
     // Whatever is still in flight after the grace period is redelivered to another replica.
-    await withinGrace(dispatcher.stop(), env.SHUTDOWN_GRACE_MS, logger);
+    const stopped = Promise.all([dispatcher.stop(), deadLetterer.stop()]).then(() => undefined);
+    await withinGrace(stopped, env.SHUTDOWN_GRACE_MS, logger);
     await registry.close();
     await nc.drain();
     await tracing.shutdown();

@@ -1,0 +1,74 @@
+import { Header, StreamName, typeFromWorkSubject } from "@conveyor/contracts";
+import type { Tracing } from "@conveyor/telemetry";
+import type { JetStreamManager } from "@nats-io/jetstream";
+
+import type { DeadLetterPublisher } from "./dead-letter-publisher.ts";
+import { deadRecordsFor } from "./work-dead-letter.ts";
+
+/** What became of a work message that ran out of deliveries. */
+export type ExhaustedOutcome =
+  | { kind: "dead-lettered"; seq: number; jobId: string | undefined; type: string }
+  /** Not in the work stream any more: acknowledged, or dead-lettered and termed by its worker. */
+  | { kind: "gone"; seq: number };
+
+export interface ExhaustedWorkDeps {
+  jsm: JetStreamManager;
+  publisher: DeadLetterPublisher;
+  tracing: Tracing;
+  /** The clock, for the dead letter's time. */
+  now: () => Date;
+}
+
+/**
+ * Dead-letters a work message JetStream stopped delivering. The message stays in the workqueue
+ * stream after its last delivery, so it is read by sequence, published to the DLQ with a `dead`
+ * event, and only then deleted: a failure at any step leaves it where it is, to be tried again.
+ * Every step is idempotent (deduplicated publishes, a delete of a deleted message counts as done),
+ * so a repeated advisory or a concurrent scan cannot produce a second dead letter.
+ */
+export class ExhaustedWork {
+  readonly #deps: ExhaustedWorkDeps;
+
+  constructor(deps: ExhaustedWorkDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Dead-letters the work message at `seq` after `deliveries` deliveries, in a CONSUMER span that
+   * continues the job's trace. Rejects when something could not be stored or deleted.
+   */
+  async deadLetter(seq: number, deliveries: number): Promise<ExhaustedOutcome> {
+    const { jsm, publisher, tracing, now } = this.#deps;
+    const stored = await jsm.streams.getMessage(StreamName.Work, { seq });
+    if (stored === null) return { kind: "gone", seq };
+    const attrs = {
+      subject: stored.subject,
+      jobId: stored.header.get(Header.JobId) || undefined,
+      jobType: typeFromWorkSubject(stored.subject),
+      attempt: deliveries,
+    };
+    return tracing.consume(stored.header, attrs, async (context) => {
+      const { letter, event } = deadRecordsFor(stored, {
+        deliveries,
+        traceId: tracing.traceIdOf(context),
+        at: now(),
+      });
+      await publisher.deadLetter(context, letter, stored.header);
+      if (event !== undefined) await publisher.dead(context, event);
+      await this.#remove(seq);
+      return { kind: "dead-lettered", seq, jobId: letter.jobId, type: letter.type };
+    });
+  }
+
+  async #remove(seq: number): Promise<void> {
+    const { jsm } = this.#deps;
+    try {
+      // No erase: the message is in the DLQ now, overwriting its bytes on disk buys nothing.
+      await jsm.streams.deleteMessage(StreamName.Work, seq, false);
+    } catch (err) {
+      // The server answers a delete of a missing message with an error; someone removed it first.
+      if ((await jsm.streams.getMessage(StreamName.Work, { seq })) === null) return;
+      throw err;
+    }
+  }
+}

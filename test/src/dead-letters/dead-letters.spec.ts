@@ -1,0 +1,253 @@
+import { randomBytes } from "node:crypto";
+
+import { deadLetterMsgId } from "@conveyor/contracts";
+import type { DeadEvent, DeadLetter } from "@conveyor/contracts";
+import { createDeadLetterer } from "@conveyor/dispatcher";
+import type { DeadLetterer, DeadLettererOptions } from "@conveyor/dispatcher";
+import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { connect, headers as natsHeaders } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { storedMessages } from "../dispatcher/stream-reader.ts";
+import {
+  advisorySubject,
+  capturedAdvisories,
+  crashOnEveryDelivery,
+  ensureImpatientConsumer,
+  publishWork,
+  testMaxDeliver,
+} from "./exhausted-work.ts";
+import type { QueuedWork } from "./exhausted-work.ts";
+
+/** A job type no other test uses. */
+const uniqueType = () => `crash.t${randomBytes(4).toString("hex")}`;
+
+describe("dead letters from max deliveries", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let tracing: Tracing;
+  let running: DeadLetterer | undefined;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    await ensureTopology(jsm);
+    tracing = Tracing.create({ serviceName: "dead-letters-test" });
+  });
+
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+
+  afterAll(async () => {
+    await nc.close();
+    await tracing.shutdown();
+    await server[Symbol.asyncDispose]();
+  });
+
+  /** Starts the dispatcher's dead-letterer; without `scanIntervalMs` it never scans by itself. */
+  const startDeadLetterer = async (options: DeadLettererOptions = {}) => {
+    running = await createDeadLetterer({
+      js,
+      jsm,
+      tracing,
+      logger: createLogger("dead-letters-test", "silent"),
+      options: { scanIntervalMs: 0, pullExpiresMs: 1000, ...options },
+    });
+    return running;
+  };
+
+  const lettersOf = async (type: string) =>
+    (await storedMessages(jsm, "DLQ", (s) => s === `dlq.${type}`)).map((m) => ({
+      msg: m,
+      body: m.json<DeadLetter>(),
+    }));
+
+  const deadEventsOf = async (jobId: string) =>
+    (await storedMessages(jsm, "EVENTS", (s) => s === `events.${jobId}.dead`)).map((m) =>
+      m.json<DeadEvent>(),
+    );
+
+  const advisoriesSettled = () =>
+    waitFor(
+      async () => {
+        const info = await jsm.consumers.info("ADVISORIES", "dispatcher-advisories");
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: "advisories never all acknowledged" },
+    );
+
+  const inWork = async (seq: number) => (await jsm.streams.getMessage("WORK", { seq })) !== null;
+
+  /** Waits for the job's dead letter and checks everything the dispatcher records for it. */
+  async function expectDeadLettered(type: string, queued: QueuedWork): Promise<void> {
+    const jobId = queued.item.id;
+    const [letter] = await waitFor(
+      async () => {
+        const found = await lettersOf(type);
+        return found.length > 0 && found;
+      },
+      { message: `no dead letter for ${jobId}` },
+    );
+    const [event] = await waitFor(
+      async () => {
+        const found = await deadEventsOf(jobId);
+        return found.length > 0 && found;
+      },
+      { message: `no dead event for ${jobId}` },
+    );
+    await waitFor(async () => !(await inWork(queued.seq)), {
+      message: "the work message was not removed",
+    });
+
+    expect(letter!.body).toMatchObject({
+      type,
+      jobId,
+      run: 1,
+      workItem: queued.item,
+      reason: "attempts_exhausted",
+      attempts: testMaxDeliver,
+      source: { stream: "WORK", subject: `work.${type}`, seq: queued.seq },
+      traceId: queued.traceId,
+    });
+    expect(letter!.body.error.message).toContain(`max deliveries reached (${testMaxDeliver})`);
+    expect(letter!.msg.header.get("Nats-Msg-Id")).toBe(`${jobId}:1:dead`);
+    expect(letter!.msg.header.get("Conveyor-Job-Id")).toBe(jobId);
+    expect(letter!.msg.header.get("traceparent")).toContain(`00-${queued.traceId}-`);
+
+    expect(event).toMatchObject({
+      kind: "dead",
+      jobId,
+      type,
+      run: 1,
+      attempt: testMaxDeliver,
+      reason: "attempts_exhausted",
+      traceId: queued.traceId,
+    });
+  }
+
+  it("dead-letters a job whose every delivery went unacknowledged, and removes it from WORK", async () => {
+    const type = uniqueType();
+    await ensureImpatientConsumer(jsm, type);
+    await startDeadLetterer();
+    const queued = await publishWork(js, type, uniqueName("job"), { to: "a@example.com" });
+
+    await crashOnEveryDelivery(js, jsm, type);
+
+    await expectDeadLettered(type, queued);
+    await advisoriesSettled();
+    expect(await lettersOf(type)).toHaveLength(1);
+  });
+
+  it("dead-letters on start what ran out of deliveries while the dispatcher was down", async () => {
+    const type = uniqueType();
+    await ensureImpatientConsumer(jsm, type);
+    const queued = await publishWork(js, type, uniqueName("job"));
+
+    await crashOnEveryDelivery(js, jsm, type);
+    // Nobody handled it yet: the message waits in WORK and the advisory in ADVISORIES.
+    expect(await inWork(queued.seq)).toBe(true);
+    expect(await lettersOf(type)).toHaveLength(0);
+
+    await startDeadLetterer();
+    await expectDeadLettered(type, queued);
+    await advisoriesSettled();
+  });
+
+  it("records one dead letter and one dead event when the advisory arrives twice", async () => {
+    const type = uniqueType();
+    await ensureImpatientConsumer(jsm, type);
+    const queued = await publishWork(js, type, uniqueName("job"));
+    await crashOnEveryDelivery(js, jsm, type);
+    const [advisory] = await capturedAdvisories(jsm, type);
+    // The same advisory again, as a repeated capture would store it.
+    nc.publish(advisorySubject(type), advisory!.data);
+    await waitFor(async () => (await capturedAdvisories(jsm, type)).length === 2);
+
+    await startDeadLetterer();
+    await expectDeadLettered(type, queued);
+    await advisoriesSettled();
+    expect(await lettersOf(type)).toHaveLength(1);
+    expect(await deadEventsOf(queued.item.id)).toHaveLength(1);
+  });
+
+  it("keeps one dead letter when a worker dead-lettered the job but died before removing it", async () => {
+    const type = uniqueType();
+    await ensureImpatientConsumer(jsm, type);
+    const queued = await publishWork(js, type, uniqueName("job"));
+    const workerLetter: DeadLetter = {
+      type,
+      jobId: queued.item.id,
+      run: 1,
+      workItem: queued.item,
+      error: { name: "JobFailure", message: "the worker's own failure" },
+      reason: "non_retryable",
+      attempts: 1,
+      deadAt: new Date().toISOString(),
+      source: { stream: "WORK", subject: `work.${type}`, seq: queued.seq },
+      workerId: "worker-1",
+    };
+    await js.publish(`dlq.${type}`, JSON.stringify(workerLetter), {
+      msgID: deadLetterMsgId(workerLetter),
+      headers: natsHeaders(),
+    });
+
+    await crashOnEveryDelivery(js, jsm, type);
+    await startDeadLetterer();
+    await waitFor(async () => !(await inWork(queued.seq)), {
+      message: "the work message was not removed",
+    });
+    await advisoriesSettled();
+
+    const letters = await lettersOf(type);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.body.error.message).toBe("the worker's own failure");
+  });
+
+  it("finds a job whose advisory was lost by scanning WORK at start", async () => {
+    const type = uniqueType();
+    await ensureImpatientConsumer(jsm, type);
+    const queued = await publishWork(js, type, uniqueName("job"));
+    await crashOnEveryDelivery(js, jsm, type);
+    await jsm.streams.purge("ADVISORIES", { filter: advisorySubject(type) });
+
+    await startDeadLetterer({ scanIntervalMs: 60_000 });
+    await expectDeadLettered(type, queued);
+  });
+
+  it("leaves stranded jobs alone while their consumer has deliveries in flight", async () => {
+    const type = uniqueType();
+    await ensureImpatientConsumer(jsm, type);
+    const stranded = await publishWork(js, type, uniqueName("job"));
+    const inFlight = await publishWork(js, type, uniqueName("job"));
+    const [held] = await crashOnEveryDelivery(js, jsm, type, {
+      hold: (msg) => msg.seq === inFlight.seq,
+    });
+    await jsm.streams.purge("ADVISORIES", { filter: advisorySubject(type) });
+    const deadLetterer = await startDeadLetterer();
+
+    const first = await deadLetterer.reconcile();
+    expect(first).toMatchObject({ deadLettered: 0, deferred: 1, failed: 0 });
+    expect(await inWork(stranded.seq)).toBe(true);
+    expect(await inWork(inFlight.seq)).toBe(true);
+
+    // The in-flight job finishes; now the one left over can only be stranded.
+    await held!.finish();
+    const second = await deadLetterer.reconcile();
+    expect(second).toMatchObject({ deadLettered: 1, deferred: 0, failed: 0 });
+    await expectDeadLettered(type, stranded);
+    expect(await deadEventsOf(inFlight.item.id)).toHaveLength(0);
+  });
+});
