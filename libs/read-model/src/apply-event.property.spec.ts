@@ -1,0 +1,150 @@
+import type { JobEvent } from "@conveyor/contracts";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+
+import { applyEvent } from "./apply-event.ts";
+import type { JobDocument } from "./documents.ts";
+import { mergeJobDocuments } from "./merge-job-documents.ts";
+
+const jobId = "job-p";
+const type = "report.build";
+const start = Date.parse("2025-03-01T00:00:00.000Z");
+
+/** How one run of a job goes: attempts (each with some progress reports), and how it ends. */
+const runShape = fc.record({
+  attempts: fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 4 }),
+  end: fc.constantFrom("succeeded", "dead"),
+});
+
+/**
+ * A realistic history in publication order: per run a `queued`, then per attempt `started`,
+ * progress reports and `failed`, and finally `succeeded` or `dead`. Every run but the last ends
+ * dead (a replay re-queues a dead job).
+ */
+const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) => {
+  const events: JobEvent[] = [];
+  let clock = start;
+  const at = () => new Date((clock += 1000)).toISOString();
+  runs.forEach((shape, index) => {
+    const run = index + 1;
+    const end = index === runs.length - 1 ? shape.end : "dead";
+    const common = { jobId, type, run, traceId: `trace-run-${run}` };
+    events.push({
+      ...common,
+      kind: "queued",
+      attempt: 0,
+      at: at(),
+      payload: { run, items: [1, 2, 3] },
+      priority: 5,
+      maxAttempts: shape.attempts.length,
+      submittedAt: at(),
+      source: "nats",
+    });
+    shape.attempts.forEach((reports, i) => {
+      const attempt = i + 1;
+      const workerId = `worker-${attempt % 2}`;
+      events.push({ ...common, kind: "started", attempt, at: at(), workerId });
+      for (let seq = 0; seq < reports; seq++) {
+        events.push({ ...common, kind: "progress", attempt, at: at(), seq, done: seq, total: 3 });
+      }
+      const last = attempt === shape.attempts.length;
+      if (last && end === "succeeded") {
+        events.push({
+          ...common,
+          kind: "succeeded",
+          attempt,
+          at: at(),
+          result: { rows: attempt },
+          durationMs: 5,
+          workerId,
+        });
+        return;
+      }
+      const error = { name: "Error", message: `attempt ${attempt} failed` };
+      events.push({
+        ...common,
+        kind: "failed",
+        attempt,
+        at: at(),
+        error,
+        durationMs: 7,
+        workerId,
+        retryDelayMs: 1000 * attempt,
+      });
+      if (last) {
+        events.push({ ...common, kind: "dead", attempt, at: at(), error, reason: "max_attempts" });
+      }
+    });
+  });
+  return events;
+});
+
+/** The history shuffled, with some events delivered more than once. */
+const delivery = history.chain((events) =>
+  fc.array(fc.nat({ max: events.length - 1 }), { maxLength: events.length }).chain((dups) => {
+    const copies = [...events, ...dups.map((i) => structuredClone(events[i]!))];
+    return fc.tuple(
+      fc.constant(events),
+      fc.shuffledSubarray(copies, { minLength: copies.length, maxLength: copies.length }),
+    );
+  }),
+);
+
+function reduce(events: readonly JobEvent[]): JobDocument {
+  const doc = events.reduce<JobDocument | undefined>(applyEvent, undefined);
+  if (doc === undefined) throw new Error("no events");
+  return doc;
+}
+
+describe("applyEvent over random histories", () => {
+  it("reduces every permutation with duplicates to the same document", () => {
+    fc.assert(
+      fc.property(delivery, ([inOrder, delivered]) => {
+        expect(reduce(delivered)).toStrictEqual(reduce(inOrder));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("ends in the state the history describes", () => {
+    fc.assert(
+      fc.property(history, (events) => {
+        const doc = reduce(events);
+        const final = events.at(-1)!;
+        const lastRun = final.run;
+        expect(doc.status).toBe(final.kind);
+        expect(doc.run).toBe(lastRun);
+        expect(doc.attempt).toBe(final.attempt);
+        expect(doc.queuedRun).toBe(lastRun);
+        expect(doc.traceId).toBe(`trace-run-${lastRun}`);
+        expect(doc.finishedAt).toBe(final.at);
+        expect(doc.updatedAt).toBe(final.at);
+        expect(doc.startedAt).toBe(events.find((e) => e.kind === "started")?.at);
+        const started = events.filter((e) => e.kind === "started");
+        expect(doc.attempts.map((a) => [a.run, a.attempt])).toEqual(
+          started.map((e) => [e.run, e.attempt]),
+        );
+        expect(
+          doc.attempts.every((a) => a.outcome !== undefined && a.startedAt !== undefined),
+        ).toBe(true);
+        const reports = events.filter((e) => e.kind === "progress");
+        const newest = reports.at(-1);
+        expect(doc.progress?.seq).toBe(newest?.seq);
+        expect(doc.progress?.at).toBe(newest?.at);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("merges partial documents in any grouping to the same document", () => {
+    fc.assert(
+      fc.property(delivery, fc.nat(), ([inOrder, delivered], cut) => {
+        const split = 1 + (cut % Math.max(1, delivered.length - 1));
+        const left = reduce(delivered.slice(0, split));
+        const right = delivered.length > split ? reduce(delivered.slice(split)) : left;
+        expect(mergeJobDocuments(right, left)).toStrictEqual(reduce(inOrder));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,184 @@
+import type { JobEvent } from "@conveyor/contracts";
+import { describe, expect, it } from "vitest";
+
+import { applyEvent } from "./apply-event.ts";
+import type { JobDocument } from "./documents.ts";
+import { JobMismatchError } from "./errors.ts";
+
+const jobId = "job-1";
+const base = { jobId, type: "email.send", run: 1, traceId: "trace-1" } as const;
+const error = { name: "Error", message: "smtp down" };
+
+const queued = (run = 1): JobEvent => ({
+  ...base,
+  kind: "queued",
+  run,
+  attempt: 0,
+  at: `2025-01-0${run}T00:00:00.000Z`,
+  payload: { to: "a@example.com" },
+  priority: 5,
+  maxAttempts: 3,
+  submittedAt: `2025-01-0${run}T00:00:00.000Z`,
+  source: "rest",
+});
+const started = (attempt: number, at: string): JobEvent => ({
+  ...base,
+  kind: "started",
+  attempt,
+  at,
+  workerId: `w${attempt}`,
+});
+const failed = (attempt: number, at: string): JobEvent => ({
+  ...base,
+  kind: "failed",
+  attempt,
+  at,
+  error,
+  durationMs: 10,
+  workerId: `w${attempt}`,
+  retryDelayMs: 1000,
+});
+const succeeded = (attempt: number, at: string): JobEvent => ({
+  ...base,
+  kind: "succeeded",
+  attempt,
+  at,
+  result: { sent: true },
+  durationMs: 20,
+  workerId: `w${attempt}`,
+});
+const progress = (attempt: number, seq: number, at: string): JobEvent => ({
+  ...base,
+  kind: "progress",
+  attempt,
+  seq,
+  at,
+  done: seq,
+  total: 10,
+});
+
+function reduce(events: readonly JobEvent[]): JobDocument {
+  const doc = events.reduce<JobDocument | undefined>(applyEvent, undefined);
+  if (doc === undefined) throw new Error("no events");
+  return doc;
+}
+
+describe("applyEvent", () => {
+  it("projects a successful job with its submission, attempt and timings", () => {
+    const doc = reduce([
+      queued(),
+      started(1, "2025-01-01T00:00:01.000Z"),
+      succeeded(1, "2025-01-01T00:00:02.000Z"),
+    ]);
+    expect(doc).toStrictEqual({
+      _id: jobId,
+      type: "email.send",
+      status: "succeeded",
+      run: 1,
+      attempt: 1,
+      payload: { to: "a@example.com" },
+      priority: 5,
+      maxAttempts: 3,
+      source: "rest",
+      queuedRun: 1,
+      attempts: [
+        {
+          run: 1,
+          attempt: 1,
+          workerId: "w1",
+          startedAt: "2025-01-01T00:00:01.000Z",
+          finishedAt: "2025-01-01T00:00:02.000Z",
+          durationMs: 20,
+          outcome: "succeeded",
+        },
+      ],
+      result: { sent: true },
+      submittedAt: "2025-01-01T00:00:00.000Z",
+      startedAt: "2025-01-01T00:00:01.000Z",
+      finishedAt: "2025-01-01T00:00:02.000Z",
+      updatedAt: "2025-01-01T00:00:02.000Z",
+      traceId: "trace-1",
+    });
+  });
+
+  it("keeps succeeded when the attempt's started event arrives after it", () => {
+    const doc = reduce([
+      queued(),
+      succeeded(1, "2025-01-01T00:00:02.000Z"),
+      started(1, "2025-01-01T00:00:01.000Z"),
+    ]);
+    expect(doc.status).toBe("succeeded");
+    expect(doc.result).toEqual({ sent: true });
+    expect(doc.attempts[0]?.startedAt).toBe("2025-01-01T00:00:01.000Z");
+    expect(doc.updatedAt).toBe("2025-01-01T00:00:02.000Z");
+  });
+
+  it("does not let a stale attempt overwrite a newer one", () => {
+    const doc = reduce([
+      queued(),
+      started(2, "2025-01-01T00:00:05.000Z"),
+      failed(1, "2025-01-01T00:00:03.000Z"),
+      progress(1, 9, "2025-01-01T00:00:02.000Z"),
+      progress(2, 1, "2025-01-01T00:00:06.000Z"),
+    ]);
+    expect(doc.status).toBe("running");
+    expect(doc.attempt).toBe(2);
+    expect(doc.error).toBeUndefined();
+    expect(doc.progress).toMatchObject({ attempt: 2, seq: 1, done: 1 });
+    expect(doc.attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, "failed"],
+      [2, undefined],
+    ]);
+  });
+
+  it("does not let progress of an attempt undo its failure", () => {
+    const doc = reduce([
+      failed(1, "2025-01-01T00:00:03.000Z"),
+      progress(1, 4, "2025-01-01T00:00:02.000Z"),
+    ]);
+    expect(doc.status).toBe("failed");
+    expect(doc.error).toEqual(error);
+    expect(doc.progress?.seq).toBe(4);
+  });
+
+  it("fills the submission fields from a queued event that arrives last, keeping the status", () => {
+    const doc = reduce([started(1, "2025-01-01T00:00:01.000Z"), queued()]);
+    expect(doc.status).toBe("running");
+    expect(doc).toMatchObject({ payload: { to: "a@example.com" }, priority: 5, source: "rest" });
+  });
+
+  it("starts over on a replay's queued event and keeps the earlier run's attempts", () => {
+    const dead: JobEvent = {
+      ...base,
+      kind: "dead",
+      attempt: 3,
+      at: "2025-01-01T00:01:00.000Z",
+      error,
+      reason: "max_attempts",
+    };
+    const doc = reduce([queued(1), failed(3, "2025-01-01T00:00:59.000Z"), dead, queued(2)]);
+    expect(doc).toMatchObject({ status: "queued", run: 2, attempt: 0, queuedRun: 2 });
+    expect(doc.finishedAt).toBeUndefined();
+    expect(doc.error).toBeUndefined();
+    expect(doc.submittedAt).toBe("2025-01-01T00:00:00.000Z");
+    expect(doc.attempts).toHaveLength(1);
+  });
+
+  it("is idempotent", () => {
+    const once = reduce([queued(), started(1, "2025-01-01T00:00:01.000Z")]);
+    expect(applyEvent(once, started(1, "2025-01-01T00:00:01.000Z"))).toStrictEqual(once);
+    expect(applyEvent(once, queued())).toStrictEqual(once);
+  });
+
+  it("normalises event times so that string order is time order", () => {
+    const doc = reduce([started(1, "2025-01-01T00:00:01Z"), started(1, "2025-01-01T00:00:00.5Z")]);
+    expect(doc.startedAt).toBe("2025-01-01T00:00:00.500Z");
+    expect(doc.updatedAt).toBe("2025-01-01T00:00:01.000Z");
+  });
+
+  it("refuses an event of another job", () => {
+    const doc = reduce([queued()]);
+    const other: JobEvent = { ...started(1, "2025-01-01T00:00:01.000Z"), jobId: "job-2" };
+    expect(() => applyEvent(doc, other)).toThrow(JobMismatchError);
+  });
+});

@@ -1,0 +1,35 @@
+/** A list query was given an option it cannot use. `field` names the option (`cursor`, `limit`, ...). */
+export class InvalidQueryError extends Error {
+  override readonly name: string = "InvalidQueryError";
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.field = field;
+  }
+}
+
+/** A pagination cursor that this read model did not produce (or that was altered). */
+export class InvalidCursorError extends InvalidQueryError {
+  override readonly name: string = "InvalidCursorError";
+
+  constructor(
+    message = "cursor is not a cursor returned by this list",
+    options?: { cause?: unknown },
+  ) {
+    super("cursor", message, options);
+  }
+}
+
+/** An event was applied to the document of another job: a bug in the caller, never bad input. */
+export class JobMismatchError extends Error {
+  override readonly name = "JobMismatchError";
+  readonly documentId: string;
+  readonly eventJobId: string;
+
+  constructor(documentId: string, eventJobId: string) {
+    super(`event of job ${eventJobId} applied to the document of job ${documentId}`);
+    this.documentId = documentId;
+    this.eventJobId = eventJobId;
+  }
+}

@@ -1,0 +1,104 @@
+import type { JobEvent } from "@conveyor/contracts";
+import { JobStatus } from "@conveyor/contracts";
+
+import { canonicalJob } from "./canonical.ts";
+import { AttemptOutcome } from "./documents.ts";
+import type { JobDocument } from "./documents.ts";
+import { canonicalTime } from "./order.ts";
+
+/** The document that a job with this one event would have. The reducer merges these. */
+export function jobFromEvent(event: JobEvent): JobDocument {
+  const at = canonicalTime(event.at);
+  const common = {
+    _id: event.jobId,
+    type: event.type,
+    run: event.run,
+    attempt: event.attempt,
+    attempts: [],
+    updatedAt: at,
+    traceId: event.traceId,
+  };
+  const attemptKey = { run: event.run, attempt: event.attempt };
+  switch (event.kind) {
+    case "queued":
+      return canonicalJob({
+        ...common,
+        status: JobStatus.Queued,
+        payload: event.payload,
+        priority: event.priority,
+        maxAttempts: event.maxAttempts,
+        source: event.source,
+        batchId: event.batchId,
+        queuedRun: event.run,
+        submittedAt: canonicalTime(event.submittedAt),
+      });
+    case "started":
+      return canonicalJob({
+        ...common,
+        status: JobStatus.Running,
+        attempts: [{ ...attemptKey, workerId: event.workerId, startedAt: at }],
+        startedAt: at,
+      });
+    case "progress":
+      return canonicalJob({
+        ...common,
+        status: JobStatus.Running,
+        progress: {
+          done: event.done,
+          total: event.total,
+          message: event.message,
+          ...attemptKey,
+          seq: event.seq,
+          at,
+        },
+      });
+    case "succeeded":
+      return canonicalJob({
+        ...common,
+        status: JobStatus.Succeeded,
+        attempts: [
+          {
+            ...attemptKey,
+            workerId: event.workerId,
+            finishedAt: at,
+            durationMs: event.durationMs,
+            outcome: AttemptOutcome.Succeeded,
+          },
+        ],
+        result: event.result,
+        finishedAt: at,
+      });
+    case "failed":
+      return canonicalJob({
+        ...common,
+        status: JobStatus.Failed,
+        attempts: [
+          {
+            ...attemptKey,
+            workerId: event.workerId,
+            finishedAt: at,
+            durationMs: event.durationMs,
+            outcome: AttemptOutcome.Failed,
+            error: event.error,
+            retryDelayMs: event.retryDelayMs,
+          },
+        ],
+        error: event.error,
+      });
+    case "dead":
+      return canonicalJob({
+        ...common,
+        status: JobStatus.Dead,
+        error: event.error,
+        reason: event.reason,
+        finishedAt: at,
+      });
+    case "cancelled":
+      return canonicalJob({
+        ...common,
+        status: JobStatus.Cancelled,
+        reason: event.reason,
+        finishedAt: at,
+      });
+  }
+}

@@ -1,0 +1,107 @@
+import type { JobStatus } from "@conveyor/contracts";
+
+import { canonicalJob } from "./canonical.ts";
+import type { AttemptRecord, JobDocument, ProgressRecord } from "./documents.ts";
+import { compareTuples, maxDefined, minDefined } from "./order.ts";
+
+/**
+ * Orders statuses reached within one attempt. `progress` counts as `running`. Among terminal
+ * statuses of the same attempt a success wins (the work was done), then an explicit cancel.
+ */
+const statusRank: Readonly<Record<JobStatus, number>> = {
+  queued: 0,
+  running: 1,
+  failed: 2,
+  dead: 3,
+  cancelled: 4,
+  succeeded: 5,
+};
+
+const outcomeRank = { none: 0, failed: 1, succeeded: 2 } as const;
+
+/**
+ * Merges two documents of the same job. The merge is commutative, associative and idempotent
+ * (a join), so folding a job's events in any order, with any duplicates, yields one document.
+ *
+ * Equal keys keep `a`: two events with the same identity `(jobId, run, attempt, kind[, seq])` are
+ * the same fact (the publishers' `Nats-Msg-Id`), so their contributions are equal.
+ */
+export function mergeJobDocuments(a: JobDocument, b: JobDocument): JobDocument {
+  const status = compareTuples(statusKey(b), statusKey(a)) > 0 ? b : a;
+  const submission = newerSubmission(a, b);
+  return canonicalJob({
+    _id: a._id,
+    type: submission.type,
+    status: status.status,
+    run: status.run,
+    attempt: status.attempt,
+    payload: submission.payload,
+    priority: submission.priority,
+    maxAttempts: submission.maxAttempts,
+    source: submission.source,
+    batchId: submission.batchId,
+    queuedRun: submission.queuedRun,
+    attempts: mergeAttempts(a.attempts, b.attempts),
+    progress: newerProgress(a.progress, b.progress),
+    result: status.result,
+    error: status.error,
+    reason: status.reason,
+    submittedAt: minDefined(a.submittedAt, b.submittedAt),
+    startedAt: minDefined(a.startedAt, b.startedAt),
+    finishedAt: status.finishedAt,
+    updatedAt: maxDefined(a.updatedAt, b.updatedAt) ?? a.updatedAt,
+    traceId: latestRunTrace(a, b),
+  });
+}
+
+function statusKey(doc: JobDocument): number[] {
+  return [doc.run, doc.attempt, statusRank[doc.status]];
+}
+
+/** The submission fields of the newest run's `queued` event; before any, the type events carry. */
+function newerSubmission(a: JobDocument, b: JobDocument): JobDocument {
+  if (a.queuedRun === undefined && b.queuedRun === undefined) return a.type <= b.type ? a : b;
+  if (b.queuedRun === undefined) return a;
+  if (a.queuedRun === undefined) return b;
+  return b.queuedRun > a.queuedRun ? b : a;
+}
+
+/** `run` is the highest run either side has seen; a newer run may carry a new trace. */
+function latestRunTrace(a: JobDocument, b: JobDocument): string | undefined {
+  if (a.run !== b.run) return a.run > b.run ? a.traceId : b.traceId;
+  return minDefined(a.traceId, b.traceId);
+}
+
+function newerProgress(
+  a: ProgressRecord | undefined,
+  b: ProgressRecord | undefined,
+): ProgressRecord | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return compareTuples([b.run, b.attempt, b.seq], [a.run, a.attempt, a.seq]) > 0 ? b : a;
+}
+
+function mergeAttempts(a: readonly AttemptRecord[], b: readonly AttemptRecord[]): AttemptRecord[] {
+  const byKey = new Map<string, AttemptRecord>();
+  for (const record of [...a, ...b]) {
+    const key = `${record.run}:${record.attempt}`;
+    const seen = byKey.get(key);
+    byKey.set(key, seen === undefined ? record : mergeAttempt(seen, record));
+  }
+  return [...byKey.values()].sort((x, y) => compareTuples([x.run, x.attempt], [y.run, y.attempt]));
+}
+
+function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
+  const finish = outcomeRank[b.outcome ?? "none"] > outcomeRank[a.outcome ?? "none"] ? b : a;
+  return {
+    run: a.run,
+    attempt: a.attempt,
+    workerId: minDefined(a.workerId, b.workerId),
+    startedAt: minDefined(a.startedAt, b.startedAt),
+    finishedAt: finish.finishedAt,
+    durationMs: finish.durationMs,
+    outcome: finish.outcome,
+    error: finish.error,
+    retryDelayMs: finish.retryDelayMs,
+  };
+}

@@ -1,0 +1,44 @@
+import type { Db, Filter } from "mongodb";
+
+import { rejectionsCollection } from "./collections.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import type { RejectionDocument } from "./documents.ts";
+import { checkLimit } from "./page.ts";
+import type { Page } from "./page.ts";
+
+export interface ListRejectionsOptions {
+  /** Page size, 1 to 500. */
+  limit: number;
+  /** `nextCursor` of the previous page; absent for the first page. */
+  cursor?: string | undefined;
+}
+
+export async function findRejection(db: Db, id: string): Promise<RejectionDocument | null> {
+  return rejectionsCollection(db).findOne({ _id: id });
+}
+
+/**
+ * Rejections, newest first by `(at, _id)`.
+ *
+ * @throws {InvalidQueryError} naming `limit`; {@link InvalidCursorError} for a bad cursor.
+ */
+export async function listRejections(
+  db: Db,
+  options: ListRejectionsOptions,
+): Promise<Page<RejectionDocument>> {
+  checkLimit(options.limit);
+  let filter: Filter<RejectionDocument> = {};
+  if (options.cursor !== undefined) {
+    const [at = "", id = ""] = decodeCursor(options.cursor, 2);
+    filter = { $or: [{ at: { $lt: at } }, { at, _id: { $lt: id } }] };
+  }
+  const docs = await rejectionsCollection(db)
+    .find(filter)
+    .sort({ at: -1, _id: -1 })
+    .limit(options.limit + 1)
+    .toArray();
+  const items = docs.slice(0, options.limit);
+  const last = items.at(-1);
+  const nextCursor = docs.length > options.limit && last ? encodeCursor([last.at, last._id]) : null;
+  return { items, nextCursor };
+}

@@ -1,0 +1,32 @@
+import type { Db } from "mongodb";
+
+import { jobsCollection } from "./collections.ts";
+import type { JobDocument } from "./documents.ts";
+import { escapeKeys, unescapeKeys } from "./json-keys.ts";
+
+/** The form in which a job document is stored: payload and result keys escaped. */
+export function toStoredJob(doc: JobDocument): JobDocument {
+  return mapJson(doc, escapeKeys);
+}
+
+/** The job document of a stored one. Every query of this lib returns this form. */
+export function fromStoredJob(doc: JobDocument): JobDocument {
+  return mapJson(doc, unescapeKeys);
+}
+
+/** The documents of the given jobs (those that exist), with one `find`. */
+export async function findJobsByIds(db: Db, ids: readonly string[]): Promise<JobDocument[]> {
+  if (ids.length === 0) return [];
+  const docs = await jobsCollection(db)
+    .find({ _id: { $in: [...ids] } })
+    .toArray();
+  return docs.map(fromStoredJob);
+}
+
+function mapJson(doc: JobDocument, map: typeof escapeKeys): JobDocument {
+  if (doc.payload === undefined && doc.result === undefined) return doc;
+  const mapped = { ...doc };
+  if (doc.payload !== undefined) mapped.payload = map(doc.payload);
+  if (doc.result !== undefined) mapped.result = map(doc.result);
+  return mapped;
+}

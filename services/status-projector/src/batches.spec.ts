@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+
+import { batches } from "./batches.ts";
+
+/** A source that yields `ready` at once, then each later item after a macrotask. */
+async function* source(ready: number[], later: number[]): AsyncGenerator<number> {
+  yield* ready;
+  for (const item of later) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    yield item;
+  }
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const result: T[] = [];
+  for await (const item of iterable) result.push(item);
+  return result;
+}
+
+describe("batches", () => {
+  it("groups what has already arrived, up to the maximum", async () => {
+    expect(await collect(batches(source([1, 2, 3, 4, 5], []), 2))).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it("passes on a batch without waiting for items that have not arrived", async () => {
+    expect(await collect(batches(source([1, 2], [3, 4]), 10))).toEqual([[1, 2], [3], [4]]);
+  });
+
+  it("waits up to the linger time for more items", async () => {
+    expect(await collect(batches(source([1], [2, 3]), 10, 200))).toEqual([[1, 2, 3]]);
+  });
+});

@@ -1,0 +1,50 @@
+import { JobEvent, LifecycleKind, RejectedEvent, toValidationIssues } from "@conveyor/contracts";
+import type { ValidationIssue } from "@conveyor/contracts";
+
+/** What one message on the events stream turned out to be. */
+export type DecodedEvent =
+  | { type: "job"; event: JobEvent }
+  | { type: "rejection"; event: RejectedEvent }
+  | { type: "invalid"; reason: string; issues: ValidationIssue[] };
+
+const decoder = new TextDecoder();
+
+/**
+ * Parses and validates an event published to `events.<id>.<kind>`. The subject must agree with the
+ * body (same id and kind), so an event can never land on another job's document.
+ */
+export function decodeEvent(subject: string, data: Uint8Array): DecodedEvent {
+  const [prefix, id, kind, ...extra] = subject.split(".");
+  if (prefix !== "events" || id === undefined || kind === undefined || extra.length > 0) {
+    return invalid("invalid_subject", "(subject)", `expected events.<id>.<kind>, got ${subject}`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(decoder.decode(data));
+  } catch (err) {
+    return invalid("invalid_json", "(root)", err instanceof Error ? err.message : String(err));
+  }
+  if (kind === LifecycleKind.Rejected) {
+    const parsed = RejectedEvent.safeParse(body);
+    if (!parsed.success) return invalidSchema(parsed.error);
+    if (parsed.data.rejectionId !== id) return mismatch("rejectionId", id);
+    return { type: "rejection", event: parsed.data };
+  }
+  const parsed = JobEvent.safeParse(body);
+  if (!parsed.success) return invalidSchema(parsed.error);
+  if (parsed.data.jobId !== id) return mismatch("jobId", id);
+  if (parsed.data.kind !== kind) return mismatch("kind", kind);
+  return { type: "job", event: parsed.data };
+}
+
+function invalid(reason: string, path: string, message: string): DecodedEvent {
+  return { type: "invalid", reason, issues: [{ path, message }] };
+}
+
+function invalidSchema(error: Parameters<typeof toValidationIssues>[0]): DecodedEvent {
+  return { type: "invalid", reason: "invalid_event", issues: toValidationIssues(error) };
+}
+
+function mismatch(field: string, fromSubject: string): DecodedEvent {
+  return invalid("subject_mismatch", field, `${field} differs from the subject's ${fromSubject}`);
+}

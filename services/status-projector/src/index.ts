@@ -1,0 +1,7 @@
+export { createProjector } from "./projector.ts";
+export type { Projector } from "./projector.ts";
+export type { ProjectorDeps } from "./deps.ts";
+export type { ProjectorOptions } from "./options.ts";
+export { projectorEnv } from "./config.ts";
+export type { ProjectorEnv } from "./config.ts";
+export { StoreTimeoutError } from "./errors.ts";

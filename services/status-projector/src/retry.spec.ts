@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+
+import { StoreTimeoutError } from "./errors.ts";
+import { retryUntilAborted } from "./retry.ts";
+
+const options = (signal = new AbortController().signal) => ({
+  initialDelayMs: 1,
+  maxDelayMs: 4,
+  attemptTimeoutMs: 50,
+  signal,
+});
+
+describe("retryUntilAborted", () => {
+  it("retries failures with doubling, capped delays until the operation succeeds", async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const result = await retryUntilAborted(
+      () => (++calls < 5 ? Promise.reject(new Error("down")) : Promise.resolve("stored")),
+      { ...options(), onError: (_err, _attempt, delayMs) => delays.push(delayMs) },
+    );
+    expect(result).toBe("stored");
+    expect(delays).toEqual([1, 2, 4, 4]);
+  });
+
+  it("gives up on an attempt that never settles and tries again", async () => {
+    const errors: unknown[] = [];
+    let calls = 0;
+    const result = await retryUntilAborted(
+      () => (++calls === 1 ? new Promise<string>(() => undefined) : Promise.resolve("second")),
+      { ...options(), onError: (err) => errors.push(err) },
+    );
+    expect(result).toBe("second");
+    expect(errors).toEqual([expect.any(StoreTimeoutError)]);
+  });
+
+  it("stops when aborted", async () => {
+    const controller = new AbortController();
+    const attempt = retryUntilAborted(() => Promise.reject(new Error("down")), {
+      ...options(controller.signal),
+      maxDelayMs: 60_000,
+      initialDelayMs: 60_000,
+      onError: () => {
+        controller.abort(new Error("stopping"));
+      },
+    });
+    await expect(attempt).rejects.toMatchObject({ name: "AbortError" });
+  });
+});

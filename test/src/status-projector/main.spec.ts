@@ -1,0 +1,85 @@
+import { spawn } from "node:child_process";
+import type { ChildProcessByStdio } from "node:child_process";
+import { once } from "node:events";
+import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+
+import { findJob } from "@conveyor/read-model";
+import { startMongoServer, startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { MongoClient } from "mongodb";
+import { describe, expect, it } from "vitest";
+
+import { jobHistory, publishEvents } from "./events.ts";
+
+const mainPath = fileURLToPath(
+  import.meta.resolve("@conveyor/status-projector").replace(/index\.ts$/, "main.ts"),
+);
+
+function startMain(env: Record<string, string>) {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
+    process.execPath,
+    ["--conditions=conveyor-source", mainPath],
+    { env: { PATH: process.env["PATH"], ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const output = { text: "" };
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on("data", (chunk: Buffer) => (output.text += chunk.toString()));
+  }
+  const exited = once(child, "exit") as Promise<[number | null]>;
+  return { child, output, exited };
+}
+
+describe("status-projector main", () => {
+  it("projects from its environment after verifying the topology, and exits 0 on SIGTERM", async () => {
+    await using nats = await startNatsServer();
+    await using mongo = await startMongoServer();
+    const nc = await connect({ servers: nats.url });
+    const client = await MongoClient.connect(mongo.url);
+    const dbName = uniqueName("projector_main");
+    try {
+      await ensureTopology(await jetstreamManager(nc));
+      const main = startMain({
+        NATS_URL: nats.url,
+        MONGO_URL: mongo.url,
+        MONGO_DB: dbName,
+        PROJECTOR_BATCH_SIZE: "50",
+        LOG_LEVEL: "warn",
+      });
+      try {
+        await publishEvents(jetstream(nc), jobHistory("job-main"));
+        const doc = await waitFor(() => findJob(client.db(dbName), "job-main"), {
+          timeoutMs: 30_000,
+          message: "job projected by main",
+        });
+        expect(doc.status).toBe("succeeded");
+        const indexes = await client.db(dbName).collection("jobs").indexes();
+        expect(indexes.map((i) => i.name)).toContain("type_status_id");
+      } finally {
+        main.child.kill("SIGTERM");
+      }
+      const [code] = await main.exited;
+      expect(code, main.output.text).toBe(0);
+    } finally {
+      await client.close();
+      await nc.close();
+    }
+  });
+
+  it("exits 1 naming a bad variable", async () => {
+    const main = startMain({ PROJECTOR_BATCH_SIZE: "none" });
+    const [code] = await main.exited;
+    expect(code).toBe(1);
+    expect(main.output.text).toContain("PROJECTOR_BATCH_SIZE");
+  });
+
+  it("exits 1 naming what is missing when the topology was not provisioned", async () => {
+    await using nats = await startNatsServer();
+    const main = startMain({ NATS_URL: nats.url, MONGO_URL: "mongodb://127.0.0.1:1" });
+    const [code] = await main.exited;
+    expect(code).toBe(1);
+    expect(main.output.text).toContain("EVENTS");
+  });
+});
