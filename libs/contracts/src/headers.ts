@@ -7,7 +7,7 @@ export const Header = {
   MsgId: "Nats-Msg-Id",
   JobId: "Conveyor-Job-Id",
   JobType: "Conveyor-Job-Type",
-  /** Where a submission came from: `rest` or `nats`. */
+  /** Where a submission came from: `rest` or `nats`; also on work items (and so on dead letters). */
   Source: "Conveyor-Source",
   TraceParent: "traceparent",
   TraceState: "tracestate",

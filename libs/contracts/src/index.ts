@@ -2,7 +2,13 @@ export { JobTypeName, workConsumerName } from "./job-type.ts";
 export { JobId, newJobId } from "./job-id.ts";
 export { JobStatus, jobStatuses, terminalStatuses, isTerminal } from "./job-status.ts";
 export { StreamName, KvBucket, ConsumerName } from "./streams.ts";
-export { Subject, typeFromSubmitSubject, typeFromWorkSubject } from "./subjects.ts";
+export {
+  Subject,
+  typeFromSubmitSubject,
+  typeFromWorkSubject,
+  parseCommandSubject,
+  typeFromDlqSubject,
+} from "./subjects.ts";
 export { Header } from "./headers.ts";
 export { RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.ts";
 export { defaultMaxSubmissionBytes, rejectionRawPreviewChars } from "./limits.ts";
@@ -26,3 +32,14 @@ export {
 } from "./events.ts";
 export { JobTypeDescriptor } from "./job-type-descriptor.ts";
 export { toValidationIssues } from "./validation-issues.ts";
+export {
+  CommandVerb,
+  CancelCommand,
+  CancellationRecord,
+  ReplayCommand,
+  DiscardCommand,
+  commandMsgId,
+  maxReasonChars,
+} from "./commands.ts";
+export type { CancelCommandInput } from "./commands.ts";
+export { DeadLetterAction, DeadLetterLogEntry, deadLetterLogMsgId } from "./dead-letter-log.ts";

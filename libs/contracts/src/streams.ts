@@ -9,7 +9,7 @@ export const StreamName = {
   Work: "WORK",
   /** Lifecycle facts: `events.<jobId>.<kind>`. The read models are a projection of it. */
   Events: "EVENTS",
-  /** Dead letters: `dlq.<type>`. */
+  /** Dead letters: `dlq.<type>`; and the log of their replays and discards: `dlq-log.<jobId>`. */
   Dlq: "DLQ",
   /** The server's advisories about the work stream, captured durably. */
   Advisories: "ADVISORIES",
@@ -19,6 +19,11 @@ export type StreamName = (typeof StreamName)[keyof typeof StreamName];
 export const KvBucket = {
   /** Job types that workers have registered: key = type name, value = {@link JobTypeDescriptor}. */
   JobTypes: "conveyor-job-types",
+  /**
+   * Cancelled jobs: key = job id, value = {@link CancellationRecord}. Workers watch it to skip and
+   * abort cancelled jobs.
+   */
+  Cancellations: "conveyor-cancellations",
 } as const;
 
 /** Durable consumer names that are not per job type. */
@@ -27,4 +32,6 @@ export const ConsumerName = {
   Projector: "status-projector",
   /** The dispatcher's mailbox of max-deliveries advisories about work consumers (on `ADVISORIES`). */
   DispatcherAdvisories: "dispatcher-advisories",
+  /** The dispatcher's mailbox of commands (`jobs.cmd.>` on `JOBS`): cancel, replay, discard. */
+  DispatcherCommands: "dispatcher-commands",
 } as const;

@@ -1,3 +1,4 @@
+import type { CommandVerb } from "./commands.ts";
 import type { LifecycleKind } from "./events.ts";
 
 /** Subject builders. Every subject Conveyor publishes or consumes is made here. */
@@ -5,12 +6,16 @@ export const Subject = {
   submitAll: "jobs.submit.>",
   submit: (type: string) => `jobs.submit.${type}`,
   commandAll: "jobs.cmd.>",
+  command: (verb: CommandVerb, jobId: string) => `jobs.cmd.${verb}.${jobId}`,
   workAll: "work.>",
   work: (type: string) => `work.${type}`,
   eventsAll: "events.>",
   event: (jobId: string, kind: LifecycleKind) => `events.${jobId}.${kind}`,
   dlqAll: "dlq.>",
   dlq: (type: string) => `dlq.${type}`,
+  /** The dead-letter log of one job (replays, discards), kept in the `DLQ` stream. */
+  deadLetterLogAll: "dlq-log.>",
+  deadLetterLog: (jobId: string) => `dlq-log.${jobId}`,
   maxDeliveriesAdvisories: (stream: string) =>
     `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.>`,
   terminatedAdvisories: (stream: string) =>
@@ -18,7 +23,9 @@ export const Subject = {
 } as const;
 
 const submitPrefix = "jobs.submit.";
+const commandPrefix = "jobs.cmd.";
 const workPrefix = "work.";
+const dlqPrefix = "dlq.";
 
 /** The job type a submission subject names, or undefined when the subject is not a submission. */
 export function typeFromSubmitSubject(subject: string): string | undefined {
@@ -28,4 +35,22 @@ export function typeFromSubmitSubject(subject: string): string | undefined {
 /** The job type a work subject names. */
 export function typeFromWorkSubject(subject: string): string | undefined {
   return subject.startsWith(workPrefix) ? subject.slice(workPrefix.length) : undefined;
+}
+
+/**
+ * The verb and job id of a command subject `jobs.cmd.<verb>.<jobId>`, or undefined when the subject
+ * is not a command or has another shape. The verb is not checked against the known ones.
+ */
+export function parseCommandSubject(subject: string): { verb: string; jobId: string } | undefined {
+  if (!subject.startsWith(commandPrefix)) return undefined;
+  const [verb, jobId, ...rest] = subject.slice(commandPrefix.length).split(".");
+  if (verb === undefined || verb === "" || jobId === undefined || jobId === "" || rest.length > 0) {
+    return undefined;
+  }
+  return { verb, jobId };
+}
+
+/** The job type a dead-letter subject `dlq.<type>` names. */
+export function typeFromDlqSubject(subject: string): string | undefined {
+  return subject.startsWith(dlqPrefix) ? subject.slice(dlqPrefix.length) : undefined;
 }

@@ -36,6 +36,16 @@ export function coreConsumers(): ConsumerPlacement[] {
       },
     },
     {
+      stream: StreamName.Jobs,
+      config: {
+        durable_name: ConsumerName.DispatcherCommands,
+        filter_subject: Subject.commandAll,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(defaultAckWaitMs),
+        deliver_policy: DeliverPolicy.All,
+      },
+    },
+    {
       stream: StreamName.Events,
       config: {
         durable_name: ConsumerName.Projector,

@@ -2,14 +2,14 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 
 import { coreConsumers, workConsumer } from "./consumers.ts";
 import type { WorkConsumerOptions } from "./consumers.ts";
-import { ensureJobTypesBucket } from "./job-types-bucket.ts";
+import { bucketSpecs, ensureBucket } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import type { TopologyOptions } from "./options.ts";
 import { reconcileConsumer, reconcileStream } from "./reconcile.ts";
 import { streamSpecs } from "./streams.ts";
 
 /**
- * Creates or updates every stream, core consumer and the job-types bucket. Idempotent: running it
+ * Creates or updates every stream, core consumer and KV bucket (job types, cancellations). Idempotent: running it
  * again with the same options changes nothing; changed options update the streams in place.
  */
 export async function ensureTopology(
@@ -23,7 +23,9 @@ export async function ensureTopology(
   for (const placement of coreConsumers()) {
     await reconcileConsumer(jsm, placement);
   }
-  await ensureJobTypesBucket(jsm, resolved.replicas);
+  for (const bucket of bucketSpecs) {
+    await ensureBucket(jsm, bucket, resolved.replicas);
+  }
 }
 
 /**

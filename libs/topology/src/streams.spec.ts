@@ -2,6 +2,7 @@ import { RetentionPolicy } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
 import { coreConsumers, workConsumer } from "./consumers.ts";
+import { bucketSpecs } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import { streamSpecs } from "./streams.ts";
 
@@ -32,6 +33,10 @@ describe("streamSpecs", () => {
     ]);
   });
 
+  it("keeps dead letters and the log of their replays and discards in DLQ", () => {
+    expect(byName().get("DLQ")?.subjects).toEqual(["dlq.>", "dlq-log.>"]);
+  });
+
   it("applies the replica count to every stream", () => {
     const specs = streamSpecs(resolveTopologyOptions({ replicas: 3 }));
     expect(specs.map((s) => s.num_replicas)).toEqual([3, 3, 3, 3, 3]);
@@ -39,9 +44,10 @@ describe("streamSpecs", () => {
 });
 
 describe("consumers", () => {
-  it("filters the intake to submissions, the projector to events, the dispatcher to max deliveries", () => {
+  it("filters the intake to submissions, the commands to commands, the projector to events, the dispatcher to max deliveries", () => {
     expect(coreConsumers().map((c) => [c.stream, c.config.filter_subject])).toEqual([
       ["JOBS", "jobs.submit.>"],
+      ["JOBS", "jobs.cmd.>"],
       ["EVENTS", "events.>"],
       ["ADVISORIES", "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.>"],
     ]);
@@ -56,5 +62,14 @@ describe("consumers", () => {
       ack_wait: 10_000 * nanosPerMs,
       max_deliver: 100,
     });
+  });
+});
+
+describe("bucketSpecs", () => {
+  it("keeps job types forever and cancellations for a week, one revision per key", () => {
+    expect(bucketSpecs.map((b) => [b.name, b.history, b.maxAgeMs])).toEqual([
+      ["conveyor-job-types", 1, 0],
+      ["conveyor-cancellations", 1, 7 * 24 * 3_600_000],
+    ]);
   });
 });

@@ -55,7 +55,7 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
     {
       ...base,
       name: StreamName.Dlq,
-      subjects: [Subject.dlqAll],
+      subjects: [Subject.dlqAll, Subject.deadLetterLogAll],
       retention: RetentionPolicy.Limits,
       max_age: nanos(30 * dayMs),
       duplicate_window: nanos(2 * minuteMs),

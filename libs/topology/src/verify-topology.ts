@@ -1,15 +1,14 @@
-import { KvBucket } from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 
 import { coreConsumers } from "./consumers.ts";
 import { TopologyError } from "./errors.ts";
-import { kvStreamName } from "./job-types-bucket.ts";
+import { bucketSpecs, kvStreamName } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import { consumerInfo, streamInfo } from "./reconcile.ts";
 import { streamSpecs } from "./streams.ts";
 
 /**
- * Checks that every stream, core consumer and the job-types bucket exist, and throws a
+ * Checks that every stream, core consumer and KV bucket exist, and throws a
  * {@link TopologyError} naming each missing one. Services call it at start instead of creating
  * the topology themselves (provisioning holds the JetStream API rights; services do not).
  */
@@ -27,8 +26,8 @@ export async function verifyTopology(jsm: JetStreamManager): Promise<void> {
       missing.push(`consumer ${stream}/${durable}`);
     }
   }
-  if (!(await streamInfo(jsm, kvStreamName(KvBucket.JobTypes)))) {
-    missing.push(`kv bucket ${KvBucket.JobTypes}`);
+  for (const { name } of bucketSpecs) {
+    if (!(await streamInfo(jsm, kvStreamName(name)))) missing.push(`kv bucket ${name}`);
   }
   if (missing.length > 0) throw new TopologyError(missing);
 }

@@ -1,9 +1,11 @@
 import { Header, LifecycleKind } from "@conveyor/contracts";
+import type { CancellationRecord } from "@conveyor/contracts";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
-import { WorkerStoppedError } from "./errors.ts";
+import type { CancellationLookup } from "./cancellation-view.ts";
+import { JobCancelledError, WorkerStoppedError } from "./errors.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
 import type { Job, JobContext } from "./handler.ts";
 import type { TypeSettings } from "./options.ts";
@@ -25,6 +27,8 @@ export interface DeliveryDeps {
   workerId: string;
   heartbeatMs: number;
   progressIntervalMs: number;
+  /** Cancelled jobs, kept current by the worker's watch of the cancellations bucket. */
+  cancellations: CancellationLookup;
 }
 
 /**
@@ -35,15 +39,30 @@ export class Delivery {
   readonly #msg: JsMsg;
   readonly #deps: DeliveryDeps;
   readonly #controller = new AbortController();
+  /** Aborted to stop waiting for a cancelled handler that is still winding down. */
+  readonly #abandon = new AbortController();
+  #unsubscribe: (() => void) | undefined;
 
   constructor(msg: JsMsg, deps: DeliveryDeps) {
     this.#msg = msg;
     this.#deps = deps;
   }
 
-  /** Ends the attempt early because the worker stops: the handler is aborted, the job returned. */
+  /**
+   * Ends the attempt early because the worker stops: the handler is aborted and the job returned,
+   * or, when the job was cancelled and its handler is winding down, no longer waited for.
+   */
   interrupt(): void {
     if (!this.#controller.signal.aborted) this.#controller.abort(new WorkerStoppedError());
+    else this.#abandon.abort();
+  }
+
+  /** Ends the attempt because the job was cancelled: the handler's signal is aborted. */
+  cancel(record: CancellationRecord): void {
+    if (this.#controller.signal.aborted) return;
+    const { subject, seq } = this.#msg;
+    this.#deps.logger.info({ subject, seq, reason: record.reason }, "job cancelled while running");
+    this.#controller.abort(new JobCancelledError(record.reason, record.requestedAt));
   }
 
   /** Processes the delivery; never rejects. */
@@ -77,6 +96,8 @@ export class Delivery {
       // Only a bug gets here; the job goes back rather than being lost.
       logger.error({ err, subject: msg.subject, seq: msg.seq }, "delivery failed unexpectedly");
       msg.nak(unrecordedRetryDelayMs);
+    } finally {
+      this.#unsubscribe?.();
     }
   }
 
@@ -92,6 +113,13 @@ export class Delivery {
     record.workItem = item;
     record.jobId = item.id;
     record.run = item.run;
+    // Listen before looking, so no cancel can slip between the two (both run synchronously).
+    const { cancellations } = this.#deps;
+    this.#unsubscribe = cancellations.subscribe(item.id, item.run, (cancel) => {
+      this.cancel(cancel);
+    });
+    const cancelled = cancellations.find(item.id, item.run);
+    if (cancelled) return { kind: "cancelled", reason: cancelled.reason };
     const exceeded = exceededDeliveries(record.attempt, item.maxAttempts);
     if (exceeded) return exceeded;
     const facts = this.#facts(item.maxAttempts);
@@ -142,6 +170,7 @@ export class Delivery {
     };
     const guard = {
       controller: this.#controller,
+      abandon: this.#abandon.signal,
       timeoutMs: job.timeoutMs,
       heartbeat,
       heartbeatMs,

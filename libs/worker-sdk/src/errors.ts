@@ -63,6 +63,24 @@ export class WorkerStoppedError extends JobFailure {
   }
 }
 
+/**
+ * The job was cancelled (`POST /v1/jobs/:id/cancel`): the reason `ctx.signal` is aborted with. The
+ * attempt ends `cancelled` once the handler settles (or is abandoned at its timeout), never retried.
+ */
+export class JobCancelledError extends Error {
+  override readonly name = "JobCancelledError";
+  /** Why the job was cancelled, as the requester said. */
+  readonly reason: string;
+  /** ISO-8601 time the cancel was requested. */
+  readonly requestedAt: string;
+
+  constructor(reason: string, requestedAt: string) {
+    super(`the job was cancelled: ${reason}`);
+    this.reason = reason;
+    this.requestedAt = requestedAt;
+  }
+}
+
 /** The payload does not match the type's schema; not retryable. `issues` name each bad field. */
 export class InvalidPayloadError extends JobFailure {
   override readonly name: string = "InvalidPayloadError";
@@ -126,5 +144,16 @@ export class MessageTooLargeError extends Error {
     super(`message to ${subject} is ${bytes} bytes; the server accepts at most ${maxBytes}`);
     this.bytes = bytes;
     this.maxBytes = maxBytes;
+  }
+}
+
+/** The cancellations KV bucket does not exist: the topology was not provisioned (`ensureTopology`). */
+export class CancellationsUnavailableError extends Error {
+  override readonly name = "CancellationsUnavailableError";
+  readonly bucket: string;
+
+  constructor(bucket: string, options: { cause?: unknown } = {}) {
+    super(`KV bucket ${bucket} does not exist; provision the topology first`, options);
+    this.bucket = bucket;
   }
 }

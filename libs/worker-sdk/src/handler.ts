@@ -17,8 +17,9 @@ export interface JobContext {
   readonly traceId: string | undefined;
   readonly workerId: string;
   /**
-   * Aborted when the attempt must end early: its timeout expired or the worker is stopping.
-   * Long handlers should pass it on (fetch, timers) or check it between steps.
+   * Aborted when the attempt must end early: its timeout expired (`JobTimeoutError`), the worker
+   * is stopping (`WorkerStoppedError`) or the job was cancelled (`JobCancelledError`). Long
+   * handlers should pass it on (fetch, timers) or check it between steps.
    */
   readonly signal: AbortSignal;
   /** Logger bound to the job (jobId, type, attempt, traceId). */

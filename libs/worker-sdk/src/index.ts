@@ -6,12 +6,14 @@ export type { HandlerDefinition, HandlerEntry, Job, JobContext, JobHandler } fro
 export {
   JobFailure,
   JobTimeoutError,
+  JobCancelledError,
   WorkerStoppedError,
   InvalidPayloadError,
   InvalidWorkItemError,
   InvalidResultError,
   MessageTooLargeError,
   WorkerConfigError,
+  CancellationsUnavailableError,
 } from "./errors.ts";
 export type { JobFailureOptions } from "./errors.ts";
 export { DeadReason } from "./outcome.ts";

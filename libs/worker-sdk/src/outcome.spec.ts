@@ -1,7 +1,13 @@
 import { RetryPolicy } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 
-import { InvalidPayloadError, JobFailure, JobTimeoutError, WorkerStoppedError } from "./errors.ts";
+import {
+  InvalidPayloadError,
+  JobCancelledError,
+  JobFailure,
+  JobTimeoutError,
+  WorkerStoppedError,
+} from "./errors.ts";
 import {
   DeadReason,
   decideOutcome,
@@ -84,6 +90,18 @@ describe("decideOutcome", () => {
     expect(decideOutcome({ ok: false, error: new WorkerStoppedError() }, facts(3))).toMatchObject({
       kind: "retry",
       delayMs: 0,
+    });
+  });
+
+  it("cancels an attempt ended by a cancel, even on the last attempt, never retrying it", () => {
+    const cancelled = new JobCancelledError("not needed", "2026-01-01T00:00:00.000Z");
+    expect(decideOutcome({ ok: false, error: cancelled }, facts(3))).toEqual({
+      kind: "cancelled",
+      reason: "not needed",
+    });
+    expect(decideOutcome({ ok: false, error: cancelled }, facts(1))).toEqual({
+      kind: "cancelled",
+      reason: "not needed",
     });
   });
 

@@ -2,7 +2,7 @@ import { retryDelayMs } from "@conveyor/contracts";
 import type { ErrorInfo, RetryPolicy } from "@conveyor/contracts";
 import type { z } from "zod";
 
-import { InvalidResultError, JobFailure, WorkerStoppedError } from "./errors.ts";
+import { InvalidResultError, JobCancelledError, JobFailure, WorkerStoppedError } from "./errors.ts";
 
 /** Why a job was dead-lettered. */
 export const DeadReason = {
@@ -24,7 +24,9 @@ export type Settled = { ok: true; result: unknown } | { ok: false; error: unknow
 export type Outcome =
   | { kind: "succeeded"; result: JsonValue }
   | { kind: "retry"; error: ErrorInfo; delayMs: number }
-  | { kind: "dead"; error: ErrorInfo; reason: DeadReason };
+  | { kind: "dead"; error: ErrorInfo; reason: DeadReason }
+  /** The job was cancelled: recorded and acknowledged, never retried. */
+  | { kind: "cancelled"; reason: string };
 
 /** What the decision depends on besides the settled attempt. */
 export interface AttemptFacts {
@@ -43,6 +45,8 @@ const maxStackChars = 8000;
  * Decides what to do with an attempt: a result succeeds; a non-retryable failure, or a retryable
  * one on the last attempt, is dead; otherwise the job is retried after the failure's own delay or
  * the policy's. An attempt cut short by `stop()` goes back at once whatever its attempt number.
+ * An attempt ended by a cancel is cancelled, whatever the handler threw; one whose handler still
+ * returned a result succeeded (the work was done).
  */
 export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
   if (settled.ok) {
@@ -51,6 +55,7 @@ export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
     return decideOutcome({ ok: false, error: result.error }, facts);
   }
   const { error } = settled;
+  if (error instanceof JobCancelledError) return { kind: "cancelled", reason: error.reason };
   const info = toErrorInfo(error);
   if (error instanceof WorkerStoppedError) return { kind: "retry", error: info, delayMs: 0 };
   if (error instanceof JobFailure && !error.retryable) {

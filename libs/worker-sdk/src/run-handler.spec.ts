@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { describe, expect, it } from "vitest";
 
-import { JobTimeoutError, WorkerStoppedError } from "./errors.ts";
+import { JobCancelledError, JobTimeoutError, WorkerStoppedError } from "./errors.ts";
 import { runHandler } from "./run-handler.ts";
 
 function guard(timeoutMs: number, heartbeatMs = 1000) {
@@ -69,5 +69,59 @@ describe("runHandler", () => {
     expect(counted).toBeGreaterThanOrEqual(3);
     await sleep(40);
     expect(beats()).toBe(counted);
+  });
+
+  describe("when the job is cancelled", () => {
+    const cancel = (g: { controller: AbortController }, afterMs: number) =>
+      setTimeout(() => {
+        g.controller.abort(new JobCancelledError("not needed", new Date(0).toISOString()));
+      }, afterMs);
+
+    it("waits for the handler to settle, and reports the cancel", async () => {
+      const { guard: g } = guard(60_000);
+      let settledAt = 0;
+      cancel(g, 10);
+      const settled = await runHandler(async () => {
+        await sleep(60_000, undefined, { signal: g.controller.signal }).catch(() => undefined);
+        await sleep(30); // cleaning up after the abort
+        settledAt = Date.now();
+        throw new Error("stopped");
+      }, g);
+      expect(settledAt).toBeGreaterThan(0);
+      expect(settled.ok).toBe(false);
+      if (!settled.ok) expect(settled.error).toBeInstanceOf(JobCancelledError);
+    });
+
+    it("abandons a handler that ignores the signal at its timeout", async () => {
+      const { guard: g } = guard(60);
+      cancel(g, 10);
+      const settled = await runHandler(() => new Promise(() => undefined), g);
+      expect(settled.ok).toBe(false);
+      if (!settled.ok) expect(settled.error).toBeInstanceOf(JobCancelledError);
+    });
+
+    it("abandons a handler that ignores the signal when told to (the worker stops)", async () => {
+      const { guard: g } = guard(60_000);
+      const abandon = new AbortController();
+      cancel(g, 10);
+      setTimeout(() => {
+        abandon.abort();
+      }, 30);
+      const settled = await runHandler(() => new Promise(() => undefined), {
+        ...g,
+        abandon: abandon.signal,
+      });
+      if (!settled.ok) expect(settled.error).toBeInstanceOf(JobCancelledError);
+      expect(settled.ok).toBe(false);
+    });
+
+    it("keeps the result of a handler that finishes anyway", async () => {
+      const { guard: g } = guard(60_000);
+      cancel(g, 5);
+      expect(await runHandler(() => sleep(30).then(() => "done"), g)).toEqual({
+        ok: true,
+        result: "done",
+      });
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { JobTimeoutError } from "./errors.ts";
+import { JobCancelledError, JobTimeoutError } from "./errors.ts";
 import type { Settled } from "./outcome.ts";
 
 /** How {@link runHandler} guards one handler call. */
@@ -10,12 +10,20 @@ export interface HandlerGuard {
   /** Renews the lease on the job; called every `heartbeatMs` while the handler runs. */
   heartbeat: () => void;
   heartbeatMs: number;
+  /**
+   * Aborted to stop waiting for a cancelled handler that is still winding down (the worker
+   * stops): the attempt ends at once as cancelled.
+   */
+  abandon?: AbortSignal;
 }
 
 /**
- * Runs a handler until it settles or its controller is aborted (timeout or stop), whichever comes
- * first, renewing the job's lease meanwhile. Never rejects. A handler that ignores the abort keeps
- * running detached; its late result is ignored.
+ * Runs a handler until it settles, renewing the job's lease meanwhile. Never rejects.
+ *
+ * A timeout or a stop ends the attempt at once: the handler's signal is aborted and a handler that
+ * ignores it keeps running detached, its late result ignored. A cancel aborts the signal too, but
+ * the attempt waits for the handler to settle (so that `cancelled` means it stopped), up to the
+ * attempt's timeout or until `abandon` is aborted; then it is abandoned like a timed-out one.
  */
 export async function runHandler(
   handler: () => Promise<unknown>,
@@ -23,28 +31,35 @@ export async function runHandler(
 ): Promise<Settled> {
   const { signal } = guard.controller;
   if (signal.aborted) return { ok: false, error: signal.reason as unknown };
+  const givenUp = Promise.withResolvers<never>();
+  const giveUp = () => {
+    givenUp.reject(signal.reason as Error);
+  };
   const timeout = setTimeout(() => {
-    guard.controller.abort(new JobTimeoutError(guard.timeoutMs));
+    // A cancelled handler still running at its timeout is abandoned with the cancel as reason.
+    if (signal.aborted) giveUp();
+    else guard.controller.abort(new JobTimeoutError(guard.timeoutMs));
   }, guard.timeoutMs);
   const lease = setInterval(guard.heartbeat, guard.heartbeatMs);
   // Listening before the handler starts makes the abort reason win over the handler's own
   // rejection caused by the same abort.
-  const aborted = new Promise<never>((_resolve, reject) => {
-    signal.addEventListener(
-      "abort",
-      () => {
-        reject(signal.reason as Error);
-      },
-      { once: true },
-    );
-  });
+  const onAbort = () => {
+    if (!(signal.reason instanceof JobCancelledError)) giveUp();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  const onAbandon = () => {
+    if (signal.aborted) giveUp();
+  };
+  guard.abandon?.addEventListener("abort", onAbandon, { once: true });
   try {
-    const result = await Promise.race([handler(), aborted]);
+    const result = await Promise.race([handler(), givenUp.promise]);
     return { ok: true, result };
   } catch (error) {
     return { ok: false, error: signal.aborted ? (signal.reason as unknown) : error };
   } finally {
     clearTimeout(timeout);
     clearInterval(lease);
+    signal.removeEventListener("abort", onAbort);
+    guard.abandon?.removeEventListener("abort", onAbandon);
   }
 }

@@ -127,6 +127,25 @@ describe("settle", () => {
     expect(h.steps).toEqual([`nak:${unrecordedRetryDelayMs}`]);
   });
 
+  it("publishes cancelled with the reason, then acknowledges", async () => {
+    const h = harness();
+    await settle({ kind: "cancelled", reason: "not needed" }, h.record, h.deps);
+    expect(h.steps).toEqual(["event:cancelled", "ack"]);
+    expect(h.events[0]).toMatchObject({
+      kind: "cancelled",
+      jobId: "job-1",
+      run: 1,
+      attempt: 2,
+      reason: "not needed",
+    });
+  });
+
+  it("returns a cancelled job instead of acknowledging when the cancel cannot be recorded", async () => {
+    const h = harness({ failOn: "event" });
+    await settle({ kind: "cancelled", reason: "not needed" }, h.record, h.deps);
+    expect(h.steps).toEqual([`nak:${unrecordedRetryDelayMs}`]);
+  });
+
   it("still retries when the failed event cannot be recorded", async () => {
     const h = harness({ failOn: "event" });
     await settle({ kind: "retry", error, delayMs: 100 }, h.record, h.deps);

@@ -1,5 +1,6 @@
 import { LifecycleKind, StreamName, rejectionRawPreviewChars } from "@conveyor/contracts";
 import type {
+  CancelledEvent,
   DeadEvent,
   DeadLetter,
   FailedEvent,
@@ -45,7 +46,8 @@ export const unrecordedRetryDelayMs = 2000;
  * Applies an outcome, the one place where a delivery is acknowledged: success publishes the
  * `succeeded` event, then `ack`; a retry publishes `failed`, then `nak(delay)`; death publishes the
  * dead letter and the `dead` event, then `term` (which deletes the work message, so only after
- * both are stored). When the facts cannot be stored the job is `nak`ed, never dropped.
+ * both are stored); a cancel publishes `cancelled`, then `ack`. When the facts cannot be stored
+ * the job is `nak`ed, never dropped.
  */
 export async function settle(
   outcome: Outcome,
@@ -128,6 +130,22 @@ export async function settle(
       log.warn({ error: outcome.error.message, reason: outcome.reason }, "job dead-lettered");
       return;
     }
+    case "cancelled": {
+      try {
+        await publishEvent(delivery, deps, {
+          kind: LifecycleKind.Cancelled,
+          reason: outcome.reason,
+        });
+      } catch (err) {
+        // The next delivery is cancelled again before it runs.
+        log.error({ err }, "could not record the cancel; the job will be delivered again");
+        msg.nak(unrecordedRetryDelayMs);
+        return;
+      }
+      msg.ack();
+      log.info({ reason: outcome.reason, durationMs }, "job cancelled");
+      return;
+    }
   }
 }
 
@@ -135,7 +153,8 @@ type EventBaseKey = "jobId" | "type" | "at" | "run" | "attempt" | "traceId";
 type EventFields =
   | Omit<SucceededEvent, EventBaseKey>
   | Omit<FailedEvent, EventBaseKey>
-  | Omit<DeadEvent, EventBaseKey>;
+  | Omit<DeadEvent, EventBaseKey>
+  | Omit<CancelledEvent, EventBaseKey>;
 
 async function publishEvent(
   delivery: DeliveryRecord,

@@ -5,8 +5,10 @@ import type { Logger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import { ensureWorkConsumer } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
+import { CancellationWatch } from "./cancellation-watch.ts";
 import { WorkerConfigError } from "./errors.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { compileWorkerOptions } from "./options.ts";
@@ -37,6 +39,7 @@ export class JobWorker {
   readonly #tracing: Tracing;
   readonly #owned: Owned;
   readonly #consumers: TypeConsumer[];
+  readonly #cancellations: CancellationWatch;
   readonly #logger: Logger;
   readonly #shutdownGraceMs: number;
   #stopped: Promise<void> | undefined;
@@ -47,6 +50,7 @@ export class JobWorker {
     tracing: Tracing;
     owned: Owned;
     consumers: TypeConsumer[];
+    cancellations: CancellationWatch;
     logger: Logger;
   }) {
     this.workerId = parts.options.workerId;
@@ -55,6 +59,7 @@ export class JobWorker {
     this.#tracing = parts.tracing;
     this.#owned = parts.owned;
     this.#consumers = parts.consumers;
+    this.#cancellations = parts.cancellations;
     this.#logger = parts.logger;
     this.#shutdownGraceMs = parts.options.shutdownGraceMs;
   }
@@ -85,8 +90,16 @@ export class JobWorker {
       }));
     const tracing = options.tracing ?? Tracing.create({ serviceName: "conveyor-worker" });
     try {
-      const consumers = await JobWorker.#setUp(nc, tracing, resolved, logger);
-      const worker = new JobWorker({ options: resolved, nc, tracing, owned, consumers, logger });
+      const { consumers, cancellations } = await JobWorker.#setUp(nc, tracing, resolved, logger);
+      const worker = new JobWorker({
+        options: resolved,
+        nc,
+        tracing,
+        owned,
+        consumers,
+        cancellations,
+        logger,
+      });
       for (const consumer of consumers) consumer.start();
       logger.info({ types: worker.types }, "worker started");
       return worker;
@@ -102,7 +115,7 @@ export class JobWorker {
     tracing: Tracing,
     options: ResolvedWorkerOptions,
     logger: Logger,
-  ): Promise<TypeConsumer[]> {
+  ): Promise<{ consumers: TypeConsumer[]; cancellations: CancellationWatch }> {
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
     const registry = await JobTypeRegistry.open(nc, { logger });
@@ -120,18 +133,46 @@ export class JobWorker {
       await registry.close();
     }
     const publisher = new EventPublisher(nc, js, tracing);
+    // Loaded before any work is pulled, so a job cancelled while queued is never started.
+    const cancellations = await CancellationWatch.open(nc, logger);
+    try {
+      const consumers = await JobWorker.#typeConsumers(jsm, js, options, {
+        publisher,
+        tracing,
+        logger,
+        cancellations,
+      });
+      return { consumers, cancellations };
+    } catch (err) {
+      await cancellations.close();
+      throw err;
+    }
+  }
+
+  static async #typeConsumers(
+    jsm: JetStreamManager,
+    js: JetStreamClient,
+    options: ResolvedWorkerOptions,
+    shared: {
+      publisher: EventPublisher;
+      tracing: Tracing;
+      logger: Logger;
+      cancellations: CancellationWatch;
+    },
+  ): Promise<TypeConsumer[]> {
     const consumers: TypeConsumer[] = [];
     for (const settings of options.types) {
       await ensureWorkConsumer(jsm, settings.type, { ackWaitMs: options.ackWaitMs });
       const consumer = await js.consumers.get(StreamName.Work, workConsumerName(settings.type));
       const deps = {
         settings,
-        publisher,
-        tracing,
-        logger,
+        publisher: shared.publisher,
+        tracing: shared.tracing,
+        logger: shared.logger,
         workerId: options.workerId,
         heartbeatMs: options.heartbeatMs,
         progressIntervalMs: options.progressIntervalMs,
+        cancellations: shared.cancellations.view,
       };
       consumers.push(
         new TypeConsumer(consumer, deps, {
@@ -180,6 +221,7 @@ export class JobWorker {
       for (const consumer of this.#consumers) consumer.interrupt();
       await finished;
     }
+    await this.#cancellations.close();
     // Acknowledgements are written asynchronously: flush them before the connection goes.
     if (!this.#nc.isClosed()) {
       if (this.#owned.connection) await this.#nc.drain();

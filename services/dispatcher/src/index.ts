@@ -5,3 +5,9 @@ export type { DispatcherEnv } from "./config.ts";
 export { createDeadLetterer, defaultScanIntervalMs } from "./dead-letterer.ts";
 export type { DeadLetterer, DeadLettererDeps, DeadLettererOptions } from "./dead-letterer.ts";
 export type { ScanReport } from "./stranded-work-scan.ts";
+export { createCommandMailbox } from "./command-mailbox.ts";
+export type {
+  CommandMailbox,
+  CommandMailboxDeps,
+  CommandMailboxOptions,
+} from "./command-mailbox.ts";

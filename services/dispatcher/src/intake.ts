@@ -71,7 +71,10 @@ async function dispatch(
   const event = queuedEventFor(item, sourceOf(msg), deps.tracing.traceIdOf(context), deps.now());
   // Both must be stored before the intake message is acknowledged; the order between them does
   // not matter because the read model merges events in any order.
-  await Promise.all([deps.publisher.work(context, item), deps.publisher.queued(context, event)]);
+  await Promise.all([
+    deps.publisher.work(context, item, sourceOf(msg)),
+    deps.publisher.queued(context, event),
+  ]);
   return { kind: "queued", jobId, type: item.type };
 }
 

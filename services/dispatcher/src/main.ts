@@ -12,6 +12,7 @@ import { verifyTopology } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
 import { dispatcherEnv } from "./config.ts";
+import { createCommandMailbox } from "./command-mailbox.ts";
 import { createDeadLetterer } from "./dead-letterer.ts";
 import { createDispatcher } from "./dispatcher.ts";
 
@@ -45,10 +46,13 @@ async function main(): Promise<void> {
     logger,
     options: { scanIntervalMs: env.DEAD_LETTER_SCAN_INTERVAL_MS },
   });
+  const commands = await createCommandMailbox({ js, jsm, tracing, logger });
 
   onShutdown(logger, async () => {
     // Whatever is still in flight after the grace period is redelivered to another replica.
-    const stopped = Promise.all([dispatcher.stop(), deadLetterer.stop()]).then(() => undefined);
+    const stopped = Promise.all([dispatcher.stop(), deadLetterer.stop(), commands.stop()]).then(
+      () => undefined,
+    );
     await withinGrace(stopped, env.SHUTDOWN_GRACE_MS, logger);
     await registry.close();
     await nc.drain();

@@ -1,5 +1,12 @@
-import { Header, LifecycleKind, Subject } from "@conveyor/contracts";
-import type { QueuedEvent, RejectedEvent, WorkItem } from "@conveyor/contracts";
+import { Header, LifecycleKind, Subject, deadLetterLogMsgId } from "@conveyor/contracts";
+import type {
+  CancelledEvent,
+  DeadLetterLogEntry,
+  QueuedEvent,
+  RejectedEvent,
+  SubmissionSource,
+  WorkItem,
+} from "@conveyor/contracts";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
@@ -17,14 +24,18 @@ export class DispatchPublisher {
     this.#tracing = tracing;
   }
 
-  /** `work.<type>`, deduplicated as `<jobId>:<run>`. */
-  work(parent: TraceContext, item: WorkItem): Promise<PubAck> {
+  /**
+   * `work.<type>`, deduplicated as `<jobId>:<run>`. The `Conveyor-Source` header travels with the
+   * work item into its dead letter, so a replay queues the job with its original source.
+   */
+  work(parent: TraceContext, item: WorkItem, source: SubmissionSource): Promise<PubAck> {
     return this.#publish(parent, {
       subject: Subject.work(item.type),
       msgId: `${item.id}:${item.run}`,
       body: item,
       jobId: item.id,
       jobType: item.type,
+      source,
     });
   }
 
@@ -36,6 +47,28 @@ export class DispatchPublisher {
       body: event,
       jobId: event.jobId,
       jobType: event.type,
+    });
+  }
+
+  /** `events.<jobId>.cancelled`, deduplicated as `<jobId>:<run>:<attempt>:cancelled` like the workers'. */
+  cancelled(parent: TraceContext, event: CancelledEvent): Promise<PubAck> {
+    return this.#publish(parent, {
+      subject: Subject.event(event.jobId, LifecycleKind.Cancelled),
+      msgId: `${event.jobId}:${event.run}:${event.attempt}:${LifecycleKind.Cancelled}`,
+      body: event,
+      jobId: event.jobId,
+      jobType: event.type,
+    });
+  }
+
+  /** `dlq-log.<jobId>`, deduplicated as `<jobId>:<run>:<action>`. */
+  deadLetterLog(parent: TraceContext, entry: DeadLetterLogEntry): Promise<PubAck> {
+    return this.#publish(parent, {
+      subject: Subject.deadLetterLog(entry.jobId),
+      msgId: deadLetterLogMsgId(entry),
+      body: entry,
+      jobId: entry.jobId,
+      jobType: entry.type,
     });
   }
 
@@ -58,14 +91,16 @@ export class DispatchPublisher {
       body: unknown;
       jobId: string | undefined;
       jobType: string | undefined;
+      source?: SubmissionSource;
     },
   ): Promise<PubAck> {
-    const { subject, msgId, body, jobId, jobType } = message;
+    const { subject, msgId, body, jobId, jobType, source } = message;
     return this.#tracing.produce(parent, { subject, jobId, jobType }, (context) => {
       const headers = natsHeaders();
       this.#tracing.inject(context, headers);
       if (jobId !== undefined) headers.set(Header.JobId, jobId);
       if (jobType !== undefined) headers.set(Header.JobType, jobType);
+      if (source !== undefined) headers.set(Header.Source, source);
       return this.#js.publish(subject, JSON.stringify(body), { msgID: msgId, headers });
     });
   }

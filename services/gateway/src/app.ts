@@ -4,6 +4,8 @@ import type { GatewayDeps } from "./deps.ts";
 import { errorMapping } from "./http/error-mapping.ts";
 import { requestLogging } from "./http/request-logging.ts";
 import { NatsLink } from "./jobs/nats-link.ts";
+import { cancelJobRouter } from "./routes/cancel-job.ts";
+import { dlqRouter } from "./routes/dlq.ts";
 import { healthRouter } from "./routes/health.ts";
 import { jobTypesRouter } from "./routes/job-types.ts";
 import { jobsRouter } from "./routes/jobs.ts";
@@ -30,6 +32,8 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   for (const router of [
     submitJobRouter(deps, link),
     jobsRouter(deps),
+    cancelJobRouter(deps, link),
+    dlqRouter(deps, link),
     statsRouter(deps, link),
     rejectionsRouter(deps),
     jobTypesRouter(deps),

@@ -7,9 +7,11 @@ export const ErrorCode = {
   InvalidEnvelope: "invalid_envelope",
   InvalidPayload: "invalid_payload",
   InvalidParameter: "invalid_parameter",
+  InvalidBody: "invalid_body",
   UnknownType: "unknown_type",
   PayloadTooLarge: "payload_too_large",
   NotFound: "not_found",
+  Conflict: "conflict",
   MethodNotAllowed: "method_not_allowed",
   Unavailable: "unavailable",
   NotReady: "not_ready",
@@ -51,6 +53,11 @@ export function invalidParameters(issues: readonly ValidationIssue[]): ApiError 
 
 export function notFound(message: string): ApiError {
   return new ApiError(404, ErrorCode.NotFound, message);
+}
+
+/** 409: the request does not fit the resource's current state (a finished job cannot be cancelled). */
+export function conflict(message: string): ApiError {
+  return new ApiError(409, ErrorCode.Conflict, message);
 }
 
 /** 503: a dependency (NATS, MongoDB) did not answer in time. The client may retry. */

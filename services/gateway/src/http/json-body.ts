@@ -10,6 +10,8 @@ import { ApiError, ErrorCode } from "../errors.ts";
 export function jsonBody(maxBytes: number): Middleware {
   return bodyParser({
     enableTypes: ["json"],
+    // DELETE too: `DELETE /v1/dlq/:id` takes an optional reason.
+    parsedMethods: ["POST", "PUT", "PATCH", "DELETE"],
     detectJSON: () => true,
     jsonLimit: maxBytes,
     onError: (err) => {

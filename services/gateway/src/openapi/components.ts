@@ -1,7 +1,17 @@
 import { JobSubmission, JobTypeDescriptor } from "@conveyor/contracts";
 import { z } from "zod";
 
+import { CancelAccepted, CancelRequest } from "../schemas/commands.ts";
 import { ErrorBody, JsonValue } from "../schemas/common.ts";
+import {
+  BulkReplayAccepted,
+  BulkReplayRequest,
+  DeadLetterList,
+  DeadLetterView,
+  DiscardAccepted,
+  DiscardRequest,
+  ReplayAccepted,
+} from "../schemas/dlq.ts";
 import { Health, NotReady, Ready } from "../schemas/health.ts";
 import { JobTypeList } from "../schemas/job-types.ts";
 import {
@@ -25,12 +35,18 @@ export const componentsPointer = "#/components/schemas/";
  */
 export function componentSchemas(): Record<string, JsonSchemaObject> {
   return {
-    ...generate("input", { JobSubmission }),
+    ...generate("input", { JobSubmission, CancelRequest, DiscardRequest, BulkReplayRequest }),
     ...generate("output", {
       JsonValue,
       ErrorBody,
       SubmitAccepted,
       SubmitDuplicate,
+      CancelAccepted,
+      DeadLetterView,
+      DeadLetterList,
+      ReplayAccepted,
+      DiscardAccepted,
+      BulkReplayAccepted,
       JobView,
       AttemptView,
       ProgressView,

@@ -1,4 +1,5 @@
 import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
+import { DeadLetterIdParams, ListDeadLettersQuery, maxBulkReplay } from "../schemas/dlq.ts";
 import { ListRejectionsQuery, RejectionIdParams } from "../schemas/rejections.ts";
 import { parametersOf } from "./parameters.ts";
 
@@ -75,6 +76,100 @@ export function paths(submissionSchema: object): Record<string, object> {
           "200": json("The job", ref("JobView")),
           "400": badParameter,
           "404": error("No such job (yet: a just-submitted job appears once it is projected)"),
+          "503": unavailable,
+        },
+      },
+    },
+    "/v1/jobs/{id}/cancel": {
+      post: {
+        operationId: "cancelJob",
+        summary: "Cancel a queued or running job",
+        description:
+          "Stores a cancel command for the dispatcher and answers after JetStream's PubAck. A " +
+          "queued (or failed, waiting to retry) job shows `cancelled` at once; a running one " +
+          "when its handler has stopped: its `ctx.signal` is aborted with a `JobCancelledError`.",
+        parameters: parametersOf(JobIdParams, "path"),
+        requestBody: {
+          required: false,
+          content: { "application/json": { schema: ref("CancelRequest") } },
+        },
+        responses: {
+          "202": json("The cancel is stored and will be carried out", ref("CancelAccepted")),
+          "400": error("A bad id (`invalid_parameter`) or body (`invalid_body`, `invalid_json`)"),
+          "404": error("No such job (yet: a just-submitted job appears once it is projected)"),
+          "409": error("The job already finished: succeeded, dead or cancelled (`conflict`)"),
+          "503": error("NATS or MongoDB did not answer in time; retry later"),
+        },
+      },
+    },
+    "/v1/dlq": {
+      get: {
+        operationId: "listDeadLetters",
+        summary: "List dead letters, oldest first, read from the DLQ stream",
+        parameters: parametersOf(ListDeadLettersQuery, "query"),
+        responses: {
+          "200": json("One page of dead letters", ref("DeadLetterList")),
+          "400": badParameter,
+          "503": error("NATS did not answer in time; retry later"),
+        },
+      },
+    },
+    "/v1/dlq/replay": {
+      post: {
+        operationId: "replayDeadLettersOfType",
+        summary: "Replay every dead letter of a job type",
+        description: `Sends a replay command for each replayable letter of the type (at most ${maxBulkReplay} per call; \`more\` says whether to call again once they are replayed).`,
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: ref("BulkReplayRequest") } },
+        },
+        responses: {
+          "202": json("The replay commands are stored", ref("BulkReplayAccepted")),
+          "400": error("A bad body (`invalid_body`, `invalid_json`); `issues` names the field"),
+          "503": error("NATS did not answer in time; retry later (commands are deduplicated)"),
+        },
+      },
+    },
+    "/v1/dlq/{id}": {
+      get: {
+        operationId: "getDeadLetter",
+        summary: "Read a job's dead letter: its work item, last error, reason and attempts",
+        parameters: parametersOf(DeadLetterIdParams, "path"),
+        responses: {
+          "200": json("The dead letter", ref("DeadLetterView")),
+          "400": badParameter,
+          "404": error(
+            "No such job, or it has no dead letter (the message says if it was replayed or discarded)",
+          ),
+          "503": unavailable,
+        },
+      },
+      delete: {
+        operationId: "discardDeadLetter",
+        summary: "Discard a job's dead letter; the job stays dead and the discard is logged",
+        parameters: parametersOf(DeadLetterIdParams, "path"),
+        requestBody: {
+          required: false,
+          content: { "application/json": { schema: ref("DiscardRequest") } },
+        },
+        responses: {
+          "202": json("The discard command is stored", ref("DiscardAccepted")),
+          "400": error("A bad id (`invalid_parameter`) or body (`invalid_body`)"),
+          "404": error("No such job, or it has no dead letter"),
+          "503": unavailable,
+        },
+      },
+    },
+    "/v1/dlq/{id}/replay": {
+      post: {
+        operationId: "replayDeadLetter",
+        summary: "Run a dead job again as its next run, keeping its id and history",
+        parameters: parametersOf(DeadLetterIdParams, "path"),
+        responses: {
+          "202": json("The replay command is stored", ref("ReplayAccepted")),
+          "400": badParameter,
+          "404": error("No such job, or it has no dead letter"),
+          "409": error("The letter holds no readable work item (`conflict`); discard it instead"),
           "503": unavailable,
         },
       },

@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  CancelCommand,
+  CommandVerb,
+  DiscardCommand,
+  ReplayCommand,
+  commandMsgId,
+} from "./commands.ts";
+import { Subject, parseCommandSubject } from "./subjects.ts";
+import { toValidationIssues } from "./validation-issues.ts";
+
+describe("command subjects", () => {
+  it("round-trips a verb and a job id", () => {
+    const subject = Subject.command(CommandVerb.Cancel, "job-1");
+    expect(subject).toBe("jobs.cmd.cancel.job-1");
+    expect(parseCommandSubject(subject)).toEqual({ verb: "cancel", jobId: "job-1" });
+  });
+
+  it("refuses subjects of another shape", () => {
+    expect(parseCommandSubject("jobs.submit.echo")).toBeUndefined();
+    expect(parseCommandSubject("jobs.cmd.cancel")).toBeUndefined();
+    expect(parseCommandSubject("jobs.cmd.cancel.a.b")).toBeUndefined();
+  });
+});
+
+describe("CancelCommand", () => {
+  it("records a cancel at attempt 0 unless told otherwise", () => {
+    const command = CancelCommand.parse({
+      jobId: "job-1",
+      type: "echo",
+      run: 1,
+      reason: "no longer needed",
+      requestedAt: "2026-01-01T00:00:00.000Z",
+    });
+    expect(command.attempt).toBe(0);
+  });
+
+  it("names missing and unknown fields", () => {
+    const result = CancelCommand.safeParse({ jobId: "job-1", extra: true });
+    expect(result.success).toBe(false);
+    const paths = toValidationIssues(result.error!).map((i) => i.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(["type", "run", "reason", "requestedAt", "extra"]),
+    );
+  });
+
+  it("needs the letter's place for a replay or a discard", () => {
+    const ref = { jobId: "job-1", run: 1, seq: 7, requestedAt: "2026-01-01T00:00:00.000Z" };
+    expect(ReplayCommand.parse(ref)).toEqual(ref);
+    expect(DiscardCommand.parse({ ...ref, reason: "obsolete" }).reason).toBe("obsolete");
+    expect(ReplayCommand.safeParse({ ...ref, seq: 0 }).success).toBe(false);
+  });
+
+  it("deduplicates a command per verb, job and run", () => {
+    expect(commandMsgId(CommandVerb.Replay, "job-1", 2)).toBe("cmd:replay:job-1:2");
+  });
+});

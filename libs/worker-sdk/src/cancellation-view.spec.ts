@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+
+import { CancellationView } from "./cancellation-view.ts";
+import type { CancellationChange } from "./cancellation-view.ts";
+
+const record = (run: number, reason = "not needed") =>
+  JSON.stringify({ run, reason, requestedAt: "2026-01-01T00:00:00.000Z" });
+
+const put = (key: string, revision: number, value: string): CancellationChange => ({
+  key,
+  revision,
+  operation: "PUT",
+  value,
+});
+
+describe("CancellationView", () => {
+  it("cancels the recorded run and earlier ones, not a later replay", () => {
+    const view = new CancellationView();
+    view.apply(put("job-1", 1, record(2)));
+    expect(view.find("job-1", 1)?.reason).toBe("not needed");
+    expect(view.find("job-1", 2)?.run).toBe(2);
+    expect(view.find("job-1", 3)).toBeUndefined();
+    expect(view.find("job-2", 1)).toBeUndefined();
+  });
+
+  it("tells a subscribed delivery once its run is cancelled, and stops when unsubscribed", () => {
+    const view = new CancellationView();
+    const heard: string[] = [];
+    const stop = view.subscribe("job-1", 1, (r) => heard.push(r.reason));
+    view.subscribe("job-1", 3, (r) => heard.push(`run 3: ${r.reason}`));
+    view.apply(put("job-1", 1, record(1, "first")));
+    stop();
+    view.apply(put("job-1", 2, record(1, "second")));
+    expect(heard).toEqual(["first"]);
+  });
+
+  it("never lets an older revision undo a newer one", () => {
+    const view = new CancellationView();
+    view.apply(put("job-1", 5, record(1)));
+    view.apply({ key: "job-1", revision: 4, operation: "DEL", value: "" });
+    expect(view.find("job-1", 1)).toBeDefined();
+    view.apply({ key: "job-1", revision: 6, operation: "DEL", value: "" });
+    expect(view.find("job-1", 1)).toBeUndefined();
+    expect(view.size).toBe(0);
+  });
+
+  it("ignores an unreadable entry, reporting it", () => {
+    const unreadable: string[] = [];
+    const view = new CancellationView((change) => unreadable.push(change.key));
+    view.apply(put("job-1", 1, "{not json"));
+    view.apply(put("job-2", 2, JSON.stringify({ run: 0 })));
+    expect(unreadable).toEqual(["job-1", "job-2"]);
+    expect(view.find("job-1", 1)).toBeUndefined();
+  });
+});

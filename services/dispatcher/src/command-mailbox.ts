@@ -1,0 +1,124 @@
+import { ConsumerName, KvBucket, StreamName } from "@conveyor/contracts";
+import type { Logger } from "@conveyor/service-kit";
+import type { TraceContext, Tracing } from "@conveyor/telemetry";
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+
+import { cancelJob } from "./cancel-job.ts";
+import type { CancelDeps } from "./cancel-job.ts";
+import { parseCommand } from "./command-parse.ts";
+import type { Command } from "./command-parse.ts";
+import { DeadLetterStore } from "./dead-letter-store.ts";
+import { discardLetter } from "./discard-letter.ts";
+import { DispatchPublisher } from "./publisher.ts";
+import { PullLoop } from "./pull-loop.ts";
+import { replayJob } from "./replay-job.ts";
+import type { LetterCommandDeps } from "./replay-job.ts";
+import { retryDelayMs } from "./retry-delay.ts";
+
+export interface CommandMailboxOptions {
+  /** Commands handled at once. @default 8 */
+  concurrency?: number;
+  /** How long one pull waits, in milliseconds (bounds how long `stop` waits). @default 1000 */
+  pullExpiresMs?: number;
+}
+
+export interface CommandMailboxDeps {
+  js: JetStreamClient;
+  /** Reads and deletes dead letters by sequence (`$JS.API.STREAM.MSG.GET/DELETE.DLQ`). */
+  jsm: JetStreamManager;
+  tracing: Tracing;
+  logger: Logger;
+  options?: CommandMailboxOptions;
+  /** The clock, for event times. @default () => new Date() */
+  now?: () => Date;
+}
+
+export interface CommandMailbox {
+  /** Stops pulling, finishes the commands in flight, then resolves. */
+  stop(): Promise<void>;
+}
+
+/** Everything the command handlers use. */
+type CommandDeps = CancelDeps & LetterCommandDeps;
+
+/**
+ * The dispatcher's command mailbox (`dispatcher-commands` on `JOBS`, subjects `jobs.cmd.>`): cancel
+ * a job, replay or discard a dead letter. Each
+ * command is carried out, then acknowledged; when carrying it out fails (NATS away, a stream
+ * missing) it is nak'd with a growing delay and done again, which is safe because every step is
+ * idempotent. A command that can never succeed (unknown verb, malformed body) is logged with its
+ * fields named and acknowledged.
+ */
+export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<CommandMailbox> {
+  const { js, tracing } = deps;
+  const log = deps.logger.child({ actor: "commands" });
+  const options = deps.options ?? {};
+  const commandDeps: CommandDeps = {
+    cancellations: await new Kvm(js).open(KvBucket.Cancellations),
+    letters: new DeadLetterStore(deps.jsm),
+    publisher: new DispatchPublisher(js, tracing),
+    tracing,
+    now: deps.now ?? (() => new Date()),
+  };
+  const consumer = await js.consumers.get(StreamName.Jobs, ConsumerName.DispatcherCommands);
+  const loop = new PullLoop(consumer, (msg) => handleCommand(msg, commandDeps, tracing, log), log, {
+    concurrency: options.concurrency ?? 8,
+    pullExpiresMs: options.pullExpiresMs,
+  });
+  loop.start();
+  log.info("dispatcher consuming commands");
+  return { stop: () => loop.stop() };
+}
+
+async function handleCommand(
+  msg: JsMsg,
+  deps: CommandDeps,
+  tracing: Tracing,
+  logger: Logger,
+): Promise<void> {
+  const parsed = parseCommand(msg.subject, msg.data);
+  if (!parsed.ok) {
+    logger.error(
+      { subject: msg.subject, seq: msg.seq, issues: parsed.issues },
+      `command refused: ${parsed.message}`,
+    );
+    msg.ack();
+    return;
+  }
+  const { command } = parsed;
+  const attrs = { subject: msg.subject, jobId: command.body.jobId };
+  try {
+    const outcome = await tracing.consume(msg.headers, attrs, (context) =>
+      execute(command, context, deps),
+    );
+    msg.ack();
+    if (outcome.kind === "refused") {
+      logger.warn({ verb: command.verb, ...outcome }, `command ${command.verb} refused`);
+    } else {
+      logger.info({ verb: command.verb, ...outcome }, `command ${command.verb} done`);
+    }
+  } catch (err) {
+    const delayMs = retryDelayMs(msg.info.deliveryCount);
+    logger.warn(
+      { err, subject: msg.subject, seq: msg.seq, delayMs },
+      `command ${command.verb} failed; it will be retried`,
+    );
+    msg.nak(delayMs);
+  }
+}
+
+function execute(
+  command: Command,
+  context: TraceContext,
+  deps: CommandDeps,
+): Promise<{ kind: string }> {
+  switch (command.verb) {
+    case "cancel":
+      return cancelJob(command.body, context, deps);
+    case "replay":
+      return replayJob(command.body, deps);
+    case "discard":
+      return discardLetter(command.body, deps);
+  }
+}

@@ -1,0 +1,60 @@
+import { Header, Subject, commandMsgId } from "@conveyor/contracts";
+import type { CommandVerb } from "@conveyor/contracts";
+import type { TraceContext } from "@conveyor/telemetry";
+import type { PubAck } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+
+import type { GatewayDeps } from "../deps.ts";
+import { unavailable } from "../errors.ts";
+import type { NatsLink } from "./nats-link.ts";
+
+/** One command for the dispatcher. */
+export interface OutgoingCommand {
+  verb: CommandVerb;
+  jobId: string;
+  /** The job's type, when known (a header for observers; the dispatcher reads the body). */
+  type: string | undefined;
+  /** The run the command is about; with verb and job id it deduplicates the command. */
+  run: number;
+  /** The command body, one of the command schemas of `@conveyor/contracts`. */
+  body: unknown;
+}
+
+type CommandDeps = Pick<GatewayDeps, "js" | "tracing" | "options">;
+
+/**
+ * Publishes a command to `jobs.cmd.<verb>.<jobId>` in a PRODUCER span and resolves after
+ * JetStream's PubAck, so an accepted command is stored and the dispatcher will carry it out. Like a
+ * submission it is refused at once (503) while NATS is disconnected, and a 503 after the deadline
+ * is safe to retry: the `Nats-Msg-Id` `cmd:<verb>:<jobId>:<run>` stores a repeated command once.
+ */
+export async function publishCommand(
+  deps: CommandDeps,
+  link: NatsLink,
+  command: OutgoingCommand,
+  parent: TraceContext,
+): Promise<PubAck> {
+  const what = `the ${command.verb} command`;
+  if (!link.up) throw unavailable(`NATS is not connected; ${what} was not sent`);
+  const subject = Subject.command(command.verb, command.jobId);
+  const headers = natsHeaders();
+  headers.set(Header.JobId, command.jobId);
+  if (command.type !== undefined) headers.set(Header.JobType, command.type);
+  return deps.tracing.produce(
+    parent,
+    { subject, jobId: command.jobId, jobType: command.type },
+    async (ctx) => {
+      deps.tracing.inject(ctx, headers);
+      return deps.js
+        .publish(subject, JSON.stringify(command.body), {
+          msgID: commandMsgId(command.verb, command.jobId, command.run),
+          headers,
+          timeout: deps.options.publishTimeoutMs,
+        })
+        .catch((err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          throw unavailable(`JetStream did not store ${what}: ${message}`, err);
+        });
+    },
+  );
+}

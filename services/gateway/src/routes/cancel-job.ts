@@ -1,0 +1,67 @@
+import { CommandVerb, JobStatus, isTerminal } from "@conveyor/contracts";
+import type { CancelCommandInput } from "@conveyor/contracts";
+import type { JobDocument } from "@conveyor/read-model";
+import { findJob } from "@conveyor/read-model";
+import Router from "@koa/router";
+
+import type { GatewayDeps } from "../deps.ts";
+import { conflict, notFound } from "../errors.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { parseBody } from "../http/parse-body.ts";
+import { parseParams } from "../http/parse-params.ts";
+import type { NatsLink } from "../jobs/nats-link.ts";
+import { publishCommand } from "../jobs/publish-command.ts";
+import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
+import { CancelRequest } from "../schemas/commands.ts";
+import { JobIdParams } from "../schemas/jobs.ts";
+
+/** The reason recorded when the request gives none. */
+export const defaultCancelReason = "cancelled on request";
+
+/**
+ * `POST /v1/jobs/:id/cancel`: asks the dispatcher to cancel a job the read model knows and that
+ * has not finished, and answers `202 cancelling` once the command is stored. The job shows
+ * `cancelled` when the dispatcher (a queued job) or the worker running it (a running job) acts.
+ */
+export function cancelJobRouter(deps: GatewayDeps, link: NatsLink): Router {
+  const router = new Router();
+  const timeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
+  router.post("/v1/jobs/:id/cancel", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
+    const { id } = parseParams(JobIdParams, ctx.params);
+    const request = parseBody(CancelRequest, ctx.request.body);
+    const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs/:id/cancel" };
+    await deps.tracing.server("POST /v1/jobs/:id/cancel", attributes, async (trace) => {
+      const doc = await queryReadModel(() => findJob(deps.db, id), timeoutMs);
+      if (!doc) throw notFound(`no job with id ${id}`);
+      if (isTerminal(doc.status)) {
+        throw conflict(`job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`);
+      }
+      const body = cancelCommandFor(doc, request.reason ?? defaultCancelReason, new Date());
+      await publishCommand(
+        deps,
+        link,
+        { verb: CommandVerb.Cancel, jobId: id, type: doc.type, run: doc.run, body },
+        trace,
+      );
+      ctx.status = 202;
+      ctx.body = { id, status: "cancelling" };
+    });
+  });
+  return router;
+}
+
+/**
+ * The command for a job as the read model shows it. A failed job waits for its next attempt with
+ * no handler running, so the cancel is recorded at its attempt and it shows `cancelled` at once; a
+ * queued or running job gets attempt 0, which a running attempt outranks until its worker stops it.
+ */
+export function cancelCommandFor(doc: JobDocument, reason: string, now: Date): CancelCommandInput {
+  return {
+    jobId: doc._id,
+    type: doc.type,
+    run: doc.run,
+    attempt: doc.status === JobStatus.Failed ? doc.attempt : 0,
+    reason,
+    requestedAt: now.toISOString(),
+  };
+}

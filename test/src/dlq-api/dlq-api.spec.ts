@@ -1,0 +1,273 @@
+import {
+  CommandVerb,
+  ConsumerName,
+  DeadLetterLogEntry,
+  StreamName,
+  Subject,
+} from "@conveyor/contracts";
+import { waitFor } from "@conveyor/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+import { System, uniqueType } from "../cancellation/system.ts";
+import type { JobBody } from "../cancellation/system.ts";
+
+/** A dead letter as `GET /v1/dlq` shows it (the fields the tests read). */
+interface LetterBody {
+  id: string | null;
+  type: string;
+  run: number;
+  reason: string;
+  error: { name?: string; message: string };
+  attempts: number;
+  dlqSeq: number;
+  replayable: boolean;
+  workItem: { id: string; payload: unknown; run: number } | null;
+}
+
+/** Tiny retries, so a failing job is dead within a fraction of a second. */
+const retry = { maxAttempts: 2, initialDelayMs: 50 };
+
+describe("dead-letter API", () => {
+  let system: System;
+
+  beforeAll(async () => {
+    system = await System.start();
+  });
+
+  afterEach(async () => {
+    await system.stopWorkers();
+  });
+
+  afterAll(async () => {
+    await system[Symbol.asyncDispose]();
+  });
+
+  /** A worker whose handler fails while `broken.value` is true. */
+  async function flakyWorker(type: string, broken: { value: boolean }, calls: string[]) {
+    await system.worker({
+      handlers: {
+        [type]: {
+          retry,
+          handler: (job, ctx) => {
+            calls.push(`${job.id}@${job.run}.${ctx.attempt}`);
+            if (broken.value) throw new Error(`downstream unavailable (attempt ${ctx.attempt})`);
+            return { done: job.payload };
+          },
+        },
+      },
+    });
+  }
+
+  async function letters(query: string): Promise<LetterBody[]> {
+    const response = await system.get(`/v1/dlq${query}`);
+    expect(response.status).toBe(200);
+    return response.body["items"] as LetterBody[];
+  }
+
+  async function waitUntilWorkEmpty(type: string): Promise<void> {
+    await waitFor(
+      async () => {
+        const left = await system.workLeft(type);
+        return left.stored === 0 && left.unacknowledged === 0;
+      },
+      { message: `no work of ${type} left` },
+    );
+  }
+
+  it("lists a dead job with its last error, and replays it as a new run that succeeds", async () => {
+    const type = uniqueType("always-fails");
+    const broken = { value: true };
+    const calls: string[] = [];
+    await flakyWorker(type, broken, calls);
+    const id = await system.submit(type, { order: 42 });
+    const dead = await system.waitForJob(id, (j) => j.status === "dead", "dead");
+    expect(dead).toMatchObject({ run: 1, attempts: 2, reason: "attempts_exhausted" });
+    await waitUntilWorkEmpty(type);
+
+    const listed = await letters(`?type=${type}`);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      id,
+      type,
+      run: 1,
+      reason: "attempts_exhausted",
+      attempts: 2,
+      replayable: true,
+      error: { message: "downstream unavailable (attempt 2)" },
+      workItem: { id, payload: { order: 42 }, run: 1 },
+    });
+    const one = await system.get(`/v1/dlq/${id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(listed[0]);
+    // The unfiltered list has it too.
+    expect((await letters("?limit=500")).map((l) => l.id)).toContain(id);
+
+    broken.value = false;
+    const replay = await system.post(`/v1/dlq/${id}/replay`);
+    expect(replay.status).toBe(202);
+    expect(replay.body).toEqual({ id, status: "replaying", run: 2 });
+
+    const done = await system.waitForJob(id, (j) => j.status === "succeeded", "replayed job done");
+    expect(done).toMatchObject({ id, run: 2, attempts: 1, result: { done: { order: 42 } } });
+    // Run 1's history is kept (its last attempt ended in the dead letter, not in a retry).
+    expect(done.attemptHistory.map((a) => [a.run, a.attempt, a.outcome])).toEqual([
+      [1, 1, "failed"],
+      [1, 2, null],
+      [2, 1, "succeeded"],
+    ]);
+    expect(calls).toEqual([`${id}@1.1`, `${id}@1.2`, `${id}@2.1`]);
+
+    // The letter is gone, the replay is logged, and a second replay finds nothing to replay.
+    expect(await letters(`?type=${type}`)).toEqual([]);
+    const gone = await system.get(`/v1/dlq/${id}`);
+    expect(gone.status).toBe(404);
+    expect(gone.body["message"]).toContain("replayed");
+    expect((await system.post(`/v1/dlq/${id}/replay`)).status).toBe(404);
+    const log = await system.jsm.streams.getMessage(StreamName.Dlq, {
+      last_by_subj: Subject.deadLetterLog(id),
+    });
+    expect(DeadLetterLogEntry.parse(log?.json())).toMatchObject({
+      action: "replayed",
+      jobId: id,
+      type,
+      run: 1,
+      replayRun: 2,
+    });
+  });
+
+  it("discards a letter: it leaves the DLQ, the job stays dead, and the discard is logged", async () => {
+    const type = uniqueType("discard");
+    await flakyWorker(type, { value: true }, []);
+    const id = await system.submit(type, null);
+    await system.waitForJob(id, (j) => j.status === "dead", "dead");
+    const [letter] = await waitFor(
+      async () => {
+        const found = await letters(`?type=${type}`);
+        return found.length === 1 ? found : undefined;
+      },
+      { message: "letter stored" },
+    );
+
+    const discarded = await system.request("DELETE", `/v1/dlq/${id}`, { reason: "obsolete" });
+    expect(discarded).toMatchObject({ status: 202, body: { id, status: "discarding" } });
+    await waitFor(async () => (await letters(`?type=${type}`)).length === 0, {
+      message: "letter removed",
+    });
+    const job = await system.get(`/v1/jobs/${id}`);
+    expect((job.body as unknown as JobBody).status).toBe("dead");
+    const gone = await system.get(`/v1/dlq/${id}`);
+    expect(gone).toMatchObject({ status: 404, body: { error: "not_found" } });
+    expect(gone.body["message"]).toContain("discarded");
+    const log = await system.jsm.streams.getMessage(StreamName.Dlq, {
+      last_by_subj: Subject.deadLetterLog(id),
+    });
+    expect(DeadLetterLogEntry.parse(log?.json())).toMatchObject({
+      action: "discarded",
+      reason: "obsolete",
+      seq: letter?.dlqSeq,
+    });
+  });
+
+  it("replays every dead letter of a type at once", async () => {
+    const type = uniqueType("bulk");
+    const broken = { value: true };
+    const calls: string[] = [];
+    await flakyWorker(type, broken, calls);
+    const ids = [
+      await system.submit(type, { n: 1 }),
+      await system.submit(type, { n: 2 }),
+      await system.submit(type, { n: 3 }),
+    ];
+    for (const id of ids) await system.waitForJob(id, (j) => j.status === "dead", `${id} dead`);
+    await waitFor(async () => (await letters(`?type=${type}`)).length === 3, {
+      message: "three letters",
+    });
+
+    // Paging: two pages of two and one, oldest first.
+    const first = await system.get(`/v1/dlq?type=${type}&limit=2`);
+    const firstItems = first.body["items"] as LetterBody[];
+    expect(firstItems.map((l) => l.id)).toEqual(ids.slice(0, 2));
+    const cursor = first.body["nextCursor"] as string;
+    const second = await system.get(`/v1/dlq?type=${type}&limit=2&cursor=${cursor}`);
+    expect((second.body["items"] as LetterBody[]).map((l) => l.id)).toEqual(ids.slice(2));
+    expect(second.body["nextCursor"]).toBeNull();
+
+    broken.value = false;
+    const bulk = await system.post("/v1/dlq/replay", { type });
+    expect(bulk).toMatchObject({
+      status: 202,
+      body: { type, replaying: 3, skipped: 0, more: false },
+    });
+    for (const id of ids) {
+      await system.waitForJob(id, (j) => j.status === "succeeded" && j.run === 2, `${id} done`);
+    }
+    expect(await letters(`?type=${type}`)).toEqual([]);
+  });
+
+  it("acknowledges malformed, unknown and stale commands without touching the letter", async () => {
+    const type = uniqueType("stale");
+    await flakyWorker(type, { value: true }, []);
+    const id = await system.submit(type, null);
+    await system.waitForJob(id, (j) => j.status === "dead", "dead");
+    const [letter] = await waitFor(
+      async () => {
+        const found = await letters(`?type=${type}`);
+        return found.length === 1 ? found : undefined;
+      },
+      { message: "letter stored" },
+    );
+    const requestedAt = new Date().toISOString();
+    const commands: [string, unknown][] = [
+      [Subject.command(CommandVerb.Replay, id), "{not json"],
+      [Subject.command(CommandVerb.Replay, id), { jobId: id, run: 1 }],
+      ["jobs.cmd.pause." + id, { jobId: id }],
+      // A stale place: another message's sequence, and the right place with the wrong run.
+      [Subject.command(CommandVerb.Replay, id), { jobId: id, run: 1, seq: 999_999, requestedAt }],
+      [
+        Subject.command(CommandVerb.Discard, id),
+        { jobId: id, run: 7, seq: letter!.dlqSeq, requestedAt },
+      ],
+    ];
+    for (const [subject, body] of commands) {
+      await system.js.publish(subject, typeof body === "string" ? body : JSON.stringify(body));
+    }
+    await waitFor(
+      async () => {
+        const info = await system.jsm.consumers.info(
+          StreamName.Jobs,
+          ConsumerName.DispatcherCommands,
+        );
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: "every command acknowledged" },
+    );
+    expect((await letters(`?type=${type}`)).map((l) => l.dlqSeq)).toEqual([letter!.dlqSeq]);
+    expect((await system.get(`/v1/jobs/${id}`)).body["status"]).toBe("dead");
+  });
+
+  it("answers 404 for an unknown job or one that never died, and 400 for bad input", async () => {
+    expect((await system.get("/v1/dlq/no-such-job")).status).toBe(404);
+    expect((await system.post("/v1/dlq/no-such-job/replay")).status).toBe(404);
+
+    const type = uniqueType("fine");
+    await system.worker({ handlers: { [type]: () => "ok" } });
+    const id = await system.submit(type, null);
+    await system.waitForJob(id, (j) => j.status === "succeeded", "succeeded");
+    const none = await system.get(`/v1/dlq/${id}`);
+    expect(none).toMatchObject({ status: 404, body: { error: "not_found" } });
+    expect(none.body["message"]).toContain("no dead letter");
+
+    expect(await system.get("/v1/dlq?type=Not%20A%20Type")).toMatchObject({
+      status: 400,
+      body: { error: "invalid_parameter" },
+    });
+    expect(await system.get("/v1/dlq?cursor=garbage!")).toMatchObject({
+      status: 400,
+      body: { error: "invalid_parameter", issues: [{ path: "cursor" }] },
+    });
+    expect(await system.post("/v1/dlq/replay", {})).toMatchObject({
+      status: 400,
+      body: { error: "invalid_body", issues: [{ path: "type" }] },
+    });
+  });
+});
