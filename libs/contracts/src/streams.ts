@@ -30,6 +30,8 @@ export const KvBucket = {
 export const ConsumerName = {
   DispatcherIntake: "dispatcher-intake",
   Projector: "status-projector",
+  /** The status projector's mailbox of dead letters and their log (`dlq.>`, `dlq-log.>` on `DLQ`). */
+  ProjectorDeadLetters: "status-projector-dlq",
   /** The dispatcher's mailbox of max-deliveries advisories about work consumers (on `ADVISORIES`). */
   DispatcherAdvisories: "dispatcher-advisories",
   /** The dispatcher's mailbox of commands (`jobs.cmd.>` on `JOBS`): cancel, replay, discard. */

@@ -14,12 +14,15 @@ const start = Date.parse("2025-03-01T00:00:00.000Z");
 const runShape = fc.record({
   attempts: fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 4 }),
   end: fc.constantFrom("succeeded", "dead"),
+  /** Whether the last attempt of a dead run also has a `failed` event (workers publish only `dead`). */
+  failedBeforeDead: fc.boolean(),
 });
 
 /**
  * A realistic history in publication order: per run a `queued`, then per attempt `started`,
- * progress reports and `failed`, and finally `succeeded` or `dead`. Every run but the last ends
- * dead (a replay re-queues a dead job).
+ * progress reports and `failed`, and finally `succeeded` or `dead` (whose last attempt may have no
+ * `failed` event of its own, as when a worker dead-letters). Every run but the last ends dead (a
+ * replay re-queues a dead job).
  */
 const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) => {
   const events: JobEvent[] = [];
@@ -61,6 +64,10 @@ const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) =>
         return;
       }
       const error = { name: "Error", message: `attempt ${attempt} failed` };
+      if (last && !shape.failedBeforeDead) {
+        events.push({ ...common, kind: "dead", attempt, at: at(), error, reason: "max_attempts" });
+        return;
+      }
       events.push({
         ...common,
         kind: "failed",
@@ -127,6 +134,10 @@ describe("applyEvent over random histories", () => {
         expect(
           doc.attempts.every((a) => a.outcome !== undefined && a.startedAt !== undefined),
         ).toBe(true);
+        for (const dead of events.filter((e) => e.kind === "dead")) {
+          const record = doc.attempts.find((a) => a.run === dead.run && a.attempt === dead.attempt);
+          expect(record).toMatchObject({ outcome: "failed", error: dead.error });
+        }
         const reports = events.filter((e) => e.kind === "progress");
         const newest = reports.at(-1);
         expect(doc.progress?.seq).toBe(newest?.seq);

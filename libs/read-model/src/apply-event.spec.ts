@@ -164,6 +164,81 @@ describe("applyEvent", () => {
     expect(doc.attempts).toHaveLength(1);
   });
 
+  it("records the attempt a dead event ends as failed, with the dead event's error", () => {
+    const deadError = { name: "Error", message: "smtp down for good" };
+    const dead: JobEvent = {
+      ...base,
+      kind: "dead",
+      attempt: 2,
+      at: "2025-01-01T00:00:09.000Z",
+      error: deadError,
+      reason: "attempts_exhausted",
+    };
+    const events = [
+      queued(),
+      started(1, "2025-01-01T00:00:01.000Z"),
+      failed(1, "2025-01-01T00:00:02.000Z"),
+      started(2, "2025-01-01T00:00:08.000Z"),
+      dead,
+    ];
+    const doc = reduce(events);
+    expect(doc).toMatchObject({ status: "dead", attempt: 2, error: deadError });
+    expect(doc.attempts[1]).toStrictEqual({
+      run: 1,
+      attempt: 2,
+      workerId: "w2",
+      startedAt: "2025-01-01T00:00:08.000Z",
+      finishedAt: "2025-01-01T00:00:09.000Z",
+      outcome: "failed",
+      error: deadError,
+    });
+    expect(reduce([...events].reverse())).toStrictEqual(doc);
+  });
+
+  it("prefers an attempt's own failed event over what its dead event says, in any order", () => {
+    const dead: JobEvent = {
+      ...base,
+      kind: "dead",
+      attempt: 1,
+      at: "2025-01-01T00:00:03.000Z",
+      error: { message: "gave up" },
+      reason: "non_retryable",
+    };
+    const events = [
+      queued(),
+      started(1, "2025-01-01T00:00:01.000Z"),
+      failed(1, "2025-01-01T00:00:02.000Z"),
+      dead,
+    ];
+    const doc = reduce(events);
+    expect(doc.attempts).toStrictEqual([
+      {
+        run: 1,
+        attempt: 1,
+        workerId: "w1",
+        startedAt: "2025-01-01T00:00:01.000Z",
+        finishedAt: "2025-01-01T00:00:02.000Z",
+        durationMs: 10,
+        outcome: "failed",
+        error,
+        retryDelayMs: 1000,
+      },
+    ]);
+    expect(reduce([dead, ...events.slice(0, 3)])).toStrictEqual(doc);
+  });
+
+  it("adds no attempt for a dead event at attempt 0 (dead-lettered before any delivery)", () => {
+    const dead: JobEvent = {
+      ...base,
+      kind: "dead",
+      attempt: 0,
+      at: "2025-01-01T00:00:03.000Z",
+      error: { message: "invalid payload" },
+      reason: "non_retryable",
+    };
+    expect(reduce([queued(), dead]).attempts).toEqual([]);
+  });
+
   it("is idempotent", () => {
     const once = reduce([queued(), started(1, "2025-01-01T00:00:01.000Z")]);
     expect(applyEvent(once, started(1, "2025-01-01T00:00:01.000Z"))).toStrictEqual(once);

@@ -56,6 +56,7 @@ function canonicalProgress(progress: ProgressRecord): ProgressRecord {
   });
 }
 
-function defined<T extends object>(value: T): T {
+/** The object without its `undefined` properties (absent rather than undefined, as stored). */
+export function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -33,3 +33,14 @@ export class JobMismatchError extends Error {
     this.eventJobId = eventJobId;
   }
 }
+
+/** A stored read-model document that cannot be merged (not written by this lib); rebuilding fixes it. */
+export class InvalidDocumentError extends Error {
+  override readonly name = "InvalidDocumentError";
+  readonly documentId: string;
+
+  constructor(documentId: string, problem: string, options?: { cause?: unknown }) {
+    super(`document ${documentId} cannot be merged: ${problem}`, options);
+    this.documentId = documentId;
+  }
+}

@@ -9,7 +9,12 @@ export { AttemptOutcome } from "./documents.ts";
 export { applyEvent } from "./apply-event.ts";
 export { mergeJobDocuments } from "./merge-job-documents.ts";
 export { rejectionFromEvent } from "./rejection-document.ts";
-export { CollectionName, jobsCollection, rejectionsCollection } from "./collections.ts";
+export {
+  CollectionName,
+  jobsCollection,
+  rejectionsCollection,
+  deadLettersCollection,
+} from "./collections.ts";
 export { ensureIndexes } from "./indexes.ts";
 export { findJob, listJobs, countJobsByStatusAndType } from "./job-queries.ts";
 export type { ListJobsOptions, StatusTypeCount, CountJobsOptions } from "./job-queries.ts";
@@ -17,5 +22,28 @@ export { findRejection, listRejections } from "./rejection-queries.ts";
 export type { ListRejectionsOptions } from "./rejection-queries.ts";
 export { maxPageLimit } from "./page.ts";
 export type { Page } from "./page.ts";
-export { InvalidQueryError, InvalidCursorError, JobMismatchError } from "./errors.ts";
+export {
+  InvalidQueryError,
+  InvalidCursorError,
+  InvalidDocumentError,
+  JobMismatchError,
+} from "./errors.ts";
 export { toStoredJob, fromStoredJob, findJobsByIds } from "./stored-job.ts";
+export { DeadLetterState, deadLetterStates, isOpenDeadLetter } from "./dead-letter-document.ts";
+export type {
+  DeadLetterDocument,
+  DeadLetterLogRecord,
+  OpenDeadLetterDocument,
+  SettledDeadLetterDocument,
+  StreamPosition,
+} from "./dead-letter-document.ts";
+export { applyDeadLetterFact, deadLetterIdOf } from "./dead-letter-fact.ts";
+export type { DeadLetterFact } from "./dead-letter-fact.ts";
+export { mergeDeadLetters } from "./merge-dead-letters.ts";
+export {
+  toStoredDeadLetter,
+  fromStoredDeadLetter,
+  findDeadLettersByIds,
+} from "./stored-dead-letter.ts";
+export { findDeadLetter, listDeadLetters } from "./dead-letter-queries.ts";
+export type { ListDeadLettersOptions } from "./dead-letter-queries.ts";

@@ -89,6 +89,19 @@ export function jobFromEvent(event: JobEvent): JobDocument {
       return canonicalJob({
         ...common,
         status: JobStatus.Dead,
+        // The attempt that ended in the dead letter failed; a worker publishes no `failed` event
+        // for it. Attempt 0 means no delivery was made, so there is no attempt to record.
+        attempts:
+          event.attempt > 0
+            ? [
+                {
+                  ...attemptKey,
+                  finishedAt: at,
+                  outcome: AttemptOutcome.Failed,
+                  error: event.error,
+                },
+              ]
+            : [],
         error: event.error,
         reason: event.reason,
         finishedAt: at,

@@ -17,7 +17,16 @@ const statusRank: Readonly<Record<JobStatus, number>> = {
   succeeded: 5,
 };
 
-const outcomeRank = { none: 0, failed: 1, succeeded: 2 } as const;
+/**
+ * Orders what is known about how an attempt ended. A failure the worker reported (its `failed`
+ * event, which carries the handler's duration) says more than the failure a `dead` event implies
+ * for its attempt, and a success wins over both.
+ */
+function finishRank(record: AttemptRecord): number {
+  if (record.outcome === undefined) return 0;
+  if (record.outcome === "succeeded") return 3;
+  return record.durationMs === undefined ? 1 : 2;
+}
 
 /**
  * Merges two documents of the same job. The merge is commutative, associative and idempotent
@@ -92,7 +101,7 @@ function mergeAttempts(a: readonly AttemptRecord[], b: readonly AttemptRecord[])
 }
 
 function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
-  const finish = outcomeRank[b.outcome ?? "none"] > outcomeRank[a.outcome ?? "none"] ? b : a;
+  const finish = finishRank(b) > finishRank(a) ? b : a;
   return {
     run: a.run,
     attempt: a.attempt,

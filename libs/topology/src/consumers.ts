@@ -6,9 +6,11 @@ import { nanos } from "@nats-io/transport-node";
 /** The parts of a durable pull consumer's configuration Conveyor decides. */
 export type ConsumerSpec = Pick<
   ConsumerConfig,
-  "durable_name" | "filter_subject" | "ack_policy" | "ack_wait" | "deliver_policy"
+  "durable_name" | "ack_policy" | "ack_wait" | "deliver_policy"
 > &
-  Partial<Pick<ConsumerConfig, "max_deliver" | "max_ack_pending">>;
+  Partial<
+    Pick<ConsumerConfig, "filter_subject" | "filter_subjects" | "max_deliver" | "max_ack_pending">
+  >;
 
 /** A consumer and the stream it reads. */
 export interface ConsumerPlacement {
@@ -54,6 +56,18 @@ export function coreConsumers(): ConsumerPlacement[] {
         ack_wait: nanos(defaultAckWaitMs),
         deliver_policy: DeliverPolicy.All,
         // The projector acknowledges in batches after each bulk write, so many stay unacknowledged.
+        max_ack_pending: 10_000,
+      },
+    },
+    {
+      stream: StreamName.Dlq,
+      config: {
+        durable_name: ConsumerName.ProjectorDeadLetters,
+        filter_subjects: [Subject.dlqAll, Subject.deadLetterLogAll],
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(defaultAckWaitMs),
+        deliver_policy: DeliverPolicy.All,
+        // Acknowledged in batches, like the events consumer.
         max_ack_pending: 10_000,
       },
     },

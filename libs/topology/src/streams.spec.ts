@@ -44,12 +44,22 @@ describe("streamSpecs", () => {
 });
 
 describe("consumers", () => {
-  it("filters the intake to submissions, the commands to commands, the projector to events, the dispatcher to max deliveries", () => {
-    expect(coreConsumers().map((c) => [c.stream, c.config.filter_subject])).toEqual([
-      ["JOBS", "jobs.submit.>"],
-      ["JOBS", "jobs.cmd.>"],
-      ["EVENTS", "events.>"],
-      ["ADVISORIES", "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.>"],
+  it("filters the intake to submissions, the commands to commands, the projector to events and dead letters, the dispatcher to max deliveries", () => {
+    const filters = coreConsumers().map((c) => [
+      c.stream,
+      c.config.durable_name,
+      c.config.filter_subjects ?? [c.config.filter_subject],
+    ]);
+    expect(filters).toEqual([
+      ["JOBS", "dispatcher-intake", ["jobs.submit.>"]],
+      ["JOBS", "dispatcher-commands", ["jobs.cmd.>"]],
+      ["EVENTS", "status-projector", ["events.>"]],
+      ["DLQ", "status-projector-dlq", ["dlq.>", "dlq-log.>"]],
+      [
+        "ADVISORIES",
+        "dispatcher-advisories",
+        ["$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.>"],
+      ],
     ]);
   });
 

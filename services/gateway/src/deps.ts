@@ -25,7 +25,7 @@ export interface GatewayDeps {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
-  /** The read-model database (`jobs`, `rejections` collections). */
+  /** The read-model database (`jobs`, `rejections`, `dead_letters` collections). */
   db: Db;
   /** Registered job types, kept current by a KV watch. */
   registry: JobTypeRegistry;

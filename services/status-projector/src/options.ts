@@ -1,8 +1,8 @@
 import { ConsumerName } from "@conveyor/contracts";
 
-/** How the projector reads the events stream and writes MongoDB. */
+/** How the projector reads the events and dead-letter streams and writes MongoDB. */
 export interface ProjectorOptions {
-  /** Most events projected together (one `find` and one `bulkWrite`). @default 500 */
+  /** Most messages projected together (one `find` and one `bulkWrite`). @default 500 */
   batchSize?: number;
   /**
    * How long to wait for more events to fill a batch once one has arrived, in milliseconds.
@@ -11,6 +11,11 @@ export interface ProjectorOptions {
   batchLingerMs?: number;
   /** Durable consumer on `EVENTS` to read; a rebuild reads a fresh one. @default "status-projector" */
   consumer?: string;
+  /**
+   * Durable consumer on `DLQ` (`dlq.>`, `dlq-log.>`) to read; a rebuild reads a fresh one.
+   * @default "status-projector-dlq"
+   */
+  deadLetterConsumer?: string;
   /** First delay before writing a batch again while MongoDB is unavailable, in milliseconds. @default 200 */
   retryInitialDelayMs?: number;
   /** Largest such delay, in milliseconds. @default 5000 */
@@ -26,6 +31,7 @@ export function resolveProjectorOptions(options: ProjectorOptions = {}): Resolve
     batchSize: options.batchSize ?? 500,
     batchLingerMs: options.batchLingerMs ?? 0,
     consumer: options.consumer ?? ConsumerName.Projector,
+    deadLetterConsumer: options.deadLetterConsumer ?? ConsumerName.ProjectorDeadLetters,
     retryInitialDelayMs: options.retryInitialDelayMs ?? 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 5000,
     storeTimeoutMs: options.storeTimeoutMs ?? 30_000,

@@ -14,15 +14,7 @@ import type { Db } from "mongodb";
 
 import { bulkReplace } from "./bulk-replace.ts";
 import type { RefusedWrite } from "./bulk-replace.ts";
-
-/** What one batch changed. */
-export interface ProjectionResult {
-  /** Job documents written (unchanged documents are not written again). */
-  jobsWritten: number;
-  rejectionsWritten: number;
-  /** Documents that could not be projected; logged, while the rest of the batch is stored. */
-  refused: RefusedWrite[];
-}
+import type { StoreResult } from "./projection.ts";
 
 /**
  * Projects a batch of events: loads every affected job document with one `find`, folds the
@@ -38,7 +30,7 @@ export async function projectEvents(
   db: Db,
   jobEvents: readonly JobEvent[],
   rejections: readonly RejectedEvent[],
-): Promise<ProjectionResult> {
+): Promise<StoreResult> {
   const refused: RefusedWrite[] = [];
   const jobs = jobsCollection(db);
   const eventsByJob = Map.groupBy(jobEvents, (event) => event.jobId);
@@ -66,9 +58,12 @@ export async function projectEvents(
   const refusedIds = new Set(refused.map((r) => `${r.collection}/${r.id}`));
   const written = (name: string, docs: readonly { _id: string }[]) =>
     docs.filter((doc) => !refusedIds.has(`${name}/${doc._id}`)).length;
+  const rejectionsName = rejectionsCollection(db).collectionName;
   return {
-    jobsWritten: written(jobs.collectionName, changed),
-    rejectionsWritten: written(rejectionsCollection(db).collectionName, rejectionDocs),
+    written: {
+      [jobs.collectionName]: written(jobs.collectionName, changed),
+      [rejectionsName]: written(rejectionsName, rejectionDocs),
+    },
     refused,
   };
 }

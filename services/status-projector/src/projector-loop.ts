@@ -1,21 +1,22 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
-import type { JobEvent, RejectedEvent } from "@conveyor/contracts";
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 
 import { batches } from "./batches.ts";
-import { decodeEvent } from "./decode-event.ts";
 import type { ProjectorDeps } from "./deps.ts";
 import type { ResolvedProjectorOptions } from "./options.ts";
-import { projectEvents } from "./project-events.ts";
-import type { ProjectionResult } from "./project-events.ts";
+import type { PreparedBatch, Projection, StoreResult } from "./projection.ts";
 import { retryUntilAborted } from "./retry.ts";
 
-/** Delay before consuming again after the event subscription failed, in milliseconds. */
+/** Delay before consuming again after the subscription failed, in milliseconds. */
 const resubscribeDelayMs = 1000;
 
-/** The projector's mailbox loop: one batch at a time, from pull to acknowledgement. */
+/**
+ * One mailbox loop of the projector: one batch at a time, from pull to acknowledgement. What the
+ * messages mean and where they are stored is the {@link Projection}'s business.
+ */
 export class ProjectorLoop {
+  readonly #projection: Projection;
   readonly #consumer: Consumer;
   readonly #deps: ProjectorDeps;
   readonly #options: ResolvedProjectorOptions;
@@ -24,11 +25,13 @@ export class ProjectorLoop {
   #messages: ConsumerMessages | undefined;
 
   constructor(
+    projection: Projection,
     consumer: Consumer,
     deps: ProjectorDeps,
     options: ResolvedProjectorOptions,
     leaseRenewMs: number,
   ) {
+    this.#projection = projection;
     this.#consumer = consumer;
     this.#deps = deps;
     this.#options = options;
@@ -43,7 +46,10 @@ export class ProjectorLoop {
         await this.#consume();
       } catch (err) {
         if (signal.aborted) break;
-        this.#deps.logger.error({ err }, "consuming events failed, subscribing again");
+        this.#deps.logger.error(
+          { err, stream: this.#projection.stream },
+          `consuming ${this.#projection.label} failed, subscribing again`,
+        );
       }
       if (signal.aborted) break;
       await sleep(resubscribeDelayMs, undefined, { signal }).catch(() => undefined);
@@ -72,15 +78,11 @@ export class ProjectorLoop {
 
   async #handle(batch: JsMsg[]): Promise<void> {
     const { logger, tracing } = this.#deps;
-    const { jobEvents, rejections } = this.#decode(batch);
-    const first = batch[0];
-    const firstJob = jobEvents[0];
-    let result: ProjectionResult;
+    const prepared = this.#projection.prepare(batch, logger);
+    let result: StoreResult;
     try {
-      result = await tracing.consume(
-        first?.headers,
-        { subject: first?.subject ?? "events", jobId: firstJob?.jobId, jobType: firstJob?.type },
-        () => this.#store(batch, jobEvents, rejections),
+      result = await tracing.consume(batch[0]?.headers, prepared.span, () =>
+        this.#store(batch, prepared),
       );
     } catch (err) {
       // Stopped while MongoDB was down: hand the batch back now rather than after the ack wait.
@@ -88,49 +90,31 @@ export class ProjectorLoop {
       throw err;
     }
     for (const refused of result.refused) {
-      logger.error(refused, "document could not be stored, its events are skipped");
+      logger.error(refused, "document could not be stored, its messages are skipped");
     }
     for (const msg of batch) msg.ack();
-    const { jobsWritten, rejectionsWritten } = result;
-    logger.debug({ events: batch.length, jobsWritten, rejectionsWritten }, "batch projected");
-  }
-
-  /** Sorts a batch into lifecycle events and rejections; invalid events are logged and dropped. */
-  #decode(batch: readonly JsMsg[]): { jobEvents: JobEvent[]; rejections: RejectedEvent[] } {
-    const jobEvents: JobEvent[] = [];
-    const rejections: RejectedEvent[] = [];
-    for (const msg of batch) {
-      const decoded = decodeEvent(msg.subject, msg.data);
-      if (decoded.type === "job") jobEvents.push(decoded.event);
-      else if (decoded.type === "rejection") rejections.push(decoded.event);
-      else {
-        const { reason, issues } = decoded;
-        this.#deps.logger.warn(
-          { subject: msg.subject, streamSeq: msg.seq, reason, issues },
-          "invalid event skipped",
-        );
-      }
-    }
-    return { jobEvents, rejections };
+    logger.debug(
+      { stream: this.#projection.stream, messages: batch.length, written: result.written },
+      "batch projected",
+    );
   }
 
   /** Stores a batch, retrying while MongoDB is unavailable and keeping the messages leased. */
-  async #store(
-    batch: readonly JsMsg[],
-    jobEvents: readonly JobEvent[],
-    rejections: readonly RejectedEvent[],
-  ): Promise<ProjectionResult> {
+  async #store(batch: readonly JsMsg[], prepared: PreparedBatch): Promise<StoreResult> {
     const renew = setInterval(() => {
       for (const msg of batch) msg.working();
     }, this.#leaseRenewMs);
     try {
-      return await retryUntilAborted(() => projectEvents(this.#deps.db, jobEvents, rejections), {
+      return await retryUntilAborted(() => prepared.store(this.#deps.db), {
         initialDelayMs: this.#options.retryInitialDelayMs,
         maxDelayMs: this.#options.retryMaxDelayMs,
         attemptTimeoutMs: this.#options.storeTimeoutMs,
         signal: this.#abort.signal,
         onError: (err, attempt, delayMs) => {
-          this.#deps.logger.warn({ err, attempt, delayMs }, "storing a batch failed, retrying");
+          this.#deps.logger.warn(
+            { err, attempt, delayMs, stream: this.#projection.stream },
+            "storing a batch failed, retrying",
+          );
         },
       });
     } finally {

@@ -1,14 +1,18 @@
-import { StreamName } from "@conveyor/contracts";
 import { millis } from "@nats-io/transport-node";
 
+import { deadLettersProjection } from "./dead-letters-projection.ts";
 import type { ProjectorDeps } from "./deps.ts";
+import { eventsProjection } from "./events-projection.ts";
 import { resolveProjectorOptions } from "./options.ts";
+import type { ResolvedProjectorOptions } from "./options.ts";
+import type { Projection } from "./projection.ts";
 import { ProjectorLoop } from "./projector-loop.ts";
 
 export interface Projector {
   /**
-   * Stops pulling events and resolves once the batch in progress is stored and acknowledged, or,
-   * when MongoDB is unavailable, handed back unacknowledged (`nak`) for the next projector.
+   * Stops pulling messages and resolves once the batches in progress are stored and
+   * acknowledged, or, when MongoDB is unavailable, handed back unacknowledged (`nak`) for the
+   * next projector.
    */
   stop(): Promise<void>;
 }
@@ -17,32 +21,49 @@ export interface Projector {
 const fallbackLeaseRenewMs = 10_000;
 
 /**
- * The status projector: pulls the events stream in batches and keeps the MongoDB read models up
- * to date. A batch is acknowledged only after it is stored; while MongoDB is down the batch is
- * retried with backoff (its messages kept leased with `working()`), so no event is lost.
+ * The status projector: pulls the events stream and the dead-letter stream in batches and keeps
+ * the MongoDB read models up to date (`jobs` and `rejections` from `EVENTS`, `dead_letters` from
+ * `DLQ`). A batch is acknowledged only after it is stored; while MongoDB is down the batch is
+ * retried with backoff (its messages kept leased with `working()`), so no message is lost.
  *
- * Batches are handled one at a time, which makes this the only writer of each job document; to
- * scale out, partition `events.<jobId>.>` by job id (see docs/read-model.md).
+ * Each mailbox handles one batch at a time and writes its own collections, which makes it the
+ * only writer of each document; to scale out, partition by job id (see docs/read-model.md).
  *
- * @throws when the consumer does not exist on the events stream.
+ * @throws when a consumer does not exist on its stream.
  */
 export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
   const options = resolveProjectorOptions(deps.options);
-  const consumer = await deps.js.consumers.get(StreamName.Events, options.consumer);
-  const { config } = await consumer.info(true);
-  const ackWaitMs = config.ack_wait === undefined ? 0 : millis(config.ack_wait);
-  const leaseRenewMs =
-    ackWaitMs > 0 ? Math.max(500, Math.floor(ackWaitMs / 3)) : fallbackLeaseRenewMs;
-  const loop = new ProjectorLoop(consumer, deps, options, leaseRenewMs);
-  const running = loop.run();
+  const loops = [
+    await createLoop(deps, options, eventsProjection, options.consumer),
+    await createLoop(deps, options, deadLettersProjection, options.deadLetterConsumer),
+  ];
+  const running = loops.map((loop) => loop.run());
   deps.logger.info(
-    { consumer: options.consumer, batchSize: options.batchSize },
+    {
+      consumer: options.consumer,
+      deadLetterConsumer: options.deadLetterConsumer,
+      batchSize: options.batchSize,
+    },
     "projector started",
   );
   return {
     async stop() {
-      loop.stop();
-      await running;
+      for (const loop of loops) loop.stop();
+      await Promise.all(running);
     },
   };
+}
+
+async function createLoop(
+  deps: ProjectorDeps,
+  options: ResolvedProjectorOptions,
+  projection: Projection,
+  name: string,
+): Promise<ProjectorLoop> {
+  const consumer = await deps.js.consumers.get(projection.stream, name);
+  const { config } = await consumer.info(true);
+  const ackWaitMs = config.ack_wait === undefined ? 0 : millis(config.ack_wait);
+  const leaseRenewMs =
+    ackWaitMs > 0 ? Math.max(500, Math.floor(ackWaitMs / 3)) : fallbackLeaseRenewMs;
+  return new ProjectorLoop(projection, consumer, deps, options, leaseRenewMs);
 }

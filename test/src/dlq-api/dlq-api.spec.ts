@@ -5,6 +5,7 @@ import {
   StreamName,
   Subject,
 } from "@conveyor/contracts";
+import { findDeadLetter } from "@conveyor/read-model";
 import { waitFor } from "@conveyor/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
@@ -84,8 +85,14 @@ describe("dead-letter API", () => {
     expect(dead).toMatchObject({ run: 1, attempts: 2, reason: "attempts_exhausted" });
     await waitUntilWorkEmpty(type);
 
-    const listed = await letters(`?type=${type}`);
-    expect(listed).toHaveLength(1);
+    // The letter reaches the read model on its own path (the DLQ), so it may trail the job's status.
+    const listed = await waitFor(
+      async () => {
+        const found = await letters(`?type=${type}`);
+        return found.length === 1 ? found : undefined;
+      },
+      { message: "letter projected" },
+    );
     expect(listed[0]).toMatchObject({
       id,
       type,
@@ -109,19 +116,34 @@ describe("dead-letter API", () => {
 
     const done = await system.waitForJob(id, (j) => j.status === "succeeded", "replayed job done");
     expect(done).toMatchObject({ id, run: 2, attempts: 1, result: { done: { order: 42 } } });
-    // Run 1's history is kept (its last attempt ended in the dead letter, not in a retry).
+    // Run 1's history is kept; its last attempt failed with the error of the dead letter.
     expect(done.attemptHistory.map((a) => [a.run, a.attempt, a.outcome])).toEqual([
       [1, 1, "failed"],
-      [1, 2, null],
+      [1, 2, "failed"],
       [2, 1, "succeeded"],
     ]);
+    const history = (await system.get(`/v1/jobs/${id}`)).body["attemptHistory"] as {
+      error: { message: string } | null;
+    }[];
+    expect(history[1]?.error?.message).toBe("downstream unavailable (attempt 2)");
     expect(calls).toEqual([`${id}@1.1`, `${id}@1.2`, `${id}@2.1`]);
 
     // The letter is gone, the replay is logged, and a second replay finds nothing to replay.
+    const gone = await waitFor(
+      async () => {
+        const response = await system.get(`/v1/dlq/${id}`);
+        return response.status === 404 ? response : undefined;
+      },
+      { message: "replay projected" },
+    );
     expect(await letters(`?type=${type}`)).toEqual([]);
-    const gone = await system.get(`/v1/dlq/${id}`);
-    expect(gone.status).toBe(404);
     expect(gone.body["message"]).toContain("replayed");
+    expect(await findDeadLetter(system.gateway.db, id)).toMatchObject({
+      state: "replayed",
+      run: 1,
+      source: { seq: listed[0]?.dlqSeq },
+      log: [{ action: "replayed", run: 1, replayRun: 2 }],
+    });
     expect((await system.post(`/v1/dlq/${id}/replay`)).status).toBe(404);
     const log = await system.jsm.streams.getMessage(StreamName.Dlq, {
       last_by_subj: Subject.deadLetterLog(id),
@@ -158,6 +180,11 @@ describe("dead-letter API", () => {
     const gone = await system.get(`/v1/dlq/${id}`);
     expect(gone).toMatchObject({ status: 404, body: { error: "not_found" } });
     expect(gone.body["message"]).toContain("discarded");
+    expect(await findDeadLetter(system.gateway.db, id)).toMatchObject({
+      state: "discarded",
+      source: { stream: "DLQ", seq: letter?.dlqSeq },
+      log: [{ action: "discarded", run: 1, seq: letter?.dlqSeq, reason: "obsolete" }],
+    });
     const log = await system.jsm.streams.getMessage(StreamName.Dlq, {
       last_by_subj: Subject.deadLetterLog(id),
     });
@@ -201,7 +228,9 @@ describe("dead-letter API", () => {
     for (const id of ids) {
       await system.waitForJob(id, (j) => j.status === "succeeded" && j.run === 2, `${id} done`);
     }
-    expect(await letters(`?type=${type}`)).toEqual([]);
+    await waitFor(async () => (await letters(`?type=${type}`)).length === 0, {
+      message: "replays projected",
+    });
   });
 
   it("acknowledges malformed, unknown and stale commands without touching the letter", async () => {

@@ -1,11 +1,13 @@
 import { ConsumerName, StreamName } from "@conveyor/contracts";
 import {
+  deadLettersCollection,
   ensureIndexes,
+  findDeadLetter,
   fromStoredJob,
   jobsCollection,
   rejectionsCollection,
 } from "@conveyor/read-model";
-import type { JobDocument, RejectionDocument } from "@conveyor/read-model";
+import type { DeadLetterDocument, JobDocument, RejectionDocument } from "@conveyor/read-model";
 import { createLogger } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import { createProjector } from "@conveyor/status-projector";
@@ -58,14 +60,24 @@ export async function addProjectorConsumer(
   });
 }
 
-/** Waits until the consumer has delivered every event and every delivery is acknowledged. */
+/**
+ * Adds a durable consumer configured like the topology's `status-projector-dlq` consumer under
+ * another name: a projector reading it replays the DLQ stream from the start.
+ */
+export async function addDeadLetterConsumer(jsm: JetStreamManager, name: string): Promise<void> {
+  const { config } = await jsm.consumers.info(StreamName.Dlq, ConsumerName.ProjectorDeadLetters);
+  await jsm.consumers.add(StreamName.Dlq, { ...config, durable_name: name, name });
+}
+
+/** Waits until the consumer has delivered every message and every delivery is acknowledged. */
 export async function waitUntilDrained(
   jsm: JetStreamManager,
   consumer: string = ConsumerName.Projector,
+  stream: string = StreamName.Events,
 ): Promise<void> {
   await waitFor(
     async () => {
-      const info = await jsm.consumers.info(StreamName.Events, consumer);
+      const info = await jsm.consumers.info(stream, consumer);
       return info.num_pending === 0 && info.num_ack_pending === 0;
     },
     { timeoutMs: 20_000, message: `consumer ${consumer} drained` },
@@ -79,6 +91,26 @@ export async function storedJobs(db: Db): Promise<JobDocument[]> {
 
 export async function storedRejections(db: Db): Promise<RejectionDocument[]> {
   return rejectionsCollection(db).find().sort({ _id: 1 }).toArray();
+}
+
+/** Every dead-letter document as stored (escaped keys), by id. */
+export async function storedDeadLetters(db: Db): Promise<DeadLetterDocument[]> {
+  return deadLettersCollection(db).find().sort({ _id: 1 }).toArray();
+}
+
+/** Waits for a job's dead-letter document to satisfy `accept`, and returns it. */
+export async function waitForDeadLetter(
+  db: Db,
+  id: string,
+  accept: (doc: DeadLetterDocument) => boolean = () => true,
+): Promise<DeadLetterDocument> {
+  return waitFor(
+    async () => {
+      const doc = await findDeadLetter(db, id);
+      return doc !== null && accept(doc) ? doc : undefined;
+    },
+    { timeoutMs: 20_000, message: `dead letter of ${id} projected` },
+  );
 }
 
 /** Waits for a job's document to satisfy `accept`, and returns it. */

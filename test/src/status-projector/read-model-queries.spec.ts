@@ -4,14 +4,18 @@ import {
   InvalidQueryError,
   applyEvent,
   countJobsByStatusAndType,
+  deadLettersCollection,
   ensureIndexes,
+  findDeadLetter,
   findJob,
   findRejection,
   jobsCollection,
+  listDeadLetters,
   listJobs,
   listRejections,
   rejectionFromEvent,
   rejectionsCollection,
+  toStoredDeadLetter,
   toStoredJob,
 } from "@conveyor/read-model";
 import type { JobDocument, Page } from "@conveyor/read-model";
@@ -21,6 +25,7 @@ import { MongoClient } from "mongodb";
 import type { Db } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
+import { deadLetter, logEntry, reduceDeadLetters } from "./dead-letters.ts";
 import { jobHistory, rejection } from "./events.ts";
 
 /** The document of a job after the first `count` events of its history. */
@@ -75,6 +80,7 @@ describe("read-model queries", () => {
       "type_status_id",
     ]);
     expect(await names("rejections")).toEqual(["_id_", "at_id"]);
+    expect(await names("dead_letters")).toEqual(["_id_", "state_id", "state_type_id", "type_id"]);
   });
 
   it("pages through jobs newest first, with filters, and without repeats when jobs are added", async () => {
@@ -145,6 +151,8 @@ describe("read-model queries", () => {
     expect(await fieldOf(listJobs(db, { limit: 501 }))).toBe("limit");
     expect(await fieldOf(listRejections(db, { limit: 2.5 }))).toBe("limit");
     expect(await fieldOf(listJobs(db, { limit: 1, status: "lost" as never }))).toBe("status");
+    expect(await fieldOf(listDeadLetters(db, { limit: 1, state: "lost" as never }))).toBe("state");
+    expect(await fieldOf(listDeadLetters(db, { limit: 1, cursor: "bm9wZQ" }))).toBe("cursor");
   });
 
   it("returns payloads and results exactly as submitted, whatever their keys", async () => {
@@ -165,5 +173,38 @@ describe("read-model queries", () => {
     const pages = await allPages((cursor) => listRejections(db, { limit: 2, cursor }));
     expect(pages.map((p) => p.map((r) => r._id))).toEqual([["r4", "r2"], ["r1", "r3"], ["r0"]]);
     expect(await findRejection(db, "r3")).toMatchObject({ at: "2025-01-01T00:00:02.000Z" });
+  });
+
+  it("pages through open dead letters oldest job first, by type and state, without repeats when letters are added", async () => {
+    const insert = async (id: string, type: string, settled = false) => {
+      const letter = deadLetter(id, { type, payload: { "a.b": id } });
+      const messages = [
+        { letter, seq: 1 },
+        ...(settled ? [{ entry: logEntry(letter, "discarded", 1) }] : []),
+      ];
+      await deadLettersCollection(db).insertOne(toStoredDeadLetter(reduceDeadLetters(messages)!));
+    };
+    for (const [i, id] of ["d1", "d2", "d3", "d4", "d5", "d6"].entries()) {
+      await insert(id, i % 2 === 0 ? "a.x" : "b.y", i === 4);
+    }
+
+    const pages = await allPages(async (cursor) => {
+      const page = await listDeadLetters(db, { limit: 2, cursor });
+      if (cursor === undefined) await insert("d9", "a.x");
+      return page;
+    });
+    expect(pages.map((p) => p.map((d) => d._id))).toEqual([
+      ["d1", "d2"],
+      ["d3", "d4"],
+      ["d6", "d9"],
+    ]);
+    const typed = await listDeadLetters(db, { type: "a.x", limit: 10 });
+    expect(typed.items.map((d) => d._id)).toEqual(["d1", "d3", "d9"]);
+    const discarded = await listDeadLetters(db, { state: "discarded", limit: 10 });
+    expect(discarded.items.map((d) => [d._id, d.state])).toEqual([["d5", "discarded"]]);
+
+    const found = await findDeadLetter(db, "d2");
+    expect(found?.state === "dead" && found.workItem?.payload).toStrictEqual({ "a.b": "d2" });
+    expect(await findDeadLetter(db, "missing")).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
-import { Subject } from "@conveyor/contracts";
-import type { JobEvent, RejectedEvent } from "@conveyor/contracts";
-import { applyEvent, toStoredJob } from "@conveyor/read-model";
+import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
+import type { DeadLetter, DeadLetterLogEntry, JobEvent, RejectedEvent } from "@conveyor/contracts";
+import { applyEvent, toStoredDeadLetter, toStoredJob } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 import { startMongoServer, startNatsServer, uniqueName } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
@@ -10,11 +10,20 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import {
+  deadLetter,
+  logEntry,
+  publishLetter,
+  reduceDeadLetters,
+  settleLetter,
+} from "./dead-letters.ts";
 import { jobHistory, publishEvents, rejection, shuffledWithDuplicates } from "./events.ts";
 import {
+  addDeadLetterConsumer,
   addProjectorConsumer,
   resetTopology,
   startProjector,
+  storedDeadLetters,
   storedJobs,
   storedRejections,
   waitUntilDrained,
@@ -106,5 +115,96 @@ describe("rebuilding the read model from the events stream", () => {
     }
     const byId = [...expected.values()].sort((a, b) => a._id.localeCompare(b._id)).map(toStoredJob);
     expect(jobs).toStrictEqual(byId);
+  });
+
+  it("rebuilds the same dead-letter documents from the DLQ stream, though settled letters are gone", async () => {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    await resetTopology(jsm);
+    const live = client.db(uniqueName("live-dlq"));
+    const first = await startProjector(js, live);
+    const drained = (consumer: string) => waitUntilDrained(jsm, consumer, StreamName.Dlq);
+
+    // Twelve jobs die; one letter names no job; two letters are published twice (a worker and the
+    // dispatcher after the duplicate window); one message is not a letter.
+    const published: ({ letter: DeadLetter; seq: number } | { entry: DeadLetterLogEntry })[] = [];
+    const publish = async (letter: DeadLetter) => {
+      published.push({ letter, seq: await publishLetter(js, letter) });
+    };
+    const firstRun = Array.from({ length: 12 }, (_, i) =>
+      deadLetter(`job-${String(i).padStart(2, "0")}`, {
+        type: i % 2 === 0 ? "report.build" : "email.send",
+        payload: i % 3 === 0 ? { "dotted.key": i } : { i },
+      }),
+    );
+    for (const letter of firstRun) await publish(letter);
+    for (const letter of firstRun.slice(0, 2)) {
+      const again = { ...letter, workerId: undefined };
+      published.push({
+        letter: again,
+        seq: (await js.publish(Subject.dlq(again.type), JSON.stringify(again))).seq,
+      });
+    }
+    await publish({
+      ...deadLetter("ignored"),
+      jobId: undefined,
+      run: undefined,
+      workItem: undefined,
+      rawPreview: "{",
+    });
+    await js.publish(Subject.dlq("report.build"), "not a letter");
+    await drained(ConsumerName.ProjectorDeadLetters);
+
+    // The dispatcher replays four jobs (two of which die again) and discards three; the live
+    // projector has seen their letters, a rebuild will not.
+    const seqOf = (jobId: string) =>
+      Math.max(
+        ...published.flatMap((p) => ("letter" in p && p.letter.jobId === jobId ? [p.seq] : [])),
+      );
+    for (const [i, letter] of firstRun.slice(0, 7).entries()) {
+      const entry = logEntry(
+        letter,
+        i < 4 ? "replayed" : "discarded",
+        seqOf(letter.jobId!),
+        `2026-01-01T11:0${i}:00.000Z`,
+      );
+      await settleLetter(js, jsm, entry);
+      published.push({ entry });
+    }
+    for (const letter of firstRun.slice(0, 2)) {
+      await publish(deadLetter(letter.jobId!, { type: letter.type, run: 2 }));
+    }
+    await drained(ConsumerName.ProjectorDeadLetters);
+    await first.stop();
+
+    const rebuilt = client.db(uniqueName("rebuilt-dlq"));
+    await addDeadLetterConsumer(jsm, "status-projector-dlq-rebuild");
+    const second = await startProjector(js, rebuilt, {
+      batchSize: 3,
+      deadLetterConsumer: "status-projector-dlq-rebuild",
+    });
+    await drained("status-projector-dlq-rebuild");
+    await second.stop();
+
+    const docs = await storedDeadLetters(live);
+    expect(docs).toHaveLength(13);
+    expect(await storedDeadLetters(rebuilt)).toStrictEqual(docs);
+    expect(docs.map((d) => d.state).sort()).toEqual([
+      ...Array<string>(8).fill("dead"),
+      ...Array<string>(3).fill("discarded"),
+      ...Array<string>(2).fill("replayed"),
+    ]);
+
+    // Both equal what the reducer makes of every message ever published, deleted letters included.
+    const byJob = Map.groupBy(published, (message) =>
+      "entry" in message
+        ? message.entry.jobId
+        : (message.letter.jobId ?? `WORK:${message.letter.source.seq}`),
+    );
+    const expected = [...byJob.values()].map((messages) => reduceDeadLetters(messages)!);
+    expect(docs).toStrictEqual(
+      // Byte order, as the server sorts `_id`.
+      expected.sort((a, b) => (a._id < b._id ? -1 : 1)).map(toStoredDeadLetter),
+    );
   });
 });

@@ -1,21 +1,26 @@
-import type { DeadLetter } from "@conveyor/contracts";
+import type { OpenDeadLetterDocument } from "@conveyor/read-model";
 import { describe, expect, it } from "vitest";
 
 import { toDeadLetterView } from "./dead-letter-view.ts";
 
-const letter: DeadLetter = {
+const doc: OpenDeadLetterDocument = {
+  _id: "WORK:3",
   type: "echo",
-  error: { name: "Error", message: "boom" },
-  reason: "attempts_exhausted",
+  run: 1,
+  state: "dead",
+  source: { stream: "DLQ", subject: "dlq.echo", seq: 9 },
   attempts: 2,
+  reason: "attempts_exhausted",
+  error: { name: "Error", message: "boom" },
   deadAt: "2026-01-01T10:00:00.000Z",
-  source: { stream: "WORK", subject: "work.echo", seq: 3 },
   rawPreview: "not json",
+  workSource: { stream: "WORK", subject: "work.echo", seq: 3 },
+  log: [],
 };
 
 describe("toDeadLetterView", () => {
   it("shows a letter without job id or work item as not replayable, with nulls", () => {
-    expect(toDeadLetterView({ seq: 9, letter })).toEqual({
+    expect(toDeadLetterView(doc)).toEqual({
       id: null,
       type: "echo",
       run: 1,
@@ -32,7 +37,7 @@ describe("toDeadLetterView", () => {
     });
   });
 
-  it("shows a letter with its job and work item as replayable", () => {
+  it("shows a letter with its job and work item as replayable, at its DLQ sequence", () => {
     const workItem = {
       id: "job-1",
       type: "echo",
@@ -44,9 +49,13 @@ describe("toDeadLetterView", () => {
       run: 2,
     };
     const view = toDeadLetterView({
-      seq: 1,
-      letter: { ...letter, jobId: "job-1", run: 2, workItem },
+      ...doc,
+      _id: "job-1",
+      jobId: "job-1",
+      run: 2,
+      workItem,
+      rawPreview: undefined,
     });
-    expect(view).toMatchObject({ id: "job-1", run: 2, replayable: true, workItem });
+    expect(view).toMatchObject({ id: "job-1", run: 2, replayable: true, workItem, dlqSeq: 9 });
   });
 });

@@ -1,21 +1,29 @@
-import type { DeadLetterView } from "../schemas/dlq.ts";
-import type { StoredLetter } from "./dead-letter-reader.ts";
+import type { OpenDeadLetterDocument } from "@conveyor/read-model";
 
-/** The API view of a stored dead letter; absent fields are null. */
-export function toDeadLetterView({ seq, letter }: StoredLetter): DeadLetterView {
+import type { DeadLetterView } from "../schemas/dlq.ts";
+
+/** The API view of a job's open dead letter; absent fields are null. */
+export function toDeadLetterView(doc: OpenDeadLetterDocument): DeadLetterView {
   return {
-    id: letter.jobId ?? null,
-    type: letter.type,
-    run: letter.run ?? 1,
-    reason: letter.reason,
-    error: letter.error,
-    attempts: letter.attempts,
-    deadAt: letter.deadAt,
-    workerId: letter.workerId ?? null,
-    traceId: letter.traceId ?? null,
-    workItem: letter.workItem ?? null,
-    rawPreview: letter.rawPreview ?? null,
-    dlqSeq: seq,
-    replayable: letter.jobId !== undefined && letter.workItem !== undefined,
+    id: doc.jobId ?? null,
+    type: doc.type,
+    run: doc.run,
+    reason: doc.reason,
+    error: doc.error,
+    attempts: doc.attempts,
+    deadAt: doc.deadAt,
+    workerId: doc.workerId ?? null,
+    traceId: doc.traceId ?? null,
+    workItem: doc.workItem ?? null,
+    rawPreview: doc.rawPreview ?? null,
+    dlqSeq: doc.source.seq,
+    replayable: isReplayable(doc),
   };
+}
+
+/** A letter can run again when it names its job and holds a readable work item. */
+export function isReplayable(
+  doc: OpenDeadLetterDocument,
+): doc is OpenDeadLetterDocument & Required<Pick<OpenDeadLetterDocument, "jobId" | "workItem">> {
+  return doc.jobId !== undefined && doc.workItem !== undefined;
 }

@@ -105,12 +105,13 @@ export function paths(submissionSchema: object): Record<string, object> {
     "/v1/dlq": {
       get: {
         operationId: "listDeadLetters",
-        summary: "List dead letters, oldest first, read from the DLQ stream",
+        summary:
+          "List the dead letters still to be dealt with, oldest job first, from the read model",
         parameters: parametersOf(ListDeadLettersQuery, "query"),
         responses: {
           "200": json("One page of dead letters", ref("DeadLetterList")),
           "400": badParameter,
-          "503": error("NATS did not answer in time; retry later"),
+          "503": error("MongoDB did not answer in time; retry later"),
         },
       },
     },
@@ -126,7 +127,9 @@ export function paths(submissionSchema: object): Record<string, object> {
         responses: {
           "202": json("The replay commands are stored", ref("BulkReplayAccepted")),
           "400": error("A bad body (`invalid_body`, `invalid_json`); `issues` names the field"),
-          "503": error("NATS did not answer in time; retry later (commands are deduplicated)"),
+          "503": error(
+            "MongoDB or NATS did not answer in time; retry later (commands are deduplicated)",
+          ),
         },
       },
     },

@@ -24,7 +24,7 @@ export const DeadLetterView = z.object({
   workItem: WorkItem.nullable(),
   /** The start of the message body, when it was not a readable work item. */
   rawPreview: z.string().nullable(),
-  /** The letter's sequence in the `DLQ` stream. */
+  /** The letter's sequence in the `DLQ` stream (replay and discard commands name it). */
   dlqSeq: z.int(),
   /** Whether `POST /v1/dlq/:id/replay` can run it again (it has a job id and a work item). */
   replayable: z.boolean(),

@@ -1,0 +1,59 @@
+import type { Db, Filter } from "mongodb";
+
+import { deadLettersCollection } from "./collections.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { DeadLetterState, deadLetterStates } from "./dead-letter-document.ts";
+import type { DeadLetterDocument } from "./dead-letter-document.ts";
+import { InvalidQueryError } from "./errors.ts";
+import { checkLimit } from "./page.ts";
+import type { Page } from "./page.ts";
+import { fromStoredDeadLetter } from "./stored-dead-letter.ts";
+
+export interface ListDeadLettersOptions {
+  /** Only letters of this job type. */
+  type?: string | undefined;
+  /** Only letters in this state. @default "dead" (the letters still to be dealt with) */
+  state?: DeadLetterState | undefined;
+  /** Page size, 1 to 500. */
+  limit: number;
+  /** `nextCursor` of the previous page; absent for the first page. */
+  cursor?: string | undefined;
+}
+
+/** The dead-letter document of a job, or `null` when none of its letters was projected. */
+export async function findDeadLetter(db: Db, jobId: string): Promise<DeadLetterDocument | null> {
+  const doc = await deadLettersCollection(db).findOne({ _id: jobId });
+  return doc === null ? null : fromStoredDeadLetter(doc);
+}
+
+/**
+ * Dead-letter documents ordered by job id, oldest first (generated ids are UUIDv7, so this is
+ * submission order), with cursor pagination that is stable while letters are added.
+ *
+ * @throws {InvalidQueryError} naming `limit` or `state`; {@link InvalidCursorError} for a bad cursor.
+ */
+export async function listDeadLetters(
+  db: Db,
+  options: ListDeadLettersOptions,
+): Promise<Page<DeadLetterDocument>> {
+  checkLimit(options.limit);
+  const state = options.state ?? DeadLetterState.Dead;
+  if (!deadLetterStates.includes(state)) {
+    throw new InvalidQueryError("state", `state must be one of ${deadLetterStates.join(", ")}`);
+  }
+  const filter: Filter<DeadLetterDocument> = { state };
+  if (options.type !== undefined) filter.type = options.type;
+  if (options.cursor !== undefined) {
+    const [lastId] = decodeCursor(options.cursor, 1);
+    filter._id = { $gt: lastId ?? "" };
+  }
+  const docs = await deadLettersCollection(db)
+    .find(filter)
+    .sort({ _id: 1 })
+    .limit(options.limit + 1)
+    .toArray();
+  const items = docs.slice(0, options.limit).map(fromStoredDeadLetter);
+  const last = items.at(-1);
+  const nextCursor = docs.length > options.limit && last ? encodeCursor([last._id]) : null;
+  return { items, nextCursor };
+}

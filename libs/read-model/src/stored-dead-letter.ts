@@ -1,0 +1,33 @@
+import type { Db } from "mongodb";
+
+import { deadLettersCollection } from "./collections.ts";
+import { isOpenDeadLetter } from "./dead-letter-document.ts";
+import type { DeadLetterDocument } from "./dead-letter-document.ts";
+import { escapeKeys, unescapeKeys } from "./json-keys.ts";
+
+/** The form in which a dead-letter document is stored: the work item's payload keys escaped. */
+export function toStoredDeadLetter(doc: DeadLetterDocument): DeadLetterDocument {
+  return mapPayload(doc, escapeKeys);
+}
+
+/** The dead-letter document of a stored one. Every query of this lib returns this form. */
+export function fromStoredDeadLetter(doc: DeadLetterDocument): DeadLetterDocument {
+  return mapPayload(doc, unescapeKeys);
+}
+
+/** The dead-letter documents with the given ids (those that exist), with one `find`. */
+export async function findDeadLettersByIds(
+  db: Db,
+  ids: readonly string[],
+): Promise<DeadLetterDocument[]> {
+  if (ids.length === 0) return [];
+  const docs = await deadLettersCollection(db)
+    .find({ _id: { $in: [...ids] } })
+    .toArray();
+  return docs.map(fromStoredDeadLetter);
+}
+
+function mapPayload(doc: DeadLetterDocument, map: typeof escapeKeys): DeadLetterDocument {
+  if (!isOpenDeadLetter(doc) || doc.workItem === undefined) return doc;
+  return { ...doc, workItem: { ...doc.workItem, payload: map(doc.workItem.payload) } };
+}

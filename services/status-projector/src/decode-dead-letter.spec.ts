@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+
+import { decodeDeadLetterMessage } from "./decode-dead-letter.ts";
+
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const letter = {
+  type: "email.send",
+  jobId: "job-1",
+  run: 1,
+  error: { message: "boom" },
+  reason: "attempts_exhausted",
+  attempts: 2,
+  deadAt: "2026-01-01T10:00:00.000Z",
+  source: { stream: "WORK", subject: "work.email.send", seq: 3 },
+};
+const entry = {
+  action: "discarded",
+  jobId: "job-1",
+  type: "email.send",
+  run: 1,
+  seq: 7,
+  at: "2026-01-01T10:05:00.000Z",
+  requestedAt: "2026-01-01T10:04:59.000Z",
+};
+
+describe("decodeDeadLetterMessage", () => {
+  it("accepts a letter on its type's subject, with its DLQ sequence", () => {
+    expect(decodeDeadLetterMessage("dlq.email.send", 7, encode(letter))).toEqual({
+      type: "fact",
+      fact: {
+        kind: "letter",
+        letter,
+        position: { stream: "DLQ", subject: "dlq.email.send", seq: 7 },
+      },
+    });
+  });
+
+  it("accepts a log entry on its job's subject", () => {
+    expect(decodeDeadLetterMessage("dlq-log.job-1", 8, encode(entry))).toEqual({
+      type: "fact",
+      fact: { kind: "log", entry },
+    });
+  });
+
+  it("names the invalid field", () => {
+    const decoded = decodeDeadLetterMessage(
+      "dlq.email.send",
+      7,
+      encode({ ...letter, attempts: -1 }),
+    );
+    expect(decoded).toMatchObject({ type: "invalid", reason: "invalid_message" });
+    expect(decoded.type === "invalid" && decoded.issues.map((i) => i.path)).toEqual(["attempts"]);
+  });
+
+  it("refuses a body that is not JSON", () => {
+    expect(
+      decodeDeadLetterMessage("dlq-log.job-1", 8, new TextEncoder().encode("{")),
+    ).toMatchObject({
+      type: "invalid",
+      reason: "invalid_json",
+    });
+  });
+
+  it("refuses a message whose subject names another type or job", () => {
+    expect(decodeDeadLetterMessage("dlq.echo", 7, encode(letter))).toMatchObject({
+      reason: "subject_mismatch",
+      issues: [{ path: "type" }],
+    });
+    expect(decodeDeadLetterMessage("dlq-log.job-2", 8, encode(entry))).toMatchObject({
+      reason: "subject_mismatch",
+      issues: [{ path: "jobId" }],
+    });
+  });
+
+  it("refuses a subject of neither kind", () => {
+    expect(decodeDeadLetterMessage("events.job-1.dead", 1, encode(letter))).toMatchObject({
+      reason: "invalid_subject",
+    });
+  });
+});

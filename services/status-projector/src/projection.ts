@@ -1,0 +1,32 @@
+import type { Logger } from "@conveyor/service-kit";
+import type { SpanAttributes } from "@conveyor/telemetry";
+import type { JsMsg } from "@nats-io/jetstream";
+import type { Db } from "mongodb";
+
+import type { RefusedWrite } from "./bulk-replace.ts";
+
+/** What storing one batch changed. */
+export interface StoreResult {
+  /** Documents written per collection (unchanged documents are not written again). */
+  written: Record<string, number>;
+  /** Documents that could not be projected; logged, while the rest of the batch is stored. */
+  refused: RefusedWrite[];
+}
+
+/** A batch of messages decoded and ready to be stored. */
+export interface PreparedBatch {
+  /** The span the batch is stored in (continuing the trace of its first message). */
+  span: SpanAttributes;
+  /** Stores the batch; safe to repeat (the reducers are idempotent). Throws when MongoDB cannot be reached. */
+  store(db: Db): Promise<StoreResult>;
+}
+
+/** How the messages of one mailbox (a durable consumer) become read-model documents. */
+export interface Projection {
+  /** The stream the mailbox reads. */
+  stream: string;
+  /** What log lines call the mailbox's messages (`events`, `dead letters`). */
+  label: string;
+  /** Decodes a batch; invalid messages are logged and left out (they are acknowledged). */
+  prepare(batch: readonly JsMsg[], logger: Logger): PreparedBatch;
+}

@@ -1,0 +1,158 @@
+import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
+import { findDeadLetter, listDeadLetters } from "@conveyor/read-model";
+import type { Projector } from "@conveyor/status-projector";
+import { startMongoServer, startNatsServer, uniqueName } from "@conveyor/testing";
+import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { MongoClient } from "mongodb";
+import type { Db } from "mongodb";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+import { deadLetter, logEntry, publishLetter, settleLetter } from "./dead-letters.ts";
+import {
+  resetTopology,
+  startProjector,
+  storedDeadLetters,
+  waitForDeadLetter,
+  waitUntilDrained,
+} from "./projector-fixture.ts";
+
+describe("dead-letter projection", () => {
+  let nats: NatsServerHandle;
+  let mongo: MongoServerHandle;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let client: MongoClient;
+  let db: Db;
+  let projector: Projector | undefined;
+
+  const drained = () => waitUntilDrained(jsm, ConsumerName.ProjectorDeadLetters, StreamName.Dlq);
+
+  beforeAll(async () => {
+    [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
+    nc = await connect({ servers: nats.url });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    client = await MongoClient.connect(mongo.url);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await nc.close();
+    await Promise.all([nats[Symbol.asyncDispose](), mongo[Symbol.asyncDispose]()]);
+  });
+
+  beforeEach(async () => {
+    await resetTopology(jsm);
+    db = client.db(uniqueName("dead-letters"));
+    projector = await startProjector(js, db);
+  });
+
+  afterEach(async () => {
+    await projector?.stop();
+    projector = undefined;
+  });
+
+  it("projects a published dead letter into its job's document, at its DLQ sequence", async () => {
+    const payload = { "user.name": "ada", $meta: { "50%": true } };
+    const letter = deadLetter("job-a", { type: "email.send", payload });
+    const seq = await publishLetter(js, letter);
+
+    const doc = await waitForDeadLetter(db, "job-a");
+    expect(doc).toStrictEqual({
+      _id: "job-a",
+      jobId: "job-a",
+      type: "email.send",
+      run: 1,
+      state: "dead",
+      source: { stream: "DLQ", subject: "dlq.email.send", seq },
+      attempts: 2,
+      reason: "attempts_exhausted",
+      error: { name: "Error", message: "run 1 of job-a failed" },
+      deadAt: "2026-01-01T10:01:00.000Z",
+      workerId: "worker-1",
+      traceId: "trace-job-a-1",
+      workItem: letter.workItem,
+      workSource: { stream: "WORK", subject: "work.email.send", seq: 101 },
+      log: [],
+    });
+    expect((await listDeadLetters(db, { limit: 10 })).items.map((d) => d._id)).toEqual(["job-a"]);
+    // The payload is stored with escaped keys and read back as published.
+    expect(JSON.stringify(await storedDeadLetters(db))).not.toContain("user.name");
+  });
+
+  it("marks a letter replayed or discarded from the dead-letter log, and opens it again when the replay dies", async () => {
+    const replayedLetter = deadLetter("job-r");
+    const discardedLetter = deadLetter("job-d");
+    const replayedSeq = await publishLetter(js, replayedLetter);
+    const discardedSeq = await publishLetter(js, discardedLetter);
+    await waitForDeadLetter(db, "job-d");
+
+    await settleLetter(js, jsm, logEntry(replayedLetter, "replayed", replayedSeq));
+    await settleLetter(
+      js,
+      jsm,
+      logEntry(discardedLetter, "discarded", discardedSeq, "2026-01-01T12:00:00Z"),
+    );
+    const replayed = await waitForDeadLetter(db, "job-r", (d) => d.state !== "dead");
+    expect(replayed).toStrictEqual({
+      _id: "job-r",
+      jobId: "job-r",
+      type: "report.build",
+      run: 1,
+      state: "replayed",
+      source: { stream: "DLQ", subject: "dlq.report.build", seq: replayedSeq },
+      settledAt: "2026-01-01T11:00:00.000Z",
+      log: [
+        {
+          action: "replayed",
+          type: "report.build",
+          run: 1,
+          seq: replayedSeq,
+          at: "2026-01-01T11:00:00.000Z",
+          requestedAt: "2026-01-01T11:00:00.000Z",
+          replayRun: 2,
+        },
+      ],
+    });
+    const discarded = await waitForDeadLetter(db, "job-d", (d) => d.state !== "dead");
+    expect(discarded).toMatchObject({
+      state: "discarded",
+      settledAt: "2026-01-01T12:00:00.000Z",
+      log: [{ action: "discarded", reason: "obsolete" }],
+    });
+    const ids = async (state?: "dead" | "replayed" | "discarded") =>
+      (await listDeadLetters(db, { state, limit: 10 })).items.map((d) => d._id);
+    expect(await ids()).toEqual([]);
+    expect(await ids("replayed")).toEqual(["job-r"]);
+    expect(await ids("discarded")).toEqual(["job-d"]);
+
+    const secondSeq = await publishLetter(js, deadLetter("job-r", { run: 2 }));
+    const reopened = await waitForDeadLetter(db, "job-r", (d) => d.run === 2);
+    expect(reopened).toMatchObject({ state: "dead", source: { seq: secondSeq } });
+    expect(reopened.log.map((r) => [r.run, r.action])).toEqual([[1, "replayed"]]);
+    expect(await ids()).toEqual(["job-r"]);
+  });
+
+  it("acknowledges and skips invalid DLQ messages without losing the valid ones around them", async () => {
+    const letter = deadLetter("job-valid");
+    await js.publish(Subject.dlq("report.build"), "{not json");
+    await js.publish(Subject.dlq("email.send"), JSON.stringify(deadLetter("job-wrong-type")));
+    await js.publish(
+      Subject.deadLetterLog("job-other"),
+      JSON.stringify(logEntry(letter, "discarded", 1)),
+    );
+    await js.publish(Subject.dlq("report.build"), JSON.stringify({ ...letter, attempts: -1 }));
+    await publishLetter(js, letter);
+    await drained();
+
+    expect((await storedDeadLetters(db)).map((d) => d._id)).toEqual(["job-valid"]);
+    expect(await findDeadLetter(db, "job-other")).toBeNull();
+    const info = await jsm.consumers.info(StreamName.Dlq, ConsumerName.ProjectorDeadLetters);
+    expect(info.ack_floor.stream_seq).toBe(5);
+  });
+});
