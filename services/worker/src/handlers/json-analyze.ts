@@ -17,7 +17,8 @@ export type JsonAnalyzePayload = z.infer<typeof JsonAnalyzePayload>;
 
 /**
  * `json.analyze`: infers each document's structure and recommends `sql` (flat rows) or `jsonb`
- * (nested, arrays of objects, sparse or heterogeneous), reporting progress per document.
+ * (nested, arrays of objects, sparse or heterogeneous), judging each document among those of
+ * similar shape, and reports progress per document.
  */
 export const jsonAnalyze = defineHandler({
   description:

@@ -1,19 +1,17 @@
 import { JsonType, describeDocument } from "./document-shape.ts";
 import type { DocumentShape } from "./document-shape.ts";
+import { ProfileScope } from "./collection-profile.ts";
+import type { CollectionProfile } from "./collection-profile.ts";
+import { fieldReasons } from "./field-reasons.ts";
+import { profilePeers } from "./peer-groups.ts";
+import { documentsOf, list, plural } from "./wording.ts";
+
+export { profileCollection } from "./peer-groups.ts";
+export type { CollectionProfile } from "./collection-profile.ts";
 
 /** Where a document is best stored: a relational table row, or a JSONB column. */
 export const Storage = { Sql: "sql", Jsonb: "jsonb" } as const;
 export type Storage = (typeof Storage)[keyof typeof Storage];
-
-/** What the documents have in common, against which each one is judged. */
-export interface CollectionProfile {
-  /** Documents that are objects. */
-  objectDocuments: number;
-  /** Top-level fields present in more than half of the object documents: the would-be columns. */
-  commonFields: ReadonlySet<string>;
-  /** Top-level fields whose non-null values differ in type across documents, with the types. */
-  mixedTypes: ReadonlyMap<string, readonly string[]>;
-}
 
 export interface StorageDecision {
   storage: Storage;
@@ -33,48 +31,26 @@ export interface AnalysisResult {
   summary: { sql: number; jsonb: number };
 }
 
-/** A field counts as heterogeneous or missing beyond this share of the fields. */
-const tolerance = 0.5;
-
-export function profileCollection(shapes: readonly DocumentShape[]): CollectionProfile {
-  const objects = shapes.filter((s) => s.kind === JsonType.Object);
-  const presence = new Map<string, number>();
-  const types = new Map<string, Set<string>>();
-  for (const shape of objects) {
-    for (const [key, type] of shape.topLevel) {
-      presence.set(key, (presence.get(key) ?? 0) + 1);
-      if (type === JsonType.Null) continue;
-      // Whole and fractional numbers share a numeric column.
-      const columnType = type === JsonType.Integer ? JsonType.Number : type;
-      const seen = types.get(key) ?? new Set<string>();
-      seen.add(columnType);
-      types.set(key, seen);
-    }
-  }
-  const commonFields = new Set(
-    [...presence].filter(([, count]) => count > objects.length / 2).map(([key]) => key),
-  );
-  const mixedTypes = new Map(
-    [...types]
-      .filter(([, seen]) => seen.size > 1)
-      .map(([key, seen]) => [key, [...seen].sort()] as const),
-  );
-  return { objectDocuments: objects.length, commonFields, mixedTypes };
-}
-
 /**
- * `sql` for a flat object of scalar fields that matches the other documents' fields and types;
- * `jsonb` for anything nested (objects, arrays), not an object, sparse or heterogeneous.
+ * `sql` for a flat object of scalar fields that matches the fields and types of the documents of
+ * `profile` (its peers, or the whole batch); `jsonb` for anything nested (objects, arrays), not an
+ * object, sparse or heterogeneous.
  */
 export function decideStorage(shape: DocumentShape, profile: CollectionProfile): StorageDecision {
   const reasons = jsonbReasons(shape, profile);
   if (reasons.length > 0) return { storage: Storage.Jsonb, reason: reasons.join("; ") };
   const keys = [...shape.topLevel.keys()];
-  const consistent = profile.objectDocuments > 1 ? ", consistent with the other documents" : "";
   return {
     storage: Storage.Sql,
-    reason: `flat row of ${plural(keys.length, "scalar field")} (${list(keys)})${consistent}`,
+    reason: `flat row of ${plural(keys.length, "scalar field")} (${list(keys)})${consistentWith(profile)}`,
   };
+}
+
+function consistentWith(profile: CollectionProfile): string {
+  if ((profile.scope ?? ProfileScope.Batch) !== ProfileScope.Batch) {
+    return `, consistent with ${documentsOf(profile)}`;
+  }
+  return profile.objectDocuments > 1 ? ", consistent with the other documents" : "";
 }
 
 function jsonbReasons(shape: DocumentShape, profile: CollectionProfile): string[] {
@@ -92,35 +68,19 @@ function jsonbReasons(shape: DocumentShape, profile: CollectionProfile): string[
     reasons.push(`nested objects at ${list(shape.nestedObjects)}`);
   }
   if (shape.scalarArrays.length > 0) reasons.push(`array values at ${list(shape.scalarArrays)}`);
-
-  const keys = [...shape.topLevel.keys()];
-  const mixed = keys.filter((k) => profile.mixedTypes.has(k));
-  if (mixed.length > 0) {
-    const described = mixed.map((k) => `${k} (${(profile.mixedTypes.get(k) ?? []).join(", ")})`);
-    reasons.push(`fields whose type varies across the documents: ${list(described)}`);
-  }
-  const rare = keys.filter((k) => !profile.commonFields.has(k));
-  if (rare.length / keys.length > tolerance) {
-    reasons.push(
-      `heterogeneous keys: ${rare.length} of its ${plural(keys.length, "field")} (${list(rare)}) appear in at most half of the documents`,
-    );
-  }
-  const missing = [...profile.commonFields].filter((k) => !shape.topLevel.has(k));
-  if (profile.commonFields.size > 0 && missing.length / profile.commonFields.size > tolerance) {
-    const present = profile.commonFields.size - missing.length;
-    reasons.push(
-      `sparse: has ${present} of the ${plural(profile.commonFields.size, "common field")} (lacks ${list(missing)})`,
-    );
-  }
+  reasons.push(...fieldReasons([...shape.topLevel.keys()], profile));
   return reasons;
 }
 
-/** Analyses documents already described, in order. */
+/**
+ * Analyses documents already described, in order. Each is judged against its peers; when they do
+ * not make it a row, against the whole batch, which still takes in a table whose rows vary too
+ * much to form one peer group (many optional fields).
+ */
 export function analyzeShapes(shapes: readonly DocumentShape[]): AnalysisResult {
-  const profile = profileCollection(shapes);
-  const documents = shapes.map((shape, index) => ({
+  const documents = profilePeers(shapes).map(({ shape, peers, batch }, index) => ({
     index,
-    ...decideStorage(shape, profile),
+    ...decideAmong(shape, peers, batch),
     fields: shape.fields,
     depth: shape.depth,
   }));
@@ -128,16 +88,19 @@ export function analyzeShapes(shapes: readonly DocumentShape[]): AnalysisResult 
   return { documents, summary: { sql, jsonb: documents.length - sql } };
 }
 
+function decideAmong(
+  shape: DocumentShape,
+  peers: CollectionProfile,
+  batch: CollectionProfile,
+): StorageDecision {
+  const amongPeers = decideStorage(shape, peers);
+  if (amongPeers.storage === Storage.Sql || peers === batch) return amongPeers;
+  const inBatch = decideStorage(shape, batch);
+  // The peers' reasons are the more specific ones.
+  return inBatch.storage === Storage.Sql ? inBatch : amongPeers;
+}
+
 /** Describes and analyses documents in one go. */
 export function analyzeDocuments(documents: readonly unknown[]): AnalysisResult {
   return analyzeShapes(documents.map(describeDocument));
-}
-
-function list(items: readonly string[], shown = 3): string {
-  const head = items.slice(0, shown).join(", ");
-  return items.length > shown ? `${head} and ${items.length - shown} more` : head;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
