@@ -13,8 +13,10 @@ import type { ServerProcess } from "./server-process.ts";
 export interface MongoServerHandle extends AsyncDisposable {
   /** Connection string, `mongodb://127.0.0.1:<port>/`. */
   url: string;
-  /** Stops the server. No-op when reused from `MONGO_URL`. */
+  /** Stops the server, keeping its data dir so {@link restart} finds the same documents. No-op when reused. */
   stop(): Promise<void>;
+  /** Stops (if running) and starts the server again on the same port with the same data dir. */
+  restart(): Promise<void>;
 }
 
 /** Options of {@link startMongoServer}; the brief's API takes none, these exist for tests. */
@@ -30,7 +32,8 @@ const portAttempts = 3;
 
 /**
  * Starts FerretDB on a free loopback port with its own temp SQLite dir and waits until a MongoDB
- * client's ping works. With `MONGO_URL` set, reuses that server instead (stop is a no-op).
+ * client's ping works. With `MONGO_URL` set, reuses that server instead (stop is a no-op and
+ * restart throws).
  */
 export async function startMongoServer(
   options: StartMongoOptions = {},
@@ -38,29 +41,39 @@ export async function startMongoServer(
   const env = options.env ?? process.env;
   const existing = env.MONGO_URL;
   if (existing !== undefined && existing !== "") {
-    return { url: existing, stop: async () => {}, [Symbol.asyncDispose]: async () => {} };
+    return {
+      url: existing,
+      stop: async () => {},
+      restart: () =>
+        Promise.reject(new Error("restart() needs a harness-started FerretDB; unset MONGO_URL")),
+      [Symbol.asyncDispose]: async () => {},
+    };
   }
 
   const binary = findBinary(binaryName, env);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const dataDir = await mkdtemp(join(tmpdir(), "conveyor-ferretdb-"));
   let server: ServerProcess | undefined;
-  let url = "";
+  let port = 0;
+
+  const launch = async (): Promise<void> => {
+    const proc = spawnServer(binaryName, binary, [
+      "-listen-addr",
+      `127.0.0.1:${port}`,
+      "-sqlite-dir",
+      dataDir,
+      "-log-level",
+      "warn",
+    ]);
+    await waitUntilReady(proc, () => probeMongo(`mongodb://127.0.0.1:${port}/`), readyTimeoutMs);
+    server = proc;
+  };
+
   try {
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      url = `mongodb://127.0.0.1:${port}/`;
-      const proc = spawnServer(binaryName, binary, [
-        "-listen-addr",
-        `127.0.0.1:${port}`,
-        "-sqlite-dir",
-        dataDir,
-        "-log-level",
-        "warn",
-      ]);
+      port = await freePort();
       try {
-        await waitUntilReady(proc, () => probeMongo(url), readyTimeoutMs);
-        server = proc;
+        await launch();
         break;
       } catch (err) {
         const taken = err instanceof ServerStartError && /address already in use/i.test(err.output);
@@ -77,8 +90,12 @@ export async function startMongoServer(
     server = undefined;
   };
   return {
-    url,
+    url: `mongodb://127.0.0.1:${port}/`,
     stop,
+    async restart() {
+      await stop();
+      await launch();
+    },
     async [Symbol.asyncDispose]() {
       await stop();
       await rm(dataDir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import {
   uniqueName,
   waitFor,
 } from "@conveyor/testing";
-import type { ServerProcess } from "@conveyor/testing";
+import type { MongoServerHandle, NatsServerHandle, ServerProcess } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 
 /** The four services running as separate processes against harness servers. */
@@ -21,8 +21,24 @@ export interface ServiceStack extends AsyncDisposable {
   /** A database of its own, so runs never see each other's documents. */
   mongoDb: string;
   processes: Record<ServiceName, ServerProcess>;
+  /** The harness nats-server, e.g. to `restart()` it under load. */
+  nats: NatsServerHandle;
+  /** The harness FerretDB, e.g. to `restart()` it under load. */
+  mongo: MongoServerHandle;
   /** Stops one service (SIGTERM; it drains) and waits until it has exited. */
   stopService(name: ServiceName): Promise<void>;
+  /**
+   * Sends `signal` to a service (SIGKILL for a crash, SIGTERM to watch a drain) without waiting,
+   * and resolves with its exit code or signal name once it has exited. The service counts as
+   * stopped, so {@link deadServices} does not report it.
+   */
+  signalService(name: ServiceName, signal: NodeJS.Signals): Promise<number | string>;
+  /**
+   * Starts one more process of a service (a second worker replica, say) with the stack's
+   * environment plus `env` (e.g. its own `WORKER_ID`). It is stopped on dispose; it is not part of
+   * {@link processes}, so watch it through the returned handle.
+   */
+  startReplica(name: ServiceName, env: Record<string, string>): ServerProcess;
   /** Starts a stopped service again with the same environment. */
   startService(name: ServiceName): void;
   /** Names of services whose process exited although it was not stopped with stopService. */
@@ -72,9 +88,10 @@ export async function startServiceStack(options: ServiceStackOptions = {}): Prom
     const start = (name: ServiceName) => {
       processes[name] = spawnService({ name, env });
     };
+    const replicas: ServerProcess[] = [];
     for (const name of serviceNames) start(name);
     cleanup.defer(async () => {
-      await Promise.all(Object.values(processes).map((p) => p.stop(15_000)));
+      await Promise.all([...Object.values(processes), ...replicas].map((p) => p.stop(15_000)));
     });
 
     const stack: ServiceStack = {
@@ -83,9 +100,22 @@ export async function startServiceStack(options: ServiceStackOptions = {}): Prom
       mongoUrl: mongo.url,
       mongoDb,
       processes,
+      nats,
+      mongo,
       stopService: async (name) => {
         stopped.add(name);
         await processes[name].stop(15_000);
+      },
+      signalService: (name, signal) => {
+        const proc = processes[name];
+        stopped.add(name);
+        if (proc.pid !== undefined && proc.running()) process.kill(proc.pid, signal);
+        return proc.exited;
+      },
+      startReplica: (name, replicaEnv) => {
+        const replica = spawnService({ name, env: { ...env, ...replicaEnv } });
+        replicas.push(replica);
+        return replica;
       },
       startService: (name) => {
         if (processes[name].running()) throw new Error(`${name} is already running`);
