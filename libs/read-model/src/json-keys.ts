@@ -1,18 +1,25 @@
 import type { JsonValue } from "./documents.ts";
 
+const nul = String.fromCharCode(0);
+
 /**
  * MongoDB-compatible servers refuse some object keys in stored documents (FerretDB refuses any key
- * containing `.` or starting with `$`), but a job's payload and result are arbitrary JSON. Their
- * keys are stored percent-escaped: `%` as `%25`, `.` as `%2E`, `$` as `%24`. Keys without these
- * characters, the usual case, are stored as they are and stay queryable.
+ * containing `.` or starting with `$`; BSON cannot encode a key containing NUL at all), but a job's
+ * payload and result are arbitrary JSON. Their keys are stored percent-escaped: `%` as `%25`, `.` as
+ * `%2E`, `$` as `%24`, NUL as `%00`. Keys without these characters, the usual case, are stored as
+ * they are and stay queryable. The escape is a pure function of the key, so a rebuild stores the
+ * same bytes.
  */
 export function escapeKeys(value: JsonValue): JsonValue {
-  return mapKeys(value, (key) => key.replace(/[%.$]/g, escapeChar));
+  // `%` first, so that the `%` of an escape is never escaped again.
+  return mapKeys(value, (key) => key.replace(/[%.$]/g, escapeChar).replaceAll(nul, "%00"));
 }
 
 /** Reverses {@link escapeKeys}. */
 export function unescapeKeys(value: JsonValue): JsonValue {
-  return mapKeys(value, (key) => key.replace(/%(25|2E|24)/g, (_, hex: string) => unescapeHex(hex)));
+  return mapKeys(value, (key) =>
+    key.replace(/%(25|2E|24|00)/g, (_, hex: string) => unescapeHex(hex)),
+  );
 }
 
 function escapeChar(char: string): string {

@@ -1,19 +1,24 @@
-import { MongoBulkWriteError, MongoServerError } from "mongodb";
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
 
-/** A document the database refused to store (for example one over its size limit). */
+import { isTransientStoreError } from "./store-errors.ts";
+
+/** A document that cannot be stored as it is (for example one over the size limit). */
 export interface RefusedWrite {
   collection: string;
   id: string;
   message: string;
+  /** The error's name (`MongoBulkWriteError`, `BSONError`, ...), when an error refused it. */
+  error?: string | undefined;
   code?: number | string | undefined;
 }
 
 /**
- * Upserts `docs` by `_id` with one unordered `bulkWrite`. When the server refuses some documents,
- * every document is written again on its own to learn which (FerretDB stops an unordered bulk
- * write at the first refusal and reports the wrong index); the refused ones are returned and the
- * rest stored. Anything else (server unreachable, timeouts) is thrown, for the caller to retry.
+ * Upserts `docs` by `_id` with one unordered `bulkWrite`. When that fails for a reason other than
+ * a transient one (see {@link isTransientStoreError}), every document is written again on its own
+ * to learn which fail (FerretDB stops an unordered bulk write at the first refusal and reports the
+ * wrong index; the driver refuses to encode a whole batch for one bad document); those are returned
+ * and the rest stored. Transient failures (server unreachable, timeouts, unlabelled server errors)
+ * are thrown, for the caller to retry.
  */
 export async function bulkReplace<T extends Document & { _id: string }>(
   collection: Collection<T>,
@@ -24,16 +29,15 @@ export async function bulkReplace<T extends Document & { _id: string }>(
     await collection.bulkWrite(docs.map(replaceOperation), { ordered: false });
     return [];
   } catch (err) {
-    if (!isRefusal(err)) throw err;
+    if (isTransientStoreError(err)) throw err;
   }
   const refused: RefusedWrite[] = [];
   for (const doc of docs) {
     try {
       await collection.bulkWrite([replaceOperation(doc)]);
     } catch (err) {
-      if (!isRefusal(err)) throw err;
-      const { message, code } = err as MongoServerError;
-      refused.push({ collection: collection.collectionName, id: doc._id, message, code });
+      if (isTransientStoreError(err)) throw err;
+      refused.push(refusal(collection.collectionName, doc._id, err));
     }
   }
   return refused;
@@ -44,14 +48,14 @@ function replaceOperation<T extends Document & { _id: string }>(doc: T): AnyBulk
   return { replaceOne: { filter: { _id: doc._id } as never, replacement: doc, upsert: true } };
 }
 
-/** The server answered and refused a document: writing it again would fail the same way. */
-function isRefusal(err: unknown): boolean {
-  if (err instanceof MongoBulkWriteError) {
-    return ([] as unknown[]).concat(err.writeErrors).length > 0 && !isRetryable(err);
-  }
-  return err instanceof MongoServerError && !isRetryable(err);
-}
-
-function isRetryable(err: MongoServerError): boolean {
-  return err.hasErrorLabel("RetryableWriteError") || err.hasErrorLabel("TransientTransactionError");
+function refusal(collection: string, id: string, err: unknown): RefusedWrite {
+  if (!(err instanceof Error)) return { collection, id, message: String(err) };
+  const { code } = err as { code?: unknown };
+  return {
+    collection,
+    id,
+    message: err.message,
+    error: err.name,
+    code: typeof code === "number" || typeof code === "string" ? code : undefined,
+  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { decodeDeadLetterMessage } from "./decode-dead-letter.ts";
+import { maxMessageDepth } from "./json-depth.ts";
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const letter = {
@@ -23,6 +24,25 @@ const entry = {
   requestedAt: "2026-01-01T10:04:59.000Z",
 };
 
+/** A letter whose work item's payload is JSON text nested `depth` arrays deep. */
+function letterWithPayloadDepth(depth: number): Uint8Array {
+  const workItem = {
+    id: "job-1",
+    type: "email.send",
+    payload: 0,
+    priority: 5,
+    maxAttempts: 2,
+    timeoutMs: 1000,
+    submittedAt: "2026-01-01T09:00:00.000Z",
+    run: 1,
+  };
+  const text = JSON.stringify({ ...letter, workItem }).replace(
+    '"payload":0',
+    `"payload":${"[".repeat(depth)}1${"]".repeat(depth)}`,
+  );
+  return new TextEncoder().encode(text);
+}
+
 describe("decodeDeadLetterMessage", () => {
   it("accepts a letter on its type's subject, with its DLQ sequence", () => {
     expect(decodeDeadLetterMessage("dlq.email.send", 7, encode(letter))).toEqual({
@@ -40,6 +60,17 @@ describe("decodeDeadLetterMessage", () => {
       type: "fact",
       fact: { kind: "log", entry },
     });
+  });
+
+  it("refuses a payload nested deeper than a document may be, without overflowing the stack", () => {
+    for (const depth of [maxMessageDepth, 3_000, 200_000]) {
+      expect(
+        decodeDeadLetterMessage("dlq.email.send", 7, letterWithPayloadDepth(depth)),
+      ).toMatchObject({ type: "invalid", reason: "too_deep", issues: [{ path: "(root)" }] });
+    }
+    expect(
+      decodeDeadLetterMessage("dlq.email.send", 7, letterWithPayloadDepth(maxMessageDepth - 2)),
+    ).toMatchObject({ type: "fact" });
   });
 
   it("names the invalid field", () => {

@@ -9,6 +9,8 @@ import {
 import type { ValidationIssue } from "@conveyor/contracts";
 import type { DeadLetterFact } from "@conveyor/read-model";
 
+import { exceedsDepth, maxMessageDepth } from "./json-depth.ts";
+
 /** What one message on the `DLQ` stream turned out to be. */
 export type DecodedDlqMessage =
   | { type: "fact"; fact: DeadLetterFact }
@@ -20,13 +22,24 @@ const logPrefix = Subject.deadLetterLog("");
 /**
  * Parses and validates a message of the `DLQ` stream: a `DeadLetter` on `dlq.<type>` (stored at
  * stream sequence `seq`) or a `DeadLetterLogEntry` on `dlq-log.<jobId>`. The subject must agree
- * with the body (same type, same job), so a message never lands on another job's document.
+ * with the body (same type, same job), so a message never lands on another job's document. Never
+ * throws: a body nested deeper than {@link maxMessageDepth} or one that fails validation in any way
+ * is `invalid`.
  */
 export function decodeDeadLetterMessage(
   subject: string,
   seq: number,
   data: Uint8Array,
 ): DecodedDlqMessage {
+  try {
+    return decode(subject, seq, data);
+  } catch (err) {
+    // Validation must never stall the mailbox: whatever it throws makes the message invalid.
+    return invalid("undecodable", "(root)", err instanceof Error ? err.message : String(err));
+  }
+}
+
+function decode(subject: string, seq: number, data: Uint8Array): DecodedDlqMessage {
   const logJobId = subject.startsWith(logPrefix) ? subject.slice(logPrefix.length) : undefined;
   const letterType = logJobId === undefined ? typeFromDlqSubject(subject) : undefined;
   if (logJobId === undefined && letterType === undefined) {
@@ -41,6 +54,9 @@ export function decodeDeadLetterMessage(
     body = JSON.parse(decoder.decode(data));
   } catch (err) {
     return invalid("invalid_json", "(root)", err instanceof Error ? err.message : String(err));
+  }
+  if (exceedsDepth(body, maxMessageDepth)) {
+    return invalid("too_deep", "(root)", `nested deeper than ${maxMessageDepth} levels`);
   }
   if (logJobId !== undefined) {
     const parsed = DeadLetterLogEntry.safeParse(body);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { decodeEvent } from "./decode-event.ts";
+import { maxMessageDepth } from "./json-depth.ts";
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const started = {
@@ -23,6 +24,14 @@ const rejected = {
   rawPreview: "{",
   sizeBytes: 1,
 };
+
+/** JSON text nested `depth` arrays deep, built without recursion. */
+const nestedText = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+const succeededWith = (resultText: string) =>
+  new TextEncoder().encode(
+    `{"kind":"succeeded","jobId":"job-1","type":"email.send","at":"2025-01-01T00:00:00.000Z",` +
+      `"run":1,"attempt":1,"durationMs":1,"workerId":"w1","result":${resultText}}`,
+  );
 
 describe("decodeEvent", () => {
   it("accepts a lifecycle event on its own subject", () => {
@@ -48,6 +57,26 @@ describe("decodeEvent", () => {
   it("refuses a body that is not JSON", () => {
     const decoded = decodeEvent("events.job-1.started", new TextEncoder().encode("{nope"));
     expect(decoded).toMatchObject({ type: "invalid", reason: "invalid_json" });
+  });
+
+  it("refuses a result nested deeper than a document may be, without overflowing the stack", () => {
+    for (const depth of [maxMessageDepth, 3_000, 200_000]) {
+      expect(decodeEvent("events.job-1.succeeded", succeededWith(nestedText(depth)))).toMatchObject(
+        {
+          type: "invalid",
+          reason: "too_deep",
+          issues: [{ path: "(root)" }],
+        },
+      );
+    }
+  });
+
+  it("accepts a result nested as deep as a document may be", () => {
+    const decoded = decodeEvent(
+      "events.job-1.succeeded",
+      succeededWith(nestedText(maxMessageDepth - 1)),
+    );
+    expect(decoded.type).toBe("job");
   });
 
   it("refuses an event whose subject names another job or kind", () => {

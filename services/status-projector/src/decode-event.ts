@@ -1,6 +1,8 @@
 import { JobEvent, LifecycleKind, RejectedEvent, toValidationIssues } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 
+import { exceedsDepth, maxMessageDepth } from "./json-depth.ts";
+
 /** What one message on the events stream turned out to be. */
 export type DecodedEvent =
   | { type: "job"; event: JobEvent }
@@ -11,9 +13,20 @@ const decoder = new TextDecoder();
 
 /**
  * Parses and validates an event published to `events.<id>.<kind>`. The subject must agree with the
- * body (same id and kind), so an event can never land on another job's document.
+ * body (same id and kind), so an event can never land on another job's document. Never throws: a
+ * body nested deeper than {@link maxMessageDepth} or one that fails validation in any way is
+ * `invalid`.
  */
 export function decodeEvent(subject: string, data: Uint8Array): DecodedEvent {
+  try {
+    return decode(subject, data);
+  } catch (err) {
+    // Validation must never stall the mailbox: whatever it throws makes the event invalid.
+    return invalid("undecodable", "(root)", err instanceof Error ? err.message : String(err));
+  }
+}
+
+function decode(subject: string, data: Uint8Array): DecodedEvent {
   const [prefix, id, kind, ...extra] = subject.split(".");
   if (prefix !== "events" || id === undefined || kind === undefined || extra.length > 0) {
     return invalid("invalid_subject", "(subject)", `expected events.<id>.<kind>, got ${subject}`);
@@ -24,6 +37,7 @@ export function decodeEvent(subject: string, data: Uint8Array): DecodedEvent {
   } catch (err) {
     return invalid("invalid_json", "(root)", err instanceof Error ? err.message : String(err));
   }
+  if (exceedsDepth(body, maxMessageDepth)) return tooDeep();
   if (kind === LifecycleKind.Rejected) {
     const parsed = RejectedEvent.safeParse(body);
     if (!parsed.success) return invalidSchema(parsed.error);
@@ -43,6 +57,10 @@ function invalid(reason: string, path: string, message: string): DecodedEvent {
 
 function invalidSchema(error: Parameters<typeof toValidationIssues>[0]): DecodedEvent {
   return { type: "invalid", reason: "invalid_event", issues: toValidationIssues(error) };
+}
+
+function tooDeep(): DecodedEvent {
+  return invalid("too_deep", "(root)", `nested deeper than ${maxMessageDepth} levels`);
 }
 
 function mismatch(field: string, fromSubject: string): DecodedEvent {

@@ -12,3 +12,20 @@ export class StoreTimeoutError extends Error {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/**
+ * A projector's durable consumer, or its stream, no longer exists: nothing will be delivered
+ * again until it is provisioned. The service exits on it, and `verifyTopology` names what is
+ * missing when the supervisor starts it again.
+ */
+export class ConsumerGoneError extends Error {
+  override readonly name = "ConsumerGoneError";
+  readonly stream: string;
+  readonly consumer: string;
+
+  constructor(stream: string, consumer: string, options?: { cause?: unknown }) {
+    super(`consumer ${consumer} on stream ${stream} no longer exists`, options);
+    this.stream = stream;
+    this.consumer = consumer;
+  }
+}

@@ -4,4 +4,4 @@ export type { ProjectorDeps } from "./deps.ts";
 export type { ProjectorOptions } from "./options.ts";
 export { projectorEnv } from "./config.ts";
 export type { ProjectorEnv } from "./config.ts";
-export { StoreTimeoutError } from "./errors.ts";
+export { ConsumerGoneError, StoreTimeoutError } from "./errors.ts";

@@ -2,6 +2,7 @@ import {
   createLogger,
   connectNats,
   exitOnStartupError,
+  exitWhenNatsCloses,
   onShutdown,
   parseEnv,
 } from "@conveyor/service-kit";
@@ -25,6 +26,7 @@ try {
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
   const nc = await connectNats({ url: env.NATS_URL, name: service, logger });
+  exitWhenNatsCloses(nc, logger);
   await verifyTopology(await jetstreamManager(nc));
   // A short server selection timeout makes an unavailable MongoDB a quick, retried batch failure.
   const mongo = await MongoClient.connect(env.MONGO_URL, {
@@ -46,6 +48,19 @@ try {
     await mongo.close();
     await tracing.shutdown();
   });
+  // A deleted consumer would leave the projector idle for good: exit so the supervisor restarts
+  // the service, whose verifyTopology then names what is missing.
+  projector.closed().then(
+    (err) => {
+      if (err === undefined) return;
+      logger.fatal({ err }, `${err.message}; the projector cannot continue and exits`);
+      process.exit(1);
+    },
+    (err: unknown) => {
+      logger.fatal({ err }, "the projector failed and exits");
+      process.exit(1);
+    },
+  );
 } catch (err) {
   exitOnStartupError(bootLogger, err);
 }

@@ -1,12 +1,24 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 
 import { batches } from "./batches.ts";
 import type { ProjectorDeps } from "./deps.ts";
+import { ConsumerGoneError } from "./errors.ts";
 import type { ResolvedProjectorOptions } from "./options.ts";
 import type { PreparedBatch, Projection, StoreResult } from "./projection.ts";
 import { retryUntilAborted } from "./retry.ts";
+import { isTransientStoreError } from "./store-errors.ts";
+
+/** The durable consumer a loop reads. */
+export interface Mailbox {
+  consumer: Consumer;
+  /** The consumer's durable name. */
+  name: string;
+  /** How often the messages of a batch being stored are kept leased (`working()`), in milliseconds. */
+  leaseRenewMs: number;
+}
 
 /** Delay before consuming again after the subscription failed, in milliseconds. */
 const resubscribeDelayMs = 1000;
@@ -18,27 +30,35 @@ const resubscribeDelayMs = 1000;
 export class ProjectorLoop {
   readonly #projection: Projection;
   readonly #consumer: Consumer;
+  readonly #consumerName: string;
   readonly #deps: ProjectorDeps;
   readonly #options: ResolvedProjectorOptions;
   readonly #leaseRenewMs: number;
   readonly #abort = new AbortController();
+  readonly #quietLogger: ProjectorDeps["logger"];
   #messages: ConsumerMessages | undefined;
 
   constructor(
     projection: Projection,
-    consumer: Consumer,
+    mailbox: Mailbox,
     deps: ProjectorDeps,
     options: ResolvedProjectorOptions,
-    leaseRenewMs: number,
   ) {
     this.#projection = projection;
-    this.#consumer = consumer;
+    this.#consumer = mailbox.consumer;
+    this.#consumerName = mailbox.name;
     this.#deps = deps;
     this.#options = options;
-    this.#leaseRenewMs = leaseRenewMs;
+    this.#leaseRenewMs = mailbox.leaseRenewMs;
+    this.#quietLogger = deps.logger.child({}, { level: "silent" });
   }
 
-  /** Consumes until stopped; a failed subscription is logged and started again. */
+  /**
+   * Consumes until stopped; a failed subscription is logged and started again.
+   *
+   * @throws {ConsumerGoneError} when the durable consumer (or its stream) no longer exists: nothing
+   *   would ever be delivered again, and only provisioning can bring it back.
+   */
   async run(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
@@ -46,6 +66,7 @@ export class ProjectorLoop {
         await this.#consume();
       } catch (err) {
         if (signal.aborted) break;
+        await this.#throwIfConsumerGone(err);
         this.#deps.logger.error(
           { err, stream: this.#projection.stream },
           `consuming ${this.#projection.label} failed, subscribing again`,
@@ -63,7 +84,11 @@ export class ProjectorLoop {
 
   async #consume(): Promise<void> {
     const { batchSize, batchLingerMs } = this.#options;
-    const messages = await this.#consumer.consume({ max_messages: batchSize });
+    // A deleted consumer or stream ends the subscription with an error instead of going quiet.
+    const messages = await this.#consumer.consume({
+      max_messages: batchSize,
+      abort_on_missing_resource: true,
+    });
     this.#messages = messages;
     try {
       if (this.#abort.signal.aborted) return;
@@ -73,6 +98,21 @@ export class ProjectorLoop {
     } finally {
       // Messages of an abandoned subscription are redelivered to the next one after the ack wait.
       messages.stop();
+    }
+  }
+
+  /** Asks the server whether the consumer still exists, once consuming has failed with `cause`. */
+  async #throwIfConsumerGone(cause: unknown): Promise<void> {
+    try {
+      await this.#consumer.info();
+    } catch (err) {
+      const missing =
+        err instanceof JetStreamApiError &&
+        (err.code === JetStreamApiCodes.ConsumerNotFound ||
+          err.code === JetStreamApiCodes.StreamNotFound);
+      if (missing) {
+        throw new ConsumerGoneError(this.#projection.stream, this.#consumerName, { cause });
+      }
     }
   }
 
@@ -90,7 +130,10 @@ export class ProjectorLoop {
       throw err;
     }
     for (const refused of result.refused) {
-      logger.error(refused, "document could not be stored, its messages are skipped");
+      logger.error(
+        { ...refused, stream: this.#projection.stream },
+        "document could not be stored, its messages are skipped",
+      );
     }
     for (const msg of batch) msg.ack();
     logger.debug(
@@ -99,26 +142,72 @@ export class ProjectorLoop {
     );
   }
 
-  /** Stores a batch, retrying while MongoDB is unavailable and keeping the messages leased. */
+  /**
+   * Stores a batch, retrying while MongoDB is unavailable and keeping the messages leased. When the
+   * batch fails for a reason that is not transient, its messages are stored one by one, so that
+   * only a message that cannot be stored on its own is skipped.
+   */
   async #store(batch: readonly JsMsg[], prepared: PreparedBatch): Promise<StoreResult> {
     const renew = setInterval(() => {
       for (const msg of batch) msg.working();
     }, this.#leaseRenewMs);
     try {
-      return await retryUntilAborted(() => prepared.store(this.#deps.db), {
-        initialDelayMs: this.#options.retryInitialDelayMs,
-        maxDelayMs: this.#options.retryMaxDelayMs,
-        attemptTimeoutMs: this.#options.storeTimeoutMs,
-        signal: this.#abort.signal,
-        onError: (err, attempt, delayMs) => {
-          this.#deps.logger.warn(
-            { err, attempt, delayMs, stream: this.#projection.stream },
-            "storing a batch failed, retrying",
-          );
-        },
-      });
+      try {
+        return await this.#storeWithRetries(prepared);
+      } catch (err) {
+        if (this.#abort.signal.aborted) throw err;
+        const [only] = batch;
+        if (batch.length === 1 && only !== undefined) return this.#skip(only, err);
+      }
+      const results: StoreResult[] = [];
+      for (const msg of batch) {
+        // Invalid messages were reported when the whole batch was decoded.
+        const alone = this.#projection.prepare([msg], this.#quietLogger);
+        try {
+          results.push(await this.#storeWithRetries(alone));
+        } catch (err) {
+          if (this.#abort.signal.aborted) throw err;
+          results.push(this.#skip(msg, err));
+        }
+      }
+      return combineResults(results);
     } finally {
       clearInterval(renew);
     }
   }
+
+  /** Reports a message that cannot be stored even on its own, so that it no longer blocks the rest. */
+  #skip(msg: JsMsg, err: unknown): StoreResult {
+    this.#deps.logger.error(
+      { err, stream: this.#projection.stream, subject: msg.subject, streamSeq: msg.seq },
+      `${this.#projection.label} message could not be stored, it is skipped`,
+    );
+    return { written: {}, refused: [] };
+  }
+
+  #storeWithRetries(prepared: PreparedBatch): Promise<StoreResult> {
+    return retryUntilAborted(() => prepared.store(this.#deps.db), {
+      initialDelayMs: this.#options.retryInitialDelayMs,
+      maxDelayMs: this.#options.retryMaxDelayMs,
+      attemptTimeoutMs: this.#options.storeTimeoutMs,
+      isTransient: isTransientStoreError,
+      signal: this.#abort.signal,
+      onError: (err, attempt, delayMs) => {
+        this.#deps.logger.warn(
+          { err, attempt, delayMs, stream: this.#projection.stream },
+          "storing a batch failed, retrying",
+        );
+      },
+    });
+  }
+}
+
+function combineResults(results: readonly StoreResult[]): StoreResult {
+  const written: Record<string, number> = {};
+  for (const result of results) {
+    for (const [name, count] of Object.entries(result.written)) {
+      written[name] = (written[name] ?? 0) + count;
+    }
+  }
+  return { written, refused: results.flatMap((result) => result.refused) };
 }

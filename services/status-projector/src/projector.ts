@@ -15,6 +15,13 @@ export interface Projector {
    * next projector.
    */
   stop(): Promise<void>;
+  /**
+   * Resolves once the projector has stopped: with `undefined` after {@link Projector.stop}, or with
+   * the `ConsumerGoneError` that ended it when a consumer it reads was deleted (the other
+   * mailbox is stopped too, its batch in progress stored first). Nothing is projected after that
+   * until the consumer is provisioned again, so a service exits on it.
+   */
+  closed(): Promise<Error | undefined>;
 }
 
 /** Lease renewal when the consumer's ack wait is unknown, in milliseconds. */
@@ -26,8 +33,15 @@ const fallbackLeaseRenewMs = 10_000;
  * `DLQ`). A batch is acknowledged only after it is stored; while MongoDB is down the batch is
  * retried with backoff (its messages kept leased with `working()`), so no message is lost.
  *
+ * A document that cannot be stored as it is, or a message that cannot be decoded, is logged and
+ * skipped (acknowledged) without holding back the others.
+ *
  * Each mailbox handles one batch at a time and writes its own collections, which makes it the
- * only writer of each document; to scale out, partition by job id (see docs/read-model.md).
+ * only writer of each document. That holds only while exactly one projector reads each consumer:
+ * two processes sharing one (two replicas, or an old and a new one overlapping in a rolling
+ * update) interleave their read-merge-replace writes and can lose acknowledged events until a
+ * rebuild. Stop the old projector before starting a new one; to scale out, partition by job id
+ * (see docs/read-model.md).
  *
  * @throws when a consumer does not exist on its stream.
  */
@@ -37,7 +51,14 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
     await createLoop(deps, options, eventsProjection, options.consumer),
     await createLoop(deps, options, deadLettersProjection, options.deadLetterConsumer),
   ];
-  const running = loops.map((loop) => loop.run());
+  let failure: Error | undefined;
+  const running = loops.map((loop) =>
+    loop.run().catch((err: unknown) => {
+      failure ??= err instanceof Error ? err : new Error(String(err));
+      for (const other of loops) other.stop();
+    }),
+  );
+  const closed = Promise.all(running).then(() => failure);
   deps.logger.info(
     {
       consumer: options.consumer,
@@ -49,8 +70,9 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
   return {
     async stop() {
       for (const loop of loops) loop.stop();
-      await Promise.all(running);
+      await closed;
     },
+    closed: () => closed,
   };
 }
 
@@ -65,5 +87,5 @@ async function createLoop(
   const ackWaitMs = config.ack_wait === undefined ? 0 : millis(config.ack_wait);
   const leaseRenewMs =
     ackWaitMs > 0 ? Math.max(500, Math.floor(ackWaitMs / 3)) : fallbackLeaseRenewMs;
-  return new ProjectorLoop(projection, consumer, deps, options, leaseRenewMs);
+  return new ProjectorLoop(projection, { consumer, name, leaseRenewMs }, deps, options);
 }

@@ -7,6 +7,7 @@ const options = (signal = new AbortController().signal) => ({
   initialDelayMs: 1,
   maxDelayMs: 4,
   attemptTimeoutMs: 50,
+  isTransient: () => true,
   signal,
 });
 
@@ -31,6 +32,20 @@ describe("retryUntilAborted", () => {
     );
     expect(result).toBe("second");
     expect(errors).toEqual([expect.any(StoreTimeoutError)]);
+  });
+
+  it("gives up at once on an error that is not transient", async () => {
+    let calls = 0;
+    const permanent = new Error("refused");
+    const attempt = retryUntilAborted(
+      () => {
+        calls++;
+        return Promise.reject(permanent);
+      },
+      { ...options(), isTransient: (err) => err !== permanent, onError: () => undefined },
+    );
+    await expect(attempt).rejects.toBe(permanent);
+    expect(calls).toBe(1);
   });
 
   it("stops when aborted", async () => {

@@ -10,13 +10,15 @@ export interface RetryOptions {
   maxDelayMs: number;
   /** Longest one attempt may take before it counts as failed, in milliseconds. */
   attemptTimeoutMs: number;
+  /** Whether a failure may pass when tried again; any other failure is thrown at once. */
+  isTransient: (err: unknown) => boolean;
   /** Aborting ends the retries with an `AbortError`. */
   signal: AbortSignal;
-  /** Called after each failure with the error and the delay before the next attempt. */
+  /** Called after each transient failure with the error and the delay before the next attempt. */
   onError: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
-/** Runs `fn` until it succeeds or `signal` aborts. */
+/** Runs `fn` until it succeeds, fails for a reason that is not transient, or `signal` aborts. */
 export async function retryUntilAborted<T>(
   fn: () => Promise<T>,
   options: RetryOptions,
@@ -26,6 +28,7 @@ export async function retryUntilAborted<T>(
     try {
       return await withDeadline(fn(), options.attemptTimeoutMs);
     } catch (err) {
+      if (!options.isTransient(err)) throw err;
       const delayMs = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (attempt - 1));
       options.onError(err, attempt, delayMs);
       await sleep(delayMs, undefined, { signal: options.signal });

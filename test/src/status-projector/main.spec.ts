@@ -82,4 +82,37 @@ describe("status-projector main", () => {
     expect(code).toBe(1);
     expect(main.output.text).toContain("EVENTS");
   });
+
+  it("exits 1 naming the consumer when its consumer is deleted while it runs", async () => {
+    await using nats = await startNatsServer();
+    await using mongo = await startMongoServer();
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureTopology(jsm);
+      const main = startMain({
+        NATS_URL: nats.url,
+        MONGO_URL: mongo.url,
+        MONGO_DB: uniqueName("projector_gone"),
+        LOG_LEVEL: "warn",
+      });
+      try {
+        await waitFor(
+          async () => (await jsm.consumers.info("EVENTS", "status-projector")).num_waiting > 0,
+          { timeoutMs: 30_000, message: "projector pulling" },
+        );
+        await jsm.consumers.delete("EVENTS", "status-projector");
+        const [code] = await Promise.race([
+          main.exited,
+          new Promise<[string]>((resolve) => setTimeout(resolve, 20_000, ["still running"])),
+        ]);
+        expect(code, main.output.text).toBe(1);
+        expect(main.output.text).toContain("consumer status-projector on stream EVENTS");
+      } finally {
+        main.child.kill("SIGKILL");
+      }
+    } finally {
+      await nc.close();
+    }
+  });
 });

@@ -1,0 +1,110 @@
+import { BSON, MongoBulkWriteError, MongoNetworkError, MongoServerError } from "mongodb";
+import type { Collection } from "mongodb";
+import { describe, expect, it } from "vitest";
+
+import { bulkReplace } from "./bulk-replace.ts";
+
+interface Doc {
+  _id: string;
+  n: number;
+}
+
+/**
+ * A collection whose `bulkWrite` fails with `failure(ids)` when that returns an error, and
+ * otherwise stores the documents, as the server would.
+ */
+function collection(failure: (ids: string[]) => Error | undefined) {
+  const stored = new Map<string, Doc>();
+  const fake = {
+    collectionName: "jobs",
+    bulkWrite(ops: { replaceOne: { replacement: Doc } }[]) {
+      const docs = ops.map((op) => op.replaceOne.replacement);
+      const err = failure(docs.map((doc) => doc._id));
+      if (err !== undefined) return Promise.reject(err);
+      for (const doc of docs) stored.set(doc._id, doc);
+      return Promise.resolve({});
+    },
+  };
+  return { collection: fake as unknown as Collection<Doc>, stored };
+}
+
+const docs: Doc[] = [
+  { _id: "good-1", n: 1 },
+  { _id: "bad", n: 2 },
+  { _id: "good-2", n: 3 },
+];
+
+const serverError = (code: number, codeName: string) =>
+  new MongoServerError({ message: codeName, errmsg: codeName, code, codeName });
+
+const bulkError = (code: number) =>
+  new MongoBulkWriteError(
+    {
+      message: "write failed",
+      code,
+      writeErrors: [{ code, index: 0, errmsg: "refused" }],
+    } as never,
+    {} as never,
+  );
+
+describe("bulkReplace", () => {
+  it("stores every document with one write when nothing fails", async () => {
+    const { collection: c, stored } = collection(() => undefined);
+    expect(await bulkReplace(c, docs)).toEqual([]);
+    expect([...stored.keys()]).toEqual(["good-1", "bad", "good-2"]);
+  });
+
+  it("refuses a document the driver cannot encode (a NUL in a key) and stores the others", async () => {
+    const { collection: c, stored } = collection((ids) =>
+      ids.includes("bad")
+        ? new BSON.BSONError("key a\u0000b must not contain null bytes")
+        : undefined,
+    );
+    const refused = await bulkReplace(c, docs);
+    expect(refused).toMatchObject([{ collection: "jobs", id: "bad", error: "BSONError" }]);
+    expect([...stored.keys()].sort()).toEqual(["good-1", "good-2"]);
+  });
+
+  it("refuses a document too large to encode and stores the others", async () => {
+    const tooLarge = Object.assign(new RangeError('The value of "offset" is out of range.'), {
+      code: "ERR_OUT_OF_RANGE",
+    });
+    const { collection: c, stored } = collection((ids) =>
+      ids.includes("bad") ? tooLarge : undefined,
+    );
+    expect(await bulkReplace(c, docs)).toMatchObject([{ id: "bad", code: "ERR_OUT_OF_RANGE" }]);
+    expect(stored.size).toBe(2);
+  });
+
+  it("refuses documents the server refuses with a known refusal code", async () => {
+    for (const code of [2, 10334, 121]) {
+      const { collection: c, stored } = collection((ids) =>
+        ids.includes("bad") ? bulkError(code) : undefined,
+      );
+      expect(await bulkReplace(c, docs)).toMatchObject([{ id: "bad", code }]);
+      expect(stored.size).toBe(2);
+    }
+  });
+
+  it("throws, for the caller to retry, an unlabelled server error that is no known refusal", async () => {
+    const transient = [
+      serverError(50, "MaxTimeMSExpired"),
+      serverError(11602, "InterruptedDueToReplStateChange"),
+      serverError(1, "InternalError"),
+      bulkError(91),
+    ];
+    for (const err of transient) {
+      const { collection: c, stored } = collection(() => err);
+      await expect(bulkReplace(c, docs)).rejects.toBe(err);
+      expect(stored.size).toBe(0);
+    }
+  });
+
+  it("throws when the server becomes unreachable while documents are written one by one", async () => {
+    const lost = new MongoNetworkError("connection closed");
+    const { collection: c } = collection((ids) =>
+      ids.length > 1 ? new BSON.BSONError("bad key") : ids[0] === "good-2" ? lost : undefined,
+    );
+    await expect(bulkReplace(c, docs)).rejects.toBe(lost);
+  });
+});

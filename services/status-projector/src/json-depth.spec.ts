@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+
+import { exceedsDepth } from "./json-depth.ts";
+
+/** A value nested `depth` containers deep, alternating arrays and objects. */
+function nested(depth: number): unknown {
+  let value: unknown = "leaf";
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { key: value };
+  return value;
+}
+
+describe("exceedsDepth", () => {
+  it("counts containers, not scalars", () => {
+    expect(exceedsDepth(1, 0)).toBe(false);
+    expect(exceedsDepth(null, 0)).toBe(false);
+    expect(exceedsDepth({}, 0)).toBe(true);
+    expect(exceedsDepth({}, 1)).toBe(false);
+    expect(exceedsDepth({ a: [1, { b: "x" }], c: [] }, 2)).toBe(true);
+    expect(exceedsDepth({ a: [1, { b: "x" }], c: [] }, 3)).toBe(false);
+  });
+
+  it("finds the deepest branch wherever it is", () => {
+    const value = { wide: Array.from({ length: 50 }, () => ({})), deep: nested(10) };
+    expect(exceedsDepth(value, 10)).toBe(true);
+    expect(exceedsDepth(value, 11)).toBe(false);
+  });
+
+  it("measures values far deeper than the call stack allows", () => {
+    const value = nested(1_000_000);
+    expect(exceedsDepth(value, 90)).toBe(true);
+    expect(exceedsDepth(value, 1_000_000)).toBe(false);
+  });
+});
