@@ -11,7 +11,7 @@ export {
 } from "./subjects.ts";
 export { Header } from "./headers.ts";
 export { RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.ts";
-export { defaultMaxSubmissionBytes, rejectionRawPreviewChars } from "./limits.ts";
+export { defaultMaxSubmissionBytes, maxPayloadDepth, rejectionRawPreviewChars } from "./limits.ts";
 export { JobSubmission, SubmissionSource } from "./submission.ts";
 export type { JobSubmissionInput } from "./submission.ts";
 export { WorkItem } from "./work-item.ts";

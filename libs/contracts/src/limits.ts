@@ -3,3 +3,9 @@ export const defaultMaxSubmissionBytes = 256 * 1024;
 
 /** Longest a rejected message's raw text is kept in its rejection record, in characters. */
 export const rejectionRawPreviewChars = 2048;
+
+/**
+ * Deepest nesting of arrays and objects accepted in a payload (a scalar is 0, `[1]` is 1). Deeper
+ * JSON overflows the stack of recursive validators and stores, so it is refused at intake.
+ */
+export const maxPayloadDepth = 64;

@@ -7,4 +7,5 @@ export type { JobTypeLookup, SubmissionCheck, SubmissionCheckOptions } from "./s
 export { parseSubmissionBytes, preview, BytesRejection } from "./submission-bytes.ts";
 export type { ParsedSubmissionBytes } from "./submission-bytes.ts";
 export { payloadIssues } from "./payload-schema.ts";
+export { payloadShapeIssues } from "./payload-shape.ts";
 export { RegistryUnavailableError, InvalidJobTypeError } from "./errors.ts";

@@ -1,9 +1,10 @@
 import { JobTypeDescriptor, KvBucket } from "@conveyor/contracts";
-import type { Logger } from "@conveyor/service-kit";
+import { KvFollower, createLogger } from "@conveyor/service-kit";
+import type { KvChange, Logger } from "@conveyor/service-kit";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import type { KV, KvEntry } from "@nats-io/kv";
-import type { NatsConnection, QueuedIterator } from "@nats-io/transport-node";
+import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
 
 import { buildDescriptor, sameDeclaration } from "./descriptor.ts";
 import type { JobTypeRegistration } from "./descriptor.ts";
@@ -11,8 +12,10 @@ import { RegistryUnavailableError } from "./errors.ts";
 import { payloadValidator } from "./payload-schema.ts";
 import type { JobTypeLookup } from "./submission-check.ts";
 
+const decoder = new TextDecoder();
+
 export interface JobTypeRegistryOptions {
-  /** Receives warnings about unreadable entries and a failed watch. */
+  /** Receives warnings about unreadable entries and a watch that ended and is reopened. */
   logger?: Logger | undefined;
 }
 
@@ -24,16 +27,18 @@ interface Known {
 
 /**
  * The registered job types, read from the `conveyor-job-types` KV bucket and kept current by a
- * watch, so `get` answers from memory. Workers `register` their types; gateway and dispatcher
+ * watch (reopened with backoff, and the view reset, whenever it ends), so `get` answers from memory. Workers `register` their types; gateway and dispatcher
  * `get` them to validate submissions.
  */
 export class JobTypeRegistry implements JobTypeLookup {
   readonly #kv: KV;
   readonly #logger: Logger | undefined;
+  readonly #nc: NatsConnection;
   readonly #known = new Map<string, Known>();
-  #watch: QueuedIterator<KvEntry> | undefined;
+  #follower: KvFollower | undefined;
 
-  private constructor(kv: KV, logger: Logger | undefined) {
+  private constructor(nc: NatsConnection, kv: KV, logger: Logger | undefined) {
+    this.#nc = nc;
     this.#kv = kv;
     this.#logger = logger;
   }
@@ -55,8 +60,9 @@ export class JobTypeRegistry implements JobTypeLookup {
       }
       throw err;
     }
-    const registry = new JobTypeRegistry(kv, options.logger);
-    await registry.#start();
+    const registry = new JobTypeRegistry(nc, kv, options.logger);
+    // The follower logs its reopens; without a logger of the caller's they go nowhere.
+    await registry.#start(options.logger ?? createLogger("job-registry", "silent"));
     return registry;
   }
 
@@ -68,7 +74,10 @@ export class JobTypeRegistry implements JobTypeLookup {
   async register(input: JobTypeRegistration): Promise<JobTypeDescriptor> {
     const descriptor = buildDescriptor(input);
     const current = await this.#kv.get(descriptor.type);
-    const stored = current?.operation === "PUT" ? this.#decode(current) : undefined;
+    const stored =
+      current?.operation === "PUT"
+        ? this.#decode(current.key, current.revision, () => current.json())
+        : undefined;
     if (current && stored && sameDeclaration(stored, descriptor)) {
       this.#apply(descriptor.type, current.revision, stored);
       return stored;
@@ -91,38 +100,34 @@ export class JobTypeRegistry implements JobTypeLookup {
   }
 
   /** Stops following the bucket. The connection stays open: it belongs to the caller. */
-  close(): Promise<void> {
-    this.#watch?.stop();
-    this.#watch = undefined;
-    return Promise.resolve();
+  async close(): Promise<void> {
+    await this.#follower?.close();
+    this.#follower = undefined;
   }
 
-  async #start(): Promise<void> {
-    // Watch first, then load: every change after the load arrives through the watch, and
-    // revisions make the order in which the two report a key irrelevant.
-    const watch = await this.#kv.watch();
-    this.#watch = watch;
-    void this.#follow(watch);
-    for await (const key of await this.#kv.keys()) {
-      const entry = await this.#kv.get(key);
-      if (entry) this.#accept(entry);
-    }
+  async #start(logger: Logger): Promise<void> {
+    this.#follower = await KvFollower.open(
+      this.#nc,
+      KvBucket.JobTypes,
+      {
+        reset: (entries) => {
+          this.#known.clear();
+          for (const entry of entries) this.#accept(entry);
+        },
+        apply: (entry) => {
+          this.#accept(entry);
+        },
+      },
+      { logger },
+    );
   }
 
-  async #follow(watch: QueuedIterator<KvEntry>): Promise<void> {
-    try {
-      for await (const entry of watch) this.#accept(entry);
-    } catch (err) {
-      this.#logger?.error(
-        { err },
-        "job-types watch failed; registered types are no longer updated",
-      );
-    }
-  }
-
-  #accept(entry: KvEntry): void {
-    const descriptor = entry.operation === "PUT" ? this.#decode(entry) : undefined;
-    this.#apply(entry.key, entry.revision, descriptor);
+  #accept(change: KvChange): void {
+    const descriptor =
+      change.operation === "PUT"
+        ? this.#decode(change.key, change.revision, () => JSON.parse(decoder.decode(change.value)))
+        : undefined;
+    this.#apply(change.key, change.revision, descriptor);
   }
 
   #apply(type: string, revision: number, descriptor: JobTypeDescriptor | undefined): void {
@@ -132,16 +137,13 @@ export class JobTypeRegistry implements JobTypeLookup {
   }
 
   /** The entry's descriptor, or undefined (with a warning) when it is unreadable. */
-  #decode(entry: KvEntry): JobTypeDescriptor | undefined {
+  #decode(type: string, revision: number, json: () => unknown): JobTypeDescriptor | undefined {
     try {
-      const descriptor = JobTypeDescriptor.parse(entry.json());
+      const descriptor = JobTypeDescriptor.parse(json());
       payloadValidator(descriptor);
       return descriptor;
     } catch (err) {
-      this.#logger?.warn(
-        { err, type: entry.key, revision: entry.revision },
-        "ignoring unreadable job type descriptor",
-      );
+      this.#logger?.warn({ err, type, revision }, "ignoring unreadable job type descriptor");
       return undefined;
     }
   }

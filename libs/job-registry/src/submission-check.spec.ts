@@ -113,3 +113,44 @@ describe("checkSubmission", () => {
     expect(checkSubmission({ payload: { ms: "soon" } }, lookup, nats("sleep")).ok).toBe(true);
   });
 });
+
+describe("checkSubmission on payloads no store can hold", () => {
+  const nested = (levels: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = [value];
+    return value;
+  };
+
+  it("accepts a payload nested exactly as deep as the limit", () => {
+    const check = checkSubmission({ type: "echo", payload: nested(64) }, registry, {
+      source: "rest",
+    });
+    expect(check.ok).toBe(true);
+  });
+
+  it("refuses a payload nested deeper than the limit, naming payload, without overflowing", () => {
+    for (const levels of [65, 5000]) {
+      const check = checkSubmission({ type: "echo", payload: nested(levels) }, registry, {
+        source: "rest",
+      });
+      expect(check).toMatchObject({ ok: false, reason: "invalid_payload" });
+      if (check.ok) return;
+      expect(check.issues).toEqual([
+        { path: "payload", message: "nested deeper than 64 levels of arrays and objects" },
+      ]);
+    }
+  });
+
+  it("refuses a payload key holding a NUL character, naming where", () => {
+    const check = checkSubmission(
+      { type: "echo", payload: { outer: [{ "a\u0000b": 1 }] } },
+      registry,
+      nats("echo"),
+    );
+    expect(check).toMatchObject({ ok: false, reason: "invalid_payload" });
+    if (check.ok) return;
+    expect(check.issues).toEqual([
+      { path: "payload.outer.0.a\\u0000b", message: "a key must not contain a NUL character" },
+    ]);
+  });
+});

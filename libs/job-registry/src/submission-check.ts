@@ -2,6 +2,7 @@ import { JobSubmission, toValidationIssues } from "@conveyor/contracts";
 import type { JobTypeDescriptor, SubmissionSource, ValidationIssue } from "@conveyor/contracts";
 
 import { payloadIssues } from "./payload-schema.ts";
+import { payloadShapeIssues } from "./payload-shape.ts";
 
 /** Finds the descriptor of a registered job type. {@link JobTypeRegistry} is one. */
 export interface JobTypeLookup {
@@ -33,7 +34,8 @@ export interface SubmissionCheckOptions {
 
 /**
  * Validates a parsed submission: the envelope, the subject's type, the type's registration and the
- * payload against the type's schema, in that order. Every refusal names the offending fields.
+ * payload against the type's schema, in that order. Every refusal names the offending fields. A
+ * payload nested deeper than `maxPayloadDepth` or with a NUL in a key is refused first.
  */
 export function checkSubmission(
   input: unknown,
@@ -48,6 +50,11 @@ export function checkSubmission(
   const envelope = withSubjectType(input as Record<string, unknown>, options.subjectType);
   if (!envelope.ok) return envelope;
 
+  // Before zod and ajv, whose recursion a deeply nested payload would overflow.
+  const shape = payloadShapeIssues(envelope.value.payload);
+  if (shape.length > 0) {
+    return refuse(SubmissionRejection.InvalidPayload, describe("invalid payload", shape), shape);
+  }
   const parsed = JobSubmission.safeParse(envelope.value);
   if (!parsed.success) {
     const issues = toValidationIssues(parsed.error);

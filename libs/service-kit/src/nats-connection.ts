@@ -36,3 +36,22 @@ async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
     logger.info({ nats: status }, `nats ${status.type}`);
   }
 }
+
+/**
+ * Exits the process with 1 when the connection closes with an error. Reconnects are unlimited,
+ * so that happens only when nats.js gives up for good (for example on a repeated authorization
+ * failure after rotated credentials); nothing would consume or publish again, and the
+ * supervisor's restart is the way back. A close the service asked for (`drain`, `close`) settles
+ * without an error and is left to its shutdown.
+ */
+export function exitWhenNatsCloses(
+  nc: NatsConnection,
+  logger: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  void nc.closed().then((err) => {
+    if (err === undefined) return;
+    logger.fatal({ err }, "nats connection closed for good; exiting");
+    exit(1);
+  });
+}

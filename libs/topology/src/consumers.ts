@@ -24,6 +24,14 @@ export const defaultAckWaitMs = 30_000;
 /** Deliveries after which JetStream stops redelivering a work item; jobs retry far fewer times. */
 export const workMaxDeliverCap = 100;
 
+/**
+ * Deliveries after which JetStream stops delivering a submission or a command. The dispatcher gives
+ * up on one earlier (50 deliveries, about 25 minutes of retries) and records it; the deliveries
+ * left let it retry recording. Without a cap a message that keeps failing stays ack-pending for
+ * good, and enough of them (`max_ack_pending`, 1000 by default) stop the whole mailbox.
+ */
+export const intakeMaxDeliver = 60;
+
 /** The durable consumers every deployment has (work consumers come per job type). */
 export function coreConsumers(): ConsumerPlacement[] {
   return [
@@ -35,6 +43,7 @@ export function coreConsumers(): ConsumerPlacement[] {
         ack_policy: AckPolicy.Explicit,
         ack_wait: nanos(defaultAckWaitMs),
         deliver_policy: DeliverPolicy.All,
+        max_deliver: intakeMaxDeliver,
       },
     },
     {
@@ -45,6 +54,7 @@ export function coreConsumers(): ConsumerPlacement[] {
         ack_policy: AckPolicy.Explicit,
         ack_wait: nanos(defaultAckWaitMs),
         deliver_policy: DeliverPolicy.All,
+        max_deliver: intakeMaxDeliver,
       },
     },
     {

@@ -3,4 +3,4 @@ export { verifyTopology } from "./verify-topology.ts";
 export { TopologyError } from "./errors.ts";
 export type { TopologyOptions } from "./options.ts";
 export type { WorkConsumerOptions } from "./consumers.ts";
-export { defaultAckWaitMs, workMaxDeliverCap } from "./consumers.ts";
+export { defaultAckWaitMs, intakeMaxDeliver, workMaxDeliverCap } from "./consumers.ts";

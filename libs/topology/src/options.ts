@@ -7,18 +7,27 @@ export interface TopologyOptions {
    * within it is stored once. @default 3600000 (1 h)
    */
   jobsDuplicateWindowMs?: number;
+  /**
+   * How long the work stream remembers a work item's `Nats-Msg-Id` (`<jobId>:<run>`), in
+   * milliseconds: a work item the dispatcher publishes again within it (its intake message was
+   * redelivered after the work item was stored) is stored once. The server keeps every id of the
+   * window in memory. @default 3600000 (1 h)
+   */
+  workDuplicateWindowMs?: number;
 }
 
 /** {@link TopologyOptions} with every default filled in. */
 export interface ResolvedTopologyOptions {
   replicas: number;
   jobsDuplicateWindowMs: number;
+  workDuplicateWindowMs: number;
 }
 
 export function resolveTopologyOptions(options: TopologyOptions = {}): ResolvedTopologyOptions {
   return {
     replicas: options.replicas ?? 1,
     jobsDuplicateWindowMs: options.jobsDuplicateWindowMs ?? hourMs,
+    workDuplicateWindowMs: options.workDuplicateWindowMs ?? hourMs,
   };
 }
 

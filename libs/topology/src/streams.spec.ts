@@ -1,7 +1,7 @@
 import { RetentionPolicy } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
-import { coreConsumers, workConsumer } from "./consumers.ts";
+import { coreConsumers, intakeMaxDeliver, workConsumer } from "./consumers.ts";
 import { bucketSpecs } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import { streamSpecs } from "./streams.ts";
@@ -16,6 +16,12 @@ describe("streamSpecs", () => {
     expect(byName().get("JOBS")?.duplicate_window).toBe(3_600_000 * nanosPerMs);
     const custom = byName(resolveTopologyOptions({ jobsDuplicateWindowMs: 5_000 }));
     expect(custom.get("JOBS")?.duplicate_window).toBe(5_000 * nanosPerMs);
+  });
+
+  it("remembers work item ids as long as submissions, so a late re-dispatch collapses", () => {
+    expect(byName().get("WORK")?.duplicate_window).toBe(3_600_000 * nanosPerMs);
+    const custom = byName(resolveTopologyOptions({ workDuplicateWindowMs: 7_000 }));
+    expect(custom.get("WORK")?.duplicate_window).toBe(7_000 * nanosPerMs);
   });
 
   it("makes WORK a workqueue and the others limits-retained", () => {
@@ -44,6 +50,13 @@ describe("streamSpecs", () => {
 });
 
 describe("consumers", () => {
+  it("caps the deliveries of intake and commands above the dispatcher's give-up", () => {
+    const byName = new Map(coreConsumers().map((c) => [c.config.durable_name, c.config]));
+    expect(byName.get("dispatcher-intake")?.max_deliver).toBe(intakeMaxDeliver);
+    expect(byName.get("dispatcher-commands")?.max_deliver).toBe(intakeMaxDeliver);
+    expect(intakeMaxDeliver).toBeGreaterThan(50);
+  });
+
   it("filters the intake to submissions, the commands to commands, the projector to events and dead letters, the dispatcher to max deliveries", () => {
     const filters = coreConsumers().map((c) => [
       c.stream,

@@ -42,7 +42,7 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       retention: RetentionPolicy.Workqueue,
       // Work is removed when acknowledged; nothing ages out, so no job is lost to a long backlog.
       max_age: 0,
-      duplicate_window: nanos(2 * minuteMs),
+      duplicate_window: nanos(options.workDuplicateWindowMs),
     },
     {
       ...base,

@@ -6,11 +6,12 @@ import type { CancellationChange } from "./cancellation-view.ts";
 const record = (run: number, reason = "not needed") =>
   JSON.stringify({ run, reason, requestedAt: "2026-01-01T00:00:00.000Z" });
 
-const put = (key: string, revision: number, value: string): CancellationChange => ({
+const put = (key: string, revision: number, value: string, storedAt = 0): CancellationChange => ({
   key,
   revision,
   operation: "PUT",
   value,
+  storedAt,
 });
 
 describe("CancellationView", () => {
@@ -37,19 +38,55 @@ describe("CancellationView", () => {
   it("never lets an older revision undo a newer one", () => {
     const view = new CancellationView();
     view.apply(put("job-1", 5, record(1)));
-    view.apply({ key: "job-1", revision: 4, operation: "DEL", value: "" });
+    view.apply({ key: "job-1", revision: 4, operation: "DEL", value: "", storedAt: 0 });
     expect(view.find("job-1", 1)).toBeDefined();
-    view.apply({ key: "job-1", revision: 6, operation: "DEL", value: "" });
+    view.apply({ key: "job-1", revision: 6, operation: "DEL", value: "", storedAt: 0 });
     expect(view.find("job-1", 1)).toBeUndefined();
     expect(view.size).toBe(0);
   });
 
   it("ignores an unreadable entry, reporting it", () => {
     const unreadable: string[] = [];
-    const view = new CancellationView((change) => unreadable.push(change.key));
+    const view = new CancellationView({ onUnreadable: (change) => unreadable.push(change.key) });
     view.apply(put("job-1", 1, "{not json"));
     view.apply(put("job-2", 2, JSON.stringify({ run: 0 })));
     expect(unreadable).toEqual(["job-1", "job-2"]);
     expect(view.find("job-1", 1)).toBeUndefined();
+  });
+
+  it("forgets cancellations once the bucket's max age has expired them", () => {
+    let now = 0;
+    const view = new CancellationView({ maxAgeMs: 1000, now: () => now });
+    view.apply(put("job-1", 1, record(1), 0));
+    now = 600;
+    view.apply(put("job-2", 2, record(1), 600));
+    expect(view.size).toBe(2);
+    now = 1500;
+    // The server has dropped job-1's entry without telling any watch.
+    expect(view.find("job-1", 1)).toBeUndefined();
+    view.apply(put("job-3", 3, record(1), 1500));
+    expect(view.size).toBe(2);
+    expect(view.find("job-2", 1)).toBeDefined();
+  });
+
+  it("keeps cancellations for good when the bucket has no max age", () => {
+    let now = 0;
+    const view = new CancellationView({ maxAgeMs: 0, now: () => now });
+    view.apply(put("job-1", 1, record(1), 0));
+    now = 365 * 86_400_000;
+    view.apply(put("job-2", 2, record(1), now));
+    expect(view.find("job-1", 1)).toBeDefined();
+  });
+
+  it("replaces everything on reset, even entries with higher revisions, and tells running deliveries", () => {
+    const view = new CancellationView();
+    const heard: string[] = [];
+    view.subscribe("job-2", 1, (r) => heard.push(r.reason));
+    view.apply(put("job-1", 40, record(1)));
+    // A recreated bucket starts its revisions at 1 again.
+    view.reset([put("job-2", 1, record(1, "while away"))]);
+    expect(view.find("job-1", 1)).toBeUndefined();
+    expect(view.find("job-2", 1)?.reason).toBe("while away");
+    expect(heard).toEqual(["while away"]);
   });
 });

@@ -19,10 +19,26 @@ export interface CancellationChange {
   operation: string;
   /** The entry's value as text (empty for a removal). */
   value: string;
+  /** When the server stored the entry, in epoch milliseconds. */
+  storedAt: number;
+}
+
+/** Options of {@link CancellationView}. */
+export interface CancellationViewOptions {
+  /** Told about an entry that is not a cancellation record (it is ignored). */
+  onUnreadable?: (change: CancellationChange, error: unknown) => void;
+  /**
+   * The bucket's `max_age`, in milliseconds: an entry older than this is gone from the server
+   * (which tells no watch), so the view forgets it too. 0 keeps entries for good. @default 0
+   */
+  maxAgeMs?: number;
+  /** The clock, in epoch milliseconds. @default Date.now */
+  now?: () => number;
 }
 
 interface Known {
   revision: number;
+  storedAt: number;
   record: CancellationRecord | undefined;
 }
 
@@ -31,19 +47,28 @@ interface Subscriber {
   onCancel: (record: CancellationRecord) => void;
 }
 
+/** Longest time between two sweeps of expired entries, in milliseconds. */
+const maxSweepIntervalMs = 60_000;
+
 /**
  * The in-memory view of the `conveyor-cancellations` bucket: job id -> {@link CancellationRecord}.
  * A record cancels the runs up to its `run`, so a replay of a job cancelled earlier runs normally.
  * Changes are applied by revision, so a change reported twice or late never undoes a newer one.
+ * Entries the bucket's max age has expired are forgotten, so memory does not grow for good.
  */
 export class CancellationView implements CancellationLookup {
-  readonly #known = new Map<string, Known>();
+  #known = new Map<string, Known>();
   readonly #subscribers = new Map<string, Set<Subscriber>>();
   readonly #onUnreadable: (change: CancellationChange, error: unknown) => void;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  #sweptAt: number;
 
-  /** @param onUnreadable told about an entry that is not a cancellation record (it is ignored). */
-  constructor(onUnreadable: (change: CancellationChange, error: unknown) => void = () => {}) {
-    this.#onUnreadable = onUnreadable;
+  constructor(options: CancellationViewOptions = {}) {
+    this.#onUnreadable = options.onUnreadable ?? (() => {});
+    this.#maxAgeMs = options.maxAgeMs ?? 0;
+    this.#now = options.now ?? Date.now;
+    this.#sweptAt = this.#now();
   }
 
   /** Cancelled jobs known now. */
@@ -54,7 +79,9 @@ export class CancellationView implements CancellationLookup {
   }
 
   find(jobId: string, run: number): CancellationRecord | undefined {
-    const record = this.#known.get(jobId)?.record;
+    const known = this.#known.get(jobId);
+    if (known === undefined || this.#expired(known, this.#now())) return undefined;
+    const { record } = known;
     return record !== undefined && run <= record.run ? record : undefined;
   }
 
@@ -78,14 +105,56 @@ export class CancellationView implements CancellationLookup {
 
   /** Applies one change of the bucket and tells the deliveries of a newly cancelled run. */
   apply(change: CancellationChange): void {
+    this.#sweepNowAndThen();
     const known = this.#known.get(change.key);
     if (known !== undefined && known.revision >= change.revision) return;
+    const record = this.#store(change);
+    if (record !== undefined) this.#tell(change.key, record);
+  }
+
+  /**
+   * Replaces the whole view with the bucket's entries as a new watch reports them (revisions
+   * may start again at 1 in a recreated bucket), and tells running deliveries about cancels that
+   * arrived while no watch ran.
+   */
+  reset(changes: readonly CancellationChange[]): void {
+    this.#known = new Map();
+    for (const change of changes) this.#store(change);
+    this.#sweep(this.#now());
+    for (const jobId of this.#subscribers.keys()) {
+      const record = this.#known.get(jobId)?.record;
+      if (record !== undefined) this.#tell(jobId, record);
+    }
+  }
+
+  #store(change: CancellationChange): CancellationRecord | undefined {
     const record = change.operation === "PUT" ? this.#decode(change) : undefined;
-    this.#known.set(change.key, { revision: change.revision, record });
-    if (record === undefined) return;
-    for (const subscriber of this.#subscribers.get(change.key) ?? []) {
+    this.#known.set(change.key, { revision: change.revision, storedAt: change.storedAt, record });
+    return record;
+  }
+
+  #tell(jobId: string, record: CancellationRecord): void {
+    for (const subscriber of this.#subscribers.get(jobId) ?? []) {
       if (subscriber.run <= record.run) subscriber.onCancel(record);
     }
+  }
+
+  #sweepNowAndThen(): void {
+    if (this.#maxAgeMs <= 0) return;
+    const now = this.#now();
+    if (now - this.#sweptAt >= Math.min(this.#maxAgeMs, maxSweepIntervalMs)) this.#sweep(now);
+  }
+
+  #sweep(now: number): void {
+    this.#sweptAt = now;
+    if (this.#maxAgeMs <= 0) return;
+    for (const [jobId, known] of this.#known) {
+      if (this.#expired(known, now)) this.#known.delete(jobId);
+    }
+  }
+
+  #expired(known: Known, now: number): boolean {
+    return this.#maxAgeMs > 0 && known.storedAt + this.#maxAgeMs <= now;
   }
 
   #decode(change: CancellationChange): CancellationRecord | undefined {

@@ -1,88 +1,102 @@
 import { KvBucket } from "@conveyor/contracts";
-import type { Logger } from "@conveyor/service-kit";
+import { KvFollower } from "@conveyor/service-kit";
+import type { KvChange, Logger } from "@conveyor/service-kit";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import type { KvWatchEntry } from "@nats-io/kv";
-import type { NatsConnection, QueuedIterator } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 
 import { CancellationView } from "./cancellation-view.ts";
+import type { CancellationChange } from "./cancellation-view.ts";
 import { CancellationsUnavailableError } from "./errors.ts";
 
 /** Longest `open` waits for the bucket's current entries before it goes on, in milliseconds. */
 const initialLoadTimeoutMs = 10_000;
 
+const decoder = new TextDecoder();
+
 /**
- * Follows the `conveyor-cancellations` bucket with a KV watch (an ordered consumer that resumes by
- * itself after reconnects) and keeps a {@link CancellationView} of it. Every worker replica runs
- * one, so a cancel reaches the replica that runs the job, whichever it is.
+ * Follows the `conveyor-cancellations` bucket and keeps a {@link CancellationView} of it. The
+ * watch is reopened with backoff whenever it ends (JetStream away for long, the bucket recreated)
+ * and the view reset from it, so cancels keep reaching the worker. Every worker replica runs one,
+ * so a cancel reaches the replica that runs the job, whichever it is.
  */
 export class CancellationWatch {
   readonly view: CancellationView;
-  readonly #watch: QueuedIterator<KvWatchEntry>;
-  readonly #following: Promise<void>;
+  readonly #follower: Promise<KvFollower | undefined>;
 
-  private constructor(
-    view: CancellationView,
-    watch: QueuedIterator<KvWatchEntry>,
-    following: Promise<void>,
-  ) {
+  private constructor(view: CancellationView, follower: Promise<KvFollower | undefined>) {
     this.view = view;
-    this.#watch = watch;
-    this.#following = following;
+    this.#follower = follower;
   }
 
   /**
-   * Opens the bucket and resolves once the entries stored now are in the view, so that a worker
-   * never starts a job that was cancelled before it started. Throws a
-   * {@link CancellationsUnavailableError} when the bucket has not been provisioned.
+   * Opens the bucket and resolves once the entries stored now are in the view (or after
+   * 10 s, while loading goes on), so that a worker never starts a job that was cancelled before
+   * it started. Throws a {@link CancellationsUnavailableError} when the bucket has not been
+   * provisioned.
    */
   static async open(nc: NatsConnection, logger: Logger): Promise<CancellationWatch> {
     const log = logger.child({ bucket: KvBucket.Cancellations });
     const kv = await new Kvm(nc).open(KvBucket.Cancellations);
-    let stored: number;
+    let maxAgeMs: number;
     try {
-      stored = (await kv.status()).values;
+      maxAgeMs = (await kv.status()).ttl;
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) {
         throw new CancellationsUnavailableError(KvBucket.Cancellations, { cause: err });
       }
       throw err;
     }
-    const view = new CancellationView((change, err) => {
-      log.warn({ err, key: change.key, revision: change.revision }, "ignoring unreadable entry");
+    const view = new CancellationView({
+      maxAgeMs,
+      onUnreadable: (change, err) => {
+        log.warn({ err, key: change.key, revision: change.revision }, "ignoring unreadable entry");
+      },
     });
-    const loaded = Promise.withResolvers<undefined>();
-    if (stored === 0) loaded.resolve(undefined);
-    const watch = await kv.watch();
-    const following = (async () => {
-      try {
-        for await (const entry of watch) {
-          view.apply({
-            key: entry.key,
-            revision: entry.revision,
-            operation: entry.operation,
-            value: entry.operation === "PUT" ? entry.string() : "",
-          });
-          // The last stored entry comes with nothing pending after it (or marked as an update).
-          if (entry.isUpdate || entry.delta === 0) loaded.resolve(undefined);
-        }
-      } catch (err) {
-        log.error({ err }, "cancellations watch failed; cancels no longer reach this worker");
-      } finally {
-        loaded.resolve(undefined);
-      }
-    })();
-    await waitAtMost(loaded.promise, initialLoadTimeoutMs, () => {
+    const follower = KvFollower.open(
+      nc,
+      KvBucket.Cancellations,
+      {
+        reset: (entries) => {
+          view.reset(entries.map(toCancellationChange));
+        },
+        apply: (entry) => {
+          view.apply(toCancellationChange(entry));
+        },
+      },
+      { logger },
+    );
+    let waited = false;
+    const settled = follower.then(
+      (f) => f,
+      (err: unknown) => {
+        // Before the wait is over the error fails the worker's start instead.
+        if (!waited) throw err;
+        log.error({ err }, "cancellations watch could not be opened; cancels miss this worker");
+        return undefined;
+      },
+    );
+    await waitAtMost(settled, initialLoadTimeoutMs, () => {
       log.warn({ known: view.size }, "cancellations not fully loaded in time; going on");
     });
-    return new CancellationWatch(view, watch, following);
+    waited = true;
+    return new CancellationWatch(view, settled);
   }
 
   /** Stops following the bucket. */
   async close(): Promise<void> {
-    this.#watch.stop();
-    await this.#following;
+    await (await this.#follower.catch(() => undefined))?.close();
   }
+}
+
+function toCancellationChange(entry: KvChange): CancellationChange {
+  return {
+    key: entry.key,
+    revision: entry.revision,
+    operation: entry.operation,
+    value: entry.operation === "PUT" ? decoder.decode(entry.value) : "",
+    storedAt: entry.storedAt,
+  };
 }
 
 async function waitAtMost(

@@ -24,14 +24,24 @@ const item: WorkItem = {
 };
 
 /** Records, in order, what was published and how the message was acknowledged. */
-function harness(options: { failOn?: "event" | "deadLetter"; failWith?: Error } = {}) {
+function harness(
+  options: { failOn?: "event" | "deadLetter"; failWith?: Error; eventFailures?: number } = {},
+) {
+  let eventFailuresLeft = options.eventFailures ?? 0;
   const steps: string[] = [];
+  /** Every event publish tried, stored or not. */
+  const tries: string[] = [];
   const events: JobEvent[] = [];
   const letters: DeadLetter[] = [];
   const failure = () => Promise.reject(options.failWith ?? new Error("jetstream unavailable"));
   const publisher: LifecyclePublisher = {
     event: (event) => {
+      tries.push(event.kind);
       if (options.failOn === "event") return failure();
+      if (eventFailuresLeft > 0) {
+        eventFailuresLeft--;
+        return failure();
+      }
       steps.push(`event:${event.kind}`);
       events.push(event);
       return Promise.resolve();
@@ -69,8 +79,12 @@ function harness(options: { failOn?: "event" | "deadLetter"; failWith?: Error } 
     workerId: "w1",
     startedAt: Date.now() - 5,
   };
-  const deps = { publisher, logger: createLogger("test", "silent") };
-  return { steps, events, letters, record, deps };
+  const deps = {
+    publisher,
+    logger: createLogger("test", "silent"),
+    deadEventRetryDelaysMs: [1, 1, 1],
+  };
+  return { steps, tries, events, letters, record, deps };
 }
 
 const error = { name: "Error", message: "boom" };
@@ -168,6 +182,21 @@ describe("settle", () => {
       "event:dead",
       expect.stringMatching(/^term:non_retryable: result too large/),
     ]);
+  });
+
+  it("terminates once the dead letter is stored, even when the dead event cannot be", async () => {
+    const h = harness({ failOn: "event" });
+    await settle({ kind: "dead", error, reason: DeadReason.NonRetryable }, h.record, h.deps);
+    // The letter is the record of the death: the job must never run again.
+    expect(h.steps).toEqual(["dlq", "term:non_retryable: boom"]);
+    expect(h.tries).toEqual(["dead", "dead", "dead", "dead"]);
+  });
+
+  it("retries the dead event in place after the letter is stored", async () => {
+    const h = harness({ eventFailures: 2 });
+    await settle({ kind: "dead", error, reason: DeadReason.AttemptsExhausted }, h.record, h.deps);
+    expect(h.steps).toEqual(["dlq", "event:dead", "term:attempts_exhausted: boom"]);
+    expect(h.tries).toEqual(["dead", "dead", "dead"]);
   });
 
   it("dead-letters an unreadable message without events, keeping its raw text", async () => {

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { LifecycleKind, StreamName, rejectionRawPreviewChars } from "@conveyor/contracts";
 import type {
   CancelledEvent,
@@ -37,16 +39,27 @@ export interface DeliveryRecord {
 export interface SettleDeps {
   publisher: LifecyclePublisher;
   logger: Logger;
+  /**
+   * Pauses before each further try of the `dead` event once the dead letter is stored, in
+   * milliseconds; after the last the job is terminated anyway. @default {@link deadEventRetryDelaysMs}
+   */
+  deadEventRetryDelaysMs?: readonly number[];
 }
 
 /** Delay before a job whose outcome could not be recorded is tried again, in milliseconds. */
 export const unrecordedRetryDelayMs = 2000;
 
 /**
+ * Pauses between tries of the `dead` event after the dead letter is stored, in milliseconds
+ * (3.5 s in all, well inside the work consumer's `ack_wait`).
+ */
+export const deadEventRetryDelaysMs: readonly number[] = [250, 1000, 2250];
+
+/**
  * Applies an outcome, the one place where a delivery is acknowledged: success publishes the
  * `succeeded` event, then `ack`; a retry publishes `failed`, then `nak(delay)`; death publishes the
- * dead letter and the `dead` event, then `term` (which deletes the work message, so only after
- * both are stored); a cancel publishes `cancelled`, then `ack`. When the facts cannot be stored
+ * dead letter, then the `dead` event (retried a few times), then `term` (which deletes the work
+ * message, so only after the letter is stored); a cancel publishes `cancelled`, then `ack`. When the facts cannot be stored
  * the job is `nak`ed, never dropped.
  */
 export async function settle(
@@ -116,15 +129,29 @@ export async function settle(
           msg.headers,
           delivery.trace,
         );
-        await publishEvent(delivery, deps, {
-          kind: LifecycleKind.Dead,
-          error: outcome.error,
-          reason: outcome.reason,
-        });
       } catch (err) {
         log.error({ err }, "could not dead-letter the job; it will be delivered again");
         msg.nak(unrecordedRetryDelayMs);
         return;
+      }
+      // The stored letter is the record of the death (the projector builds the dead letter from
+      // it): from here on the job must never run again, so it is terminated whatever happens to
+      // the event.
+      const dead = { kind: LifecycleKind.Dead, error: outcome.error, reason: outcome.reason };
+      const delays = deps.deadEventRetryDelaysMs ?? deadEventRetryDelaysMs;
+      for (let tried = 0; ; tried++) {
+        try {
+          await publishEvent(delivery, deps, dead);
+          break;
+        } catch (err) {
+          const delayMs = delays[tried];
+          if (delayMs === undefined) {
+            log.error({ err }, "could not publish the dead event; the dead letter records it");
+            break;
+          }
+          log.warn({ err, delayMs }, "could not publish the dead event; trying again");
+          await sleep(delayMs);
+        }
       }
       msg.term(`${outcome.reason}: ${outcome.error.message}`.slice(0, 200));
       log.warn({ error: outcome.error.message, reason: outcome.reason }, "job dead-lettered");

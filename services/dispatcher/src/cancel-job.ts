@@ -1,6 +1,7 @@
 import { CancellationRecord, LifecycleKind } from "@conveyor/contracts";
 import type { CancelCommand, CancelledEvent } from "@conveyor/contracts";
 import type { TraceContext } from "@conveyor/telemetry";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 
 import type { DispatchPublisher } from "./publisher.ts";
@@ -31,16 +32,13 @@ export async function cancelJob(
   deps: CancelDeps,
 ): Promise<CancelOutcome> {
   const { jobId, run } = command;
-  const recordedRun = await recordedCancelRun(deps.cancellations, jobId);
-  if (recordedRun !== undefined && recordedRun > run) {
-    return { kind: "superseded", jobId, run, recordedRun };
-  }
   const record: CancellationRecord = {
     run,
     reason: command.reason,
     requestedAt: command.requestedAt,
   };
-  await deps.cancellations.put(jobId, JSON.stringify(record));
+  const recordedRun = await recordCancellation(deps.cancellations, jobId, record);
+  if (recordedRun !== undefined) return { kind: "superseded", jobId, run, recordedRun };
   const event: CancelledEvent = {
     kind: LifecycleKind.Cancelled,
     jobId,
@@ -55,12 +53,47 @@ export async function cancelJob(
   return { kind: "cancelled", jobId, run };
 }
 
-/** The run the bucket cancels for the job, if any (an unreadable entry counts as none). */
-async function recordedCancelRun(kv: KV, jobId: string): Promise<number | undefined> {
-  const entry = await kv.get(jobId);
-  if (entry === null || entry.operation !== "PUT") return undefined;
-  const parsed = CancellationRecord.safeParse(safeJson(entry.string()));
+/** How often a cancel whose write lost a race with another cancel of the job reads again. */
+const maxCancelWriteTries = 10;
+
+/**
+ * Stores the record unless the bucket already cancels a later run, and returns that later run
+ * when it does. The write is conditional on the revision read, so two cancels of one job handled
+ * at once (by two dispatchers, or side by side) can never leave the earlier run recorded.
+ */
+async function recordCancellation(
+  kv: KV,
+  jobId: string,
+  record: CancellationRecord,
+): Promise<number | undefined> {
+  for (let tries = 1; ; tries++) {
+    const entry = await kv.get(jobId);
+    const recordedRun = entry?.operation === "PUT" ? readRun(entry.string()) : undefined;
+    if (recordedRun !== undefined && recordedRun > record.run) return recordedRun;
+    try {
+      const value = JSON.stringify(record);
+      // A deleted entry's marker has a revision of its own, so only a key never written is created.
+      if (entry === null) await kv.create(jobId, value);
+      else await kv.update(jobId, value, entry.revision);
+      return undefined;
+    } catch (err) {
+      if (!isRevisionConflict(err) || tries >= maxCancelWriteTries) throw err;
+    }
+  }
+}
+
+/** The run a stored record cancels (an unreadable entry counts as none). */
+function readRun(text: string): number | undefined {
+  const parsed = CancellationRecord.safeParse(safeJson(text));
   return parsed.success ? parsed.data.run : undefined;
+}
+
+function isRevisionConflict(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
 
 function safeJson(text: string): unknown {

@@ -10,6 +10,7 @@ import { parseCommand } from "./command-parse.ts";
 import type { Command } from "./command-parse.ts";
 import { DeadLetterStore } from "./dead-letter-store.ts";
 import { discardLetter } from "./discard-letter.ts";
+import { OneAtATime } from "./one-at-a-time.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { PullLoop } from "./pull-loop.ts";
 import { replayJob } from "./replay-job.ts";
@@ -21,7 +22,14 @@ export interface CommandMailboxOptions {
   concurrency?: number;
   /** How long one pull waits, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
+  /**
+   * Deliveries after which a command that still fails is logged as an error and terminated, so it
+   * leaves the ack-pending set; below the consumer's `max_deliver`. @default 50
+   */
+  giveUpAfterDeliveries?: number;
 }
+
+export const defaultCommandGiveUpAfterDeliveries = 50;
 
 export interface CommandMailboxDeps {
   js: JetStreamClient;
@@ -47,8 +55,9 @@ type CommandDeps = CancelDeps & LetterCommandDeps;
  * a job, replay or discard a dead letter. Each
  * command is carried out, then acknowledged; when carrying it out fails (NATS away, a stream
  * missing) it is nak'd with a growing delay and done again, which is safe because every step is
- * idempotent. A command that can never succeed (unknown verb, malformed body) is logged with its
- * fields named and acknowledged.
+ * idempotent; after `giveUpAfterDeliveries` it is logged as an error and terminated. A command
+ * that can never succeed (unknown verb, malformed body) is logged with its fields named and
+ * acknowledged. Commands of one job are carried out one at a time (within a replica).
  */
 export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<CommandMailbox> {
   const { js, tracing } = deps;
@@ -62,7 +71,13 @@ export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<Co
     now: deps.now ?? (() => new Date()),
   };
   const consumer = await js.consumers.get(StreamName.Jobs, ConsumerName.DispatcherCommands);
-  const loop = new PullLoop(consumer, (msg) => handleCommand(msg, commandDeps, tracing, log), log, {
+  const giveUpAfter = options.giveUpAfterDeliveries ?? defaultCommandGiveUpAfterDeliveries;
+  // Commands of one job run one at a time in this replica, so a replay and a discard of the same
+  // letter cannot both find it and both be carried out.
+  const perJob = new OneAtATime();
+  const handle = (msg: JsMsg) =>
+    handleCommand(msg, { deps: commandDeps, tracing, logger: log, giveUpAfter, perJob });
+  const loop = new PullLoop(consumer, handle, log, {
     concurrency: options.concurrency ?? 8,
     pullExpiresMs: options.pullExpiresMs,
   });
@@ -71,12 +86,16 @@ export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<Co
   return { stop: () => loop.stop() };
 }
 
-async function handleCommand(
-  msg: JsMsg,
-  deps: CommandDeps,
-  tracing: Tracing,
-  logger: Logger,
-): Promise<void> {
+interface HandlerContext {
+  deps: CommandDeps;
+  tracing: Tracing;
+  logger: Logger;
+  giveUpAfter: number;
+  perJob: OneAtATime;
+}
+
+async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void> {
+  const { deps, tracing, logger } = handler;
   const parsed = parseCommand(msg.subject, msg.data);
   if (!parsed.ok) {
     logger.error(
@@ -89,8 +108,8 @@ async function handleCommand(
   const { command } = parsed;
   const attrs = { subject: msg.subject, jobId: command.body.jobId };
   try {
-    const outcome = await tracing.consume(msg.headers, attrs, (context) =>
-      execute(command, context, deps),
+    const outcome = await handler.perJob.run(command.body.jobId, () =>
+      tracing.consume(msg.headers, attrs, (context) => execute(command, context, deps)),
     );
     msg.ack();
     if (outcome.kind === "refused") {
@@ -99,7 +118,16 @@ async function handleCommand(
       logger.info({ verb: command.verb, ...outcome }, `command ${command.verb} done`);
     }
   } catch (err) {
-    const delayMs = retryDelayMs(msg.info.deliveryCount);
+    const deliveries = msg.info.deliveryCount;
+    if (deliveries >= handler.giveUpAfter) {
+      logger.error(
+        { err, subject: msg.subject, seq: msg.seq, deliveries, command: command.body },
+        `command ${command.verb} failed on every delivery; given up`,
+      );
+      msg.term(`failed ${deliveries} times`);
+      return;
+    }
+    const delayMs = retryDelayMs(deliveries);
     logger.warn(
       { err, subject: msg.subject, seq: msg.seq, delayMs },
       `command ${command.verb} failed; it will be retried`,

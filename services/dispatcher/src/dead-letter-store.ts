@@ -32,8 +32,8 @@ export class DeadLetterStore {
   async find(seq: number, jobId: string, run: number): Promise<LetterLookup> {
     const stored = await this.#jsm.streams.getMessage(StreamName.Dlq, { seq });
     if (stored === null) return { kind: "gone" };
-    const parsed = DeadLetter.safeParse(parseJson(stored.data));
-    if (!parsed.success) {
+    const parsed = readLetter(stored.data);
+    if (parsed === undefined || !parsed.success) {
       return { kind: "mismatch", message: `DLQ message ${seq} is not a dead letter` };
     }
     const letter = parsed.data;
@@ -54,6 +54,15 @@ export class DeadLetterStore {
       if ((await this.#jsm.streams.getMessage(StreamName.Dlq, { seq })) === null) return;
       throw err;
     }
+  }
+}
+
+/** The letter's parse, or undefined when parsing threw (JSON nested deep enough to overflow zod). */
+function readLetter(data: Uint8Array): ReturnType<typeof DeadLetter.safeParse> | undefined {
+  try {
+    return DeadLetter.safeParse(parseJson(data));
+  } catch {
+    return undefined;
   }
 }
 

@@ -22,6 +22,11 @@ export interface DeadLettererOptions {
   scanIntervalMs?: number;
   /** Most work messages one scan looks at per work consumer. @default 100 */
   scanLimit?: number;
+  /**
+   * Pause before a scan looks again at the messages it found stranded, and dead-letters only those
+   * still there, in milliseconds. @default 2000
+   */
+  confirmDelayMs?: number;
   /** How long one pull of advisories waits, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
 }
@@ -73,7 +78,13 @@ export async function createDeadLetterer(deps: DeadLettererDeps): Promise<DeadLe
       pullExpiresMs: options.pullExpiresMs,
     },
   );
-  const scanDeps = { jsm, exhausted, logger: log, scanLimit: options.scanLimit ?? 100 };
+  const scanDeps = {
+    jsm,
+    exhausted,
+    logger: log,
+    scanLimit: options.scanLimit ?? 100,
+    confirmDelayMs: options.confirmDelayMs,
+  };
   let scanning: Promise<ScanReport> | undefined;
   // One scan at a time: a manual reconcile during a periodic one joins it.
   const reconcile = (): Promise<ScanReport> => {

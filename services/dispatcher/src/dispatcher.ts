@@ -5,8 +5,9 @@ import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
-import { processSubmission } from "./intake.ts";
-import type { IntakeDeps } from "./intake.ts";
+import { processSubmission, recordUnprocessable } from "./intake.ts";
+import type { IntakeDeps, IntakeOutcome } from "./intake.ts";
+import { failureMessage, isDeterministicFailure } from "./intake-failure.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { PullLoop } from "./pull-loop.ts";
 import { retryDelayMs } from "./retry-delay.ts";
@@ -18,7 +19,16 @@ export interface DispatcherOptions {
   concurrency: number;
   /** How long one pull waits for messages, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
+  /**
+   * Deliveries after which a submission that still cannot be dispatched (NATS unavailable) is
+   * recorded as an `unprocessable` rejection and acknowledged. With retries 1 s doubling to 30 s,
+   * the default gives up after about 25 minutes of failures; it stays below the intake consumer's
+   * `max_deliver` so recording the rejection has deliveries left. @default 50
+   */
+  giveUpAfterDeliveries?: number;
 }
+
+export const defaultGiveUpAfterDeliveries = 50;
 
 export interface DispatcherDeps {
   nc: NatsConnection;
@@ -39,7 +49,9 @@ export interface Dispatcher {
  * Starts consuming the intake (`dispatcher-intake` on `JOBS`): each valid submission becomes a
  * work item and a `queued` event, each invalid one a `rejected` event; the intake message is
  * acknowledged only after the server stored what it produced. When publishing fails (NATS away),
- * the message is nak'd with a growing delay and tried again.
+ * the message is nak'd with a growing delay and tried again; a failure that would repeat on every
+ * delivery, or one still there after `giveUpAfterDeliveries`, is recorded as an `unprocessable`
+ * rejection and acknowledged.
  */
 export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
   const { js, logger, options } = deps;
@@ -52,25 +64,57 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     now: () => new Date(),
   };
 
+  const giveUpAfter = options.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries;
+
   const handle = async (msg: JsMsg): Promise<void> => {
     try {
-      const outcome = await processSubmission(msg, intake);
+      logOutcome(await processSubmission(msg, intake), msg);
       msg.ack();
-      if (outcome.kind === "queued") {
-        logger.debug({ jobId: outcome.jobId, type: outcome.type }, "job queued");
-      } else {
-        logger.info(
-          { rejectionId: outcome.rejectionId, reason: outcome.reason, subject: msg.subject },
-          "submission rejected",
-        );
-      }
+      return;
     } catch (err) {
-      const delayMs = retryDelayMs(msg.info.deliveryCount);
+      const deliveries = msg.info.deliveryCount;
+      if (isDeterministicFailure(err) || deliveries >= giveUpAfter) {
+        await giveUp(msg, err, deliveries);
+        return;
+      }
+      const delayMs = retryDelayMs(deliveries);
       logger.warn(
         { err, subject: msg.subject, seq: msg.seq, delayMs },
         "dispatch failed; the submission will be retried",
       );
       msg.nak(delayMs);
+    }
+  };
+
+  // A submission that can never be dispatched, or could not be for too long, ends as a recorded
+  // rejection so that it leaves the ack-pending set instead of holding an intake slot for good.
+  const giveUp = async (msg: JsMsg, cause: unknown, deliveries: number): Promise<void> => {
+    const why = `${failureMessage(cause)} (after ${deliveries} deliveries)`;
+    try {
+      const outcome = await recordUnprocessable(msg, intake, why);
+      msg.ack();
+      logger.error(
+        { err: cause, subject: msg.subject, seq: msg.seq, outcome },
+        "submission could not be dispatched; recorded as unprocessable",
+      );
+    } catch (err) {
+      const delayMs = retryDelayMs(deliveries);
+      logger.error(
+        { err, cause, subject: msg.subject, seq: msg.seq, delayMs },
+        "submission could not be dispatched nor recorded; it will be retried",
+      );
+      msg.nak(delayMs);
+    }
+  };
+
+  const logOutcome = (outcome: IntakeOutcome, msg: JsMsg): void => {
+    if (outcome.kind === "queued") {
+      logger.debug({ jobId: outcome.jobId, type: outcome.type }, "job queued");
+    } else {
+      logger.info(
+        { rejectionId: outcome.rejectionId, reason: outcome.reason, subject: msg.subject },
+        "submission rejected",
+      );
     }
   };
 

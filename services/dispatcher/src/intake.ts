@@ -2,15 +2,17 @@ import {
   Header,
   JobId,
   StreamName,
+  rejectionRawPreviewChars,
   SubmissionSource,
   typeFromSubmitSubject,
 } from "@conveyor/contracts";
-import type { JobSubmission } from "@conveyor/contracts";
+import type { JobSubmission, QueuedEvent, WorkItem } from "@conveyor/contracts";
 import { checkSubmission, parseSubmissionBytes, preview } from "@conveyor/job-registry";
 import type { JobTypeLookup } from "@conveyor/job-registry";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
+import { failureMessage } from "./intake-failure.ts";
 import { idForIntakeMessage } from "./job-ids.ts";
 import type { DispatchPublisher } from "./publisher.ts";
 import { claimedJobId, queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
@@ -31,9 +33,10 @@ export interface IntakeDeps {
 }
 
 /**
- * Turns one submission into a work item plus a `queued` event, or into a `rejected` event, in a
- * CONSUMER span that continues the publisher's trace. Resolves once everything it published is
- * stored (PubAcks); rejects when publishing failed, leaving the message to be retried.
+ * Turns one submission into a `queued` event plus a work item, or into a `rejected` event, in a
+ * CONSUMER span that continues the publisher's trace. A submission that cannot even be read (a
+ * validator threw) is rejected as `unprocessable`. Resolves once everything it published is stored
+ * (PubAcks); rejects when publishing failed, leaving the caller to retry or give up.
  */
 export function processSubmission(msg: JsMsg, deps: IntakeDeps): Promise<IntakeOutcome> {
   const subjectType = typeFromSubmitSubject(msg.subject);
@@ -50,45 +53,111 @@ async function dispatch(
   context: TraceContext,
   deps: IntakeDeps,
 ): Promise<IntakeOutcome> {
-  const parsed = parseSubmissionBytes(msg.data, deps.maxSubmissionBytes);
-  if (!parsed.ok) {
-    return reject(msg, context, deps, { ...parsed, jobId: undefined });
+  let decision: Decision;
+  try {
+    decision = decide(msg, subjectType, context, deps);
+  } catch (err) {
+    // Reading and checking are pure: whatever throws would throw again on every delivery.
+    decision = {
+      kind: "reject",
+      refusal: unprocessable(msg, `could not be read: ${failureMessage(err)}`),
+    };
   }
+  if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
+
+  const { item, event } = decision;
+  // The queued event first: if the work item cannot be stored the message is retried, and a
+  // repeated queued event collapses in the read model, while a work item published on every
+  // retry could outlive WORK's duplicate window and run the job twice. Once the work item is
+  // stored only the acknowledgement is left.
+  await deps.publisher.queued(context, event);
+  await deps.publisher.work(context, item, sourceOf(msg));
+  return { kind: "queued", jobId: item.id, type: item.type };
+}
+
+type Decision =
+  { kind: "dispatch"; item: WorkItem; event: QueuedEvent } | { kind: "reject"; refusal: Refusal };
+
+interface Refusal {
+  reason: string;
+  message: string;
+  issues: { path: string; message: string }[];
+  jobId: string | undefined;
+  rawPreview: string;
+}
+
+function decide(
+  msg: JsMsg,
+  subjectType: string | undefined,
+  context: TraceContext,
+  deps: IntakeDeps,
+): Decision {
+  const parsed = parseSubmissionBytes(msg.data, deps.maxSubmissionBytes);
+  if (!parsed.ok) return { kind: "reject", refusal: { ...parsed, jobId: undefined } };
   const check = checkSubmission(parsed.value, deps.registry, {
     subjectType,
     source: sourceOf(msg),
   });
   if (!check.ok) {
-    return reject(msg, context, deps, {
+    const refusal = {
       ...check,
       jobId: claimedJobId(parsed.value),
       rawPreview: preview(parsed.text),
-    });
+    };
+    return { kind: "reject", refusal };
   }
-
   const jobId = jobIdFor(msg, check.submission);
   const item = workItemFor(jobId, check.submission, check.descriptor, msg.time.toISOString());
   const event = queuedEventFor(item, sourceOf(msg), deps.tracing.traceIdOf(context), deps.now());
-  // Both must be stored before the intake message is acknowledged; the order between them does
-  // not matter because the read model merges events in any order.
-  await Promise.all([
-    deps.publisher.work(context, item, sourceOf(msg)),
-    deps.publisher.queued(context, event),
-  ]);
-  return { kind: "queued", jobId, type: item.type };
+  return { kind: "dispatch", item, event };
+}
+
+/**
+ * Records a submission that could not be dispatched as an `unprocessable` rejection: a failure
+ * that would repeat on every delivery, or one that outlasted the retries. Resolves once the
+ * rejection is stored; rejects when it could not be.
+ */
+export function recordUnprocessable(
+  msg: JsMsg,
+  deps: IntakeDeps,
+  why: string,
+): Promise<IntakeOutcome> {
+  const subjectType = typeFromSubmitSubject(msg.subject);
+  return deps.tracing.consume(
+    msg.headers,
+    { subject: msg.subject, jobType: subjectType },
+    (context) => reject(msg, context, deps, unprocessable(msg, why)),
+  );
+}
+
+/** Why an intake message is refused when it cannot be dispatched at all. */
+export const unprocessableReason = "unprocessable";
+
+function unprocessable(msg: JsMsg, why: string): Refusal {
+  const text = new TextDecoder().decode(msg.data.subarray(0, rejectionRawPreviewChars * 4));
+  const message = `submission could not be dispatched: ${why}`;
+  return {
+    reason: unprocessableReason,
+    message,
+    issues: [{ path: "(root)", message }],
+    jobId: claimedJobId(readJson(msg.data)) ?? (msg.headers?.get(Header.JobId) || undefined),
+    rawPreview: preview(text),
+  };
+}
+
+function readJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data)) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 async function reject(
   msg: JsMsg,
   context: TraceContext,
   deps: IntakeDeps,
-  refusal: {
-    reason: string;
-    message: string;
-    issues: { path: string; message: string }[];
-    jobId: string | undefined;
-    rawPreview: string;
-  },
+  refusal: Refusal,
 ): Promise<IntakeOutcome> {
   const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection");
   const event = rejectedEventFor({

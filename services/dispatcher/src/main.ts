@@ -3,6 +3,7 @@ import {
   connectNats,
   createLogger,
   exitOnStartupError,
+  exitWhenNatsCloses,
   onShutdown,
   parseEnv,
 } from "@conveyor/service-kit";
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = Tracing.create({ serviceName, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
   const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
+  exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   await verifyTopology(jsm);

@@ -1,7 +1,7 @@
 import { buildDescriptor } from "@conveyor/job-registry";
 import { describe, expect, it } from "vitest";
 
-import { claimedJobId, queuedEventFor, workItemFor } from "./records.ts";
+import { claimedJobId, queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
 
 const descriptor = buildDescriptor({ type: "sleep", retry: { maxAttempts: 3 }, timeoutMs: 5_000 });
 const submittedAt = "2026-01-01T00:00:00.000Z";
@@ -65,5 +65,33 @@ describe("claimedJobId", () => {
     expect(claimedJobId({ id: 7 })).toBeUndefined();
     expect(claimedJobId("text")).toBeUndefined();
     expect(claimedJobId(null)).toBeUndefined();
+  });
+});
+
+describe("rejectedEventFor on a refusal too large to publish", () => {
+  it("keeps a bounded number of issues and a bounded message, saying how many were left out", () => {
+    const issues = Array.from({ length: 22_000 }, (_, i) => ({
+      path: `payload.k${i}`,
+      message: "unknown field",
+    }));
+    const event = rejectedEventFor({
+      rejectionId: "r-1",
+      subject: `jobs.submit.${"s".repeat(5000)}`,
+      reason: "invalid_payload",
+      message: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+      issues,
+      jobId: undefined,
+      rawPreview: "{}",
+      sizeBytes: 230_000,
+      traceId: undefined,
+      at: new Date("2026-01-01T00:00:00.000Z"),
+    });
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(32 * 1024);
+    expect(event.issues).toHaveLength(51);
+    expect(event.issues[0]).toEqual({ path: "payload.k0", message: "unknown field" });
+    expect(event.issues[50]).toEqual({ path: "(root)", message: "21950 more issues left out" });
+    expect(event.message.length).toBeLessThanOrEqual(1024);
+    expect(event.message.endsWith("…")).toBe(true);
+    expect(event.subject.length).toBeLessThanOrEqual(256);
   });
 });

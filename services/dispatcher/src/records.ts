@@ -70,21 +70,46 @@ export interface RejectionFacts {
   at: Date;
 }
 
+/** Most issues a rejection record keeps; the rest are counted in one last issue. */
+export const maxRejectionIssues = 50;
+/** Longest a rejection's `message` is kept, in characters. */
+export const maxRejectionMessageChars = 1024;
+/** Longest an issue's path or message, or a rejection's subject, is kept, in characters. */
+export const maxRejectionFieldChars = 256;
+
+/**
+ * The `rejected` event for a refusal, bounded in size whatever the refusal holds (thousands of
+ * issues, a huge subject), so that recording it can never fail for being too large.
+ */
 export function rejectedEventFor(facts: RejectionFacts): RejectedEvent {
   const event: RejectedEvent = {
     kind: LifecycleKind.Rejected,
     rejectionId: facts.rejectionId,
     at: facts.at.toISOString(),
-    subject: facts.subject,
-    reason: facts.reason,
-    message: facts.message,
-    issues: facts.issues,
+    subject: truncate(facts.subject, maxRejectionFieldChars),
+    reason: truncate(facts.reason, maxRejectionFieldChars),
+    message: truncate(facts.message, maxRejectionMessageChars),
+    issues: boundedIssues(facts.issues),
     rawPreview: facts.rawPreview,
     sizeBytes: facts.sizeBytes,
   };
   if (facts.jobId !== undefined) event.jobId = facts.jobId;
   if (facts.traceId !== undefined) event.traceId = facts.traceId;
   return event;
+}
+
+function boundedIssues(issues: readonly ValidationIssue[]): ValidationIssue[] {
+  const kept = issues.slice(0, maxRejectionIssues).map((issue) => ({
+    path: truncate(issue.path, maxRejectionFieldChars),
+    message: truncate(issue.message, maxRejectionFieldChars),
+  }));
+  const left = issues.length - kept.length;
+  if (left > 0) kept.push({ path: "(root)", message: `${left} more issues left out` });
+  return kept;
+}
+
+function truncate(text: string, chars: number): string {
+  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
 }
 
 /** The `id` a rejected body carried, when it is a string (kept so clients can find the rejection). */

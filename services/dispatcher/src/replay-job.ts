@@ -54,10 +54,10 @@ export async function replayJob(
   await deps.tracing.consume(stored.header, attrs, async (context) => {
     const now = deps.now();
     const event = queuedEventFor(item, source, deps.tracing.traceIdOf(context), now);
-    await Promise.all([
-      deps.publisher.work(context, item, source),
-      deps.publisher.queued(context, event),
-    ]);
+    // The queued event first, as at intake: a work item is published only once the rest of the
+    // replay can no longer fail before it, so retries do not republish it.
+    await deps.publisher.queued(context, event);
+    await deps.publisher.work(context, item, source);
     const entry: DeadLetterLogEntry = {
       action: DeadLetterAction.Replayed,
       jobId,

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { StreamName } from "@conveyor/contracts";
 import type { Logger } from "@conveyor/service-kit";
 import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
@@ -10,7 +12,15 @@ export interface StrandedScanDeps {
   logger: Logger;
   /** Most work messages one scan looks at per work consumer. */
   scanLimit: number;
+  /**
+   * Pause between the first sighting of stranded messages and the look that confirms them, in
+   * milliseconds: longer than the server takes to delete a message it already dropped from the
+   * pending set on an acknowledgement (milliseconds in R3). @default 2000
+   */
+  confirmDelayMs?: number;
 }
+
+export const defaultConfirmDelayMs = 2000;
 
 /** What one scan found, summed over the work consumers. */
 export interface ScanReport {
@@ -61,7 +71,8 @@ export function deliveredWindow(info: ConsumerInfo): DeliveredWindow | undefined
  * flight (pending: being worked on, or waiting for its redelivery) or stranded. When
  * the consumer has no pending deliveries (`num_ack_pending` 0) every such message is stranded, and
  * none can become pending again; otherwise the surplus over `num_ack_pending` is stranded but
- * cannot be identified, and is reported as deferred until the consumer is idle.
+ * cannot be identified, and is reported as deferred until the consumer is idle. Messages found
+ * stranded are confirmed by a second look after `confirmDelayMs` before they are dead-lettered.
  */
 export async function scanStrandedWork(deps: StrandedScanDeps): Promise<ScanReport> {
   const report: ScanReport = { consumers: 0, deadLettered: 0, deferred: 0, failed: 0 };
@@ -81,9 +92,14 @@ export async function scanStrandedWork(deps: StrandedScanDeps): Promise<ScanRepo
       }
       continue;
     }
-    for (const seq of present) {
+    const confirmed = await confirmStranded(deps, info.name, window, present);
+    if (confirmed.kind === "busy") {
+      report.deferred += present.length;
+      continue;
+    }
+    for (const seq of confirmed.seqs) {
       try {
-        const outcome = await deps.exhausted.deadLetter(seq, window.maxDeliver);
+        const outcome = await deps.exhausted.deadLetter(seq, confirmed.maxDeliver);
         if (outcome.kind === "dead-lettered") {
           report.deadLettered++;
           deps.logger.warn(
@@ -98,6 +114,28 @@ export async function scanStrandedWork(deps: StrandedScanDeps): Promise<ScanRepo
     }
   }
   return report;
+}
+
+/**
+ * Looks again, after a pause, at messages seen stranded: the server drops an acknowledged message
+ * from the pending set a moment before it deletes it, so one look can take a message that was just
+ * acknowledged for a stranded one, and dead-letter a job that succeeded. Only messages present in
+ * both looks, with the consumer idle at both, are stranded.
+ */
+async function confirmStranded(
+  deps: StrandedScanDeps,
+  consumer: string,
+  window: DeliveredWindow,
+  seen: number[],
+): Promise<{ kind: "busy" } | { kind: "stranded"; seqs: number[]; maxDeliver: number }> {
+  if (seen.length === 0) return { kind: "stranded", seqs: [], maxDeliver: window.maxDeliver };
+  await sleep(deps.confirmDelayMs ?? defaultConfirmDelayMs);
+  const again = await deps.jsm.consumers.info(StreamName.Work, consumer);
+  if (again.num_ack_pending > 0) return { kind: "busy" };
+  const still = new Set(await presentSequences(deps, window));
+  // A stranded message was delivered exactly `max_deliver` times: the consumer's current value.
+  const maxDeliver = again.config.max_deliver ?? window.maxDeliver;
+  return { kind: "stranded", seqs: seen.filter((seq) => still.has(seq)), maxDeliver };
 }
 
 /**

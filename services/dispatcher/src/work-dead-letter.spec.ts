@@ -82,3 +82,18 @@ describe("deadRecordsFor", () => {
     expect(event).toBeUndefined();
   });
 });
+
+describe("deadRecordsFor on a work message too deeply nested to read", () => {
+  it("dead-letters it as unreadable, keeping the header's job id, instead of throwing", () => {
+    const deep = `{"id":"job-9","payload":${"[".repeat(3000)}${"]".repeat(3000)}}`;
+    const { letter, event } = deadRecordsFor(stored(deep, "job-9"), {
+      deliveries: 4,
+      traceId,
+      at,
+    });
+    expect(letter.workItem).toBeUndefined();
+    expect(letter.jobId).toBe("job-9");
+    expect(letter.rawPreview).toBe(deep.slice(0, 2048));
+    expect(event).toMatchObject({ kind: "dead", jobId: "job-9", attempt: 4 });
+  });
+});

@@ -54,9 +54,9 @@ export function exhaustedError(deliveries: number): ErrorInfo {
 export function deadRecordsFor(stored: StoredWork, facts: ExhaustionFacts): DeadRecords {
   const text = new TextDecoder().decode(stored.data);
   const json = parseJson(text);
-  const parsed = WorkItem.safeParse(json);
-  const workItem = parsed.success ? parsed.data : undefined;
-  const identity = Identity.safeParse(json);
+  const parsed = guarded(() => WorkItem.safeParse(json));
+  const workItem = parsed?.success ? parsed.data : undefined;
+  const identity = guarded(() => Identity.safeParse(json)) ?? { success: false };
   const headerJobId = stored.header.get(Header.JobId);
   const jobId =
     workItem?.id ??
@@ -94,6 +94,15 @@ export function deadRecordsFor(stored: StoredWork, facts: ExhaustionFacts): Dead
   };
   if (facts.traceId !== undefined) event.traceId = facts.traceId;
   return { letter, event };
+}
+
+/** A parse's result, or undefined when it threw: JSON nested deep enough overflows zod's stack. */
+function guarded<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
 }
 
 function parseJson(text: string): unknown {

@@ -2,7 +2,13 @@ import { once } from "node:events";
 import type { Server } from "node:http";
 
 import { JobTypeRegistry } from "@conveyor/job-registry";
-import { connectNats, createLogger, exitOnStartupError, onShutdown } from "@conveyor/service-kit";
+import {
+  connectNats,
+  createLogger,
+  exitOnStartupError,
+  exitWhenNatsCloses,
+  onShutdown,
+} from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import { verifyTopology } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -21,6 +27,7 @@ try {
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
   const nc = await connectNats({ url: config.NATS_URL, name: "gateway", logger });
+  exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm);
   const mongo = await MongoClient.connect(config.MONGO_URL);

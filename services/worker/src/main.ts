@@ -1,4 +1,11 @@
-import { createLogger, exitOnStartupError, onShutdown, parseEnv } from "@conveyor/service-kit";
+import {
+  connectNats,
+  createLogger,
+  exitOnStartupError,
+  exitWhenNatsCloses,
+  onShutdown,
+  parseEnv,
+} from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import { createWorker } from "@conveyor/worker-sdk";
 
@@ -12,8 +19,10 @@ async function main(): Promise<void> {
   const env = parseEnv(workerEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = Tracing.create({ serviceName, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
+  exitWhenNatsCloses(nc, logger);
   const worker = await createWorker({
-    natsUrl: env.NATS_URL,
+    connection: nc,
     handlers: builtinHandlers,
     concurrency: env.WORKER_CONCURRENCY,
     workerId: env.WORKER_ID,
@@ -25,6 +34,7 @@ async function main(): Promise<void> {
 
   onShutdown(logger, async () => {
     await worker.stop();
+    await nc.drain();
     await tracing.shutdown();
   });
 }

@@ -205,6 +205,19 @@ describe("dispatcher", () => {
         reason: "too_large",
         path: "(root)",
       },
+      {
+        // Deep enough to overflow a recursive validator, small enough to pass the size limit.
+        subject: "jobs.submit.echo",
+        body: `{"id":"mark-deep","payload":${"[".repeat(1800)}${"]".repeat(1800)}}`,
+        reason: "invalid_payload",
+        path: "payload",
+      },
+      {
+        subject: "jobs.submit.echo",
+        body: JSON.stringify({ id: "mark-nul", payload: { "a\u0000b": 1 } }),
+        reason: "invalid_payload",
+        path: "payload.a\\u0000b",
+      },
     ];
     for (const c of cases) await submit(c.subject, c.body);
     const validId = uniqueName("after-poison");
@@ -241,33 +254,60 @@ describe("dispatcher", () => {
     expect(await workFor(jobId)).toHaveLength(1);
   });
 
-  it("retries a submission whose events could not be published, without a second work item", async () => {
+  it("queues no work before the queued event is stored, and retries until it is", async () => {
     const marker = uniqueName("outage");
     await jsm.streams.delete("EVENTS");
     await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
-
-    // The work item is stored, the queued event cannot be: the intake message stays unacknowledged.
-    const work = await waitFor(async () =>
-      (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).find((m) =>
+    const itemsOf = async () =>
+      (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).filter((m) =>
         JSON.stringify(m.json<WorkItem>().payload).includes(marker),
-      ),
-    );
-    const jobId = work.json<WorkItem>().id;
+      );
+
+    // The queued event cannot be stored, so no work item may exist yet: a work item published
+    // on every retry could outlive WORK's duplicate window and run the job twice.
     await waitFor(async () => {
       const info = await jsm.consumers.info("JOBS", "dispatcher-intake");
-      return info.num_redelivered > 0 || info.num_ack_pending > 0;
+      return info.num_redelivered > 0;
     });
+    expect(await itemsOf()).toHaveLength(0);
 
     await ensureTopology(jsm);
-    await waitFor(async () => (await queuedFor(jobId)).length === 1, {
-      message: "the queued event was never published after EVENTS came back",
-      timeoutMs: 20_000,
-    });
-    await intakeSettled();
-    const items = (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).filter((m) =>
-      JSON.stringify(m.json<WorkItem>().payload).includes(marker),
+    const [work] = await waitFor(
+      async () => {
+        const found = await itemsOf();
+        return found.length > 0 && found;
+      },
+      { message: "the job was never dispatched after EVENTS came back", timeoutMs: 20_000 },
     );
-    expect(items).toHaveLength(1);
+    await intakeSettled();
+    const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).filter(
+      (e) => e.body.jobId === work!.json<WorkItem>().id,
+    );
+    expect(queued).toHaveLength(1);
+    expect(await itemsOf()).toHaveLength(1);
+  });
+
+  it("records a submission it could not dispatch within its deliveries as unprocessable", async () => {
+    await dispatcher.stop();
+    dispatcher = await createDispatcher({
+      nc,
+      js,
+      registry,
+      tracing,
+      logger: createLogger("dispatcher-test", "silent"),
+      options: { maxSubmissionBytes, concurrency: 2, giveUpAfterDeliveries: 2 },
+    });
+    await jsm.streams.delete("WORK");
+    try {
+      const jobId = uniqueName("stuck");
+      await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
+      const { body } = await rejectionOf("jobs.submit.echo", jobId);
+      expect(body).toMatchObject({ reason: "unprocessable", jobId });
+      expect(body.message).toContain("after 2 deliveries");
+      await intakeSettled();
+    } finally {
+      await ensureTopology(jsm);
+    }
   });
 
   it("stops pulling on stop() after finishing what it holds", async () => {

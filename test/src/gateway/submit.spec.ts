@@ -128,6 +128,35 @@ describe("POST /v1/jobs", () => {
     expect(await jobsStreamCount(gw)).toBe(before);
   });
 
+  it.each([
+    [
+      "nested 5000 levels deep",
+      `{"type":"echo","payload":${"[".repeat(5000)}${"]".repeat(5000)}}`,
+      "payload",
+    ],
+    [
+      "with a NUL in a key",
+      JSON.stringify({ type: "echo", payload: { "a\u0000b": 1 } }),
+      "payload.a\\u0000b",
+    ],
+  ])(
+    "refuses a payload %s with 400 naming the field, publishing nothing",
+    async (_what, body, field) => {
+      await using gw = await gateway();
+      const before = await jobsStreamCount(gw);
+      const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      expect(response.status).toBe(400);
+      const answer = (await response.json()) as { error: string; issues: { path: string }[] };
+      expect(answer.error).toBe("invalid_payload");
+      expect(answer.issues.map((i) => i.path)).toEqual([field]);
+      expect(await jobsStreamCount(gw)).toBe(before);
+    },
+  );
+
   it("refuses a body that is not JSON with 400", async () => {
     await using gw = await gateway();
     const response = await fetch(`${gw.baseUrl}/v1/jobs`, {

@@ -68,13 +68,13 @@ export function dlqRouter(deps: GatewayDeps, link: NatsLink): Router {
     await deps.tracing.server("POST /v1/dlq/replay", attributes, async (trace) => {
       const { letters, more } = await read(() => openLettersOfType(deps.db, type, maxBulkReplay));
       const requestedAt = new Date().toISOString();
-      let replaying = 0;
-      for (const doc of letters) {
-        const command = replayCommandFor(doc, requestedAt);
-        if (command === undefined) continue;
-        await publishCommand(deps, link, command, trace);
-        replaying++;
-      }
+      const commands = letters
+        .map((doc) => replayCommandFor(doc, requestedAt))
+        .filter((command) => command !== undefined);
+      // All at once, so the request takes one publish deadline, not one per letter. Commands
+      // are deduplicated, so a client repeating the request after a 503 replays nothing twice.
+      await Promise.all(commands.map((command) => publishCommand(deps, link, command, trace)));
+      const replaying = commands.length;
       ctx.status = 202;
       ctx.body = { type, replaying, skipped: letters.length - replaying, more };
     });

@@ -1,0 +1,73 @@
+import { KvBucket } from "@conveyor/contracts";
+import { JobTypeRegistry } from "@conveyor/job-registry";
+import { createLogger } from "@conveyor/service-kit";
+import { startNatsServer, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+describe("JobTypeRegistry watch recovery", () => {
+  let server: NatsServerHandle;
+  let worker: NatsConnection;
+  let gateway: NatsConnection;
+  let watcher: JobTypeRegistry;
+  const logger = createLogger("test", "silent");
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    worker = await connect({ servers: server.url, maxReconnectAttempts: -1 });
+    gateway = await connect({ servers: server.url, maxReconnectAttempts: -1 });
+    await ensureTopology(await jetstreamManager(worker));
+    watcher = await JobTypeRegistry.open(gateway, { logger });
+  });
+
+  afterAll(async () => {
+    await watcher.close();
+    await worker.close();
+    await gateway.close();
+    await server[Symbol.asyncDispose]();
+  });
+
+  /** Registers a type on a registry of its own, as a worker does at start. */
+  const register = async (type: string) => {
+    const registrar = await JobTypeRegistry.open(worker, { logger });
+    try {
+      await registrar.register({ type, description: type });
+    } finally {
+      await registrar.close();
+    }
+  };
+
+  it("resyncs after the bucket is deleted and recreated, forgetting types that went with it", async () => {
+    await register("before.delete");
+    await waitFor(() => Promise.resolve(watcher.get("before.delete")), {
+      message: "watcher never saw the first type",
+    });
+
+    const jsm = await jetstreamManager(worker);
+    await jsm.streams.delete(`KV_${KvBucket.JobTypes}`);
+    await ensureTopology(jsm);
+    await register("after.recreate");
+
+    await waitFor(() => Promise.resolve(watcher.get("after.recreate")), {
+      timeoutMs: 20_000,
+      message: "watcher never saw a type registered in the recreated bucket",
+    });
+    expect(watcher.get("before.delete")).toBeUndefined();
+  });
+
+  it("follows registrations made after nats-server restarts", async () => {
+    await server.restart();
+    await waitFor(async () => {
+      await register("after.restart");
+      return true;
+    });
+    await waitFor(() => Promise.resolve(watcher.get("after.restart")), {
+      timeoutMs: 20_000,
+      message: "watcher never saw a type registered after the restart",
+    });
+  });
+});
