@@ -10,7 +10,13 @@ export {
   typeFromDlqSubject,
 } from "./subjects.ts";
 export { Header } from "./headers.ts";
-export { RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.ts";
+export {
+  RetryPolicy,
+  RetryOverride,
+  defaultRetryPolicy,
+  effectivePolicy,
+  retryDelayMs,
+} from "./retry-policy.ts";
 export { defaultMaxSubmissionBytes, maxPayloadDepth, rejectionRawPreviewChars } from "./limits.ts";
 export { JobSubmission, SubmissionSource } from "./submission.ts";
 export type { JobSubmissionInput } from "./submission.ts";

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 
-import { RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.ts";
+import {
+  RetryOverride,
+  RetryPolicy,
+  defaultRetryPolicy,
+  effectivePolicy,
+  retryDelayMs,
+} from "./retry-policy.ts";
 
 describe("retryDelayMs", () => {
   it("reproduces the default schedule 1 s -> 2 s -> 4 s", () => {
@@ -16,5 +22,28 @@ describe("retryDelayMs", () => {
     const policy = RetryPolicy.parse({ jitter: "full" });
     expect(retryDelayMs(policy, 2, () => 0.5)).toBe(1000);
     expect(retryDelayMs(policy, 2, () => 0)).toBe(0);
+  });
+});
+
+describe("effectivePolicy", () => {
+  it("applies a job's overrides over the type's policy and keeps the rest", () => {
+    const typePolicy = RetryPolicy.parse({ initialDelayMs: 1000, maxDelayMs: 60_000 });
+    const policy = effectivePolicy(typePolicy, { initialDelayMs: 50, factor: 3 });
+    expect(policy).toEqual({ ...typePolicy, initialDelayMs: 50, factor: 3 });
+    expect([1, 2].map((n) => retryDelayMs(policy, n))).toEqual([50, 150]);
+  });
+
+  it("keeps the type's policy when the job overrides nothing", () => {
+    expect(effectivePolicy(defaultRetryPolicy, undefined)).toBe(defaultRetryPolicy);
+  });
+});
+
+describe("RetryOverride", () => {
+  it("names an unknown or out-of-range field", () => {
+    const result = RetryOverride.safeParse({ initialDelayMs: -1, backoff: 2 });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues.map((i) => i.path.join(".") || i.code)).toEqual(
+      expect.arrayContaining(["initialDelayMs", "unrecognized_keys"]),
+    );
   });
 });

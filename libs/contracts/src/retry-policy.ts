@@ -20,6 +20,31 @@ export type RetryPolicy = z.infer<typeof RetryPolicy>;
 export const defaultRetryPolicy: RetryPolicy = RetryPolicy.parse({});
 
 /**
+ * Per-job changes to the type's retry policy, as a submission or work item carries them. Fields
+ * left out keep the type's value.
+ */
+export const RetryOverride = z
+  .object({
+    initialDelayMs: z.int().min(0).max(86_400_000),
+    factor: z.number().min(1).max(10),
+    maxDelayMs: z.int().min(0).max(86_400_000),
+    jitter: z.enum(["none", "full"]),
+  })
+  .partial()
+  .strict();
+export type RetryOverride = z.infer<typeof RetryOverride>;
+
+/** The policy a job runs under: the type's, with the job's overrides applied. */
+export function effectivePolicy(
+  typePolicy: RetryPolicy,
+  override: RetryOverride | undefined,
+): RetryPolicy {
+  if (override === undefined) return typePolicy;
+  const applied = Object.fromEntries(Object.entries(override).filter(([, v]) => v !== undefined));
+  return { ...typePolicy, ...applied };
+}
+
+/**
  * The delay before the attempt after `failedAttempt` (1-based). With the defaults:
  * 1 s after attempt 1, 2 s after attempt 2, 4 s after attempt 3.
  */

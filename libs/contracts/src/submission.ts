@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { JobId } from "./job-id.ts";
 import { JobTypeName } from "./job-type.ts";
+import { RetryOverride } from "./retry-policy.ts";
 
 /**
  * What a client sends to submit a job: the body of `POST /v1/jobs`, or the message published to
@@ -18,6 +19,8 @@ export const JobSubmission = z
     priority: z.int().min(0).max(9).default(5),
     /** Overrides the type's retry policy attempt count for this job. */
     maxAttempts: z.int().min(1).max(100).optional(),
+    /** Overrides the type's retry delays for this job (`maxAttempts` is the field above). */
+    retry: RetryOverride.optional(),
     /** Overrides the type's handler timeout for this job, in milliseconds. */
     timeoutMs: z.int().min(1).max(86_400_000).optional(),
     /** Deduplicates submissions within the intake stream's duplicate window. */

@@ -1,5 +1,5 @@
-import { Header, LifecycleKind } from "@conveyor/contracts";
-import type { CancellationRecord } from "@conveyor/contracts";
+import { Header, LifecycleKind, effectivePolicy } from "@conveyor/contracts";
+import type { CancellationRecord, RetryOverride } from "@conveyor/contracts";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -122,7 +122,7 @@ export class Delivery {
     if (cancelled) return { kind: "cancelled", reason: cancelled.reason };
     const exceeded = exceededDeliveries(record.attempt, item.maxAttempts);
     if (exceeded) return exceeded;
-    const facts = this.#facts(item.maxAttempts);
+    const facts = this.#facts(item.maxAttempts, item.retry);
     const payload = parsePayload(settings.schema, item.payload);
     if (!payload.ok) return decideOutcome({ ok: false, error: payload.error }, facts);
 
@@ -132,11 +132,11 @@ export class Delivery {
     return decideOutcome(settled, facts);
   }
 
-  #facts(maxAttempts: number): AttemptFacts {
+  #facts(maxAttempts: number, retry?: RetryOverride): AttemptFacts {
     return {
       attempt: this.#msg.info.deliveryCount,
       maxAttempts,
-      policy: this.#deps.settings.retry,
+      policy: effectivePolicy(this.#deps.settings.retry, retry),
     };
   }
 

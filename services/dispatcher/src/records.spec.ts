@@ -35,6 +35,16 @@ describe("workItemFor", () => {
     );
     expect(item).toMatchObject({ maxAttempts: 1, timeoutMs: 100, priority: 9, batchId: "b-1" });
   });
+
+  it("carries the submission's retry overrides to the worker", () => {
+    const item = workItemFor(
+      "job-3",
+      { type: "sleep", payload: null, priority: 5, retry: { initialDelayMs: 50, jitter: "full" } },
+      descriptor,
+      submittedAt,
+    );
+    expect(item.retry).toEqual({ initialDelayMs: 50, jitter: "full" });
+  });
 });
 
 describe("queuedEventFor", () => {

@@ -30,6 +30,7 @@ export function workItemFor(
     run: firstRun,
   };
   if (submission.batchId !== undefined) item.batchId = submission.batchId;
+  if (submission.retry !== undefined) item.retry = submission.retry;
   return item;
 }
 

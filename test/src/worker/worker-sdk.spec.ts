@@ -127,6 +127,29 @@ describe("worker SDK against a real nats-server", () => {
     await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
   });
 
+  it("uses a job's own retry delays over its type's policy", async () => {
+    const type = uniqueType("flaky");
+    await fx.worker({
+      handlers: {
+        [type]: {
+          handler: (_job, ctx) => {
+            if (ctx.attempt < 3) throw new Error(`fail ${ctx.attempt}`);
+            return "ok";
+          },
+          retry: { initialDelayMs: 60_000, factor: 2 },
+        },
+      },
+    });
+    const item = await fx.enqueue(type, null, {
+      maxAttempts: 4,
+      retry: { initialDelayMs: 40, factor: 3 },
+    });
+
+    const events = await fx.eventsUntil(item.id, "succeeded");
+    const failed = events.filter((e) => e.kind === "failed");
+    expect(failed.map((e) => e.retryDelayMs)).toEqual([40, 120]);
+  });
+
   it("dead-letters a non-retryable failure: DLQ first, then the dead event, and the work is gone", async () => {
     const type = uniqueType("fatal");
     let runs = 0;
