@@ -33,6 +33,10 @@ export default tseslint.config(
             { sourceTag: "type:tool", onlyDependOnLibsWithTags: ["type:lib", "type:test-lib"] },
             { sourceTag: "type:test-lib", onlyDependOnLibsWithTags: ["type:lib"] },
             {
+              sourceTag: "type:bench",
+              onlyDependOnLibsWithTags: ["type:lib", "type:test-lib", "type:tool"],
+            },
+            {
               sourceTag: "type:test",
               onlyDependOnLibsWithTags: ["type:lib", "type:test-lib", "type:service", "type:tool"],
             },

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+
+import { parseCli } from "./cli.ts";
+import { UsageError } from "./errors.ts";
+
+describe("parseCli", () => {
+  it("defaults to a full run of everything with the mode's repetitions", () => {
+    expect(parseCli([])).toEqual({
+      mode: "full",
+      only: [],
+      repetitions: undefined,
+      million: false,
+      cpuProf: false,
+      logLevel: "info",
+      withoutProjector: false,
+      help: false,
+    });
+  });
+
+  it("reads --quick, --only, --reps, --cpu-prof and --log-level", () => {
+    const options = parseCli([
+      "--quick",
+      "--only",
+      "steady, io-",
+      "--reps",
+      "4",
+      "--cpu-prof",
+      "--log-level",
+      "warn",
+    ]);
+    expect(options).toMatchObject({
+      mode: "quick",
+      only: ["steady", "io-"],
+      repetitions: 4,
+      cpuProf: true,
+      logLevel: "warn",
+    });
+  });
+
+  it("names the bad option", () => {
+    expect(() => parseCli(["--reps", "two"])).toThrow(/--reps/);
+    expect(() => parseCli(["--fast"])).toThrow(UsageError);
+    expect(() => parseCli(["--log-level", "loud"])).toThrow(/--log-level/);
+    expect(() => parseCli(["--quick", "--million"])).toThrow(/--million/);
+  });
+});

@@ -1,0 +1,90 @@
+import { parseArgs } from "node:util";
+
+import { UsageError } from "./errors.ts";
+import { Mode } from "./profiles.ts";
+
+/** What `npm run bench -- ...` asked for. */
+export interface CliOptions {
+  mode: Mode;
+  /** Only the workloads whose id starts with one of these (all when empty). */
+  only: string[];
+  /** Overrides the mode's repetitions. */
+  repetitions: number | undefined;
+  /** Full mode: add the 1M-job backlog. */
+  million: boolean;
+  /** Write `.cpuprofile` files of every service and worker process to `bench/results/tmp/profiles`. */
+  cpuProf: boolean;
+  /** `LOG_LEVEL` of Conveyor's services. */
+  logLevel: string;
+  /** Diagnosis: run Conveyor without its status-projector (no read model, no FerretDB writes). */
+  withoutProjector: boolean;
+  help: boolean;
+}
+
+export const usage = `npm run bench [-- options]
+
+  --quick           small sizes, finishes in under 2 minutes (default: full)
+  --only a,b        run only workloads whose id starts with a or b (rest-submit, submit-single,
+                    submit-batched, saturated, steady, io-1w, io-2w, io-4w, growth-)
+  --reps N          repetitions per workload and system (default 3 quick, 5 full; at least 3
+                    for figures worth quoting)
+  --million         full mode: add a backlog of 1,000,000 jobs
+  --cpu-prof        write V8 CPU profiles of every Node process to bench/results/tmp/profiles
+  --log-level L     LOG_LEVEL of Conveyor's services (default info, as shipped)
+  --without-projector
+                    diagnosis: run Conveyor without its status-projector, to see what the rest
+                    costs (results go to bench/results/tmp only)
+  --help`;
+
+/** Parses the command line; throws a {@link UsageError} naming a bad option. */
+export function parseCli(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: "boolean", default: false },
+        only: { type: "string" },
+        reps: { type: "string" },
+        million: { type: "boolean", default: false },
+        "cpu-prof": { type: "boolean", default: false },
+        "log-level": { type: "string", default: "info" },
+        "without-projector": { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
+  }
+  const { values } = parsed;
+  let repetitions: number | undefined;
+  if (values.reps !== undefined) {
+    repetitions = Number(values.reps);
+    if (!Number.isInteger(repetitions) || repetitions < 1) {
+      throw new UsageError(`--reps must be a whole number of at least 1, got "${values.reps}"`);
+    }
+  }
+  const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+  if (!levels.includes(values["log-level"])) {
+    throw new UsageError(
+      `--log-level must be one of ${levels.join(", ")}, got "${values["log-level"]}"`,
+    );
+  }
+  if (values.million && values.quick)
+    throw new UsageError("--million needs full mode (drop --quick)");
+  return {
+    mode: values.quick ? Mode.Quick : Mode.Full,
+    only: (values.only ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+    repetitions,
+    million: values.million,
+    cpuProf: values["cpu-prof"],
+    logLevel: values["log-level"],
+    withoutProjector: values["without-projector"],
+    help: values.help,
+  };
+}

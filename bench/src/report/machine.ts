@@ -1,0 +1,55 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism, loadavg, totalmem } from "node:os";
+
+import { Pins } from "@conveyor/stack";
+import { findBinary } from "@conveyor/testing";
+
+/** The machine and the versions a run measured, for the results. */
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  /** 1-minute load average when the run started: other work on a shared machine shows here. */
+  loadAverageAtStart: number;
+  node: string;
+  natsServer: string;
+  ferretdb: string;
+  redis: string;
+  bullmq: string;
+}
+
+function firstLine(binary: string, args: string[]): string {
+  try {
+    const result = spawnSync(findBinary(binary), args, { encoding: "utf8" });
+    return `${result.stdout}${result.stderr}`.trim().split("\n")[0] ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Reads the CPU model from /proc/cpuinfo, the rest from os and the binaries themselves. */
+export function machineInfo(): MachineInfo {
+  let cpuModel = "unknown";
+  try {
+    cpuModel =
+      /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpuModel;
+  } catch {
+    // not Linux: keep "unknown"
+  }
+  const require = createRequire(import.meta.url);
+  const bullmq = (require("bullmq/package.json") as { version: string }).version;
+  return {
+    cpuModel,
+    cores: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadavg()[0] ?? Number.NaN,
+    node: process.version,
+    natsServer: firstLine("nats-server", ["--version"]),
+    // The pinned build has no version flag; it is built from the pin.
+    ferretdb: `FerretDB ${Pins.ferretdb.version}`,
+    redis: firstLine("redis-server", ["--version"]),
+    bullmq,
+  };
+}

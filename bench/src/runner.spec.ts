@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+
+import { PartialSampleError } from "./errors.ts";
+import type { SystemDriver } from "./systems/system.ts";
+import { aggregate, runWorkloads, systemOrder } from "./runner.ts";
+import type { WorkloadRun } from "./runner.ts";
+import type { Workload } from "./workloads/workload.ts";
+
+describe("systemOrder", () => {
+  it("alternates which system goes first from one repetition to the next", () => {
+    expect(systemOrder(0, 0)).toEqual(["conveyor", "bullmq"]);
+    expect(systemOrder(0, 1)).toEqual(["bullmq", "conveyor"]);
+    expect(systemOrder(0, 2)).toEqual(["conveyor", "bullmq"]);
+  });
+
+  it("starts the next workload with the other system", () => {
+    expect(systemOrder(1, 0)).toEqual(["bullmq", "conveyor"]);
+  });
+});
+
+describe("aggregate", () => {
+  const run: WorkloadRun = {
+    id: "w",
+    title: "w",
+    description: "",
+    figures: [
+      { key: "rate", label: "rate", unit: "jobs/s", better: "higher" },
+      { key: "rss.gateway", label: "rss gateway", unit: "MiB", better: "lower", only: "conveyor" },
+    ],
+    samples: {
+      conveyor: [{ rate: 100, "rss.gateway": 80 }, { rate: 300 }, {}, { rate: 200 }],
+      bullmq: [{ rate: 400 }, { rate: 400 }, { rate: 500 }],
+    },
+    errors: ["conveyor #3: timed out"],
+    notes: [],
+  };
+
+  it("takes the median, min and max of the repetitions that produced the figure", () => {
+    const [rate] = aggregate([run]);
+    expect(rate!.conveyor).toEqual({ median: 200, min: 100, max: 300, n: 3 });
+    expect(rate!.bullmq).toEqual({ median: 400, min: 400, max: 500, n: 3 });
+    expect(rate!.ratio).toBe(0.5);
+  });
+
+  it("gives per-process figures no ratio", () => {
+    const [, rss] = aggregate([run]);
+    expect(rss!.conveyor.median).toBe(80);
+    expect(rss!.ratio).toBeUndefined();
+  });
+});
+
+describe("runWorkloads", () => {
+  function fakeSystem(
+    name: "conveyor" | "bullmq",
+    calls: string[],
+    idle: () => Promise<void> = () => Promise.resolve(),
+  ): SystemDriver {
+    return {
+      name,
+      setWorkers: (n: number) => {
+        calls.push(`${name} workers=${n}`);
+        return Promise.resolve();
+      },
+      waitIdle: idle,
+      lag: () => Promise.resolve(name === "conveyor" ? "read model 5 events behind" : undefined),
+    } as unknown as SystemDriver;
+  }
+  const context = { jobs: () => [], log: () => {}, timeoutMs: 1000 };
+  const figures = [{ key: "rate", label: "rate", unit: "jobs/s", better: "higher" as const }];
+
+  it("runs every repetition on both systems in turns, with the workload's worker count", async () => {
+    const calls: string[] = [];
+    const workload: Workload = {
+      id: "w",
+      title: "w",
+      description: "",
+      figures,
+      workers: 2,
+      run: (system) => {
+        calls.push(`run ${system.name}`);
+        return Promise.resolve({ rate: 1 });
+      },
+    };
+    const [run] = await runWorkloads({
+      workloads: [workload],
+      repetitions: 3,
+      systems: { conveyor: fakeSystem("conveyor", calls), bullmq: fakeSystem("bullmq", calls) },
+      context,
+      log: () => {},
+    });
+    expect(calls).toEqual([
+      "conveyor workers=2",
+      "bullmq workers=2",
+      "run conveyor",
+      "run bullmq",
+      "run bullmq",
+      "run conveyor",
+      "run conveyor",
+      "run bullmq",
+    ]);
+    expect(run!.samples.bullmq).toEqual([{ rate: 1 }, { rate: 1 }, { rate: 1 }]);
+    expect(run!.errors).toEqual([]);
+    expect(run!.notes).toEqual(["conveyor: read model 5 events behind"]);
+  });
+
+  it("keeps a failed repetition's partial figures and skips that system's remaining repetitions", async () => {
+    let conveyorRuns = 0;
+    const workload: Workload = {
+      id: "w",
+      title: "w",
+      description: "",
+      figures,
+      run: (system) => {
+        if (system.name === "conveyor" && ++conveyorRuns === 2) {
+          return Promise.reject(
+            new PartialSampleError({ rate: 5 }, { cause: new Error("timed out") }),
+          );
+        }
+        return Promise.resolve({ rate: 1 });
+      },
+    };
+    const [run] = await runWorkloads({
+      workloads: [workload],
+      repetitions: 3,
+      systems: { conveyor: fakeSystem("conveyor", []), bullmq: fakeSystem("bullmq", []) },
+      context,
+      log: () => {},
+    });
+    expect(conveyorRuns).toBe(2);
+    expect(run!.samples.conveyor).toEqual([{ rate: 1 }, { rate: 5 }, {}]);
+    expect(run!.samples.bullmq).toHaveLength(3);
+    expect(run!.errors).toEqual([
+      "conveyor #2: timed out",
+      "conveyor #3: skipped, an earlier repetition failed",
+    ]);
+  });
+
+  it("leaves a system that does not become idle out of every later workload", async () => {
+    const ran: string[] = [];
+    const workload = (id: string): Workload => ({
+      id,
+      title: id,
+      description: "",
+      figures,
+      run: (system) => {
+        ran.push(`${id} ${system.name}`);
+        return Promise.resolve({ rate: 1 });
+      },
+    });
+    const stuck = () => Promise.reject(new Error("still busy"));
+    const runs = await runWorkloads({
+      workloads: [workload("a"), workload("b")],
+      repetitions: 1,
+      systems: { conveyor: fakeSystem("conveyor", [], stuck), bullmq: fakeSystem("bullmq", []) },
+      context,
+      log: () => {},
+    });
+    expect(ran).toEqual(["a bullmq", "b bullmq"]);
+    expect(runs[0]!.errors).toEqual(["conveyor #1: it did not become idle (still busy)"]);
+    expect(runs[1]!.errors).toEqual(["conveyor #1: skipped, it did not become idle (still busy)"]);
+  });
+});

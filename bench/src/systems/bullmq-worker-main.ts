@@ -1,0 +1,63 @@
+// A BullMQ worker process for the bench: the way BullMQ's docs set one up (a Worker on the queue
+// with `concurrency`), with the bench's two handlers: `echo` returns the job's data, `sleep` waits
+// `data.ms` first. It reports handler starts to the bench over IPC while asked to.
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { Worker } from "bullmq";
+
+import { parseEnv } from "@conveyor/service-kit";
+
+import { benchQueueName, bullmqChildEnv, ParentMessage } from "./bullmq-protocol.ts";
+import type { ChildMessage } from "./bullmq-protocol.ts";
+
+const env = parseEnv(bullmqChildEnv);
+let watching = env.WATCH_STARTS;
+let starts: [string, number][] = [];
+
+const send = (message: ChildMessage) => {
+  if (process.connected) process.send?.(message);
+};
+
+process.on("message", (raw) => {
+  const parsed = ParentMessage.safeParse(raw);
+  if (parsed.success) watching = parsed.data.watch;
+});
+
+const flush = setInterval(() => {
+  if (starts.length === 0) return;
+  send({ starts });
+  starts = [];
+}, 10);
+
+const worker = new Worker(
+  benchQueueName,
+  async (job) => {
+    const at = Date.now();
+    if (watching !== 0 && job.id !== undefined) {
+      starts.push([job.id, at]);
+      if (watching > 0) watching--;
+    }
+    if (job.name === "sleep") await sleep((job.data as { ms: number }).ms);
+    return job.data as unknown;
+  },
+  { connection: { host: env.REDIS_HOST, port: env.REDIS_PORT }, concurrency: env.CONCURRENCY },
+);
+worker.on("error", (err) => {
+  process.stderr.write(`worker error: ${err.message}\n`);
+});
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await worker.close();
+  clearInterval(flush);
+  if (starts.length > 0) send({ starts });
+  process.exit(0);
+}
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());
+process.on("disconnect", () => void stop());
+
+await worker.waitUntilReady();
+send({ ready: true });

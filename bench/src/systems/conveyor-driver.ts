@@ -1,0 +1,354 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { jetstream } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Db } from "mongodb";
+
+import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
+import { spawnService } from "@conveyor/stack";
+import type { ServiceName } from "@conveyor/stack";
+import type { ServerProcess } from "@conveyor/testing";
+
+import { BenchError } from "../errors.ts";
+import type { NamedProcess } from "../metrics/process-sampler.ts";
+import type { BenchServer } from "../servers/nats.ts";
+import { JobKind } from "./system.ts";
+import type { BenchJob, Mark, StartListener, SystemDriver } from "./system.ts";
+import { withTimeout } from "./with-timeout.ts";
+
+/** Conveyor's job type for each bench job kind (built-in types of the reference worker). */
+const jobType: Record<BenchJob["kind"], string> = { noop: "echo", sleep: "sleep" };
+
+const pollMs = 20;
+const stopGraceMs = 20_000;
+
+interface Worker {
+  name: string;
+  process: ServerProcess;
+}
+
+/** What a {@link ConveyorDriver} works with; `startConveyor` provides it. */
+export interface DriverDeps {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  db: Db;
+  gatewayUrl: string;
+  env: NodeJS.ProcessEnv;
+  servers: Record<"nats-server" | "ferretdb", BenchServer>;
+  readModel: boolean;
+}
+
+/**
+ * Drives a running Conveyor: submits through JetStream, reads progress from the streams and the
+ * read model, and starts and stops the service processes.
+ */
+export class ConveyorDriver implements SystemDriver {
+  readonly name = "conveyor" as const;
+  readonly http: { url: string; body: string };
+  readonly #deps: DriverDeps;
+  readonly #js: JetStreamClient;
+  readonly #services = new Map<ServiceName, ServerProcess>();
+  readonly #workers: Worker[] = [];
+  #dispose: () => Promise<void> = async () => {};
+
+  constructor(deps: DriverDeps) {
+    this.#deps = deps;
+    this.#js = jetstream(deps.nc);
+    this.http = {
+      url: `${deps.gatewayUrl}/v1/jobs`,
+      body: JSON.stringify({ type: "echo", payload: { bench: 1 } }),
+    };
+  }
+
+  onDispose(dispose: () => Promise<void>): void {
+    this.#dispose = dispose;
+  }
+
+  async startServices(): Promise<void> {
+    const names: ServiceName[] = ["gateway", "dispatcher"];
+    if (this.#deps.readModel) names.push("status-projector");
+    for (const name of names) this.#services.set(name, spawnService({ name, env: this.#deps.env }));
+    await this.setWorkers(1);
+    await this.#poll(
+      async () => (await fetch(`${this.#deps.gatewayUrl}/readyz`)).ok,
+      60_000,
+      "the gateway to become ready",
+      200,
+    );
+  }
+
+  /** One job of each kind end to end, so every service has seen the types before timing starts. */
+  async warmUp(): Promise<void> {
+    const mark = await this.mark();
+    // The dispatcher refuses a type until its registry watch has seen the worker register it
+    // (and records a rejection): submit under fresh ids until the jobs reach the work queue.
+    let routedFrom = mark.workLastSeq ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      const jobs: BenchJob[] = [
+        { id: `warm-${Date.now()}-${attempt}-noop`, kind: JobKind.Noop, payload: { warm: 1 } },
+        { id: `warm-${Date.now()}-${attempt}-sleep`, kind: JobKind.Sleep, payload: { ms: 1 } },
+      ];
+      await this.submitMany(jobs, jobs.length);
+      const routed = await this.#pollUntil(
+        async () => (await this.#workState()).lastSeq - routedFrom >= jobs.length,
+        Date.now() + 2000,
+        50,
+      );
+      if (routed) break;
+      if (attempt >= 30)
+        throw new BenchError("conveyor: warm-up jobs never reached the work queue");
+      routedFrom = (await this.#workState()).lastSeq;
+    }
+    await this.waitIdle(60_000);
+    if (this.#deps.readModel) {
+      await this.#poll(
+        async () => (await this.#succeededCount()) >= (mark.succeeded ?? 0) + 2,
+        60_000,
+        "warm-up jobs to show in the read model",
+        200,
+      );
+    }
+  }
+
+  async stopServices(): Promise<void> {
+    await Promise.all([
+      ...[...this.#services.values()].map((p) => p.stop(stopGraceMs)),
+      ...this.#workers.map((w) => w.process.stop(stopGraceMs)),
+    ]);
+  }
+
+  #envelope(job: BenchJob): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify({ id: job.id, payload: job.payload }));
+  }
+
+  async submitAsync(job: BenchJob): Promise<void> {
+    await this.#js.publish(Subject.submit(jobType[job.kind]), this.#envelope(job), {
+      msgID: job.id,
+    });
+  }
+
+  submitOne(job: BenchJob): Promise<void> {
+    return this.submitAsync(job);
+  }
+
+  async submitMany(jobs: readonly BenchJob[], batchSize: number): Promise<void> {
+    for (let i = 0; i < jobs.length; i += batchSize) {
+      await Promise.all(jobs.slice(i, i + batchSize).map((j) => this.submitAsync(j)));
+    }
+  }
+
+  async #workState(): Promise<{ messages: number; lastSeq: number }> {
+    const info = await this.#deps.jsm.streams.info(StreamName.Work);
+    return { messages: info.state.messages, lastSeq: info.state.last_seq };
+  }
+
+  #succeededCount(): Promise<number> {
+    return this.#deps.db.collection("jobs").countDocuments({ status: "succeeded" });
+  }
+
+  async mark(): Promise<Mark> {
+    const [work, succeeded] = await Promise.all([this.#workState(), this.#succeededCount()]);
+    return { workLastSeq: work.lastSeq, succeeded };
+  }
+
+  async waitQueued(mark: Mark, n: number, timeoutMs: number): Promise<void> {
+    await this.#poll(
+      async () => (await this.#workState()).lastSeq - (mark.workLastSeq ?? 0) >= n,
+      timeoutMs,
+      `${n} jobs routed into the work queue`,
+    );
+  }
+
+  async waitAcked(mark: Mark, n: number, timeoutMs: number): Promise<void> {
+    // WORK is a work queue: a job leaves it when its worker acknowledges it. Once every job has
+    // been routed into it (the sequence moved by n) and it is empty, all were acknowledged.
+    await this.#poll(
+      async () => {
+        const work = await this.#workState();
+        return work.lastSeq - (mark.workLastSeq ?? 0) >= n && work.messages === 0;
+      },
+      timeoutMs,
+      `${n} jobs acknowledged by workers`,
+    );
+  }
+
+  async waitVisible(mark: Mark, n: number, timeoutMs: number): Promise<number> {
+    if (!this.#deps.readModel) return 0;
+    const deadline = Date.now() + timeoutMs;
+    // The projector acknowledges events after writing them; once its consumer has nothing pending
+    // the read model holds every succeeded event. That check is cheap; counting documents is slow
+    // on FerretDB, so the count only confirms, or says how far the read model got by the deadline.
+    await this.#pollUntil(() => this.#projectorCaughtUp(), deadline, pollMs);
+    for (;;) {
+      const visible = (await this.#succeededCount()) - (mark.succeeded ?? 0);
+      if (visible >= n) return n;
+      if (Date.now() >= deadline) return visible;
+      await sleep(200);
+      this.#throwIfDead();
+    }
+  }
+
+  async #projectorCaughtUp(): Promise<boolean> {
+    const info = await this.#deps.jsm.consumers.info(StreamName.Events, ConsumerName.Projector);
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }
+
+  async isSucceeded(id: string): Promise<boolean> {
+    const res = await fetch(`${this.#deps.gatewayUrl}/v1/jobs/${id}`);
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      return false;
+    }
+    const body = (await res.json()) as { status?: string };
+    return body.status === "succeeded";
+  }
+
+  async watchStarts(listener: StartListener, options: { max?: number } = {}) {
+    // Every attempt's `started` event carries `at`, the worker's clock just before the handler ran.
+    const sub = this.#deps.nc.subscribe("events.*.started", {
+      max: options.max,
+      callback: (err, msg) => {
+        if (err !== null) return;
+        const event = msg.json<{ jobId?: string; at?: string }>();
+        if (event.jobId !== undefined && event.at !== undefined) {
+          listener(event.jobId, Date.parse(event.at));
+        }
+      },
+    });
+    // The subscription must be registered with the server before work starts.
+    await this.#deps.nc.flush();
+    return () => {
+      sub.unsubscribe();
+    };
+  }
+
+  async setWorkers(count: number): Promise<void> {
+    // SIGTERM: a worker drains (its open pull runs out first, at most 5 s).
+    while (this.#workers.length > count) await this.#workers.pop()?.process.stop(stopGraceMs);
+    const starting: Promise<void>[] = [];
+    while (this.#workers.length < count) {
+      const index = this.#workers.length + 1;
+      const name = index === 1 ? "worker" : `worker-${index}`;
+      let ready: () => void = () => {};
+      const started = new Promise<void>((resolve) => {
+        ready = resolve;
+      });
+      const proc = spawnService({
+        name: "worker",
+        env: { ...this.#deps.env, WORKER_ID: `bench-${name}` },
+        onLine: (line) => {
+          if (line.includes('"msg":"worker started"')) ready();
+        },
+      });
+      this.#workers.push({ name, process: proc });
+      starting.push(
+        Promise.race([
+          started,
+          proc.exited.then((code) => {
+            throw new BenchError(`${name} exited (${code}) while starting:\n${proc.output()}`);
+          }),
+        ]),
+      );
+    }
+    await withTimeout(Promise.all(starting), 60_000, "conveyor workers did not start");
+  }
+
+  async waitIdle(timeoutMs: number): Promise<void> {
+    await this.#poll(
+      async () => {
+        const [work, intake] = await Promise.all([
+          this.#workState(),
+          this.#deps.jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherIntake),
+        ]);
+        return work.messages === 0 && intake.num_pending + intake.num_ack_pending === 0;
+      },
+      timeoutMs,
+      "conveyor to become idle",
+      50,
+    );
+  }
+
+  async lag(): Promise<string | undefined> {
+    if (!this.#deps.readModel) return "read model off (--without-projector)";
+    const info = await this.#deps.jsm.consumers.info(StreamName.Events, ConsumerName.Projector);
+    const behind = info.num_pending + info.num_ack_pending;
+    return behind === 0 ? undefined : `read model ${behind.toLocaleString("en-US")} events behind`;
+  }
+
+  processes(): NamedProcess[] {
+    const list: NamedProcess[] = [];
+    for (const [name, proc] of this.#services) {
+      if (proc.pid !== undefined) list.push({ name, pid: proc.pid });
+    }
+    for (const w of this.#workers) {
+      if (w.process.pid !== undefined) list.push({ name: w.name, pid: w.process.pid });
+    }
+    for (const [name, server] of Object.entries(this.#deps.servers)) {
+      if (server.process.pid !== undefined) list.push({ name, pid: server.process.pid });
+    }
+    return list;
+  }
+
+  logs(): string {
+    const all: [string, ServerProcess][] = [
+      ...this.#services.entries(),
+      ...this.#workers.map((w) => [w.name, w.process] as [string, ServerProcess]),
+      ...Object.entries(this.#deps.servers).map(
+        ([name, s]) => [name, s.process] as [string, ServerProcess],
+      ),
+    ];
+    return all.map(([name, proc]) => `--- ${name} ---\n${proc.output()}`).join("\n");
+  }
+
+  /**
+   * Polls `probe` until it holds; gives up at once when a service process exited (a crash will
+   * not heal) and with a {@link BenchError} naming `what` after `timeoutMs`.
+   */
+  async #poll(
+    probe: () => Promise<boolean>,
+    timeoutMs: number,
+    what: string,
+    intervalMs = pollMs,
+  ): Promise<void> {
+    const held = await this.#pollUntil(probe, Date.now() + timeoutMs, intervalMs);
+    if (!held)
+      throw new BenchError(`conveyor: timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  /** Polls `probe` until it holds (true) or `deadline` (epoch ms) passes (false). */
+  async #pollUntil(
+    probe: () => Promise<boolean>,
+    deadline: number,
+    intervalMs: number,
+  ): Promise<boolean> {
+    for (;;) {
+      this.#throwIfDead();
+      // A probe that fails (a request timing out) counts as "not yet".
+      if (await probe().catch(() => false)) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(intervalMs);
+    }
+  }
+
+  #throwIfDead(): void {
+    const dead = this.#deadProcess();
+    if (dead !== undefined) throw new BenchError(dead);
+  }
+
+  /** A message about the first service process that exited, if one did. */
+  #deadProcess(): string | undefined {
+    const all = [
+      ...this.#services.entries(),
+      ...this.#workers.map((w) => [w.name, w.process] as const),
+    ];
+    for (const [name, proc] of all) {
+      if (!proc.running()) return `conveyor ${name} exited:\n${proc.output()}`;
+    }
+    return undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#dispose();
+  }
+}

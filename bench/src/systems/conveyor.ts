@@ -1,0 +1,107 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { MongoClient } from "mongodb";
+
+import { freePort } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+
+import { startFerretdb } from "../servers/ferretdb.ts";
+import { startNats } from "../servers/nats.ts";
+import { ConveyorDriver } from "./conveyor-driver.ts";
+import type { SystemDriver } from "./system.ts";
+
+/** Names of Conveyor's processes in the per-process figures (with one worker). */
+export const conveyorProcessNames = [
+  "gateway",
+  "dispatcher",
+  "worker",
+  "status-projector",
+  "nats-server",
+  "ferretdb",
+] as const;
+
+/** Options of {@link startConveyor}. */
+export interface ConveyorOptions {
+  /** A fresh directory for the JetStream store and the SQLite files. */
+  dataDir: string;
+  /** `WORKER_CONCURRENCY` of every worker process: handlers of one type at once per process. */
+  workerConcurrency: number;
+  /** `LOG_LEVEL` of the services. */
+  logLevel: string;
+  /** `NODE_OPTIONS` for the services (e.g. `--cpu-prof`); empty for none. */
+  nodeOptions: string;
+  /**
+   * Run the status-projector (the read model). Off only to diagnose what the rest costs: jobs
+   * then never read as succeeded.
+   */
+  readModel: boolean;
+  log: (line: string) => void;
+}
+
+const mongoDb = "bench";
+/**
+ * FerretDB 1.24.2 (SQLite) hangs for good, and with it every later command, on an update command
+ * that replaces 100 or more existing documents (a `bulkWrite` of >= 100 `replaceOne` upserts);
+ * 99 works. The projector writes one replacement per job of a batch, so batches of at most 99
+ * events keep it below that (the shipped default, 500, stalls the read model on a burst).
+ */
+export const projectorBatchSize = 99;
+
+/**
+ * Starts nats-server and FerretDB as `npm start` does, creates the topology, and runs gateway,
+ * dispatcher, status-projector and one reference worker, each its own process, exactly as
+ * `npm start` runs them. Resolves once the gateway is ready and a first job went through.
+ */
+export async function startConveyor(options: ConveyorOptions): Promise<SystemDriver> {
+  const cleanup = new AsyncDisposableStack();
+  try {
+    const natsDir = join(options.dataDir, "nats");
+    const mongoDir = join(options.dataDir, "ferretdb");
+    await Promise.all([mkdir(natsDir, { recursive: true }), mkdir(mongoDir, { recursive: true })]);
+    const [nats, ferretdb] = await Promise.all([startNats(natsDir), startFerretdb(mongoDir)]);
+    cleanup.defer(() => nats.process.stop());
+    cleanup.defer(() => ferretdb.process.stop());
+
+    const nc = await connect({ servers: nats.url, name: "conveyor-bench" });
+    cleanup.defer(() => nc.close());
+    const jsm = await jetstreamManager(nc);
+    await ensureTopology(jsm);
+    const mongo = new MongoClient(ferretdb.url);
+    cleanup.defer(() => mongo.close());
+
+    const gatewayPort = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NATS_URL: nats.url,
+      MONGO_URL: ferretdb.url,
+      MONGO_DB: mongoDb,
+      GATEWAY_PORT: String(gatewayPort),
+      LOG_LEVEL: options.logLevel,
+      WORKER_CONCURRENCY: String(options.workerConcurrency),
+      NODE_OPTIONS: options.nodeOptions,
+      PROJECTOR_BATCH_SIZE: String(projectorBatchSize),
+    };
+    const driver = new ConveyorDriver({
+      nc,
+      jsm,
+      db: mongo.db(mongoDb),
+      gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
+      env,
+      servers: { "nats-server": nats, ferretdb },
+      readModel: options.readModel,
+    });
+    cleanup.defer(() => driver.stopServices());
+    await driver.startServices();
+    await driver.warmUp();
+    options.log(`conveyor ready: gateway ${driver.http.url}, NATS ${nats.url}`);
+    const disposer = cleanup.move();
+    driver.onDispose(() => disposer.disposeAsync());
+    return driver;
+  } catch (err) {
+    await cleanup.disposeAsync();
+    throw err;
+  }
+}

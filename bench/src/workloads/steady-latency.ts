@@ -1,0 +1,147 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { createLatencyHistogram } from "../load/latency-histogram.ts";
+import { runOpenLoop } from "../load/open-loop.ts";
+import type { SystemDriver } from "../systems/system.ts";
+import { JobKind } from "../systems/system.ts";
+import { count } from "./workload.ts";
+import type { Workload, WorkloadContext } from "./workload.ts";
+
+/** Options of {@link steadyLatency}. */
+export interface SteadyLatencyOptions {
+  /** Offered load, in jobs per second. */
+  ratePerSec: number;
+  durationS: number;
+  /** How many jobs per second are followed until they read as succeeded. */
+  visibleSamplesPerSec: number;
+  /** First pause between two reads of a followed job, in milliseconds; it grows to 250 ms. */
+  pollMs: number;
+  /**
+   * How long after the last submission followed jobs may take to read as succeeded, in
+   * milliseconds; those that do not are counted, not timed.
+   */
+  visibleTimeoutMs: number;
+}
+
+const percentiles = [50, 95, 99] as const;
+
+/**
+ * Latency at a steady offered rate (an open loop through the client library, so a slow system
+ * cannot slow the offer down): submit -> handler start for every job, from the handler-start
+ * reports; submit -> succeeded visible for a sample of jobs, read through the system's read path
+ * (Conveyor: GET /v1/jobs/:id; BullMQ: getJobState) every `pollMs` once the job has started.
+ * Latencies count from the time each job was due, not from when it was sent.
+ */
+export function steadyLatency(options: SteadyLatencyOptions): Workload {
+  const total = Math.round(options.ratePerSec * options.durationS);
+  return {
+    id: "steady",
+    title: `steady ${count(options.ratePerSec)} jobs/s for ${options.durationS} s (${count(total)} no-op jobs)`,
+    description:
+      "Open-loop offered rate; submit -> handler start (pickup) for all jobs, submit -> succeeded visible for a sample; p50/p95/p99.",
+    figures: [
+      ...percentiles.map((p) => ({
+        key: `pickup.p${p}`,
+        label: `submit -> handler start p${p}`,
+        unit: "ms",
+        better: "lower" as const,
+      })),
+      ...percentiles.map((p) => ({
+        key: `visible.p${p}`,
+        label: `submit -> succeeded visible p${p}`,
+        unit: "ms",
+        better: "lower" as const,
+      })),
+      { key: "unfinished", label: "not started in time", unit: "jobs", better: "lower" },
+      {
+        key: "visible.missing",
+        label: "followed, not visible in time",
+        unit: "jobs",
+        better: "lower",
+      },
+    ],
+    run: (system, ctx) => runSteady(system, ctx, options, total),
+  };
+}
+
+async function runSteady(
+  system: SystemDriver,
+  ctx: WorkloadContext,
+  options: SteadyLatencyOptions,
+  total: number,
+): Promise<Record<string, number>> {
+  const list = ctx.jobs(total, JobKind.Noop, { n: 1 });
+  const sampleEvery = Math.max(1, Math.round(options.ratePerSec / options.visibleSamplesPerSec));
+  const dueAt = new Map<string, number>();
+  const sampled = new Set<string>();
+  const pickup = createLatencyHistogram();
+  const visible = createLatencyHistogram();
+  const pollers: Promise<void>[] = [];
+  let submitErrors = 0;
+
+  let visibleDeadline = Number.POSITIVE_INFINITY;
+  let missing = 0;
+  const follow = async (id: string, due: number) => {
+    // Backing off keeps a lagging read model from being flooded with reads.
+    for (
+      let pause = options.pollMs;
+      Date.now() < visibleDeadline;
+      pause = Math.min(250, pause * 1.5)
+    ) {
+      if (await system.isSucceeded(id).catch(() => false)) {
+        visible.record(Date.now() - due);
+        return;
+      }
+      await sleep(pause);
+    }
+    missing++;
+  };
+
+  const stopWatching = await system.watchStarts((id, atMs) => {
+    const due = dueAt.get(id);
+    if (due === undefined) return;
+    dueAt.delete(id);
+    pickup.record(atMs - due);
+    // A job cannot read as succeeded before it started: follow it from here.
+    if (sampled.has(id)) pollers.push(follow(id, due));
+  });
+  const submits: Promise<void>[] = [];
+  try {
+    const loop = await runOpenLoop({
+      ratePerSec: options.ratePerSec,
+      durationMs: options.durationS * 1000,
+      send: (index, due) => {
+        const job = list[index];
+        if (job === undefined) return;
+        dueAt.set(job.id, due);
+        if (index % sampleEvery === 0) sampled.add(job.id);
+        submits.push(
+          system.submitAsync(job).catch(() => {
+            submitErrors++;
+          }),
+        );
+      },
+    });
+    if (loop.maxLagMs > 50)
+      ctx.log(`  the client fell ${loop.maxLagMs.toFixed(0)} ms behind schedule`);
+    await Promise.all(submits);
+    visibleDeadline = Date.now() + options.visibleTimeoutMs;
+    const startDeadline = Date.now() + ctx.timeoutMs;
+    while (dueAt.size > 0 && Date.now() < startDeadline) await sleep(20);
+    // Jobs followed but never started are missing too.
+    missing += [...sampled].filter((id) => dueAt.has(id)).length;
+    await Promise.all(pollers);
+  } finally {
+    stopWatching();
+  }
+  if (submitErrors > 0) ctx.log(`  ${submitErrors} submissions failed`);
+  const sample: Record<string, number> = {
+    unfinished: dueAt.size + submitErrors,
+    "visible.missing": missing,
+  };
+  for (const p of percentiles) {
+    sample[`pickup.p${p}`] = pickup.percentileMs(p);
+    sample[`visible.p${p}`] = visible.percentileMs(p);
+  }
+  return sample;
+}
