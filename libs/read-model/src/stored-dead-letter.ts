@@ -3,6 +3,7 @@ import type { Db } from "mongodb";
 import { deadLettersCollection } from "./collections.ts";
 import { isOpenDeadLetter } from "./dead-letter-document.ts";
 import type { DeadLetterDocument } from "./dead-letter-document.ts";
+import { findByIds } from "./find-by-ids.ts";
 import { escapeKeys, unescapeKeys } from "./json-keys.ts";
 
 /** The form in which a dead-letter document is stored: the work item's payload keys escaped. */
@@ -15,15 +16,12 @@ export function fromStoredDeadLetter(doc: DeadLetterDocument): DeadLetterDocumen
   return mapPayload(doc, unescapeKeys);
 }
 
-/** The dead-letter documents with the given ids (those that exist), with one `find`. */
+/** The dead-letter documents with the given ids (those that exist). */
 export async function findDeadLettersByIds(
   db: Db,
   ids: readonly string[],
 ): Promise<DeadLetterDocument[]> {
-  if (ids.length === 0) return [];
-  const docs = await deadLettersCollection(db)
-    .find({ _id: { $in: [...ids] } })
-    .toArray();
+  const docs = await findByIds(deadLettersCollection(db), ids);
   return docs.map(fromStoredDeadLetter);
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from "mongodb";
 
 import { jobsCollection } from "./collections.ts";
+import { findByIds } from "./find-by-ids.ts";
 import type { JobDocument } from "./documents.ts";
 import { escapeKeys, unescapeKeys } from "./json-keys.ts";
 
@@ -14,12 +15,9 @@ export function fromStoredJob(doc: JobDocument): JobDocument {
   return mapJson(doc, unescapeKeys);
 }
 
-/** The documents of the given jobs (those that exist), with one `find`. */
+/** The documents of the given jobs (those that exist). */
 export async function findJobsByIds(db: Db, ids: readonly string[]): Promise<JobDocument[]> {
-  if (ids.length === 0) return [];
-  const docs = await jobsCollection(db)
-    .find({ _id: { $in: [...ids] } })
-    .toArray();
+  const docs = await findByIds(jobsCollection(db), ids);
   return docs.map(fromStoredJob);
 }
 

@@ -25,6 +25,9 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: false,
+    // Async stack traces cost two Error objects per request (every JetStream publish); the
+    // services log their own context instead.
+    noAsyncTraces: true,
   });
   void logStatus(nc, options.logger);
   return nc;

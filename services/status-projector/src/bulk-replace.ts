@@ -13,7 +13,8 @@ export interface RefusedWrite {
 }
 
 /**
- * Upserts `docs` by `_id` with one unordered `bulkWrite`. When that fails for a reason other than
+ * Upserts `docs` by `_id` with unordered `bulkWrite`s of at most {@link maxReplacementsPerCommand}
+ * documents. When one fails for a reason other than
  * a transient one (see {@link isTransientStoreError}), every document is written again on its own
  * to learn which fail (FerretDB stops an unordered bulk write at the first refusal and reports the
  * wrong index; the driver refuses to encode a whole batch for one bad document); those are returned
@@ -21,6 +22,24 @@ export interface RefusedWrite {
  * are thrown, for the caller to retry.
  */
 export async function bulkReplace<T extends Document & { _id: string }>(
+  collection: Collection<T>,
+  docs: readonly T[],
+): Promise<RefusedWrite[]> {
+  const refused: RefusedWrite[] = [];
+  for (let start = 0; start < docs.length; start += maxReplacementsPerCommand) {
+    const chunk = docs.slice(start, start + maxReplacementsPerCommand);
+    refused.push(...(await replaceChunk(collection, chunk)));
+  }
+  return refused;
+}
+
+/**
+ * FerretDB 1.24 (SQLite) never answers an unordered bulk write of 100 or more replacements of
+ * existing documents, and hangs every later command with it; smaller commands are safe.
+ */
+export const maxReplacementsPerCommand = 50;
+
+async function replaceChunk<T extends Document & { _id: string }>(
   collection: Collection<T>,
   docs: readonly T[],
 ): Promise<RefusedWrite[]> {
