@@ -43,12 +43,10 @@ export interface ConveyorOptions {
 
 const mongoDb = "bench";
 /**
- * FerretDB 1.24.2 (SQLite) hangs for good, and with it every later command, on an update command
- * that replaces 100 or more existing documents (a `bulkWrite` of >= 100 `replaceOne` upserts);
- * 99 works. The projector writes one replacement per job of a batch, so batches of at most 99
- * events keep it below that (the shipped default, 500, stalls the read model on a burst).
+ * The projector's shipped default. (FerretDB 1.24.2 hangs on a bulk write of 100 or more
+ * replacements; the projector now writes at most 50 per command, so the default is safe.)
  */
-export const projectorBatchSize = 99;
+export const projectorBatchSize = 500;
 
 /**
  * Starts nats-server and FerretDB as `npm start` does, creates the topology, and runs gateway,
