@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { findBinary } from "./binaries.ts";
-import { ServerStartError } from "./errors.ts";
-import { freePort } from "./free-port.ts";
 import { probeMongo } from "./probes.ts";
 import { spawnServer, waitUntilReady } from "./server-process.ts";
-import type { ServerProcess } from "./server-process.ts";
+import { startRestartable } from "./restartable-server.ts";
 
 /** A MongoDB-compatible server (FerretDB on SQLite), started by the harness or reused from `MONGO_URL`. */
 export interface MongoServerHandle extends AsyncDisposable {
@@ -28,7 +26,6 @@ export interface StartMongoOptions {
 }
 
 const binaryName = "ferretdb";
-const portAttempts = 3;
 
 /**
  * Starts FerretDB on a free loopback port with its own temp SQLite dir and waits until a MongoDB
@@ -53,10 +50,7 @@ export async function startMongoServer(
   const binary = findBinary(binaryName, env);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const dataDir = await mkdtemp(join(tmpdir(), "conveyor-ferretdb-"));
-  let server: ServerProcess | undefined;
-  let port = 0;
-
-  const launch = async (): Promise<void> => {
+  const server = await startRestartable(dataDir, async (port) => {
     const proc = spawnServer(binaryName, binary, [
       "-listen-addr",
       `127.0.0.1:${port}`,
@@ -66,39 +60,12 @@ export async function startMongoServer(
       "warn",
     ]);
     await waitUntilReady(proc, () => probeMongo(`mongodb://127.0.0.1:${port}/`), readyTimeoutMs);
-    server = proc;
-  };
-
-  try {
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      try {
-        await launch();
-        break;
-      } catch (err) {
-        const taken = err instanceof ServerStartError && /address already in use/i.test(err.output);
-        if (!taken || attempt >= portAttempts) throw err;
-      }
-    }
-  } catch (err) {
-    await rm(dataDir, { recursive: true, force: true });
-    throw err;
-  }
-
-  const stop = async () => {
-    await server?.stop();
-    server = undefined;
-  };
+    return proc;
+  });
   return {
-    url: `mongodb://127.0.0.1:${port}/`,
-    stop,
-    async restart() {
-      await stop();
-      await launch();
-    },
-    async [Symbol.asyncDispose]() {
-      await stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
+    url: `mongodb://127.0.0.1:${server.port}/`,
+    stop: () => server.stop(),
+    restart: () => server.restart(),
+    [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
   };
 }

@@ -1,13 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { findBinary } from "./binaries.ts";
-import { ServerStartError } from "./errors.ts";
-import { freePort } from "./free-port.ts";
 import { probeNats } from "./probes.ts";
 import { spawnServer, waitUntilReady } from "./server-process.ts";
-import type { ServerProcess } from "./server-process.ts";
+import { startRestartable } from "./restartable-server.ts";
 
 /** A nats-server with JetStream, started by the harness or reused from `NATS_URL`. */
 export interface NatsServerHandle extends AsyncDisposable {
@@ -31,8 +29,6 @@ export interface StartNatsOptions {
 }
 
 const binaryName = "nats-server";
-/** Attempts with a fresh port when another process grabbed the free port first. */
-const portAttempts = 3;
 
 /**
  * Starts nats-server with JetStream on a free loopback port and a temp store dir, and waits until
@@ -47,11 +43,7 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<N
   const binary = findBinary(binaryName, env);
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const storeDir = await mkdtemp(join(tmpdir(), "conveyor-nats-"));
-  let port = 0;
-  let server: ServerProcess | undefined;
-
-  const launch = async (): Promise<void> => {
-    const url = `nats://127.0.0.1:${port}`;
+  const server = await startRestartable(storeDir, async (port) => {
     const proc = spawnServer(binaryName, binary, [
       "-a",
       "127.0.0.1",
@@ -61,43 +53,16 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<N
       "-sd",
       storeDir,
     ]);
-    await waitUntilReady(proc, () => probeNats(url), readyTimeoutMs);
-    server = proc;
-  };
-
-  try {
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      try {
-        await launch();
-        break;
-      } catch (err) {
-        const taken = err instanceof ServerStartError && /address already in use/i.test(err.output);
-        if (!taken || attempt >= portAttempts) throw err;
-      }
-    }
-  } catch (err) {
-    await rm(storeDir, { recursive: true, force: true });
-    throw err;
-  }
-
-  const stop = async () => {
-    await server?.stop();
-    server = undefined;
-  };
+    await waitUntilReady(proc, () => probeNats(`nats://127.0.0.1:${port}`), readyTimeoutMs);
+    return proc;
+  });
   return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
+    url: `nats://127.0.0.1:${server.port}`,
+    port: server.port,
     storeDir,
-    stop,
-    async restart() {
-      await stop();
-      await launch();
-    },
-    async [Symbol.asyncDispose]() {
-      await stop();
-      await rm(storeDir, { recursive: true, force: true });
-    },
+    stop: () => server.stop(),
+    restart: () => server.restart(),
+    [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
   };
 }
 
