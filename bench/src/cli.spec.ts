@@ -13,8 +13,15 @@ describe("parseCli", () => {
       cpuProf: false,
       logLevel: "info",
       withoutProjector: false,
+      natsSync: "1s",
       help: false,
     });
+  });
+
+  it("reads --nats-sync as always or a duration, and names it when it is neither", () => {
+    expect(parseCli(["--nats-sync", "always"]).natsSync).toBe("always");
+    expect(parseCli(["--nats-sync", "200ms"]).natsSync).toBe("200ms");
+    expect(() => parseCli(["--nats-sync", "sometimes"])).toThrow(/--nats-sync/);
   });
 
   it("reads --quick, --only, --reps, --cpu-prof and --log-level", () => {

@@ -16,6 +16,11 @@ export interface CliOptions {
   cpuProf: boolean;
   /** `LOG_LEVEL` of Conveyor's services. */
   logLevel: string;
+  /**
+   * JetStream's `sync_interval` for the bench's nats-server: `1s` by default, the same window as
+   * Redis's `appendfsync everysec` under BullMQ; `always` for the shipped local config.
+   */
+  natsSync: string;
   /** Diagnosis: run Conveyor without its status-projector (no read model, no FerretDB writes). */
   withoutProjector: boolean;
   help: boolean;
@@ -31,6 +36,9 @@ export const usage = `npm run bench [-- options]
   --million         full mode: add a backlog of 1,000,000 jobs
   --cpu-prof        write V8 CPU profiles of every Node process to bench/results/tmp/profiles
   --log-level L     LOG_LEVEL of Conveyor's services (default info, as shipped)
+  --nats-sync S     JetStream sync_interval: 1s (default; the same window as the Redis
+                    appendfsync everysec BullMQ runs on) or always (fsync before every PubAck,
+                    as deploy/nats/local.conf ships)
   --without-projector
                     diagnosis: run Conveyor without its status-projector, to see what the rest
                     costs (results go to bench/results/tmp only)
@@ -50,6 +58,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         "cpu-prof": { type: "boolean", default: false },
         "log-level": { type: "string", default: "info" },
         "without-projector": { type: "boolean", default: false },
+        "nats-sync": { type: "string", default: "1s" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -72,6 +81,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
       `--log-level must be one of ${levels.join(", ")}, got "${values["log-level"]}"`,
     );
   }
+  const natsSync = values["nats-sync"];
+  if (natsSync !== "always" && !/^\d+(ms|s|m)$/.test(natsSync)) {
+    throw new UsageError(
+      `--nats-sync must be "always" or a duration such as 1s or 200ms, got "${natsSync}"`,
+    );
+  }
   if (values.million && values.quick)
     throw new UsageError("--million needs full mode (drop --quick)");
   return {
@@ -85,6 +100,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     cpuProf: values["cpu-prof"],
     logLevel: values["log-level"],
     withoutProjector: values["without-projector"],
+    natsSync,
     help: values.help,
   };
 }

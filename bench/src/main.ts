@@ -74,6 +74,7 @@ async function main(): Promise<number> {
           dataDir: join(dataDir, "conveyor"),
           workerConcurrency: plan.workerConcurrency,
           logLevel: cli.logLevel,
+          natsSyncInterval: cli.natsSync,
           nodeOptions,
           readModel: !cli.withoutProjector,
           log,

@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 
 import {
   findBinary,
@@ -18,13 +19,13 @@ export interface BenchServer {
 }
 
 /**
- * Starts the pinned nats-server the way `npm start` does: `deploy/nats/local.conf` (JetStream with
- * `sync_interval: always`, so every acknowledged job is on disk), on a free loopback port, storing
- * streams in `storeDir`.
+ * Starts the pinned nats-server the way `npm start` does, from `deploy/nats/local.conf`, on a free
+ * loopback port, storing streams in `storeDir`; only JetStream's `sync_interval` is set to
+ * `syncInterval` (`always`, or a Go duration such as `1s`).
  */
-export async function startNats(storeDir: string): Promise<BenchServer> {
+export async function startNats(storeDir: string, syncInterval: string): Promise<BenchServer> {
   const binary = findBinary("nats-server");
-  const configFile = join(workspaceRoot(), "deploy", "nats", "local.conf");
+  const configFile = await configWithSyncInterval(storeDir, syncInterval);
   return onFreePort(async (port) => {
     const url = `nats://127.0.0.1:${port}`;
     const proc = spawnServer("nats-server", binary, [
@@ -41,4 +42,15 @@ export async function startNats(storeDir: string): Promise<BenchServer> {
     await waitUntilReady(proc, () => probeNats(url), 30_000);
     return { url, process: proc };
   });
+}
+
+/** `deploy/nats/local.conf` with its `sync_interval` replaced, written beside `storeDir`. */
+async function configWithSyncInterval(storeDir: string, syncInterval: string): Promise<string> {
+  const shipped = await readFile(join(workspaceRoot(), "deploy", "nats", "local.conf"), "utf8");
+  const line = /^(\s*)sync_interval:.*$/m;
+  if (!line.test(shipped)) throw new Error("deploy/nats/local.conf has no sync_interval line");
+  const value = syncInterval === "always" ? "always" : JSON.stringify(syncInterval);
+  const file = join(dirname(storeDir), "nats-bench.conf");
+  await writeFile(file, shipped.replace(line, `$1sync_interval: ${value}`));
+  return file;
 }

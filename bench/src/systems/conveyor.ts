@@ -31,6 +31,8 @@ export interface ConveyorOptions {
   workerConcurrency: number;
   /** `LOG_LEVEL` of the services. */
   logLevel: string;
+  /** JetStream's `sync_interval`: `always`, or a Go duration such as `1s`. */
+  natsSyncInterval: string;
   /** `NODE_OPTIONS` for the services (e.g. `--cpu-prof`); empty for none. */
   nodeOptions: string;
   /**
@@ -59,7 +61,10 @@ export async function startConveyor(options: ConveyorOptions): Promise<SystemDri
     const natsDir = join(options.dataDir, "nats");
     const mongoDir = join(options.dataDir, "ferretdb");
     await Promise.all([mkdir(natsDir, { recursive: true }), mkdir(mongoDir, { recursive: true })]);
-    const [nats, ferretdb] = await Promise.all([startNats(natsDir), startFerretdb(mongoDir)]);
+    const [nats, ferretdb] = await Promise.all([
+      startNats(natsDir, options.natsSyncInterval),
+      startFerretdb(mongoDir),
+    ]);
     cleanup.defer(() => nats.process.stop());
     cleanup.defer(() => ferretdb.process.stop());
 
