@@ -36,6 +36,7 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
       timeoutMs: 20_000,
       workloads: [
         restSubmit({ connections: 16, durationS: 1 }),
+        restSubmit({ connections: 16, durationS: 2, ratePerSec: 2000 }),
         submitOneByOne(100),
         submitBatched(1000, batch),
         saturated(1000, batch, 2000),
@@ -61,9 +62,17 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
     timeoutMs: 600_000,
     workloads: [
       restSubmit({ connections: 64, durationS: 10 }),
+      restSubmit({ connections: 32, durationS: 10, ratePerSec: 2000 }),
       submitOneByOne(2000),
       submitBatched(20_000, batch),
       saturated(20_000, batch, 30_000),
+      steadyLatency({
+        ratePerSec: 2000,
+        durationS: 10,
+        visibleSamplesPerSec: 50,
+        pollMs: 5,
+        visibleTimeoutMs: 30_000,
+      }),
       steadyLatency({
         ratePerSec: 10_000,
         durationS: 10,

@@ -20,6 +20,11 @@ export interface HttpLoadOptions {
   body: string;
   connections: number;
   durationS: number;
+  /**
+   * Requests per second over all connections (autocannon's `--overallRate`); as fast as answered
+   * when absent.
+   */
+  overallRate?: number;
 }
 
 /** Reads the JSON that `autocannon --json` prints. */
@@ -60,6 +65,7 @@ export async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadR
     String(options.connections),
     "--duration",
     String(options.durationS),
+    ...(options.overallRate === undefined ? [] : ["--overallRate", String(options.overallRate)]),
     "--method",
     "POST",
     "--headers",

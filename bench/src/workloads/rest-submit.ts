@@ -1,10 +1,16 @@
 import { runAutocannon } from "../load/autocannon.ts";
+import { count } from "./workload.ts";
 import type { Workload } from "./workload.ts";
 
 /** Options of {@link restSubmit}. */
 export interface RestSubmitOptions {
   connections: number;
   durationS: number;
+  /**
+   * Offered requests per second over all connections; absent: as fast as accepted (a closed loop,
+   * which measures throughput). With a rate the latency figures are those of that load.
+   */
+  ratePerSec?: number;
 }
 
 /**
@@ -14,11 +20,17 @@ export interface RestSubmitOptions {
  * jobs meanwhile, as they would in production.
  */
 export function restSubmit(options: RestSubmitOptions): Workload {
+  const rate = options.ratePerSec;
   return {
-    id: "rest-submit",
-    title: `submit over HTTP (autocannon, ${options.connections} conn, ${options.durationS} s)`,
+    id: rate === undefined ? "rest-submit" : `rest-rate-${count(rate)}`,
+    title:
+      rate === undefined
+        ? `submit over HTTP (autocannon, ${options.connections} conn, ${options.durationS} s)`
+        : `submit over HTTP at ${count(rate)} req/s (autocannon, ${options.connections} conn, ${options.durationS} s)`,
     description:
-      "POST /v1/jobs as fast as accepted from a separate autocannon process; accepted/s and request latency.",
+      rate === undefined
+        ? "POST /v1/jobs as fast as accepted from a separate autocannon process; accepted/s and request latency."
+        : `POST /v1/jobs at ${count(rate)} requests/s from a separate autocannon process; request latency at that load.`,
     figures: [
       { key: "rate", label: "accepted", unit: "jobs/s", better: "higher" },
       { key: "p50", label: "request p50", unit: "ms", better: "lower" },
@@ -31,6 +43,7 @@ export function restSubmit(options: RestSubmitOptions): Workload {
         body: system.http.body,
         connections: options.connections,
         durationS: options.durationS,
+        overallRate: rate,
       });
       return {
         rate: result.acceptedPerSec,

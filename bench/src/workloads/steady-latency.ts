@@ -35,7 +35,7 @@ const percentiles = [50, 95, 99] as const;
 export function steadyLatency(options: SteadyLatencyOptions): Workload {
   const total = Math.round(options.ratePerSec * options.durationS);
   return {
-    id: "steady",
+    id: `steady-${count(options.ratePerSec)}`,
     title: `steady ${count(options.ratePerSec)} jobs/s for ${options.durationS} s (${count(total)} no-op jobs)`,
     description:
       "Open-loop offered rate; submit -> handler start (pickup) for all jobs, submit -> succeeded visible for a sample; p50/p95/p99.",
