@@ -14,6 +14,7 @@ describe("parseCli", () => {
       logLevel: "info",
       withoutProjector: false,
       natsSync: "1s",
+      fromSource: false,
       help: false,
     });
   });

@@ -21,6 +21,8 @@ export interface CliOptions {
    * Redis's `appendfsync everysec` under BullMQ; `always` for the shipped local config.
    */
   natsSync: string;
+  /** Run Conveyor's services from their TypeScript sources instead of the `nx build` output. */
+  fromSource: boolean;
   /** Diagnosis: run Conveyor without its status-projector (no read model, no FerretDB writes). */
   withoutProjector: boolean;
   help: boolean;
@@ -40,6 +42,8 @@ export const usage = `npm run bench [-- options]
   --nats-sync S     JetStream sync_interval: 1s (default; the same window as the Redis
                     appendfsync everysec BullMQ runs on) or always (fsync before every PubAck,
                     as deploy/nats/local.conf ships)
+  --from-source     run Conveyor's services from their TypeScript sources, as npm start does
+                    (default: the nx build output, as the container image runs them)
   --without-projector
                     diagnosis: run Conveyor without its status-projector, to see what the rest
                     costs (results go to bench/results/tmp only)
@@ -60,6 +64,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         "log-level": { type: "string", default: "info" },
         "without-projector": { type: "boolean", default: false },
         "nats-sync": { type: "string", default: "1s" },
+        "from-source": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -102,6 +107,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     logLevel: values["log-level"],
     withoutProjector: values["without-projector"],
     natsSync,
+    fromSource: values["from-source"],
     help: values.help,
   };
 }

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { ServiceCode } from "@conveyor/stack";
 import { workspaceRoot } from "@conveyor/testing";
 
 import { parseCli, usage } from "./cli.ts";
@@ -17,6 +18,7 @@ import { renderMarkdown, writeResults } from "./report/results-writer.ts";
 import type { RunReport } from "./report/results-writer.ts";
 import { aggregate, runWorkloads } from "./runner.ts";
 import { ensureRedisBinary } from "./servers/redis.ts";
+import { buildServices } from "./systems/build-services.ts";
 import { startBullmq } from "./systems/bullmq.ts";
 import { startConveyor } from "./systems/conveyor.ts";
 import type { BenchJob } from "./systems/system.ts";
@@ -48,6 +50,7 @@ async function main(): Promise<number> {
   const profileDir = join(resultsDir, "tmp", "profiles", stamp);
   const nodeOptions = cli.cpuProf ? `--cpu-prof --cpu-prof-dir=${profileDir}` : "";
   const redisBinary = ensureRedisBinary(log);
+  if (!cli.fromSource) buildServices(log);
   const machine = machineInfo();
   const startedAt = new Date();
   const started = performance.now();
@@ -75,6 +78,7 @@ async function main(): Promise<number> {
           workerConcurrency: plan.workerConcurrency,
           logLevel: cli.logLevel,
           natsSyncInterval: cli.natsSync,
+          code: cli.fromSource ? ServiceCode.Source : ServiceCode.Build,
           nodeOptions,
           readModel: !cli.withoutProjector,
           log,

@@ -7,7 +7,7 @@ import type { Db } from "mongodb";
 
 import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
 import { spawnService } from "@conveyor/stack";
-import type { ServiceName } from "@conveyor/stack";
+import type { ServiceCode, ServiceName } from "@conveyor/stack";
 import type { ServerProcess } from "@conveyor/testing";
 
 import { BenchError } from "../errors.ts";
@@ -37,6 +37,8 @@ export interface DriverDeps {
   env: NodeJS.ProcessEnv;
   servers: Record<"nats-server" | "ferretdb", BenchServer>;
   readModel: boolean;
+  /** Run the services from their sources or from the `nx build` output. */
+  code: ServiceCode;
 }
 
 /**
@@ -68,7 +70,8 @@ export class ConveyorDriver implements SystemDriver {
   async startServices(): Promise<void> {
     const names: ServiceName[] = ["gateway", "dispatcher"];
     if (this.#deps.readModel) names.push("status-projector");
-    for (const name of names) this.#services.set(name, spawnService({ name, env: this.#deps.env }));
+    for (const name of names)
+      this.#services.set(name, spawnService({ name, env: this.#deps.env, code: this.#deps.code }));
     await this.setWorkers(1);
     await this.#poll(
       async () => (await fetch(`${this.#deps.gatewayUrl}/readyz`)).ok,
@@ -237,6 +240,7 @@ export class ConveyorDriver implements SystemDriver {
       const proc = spawnService({
         name: "worker",
         env: { ...this.#deps.env, WORKER_ID: `bench-${name}` },
+        code: this.#deps.code,
         onLine: (line) => {
           if (line.includes('"msg":"worker started"')) ready();
         },

@@ -5,6 +5,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
 
+import type { ServiceCode } from "@conveyor/stack";
 import { freePort } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 
@@ -31,6 +32,8 @@ export interface ConveyorOptions {
   workerConcurrency: number;
   /** `LOG_LEVEL` of the services. */
   logLevel: string;
+  /** Run the services from their sources or from the `nx build` output (as the image does). */
+  code: ServiceCode;
   /** JetStream's `sync_interval`: `always`, or a Go duration such as `1s`. */
   natsSyncInterval: string;
   /** `NODE_OPTIONS` for the services (e.g. `--cpu-prof`); empty for none. */
@@ -95,6 +98,7 @@ export async function startConveyor(options: ConveyorOptions): Promise<SystemDri
       env,
       servers: { "nats-server": nats, ferretdb },
       readModel: options.readModel,
+      code: options.code,
     });
     cleanup.defer(() => driver.stopServices());
     await driver.startServices();

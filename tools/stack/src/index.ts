@@ -1,7 +1,7 @@
 export { Pins } from "./pins.ts";
 export { provisionTools } from "./provision-tools.ts";
 export type { ProvisionOptions, ProvisionedTools } from "./provision-tools.ts";
-export { serviceCommand, serviceNames, spawnService } from "./service-process.ts";
+export { ServiceCode, serviceCommand, serviceNames, spawnService } from "./service-process.ts";
 export type { ServiceCommand, ServiceName, SpawnServiceOptions } from "./service-process.ts";
 export { createLineSplitter } from "./line-splitter.ts";
 export type { LineSplitter } from "./line-splitter.ts";

@@ -9,7 +9,15 @@ import { createLineSplitter } from "./line-splitter.ts";
 export const serviceNames = ["gateway", "dispatcher", "worker", "status-projector"] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
-/** How a service is run from source: `node --conditions=conveyor-source services/<name>/src/main.ts`. */
+/**
+ * What a service runs: its TypeScript sources (`node --conditions=conveyor-source
+ * services/<name>/src/main.ts`, as `npm start` and the tests do), or the JavaScript that `nx build`
+ * emits (`node services/<name>/dist/main.js`, as the container image does).
+ */
+export const ServiceCode = { Source: "source", Build: "build" } as const;
+export type ServiceCode = (typeof ServiceCode)[keyof typeof ServiceCode];
+
+/** How a service process is started. */
 export interface ServiceCommand {
   /** The Node binary running this process (Node 24 under npm scripts and vitest). */
   command: string;
@@ -21,12 +29,13 @@ export interface ServiceCommand {
 export function serviceCommand(
   name: ServiceName,
   workspace: string = workspaceRoot(),
+  code: ServiceCode = ServiceCode.Source,
 ): ServiceCommand {
-  return {
-    command: process.execPath,
-    args: ["--conditions=conveyor-source", join("services", name, "src", "main.ts")],
-    cwd: workspace,
-  };
+  const args =
+    code === ServiceCode.Source
+      ? ["--conditions=conveyor-source", join("services", name, "src", "main.ts")]
+      : [join("services", name, "dist", "main.js")];
+  return { command: process.execPath, args, cwd: workspace };
 }
 
 /** Options of {@link spawnService}. */
@@ -36,6 +45,8 @@ export interface SpawnServiceOptions {
   env: NodeJS.ProcessEnv;
   /** @default the workspace root above this package */
   workspace?: string;
+  /** Sources or the `nx build` output (which must exist). @default {@link ServiceCode.Source} */
+  code?: ServiceCode;
   /** Called with each complete line the service prints. */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
   /** Own process group, so a terminal's Ctrl-C reaches only the parent. @default false */
@@ -44,7 +55,7 @@ export interface SpawnServiceOptions {
 
 /** Starts one service as its own process. Stop it with `stop()` (SIGTERM, then SIGKILL). */
 export function spawnService(options: SpawnServiceOptions): ServerProcess {
-  const { command, args, cwd } = serviceCommand(options.name, options.workspace);
+  const { command, args, cwd } = serviceCommand(options.name, options.workspace, options.code);
   const onLine = options.onLine;
   const splitters = {
     stdout: createLineSplitter((line) => onLine?.(line, "stdout")),

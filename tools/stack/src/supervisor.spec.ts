@@ -34,6 +34,14 @@ describe("serviceCommand", () => {
       cwd: "/ws",
     });
   });
+
+  it("runs the compiled main.js without the condition when asked for the build", () => {
+    expect(serviceCommand("gateway", "/ws", "build")).toEqual({
+      command: process.execPath,
+      args: [join("services", "gateway", "dist", "main.js")],
+      cwd: "/ws",
+    });
+  });
 });
 
 describe("spawnService", () => {
