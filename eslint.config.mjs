@@ -2,12 +2,19 @@
 import js from "@eslint/js";
 import nx from "@nx/eslint-plugin";
 import prettier from "eslint-config-prettier";
-import { importX } from "eslint-plugin-import-x";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/dist/**", "**/node_modules/**", ".tools/**", ".data/**", ".nx/**", "bench/results/**"],
+    ignores: [
+      "**/dist/**",
+      "**/node_modules/**",
+      ".tools/**",
+      ".data/**",
+      ".nx/**",
+      "bench/results/**",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
@@ -16,6 +23,9 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { "@nx": nx, "import-x": importX },
+    // Without an explicit resolver, import-x falls back to a legacy one named "node" and loads the
+    // `node` package (Node 24, a dev dependency) in its place, which fails on ESM dependencies.
+    settings: { "import-x/resolver-next": [createNodeResolver()] },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/consistent-type-imports": "error",
