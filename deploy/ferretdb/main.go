@@ -2,10 +2,22 @@
 //
 // The upstream cmd/ferretdb binary needs a version file generated at release time and panics when
 // built with `go install`; embedding the library package avoids that.
+//
+// Two changes from upstream's defaults make it usable under load (see docs/read-model.md):
+//
+//   - Every collection table gets an index on the exact expression FerretDB 1.24 looks documents up
+//     by (see keepIDLookupIndexes): without it every find, update and delete by _id scans the table.
+//   - SQLite runs with synchronous=NORMAL (WAL stays on): a commit no longer waits for an fsync. A
+//     crash of the process loses nothing; a power loss can lose the last commits. This server holds
+//     only local and test data (production uses MongoDB), and the read models it holds are
+//     rebuilt from the streams. Statement journals are kept in memory (temp_store=MEMORY) rather
+//     than in temp files: FerretDB writes every updated document in a transaction of its own.
 package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -13,9 +25,18 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	_ "modernc.org/sqlite" // the SQLite driver FerretDB registers; used directly for the lookup indexes
 )
+
+// sqliteParams are the SQLite connection parameters of every database. FerretDB adds its own
+// defaults (busy_timeout(10000), journal_mode(wal), auto_vacuum(none)) to these.
+const sqliteParams = "?_pragma=synchronous(normal)&_pragma=temp_store(memory)"
+
+// idLookupInterval is how often new collection tables are looked for.
+const idLookupInterval = 250 * time.Millisecond
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
@@ -43,7 +64,7 @@ func main() {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: "file:" + abs + "/" + sqliteParams,
 		Logger:    logger,
 	})
 	if err != nil {
@@ -54,9 +75,128 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	go keepIDLookupIndexes(ctx, abs, logger)
+
 	fmt.Fprintf(os.Stderr, "ferretdb listening on %s (sqlite %s)\n", *listen, abs)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		logger.Error("ferretdb stopped", "error", err)
 		os.Exit(1)
 	}
+}
+
+// keepIDLookupIndexes gives every collection table of every database in dir an index on
+// `_ferretdb_sjson->'$._id'`, checking databases whose files changed every idLookupInterval.
+//
+// FerretDB 1.24 creates each collection's unique _id index on `_ferretdb_sjson->"_id"` but looks
+// documents up with `WHERE _ferretdb_sjson->'$._id' = ?` (find, update and delete by _id), and
+// SQLite uses an expression index only for the very expression it was built on. So every lookup by
+// _id scanned the whole table, decoding each document's JSON: a findOne or replaceOne cost
+// milliseconds of CPU per thousand documents in the collection. With this index the same lookup is
+// an index search. FerretDB does not know the index (listIndexes does not show it), dropping the
+// collection drops it, and a collection is without it for at most one interval after creation.
+func keepIDLookupIndexes(ctx context.Context, dir string, logger *slog.Logger) {
+	checked := map[string]fileState{}
+	for {
+		files, err := filepath.Glob(filepath.Join(dir, "*.sqlite"))
+		if err != nil {
+			logger.Warn("list sqlite databases", "error", err)
+		}
+		current := make(map[string]fileState, len(files))
+		for _, file := range files {
+			state := stateOf(file)
+			current[file] = state
+			if checked[file] == state {
+				continue
+			}
+			if err := ensureIDLookupIndexes(ctx, file, logger); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				logger.Warn("add _id lookup indexes", "file", file, "error", err)
+				delete(current, file) // try again next time
+			}
+		}
+		checked = current
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(idLookupInterval):
+		}
+	}
+}
+
+// fileState tells whether a database may have changed: the modification times and sizes of its
+// file and its write-ahead log, where every schema change is written first.
+type fileState struct {
+	mainTime, walTime time.Time
+	mainSize, walSize int64
+}
+
+func stateOf(file string) fileState {
+	var s fileState
+	if fi, err := os.Stat(file); err == nil {
+		s.mainTime, s.mainSize = fi.ModTime(), fi.Size()
+	}
+	if fi, err := os.Stat(file + "-wal"); err == nil {
+		s.walTime, s.walSize = fi.ModTime(), fi.Size()
+	}
+	return s
+}
+
+// ensureIDLookupIndexes adds the lookup index to each collection table of one database that lacks
+// it. It opens the file read-write without creating it, so a database dropped meanwhile stays gone.
+func ensureIDLookupIndexes(ctx context.Context, file string, logger *slog.Logger) error {
+	db, err := sql.Open("sqlite", "file:"+file+"?mode=rw&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	missing, err := tablesWithoutIDLookup(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, table := range missing {
+		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, idLookupIndexName(table), table)
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("table %s: %w", table, err)
+		}
+		logger.Info("added _id lookup index", "file", file, "table", table)
+	}
+	return nil
+}
+
+// tablesWithoutIDLookup lists the collection tables (FerretDB's `_ferretdb_collections`) without the
+// lookup index; none while FerretDB has not created its metadata table yet.
+func tablesWithoutIDLookup(ctx context.Context, db *sql.DB) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `
+		SELECT c.table_name FROM _ferretdb_collections AS c
+		WHERE EXISTS (SELECT 1 FROM sqlite_schema AS t WHERE t.type = 'table' AND t.name = c.table_name)
+		AND NOT EXISTS (SELECT 1 FROM sqlite_schema AS i WHERE i.type = 'index' AND i.name = c.table_name || ?)`,
+		idLookupIndexSuffix)
+	if err != nil {
+		var probe int
+		if db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = '_ferretdb_collections'`).Scan(&probe) == nil && probe == 0 {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var table string
+		if err := rows.Scan(&table); err != nil {
+			return nil, err
+		}
+		tables = append(tables, table)
+	}
+	return tables, errors.Join(rows.Err(), rows.Close())
+}
+
+// idLookupIndexSuffix ends the name of a lookup index. FerretDB names its own indexes
+// `<table>_<index name>`; `$` makes a clash with an index a client created unlikely.
+const idLookupIndexSuffix = "_$conveyor_id_lookup"
+
+func idLookupIndexName(table string) string {
+	return table + idLookupIndexSuffix
 }
