@@ -15,7 +15,8 @@ export {
   rejectionsCollection,
   deadLettersCollection,
 } from "./collections.ts";
-export { ensureIndexes } from "./indexes.ts";
+export { ensureIndexes, serverUsesListIndexes } from "./indexes.ts";
+export type { EnsuredIndexes } from "./indexes.ts";
 export { findJob, listJobs, countJobsByStatusAndType } from "./job-queries.ts";
 export type { ListJobsOptions, StatusTypeCount, CountJobsOptions } from "./job-queries.ts";
 export { findRejection, listRejections } from "./rejection-queries.ts";
