@@ -1,36 +1,74 @@
 import { maxPayloadDepth } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 
+/** A node of the walk; the path to it is built from the parents only when it is reported. */
+interface Node {
+  value: unknown;
+  key: string;
+  parent: Node | undefined;
+  depth: number;
+}
+
 /**
  * Finds what makes a payload impossible to validate or store, whatever its type's schema says:
- * nesting deeper than {@link maxPayloadDepth} (recursive validators overflow the stack) and object
- * keys holding a NUL character (BSON keys are NUL-terminated). The walk is iterative and never
- * descends past the limit, so any parsed JSON is checked in bounded time and stack. Returns at most
- * one issue, the first found; paths start at `payload`.
+ * a value that is not JSON (`undefined`, a function, a non-finite number, a `Date` or other
+ * non-plain object), nesting deeper than {@link maxPayloadDepth} (recursive validators overflow
+ * the stack) and object keys holding a NUL character (BSON keys are NUL-terminated). The walk is
+ * iterative and never descends past the limit, so any value is checked in bounded time and stack.
+ * Returns at most one issue, the first found; paths start at `payload`.
  */
 export function payloadShapeIssues(payload: unknown): ValidationIssue[] {
-  const stack: { value: unknown; path: string[]; depth: number }[] = [
-    { value: payload, path: ["payload"], depth: 0 },
-  ];
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const { value, path, depth } = next;
-    if (typeof value !== "object" || value === null) continue;
+  const stack: Node[] = [{ value: payload, key: "payload", parent: undefined, depth: 0 }];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    const { value, depth } = node;
+    if (typeof value !== "object" || value === null) {
+      if (!isJsonScalar(value)) return [{ path: pathOf(node), message: "not a JSON value" }];
+      continue;
+    }
     if (depth + 1 > maxPayloadDepth) {
       const message = `nested deeper than ${maxPayloadDepth} levels of arrays and objects`;
       return [{ path: "payload", message }];
     }
-    const entries = Array.isArray(value)
-      ? value.map((item, index) => [String(index), item] as const)
-      : Object.entries(value);
-    for (const [key, item] of entries) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        stack.push({ value: value[i] as unknown, key: String(i), parent: node, depth: depth + 1 });
+      }
+      continue;
+    }
+    if (!isPlainObject(value)) return [{ path: pathOf(node), message: "not a JSON value" }];
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
       if (key.includes("\u0000")) {
         const shown = key.replaceAll("\u0000", "\\u0000");
-        return [
-          { path: [...path, shown].join("."), message: "a key must not contain a NUL character" },
-        ];
+        const message = "a key must not contain a NUL character";
+        return [{ path: `${pathOf(node)}.${shown}`, message }];
       }
-      stack.push({ value: item, path: [...path, key], depth: depth + 1 });
+      const item = (value as Record<string, unknown>)[key];
+      stack.push({ value: item, key, parent: node, depth: depth + 1 });
     }
   }
   return [];
+}
+
+function isJsonScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    default:
+      return value === null;
+  }
+}
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function pathOf(node: Node): string {
+  const keys: string[] = [];
+  for (let at: Node | undefined = node; at !== undefined; at = at.parent) keys.push(at.key);
+  return keys.reverse().join(".");
 }

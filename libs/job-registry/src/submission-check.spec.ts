@@ -1,3 +1,4 @@
+import { JobSubmission } from "@conveyor/contracts";
 import type { JobTypeDescriptor } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -152,5 +153,34 @@ describe("checkSubmission on payloads no store can hold", () => {
     expect(check.issues).toEqual([
       { path: "payload.outer.0.a\\u0000b", message: "a key must not contain a NUL character" },
     ]);
+  });
+});
+
+describe("checkSubmission on values that are not JSON", () => {
+  it("refuses a payload holding something JSON cannot carry, naming where", () => {
+    const cases: [unknown, string][] = [
+      [{ at: new Date(0) }, "payload.at"],
+      [{ list: [1, Number.NaN] }, "payload.list.1"],
+      [{ deep: { fn: () => 1 } }, "payload.deep.fn"],
+      [[undefined], "payload.0"],
+      [Number.POSITIVE_INFINITY, "payload"],
+      [new Map([["a", 1]]), "payload"],
+    ];
+    for (const [payload, path] of cases) {
+      const check = checkSubmission({ type: "echo", payload }, registry, { source: "rest" });
+      expect(check, path).toMatchObject({ ok: false, reason: "invalid_payload" });
+      expect(check.ok || check.issues, path).toEqual([{ path, message: "not a JSON value" }]);
+    }
+  });
+
+  it("gives exactly what JobSubmission parses, with a null payload when there is none", () => {
+    for (const body of [
+      { type: "echo", payload: { a: [1, "x", null, true, { b: 2.5 }] }, maxAttempts: 3 },
+      { type: "echo" },
+      { type: "echo", payload: null, priority: 9, idempotencyKey: "k", batchId: "b1" },
+    ]) {
+      const check = checkSubmission(body, registry, { source: "rest" });
+      expect(check.ok && check.submission).toEqual(JobSubmission.parse(body));
+    }
   });
 });
