@@ -8,3 +8,12 @@ export class ConfigError extends Error {
     this.variables = variables;
   }
 }
+
+/** A publish was made after its publisher was closed. */
+export class PublisherClosedError extends Error {
+  override readonly name = "PublisherClosedError";
+
+  constructor(options?: { cause?: unknown }) {
+    super("the publisher is closed", options);
+  }
+}

@@ -1,4 +1,4 @@
-export { ConfigError } from "./errors.ts";
+export { ConfigError, PublisherClosedError } from "./errors.ts";
 export { parseEnv, commonEnv, mongoEnv, envInt } from "./config.ts";
 export type { Env } from "./config.ts";
 export { createLogger } from "./logger.ts";
@@ -8,3 +8,5 @@ export type { NatsConnectOptions } from "./nats-connection.ts";
 export { onShutdown, exitOnStartupError } from "./shutdown.ts";
 export { KvFollower } from "./kv-follower.ts";
 export type { KvChange, KvFollowerHandlers, KvFollowerOptions } from "./kv-follower.ts";
+export { JetStreamPublisher } from "./jetstream-publisher.ts";
+export type { JetStreamPublishOptions, JetStreamPublisherOptions } from "./jetstream-publisher.ts";

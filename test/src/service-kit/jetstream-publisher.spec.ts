@@ -1,0 +1,250 @@
+import { JetStreamPublisher, PublisherClosedError } from "@conveyor/service-kit";
+import { startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import {
+  ClosedConnectionError,
+  InvalidArgumentError,
+  RequestError,
+  TimeoutError,
+  connect,
+  headers,
+} from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** A stream of its own capturing `<prefix>.>`. */
+async function freshStream(
+  jsm: JetStreamManager,
+  config: { max_msg_size?: number } = {},
+): Promise<{ name: string; subject: (leaf: string) => string }> {
+  const name = uniqueName("PUB").replace(/[^A-Za-z0-9_]/g, "_");
+  const prefix = name.toLowerCase();
+  await jsm.streams.add({ name, subjects: [`${prefix}.>`], ...config });
+  return { name, subject: (leaf) => `${prefix}.${leaf}` };
+}
+
+describe("JetStreamPublisher against a real nats-server", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let publisher: JetStreamPublisher;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url, noAsyncTraces: true });
+    jsm = await jetstreamManager(nc);
+    publisher = new JetStreamPublisher(nc);
+  });
+
+  afterAll(async () => {
+    await publisher.close();
+    await nc.close();
+    await server[Symbol.asyncDispose]();
+  });
+
+  it("resolves with the stream, sequence and duplicate flag once the message is stored", async () => {
+    const stream = await freshStream(jsm);
+    const h = headers();
+    h.set("Conveyor-Job-Id", "job-1");
+
+    const ack = await publisher.publish(stream.subject("a"), '{"n":1}', {
+      msgID: "m-1",
+      headers: h,
+    });
+
+    expect(ack).toEqual({ stream: stream.name, seq: 1, duplicate: false });
+    const stored = await jsm.streams.getMessage(stream.name, { seq: 1 });
+    expect(stored?.string()).toBe('{"n":1}');
+    expect(stored?.header.get("Conveyor-Job-Id")).toBe("job-1");
+    expect(stored?.header.get("Nats-Msg-Id")).toBe("m-1");
+  });
+
+  it("reports a repeated Nats-Msg-Id as a duplicate of the first message's sequence", async () => {
+    const stream = await freshStream(jsm);
+    await publisher.publish(stream.subject("a"), "first", { msgID: "same" });
+    await publisher.publish(stream.subject("b"), "other");
+
+    const again = await publisher.publish(stream.subject("a"), "second", { msgID: "same" });
+
+    expect(again).toEqual({ stream: stream.name, seq: 1, duplicate: true });
+    expect((await jsm.streams.info(stream.name)).state.messages).toBe(2);
+  });
+
+  it("pipelines many publishes and matches each acknowledgement to its publish", async () => {
+    const stream = await freshStream(jsm);
+    const count = 2000;
+    const acks = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        publisher.publish(stream.subject(`n${i}`), new TextEncoder().encode(String(i))),
+      ),
+    );
+
+    expect(new Set(acks.map((a) => a.seq)).size).toBe(count);
+    for (const [i, ack] of acks.entries()) {
+      if (i % 397 !== 0) continue;
+      const stored = await jsm.streams.getMessage(stream.name, { seq: ack.seq });
+      expect(stored?.subject).toBe(stream.subject(`n${i}`));
+    }
+    expect(publisher.pending).toBe(0);
+  });
+
+  it("sends deferred functions with the turn's publishes, in call order", async () => {
+    const own = await connect({ servers: server.url, noAsyncTraces: true });
+    try {
+      const stream = await freshStream(jsm);
+      const failures: unknown[] = [];
+      const ownPublisher = new JetStreamPublisher(own, {
+        onDeferredError: (e) => failures.push(e),
+      });
+      const ran: string[] = [];
+
+      const first = ownPublisher.publish(stream.subject("first"), "1");
+      ownPublisher.defer(() => {
+        ran.push("deferred");
+        own.publish(stream.subject("deferred"), "2");
+      });
+      ownPublisher.defer(() => {
+        throw new Error("ack on a closed connection");
+      });
+      const last = ownPublisher.publish(stream.subject("last"), "3");
+      expect(ran).toEqual([]);
+
+      expect((await first).seq).toBe(1);
+      expect((await last).seq).toBe(3);
+      expect(ran).toEqual(["deferred"]);
+      expect((await jsm.streams.getMessage(stream.name, { seq: 2 }))?.subject).toBe(
+        stream.subject("deferred"),
+      );
+      expect(failures).toEqual([new Error("ack on a closed connection")]);
+      await ownPublisher.close();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("rejects with a no-responders RequestError when no stream captures the subject", async () => {
+    const failure = publisher.publish(`${uniqueName("nostream")}.x`, "lost");
+
+    const err: unknown = await failure.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RequestError);
+    expect((err as RequestError).isNoResponders()).toBe(true);
+  });
+
+  it("rejects with JetStream's API error when the stream refuses the message", async () => {
+    const stream = await freshStream(jsm, { max_msg_size: 64 });
+
+    const wrongStream = await publisher
+      .publish(stream.subject("a"), "x", { expect: { streamName: "NOT_THIS_ONE" } })
+      .catch((e: unknown) => e);
+    expect(wrongStream).toBeInstanceOf(JetStreamApiError);
+    expect((wrongStream as JetStreamApiError).code).toBe(10060);
+    expect((wrongStream as JetStreamApiError).status).toBe(400);
+
+    const tooLarge = await publisher
+      .publish(stream.subject("b"), "y".repeat(200))
+      .catch((e: unknown) => e);
+    expect(tooLarge).toBeInstanceOf(JetStreamApiError);
+    expect((tooLarge as JetStreamApiError).code).toBe(10054);
+    expect((tooLarge as JetStreamApiError).message).toMatch(/message size exceeds/i);
+  });
+
+  it("rejects with the client's InvalidArgumentError for a message over max_payload", async () => {
+    const stream = await freshStream(jsm);
+    const huge = new Uint8Array((nc.info?.max_payload ?? 1024 * 1024) + 1);
+
+    await expect(publisher.publish(stream.subject("a"), huge)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    expect(publisher.pending).toBe(0);
+  });
+
+  it("times out a publish nobody acknowledges, and still resolves the others", async () => {
+    const silent = `${uniqueName("silent")}.x`;
+    const listener = nc.subscribe(silent, { callback: () => undefined });
+    const stream = await freshStream(jsm);
+    try {
+      const started = Date.now();
+      const unanswered = publisher.publish(silent, "?", { timeout: 300 }).catch((e: unknown) => e);
+      const answered = publisher.publish(stream.subject("a"), "!", { timeout: 300 });
+
+      await expect(answered).resolves.toMatchObject({ stream: stream.name });
+      const err = await unanswered;
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(publisher.pending).toBe(0);
+    } finally {
+      listener.unsubscribe();
+    }
+  });
+
+  it("rejects pending and later publishes once the connection closes", async () => {
+    const own = await connect({ servers: server.url, noAsyncTraces: true });
+    const silent = `${uniqueName("silent")}.x`;
+    const listener = nc.subscribe(silent, { callback: () => undefined });
+    await nc.flush();
+    try {
+      const ownPublisher = new JetStreamPublisher(own);
+      const pending = ownPublisher.publish(silent, "?").catch((e: unknown) => e);
+      await own.flush();
+
+      await own.close();
+
+      expect(await pending).toBeInstanceOf(ClosedConnectionError);
+      await expect(ownPublisher.publish(silent, "?")).rejects.toBeInstanceOf(ClosedConnectionError);
+    } finally {
+      listener.unsubscribe();
+    }
+  });
+
+  it("close() waits for pending acknowledgements and then refuses new publishes", async () => {
+    const own = await connect({ servers: server.url, noAsyncTraces: true });
+    try {
+      const stream = await freshStream(jsm);
+      const ownPublisher = new JetStreamPublisher(own);
+      const acks = Array.from({ length: 50 }, (_, i) =>
+        ownPublisher.publish(stream.subject(`n${i}`), "x"),
+      );
+
+      await ownPublisher.close();
+
+      expect(ownPublisher.pending).toBe(0);
+      expect((await Promise.all(acks)).length).toBe(50);
+      await expect(ownPublisher.publish(stream.subject("late"), "x")).rejects.toBeInstanceOf(
+        PublisherClosedError,
+      );
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("keeps receiving acknowledgements after nats-server restarts", async () => {
+    const own = await connect({
+      servers: server.url,
+      noAsyncTraces: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    try {
+      const stream = await freshStream(jsm);
+      const ownPublisher = new JetStreamPublisher(own);
+      await ownPublisher.publish(stream.subject("before"), "x");
+
+      await server.restart();
+
+      // Right after a restart the server may drop a first message (js.publish too): retry that.
+      const ack = await waitFor(
+        () =>
+          ownPublisher
+            .publish(stream.subject("after"), "y", { msgID: "after-restart", timeout: 1000 })
+            .catch(() => undefined),
+        { timeoutMs: 20_000 },
+      );
+      expect(ack).toMatchObject({ stream: stream.name, seq: 2 });
+      expect(ownPublisher.pending).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+});
