@@ -58,3 +58,52 @@ describe("Tracing", () => {
     expect(exporter.getFinishedSpans()[0]!.status.message).toBe("boom");
   });
 });
+
+describe("Tracing without an exporter", () => {
+  const tracing = Tracing.create({ serviceName: "test" });
+
+  it("still carries one trace through headers, with a new span id at each step", async () => {
+    const sent = natsHeaders();
+    const producedTraceId = await tracing.produce(
+      undefined,
+      { subject: "jobs.submit.echo" },
+      (ctx) => {
+        tracing.inject(ctx, sent);
+        return Promise.resolve(tracing.traceIdOf(ctx));
+      },
+    );
+    expect(producedTraceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(sent.get("traceparent")).toBe(
+      `00-${producedTraceId}-${sent.get("traceparent").split("-")[2]}-01`,
+    );
+
+    const forwarded = natsHeaders();
+    const consumedTraceId = await tracing.consume(sent, { subject: "jobs.submit.echo" }, (ctx) =>
+      tracing.produce(ctx, { subject: "work.echo" }, (inner) => {
+        tracing.inject(inner, forwarded);
+        return Promise.resolve(tracing.traceIdOf(ctx));
+      }),
+    );
+    expect(consumedTraceId).toBe(producedTraceId);
+    const [, traceId, spanId, flags] = forwarded.get("traceparent").split("-");
+    expect(traceId).toBe(producedTraceId);
+    expect(spanId).not.toBe(sent.get("traceparent").split("-")[2]);
+    expect(flags).toBe("01");
+  });
+
+  it("starts a new trace for each root and rethrows what the work throws", async () => {
+    const first = await tracing.server("GET /", {}, (ctx) =>
+      Promise.resolve(tracing.traceIdOf(ctx)),
+    );
+    const second = await tracing.server("GET /", {}, (ctx) =>
+      Promise.resolve(tracing.traceIdOf(ctx)),
+    );
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(second).not.toBe(first);
+    await expect(
+      tracing.consume(undefined, { subject: "work.flaky" }, () =>
+        Promise.reject(new Error("boom")),
+      ),
+    ).rejects.toThrow("boom");
+  });
+});

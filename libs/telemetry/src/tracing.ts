@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelemetry/api";
 import type {
   Attributes,
   Context,
@@ -10,7 +10,7 @@ import type {
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { BatchSpanProcessor, RandomIdGenerator, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 
@@ -57,15 +57,22 @@ const headerGetter: TextMapGetter<HeaderCarrier | undefined> = {
  * The one seam between Conveyor and OpenTelemetry: spans for publishing and consuming NATS messages,
  * and W3C `traceparent`/`tracestate` carried in message headers. Business code sees only
  * {@link TraceContext} and trace ids.
+ *
+ * When nothing exports spans (no OTLP endpoint, no span processor), spans are not recorded: each
+ * is a context with its own span id in the same (sampled) trace, so trace ids and `traceparent`
+ * headers are exactly what recording would give, without building span objects nobody reads.
  */
 export class Tracing {
   readonly #provider: TracerProvider;
   readonly #tracer: Tracer;
+  readonly #recording: boolean;
+  readonly #ids = new RandomIdGenerator();
   readonly #propagator = new W3CTraceContextPropagator();
 
-  private constructor(provider: TracerProvider, serviceName: string) {
+  private constructor(provider: TracerProvider, serviceName: string, recording: boolean) {
     this.#provider = provider;
     this.#tracer = provider.getTracer(serviceName);
+    this.#recording = recording;
   }
 
   static create(options: TracingOptions): Tracing {
@@ -78,7 +85,7 @@ export class Tracing {
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
       spanProcessors: processors,
     });
-    return new Tracing(provider, options.serviceName);
+    return new Tracing(provider, options.serviceName, processors.length > 0);
   }
 
   /** The trace context carried by message headers, or a fresh root when there is none. */
@@ -103,7 +110,7 @@ export class Tracing {
     attributes: Attributes,
     fn: (context: TraceContext) => Promise<T>,
   ): Promise<T> {
-    return this.#run(name, SpanKind.SERVER, attributes, ROOT_CONTEXT, fn);
+    return this.#run(name, SpanKind.SERVER, () => attributes, ROOT_CONTEXT, fn);
   }
 
   /** Runs `fn` in a PRODUCER span; `fn` publishes with headers carrying that span's context. */
@@ -115,7 +122,7 @@ export class Tracing {
     return this.#run(
       `send ${attrs.subject}`,
       SpanKind.PRODUCER,
-      messagingAttributes(attrs, "send"),
+      () => messagingAttributes(attrs, "send"),
       parent?.otelContext ?? ROOT_CONTEXT,
       fn,
     );
@@ -130,7 +137,7 @@ export class Tracing {
     return this.#run(
       `process ${attrs.subject}`,
       SpanKind.CONSUMER,
-      messagingAttributes(attrs, "process"),
+      () => messagingAttributes(attrs, "process"),
       this.extract(headers).otelContext,
       fn,
     );
@@ -143,7 +150,7 @@ export class Tracing {
     attributes: Attributes,
     fn: (context: TraceContext) => Promise<T>,
   ): Promise<T> {
-    return this.#run(name, SpanKind.INTERNAL, attributes, parent.otelContext, fn);
+    return this.#run(name, SpanKind.INTERNAL, () => attributes, parent.otelContext, fn);
   }
 
   /** Flushes and stops exporting. */
@@ -154,11 +161,13 @@ export class Tracing {
   async #run<T>(
     name: string,
     kind: SpanKind,
-    attributes: Attributes,
+    attributes: () => Attributes,
     parent: Context,
     fn: (context: TraceContext) => Promise<T>,
   ): Promise<T> {
-    const span: Span = this.#tracer.startSpan(name, { kind, attributes }, parent);
+    if (!this.#recording)
+      return fn({ otelContext: trace.setSpan(parent, this.#unrecorded(parent)) });
+    const span: Span = this.#tracer.startSpan(name, { kind, attributes: attributes() }, parent);
     try {
       const result = await fn({ otelContext: trace.setSpan(parent, span) });
       span.setStatus({ code: SpanStatusCode.OK });
@@ -170,6 +179,18 @@ export class Tracing {
     } finally {
       span.end();
     }
+  }
+
+  /** A span that is not recorded: a new span id in the parent's trace, or in a new trace. */
+  #unrecorded(parent: Context): Span {
+    const parentSpan = trace.getSpanContext(parent);
+    const inTrace = parentSpan !== undefined && trace.isSpanContextValid(parentSpan);
+    return trace.wrapSpanContext({
+      traceId: inTrace ? parentSpan.traceId : this.#ids.generateTraceId(),
+      spanId: this.#ids.generateSpanId(),
+      traceFlags: TraceFlags.SAMPLED,
+      traceState: inTrace ? parentSpan.traceState : undefined,
+    });
   }
 }
 
