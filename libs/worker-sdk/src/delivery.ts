@@ -126,9 +126,12 @@ export class Delivery {
     const payload = parsePayload(settings.schema, item.payload);
     if (!payload.ok) return decideOutcome({ ok: false, error: payload.error }, facts);
 
-    await this.#publishStarted(record);
+    // The handler does not wait for the `started` event to be stored; the outcome's event does,
+    // so the job's record never shows an outcome without the start before it.
+    const started = this.#publishStarted(record);
     record.startedAt = Date.now();
     const settled = await this.#runHandler(record, { ...item, payload: payload.payload });
+    await started;
     return decideOutcome(settled, facts);
   }
 
@@ -143,14 +146,17 @@ export class Delivery {
   async #runHandler(record: DeliveryRecord, job: Job): Promise<Settled> {
     const { settings, tracing, logger, heartbeatMs, progressIntervalMs } = this.#deps;
     const jobId = job.id;
-    const log = logger.child({
-      jobId,
-      type: job.type,
-      attempt: record.attempt,
-      traceId: record.traceId,
-    });
+    // Most handlers never log: the child logger is made on first use.
+    let log: Logger | undefined;
+    const jobLog = (): Logger =>
+      (log ??= logger.child({
+        jobId,
+        type: job.type,
+        attempt: record.attempt,
+        traceId: record.traceId,
+      }));
     const reporter = new ProgressReporter(
-      (report) => this.#publishProgress(record, report, log),
+      (report) => this.#publishProgress(record, report, jobLog),
       progressIntervalMs,
     );
     const heartbeat = () => {
@@ -164,7 +170,9 @@ export class Delivery {
       traceId: record.traceId,
       workerId: this.#deps.workerId,
       signal: this.#controller.signal,
-      log,
+      get log() {
+        return jobLog();
+      },
       progress: (done, total, message) => reporter.report(done, total, message),
       heartbeat,
     };
@@ -207,12 +215,12 @@ export class Delivery {
   async #publishProgress(
     record: DeliveryRecord,
     report: ProgressReport,
-    log: Logger,
+    log: () => Logger,
   ): Promise<void> {
     try {
       await this.#publish(record, { kind: LifecycleKind.Progress, ...report });
     } catch (err) {
-      log.warn({ err }, "could not publish progress");
+      log().warn({ err }, "could not publish progress");
     }
   }
 

@@ -1,7 +1,7 @@
 import { Header, Subject, deadLetterMsgId } from "@conveyor/contracts";
 import type { DeadLetter, JobEvent } from "@conveyor/contracts";
+import type { JetStreamPublisher } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 
@@ -9,6 +9,8 @@ import { MessageTooLargeError } from "./errors.ts";
 
 /** Room kept for the subject and headers when checking a body against `max_payload`, in bytes. */
 const envelopeReserveBytes = 4096;
+
+const encoder = new TextEncoder();
 
 /**
  * `Nats-Msg-Id` of a lifecycle event: `<jobId>:<run>:<attempt>:<kind>[:<seq>]`, so a re-publish of
@@ -25,25 +27,34 @@ export interface LifecyclePublisher {
   event(event: JobEvent, trace: TraceContext): Promise<void>;
   /** Publishes a dead letter to `dlq.<type>`; resolves once stored. */
   deadLetter(letter: DeadLetter, original: MsgHdrs | undefined, trace: TraceContext): Promise<void>;
+  /**
+   * Runs `reply` (a work message's `ack`, `nak` or `term`) with the publishes made in the same
+   * turn of the event loop, so they share one socket write.
+   */
+  send(reply: () => void): void;
 }
 
-/** Publishes lifecycle events and dead letters, each carrying the job's trace context. */
+/**
+ * Publishes lifecycle events and dead letters, each carrying the job's trace context, through the
+ * worker's pipelined {@link JetStreamPublisher} (one inbox and one timer for all its publishes).
+ */
 export class EventPublisher implements LifecyclePublisher {
   readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
+  readonly #publisher: JetStreamPublisher;
   readonly #tracing: Tracing;
 
-  constructor(nc: NatsConnection, js: JetStreamClient, tracing: Tracing) {
+  constructor(nc: NatsConnection, publisher: JetStreamPublisher, tracing: Tracing) {
     this.#nc = nc;
-    this.#js = js;
+    this.#publisher = publisher;
     this.#tracing = tracing;
   }
 
   /** Publishes to `events.<jobId>.<kind>` and waits for the stream's acknowledgement. */
   async event(event: JobEvent, trace: TraceContext): Promise<void> {
     const headers = natsHeaders();
-    headers.set(Header.JobId, event.jobId);
-    headers.set(Header.JobType, event.type);
+    // `append` on fresh headers: `set` would first search them for the key.
+    headers.append(Header.JobId, event.jobId);
+    headers.append(Header.JobType, event.type);
     this.#tracing.inject(trace, headers);
     await this.#publish(Subject.event(event.jobId, event.kind), event, headers, eventMsgId(event));
   }
@@ -73,12 +84,16 @@ export class EventPublisher implements LifecyclePublisher {
     );
   }
 
+  send(reply: () => void): void {
+    this.#publisher.defer(reply);
+  }
+
   async #publish(subject: string, body: unknown, headers: MsgHdrs, msgID: string): Promise<void> {
-    const data = new TextEncoder().encode(JSON.stringify(body));
+    const data = encoder.encode(JSON.stringify(body));
     const maxPayload = this.#nc.info?.max_payload;
     if (maxPayload !== undefined && data.byteLength + envelopeReserveBytes > maxPayload) {
       throw new MessageTooLargeError(subject, data.byteLength, maxPayload - envelopeReserveBytes);
     }
-    await this.#js.publish(subject, data, { msgID, headers });
+    await this.#publisher.publish(subject, data, { msgID, headers });
   }
 }

@@ -52,6 +52,9 @@ function harness(
       letters.push(letter);
       return Promise.resolve();
     },
+    send: (reply) => {
+      reply();
+    },
   };
   const msgHeaders = natsHeaders();
   msgHeaders.set("Conveyor-Job-Id", "job-1");
@@ -175,6 +178,9 @@ describe("settle", () => {
         return h.deps.publisher.event(event, h.record.trace);
       },
       deadLetter: (letter, original, trace) => h.deps.publisher.deadLetter(letter, original, trace),
+      send: (reply) => {
+        h.deps.publisher.send(reply);
+      },
     };
     await settle({ kind: "succeeded", result: "x" }, h.record, { ...h.deps, publisher: tooLarge });
     expect(h.steps).toEqual([

@@ -68,11 +68,30 @@ export async function settle(
   deps: SettleDeps,
 ): Promise<void> {
   const { msg } = delivery;
-  const log = deps.logger.child({
-    jobId: delivery.jobId,
-    type: delivery.type,
-    attempt: delivery.attempt,
-  });
+  // A child logger costs a serialization of its bindings: made only when something is logged.
+  let child: Logger | undefined;
+  const log = (): Logger =>
+    (child ??= deps.logger.child({
+      jobId: delivery.jobId,
+      type: delivery.type,
+      attempt: delivery.attempt,
+    }));
+  // Acknowledgements leave with the publishes of the same turn, in one socket write.
+  const ack = () => {
+    deps.publisher.send(() => {
+      msg.ack();
+    });
+  };
+  const nak = (delayMs: number) => {
+    deps.publisher.send(() => {
+      msg.nak(delayMs);
+    });
+  };
+  const term = (reason: string) => {
+    deps.publisher.send(() => {
+      msg.term(reason);
+    });
+  };
   const durationMs =
     delivery.startedAt === undefined ? 0 : Math.max(0, Date.now() - delivery.startedAt);
   switch (outcome.kind) {
@@ -94,12 +113,13 @@ export async function settle(
           );
           return;
         }
-        log.error({ err }, "could not record success; the job will run again");
-        msg.nak(unrecordedRetryDelayMs);
+        log().error({ err }, "could not record success; the job will run again");
+        nak(unrecordedRetryDelayMs);
         return;
       }
-      msg.ack();
-      log.info({ durationMs }, "job succeeded");
+      ack();
+      // Success is the common case: a line per job would cost more than a no-op job itself.
+      if (deps.logger.isLevelEnabled("debug")) log().debug({ durationMs }, "job succeeded");
       return;
     }
     case "retry": {
@@ -113,10 +133,10 @@ export async function settle(
         });
       } catch (err) {
         // The retry matters more than its record: the next attempt's events supersede it.
-        log.warn({ err }, "could not record the failed attempt");
+        log().warn({ err }, "could not record the failed attempt");
       }
-      msg.nak(outcome.delayMs);
-      log.warn(
+      nak(outcome.delayMs);
+      log().warn(
         { error: outcome.error.message, retryDelayMs: outcome.delayMs },
         "attempt failed; retrying",
       );
@@ -130,8 +150,8 @@ export async function settle(
           delivery.trace,
         );
       } catch (err) {
-        log.error({ err }, "could not dead-letter the job; it will be delivered again");
-        msg.nak(unrecordedRetryDelayMs);
+        log().error({ err }, "could not dead-letter the job; it will be delivered again");
+        nak(unrecordedRetryDelayMs);
         return;
       }
       // The stored letter is the record of the death (the projector builds the dead letter from
@@ -146,15 +166,15 @@ export async function settle(
         } catch (err) {
           const delayMs = delays[tried];
           if (delayMs === undefined) {
-            log.error({ err }, "could not publish the dead event; the dead letter records it");
+            log().error({ err }, "could not publish the dead event; the dead letter records it");
             break;
           }
-          log.warn({ err, delayMs }, "could not publish the dead event; trying again");
+          log().warn({ err, delayMs }, "could not publish the dead event; trying again");
           await sleep(delayMs);
         }
       }
-      msg.term(`${outcome.reason}: ${outcome.error.message}`.slice(0, 200));
-      log.warn({ error: outcome.error.message, reason: outcome.reason }, "job dead-lettered");
+      term(`${outcome.reason}: ${outcome.error.message}`.slice(0, 200));
+      log().warn({ error: outcome.error.message, reason: outcome.reason }, "job dead-lettered");
       return;
     }
     case "cancelled": {
@@ -165,12 +185,12 @@ export async function settle(
         });
       } catch (err) {
         // The next delivery is cancelled again before it runs.
-        log.error({ err }, "could not record the cancel; the job will be delivered again");
-        msg.nak(unrecordedRetryDelayMs);
+        log().error({ err }, "could not record the cancel; the job will be delivered again");
+        nak(unrecordedRetryDelayMs);
         return;
       }
-      msg.ack();
-      log.info({ reason: outcome.reason, durationMs }, "job cancelled");
+      ack();
+      log().info({ reason: outcome.reason, durationMs }, "job cancelled");
       return;
     }
   }

@@ -1,3 +1,4 @@
+import { WorkItem, toValidationIssues } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
@@ -37,6 +38,27 @@ describe("readWorkItem", () => {
     if (!read.ok) {
       expect(read.error.issues.map((i) => i.path)).toEqual(["maxAttempts"]);
       expect(read.identity).toEqual({ jobId: "job-1", run: 2 });
+    }
+  });
+
+  it("drops fields a work item does not have and keeps the payload as sent", () => {
+    const payload = [1, { a: null, b: [true, "x"] }];
+    const read = readWorkItem(encode({ ...item, payload, extra: "ignored" }), "echo");
+    expect(read).toEqual({ ok: true, item: { ...item, payload } });
+  });
+
+  it.each([
+    ["a number too large to be finite", JSON.stringify(item).replace('"ms":5', '"ms":1e999')],
+    ["no payload", JSON.stringify({ ...item, payload: undefined })],
+    ["an impossible date", JSON.stringify({ ...item, submittedAt: "2026-02-30T00:00:00Z" })],
+    ["a run of 0", JSON.stringify({ ...item, run: 0 })],
+  ])("refuses an item with %s exactly as the WorkItem schema does", (_, text) => {
+    const read = readWorkItem(encode(text), "echo");
+    expect(read.ok).toBe(false);
+    const expected = WorkItem.safeParse(JSON.parse(text));
+    expect(expected.success).toBe(false);
+    if (!read.ok && !expected.success) {
+      expect(read.error.issues).toEqual(toValidationIssues(expected.error));
     }
   });
 

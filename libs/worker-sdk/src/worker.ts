@@ -1,6 +1,6 @@
 import { StreamName, workConsumerName } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
-import { connectNats, createLogger } from "@conveyor/service-kit";
+import { JetStreamPublisher, connectNats, createLogger } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import { ensureWorkConsumer } from "@conveyor/topology";
@@ -40,6 +40,7 @@ export class JobWorker {
   readonly #owned: Owned;
   readonly #consumers: TypeConsumer[];
   readonly #cancellations: CancellationWatch;
+  readonly #publisher: JetStreamPublisher;
   readonly #logger: Logger;
   readonly #shutdownGraceMs: number;
   #stopped: Promise<void> | undefined;
@@ -51,6 +52,7 @@ export class JobWorker {
     owned: Owned;
     consumers: TypeConsumer[];
     cancellations: CancellationWatch;
+    publisher: JetStreamPublisher;
     logger: Logger;
   }) {
     this.workerId = parts.options.workerId;
@@ -60,6 +62,7 @@ export class JobWorker {
     this.#owned = parts.owned;
     this.#consumers = parts.consumers;
     this.#cancellations = parts.cancellations;
+    this.#publisher = parts.publisher;
     this.#logger = parts.logger;
     this.#shutdownGraceMs = parts.options.shutdownGraceMs;
   }
@@ -90,17 +93,9 @@ export class JobWorker {
       }));
     const tracing = options.tracing ?? Tracing.create({ serviceName: "conveyor-worker" });
     try {
-      const { consumers, cancellations } = await JobWorker.#setUp(nc, tracing, resolved, logger);
-      const worker = new JobWorker({
-        options: resolved,
-        nc,
-        tracing,
-        owned,
-        consumers,
-        cancellations,
-        logger,
-      });
-      for (const consumer of consumers) consumer.start();
+      const parts = await JobWorker.#setUp(nc, tracing, resolved, logger);
+      const worker = new JobWorker({ ...parts, options: resolved, nc, tracing, owned, logger });
+      for (const consumer of parts.consumers) consumer.start();
       logger.info({ types: worker.types }, "worker started");
       return worker;
     } catch (err) {
@@ -115,7 +110,11 @@ export class JobWorker {
     tracing: Tracing,
     options: ResolvedWorkerOptions,
     logger: Logger,
-  ): Promise<{ consumers: TypeConsumer[]; cancellations: CancellationWatch }> {
+  ): Promise<{
+    consumers: TypeConsumer[];
+    cancellations: CancellationWatch;
+    publisher: JetStreamPublisher;
+  }> {
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
     const registry = await JobTypeRegistry.open(nc, { logger });
@@ -132,18 +131,24 @@ export class JobWorker {
     } finally {
       await registry.close();
     }
-    const publisher = new EventPublisher(nc, js, tracing);
     // Loaded before any work is pulled, so a job cancelled while queued is never started.
     const cancellations = await CancellationWatch.open(nc, logger);
+    const publisher = new JetStreamPublisher(nc, {
+      // JetStream delivers an unacknowledged job again once its lease runs out.
+      onDeferredError: (err) => {
+        logger.warn({ err }, "could not acknowledge a job; it will be delivered again");
+      },
+    });
     try {
       const consumers = await JobWorker.#typeConsumers(jsm, js, options, {
-        publisher,
+        publisher: new EventPublisher(nc, publisher, tracing),
         tracing,
         logger,
         cancellations,
       });
-      return { consumers, cancellations };
+      return { consumers, cancellations, publisher };
     } catch (err) {
+      await publisher.close();
       await cancellations.close();
       throw err;
     }
@@ -222,6 +227,8 @@ export class JobWorker {
       await finished;
     }
     await this.#cancellations.close();
+    // Every job is settled, so nothing waits for an acknowledgement any more.
+    await this.#publisher.close();
     // Acknowledgements are written asynchronously: flush them before the connection goes.
     if (!this.#nc.isClosed()) {
       if (this.#owned.connection) await this.#nc.drain();

@@ -300,6 +300,36 @@ describe("worker SDK against a real nats-server", () => {
       expect(kinds(await fx.events(item.id))).toEqual(["started@1", "succeeded@1"]);
   });
 
+  it("refills a slot freed next to long-running handlers without waiting for more to free", async () => {
+    const type = uniqueType("mixed");
+    const release = Promise.withResolvers<undefined>();
+    await fx.worker({
+      handlers: {
+        [type]: {
+          concurrency: 8,
+          handler: async (job) => {
+            if ((job.payload as { long: boolean }).long) await release.promise;
+            return null;
+          },
+        },
+      },
+    });
+    try {
+      await Promise.all(Array.from({ length: 7 }, () => fx.enqueue(type, { long: true })));
+      const short = await fx.enqueue(type, { long: false });
+      await fx.eventsUntil(short.id, "succeeded");
+
+      // Seven of eight slots stay busy until the release: the one free slot is pulled for alone.
+      const next = await fx.enqueue(type, { long: false });
+      expect(kinds(await fx.eventsUntil(next.id, "succeeded"))).toEqual([
+        "started@1",
+        "succeeded@1",
+      ]);
+    } finally {
+      release.resolve(undefined);
+    }
+  });
+
   it("aborts a handler that exceeds the job's timeout and retries it", async () => {
     const type = uniqueType("slow");
     const aborted: string[] = [];
