@@ -6,7 +6,7 @@ import { dispatcherEnv } from "./config.ts";
 describe("dispatcherEnv", () => {
   it("defaults concurrency and the submission limit", () => {
     const env = parseEnv(dispatcherEnv, {});
-    expect(env.DISPATCHER_CONCURRENCY).toBe(64);
+    expect(env.DISPATCHER_CONCURRENCY).toBe(512);
     expect(env.MAX_SUBMISSION_BYTES).toBe(256 * 1024);
     expect(env.DEAD_LETTER_SCAN_INTERVAL_MS).toBe(60_000);
   });

@@ -5,8 +5,12 @@ import { z } from "zod";
 /** The dispatcher's environment variables. */
 export const dispatcherEnv = z.object({
   ...commonEnv,
-  /** Intake messages processed at once. @default 64 */
-  DISPATCHER_CONCURRENCY: envInt(1, 64),
+  /**
+   * Most intake messages held at once (pulled, not yet acknowledged); a busy intake is read in
+   * pulls of at least half this many. Below the intake consumer's `max_ack_pending` (1000).
+   * @default 512
+   */
+  DISPATCHER_CONCURRENCY: envInt(1, 512),
   /** Largest submission accepted, in bytes. @default 262144 */
   MAX_SUBMISSION_BYTES: envInt(1, defaultMaxSubmissionBytes),
   /**

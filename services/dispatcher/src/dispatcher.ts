@@ -1,21 +1,25 @@
 import { ConsumerName, StreamName } from "@conveyor/contracts";
 import type { JobTypeLookup } from "@conveyor/job-registry";
+import { JetStreamPublisher } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
+import { BatchPullLoop } from "./batch-pull-loop.ts";
 import { processSubmission, recordUnprocessable } from "./intake.ts";
 import type { IntakeDeps, IntakeOutcome } from "./intake.ts";
 import { failureMessage, isDeterministicFailure } from "./intake-failure.ts";
 import { DispatchPublisher } from "./publisher.ts";
-import { PullLoop } from "./pull-loop.ts";
 import { retryDelayMs } from "./retry-delay.ts";
 
 export interface DispatcherOptions {
   /** Largest submission accepted, in bytes; larger ones are recorded as `too_large` rejections. */
   maxSubmissionBytes: number;
-  /** Intake messages processed at once. */
+  /**
+   * Most intake messages held at once (pulled and not yet acknowledged); a busy intake is pulled
+   * in batches of at least half this many. Keep it below the consumer's `max_ack_pending` (1000).
+   */
   concurrency: number;
   /** How long one pull waits for messages, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
@@ -41,24 +45,26 @@ export interface DispatcherDeps {
 }
 
 export interface Dispatcher {
-  /** Stops pulling, finishes the submissions in flight (acknowledging each), then resolves. */
+  /** Stops pulling, finishes the submissions in flight (settling each), then resolves. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts consuming the intake (`dispatcher-intake` on `JOBS`): each valid submission becomes a
  * work item and a `queued` event, each invalid one a `rejected` event; the intake message is
- * acknowledged only after the server stored what it produced. When publishing fails (NATS away),
- * the message is nak'd with a growing delay and tried again; a failure that would repeat on every
- * delivery, or one still there after `giveUpAfterDeliveries`, is recorded as an `unprocessable`
- * rejection and acknowledged.
+ * acknowledged only after the server stored what it produced. Messages are handled in batches:
+ * what arrives together is published together and acknowledged together. When publishing fails
+ * (NATS away), the message is nak'd with a growing delay and tried again; a failure that would
+ * repeat on every delivery, or one still there after `giveUpAfterDeliveries`, is recorded as an
+ * `unprocessable` rejection and acknowledged.
  */
 export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
-  const { js, logger, options } = deps;
-  const consumer = await js.consumers.get(StreamName.Jobs, ConsumerName.DispatcherIntake);
+  const { logger, options } = deps;
+  const consumer = await deps.js.consumers.get(StreamName.Jobs, ConsumerName.DispatcherIntake);
+  const jetStream = new JetStreamPublisher(deps.nc);
   const intake: IntakeDeps = {
     registry: deps.registry,
-    publisher: new DispatchPublisher(js, deps.tracing),
+    publisher: new DispatchPublisher(jetStream, deps.tracing),
     tracing: deps.tracing,
     maxSubmissionBytes: options.maxSubmissionBytes,
     now: () => new Date(),
@@ -66,50 +72,50 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
 
   const giveUpAfter = options.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries;
 
-  const handle = async (msg: JsMsg): Promise<void> => {
+  const settle = async (msg: JsMsg): Promise<Settlement> => {
     try {
       logOutcome(await processSubmission(msg, intake), msg);
-      msg.ack();
-      return;
+      return acked;
     } catch (err) {
       const deliveries = msg.info.deliveryCount;
       if (isDeterministicFailure(err) || deliveries >= giveUpAfter) {
-        await giveUp(msg, err, deliveries);
-        return;
+        return giveUp(msg, err, deliveries);
       }
       const delayMs = retryDelayMs(deliveries);
       logger.warn(
         { err, subject: msg.subject, seq: msg.seq, delayMs },
         "dispatch failed; the submission will be retried",
       );
-      msg.nak(delayMs);
+      return { delayMs };
     }
   };
 
   // A submission that can never be dispatched, or could not be for too long, ends as a recorded
   // rejection so that it leaves the ack-pending set instead of holding an intake slot for good.
-  const giveUp = async (msg: JsMsg, cause: unknown, deliveries: number): Promise<void> => {
+  const giveUp = async (msg: JsMsg, cause: unknown, deliveries: number): Promise<Settlement> => {
     const why = `${failureMessage(cause)} (after ${deliveries} deliveries)`;
     try {
       const outcome = await recordUnprocessable(msg, intake, why);
-      msg.ack();
       logger.error(
         { err: cause, subject: msg.subject, seq: msg.seq, outcome },
         "submission could not be dispatched; recorded as unprocessable",
       );
+      return acked;
     } catch (err) {
       const delayMs = retryDelayMs(deliveries);
       logger.error(
         { err, cause, subject: msg.subject, seq: msg.seq, delayMs },
         "submission could not be dispatched nor recorded; it will be retried",
       );
-      msg.nak(delayMs);
+      return { delayMs };
     }
   };
 
   const logOutcome = (outcome: IntakeOutcome, msg: JsMsg): void => {
     if (outcome.kind === "queued") {
-      logger.debug({ jobId: outcome.jobId, type: outcome.type }, "job queued");
+      if (logger.isLevelEnabled("debug")) {
+        logger.debug({ jobId: outcome.jobId, type: outcome.type }, "job queued");
+      }
     } else {
       logger.info(
         { rejectionId: outcome.rejectionId, reason: outcome.reason, subject: msg.subject },
@@ -118,11 +124,32 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     }
   };
 
-  const loop = new PullLoop(consumer, handle, logger, {
-    concurrency: options.concurrency,
+  // Every submission of a batch is decided and its first message published in this tick, so they
+  // leave in one socket write; the acknowledgements, too, leave together once all are settled.
+  const handleBatch = async (batch: JsMsg[]): Promise<void> => {
+    const settlements = await Promise.all(
+      batch.map(async (msg) => ({ msg, how: await settle(msg) })),
+    );
+    for (const { msg, how } of settlements) {
+      if (how === acked) msg.ack();
+      else msg.nak(how.delayMs);
+    }
+  };
+
+  const loop = new BatchPullLoop(consumer, handleBatch, logger, {
+    maxHeld: options.concurrency,
     pullExpiresMs: options.pullExpiresMs,
   });
   loop.start();
   logger.info({ concurrency: options.concurrency }, "dispatcher consuming intake");
-  return { stop: () => loop.stop() };
+  return {
+    stop: async () => {
+      await loop.stop();
+      await jetStream.close();
+    },
+  };
 }
+
+/** How an intake message is settled: acknowledged, or nak'd to come back after a delay. */
+type Settlement = typeof acked | { delayMs: number };
+const acked = "ack";

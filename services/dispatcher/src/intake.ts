@@ -65,18 +65,20 @@ async function dispatch(
   }
   if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
 
-  const { item, event } = decision;
+  const { item, event, source } = decision;
   // The queued event first: if the work item cannot be stored the message is retried, and a
   // repeated queued event collapses in the read model, while a work item published on every
   // retry could outlive WORK's duplicate window and run the job twice. Once the work item is
-  // stored only the acknowledgement is left.
+  // stored only the acknowledgement is left. (A batch's queued events leave together, and each
+  // work item follows its own event's PubAck; those PubAcks arrive together, so do the items.)
   await deps.publisher.queued(context, event);
-  await deps.publisher.work(context, item, sourceOf(msg));
+  await deps.publisher.work(context, item, source);
   return { kind: "queued", jobId: item.id, type: item.type };
 }
 
 type Decision =
-  { kind: "dispatch"; item: WorkItem; event: QueuedEvent } | { kind: "reject"; refusal: Refusal };
+  | { kind: "dispatch"; item: WorkItem; event: QueuedEvent; source: SubmissionSource }
+  | { kind: "reject"; refusal: Refusal };
 
 interface Refusal {
   reason: string;
@@ -94,10 +96,8 @@ function decide(
 ): Decision {
   const parsed = parseSubmissionBytes(msg.data, deps.maxSubmissionBytes);
   if (!parsed.ok) return { kind: "reject", refusal: { ...parsed, jobId: undefined } };
-  const check = checkSubmission(parsed.value, deps.registry, {
-    subjectType,
-    source: sourceOf(msg),
-  });
+  const source = sourceOf(msg);
+  const check = checkSubmission(parsed.value, deps.registry, { subjectType, source });
   if (!check.ok) {
     const refusal = {
       ...check,
@@ -108,8 +108,8 @@ function decide(
   }
   const jobId = jobIdFor(msg, check.submission);
   const item = workItemFor(jobId, check.submission, check.descriptor, msg.time.toISOString());
-  const event = queuedEventFor(item, sourceOf(msg), deps.tracing.traceIdOf(context), deps.now());
-  return { kind: "dispatch", item, event };
+  const event = queuedEventFor(item, source, deps.tracing.traceIdOf(context), deps.now());
+  return { kind: "dispatch", item, event, source };
 }
 
 /**

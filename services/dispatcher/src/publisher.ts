@@ -8,18 +8,33 @@ import type {
   WorkItem,
 } from "@conveyor/contracts";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
+import type { MsgHdrs } from "@nats-io/transport-node";
+
+/**
+ * What stores a message in JetStream and resolves with its PubAck: a `JetStreamPublisher` from
+ * `@conveyor/service-kit` (pipelined, for the intake's volume) or a nats.js `JetStreamClient`.
+ */
+export interface JetStreamSink {
+  publish(
+    subject: string,
+    data: string,
+    options: { msgID: string; headers: MsgHdrs },
+  ): Promise<PubAck>;
+}
 
 /**
  * Publishes what the dispatcher produces, each in a PRODUCER span whose context travels in the
- * message's `traceparent`, and each with a `Nats-Msg-Id` so that a re-publish collapses.
+ * message's `traceparent`, and each with a `Nats-Msg-Id` so that a re-publish collapses. Through a
+ * `JetStreamPublisher` the message is written within the call, so the publishes made in one tick
+ * leave in one socket write and are acknowledged together.
  */
 export class DispatchPublisher {
-  readonly #js: JetStreamClient;
+  readonly #js: JetStreamSink;
   readonly #tracing: Tracing;
 
-  constructor(js: JetStreamClient, tracing: Tracing) {
+  constructor(js: JetStreamSink, tracing: Tracing) {
     this.#js = js;
     this.#tracing = tracing;
   }

@@ -310,6 +310,44 @@ describe("dispatcher", () => {
     }
   });
 
+  it("settles each submission of a batch on its own: one that cannot be published does not hold up the rest", async () => {
+    await dispatcher.stop();
+    const marker = uniqueName("burst");
+    const ids = Array.from({ length: 300 }, (_, i) => `${marker}-${i}`);
+    const hugeId = `${marker}-huge`;
+    // Storable as a submission, but its queued event and work item, which add fields and
+    // headers, are over the server's max_payload: a failure that would repeat on every delivery.
+    const huge = JSON.stringify({ id: hugeId, payload: "x".repeat(nc.info!.max_payload - 300) });
+    await Promise.all(
+      ids.map((id, i) =>
+        i === 150
+          ? submit("jobs.submit.echo", huge, hugeId)
+          : submit("jobs.submit.echo", JSON.stringify({ id, payload: { marker } }), id),
+      ),
+    );
+    ids.splice(150, 1);
+
+    dispatcher = await createDispatcher({
+      nc,
+      js,
+      registry,
+      tracing,
+      logger: createLogger("dispatcher-test", "silent"),
+      options: { maxSubmissionBytes: 2 * 1024 * 1024, concurrency: 64 },
+    });
+    await intakeSettled();
+    const dispatched = (await storedMessages(jsm, "WORK", (s) => s === "work.echo"))
+      .map((m) => m.json<WorkItem>().id)
+      .filter((id) => id.startsWith(marker));
+    expect(dispatched.sort()).toEqual([...ids].sort());
+    const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).filter((e) =>
+      e.body.jobId.startsWith(marker),
+    );
+    expect(queued).toHaveLength(ids.length);
+    const { body } = await rejectionOf("jobs.submit.echo", hugeId);
+    expect(body).toMatchObject({ reason: "unprocessable", jobId: hugeId });
+  });
+
   it("stops pulling on stop() after finishing what it holds", async () => {
     await dispatcher.stop();
     const jobId = uniqueName("after-stop");
