@@ -1,3 +1,4 @@
+import { JetStreamPublisher } from "@conveyor/service-kit";
 import Koa from "koa";
 
 import type { GatewayDeps } from "./deps.ts";
@@ -27,13 +28,17 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   });
 
   const link = NatsLink.watch(deps.nc);
+  // One pipelined publisher for the whole app: concurrent requests' publishes share socket
+  // writes, and none costs a request of its own. Its subscription ends with the connection.
+  const publisher = new JetStreamPublisher(deps.nc, { timeoutMs: deps.options.publishTimeoutMs });
+  const out = { link, publisher };
   app.use(requestLogging(deps.logger));
   app.use(errorMapping(deps.logger));
   for (const router of [
-    submitJobRouter(deps, link),
+    submitJobRouter(deps, out),
     jobsRouter(deps),
-    cancelJobRouter(deps, link),
-    dlqRouter(deps, link),
+    cancelJobRouter(deps, out),
+    dlqRouter(deps, out),
     statsRouter(deps, link),
     rejectionsRouter(deps),
     jobTypesRouter(deps),

@@ -1,7 +1,7 @@
 import type { JobTypeRegistry } from "@conveyor/job-registry";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Db } from "mongodb";
 
@@ -22,8 +22,8 @@ export interface GatewayOptions {
 
 /** Everything the gateway talks to, connected by `main.ts` (or a test). */
 export interface GatewayDeps {
+  /** Publishes go through a pipelined publisher on this connection. */
   nc: NatsConnection;
-  js: JetStreamClient;
   jsm: JetStreamManager;
   /** The read-model database (`jobs`, `rejections`, `dead_letters` collections). */
   db: Db;

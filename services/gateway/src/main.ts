@@ -11,7 +11,7 @@ import {
 } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import { verifyTopology } from "@conveyor/topology";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { MongoClient } from "mongodb";
 
 import { createGatewayApp } from "./app.ts";
@@ -35,7 +35,6 @@ try {
 
   const app = createGatewayApp({
     nc,
-    js: jetstream(nc),
     jsm,
     db: mongo.db(config.MONGO_DB),
     registry,

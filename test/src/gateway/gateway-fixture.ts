@@ -8,7 +8,7 @@ import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import { uniqueName } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -57,7 +57,6 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
 
   const app = createGatewayApp({
     nc,
-    js: jetstream(nc),
     jsm,
     db,
     registry,

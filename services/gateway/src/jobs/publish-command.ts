@@ -6,7 +6,7 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 
 import type { GatewayDeps } from "../deps.ts";
 import { unavailable } from "../errors.ts";
-import type { NatsLink } from "./nats-link.ts";
+import type { NatsOut } from "./nats-out.ts";
 
 /** One command for the dispatcher. */
 export interface OutgoingCommand {
@@ -20,7 +20,7 @@ export interface OutgoingCommand {
   body: unknown;
 }
 
-type CommandDeps = Pick<GatewayDeps, "js" | "tracing" | "options">;
+type CommandDeps = Pick<GatewayDeps, "tracing" | "options">;
 
 /**
  * Publishes a command to `jobs.cmd.<verb>.<jobId>` in a PRODUCER span and resolves after
@@ -30,12 +30,12 @@ type CommandDeps = Pick<GatewayDeps, "js" | "tracing" | "options">;
  */
 export async function publishCommand(
   deps: CommandDeps,
-  link: NatsLink,
+  out: NatsOut,
   command: OutgoingCommand,
   parent: TraceContext,
 ): Promise<PubAck> {
   const what = `the ${command.verb} command`;
-  if (!link.up) throw unavailable(`NATS is not connected; ${what} was not sent`);
+  if (!out.link.up) throw unavailable(`NATS is not connected; ${what} was not sent`);
   const subject = Subject.command(command.verb, command.jobId);
   const headers = natsHeaders();
   headers.set(Header.JobId, command.jobId);
@@ -45,7 +45,7 @@ export async function publishCommand(
     { subject, jobId: command.jobId, jobType: command.type },
     async (ctx) => {
       deps.tracing.inject(ctx, headers);
-      return deps.js
+      return out.publisher
         .publish(subject, JSON.stringify(command.body), {
           msgID: commandMsgId(command.verb, command.jobId, command.run),
           headers,

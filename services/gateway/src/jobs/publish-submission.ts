@@ -6,7 +6,7 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { GatewayDeps } from "../deps.ts";
 import { unavailable } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
-import type { NatsLink } from "./nats-link.ts";
+import type { NatsOut } from "./nats-out.ts";
 
 /** What JetStream made of a submission. */
 export interface SubmitOutcome {
@@ -18,7 +18,7 @@ export interface SubmitOutcome {
   duplicate: boolean;
 }
 
-type PublishDeps = Pick<GatewayDeps, "js" | "jsm" | "tracing" | "logger" | "options">;
+type PublishDeps = Pick<GatewayDeps, "jsm" | "tracing" | "logger" | "options">;
 
 /**
  * Publishes a validated submission to `jobs.submit.<type>` and resolves only after JetStream's
@@ -27,25 +27,25 @@ type PublishDeps = Pick<GatewayDeps, "js" | "jsm" | "tracing" | "logger" | "opti
  */
 export async function publishSubmission(
   deps: PublishDeps,
-  link: NatsLink,
+  out: NatsOut,
   submission: JobSubmission,
   parent: TraceContext,
 ): Promise<SubmitOutcome> {
-  if (!link.up) throw unavailable("NATS is not connected; the job was not submitted");
+  if (!out.link.up) throw unavailable("NATS is not connected; the job was not submitted");
   const id = submission.id ?? newJobId();
   const subject = Subject.submit(submission.type);
   const headers = natsHeaders();
   headers.set(Header.JobId, id);
   headers.set(Header.JobType, submission.type);
   headers.set(Header.Source, "rest");
-  const body = new TextEncoder().encode(JSON.stringify({ ...submission, id }));
+  const body = JSON.stringify({ ...submission, id });
 
   return deps.tracing.produce(
     parent,
     { subject, jobId: id, jobType: submission.type },
     async (ctx) => {
       deps.tracing.inject(ctx, headers);
-      const ack = await deps.js
+      const ack = await out.publisher
         .publish(subject, body, {
           msgID: submission.idempotencyKey ?? id,
           headers,

@@ -9,7 +9,7 @@ import { conflict, notFound } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
-import type { NatsLink } from "../jobs/nats-link.ts";
+import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishCommand } from "../jobs/publish-command.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
 import { CancelRequest } from "../schemas/commands.ts";
@@ -23,7 +23,7 @@ export const defaultCancelReason = "cancelled on request";
  * has not finished, and answers `202 cancelling` once the command is stored. The job shows
  * `cancelled` when the dispatcher (a queued job) or the worker running it (a running job) acts.
  */
-export function cancelJobRouter(deps: GatewayDeps, link: NatsLink): Router {
+export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
   const timeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
   router.post("/v1/jobs/:id/cancel", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
@@ -39,7 +39,7 @@ export function cancelJobRouter(deps: GatewayDeps, link: NatsLink): Router {
       const body = cancelCommandFor(doc, request.reason ?? defaultCancelReason, new Date());
       await publishCommand(
         deps,
-        link,
+        out,
         { verb: CommandVerb.Cancel, jobId: id, type: doc.type, run: doc.run, body },
         trace,
       );

@@ -11,7 +11,7 @@ import { conflict, notFound } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
-import type { NatsLink } from "../jobs/nats-link.ts";
+import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishCommand } from "../jobs/publish-command.ts";
 import type { OutgoingCommand } from "../jobs/publish-command.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
@@ -29,7 +29,7 @@ import {
  * letter (`jobs.cmd.discard.<jobId>`), replay every letter of a type. A letter is addressed by its
  * job id; the commands name its place in the `DLQ`, which the document holds.
  */
-export function dlqRouter(deps: GatewayDeps, link: NatsLink): Router {
+export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
   const timeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
   const read = <T>(query: () => Promise<T>) => queryReadModel(query, timeoutMs);
@@ -73,7 +73,7 @@ export function dlqRouter(deps: GatewayDeps, link: NatsLink): Router {
         .filter((command) => command !== undefined);
       // All at once, so the request takes one publish deadline, not one per letter. Commands
       // are deduplicated, so a client repeating the request after a 503 replays nothing twice.
-      await Promise.all(commands.map((command) => publishCommand(deps, link, command, trace)));
+      await Promise.all(commands.map((command) => publishCommand(deps, out, command, trace)));
       const replaying = commands.length;
       ctx.status = 202;
       ctx.body = { type, replaying, skipped: letters.length - replaying, more };
@@ -88,7 +88,7 @@ export function dlqRouter(deps: GatewayDeps, link: NatsLink): Router {
       if (command === undefined) {
         throw conflict(`the dead letter of job ${id} holds no readable work item; discard it`);
       }
-      await publishCommand(deps, link, command, trace);
+      await publishCommand(deps, out, command, trace);
       ctx.status = 202;
       ctx.body = { id, status: "replaying", run: command.run + 1 };
     });
@@ -105,7 +105,7 @@ export function dlqRouter(deps: GatewayDeps, link: NatsLink): Router {
       if (request.reason !== undefined) body.reason = request.reason;
       await publishCommand(
         deps,
-        link,
+        out,
         { verb: CommandVerb.Discard, jobId: id, type, run, body },
         trace,
       );

@@ -4,7 +4,7 @@ import Router from "@koa/router";
 import type { GatewayDeps } from "../deps.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
-import type { NatsLink } from "../jobs/nats-link.ts";
+import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishSubmission } from "../jobs/publish-submission.ts";
 import { withIdempotencyHeader } from "../jobs/submission-input.ts";
 
@@ -15,7 +15,7 @@ type SubmissionRefusal = Extract<SubmissionCheck, { ok: false }>;
  * `POST /v1/jobs`: validates a submission against the envelope and its type's payload schema,
  * publishes it to the intake stream and answers once JetStream has stored it.
  */
-export function submitJobRouter(deps: GatewayDeps, link: NatsLink): Router {
+export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
   router.post("/v1/jobs", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs" };
@@ -23,7 +23,7 @@ export function submitJobRouter(deps: GatewayDeps, link: NatsLink): Router {
       const input = withIdempotencyHeader(ctx.request.body, ctx.get("Idempotency-Key"));
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
       if (!checked.ok) throw refusalError(checked);
-      const outcome = await publishSubmission(deps, link, checked.submission, trace);
+      const outcome = await publishSubmission(deps, out, checked.submission, trace);
       ctx.set("Location", `/v1/jobs/${outcome.id}`);
       if (outcome.duplicate) {
         ctx.status = 200;
