@@ -29,4 +29,13 @@ describe("batches", () => {
   it("waits up to the linger time for more items", async () => {
     expect(await collect(batches(source([1], [2, 3]), 10, 200))).toEqual([[1, 2, 3]]);
   });
+
+  it("counts the linger time from a batch's first item, not from the latest one", async () => {
+    // Items every 5 ms: with 12 ms of linger a batch holds about three, however long the stream.
+    const sizes = (await collect(batches(source([], [1, 2, 3, 4, 5, 6, 7, 8, 9]), 100, 12))).map(
+      (batch) => batch.length,
+    );
+    expect(sizes.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...sizes)).toBeLessThan(9);
+  });
 });

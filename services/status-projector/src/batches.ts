@@ -2,8 +2,9 @@ const idle = Symbol("idle");
 
 /**
  * Groups the items of an async iterator into batches of up to `max`: a batch starts with the next
- * item (waiting for it) and takes every further item that has already arrived, waiting at most
- * `lingerMs` for more. Under load batches fill up; when idle an item is passed on at once.
+ * item (waiting for it), takes every further item that has already arrived, and waits for more
+ * until `lingerMs` after its first item. Under load batches fill up; when idle an item waits at
+ * most `lingerMs` (0: it is passed on at once).
  */
 export async function* batches<T>(
   source: AsyncIterable<T>,
@@ -17,31 +18,51 @@ export async function* batches<T>(
     if (first.done === true) return;
     const batch = [first.value];
     pending = iterator.next();
+    // One timer per batch: items that have arrived are handed over in microtasks, before it fires.
+    const deadline = pause(lingerMs);
     let ended = false;
-    while (batch.length < max) {
-      const next = await Promise.race([pending, pause(lingerMs)]);
-      if (next === idle) break;
-      if (next.done === true) {
-        ended = true;
-        break;
+    try {
+      while (batch.length < max) {
+        const next = await Promise.race([pending, deadline.promise]);
+        if (next === idle) break;
+        if (next.done === true) {
+          ended = true;
+          break;
+        }
+        batch.push(next.value);
+        pending = iterator.next();
       }
-      batch.push(next.value);
-      pending = iterator.next();
+    } finally {
+      deadline.cancel();
     }
     yield batch;
     if (ended) return;
   }
 }
 
-function pause(ms: number): Promise<typeof idle> {
-  return new Promise((resolve) => {
-    if (ms <= 0)
-      setImmediate(() => {
-        resolve(idle);
-      });
-    else
-      setTimeout(() => {
-        resolve(idle);
-      }, ms);
+function pause(ms: number): { promise: Promise<typeof idle>; cancel: () => void } {
+  let cancel: () => void;
+  const promise = new Promise<typeof idle>((resolve) => {
+    const done = () => {
+      resolve(idle);
+    };
+    if (ms <= 0) {
+      const immediate = setImmediate(done);
+      cancel = () => {
+        clearImmediate(immediate);
+      };
+    } else {
+      const timer = setTimeout(done, ms);
+      cancel = () => {
+        clearTimeout(timer);
+      };
+    }
   });
+  // The executor runs synchronously, so cancel is set.
+  return {
+    promise,
+    cancel: () => {
+      cancel();
+    },
+  };
 }

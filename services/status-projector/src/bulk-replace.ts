@@ -1,16 +1,8 @@
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
 
+import { refusal } from "./refused-write.ts";
+import type { RefusedWrite } from "./refused-write.ts";
 import { isTransientStoreError } from "./store-errors.ts";
-
-/** A document that cannot be stored as it is (for example one over the size limit). */
-export interface RefusedWrite {
-  collection: string;
-  id: string;
-  message: string;
-  /** The error's name (`MongoBulkWriteError`, `BSONError`, ...), when an error refused it. */
-  error?: string | undefined;
-  code?: number | string | undefined;
-}
 
 /**
  * Upserts `docs` by `_id` with unordered `bulkWrite`s of at most {@link maxReplacementsPerCommand}
@@ -19,33 +11,39 @@ export interface RefusedWrite {
  * to learn which fail (FerretDB stops an unordered bulk write at the first refusal and reports the
  * wrong index; the driver refuses to encode a whole batch for one bad document); those are returned
  * and the rest stored. Transient failures (server unreachable, timeouts, unlabelled server errors)
- * are thrown, for the caller to retry.
+ * are thrown, for the caller to retry. `onStored` is called with each document once the server
+ * has confirmed it.
  */
 export async function bulkReplace<T extends Document & { _id: string }>(
   collection: Collection<T>,
   docs: readonly T[],
+  onStored: (doc: T) => void = () => {},
 ): Promise<RefusedWrite[]> {
   const refused: RefusedWrite[] = [];
   for (let start = 0; start < docs.length; start += maxReplacementsPerCommand) {
     const chunk = docs.slice(start, start + maxReplacementsPerCommand);
-    refused.push(...(await replaceChunk(collection, chunk)));
+    refused.push(...(await replaceChunk(collection, chunk, onStored)));
   }
   return refused;
 }
 
 /**
  * FerretDB 1.24 (SQLite) never answers an unordered bulk write of 100 or more replacements of
- * existing documents, and hangs every later command with it; smaller commands are safe.
+ * existing documents, and hangs every later command with it; smaller commands are safe. (Its
+ * update handler keeps the lookup of every replacement open, each holding one of the database's
+ * 100 SQLite connections, until the whole command is done.)
  */
 export const maxReplacementsPerCommand = 50;
 
 async function replaceChunk<T extends Document & { _id: string }>(
   collection: Collection<T>,
   docs: readonly T[],
+  onStored: (doc: T) => void,
 ): Promise<RefusedWrite[]> {
   if (docs.length === 0) return [];
   try {
     await collection.bulkWrite(docs.map(replaceOperation), { ordered: false });
+    for (const doc of docs) onStored(doc);
     return [];
   } catch (err) {
     if (isTransientStoreError(err)) throw err;
@@ -54,6 +52,7 @@ async function replaceChunk<T extends Document & { _id: string }>(
   for (const doc of docs) {
     try {
       await collection.bulkWrite([replaceOperation(doc)]);
+      onStored(doc);
     } catch (err) {
       if (isTransientStoreError(err)) throw err;
       refused.push(refusal(collection.collectionName, doc._id, err));
@@ -65,16 +64,4 @@ async function replaceChunk<T extends Document & { _id: string }>(
 function replaceOperation<T extends Document & { _id: string }>(doc: T): AnyBulkWriteOperation<T> {
   // The driver's Filter<T> cannot see that `_id` is a string key of every T here.
   return { replaceOne: { filter: { _id: doc._id } as never, replacement: doc, upsert: true } };
-}
-
-function refusal(collection: string, id: string, err: unknown): RefusedWrite {
-  if (!(err instanceof Error)) return { collection, id, message: String(err) };
-  const { code } = err as { code?: unknown };
-  return {
-    collection,
-    id,
-    message: err.message,
-    error: err.name,
-    code: typeof code === "number" || typeof code === "string" ? code : undefined,
-  };
 }

@@ -7,5 +7,9 @@ export const projectorEnv = z.object({
   ...mongoEnv,
   /** Most events projected with one `find` and one `bulkWrite`. */
   PROJECTOR_BATCH_SIZE: envInt(1, 500),
+  /** How long to wait for more events to fill a batch once one has arrived, in milliseconds. */
+  PROJECTOR_BATCH_LINGER_MS: envInt(0, 20),
+  /** Most job documents kept in memory after writing them; 0 reads every one back. */
+  PROJECTOR_CACHE_SIZE: envInt(0, 10_000),
 });
 export type ProjectorEnv = z.infer<typeof projectorEnv>;

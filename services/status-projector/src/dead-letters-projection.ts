@@ -30,6 +30,7 @@ export const deadLettersProjection: Projection = {
         jobType: first?.kind === "log" ? first.entry.type : first?.letter.type,
       },
       store: (db) => projectDeadLetters(db, facts),
+      deferred: [],
     };
   },
 };

@@ -1,37 +1,79 @@
-import { StreamName } from "@conveyor/contracts";
-import type { JobEvent, RejectedEvent } from "@conveyor/contracts";
+import { StreamName, terminalStatuses } from "@conveyor/contracts";
+import type { JobEvent, JobStatus, RejectedEvent } from "@conveyor/contracts";
+import type { JsMsg } from "@nats-io/jetstream";
 
 import { decodeEvent } from "./decode-event.ts";
+import type { DecodedEvent } from "./decode-event.ts";
+import type { JobCache } from "./job-cache.ts";
 import { projectEvents } from "./project-events.ts";
 import type { Projection } from "./projection.ts";
 
-/** Lifecycle events (`events.>` on `EVENTS`) into the `jobs` and `rejections` collections. */
-export const eventsProjection: Projection = {
-  stream: StreamName.Events,
-  label: "events",
-  prepare(batch, logger) {
-    const jobEvents: JobEvent[] = [];
-    const rejections: RejectedEvent[] = [];
-    for (const msg of batch) {
-      const decoded = decodeEvent(msg.subject, msg.data);
-      if (decoded.type === "job") jobEvents.push(decoded.event);
-      else if (decoded.type === "rejection") rejections.push(decoded.event);
-      else {
-        const { reason, issues } = decoded;
-        logger.warn(
-          { subject: msg.subject, streamSeq: msg.seq, reason, issues },
-          "invalid event skipped",
-        );
+/**
+ * Lifecycle events (`events.>` on `EVENTS`) into the `jobs` and `rejections` collections, with
+ * `cache` holding the job documents written last (the projection must be their only writer).
+ *
+ * The events of a job whose events in the batch end nothing (no `succeeded`, `dead` or
+ * `cancelled`) are deferred to the next batch once: a job usually starts and ends moments after
+ * it was queued, and its document is then written once instead of two or three times (on FerretDB
+ * an update costs several inserts). A terminal status is never deferred, and nothing is deferred
+ * twice, so a status shows at most one batch later.
+ */
+export function eventsProjection(cache: JobCache): Projection {
+  // Deferred messages are decoded once.
+  const decodedOnce = new WeakMap<JsMsg, DecodedEvent>();
+  return {
+    stream: StreamName.Events,
+    label: "events",
+    prepare(batch, logger, mayDefer = () => false) {
+      const jobEvents = new Map<string, { events: JobEvent[]; msgs: JsMsg[]; ends: boolean }>();
+      const rejections: RejectedEvent[] = [];
+      for (const msg of batch) {
+        const decoded = decodedOnce.get(msg) ?? decodeEvent(msg.subject, msg.data);
+        decodedOnce.delete(msg);
+        if (decoded.type === "job") {
+          const { event } = decoded;
+          const job = jobEvents.get(event.jobId) ?? { events: [], msgs: [], ends: false };
+          jobEvents.set(event.jobId, job);
+          job.events.push(event);
+          job.msgs.push(msg);
+          // A message that may not wait (deferred before) makes its job due now.
+          job.ends ||= endsJob(event) || !mayDefer(msg);
+        } else if (decoded.type === "rejection") rejections.push(decoded.event);
+        else {
+          const { reason, issues } = decoded;
+          logger.warn(
+            { subject: msg.subject, streamSeq: msg.seq, reason, issues },
+            "invalid event skipped",
+          );
+        }
       }
-    }
-    const first = jobEvents[0];
-    return {
-      span: {
-        subject: batch[0]?.subject ?? "events",
-        jobId: first?.jobId,
-        jobType: first?.type,
-      },
-      store: (db) => projectEvents(db, jobEvents, rejections),
-    };
-  },
-};
+      const due: JobEvent[] = [];
+      const deferred: JsMsg[] = [];
+      for (const job of jobEvents.values()) {
+        if (job.ends) due.push(...job.events);
+        else {
+          job.msgs.forEach((msg, i) => {
+            deferred.push(msg);
+            decodedOnce.set(msg, { type: "job", event: job.events[i] as JobEvent });
+          });
+        }
+      }
+      const first = due[0] ?? rejections[0];
+      return {
+        span: {
+          subject: batch[0]?.subject ?? "events",
+          jobId: first?.kind === "rejected" ? undefined : first?.jobId,
+          jobType: first?.kind === "rejected" ? undefined : first?.type,
+        },
+        store: (db) => projectEvents(db, due, rejections, cache),
+        deferred,
+      };
+    },
+  };
+}
+
+const terminalKinds: ReadonlySet<string> = new Set<JobStatus>(terminalStatuses);
+
+function endsJob(event: JobEvent): boolean {
+  return terminalKinds.has(event.kind);
+}

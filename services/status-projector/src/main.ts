@@ -34,13 +34,20 @@ try {
     appName: service,
   });
   const db = mongo.db(env.MONGO_DB);
-  await ensureIndexes(db);
+  const indexes = await ensureIndexes(db);
+  if (!indexes.listIndexes) {
+    logger.info("list indexes not created: the server cannot use them (FerretDB on SQLite)");
+  }
   const projector = await createProjector({
     js: jetstream(nc),
     db,
     logger,
     tracing,
-    options: { batchSize: env.PROJECTOR_BATCH_SIZE },
+    options: {
+      batchSize: env.PROJECTOR_BATCH_SIZE,
+      batchLingerMs: env.PROJECTOR_BATCH_LINGER_MS,
+      cacheSize: env.PROJECTOR_CACHE_SIZE,
+    },
   });
   onShutdown(logger, async () => {
     await projector.stop();

@@ -5,10 +5,23 @@ export interface ProjectorOptions {
   /** Most messages projected together (one `find` and one `bulkWrite`). @default 500 */
   batchSize?: number;
   /**
-   * How long to wait for more events to fill a batch once one has arrived, in milliseconds.
-   * 0 takes only what has already arrived. @default 0
+   * How long a batch waits for more messages after its first one arrived, in milliseconds (what has
+   * already arrived is always taken). A job's events published within this time are written as one
+   * document; it delays what the read model shows by as much. 0 takes only what has already
+   * arrived. @default 20
    */
   batchLingerMs?: number;
+  /**
+   * Most job documents kept in memory after they were written, so that the next events of a job
+   * are merged without reading its document back (the projector is the only writer of `jobs`).
+   * 0 reads every document that is not new. @default 10000
+   */
+  cacheSize?: number;
+  /**
+   * Most bytes of job documents kept in memory (their BSON size); a document over a sixteenth of
+   * it is not kept. @default 33554432 (32 MiB)
+   */
+  cacheMaxBytes?: number;
   /** Durable consumer on `EVENTS` to read; a rebuild reads a fresh one. @default "status-projector" */
   consumer?: string;
   /**
@@ -29,7 +42,9 @@ export type ResolvedProjectorOptions = Required<ProjectorOptions>;
 export function resolveProjectorOptions(options: ProjectorOptions = {}): ResolvedProjectorOptions {
   return {
     batchSize: options.batchSize ?? 500,
-    batchLingerMs: options.batchLingerMs ?? 0,
+    batchLingerMs: options.batchLingerMs ?? 20,
+    cacheSize: options.cacheSize ?? 10_000,
+    cacheMaxBytes: options.cacheMaxBytes ?? 32 * 1024 * 1024,
     consumer: options.consumer ?? ConsumerName.Projector,
     deadLetterConsumer: options.deadLetterConsumer ?? ConsumerName.ProjectorDeadLetters,
     retryInitialDelayMs: options.retryInitialDelayMs ?? 200,

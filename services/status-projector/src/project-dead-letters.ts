@@ -11,7 +11,7 @@ import type { DeadLetterDocument, DeadLetterFact } from "@conveyor/read-model";
 import type { Db } from "mongodb";
 
 import { bulkReplace } from "./bulk-replace.ts";
-import type { RefusedWrite } from "./bulk-replace.ts";
+import type { RefusedWrite } from "./refused-write.ts";
 import type { StoreResult } from "./projection.ts";
 
 /**

@@ -3,7 +3,7 @@ import type { SpanAttributes } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Db } from "mongodb";
 
-import type { RefusedWrite } from "./bulk-replace.ts";
+import type { RefusedWrite } from "./refused-write.ts";
 
 /** What storing one batch changed. */
 export interface StoreResult {
@@ -19,6 +19,12 @@ export interface PreparedBatch {
   span: SpanAttributes;
   /** Stores the batch; safe to repeat (the reducers are idempotent). Throws when MongoDB cannot be reached. */
   store(db: Db): Promise<StoreResult>;
+  /**
+   * Messages left out of {@link store}, to be projected with the next batch (and acknowledged
+   * then): the events of jobs that are likely to change again at once. Only messages `mayDefer`
+   * allowed.
+   */
+  deferred: readonly JsMsg[];
 }
 
 /** How the messages of one mailbox (a durable consumer) become read-model documents. */
@@ -27,6 +33,13 @@ export interface Projection {
   stream: string;
   /** What log lines call the mailbox's messages (`events`, `dead letters`). */
   label: string;
-  /** Decodes a batch; invalid messages are logged and left out (they are acknowledged). */
-  prepare(batch: readonly JsMsg[], logger: Logger): PreparedBatch;
+  /**
+   * Decodes a batch; invalid messages are logged and left out (they are acknowledged). A message
+   * may be deferred to the next batch only when `mayDefer` says so (by default none may).
+   */
+  prepare(
+    batch: readonly JsMsg[],
+    logger: Logger,
+    mayDefer?: (msg: JsMsg) => boolean,
+  ): PreparedBatch;
 }

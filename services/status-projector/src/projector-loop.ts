@@ -90,12 +90,29 @@ export class ProjectorLoop {
       abort_on_missing_resource: true,
     });
     this.#messages = messages;
+    // Messages a batch deferred: they go with the next one, which is due within the linger time
+    // even if nothing else arrives.
+    let carried: JsMsg[] = [];
     try {
       if (this.#abort.signal.aborted) return;
-      for await (const batch of batches(messages, batchSize, batchLingerMs)) {
-        await this.#handle(batch);
+      const source = batches(messages, batchSize, batchLingerMs);
+      let next = source.next();
+      for (;;) {
+        const fresh = carried.length === 0 ? await next : await raceLinger(next, batchLingerMs);
+        if (fresh !== undefined) next = source.next();
+        if (fresh?.done === true && carried.length === 0) return;
+        const batch = fresh === undefined || fresh.done === true ? [] : fresh.value;
+        const due = carried;
+        carried = [];
+        carried = await this.#handle([...due, ...batch], new Set(due));
+        if (fresh?.done === true) {
+          // The subscription ended: what is still carried goes back to the stream.
+          for (const msg of carried.splice(0)) msg.nak();
+          return;
+        }
       }
     } finally {
+      for (const msg of carried) msg.nak();
       // Messages of an abandoned subscription are redelivered to the next one after the ack wait.
       messages.stop();
     }
@@ -116,13 +133,19 @@ export class ProjectorLoop {
     }
   }
 
-  async #handle(batch: JsMsg[]): Promise<void> {
+  /**
+   * Projects a batch and acknowledges it, except the messages the projection deferred, which are
+   * returned to go with the next batch. `carried` were deferred before and may not be again.
+   */
+  async #handle(batch: JsMsg[], carried: ReadonlySet<JsMsg>): Promise<JsMsg[]> {
     const { logger, tracing } = this.#deps;
-    const prepared = this.#projection.prepare(batch, logger);
+    const prepared = this.#projection.prepare(batch, logger, (msg) => !carried.has(msg));
+    const deferred = new Set(prepared.deferred);
+    const due = deferred.size === 0 ? batch : batch.filter((msg) => !deferred.has(msg));
     let result: StoreResult;
     try {
-      result = await tracing.consume(batch[0]?.headers, prepared.span, () =>
-        this.#store(batch, prepared),
+      result = await tracing.consume(due[0]?.headers, prepared.span, () =>
+        this.#store(due, prepared, batch),
       );
     } catch (err) {
       // Stopped while MongoDB was down: hand the batch back now rather than after the ack wait.
@@ -135,21 +158,32 @@ export class ProjectorLoop {
         "document could not be stored, its messages are skipped",
       );
     }
-    for (const msg of batch) msg.ack();
+    for (const msg of due) msg.ack();
     logger.debug(
-      { stream: this.#projection.stream, messages: batch.length, written: result.written },
+      {
+        stream: this.#projection.stream,
+        messages: due.length,
+        deferred: deferred.size,
+        written: result.written,
+      },
       "batch projected",
     );
+    return prepared.deferred.slice();
   }
 
   /**
-   * Stores a batch, retrying while MongoDB is unavailable and keeping the messages leased. When the
-   * batch fails for a reason that is not transient, its messages are stored one by one, so that
-   * only a message that cannot be stored on its own is skipped.
+   * Stores the `batch` messages that `prepared` holds, retrying while MongoDB is unavailable and
+   * keeping the `leased` messages (the batch and those it defers) leased. When the batch fails for a
+   * reason that is not transient, its messages are stored one by one, so that only a message that
+   * cannot be stored on its own is skipped.
    */
-  async #store(batch: readonly JsMsg[], prepared: PreparedBatch): Promise<StoreResult> {
+  async #store(
+    batch: readonly JsMsg[],
+    prepared: PreparedBatch,
+    leased: readonly JsMsg[],
+  ): Promise<StoreResult> {
     const renew = setInterval(() => {
-      for (const msg of batch) msg.working();
+      for (const msg of leased) msg.working();
     }, this.#leaseRenewMs);
     try {
       try {
@@ -199,6 +233,24 @@ export class ProjectorLoop {
         );
       },
     });
+  }
+}
+
+const lingerExpired = Symbol("linger expired");
+
+/** The next batch, or `undefined` when none arrived within `lingerMs`. */
+async function raceLinger<T>(next: Promise<T>, lingerMs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof lingerExpired>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(lingerExpired);
+    }, lingerMs);
+  });
+  try {
+    const first = await Promise.race([next, expired]);
+    return first === lingerExpired ? undefined : first;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -3,6 +3,7 @@ import { millis } from "@nats-io/transport-node";
 import { deadLettersProjection } from "./dead-letters-projection.ts";
 import type { ProjectorDeps } from "./deps.ts";
 import { eventsProjection } from "./events-projection.ts";
+import { JobCache } from "./job-cache.ts";
 import { resolveProjectorOptions } from "./options.ts";
 import type { ResolvedProjectorOptions } from "./options.ts";
 import type { Projection } from "./projection.ts";
@@ -48,7 +49,7 @@ const fallbackLeaseRenewMs = 10_000;
 export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
   const options = resolveProjectorOptions(deps.options);
   const loops = [
-    await createLoop(deps, options, eventsProjection, options.consumer),
+    await createLoop(deps, options, eventsProjection(jobCache(options)), options.consumer),
     await createLoop(deps, options, deadLettersProjection, options.deadLetterConsumer),
   ];
   let failure: Error | undefined;
@@ -64,6 +65,8 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
       consumer: options.consumer,
       deadLetterConsumer: options.deadLetterConsumer,
       batchSize: options.batchSize,
+      batchLingerMs: options.batchLingerMs,
+      cacheSize: options.cacheSize,
     },
     "projector started",
   );
@@ -74,6 +77,10 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
     },
     closed: () => closed,
   };
+}
+
+function jobCache(options: ResolvedProjectorOptions): JobCache {
+  return new JobCache({ maxDocuments: options.cacheSize, maxBytes: options.cacheMaxBytes });
 }
 
 async function createLoop(

@@ -58,11 +58,16 @@ export function isTransientStoreError(err: unknown): boolean {
   );
 }
 
+/** Whether a server error code refuses a document for what it is (see {@link isTransientStoreError}). */
+export function isRefusalCode(code: unknown): boolean {
+  return refusalCodes.has(code);
+}
+
 /** The server refused the document(s): every write error (or the error itself) has a refusal code. */
 function isRefusal(err: MongoServerError): boolean {
   if (err instanceof MongoBulkWriteError) {
     const writeErrors = ([] as { code?: unknown }[]).concat(err.writeErrors);
-    if (writeErrors.length > 0) return writeErrors.every((w) => refusalCodes.has(w.code));
+    if (writeErrors.length > 0) return writeErrors.every((w) => isRefusalCode(w.code));
   }
-  return refusalCodes.has(err.code);
+  return isRefusalCode(err.code);
 }
