@@ -172,10 +172,10 @@ class BullmqDriver implements SystemDriver {
     }
   }
 
-  async waitVisible(mark: Mark, n: number, timeoutMs: number): Promise<number> {
+  async waitVisible(mark: Mark, jobs: readonly BenchJob[], timeoutMs: number): Promise<number> {
     // A completed job is visible at once: BullMQ keeps job state in Redis, with no projection.
-    await this.waitAcked(mark, n, timeoutMs);
-    return n;
+    await this.waitAcked(mark, jobs.length, timeoutMs);
+    return jobs.length;
   }
 
   async isSucceeded(id: string): Promise<boolean> {

@@ -46,10 +46,11 @@ export interface SystemDriver extends AsyncDisposable {
   /** Resolves once `n` jobs submitted since `mark` have been completed and acknowledged by workers. */
   waitAcked(mark: Mark, n: number, timeoutMs: number): Promise<void>;
   /**
-   * Waits until `n` jobs more than at `mark` read as succeeded to a client (Conveyor: in the read
-   * model), at most `timeoutMs`; resolves with how many did (`n`, or fewer at the deadline).
+   * Waits until `jobs` (submitted since `mark`) read as succeeded to a client (Conveyor: in the
+   * read model), at most `timeoutMs`; resolves with how many did (all, or fewer at the deadline:
+   * for Conveyor an estimate from a sample of the jobs read back by id).
    */
-  waitVisible(mark: Mark, n: number, timeoutMs: number): Promise<number>;
+  waitVisible(mark: Mark, jobs: readonly BenchJob[], timeoutMs: number): Promise<number>;
   /** Whether job `id` reads as succeeded through the system's documented read path. */
   isSucceeded(id: string): Promise<boolean>;
   /**

@@ -82,7 +82,7 @@ export function growth(jobs: number, batch: number, visibleWindowMs: number): Wo
         sampler.sampleNow();
         await system.waitAcked(mark, jobs, ctx.timeoutMs);
         sample.drained = jobs / ((Date.now() - firstStart) / 1000);
-        const visible = await system.waitVisible(mark, jobs, visibleWindowMs);
+        const visible = await system.waitVisible(mark, list, visibleWindowMs);
         sample.visible = visible / ((Date.now() - firstStart) / 1000);
         if (visible < jobs) {
           ctx.log(

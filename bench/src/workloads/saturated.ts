@@ -37,7 +37,7 @@ export function saturated(jobs: number, batch: number, visibleWindowMs: number):
         throw new PartialSampleError(sample, { cause: err });
       }
       // Until all read as succeeded, or for at most visibleWindowMs: then the rate is how many did.
-      const visible = await system.waitVisible(mark, jobs, visibleWindowMs);
+      const visible = await system.waitVisible(mark, list, visibleWindowMs);
       sample.visible = visible / secondsSince(start);
       if (visible < jobs) {
         ctx.log(
