@@ -5,7 +5,7 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Db } from "mongodb";
 
-import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
+import { ConsumerName, LifecycleKind, StreamName, Subject } from "@conveyor/contracts";
 import { spawnService } from "@conveyor/stack";
 import type { ServiceCode, ServiceName } from "@conveyor/stack";
 import type { ServerProcess } from "@conveyor/testing";
@@ -196,7 +196,9 @@ export class ConveyorDriver implements SystemDriver {
     await this.#pollUntil(() => this.#projectorCaughtUp(), deadline, pollMs);
     const sample = evenlySpaced(jobs, visibleSampleSize).map((job) => job.id);
     const found = await this.#succeededAmong(sample);
-    return found === sample.length ? jobs.length : Math.round((jobs.length * found) / sample.length);
+    return found === sample.length
+      ? jobs.length
+      : Math.round((jobs.length * found) / sample.length);
   }
 
   async #projectorCaughtUp(): Promise<boolean> {
@@ -215,22 +217,29 @@ export class ConveyorDriver implements SystemDriver {
   }
 
   async watchStarts(listener: StartListener, options: { max?: number } = {}) {
-    // Every attempt's `started` event carries `at`, the worker's clock just before the handler ran.
-    const sub = this.#deps.nc.subscribe("events.*.started", {
-      max: options.max,
-      callback: (err, msg) => {
-        if (err !== null) return;
-        const event = msg.json<{ jobId?: string; at?: string }>();
-        if (event.jobId !== undefined && event.at !== undefined) {
-          listener(event.jobId, Date.parse(event.at));
-        }
-      },
-    });
-    // The subscription must be registered with the server before work starts.
-    await this.#deps.nc.flush();
-    return () => {
-      sub.unsubscribe();
+    // A `started` event carries `at`, the worker's clock just before the handler ran. An attempt
+    // done within the turn it started in has none: its `succeeded` or `failed` event carries that
+    // time as `startedAt`. A job may be reported twice; the first report is its start.
+    let left = options.max ?? Number.POSITIVE_INFINITY;
+    const kinds = [LifecycleKind.Started, LifecycleKind.Succeeded, LifecycleKind.Failed];
+    const subs = kinds.map((kind) =>
+      this.#deps.nc.subscribe(Subject.event("*", kind), {
+        callback: (err, msg) => {
+          if (err !== null || left <= 0) return;
+          const event = msg.json<{ jobId?: string; at?: string; startedAt?: string }>();
+          const startedAt = kind === LifecycleKind.Started ? event.at : event.startedAt;
+          if (event.jobId === undefined || startedAt === undefined) return;
+          if (--left <= 0) stop();
+          listener(event.jobId, Date.parse(startedAt));
+        },
+      }),
+    );
+    const stop = () => {
+      for (const sub of subs) sub.unsubscribe();
     };
+    // The subscriptions must be registered with the server before work starts.
+    await this.#deps.nc.flush();
+    return stop;
   }
 
   async setWorkers(count: number): Promise<void> {

@@ -62,12 +62,19 @@ export const ProgressEvent = z.object({
   seq: z.int().min(0),
 });
 
+/**
+ * When the attempt's handler started (ISO-8601). An attempt whose handler finished in the turn it
+ * started in has no `started` event: its outcome event is its only record, and carries this.
+ */
+const attemptStartedAt = z.iso.datetime().optional();
+
 export const SucceededEvent = z.object({
   ...eventBase,
   kind: z.literal(LifecycleKind.Succeeded),
   result: z.json(),
   durationMs: z.number().min(0),
   workerId: z.string(),
+  startedAt: attemptStartedAt,
 });
 
 export const FailedEvent = z.object({
@@ -78,6 +85,7 @@ export const FailedEvent = z.object({
   workerId: z.string(),
   /** Delay before the next attempt, in milliseconds. */
   retryDelayMs: z.int().min(0),
+  startedAt: attemptStartedAt,
 });
 
 export const DeadEvent = z.object({

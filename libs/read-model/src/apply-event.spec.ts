@@ -101,6 +101,33 @@ describe("applyEvent", () => {
     });
   });
 
+  it("takes an attempt's start from its outcome event when it has no started event", () => {
+    const start = "2025-01-01T00:00:01.000Z";
+    const first = { ...failed(1, "2025-01-01T00:00:01.005Z"), startedAt: start } as JobEvent;
+    const second = succeeded(2, "2025-01-01T00:00:03.002Z");
+    const secondStart = "2025-01-01T00:00:03.000Z";
+    const doc = reduce([queued(), first, { ...second, startedAt: secondStart } as JobEvent]);
+    expect(doc.status).toBe("succeeded");
+    expect(doc.startedAt).toBe(start);
+    expect(doc.attempts.map((a) => [a.attempt, a.startedAt, a.outcome])).toEqual([
+      [1, start, "failed"],
+      [2, secondStart, "succeeded"],
+    ]);
+  });
+
+  it("keeps the started event's time when the outcome event also carries one", () => {
+    const doc = reduce([
+      queued(),
+      {
+        ...succeeded(1, "2025-01-01T00:00:02.000Z"),
+        startedAt: "2025-01-01T00:00:01.001Z",
+      } as JobEvent,
+      started(1, "2025-01-01T00:00:01.000Z"),
+    ]);
+    expect(doc.attempts[0]?.startedAt).toBe("2025-01-01T00:00:01.000Z");
+    expect(doc.startedAt).toBe("2025-01-01T00:00:01.000Z");
+  });
+
   it("keeps succeeded when the attempt's started event arrives after it", () => {
     const doc = reduce([
       queued(),

@@ -60,12 +60,14 @@ export function jobFromEvent(event: JobEvent): JobDocument {
           {
             ...attemptKey,
             workerId: event.workerId,
+            startedAt: optionalTime(event.startedAt),
             finishedAt: at,
             durationMs: event.durationMs,
             outcome: AttemptOutcome.Succeeded,
           },
         ],
         result: event.result,
+        startedAt: optionalTime(event.startedAt),
         finishedAt: at,
       });
     case "failed":
@@ -76,6 +78,7 @@ export function jobFromEvent(event: JobEvent): JobDocument {
           {
             ...attemptKey,
             workerId: event.workerId,
+            startedAt: optionalTime(event.startedAt),
             finishedAt: at,
             durationMs: event.durationMs,
             outcome: AttemptOutcome.Failed,
@@ -84,6 +87,7 @@ export function jobFromEvent(event: JobEvent): JobDocument {
           },
         ],
         error: event.error,
+        startedAt: optionalTime(event.startedAt),
       });
     case "dead":
       return canonicalJob({
@@ -114,4 +118,8 @@ export function jobFromEvent(event: JobEvent): JobDocument {
         finishedAt: at,
       });
   }
+}
+
+function optionalTime(at: string | undefined): string | undefined {
+  return at === undefined ? undefined : canonicalTime(at);
 }

@@ -9,4 +9,8 @@ export { onShutdown, exitOnStartupError } from "./shutdown.ts";
 export { KvFollower } from "./kv-follower.ts";
 export type { KvChange, KvFollowerHandlers, KvFollowerOptions } from "./kv-follower.ts";
 export { JetStreamPublisher } from "./jetstream-publisher.ts";
-export type { JetStreamPublishOptions, JetStreamPublisherOptions } from "./jetstream-publisher.ts";
+export type {
+  JetStreamPublishOptions,
+  JetStreamPublisherOptions,
+  WithdrawablePublish,
+} from "./jetstream-publisher.ts";

@@ -49,6 +49,19 @@ interface Outgoing {
   data: string | Uint8Array;
   token: string;
   headers: MsgHdrs | undefined;
+  /** Where it is: queued in the outbox, written to the socket, or withdrawn (never sent). */
+  state?: "sent" | "withdrawn";
+}
+
+/** A publish that can be taken back while it has not left the client. */
+export interface WithdrawablePublish {
+  /** The stream's acknowledgement; `undefined` once withdrawn. Rejects like `publish`. */
+  acked: Promise<PubAck | undefined>;
+  /**
+   * Takes the message back if it is still queued (not yet written to the socket): it is never
+   * sent and `acked` resolves with `undefined`. Returns whether it was taken back.
+   */
+  withdraw(): boolean;
 }
 
 /** A publish waiting for its acknowledgement. */
@@ -107,8 +120,11 @@ export class JetStreamPublisher {
     const outbox = this.#outbox;
     this.#outbox = [];
     for (const item of outbox) {
-      if (typeof item !== "function") this.#send(item);
-      else {
+      if (typeof item !== "function") {
+        if (item.state === "withdrawn") continue;
+        item.state = "sent";
+        this.#send(item);
+      } else {
         try {
           item();
         } catch (err) {
@@ -169,6 +185,40 @@ export class JetStreamPublisher {
     });
     this.#enqueue({ subject, data, token, headers });
     return acked;
+  }
+
+  /**
+   * Like {@link publish}, but the message can be withdrawn until the end of this turn of the event
+   * loop, when queued publishes are written: for a message that a later one of the same turn makes
+   * redundant (a job's `started` when the job has already finished).
+   */
+  publishWithdrawable(
+    subject: string,
+    data: string | Uint8Array,
+    options: JetStreamPublishOptions = {},
+  ): WithdrawablePublish {
+    if (this.#closedError) {
+      return { acked: Promise.reject(this.#closedError), withdraw: () => false };
+    }
+    const token = String(this.#nextToken++);
+    let resolveWithdrawn: (ack: undefined) => void = () => undefined;
+    const acked = new Promise<PubAck | undefined>((resolve, reject) => {
+      resolveWithdrawn = resolve;
+      const deadline = Date.now() + (options.timeout ?? this.#timeoutMs);
+      this.#pending.set(token, { subject, deadline, resolve, reject });
+    });
+    const out: Outgoing = { subject, data, token, headers: publishHeaders(options) };
+    this.#enqueue(out);
+    return {
+      acked,
+      withdraw: () => {
+        if (out.state !== undefined) return out.state === "withdrawn";
+        out.state = "withdrawn";
+        this.#settled(token);
+        resolveWithdrawn(undefined);
+        return true;
+      },
+    };
   }
 
   /**

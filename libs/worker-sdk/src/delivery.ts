@@ -1,5 +1,5 @@
 import { Header, LifecycleKind, effectivePolicy } from "@conveyor/contracts";
-import type { CancellationRecord, RetryOverride } from "@conveyor/contracts";
+import type { CancellationRecord, JobEvent, RetryOverride } from "@conveyor/contracts";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -127,12 +127,17 @@ export class Delivery {
     if (!payload.ok) return decideOutcome({ ok: false, error: payload.error }, facts);
 
     // The handler does not wait for the `started` event to be stored; the outcome's event does,
-    // so the job's record never shows an outcome without the start before it.
-    const started = this.#publishStarted(record);
+    // so the job's record never shows an outcome without the start before it. A handler that is
+    // done before the event has left (within this turn of the event loop) needs none when its
+    // outcome event carries the start time, which spares the stream a message per job.
+    const started = this.#announceStart(record);
     record.startedAt = Date.now();
     const settled = await this.#runHandler(record, { ...item, payload: payload.payload });
-    await started;
-    return decideOutcome(settled, facts);
+    const outcome = decideOutcome(settled, facts);
+    // Only `succeeded` and `failed` events carry the start time.
+    if (outcome.kind === "succeeded" || outcome.kind === "retry") started.withdraw();
+    await started.stored;
+    return outcome;
   }
 
   #facts(maxAttempts: number, retry?: RetryOverride): AttemptFacts {
@@ -203,13 +208,21 @@ export class Delivery {
     }
   }
 
-  async #publishStarted(record: DeliveryRecord): Promise<void> {
-    try {
-      await this.#publish(record, { kind: LifecycleKind.Started, workerId: this.#deps.workerId });
-    } catch (err) {
-      // The outcome's event still records the attempt; running the job matters more.
-      this.#deps.logger.warn({ err, jobId: record.jobId }, "could not publish the started event");
-    }
+  /** Publishes the `started` event; `stored` never rejects (a failure is logged). */
+  #announceStart(record: DeliveryRecord): { stored: Promise<void>; withdraw(): boolean } {
+    const { jobId } = record;
+    if (jobId === undefined) return { stored: Promise.resolve(), withdraw: () => false };
+    const started = this.#deps.publisher.withdrawableEvent(
+      this.#event(record, jobId, { kind: LifecycleKind.Started, workerId: this.#deps.workerId }),
+      record.trace,
+    );
+    return {
+      stored: started.stored.catch((err: unknown) => {
+        // The outcome's event still records the attempt; running the job matters more.
+        this.#deps.logger.warn({ err, jobId: record.jobId }, "could not publish the started event");
+      }),
+      withdraw: () => started.withdraw(),
+    };
   }
 
   async #publishProgress(
@@ -224,22 +237,24 @@ export class Delivery {
     }
   }
 
-  #publish(
-    record: DeliveryRecord,
-    fields: { kind: "started"; workerId: string } | ({ kind: "progress" } & ProgressReport),
-  ): Promise<void> {
+  #publish(record: DeliveryRecord, fields: { kind: "progress" } & ProgressReport): Promise<void> {
     if (record.jobId === undefined) return Promise.resolve();
-    return this.#deps.publisher.event(
-      {
-        jobId: record.jobId,
-        type: record.type,
-        at: new Date().toISOString(),
-        run: record.run,
-        attempt: record.attempt,
-        traceId: record.traceId,
-        ...fields,
-      },
-      record.trace,
-    );
+    return this.#deps.publisher.event(this.#event(record, record.jobId, fields), record.trace);
+  }
+
+  #event(
+    record: DeliveryRecord,
+    jobId: string,
+    fields: { kind: "started"; workerId: string } | ({ kind: "progress" } & ProgressReport),
+  ): JobEvent {
+    return {
+      jobId,
+      type: record.type,
+      at: new Date().toISOString(),
+      run: record.run,
+      attempt: record.attempt,
+      traceId: record.traceId,
+      ...fields,
+    };
   }
 }

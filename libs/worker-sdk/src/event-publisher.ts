@@ -25,6 +25,15 @@ export function eventMsgId(event: JobEvent): string {
 export interface LifecyclePublisher {
   /** Publishes a lifecycle event to `events.<jobId>.<kind>`; resolves once stored. */
   event(event: JobEvent, trace: TraceContext): Promise<void>;
+  /**
+   * Publishes an event that a later one may make redundant: `withdraw()` takes it back while it
+   * has not left the client (the rest of the current turn of the event loop). `stored` resolves
+   * once it is stored, or at once when withdrawn; it rejects like {@link event}.
+   */
+  withdrawableEvent(
+    event: JobEvent,
+    trace: TraceContext,
+  ): { stored: Promise<void>; withdraw(): boolean };
   /** Publishes a dead letter to `dlq.<type>`; resolves once stored. */
   deadLetter(letter: DeadLetter, original: MsgHdrs | undefined, trace: TraceContext): Promise<void>;
   /**
@@ -51,12 +60,39 @@ export class EventPublisher implements LifecyclePublisher {
 
   /** Publishes to `events.<jobId>.<kind>` and waits for the stream's acknowledgement. */
   async event(event: JobEvent, trace: TraceContext): Promise<void> {
+    const headers = this.#eventHeaders(event, trace);
+    await this.#publish(Subject.event(event.jobId, event.kind), event, headers, eventMsgId(event));
+  }
+
+  withdrawableEvent(
+    event: JobEvent,
+    trace: TraceContext,
+  ): { stored: Promise<void>; withdraw(): boolean } {
+    const subject = Subject.event(event.jobId, event.kind);
+    let data: Uint8Array;
+    try {
+      data = this.#encode(subject, event);
+    } catch (err) {
+      return { stored: Promise.reject(toError(err)), withdraw: () => false };
+    }
+    const headers = this.#eventHeaders(event, trace);
+    const publish = this.#publisher.publishWithdrawable(subject, data, {
+      msgID: eventMsgId(event),
+      headers,
+    });
+    return {
+      stored: publish.acked.then(() => undefined),
+      withdraw: () => publish.withdraw(),
+    };
+  }
+
+  #eventHeaders(event: JobEvent, trace: TraceContext): MsgHdrs {
     const headers = natsHeaders();
     // `append` on fresh headers: `set` would first search them for the key.
     headers.append(Header.JobId, event.jobId);
     headers.append(Header.JobType, event.type);
     this.#tracing.inject(trace, headers);
-    await this.#publish(Subject.event(event.jobId, event.kind), event, headers, eventMsgId(event));
+    return headers;
   }
 
   /**
@@ -89,11 +125,20 @@ export class EventPublisher implements LifecyclePublisher {
   }
 
   async #publish(subject: string, body: unknown, headers: MsgHdrs, msgID: string): Promise<void> {
+    await this.#publisher.publish(subject, this.#encode(subject, body), { msgID, headers });
+  }
+
+  /** The body as JSON bytes; throws {@link MessageTooLargeError} when the server would refuse it. */
+  #encode(subject: string, body: unknown): Uint8Array {
     const data = encoder.encode(JSON.stringify(body));
     const maxPayload = this.#nc.info?.max_payload;
     if (maxPayload !== undefined && data.byteLength + envelopeReserveBytes > maxPayload) {
       throw new MessageTooLargeError(subject, data.byteLength, maxPayload - envelopeReserveBytes);
     }
-    await this.#publisher.publish(subject, data, { msgID, headers });
+    return data;
   }
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -94,6 +94,9 @@ export async function settle(
   };
   const durationMs =
     delivery.startedAt === undefined ? 0 : Math.max(0, Date.now() - delivery.startedAt);
+  // The outcome event records the start too: a short attempt has no `started` event.
+  const startedAt =
+    delivery.startedAt === undefined ? undefined : new Date(delivery.startedAt).toISOString();
   switch (outcome.kind) {
     case "succeeded": {
       try {
@@ -102,6 +105,7 @@ export async function settle(
           result: outcome.result,
           durationMs,
           workerId: delivery.workerId,
+          startedAt,
         });
       } catch (err) {
         if (err instanceof MessageTooLargeError) {
@@ -130,6 +134,7 @@ export async function settle(
           durationMs,
           workerId: delivery.workerId,
           retryDelayMs: outcome.delayMs,
+          startedAt,
         });
       } catch (err) {
         // The retry matters more than its record: the next attempt's events supersede it.

@@ -22,6 +22,9 @@ interface Running {
 
 const retryPullAfterMs = { first: 500, max: 10_000 } as const;
 
+/** Longest a free slot waits for others before pulling, while work is waiting, in milliseconds. */
+const gatherSlotsMs = 2;
+
 /**
  * Pulls one job type's work consumer and runs at most `concurrency` handlers at once. It asks the
  * server only for as many messages as it has free slots, so every message it holds is started at
@@ -84,21 +87,29 @@ export class TypeConsumer {
   async #pullLoop(): Promise<void> {
     const stopped = this.#stopPulling.signal;
     let failures = 0;
+    let backlogged = false;
     while (!stopped.aborted) {
       const free = this.#settings.concurrency - this.#inFlight.size;
       if (free <= 0) {
-        await this.#slotFreed.promise;
-        this.#slotFreed = Promise.withResolvers<undefined>();
+        await this.#nextSlotFreed();
         continue;
       }
+      if (backlogged) await this.#gatherFreeSlots();
       try {
+        const wanted = this.#settings.concurrency - this.#inFlight.size;
         const messages = await this.#consumer.fetch({
-          max_messages: free,
+          max_messages: wanted,
           expires: this.#settings.pullExpiresMs,
         });
-        for await (const msg of messages) this.#start(msg);
+        let received = 0;
+        for await (const msg of messages) {
+          received++;
+          this.#start(msg);
+        }
         const error = await messages.closed();
         if (error) throw error;
+        // A pull that came back full says more work is waiting.
+        backlogged = received >= wanted;
         failures = 0;
       } catch (err) {
         if (stopped.aborted) break;
@@ -110,6 +121,36 @@ export class TypeConsumer {
         this.#logger.warn({ err, delayMs }, "pulling work failed; retrying");
         await sleep(delayMs, undefined, { signal: stopped }).catch(() => undefined);
       }
+    }
+  }
+
+  /** Resolves when a running job is settled. */
+  async #nextSlotFreed(): Promise<void> {
+    await this.#slotFreed.promise;
+    this.#slotFreed = Promise.withResolvers<undefined>();
+  }
+
+  /**
+   * While work is waiting, gives finishing jobs up to {@link gatherSlotsMs} to free half the slots
+   * before pulling, so that one pull brings many jobs rather than one pull per finished job: each
+   * pull costs the client a subscription and the server a request. A slot stays empty for at most
+   * that long.
+   */
+  async #gatherFreeSlots(): Promise<void> {
+    const enough = Math.ceil(this.#settings.concurrency / 2);
+    const free = () => this.#settings.concurrency - this.#inFlight.size;
+    if (free() >= enough) return;
+    let waited = false;
+    const timer = setTimeout(() => {
+      waited = true;
+      this.#slotFreed.resolve(undefined);
+    }, gatherSlotsMs);
+    try {
+      while (!waited && free() < enough && !this.#stopPulling.signal.aborted) {
+        await this.#nextSlotFreed();
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -72,6 +72,31 @@ describe("JetStreamPublisher against a real nats-server", () => {
     expect((await jsm.streams.info(stream.name)).state.messages).toBe(2);
   });
 
+  it("never sends a message withdrawn in the turn it was published, and stores the rest", async () => {
+    const stream = await freshStream(jsm);
+    const kept = publisher.publishWithdrawable(stream.subject("kept"), "kept");
+    const taken = publisher.publishWithdrawable(stream.subject("taken"), "taken");
+    const after = publisher.publish(stream.subject("after"), "after");
+
+    expect(taken.withdraw()).toBe(true);
+    expect(taken.withdraw()).toBe(true);
+
+    expect(await taken.acked).toBeUndefined();
+    expect(await kept.acked).toEqual({ stream: stream.name, seq: 1, duplicate: false });
+    expect(await after).toEqual({ stream: stream.name, seq: 2, duplicate: false });
+    expect((await jsm.streams.info(stream.name)).state.messages).toBe(2);
+    expect(publisher.pending).toBe(0);
+  });
+
+  it("cannot withdraw a message once it has been sent", async () => {
+    const stream = await freshStream(jsm);
+    const sent = publisher.publishWithdrawable(stream.subject("a"), "a");
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(sent.withdraw()).toBe(false);
+    expect(await sent.acked).toEqual({ stream: stream.name, seq: 1, duplicate: false });
+  });
+
   it("pipelines many publishes and matches each acknowledgement to its publish", async () => {
     const stream = await freshStream(jsm);
     const count = 2000;

@@ -69,7 +69,7 @@ describe("worker SDK against a real nats-server", () => {
     expect(consumer.config.ack_wait).toBe(30_000 * 1_000_000);
   });
 
-  it("runs a job, publishes started and succeeded in the job's trace, and acknowledges it", async () => {
+  it("runs a job, publishes succeeded with its start time in the job's trace, and acknowledges it", async () => {
     const type = uniqueType("echo");
     await fx.worker({
       handlers: { [type]: (job) => ({ echoed: job.payload }) },
@@ -78,14 +78,19 @@ describe("worker SDK against a real nats-server", () => {
     const item = await fx.enqueue(type, { hello: "world" });
 
     const events = await fx.eventsUntil(item.id, "succeeded");
-    expect(kinds(events)).toEqual(["started@1", "succeeded@1"]);
-    expect(events[1]).toMatchObject({
+    // Done within the turn it started in: the outcome event is the attempt's only record.
+    expect(kinds(events)).toEqual(["succeeded@1"]);
+    const [succeeded] = events;
+    expect(succeeded).toMatchObject({
       jobId: item.id,
       type,
       run: 1,
       result: { echoed: { hello: "world" } },
       workerId: "w-echo",
+      startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
     });
+    const startedAt = succeeded?.kind === "succeeded" ? succeeded.startedAt : undefined;
+    expect(Date.parse(startedAt!)).toBeLessThanOrEqual(Date.parse(succeeded!.at));
     expect(events.every((e) => e.traceId === traceId)).toBe(true);
     await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
     expect(await fx.ackPending(type)).toBe(0);
@@ -110,19 +115,12 @@ describe("worker SDK against a real nats-server", () => {
 
     const events = await fx.eventsUntil(item.id, "succeeded");
     expect(attemptsSeen).toEqual([1, 2, 3]);
-    expect(kinds(events)).toEqual([
-      "started@1",
-      "failed@1",
-      "started@2",
-      "failed@2",
-      "started@3",
-      "succeeded@3",
-    ]);
+    expect(kinds(events)).toEqual(["failed@1", "failed@2", "succeeded@3"]);
     const failed = events.filter((e) => e.kind === "failed");
     expect(failed.map((e) => e.retryDelayMs)).toEqual([50, 100]);
     expect(failed[0]!.error.message).toBe("fail 1");
     // The retry waited at least the nak delay.
-    const startedAt = events.filter((e) => e.kind === "started").map((e) => Date.parse(e.at));
+    const startedAt = failed.map((e) => Date.parse(e.startedAt!));
     expect(startedAt[1]! - startedAt[0]!).toBeGreaterThanOrEqual(50);
     await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
   });
@@ -200,7 +198,8 @@ describe("worker SDK against a real nats-server", () => {
     const item = await fx.enqueue(type, null, { maxAttempts: 2 });
 
     const events = await fx.eventsUntil(item.id, "dead");
-    expect(kinds(events)).toEqual(["started@1", "failed@1", "started@2", "dead@2"]);
+    // The dead event carries no start time, so the last attempt's start is published.
+    expect(kinds(events)).toEqual(["failed@1", "started@2", "dead@2"]);
     const [dead] = await fx.deadLetters(type);
     expect(dead!.letter).toMatchObject({ reason: "attempts_exhausted", attempts: 2 });
     expect(await fx.workLeft(type)).toBe(0);
@@ -321,10 +320,7 @@ describe("worker SDK against a real nats-server", () => {
 
       // Seven of eight slots stay busy until the release: the one free slot is pulled for alone.
       const next = await fx.enqueue(type, { long: false });
-      expect(kinds(await fx.eventsUntil(next.id, "succeeded"))).toEqual([
-        "started@1",
-        "succeeded@1",
-      ]);
+      expect(kinds(await fx.eventsUntil(next.id, "succeeded"))).toEqual(["succeeded@1"]);
     } finally {
       release.resolve(undefined);
     }
@@ -353,7 +349,8 @@ describe("worker SDK against a real nats-server", () => {
     const item = await fx.enqueue(type, null, { timeoutMs: 100 });
 
     const events = await fx.eventsUntil(item.id, "succeeded");
-    expect(kinds(events)).toEqual(["started@1", "failed@1", "started@2", "succeeded@2"]);
+    // The first attempt ran past its turn, so its start was published; the second did not.
+    expect(kinds(events)).toEqual(["started@1", "failed@1", "succeeded@2"]);
     expect(events[1]).toMatchObject({ error: { name: "JobTimeoutError" } });
     expect(aborted).toEqual(["JobTimeoutError"]);
   });
