@@ -13,10 +13,10 @@ import type { Projection } from "./projection.ts";
  * `cache` holding the job documents written last (the projection must be their only writer).
  *
  * The events of a job whose events in the batch end nothing (no `succeeded`, `dead` or
- * `cancelled`) are deferred to the next batch once: a job usually starts and ends moments after
- * it was queued, and its document is then written once instead of two or three times (on FerretDB
- * an update costs several inserts). A terminal status is never deferred, and nothing is deferred
- * twice, so a status shows at most one batch later.
+ * `cancelled`) are deferred to a later batch while `mayDefer` allows it (the loop holds them for
+ * at most `deferMs`): a job usually starts and ends moments after it was queued, and its document
+ * is then written once instead of two or three times (on FerretDB an update costs several
+ * inserts). A terminal status is never deferred.
  */
 export function eventsProjection(cache: JobCache): Projection {
   // Deferred messages are decoded once.
@@ -36,7 +36,7 @@ export function eventsProjection(cache: JobCache): Projection {
           jobEvents.set(event.jobId, job);
           job.events.push(event);
           job.msgs.push(msg);
-          // A message that may not wait (deferred before) makes its job due now.
+          // A message that may not wait (held back long enough) makes its job due now.
           job.ends ||= endsJob(event) || !mayDefer(msg);
         } else if (decoded.type === "rejection") rejections.push(decoded.event);
         else {

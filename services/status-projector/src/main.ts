@@ -46,6 +46,7 @@ try {
     options: {
       batchSize: env.PROJECTOR_BATCH_SIZE,
       batchLingerMs: env.PROJECTOR_BATCH_LINGER_MS,
+      deferMs: env.PROJECTOR_DEFER_MS,
       cacheSize: env.PROJECTOR_CACHE_SIZE,
     },
   });

@@ -12,6 +12,13 @@ export interface ProjectorOptions {
    */
   batchLingerMs?: number;
   /**
+   * Longest the events of an unfinished job are held back, in milliseconds, in the hope that the
+   * job finishes meanwhile and its document is written once (on FerretDB an update costs several
+   * inserts). A job's final status is never held back; its `queued` and `running` show up to this
+   * much later. 0 holds nothing back. @default 100
+   */
+  deferMs?: number;
+  /**
    * Most job documents kept in memory after they were written, so that the next events of a job
    * are merged without reading its document back (the projector is the only writer of `jobs`).
    * 0 reads every document that is not new. @default 10000
@@ -43,6 +50,7 @@ export function resolveProjectorOptions(options: ProjectorOptions = {}): Resolve
   return {
     batchSize: options.batchSize ?? 500,
     batchLingerMs: options.batchLingerMs ?? 20,
+    deferMs: options.deferMs ?? 100,
     cacheSize: options.cacheSize ?? 10_000,
     cacheMaxBytes: options.cacheMaxBytes ?? 32 * 1024 * 1024,
     consumer: options.consumer ?? ConsumerName.Projector,

@@ -83,36 +83,39 @@ export class ProjectorLoop {
   }
 
   async #consume(): Promise<void> {
-    const { batchSize, batchLingerMs } = this.#options;
+    const { batchSize, batchLingerMs, deferMs } = this.#options;
     // A deleted consumer or stream ends the subscription with an error instead of going quiet.
     const messages = await this.#consumer.consume({
       max_messages: batchSize,
       abort_on_missing_resource: true,
     });
     this.#messages = messages;
-    // Messages a batch deferred: they go with the next one, which is due within the linger time
-    // even if nothing else arrives.
-    let carried: JsMsg[] = [];
+    // Messages a batch deferred, with when each was first handled: they go with a later batch,
+    // at the latest `deferMs` after that, even if nothing else arrives.
+    const carried = new Map<JsMsg, number>();
     try {
       if (this.#abort.signal.aborted) return;
       const source = batches(messages, batchSize, batchLingerMs);
       let next = source.next();
       for (;;) {
-        const fresh = carried.length === 0 ? await next : await raceLinger(next, batchLingerMs);
+        const fresh =
+          carried.size === 0 ? await next : await raceLinger(next, msUntilDue(carried, deferMs));
         if (fresh !== undefined) next = source.next();
-        if (fresh?.done === true && carried.length === 0) return;
+        if (fresh?.done === true && carried.size === 0) return;
         const batch = fresh === undefined || fresh.done === true ? [] : fresh.value;
-        const due = carried;
-        carried = [];
-        carried = await this.#handle([...due, ...batch], new Set(due));
-        if (fresh?.done === true) {
-          // The subscription ended: what is still carried goes back to the stream.
-          for (const msg of carried.splice(0)) msg.nak();
-          return;
-        }
+        const now = Date.now();
+        // What comes due within a linger goes now, so that deferred messages leave in groups.
+        const dueBy = now + batchLingerMs;
+        const mayDefer = (msg: JsMsg) => (carried.get(msg) ?? now) + deferMs > dueBy;
+        const deferred = await this.#handle([...carried.keys(), ...batch], mayDefer);
+        const firstHandled = new Map(carried);
+        carried.clear();
+        for (const msg of deferred) carried.set(msg, firstHandled.get(msg) ?? now);
+        if (fresh?.done === true) return;
       }
     } finally {
-      for (const msg of carried) msg.nak();
+      // What is still carried goes back to the stream.
+      for (const msg of carried.keys()) msg.nak();
       // Messages of an abandoned subscription are redelivered to the next one after the ack wait.
       messages.stop();
     }
@@ -134,12 +137,12 @@ export class ProjectorLoop {
   }
 
   /**
-   * Projects a batch and acknowledges it, except the messages the projection deferred, which are
-   * returned to go with the next batch. `carried` were deferred before and may not be again.
+   * Projects a batch and acknowledges it, except the messages the projection deferred (only those
+   * `mayDefer` allows), which are returned to go with a later batch.
    */
-  async #handle(batch: JsMsg[], carried: ReadonlySet<JsMsg>): Promise<JsMsg[]> {
+  async #handle(batch: JsMsg[], mayDefer: (msg: JsMsg) => boolean): Promise<JsMsg[]> {
     const { logger, tracing } = this.#deps;
-    const prepared = this.#projection.prepare(batch, logger, (msg) => !carried.has(msg));
+    const prepared = this.#projection.prepare(batch, logger, mayDefer);
     const deferred = new Set(prepared.deferred);
     const due = deferred.size === 0 ? batch : batch.filter((msg) => !deferred.has(msg));
     let result: StoreResult;
@@ -234,6 +237,13 @@ export class ProjectorLoop {
       },
     });
   }
+}
+
+/** How long until the first of the `carried` messages must be projected, in milliseconds. */
+function msUntilDue(carried: ReadonlyMap<JsMsg, number>, deferMs: number): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (const since of carried.values()) first = Math.min(first, since);
+  return Math.max(0, first + deferMs - Date.now());
 }
 
 const lingerExpired = Symbol("linger expired");

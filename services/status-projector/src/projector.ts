@@ -66,6 +66,7 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
       deadLetterConsumer: options.deadLetterConsumer,
       batchSize: options.batchSize,
       batchLingerMs: options.batchLingerMs,
+      deferMs: options.deferMs,
       cacheSize: options.cacheSize,
     },
     "projector started",

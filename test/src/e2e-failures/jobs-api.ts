@@ -4,7 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
-import { StreamName, Subject, newJobId } from "@conveyor/contracts";
+import { LifecycleKind, StreamName, Subject, newJobId } from "@conveyor/contracts";
 import { waitFor } from "@conveyor/testing";
 import type { ServerProcess } from "@conveyor/testing";
 
@@ -152,20 +152,25 @@ export async function allReach(
 }
 
 /**
- * How many `started` events `EVENTS` holds per job: one per attempt that ran its handler (the
- * events' `Nats-Msg-Id` collapses re-publishes of one attempt's event).
+ * How many attempts of each job ran their handler, from what `EVENTS` holds: an attempt's
+ * `started` event, or the `startedAt` of its `succeeded` / `failed` event when it ended within the
+ * turn it started in and so has none. Each attempt counts once (its events' `Nats-Msg-Id` collapses
+ * re-publishes), so a count above the attempts a job shows means a handler ran twice.
  */
-export async function startedEventCounts(nc: NatsConnection): Promise<Map<string, number>> {
+export async function handlerStartCounts(nc: NatsConnection): Promise<Map<string, number>> {
   const jsm = await jetstreamManager(nc);
-  const info = await jsm.streams.info(StreamName.Events, {
-    subjects_filter: Subject.event("*", "started"),
-  });
-  const counts = new Map<string, number>();
-  for (const [subject, count] of Object.entries(info.state.subjects ?? {})) {
-    const jobId = subject.split(".")[1];
-    if (jobId !== undefined) counts.set(jobId, count);
+  const started = new Map<string, Set<string>>();
+  const kinds = [LifecycleKind.Started, LifecycleKind.Succeeded, LifecycleKind.Failed];
+  for (const kind of kinds) {
+    for (const body of await storedBodies(jsm, StreamName.Events, Subject.event("*", kind))) {
+      const event = body as { jobId: string; run: number; attempt: number; startedAt?: string };
+      if (kind !== LifecycleKind.Started && event.startedAt === undefined) continue;
+      const attempts = started.get(event.jobId) ?? new Set<string>();
+      attempts.add(`${event.run}:${event.attempt}`);
+      started.set(event.jobId, attempts);
+    }
   }
-  return counts;
+  return new Map([...started].map(([id, attempts]) => [id, attempts.size]));
 }
 
 /** The bodies of the messages `stream` stores under `subject`, oldest first. */

@@ -17,7 +17,7 @@ import { startServiceStack, waitWhileRunning } from "../e2e/service-stack.ts";
 import type { ServiceStack } from "../e2e/service-stack.ts";
 import {
   allReach,
-  startedEventCounts,
+  handlerStartCounts,
   storedBodies,
   storedWorkItems,
   submitAccepted,
@@ -77,7 +77,7 @@ describe("retries and dead letters end to end", () => {
         expect(gapMs, `gap after attempt ${n + 1}`).toBeGreaterThanOrEqual(failed.retryDelayMs!);
       }
       // Each attempt ran its handler once.
-      expect((await startedEventCounts(nc)).get(id)).toBe(3);
+      expect((await handlerStartCounts(nc)).get(id)).toBe(3);
     },
   );
 
@@ -144,7 +144,7 @@ describe("retries and dead letters end to end", () => {
         },
       );
 
-      expect((await startedEventCounts(nc)).get(id)).toBe(2);
+      expect((await handlerStartCounts(nc)).get(id)).toBe(2);
 
       const res = await fetch(`${stack.gatewayUrl}/v1/dlq/${id}`);
       expect(res.status).toBe(200);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 
 import { startServiceStack } from "../e2e/service-stack.ts";
 import type { ServiceStack } from "../e2e/service-stack.ts";
-import { allReach, startedEventCounts, typesRegistered } from "./jobs-api.ts";
+import { allReach, handlerStartCounts, typesRegistered } from "./jobs-api.ts";
 import { startSubmissionLoad } from "./submission-load.ts";
 
 const sleepMs = 50;
@@ -44,7 +44,7 @@ describe("dispatcher and status-projector killed under load", () => {
     expect(jobs.size).toBe(accepted.length);
     const nc = await connect({ servers: stack.natsUrl });
     try {
-      const started = await startedEventCounts(nc);
+      const started = await handlerStartCounts(nc);
       for (const id of accepted) {
         expect(jobs.get(id)!.attemptHistory, id).toEqual([
           expect.objectContaining({ run: 1, attempt: 1, outcome: "succeeded" }),

@@ -8,7 +8,7 @@ import { DeadLetter, StreamName, Subject } from "@conveyor/contracts";
 import { waitWhileRunning } from "../e2e/service-stack.ts";
 import {
   allReach,
-  startedEventCounts,
+  handlerStartCounts,
   storedBodies,
   storedWorkItems,
   submitAccepted,
@@ -75,7 +75,7 @@ describe("a worker killed mid-job (kill -9)", () => {
         expect(victim.attemptHistory[0]!.startedAt, "the killed attempt started").not.toBeNull();
 
         // Every job succeeded exactly once, on the survivor; the killed worker finished nothing.
-        const starts = await startedEventCounts(nc);
+        const starts = await handlerStartCounts(nc);
         for (const id of ids) {
           const job = jobs.get(id)!;
           const finished = job.attemptHistory.filter((a) => a.outcome !== null);
@@ -122,7 +122,7 @@ describe("a worker killed mid-job (kill -9)", () => {
           finishedAt: null,
           outcome: null,
         });
-        expect((await startedEventCounts(nc)).get(id)).toBe(1);
+        expect((await handlerStartCounts(nc)).get(id)).toBe(1);
 
         const letters = (await storedBodies(jsm, StreamName.Dlq, Subject.dlq("sleep")))
           .map((body) => DeadLetter.parse(body))

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import { Subject } from "@conveyor/contracts";
 
-import { allReach, exitWithin, startedEventCounts, submitAccepted } from "./jobs-api.ts";
+import { allReach, exitWithin, handlerStartCounts, submitAccepted } from "./jobs-api.ts";
 import { startTwoWorkers } from "./two-workers.ts";
 
 const jobCount = 200;
@@ -71,7 +71,7 @@ describe("a worker stopped with SIGTERM under load", () => {
 
         // A drained replica runs what it holds to the end (nothing outlives the grace here), so
         // no job is handed back: every job ran its handler once, in one attempt.
-        const started = await startedEventCounts(nc);
+        const started = await handlerStartCounts(nc);
         const runsOf = (worker: string) =>
           [...jobs.values()].flatMap((job) =>
             job.attemptHistory.filter((attempt) => attempt.workerId === worker),
@@ -142,7 +142,7 @@ describe("a worker whose running jobs outlast its grace period", () => {
 
         const jobs = await allReach(stack, "sleep", ids, "succeeded", 60_000);
         starts.unsubscribe();
-        const started = await startedEventCounts(nc);
+        const started = await handlerStartCounts(nc);
         expect(onB.size).toBeGreaterThan(0);
         for (const id of ids) {
           const job = jobs.get(id)!;

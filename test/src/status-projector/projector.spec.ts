@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
 import { applyEvent, findJob, findRejection } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
@@ -78,6 +80,29 @@ describe("status projector", () => {
     ]);
     expect(doc.attempts[0]?.error?.message).toBe("attempt 1 of run 1 failed");
     expect(doc.startedAt! < doc.finishedAt!).toBe(true);
+  });
+
+  it("holds an unfinished job's events back for at most deferMs, and a finished job's not at all", async () => {
+    const deferMs = 600;
+    projector = await startProjector(js, db, { deferMs });
+    const [queued, ...rest] = jobHistory("job-held");
+    await publishEvents(js, [queued!]);
+
+    // Held back: the job may end any moment, and it would then be written once.
+    await sleep(deferMs / 3);
+    expect(await findJob(db, "job-held")).toBeNull();
+    // Its end arrives in time: written at once, with everything held back.
+    await publishEvents(js, rest);
+    const done = await waitForJob(db, "job-held", (d) => d.status === "succeeded");
+    expect(done.payload).toEqual({ n: 1 });
+
+    // A job that does not end shows as queued once its events were held back long enough.
+    const [alone] = jobHistory("job-alone");
+    const aloneAt = Date.now();
+    await publishEvents(js, [alone!]);
+    await waitForJob(db, "job-alone", (d) => d.status === "queued");
+    expect(Date.now() - aloneAt).toBeGreaterThanOrEqual(deferMs - 50);
+    await waitUntilDrained(jsm);
   });
 
   it("builds the same document from duplicated, reordered events as from ordered ones", async () => {
