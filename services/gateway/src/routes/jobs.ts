@@ -22,7 +22,10 @@ export function jobsRouter(deps: GatewayDeps): Router {
   router.get("/v1/jobs/:id", async (ctx) => {
     const { id } = parseParams(JobIdParams, ctx.params);
     const doc = await queryReadModel(() => findJob(deps.db, id), timeoutMs);
-    if (!doc) throw notFound(`no job with id ${id}`);
+    if (!doc) {
+      // Accepted jobs reach the read model moments later (see docs/rest-api.md).
+      throw notFound(`no job with id ${id} (a job accepted moments ago is not shown yet)`);
+    }
     ctx.body = toJobView(doc);
   });
   return router;
