@@ -176,15 +176,7 @@ export class JetStreamPublisher {
     data: string | Uint8Array,
     options: JetStreamPublishOptions = {},
   ): Promise<PubAck> {
-    if (this.#closedError) return Promise.reject(this.#closedError);
-    const headers = publishHeaders(options);
-    const token = String(this.#nextToken++);
-    const acked = new Promise<PubAck>((resolve, reject) => {
-      const deadline = Date.now() + (options.timeout ?? this.#timeoutMs);
-      this.#pending.set(token, { subject, deadline, resolve, reject });
-    });
-    this.#enqueue({ subject, data, token, headers });
-    return acked;
+    return this.#queue(subject, data, options).acked;
   }
 
   /**
@@ -197,28 +189,38 @@ export class JetStreamPublisher {
     data: string | Uint8Array,
     options: JetStreamPublishOptions = {},
   ): WithdrawablePublish {
-    if (this.#closedError) {
-      return { acked: Promise.reject(this.#closedError), withdraw: () => false };
-    }
+    const { acked, out } = this.#queue(subject, data, options);
+    const withdrawn = Promise.withResolvers<undefined>();
+    return {
+      acked: Promise.race([acked, withdrawn.promise]),
+      withdraw: () => {
+        if (out === undefined || out.state === "sent") return false;
+        if (out.state === undefined) {
+          out.state = "withdrawn";
+          // Nobody waits for the acknowledgement of a message that is never sent.
+          this.#settled(out.token);
+          withdrawn.resolve(undefined);
+        }
+        return true;
+      },
+    };
+  }
+
+  /** Queues a publish for this turn's write and registers its wait for the acknowledgement. */
+  #queue(
+    subject: string,
+    data: string | Uint8Array,
+    options: JetStreamPublishOptions,
+  ): { acked: Promise<PubAck>; out: Outgoing | undefined } {
+    if (this.#closedError) return { acked: Promise.reject(this.#closedError), out: undefined };
     const token = String(this.#nextToken++);
-    let resolveWithdrawn: (ack: undefined) => void = () => undefined;
-    const acked = new Promise<PubAck | undefined>((resolve, reject) => {
-      resolveWithdrawn = resolve;
+    const acked = new Promise<PubAck>((resolve, reject) => {
       const deadline = Date.now() + (options.timeout ?? this.#timeoutMs);
       this.#pending.set(token, { subject, deadline, resolve, reject });
     });
     const out: Outgoing = { subject, data, token, headers: publishHeaders(options) };
     this.#enqueue(out);
-    return {
-      acked,
-      withdraw: () => {
-        if (out.state !== undefined) return out.state === "withdrawn";
-        out.state = "withdrawn";
-        this.#settled(token);
-        resolveWithdrawn(undefined);
-        return true;
-      },
-    };
+    return { acked, out };
   }
 
   /**

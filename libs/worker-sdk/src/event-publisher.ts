@@ -59,9 +59,8 @@ export class EventPublisher implements LifecyclePublisher {
   }
 
   /** Publishes to `events.<jobId>.<kind>` and waits for the stream's acknowledgement. */
-  async event(event: JobEvent, trace: TraceContext): Promise<void> {
-    const headers = this.#eventHeaders(event, trace);
-    await this.#publish(Subject.event(event.jobId, event.kind), event, headers, eventMsgId(event));
+  event(event: JobEvent, trace: TraceContext): Promise<void> {
+    return this.withdrawableEvent(event, trace).stored;
   }
 
   withdrawableEvent(
@@ -75,7 +74,11 @@ export class EventPublisher implements LifecyclePublisher {
     } catch (err) {
       return { stored: Promise.reject(toError(err)), withdraw: () => false };
     }
-    const headers = this.#eventHeaders(event, trace);
+    const headers = natsHeaders();
+    // `append` on fresh headers: `set` would first search them for the key.
+    headers.append(Header.JobId, event.jobId);
+    headers.append(Header.JobType, event.type);
+    this.#tracing.inject(trace, headers);
     const publish = this.#publisher.publishWithdrawable(subject, data, {
       msgID: eventMsgId(event),
       headers,
@@ -84,15 +87,6 @@ export class EventPublisher implements LifecyclePublisher {
       stored: publish.acked.then(() => undefined),
       withdraw: () => publish.withdraw(),
     };
-  }
-
-  #eventHeaders(event: JobEvent, trace: TraceContext): MsgHdrs {
-    const headers = natsHeaders();
-    // `append` on fresh headers: `set` would first search them for the key.
-    headers.append(Header.JobId, event.jobId);
-    headers.append(Header.JobType, event.type);
-    this.#tracing.inject(trace, headers);
-    return headers;
   }
 
   /**

@@ -92,7 +92,7 @@ export class ProjectorLoop {
     this.#messages = messages;
     // Messages a batch deferred, with when each was first handled: they go with a later batch,
     // at the latest `deferMs` after that, even if nothing else arrives.
-    const carried = new Map<JsMsg, number>();
+    let carried = new Map<JsMsg, number>();
     try {
       if (this.#abort.signal.aborted) return;
       const source = batches(messages, batchSize, batchLingerMs);
@@ -108,9 +108,7 @@ export class ProjectorLoop {
         const dueBy = now + batchLingerMs;
         const mayDefer = (msg: JsMsg) => (carried.get(msg) ?? now) + deferMs > dueBy;
         const deferred = await this.#handle([...carried.keys(), ...batch], mayDefer);
-        const firstHandled = new Map(carried);
-        carried.clear();
-        for (const msg of deferred) carried.set(msg, firstHandled.get(msg) ?? now);
+        carried = new Map(deferred.map((msg) => [msg, carried.get(msg) ?? now]));
         if (fresh?.done === true) return;
       }
     } finally {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 
 import type { QueuedEvent, RejectedEvent, WorkItem } from "@conveyor/contracts";
 import { createDispatcher } from "@conveyor/dispatcher";
-import type { Dispatcher } from "@conveyor/dispatcher";
+import type { Dispatcher, DispatcherOptions } from "@conveyor/dispatcher";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
@@ -29,6 +29,17 @@ describe("dispatcher", () => {
   let tracing: Tracing;
   let dispatcher: Dispatcher;
 
+  /** A dispatcher on this suite's connection, registry and tracing. */
+  const startDispatcher = (options: DispatcherOptions) =>
+    createDispatcher({
+      nc,
+      js,
+      registry,
+      tracing,
+      logger: createLogger("dispatcher-test", "silent"),
+      options,
+    });
+
   beforeAll(async () => {
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
@@ -44,14 +55,7 @@ describe("dispatcher", () => {
     });
     await registry.register({ type: "echo" });
     tracing = Tracing.create({ serviceName: "dispatcher-test" });
-    dispatcher = await createDispatcher({
-      nc,
-      js,
-      registry,
-      tracing,
-      logger: createLogger("dispatcher-test", "silent"),
-      options: { maxSubmissionBytes, concurrency: 8 },
-    });
+    dispatcher = await startDispatcher({ maxSubmissionBytes, concurrency: 8 });
   });
 
   afterAll(async () => {
@@ -289,13 +293,10 @@ describe("dispatcher", () => {
 
   it("records a submission it could not dispatch within its deliveries as unprocessable", async () => {
     await dispatcher.stop();
-    dispatcher = await createDispatcher({
-      nc,
-      js,
-      registry,
-      tracing,
-      logger: createLogger("dispatcher-test", "silent"),
-      options: { maxSubmissionBytes, concurrency: 2, giveUpAfterDeliveries: 2 },
+    dispatcher = await startDispatcher({
+      maxSubmissionBytes,
+      concurrency: 2,
+      giveUpAfterDeliveries: 2,
     });
     await jsm.streams.delete("WORK");
     try {
@@ -327,14 +328,7 @@ describe("dispatcher", () => {
     );
     ids.splice(150, 1);
 
-    dispatcher = await createDispatcher({
-      nc,
-      js,
-      registry,
-      tracing,
-      logger: createLogger("dispatcher-test", "silent"),
-      options: { maxSubmissionBytes: 2 * 1024 * 1024, concurrency: 64 },
-    });
+    dispatcher = await startDispatcher({ maxSubmissionBytes: 2 * 1024 * 1024, concurrency: 64 });
     await intakeSettled();
     const dispatched = (await storedMessages(jsm, "WORK", (s) => s === "work.echo"))
       .map((m) => m.json<WorkItem>().id)
@@ -358,14 +352,7 @@ describe("dispatcher", () => {
     });
     expect(info.num_ack_pending).toBe(0);
 
-    dispatcher = await createDispatcher({
-      nc,
-      js,
-      registry,
-      tracing,
-      logger: createLogger("dispatcher-test", "silent"),
-      options: { maxSubmissionBytes, concurrency: 2 },
-    });
+    dispatcher = await startDispatcher({ maxSubmissionBytes, concurrency: 2 });
     await waitFor(async () => (await workFor(jobId)).length === 1, {
       message: "a restarted dispatcher did not pick up the waiting submission",
     });
