@@ -12,5 +12,6 @@ export { JetStreamPublisher } from "./jetstream-publisher.ts";
 export type {
   JetStreamPublishOptions,
   JetStreamPublisherOptions,
+  OutgoingMessage,
   WithdrawablePublish,
 } from "./jetstream-publisher.ts";

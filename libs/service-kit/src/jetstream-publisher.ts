@@ -49,8 +49,13 @@ interface Outgoing {
   data: string | Uint8Array;
   token: string;
   headers: MsgHdrs | undefined;
-  /** Where it is: queued in the outbox, written to the socket, or withdrawn (never sent). */
-  state?: "sent" | "withdrawn";
+}
+
+/** What a {@link JetStreamPublisher.publishWithdrawable} builds when its turn's publishes leave. */
+export interface OutgoingMessage {
+  subject: string;
+  data: string | Uint8Array;
+  options?: JetStreamPublishOptions;
 }
 
 /** A publish that can be taken back while it has not left the client. */
@@ -58,8 +63,8 @@ export interface WithdrawablePublish {
   /** The stream's acknowledgement; `undefined` once withdrawn. Rejects like `publish`. */
   acked: Promise<PubAck | undefined>;
   /**
-   * Takes the message back if it is still queued (not yet written to the socket): it is never
-   * sent and `acked` resolves with `undefined`. Returns whether it was taken back.
+   * Takes the message back if it is still queued (not yet built and written to the socket): it is
+   * never sent and `acked` resolves with `undefined`. Returns whether it was taken back.
    */
   withdraw(): boolean;
 }
@@ -115,23 +120,31 @@ export class JetStreamPublisher {
   #closedError: Error | undefined;
   /** Called when the last pending publish settles while closing. */
   #onDrained: (() => void) | undefined;
-  /** Sends what this turn queued; nats.js writes all of it with one flush. */
+  /** Set while {@link #sendOutbox} runs: what is queued meanwhile joins the same write. */
+  #flushing = false;
+  /**
+   * Sends what this turn queued, and what sending it queues (withdrawable publishes built now);
+   * nats.js writes all of it with one flush.
+   */
   readonly #sendOutbox = (): void => {
+    this.#flushing = true;
     const outbox = this.#outbox;
-    this.#outbox = [];
-    for (const item of outbox) {
+    // The loop reads the length anew: items queued while flushing are appended and sent too.
+    for (let i = 0; i < outbox.length; i++) {
+      const item = outbox[i];
+      if (item === undefined) continue;
       if (typeof item !== "function") {
-        if (item.state === "withdrawn") continue;
-        item.state = "sent";
         this.#send(item);
-      } else {
-        try {
-          item();
-        } catch (err) {
-          this.#onDeferredError(err);
-        }
+        continue;
+      }
+      try {
+        item();
+      } catch (err) {
+        this.#onDeferredError(err);
       }
     }
+    this.#outbox = [];
+    this.#flushing = false;
   };
 
   constructor(nc: NatsConnection, options: JetStreamPublisherOptions = {}) {
@@ -180,27 +193,38 @@ export class JetStreamPublisher {
   }
 
   /**
-   * Like {@link publish}, but the message can be withdrawn until the end of this turn of the event
-   * loop, when queued publishes are written: for a message that a later one of the same turn makes
-   * redundant (a job's `started` when the job has already finished).
+   * Like {@link publish}, but the message is built only when this turn's publishes are written,
+   * and can be withdrawn until then: for a message that a later one of the same turn makes
+   * redundant (a job's `started` when the job has already finished), which then costs nothing to
+   * encode. It leaves in the same socket write as the turn's other publishes, after them. A
+   * `build` that throws rejects `acked` with its error.
    */
-  publishWithdrawable(
-    subject: string,
-    data: string | Uint8Array,
-    options: JetStreamPublishOptions = {},
-  ): WithdrawablePublish {
-    const { acked, out } = this.#queue(subject, data, options);
-    const withdrawn = Promise.withResolvers<undefined>();
+  publishWithdrawable(build: () => OutgoingMessage): WithdrawablePublish {
+    const result = Promise.withResolvers<PubAck | undefined>();
+    if (this.#closedError) {
+      result.reject(this.#closedError);
+      return { acked: result.promise, withdraw: () => false };
+    }
+    let state: "queued" | "sent" | "withdrawn" = "queued";
+    this.#enqueue(() => {
+      if (state === "withdrawn") return;
+      state = "sent";
+      let message: OutgoingMessage;
+      try {
+        message = build();
+      } catch (err) {
+        result.reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      const { subject, data, options = {} } = message;
+      this.#queue(subject, data, options).acked.then(result.resolve, result.reject);
+    });
     return {
-      acked: Promise.race([acked, withdrawn.promise]),
+      acked: result.promise,
       withdraw: () => {
-        if (out === undefined || out.state === "sent") return false;
-        if (out.state === undefined) {
-          out.state = "withdrawn";
-          // Nobody waits for the acknowledgement of a message that is never sent.
-          this.#settled(out.token);
-          withdrawn.resolve(undefined);
-        }
+        if (state === "sent") return false;
+        state = "withdrawn";
+        result.resolve(undefined);
         return true;
       },
     };
@@ -211,8 +235,8 @@ export class JetStreamPublisher {
     subject: string,
     data: string | Uint8Array,
     options: JetStreamPublishOptions,
-  ): { acked: Promise<PubAck>; out: Outgoing | undefined } {
-    if (this.#closedError) return { acked: Promise.reject(this.#closedError), out: undefined };
+  ): { acked: Promise<PubAck> } {
+    if (this.#closedError) return { acked: Promise.reject(this.#closedError) };
     const token = String(this.#nextToken++);
     const acked = new Promise<PubAck>((resolve, reject) => {
       const deadline = Date.now() + (options.timeout ?? this.#timeoutMs);
@@ -220,7 +244,7 @@ export class JetStreamPublisher {
     });
     const out: Outgoing = { subject, data, token, headers: publishHeaders(options) };
     this.#enqueue(out);
-    return { acked, out };
+    return { acked };
   }
 
   /**
@@ -232,7 +256,7 @@ export class JetStreamPublisher {
   }
 
   #enqueue(item: Outgoing | (() => void)): void {
-    if (this.#outbox.push(item) === 1) setImmediate(this.#sendOutbox);
+    if (this.#outbox.push(item) === 1 && !this.#flushing) setImmediate(this.#sendOutbox);
   }
 
   #send(out: Outgoing): void {

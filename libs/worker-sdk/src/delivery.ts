@@ -130,8 +130,8 @@ export class Delivery {
     // so the job's record never shows an outcome without the start before it. A handler that is
     // done before the event has left (within this turn of the event loop) needs none when its
     // outcome event carries the start time, which spares the stream a message per job.
-    const started = this.#announceStart(record);
     record.startedAt = Date.now();
+    const started = this.#announceStart(record, record.startedAt);
     const settled = await this.#runHandler(record, { ...item, payload: payload.payload });
     const outcome = decideOutcome(settled, facts);
     // Only `succeeded` and `failed` events carry the start time.
@@ -208,12 +208,19 @@ export class Delivery {
     }
   }
 
-  /** Publishes the `started` event; `stored` never rejects (a failure is logged). */
-  #announceStart(record: DeliveryRecord): { stored: Promise<void>; withdraw(): boolean } {
+  /**
+   * Publishes the `started` event at the end of this turn, unless withdrawn by then (it is built
+   * only if it is sent); `stored` never rejects (a failure is logged).
+   */
+  #announceStart(
+    record: DeliveryRecord,
+    startedAt: number,
+  ): { stored: Promise<void>; withdraw(): boolean } {
     const { jobId } = record;
     if (jobId === undefined) return { stored: Promise.resolve(), withdraw: () => false };
+    const { workerId } = this.#deps;
     const started = this.#deps.publisher.withdrawableEvent(
-      this.#event(record, jobId, { kind: LifecycleKind.Started, workerId: this.#deps.workerId }),
+      () => this.#event(record, jobId, { kind: LifecycleKind.Started, workerId }, startedAt),
       record.trace,
     );
     return {
@@ -246,11 +253,12 @@ export class Delivery {
     record: DeliveryRecord,
     jobId: string,
     fields: { kind: "started"; workerId: string } | ({ kind: "progress" } & ProgressReport),
+    at: number = Date.now(),
   ): JobEvent {
     return {
       jobId,
       type: record.type,
-      at: new Date().toISOString(),
+      at: new Date(at).toISOString(),
       run: record.run,
       attempt: record.attempt,
       traceId: record.traceId,

@@ -26,12 +26,13 @@ export interface LifecyclePublisher {
   /** Publishes a lifecycle event to `events.<jobId>.<kind>`; resolves once stored. */
   event(event: JobEvent, trace: TraceContext): Promise<void>;
   /**
-   * Publishes an event that a later one may make redundant: `withdraw()` takes it back while it
-   * has not left the client (the rest of the current turn of the event loop). `stored` resolves
-   * once it is stored, or at once when withdrawn; it rejects like {@link event}.
+   * Publishes the event `build` returns, unless a later one makes it redundant first:
+   * `withdraw()` takes it back while it has not left the client (the rest of the current turn of
+   * the event loop), and then it is never built. `stored` resolves once it is stored, or at once
+   * when withdrawn; it rejects like {@link event}.
    */
   withdrawableEvent(
-    event: JobEvent,
+    build: () => JobEvent,
     trace: TraceContext,
   ): { stored: Promise<void>; withdraw(): boolean };
   /** Publishes a dead letter to `dlq.<type>`; resolves once stored. */
@@ -60,28 +61,23 @@ export class EventPublisher implements LifecyclePublisher {
 
   /** Publishes to `events.<jobId>.<kind>` and waits for the stream's acknowledgement. */
   event(event: JobEvent, trace: TraceContext): Promise<void> {
-    return this.withdrawableEvent(event, trace).stored;
+    return this.withdrawableEvent(() => event, trace).stored;
   }
 
   withdrawableEvent(
-    event: JobEvent,
+    build: () => JobEvent,
     trace: TraceContext,
   ): { stored: Promise<void>; withdraw(): boolean } {
-    const subject = Subject.event(event.jobId, event.kind);
-    let data: Uint8Array;
-    try {
-      data = this.#encode(subject, event);
-    } catch (err) {
-      return { stored: Promise.reject(toError(err)), withdraw: () => false };
-    }
-    const headers = natsHeaders();
-    // `append` on fresh headers: `set` would first search them for the key.
-    headers.append(Header.JobId, event.jobId);
-    headers.append(Header.JobType, event.type);
-    this.#tracing.inject(trace, headers);
-    const publish = this.#publisher.publishWithdrawable(subject, data, {
-      msgID: eventMsgId(event),
-      headers,
+    const publish = this.#publisher.publishWithdrawable(() => {
+      const event = build();
+      const subject = Subject.event(event.jobId, event.kind);
+      const data = this.#encode(subject, event);
+      const headers = natsHeaders();
+      // `append` on fresh headers: `set` would first search them for the key.
+      headers.append(Header.JobId, event.jobId);
+      headers.append(Header.JobType, event.type);
+      this.#tracing.inject(trace, headers);
+      return { subject, data, options: { msgID: eventMsgId(event), headers } };
     });
     return {
       stored: publish.acked.then(() => undefined),
@@ -131,8 +127,4 @@ export class EventPublisher implements LifecyclePublisher {
     }
     return data;
   }
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

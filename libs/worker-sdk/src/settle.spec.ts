@@ -52,8 +52,8 @@ function harness(
       letters.push(letter);
       return Promise.resolve();
     },
-    withdrawableEvent: (event, trace) => ({
-      stored: publisher.event(event, trace),
+    withdrawableEvent: (build, trace) => ({
+      stored: publisher.event(build(), trace),
       withdraw: () => false,
     }),
     send: (reply) => {
@@ -181,7 +181,7 @@ describe("settle", () => {
           return Promise.reject(new MessageTooLargeError("events.x", 2e6, 1e6));
         return h.deps.publisher.event(event, h.record.trace);
       },
-      withdrawableEvent: (event, trace) => h.deps.publisher.withdrawableEvent(event, trace),
+      withdrawableEvent: (build, trace) => h.deps.publisher.withdrawableEvent(build, trace),
       deadLetter: (letter, original, trace) => h.deps.publisher.deadLetter(letter, original, trace),
       send: (reply) => {
         h.deps.publisher.send(reply);

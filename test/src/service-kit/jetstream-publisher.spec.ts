@@ -72,25 +72,49 @@ describe("JetStreamPublisher against a real nats-server", () => {
     expect((await jsm.streams.info(stream.name)).state.messages).toBe(2);
   });
 
-  it("never sends a message withdrawn in the turn it was published, and stores the rest", async () => {
+  it("never builds nor sends a message withdrawn in the turn it was published, and stores the rest", async () => {
     const stream = await freshStream(jsm);
-    const kept = publisher.publishWithdrawable(stream.subject("kept"), "kept");
-    const taken = publisher.publishWithdrawable(stream.subject("taken"), "taken");
+    const built: string[] = [];
+    const withdrawable = (name: string) =>
+      publisher.publishWithdrawable(() => {
+        built.push(name);
+        return { subject: stream.subject(name), data: name, options: { msgID: `id-${name}` } };
+      });
+    const kept = withdrawable("kept");
+    const taken = withdrawable("taken");
     const after = publisher.publish(stream.subject("after"), "after");
 
     expect(taken.withdraw()).toBe(true);
     expect(taken.withdraw()).toBe(true);
 
     expect(await taken.acked).toBeUndefined();
-    expect(await kept.acked).toEqual({ stream: stream.name, seq: 1, duplicate: false });
-    expect(await after).toEqual({ stream: stream.name, seq: 2, duplicate: false });
+    const keptAck = await kept.acked;
+    // The kept message is built when the turn's publishes are written, so it is stored after them.
+    expect(keptAck).toEqual({ stream: stream.name, seq: 2, duplicate: false });
+    expect(await after).toEqual({ stream: stream.name, seq: 1, duplicate: false });
+    expect(built).toEqual(["kept"]);
+    const stored = await jsm.streams.getMessage(stream.name, { seq: 2 });
+    expect(stored?.subject).toBe(stream.subject("kept"));
+    expect(stored?.header.get("Nats-Msg-Id")).toBe("id-kept");
     expect((await jsm.streams.info(stream.name)).state.messages).toBe(2);
+    expect(publisher.pending).toBe(0);
+  });
+
+  it("rejects a withdrawable publish whose message cannot be built, and sends the others", async () => {
+    const stream = await freshStream(jsm);
+    const failing = publisher.publishWithdrawable(() => {
+      throw new Error("too large to encode");
+    });
+    const other = publisher.publish(stream.subject("other"), "other");
+
+    await expect(failing.acked).rejects.toThrow("too large to encode");
+    expect((await other).seq).toBe(1);
     expect(publisher.pending).toBe(0);
   });
 
   it("cannot withdraw a message once it has been sent", async () => {
     const stream = await freshStream(jsm);
-    const sent = publisher.publishWithdrawable(stream.subject("a"), "a");
+    const sent = publisher.publishWithdrawable(() => ({ subject: stream.subject("a"), data: "a" }));
     await new Promise((resolve) => setImmediate(resolve));
 
     expect(sent.withdraw()).toBe(false);
