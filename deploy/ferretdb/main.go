@@ -21,6 +21,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only with -debug-addr
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -42,6 +44,7 @@ func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("sqlite-dir", "data/ferretdb", "directory for the SQLite databases")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	debugAddr := flag.String("debug-addr", "", "TCP address for Go's pprof handlers (off when empty)")
 	flag.Parse()
 
 	var level slog.Level
@@ -76,6 +79,11 @@ func main() {
 	defer stop()
 
 	go keepIDLookupIndexes(ctx, abs, logger)
+	if *debugAddr != "" {
+		go func() {
+			logger.Warn("pprof stopped", "error", http.ListenAndServe(*debugAddr, nil))
+		}()
+	}
 
 	fmt.Fprintf(os.Stderr, "ferretdb listening on %s (sqlite %s)\n", *listen, abs)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {

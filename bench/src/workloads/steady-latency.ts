@@ -117,7 +117,10 @@ async function runSteady(
         if (index % sampleEvery === 0) sampled.add(job.id);
         submits.push(
           system.submitAsync(job).catch(() => {
+            // Counted as unfinished, and not waited for: a refused job may never start.
             submitErrors++;
+            dueAt.delete(job.id);
+            sampled.delete(job.id);
           }),
         );
       },
