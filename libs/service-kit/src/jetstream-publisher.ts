@@ -189,7 +189,8 @@ export class JetStreamPublisher {
     data: string | Uint8Array,
     options: JetStreamPublishOptions = {},
   ): Promise<PubAck> {
-    return this.#queue(subject, data, options).acked;
+    if (this.#closedError) return Promise.reject(this.#closedError);
+    return this.#queue(subject, data, options);
   }
 
   /**
@@ -217,7 +218,8 @@ export class JetStreamPublisher {
         return;
       }
       const { subject, data, options = {} } = message;
-      this.#queue(subject, data, options).acked.then(result.resolve, result.reject);
+      // Accepted before any close began: it leaves with the rest even when closing.
+      this.#queue(subject, data, options).then(result.resolve, result.reject);
     });
     return {
       acked: result.promise,
@@ -235,8 +237,7 @@ export class JetStreamPublisher {
     subject: string,
     data: string | Uint8Array,
     options: JetStreamPublishOptions,
-  ): { acked: Promise<PubAck> } {
-    if (this.#closedError) return { acked: Promise.reject(this.#closedError) };
+  ): Promise<PubAck> {
     const token = String(this.#nextToken++);
     const acked = new Promise<PubAck>((resolve, reject) => {
       const deadline = Date.now() + (options.timeout ?? this.#timeoutMs);
@@ -244,7 +245,7 @@ export class JetStreamPublisher {
     });
     const out: Outgoing = { subject, data, token, headers: publishHeaders(options) };
     this.#enqueue(out);
-    return { acked };
+    return acked;
   }
 
   /**

@@ -268,6 +268,29 @@ describe("JetStreamPublisher against a real nats-server", () => {
     }
   });
 
+  it("close() sends the withdrawable publishes queued before it and refuses later ones", async () => {
+    const own = await connect({ servers: server.url, noAsyncTraces: true });
+    try {
+      const stream = await freshStream(jsm);
+      const ownPublisher = new JetStreamPublisher(own);
+      const queued = ownPublisher.publishWithdrawable(() => ({
+        subject: stream.subject("queued"),
+        data: "x",
+      }));
+
+      await ownPublisher.close();
+
+      expect(await queued.acked).toEqual({ stream: stream.name, seq: 1, duplicate: false });
+      const late = ownPublisher.publishWithdrawable(() => ({
+        subject: stream.subject("late"),
+        data: "x",
+      }));
+      await expect(late.acked).rejects.toBeInstanceOf(PublisherClosedError);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("keeps receiving acknowledgements after nats-server restarts", async () => {
     const own = await connect({
       servers: server.url,
