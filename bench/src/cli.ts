@@ -34,7 +34,7 @@ export const usage = `npm run bench [-- options]
   --only a,b        run only workloads whose id starts with a or b (rest-submit, rest-rate-2k,
                     submit-single, submit-batched, saturated, steady-2k, steady-10k, io-1w,
                     io-2w, io-4w, growth-)
-  --reps N          repetitions per workload and system (default 3 quick, 5 full; at least 3
+  --reps N          repetitions per workload and system (default 3; at least 3
                     for figures worth quoting)
   --million         full mode: add a backlog of 1,000,000 jobs
   --cpu-prof        write V8 CPU profiles of every Node process to bench/results/tmp/profiles

@@ -65,9 +65,12 @@ async function main(): Promise<number> {
   const cleanup = new AsyncDisposableStack();
   cleanup.defer(() => rm(dataDir, { recursive: true, force: true }));
   const interrupted = new Promise<never>((_, reject) => {
-    process.once("SIGINT", () => {
-      reject(new Error("interrupted"));
-    });
+    // Ctrl-C or a `kill`: stop every server and service the run started, like at its end.
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.once(signal, () => {
+        reject(new Error(`interrupted (${signal})`));
+      });
+    }
   });
   interrupted.catch(() => {});
   try {
@@ -109,6 +112,7 @@ async function main(): Promise<number> {
             })),
           log,
           timeoutMs: plan.timeoutMs,
+          catchUpMs: plan.catchUpMs,
         },
         log,
       }),

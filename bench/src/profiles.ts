@@ -21,6 +21,8 @@ export interface Profile {
   batch: number;
   /** Longest wait for one repetition's jobs, in milliseconds. */
   timeoutMs: number;
+  /** Longest wait before a repetition for Conveyor's read model to catch up, in milliseconds. */
+  catchUpMs: number;
   workloads: Workload[];
 }
 
@@ -34,6 +36,8 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
       workerConcurrency: 32,
       batch,
       timeoutMs: 20_000,
+      // Short: the quick run is bounded to two minutes, and its workloads leave little behind.
+      catchUpMs: 1000,
       workloads: [
         restSubmit({ connections: 16, durationS: 1 }),
         restSubmit({ connections: 16, durationS: 2, ratePerSec: 2000 }),
@@ -56,10 +60,11 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
   }
   return {
     mode,
-    repetitions: 5,
+    repetitions: 3,
     workerConcurrency: 32,
     batch,
     timeoutMs: 600_000,
+    catchUpMs: 180_000,
     workloads: [
       restSubmit({ connections: 64, durationS: 10 }),
       restSubmit({ connections: 32, durationS: 10, ratePerSec: 2000 }),

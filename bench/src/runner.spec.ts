@@ -54,9 +54,11 @@ describe("runWorkloads", () => {
     name: "conveyor" | "bullmq",
     calls: string[],
     idle: () => Promise<void> = () => Promise.resolve(),
+    caughtUp: (timeoutMs: number) => Promise<string | undefined> = () => Promise.resolve(undefined),
   ): SystemDriver {
     return {
       name,
+      waitCaughtUp: caughtUp,
       setWorkers: (n: number) => {
         calls.push(`${name} workers=${n}`);
         return Promise.resolve();
@@ -65,7 +67,7 @@ describe("runWorkloads", () => {
       lag: () => Promise.resolve(name === "conveyor" ? "read model 5 events behind" : undefined),
     } as unknown as SystemDriver;
   }
-  const context = { jobs: () => [], log: () => {}, timeoutMs: 1000 };
+  const context = { jobs: () => [], log: () => {}, timeoutMs: 1000, catchUpMs: 500 };
   const figures = [{ key: "rate", label: "rate", unit: "jobs/s", better: "higher" as const }];
 
   it("runs every repetition on both systems in turns, with the workload's worker count", async () => {
@@ -101,6 +103,42 @@ describe("runWorkloads", () => {
     expect(run!.samples.bullmq).toEqual([{ rate: 1 }, { rate: 1 }, { rate: 1 }]);
     expect(run!.errors).toEqual([]);
     expect(run!.notes).toEqual(["conveyor: read model 5 events behind"]);
+  });
+
+  it("lets every system catch up before each repetition, whichever system runs it", async () => {
+    const calls: string[] = [];
+    const lines: string[] = [];
+    const catchingUp = (name: "conveyor" | "bullmq") =>
+      fakeSystem(name, calls, undefined, (timeoutMs) => {
+        calls.push(`${name} caught up within ${timeoutMs}`);
+        return Promise.resolve(name === "conveyor" ? "read model 7 events behind" : undefined);
+      });
+    const workload: Workload = {
+      id: "w",
+      title: "w",
+      description: "",
+      figures,
+      run: (system) => {
+        calls.push(`run ${system.name}`);
+        return Promise.resolve({ rate: 1 });
+      },
+    };
+    await runWorkloads({
+      workloads: [workload],
+      repetitions: 1,
+      systems: { conveyor: catchingUp("conveyor"), bullmq: catchingUp("bullmq") },
+      context,
+      log: (line) => lines.push(line),
+    });
+    expect(calls.filter((c) => !c.includes("workers="))).toEqual([
+      "conveyor caught up within 500",
+      "bullmq caught up within 500",
+      "run conveyor",
+      "conveyor caught up within 500",
+      "bullmq caught up within 500",
+      "run bullmq",
+    ]);
+    expect(lines).toContain("  conveyor still catching up: read model 7 events behind");
   });
 
   it("keeps a failed repetition's partial figures and skips that system's remaining repetitions", async () => {

@@ -100,6 +100,7 @@ export async function runWorkloads(options: RunnerOptions): Promise<WorkloadRun[
         const system = options.systems[name];
         try {
           await system.waitIdle(context.timeoutMs);
+          await waitAllCaughtUp(options, broken);
         } catch (err) {
           broken[name] = `it did not become idle (${firstLine(messageOf(err))})`;
           run.samples[name].push({});
@@ -133,6 +134,22 @@ export async function runWorkloads(options: RunnerOptions): Promise<WorkloadRun[
     runs.push(run);
   }
   return runs;
+}
+
+/**
+ * Gives every system's background work (Conveyor's read model catching up) up to `catchUpMs` to
+ * finish, so that it does not take CPU from the repetition about to start, whichever system that
+ * is; what is still behind then is logged and the run goes on.
+ */
+async function waitAllCaughtUp(
+  options: RunnerOptions,
+  broken: Partial<Record<SystemName, string>>,
+): Promise<void> {
+  for (const name of systemNames) {
+    if (broken[name] !== undefined) continue;
+    const behind = await options.systems[name].waitCaughtUp(options.context.catchUpMs);
+    if (behind !== undefined) options.log(`  ${name.padEnd(8)} still catching up: ${behind}`);
+  }
 }
 
 function messageOf(err: unknown): string {

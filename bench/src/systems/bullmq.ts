@@ -239,6 +239,11 @@ class BullmqDriver implements SystemDriver {
     return Promise.resolve(undefined);
   }
 
+  /** BullMQ has nothing that catches up once its queue is idle. */
+  waitCaughtUp(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+
   processes(): NamedProcess[] {
     const list: NamedProcess[] = [];
     if (this.#httpChild?.pid !== undefined)

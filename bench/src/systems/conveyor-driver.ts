@@ -296,6 +296,16 @@ export class ConveyorDriver implements SystemDriver {
     return behind === 0 ? undefined : `read model ${behind.toLocaleString("en-US")} events behind`;
   }
 
+  async waitCaughtUp(timeoutMs: number): Promise<string | undefined> {
+    if (!this.#deps.readModel) return undefined;
+    const caughtUp = await this.#pollUntil(
+      () => this.#projectorCaughtUp(),
+      Date.now() + timeoutMs,
+      100,
+    );
+    return caughtUp ? undefined : this.lag();
+  }
+
   processes(): NamedProcess[] {
     const list: NamedProcess[] = [];
     for (const [name, proc] of this.#services) {

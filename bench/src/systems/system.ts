@@ -67,6 +67,12 @@ export interface SystemDriver extends AsyncDisposable {
   waitIdle(timeoutMs: number): Promise<void>;
   /** What is still catching up once idle (Conveyor: events not yet in the read model), if anything. */
   lag(): Promise<string | undefined>;
+  /**
+   * Waits, at most `timeoutMs`, until nothing is catching up either (see {@link lag}), so that
+   * background work of one repetition does not take CPU from the next, on either system.
+   * Resolves with what is still behind when the time ran out.
+   */
+  waitCaughtUp(timeoutMs: number): Promise<string | undefined>;
   /** The system's processes now (services, workers, servers), for `/proc` readings. */
   processes(): NamedProcess[];
   /** The recent output of every process, for a failure's report. */

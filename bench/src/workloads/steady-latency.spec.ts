@@ -33,6 +33,7 @@ function context(timeoutMs: number): WorkloadContext {
       Array.from({ length: n }, () => ({ id: `j${next++}`, kind, payload })),
     log: () => undefined,
     timeoutMs,
+    catchUpMs: 0,
   };
 }
 

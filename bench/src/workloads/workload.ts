@@ -8,6 +8,11 @@ export interface WorkloadContext {
   log(line: string): void;
   /** Longest wait for the system to finish a workload's jobs, in milliseconds. */
   timeoutMs: number;
+  /**
+   * Longest wait before a repetition for the systems' background work (Conveyor's read model) to
+   * catch up, in milliseconds.
+   */
+  catchUpMs: number;
 }
 
 /** One benchmark, run the same way on both systems. */
