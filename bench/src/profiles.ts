@@ -36,8 +36,8 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
       workerConcurrency: 32,
       batch,
       timeoutMs: 20_000,
-      // Short: the quick run is bounded to two minutes, and its workloads leave little behind.
-      catchUpMs: 1000,
+      // None: the quick run is bounded to two minutes, and its workloads leave little behind.
+      catchUpMs: 0,
       workloads: [
         restSubmit({ connections: 16, durationS: 1 }),
         restSubmit({ connections: 16, durationS: 2, ratePerSec: 2000 }),
