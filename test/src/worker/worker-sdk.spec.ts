@@ -148,6 +148,32 @@ describe("worker SDK against a real nats-server", () => {
     expect(failed.map((e) => e.retryDelayMs)).toEqual([40, 120]);
   });
 
+  it("dead-letters a job whose result is larger than the server takes, instead of retrying it", async () => {
+    const type = uniqueType("huge");
+    let runs = 0;
+    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    await fx.worker({
+      handlers: {
+        [type]: () => {
+          runs++;
+          return { blob: "x".repeat(maxPayload) };
+        },
+      },
+    });
+    const item = await fx.enqueue(type, { n: 1 });
+
+    const events = await fx.eventsUntil(item.id, "dead");
+    expect(kinds(events)).toEqual(["dead@1"]);
+    expect(events[0]).toMatchObject({
+      reason: DeadReason.NonRetryable,
+      error: { message: expect.stringContaining("result too large") as unknown },
+    });
+    const [dead] = await fx.deadLetters(type);
+    expect(dead!.letter).toMatchObject({ jobId: item.id, reason: "non_retryable", attempts: 1 });
+    expect(await fx.workLeft(type)).toBe(0);
+    expect(runs).toBe(1);
+  });
+
   it("dead-letters a non-retryable failure: DLQ first, then the dead event, and the work is gone", async () => {
     const type = uniqueType("fatal");
     let runs = 0;
