@@ -64,7 +64,7 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
     workerConcurrency: 32,
     batch,
     timeoutMs: 600_000,
-    catchUpMs: 180_000,
+    catchUpMs: 60_000,
     workloads: [
       restSubmit({ connections: 64, durationS: 10 }),
       restSubmit({ connections: 32, durationS: 10, ratePerSec: 2000 }),
