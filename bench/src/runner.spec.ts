@@ -69,20 +69,22 @@ describe("runWorkloads", () => {
   }
   const context = { jobs: () => [], log: () => {}, timeoutMs: 1000, catchUpMs: 500 };
   const figures = [{ key: "rate", label: "rate", unit: "jobs/s", better: "higher" as const }];
+  /** A workload whose every repetition is noted in `calls`. */
+  const recording = (calls: string[], workers?: number): Workload => ({
+    id: "w",
+    title: "w",
+    description: "",
+    figures,
+    workers,
+    run: (system) => {
+      calls.push(`run ${system.name}`);
+      return Promise.resolve({ rate: 1 });
+    },
+  });
 
   it("runs every repetition on both systems in turns, with the workload's worker count", async () => {
     const calls: string[] = [];
-    const workload: Workload = {
-      id: "w",
-      title: "w",
-      description: "",
-      figures,
-      workers: 2,
-      run: (system) => {
-        calls.push(`run ${system.name}`);
-        return Promise.resolve({ rate: 1 });
-      },
-    };
+    const workload = recording(calls, 2);
     const [run] = await runWorkloads({
       workloads: [workload],
       repetitions: 3,
@@ -113,16 +115,7 @@ describe("runWorkloads", () => {
         calls.push(`${name} caught up within ${timeoutMs}`);
         return Promise.resolve(name === "conveyor" ? "read model 7 events behind" : undefined);
       });
-    const workload: Workload = {
-      id: "w",
-      title: "w",
-      description: "",
-      figures,
-      run: (system) => {
-        calls.push(`run ${system.name}`);
-        return Promise.resolve({ rate: 1 });
-      },
-    };
+    const workload = recording(calls);
     await runWorkloads({
       workloads: [workload],
       repetitions: 1,

@@ -4,8 +4,15 @@ import type { BenchJob, StartListener, SystemDriver } from "../systems/system.ts
 import { steadyLatency } from "./steady-latency.ts";
 import type { WorkloadContext } from "./workload.ts";
 
-/** A system that refuses every other submission and starts the rest at once. */
-function halfRefusingSystem(): SystemDriver {
+/**
+ * A system that starts each job as soon as it is submitted, except those `refuses` (the submission
+ * fails) and those whose start report `loses` (the job runs, its report never arrives); it counts
+ * every accepted job as acknowledged at once.
+ */
+function fakeSystem(behaviour: {
+  refuses?: (index: number) => boolean;
+  loses?: (index: number) => boolean;
+}): SystemDriver {
   let listener: StartListener | undefined;
   let submitted = 0;
   const system: Partial<SystemDriver> = {
@@ -17,8 +24,11 @@ function halfRefusingSystem(): SystemDriver {
       });
     },
     submitAsync: (job: BenchJob) => {
-      if (submitted++ % 2 === 1) return Promise.reject(new Error("publish timed out"));
-      listener?.(job.id, Date.now());
+      const index = submitted++;
+      if (behaviour.refuses?.(index) === true) {
+        return Promise.reject(new Error("publish timed out"));
+      }
+      if (behaviour.loses?.(index) !== true) listener?.(job.id, Date.now());
       return Promise.resolve();
     },
     isSucceeded: () => Promise.resolve(true),
@@ -28,72 +38,45 @@ function halfRefusingSystem(): SystemDriver {
   return system as SystemDriver;
 }
 
-function context(timeoutMs: number): WorkloadContext {
+/** Runs 0.1 s at `ratePerSec`, following every job, with a minute as the workload's timeout. */
+async function runBriefly(ratePerSec: number, system: SystemDriver) {
   let next = 0;
-  return {
+  const context: WorkloadContext = {
     jobs: (n, kind, payload) =>
       Array.from({ length: n }, () => ({ id: `j${next++}`, kind, payload })),
     log: () => undefined,
-    timeoutMs,
+    timeoutMs: 60_000,
     catchUpMs: 0,
   };
-}
-
-/** A system that runs every job but whose start reports are lost for every third one. */
-function lossyReportsSystem(): SystemDriver {
-  let listener: StartListener | undefined;
-  let submitted = 0;
-  const system: Partial<SystemDriver> = {
-    name: "conveyor",
-    watchStarts: (onStart) => {
-      listener = onStart;
-      return Promise.resolve(() => {
-        listener = undefined;
-      });
-    },
-    submitAsync: (job: BenchJob) => {
-      if (submitted++ % 3 !== 2) listener?.(job.id, Date.now());
-      return Promise.resolve();
-    },
-    isSucceeded: () => Promise.resolve(true),
-    mark: () => Promise.resolve({}),
-    waitAcked: () => Promise.resolve(),
-  };
-  return system as SystemDriver;
+  const workload = steadyLatency({
+    ratePerSec,
+    durationS: 0.1,
+    visibleSamplesPerSec: ratePerSec,
+    pollMs: 1,
+    visibleTimeoutMs: 100,
+  });
+  const startedAt = Date.now();
+  const sample = await workload.run(system, context);
+  return { sample, elapsedMs: Date.now() - startedAt };
 }
 
 describe("steadyLatency", () => {
-  it("stops waiting for start reports soon after the system acknowledged every job", async () => {
-    const workload = steadyLatency({
-      ratePerSec: 300,
-      durationS: 0.1,
-      visibleSamplesPerSec: 300,
-      pollMs: 1,
-      visibleTimeoutMs: 100,
-    });
-    const startedAt = Date.now();
-
-    const sample = await workload.run(lossyReportsSystem(), context(60_000));
-
-    expect(Date.now() - startedAt).toBeLessThan(10_000);
-    expect(sample.unfinished).toBe(10);
-    expect(sample["pickup.p50"]).toBeGreaterThanOrEqual(0);
-  });
-
   it("counts refused submissions as unfinished without waiting for them to start", async () => {
-    const workload = steadyLatency({
-      ratePerSec: 200,
-      durationS: 0.1,
-      visibleSamplesPerSec: 200,
-      pollMs: 1,
-      visibleTimeoutMs: 100,
-    });
-    const startedAt = Date.now();
+    const { sample, elapsedMs } = await runBriefly(
+      200,
+      fakeSystem({ refuses: (i) => i % 2 === 1 }),
+    );
 
-    const sample = await workload.run(halfRefusingSystem(), context(60_000));
-
-    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(elapsedMs).toBeLessThan(10_000);
     expect(sample.unfinished).toBe(10);
     expect(sample["visible.missing"]).toBe(0);
+  });
+
+  it("stops waiting for start reports soon after the system acknowledged every job", async () => {
+    const { sample, elapsedMs } = await runBriefly(300, fakeSystem({ loses: (i) => i % 3 === 2 }));
+
+    expect(elapsedMs).toBeLessThan(10_000);
+    expect(sample.unfinished).toBe(10);
+    expect(sample["pickup.p50"]).toBeGreaterThanOrEqual(0);
   });
 });
