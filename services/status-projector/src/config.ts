@@ -10,7 +10,9 @@ export const projectorEnv = z.object({
   /** How long to wait for more events to fill a batch once one has arrived, in milliseconds. */
   PROJECTOR_BATCH_LINGER_MS: envInt(0, 20),
   /** Longest the events of an unfinished job are held back to be written with its end, in milliseconds. */
-  PROJECTOR_DEFER_MS: envInt(0, 100),
+  PROJECTOR_DEFER_MS: envInt(0, 1000),
+  /** Most events held back at once; past it the oldest are written at once. */
+  PROJECTOR_DEFER_LIMIT: envInt(0, 2000),
   /** Most job documents kept in memory after writing them; 0 reads every one back. */
   PROJECTOR_CACHE_SIZE: envInt(0, 10_000),
 });

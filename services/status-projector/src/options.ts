@@ -15,9 +15,15 @@ export interface ProjectorOptions {
    * Longest the events of an unfinished job are held back, in milliseconds, in the hope that the
    * job finishes meanwhile and its document is written once (on FerretDB an update costs several
    * inserts). A job's final status is never held back; its `queued` and `running` show up to this
-   * much later. 0 holds nothing back. @default 100
+   * much later. 0 holds nothing back. @default 1000
    */
   deferMs?: number;
+  /**
+   * Most messages held back at once; past it the oldest go at once. Holding costs memory and a
+   * pass over the held messages per batch, and the `EVENTS` consumer stops delivering at its
+   * `max_ack_pending` (10,000) unacknowledged messages. @default 2000
+   */
+  deferLimit?: number;
   /**
    * Most job documents kept in memory after they were written, so that the next events of a job
    * are merged without reading its document back (the projector is the only writer of `jobs`).
@@ -50,7 +56,8 @@ export function resolveProjectorOptions(options: ProjectorOptions = {}): Resolve
   return {
     batchSize: options.batchSize ?? 500,
     batchLingerMs: options.batchLingerMs ?? 20,
-    deferMs: options.deferMs ?? 100,
+    deferMs: options.deferMs ?? 1000,
+    deferLimit: options.deferLimit ?? 2000,
     cacheSize: options.cacheSize ?? 10_000,
     cacheMaxBytes: options.cacheMaxBytes ?? 32 * 1024 * 1024,
     consumer: options.consumer ?? ConsumerName.Projector,

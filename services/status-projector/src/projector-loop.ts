@@ -83,7 +83,7 @@ export class ProjectorLoop {
   }
 
   async #consume(): Promise<void> {
-    const { batchSize, batchLingerMs, deferMs } = this.#options;
+    const { batchSize, batchLingerMs, deferMs, deferLimit } = this.#options;
     // A deleted consumer or stream ends the subscription with an error instead of going quiet.
     const messages = await this.#consumer.consume({
       max_messages: batchSize,
@@ -106,8 +106,12 @@ export class ProjectorLoop {
         const now = Date.now();
         // What comes due within a linger goes now, so that deferred messages leave in groups.
         const dueBy = now + batchLingerMs;
-        const mayDefer = (msg: JsMsg) => (carried.get(msg) ?? now) + deferMs > dueBy;
-        const deferred = await this.#handle([...carried.keys(), ...batch], mayDefer);
+        const handed = [...carried.keys(), ...batch];
+        // Oldest first: past the limit, the oldest may not wait any longer.
+        const overdue = new Set(handed.slice(0, Math.max(0, handed.length - deferLimit)));
+        const mayDefer = (msg: JsMsg) =>
+          !overdue.has(msg) && (carried.get(msg) ?? now) + deferMs > dueBy;
+        const deferred = await this.#handle(handed, mayDefer);
         carried = new Map(deferred.map((msg) => [msg, carried.get(msg) ?? now]));
         if (fresh?.done === true) return;
       }

@@ -1,10 +1,11 @@
 import { StreamName, Subject } from "@conveyor/contracts";
-import type { JobStatus } from "@conveyor/contracts";
+import type { JobEvent, JobStatus } from "@conveyor/contracts";
 import { jobsCollection, rejectionsCollection } from "@conveyor/read-model";
 import type { JobDocument, RejectionDocument } from "@conveyor/read-model";
 import { startMongoServer, startNatsServer } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
 import { ensureWorkConsumer } from "@conveyor/topology";
+import { jetstream } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { request, startGateway } from "./gateway-fixture.ts";
@@ -101,6 +102,51 @@ describe("GET /v1/jobs/:id", () => {
     expect(response.body.attemptHistory).toEqual([
       expect.objectContaining({ attempt: 1, workerId: "w1" }),
     ]);
+  });
+
+  it("shows a job that is in EVENTS but not yet in the read model, until the read model has it", async () => {
+    await using gw = await gateway();
+    const js = jetstream(gw.nc);
+    const jobId = "job-not-projected";
+    const common = { jobId, type: "echo", run: 1, traceId: "4bf92f3577b34da6a3ce929d0e0e4736" };
+    const events: JobEvent[] = [
+      {
+        ...common,
+        kind: "queued",
+        attempt: 0,
+        at: time(1),
+        payload: { message: "early" },
+        priority: 3,
+        maxAttempts: 2,
+        submittedAt: time(0),
+        source: "rest",
+      },
+      { ...common, kind: "started", attempt: 1, at: time(2), workerId: "w9" },
+    ];
+    for (const event of events) {
+      await js.publish(Subject.event(jobId, event.kind), JSON.stringify(event));
+    }
+    // Not the same job: an event on another job's subject is not folded in.
+    await js.publish(
+      Subject.event(jobId, "succeeded"),
+      JSON.stringify({ ...common, jobId: "other", kind: "succeeded", attempt: 1, at: time(3) }),
+    );
+
+    const early = await request(`${gw.baseUrl}/v1/jobs/${jobId}`);
+    expect(early.status).toBe(200);
+    expect(early.body).toMatchObject({
+      id: jobId,
+      status: "running",
+      attempts: 1,
+      payload: { message: "early" },
+      priority: 3,
+      submittedAt: time(0),
+      startedAt: time(2),
+    });
+
+    await jobsCollection(gw.db).insertOne({ ...jobDoc(2, "succeeded"), _id: jobId });
+    const projected = await request(`${gw.baseUrl}/v1/jobs/${jobId}`);
+    expect(projected.body).toMatchObject({ id: jobId, status: "succeeded" });
   });
 
   it("answers 404 for an unknown id and 400 for a malformed one", async () => {

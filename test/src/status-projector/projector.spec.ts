@@ -105,6 +105,18 @@ describe("status projector", () => {
     await waitUntilDrained(jsm);
   });
 
+  it("holds back at most deferLimit messages: past it the oldest are written at once", async () => {
+    projector = await startProjector(js, db, { deferMs: 60_000, deferLimit: 2 });
+    const queued = ["job-cap-1", "job-cap-2", "job-cap-3"].map((id) => jobHistory(id)[0]!);
+    await publishEvents(js, queued);
+
+    // The oldest went past the limit; the two newest may wait for their ends.
+    await waitForJob(db, "job-cap-1", (d) => d.status === "queued");
+    await sleep(300);
+    expect(await findJob(db, "job-cap-2")).toBeNull();
+    expect(await findJob(db, "job-cap-3")).toBeNull();
+  });
+
   it("builds the same document from duplicated, reordered events as from ordered ones", async () => {
     projector = await startProjector(js, db, { batchSize: 4 });
     const shape = { failures: 2, reports: 3, runs: 2, end: "succeeded" } as const;
