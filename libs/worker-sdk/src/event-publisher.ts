@@ -1,6 +1,6 @@
 import { Header, Subject, deadLetterMsgId } from "@conveyor/contracts";
 import type { DeadLetter, JobEvent } from "@conveyor/contracts";
-import type { JetStreamPublisher } from "@conveyor/service-kit";
+import type { JetStreamPublisher, OutgoingMessage } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
@@ -60,29 +60,33 @@ export class EventPublisher implements LifecyclePublisher {
   }
 
   /** Publishes to `events.<jobId>.<kind>` and waits for the stream's acknowledgement. */
-  event(event: JobEvent, trace: TraceContext): Promise<void> {
-    return this.withdrawableEvent(() => event, trace).stored;
+  async event(event: JobEvent, trace: TraceContext): Promise<void> {
+    // Built at once: every job's outcome comes this way, and nothing takes it back.
+    const { subject, data, options } = this.#eventMessage(event, trace);
+    await this.#publisher.publish(subject, data, options);
   }
 
   withdrawableEvent(
     build: () => JobEvent,
     trace: TraceContext,
   ): { stored: Promise<void>; withdraw(): boolean } {
-    const publish = this.#publisher.publishWithdrawable(() => {
-      const event = build();
-      const subject = Subject.event(event.jobId, event.kind);
-      const data = this.#encode(subject, event);
-      const headers = natsHeaders();
-      // `append` on fresh headers: `set` would first search them for the key.
-      headers.append(Header.JobId, event.jobId);
-      headers.append(Header.JobType, event.type);
-      this.#tracing.inject(trace, headers);
-      return { subject, data, options: { msgID: eventMsgId(event), headers } };
-    });
+    const publish = this.#publisher.publishWithdrawable(() => this.#eventMessage(build(), trace));
     return {
       stored: publish.acked.then(() => undefined),
       withdraw: () => publish.withdraw(),
     };
+  }
+
+  /** The event's subject, JSON body and headers; throws {@link MessageTooLargeError}. */
+  #eventMessage(event: JobEvent, trace: TraceContext): OutgoingMessage {
+    const subject = Subject.event(event.jobId, event.kind);
+    const data = this.#encode(subject, event);
+    const headers = natsHeaders();
+    // `append` on fresh headers: `set` would first search them for the key.
+    headers.append(Header.JobId, event.jobId);
+    headers.append(Header.JobType, event.type);
+    this.#tracing.inject(trace, headers);
+    return { subject, data, options: { msgID: eventMsgId(event), headers } };
   }
 
   /**
