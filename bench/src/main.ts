@@ -22,6 +22,8 @@ import { buildServices } from "./systems/build-services.ts";
 import { startBullmq } from "./systems/bullmq.ts";
 import { startConveyor } from "./systems/conveyor.ts";
 import type { BenchJob } from "./systems/system.ts";
+import { warmUp } from "./warm-up.ts";
+import type { WorkloadContext } from "./workloads/workload.ts";
 
 const log = (line: string) => {
   process.stdout.write(`${line}\n`);
@@ -98,24 +100,24 @@ async function main(): Promise<number> {
     ]);
     let sequence = 0;
     const runTag = Date.now().toString(36);
+    const context: WorkloadContext = {
+      jobs: (n, kind, payload) =>
+        Array.from({ length: n }, (): BenchJob => ({
+          id: `b${runTag}-${++sequence}`,
+          kind,
+          payload,
+        })),
+      log,
+      timeoutMs: plan.timeoutMs,
+      catchUpMs: plan.catchUpMs,
+    };
+    const systems = { conveyor, bullmq };
+    await Promise.race([
+      warmUp(systems, context, { jobs: plan.warmUpJobs, batch: plan.batch }),
+      interrupted,
+    ]);
     const runs = await Promise.race([
-      runWorkloads({
-        workloads,
-        repetitions,
-        systems: { conveyor, bullmq },
-        context: {
-          jobs: (n, kind, payload) =>
-            Array.from({ length: n }, (): BenchJob => ({
-              id: `b${runTag}-${++sequence}`,
-              kind,
-              payload,
-            })),
-          log,
-          timeoutMs: plan.timeoutMs,
-          catchUpMs: plan.catchUpMs,
-        },
-        log,
-      }),
+      runWorkloads({ workloads, repetitions, systems, context, log }),
       interrupted,
     ]);
     const report: RunReport = {

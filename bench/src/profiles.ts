@@ -23,6 +23,8 @@ export interface Profile {
   timeoutMs: number;
   /** Longest wait before a repetition for Conveyor's read model to catch up, in milliseconds. */
   catchUpMs: number;
+  /** No-op jobs run through each system before the first workload (see `warmUp`). */
+  warmUpJobs: number;
   workloads: Workload[];
 }
 
@@ -38,6 +40,7 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
       timeoutMs: 20_000,
       // None: the quick run is bounded to two minutes, and its workloads leave little behind.
       catchUpMs: 0,
+      warmUpJobs: 2000,
       workloads: [
         restSubmit({ connections: 16, durationS: 1 }),
         restSubmit({ connections: 16, durationS: 2, ratePerSec: 2000 }),
@@ -65,6 +68,7 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
     batch,
     timeoutMs: 600_000,
     catchUpMs: 60_000,
+    warmUpJobs: 10_000,
     workloads: [
       restSubmit({ connections: 64, durationS: 10 }),
       restSubmit({ connections: 32, durationS: 10, ratePerSec: 2000 }),

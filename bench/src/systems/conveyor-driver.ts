@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { jetstream } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Db } from "mongodb";
@@ -219,27 +219,35 @@ export class ConveyorDriver implements SystemDriver {
   async watchStarts(listener: StartListener, options: { max?: number } = {}) {
     // A `started` event carries `at`, the worker's clock just before the handler ran. An attempt
     // done within the turn it started in has none: its `succeeded` or `failed` event carries that
-    // time as `startedAt`. A job may be reported twice; the first report is its start.
+    // time as `startedAt`. A job may be reported twice; the first report is its start. The events
+    // are read from EVENTS with an ordered consumer, from the stream's end as it is now: a core
+    // subscription loses messages when the bench falls behind under overload, this does not.
     let left = options.max ?? Number.POSITIVE_INFINITY;
     const kinds = [LifecycleKind.Started, LifecycleKind.Succeeded, LifecycleKind.Failed];
-    const subs = kinds.map((kind) =>
-      this.#deps.nc.subscribe(Subject.event("*", kind), {
-        callback: (err, msg) => {
-          if (err !== null || left <= 0) return;
-          const event = msg.json<{ jobId?: string; at?: string; startedAt?: string }>();
-          const startedAt = kind === LifecycleKind.Started ? event.at : event.startedAt;
-          if (event.jobId === undefined || startedAt === undefined) return;
-          if (--left <= 0) stop();
-          listener(event.jobId, Date.parse(startedAt));
-        },
-      }),
-    );
-    const stop = () => {
-      for (const sub of subs) sub.unsubscribe();
+    const { state } = await this.#deps.jsm.streams.info(StreamName.Events);
+    const consumer = await this.#js.consumers.get(StreamName.Events, {
+      filter_subjects: kinds.map((kind) => Subject.event("*", kind)),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: state.last_seq + 1,
+    });
+    const messages = await consumer.consume({
+      callback: (msg) => {
+        if (left <= 0) return;
+        const event = msg.json<{
+          jobId?: string;
+          kind?: string;
+          at?: string;
+          startedAt?: string;
+        }>();
+        const startedAt = event.kind === LifecycleKind.Started ? event.at : event.startedAt;
+        if (event.jobId === undefined || startedAt === undefined) return;
+        if (--left <= 0) messages.stop();
+        listener(event.jobId, Date.parse(startedAt));
+      },
+    });
+    return () => {
+      messages.stop();
     };
-    // The subscriptions must be registered with the server before work starts.
-    await this.#deps.nc.flush();
-    return stop;
   }
 
   async setWorkers(count: number): Promise<void> {

@@ -133,9 +133,9 @@ async function runSteady(
       ctx.log(`  the client fell ${loop.maxLagMs.toFixed(0)} ms behind schedule`);
     await Promise.all(submits);
     visibleDeadline = Date.now() + options.visibleTimeoutMs;
-    // The system's own count says when every accepted job has run; start reports can be lost
-    // when the bench itself falls behind (Conveyor's are core NATS messages), so those still
-    // missing after a short grace are counted rather than waited for.
+    // The system's own count says when every accepted job has run; start reports may still be on
+    // their way when the bench itself fell behind, so those still missing after a short grace are
+    // counted rather than waited for.
     await system
       .waitAcked(mark, list.length - submitErrors, ctx.timeoutMs)
       .catch((err: unknown) => {
