@@ -1,39 +1,11 @@
 import { PartialSampleError } from "../errors.ts";
 import { ProcessSampler } from "../metrics/process-sampler.ts";
 import type { ProcessUsage } from "../metrics/process-sampler.ts";
-import type { FigureSpec, Sample, SystemName } from "../report/figures.ts";
-import { bullmqProcessNames } from "../systems/bullmq.ts";
-import { conveyorProcessNames } from "../systems/conveyor.ts";
+import type { Sample } from "../report/figures.ts";
 import { JobKind } from "../systems/system.ts";
+import { processFigures, recordProcessUsage } from "./process-figures.ts";
 import { count, secondsSince } from "./workload.ts";
 import type { Workload } from "./workload.ts";
-
-const processNames: Record<SystemName, readonly string[]> = {
-  conveyor: conveyorProcessNames,
-  bullmq: bullmqProcessNames,
-};
-
-function perProcessFigures(): FigureSpec[] {
-  return (Object.entries(processNames) as [SystemName, readonly string[]][]).flatMap(
-    ([system, names]) =>
-      names.flatMap((name) => [
-        {
-          key: `rss.${name}`,
-          label: `peak RSS ${name}`,
-          unit: "MiB",
-          better: "lower" as const,
-          only: system,
-        },
-        {
-          key: `cpu.${name}`,
-          label: `CPU ${name}`,
-          unit: "CPU s / 1k jobs",
-          better: "lower" as const,
-          only: system,
-        },
-      ]),
-  );
-}
 
 /**
  * Growth: `jobs` no-op jobs queued while no worker runs, then one worker process started. Measures
@@ -51,9 +23,7 @@ export function growth(jobs: number, batch: number, visibleWindowMs: number): Wo
       { key: "queued", label: "queued", unit: "jobs/s", better: "higher" },
       { key: "drained", label: "drained (acked)", unit: "jobs/s", better: "higher" },
       { key: "visible", label: "drained (succeeded visible)", unit: "jobs/s", better: "higher" },
-      { key: "rss.total", label: "sum of peak RSS", unit: "MiB", better: "lower" },
-      { key: "cpu.total", label: "CPU, all processes", unit: "CPU s / 1k jobs", better: "lower" },
-      ...perProcessFigures(),
+      ...processFigures({ rss: true }),
     ],
     workers: 0,
     async run(system, ctx) {
@@ -95,13 +65,8 @@ export function growth(jobs: number, batch: number, visibleWindowMs: number): Wo
         stopWatching();
         usage = await sampler.stop();
       }
-      sample["rss.total"] = usage.reduce((sum, u) => sum + u.peakRssMib, 0);
-      for (const u of usage) sample[`rss.${u.name}`] = u.peakRssMib;
       // CPU per job means something only when every job was done.
-      if (failure === undefined) {
-        sample["cpu.total"] = (usage.reduce((sum, u) => sum + u.cpuSeconds, 0) * 1000) / jobs;
-        for (const u of usage) sample[`cpu.${u.name}`] = (u.cpuSeconds * 1000) / jobs;
-      }
+      recordProcessUsage(sample, usage, jobs, { rss: true, cpu: failure === undefined });
       if (failure !== undefined) throw new PartialSampleError(sample, { cause: failure });
       return sample;
     },

@@ -34,6 +34,7 @@ function fakeSystem(behaviour: {
     isSucceeded: () => Promise.resolve(true),
     mark: () => Promise.resolve({}),
     waitAcked: () => Promise.resolve(),
+    processes: () => [],
   };
   return system as SystemDriver;
 }

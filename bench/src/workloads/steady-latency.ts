@@ -2,8 +2,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { createLatencyHistogram } from "../load/latency-histogram.ts";
 import { runOpenLoop } from "../load/open-loop.ts";
+import { ProcessSampler } from "../metrics/process-sampler.ts";
+import type { ProcessUsage } from "../metrics/process-sampler.ts";
 import type { SystemDriver } from "../systems/system.ts";
 import { JobKind } from "../systems/system.ts";
+import { processFigures, recordProcessUsage } from "./process-figures.ts";
 import { count } from "./workload.ts";
 import type { Workload, WorkloadContext } from "./workload.ts";
 
@@ -62,6 +65,7 @@ export function steadyLatency(options: SteadyLatencyOptions): Workload {
         unit: "jobs",
         better: "lower",
       },
+      ...processFigures({ rss: false }),
     ],
     run: (system, ctx) => runSteady(system, ctx, options, total),
   };
@@ -101,6 +105,9 @@ async function runSteady(
   };
 
   const mark = await system.mark();
+  // CPU over the offered load and until every job is acknowledged.
+  const sampler = ProcessSampler.start(() => system.processes());
+  let usage: ProcessUsage[] | undefined;
   const stopWatching = await system.watchStarts((id, atMs) => {
     const due = dueAt.get(id);
     if (due === undefined) return;
@@ -136,11 +143,15 @@ async function runSteady(
     // The system's own count says when every accepted job has run; start reports may still be on
     // their way when the bench itself fell behind, so those still missing after a short grace are
     // counted rather than waited for.
-    await system
+    const acked = await system
       .waitAcked(mark, list.length - submitErrors, ctx.timeoutMs)
+      .then(() => true)
       .catch((err: unknown) => {
         ctx.log(`  not all jobs were acknowledged in time: ${String(err)}`);
+        return false;
       });
+    const measured = await sampler.stop();
+    if (acked) usage = measured;
     const startDeadline = Date.now() + startReportGraceMs;
     while (dueAt.size > 0 && Date.now() < startDeadline) await sleep(20);
     // Jobs followed but never started are missing too.
@@ -148,6 +159,7 @@ async function runSteady(
     await Promise.all(pollers);
   } finally {
     stopWatching();
+    await sampler.stop();
   }
   if (submitErrors > 0) ctx.log(`  ${submitErrors} submissions failed`);
   const sample: Record<string, number> = {
@@ -157,6 +169,9 @@ async function runSteady(
   for (const p of percentiles) {
     sample[`pickup.p${p}`] = pickup.percentileMs(p);
     sample[`visible.p${p}`] = visible.percentileMs(p);
+  }
+  if (usage !== undefined) {
+    recordProcessUsage(sample, usage, list.length - submitErrors, { rss: false, cpu: true });
   }
   return sample;
 }

@@ -11,6 +11,8 @@ export const Subject = {
   work: (type: string) => `work.${type}`,
   eventsAll: "events.>",
   event: (jobId: string, kind: LifecycleKind) => `events.${jobId}.${kind}`,
+  /** Every event of one job (or one rejection), whatever its kind. */
+  eventsOf: (id: string) => `events.${id}.*`,
   dlqAll: "dlq.>",
   dlq: (type: string) => `dlq.${type}`,
   /** The dead-letter log of one job (replays, discards), kept in the `DLQ` stream. */

@@ -32,6 +32,14 @@ describe("streamSpecs", () => {
     }
   });
 
+  it("serves direct gets from EVENTS only (the gateway's read of a job not projected yet)", () => {
+    const streams = byName();
+    expect(streams.get("EVENTS")?.allow_direct).toBe(true);
+    for (const name of ["JOBS", "WORK", "DLQ", "ADVISORIES"]) {
+      expect(streams.get(name)?.allow_direct).toBe(false);
+    }
+  });
+
   it("captures only the work stream's max-deliveries and terminated advisories", () => {
     expect(byName().get("ADVISORIES")?.subjects).toEqual([
       "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.>",

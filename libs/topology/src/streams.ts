@@ -17,6 +17,7 @@ export type StreamSpec = Pick<
   | "duplicate_window"
   | "num_replicas"
   | "discard"
+  | "allow_direct"
 >;
 
 /** The five streams, in the order they are created. */
@@ -25,6 +26,7 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
     storage: StorageType.File,
     num_replicas: options.replicas,
     discard: DiscardPolicy.Old,
+    allow_direct: false,
   } as const;
   return [
     {
@@ -51,6 +53,8 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       retention: RetentionPolicy.Limits,
       max_age: nanos(7 * dayMs),
       duplicate_window: nanos(2 * minuteMs),
+      // The gateway reads a job that is not projected yet with one direct get of its last events.
+      allow_direct: true,
     },
     {
       ...base,
