@@ -43,7 +43,7 @@ export function renderMarkdown(report: RunReport): string {
     "",
     ...(report.results.some((r) => r.figure.only !== undefined)
       ? [
-          "Per process (backlog workloads): peak RSS and CPU seconds per 1,000 jobs.",
+          "Per process (backlog and steady-rate workloads): peak RSS (backlogs) and CPU seconds per 1,000 jobs.",
           "",
           detailTable(report.results, titles),
         ]
