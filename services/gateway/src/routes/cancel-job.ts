@@ -1,7 +1,6 @@
 import { CommandVerb, JobStatus, isTerminal } from "@conveyor/contracts";
 import type { CancelCommandInput } from "@conveyor/contracts";
 import type { JobDocument } from "@conveyor/read-model";
-import { findJob } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
@@ -11,7 +10,8 @@ import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishCommand } from "../jobs/publish-command.ts";
-import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
+import { defaultReadTimeoutMs } from "../jobs/query-read-model.ts";
+import { readJob } from "../jobs/read-job.ts";
 import { CancelRequest } from "../schemas/commands.ts";
 import { JobIdParams } from "../schemas/jobs.ts";
 
@@ -19,8 +19,8 @@ import { JobIdParams } from "../schemas/jobs.ts";
 export const defaultCancelReason = "cancelled on request";
 
 /**
- * `POST /v1/jobs/:id/cancel`: asks the dispatcher to cancel a job the read model knows and that
- * has not finished, and answers `202 cancelling` once the command is stored. The job shows
+ * `POST /v1/jobs/:id/cancel`: asks the dispatcher to cancel a job the gateway knows (see
+ * {@link readJob}) and that has not finished, and answers `202 cancelling` once the command is stored. The job shows
  * `cancelled` when the dispatcher (a queued job) or the worker running it (a running job) acts.
  */
 export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
@@ -31,7 +31,7 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     const request = parseBody(CancelRequest, ctx.request.body);
     const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs/:id/cancel" };
     await deps.tracing.server("POST /v1/jobs/:id/cancel", attributes, async (trace) => {
-      const doc = await queryReadModel(() => findJob(deps.db, id), timeoutMs);
+      const doc = await readJob(deps, id, timeoutMs);
       if (!doc) throw notFound(`no job with id ${id}`);
       if (isTerminal(doc.status)) {
         throw conflict(`job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`);

@@ -1,13 +1,12 @@
-import { findJob, listJobs } from "@conveyor/read-model";
-import type { JobDocument } from "@conveyor/read-model";
+import { listJobs } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
 import { notFound } from "../errors.ts";
 import { parseParams } from "../http/parse-params.ts";
-import { jobFromEvents } from "../jobs/job-from-events.ts";
 import { toJobView } from "../jobs/job-view.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
+import { readJob } from "../jobs/read-job.ts";
 import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 
 /** `GET /v1/jobs` (filtered, cursor-paginated) and `GET /v1/jobs/:id`, from the read model. */
@@ -23,9 +22,7 @@ export function jobsRouter(deps: GatewayDeps): Router {
 
   router.get("/v1/jobs/:id", async (ctx) => {
     const { id } = parseParams(JobIdParams, ctx.params);
-    const doc =
-      (await queryReadModel(() => findJob(deps.db, id), timeoutMs)) ??
-      (await notYetProjected(deps, id));
+    const doc = await readJob(deps, id, timeoutMs);
     if (!doc) {
       // Accepted jobs reach EVENTS once the dispatcher has queued them (see docs/rest-api.md).
       throw notFound(`no job with id ${id} (a job accepted moments ago is not shown yet)`);
@@ -33,18 +30,4 @@ export function jobsRouter(deps: GatewayDeps): Router {
     ctx.body = toJobView(doc);
   });
   return router;
-}
-
-/**
- * A job the read model does not show yet, read from its events in `EVENTS` (the projector holds an
- * unfinished job back for up to `PROJECTOR_DEFER_MS`, and may be behind). When NATS fails to answer
- * the read stays what the read model said: not found.
- */
-async function notYetProjected(deps: GatewayDeps, id: string): Promise<JobDocument | undefined> {
-  try {
-    return await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs);
-  } catch (err) {
-    deps.logger.warn({ err, jobId: id }, "could not look up a job's events in EVENTS");
-    return undefined;
-  }
 }
