@@ -31,6 +31,7 @@ export class ProcessSampler {
   readonly #tracks = new Map<number, Track>();
   readonly #timer: NodeJS.Timeout;
   #pending: Promise<void> = Promise.resolve();
+  #stopped: Promise<ProcessUsage[]> | undefined;
 
   private constructor(list: () => readonly NamedProcess[], intervalMs: number) {
     this.#list = list;
@@ -72,8 +73,16 @@ export class ProcessSampler {
     );
   }
 
-  /** Takes a last reading, stops, and reports every process seen. */
-  async stop(): Promise<ProcessUsage[]> {
+  /**
+   * Takes a last reading, stops, and reports every process seen. Calling it again returns the
+   * same report, so a `finally` can stop a sampler that may already be stopped.
+   */
+  stop(): Promise<ProcessUsage[]> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<ProcessUsage[]> {
     clearInterval(this.#timer);
     this.sampleNow();
     await this.#pending;

@@ -159,6 +159,7 @@ async function runSteady(
     await Promise.all(pollers);
   } finally {
     stopWatching();
+    // Stopped already unless something above threw; stopping again changes nothing.
     await sampler.stop();
   }
   if (submitErrors > 0) ctx.log(`  ${submitErrors} submissions failed`);
