@@ -49,3 +49,4 @@ export {
 } from "./commands.ts";
 export type { CancelCommandInput } from "./commands.ts";
 export { DeadLetterAction, DeadLetterLogEntry, deadLetterLogMsgId } from "./dead-letter-log.ts";
+export { jsonOrUndefined } from "./json-or-undefined.ts";

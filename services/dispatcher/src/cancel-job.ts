@@ -1,4 +1,4 @@
-import { CancellationRecord, LifecycleKind } from "@conveyor/contracts";
+import { CancellationRecord, LifecycleKind, jsonOrUndefined } from "@conveyor/contracts";
 import type { CancelCommand, CancelledEvent } from "@conveyor/contracts";
 import type { TraceContext } from "@conveyor/telemetry";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
@@ -84,7 +84,7 @@ async function recordCancellation(
 
 /** The run a stored record cancels (an unreadable entry counts as none). */
 function readRun(text: string): number | undefined {
-  const parsed = CancellationRecord.safeParse(safeJson(text));
+  const parsed = CancellationRecord.safeParse(jsonOrUndefined(text));
   return parsed.success ? parsed.data.run : undefined;
 }
 
@@ -94,12 +94,4 @@ function isRevisionConflict(err: unknown): boolean {
     (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
       err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
   );
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,4 +1,4 @@
-import { DeadLetter, StreamName } from "@conveyor/contracts";
+import { DeadLetter, StreamName, jsonOrUndefined } from "@conveyor/contracts";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 
 /** A dead letter as stored in the `DLQ` stream. */
@@ -60,15 +60,7 @@ export class DeadLetterStore {
 /** The letter's parse, or undefined when parsing threw (JSON nested deep enough to overflow zod). */
 function readLetter(data: Uint8Array): ReturnType<typeof DeadLetter.safeParse> | undefined {
   try {
-    return DeadLetter.safeParse(parseJson(data));
-  } catch {
-    return undefined;
-  }
-}
-
-function parseJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data)) as unknown;
+    return DeadLetter.safeParse(jsonOrUndefined(data));
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ import {
   rejectionRawPreviewChars,
   SubmissionSource,
   typeFromSubmitSubject,
+  jsonOrUndefined,
 } from "@conveyor/contracts";
 import type { JobSubmission, QueuedEvent, WorkItem } from "@conveyor/contracts";
 import { checkSubmission, parseSubmissionBytes, preview } from "@conveyor/job-registry";
@@ -140,17 +141,9 @@ function unprocessable(msg: JsMsg, why: string): Refusal {
     reason: unprocessableReason,
     message,
     issues: [{ path: "(root)", message }],
-    jobId: claimedJobId(readJson(msg.data)) ?? (msg.headers?.get(Header.JobId) || undefined),
+    jobId: claimedJobId(jsonOrUndefined(msg.data)) ?? (msg.headers?.get(Header.JobId) || undefined),
     rawPreview: preview(text),
   };
-}
-
-function readJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data)) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 async function reject(

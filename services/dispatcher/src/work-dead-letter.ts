@@ -6,6 +6,7 @@ import {
   WorkItem,
   rejectionRawPreviewChars,
   typeFromWorkSubject,
+  jsonOrUndefined,
 } from "@conveyor/contracts";
 import type { DeadEvent, DeadLetter, ErrorInfo } from "@conveyor/contracts";
 import type { StoredMsg } from "@nats-io/jetstream";
@@ -53,7 +54,7 @@ export function exhaustedError(deliveries: number): ErrorInfo {
  */
 export function deadRecordsFor(stored: StoredWork, facts: ExhaustionFacts): DeadRecords {
   const text = new TextDecoder().decode(stored.data);
-  const json = parseJson(text);
+  const json = jsonOrUndefined(text);
   const parsed = guarded(() => WorkItem.safeParse(json));
   const workItem = parsed?.success ? parsed.data : undefined;
   const identity = guarded(() => Identity.safeParse(json)) ?? { success: false };
@@ -100,14 +101,6 @@ export function deadRecordsFor(stored: StoredWork, facts: ExhaustionFacts): Dead
 function guarded<T>(parse: () => T): T | undefined {
   try {
     return parse();
-  } catch {
-    return undefined;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }

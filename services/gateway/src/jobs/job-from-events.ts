@@ -1,4 +1,4 @@
-import { JobEvent, StreamName, Subject } from "@conveyor/contracts";
+import { JobEvent, StreamName, Subject, jsonOrUndefined } from "@conveyor/contracts";
 import { applyEvent } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -26,21 +26,11 @@ export async function jobFromEvents(
     });
     let doc: JobDocument | undefined;
     for await (const msg of stored) {
-      const parsed = JobEvent.safeParse(readJson(msg.data));
+      const parsed = JobEvent.safeParse(jsonOrUndefined(msg.data));
       // An event the projector would skip as invalid is skipped here too.
       if (parsed.success && parsed.data.jobId === jobId) doc = applyEvent(doc, parsed.data);
     }
     return doc;
   };
   return withTimeout(read(), timeoutMs, "NATS");
-}
-
-const decoder = new TextDecoder();
-
-function readJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(decoder.decode(data)) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -20,8 +20,9 @@ export const defaultCancelReason = "cancelled on request";
 
 /**
  * `POST /v1/jobs/:id/cancel`: asks the dispatcher to cancel a job the gateway knows (see
- * {@link readJob}) and that has not finished, and answers `202 cancelling` once the command is stored. The job shows
- * `cancelled` when the dispatcher (a queued job) or the worker running it (a running job) acts.
+ * {@link readJob}) and that has not finished, and answers `202 cancelling` once the command is
+ * stored. The job shows `cancelled` when the dispatcher (a queued job) or the worker running it
+ * (a running job) acts.
  */
 export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
