@@ -41,6 +41,7 @@ export class Delivery {
   readonly #controller = new AbortController();
   /** Aborted to stop waiting for a cancelled handler that is still winding down. */
   readonly #abandon = new AbortController();
+  readonly #handlerDone = Promise.withResolvers<undefined>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(msg: JsMsg, deps: DeliveryDeps) {
@@ -63,6 +64,14 @@ export class Delivery {
     const { subject, seq } = this.#msg;
     this.#deps.logger.info({ subject, seq, reason: record.reason }, "job cancelled while running");
     this.#controller.abort(new JobCancelledError(record.reason, record.requestedAt));
+  }
+
+  /**
+   * Resolves once the handler has returned, or once it is known that none will run (a cancelled
+   * or unreadable job): from then on the delivery only records its outcome and settles.
+   */
+  get handlerDone(): Promise<undefined> {
+    return this.#handlerDone.promise;
   }
 
   /** Processes the delivery; never rejects. */
@@ -89,6 +98,7 @@ export class Delivery {
             startedAt: undefined,
           };
           const outcome = await this.#decide(record);
+          this.#handlerDone.resolve(undefined);
           await settle(outcome, record, this.#deps);
         },
       );
@@ -97,6 +107,7 @@ export class Delivery {
       logger.error({ err, subject: msg.subject, seq: msg.seq }, "delivery failed unexpectedly");
       msg.nak(unrecordedRetryDelayMs);
     } finally {
+      this.#handlerDone.resolve(undefined);
       this.#unsubscribe?.();
     }
   }
@@ -133,6 +144,7 @@ export class Delivery {
     record.startedAt = Date.now();
     const started = this.#announceStart(record, record.startedAt);
     const settled = await this.#runHandler(record, { ...item, payload: payload.payload });
+    this.#handlerDone.resolve(undefined);
     const outcome = decideOutcome(settled, facts);
     // Only `succeeded` and `failed` events carry the start time.
     if (outcome.kind === "succeeded" || outcome.kind === "retry") started.withdraw();
