@@ -15,11 +15,11 @@ export const bullmqChildEnv = z.object({
   REDIS_PORT: z.coerce.number().int().min(1).max(65_535),
   /** Worker: handlers running at once in this process. */
   CONCURRENCY: z.coerce.number().int().min(1).default(1),
-  /** Worker: how many handler starts to report at once (-1 all, 0 none). */
+  /** Worker: how many handler starts (and their ends) to report at once (-1 all, 0 none). */
   WATCH_STARTS: z.coerce.number().int().min(-1).default(0),
 });
 
-/** From the bench to a worker child: report the next `watch` handler starts (-1 all, 0 none). */
+/** From the bench to a worker child: report the next `watch` handler starts and ends (-1 all, 0 none). */
 export const ParentMessage = z.object({ watch: z.int().min(-1) });
 export type ParentMessage = z.infer<typeof ParentMessage>;
 
@@ -27,7 +27,10 @@ export type ParentMessage = z.infer<typeof ParentMessage>;
 export const ChildMessage = z.union([
   z.object({ ready: z.literal(true) }),
   z.object({ listening: z.int() }),
-  /** Handler starts: `[jobId, epoch ms]`. */
-  z.object({ starts: z.array(z.tuple([z.string(), z.number()])) }),
+  /** Handler starts and successful ends: `[jobId, epoch ms]`. */
+  z.object({
+    starts: z.array(z.tuple([z.string(), z.number()])),
+    ends: z.array(z.tuple([z.string(), z.number()])),
+  }),
 ]);
 export type ChildMessage = z.infer<typeof ChildMessage>;

@@ -1,6 +1,6 @@
 // A BullMQ worker process for the bench: the way BullMQ's docs set one up (a Worker on the queue
 // with `concurrency`), with the bench's two handlers: `echo` returns the job's data, `sleep` waits
-// `data.ms` first. It reports handler starts to the bench over IPC while asked to.
+// `data.ms` first. It reports handler starts and ends to the bench over IPC while asked to.
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { Worker } from "bullmq";
@@ -13,6 +13,7 @@ import type { ChildMessage } from "./bullmq-protocol.ts";
 const env = parseEnv(bullmqChildEnv);
 let watching = env.WATCH_STARTS;
 let starts: [string, number][] = [];
+let ends: [string, number][] = [];
 
 const send = (message: ChildMessage) => {
   if (process.connected) process.send?.(message);
@@ -23,21 +24,26 @@ process.on("message", (raw) => {
   if (parsed.success) watching = parsed.data.watch;
 });
 
-const flush = setInterval(() => {
-  if (starts.length === 0) return;
-  send({ starts });
+function flushReports(): void {
+  if (starts.length === 0 && ends.length === 0) return;
+  send({ starts, ends });
   starts = [];
-}, 10);
+  ends = [];
+}
+const flush = setInterval(flushReports, 10);
 
 const worker = new Worker(
   benchQueueName,
   async (job) => {
     const at = Date.now();
-    if (watching !== 0 && job.id !== undefined) {
-      starts.push([job.id, at]);
+    const watched = watching !== 0 ? job.id : undefined;
+    if (watched !== undefined) {
+      starts.push([watched, at]);
       if (watching > 0) watching--;
     }
     if (job.name === "sleep") await sleep((job.data as { ms: number }).ms);
+    // Returning hands the job to BullMQ to move to `completed`, as a Conveyor worker acks.
+    if (watched !== undefined) ends.push([watched, Date.now()]);
     return job.data as unknown;
   },
   { connection: { host: env.REDIS_HOST, port: env.REDIS_PORT }, concurrency: env.CONCURRENCY },
@@ -52,7 +58,7 @@ async function stop(): Promise<void> {
   stopping = true;
   await worker.close();
   clearInterval(flush);
-  if (starts.length > 0) send({ starts });
+  flushReports();
   process.exit(0);
 }
 process.on("SIGTERM", () => void stop());

@@ -13,7 +13,14 @@ import { benchJobOptions, benchQueueName, ChildMessage } from "./bullmq-protocol
 import type { ParentMessage } from "./bullmq-protocol.ts";
 import { forkChild } from "./node-child.ts";
 import type { NodeChild } from "./node-child.ts";
-import type { BenchJob, Mark, StartListener, SystemDriver } from "./system.ts";
+import type {
+  BenchJob,
+  EndListener,
+  Mark,
+  StartListener,
+  SystemDriver,
+  WatchOptions,
+} from "./system.ts";
 import { withTimeout } from "./with-timeout.ts";
 
 /** Names of the BullMQ side's processes in the per-process figures (with one worker). */
@@ -72,6 +79,7 @@ class BullmqDriver implements SystemDriver {
   readonly #workers: { name: string; child: NodeChild }[] = [];
   #httpChild: NodeChild | undefined;
   #listener: StartListener | undefined;
+  #onEnd: EndListener | undefined;
   #watch = 0;
   #dispose: () => Promise<void> = async () => {};
 
@@ -182,12 +190,18 @@ class BullmqDriver implements SystemDriver {
     return (await this.#queue.getJobState(id)) === "completed";
   }
 
-  watchStarts(listener: StartListener, options: { max?: number } = {}): Promise<() => void> {
+  inReadModel(id: string): Promise<boolean> {
+    return this.isSucceeded(id);
+  }
+
+  watchStarts(listener: StartListener, options: WatchOptions = {}): Promise<() => void> {
     this.#listener = listener;
+    this.#onEnd = options.onEnd;
     this.#watch = options.max ?? -1;
     this.#broadcast({ watch: this.#watch });
     return Promise.resolve(() => {
       this.#listener = undefined;
+      this.#onEnd = undefined;
       this.#watch = 0;
       this.#broadcast({ watch: 0 });
     });
@@ -216,6 +230,7 @@ class BullmqDriver implements SystemDriver {
             if ("ready" in msg.data) resolve();
             if ("starts" in msg.data) {
               for (const [id, at] of msg.data.starts) this.#listener?.(id, at);
+              for (const [id, at] of msg.data.ends) this.#onEnd?.(id, at);
             }
           });
           void child.exited.then((code) => {

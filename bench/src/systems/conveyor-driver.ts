@@ -14,7 +14,7 @@ import { BenchError } from "../errors.ts";
 import type { NamedProcess } from "../metrics/process-sampler.ts";
 import type { BenchServer } from "../servers/nats.ts";
 import { JobKind } from "./system.ts";
-import type { BenchJob, Mark, StartListener, SystemDriver } from "./system.ts";
+import type { BenchJob, Mark, StartListener, SystemDriver, WatchOptions } from "./system.ts";
 import { withTimeout } from "./with-timeout.ts";
 
 /** Conveyor's job type for each bench job kind (built-in types of the reference worker). */
@@ -216,12 +216,18 @@ export class ConveyorDriver implements SystemDriver {
     return body.status === "succeeded";
   }
 
-  async watchStarts(listener: StartListener, options: { max?: number } = {}) {
+  async inReadModel(id: string): Promise<boolean> {
+    if (!this.#deps.readModel) return false;
+    return (await this.#succeededAmong([id])) === 1;
+  }
+
+  async watchStarts(listener: StartListener, options: WatchOptions = {}) {
     // A `started` event carries `at`, the worker's clock just before the handler ran. An attempt
     // done within the turn it started in has none: its `succeeded` or `failed` event carries that
     // time as `startedAt`. A job may be reported twice; the first report is its start. The events
     // are read from EVENTS with an ordered consumer, from the stream's end as it is now: a core
     // subscription loses messages when the bench falls behind under overload, this does not.
+    // A `succeeded` event's `at` is its handler's end, just before the worker acknowledges it.
     let left = options.max ?? Number.POSITIVE_INFINITY;
     const kinds = [LifecycleKind.Started, LifecycleKind.Succeeded, LifecycleKind.Failed];
     const { state } = await this.#deps.jsm.streams.info(StreamName.Events);
@@ -243,6 +249,8 @@ export class ConveyorDriver implements SystemDriver {
         if (event.jobId === undefined || startedAt === undefined) return;
         if (--left <= 0) messages.stop();
         listener(event.jobId, Date.parse(startedAt));
+        if (event.kind === LifecycleKind.Succeeded && event.at !== undefined)
+          options.onEnd?.(event.jobId, Date.parse(event.at));
       },
     });
     return () => {

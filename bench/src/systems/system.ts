@@ -20,6 +20,20 @@ export type Mark = Readonly<Record<string, number>>;
 export type StartListener = (jobId: string, atMs: number) => void;
 
 /**
+ * Called for each successful handler end seen: the job id and the time the handler returned
+ * (epoch ms), which is when the worker goes on to acknowledge the job.
+ */
+export type EndListener = (jobId: string, atMs: number) => void;
+
+/** What {@link SystemDriver.watchStarts} reports besides starts. */
+export interface WatchOptions {
+  /** Report at most this many starts (and the system stops sending them). */
+  max?: number;
+  /** Also report successful handler ends, for as long as starts are reported. */
+  onEnd?: EndListener;
+}
+
+/**
  * One system under test, running as separate processes on this machine. Workloads drive both
  * systems only through this interface, so each measures the same thing on both.
  */
@@ -54,10 +68,16 @@ export interface SystemDriver extends AsyncDisposable {
   /** Whether job `id` reads as succeeded through the system's documented read path. */
   isSucceeded(id: string): Promise<boolean>;
   /**
+   * Whether the store that answers queries about jobs records `id` as succeeded. Conveyor: its
+   * MongoDB read model itself, not the `EVENTS` fallback of `GET /v1/jobs/:id`; BullMQ: the job's
+   * state in Redis, which is its only store.
+   */
+  inReadModel(id: string): Promise<boolean>;
+  /**
    * Reports handler starts until the returned function is called; with `max`, at most that many
    * (and the system stops sending them). Takes effect for workers started later too.
    */
-  watchStarts(listener: StartListener, options?: { max?: number }): Promise<() => void>;
+  watchStarts(listener: StartListener, options?: WatchOptions): Promise<() => void>;
   /** Runs exactly `count` worker processes (0 stops them all); resolves once new ones are ready. */
   setWorkers(count: number): Promise<void>;
   /**

@@ -1,26 +1,32 @@
 import { describe, expect, it } from "vitest";
 
-import type { BenchJob, StartListener, SystemDriver } from "../systems/system.ts";
+import type { BenchJob, EndListener, StartListener, SystemDriver } from "../systems/system.ts";
 import { steadyLatency } from "./steady-latency.ts";
 import type { WorkloadContext } from "./workload.ts";
 
 /**
- * A system that starts each job as soon as it is submitted, except those `refuses` (the submission
- * fails) and those whose start report `loses` (the job runs, its report never arrives); it counts
- * every accepted job as acknowledged at once.
+ * A system that starts and ends each job as soon as it is submitted, except those `refuses` (the
+ * submission fails) and those whose start and end reports `loses` (the job runs, its reports never
+ * arrive); it counts every accepted job as acknowledged at once, and its read model records a job
+ * `projectsAfterMs` after its end.
  */
 function fakeSystem(behaviour: {
   refuses?: (index: number) => boolean;
   loses?: (index: number) => boolean;
+  projectsAfterMs?: number;
 }): SystemDriver {
   let listener: StartListener | undefined;
+  let onEnd: EndListener | undefined;
+  const endedAt = new Map<string, number>();
   let submitted = 0;
   const system: Partial<SystemDriver> = {
     name: "conveyor",
-    watchStarts: (onStart) => {
+    watchStarts: (onStart, options) => {
       listener = onStart;
+      onEnd = options?.onEnd;
       return Promise.resolve(() => {
         listener = undefined;
+        onEnd = undefined;
       });
     },
     submitAsync: (job: BenchJob) => {
@@ -28,10 +34,19 @@ function fakeSystem(behaviour: {
       if (behaviour.refuses?.(index) === true) {
         return Promise.reject(new Error("publish timed out"));
       }
-      if (behaviour.loses?.(index) !== true) listener?.(job.id, Date.now());
+      endedAt.set(job.id, Date.now());
+      if (behaviour.loses?.(index) !== true) {
+        listener?.(job.id, Date.now());
+        onEnd?.(job.id, Date.now());
+      }
       return Promise.resolve();
     },
     isSucceeded: () => Promise.resolve(true),
+    inReadModel: (id) => {
+      const end = endedAt.get(id);
+      const after = behaviour.projectsAfterMs ?? 0;
+      return Promise.resolve(end !== undefined && Date.now() - end >= after);
+    },
     mark: () => Promise.resolve({}),
     waitAcked: () => Promise.resolve(),
     processes: () => [],
@@ -53,6 +68,7 @@ async function runBriefly(ratePerSec: number, system: SystemDriver) {
     ratePerSec,
     durationS: 0.1,
     visibleSamplesPerSec: ratePerSec,
+    projectedSamplesPerSec: ratePerSec,
     pollMs: 1,
     visibleTimeoutMs: 100,
   });
@@ -79,5 +95,23 @@ describe("steadyLatency", () => {
     expect(elapsedMs).toBeLessThan(10_000);
     expect(sample.unfinished).toBe(10);
     expect(sample["pickup.p50"]).toBeGreaterThanOrEqual(0);
+    // Their ends were not reported either, so they cannot be followed into the read model.
+    expect(sample["projected.missing"]).toBe(10);
+  });
+
+  it("times handler end -> read model from each followed job's end report", async () => {
+    const { sample } = await runBriefly(100, fakeSystem({ projectsAfterMs: 30 }));
+
+    expect(sample["projected.missing"]).toBe(0);
+    // Never earlier than the store recorded it, and within the polling steps after it.
+    expect(sample["projected.p50"]).toBeGreaterThanOrEqual(30);
+    expect(sample["projected.p99"]).toBeLessThan(90);
+  });
+
+  it("counts followed jobs the read model never records as missing", async () => {
+    const { sample } = await runBriefly(100, fakeSystem({ projectsAfterMs: 60_000 }));
+
+    expect(sample["projected.missing"]).toBe(10);
+    expect(sample["projected.p50"]).toBeNaN();
   });
 });

@@ -17,6 +17,11 @@ export interface SteadyLatencyOptions {
   durationS: number;
   /** How many jobs per second are followed until they read as succeeded. */
   visibleSamplesPerSec: number;
+  /**
+   * How many jobs per second are followed from their handler's end until the read model itself
+   * records them as succeeded (fewer than `visibleSamplesPerSec`: each follow reads the database).
+   */
+  projectedSamplesPerSec: number;
   /** First pause between two reads of a followed job, in milliseconds; it grows to 250 ms. */
   pollMs: number;
   /**
@@ -28,6 +33,9 @@ export interface SteadyLatencyOptions {
 
 const percentiles = [50, 95, 99] as const;
 
+/** Longest pause between two reads of a job followed into the read model, in milliseconds. */
+const projectedPollMaxMs = 50;
+
 /** How long start reports may trail the system's acknowledgement of the last job, in milliseconds. */
 const startReportGraceMs = 2000;
 
@@ -35,8 +43,10 @@ const startReportGraceMs = 2000;
  * Latency at a steady offered rate (an open loop through the client library, so a slow system
  * cannot slow the offer down): submit -> handler start for every job, from the handler-start
  * reports; submit -> succeeded visible for a sample of jobs, read through the system's read path
- * (Conveyor: GET /v1/jobs/:id; BullMQ: getJobState) every `pollMs` once the job has started.
- * Latencies count from the time each job was due, not from when it was sent.
+ * (Conveyor: GET /v1/jobs/:id; BullMQ: getJobState) every `pollMs` once the job has started;
+ * handler end -> succeeded in the read model for a smaller sample, read from the store itself
+ * (Conveyor: MongoDB, not GET's fallback to `EVENTS`; BullMQ: Redis) from the end report on.
+ * Submit latencies count from the time each job was due, not from when it was sent.
  */
 export function steadyLatency(options: SteadyLatencyOptions): Workload {
   const total = Math.round(options.ratePerSec * options.durationS);
@@ -58,10 +68,22 @@ export function steadyLatency(options: SteadyLatencyOptions): Workload {
         unit: "ms",
         better: "lower" as const,
       })),
+      ...percentiles.map((p) => ({
+        key: `projected.p${p}`,
+        label: `handler end -> succeeded in read model p${p}`,
+        unit: "ms",
+        better: "lower" as const,
+      })),
       { key: "unfinished", label: "not started in time", unit: "jobs", better: "lower" },
       {
         key: "visible.missing",
         label: "followed, not visible in time",
+        unit: "jobs",
+        better: "lower",
+      },
+      {
+        key: "projected.missing",
+        label: "followed, not in read model in time",
         unit: "jobs",
         better: "lower",
       },
@@ -78,44 +100,81 @@ async function runSteady(
   total: number,
 ): Promise<Record<string, number>> {
   const list = ctx.jobs(total, JobKind.Noop, { n: 1 });
-  const sampleEvery = Math.max(1, Math.round(options.ratePerSec / options.visibleSamplesPerSec));
+  const sampleEvery = everyNth(options.ratePerSec, options.visibleSamplesPerSec);
+  const projectedEvery = everyNth(options.ratePerSec, options.projectedSamplesPerSec);
   const dueAt = new Map<string, number>();
   const sampled = new Set<string>();
+  const projectedSampled = new Set<string>();
   const pickup = createLatencyHistogram();
   const visible = createLatencyHistogram();
+  const projected = createLatencyHistogram();
   const pollers: Promise<void>[] = [];
   let submitErrors = 0;
 
   let visibleDeadline = Number.POSITIVE_INFINITY;
   let missing = 0;
-  const follow = async (id: string, due: number) => {
-    // Backing off keeps a lagging read model from being flooded with reads.
+  let projectedMissing = 0;
+  /**
+   * Reads `isThere(id)` until it holds, backing off from `pollMs` to `maxPauseMs` (so a lagging
+   * store is not flooded with reads), and records the time since `from`; false at the deadline.
+   */
+  const follow = async (
+    isThere: (id: string) => Promise<boolean>,
+    id: string,
+    from: number,
+    into: typeof visible,
+    { growth, maxPauseMs }: { growth: number; maxPauseMs: number },
+  ): Promise<boolean> => {
     for (
       let pause = options.pollMs;
       Date.now() < visibleDeadline;
-      pause = Math.min(250, pause * 1.5)
+      pause = Math.min(maxPauseMs, pause * growth)
     ) {
-      if (await system.isSucceeded(id).catch(() => false)) {
-        visible.record(Date.now() - due);
-        return;
+      if (await isThere(id).catch(() => false)) {
+        into.record(Date.now() - from);
+        return true;
       }
       await sleep(pause);
     }
-    missing++;
+    return false;
+  };
+  const followVisible = async (id: string, due: number) => {
+    const found = await follow((job) => system.isSucceeded(job), id, due, visible, {
+      growth: 1.5,
+      maxPauseMs: 250,
+    });
+    if (!found) missing++;
+  };
+  // Finer steps than above: this figure is compared with a 100 ms target.
+  const followProjected = async (id: string, endedAt: number) => {
+    const found = await follow((job) => system.inReadModel(job), id, endedAt, projected, {
+      growth: 1.25,
+      maxPauseMs: projectedPollMaxMs,
+    });
+    if (!found) projectedMissing++;
   };
 
   const mark = await system.mark();
   // CPU over the offered load and until every job is acknowledged.
   const sampler = ProcessSampler.start(() => system.processes());
   let usage: ProcessUsage[] | undefined;
-  const stopWatching = await system.watchStarts((id, atMs) => {
-    const due = dueAt.get(id);
-    if (due === undefined) return;
-    dueAt.delete(id);
-    pickup.record(atMs - due);
-    // A job cannot read as succeeded before it started: follow it from here.
-    if (sampled.has(id)) pollers.push(follow(id, due));
-  });
+  const stopWatching = await system.watchStarts(
+    (id, atMs) => {
+      const due = dueAt.get(id);
+      if (due === undefined) return;
+      dueAt.delete(id);
+      pickup.record(atMs - due);
+      // A job cannot read as succeeded before it started: follow it from here.
+      if (sampled.has(id)) pollers.push(followVisible(id, due));
+    },
+    {
+      onEnd: (id, atMs) => {
+        // The first end reported of a job counts (a redelivered job may end twice).
+        if (!projectedSampled.delete(id)) return;
+        pollers.push(followProjected(id, atMs));
+      },
+    },
+  );
   const submits: Promise<void>[] = [];
   try {
     const loop = await runOpenLoop({
@@ -126,12 +185,14 @@ async function runSteady(
         if (job === undefined) return;
         dueAt.set(job.id, due);
         if (index % sampleEvery === 0) sampled.add(job.id);
+        if (index % projectedEvery === 0) projectedSampled.add(job.id);
         submits.push(
           system.submitAsync(job).catch(() => {
             // Counted as unfinished, and not waited for: a refused job may never start.
             submitErrors++;
             dueAt.delete(job.id);
             sampled.delete(job.id);
+            projectedSampled.delete(job.id);
           }),
         );
       },
@@ -154,9 +215,10 @@ async function runSteady(
     if (acked) usage = measured;
     const startDeadline = Date.now() + startReportGraceMs;
     while (dueAt.size > 0 && Date.now() < startDeadline) await sleep(20);
-    // Jobs followed but never started are missing too.
+    // Jobs followed but never started are missing too, and those whose end was not reported.
     missing += [...sampled].filter((id) => dueAt.has(id)).length;
     await Promise.all(pollers);
+    projectedMissing += projectedSampled.size;
   } finally {
     stopWatching();
     // Stopped already unless something above threw; stopping again changes nothing.
@@ -166,13 +228,20 @@ async function runSteady(
   const sample: Record<string, number> = {
     unfinished: dueAt.size + submitErrors,
     "visible.missing": missing,
+    "projected.missing": projectedMissing,
   };
   for (const p of percentiles) {
     sample[`pickup.p${p}`] = pickup.percentileMs(p);
     sample[`visible.p${p}`] = visible.percentileMs(p);
+    sample[`projected.p${p}`] = projected.percentileMs(p);
   }
   if (usage !== undefined) {
     recordProcessUsage(sample, usage, list.length - submitErrors, { rss: false, cpu: true });
   }
   return sample;
+}
+
+/** Every how many jobs one is sampled, to sample `samplesPerSec` of `ratePerSec`. */
+function everyNth(ratePerSec: number, samplesPerSec: number): number {
+  return Math.max(1, Math.round(ratePerSec / samplesPerSec));
 }
