@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { describe, expect, it } from "vitest";
 
 import { batches } from "./batches.ts";
@@ -37,5 +39,20 @@ describe("batches", () => {
     );
     expect(sizes.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...sizes)).toBeLessThan(9);
+  });
+
+  it("does not linger when handling the last batch took longer than the linger time", async () => {
+    const items = Array.from({ length: 100 }, (_, i) => i);
+    const iterator = batches(source([], items), 100, 200)[Symbol.asyncIterator]();
+    await iterator.next();
+    // Handling the batch (a database write) takes a while, and items keep arriving meanwhile.
+    await sleep(250);
+    const asked = Date.now();
+    const second = await iterator.next();
+
+    expect(second.done).toBe(false);
+    expect((second.value as number[]).length).toBeGreaterThan(0);
+    expect(Date.now() - asked).toBeLessThan(100);
+    await iterator.return(undefined);
   });
 });

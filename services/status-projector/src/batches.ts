@@ -3,8 +3,11 @@ const idle = Symbol("idle");
 /**
  * Groups the items of an async iterator into batches of up to `max`: a batch starts with the next
  * item (waiting for it), takes every further item that has already arrived, and waits for more
- * until `lingerMs` after its first item. Under load batches fill up; when idle an item waits at
- * most `lingerMs` (0: it is passed on at once).
+ * until `lingerMs` after the previous batch was handed over (or the iteration began). So batches
+ * leave at most every `lingerMs` while items keep coming, and never later than that: when
+ * handling a batch took longer (a slow write), the items that arrived meanwhile go at once
+ * instead of lingering on top of the wait they already had. Under load batches fill up; when
+ * idle an item waits at most `lingerMs` (0: it is passed on at once).
  */
 export async function* batches<T>(
   source: AsyncIterable<T>,
@@ -13,13 +16,14 @@ export async function* batches<T>(
 ): AsyncGenerator<T[]> {
   const iterator = source[Symbol.asyncIterator]();
   let pending = iterator.next();
+  let handedOverAt = performance.now();
   for (;;) {
     const first = await pending;
     if (first.done === true) return;
     const batch = [first.value];
     pending = iterator.next();
     // One timer per batch: items that have arrived are handed over in microtasks, before it fires.
-    const deadline = pause(lingerMs);
+    const deadline = pause(Math.max(0, handedOverAt + lingerMs - performance.now()));
     let ended = false;
     try {
       while (batch.length < max) {
@@ -35,6 +39,7 @@ export async function* batches<T>(
     } finally {
       deadline.cancel();
     }
+    handedOverAt = performance.now();
     yield batch;
     if (ended) return;
   }
