@@ -3,15 +3,18 @@
 // The upstream cmd/ferretdb binary needs a version file generated at release time and panics when
 // built with `go install`; embedding the library package avoids that.
 //
-// Two changes from upstream's defaults make it usable under load (see docs/read-model.md):
+// Three changes from upstream's defaults make it usable under load (see docs/read-model.md):
 //
-//   - Every collection table gets an index on the exact expression FerretDB 1.24 looks documents up
-//     by (see keepIDLookupIndexes): without it every find, update and delete by _id scans the table.
+//   - Each collection's unique _id index is rebuilt on the exact expression FerretDB 1.24 looks
+//     documents up by (see keepIDLookupIndexes): as created, it is on another expression and every
+//     find, update and delete by _id scans the table.
 //   - SQLite runs with synchronous=NORMAL (WAL stays on): a commit no longer waits for an fsync. A
 //     crash of the process loses nothing; a power loss can lose the last commits. This server holds
 //     only local and test data (production uses MongoDB), and the read models it holds are
 //     rebuilt from the streams. Statement journals are kept in memory (temp_store=MEMORY) rather
 //     than in temp files: FerretDB writes every updated document in a transaction of its own.
+//   - Its logger formats a child logger's attributes only when something is logged (lazyHandler):
+//     FerretDB builds one per SQL statement, with the document being written in it.
 package main
 
 import (
@@ -52,7 +55,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "invalid -log-level %q: %v\n", *logLevel, err)
 		os.Exit(2)
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(newLazyHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 
 	abs, err := filepath.Abs(*dataDir)
 	if err != nil {
@@ -92,16 +95,20 @@ func main() {
 	}
 }
 
-// keepIDLookupIndexes gives every collection table of every database in dir an index on
-// `_ferretdb_sjson->'$._id'`, checking databases whose files changed every idLookupInterval.
+// keepIDLookupIndexes makes every collection table of every database in dir look documents up by
+// _id through an index, checking databases whose files changed every idLookupInterval.
 //
 // FerretDB 1.24 creates each collection's unique _id index on `_ferretdb_sjson->"_id"` but looks
 // documents up with `WHERE _ferretdb_sjson->'$._id' = ?` (find, update and delete by _id), and
 // SQLite uses an expression index only for the very expression it was built on. So every lookup by
 // _id scanned the whole table, decoding each document's JSON: a findOne or replaceOne cost
-// milliseconds of CPU per thousand documents in the collection. With this index the same lookup is
-// an index search. FerretDB does not know the index (listIndexes does not show it), dropping the
-// collection drops it, and a collection is without it for at most one interval after creation.
+// milliseconds of CPU per thousand documents in the collection. The two expressions give the same
+// value (a double-quoted "_id" that names no column is the string '_id', and a path without `$`
+// is a key of the top-level object), so the unique index is rebuilt, under the same name, on the
+// expression the lookups use (see replaceIDIndex). An extra index on that expression would do as
+// well for lookups, but every insert then extracts _id from the document's JSON twice.
+// FerretDB knows its indexes by name (listIndexes and dropIndexes work as before); a collection
+// looks up by scanning for at most one interval after it is created.
 func keepIDLookupIndexes(ctx context.Context, dir string, logger *slog.Logger) {
 	checked := map[string]fileState{}
 	for {
@@ -120,7 +127,7 @@ func keepIDLookupIndexes(ctx context.Context, dir string, logger *slog.Logger) {
 				if ctx.Err() != nil {
 					return
 				}
-				logger.Warn("add _id lookup indexes", "file", file, "error", err)
+				logger.Warn("make _id indexes serve lookups", "file", file, "error", err)
 				delete(current, file) // try again next time
 			}
 		}
@@ -151,8 +158,9 @@ func stateOf(file string) fileState {
 	return s
 }
 
-// ensureIDLookupIndexes adds the lookup index to each collection table of one database that lacks
-// it. It opens the file read-write without creating it, so a database dropped meanwhile stays gone.
+// ensureIDLookupIndexes rebuilds the _id index of each collection table of one database whose
+// index is not on the lookup expression yet. It opens the file read-write without creating it, so
+// a database dropped meanwhile stays gone.
 func ensureIDLookupIndexes(ctx context.Context, file string, logger *slog.Logger) error {
 	db, err := sql.Open("sqlite", "file:"+file+"?mode=rw&_pragma=busy_timeout(10000)")
 	if err != nil {
@@ -160,28 +168,56 @@ func ensureIDLookupIndexes(ctx context.Context, file string, logger *slog.Logger
 	}
 	defer db.Close()
 
-	missing, err := tablesWithoutIDLookup(ctx, db)
+	tables, err := tablesWithoutIDLookup(ctx, db)
 	if err != nil {
 		return err
 	}
-	for _, table := range missing {
-		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, idLookupIndexName(table), table)
-		if _, err := db.ExecContext(ctx, q); err != nil {
+	for _, table := range tables {
+		if err := replaceIDIndex(ctx, db, table); err != nil {
 			return fmt.Errorf("table %s: %w", table, err)
 		}
-		logger.Info("added _id lookup index", "file", file, "table", table)
+		logger.Info("_id index now serves lookups", "file", file, "table", table)
 	}
 	return nil
 }
 
-// tablesWithoutIDLookup lists the collection tables (FerretDB's `_ferretdb_collections`) without the
-// lookup index; none while FerretDB has not created its metadata table yet.
+// replaceIDIndex rebuilds the unique _id index of one collection table on the lookup expression,
+// under FerretDB's name for it, in one transaction: writers wait (busy_timeout) and never see the
+// table without a unique _id index. It also drops the separate lookup index that earlier builds of
+// this server added, which the rebuilt index makes redundant.
+func replaceIDIndex(ctx context.Context, db *sql.DB, table string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	statements := []string{
+		fmt.Sprintf(`DROP INDEX IF EXISTS %q`, table+idIndexSuffix),
+		fmt.Sprintf(`CREATE UNIQUE INDEX %q ON %q (%s)`, table+idIndexSuffix, table, idLookupExpression),
+		fmt.Sprintf(`DROP INDEX IF EXISTS %q`, table+legacyIDLookupIndexSuffix),
+	}
+	for _, q := range statements {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// tablesWithoutIDLookup lists the collection tables (FerretDB's `_ferretdb_collections`) whose _id
+// index is not on the lookup expression; none while FerretDB has not created its metadata table.
+// A table whose _id index does not exist (yet) is left alone: FerretDB creates it.
 func tablesWithoutIDLookup(ctx context.Context, db *sql.DB) ([]string, error) {
 	rows, err := db.QueryContext(ctx, `
 		SELECT c.table_name FROM _ferretdb_collections AS c
-		WHERE EXISTS (SELECT 1 FROM sqlite_schema AS t WHERE t.type = 'table' AND t.name = c.table_name)
-		AND NOT EXISTS (SELECT 1 FROM sqlite_schema AS i WHERE i.type = 'index' AND i.name = c.table_name || ?)`,
-		idLookupIndexSuffix)
+		JOIN sqlite_schema AS i ON i.type = 'index' AND i.tbl_name = c.table_name AND i.name = c.table_name || ?
+		WHERE instr(i.sql, ?) = 0`,
+		idIndexSuffix, idLookupExpression)
 	if err != nil {
 		var probe int
 		if db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = '_ferretdb_collections'`).Scan(&probe) == nil && probe == 0 {
@@ -201,10 +237,12 @@ func tablesWithoutIDLookup(ctx context.Context, db *sql.DB) ([]string, error) {
 	return tables, errors.Join(rows.Err(), rows.Close())
 }
 
-// idLookupIndexSuffix ends the name of a lookup index. FerretDB names its own indexes
-// `<table>_<index name>`; `$` makes a clash with an index a client created unlikely.
-const idLookupIndexSuffix = "_$conveyor_id_lookup"
+// idLookupExpression is what FerretDB 1.24 looks documents up by _id with.
+const idLookupExpression = `_ferretdb_sjson->'$._id'`
 
-func idLookupIndexName(table string) string {
-	return table + idLookupIndexSuffix
-}
+// idIndexSuffix ends FerretDB's name of a collection's unique _id index: it names indexes
+// `<table>_<index name>`, and the _id index is `_id_`.
+const idIndexSuffix = "__id_"
+
+// legacyIDLookupIndexSuffix ends the name of the separate lookup index earlier builds added.
+const legacyIDLookupIndexSuffix = "_$conveyor_id_lookup"

@@ -80,6 +80,20 @@ describe("provisionTools", () => {
     );
   });
 
+  it("rebuilds ferretdb when any Go file of its module changed, not only main.go", async () => {
+    const bin = join(ws, ".tools", "bin");
+    await fakeBinary(bin, "nats-server", `nats-server: ${Pins.natsServer.version}`);
+    await fakeBinary(bin, "nats", Pins.natsCli.version);
+    await fakeBinary(bin, "ferretdb", "");
+    await mkdir(join(ws, ".tools", "stamps"), { recursive: true });
+    await writeFile(join(ws, ".tools", "stamps", "ferretdb"), `${await ferretdbStamp(ws)}\n`);
+
+    await writeFile(join(ws, Pins.ferretdb.sourceDir, "extra.go"), "package main // added\n");
+    await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(
+      /Go is required to build ferretdb/,
+    );
+  });
+
   it("rebuilds a .tools binary that reports another version", async () => {
     await fakeBinary(join(ws, ".tools", "bin"), "nats-server", "nats-server: v2.10.0");
     await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { accessSync, constants } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { delimiter, join, relative } from "node:path";
 
 import { workspaceRoot } from "@conveyor/testing";
@@ -150,15 +150,17 @@ function goInstallTool(
 }
 
 /**
- * What the ferretdb stamp must say: the pinned version and a hash of deploy/ferretdb's source, so
- * an edit there rebuilds it. Throws when go.mod does not require the pinned version.
+ * What the ferretdb stamp must say: the pinned version and a hash of deploy/ferretdb's source (its
+ * go.mod, go.sum and every `.go` file), so an edit there rebuilds it. Throws when go.mod does not require the pinned version.
  */
 export async function ferretdbStamp(workspace: string): Promise<string> {
   const pin = Pins.ferretdb;
   const sourceDir = join(workspace, pin.sourceDir);
   const hash = createHash("sha256");
   let goMod = "";
-  for (const file of ["go.mod", "go.sum", "main.go"]) {
+  // Every Go file counts, tests included: any of them can change what `go build` makes.
+  const goFiles = (await readdir(sourceDir).catch(() => [])).filter((f) => f.endsWith(".go"));
+  for (const file of ["go.mod", "go.sum", ...goFiles.sort()]) {
     const text = await readFile(join(sourceDir, file), "utf8").catch((err: unknown) => {
       throw new ProvisionError(pin.binary, `cannot read ${pin.sourceDir}/${file}`, { cause: err });
     });
