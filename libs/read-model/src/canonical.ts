@@ -56,7 +56,18 @@ function canonicalProgress(progress: ProgressRecord): ProgressRecord {
   });
 }
 
-/** The object without its `undefined` properties (absent rather than undefined, as stored). */
+/**
+ * The object without its `undefined` properties (absent rather than undefined, as stored), its
+ * other properties in their order. A `for...in` loop: it runs for every document the projector
+ * writes, and `Object.fromEntries` over filtered entries was 6x slower and cost the projector more
+ * than encoding its documents as BSON.
+ */
 export function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+  const out: Partial<T> = {};
+  // The values are object literals: every enumerable key is their own.
+  for (const key in value) {
+    const field = value[key];
+    if (field !== undefined) out[key] = field;
+  }
+  return out as T;
 }
