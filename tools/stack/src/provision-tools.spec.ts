@@ -21,6 +21,20 @@ async function fakeBinary(dir: string, name: string, versionOutput: string): Pro
   await chmod(join(dir, name), 0o755);
 }
 
+/**
+ * Fills `.tools/bin` with fakes of the pinned versions and stamps ferretdb as built from the
+ * workspace's source, so nothing needs building; returns the bin folder.
+ */
+async function currentToolsBin(): Promise<string> {
+  const bin = join(ws, ".tools", "bin");
+  await fakeBinary(bin, "nats-server", `nats-server: ${Pins.natsServer.version}`);
+  await fakeBinary(bin, "nats", Pins.natsCli.version);
+  await fakeBinary(bin, "ferretdb", "no version flag");
+  await mkdir(join(ws, ".tools", "stamps"), { recursive: true });
+  await writeFile(join(ws, ".tools", "stamps", "ferretdb"), `${await ferretdbStamp(ws)}\n`);
+  return bin;
+}
+
 async function currentStamp(name: string): Promise<string> {
   return (await readFile(join(ws, ".tools", "stamps", name), "utf8")).trim();
 }
@@ -49,12 +63,7 @@ describe("provisionTools", () => {
   });
 
   it("keeps current .tools binaries: self-reported versions for nats, the stamp for ferretdb", async () => {
-    const bin = join(ws, ".tools", "bin");
-    await fakeBinary(bin, "nats-server", `nats-server: ${Pins.natsServer.version}`);
-    await fakeBinary(bin, "nats", Pins.natsCli.version);
-    await fakeBinary(bin, "ferretdb", "no version flag");
-    await mkdir(join(ws, ".tools", "stamps"), { recursive: true });
-    await writeFile(join(ws, ".tools", "stamps", "ferretdb"), `${await ferretdbStamp(ws)}\n`);
+    const bin = await currentToolsBin();
 
     const tools = await provisionTools({ workspace: ws, env: { PATH: pathDir }, log });
     expect(tools).toEqual({
@@ -66,29 +75,13 @@ describe("provisionTools", () => {
     expect(await currentStamp("nats")).toBe(`${Pins.natsCli.module}@${Pins.natsCli.version}`);
   });
 
-  it("rebuilds ferretdb when its source changed since the stamp", async () => {
-    const bin = join(ws, ".tools", "bin");
-    await fakeBinary(bin, "nats-server", `nats-server: ${Pins.natsServer.version}`);
-    await fakeBinary(bin, "nats", Pins.natsCli.version);
-    await fakeBinary(bin, "ferretdb", "");
-    await mkdir(join(ws, ".tools", "stamps"), { recursive: true });
-    await writeFile(join(ws, ".tools", "stamps", "ferretdb"), `${await ferretdbStamp(ws)}\n`);
+  it.each([
+    ["main.go is edited", "main.go", "package main // edited\n"],
+    ["another Go file of the module is added", "extra.go", "package main // added\n"],
+  ])("rebuilds ferretdb when %s since the stamp", async (_, file, text) => {
+    await currentToolsBin();
 
-    await writeFile(join(ws, Pins.ferretdb.sourceDir, "main.go"), "package main // edited\n");
-    await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(
-      /Go is required to build ferretdb/,
-    );
-  });
-
-  it("rebuilds ferretdb when any Go file of its module changed, not only main.go", async () => {
-    const bin = join(ws, ".tools", "bin");
-    await fakeBinary(bin, "nats-server", `nats-server: ${Pins.natsServer.version}`);
-    await fakeBinary(bin, "nats", Pins.natsCli.version);
-    await fakeBinary(bin, "ferretdb", "");
-    await mkdir(join(ws, ".tools", "stamps"), { recursive: true });
-    await writeFile(join(ws, ".tools", "stamps", "ferretdb"), `${await ferretdbStamp(ws)}\n`);
-
-    await writeFile(join(ws, Pins.ferretdb.sourceDir, "extra.go"), "package main // added\n");
+    await writeFile(join(ws, Pins.ferretdb.sourceDir, file), text);
     await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(
       /Go is required to build ferretdb/,
     );
