@@ -186,12 +186,7 @@ func ensureIDLookupIndexes(ctx context.Context, file string, logger *slog.Logger
 // table without a unique _id index. It also drops the separate lookup index that earlier builds of
 // this server added, which the rebuilt index makes redundant.
 func replaceIDIndex(ctx context.Context, db *sql.DB, table string) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

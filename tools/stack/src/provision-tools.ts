@@ -151,14 +151,15 @@ function goInstallTool(
 
 /**
  * What the ferretdb stamp must say: the pinned version and a hash of deploy/ferretdb's source (its
- * go.mod, go.sum and every `.go` file), so an edit there rebuilds it. Throws when go.mod does not require the pinned version.
+ * go.mod, go.sum and every `.go` file), so an edit there rebuilds it. Throws when go.mod does not
+ * require the pinned version.
  */
 export async function ferretdbStamp(workspace: string): Promise<string> {
   const pin = Pins.ferretdb;
   const sourceDir = join(workspace, pin.sourceDir);
   const hash = createHash("sha256");
   let goMod = "";
-  // Every Go file counts, tests included: any of them can change what `go build` makes.
+  // Every Go file counts: tests too, which only costs a rebuild when one of them is edited.
   const goFiles = (await readdir(sourceDir).catch(() => [])).filter((f) => f.endsWith(".go"));
   for (const file of ["go.mod", "go.sum", ...goFiles.sort()]) {
     const text = await readFile(join(sourceDir, file), "utf8").catch((err: unknown) => {
