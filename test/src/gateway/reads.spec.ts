@@ -149,6 +149,51 @@ describe("GET /v1/jobs/:id", () => {
     expect(projected.body).toMatchObject({ id: jobId, status: "succeeded" });
   });
 
+  it("tells of a job in EVENTS but not yet in the read model that it has no dead letter", async () => {
+    await using gw = await gateway();
+    const js = jetstream(gw.nc);
+    const jobId = "job-not-projected-dlq";
+    const queued: JobEvent = {
+      jobId,
+      type: "echo",
+      run: 1,
+      traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+      kind: "queued",
+      attempt: 0,
+      at: time(1),
+      payload: null,
+      priority: 5,
+      maxAttempts: 2,
+      submittedAt: time(0),
+      source: "nats",
+    };
+    await js.publish(Subject.event(jobId, "queued"), JSON.stringify(queued));
+
+    // The same answer as GET /v1/jobs/:id gives: the job exists, it just has not died.
+    for (const [method, path] of [
+      ["GET", `/v1/dlq/${jobId}`],
+      ["POST", `/v1/dlq/${jobId}/replay`],
+    ] as const) {
+      const response = await request(`${gw.baseUrl}${path}`, { method });
+      expect(response).toMatchObject({ status: 404, body: { error: "not_found" } });
+      expect(response.body.message).toBe(`job ${jobId} has no dead letter (status queued)`);
+    }
+
+    // Dead in EVENTS while its letter is not projected yet: not "no dead letter".
+    const dead: JobEvent = {
+      ...queued,
+      kind: "dead",
+      attempt: 2,
+      at: time(2),
+      error: { message: "boom" },
+      reason: "max_attempts",
+    };
+    await js.publish(Subject.event(jobId, "dead"), JSON.stringify(dead));
+    const response = await request(`${gw.baseUrl}/v1/dlq/${jobId}`);
+    expect(response).toMatchObject({ status: 404, body: { error: "not_found" } });
+    expect(response.body.message).toContain("dead letter is not shown yet");
+  });
+
   it("answers 404 for an unknown id and 400 for a malformed one", async () => {
     await using gw = await gateway();
     const missing = await request(`${gw.baseUrl}/v1/jobs/no-such-job`);

@@ -1,6 +1,6 @@
-import { CommandVerb } from "@conveyor/contracts";
+import { CommandVerb, JobStatus } from "@conveyor/contracts";
 import type { DiscardCommand, ReplayCommand } from "@conveyor/contracts";
-import { findDeadLetter, findJob, isOpenDeadLetter, listDeadLetters } from "@conveyor/read-model";
+import { findDeadLetter, isOpenDeadLetter, listDeadLetters } from "@conveyor/read-model";
 import type { OpenDeadLetterDocument } from "@conveyor/read-model";
 import Router from "@koa/router";
 
@@ -15,6 +15,7 @@ import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishCommand } from "../jobs/publish-command.ts";
 import type { OutgoingCommand } from "../jobs/publish-command.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
+import { readJob } from "../jobs/read-job.ts";
 import {
   BulkReplayRequest,
   DeadLetterIdParams,
@@ -43,8 +44,13 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         `the dead letter of job ${id} (run ${doc.run}) was ${doc.state} at ${doc.settledAt}`,
       );
     }
-    const job = await read(() => findJob(deps.db, id));
+    // Known the same way GET /v1/jobs/:id knows it, so the two never disagree on whether it exists.
+    const job = await readJob(deps, id, timeoutMs);
     if (!job) throw notFound(`no job with id ${id}`);
+    if (job.status === JobStatus.Dead) {
+      // The projector writes the letter from DLQ, which can be a moment behind the job's events.
+      throw notFound(`job ${id} is dead and its dead letter is not shown yet; retry shortly`);
+    }
     throw notFound(`job ${id} has no dead letter (status ${job.status})`);
   };
 
