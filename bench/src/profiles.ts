@@ -76,6 +76,16 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
       submitOneByOne(2000),
       submitBatched(20_000, batch),
       saturated(20_000, batch, 30_000),
+      // A tenth of the target rate: the latency floor, with the cores mostly idle, so that the
+      // 2k/s figures can be told apart into fixed delays and queueing for CPU.
+      steadyLatency({
+        ratePerSec: 200,
+        durationS: 10,
+        visibleSamplesPerSec: 50,
+        projectedSamplesPerSec: 20,
+        pollMs: 5,
+        visibleTimeoutMs: 30_000,
+      }),
       steadyLatency({
         ratePerSec: 2000,
         durationS: 10,
