@@ -78,32 +78,19 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
       submitOneByOne(2000),
       submitBatched(20_000, batch),
       saturated(20_000, batch, 30_000),
-      // A tenth of the target rate: the latency floor, with the cores mostly idle, so that the
-      // 2k/s figures can be told apart into fixed delays and queueing for CPU.
-      steadyLatency({
-        ratePerSec: 200,
-        durationS: 10,
-        visibleSamplesPerSec: 50,
-        projectedSamplesPerSec: 20,
-        pollMs: 5,
-        visibleTimeoutMs: 30_000,
-      }),
-      steadyLatency({
-        ratePerSec: 2000,
-        durationS: 10,
-        visibleSamplesPerSec: 50,
-        projectedSamplesPerSec: 20,
-        pollMs: 5,
-        visibleTimeoutMs: 30_000,
-      }),
-      steadyLatency({
-        ratePerSec: 10_000,
-        durationS: 10,
-        visibleSamplesPerSec: 50,
-        projectedSamplesPerSec: 20,
-        pollMs: 5,
-        visibleTimeoutMs: 30_000,
-      }),
+      // The target rate, five times it, and a tenth of it: the latency floor, with the cores
+      // mostly idle, so that the 2k/s figures can be told apart into fixed delays and queueing
+      // for CPU.
+      ...[200, 2000, 10_000].map((ratePerSec) =>
+        steadyLatency({
+          ratePerSec,
+          durationS: 10,
+          visibleSamplesPerSec: 50,
+          projectedSamplesPerSec: 20,
+          pollMs: 5,
+          visibleTimeoutMs: 30_000,
+        }),
+      ),
       ioHandler(4000, 1, 50, batch),
       ioHandler(8000, 2, 50, batch),
       ioHandler(16_000, 4, 50, batch),
