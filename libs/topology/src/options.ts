@@ -14,6 +14,15 @@ export interface TopologyOptions {
    * window in memory. @default 3600000 (1 h)
    */
   workDuplicateWindowMs?: number;
+  /**
+   * How long `EVENTS` keeps lifecycle events, in milliseconds: what a read model can be rebuilt
+   * from. Each job retained costs nats-server memory (its per-job subjects are indexed in memory,
+   * about 0.8 KB of RSS per job; see docs/topology.md), so size it to the job rate.
+   * @default 604800000 (7 days)
+   */
+  eventsMaxAgeMs?: number;
+  /** How long `JOBS` keeps submissions and commands, in milliseconds (an audit window). @default 604800000 (7 days) */
+  jobsMaxAgeMs?: number;
 }
 
 /** {@link TopologyOptions} with every default filled in. */
@@ -21,6 +30,8 @@ export interface ResolvedTopologyOptions {
   replicas: number;
   jobsDuplicateWindowMs: number;
   workDuplicateWindowMs: number;
+  eventsMaxAgeMs: number;
+  jobsMaxAgeMs: number;
 }
 
 export function resolveTopologyOptions(options: TopologyOptions = {}): ResolvedTopologyOptions {
@@ -28,6 +39,8 @@ export function resolveTopologyOptions(options: TopologyOptions = {}): ResolvedT
     replicas: options.replicas ?? 1,
     jobsDuplicateWindowMs: options.jobsDuplicateWindowMs ?? hourMs,
     workDuplicateWindowMs: options.workDuplicateWindowMs ?? hourMs,
+    eventsMaxAgeMs: options.eventsMaxAgeMs ?? 7 * dayMs,
+    jobsMaxAgeMs: options.jobsMaxAgeMs ?? 7 * dayMs,
   };
 }
 

@@ -24,6 +24,20 @@ describe("streamSpecs", () => {
     expect(custom.get("WORK")?.duplicate_window).toBe(7_000 * nanosPerMs);
   });
 
+  it("keeps submissions and events 7 days unless told otherwise", () => {
+    const weekNanos = 7 * 24 * 3_600_000 * nanosPerMs;
+    expect(byName().get("JOBS")?.max_age).toBe(weekNanos);
+    expect(byName().get("EVENTS")?.max_age).toBe(weekNanos);
+    const custom = byName(
+      resolveTopologyOptions({ jobsMaxAgeMs: 2 * 3_600_000, eventsMaxAgeMs: 3_600_000 }),
+    );
+    expect(custom.get("JOBS")?.max_age).toBe(2 * 3_600_000 * nanosPerMs);
+    expect(custom.get("EVENTS")?.max_age).toBe(3_600_000 * nanosPerMs);
+    // Dead letters and advisories keep their own windows.
+    expect(custom.get("DLQ")?.max_age).toBe(30 * 24 * 3_600_000 * nanosPerMs);
+    expect(custom.get("ADVISORIES")?.max_age).toBe(weekNanos);
+  });
+
   it("makes WORK a workqueue and the others limits-retained", () => {
     const streams = byName();
     expect(streams.get("WORK")?.retention).toBe(RetentionPolicy.Workqueue);

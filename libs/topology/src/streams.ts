@@ -34,7 +34,7 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       name: StreamName.Jobs,
       subjects: [Subject.submitAll, Subject.commandAll],
       retention: RetentionPolicy.Limits,
-      max_age: nanos(7 * dayMs),
+      max_age: nanos(options.jobsMaxAgeMs),
       duplicate_window: nanos(options.jobsDuplicateWindowMs),
     },
     {
@@ -51,7 +51,7 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       name: StreamName.Events,
       subjects: [Subject.eventsAll],
       retention: RetentionPolicy.Limits,
-      max_age: nanos(7 * dayMs),
+      max_age: nanos(options.eventsMaxAgeMs),
       duplicate_window: nanos(2 * minuteMs),
       // The gateway reads a job that is not projected yet with one direct get of its last events.
       allow_direct: true,

@@ -95,6 +95,19 @@ describe("topology", () => {
     expect(jobs.state.messages).toBe(1);
   });
 
+  it("shortens how long EVENTS and JOBS keep messages in place (the server accepts it)", async () => {
+    await ensureTopology(jsm);
+    await jetstream(nc).publish("events.job-1.queued", "{}");
+    const hourMs = 3_600_000;
+    await ensureTopology(jsm, { eventsMaxAgeMs: hourMs, jobsMaxAgeMs: 2 * hourMs });
+
+    const events = await jsm.streams.info(StreamName.Events);
+    expect(events.config.max_age).toBe(hourMs * 1_000_000);
+    expect(events.state.messages).toBe(1);
+    const jobs = await jsm.streams.info(StreamName.Jobs);
+    expect(jobs.config.max_age).toBe(2 * hourMs * 1_000_000);
+  });
+
   it("deduplicates intake messages by Nats-Msg-Id", async () => {
     await ensureTopology(jsm);
     const js = jetstream(nc);

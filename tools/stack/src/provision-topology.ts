@@ -4,7 +4,7 @@
 // stream-management permissions. `npm start` calls ensureTopology itself.
 //
 // Environment: NATS_URL (default nats://127.0.0.1:4222), STREAM_REPLICAS (1, 3 or 5; default 1),
-// LOG_LEVEL.
+// EVENTS_MAX_AGE_HOURS and JOBS_MAX_AGE_HOURS (default 168), LOG_LEVEL.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { z } from "zod";
 
@@ -17,6 +17,8 @@ import {
 } from "@conveyor/service-kit";
 import { ensureTopology } from "@conveyor/topology";
 
+import { retentionEnv, retentionOptions } from "./retention-env.ts";
+
 const topologyEnv = z.object({
   NATS_URL: commonEnv.NATS_URL,
   LOG_LEVEL: commonEnv.LOG_LEVEL,
@@ -27,6 +29,7 @@ const topologyEnv = z.object({
     .default(1),
   /** How long to wait for NATS to accept the connection, in milliseconds. @default 60000 */
   CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  ...retentionEnv,
 });
 
 const logger = createLogger("topology");
@@ -39,8 +42,12 @@ try {
     logger,
     timeoutMs: config.CONNECT_TIMEOUT_MS,
   });
-  await ensureTopology(await jetstreamManager(nc), { replicas: config.STREAM_REPLICAS });
-  logger.info({ replicas: config.STREAM_REPLICAS }, "topology ensured");
+  const retention = retentionOptions(config);
+  await ensureTopology(await jetstreamManager(nc), {
+    replicas: config.STREAM_REPLICAS,
+    ...retention,
+  });
+  logger.info({ replicas: config.STREAM_REPLICAS, ...retention }, "topology ensured");
   await nc.close();
 } catch (err) {
   exitOnStartupError(logger, err);

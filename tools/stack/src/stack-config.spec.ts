@@ -17,7 +17,25 @@ describe("readStackConfig", () => {
       natsDataDir: "/ws/.data/nats",
       ferretdbDataDir: "/ws/.data/ferretdb",
       natsConfigFile: "/ws/deploy/nats/local.conf",
+      retention: { eventsMaxAgeMs: 7 * 24 * 3_600_000, jobsMaxAgeMs: 7 * 24 * 3_600_000 },
     });
+  });
+
+  it("reads how long EVENTS and JOBS keep messages, in hours", () => {
+    const config = readStackConfig(
+      { EVENTS_MAX_AGE_HOURS: "24", JOBS_MAX_AGE_HOURS: "1.5" },
+      "/ws",
+    );
+    expect(config.retention).toEqual({ eventsMaxAgeMs: 86_400_000, jobsMaxAgeMs: 5_400_000 });
+  });
+
+  it("refuses a retention under an hour (JOBS' duplicate window), naming the variable", () => {
+    expect(() => readStackConfig({ EVENTS_MAX_AGE_HOURS: "0.5" }, "/ws")).toThrow(
+      /EVENTS_MAX_AGE_HOURS.*at least 1/,
+    );
+    expect(() => readStackConfig({ JOBS_MAX_AGE_HOURS: "week" }, "/ws")).toThrow(
+      /JOBS_MAX_AGE_HOURS/,
+    );
   });
 
   it("uses external servers when their URLs are set", () => {

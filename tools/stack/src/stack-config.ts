@@ -4,6 +4,9 @@ import { parseEnv } from "@conveyor/service-kit";
 import type { Env } from "@conveyor/service-kit";
 import { z } from "zod";
 
+import { retentionEnv, retentionOptions } from "./retention-env.ts";
+import type { RetentionOptions } from "./retention-env.ts";
+
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 const optionalUrl = z
   .string()
@@ -18,6 +21,7 @@ const stackEnv = z.object({
   GATEWAY_PORT: port(8080),
   MONGO_DB: z.string().min(1).default("conveyor"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  ...retentionEnv,
 });
 
 /** What `npm start` runs, from the environment. */
@@ -42,6 +46,8 @@ export interface StackConfig {
   ferretdbDataDir: string;
   /** `deploy/nats/local.conf`. */
   natsConfigFile: string;
+  /** How long `EVENTS` and `JOBS` keep messages (`EVENTS_MAX_AGE_HOURS`, `JOBS_MAX_AGE_HOURS`). */
+  retention: RetentionOptions;
 }
 
 /** Reads the stack's settings; a bad value throws a ConfigError naming the variable. */
@@ -59,5 +65,6 @@ export function readStackConfig(env: Env, workspace: string): StackConfig {
     natsDataDir: join(workspace, ".data", "nats"),
     ferretdbDataDir: join(workspace, ".data", "ferretdb"),
     natsConfigFile: join(workspace, "deploy", "nats", "local.conf"),
+    retention: retentionOptions(parsed),
   };
 }

@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   say("ensuring the JetStream topology");
   const nc = await connect({ servers: natsUrl.split(","), timeout: 5000, name: "conveyor-stack" });
   try {
-    await ensureTopology(await jetstreamManager(nc));
+    await ensureTopology(await jetstreamManager(nc), config.retention);
   } finally {
     await nc.close();
   }
