@@ -17,7 +17,7 @@ const retentionHours = z.coerce
 /**
  * How long `EVENTS` and `JOBS` keep their messages, from the environment (`EVENTS_MAX_AGE_HOURS`,
  * `JOBS_MAX_AGE_HOURS`; 168, a week, when unset). Every job `EVENTS` keeps costs nats-server
- * memory (docs/topology.md, "Sizing nats-server"), so a high job rate calls for a shorter window.
+ * memory (docs/topology.md, "Sizing nats-server's memory"), so a high job rate calls for a shorter window.
  */
 export const retentionEnv = {
   EVENTS_MAX_AGE_HOURS: retentionHours,
