@@ -33,7 +33,10 @@ if (!Number.isInteger(jobs) || jobs < 1000) throw new Error("jobs per step must 
 const chunk = 1000;
 /** How long the server gets after a step before its RSS is read again, in milliseconds. */
 const settleMs = 30_000;
-/** A job id as long as Conveyor's (a 26-character ULID-like id). */
+/**
+ * A 26-character job id: shorter than the 36-character UUIDv7 the dispatcher generates when a
+ * submission names none, so the EVENTS figure is a floor for such ids.
+ */
 const jobId = (step: string, n: number) => `${step}${String(n).padStart(25, "0")}`;
 const body = JSON.stringify({ kind: "queued", type: "bench.noop", payload: {}, at: new Date() });
 

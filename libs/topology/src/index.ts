@@ -2,5 +2,6 @@ export { ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
 export { verifyTopology } from "./verify-topology.ts";
 export { TopologyError } from "./errors.ts";
 export type { TopologyOptions } from "./options.ts";
+export { defaultMaxAgeMs } from "./options.ts";
 export type { WorkConsumerOptions } from "./consumers.ts";
 export { defaultAckWaitMs, intakeMaxDeliver, workMaxDeliverCap } from "./consumers.ts";

@@ -39,8 +39,8 @@ export function resolveTopologyOptions(options: TopologyOptions = {}): ResolvedT
     replicas: options.replicas ?? 1,
     jobsDuplicateWindowMs: options.jobsDuplicateWindowMs ?? hourMs,
     workDuplicateWindowMs: options.workDuplicateWindowMs ?? hourMs,
-    eventsMaxAgeMs: options.eventsMaxAgeMs ?? 7 * dayMs,
-    jobsMaxAgeMs: options.jobsMaxAgeMs ?? 7 * dayMs,
+    eventsMaxAgeMs: options.eventsMaxAgeMs ?? defaultMaxAgeMs,
+    jobsMaxAgeMs: options.jobsMaxAgeMs ?? defaultMaxAgeMs,
   };
 }
 
@@ -48,3 +48,6 @@ export function resolveTopologyOptions(options: TopologyOptions = {}): ResolvedT
 export const minuteMs = 60_000;
 export const hourMs = 60 * minuteMs;
 export const dayMs = 24 * hourMs;
+
+/** How long `EVENTS` and `JOBS` keep messages unless told otherwise: 7 days. */
+export const defaultMaxAgeMs = 7 * dayMs;

@@ -1,8 +1,8 @@
+import { defaultMaxAgeMs } from "@conveyor/topology";
 import type { TopologyOptions } from "@conveyor/topology";
 import { z } from "zod";
 
 const hourMs = 3_600_000;
-const weekHours = 7 * 24;
 
 /**
  * Hours a stream keeps its messages. At least one: `JOBS`' duplicate window is an hour, and
@@ -12,11 +12,11 @@ const retentionHours = z.coerce
   .number()
   .min(1, "must be at least 1 (hour)")
   .max(100 * 365 * 24, "must be at most 100 years")
-  .default(weekHours);
+  .default(defaultMaxAgeMs / hourMs);
 
 /**
  * How long `EVENTS` and `JOBS` keep their messages, from the environment (`EVENTS_MAX_AGE_HOURS`,
- * `JOBS_MAX_AGE_HOURS`; 168, a week, when unset). Every job `EVENTS` keeps costs nats-server
+ * `JOBS_MAX_AGE_HOURS`; the topology's default, a week, when unset). Every job `EVENTS` keeps costs nats-server
  * memory (docs/topology.md, "Sizing nats-server's memory"), so a high job rate calls for a shorter window.
  */
 export const retentionEnv = {
