@@ -88,7 +88,10 @@ describe("BatchPullLoop", () => {
         });
       },
       silent,
-      { maxHeld: 8, pullExpiresMs: 20 },
+      // One pull must stay open across the eight arrivals below: had it expired with fewer than
+      // half of them held, the loop would rightly not pull again until some settled, and the test
+      // would wait forever (it did, on a busy CI machine, with a 20 ms expiry).
+      { maxHeld: 8, pullExpiresMs: 60_000 },
     );
     loop.start();
     // One at a time, so each is a batch of its own.
