@@ -11,8 +11,10 @@ export const projectorEnv = z.object({
   PROJECTOR_BATCH_LINGER_MS: envInt(0, 20),
   /** Longest the events of an unfinished job are held back to be written with its end, in milliseconds. */
   PROJECTOR_DEFER_MS: envInt(0, 1000),
-  /** Most events held back at once; past it the oldest are written at once. */
-  PROJECTOR_DEFER_LIMIT: envInt(0, 2000),
+  /** Longest the events of a job not in the read model yet are held back, in milliseconds. */
+  PROJECTOR_NEW_JOB_DEFER_MS: envInt(0, 5000),
+  /** Most events held back at once; past it the newest are written at once. */
+  PROJECTOR_DEFER_LIMIT: envInt(0, 8000),
   /** Most job documents kept in memory after writing them; 0 reads every one back. */
   PROJECTOR_CACHE_SIZE: envInt(0, 10_000),
 });

@@ -1,4 +1,4 @@
-import { StreamName, terminalStatuses } from "@conveyor/contracts";
+import { LifecycleKind, StreamName, terminalStatuses } from "@conveyor/contracts";
 import type { JobEvent, JobStatus, RejectedEvent } from "@conveyor/contracts";
 import type { JsMsg } from "@nats-io/jetstream";
 
@@ -6,7 +6,7 @@ import { decodeEvent } from "./decode-event.ts";
 import type { DecodedEvent } from "./decode-event.ts";
 import type { JobCache } from "./job-cache.ts";
 import { projectEvents } from "./project-events.ts";
-import type { Projection } from "./projection.ts";
+import type { HoldKind, Projection } from "./projection.ts";
 
 /**
  * Lifecycle events (`events.>` on `EVENTS`) into the `jobs` and `rejections` collections, with
@@ -14,9 +14,10 @@ import type { Projection } from "./projection.ts";
  *
  * The events of a job whose events in the batch end nothing (no `succeeded`, `dead` or
  * `cancelled`) are deferred to a later batch while `mayDefer` allows it (the loop holds them for
- * at most `deferMs`): a job usually starts and ends moments after it was queued, and its document
- * is then written once instead of two or three times (on FerretDB an update costs several
- * inserts). A terminal status is never deferred.
+ * at most `deferMs`, or `newJobDeferMs` while the job's first `queued` is among them): a job
+ * usually starts and ends moments after it was queued, and its document is then written once
+ * instead of two or three times (on FerretDB an update costs several inserts). A terminal status
+ * is never deferred.
  */
 export function eventsProjection(cache: JobCache): Projection {
   // Deferred messages are decoded once.
@@ -25,19 +26,17 @@ export function eventsProjection(cache: JobCache): Projection {
     stream: StreamName.Events,
     label: "events",
     prepare(batch, logger, mayDefer = () => false) {
-      const jobEvents = new Map<string, { events: JobEvent[]; msgs: JsMsg[]; ends: boolean }>();
+      const jobEvents = new Map<string, { events: JobEvent[]; msgs: JsMsg[] }>();
       const rejections: RejectedEvent[] = [];
       for (const msg of batch) {
         const decoded = decodedOnce.get(msg) ?? decodeEvent(msg.subject, msg.data);
         decodedOnce.delete(msg);
         if (decoded.type === "job") {
           const { event } = decoded;
-          const job = jobEvents.get(event.jobId) ?? { events: [], msgs: [], ends: false };
+          const job = jobEvents.get(event.jobId) ?? { events: [], msgs: [] };
           jobEvents.set(event.jobId, job);
           job.events.push(event);
           job.msgs.push(msg);
-          // A message that may not wait (held back long enough) makes its job due now.
-          job.ends ||= endsJob(event) || !mayDefer(msg);
         } else if (decoded.type === "rejection") rejections.push(decoded.event);
         else {
           const { reason, issues } = decoded;
@@ -50,7 +49,10 @@ export function eventsProjection(cache: JobCache): Projection {
       const due: JobEvent[] = [];
       const deferred: JsMsg[] = [];
       for (const job of jobEvents.values()) {
-        if (job.ends) due.push(...job.events);
+        const hold: HoldKind = job.events.some(opensJob) ? "new" : "known";
+        // A message that may not wait (held back long enough) makes its job due now.
+        const ends = job.events.some(endsJob) || !job.msgs.every((msg) => mayDefer(msg, hold));
+        if (ends) due.push(...job.events);
         else {
           job.msgs.forEach((msg, i) => {
             deferred.push(msg);
@@ -76,4 +78,9 @@ const terminalKinds: ReadonlySet<string> = new Set<JobStatus>(terminalStatuses);
 
 function endsJob(event: JobEvent): boolean {
   return terminalKinds.has(event.kind);
+}
+
+/** A job's first event: before it the read model has no document of the job. */
+function opensJob(event: JobEvent): boolean {
+  return event.kind === LifecycleKind.Queued && event.run === 1;
 }

@@ -47,6 +47,7 @@ try {
       batchSize: env.PROJECTOR_BATCH_SIZE,
       batchLingerMs: env.PROJECTOR_BATCH_LINGER_MS,
       deferMs: env.PROJECTOR_DEFER_MS,
+      newJobDeferMs: env.PROJECTOR_NEW_JOB_DEFER_MS,
       deferLimit: env.PROJECTOR_DEFER_LIMIT,
       cacheSize: env.PROJECTOR_CACHE_SIZE,
     },

@@ -19,9 +19,18 @@ export interface ProjectorOptions {
    */
   deferMs?: number;
   /**
-   * Most messages held back at once; past it the oldest go at once. Holding costs memory and a
+   * Longest the events of a job the read model does not hold yet (its first `queued` is among
+   * them) are held back, in milliseconds. Such a job is written once if it ends within this time,
+   * while `GET /v1/jobs/:id` shows it from `EVENTS` meanwhile; only lists show it this much later.
+   * A job already written keeps `deferMs`, so its progress stays fresh. @default 5000
+   */
+  newJobDeferMs?: number;
+  /**
+   * Most messages held back at once; past it the newest go at once. In a queue the oldest held
+   * job is the next to run, so its hold is the one about to pay off. Holding costs memory and a
    * pass over the held messages per batch, and the `EVENTS` consumer stops delivering at its
-   * `max_ack_pending` (10,000) unacknowledged messages. @default 2000
+   * `max_ack_pending` (10,000) unacknowledged messages, which leaves room for the batches being
+   * stored. @default 8000
    */
   deferLimit?: number;
   /**
@@ -57,7 +66,8 @@ export function resolveProjectorOptions(options: ProjectorOptions = {}): Resolve
     batchSize: options.batchSize ?? 500,
     batchLingerMs: options.batchLingerMs ?? 20,
     deferMs: options.deferMs ?? 1000,
-    deferLimit: options.deferLimit ?? 2000,
+    newJobDeferMs: options.newJobDeferMs ?? 5000,
+    deferLimit: options.deferLimit ?? 8000,
     cacheSize: options.cacheSize ?? 10_000,
     cacheMaxBytes: options.cacheMaxBytes ?? 32 * 1024 * 1024,
     consumer: options.consumer ?? ConsumerName.Projector,

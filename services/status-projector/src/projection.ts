@@ -27,6 +27,15 @@ export interface PreparedBatch {
   deferred: readonly JsMsg[];
 }
 
+/**
+ * How long a message may be held back: `new` for the events of a job the read model does not hold
+ * yet (its first `queued` is among them), `known` for the rest.
+ */
+export type HoldKind = "new" | "known";
+
+/** Whether `msg` may be held back for a later batch, for the hold its kind allows. */
+export type MayDefer = (msg: JsMsg, hold: HoldKind) => boolean;
+
 /** How the messages of one mailbox (a durable consumer) become read-model documents. */
 export interface Projection {
   /** The stream the mailbox reads. */
@@ -37,9 +46,5 @@ export interface Projection {
    * Decodes a batch; invalid messages are logged and left out (they are acknowledged). A message
    * may be deferred to the next batch only when `mayDefer` says so (by default none may).
    */
-  prepare(
-    batch: readonly JsMsg[],
-    logger: Logger,
-    mayDefer?: (msg: JsMsg) => boolean,
-  ): PreparedBatch;
+  prepare(batch: readonly JsMsg[], logger: Logger, mayDefer?: MayDefer): PreparedBatch;
 }

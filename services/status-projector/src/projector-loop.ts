@@ -7,7 +7,7 @@ import { batches } from "./batches.ts";
 import type { ProjectorDeps } from "./deps.ts";
 import { ConsumerGoneError } from "./errors.ts";
 import type { ResolvedProjectorOptions } from "./options.ts";
-import type { PreparedBatch, Projection, StoreResult } from "./projection.ts";
+import type { HoldKind, MayDefer, PreparedBatch, Projection, StoreResult } from "./projection.ts";
 import { retryUntilAborted } from "./retry.ts";
 import { isTransientStoreError } from "./store-errors.ts";
 
@@ -83,23 +83,23 @@ export class ProjectorLoop {
   }
 
   async #consume(): Promise<void> {
-    const { batchSize, batchLingerMs, deferMs, deferLimit } = this.#options;
+    const { batchSize, batchLingerMs, deferMs, newJobDeferMs, deferLimit } = this.#options;
+    const holdMs: Record<HoldKind, number> = { new: newJobDeferMs, known: deferMs };
     // A deleted consumer or stream ends the subscription with an error instead of going quiet.
     const messages = await this.#consumer.consume({
       max_messages: batchSize,
       abort_on_missing_resource: true,
     });
     this.#messages = messages;
-    // Messages a batch deferred, with when each was first handled: they go with a later batch,
-    // at the latest `deferMs` after that, even if nothing else arrives.
+    // Messages a batch deferred, with when each is due: they go with a later batch, at the latest
+    // then, even if nothing else arrives. A message's due time is set when it is first held.
     let carried = new Map<JsMsg, number>();
     try {
       if (this.#abort.signal.aborted) return;
       const source = batches(messages, batchSize, batchLingerMs);
       let next = source.next();
       for (;;) {
-        const fresh =
-          carried.size === 0 ? await next : await raceLinger(next, msUntilDue(carried, deferMs));
+        const fresh = carried.size === 0 ? await next : await raceLinger(next, msUntilDue(carried));
         if (fresh !== undefined) next = source.next();
         if (fresh?.done === true && carried.size === 0) return;
         const batch = fresh === undefined || fresh.done === true ? [] : fresh.value;
@@ -107,12 +107,18 @@ export class ProjectorLoop {
         // What comes due within a linger goes now, so that deferred messages leave in groups.
         const dueBy = now + batchLingerMs;
         const handed = [...carried.keys(), ...batch];
-        // Oldest first: past the limit, the oldest may not wait any longer.
-        const overdue = new Set(handed.slice(0, Math.max(0, handed.length - deferLimit)));
-        const mayDefer = (msg: JsMsg) =>
-          !overdue.has(msg) && (carried.get(msg) ?? now) + deferMs > dueBy;
+        // Oldest first: past the limit, the newest go at once (the oldest are the nearest to
+        // running, and so to ending).
+        const overLimit = new Set(handed.slice(deferLimit));
+        const dueAt = new Map<JsMsg, number>();
+        const mayDefer: MayDefer = (msg, hold) => {
+          if (overLimit.has(msg)) return false;
+          const due = carried.get(msg) ?? now + holdMs[hold];
+          dueAt.set(msg, due);
+          return due > dueBy;
+        };
         const deferred = await this.#handle(handed, mayDefer);
-        carried = new Map(deferred.map((msg) => [msg, carried.get(msg) ?? now]));
+        carried = new Map(deferred.map((msg) => [msg, dueAt.get(msg) ?? now]));
         if (fresh?.done === true) return;
       }
     } finally {
@@ -142,7 +148,7 @@ export class ProjectorLoop {
    * Projects a batch and acknowledges it, except the messages the projection deferred (only those
    * `mayDefer` allows), which are returned to go with a later batch.
    */
-  async #handle(batch: JsMsg[], mayDefer: (msg: JsMsg) => boolean): Promise<JsMsg[]> {
+  async #handle(batch: JsMsg[], mayDefer: MayDefer): Promise<JsMsg[]> {
     const { logger, tracing } = this.#deps;
     const prepared = this.#projection.prepare(batch, logger, mayDefer);
     const deferred = new Set(prepared.deferred);
@@ -242,10 +248,10 @@ export class ProjectorLoop {
 }
 
 /** How long until the first of the `carried` messages must be projected, in milliseconds. */
-function msUntilDue(carried: ReadonlyMap<JsMsg, number>, deferMs: number): number {
+function msUntilDue(carried: ReadonlyMap<JsMsg, number>): number {
   let first = Number.POSITIVE_INFINITY;
-  for (const since of carried.values()) first = Math.min(first, since);
-  return Math.max(0, first + deferMs - Date.now());
+  for (const due of carried.values()) first = Math.min(first, due);
+  return Math.max(0, first - Date.now());
 }
 
 const lingerExpired = Symbol("linger expired");

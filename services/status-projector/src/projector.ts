@@ -67,6 +67,7 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
       batchSize: options.batchSize,
       batchLingerMs: options.batchLingerMs,
       deferMs: options.deferMs,
+      newJobDeferMs: options.newJobDeferMs,
       deferLimit: options.deferLimit,
       cacheSize: options.cacheSize,
     },

@@ -82,14 +82,14 @@ describe("status projector", () => {
     expect(doc.startedAt! < doc.finishedAt!).toBe(true);
   });
 
-  it("holds an unfinished job's events back for at most deferMs, and a finished job's not at all", async () => {
-    const deferMs = 600;
-    projector = await startProjector(js, db, { deferMs });
+  it("holds a new job's events back for at most newJobDeferMs, and a finished job's not at all", async () => {
+    const newJobDeferMs = 600;
+    projector = await startProjector(js, db, { newJobDeferMs, deferMs: 60_000 });
     const [queued, ...rest] = jobHistory("job-held");
     await publishEvents(js, [queued!]);
 
     // Held back: the job may end any moment, and it would then be written once.
-    await sleep(deferMs / 3);
+    await sleep(newJobDeferMs / 3);
     expect(await findJob(db, "job-held")).toBeNull();
     // Its end arrives in time: written at once, with everything held back.
     await publishEvents(js, rest);
@@ -101,20 +101,38 @@ describe("status projector", () => {
     const aloneAt = Date.now();
     await publishEvents(js, [alone!]);
     await waitForJob(db, "job-alone", (d) => d.status === "queued");
-    expect(Date.now() - aloneAt).toBeGreaterThanOrEqual(deferMs - 50);
+    expect(Date.now() - aloneAt).toBeGreaterThanOrEqual(newJobDeferMs - 50);
     await waitUntilDrained(jsm);
   });
 
-  it("holds back at most deferLimit messages: past it the oldest are written at once", async () => {
-    projector = await startProjector(js, db, { deferMs: 60_000, deferLimit: 2 });
+  it("holds the events of a job the read model holds for deferMs only, so that they show sooner", async () => {
+    const deferMs = 300;
+    projector = await startProjector(js, db, { deferMs, newJobDeferMs: 60_000 });
+    const history = jobHistory("job-known", { runs: 2 });
+    const replayAt = history.findIndex((e) => e.kind === "queued" && e.run === 2);
+    await publishEvents(js, history.slice(0, replayAt));
+    await waitForJob(db, "job-known", (d) => d.status === "dead");
+
+    const [fresh] = jobHistory("job-new");
+    const heldAt = Date.now();
+    await publishEvents(js, [history[replayAt]!, fresh!]);
+    await waitForJob(db, "job-known", (d) => d.status === "queued" && d.queuedRun === 2);
+    expect(Date.now() - heldAt).toBeGreaterThanOrEqual(deferMs - 50);
+    // The new job is still held: it may yet end and be written once.
+    await sleep(deferMs);
+    expect(await findJob(db, "job-new")).toBeNull();
+  });
+
+  it("holds back at most deferLimit messages: past it the newest are written at once", async () => {
+    projector = await startProjector(js, db, { newJobDeferMs: 60_000, deferLimit: 2 });
     const queued = ["job-cap-1", "job-cap-2", "job-cap-3"].map((id) => jobHistory(id)[0]!);
     await publishEvents(js, queued);
 
-    // The oldest went past the limit; the two newest may wait for their ends.
-    await waitForJob(db, "job-cap-1", (d) => d.status === "queued");
+    // The newest went past the limit; the two oldest, the next to run, may wait for their ends.
+    await waitForJob(db, "job-cap-3", (d) => d.status === "queued");
     await sleep(300);
+    expect(await findJob(db, "job-cap-1")).toBeNull();
     expect(await findJob(db, "job-cap-2")).toBeNull();
-    expect(await findJob(db, "job-cap-3")).toBeNull();
   });
 
   it("builds the same document from duplicated, reordered events as from ordered ones", async () => {

@@ -7,7 +7,7 @@ import { queryReadModel } from "./query-read-model.ts";
 
 /**
  * One job as the gateway shows it: its read-model document, or for a job the read model does not
- * show yet (the projector holds an unfinished job back for up to `PROJECTOR_DEFER_MS`, and may be
+ * show yet (the projector holds a new job back for up to `PROJECTOR_NEW_JOB_DEFER_MS`, and may be
  * behind) the document folded from its events in `EVENTS`. When NATS fails to answer that look-up
  * the read stays what the read model said: not found.
  */
