@@ -9,7 +9,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { BatchPullLoop } from "./batch-pull-loop.ts";
 import { processSubmission, recordUnprocessable } from "./intake.ts";
 import type { IntakeDeps, IntakeOutcome } from "./intake.ts";
-import { failureMessage, isDeterministicFailure } from "./intake-failure.ts";
+import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { retryDelayMs } from "./retry-delay.ts";
 
@@ -56,7 +56,8 @@ export interface Dispatcher {
  * what arrives together is published together and acknowledged together. When publishing fails
  * (NATS away), the message is nak'd with a growing delay and tried again; a failure that would
  * repeat on every delivery, or one still there after `giveUpAfterDeliveries`, is recorded as an
- * `unprocessable` rejection and acknowledged.
+ * `unprocessable` rejection and acknowledged, unless the work item was stored: that job is queued,
+ * and only its `queued` event is retried.
  */
 export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
   const { logger, options } = deps;
@@ -78,6 +79,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       return acked;
     } catch (err) {
       const deliveries = msg.info.deliveryCount;
+      if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
       if (isDeterministicFailure(err) || deliveries >= giveUpAfter) {
         return giveUp(msg, err, deliveries);
       }
@@ -109,6 +111,29 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       );
       return { delayMs };
     }
+  };
+
+  // The job is queued (its work item is stored) and will run whatever becomes of the event, so
+  // it is never recorded as rejected. Past the retries the submission is acknowledged without
+  // its event: the read model then shows the job from its first attempt's events on.
+  const retryQueuedEvent = (
+    msg: JsMsg,
+    err: QueuedEventMissing,
+    deliveries: number,
+  ): Settlement => {
+    if (isDeterministicFailure(err.cause) || deliveries >= giveUpAfter) {
+      logger.error(
+        { err, jobId: err.jobId, subject: msg.subject, seq: msg.seq, deliveries },
+        "job queued without its queued event; it runs, and the read model shows it once it starts",
+      );
+      return acked;
+    }
+    const delayMs = retryDelayMs(deliveries);
+    logger.warn(
+      { err, jobId: err.jobId, subject: msg.subject, seq: msg.seq, delayMs },
+      "queued event not stored; the submission will be retried (its work item collapses)",
+    );
+    return { delayMs };
   };
 
   const logOutcome = (outcome: IntakeOutcome, msg: JsMsg): void => {

@@ -19,3 +19,20 @@ export function isDeterministicFailure(err: unknown): boolean {
 export function failureMessage(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
+
+/**
+ * The job's work item is stored but its `queued` event is not (`EVENTS` unavailable): the job is
+ * queued and will run, so the submission must not be recorded as rejected. Retrying publishes both
+ * again; the work item collapses under its `Nats-Msg-Id`. `cause` is the event's publish failure.
+ */
+export class QueuedEventMissing extends Error {
+  override readonly name = "QueuedEventMissing";
+  readonly jobId: string;
+
+  constructor(jobId: string, cause: unknown) {
+    super(`job ${jobId} is queued, but its queued event was not stored: ${failureMessage(cause)}`, {
+      cause,
+    });
+    this.jobId = jobId;
+  }
+}

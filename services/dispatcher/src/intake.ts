@@ -13,7 +13,7 @@ import type { JobTypeLookup } from "@conveyor/job-registry";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
-import { failureMessage } from "./intake-failure.ts";
+import { failureMessage, QueuedEventMissing } from "./intake-failure.ts";
 import { idForIntakeMessage } from "./job-ids.ts";
 import type { DispatchPublisher } from "./publisher.ts";
 import { claimedJobId, queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
@@ -37,7 +37,8 @@ export interface IntakeDeps {
  * Turns one submission into a `queued` event plus a work item, or into a `rejected` event, in a
  * CONSUMER span that continues the publisher's trace. A submission that cannot even be read (a
  * validator threw) is rejected as `unprocessable`. Resolves once everything it published is stored
- * (PubAcks); rejects when publishing failed, leaving the caller to retry or give up.
+ * (PubAcks); rejects when publishing failed, leaving the caller to retry or give up: with a
+ * {@link QueuedEventMissing} when only the `queued` event failed, so the job is already queued.
  */
 export function processSubmission(msg: JsMsg, deps: IntakeDeps): Promise<IntakeOutcome> {
   const subjectType = typeFromSubmitSubject(msg.subject);
@@ -67,13 +68,18 @@ async function dispatch(
   if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
 
   const { item, event, source } = decision;
-  // The queued event first: if the work item cannot be stored the message is retried, and a
-  // repeated queued event collapses in the read model, while a work item published on every
-  // retry could outlive WORK's duplicate window and run the job twice. Once the work item is
-  // stored only the acknowledgement is left. (A batch's queued events leave together, and each
-  // work item follows its own event's PubAck; those PubAcks arrive together, so do the items.)
-  await deps.publisher.queued(context, event);
-  await deps.publisher.work(context, item, source);
+  // Both leave in one socket write, so the worker is not kept waiting for the event's PubAck. The
+  // work item is the one record whose repetition does harm (the job runs again); a retry publishes
+  // it again under the same Nats-Msg-Id, and retries end (giveUpAfterDeliveries, about 25 minutes)
+  // well within WORK's duplicate window, so it collapses. Once the work item is stored the job is
+  // queued for good: a missing queued event is retried on its own terms, never turned into a
+  // rejection (see QueuedEventMissing).
+  const [queued, work] = await Promise.allSettled([
+    deps.publisher.queued(context, event),
+    deps.publisher.work(context, item, source),
+  ]);
+  if (work.status === "rejected") throw work.reason;
+  if (queued.status === "rejected") throw new QueuedEventMissing(item.id, queued.reason);
   return { kind: "queued", jobId: item.id, type: item.type };
 }
 

@@ -258,37 +258,63 @@ describe("dispatcher", () => {
     expect(await workFor(jobId)).toHaveLength(1);
   });
 
-  it("queues no work before the queued event is stored, and retries until it is", async () => {
+  const itemsMarked = async (marker: string) =>
+    (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).filter((m) =>
+      JSON.stringify(m.json<WorkItem>().payload).includes(marker),
+    );
+
+  it("queues the work item while EVENTS is away, retries the queued event until it is stored, and stores the item once", async () => {
     const marker = uniqueName("outage");
     await jsm.streams.delete("EVENTS");
     await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
-    const itemsOf = async () =>
-      (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).filter((m) =>
-        JSON.stringify(m.json<WorkItem>().payload).includes(marker),
-      );
 
-    // The queued event cannot be stored, so no work item may exist yet: a work item published
-    // on every retry could outlive WORK's duplicate window and run the job twice.
+    // The work item leaves with the event: the job is queued even though its event is not.
+    const [work] = await waitFor(
+      async () => {
+        const found = await itemsMarked(marker);
+        return found.length > 0 && found;
+      },
+      { message: "no work item while EVENTS was away" },
+    );
     await waitFor(async () => {
       const info = await jsm.consumers.info("JOBS", "dispatcher-intake");
       return info.num_redelivered > 0;
     });
-    expect(await itemsOf()).toHaveLength(0);
 
     await ensureTopology(jsm);
-    const [work] = await waitFor(
-      async () => {
-        const found = await itemsOf();
-        return found.length > 0 && found;
-      },
-      { message: "the job was never dispatched after EVENTS came back", timeoutMs: 20_000 },
-    );
+    const jobId = work!.json<WorkItem>().id;
+    await waitFor(async () => (await queuedFor(jobId)).length === 1, {
+      message: "the queued event was never stored after EVENTS came back",
+      timeoutMs: 20_000,
+    });
     await intakeSettled();
-    const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).filter(
-      (e) => e.body.jobId === work!.json<WorkItem>().id,
-    );
-    expect(queued).toHaveLength(1);
-    expect(await itemsOf()).toHaveLength(1);
+    // Every retry published the work item again; its Nats-Msg-Id collapsed each one.
+    expect(await itemsMarked(marker)).toHaveLength(1);
+    expect(await queuedFor(jobId)).toHaveLength(1);
+  });
+
+  it("acknowledges a queued job whose event cannot be stored within its deliveries, recording no rejection", async () => {
+    await dispatcher.stop();
+    dispatcher = await startDispatcher({
+      maxSubmissionBytes,
+      concurrency: 2,
+      giveUpAfterDeliveries: 2,
+    });
+    const marker = uniqueName("no-events");
+    await jsm.streams.delete("EVENTS");
+    try {
+      await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
+      // Recording a rejection would need EVENTS too and keep the submission pending; a queued
+      // job is acknowledged instead, while EVENTS is still gone.
+      await intakeSettled();
+      expect(await itemsMarked(marker)).toHaveLength(1);
+    } finally {
+      await ensureTopology(jsm);
+      await dispatcher.stop();
+      dispatcher = await startDispatcher({ maxSubmissionBytes, concurrency: 8 });
+    }
+    const rejected = await storedEvents<RejectedEvent>(jsm, "rejected");
+    expect(rejected.filter((e) => e.body.rawPreview.includes(marker))).toEqual([]);
   });
 
   it("records a submission it could not dispatch within its deliveries as unprocessable", async () => {
