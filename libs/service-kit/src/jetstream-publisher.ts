@@ -249,6 +249,15 @@ export class JetStreamPublisher {
   }
 
   /**
+   * Writes what this turn has queued now instead of at the turn's end: for a caller that has just
+   * queued all it has (a batch decided at once), so the messages do not wait a turn of the event
+   * loop. What is queued afterwards leaves at the turn's end as usual.
+   */
+  flush(): void {
+    if (!this.#flushing && this.#outbox.length > 0) this.#sendOutbox();
+  }
+
+  /**
    * Runs `send` (a JetStream `ack()`, a plain `nc.publish`) with this turn's publishes, after those
    * queued so far, so that they share one socket write. What it throws goes to `onDeferredError`.
    */

@@ -173,6 +173,22 @@ describe("JetStreamPublisher against a real nats-server", () => {
     }
   });
 
+  it("flush() writes what the turn queued at once, and what is queued after it at the turn's end", async () => {
+    const stream = await freshStream(jsm);
+    const ran: string[] = [];
+    const first = publisher.publish(stream.subject("first"), "1");
+    publisher.defer(() => ran.push("before flush"));
+    publisher.flush();
+    expect(ran).toEqual(["before flush"]);
+
+    publisher.defer(() => ran.push("after flush"));
+    const second = publisher.publish(stream.subject("second"), "2");
+    expect(ran).toEqual(["before flush"]);
+    expect((await first).seq).toBe(1);
+    expect((await second).seq).toBe(2);
+    expect(ran).toEqual(["before flush", "after flush"]);
+  });
+
   it("rejects with a no-responders RequestError when no stream captures the subject", async () => {
     const failure = publisher.publish(`${uniqueName("nostream")}.x`, "lost");
 
