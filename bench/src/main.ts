@@ -50,7 +50,14 @@ async function main(): Promise<number> {
   const resultsDir = join(workspaceRoot(), "bench", "results");
   const stamp = new Date().toISOString().replaceAll(":", "-").replace(/\..+$/, "");
   const profileDir = join(resultsDir, "tmp", "profiles", stamp);
-  const nodeOptions = cli.cpuProf ? `--cpu-prof --cpu-prof-dir=${profileDir}` : "";
+  // BENCH_NODE_OPTIONS reaches every Node process of both systems (e.g. `--trace-gc`, `--import`
+  // of a GC watcher); the bench's own NODE_OPTIONS does not, so it can be tuned on its own.
+  const nodeOptions = [
+    process.env.BENCH_NODE_OPTIONS ?? "",
+    cli.cpuProf ? `--cpu-prof --cpu-prof-dir=${profileDir}` : "",
+  ]
+    .join(" ")
+    .trim();
   const redisBinary = ensureRedisBinary(log);
   if (!cli.fromSource) buildServices(log);
   const machine = machineInfo();
