@@ -113,9 +113,10 @@ export class DispatchPublisher {
     return this.#tracing.produce(parent, { subject, jobId, jobType }, (context) => {
       const headers = natsHeaders();
       this.#tracing.inject(context, headers);
-      if (jobId !== undefined) headers.set(Header.JobId, jobId);
-      if (jobType !== undefined) headers.set(Header.JobType, jobType);
-      if (source !== undefined) headers.set(Header.Source, source);
+      // `append` on fresh headers: `set` would first search them for the key.
+      if (jobId !== undefined) headers.append(Header.JobId, jobId);
+      if (jobType !== undefined) headers.append(Header.JobType, jobType);
+      if (source !== undefined) headers.append(Header.Source, source);
       return this.#js.publish(subject, JSON.stringify(body), { msgID: msgId, headers });
     });
   }

@@ -35,9 +35,10 @@ export async function publishSubmission(
   const id = submission.id ?? newJobId();
   const subject = Subject.submit(submission.type);
   const headers = natsHeaders();
-  headers.set(Header.JobId, id);
-  headers.set(Header.JobType, submission.type);
-  headers.set(Header.Source, "rest");
+  // `append` on fresh headers: `set` would first search them for the key.
+  headers.append(Header.JobId, id);
+  headers.append(Header.JobType, submission.type);
+  headers.append(Header.Source, "rest");
   const body = JSON.stringify({ ...submission, id });
 
   return deps.tracing.produce(
