@@ -25,6 +25,8 @@ export function eventsProjection(cache: JobCache): Projection {
   return {
     stream: StreamName.Events,
     label: "events",
+    // `events.<jobId>.<kind>`: the job, without decoding the body.
+    holdKey: (msg) => msg.subject.slice(0, msg.subject.lastIndexOf(".")),
     prepare(batch, logger, mayDefer = () => false) {
       const jobEvents = new Map<string, { events: JobEvent[]; msgs: JsMsg[] }>();
       const rejections: RejectedEvent[] = [];

@@ -43,6 +43,12 @@ export interface Projection {
   /** What log lines call the mailbox's messages (`events`, `dead letters`). */
   label: string;
   /**
+   * What a message belongs to (the job of an event): {@link prepare} holds back or releases the
+   * messages of one key together, so a batch needs only the held messages of the keys it touches.
+   * Without it, nothing is held back.
+   */
+  holdKey?: (msg: JsMsg) => string;
+  /**
    * Decodes a batch; invalid messages are logged and left out (they are acknowledged). A message
    * may be deferred to the next batch only when `mayDefer` says so (by default none may).
    */

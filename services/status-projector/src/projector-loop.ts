@@ -6,6 +6,7 @@ import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { batches } from "./batches.ts";
 import type { ProjectorDeps } from "./deps.ts";
 import { ConsumerGoneError } from "./errors.ts";
+import { HeldMessages } from "./held-messages.ts";
 import type { ResolvedProjectorOptions } from "./options.ts";
 import type { HoldKind, MayDefer, PreparedBatch, Projection, StoreResult } from "./projection.ts";
 import { retryUntilAborted } from "./retry.ts";
@@ -93,37 +94,44 @@ export class ProjectorLoop {
     this.#messages = messages;
     // Messages a batch deferred, with when each is due: they go with a later batch, at the latest
     // then, even if nothing else arrives. A message's due time is set when it is first held.
-    let carried = new Map<JsMsg, number>();
+    const held = new HeldMessages<JsMsg>();
+    const { holdKey } = this.#projection;
     try {
       if (this.#abort.signal.aborted) return;
       const source = batches(messages, batchSize, batchLingerMs);
       let next = source.next();
       for (;;) {
-        const fresh = carried.size === 0 ? await next : await raceLinger(next, msUntilDue(carried));
+        const fresh = held.size === 0 ? await next : await raceLinger(next, held.msUntilDue());
         if (fresh !== undefined) next = source.next();
-        if (fresh?.done === true && carried.size === 0) return;
+        if (fresh?.done === true && held.size === 0) return;
         const batch = fresh === undefined || fresh.done === true ? [] : fresh.value;
         const now = Date.now();
         // What comes due within a linger goes now, so that deferred messages leave in groups.
         const dueBy = now + batchLingerMs;
-        const handed = [...carried.keys(), ...batch];
-        // Oldest first: past the limit, the newest go at once (the oldest are the nearest to
-        // running, and so to ending).
-        const overLimit = new Set(handed.slice(deferLimit));
+        // Held messages never exceed the limit, so only fresh ones can: past it, the newest go at
+        // once (the oldest held are the nearest to running, and so to ending).
+        const overLimit = new Set(batch.slice(Math.max(0, deferLimit - held.size)));
+        // A held job that gets no new message and is not due would only be held again.
+        const released =
+          holdKey === undefined
+            ? new Map<JsMsg, number>()
+            : held.release(batch.map(holdKey), dueBy);
         const dueAt = new Map<JsMsg, number>();
         const mayDefer: MayDefer = (msg, hold) => {
-          if (overLimit.has(msg)) return false;
-          const due = carried.get(msg) ?? now + holdMs[hold];
+          if (holdKey === undefined || overLimit.has(msg)) return false;
+          const due = released.get(msg) ?? now + holdMs[hold];
           dueAt.set(msg, due);
           return due > dueBy;
         };
-        const deferred = await this.#handle(handed, mayDefer);
-        carried = new Map(deferred.map((msg) => [msg, dueAt.get(msg) ?? now]));
+        const deferred = await this.#handle([...released.keys(), ...batch], mayDefer, held);
+        if (holdKey !== undefined) {
+          for (const msg of deferred) held.add(msg, holdKey(msg), dueAt.get(msg) ?? now);
+        }
         if (fresh?.done === true) return;
       }
     } finally {
-      // What is still carried goes back to the stream.
-      for (const msg of carried.keys()) msg.nak();
+      // What is still held goes back to the stream.
+      for (const msg of held) msg.nak();
       // Messages of an abandoned subscription are redelivered to the next one after the ack wait.
       messages.stop();
     }
@@ -146,9 +154,10 @@ export class ProjectorLoop {
 
   /**
    * Projects a batch and acknowledges it, except the messages the projection deferred (only those
-   * `mayDefer` allows), which are returned to go with a later batch.
+   * `mayDefer` allows), which are returned to go with a later batch. The `held` messages stay
+   * leased while the batch is stored.
    */
-  async #handle(batch: JsMsg[], mayDefer: MayDefer): Promise<JsMsg[]> {
+  async #handle(batch: JsMsg[], mayDefer: MayDefer, held: HeldMessages<JsMsg>): Promise<JsMsg[]> {
     const { logger, tracing } = this.#deps;
     const prepared = this.#projection.prepare(batch, logger, mayDefer);
     const deferred = new Set(prepared.deferred);
@@ -156,7 +165,7 @@ export class ProjectorLoop {
     let result: StoreResult;
     try {
       result = await tracing.consume(due[0]?.headers, prepared.span, () =>
-        this.#store(due, prepared, batch),
+        this.#store(due, prepared, [batch, held]),
       );
     } catch (err) {
       // Stopped while MongoDB was down: hand the batch back now rather than after the ack wait.
@@ -184,17 +193,17 @@ export class ProjectorLoop {
 
   /**
    * Stores the `batch` messages that `prepared` holds, retrying while MongoDB is unavailable and
-   * keeping the `leased` messages (the batch and those it defers) leased. When the batch fails for a
+   * keeping the `leased` messages (the batch, those it defers and those held) leased. When the batch fails for a
    * reason that is not transient, its messages are stored one by one, so that only a message that
    * cannot be stored on its own is skipped.
    */
   async #store(
     batch: readonly JsMsg[],
     prepared: PreparedBatch,
-    leased: readonly JsMsg[],
+    leased: readonly Iterable<JsMsg>[],
   ): Promise<StoreResult> {
     const renew = setInterval(() => {
-      for (const msg of leased) msg.working();
+      for (const group of leased) for (const msg of group) msg.working();
     }, this.#leaseRenewMs);
     try {
       try {
@@ -245,13 +254,6 @@ export class ProjectorLoop {
       },
     });
   }
-}
-
-/** How long until the first of the `carried` messages must be projected, in milliseconds. */
-function msUntilDue(carried: ReadonlyMap<JsMsg, number>): number {
-  let first = Number.POSITIVE_INFINITY;
-  for (const due of carried.values()) first = Math.min(first, due);
-  return Math.max(0, first - Date.now());
 }
 
 const lingerExpired = Symbol("linger expired");

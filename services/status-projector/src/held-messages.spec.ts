@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+
+import { HeldMessages } from "./held-messages.ts";
+
+/** Held: job a's two events (due at 100), job b's one (due at 500), job c's one (due at 300). */
+function heldJobs(): HeldMessages<string> {
+  const held = new HeldMessages<string>();
+  held.add("a-queued", "a", 100);
+  held.add("b-queued", "b", 500);
+  held.add("a-started", "a", 100);
+  held.add("c-queued", "c", 300);
+  return held;
+}
+
+describe("HeldMessages", () => {
+  it("releases every message of the keys a batch touches, with its due time, and keeps the rest", () => {
+    const held = heldJobs();
+
+    const released = held.release(["b", "unknown"], 0);
+
+    expect([...released]).toEqual([["b-queued", 500]]);
+    expect([...held]).toEqual(["a-queued", "a-started", "c-queued"]);
+    expect(held.size).toBe(3);
+  });
+
+  it("releases a whole job once one of its messages comes due", () => {
+    const held = heldJobs();
+
+    const released = held.release([], 100);
+
+    expect([...released]).toEqual([
+      ["a-queued", 100],
+      ["a-started", 100],
+    ]);
+    expect([...held]).toEqual(["b-queued", "c-queued"]);
+  });
+
+  it("releases a key once: a job touched and due comes out a single time", () => {
+    const held = heldJobs();
+
+    const released = held.release(["a", "a"], 1000);
+
+    expect([...released.keys()]).toEqual(["a-queued", "a-started", "b-queued", "c-queued"]);
+    expect(held.size).toBe(0);
+  });
+
+  it("takes messages held again after a release as new", () => {
+    const held = heldJobs();
+    held.release(["a"], 0);
+
+    held.add("a-running", "a", 700);
+
+    expect([...held.release(["a"], 0)]).toEqual([["a-running", 700]]);
+  });
+
+  it("tells how long until the first held message is due, and 0 once it is overdue", () => {
+    const held = heldJobs();
+
+    expect(held.msUntilDue(40)).toBe(60);
+    expect(held.msUntilDue(250)).toBe(0);
+    held.release(["a"], 0);
+    expect(held.msUntilDue(250)).toBe(50);
+  });
+});
