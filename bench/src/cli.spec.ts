@@ -15,8 +15,13 @@ describe("parseCli", () => {
       withoutProjector: false,
       natsSync: "1s",
       fromSource: false,
+      serverPprof: false,
       help: false,
     });
+  });
+
+  it("reads --server-pprof", () => {
+    expect(parseCli(["--server-pprof"]).serverPprof).toBe(true);
   });
 
   it("reads --nats-sync as always or a duration, and names it when it is neither", () => {

@@ -25,6 +25,8 @@ export interface CliOptions {
   fromSource: boolean;
   /** Diagnosis: run Conveyor without its status-projector (no read model, no FerretDB writes). */
   withoutProjector: boolean;
+  /** Serve Go's pprof handlers from Conveyor's nats-server and FerretDB, on ports the run prints. */
+  serverPprof: boolean;
   help: boolean;
 }
 
@@ -47,6 +49,8 @@ export const usage = `npm run bench [-- options]
   --without-projector
                     diagnosis: run Conveyor without its status-projector, to see what the rest
                     costs (results go to bench/results/tmp only)
+  --server-pprof    serve Go's pprof handlers from Conveyor's nats-server and FerretDB, on
+                    free ports printed at the start, to profile them while a workload runs
   --help`;
 
 /** Parses the command line; throws a {@link UsageError} naming a bad option. */
@@ -65,6 +69,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         "without-projector": { type: "boolean", default: false },
         "nats-sync": { type: "string", default: "1s" },
         "from-source": { type: "boolean", default: false },
+        "server-pprof": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -108,6 +113,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     withoutProjector: values["without-projector"],
     natsSync,
     fromSource: values["from-source"],
+    serverPprof: values["server-pprof"],
     help: values.help,
   };
 }

@@ -93,6 +93,7 @@ async function main(): Promise<number> {
           code: cli.fromSource ? ServiceCode.Source : ServiceCode.Build,
           nodeOptions,
           readModel: !cli.withoutProjector,
+          serverPprof: cli.serverPprof,
           log,
         }).then((s) => cleanup.use(s)),
         startBullmq({

@@ -3,9 +3,13 @@ import { findBinary, probeMongo, spawnServer, waitUntilReady } from "@conveyor/t
 import { onFreePort } from "./free-port-retry.ts";
 import type { BenchServer } from "./nats.ts";
 
-/** Starts the pinned FerretDB (SQLite files in `dataDir`) on a free loopback port, as `npm start` does. */
-export async function startFerretdb(dataDir: string): Promise<BenchServer> {
+/**
+ * Starts the pinned FerretDB (SQLite files in `dataDir`) on a free loopback port, as `npm start`
+ * does. With `pprofPort`, it also serves Go's pprof handlers there (`-debug-addr`).
+ */
+export async function startFerretdb(dataDir: string, pprofPort?: number): Promise<BenchServer> {
   const binary = findBinary("ferretdb");
+  const profiling = pprofPort === undefined ? [] : ["-debug-addr", `127.0.0.1:${pprofPort}`];
   return onFreePort(async (port) => {
     const url = `mongodb://127.0.0.1:${port}/`;
     const proc = spawnServer("ferretdb", binary, [
@@ -15,6 +19,7 @@ export async function startFerretdb(dataDir: string): Promise<BenchServer> {
       dataDir,
       "-log-level",
       "error",
+      ...profiling,
     ]);
     await waitUntilReady(proc, () => probeMongo(url), 30_000);
     return { url, process: proc };

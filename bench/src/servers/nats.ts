@@ -21,11 +21,17 @@ export interface BenchServer {
 /**
  * Starts the pinned nats-server the way `npm start` does, from `deploy/nats/local.conf`, on a free
  * loopback port, storing streams in `storeDir`; only JetStream's `sync_interval` is set to
- * `syncInterval` (`always`, or a Go duration such as `1s`).
+ * `syncInterval` (`always`, or a Go duration such as `1s`). With `pprofPort`, the server also
+ * serves Go's pprof handlers there (`--profile`).
  */
-export async function startNats(storeDir: string, syncInterval: string): Promise<BenchServer> {
+export async function startNats(
+  storeDir: string,
+  syncInterval: string,
+  pprofPort?: number,
+): Promise<BenchServer> {
   const binary = findBinary("nats-server");
   const configFile = await configWithSyncInterval(storeDir, syncInterval);
+  const profiling = pprofPort === undefined ? [] : ["--profile", String(pprofPort)];
   return onFreePort(async (port) => {
     const url = `nats://127.0.0.1:${port}`;
     const proc = spawnServer("nats-server", binary, [
@@ -38,6 +44,7 @@ export async function startNats(storeDir: string, syncInterval: string): Promise
       "-js",
       "-sd",
       storeDir,
+      ...profiling,
     ]);
     await waitUntilReady(proc, () => probeNats(url), 30_000);
     return { url, process: proc };

@@ -43,6 +43,8 @@ export interface ConveyorOptions {
    * then never read as succeeded.
    */
   readModel: boolean;
+  /** Serve Go's pprof handlers from nats-server and FerretDB, on free ports that are logged. */
+  serverPprof: boolean;
   log: (line: string) => void;
 }
 
@@ -64,10 +66,19 @@ export async function startConveyor(options: ConveyorOptions): Promise<SystemDri
     const natsDir = join(options.dataDir, "nats");
     const mongoDir = join(options.dataDir, "ferretdb");
     await Promise.all([mkdir(natsDir, { recursive: true }), mkdir(mongoDir, { recursive: true })]);
+    const [natsPprof, ferretdbPprof] = options.serverPprof
+      ? [await freePort(), await freePort()]
+      : [undefined, undefined];
     const [nats, ferretdb] = await Promise.all([
-      startNats(natsDir, options.natsSyncInterval),
-      startFerretdb(mongoDir),
+      startNats(natsDir, options.natsSyncInterval, natsPprof),
+      startFerretdb(mongoDir, ferretdbPprof),
     ]);
+    if (natsPprof !== undefined && ferretdbPprof !== undefined) {
+      options.log(
+        `conveyor pprof: nats-server http://127.0.0.1:${natsPprof}/debug/pprof/, ` +
+          `ferretdb http://127.0.0.1:${ferretdbPprof}/debug/pprof/`,
+      );
+    }
     cleanup.defer(() => nats.process.stop());
     cleanup.defer(() => ferretdb.process.stop());
 

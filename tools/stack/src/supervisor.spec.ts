@@ -28,6 +28,7 @@ describe("serviceCommand", () => {
     expect(serviceCommand("status-projector", "/ws")).toEqual({
       command: process.execPath,
       args: [
+        "--max-semi-space-size=16",
         "--conditions=conveyor-source",
         join("services", "status-projector", "src", "main.ts"),
       ],
@@ -38,7 +39,7 @@ describe("serviceCommand", () => {
   it("runs the compiled main.js without the condition when asked for the build", () => {
     expect(serviceCommand("gateway", "/ws", "build")).toEqual({
       command: process.execPath,
-      args: [join("services", "gateway", "dist", "main.js")],
+      args: ["--max-semi-space-size=16", join("services", "gateway", "dist", "main.js")],
       cwd: "/ws",
     });
   });
