@@ -28,17 +28,25 @@ export interface ServiceCommand {
 
 /**
  * V8 options every service runs with, here and in the container image (`deploy/Dockerfile`, whose
- * `ENTRYPOINT` must say the same).
+ * `ENTRYPOINT` must say the same). The services allocate fast and keep little (a few tens of MiB
+ * live), and V8's defaults size their heaps for the allocation rate instead:
  *
- * `--max-semi-space-size=16`: Node 24 grows each service's young generation to 64 MiB semi-spaces
- * (128 MiB of new space) whatever the old generation's limit, also in a container with a 512 MiB
- * memory limit. The services allocate fast and keep little, so at 16 MiB they collect the young
- * generation more often but each pause copies less: in A/B runs of the bench the worker's pauses
- * of 5 ms or more averaged 9 ms instead of 17, its event-loop stalls over 20 ms fell from 29 to
- * 12, CPU per job stayed the same, and every service's peak RSS fell by 70-110 MiB
- * (bench/README.md, "What changed").
+ * - `--max-semi-space-size=16`: Node 24 grows the young generation to 64 MiB semi-spaces (128 MiB
+ *   of new space) whatever the heap's limit, also in a container with a 512 MiB memory limit. At
+ *   16 MiB young collections are more frequent but each copies less: in A/B runs of the bench the
+ *   worker's pauses of 5 ms or more averaged 8-9 ms instead of 17, CPU per job stayed the same,
+ *   and each service's peak RSS fell by 70-115 MiB.
+ * - `--heap-growing-percent=50`: after a full collection the old generation may grow to 1.5 times
+ *   what survived, instead of up to 4 times by V8's own estimate, so a service's RSS follows its
+ *   live heap rather than how much it has processed: from a 10k to a 100k backlog every service's
+ *   peak RSS then grew 1-16 % (12-54 % without), at the same CPU per job.
+ *
+ * Measurements in bench/README.md ("What changed").
  */
-export const serviceNodeOptions: readonly string[] = ["--max-semi-space-size=16"];
+export const serviceNodeOptions: readonly string[] = [
+  "--max-semi-space-size=16",
+  "--heap-growing-percent=50",
+];
 
 export function serviceCommand(
   name: ServiceName,

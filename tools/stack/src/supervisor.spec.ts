@@ -29,6 +29,7 @@ describe("serviceCommand", () => {
       command: process.execPath,
       args: [
         "--max-semi-space-size=16",
+        "--heap-growing-percent=50",
         "--conditions=conveyor-source",
         join("services", "status-projector", "src", "main.ts"),
       ],
@@ -39,7 +40,11 @@ describe("serviceCommand", () => {
   it("runs the compiled main.js without the condition when asked for the build", () => {
     expect(serviceCommand("gateway", "/ws", "build")).toEqual({
       command: process.execPath,
-      args: ["--max-semi-space-size=16", join("services", "gateway", "dist", "main.js")],
+      args: [
+        "--max-semi-space-size=16",
+        "--heap-growing-percent=50",
+        join("services", "gateway", "dist", "main.js"),
+      ],
       cwd: "/ws",
     });
   });
