@@ -67,7 +67,7 @@ async function main(): Promise<number> {
     `Conveyor vs BullMQ, ${cli.mode} run: ${workloads.length} workloads x ${repetitions} repetitions x 2 systems`,
   );
   log(
-    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, load average ${machine.loadAverageAtStart.toFixed(2)}`,
+    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, load average ${machine.loadAverageAtStart.toFixed(2)}, one core hashing ${machine.cpuCheckMBps.toFixed(0)} MB/s (SHA-256)`,
   );
 
   const dataDir = await mkdtemp(join(tmpdir(), "conveyor-bench-"));

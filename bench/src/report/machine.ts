@@ -6,6 +6,8 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 import { Pins } from "@conveyor/stack";
 import { findBinary } from "@conveyor/testing";
 
+import { cpuCheck } from "./cpu-check.ts";
+
 /** The machine and the versions a run measured, for the results. */
 export interface MachineInfo {
   cpuModel: string;
@@ -13,6 +15,8 @@ export interface MachineInfo {
   memoryGiB: number;
   /** 1-minute load average when the run started: other work on a shared machine shows here. */
   loadAverageAtStart: number;
+  /** One core's SHA-256 throughput before the servers start, MB/s ({@link cpuCheck}). */
+  cpuCheckMBps: number;
   node: string;
   natsServer: string;
   ferretdb: string;
@@ -29,7 +33,10 @@ function firstLine(binary: string, args: string[]): string {
   }
 }
 
-/** Reads the CPU model from /proc/cpuinfo, the rest from os and the binaries themselves. */
+/**
+ * Reads the CPU model from /proc/cpuinfo, the rest from os and the binaries themselves, and
+ * measures one core's speed (a second of hashing).
+ */
 export function machineInfo(): MachineInfo {
   let cpuModel = "unknown";
   try {
@@ -45,6 +52,7 @@ export function machineInfo(): MachineInfo {
     cores: availableParallelism(),
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     loadAverageAtStart: loadavg()[0] ?? Number.NaN,
+    cpuCheckMBps: cpuCheck(),
     node: process.version,
     natsServer: firstLine("nats-server", ["--version"]),
     // The pinned build has no version flag; it is built from the pin.

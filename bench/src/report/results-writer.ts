@@ -36,7 +36,8 @@ export function renderMarkdown(report: RunReport): string {
   return [
     `Conveyor vs BullMQ, ${report.mode} run of ${report.startedAt} (${report.durationS.toFixed(0)} s): ` +
       `median of ${report.repetitions} repetitions (min–max), worker concurrency ${report.workerConcurrency}.`,
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, load average ${m.loadAverageAtStart.toFixed(2)} at start; ` +
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, load average ${m.loadAverageAtStart.toFixed(2)} at start, ` +
+      `one core hashing ${m.cpuCheckMBps.toFixed(0)} MB/s (SHA-256); ` +
       `Node ${m.node}, ${m.natsServer}, ${m.ferretdb}, ${m.redis}, BullMQ ${m.bullmq}.`,
     "",
     comparisonTable(report.results, titles),
