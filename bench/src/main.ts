@@ -13,7 +13,7 @@ import { workspaceRoot } from "@conveyor/testing";
 import { parseCli, usage } from "./cli.ts";
 import { RedisMissingError, UsageError } from "./errors.ts";
 import { profile } from "./profiles.ts";
-import { machineInfo } from "./report/machine.ts";
+import { machineInfo, machineSummary } from "./report/machine.ts";
 import { renderMarkdown, writeResults } from "./report/results-writer.ts";
 import type { RunReport } from "./report/results-writer.ts";
 import { aggregate, runWorkloads } from "./runner.ts";
@@ -66,9 +66,7 @@ async function main(): Promise<number> {
   log(
     `Conveyor vs BullMQ, ${cli.mode} run: ${workloads.length} workloads x ${repetitions} repetitions x 2 systems`,
   );
-  log(
-    `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, load average ${machine.loadAverageAtStart.toFixed(2)}, one core hashing ${machine.cpuCheckMBps.toFixed(0)} MB/s (SHA-256)`,
-  );
+  log(machineSummary(machine));
 
   const dataDir = await mkdtemp(join(tmpdir(), "conveyor-bench-"));
   const cleanup = new AsyncDisposableStack();

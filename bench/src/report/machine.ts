@@ -33,6 +33,15 @@ function firstLine(binary: string, args: string[]): string {
   }
 }
 
+/** The machine and its state at the start in one line, for the log and the results' header. */
+export function machineSummary(m: MachineInfo): string {
+  return (
+    `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ` +
+    `load average ${m.loadAverageAtStart.toFixed(2)} at start, ` +
+    `one core hashing ${m.cpuCheckMBps.toFixed(0)} MB/s (SHA-256)`
+  );
+}
+
 /**
  * Reads the CPU model from /proc/cpuinfo, the rest from os and the binaries themselves, and
  * measures one core's speed (a second of hashing).

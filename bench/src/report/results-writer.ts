@@ -3,6 +3,7 @@ import { join } from "node:path";
 
 import type { WorkloadRun } from "../runner.ts";
 import type { FigureResult } from "./figures.ts";
+import { machineSummary } from "./machine.ts";
 import type { MachineInfo } from "./machine.ts";
 import { renderChart } from "./svg-chart.ts";
 import { comparisonTable, detailTable } from "./table.ts";
@@ -36,8 +37,7 @@ export function renderMarkdown(report: RunReport): string {
   return [
     `Conveyor vs BullMQ, ${report.mode} run of ${report.startedAt} (${report.durationS.toFixed(0)} s): ` +
       `median of ${report.repetitions} repetitions (min–max), worker concurrency ${report.workerConcurrency}.`,
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, load average ${m.loadAverageAtStart.toFixed(2)} at start, ` +
-      `one core hashing ${m.cpuCheckMBps.toFixed(0)} MB/s (SHA-256); ` +
+    `Machine: ${machineSummary(m)}; ` +
       `Node ${m.node}, ${m.natsServer}, ${m.ferretdb}, ${m.redis}, BullMQ ${m.bullmq}.`,
     "",
     comparisonTable(report.results, titles),
