@@ -6,11 +6,11 @@ import {
   RequestError,
   TimeoutError,
   createInbox,
-  headers as natsHeaders,
 } from "@nats-io/transport-node";
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 
 import { PublisherClosedError } from "./errors.ts";
+import { outgoingHeaders } from "./outgoing-headers.ts";
 
 /** Options of one {@link JetStreamPublisher.publish}; a subset of nats.js's `JetStreamPublishOptions`. */
 export interface JetStreamPublishOptions {
@@ -346,7 +346,7 @@ export class JetStreamPublisher {
 function publishHeaders(options: JetStreamPublishOptions): MsgHdrs | undefined {
   const { msgID, expect } = options;
   if (msgID === undefined && expect?.streamName === undefined) return options.headers;
-  const headers = options.headers ?? natsHeaders();
+  const headers = options.headers ?? outgoingHeaders();
   if (msgID !== undefined) headers.set(PubHeaders.MsgIdHdr, msgID);
   if (expect?.streamName !== undefined)
     headers.set(PubHeaders.ExpectedStreamHdr, expect.streamName);

@@ -1,8 +1,8 @@
 import { Header, Subject, deadLetterMsgId } from "@conveyor/contracts";
 import type { DeadLetter, JobEvent } from "@conveyor/contracts";
+import { outgoingHeaders } from "@conveyor/service-kit";
 import type { JetStreamPublisher, OutgoingMessage } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 
 import { MessageTooLargeError } from "./errors.ts";
@@ -81,8 +81,7 @@ export class EventPublisher implements LifecyclePublisher {
   #eventMessage(event: JobEvent, trace: TraceContext): OutgoingMessage {
     const subject = Subject.event(event.jobId, event.kind);
     const data = this.#encode(subject, event);
-    const headers = natsHeaders();
-    // `append` on fresh headers: `set` would first search them for the key.
+    const headers = outgoingHeaders();
     headers.append(Header.JobId, event.jobId);
     headers.append(Header.JobType, event.type);
     this.#tracing.inject(trace, headers);
@@ -103,7 +102,7 @@ export class EventPublisher implements LifecyclePublisher {
       trace,
       { subject, jobId: letter.jobId, jobType: letter.type, attempt: letter.attempts },
       async (span) => {
-        const headers = natsHeaders();
+        const headers = outgoingHeaders();
         for (const key of original?.keys() ?? []) {
           if (key.startsWith("Nats-")) continue;
           for (const value of original?.values(key) ?? []) headers.append(key, value);

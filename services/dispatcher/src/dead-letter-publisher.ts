@@ -1,8 +1,8 @@
 import { Header, LifecycleKind, Subject, deadLetterMsgId } from "@conveyor/contracts";
 import type { DeadEvent, DeadLetter } from "@conveyor/contracts";
+import { outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
 /**
@@ -27,7 +27,7 @@ export class DeadLetterPublisher {
     const subject = Subject.dlq(letter.type);
     const attrs = { subject, jobId: letter.jobId, jobType: letter.type, attempt: letter.attempts };
     return this.#tracing.produce(parent, attrs, (context) => {
-      const headers = natsHeaders();
+      const headers = outgoingHeaders();
       for (const key of original.keys()) {
         if (key.startsWith("Nats-")) continue;
         for (const value of original.values(key)) headers.append(key, value);
@@ -45,7 +45,7 @@ export class DeadLetterPublisher {
     const subject = Subject.event(event.jobId, LifecycleKind.Dead);
     const attrs = { subject, jobId: event.jobId, jobType: event.type, attempt: event.attempt };
     return this.#tracing.produce(parent, attrs, (context) => {
-      const headers = natsHeaders();
+      const headers = outgoingHeaders();
       this.#tracing.inject(context, headers);
       headers.set(Header.JobId, event.jobId);
       headers.set(Header.JobType, event.type);

@@ -7,9 +7,9 @@ import type {
   SubmissionSource,
   WorkItem,
 } from "@conveyor/contracts";
+import { outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { PubAck } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
 /**
@@ -111,9 +111,8 @@ export class DispatchPublisher {
   ): Promise<PubAck> {
     const { subject, msgId, body, jobId, jobType, source } = message;
     return this.#tracing.produce(parent, { subject, jobId, jobType }, (context) => {
-      const headers = natsHeaders();
+      const headers = outgoingHeaders();
       this.#tracing.inject(context, headers);
-      // `append` on fresh headers: `set` would first search them for the key.
       if (jobId !== undefined) headers.append(Header.JobId, jobId);
       if (jobType !== undefined) headers.append(Header.JobType, jobType);
       if (source !== undefined) headers.append(Header.Source, source);

@@ -1,8 +1,8 @@
 import { Header, Subject, commandMsgId } from "@conveyor/contracts";
 import type { CommandVerb } from "@conveyor/contracts";
+import { outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { PubAck } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 
 import type { GatewayDeps } from "../deps.ts";
 import { unavailable } from "../errors.ts";
@@ -37,7 +37,7 @@ export async function publishCommand(
   const what = `the ${command.verb} command`;
   if (!out.link.up) throw unavailable(`NATS is not connected; ${what} was not sent`);
   const subject = Subject.command(command.verb, command.jobId);
-  const headers = natsHeaders();
+  const headers = outgoingHeaders();
   headers.set(Header.JobId, command.jobId);
   if (command.type !== undefined) headers.set(Header.JobType, command.type);
   return deps.tracing.produce(

@@ -1,7 +1,7 @@
 import { Header, StreamName, Subject, newJobId } from "@conveyor/contracts";
 import type { JobSubmission } from "@conveyor/contracts";
+import { outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext } from "@conveyor/telemetry";
-import { headers as natsHeaders } from "@nats-io/transport-node";
 
 import type { GatewayDeps } from "../deps.ts";
 import { unavailable } from "../errors.ts";
@@ -34,8 +34,7 @@ export async function publishSubmission(
   if (!out.link.up) throw unavailable("NATS is not connected; the job was not submitted");
   const id = submission.id ?? newJobId();
   const subject = Subject.submit(submission.type);
-  const headers = natsHeaders();
-  // `append` on fresh headers: `set` would first search them for the key.
+  const headers = outgoingHeaders();
   headers.append(Header.JobId, id);
   headers.append(Header.JobType, submission.type);
   headers.append(Header.Source, "rest");
