@@ -1,8 +1,11 @@
 import { Match, MsgHdrsImpl } from "@nats-io/transport-node";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
-/** A header name as NATS allows it: printable ASCII (33-126) except `:`. */
-const headerName = /^[!-9;-~]+$/;
+/**
+ * A header name as nats.js allows it: printable ASCII (33-126) except `:`, or empty, which nats.js
+ * reads from the wire and so must be copied back (a dead letter keeps its work message's headers).
+ */
+const headerName = /^[!-9;-~]*$/;
 const lineBreak = /[\r\n]/;
 
 /**
@@ -33,10 +36,7 @@ class OutgoingHeaders extends MsgHdrsImpl {
   }
 }
 
-/**
- * The value as nats.js stores it (trimmed). Throws on a name or value that would break the header
- * block: what nats.js refuses, and an empty name, which it lets through.
- */
+/** The value as nats.js stores it (trimmed); throws on a name or value nats.js refuses. */
 function checked(name: string, value: string): string {
   if (!headerName.test(name))
     throw new TypeError(`invalid NATS header name: ${JSON.stringify(name)}`);

@@ -77,11 +77,18 @@ export class WorkFixture {
     return item;
   }
 
-  async enqueueRaw(type: string, body: string, jobId?: string): Promise<void> {
+  /** Publishes `body` as a work message of `type`, with `extraHeaders` (name, value) besides ours. */
+  async enqueueRaw(
+    type: string,
+    body: string,
+    jobId?: string,
+    extraHeaders: readonly (readonly [string, string])[] = [],
+  ): Promise<void> {
     const headers = natsHeaders();
     if (jobId !== undefined) headers.set(Header.JobId, jobId);
     headers.set(Header.JobType, type);
     headers.set(Header.TraceParent, traceparent);
+    for (const [name, value] of extraHeaders) headers.append(name, value);
     await this.js.publish(Subject.work(type), body, { headers });
   }
 

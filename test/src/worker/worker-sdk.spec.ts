@@ -274,6 +274,26 @@ describe("worker SDK against a real nats-server", () => {
     await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work terminated" });
   });
 
+  it("dead-letters a work message carrying any header nats.js reads, an empty name included", async () => {
+    // A client may publish to WORK directly; the letter keeps its headers for a faithful replay.
+    const type = uniqueType("odd-headers");
+    await fx.worker({ handlers: { [type]: () => null } });
+    const odd = [
+      ["", "no name"],
+      ["X-Custom", "kept"],
+    ] as const;
+    await fx.enqueueRaw(type, "{not json", "job-odd-headers", odd);
+
+    const [dead] = await waitFor(async () => {
+      const letters = await fx.deadLetters(type);
+      return letters.length > 0 ? letters : undefined;
+    });
+    expect(dead!.letter).toMatchObject({ jobId: "job-odd-headers", reason: "non_retryable" });
+    expect(dead!.msg.headers?.get("X-Custom")).toBe("kept");
+    expect(dead!.msg.headers?.get("")).toBe("no name");
+    await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work terminated" });
+  });
+
   it("publishes progress events in order", async () => {
     const type = uniqueType("steps");
     await fx.worker({
