@@ -1,3 +1,6 @@
+/** The job type the diagnostic's jobs have (its own work consumer). */
+export const ceilingJobType = "bench.ceiling";
+
 /**
  * How the pipeline of the ceiling diagnostic records a job's lifecycle in `EVENTS`:
  *
@@ -9,9 +12,6 @@
  *   turn), listing them;
  * - `none`: no events and no projector: the submission and the work item alone.
  */
-/** The job type the diagnostic's jobs have (its own work consumer). */
-export const ceilingJobType = "bench.ceiling";
-
 export type EventMode = "per-job" | "batched-outcomes" | "batched" | "none";
 
 export const eventModes: readonly EventMode[] = ["per-job", "batched-outcomes", "batched", "none"];

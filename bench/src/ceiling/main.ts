@@ -2,8 +2,8 @@
 // no-op job (submission -> dispatcher -> work item -> worker -> events -> projector) on the pinned
 // nats-server with Conveyor's topology, but with roles that only pass messages (roles.ts): no
 // validation, tracing, logging, read model or FerretDB. Whatever throughput it reaches is the most
-// the services could reach with the same messages per job; the `batched` and `none` modes show
-// what fewer event messages would allow (event-mode.ts). Each run gets a fresh server.
+// the services could reach with the same messages per job; the other modes show what fewer event
+// messages would allow (event-mode.ts). Each run gets a fresh server.
 //
 // Usage: node --conditions=conveyor-source bench/src/ceiling/main.ts [jobs, default 50000] [reps, default 3]
 import { mkdtemp, rm } from "node:fs/promises";

@@ -2,7 +2,7 @@ import { Match, headers as natsHeaders } from "@nats-io/transport-node";
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 
-import { outgoingHeaders } from "./outgoing-headers.ts";
+import { carriedHeaders, outgoingHeaders } from "./outgoing-headers.ts";
 
 const wire = (h: MsgHdrs) =>
   new TextDecoder().decode((h as unknown as { encode(): Uint8Array }).encode());
@@ -64,5 +64,25 @@ describe("outgoingHeaders", () => {
       h.set("CONVEYOR-JOB-TYPE", "email.send", Match.CanonicalMIME);
     });
     expect(ours.values("Conveyor-Job-Id")).toEqual(["job-1", "job-2"]);
+  });
+});
+
+describe("carriedHeaders", () => {
+  it("carries every header of a received message but JetStream's Nats-* ones", () => {
+    const received = natsHeaders();
+    received.append("Conveyor-Job-Id", "job-1");
+    received.append("X-Custom", "a");
+    received.append("X-Custom", "b");
+    received.append("", "no name");
+    received.set("Nats-Msg-Id", "job-1");
+    received.set("Nats-Expected-Stream", "WORK");
+    const carried = carriedHeaders(received);
+    expect(carried.keys()).toEqual(["Conveyor-Job-Id", "X-Custom", ""]);
+    expect(carried.values("X-Custom")).toEqual(["a", "b"]);
+    expect(carried.get("")).toBe("no name");
+  });
+
+  it("starts empty without a received message", () => {
+    expect(carriedHeaders(undefined).keys()).toEqual([]);
   });
 });

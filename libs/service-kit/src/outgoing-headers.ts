@@ -48,3 +48,17 @@ function checked(name: string, value: string): string {
 export function outgoingHeaders(): MsgHdrs {
   return new OutgoingHeaders();
 }
+
+/**
+ * Headers to publish that carry a received message's own headers, without JetStream's `Nats-*`
+ * ones (its id, its expectations): a dead letter keeps its work message's headers this way, so
+ * that a replay queues the job as it was.
+ */
+export function carriedHeaders(original: MsgHdrs | undefined): MsgHdrs {
+  const headers = outgoingHeaders();
+  for (const key of original?.keys() ?? []) {
+    if (key.startsWith("Nats-")) continue;
+    for (const value of original?.values(key) ?? []) headers.append(key, value);
+  }
+  return headers;
+}

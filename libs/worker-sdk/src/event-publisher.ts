@@ -1,6 +1,6 @@
 import { Header, Subject, deadLetterMsgId } from "@conveyor/contracts";
 import type { DeadLetter, JobEvent } from "@conveyor/contracts";
-import { outgoingHeaders } from "@conveyor/service-kit";
+import { carriedHeaders, outgoingHeaders } from "@conveyor/service-kit";
 import type { JetStreamPublisher, OutgoingMessage } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
@@ -102,11 +102,7 @@ export class EventPublisher implements LifecyclePublisher {
       trace,
       { subject, jobId: letter.jobId, jobType: letter.type, attempt: letter.attempts },
       async (span) => {
-        const headers = outgoingHeaders();
-        for (const key of original?.keys() ?? []) {
-          if (key.startsWith("Nats-")) continue;
-          for (const value of original?.values(key) ?? []) headers.append(key, value);
-        }
+        const headers = carriedHeaders(original);
         this.#tracing.inject(span, headers);
         await this.#publish(subject, letter, headers, deadLetterMsgId(letter));
       },

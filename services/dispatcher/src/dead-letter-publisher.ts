@@ -1,6 +1,6 @@
 import { Header, LifecycleKind, Subject, deadLetterMsgId } from "@conveyor/contracts";
 import type { DeadEvent, DeadLetter } from "@conveyor/contracts";
-import { outgoingHeaders } from "@conveyor/service-kit";
+import { carriedHeaders, outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
@@ -27,11 +27,7 @@ export class DeadLetterPublisher {
     const subject = Subject.dlq(letter.type);
     const attrs = { subject, jobId: letter.jobId, jobType: letter.type, attempt: letter.attempts };
     return this.#tracing.produce(parent, attrs, (context) => {
-      const headers = outgoingHeaders();
-      for (const key of original.keys()) {
-        if (key.startsWith("Nats-")) continue;
-        for (const value of original.values(key)) headers.append(key, value);
-      }
+      const headers = carriedHeaders(original);
       this.#tracing.inject(context, headers);
       return this.#js.publish(subject, JSON.stringify(letter), {
         msgID: deadLetterMsgId(letter),
