@@ -35,7 +35,7 @@ export const usage = `npm run bench [-- options]
   --quick           small sizes, finishes in under 2 minutes (default: full)
   --only a,b        run only workloads whose id starts with a or b (rest-submit, rest-rate-2k,
                     submit-single, submit-batched, saturated, steady-200, steady-2k, steady-10k,
-                    io-1w, io-2w, io-4w, growth-)
+                    io-1w, io-2w, io-4w, growth-, idle-first, idle-last)
   --reps N          repetitions per workload and system (default 3; at least 3
                     for figures worth quoting)
   --million         full mode: add a backlog of 1,000,000 jobs

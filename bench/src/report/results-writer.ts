@@ -44,7 +44,7 @@ export function renderMarkdown(report: RunReport): string {
     "",
     ...(report.results.some((r) => r.figure.only !== undefined)
       ? [
-          "Per process (backlog and steady-rate workloads): peak RSS (backlogs) and CPU seconds per 1,000 jobs.",
+          "Per process: RSS (peak under load, or at rest) and CPU (seconds per 1,000 jobs under load, milliseconds per second at rest).",
           "",
           detailTable(report.results, titles),
         ]

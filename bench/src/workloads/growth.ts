@@ -23,7 +23,7 @@ export function growth(jobs: number, batch: number, visibleWindowMs: number): Wo
       { key: "queued", label: "queued", unit: "jobs/s", better: "higher" },
       { key: "drained", label: "drained (acked)", unit: "jobs/s", better: "higher" },
       { key: "visible", label: "drained (succeeded visible)", unit: "jobs/s", better: "higher" },
-      ...processFigures({ rss: true }),
+      ...processFigures({ over: "load", rss: true }),
     ],
     workers: 0,
     async run(system, ctx) {

@@ -8,14 +8,37 @@ const processNames: Record<SystemName, readonly string[]> = {
   bullmq: bullmqProcessNames,
 };
 
-/** What is reported of every process of both systems. */
+/** What is reported of every process of both systems, and over what. */
 export interface ProcessFigureOptions {
-  /** Peak RSS (`rss.<name>`). */
+  /**
+   * `load`: a workload's jobs, with each process's peak RSS and its CPU per 1,000 jobs; `rest`: an
+   * idle window, with the RSS each process holds and its CPU per second of doing nothing.
+   */
+  over: "load" | "rest";
+  /** Whether RSS is reported (`rss.total`, `rss.<name>`). */
   rss: boolean;
 }
 
-/** `cpu.total` and `cpu.<name>` (CPU seconds per 1,000 jobs), and with `rss` the peak RSS figures. */
+const wording = {
+  load: {
+    rss: "peak RSS",
+    rssTotal: "sum of peak RSS",
+    cpu: "CPU",
+    cpuTotal: "CPU, all processes",
+    cpuUnit: "CPU s / 1k jobs",
+  },
+  rest: {
+    rss: "RSS at rest",
+    rssTotal: "sum of RSS at rest",
+    cpu: "CPU at rest",
+    cpuTotal: "CPU at rest, all processes",
+    cpuUnit: "CPU ms / s",
+  },
+} as const;
+
+/** `cpu.total` and `cpu.<name>`, and with `rss` the RSS figures, worded for `over`. */
 export function processFigures(options: ProcessFigureOptions): FigureSpec[] {
+  const words = wording[options.over];
   const perProcess = (Object.entries(processNames) as [SystemName, readonly string[]][]).flatMap(
     ([system, names]) =>
       names.flatMap((name) => [
@@ -23,7 +46,7 @@ export function processFigures(options: ProcessFigureOptions): FigureSpec[] {
           ? [
               {
                 key: `rss.${name}`,
-                label: `peak RSS ${name}`,
+                label: `${words.rss} ${name}`,
                 unit: "MiB",
                 better: "lower" as const,
                 only: system,
@@ -32,8 +55,8 @@ export function processFigures(options: ProcessFigureOptions): FigureSpec[] {
           : []),
         {
           key: `cpu.${name}`,
-          label: `CPU ${name}`,
-          unit: "CPU s / 1k jobs",
+          label: `${words.cpu} ${name}`,
+          unit: words.cpuUnit,
           better: "lower" as const,
           only: system,
         },
@@ -41,26 +64,30 @@ export function processFigures(options: ProcessFigureOptions): FigureSpec[] {
   );
   return [
     ...(options.rss
-      ? [{ key: "rss.total", label: "sum of peak RSS", unit: "MiB", better: "lower" as const }]
+      ? [{ key: "rss.total", label: words.rssTotal, unit: "MiB", better: "lower" as const }]
       : []),
-    { key: "cpu.total", label: "CPU, all processes", unit: "CPU s / 1k jobs", better: "lower" },
+    { key: "cpu.total", label: words.cpuTotal, unit: words.cpuUnit, better: "lower" },
     ...perProcess,
   ];
 }
 
-/** Writes the {@link processFigures} of `usage` over `jobs` jobs into `sample`. */
+/**
+ * Writes the {@link processFigures} of `usage` into `sample`: CPU as milliseconds per `per`, which
+ * is the number of jobs (CPU seconds per 1,000 jobs) or, at rest, the seconds watched (CPU
+ * milliseconds per second).
+ */
 export function recordProcessUsage(
   sample: Sample,
   usage: readonly ProcessUsage[],
-  jobs: number,
-  options: ProcessFigureOptions & { cpu: boolean },
+  per: number,
+  options: { rss: boolean; cpu: boolean },
 ): void {
   if (options.rss) {
     sample["rss.total"] = usage.reduce((sum, u) => sum + u.peakRssMib, 0);
     for (const u of usage) sample[`rss.${u.name}`] = u.peakRssMib;
   }
   if (options.cpu) {
-    sample["cpu.total"] = (usage.reduce((sum, u) => sum + u.cpuSeconds, 0) * 1000) / jobs;
-    for (const u of usage) sample[`cpu.${u.name}`] = (u.cpuSeconds * 1000) / jobs;
+    sample["cpu.total"] = (usage.reduce((sum, u) => sum + u.cpuSeconds, 0) * 1000) / per;
+    for (const u of usage) sample[`cpu.${u.name}`] = (u.cpuSeconds * 1000) / per;
   }
 }

@@ -87,7 +87,7 @@ export function steadyLatency(options: SteadyLatencyOptions): Workload {
         unit: "jobs",
         better: "lower",
       },
-      ...processFigures({ rss: false }),
+      ...processFigures({ over: "load", rss: true }),
     ],
     run: (system, ctx) => runSteady(system, ctx, options, total),
   };
@@ -155,7 +155,7 @@ async function runSteady(
   };
 
   const mark = await system.mark();
-  // CPU over the offered load and until every job is acknowledged.
+  // CPU and peak RSS over the offered load and until every job is acknowledged.
   const sampler = ProcessSampler.start(() => system.processes());
   let usage: ProcessUsage[] | undefined;
   const stopWatching = await system.watchStarts(
@@ -236,7 +236,7 @@ async function runSteady(
     sample[`projected.p${p}`] = projected.percentileMs(p);
   }
   if (usage !== undefined) {
-    recordProcessUsage(sample, usage, list.length - submitErrors, { rss: false, cpu: true });
+    recordProcessUsage(sample, usage, list.length - submitErrors, { rss: true, cpu: true });
   }
   return sample;
 }
