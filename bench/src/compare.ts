@@ -1,0 +1,33 @@
+// Compares a rerun with an earlier run (the JSON `npm run bench` writes next to every table), to
+// tell a rerun's noise from a change: which figures' min–max ranges overlap, and how far the
+// Conveyor/BullMQ ratios moved.
+//   npx node --conditions=conveyor-source bench/src/compare.ts <earlier.json> <later.json>
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+
+import type { FigureResult } from "./report/figures.ts";
+import { compareRuns, renderComparison } from "./report/run-comparison.ts";
+
+interface SavedRun {
+  startedAt: string;
+  results: FigureResult[];
+}
+
+const [beforeFile, afterFile] = process.argv.slice(2);
+if (beforeFile === undefined || afterFile === undefined) {
+  process.stderr.write("usage: compare.ts <earlier.json> <later.json>\n");
+  process.exit(2);
+}
+
+async function load(file: string): Promise<SavedRun> {
+  return JSON.parse(await readFile(file, "utf8")) as SavedRun;
+}
+
+const [before, after] = await Promise.all([load(beforeFile), load(afterFile)]);
+const name = (file: string, run: SavedRun) => `${basename(file)} (${run.startedAt})`;
+process.stdout.write(
+  renderComparison(compareRuns(before.results, after.results), {
+    before: name(beforeFile, before),
+    after: name(afterFile, after),
+  }),
+);
