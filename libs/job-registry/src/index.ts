@@ -2,8 +2,13 @@ export { JobTypeRegistry } from "./registry.ts";
 export type { JobTypeRegistryOptions } from "./registry.ts";
 export { buildDescriptor, defaultJobTimeoutMs } from "./descriptor.ts";
 export type { JobTypeRegistration } from "./descriptor.ts";
-export { checkSubmission, SubmissionRejection } from "./submission-check.ts";
-export type { JobTypeLookup, SubmissionCheck, SubmissionCheckOptions } from "./submission-check.ts";
+export { checkEnvelope, checkSubmission, SubmissionRejection } from "./submission-check.ts";
+export type {
+  EnvelopeCheck,
+  JobTypeLookup,
+  SubmissionCheck,
+  SubmissionCheckOptions,
+} from "./submission-check.ts";
 export { parseSubmissionBytes, preview, BytesRejection } from "./submission-bytes.ts";
 export type { ParsedSubmissionBytes } from "./submission-bytes.ts";
 export { payloadIssues } from "./payload-schema.ts";

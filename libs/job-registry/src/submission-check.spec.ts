@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
 import { buildDescriptor } from "./descriptor.ts";
-import { checkSubmission } from "./submission-check.ts";
+import { checkEnvelope, checkSubmission } from "./submission-check.ts";
 import type { JobTypeLookup } from "./submission-check.ts";
 
 const sleep = buildDescriptor({
@@ -182,5 +182,35 @@ describe("checkSubmission on values that are not JSON", () => {
       const check = checkSubmission(body, registry, { source: "rest" });
       expect(check.ok && check.submission).toEqual(JobSubmission.parse(body));
     }
+  });
+});
+
+describe("checkEnvelope", () => {
+  it("accepts a type no registry knows, with the envelope's defaults", () => {
+    const check = checkEnvelope({ type: "not-registered", payload: { a: 1 } });
+    expect(check).toMatchObject({
+      ok: true,
+      submission: { type: "not-registered", payload: { a: 1 }, priority: 5 },
+    });
+  });
+
+  it("refuses a bad field by name, and a payload that is not JSON", () => {
+    expect(checkEnvelope({ type: "echo", priority: 12 })).toMatchObject({
+      ok: false,
+      reason: "invalid_envelope",
+      issues: [{ path: "priority" }],
+    });
+    expect(checkEnvelope({ type: "echo", payload: { at: new Date(0) } })).toMatchObject({
+      ok: false,
+      reason: "invalid_payload",
+      issues: [{ path: "payload.at" }],
+    });
+  });
+
+  it("checks the body's type against the subject's", () => {
+    expect(checkEnvelope({ type: "a" }, { subjectType: "b" })).toMatchObject({
+      ok: false,
+      reason: "type_mismatch",
+    });
   });
 });

@@ -51,6 +51,44 @@ export function checkSubmission(
   registry: JobTypeLookup,
   options: SubmissionCheckOptions,
 ): SubmissionCheck {
+  const envelope = checkEnvelope(input, options);
+  if (!envelope.ok) return envelope;
+  const { submission } = envelope;
+
+  const descriptor = registry.get(submission.type);
+  if (!descriptor) {
+    return refuse(
+      SubmissionRejection.UnknownType,
+      `job type "${submission.type}" is not registered by any worker`,
+      [{ path: "type", message: `unknown job type "${submission.type}"` }],
+    );
+  }
+
+  const issues = payloadIssues(descriptor, submission.payload);
+  if (issues.length > 0) {
+    return refuse(
+      SubmissionRejection.InvalidPayload,
+      describe(`invalid payload for "${submission.type}"`, issues),
+      issues,
+    );
+  }
+  return { ok: true, submission, descriptor };
+}
+
+/** A submission whose envelope is valid, or why it is not. */
+export type EnvelopeCheck =
+  { ok: true; submission: JobSubmission } | Extract<SubmissionCheck, { ok: false }>;
+
+/**
+ * The checks of a submission that need no job type registry: an object, the subject's type, the
+ * payload's shape (JSON, depth, keys) and the envelope's fields, in that order. Every refusal names
+ * the offending fields. A producer can run it before publishing; {@link checkSubmission} runs it
+ * first.
+ */
+export function checkEnvelope(
+  input: unknown,
+  options: Pick<SubmissionCheckOptions, "subjectType"> = {},
+): EnvelopeCheck {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return refuse(SubmissionRejection.InvalidEnvelope, "a submission must be a JSON object", [
       { path: "(root)", message: "expected an object" },
@@ -75,29 +113,10 @@ export function checkSubmission(
     );
   }
   // The walk above found only JSON values; absent, the payload is null as `JobSubmission` says.
-  const submission: JobSubmission = {
-    ...parsed.data,
-    payload: payload as JobSubmission["payload"],
+  return {
+    ok: true,
+    submission: { ...parsed.data, payload: payload as JobSubmission["payload"] },
   };
-
-  const descriptor = registry.get(submission.type);
-  if (!descriptor) {
-    return refuse(
-      SubmissionRejection.UnknownType,
-      `job type "${submission.type}" is not registered by any worker`,
-      [{ path: "type", message: `unknown job type "${submission.type}"` }],
-    );
-  }
-
-  const issues = payloadIssues(descriptor, submission.payload);
-  if (issues.length > 0) {
-    return refuse(
-      SubmissionRejection.InvalidPayload,
-      describe(`invalid payload for "${submission.type}"`, issues),
-      issues,
-    );
-  }
-  return { ok: true, submission, descriptor };
 }
 
 function withSubjectType(

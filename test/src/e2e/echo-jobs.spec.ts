@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 
+import { JobClient } from "@conveyor/client";
 import { newJobId, StreamName, Subject } from "@conveyor/contracts";
 
 import { startServiceStack, waitWhileRunning } from "./service-stack.ts";
@@ -93,7 +94,7 @@ async function allReach(
 
 describe("the four services as separate processes", () => {
   it(
-    "run echo jobs from REST and NATS to succeeded, record a malformed message and drain WORK",
+    "run echo jobs from REST, NATS and the client to succeeded, record a malformed message and drain WORK",
     { timeout: 180_000 },
     async () => {
       await using stack = await startServiceStack();
@@ -118,13 +119,25 @@ describe("the four services as separate processes", () => {
           natsIds.push(id);
         }
 
+        const client = new JobClient(nc);
+        const results = await client.submitMany(
+          Array.from({ length: jobsPerPath }, (_, i) => ({
+            type: "echo",
+            payload: { via: "client", i },
+          })),
+        );
+        await client.close();
+        const clientIds = results.map((r) => (r.ok ? r.id : String(r.error)));
+        expect(results.filter((r) => !r.ok)).toEqual([]);
+
         const malformed = `{"type":"echo","payload": not json ${newJobId()}`;
         await js.publish(Subject.submit("echo"), malformed);
 
-        const jobs = await allReach(stack, [...restIds, ...natsIds], "succeeded", 90_000);
+        const ids = [...restIds, ...natsIds, ...clientIds];
+        const jobs = await allReach(stack, ids, "succeeded", 90_000);
         for (const id of restIds)
           expect(jobs.get(id)).toMatchObject({ type: "echo", source: "rest" });
-        for (const id of natsIds)
+        for (const id of [...natsIds, ...clientIds])
           expect(jobs.get(id)).toMatchObject({ type: "echo", source: "nats" });
 
         const rejection = await waitWhileRunning(

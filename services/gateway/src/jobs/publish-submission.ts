@@ -1,6 +1,6 @@
-import { Header, StreamName, Subject, newJobId } from "@conveyor/contracts";
+import { submissionMessage } from "@conveyor/client";
+import { Header, StreamName, SubmissionSource } from "@conveyor/contracts";
 import type { JobSubmission } from "@conveyor/contracts";
-import { outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext } from "@conveyor/telemetry";
 
 import type { GatewayDeps } from "../deps.ts";
@@ -32,13 +32,10 @@ export async function publishSubmission(
   parent: TraceContext,
 ): Promise<SubmitOutcome> {
   if (!out.link.up) throw unavailable("NATS is not connected; the job was not submitted");
-  const id = submission.id ?? newJobId();
-  const subject = Subject.submit(submission.type);
-  const headers = outgoingHeaders();
-  headers.append(Header.JobId, id);
-  headers.append(Header.JobType, submission.type);
-  headers.append(Header.Source, "rest");
-  const body = JSON.stringify({ ...submission, id });
+  const { id, subject, body, headers, msgID } = submissionMessage(
+    submission,
+    SubmissionSource.Rest,
+  );
 
   return deps.tracing.produce(
     parent,
@@ -47,7 +44,7 @@ export async function publishSubmission(
       deps.tracing.inject(ctx, headers);
       const ack = await out.publisher
         .publish(subject, body, {
-          msgID: submission.idempotencyKey ?? id,
+          msgID,
           headers,
           timeout: deps.options.publishTimeoutMs,
         })

@@ -1,0 +1,94 @@
+import { InvalidSubmissionError, JobClient } from "@conveyor/client";
+import type { JobToSubmit } from "@conveyor/client";
+import { Header, StreamName, Subject, newJobId } from "@conveyor/contracts";
+import { startNatsServer } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+describe("JobClient against a real nats-server", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let client: JobClient;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    jsm = await jetstreamManager(nc);
+    await ensureTopology(jsm);
+    client = new JobClient(nc);
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await nc.close();
+    await server[Symbol.asyncDispose]();
+  });
+
+  const storedSubmissions = async () => (await jsm.streams.info(StreamName.Jobs)).state.messages;
+
+  it("stores a submission on its type's subject, deduplicated by the job id", async () => {
+    const submitted = await client.submit({ type: "mail.send", payload: { to: "a@b.c" } });
+    expect(submitted.duplicate).toBe(false);
+
+    const stored = await jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: Subject.submit("mail.send"),
+    });
+    expect(stored?.json()).toMatchObject({
+      id: submitted.id,
+      type: "mail.send",
+      payload: { to: "a@b.c" },
+      priority: 5,
+    });
+    expect(stored?.header.get(Header.MsgId)).toBe(submitted.id);
+    expect(stored?.header.get(Header.JobId)).toBe(submitted.id);
+    expect(stored?.header.get(Header.JobType)).toBe("mail.send");
+    // No source header: the dispatcher records the job as submitted over NATS.
+    expect(stored?.header.has(Header.Source)).toBe(false);
+
+    const again = await client.submit({ id: submitted.id, type: "mail.send" });
+    expect(again).toEqual({ id: submitted.id, duplicate: true });
+  });
+
+  it("answers a repeated idempotency key with the first job's id", async () => {
+    const idempotencyKey = `order-${newJobId()}`;
+    const first = await client.submit({ type: "echo", idempotencyKey });
+    const before = await storedSubmissions();
+    const second = await client.submit({ id: newJobId(), type: "echo", idempotencyKey });
+    expect(second).toEqual({ id: first.id, duplicate: true });
+    expect(await storedSubmissions()).toBe(before);
+  });
+
+  it("refuses a bad envelope before publishing, naming the field", async () => {
+    const before = await storedSubmissions();
+    const refused = client.submit({ type: "echo", priority: 12 });
+    await expect(refused).rejects.toBeInstanceOf(InvalidSubmissionError);
+    await expect(refused).rejects.toMatchObject({
+      reason: "invalid_envelope",
+      issues: [{ path: "priority" }],
+    });
+    expect(await storedSubmissions()).toBe(before);
+  });
+
+  it("submits many at once, one result per job in order, a refused one apart", async () => {
+    const ids = [newJobId(), newJobId(), newJobId()];
+    const results = await client.submitMany([
+      { id: ids[0], type: "echo", payload: 1 },
+      // Not JSON, as a JavaScript caller (or a cast) can pass.
+      { id: ids[1], type: "echo", payload: { at: new Date(0) } } as unknown as JobToSubmit,
+      { id: ids[2], type: "echo", payload: 3 },
+    ]);
+    expect(results[0]).toEqual({ ok: true, id: ids[0], duplicate: false });
+    expect(results[1]).toMatchObject({ ok: false, error: { reason: "invalid_payload" } });
+    expect(results[2]).toEqual({ ok: true, id: ids[2], duplicate: false });
+    const lastEcho = await jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: Subject.submit("echo"),
+    });
+    expect(lastEcho?.json()).toMatchObject({ id: ids[2], payload: 3 });
+  });
+});
