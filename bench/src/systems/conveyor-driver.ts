@@ -5,6 +5,8 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Db } from "mongodb";
 
+import { JobClient } from "@conveyor/client";
+import type { JobToSubmit } from "@conveyor/client";
 import { ConsumerName, LifecycleKind, StreamName, Subject } from "@conveyor/contracts";
 import { spawnService } from "@conveyor/stack";
 import type { ServiceCode, ServiceName } from "@conveyor/stack";
@@ -52,6 +54,8 @@ export class ConveyorDriver implements SystemDriver {
   readonly http: { url: string; body: string };
   readonly #deps: DriverDeps;
   readonly #js: JetStreamClient;
+  /** Submits as a user's program would: Conveyor's client, as BullMQ's side uses its `Queue`. */
+  readonly #client: JobClient;
   readonly #services = new Map<ServiceName, ServerProcess>();
   readonly #workers: Worker[] = [];
   #dispose: () => Promise<void> = async () => {};
@@ -59,6 +63,7 @@ export class ConveyorDriver implements SystemDriver {
   constructor(deps: DriverDeps) {
     this.#deps = deps;
     this.#js = jetstream(deps.nc);
+    this.#client = new JobClient(deps.nc);
     this.http = {
       url: `${deps.gatewayUrl}/v1/jobs`,
       body: JSON.stringify({ type: "echo", payload: { bench: 1 } }),
@@ -124,14 +129,12 @@ export class ConveyorDriver implements SystemDriver {
     ]);
   }
 
-  #envelope(job: BenchJob): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify({ id: job.id, payload: job.payload }));
+  #submission(job: BenchJob): JobToSubmit {
+    return { id: job.id, type: jobType[job.kind], payload: job.payload };
   }
 
   async submitAsync(job: BenchJob): Promise<void> {
-    await this.#js.publish(Subject.submit(jobType[job.kind]), this.#envelope(job), {
-      msgID: job.id,
-    });
+    await this.#client.submit(this.#submission(job));
   }
 
   submitOne(job: BenchJob): Promise<void> {
@@ -140,7 +143,10 @@ export class ConveyorDriver implements SystemDriver {
 
   async submitMany(jobs: readonly BenchJob[], batchSize: number): Promise<void> {
     for (let i = 0; i < jobs.length; i += batchSize) {
-      await Promise.all(jobs.slice(i, i + batchSize).map((j) => this.submitAsync(j)));
+      const batch = jobs.slice(i, i + batchSize).map((j) => this.#submission(j));
+      for (const result of await this.#client.submitMany(batch)) {
+        if (!result.ok) throw result.error;
+      }
     }
   }
 
