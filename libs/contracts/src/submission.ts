@@ -24,7 +24,14 @@ export const JobSubmission = z
     /** Overrides the type's handler timeout for this job, in milliseconds. */
     timeoutMs: z.int().min(1).max(86_400_000).optional(),
     /** Deduplicates submissions within the intake stream's duplicate window. */
-    idempotencyKey: z.string().min(1).max(256).optional(),
+    idempotencyKey: z
+      .string()
+      .min(1)
+      .max(256)
+      // It travels as the Nats-Msg-Id header: no line break can, and NATS trims the ends, so a
+      // padded key would collide with the bare one and a blank one would deduplicate nothing.
+      .regex(/^\S(?:[^\r\n]*\S)?$/, "must not start or end with whitespace or contain a line break")
+      .optional(),
     /** Groups jobs so their progress can be read together. */
     batchId: JobId.optional(),
   })

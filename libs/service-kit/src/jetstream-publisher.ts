@@ -238,12 +238,20 @@ export class JetStreamPublisher {
     data: string | Uint8Array,
     options: JetStreamPublishOptions,
   ): Promise<PubAck> {
+    // Headers first: a value no header can carry rejects this publish before anything waits for
+    // its acknowledgement, which would otherwise time out later with nobody holding it.
+    let headers: MsgHdrs | undefined;
+    try {
+      headers = publishHeaders(options);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     const token = String(this.#nextToken++);
     const acked = new Promise<PubAck>((resolve, reject) => {
       const deadline = Date.now() + (options.timeout ?? this.#timeoutMs);
       this.#pending.set(token, { subject, deadline, resolve, reject });
     });
-    const out: Outgoing = { subject, data, token, headers: publishHeaders(options) };
+    const out: Outgoing = { subject, data, token, headers };
     this.#enqueue(out);
     return acked;
   }

@@ -207,6 +207,20 @@ describe("POST /v1/jobs", () => {
     expect(response.body.issues).toEqual([expect.objectContaining({ path: "idempotencyKey" })]);
   });
 
+  it("refuses an idempotency key that cannot be a message id with 400 naming it, and keeps serving", async () => {
+    await using gw = await gateway();
+    for (const idempotencyKey of ["a\nb", " padded", "   "]) {
+      const response = await submit(gw, {
+        type: "echo",
+        payload: { message: "x" },
+        idempotencyKey,
+      });
+      expect(response.status, idempotencyKey).toBe(400);
+      expect(response.body.issues).toEqual([expect.objectContaining({ path: "idempotencyKey" })]);
+    }
+    expect((await submit(gw, { type: "echo", payload: { message: "x" } })).status).toBe(202);
+  });
+
   it("accepts a type registered after the gateway started", async () => {
     await using gw = await gateway();
     expect((await submit(gw, { type: "late.type" })).status).toBe(422);

@@ -225,6 +225,23 @@ describe("JetStreamPublisher against a real nats-server", () => {
     expect(publisher.pending).toBe(0);
   });
 
+  it("rejects a publish whose message id cannot be a header value, leaving nothing pending", async () => {
+    const stream = await freshStream(jsm);
+    const refused = publisher.publish(stream.subject("a"), "x", { msgID: "a\nb", timeout: 200 });
+    await expect(refused).rejects.toBeInstanceOf(TypeError);
+    expect(publisher.pending).toBe(0);
+    // Nothing is left to time out later as a rejection no caller holds.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it("times out a publish nobody acknowledges, and still resolves the others", async () => {
     const silent = `${uniqueName("silent")}.x`;
     const listener = nc.subscribe(silent, { callback: () => undefined });
