@@ -1,4 +1,9 @@
-import { Header, StreamName, SubmissionSource } from "@conveyor/contracts";
+import {
+  Header,
+  StreamName,
+  SubmissionSource,
+  defaultMaxSubmissionBytes,
+} from "@conveyor/contracts";
 import type { JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope } from "@conveyor/job-registry";
 import { JetStreamPublisher } from "@conveyor/service-kit";
@@ -7,31 +12,44 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { context, propagation } from "@opentelemetry/api";
 
-import { InvalidSubmissionError } from "./errors.ts";
+import { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
+import type { SubmissionRefusal } from "./errors.ts";
 import { submissionMessage } from "./submission-message.ts";
 
 /** Options of a {@link JobClient}. */
 export interface JobClientOptions {
-  /** Longest wait for JetStream to store a submission, in milliseconds. @default 5000 */
+  /** Longest wait for JetStream to confirm a submission stored, in milliseconds. @default 5000 */
   timeoutMs?: number;
+  /**
+   * The connection's `inboxPrefix`, when it has one: confirmations come back under it.
+   * @default `_INBOX`
+   */
+  inboxPrefix?: string;
+  /**
+   * Largest submission sent, in bytes of JSON: the dispatcher's `MAX_SUBMISSION_BYTES`, so that a
+   * job it would refuse as `too_large` is refused here instead. @default 262144 (256 KiB)
+   */
+  maxSubmissionBytes?: number;
 }
 
 /** A job to submit: the submission envelope of `docs/topology.md`, `type` included. */
 export type JobToSubmit = JobSubmissionInput;
 
-/** A submission JetStream has stored. */
-export interface Submitted {
-  /**
-   * The job's id: the one given, or a new UUIDv7; for a duplicate, the id of the job first stored
-   * under the same idempotency key, when that submission can still be read.
-   */
-  id: string;
-  /** The intake stream already held a submission with this idempotency key (or id): nothing new was stored. */
-  duplicate: boolean;
-}
+/**
+ * A submission JetStream has stored. For a duplicate (the intake stream already held one with
+ * the same `Nats-Msg-Id` within its duplicate window, so nothing new was stored), `id` is the
+ * job first stored under it: the id itself, or for an `idempotencyKey` the first submission's
+ * id as read back from the stream, `undefined` when that can no longer be read.
+ */
+export type Submitted =
+  { id: string; duplicate: false } | { id: string | undefined; duplicate: true };
 
-/** One job's outcome in {@link JobClient.submitMany}. */
-export type SubmitResult = ({ ok: true } & Submitted) | { ok: false; error: Error };
+/** One job's outcome in {@link JobClient.submitMany}; `id` as known when it failed. */
+export type SubmitResult =
+  ({ ok: true } & Submitted) | { ok: false; id: string | undefined; error: Error };
+
+/** Submissions {@link JobClient.submitMany} sends per event-loop turn. */
+const submitManyChunk = 1000;
 
 const headerSetter = {
   set(carrier: MsgHdrs, key: string, value: string) {
@@ -40,82 +58,132 @@ const headerSetter = {
 };
 
 /**
- * Submits jobs over NATS, as a producer that does not go through the REST gateway: each job is
- * checked (the envelope; the payload against its type's schema is the dispatcher's check) and
- * published to `jobs.submit.<type>` with its id as `Nats-Msg-Id`, and a submission resolves once
- * JetStream has stored it. Publishes made in the same turn of the event loop leave in one socket
- * write and share one reply subscription, so {@link submitMany} costs little more per job than the
- * bytes. The active OpenTelemetry context, when an SDK is registered, travels in `traceparent`, so
- * the job's trace starts at the producer.
+ * Submits jobs over NATS, for a producer that does not go through the REST gateway. Each job's
+ * envelope is checked and its size bounded before anything is sent (the type's registration and
+ * its payload schema stay the dispatcher's checks, which record a refusal as a rejection event),
+ * then it is published to `jobs.submit.<type>` with its id, or its `idempotencyKey`, as
+ * `Nats-Msg-Id`, and a submission resolves once JetStream has stored it. Publishes made in the
+ * same turn of the event loop leave in one socket write and share one reply subscription. With an
+ * OpenTelemetry SDK registered, the active context travels in `traceparent`. One client per
+ * connection; {@link close} it before closing the connection.
  */
 export class JobClient {
   readonly #nc: NatsConnection;
   readonly #publisher: JetStreamPublisher;
   readonly #timeoutMs: number;
+  readonly #maxSubmissionBytes: number;
+  readonly #inFlight = new Set<Promise<unknown>>();
   #jsm: Promise<JetStreamManager> | undefined;
 
   constructor(nc: NatsConnection, options: JobClientOptions = {}) {
     this.#nc = nc;
     this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#publisher = new JetStreamPublisher(nc, { timeoutMs: this.#timeoutMs });
+    this.#maxSubmissionBytes = options.maxSubmissionBytes ?? defaultMaxSubmissionBytes;
+    this.#publisher = new JetStreamPublisher(nc, {
+      timeoutMs: this.#timeoutMs,
+      ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
+    });
   }
 
   /**
    * Submits one job and resolves once JetStream has stored it.
    *
-   * @throws {InvalidSubmissionError} naming the bad fields; nothing was published.
-   * @throws the publish's error (a timeout, no stream) when JetStream did not confirm it: publish
-   *   the same job again (same `id` or `idempotencyKey`) and it is stored at most once.
+   * @throws {InvalidSubmissionError} naming the bad fields; nothing was sent.
+   * @throws {SubmissionNotConfirmedError} when JetStream did not confirm it: submit it again with
+   *   the error's `jobId` as `id` and it is stored at most once.
    */
-  async submit(job: JobToSubmit): Promise<Submitted> {
-    const checked = checkEnvelope(job);
-    if (!checked.ok)
-      throw new InvalidSubmissionError(checked.reason, checked.message, checked.issues);
-    const message = submissionMessage(checked.submission, SubmissionSource.Nats);
-    propagation.inject(context.active(), message.headers, headerSetter);
-    const ack = await this.#publisher.publish(message.subject, message.body, {
-      msgID: message.msgID,
-      headers: message.headers,
-    });
-    if (!ack.duplicate) return { id: message.id, duplicate: false };
-    return { id: await this.#originalId(ack.seq, message.id), duplicate: true };
+  submit(job: JobToSubmit): Promise<Submitted> {
+    const submitted = this.#submit(job);
+    this.#inFlight.add(submitted);
+    void submitted.then(
+      () => this.#inFlight.delete(submitted),
+      () => this.#inFlight.delete(submitted),
+    );
+    return submitted;
   }
 
   /**
-   * Submits many jobs at once, resolving with one result per job in their order. A job refused or
-   * not stored does not hold back the others; submit it again to retry.
+   * Submits many jobs, resolving with one result per job in their order. A job refused or not
+   * confirmed does not hold back the others; its result carries the id it was sent with.
    */
-  submitMany(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
-    return Promise.all(
-      jobs.map((job) =>
+  async submitMany(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
+    const results: SubmitResult[] = [];
+    // In bounded rounds: a confirmation's wait starts when its job is queued.
+    for (let start = 0; start < jobs.length; start += submitManyChunk) {
+      const round = jobs.slice(start, start + submitManyChunk).map((job) =>
         this.submit(job).then(
           (submitted): SubmitResult => ({ ok: true, ...submitted }),
           (err: unknown): SubmitResult => ({
             ok: false,
+            id: err instanceof SubmissionNotConfirmedError ? err.jobId : job.id,
             error: err instanceof Error ? err : new Error(String(err)),
           }),
         ),
-      ),
-    );
+      );
+      results.push(...(await Promise.all(round)));
+    }
+    return results;
   }
 
   /**
-   * Refuses new submissions and resolves once every pending one is stored or has timed out. The
+   * Refuses new submissions and resolves once every pending one is confirmed or has failed. The
    * connection stays the caller's to close.
    */
-  close(): Promise<void> {
-    return this.#publisher.close();
+  async close(): Promise<void> {
+    await this.#publisher.close();
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #submit(job: JobToSubmit): Promise<Submitted> {
+    const checked = checkEnvelope(job);
+    // Without a subject type the envelope check refuses only envelopes and payloads.
+    if (!checked.ok) {
+      throw refused(checked.reason as SubmissionRefusal, checked.message, checked.issues);
+    }
+    const message = submissionMessage(checked.submission, SubmissionSource.Nats);
+    const bytes = Buffer.byteLength(message.body);
+    if (bytes > this.#maxSubmissionBytes) {
+      const text = `the submission is ${bytes} bytes, over the limit of ${this.#maxSubmissionBytes}`;
+      throw refused("too_large", text, [{ path: "(root)", message: text }]);
+    }
+    propagation.inject(context.active(), message.headers, headerSetter);
+    const ack = await this.#publisher
+      .publish(message.subject, message.body, { msgID: message.msgID, headers: message.headers })
+      .catch((err: unknown) => {
+        throw new SubmissionNotConfirmedError(message.id, err);
+      });
+    if (!ack.duplicate) return { id: message.id, duplicate: false };
+    // Without a key the message id is the job id, so the first job has this very id.
+    if (checked.submission.idempotencyKey === undefined) return { id: message.id, duplicate: true };
+    return { id: await this.#originalId(ack.seq), duplicate: true };
   }
 
   /** The job id of the stored submission a duplicate collapsed into (its PubAck's sequence). */
-  async #originalId(seq: number, fallback: string): Promise<string> {
+  async #originalId(seq: number): Promise<string | undefined> {
     try {
-      this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs });
+      this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs, checkAPI: false });
       const stored = await (await this.#jsm).streams.getMessage(StreamName.Jobs, { seq });
-      return stored?.header.get(Header.JobId) || fallback;
+      if (stored === null) return undefined;
+      const fromHeader = stored.header.get(Header.JobId);
+      if (fromHeader !== "") return fromHeader;
+      // Published by another producer (the nats CLI) without the header: the body may have it.
+      const body: unknown = stored.json();
+      const id =
+        typeof body === "object" && body !== null ? (body as { id?: unknown }).id : undefined;
+      return typeof id === "string" ? id : undefined;
     } catch {
-      // The original may be gone (the stream's limits); the id sent is the best answer left.
-      return fallback;
+      // Gone (the stream's limits), not permitted, or not answered: unknown, and a later
+      // duplicate tries afresh.
+      this.#jsm = undefined;
+      return undefined;
     }
   }
+}
+
+function refused(
+  reason: SubmissionRefusal,
+  message: string,
+  issues: InvalidSubmissionError["issues"],
+): InvalidSubmissionError {
+  return new InvalidSubmissionError(reason, message, issues);
 }

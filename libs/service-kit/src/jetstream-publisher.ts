@@ -37,6 +37,11 @@ export interface JetStreamPublisherOptions {
    */
   timeoutCheckMs?: number;
   /**
+   * Prefix of the reply subject acknowledgements come back on: the connection's `inboxPrefix`
+   * when it has one (an account may allow replies only there). @default `_INBOX`
+   */
+  inboxPrefix?: string;
+  /**
    * Told when a function given to {@link JetStreamPublisher.defer} throws (an `ack()` on a closed
    * connection); the rest of the batch is sent regardless. @default ignore it
    */
@@ -151,7 +156,7 @@ export class JetStreamPublisher {
     this.#nc = nc;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#onDeferredError = options.onDeferredError ?? (() => undefined);
-    const inbox = createInbox();
+    const inbox = createInbox(options.inboxPrefix);
     this.#replyPrefix = `${inbox}.`;
     const sub = nc.subscribe(`${inbox}.*`, {
       callback: (err, msg) => {

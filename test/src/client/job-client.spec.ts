@@ -1,10 +1,10 @@
-import { InvalidSubmissionError, JobClient } from "@conveyor/client";
+import { InvalidSubmissionError, JobClient, SubmissionNotConfirmedError } from "@conveyor/client";
 import type { JobToSubmit } from "@conveyor/client";
 import { Header, StreamName, Subject, newJobId } from "@conveyor/contracts";
 import { startNatsServer } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -62,6 +62,48 @@ describe("JobClient against a real nats-server", () => {
     const second = await client.submit({ id: newJobId(), type: "echo", idempotencyKey });
     expect(second).toEqual({ id: first.id, duplicate: true });
     expect(await storedSubmissions()).toBe(before);
+  });
+
+  it("reads a duplicate's first id from the stored body when its producer set no id header", async () => {
+    const idempotencyKey = `cli-${newJobId()}`;
+    const firstId = newJobId();
+    // As the nats CLI publishes it: the envelope, and the key as Nats-Msg-Id.
+    await jetstream(nc).publish(Subject.submit("echo"), JSON.stringify({ id: firstId }), {
+      msgID: idempotencyKey,
+    });
+    expect(await client.submit({ type: "echo", idempotencyKey })).toEqual({
+      id: firstId,
+      duplicate: true,
+    });
+  });
+
+  it("refuses a submission over the size limit before publishing", async () => {
+    const small = new JobClient(nc, { maxSubmissionBytes: 1024 });
+    try {
+      const before = await storedSubmissions();
+      await expect(
+        small.submit({ type: "echo", payload: { text: "x".repeat(2000) } }),
+      ).rejects.toMatchObject({ name: "InvalidSubmissionError", reason: "too_large" });
+      expect(await storedSubmissions()).toBe(before);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("gives the id a submission was sent with when it is not confirmed, to submit it again", async () => {
+    const other = await connect({ servers: server.url });
+    const closing = new JobClient(other, { timeoutMs: 500 });
+    await other.close();
+    const failed = await closing.submit({ type: "echo", payload: 1 }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(SubmissionNotConfirmedError);
+    const { jobId } = failed as SubmissionNotConfirmedError;
+    const [result] = await closing.submitMany([{ id: jobId, type: "echo" }]);
+    expect(result).toMatchObject({ ok: false, id: jobId });
+
+    expect(await client.submit({ id: jobId, type: "echo", payload: 1 })).toEqual({
+      id: jobId,
+      duplicate: false,
+    });
   });
 
   it("refuses a bad envelope before publishing, naming the field", async () => {

@@ -127,7 +127,7 @@ describe("the four services as separate processes", () => {
           })),
         );
         await client.close();
-        const clientIds = results.map((r) => (r.ok ? r.id : String(r.error)));
+        const clientIds = results.map((r) => (r.ok ? (r.id ?? "") : String(r.error)));
         expect(results.filter((r) => !r.ok)).toEqual([]);
 
         const malformed = `{"type":"echo","payload": not json ${newJobId()}`;
