@@ -47,6 +47,21 @@ describe("aggregate", () => {
     expect(rss!.conveyor.median).toBe(80);
     expect(rss!.ratio).toBeUndefined();
   });
+  it("summarizes a per-process figure only for its own system, when both name a process alike", () => {
+    const cpu = (only: "conveyor" | "bullmq") =>
+      ({ key: "cpu.worker", label: "CPU worker", unit: "ms", better: "lower", only }) as const;
+    const [ofConveyor, ofBullmq] = aggregate([
+      {
+        ...run,
+        figures: [cpu("conveyor"), cpu("bullmq")],
+        samples: { conveyor: [{ "cpu.worker": 2 }], bullmq: [{ "cpu.worker": 7 }] },
+      },
+    ]);
+    expect(ofConveyor!.conveyor.median).toBe(2);
+    expect(ofConveyor!.bullmq.n).toBe(0);
+    expect(ofBullmq!.bullmq.median).toBe(7);
+    expect(ofBullmq!.conveyor.n).toBe(0);
+  });
 });
 
 describe("runWorkloads", () => {

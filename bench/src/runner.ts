@@ -33,8 +33,11 @@ export function systemOrder(workloadIndex: number, rep: number): SystemName[] {
 export function aggregate(runs: readonly WorkloadRun[]): FigureResult[] {
   return runs.flatMap((run) =>
     run.figures.map((figure) => {
+      // A per-process figure belongs to one system: both have a `worker`, under the same key.
       const values = (system: SystemName) =>
-        run.samples[system].map((s) => s[figure.key] ?? Number.NaN);
+        figure.only !== undefined && figure.only !== system
+          ? []
+          : run.samples[system].map((s) => s[figure.key] ?? Number.NaN);
       const conveyor = summarize(values(SystemName.Conveyor));
       const bullmq = summarize(values(SystemName.BullMQ));
       return {

@@ -33,6 +33,11 @@ export interface RunComparison {
   /** Figures whose ranges overlap, of those measured in both runs. */
   agreeing: number;
   compared: number;
+  /**
+   * How many of `compared` would overlap if nothing had changed between the runs (each figure's
+   * repetitions drawn from one distribution): with 3 repetitions a side, 9 in 10.
+   */
+  expectedAgreeing: number;
   /** Median of the absolute ratio changes; NaN when no ratio is in both runs. */
   medianRatioChange: number;
 }
@@ -92,8 +97,21 @@ export function compareRuns(
     ratios,
     agreeing: figures.filter((f) => f.agrees).length,
     compared: figures.length,
+    expectedAgreeing: figures.reduce((sum, f) => sum + chanceOfOverlap(f.before.n, f.after.n), 0),
     medianRatioChange: median(ratios.map((r) => Math.abs(r.change))),
   };
+}
+
+/**
+ * The chance that the ranges of `a` and `b` values drawn from one continuous distribution overlap:
+ * they do not only when every value of one run lies below every value of the other, which happens
+ * with probability 2 · a! · b! / (a + b)!.
+ */
+export function chanceOfOverlap(a: number, b: number): number {
+  let apart = 2;
+  // a! b! / (a+b)! = 1 / C(a+b, a), built up as a product to stay exact for small counts.
+  for (let i = 1; i <= b; i++) apart *= i / (a + i);
+  return 1 - apart;
 }
 
 const number = (v: number) =>
@@ -109,7 +127,8 @@ export function renderComparison(
 ): string {
   const apart = c.figures.filter((f) => !f.agrees);
   const lines = [
-    `${names.after} against ${names.before}: ${c.agreeing} of ${c.compared} figures agree (their min–max ranges overlap); ` +
+    `${names.after} against ${names.before}: ${c.agreeing} of ${c.compared} figures agree (their min–max ranges overlap; ` +
+      `about ${Math.round(c.expectedAgreeing)} would by chance alone if nothing had changed); ` +
       `the Conveyor/BullMQ ratios moved by ${percent(c.medianRatioChange).replace("+", "")} in the median.`,
     "",
   ];
