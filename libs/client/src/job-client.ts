@@ -7,10 +7,11 @@ import {
 import type { JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope } from "@conveyor/job-registry";
 import { JetStreamPublisher } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
-import { context, propagation } from "@opentelemetry/api";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { context } from "@opentelemetry/api";
 
 import { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
 import type { SubmissionRefusal } from "./errors.ts";
@@ -30,6 +31,13 @@ export interface JobClientOptions {
    * job it would refuse as `too_large` is refused here instead. @default 262144 (256 KiB)
    */
   maxSubmissionBytes?: number;
+  /**
+   * Where the producer's spans go: `Tracing.create({ serviceName, otlpEndpoint })` of
+   * `@conveyor/telemetry`. Each submission is a PRODUCER span, a child of the caller's active
+   * OpenTelemetry span when there is one, and its `traceparent` travels with the job. By default
+   * spans are not recorded, but every job still starts its trace here and has a trace id.
+   */
+  tracing?: Tracing;
 }
 
 /** A job to submit: the submission envelope of `docs/topology.md`, `type` included. */
@@ -41,8 +49,12 @@ export type JobToSubmit = JobSubmissionInput;
  * job first stored under it: the id itself, or for an `idempotencyKey` the first submission's
  * id as read back from the stream, `undefined` when that can no longer be read.
  */
-export type Submitted =
-  { id: string; duplicate: false } | { id: string | undefined; duplicate: true };
+export type Submitted = (
+  { id: string; duplicate: false } | { id: string | undefined; duplicate: true }
+) & {
+  /** The W3C trace id the submission was sent with (for a duplicate, not the first job's). */
+  traceId: string | undefined;
+};
 
 /** One job's outcome in {@link JobClient.submitMany}; `id` as known when it failed. */
 export type SubmitResult =
@@ -51,21 +63,15 @@ export type SubmitResult =
 /** Submissions {@link JobClient.submitMany} sends per event-loop turn. */
 const submitManyChunk = 1000;
 
-const headerSetter = {
-  set(carrier: MsgHdrs, key: string, value: string) {
-    carrier.set(key, value);
-  },
-};
-
 /**
  * Submits jobs over NATS, for a producer that does not go through the REST gateway. Each job's
  * envelope is checked and its size bounded before anything is sent (the type's registration and
  * its payload schema stay the dispatcher's checks, which record a refusal as a rejection event),
  * then it is published to `jobs.submit.<type>` with its id, or its `idempotencyKey`, as
  * `Nats-Msg-Id`, and a submission resolves once JetStream has stored it. Publishes made in the
- * same turn of the event loop leave in one socket write and share one reply subscription. With an
- * OpenTelemetry SDK registered, the active context travels in `traceparent`. One client per
- * connection; {@link close} it before closing the connection.
+ * same turn of the event loop leave in one socket write and share one reply subscription. Each
+ * submission starts the job's trace in a PRODUCER span (see {@link JobClientOptions.tracing}).
+ * One client per connection; {@link close} it before closing the connection.
  */
 export class JobClient {
   readonly #nc: NatsConnection;
@@ -73,12 +79,14 @@ export class JobClient {
   readonly #timeoutMs: number;
   readonly #maxSubmissionBytes: number;
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #tracing: Tracing;
   #jsm: Promise<JetStreamManager> | undefined;
 
   constructor(nc: NatsConnection, options: JobClientOptions = {}) {
     this.#nc = nc;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#maxSubmissionBytes = options.maxSubmissionBytes ?? defaultMaxSubmissionBytes;
+    this.#tracing = options.tracing ?? Tracing.create({ serviceName: "conveyor-client" });
     this.#publisher = new JetStreamPublisher(nc, {
       timeoutMs: this.#timeoutMs,
       ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
@@ -146,16 +154,23 @@ export class JobClient {
       const text = `the submission is ${bytes} bytes, over the limit of ${this.#maxSubmissionBytes}`;
       throw refused("too_large", text, [{ path: "(root)", message: text }]);
     }
-    propagation.inject(context.active(), message.headers, headerSetter);
-    const ack = await this.#publisher
-      .publish(message.subject, message.body, { msgID: message.msgID, headers: message.headers })
-      .catch((err: unknown) => {
-        throw new SubmissionNotConfirmedError(message.id, err);
-      });
-    if (!ack.duplicate) return { id: message.id, duplicate: false };
-    // Without a key the message id is the job id, so the first job has this very id.
-    if (checked.submission.idempotencyKey === undefined) return { id: message.id, duplicate: true };
-    return { id: await this.#originalId(ack.seq), duplicate: true };
+    const { id, subject, body, headers, msgID } = message;
+    // The caller's active span, when an OpenTelemetry SDK runs one, parents the job's trace.
+    const parent = { otelContext: context.active() };
+    const attributes = { subject, jobId: id, jobType: checked.submission.type };
+    return this.#tracing.produce(parent, attributes, async (trace): Promise<Submitted> => {
+      this.#tracing.inject(trace, headers);
+      const traceId = this.#tracing.traceIdOf(trace);
+      const ack = await this.#publisher
+        .publish(subject, body, { msgID, headers })
+        .catch((err: unknown) => {
+          throw new SubmissionNotConfirmedError(id, err);
+        });
+      if (!ack.duplicate) return { id, duplicate: false, traceId };
+      // Without a key the message id is the job id, so the first job has this very id.
+      if (checked.submission.idempotencyKey === undefined) return { id, duplicate: true, traceId };
+      return { id: await this.#originalId(ack.seq), duplicate: true, traceId };
+    });
   }
 
   /** The job id of the stored submission a duplicate collapsed into (its PubAck's sequence). */

@@ -1,6 +1,7 @@
 import { InvalidSubmissionError, JobClient, SubmissionNotConfirmedError } from "@conveyor/client";
 import type { JobToSubmit } from "@conveyor/client";
 import { Header, StreamName, Subject, newJobId } from "@conveyor/contracts";
+import { Tracing } from "@conveyor/telemetry";
 import { startNatsServer } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
@@ -8,6 +9,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("JobClient against a real nats-server", () => {
@@ -52,7 +54,34 @@ describe("JobClient against a real nats-server", () => {
     expect(stored?.header.has(Header.Source)).toBe(false);
 
     const again = await client.submit({ id: submitted.id, type: "mail.send" });
-    expect(again).toEqual({ id: submitted.id, duplicate: true });
+    expect(again).toMatchObject({ id: submitted.id, duplicate: true });
+  });
+
+  it("starts each job's trace in a PRODUCER span whose context travels in traceparent", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = Tracing.create({
+      serviceName: "producer",
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    const traced = new JobClient(nc, { tracing });
+    try {
+      const submitted = await traced.submit({ type: "traced.job" });
+      const [span] = exporter.getFinishedSpans();
+      expect(span?.name).toBe("send jobs.submit.traced.job");
+      expect(span?.spanContext().traceId).toBe(submitted.traceId);
+      const stored = await jsm.streams.getMessage(StreamName.Jobs, {
+        last_by_subj: Subject.submit("traced.job"),
+      });
+      const traceparent = stored?.header.get(Header.TraceParent) ?? "";
+      expect(traceparent).toBe(
+        `00-${span?.spanContext().traceId}-${span?.spanContext().spanId}-01`,
+      );
+    } finally {
+      await traced.close();
+    }
+    // Without a tracing of its own the client records nothing, but the job still has a trace.
+    const plain = await client.submit({ type: "traced.job" });
+    expect(plain.traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it("answers a repeated idempotency key with the first job's id", async () => {
@@ -60,7 +89,7 @@ describe("JobClient against a real nats-server", () => {
     const first = await client.submit({ type: "echo", idempotencyKey });
     const before = await storedSubmissions();
     const second = await client.submit({ id: newJobId(), type: "echo", idempotencyKey });
-    expect(second).toEqual({ id: first.id, duplicate: true });
+    expect(second).toMatchObject({ id: first.id, duplicate: true });
     expect(await storedSubmissions()).toBe(before);
   });
 
@@ -71,7 +100,7 @@ describe("JobClient against a real nats-server", () => {
     await jetstream(nc).publish(Subject.submit("echo"), JSON.stringify({ id: firstId }), {
       msgID: idempotencyKey,
     });
-    expect(await client.submit({ type: "echo", idempotencyKey })).toEqual({
+    expect(await client.submit({ type: "echo", idempotencyKey })).toMatchObject({
       id: firstId,
       duplicate: true,
     });
@@ -100,7 +129,7 @@ describe("JobClient against a real nats-server", () => {
     const [result] = await closing.submitMany([{ id: jobId, type: "echo" }]);
     expect(result).toMatchObject({ ok: false, id: jobId });
 
-    expect(await client.submit({ id: jobId, type: "echo", payload: 1 })).toEqual({
+    expect(await client.submit({ id: jobId, type: "echo", payload: 1 })).toMatchObject({
       id: jobId,
       duplicate: false,
     });
@@ -125,9 +154,9 @@ describe("JobClient against a real nats-server", () => {
       { id: ids[1], type: "echo", payload: { at: new Date(0) } } as unknown as JobToSubmit,
       { id: ids[2], type: "echo", payload: 3 },
     ]);
-    expect(results[0]).toEqual({ ok: true, id: ids[0], duplicate: false });
+    expect(results[0]).toMatchObject({ ok: true, id: ids[0], duplicate: false });
     expect(results[1]).toMatchObject({ ok: false, error: { reason: "invalid_payload" } });
-    expect(results[2]).toEqual({ ok: true, id: ids[2], duplicate: false });
+    expect(results[2]).toMatchObject({ ok: true, id: ids[2], duplicate: false });
     const lastEcho = await jsm.streams.getMessage(StreamName.Jobs, {
       last_by_subj: Subject.submit("echo"),
     });
