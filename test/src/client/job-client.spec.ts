@@ -79,9 +79,13 @@ describe("JobClient against a real nats-server", () => {
     } finally {
       await traced.close();
     }
-    // Without a tracing of its own the client records nothing, but the job still has a trace.
+    // Without a tracing of its own the client makes no span, and without an active one sends none.
     const plain = await client.submit({ type: "traced.job" });
-    expect(plain.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(plain.traceId).toBeUndefined();
+    const untraced = await jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: Subject.submit("traced.job"),
+    });
+    expect(untraced?.header.has(Header.TraceParent)).toBe(false);
   });
 
   it("answers a repeated idempotency key with the first job's id", async () => {
