@@ -1,6 +1,7 @@
 import type { FigureResult, SystemName } from "./figures.ts";
 import { systemNames, systemTitle } from "./figures.ts";
 import { median } from "./stats.ts";
+import { formatRatio, formatSummary } from "./table.ts";
 import type { Summary } from "./stats.ts";
 
 /** One system's figure in two runs. */
@@ -114,9 +115,6 @@ export function chanceOfOverlap(a: number, b: number): number {
   return 1 - apart;
 }
 
-const number = (v: number) =>
-  v.toLocaleString("en-US", { maximumSignificantDigits: 3, maximumFractionDigits: 2 });
-const range = (s: Summary) => `${number(s.median)} (${number(s.min)}–${number(s.max)})`;
 const percent = (v: number) =>
   Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${(v * 100).toFixed(0)} %` : "-";
 
@@ -140,7 +138,7 @@ export function renderComparison(
       "|---|---|---|--:|--:|--:|",
       ...apart.map(
         (f) =>
-          `| ${f.workload} | ${f.label} (${f.unit}) | ${systemTitle[f.system]} | ${range(f.before)} | ${range(f.after)} | ${percent(f.change)} |`,
+          `| ${f.workload} | ${f.label} (${f.unit}) | ${systemTitle[f.system]} | ${formatSummary(f.before)} | ${formatSummary(f.after)} | ${percent(f.change)} |`,
       ),
       "",
     );
@@ -152,7 +150,7 @@ export function renderComparison(
     "|---|---|--:|--:|--:|",
     ...c.ratios.map(
       (r) =>
-        `| ${r.workload} | ${r.label} | ${number(r.before)} | ${number(r.after)} | ${percent(r.change)} |`,
+        `| ${r.workload} | ${r.label} | ${formatRatio(r.before)} | ${formatRatio(r.after)} | ${percent(r.change)} |`,
     ),
     "",
   );

@@ -7,11 +7,12 @@ import {
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope } from "@conveyor/job-registry";
 import { JetStreamPublisher } from "@conveyor/service-kit";
+import { traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
-import { context, propagation, trace } from "@opentelemetry/api";
+import { context, propagation } from "@opentelemetry/api";
 
 import { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
 import type { SubmissionRefusal } from "./errors.ts";
@@ -71,12 +72,6 @@ const headerSetter = {
     carrier.set(key, value);
   },
 };
-
-/** The trace id of the caller's active OpenTelemetry span, if there is a valid one. */
-function activeTraceId(): string | undefined {
-  const spanContext = trace.getSpanContext(context.active());
-  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
-}
 
 /** Submissions {@link JobClient.submitMany} sends per event-loop turn. */
 const submitManyChunk = 1000;
@@ -165,19 +160,20 @@ export class JobClient {
     const checked = checkEnvelope(job);
     // Without a subject type the envelope check refuses only envelopes and payloads.
     if (!checked.ok) {
-      throw refused(checked.reason as SubmissionRefusal, checked.message, checked.issues);
+      const reason = checked.reason as SubmissionRefusal;
+      throw new InvalidSubmissionError(reason, checked.message, checked.issues);
     }
     const message = submissionMessage(checked.submission, SubmissionSource.Nats);
     const bytes = Buffer.byteLength(message.body);
     if (bytes > this.#maxSubmissionBytes) {
       const text = `the submission is ${bytes} bytes, over the limit of ${this.#maxSubmissionBytes}`;
-      throw refused("too_large", text, [{ path: "(root)", message: text }]);
+      throw new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
     }
     const tracing = this.#tracing;
     if (tracing === undefined) {
       // No span of the client's own: the caller's active one, if any, is the job's parent.
       propagation.inject(context.active(), message.headers, headerSetter);
-      return this.#send(message, checked.submission, activeTraceId());
+      return this.#send(message, checked.submission, traceIdOfContext(context.active()));
     }
     const parent = { otelContext: context.active() };
     const attributes = {
@@ -228,12 +224,4 @@ export class JobClient {
       return undefined;
     }
   }
-}
-
-function refused(
-  reason: SubmissionRefusal,
-  message: string,
-  issues: InvalidSubmissionError["issues"],
-): InvalidSubmissionError {
-  return new InvalidSubmissionError(reason, message, issues);
 }

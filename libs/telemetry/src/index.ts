@@ -1,2 +1,2 @@
-export { Tracing } from "./tracing.ts";
+export { Tracing, traceIdOfContext } from "./tracing.ts";
 export type { HeaderCarrier, SpanAttributes, TraceContext, TracingOptions } from "./tracing.ts";

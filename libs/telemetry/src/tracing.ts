@@ -53,6 +53,12 @@ const headerGetter: TextMapGetter<HeaderCarrier | undefined> = {
   keys: (carrier) => carrier?.keys() ?? [],
 };
 
+/** The W3C trace id of an OpenTelemetry context, or undefined when it carries no valid span. */
+export function traceIdOfContext(otelContext: Context): string | undefined {
+  const spanContext = trace.getSpanContext(otelContext);
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
 /**
  * The one seam between Conveyor and OpenTelemetry: spans for publishing and consuming NATS messages,
  * and W3C `traceparent`/`tracestate` carried in message headers. Business code sees only
@@ -100,8 +106,7 @@ export class Tracing {
 
   /** The W3C trace id of `context`, or undefined when it carries no valid span. */
   traceIdOf(context: TraceContext): string | undefined {
-    const spanContext = trace.getSpanContext(context.otelContext);
-    return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+    return traceIdOfContext(context.otelContext);
   }
 
   /** Runs `fn` in a SERVER span (an HTTP request), as the root of a new trace. */
