@@ -1,9 +1,4 @@
-import {
-  Header,
-  StreamName,
-  SubmissionSource,
-  defaultMaxSubmissionBytes,
-} from "@conveyor/contracts";
+import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope } from "@conveyor/job-registry";
 import { JetStreamPublisher } from "@conveyor/service-kit";
@@ -15,6 +10,7 @@ import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { context, propagation } from "@opentelemetry/api";
 
 import { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
+import { readFirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
 import { submissionMessage } from "./submission-message.ts";
 import type { SubmissionMessage } from "./submission-message.ts";
@@ -208,18 +204,9 @@ export class JobClient {
   async #originalId(seq: number): Promise<string | undefined> {
     try {
       this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs, checkAPI: false });
-      const stored = await (await this.#jsm).streams.getMessage(StreamName.Jobs, { seq });
-      if (stored === null) return undefined;
-      const fromHeader = stored.header.get(Header.JobId);
-      if (fromHeader !== "") return fromHeader;
-      // Published by another producer (the nats CLI) without the header: the body may have it.
-      const body: unknown = stored.json();
-      const id =
-        typeof body === "object" && body !== null ? (body as { id?: unknown }).id : undefined;
-      return typeof id === "string" ? id : undefined;
+      return (await readFirstSubmission(await this.#jsm, seq))?.id;
     } catch {
-      // Gone (the stream's limits), not permitted, or not answered: unknown, and a later
-      // duplicate tries afresh.
+      // Not permitted, or not answered: unknown, and a later duplicate tries afresh.
       this.#jsm = undefined;
       return undefined;
     }

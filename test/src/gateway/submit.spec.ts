@@ -1,4 +1,5 @@
 import { Header, StreamName } from "@conveyor/contracts";
+import { jetstream } from "@nats-io/jetstream";
 import { startMongoServer, startNatsServer } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,6 +104,49 @@ describe("POST /v1/jobs", () => {
     expect(first.status).toBe(202);
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(first.body.id);
+  });
+
+  it("answers a repeated key with the first job's id when a NATS producer stored it without the id header", async () => {
+    await using gw = await gateway();
+    const key = `cli-${String(Date.now())}`;
+    // As the nats CLI publishes it: the envelope with its id, and the key as Nats-Msg-Id.
+    await jetstream(gw.nc).publish(
+      "jobs.submit.echo",
+      JSON.stringify({ id: "first-from-cli", payload: { message: "a" } }),
+      { msgID: key },
+    );
+    const again = await submit(
+      gw,
+      { type: "echo", payload: { message: "a" } },
+      { "Idempotency-Key": key },
+    );
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: "first-from-cli", duplicate: true });
+    expect(again.headers.get("location")).toBe("/v1/jobs/first-from-cli");
+  });
+
+  it("answers a duplicate whose first submission is gone without an id no job has", async () => {
+    await using gw = await gateway();
+    const key = `gone-${String(Date.now())}`;
+    const first = await submit(
+      gw,
+      { type: "echo", payload: { message: "a" } },
+      { "Idempotency-Key": key },
+    );
+    const stored = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: "jobs.submit.echo",
+    });
+    await gw.jsm.streams.deleteMessage(StreamName.Jobs, stored!.seq);
+    const again = await submit(
+      gw,
+      { type: "echo", payload: { message: "a" } },
+      { "Idempotency-Key": key },
+    );
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: "duplicate", duplicate: true });
+    expect(again.body.id).toBeUndefined();
+    expect(again.headers.get("location")).toBeNull();
   });
 
   it.each([

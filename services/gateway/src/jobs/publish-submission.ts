@@ -1,5 +1,5 @@
-import { submissionMessage } from "@conveyor/client";
-import { Header, StreamName, SubmissionSource } from "@conveyor/contracts";
+import { readFirstSubmission, submissionMessage } from "@conveyor/client";
+import { SubmissionSource } from "@conveyor/contracts";
 import type { JobSubmission } from "@conveyor/contracts";
 import type { TraceContext } from "@conveyor/telemetry";
 
@@ -10,8 +10,11 @@ import type { NatsOut } from "./nats-out.ts";
 
 /** What JetStream made of a submission. */
 export interface SubmitOutcome {
-  /** The job's id; for a duplicate, the id of the job first stored under the same key. */
-  id: string;
+  /**
+   * The job's id; for a duplicate, the id of the job first stored under the same key, `undefined`
+   * when that submission can no longer be read (never the repeat's own id, which no job has).
+   */
+  id: string | undefined;
   /** W3C trace id of the job's trace, when known. */
   traceId: string | undefined;
   /** True when the intake stream already held a submission with the same idempotency key. */
@@ -52,34 +55,33 @@ export async function publishSubmission(
           throw unavailable(`JetStream did not store the job: ${errorMessage(err)}`, err);
         });
       if (!ack.duplicate) return { id, traceId: deps.tracing.traceIdOf(ctx), duplicate: false };
-      return { ...(await originalOf(deps, ack.seq, id)), duplicate: true };
+      const first = await originalOf(deps, ack.seq);
+      // Without a key the message id is the job id, so the first job has this very id.
+      const firstId = submission.idempotencyKey === undefined ? id : first?.id;
+      return { id: firstId, traceId: first?.traceId, duplicate: true };
     },
   );
 }
 
-/**
- * The id and trace of the submission a duplicate collapsed into: the PubAck of a duplicate carries
- * the original's sequence. Falls back to the new id when the original is no longer readable.
- */
+/** The id and trace of the submission a duplicate collapsed into; `undefined` when unreadable. */
 async function originalOf(
   deps: PublishDeps,
   seq: number,
-  fallbackId: string,
-): Promise<{ id: string; traceId: string | undefined }> {
+): Promise<{ id: string | undefined; traceId: string | undefined } | undefined> {
   try {
-    const stored = await withTimeout(
-      deps.jsm.streams.getMessage(StreamName.Jobs, { seq }),
+    const first = await withTimeout(
+      readFirstSubmission(deps.jsm, seq),
       deps.options.publishTimeoutMs,
       "JetStream",
     );
-    const id = stored?.header.get(Header.JobId);
-    if (stored && id) {
-      return { id, traceId: deps.tracing.traceIdOf(deps.tracing.extract(stored.header)) };
+    if (first !== undefined) {
+      return { id: first.id, traceId: deps.tracing.traceIdOf(deps.tracing.extract(first.headers)) };
     }
+    deps.logger.warn({ seq }, "the original of a duplicate submission is no longer stored");
   } catch (err) {
     deps.logger.warn({ err, seq }, "could not read the original of a duplicate submission");
   }
-  return { id: fallbackId, traceId: undefined };
+  return undefined;
 }
 
 function errorMessage(err: unknown): string {

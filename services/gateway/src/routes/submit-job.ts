@@ -24,7 +24,7 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
       if (!checked.ok) throw refusalError(checked);
       const outcome = await publishSubmission(deps, out, checked.submission, trace);
-      ctx.set("Location", `/v1/jobs/${outcome.id}`);
+      if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
       if (outcome.duplicate) {
         ctx.status = 200;
         ctx.body = {

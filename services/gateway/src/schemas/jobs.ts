@@ -86,9 +86,12 @@ export const SubmitAccepted = z.object({
   traceId: z.string().optional(),
 });
 
-/** `200`: a submission with the same idempotency key was already stored; `id` is that job's. */
+/**
+ * `200`: a submission with the same idempotency key was already stored; `id` is that job's, absent
+ * when that submission can no longer be read from `JOBS`.
+ */
 export const SubmitDuplicate = z.object({
-  id: z.string(),
+  id: z.string().optional(),
   status: z.literal("duplicate"),
   duplicate: z.literal(true),
   traceId: z.string().optional(),
