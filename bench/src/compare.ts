@@ -9,6 +9,7 @@ import type { FigureResult } from "./report/figures.ts";
 import { compareRuns, renderComparison } from "./report/run-comparison.ts";
 
 interface SavedRun {
+  mode: string;
   startedAt: string;
   results: FigureResult[];
 }
@@ -24,6 +25,11 @@ async function load(file: string): Promise<SavedRun> {
 }
 
 const [before, after] = await Promise.all([load(beforeFile), load(afterFile)]);
+if (before.mode !== after.mode) {
+  // A quick run's workloads are smaller under the same ids: their figures are not comparable.
+  process.stderr.write(`cannot compare a ${before.mode} run with a ${after.mode} run\n`);
+  process.exit(2);
+}
 const name = (file: string, run: SavedRun) => `${basename(file)} (${run.startedAt})`;
 process.stdout.write(
   renderComparison(compareRuns(before.results, after.results), {

@@ -41,6 +41,15 @@ describe("compareRuns", () => {
     expect(bullmq?.change).toBeCloseTo(0.3);
   });
 
+  it("leaves out a figure whose unit changed between the runs", () => {
+    const inSeconds: FigureSpec = { ...rate, unit: "s" };
+    const before = [result("saturated", inSeconds, summary(2), summary(1))];
+    const after = [result("saturated", rate, summary(5000), summary(10000))];
+    const c = compareRuns(before, after);
+    expect(c.compared).toBe(0);
+    expect(c.ratios).toEqual([]);
+  });
+
   it("compares ratios, and gives the median of their absolute changes", () => {
     const before = [
       result("a", rate, summary(50), summary(100)),

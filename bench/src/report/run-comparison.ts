@@ -43,8 +43,10 @@ export interface RunComparison {
   medianRatioChange: number;
 }
 
-// Per-process figures of the two systems share keys (both have a `worker`): `only` tells them apart.
-const keyOf = (r: FigureResult) => `${r.workload}\u0000${r.figure.key}\u0000${r.figure.only ?? ""}`;
+// Per-process figures of the two systems share keys (both have a `worker`): `only` tells them
+// apart. A figure whose unit changed between the runs is another figure.
+const keyOf = (r: FigureResult) =>
+  [r.workload, r.figure.key, r.figure.only ?? "", r.figure.unit].join("\u0000");
 
 const relative = (before: number, after: number) =>
   Number.isFinite(before) && Number.isFinite(after) && before !== 0
@@ -54,7 +56,7 @@ const relative = (before: number, after: number) =>
 const measured = (s: Summary) => s.n > 0 && Number.isFinite(s.median);
 
 /**
- * Compares the figures two runs share (same workload id and figure key). Per-process details
+ * Compares the figures two runs share (same workload id, figure key and unit). Per-process details
  * count like any other figure; a figure a run did not measure, or one whose values are all zero
  * in both, is left out.
  */
