@@ -40,19 +40,12 @@ export interface ServiceCommand {
  *   what survived, instead of up to 4 times by V8's own estimate, so a service's RSS follows its
  *   live heap rather than how much it has processed: from a 10k to a 100k backlog every service's
  *   peak RSS then grew 1-16 % (12-54 % without), at the same CPU per job.
- * - `--single-threaded-gc`: V8 collects on the service's own thread instead of handing parts of
- *   each collection to helper threads. A service runs one event loop and is given about one core
- *   (a Kubernetes CPU limit, or a machine it shares with nats-server and the database); there the
- *   helper threads only compete with that loop and with the other processes for the same CPU. In
- *   A/B runs at 2,000 jobs/s the pickup p99 fell from 21.5 to 16.5 ms (medians of 11 and 9 runs),
- *   at the same CPU per job and throughput, for 20-40 MiB more peak RSS per service.
  *
  * Measurements in bench/README.md ("What changed").
  */
 export const serviceNodeOptions: readonly string[] = [
   "--max-semi-space-size=16",
   "--heap-growing-percent=50",
-  "--single-threaded-gc",
 ];
 
 export function serviceCommand(

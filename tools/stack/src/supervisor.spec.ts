@@ -30,7 +30,6 @@ describe("serviceCommand", () => {
       args: [
         "--max-semi-space-size=16",
         "--heap-growing-percent=50",
-        "--single-threaded-gc",
         "--conditions=conveyor-source",
         join("services", "status-projector", "src", "main.ts"),
       ],
@@ -44,7 +43,6 @@ describe("serviceCommand", () => {
       args: [
         "--max-semi-space-size=16",
         "--heap-growing-percent=50",
-        "--single-threaded-gc",
         join("services", "gateway", "dist", "main.js"),
       ],
       cwd: "/ws",
