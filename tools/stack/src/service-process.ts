@@ -48,6 +48,28 @@ export const serviceNodeOptions: readonly string[] = [
   "--heap-growing-percent=50",
 ];
 
+/**
+ * V8 options of one service, after {@link serviceNodeOptions}. In the container image they come
+ * first in the service's arguments: `args` in `k8s/<service>.yaml`, `command` in
+ * `docker-compose.yml`.
+ *
+ * - `--single-threaded-gc` for the services on a job's path (gateway, dispatcher, worker): V8
+ *   collects on the service's own thread instead of handing parts of each collection to helper
+ *   threads. A service runs one event loop and is given about one core (a Kubernetes CPU limit,
+ *   or a machine it shares with nats-server and the database), where the helper threads only
+ *   compete with that loop and with the other processes. In A/B runs at 2,000 jobs/s the pickup
+ *   p99 fell from 18.5-25 to 13-17 ms at the same CPU per job. It costs those services 25-60 MiB
+ *   of RSS (a collection on one thread is slower, and V8 sizes the heap for it), which does not
+ *   grow with the backlog. The status-projector keeps V8's helper threads: it is off the job's
+ *   path, and with the flag its RSS grew 23 % from a 10k to a 1M backlog, past the 20 % the
+ *   bench's target allows, as its bounded caches filled.
+ *
+ * Measurements in bench/README.md ("What changed").
+ */
+export function serviceOwnNodeOptions(name: ServiceName): readonly string[] {
+  return name === "status-projector" ? [] : ["--single-threaded-gc"];
+}
+
 export function serviceCommand(
   name: ServiceName,
   workspace: string = workspaceRoot(),
@@ -57,7 +79,11 @@ export function serviceCommand(
     code === ServiceCode.Source
       ? ["--conditions=conveyor-source", join("services", name, "src", "main.ts")]
       : [join("services", name, "dist", "main.js")];
-  return { command: process.execPath, args: [...serviceNodeOptions, ...entry], cwd: workspace };
+  return {
+    command: process.execPath,
+    args: [...serviceNodeOptions, ...serviceOwnNodeOptions(name), ...entry],
+    cwd: workspace,
+  };
 }
 
 /** Options of {@link spawnService}. */

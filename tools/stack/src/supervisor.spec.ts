@@ -43,6 +43,7 @@ describe("serviceCommand", () => {
       args: [
         "--max-semi-space-size=16",
         "--heap-growing-percent=50",
+        "--single-threaded-gc",
         join("services", "gateway", "dist", "main.js"),
       ],
       cwd: "/ws",
