@@ -29,3 +29,50 @@ describe("runOpenLoop", () => {
     expect(due[99]! - due[0]!).toBeCloseTo(49.5, 5);
   });
 });
+
+/**
+ * A clock whose sleeps take exactly what they ask for, but never less than Node's 1 ms timer
+ * floor: the loop's own lateness, with no machine noise in it.
+ */
+function fakeClock(): { now: () => number; sleep: (ms: number) => Promise<void> } {
+  let nowMs = 0;
+  return {
+    now: () => nowMs,
+    sleep: (ms) => {
+      nowMs += Math.max(1, ms);
+      return Promise.resolve();
+    },
+  };
+}
+
+describe("runOpenLoop's schedule", () => {
+  it.each([300, 2000, 10_000])(
+    "sends each job within Node's 1 ms timer floor of its due time at %i jobs/s",
+    async (ratePerSec) => {
+      const clock = fakeClock();
+      const lateBy: number[] = [];
+      await runOpenLoop({
+        ratePerSec,
+        durationMs: 200,
+        clock,
+        send: (index) => {
+          lateBy.push(clock.now() - (index * 1000) / ratePerSec);
+        },
+      });
+      expect(Math.max(...lateBy)).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it("reports how late it sent, so the part of a latency that is the client's shows", async () => {
+    const result = await runOpenLoop({
+      ratePerSec: 2000,
+      durationMs: 200,
+      clock: fakeClock(),
+      send: () => undefined,
+    });
+    // Due every 0.5 ms, woken every 1 ms: half the jobs leave on time, half 0.5 ms late.
+    expect(result.lagMs.percentileMs(50)).toBeCloseTo(0, 1);
+    expect(result.lagMs.percentileMs(99)).toBeCloseTo(0.5, 1);
+    expect(result.maxLagMs).toBeCloseTo(0.5, 5);
+  });
+});

@@ -1,5 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { createLatencyHistogram } from "./latency-histogram.ts";
+import type { LatencyHistogram } from "./latency-histogram.ts";
+
+/** The time source of {@link runOpenLoop}: the real one unless a test gives another. */
+export interface LoopClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: LoopClock = { now: () => performance.now(), sleep: (ms) => sleep(ms) };
+
 /** Options of {@link runOpenLoop}. */
 export interface OpenLoopOptions {
   /** Offered load, in jobs per second. */
@@ -10,8 +22,7 @@ export interface OpenLoopOptions {
    * keeps its schedule however slow the answers are.
    */
   send: (index: number, dueAtMs: number) => void;
-  /** How often the loop wakes to send what is due, in milliseconds. @default 5 */
-  tickMs?: number;
+  clock?: LoopClock;
 }
 
 /** What {@link runOpenLoop} did. */
@@ -19,6 +30,11 @@ export interface OpenLoopResult {
   sent: number;
   /** How late the loop sent its latest job, in milliseconds: a busy client shows here. */
   maxLagMs: number;
+  /**
+   * How late each job was sent after its due time. Latencies count from the due time, so this
+   * is the client's own share of every one of them.
+   */
+  lagMs: LatencyHistogram;
 }
 
 /** How many jobs are due `elapsedMs` into a schedule of `ratePerSec`, capped at `total`. */
@@ -31,22 +47,26 @@ export function dueCount(elapsedMs: number, ratePerSec: number, total: number): 
  * omission): job i is due at start + i / rate, and latency is measured from that due time.
  */
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  const clock = options.clock ?? realClock;
   const total = Math.round((options.ratePerSec * options.durationMs) / 1000);
-  const tickMs = options.tickMs ?? 5;
-  const startPerf = performance.now();
+  const startPerf = clock.now();
   const startEpoch = Date.now();
   const intervalMs = 1000 / options.ratePerSec;
+  const lagMs = createLatencyHistogram();
   let sent = 0;
   let maxLagMs = 0;
   while (sent < total) {
-    const elapsed = performance.now() - startPerf;
+    const elapsed = clock.now() - startPerf;
     const due = dueCount(elapsed, options.ratePerSec, total);
     for (; sent < due; sent++) {
       const dueAt = sent * intervalMs;
+      lagMs.record(elapsed - dueAt);
       maxLagMs = Math.max(maxLagMs, elapsed - dueAt);
       options.send(sent, startEpoch + dueAt);
     }
-    await sleep(tickMs);
+    // Wake when the next job is due (Node's timers wait at least 1 ms): a fixed tick sends each
+    // job up to a tick late, and that lateness would count in every latency measured from due.
+    if (sent < total) await clock.sleep(sent * intervalMs - (clock.now() - startPerf));
   }
-  return { sent, maxLagMs };
+  return { sent, maxLagMs, lagMs };
 }

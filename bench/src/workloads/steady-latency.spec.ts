@@ -114,4 +114,14 @@ describe("steadyLatency", () => {
     expect(sample["projected.missing"]).toBe(10);
     expect(sample["projected.p50"]).toBeNaN();
   });
+
+  it("reports how late the client sent the jobs, the share of each pickup that is its own", async () => {
+    // This system starts a job the moment it is sent: its whole pickup is the client's lateness.
+    const { sample } = await runBriefly(300, fakeSystem({}));
+
+    expect(sample["sendLag.p50"]).toBeGreaterThanOrEqual(0);
+    expect(sample["sendLag.p99"]).toBeGreaterThanOrEqual(sample["sendLag.p50"]!);
+    // Date.now() counts whole milliseconds, the loop's clock fractions of them.
+    expect(Math.abs(sample["pickup.p50"]! - sample["sendLag.p50"]!)).toBeLessThan(1.5);
+  });
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { createLatencyHistogram } from "../load/latency-histogram.ts";
+import type { LatencyHistogram } from "../load/latency-histogram.ts";
 import { runOpenLoop } from "../load/open-loop.ts";
 import { ProcessSampler } from "../metrics/process-sampler.ts";
 import type { ProcessUsage } from "../metrics/process-sampler.ts";
@@ -32,6 +33,7 @@ export interface SteadyLatencyOptions {
 }
 
 const percentiles = [50, 95, 99] as const;
+const lagPercentiles = [50, 99] as const;
 
 /** Longest pause between two reads of a job followed into the read model, in milliseconds. */
 const projectedPollMaxMs = 50;
@@ -71,6 +73,12 @@ export function steadyLatency(options: SteadyLatencyOptions): Workload {
       ...percentiles.map((p) => ({
         key: `projected.p${p}`,
         label: `handler end -> succeeded in read model p${p}`,
+        unit: "ms",
+        better: "lower" as const,
+      })),
+      ...lagPercentiles.map((p) => ({
+        key: `sendLag.p${p}`,
+        label: `client sent after due p${p} (part of every latency above)`,
         unit: "ms",
         better: "lower" as const,
       })),
@@ -176,6 +184,7 @@ async function runSteady(
     },
   );
   const submits: Promise<void>[] = [];
+  let sendLag: LatencyHistogram | undefined;
   try {
     const loop = await runOpenLoop({
       ratePerSec: options.ratePerSec,
@@ -197,6 +206,7 @@ async function runSteady(
         );
       },
     });
+    sendLag = loop.lagMs;
     if (loop.maxLagMs > 50)
       ctx.log(`  the client fell ${loop.maxLagMs.toFixed(0)} ms behind schedule`);
     await Promise.all(submits);
@@ -235,6 +245,7 @@ async function runSteady(
     sample[`visible.p${p}`] = visible.percentileMs(p);
     sample[`projected.p${p}`] = projected.percentileMs(p);
   }
+  for (const p of lagPercentiles) sample[`sendLag.p${p}`] = sendLag?.percentileMs(p) ?? Number.NaN;
   if (usage !== undefined) {
     recordProcessUsage(sample, usage, list.length - submitErrors, { rss: true, cpu: true });
   }
