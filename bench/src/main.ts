@@ -1,13 +1,13 @@
 // `npm run bench`: Conveyor against BullMQ on this machine. Starts its own servers (the pinned
-// nats-server and FerretDB from .tools/bin, Redis from Debian's package) on free loopback ports,
-// runs Conveyor's four services and BullMQ's workers as processes, runs every workload on both
-// systems in turns, prints the comparison and writes JSON, Markdown and an SVG chart to
-// bench/results/. See bench/README.md.
+// nats-server and FerretDB, provisioned into .tools/bin as `npm run provision` does, and Redis
+// from Debian's package) on free loopback ports, runs Conveyor's four services and BullMQ's
+// workers as processes, runs every workload on both systems in turns, prints the comparison and
+// writes JSON, Markdown and an SVG chart to bench/results/. See bench/README.md.
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { ServiceCode } from "@conveyor/stack";
+import { provisionBenchTools, ServiceCode } from "@conveyor/stack";
 import { workspaceRoot } from "@conveyor/testing";
 
 import { parseCli, usage } from "./cli.ts";
@@ -58,6 +58,8 @@ async function main(): Promise<number> {
   ]
     .join(" ")
     .trim();
+  // The pinned servers and vegeta into .tools/bin, built with Go when missing (quick when current).
+  await provisionBenchTools({ log });
   const redisBinary = ensureRedisBinary(log);
   if (!cli.fromSource) buildServices(log);
   const machine = machineInfo();

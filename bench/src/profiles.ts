@@ -48,7 +48,7 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
         restSubmit({ connections: 16, durationS: 1 }),
         // As many connections as the full run's: with one request in flight per connection, 16
         // cap the rate below the 2,000 offered as soon as the mean response passes 8 ms.
-        restSubmit({ connections: 32, durationS: 2, ratePerSec: 2000 }),
+        restSubmit({ durationS: 2, ratePerSec: 2000 }),
         submitOneByOne(100),
         submitBatched(1000, batch),
         saturated(1000, batch, 2000),
@@ -79,7 +79,7 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
       // Long enough for CPU per second: /proc counts CPU time in 10 ms ticks.
       atRest({ when: "first", windowS: 10 }),
       restSubmit({ connections: 64, durationS: 10 }),
-      restSubmit({ connections: 32, durationS: 10, ratePerSec: 2000 }),
+      restSubmit({ durationS: 10, ratePerSec: 2000 }),
       submitOneByOne(2000),
       submitBatched(20_000, batch),
       saturated(20_000, batch, 30_000),

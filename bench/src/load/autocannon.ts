@@ -20,11 +20,6 @@ export interface HttpLoadOptions {
   body: string;
   connections: number;
   durationS: number;
-  /**
-   * Requests per second over all connections (autocannon's `--overallRate`); as fast as answered
-   * when absent.
-   */
-  overallRate?: number;
 }
 
 /** Reads the JSON that `autocannon --json` prints. */
@@ -53,7 +48,10 @@ export function parseAutocannonJson(text: string): HttpLoadResult {
 
 /**
  * Runs autocannon in a process of its own (so the load generator does not share the bench's event
- * loop): POSTs `body` to `url` over `connections` keep-alive connections for `durationS` seconds.
+ * loop): POSTs `body` to `url` over `connections` keep-alive connections for `durationS` seconds,
+ * each sending its next request when the last is answered. (Its `--overallRate` is not used for
+ * a rate: it lets each connection send its share of a second back to back and then idle, and
+ * corrects for coordinated omission with a 1 ms interval whatever the rate; see `vegeta.ts`.)
  */
 export async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> {
   const cli = createRequire(import.meta.url).resolve("autocannon");
@@ -65,7 +63,6 @@ export async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadR
     String(options.connections),
     "--duration",
     String(options.durationS),
-    ...(options.overallRate === undefined ? [] : ["--overallRate", String(options.overallRate)]),
     "--method",
     "POST",
     "--headers",

@@ -1,6 +1,10 @@
 export { Pins } from "./pins.ts";
-export { provisionTools } from "./provision-tools.ts";
-export type { ProvisionOptions, ProvisionedTools } from "./provision-tools.ts";
+export { provisionBenchTools, provisionTools } from "./provision-tools.ts";
+export type {
+  ProvisionOptions,
+  ProvisionedBenchTools,
+  ProvisionedTools,
+} from "./provision-tools.ts";
 export { ServiceCode, serviceCommand, serviceNames, spawnService } from "./service-process.ts";
 export type { ServiceCommand, ServiceName, SpawnServiceOptions } from "./service-process.ts";
 export { createLineSplitter } from "./line-splitter.ts";

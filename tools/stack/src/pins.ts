@@ -25,4 +25,14 @@ export const Pins = {
     version: "v1.24.2",
     sourceDir: "deploy/ferretdb",
   },
+  /**
+   * vegeta, the constant-rate HTTP load generator of the bench's REST workload at an offered rate
+   * (autocannon's rate limit sends each connection's share of a second back to back). Built only
+   * by `npm run bench`.
+   */
+  vegeta: {
+    binary: "vegeta",
+    module: "github.com/tsenart/vegeta/v12",
+    version: "v12.13.0",
+  },
 } as const;

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { ProvisionError } from "./errors.ts";
 import { Pins } from "./pins.ts";
-import { ferretdbStamp, provisionTools } from "./provision-tools.ts";
+import { ferretdbStamp, provisionBenchTools, provisionTools } from "./provision-tools.ts";
 
 /** A throwaway workspace with deploy/ferretdb copied in and fake binaries, so no Go build runs. */
 let ws: string;
@@ -114,5 +114,30 @@ describe("provisionTools", () => {
     await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(
       /requires github\.com\/FerretDB\/FerretDB v1\.0\.0, but the pin is v1\.24\.2/,
     );
+  });
+});
+
+describe("provisionBenchTools", () => {
+  it("adds the bench's vegeta, kept by its stamp (a `go install` build reports no version)", async () => {
+    const bin = await currentToolsBin();
+    await fakeBinary(bin, "vegeta", "Version: ");
+    await writeFile(
+      join(ws, ".tools", "stamps", "vegeta"),
+      `${Pins.vegeta.module}@${Pins.vegeta.version}\n`,
+    );
+
+    const tools = await provisionBenchTools({ workspace: ws, env: { PATH: pathDir }, log });
+    expect(tools.vegeta).toBe(join(bin, "vegeta"));
+    expect(tools.natsServer).toBe(join(bin, "nats-server"));
+    expect(logs.filter((l) => l.includes("building"))).toEqual([]);
+  });
+
+  it("builds vegeta when .tools has an unstamped one", async () => {
+    const bin = await currentToolsBin();
+    await fakeBinary(bin, "vegeta", "Version: ");
+
+    await expect(
+      provisionBenchTools({ workspace: ws, env: { PATH: pathDir }, log }),
+    ).rejects.toThrow(/Go is required to build vegeta v12\.13\.0/);
   });
 });

@@ -44,23 +44,51 @@ interface Tool {
  * version is the pinned one. Idempotent and quick when everything is current.
  */
 export async function provisionTools(options: ProvisionOptions = {}): Promise<ProvisionedTools> {
+  return ensureTools(options, serverTools);
+}
+
+async function serverTools(
+  workspace: string,
+  go: GoRunner,
+): Promise<Record<keyof ProvisionedTools, Tool>> {
+  return {
+    natsServer: goInstallTool(Pins.natsServer, go),
+    ferretdb: await ferretdbTool(workspace, go),
+    natsCli: goInstallTool(Pins.natsCli, go),
+  };
+}
+
+/** What `npm run bench` needs besides {@link ProvisionedTools}. */
+export interface ProvisionedBenchTools extends ProvisionedTools {
+  vegeta: string;
+}
+
+/** {@link provisionTools}, plus the load generator only the bench uses (`Pins.vegeta`). */
+export async function provisionBenchTools(
+  options: ProvisionOptions = {},
+): Promise<ProvisionedBenchTools> {
+  return ensureTools(options, async (workspace, go) => ({
+    ...(await serverTools(workspace, go)),
+    // A `go install` build of vegeta prints an empty version: its stamp proves it current.
+    vegeta: goInstallTool(Pins.vegeta, go, { selfReports: false }),
+  }));
+}
+
+async function ensureTools<K extends string>(
+  options: ProvisionOptions,
+  toolsOf: (workspace: string, go: GoRunner) => Promise<Record<K, Tool>>,
+): Promise<Record<K, string>> {
   const workspace = options.workspace ?? workspaceRoot(import.meta.dirname);
   const env = options.env ?? process.env;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const binDir = join(workspace, ".tools", "bin");
   const stampDir = join(workspace, ".tools", "stamps");
-  const go = goRunner(env, log);
-  const tools = {
-    natsServer: goInstallTool(Pins.natsServer, go),
-    ferretdb: await ferretdbTool(workspace, go),
-    natsCli: goInstallTool(Pins.natsCli, go),
-  };
-
-  const paths: Partial<ProvisionedTools> = {};
-  for (const [key, tool] of Object.entries(tools) as [keyof ProvisionedTools, Tool][]) {
+  const tools = await toolsOf(workspace, goRunner(env, log));
+  const paths: Partial<Record<K, string>> = {};
+  for (const [key, tool] of Object.entries(tools) as [K, Tool][]) {
     paths[key] = await ensureTool(tool, { binDir, stampDir, env, log, workspace });
   }
-  return paths as ProvisionedTools;
+  return paths as Record<K, string>;
 }
 
 interface EnsureContext {
@@ -135,12 +163,13 @@ function goRunner(env: NodeJS.ProcessEnv, log: (line: string) => void): GoRunner
 function goInstallTool(
   pin: { binary: string; module: string; version: string },
   go: GoRunner,
+  { selfReports = true }: { selfReports?: boolean } = {},
 ): Tool {
   return {
     binary: pin.binary,
     version: pin.version,
     stamp: `${pin.module}@${pin.version}`,
-    selfReports: true,
+    selfReports,
     build: (binDir) =>
       go(["install", `${pin.module}@${pin.version}`], {
         env: { GOBIN: binDir },
