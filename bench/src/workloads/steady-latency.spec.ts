@@ -54,8 +54,15 @@ function fakeSystem(behaviour: {
   return system as SystemDriver;
 }
 
-/** Runs 0.1 s at `ratePerSec`, following every job, with a minute as the workload's timeout. */
-async function runBriefly(ratePerSec: number, system: SystemDriver) {
+/**
+ * Runs 0.1 s at `ratePerSec`, following every job (polled every `pollMs` at first, 1 ms unless
+ * given), with a minute as the workload's timeout.
+ */
+async function runBriefly(
+  ratePerSec: number,
+  system: SystemDriver,
+  { pollMs = 1 }: { pollMs?: number } = {},
+) {
   let next = 0;
   const context: WorkloadContext = {
     jobs: (n, kind, payload) =>
@@ -69,8 +76,8 @@ async function runBriefly(ratePerSec: number, system: SystemDriver) {
     durationS: 0.1,
     visibleSamplesPerSec: ratePerSec,
     projectedSamplesPerSec: ratePerSec,
-    pollMs: 1,
-    visibleTimeoutMs: 100,
+    pollMs,
+    visibleTimeoutMs: 300,
   });
   const startedAt = Date.now();
   const sample = await workload.run(system, context);
@@ -106,6 +113,17 @@ describe("steadyLatency", () => {
     // Never earlier than the store recorded it, and within the polling steps after it.
     expect(sample["projected.p50"]).toBeGreaterThanOrEqual(30);
     expect(sample["projected.p99"]).toBeLessThan(90);
+  });
+
+  it("reads the read model every poll step while a job is within the target's range of its end", async () => {
+    // With steps growing from the first, a job recorded 180 ms after its end was seen at 212 ms.
+    const { sample } = await runBriefly(100, fakeSystem({ projectsAfterMs: 180 }), {
+      pollMs: 5,
+    });
+
+    expect(sample["projected.missing"]).toBe(0);
+    expect(sample["projected.p50"]).toBeGreaterThanOrEqual(180);
+    expect(sample["projected.p50"]).toBeLessThan(200);
   });
 
   it("counts followed jobs the read model never records as missing", async () => {
