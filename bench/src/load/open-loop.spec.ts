@@ -34,13 +34,22 @@ describe("runOpenLoop", () => {
  * A clock whose sleeps take exactly what they ask for, but never less than Node's 1 ms timer
  * floor: the loop's own lateness, with no machine noise in it.
  */
-function fakeClock(): { now: () => number; sleep: (ms: number) => Promise<void> } {
+function fakeClock(): {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  advance: (ms: number) => void;
+} {
   let nowMs = 0;
   return {
     now: () => nowMs,
     sleep: (ms) => {
+      // Node warns (TimeoutNegativeWarning) about a negative timeout.
+      if (ms < 0) throw new RangeError(`asked to sleep ${String(ms)} ms`);
       nowMs += Math.max(1, ms);
       return Promise.resolve();
+    },
+    advance: (ms) => {
+      nowMs += ms;
     },
   };
 }
@@ -74,5 +83,19 @@ describe("runOpenLoop's schedule", () => {
     expect(result.lagMs.percentileMs(50)).toBeCloseTo(0, 1);
     expect(result.lagMs.percentileMs(99)).toBeCloseTo(0.5, 1);
     expect(result.maxLagMs).toBeCloseTo(0.5, 5);
+  });
+
+  it("never asks for a negative sleep when sending took past the next job's due time", async () => {
+    const clock = fakeClock();
+    const result = await runOpenLoop({
+      ratePerSec: 10_000,
+      durationMs: 50,
+      clock,
+      // Each send takes a third of the interval between jobs.
+      send: () => {
+        clock.advance(0.1 / 3);
+      },
+    });
+    expect(result.sent).toBe(500);
   });
 });

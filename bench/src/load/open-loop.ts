@@ -66,7 +66,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     }
     // Wake when the next job is due (Node's timers wait at least 1 ms): a fixed tick sends each
     // job up to a tick late, and that lateness would count in every latency measured from due.
-    if (sent < total) await clock.sleep(sent * intervalMs - (clock.now() - startPerf));
+    if (sent < total) await clock.sleep(Math.max(0, sent * intervalMs - (clock.now() - startPerf)));
   }
   return { sent, maxLagMs, lagMs };
 }
