@@ -121,7 +121,11 @@ async function main(): Promise<number> {
     };
     const systems = { conveyor, bullmq };
     await Promise.race([
-      warmUp(systems, context, { jobs: plan.warmUpJobs, batch: plan.batch }),
+      warmUp(systems, context, {
+        jobs: plan.warmUpJobs,
+        batch: plan.batch,
+        httpRequests: plan.warmUpHttpRequests,
+      }),
       interrupted,
     ]);
     const runs = await Promise.race([

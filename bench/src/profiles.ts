@@ -26,6 +26,8 @@ export interface Profile {
   catchUpMs: number;
   /** No-op jobs run through each system before the first workload (see `warmUp`). */
   warmUpJobs: number;
+  /** No-op jobs POSTed to each system's HTTP front in the warm-up, besides `warmUpJobs`. */
+  warmUpHttpRequests: number;
   workloads: Workload[];
 }
 
@@ -42,6 +44,7 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
       // None: the quick run is bounded to two minutes, and its workloads leave little behind.
       catchUpMs: 0,
       warmUpJobs: 2000,
+      warmUpHttpRequests: 500,
       workloads: [
         // Only before the workloads: the quick run stays under two minutes.
         atRest({ when: "first", windowS: 2 }),
@@ -75,6 +78,7 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
     timeoutMs: 600_000,
     catchUpMs: 60_000,
     warmUpJobs: 10_000,
+    warmUpHttpRequests: 2000,
     workloads: [
       // Long enough for CPU per second: /proc counts CPU time in 10 ms ticks.
       atRest({ when: "first", windowS: 10 }),
