@@ -1,10 +1,8 @@
-import { spawn } from "node:child_process";
-import type { ChildProcessByStdio } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable, Writable } from "node:stream";
 
+import { runCommand } from "@conveyor/stack";
 import { findBinary } from "@conveyor/testing";
 
 import { BenchError } from "../errors.ts";
@@ -49,64 +47,43 @@ export function parseVegetaReport(text: string): HttpLoadResult {
 
 /**
  * POSTs `body` to `url` at a constant rate with vegeta (`npm run bench` provisions it into
- * `.tools/bin`), in processes of its own: `vegeta attack | vegeta report -type=json`. Unlike
- * autocannon's rate limit, which lets each connection send its share of a second back to back
- * and then idle, every request leaves at its own time, so the latencies are those of the rate.
+ * `.tools/bin`), in processes of its own: `vegeta attack`, then `vegeta report -type=json` of its
+ * results. Unlike autocannon's rate limit, which lets each connection send its share of a second
+ * back to back and then idle, every request leaves at its own time, so the latencies are those of
+ * the rate.
  */
 export async function runVegeta(options: ConstantRateOptions): Promise<HttpLoadResult> {
   const vegeta = findBinary("vegeta");
   const dir = await mkdtemp(join(tmpdir(), "conveyor-vegeta-"));
+  const file = (name: string) => join(dir, name);
   try {
-    const bodyFile = join(dir, "body.json");
-    await writeFile(bodyFile, options.body);
-    const attack = spawn(
-      vegeta,
-      [
-        "attack",
-        `-rate=${String(options.ratePerSec)}/1s`,
-        `-duration=${String(options.durationS)}s`,
-        `-body=${bodyFile}`,
-        "-header=Content-Type: application/json",
-      ],
-      { stdio: ["pipe", "pipe", "pipe"] },
-    );
-    const report = spawn(vegeta, ["report", "-type=json"], { stdio: ["pipe", "pipe", "pipe"] });
-    attack.stdout.pipe(report.stdin);
-    attack.stdin.end(`POST ${options.url}\n`);
-    // The attack's stdout is the report's input; only the report's own is read.
-    const [attackOut, reportOut] = await Promise.all([
-      finished(attack, { readStdout: false }),
-      finished(report, { readStdout: true }),
+    await writeFile(file("targets.txt"), `POST ${options.url}\n`);
+    await writeFile(file("body.json"), options.body);
+    await runStep(vegeta, [
+      "attack",
+      `-rate=${String(options.ratePerSec)}/1s`,
+      `-duration=${String(options.durationS)}s`,
+      `-targets=${file("targets.txt")}`,
+      `-body=${file("body.json")}`,
+      "-header=Content-Type: application/json",
+      `-output=${file("results.bin")}`,
     ]);
-    if (attackOut.code !== 0) {
-      throw new BenchError(
-        `vegeta attack exited with ${String(attackOut.code)}:\n${attackOut.stderr}`,
-      );
-    }
-    if (reportOut.code !== 0) {
-      throw new BenchError(
-        `vegeta report exited with ${String(reportOut.code)}:\n${reportOut.stderr}`,
-      );
-    }
-    return parseVegetaReport(reportOut.stdout);
+    await runStep(vegeta, [
+      "report",
+      "-type=json",
+      `-output=${file("report.json")}`,
+      file("results.bin"),
+    ]);
+    return parseVegetaReport(await readFile(file("report.json"), "utf8"));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Waits for `child` to exit; collects its stderr, and its stdout when `readStdout`. */
-function finished(
-  child: ChildProcessByStdio<Writable, Readable, Readable>,
-  { readStdout }: { readStdout: boolean },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  if (readStdout) child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs one vegeta command; throws with what it printed when it fails. */
+async function runStep(vegeta: string, args: readonly string[]): Promise<void> {
+  const { code, output } = await runCommand(vegeta, args);
+  if (code !== 0) {
+    throw new BenchError(`vegeta ${args[0] ?? ""} exited with ${String(code)}:\n${output}`);
+  }
 }

@@ -7,6 +7,8 @@ export type {
 } from "./provision-tools.ts";
 export { ServiceCode, serviceCommand, serviceNames, spawnService } from "./service-process.ts";
 export type { ServiceCommand, ServiceName, SpawnServiceOptions } from "./service-process.ts";
+export { runCommand } from "./run-command.ts";
+export type { CommandResult, RunCommandOptions } from "./run-command.ts";
 export { createLineSplitter } from "./line-splitter.ts";
 export type { LineSplitter } from "./line-splitter.ts";
 export { createPrefixer, formatLogLine } from "./log-format.ts";
