@@ -46,7 +46,7 @@ export async function warmUp(
 async function postAll(http: { url: string; body: string }, count: number): Promise<void> {
   let next = 0;
   const post = async (): Promise<void> => {
-    for (; next < count;) {
+    while (next < count) {
       next++;
       const response = await fetch(http.url, {
         method: "POST",
