@@ -9,6 +9,7 @@ export { onShutdown, exitOnStartupError } from "./shutdown.ts";
 export { KvFollower } from "./kv-follower.ts";
 export type { KvChange, KvFollowerHandlers, KvFollowerOptions } from "./kv-follower.ts";
 export { JetStreamPublisher } from "./jetstream-publisher.ts";
+export { ChurnTable } from "./churn-table.ts";
 export { carriedHeaders, outgoingHeaders } from "./outgoing-headers.ts";
 export type {
   JetStreamPublishOptions,

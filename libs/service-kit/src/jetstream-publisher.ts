@@ -9,6 +9,7 @@ import {
 } from "@nats-io/transport-node";
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 
+import { ChurnTable } from "./churn-table.ts";
 import { PublisherClosedError } from "./errors.ts";
 import { outgoingHeaders } from "./outgoing-headers.ts";
 
@@ -113,7 +114,8 @@ export class JetStreamPublisher {
   readonly #timeoutMs: number;
   /** `<inbox>.`: replies arrive at `<inbox>.<token>`. */
   readonly #replyPrefix: string;
-  readonly #pending = new Map<string, Pending>();
+  /** By token; a `ChurnTable`, as every publish adds one and its acknowledgement removes it. */
+  readonly #pending = new ChurnTable<Pending>();
   readonly #timer: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
   readonly #onDeferredError: (err: unknown) => void;
@@ -332,7 +334,7 @@ export class JetStreamPublisher {
   #expire(): void {
     if (this.#pending.size === 0) return;
     const now = Date.now();
-    for (const [token, pending] of this.#pending) {
+    for (const [token, pending] of this.#pending.entries()) {
       if (pending.deadline > now) continue;
       this.#settled(token);
       pending.reject(new TimeoutError());
@@ -340,7 +342,7 @@ export class JetStreamPublisher {
   }
 
   #rejectAll(err: Error): void {
-    for (const [token, pending] of this.#pending) {
+    for (const [token, pending] of this.#pending.entries()) {
       this.#settled(token);
       pending.reject(err);
     }

@@ -1,4 +1,5 @@
 import { CancellationRecord } from "@conveyor/contracts";
+import { ChurnTable } from "@conveyor/service-kit";
 
 /** Where a delivery learns that its job was cancelled. */
 export interface CancellationLookup {
@@ -58,7 +59,8 @@ const maxSweepIntervalMs = 60_000;
  */
 export class CancellationView implements CancellationLookup {
   #known = new Map<string, Known>();
-  readonly #subscribers = new Map<string, Set<Subscriber>>();
+  /** By job id; a `ChurnTable`, as every job in flight subscribes and unsubscribes. */
+  readonly #subscribers = new ChurnTable<Set<Subscriber>>();
   readonly #onUnreadable: (change: CancellationChange, error: unknown) => void;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
@@ -121,7 +123,7 @@ export class CancellationView implements CancellationLookup {
     this.#known = new Map();
     for (const change of changes) this.#store(change);
     this.#sweep(this.#now());
-    for (const jobId of this.#subscribers.keys()) {
+    for (const [jobId] of this.#subscribers.entries()) {
       const record = this.#known.get(jobId)?.record;
       if (record !== undefined) this.#tell(jobId, record);
     }

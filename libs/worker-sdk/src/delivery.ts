@@ -7,7 +7,8 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { CancellationLookup } from "./cancellation-view.ts";
 import { JobCancelledError, WorkerStoppedError } from "./errors.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
-import type { Job, JobContext } from "./handler.ts";
+import { DeliveryContext } from "./delivery-context.ts";
+import type { Job } from "./handler.ts";
 import type { TypeSettings } from "./options.ts";
 import { decideOutcome, exceededDeliveries } from "./outcome.ts";
 import type { AttemptFacts, Outcome, Settled } from "./outcome.ts";
@@ -163,15 +164,8 @@ export class Delivery {
   async #runHandler(record: DeliveryRecord, job: Job): Promise<Settled> {
     const { settings, tracing, logger, heartbeatMs, progressIntervalMs } = this.#deps;
     const jobId = job.id;
-    // Most handlers never log: the child logger is made on first use.
-    let log: Logger | undefined;
-    const jobLog = (): Logger =>
-      (log ??= logger.child({
-        jobId,
-        type: job.type,
-        attempt: record.attempt,
-        traceId: record.traceId,
-      }));
+    // Most handlers never log: the child logger is made on first use, by the context.
+    const jobLog = (): Logger => ctx.log;
     const reporter = new ProgressReporter(
       (report) => this.#publishProgress(record, report, jobLog),
       progressIntervalMs,
@@ -179,7 +173,7 @@ export class Delivery {
     const heartbeat = () => {
       this.#msg.working();
     };
-    const ctx: JobContext = {
+    const ctx = new DeliveryContext({
       jobId,
       type: job.type,
       attempt: record.attempt,
@@ -187,12 +181,11 @@ export class Delivery {
       traceId: record.traceId,
       workerId: this.#deps.workerId,
       signal: this.#controller.signal,
-      get log() {
-        return jobLog();
-      },
+      makeLogger: () =>
+        logger.child({ jobId, type: job.type, attempt: record.attempt, traceId: record.traceId }),
       progress: (done, total, message) => reporter.report(done, total, message),
       heartbeat,
-    };
+    });
     const guard = {
       controller: this.#controller,
       abandon: this.#abandon.signal,

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { ChurnTable } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Consumer, JsMsg } from "@nats-io/jetstream";
 
@@ -30,6 +31,8 @@ export const defaultSettlingLimit = 256;
 
 /** A delivery being processed: whether its handler is done, and its end. */
 interface Running {
+  /** Its key in the consumer's table of jobs in flight. */
+  id: number;
   delivery: Delivery;
   handling: boolean;
   done: Promise<void>;
@@ -51,7 +54,9 @@ export class TypeConsumer {
   readonly #deps: DeliveryDeps;
   readonly #settings: PullSettings;
   readonly #logger: Logger;
-  readonly #inFlight = new Set<Running>();
+  /** Jobs in flight by {@link Running.id}; a `ChurnTable`, as every job adds and removes one. */
+  readonly #inFlight = new ChurnTable<Running>();
+  #nextRunningId = 0;
   readonly #settlingLimit: number;
   /** Deliveries whose handler has not returned yet. */
   #handling = 0;
@@ -102,13 +107,13 @@ export class TypeConsumer {
   async finished(): Promise<void> {
     await this.#loop;
     while (this.#inFlight.size > 0) {
-      await Promise.all([...this.#inFlight].map((running) => running.done));
+      await Promise.all(this.#inFlight.values().map((running) => running.done));
     }
   }
 
   /** Aborts every running handler; their jobs go back to the queue. Call after {@link pullingStopped}. */
   interrupt(): void {
-    for (const running of this.#inFlight) running.delivery.interrupt();
+    for (const running of this.#inFlight.values()) running.delivery.interrupt();
   }
 
   async #pullLoop(): Promise<void> {
@@ -183,7 +188,12 @@ export class TypeConsumer {
 
   #start(msg: JsMsg): void {
     const delivery = new Delivery(msg, this.#deps);
-    const running: Running = { delivery, handling: true, done: Promise.resolve() };
+    const running: Running = {
+      id: this.#nextRunningId++,
+      delivery,
+      handling: true,
+      done: Promise.resolve(),
+    };
     this.#handling++;
     const handlerReturned = () => {
       if (!running.handling) return;
@@ -194,9 +204,9 @@ export class TypeConsumer {
     void delivery.handlerDone.then(handlerReturned);
     running.done = delivery.process().finally(() => {
       handlerReturned();
-      this.#inFlight.delete(running);
+      this.#inFlight.delete(running.id);
       this.#slotFreed.resolve(undefined);
     });
-    this.#inFlight.add(running);
+    this.#inFlight.set(running.id, running);
   }
 }
