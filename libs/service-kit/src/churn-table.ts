@@ -44,12 +44,15 @@ export class ChurnTable<V> {
     return true;
   }
 
-  /** The entries now, as an array: the table may change while the caller goes through them. */
+  /**
+   * The entries now, as an array: the table may change while the caller goes through them. They
+   * come in a plain object's key order: integer keys ascending, then the others as first set.
+   */
   entries(): [string, V][] {
     return Object.entries(this.#entries);
   }
 
-  /** The values now, as an array: the table may change while the caller goes through them. */
+  /** The values now, in the order of {@link entries}. */
   values(): V[] {
     return Object.values(this.#entries);
   }

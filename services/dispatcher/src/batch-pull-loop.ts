@@ -1,3 +1,4 @@
+import { ChurnTable } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 
 import { pause } from "./pause.ts";
@@ -40,8 +41,9 @@ export class BatchPullLoop<M> {
   readonly #pullExpiresMs: number;
   readonly #retryPauseMs: number;
   readonly #stopped = new AbortController();
-  /** Batches being handled. */
-  readonly #inflight = new Set<Promise<void>>();
+  /** Batches being handled, by number; a `ChurnTable`, as every batch adds one and removes it. */
+  readonly #inflight = new ChurnTable<Promise<void>>();
+  #nextBatch = 0;
   /** Messages pulled in this turn of the event loop, not yet handed over. */
   #gathering: M[] = [];
   #held = 0;
@@ -98,7 +100,7 @@ export class BatchPullLoop<M> {
       }
     }
     this.#handOver();
-    while (this.#inflight.size > 0) await Promise.all(this.#inflight);
+    while (this.#inflight.size > 0) await Promise.all(this.#inflight.values());
   }
 
   #gather(msg: M): void {
@@ -112,15 +114,16 @@ export class BatchPullLoop<M> {
     const batch = this.#gathering;
     if (batch.length === 0) return;
     this.#gathering = [];
+    const number = this.#nextBatch++;
     const done: Promise<void> = this.#handle(batch)
       .catch((err: unknown) => {
         this.#logger.error({ err, messages: batch.length }, "batch handler threw");
       })
       .finally(() => {
-        this.#inflight.delete(done);
+        this.#inflight.delete(number);
         this.#held -= batch.length;
         if (this.#maxHeld - this.#held >= Math.ceil(this.#maxHeld / 2)) this.#onRoom?.();
       });
-    this.#inflight.add(done);
+    this.#inflight.set(number, done);
   };
 }

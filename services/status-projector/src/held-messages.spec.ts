@@ -4,7 +4,7 @@ import { HeldMessages } from "./held-messages.ts";
 
 /** Held: job a's two events (due at 100), job b's one (due at 500), job c's one (due at 300). */
 function heldJobs(): HeldMessages<string> {
-  const held = new HeldMessages<string>();
+  const held = new HeldMessages<string>((msg) => msg);
   held.add("a-queued", "a", 100);
   held.add("b-queued", "b", 500);
   held.add("a-started", "a", 100);
@@ -60,5 +60,14 @@ describe("HeldMessages", () => {
     expect(held.msUntilDue(250)).toBe(0);
     held.release(["a"], 0);
     expect(held.msUntilDue(250)).toBe(50);
+  });
+});
+
+describe("HeldMessages of stream messages", () => {
+  it("gives the held messages back in stream order, whatever order they were held in", () => {
+    const held = new HeldMessages<{ seq: number }>((msg) => msg.seq);
+    for (const seq of [30, 4, 1000, 12]) held.add({ seq }, `job-${String(seq)}`, 0);
+    held.release(["job-12"], -1);
+    expect([...held].map((msg) => msg.seq)).toEqual([4, 30, 1000]);
   });
 });

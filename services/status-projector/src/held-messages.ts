@@ -1,4 +1,7 @@
-interface Held {
+import { ChurnTable } from "@conveyor/service-kit";
+
+interface Held<Msg> {
+  msg: Msg;
   key: string;
   /** When the message must be projected at the latest (epoch milliseconds). */
   due: number;
@@ -7,18 +10,28 @@ interface Held {
 /**
  * Messages a projection held back for a later batch, grouped by hold key (the job of an event).
  * A batch takes out only the keys it touches and the keys that come due, so its cost follows the
- * batch, not the thousands of messages held meanwhile.
+ * batch, not the thousands of messages held meanwhile. Both tables are `ChurnTable`s: every event
+ * of a busy stream passes through them.
  */
 export class HeldMessages<Msg> implements Iterable<Msg> {
-  readonly #held = new Map<Msg, Held>();
-  readonly #byKey = new Map<string, Msg[]>();
+  readonly #idOf: (msg: Msg) => number | string;
+  readonly #held = new ChurnTable<Held<Msg>>();
+  readonly #byKey = new ChurnTable<Msg[]>();
+
+  /**
+   * @param idOf a message's identity, unique among those held (a JetStream message's stream
+   * sequence); held messages come out in the order of their ids when those are integers.
+   */
+  constructor(idOf: (msg: Msg) => number | string) {
+    this.#idOf = idOf;
+  }
 
   get size(): number {
     return this.#held.size;
   }
 
   add(msg: Msg, key: string, due: number): void {
-    this.#held.set(msg, { key, due });
+    this.#held.set(this.#idOf(msg), { msg, key, due });
     const group = this.#byKey.get(key);
     if (group === undefined) this.#byKey.set(key, [msg]);
     else group.push(msg);
@@ -35,8 +48,9 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
     const released = new Map<Msg, number>();
     for (const key of keys) {
       for (const msg of this.#byKey.get(key) ?? []) {
-        released.set(msg, this.#held.get(msg)?.due ?? dueBy);
-        this.#held.delete(msg);
+        const id = this.#idOf(msg);
+        released.set(msg, this.#held.get(id)?.due ?? dueBy);
+        this.#held.delete(id);
       }
       this.#byKey.delete(key);
     }
@@ -50,8 +64,11 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
     return Math.max(0, first - now);
   }
 
-  /** The held messages, oldest first. */
+  /** The held messages, in the order of {@link ChurnTable.values}. */
   [Symbol.iterator](): IterableIterator<Msg> {
-    return this.#held.keys();
+    return this.#held
+      .values()
+      .map((held) => held.msg)
+      [Symbol.iterator]();
   }
 }

@@ -94,7 +94,7 @@ export class ProjectorLoop {
     this.#messages = messages;
     // Messages a batch deferred, with when each is due: they go with a later batch, at the latest
     // then, even if nothing else arrives. A message's due time is set when it is first held.
-    const held = new HeldMessages<JsMsg>();
+    const held = new HeldMessages<JsMsg>((msg) => msg.seq);
     const { holdKey } = this.#projection;
     try {
       if (this.#abort.signal.aborted) return;
