@@ -1,7 +1,7 @@
 import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope } from "@conveyor/job-registry";
-import { JetStreamPublisher } from "@conveyor/service-kit";
+import { ChurnTable, JetStreamPublisher } from "@conveyor/service-kit";
 import { traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -88,7 +88,9 @@ export class JobClient {
   readonly #publisher: JetStreamPublisher;
   readonly #timeoutMs: number;
   readonly #maxSubmissionBytes: number;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Submissions not yet settled, by number; a `ChurnTable`, as each adds one and removes it. */
+  readonly #inFlight = new ChurnTable<Promise<unknown>>();
+  #nextSubmission = 0;
   readonly #tracing: Tracing | undefined;
   #jsm: Promise<JetStreamManager> | undefined;
 
@@ -112,10 +114,11 @@ export class JobClient {
    */
   submit(job: JobToSubmit): Promise<Submitted> {
     const submitted = this.#submit(job);
-    this.#inFlight.add(submitted);
+    const number = this.#nextSubmission++;
+    this.#inFlight.set(number, submitted);
     void submitted.then(
-      () => this.#inFlight.delete(submitted),
-      () => this.#inFlight.delete(submitted),
+      () => this.#inFlight.delete(number),
+      () => this.#inFlight.delete(number),
     );
     return submitted;
   }
@@ -149,7 +152,7 @@ export class JobClient {
    */
   async close(): Promise<void> {
     await this.#publisher.close();
-    await Promise.allSettled([...this.#inFlight]);
+    await Promise.allSettled(this.#inFlight.values());
   }
 
   async #submit(job: JobToSubmit): Promise<Submitted> {
