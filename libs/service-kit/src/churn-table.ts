@@ -9,7 +9,7 @@
  * later table, every entry they held and all those entries reach (a job's message, closures,
  * promises) are copied and promoted until the next full collection. In the worker that was an
  * eighth of everything it allocated, and a third of its CPU went to garbage collection
- * (bench/README.md, "What changed"). A null-prototype object is a dictionary whose rebuilt tables
+ * (bench/README.md, Diagnostics). A null-prototype object is a dictionary whose rebuilt tables
  * link to nothing; `bench/src/retention/main.ts` measures both.
  */
 export class ChurnTable<V> {

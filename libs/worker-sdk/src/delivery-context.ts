@@ -12,7 +12,7 @@ export type DeliveryContextParts = Omit<JobContext, "log"> & {
  * The {@link JobContext} a delivery gives its handler. A class rather than an object literal for
  * its lazy `log`: a literal with a getter gets a fresh accessor on every evaluation, which V8
  * keeps in the old generation, and through it each job's closures survived young-generation
- * collections until the next full one (bench/README.md, "What changed"); a class shares one
+ * collections until the next full one (bench/README.md, Diagnostics); a class shares one
  * getter. `progress` and `heartbeat` stay own functions, so a handler may pass them on unbound.
  */
 export class DeliveryContext implements JobContext {
