@@ -88,9 +88,8 @@ export class JobClient {
   readonly #publisher: JetStreamPublisher;
   readonly #timeoutMs: number;
   readonly #maxSubmissionBytes: number;
-  /** Submissions not yet settled, by number; a `ChurnTable`, as each adds one and removes it. */
+  /** Submissions not yet settled; a `ChurnTable`, as each adds one and removes it. */
   readonly #inFlight = new ChurnTable<Promise<unknown>>();
-  #nextSubmission = 0;
   readonly #tracing: Tracing | undefined;
   #jsm: Promise<JetStreamManager> | undefined;
 
@@ -114,11 +113,10 @@ export class JobClient {
    */
   submit(job: JobToSubmit): Promise<Submitted> {
     const submitted = this.#submit(job);
-    const number = this.#nextSubmission++;
-    this.#inFlight.set(number, submitted);
+    const key = this.#inFlight.add(submitted);
     void submitted.then(
-      () => this.#inFlight.delete(number),
-      () => this.#inFlight.delete(number),
+      () => this.#inFlight.delete(key),
+      () => this.#inFlight.delete(key),
     );
     return submitted;
   }

@@ -53,6 +53,19 @@ describe("ChurnTable", () => {
     expect(table.values().sort((a, b) => a - b)).toEqual([10, 11, 12, 13, 14]);
   });
 
+  it("adds values under keys of its own, never one an entry has", () => {
+    const table = new ChurnTable<string>();
+    table.set(1, "set by the caller");
+    const first = table.add("a");
+    const second = table.add("b");
+    table.delete(first);
+    const third = table.add("c");
+    expect(new Set([first, second, third, 1]).size).toBe(4);
+    expect(table.get(1)).toBe("set by the caller");
+    expect([table.get(second), table.get(third)]).toEqual(["b", "c"]);
+    expect(table.size).toBe(3);
+  });
+
   it("keeps its count through heavy churn", () => {
     const table = new ChurnTable<number>();
     for (let i = 0; i < 10_000; i++) {

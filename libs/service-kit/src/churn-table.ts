@@ -17,6 +17,8 @@ export class ChurnTable<V> {
   // ("__proto__", "constructor") has a meaning on them.
   readonly #entries = Object.create(null) as Record<string | number, V>;
   #size = 0;
+  /** The next key {@link add} tries. */
+  #nextKey = 0;
 
   get size(): number {
     return this.#size;
@@ -33,6 +35,17 @@ export class ChurnTable<V> {
   set(key: string | number, value: V): void {
     if (!(key in this.#entries)) this.#size++;
     this.#entries[key] = value;
+  }
+
+  /**
+   * Stores `value` under a new integer key, one no entry has, and returns it: for a table of
+   * things in flight that have no key of their own.
+   */
+  add(value: V): number {
+    while (this.#nextKey in this.#entries) this.#nextKey++;
+    const key = this.#nextKey++;
+    this.set(key, value);
+    return key;
   }
 
   /** Removes the entry; returns whether there was one. */

@@ -31,8 +31,6 @@ export const defaultSettlingLimit = 256;
 
 /** A delivery being processed: whether its handler is done, and its end. */
 interface Running {
-  /** Its key in the consumer's table of jobs in flight. */
-  id: number;
   delivery: Delivery;
   handling: boolean;
   done: Promise<void>;
@@ -54,9 +52,8 @@ export class TypeConsumer {
   readonly #deps: DeliveryDeps;
   readonly #settings: PullSettings;
   readonly #logger: Logger;
-  /** Jobs in flight by {@link Running.id}; a `ChurnTable`, as every job adds and removes one. */
+  /** Jobs in flight; a `ChurnTable`, as every job adds and removes one. */
   readonly #inFlight = new ChurnTable<Running>();
-  #nextRunningId = 0;
   readonly #settlingLimit: number;
   /** Deliveries whose handler has not returned yet. */
   #handling = 0;
@@ -188,12 +185,8 @@ export class TypeConsumer {
 
   #start(msg: JsMsg): void {
     const delivery = new Delivery(msg, this.#deps);
-    const running: Running = {
-      id: this.#nextRunningId++,
-      delivery,
-      handling: true,
-      done: Promise.resolve(),
-    };
+    const running: Running = { delivery, handling: true, done: Promise.resolve() };
+    const key = this.#inFlight.add(running);
     this.#handling++;
     const handlerReturned = () => {
       if (!running.handling) return;
@@ -204,9 +197,8 @@ export class TypeConsumer {
     void delivery.handlerDone.then(handlerReturned);
     running.done = delivery.process().finally(() => {
       handlerReturned();
-      this.#inFlight.delete(running.id);
+      this.#inFlight.delete(key);
       this.#slotFreed.resolve(undefined);
     });
-    this.#inFlight.set(running.id, running);
   }
 }

@@ -41,9 +41,8 @@ export class BatchPullLoop<M> {
   readonly #pullExpiresMs: number;
   readonly #retryPauseMs: number;
   readonly #stopped = new AbortController();
-  /** Batches being handled, by number; a `ChurnTable`, as every batch adds one and removes it. */
+  /** Batches being handled; a `ChurnTable`, as every batch adds one and removes it. */
   readonly #inflight = new ChurnTable<Promise<void>>();
-  #nextBatch = 0;
   /** Messages pulled in this turn of the event loop, not yet handed over. */
   #gathering: M[] = [];
   #held = 0;
@@ -114,16 +113,15 @@ export class BatchPullLoop<M> {
     const batch = this.#gathering;
     if (batch.length === 0) return;
     this.#gathering = [];
-    const number = this.#nextBatch++;
     const done: Promise<void> = this.#handle(batch)
       .catch((err: unknown) => {
         this.#logger.error({ err, messages: batch.length }, "batch handler threw");
       })
       .finally(() => {
-        this.#inflight.delete(number);
+        this.#inflight.delete(key);
         this.#held -= batch.length;
         if (this.#maxHeld - this.#held >= Math.ceil(this.#maxHeld / 2)) this.#onRoom?.();
       });
-    this.#inflight.set(number, done);
+    const key = this.#inflight.add(done);
   };
 }
