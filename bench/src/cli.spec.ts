@@ -16,8 +16,17 @@ describe("parseCli", () => {
       natsSync: "1s",
       fromSource: false,
       serverPprof: false,
+      readModelNiceness: 10,
       help: false,
     });
+  });
+
+  it("reads --read-model-niceness from 0 to 19, and names it when it is out of range", () => {
+    expect(parseCli(["--read-model-niceness", "0"]).readModelNiceness).toBe(0);
+    expect(parseCli(["--read-model-niceness", "19"]).readModelNiceness).toBe(19);
+    for (const bad of ["20", "-1", "low"]) {
+      expect(() => parseCli(["--read-model-niceness", bad])).toThrow(/--read-model-niceness/);
+    }
   });
 
   it("reads --server-pprof", () => {

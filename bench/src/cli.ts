@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util";
 
+import { defaultReadModelNiceness } from "@conveyor/stack";
+
 import { UsageError } from "./errors.ts";
 import { Mode } from "./profiles.ts";
 
@@ -27,6 +29,8 @@ export interface CliOptions {
   withoutProjector: boolean;
   /** Serve Go's pprof handlers from Conveyor's nats-server and FerretDB, on ports the run prints. */
   serverPprof: boolean;
+  /** How much nicer the status-projector and FerretDB run than the rest (`READ_MODEL_NICENESS`). */
+  readModelNiceness: number;
   help: boolean;
 }
 
@@ -51,6 +55,10 @@ export const usage = `npm run bench [-- options]
                     costs (results go to bench/results/tmp only)
   --server-pprof    serve Go's pprof handlers from Conveyor's nats-server and FerretDB, on
                     free ports printed at the start, to profile them while a workload runs
+  --read-model-niceness N
+                    how much nicer than the rest Conveyor's status-projector and FerretDB run,
+                    0-19 (default ${defaultReadModelNiceness}, as npm start runs them; results of
+                    another value go to bench/results/tmp only)
   --help`;
 
 /** Parses the command line; throws a {@link UsageError} naming a bad option. */
@@ -70,6 +78,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         "nats-sync": { type: "string", default: "1s" },
         "from-source": { type: "boolean", default: false },
         "server-pprof": { type: "boolean", default: false },
+        "read-model-niceness": { type: "string", default: String(defaultReadModelNiceness) },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -98,6 +107,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
       `--nats-sync must be "always" or a duration such as 1s or 200ms, got "${natsSync}"`,
     );
   }
+  const readModelNiceness = Number(values["read-model-niceness"]);
+  if (!Number.isInteger(readModelNiceness) || readModelNiceness < 0 || readModelNiceness > 19) {
+    throw new UsageError(
+      `--read-model-niceness must be a whole number from 0 to 19, got "${values["read-model-niceness"]}"`,
+    );
+  }
   if (values.million && values.quick)
     throw new UsageError("--million needs full mode (drop --quick)");
   return {
@@ -114,6 +129,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     natsSync,
     fromSource: values["from-source"],
     serverPprof: values["server-pprof"],
+    readModelNiceness,
     help: values.help,
   };
 }

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { provisionBenchTools, ServiceCode } from "@conveyor/stack";
+import { defaultReadModelNiceness, provisionBenchTools, ServiceCode } from "@conveyor/stack";
 import { workspaceRoot } from "@conveyor/testing";
 
 import { parseCli, usage } from "./cli.ts";
@@ -45,7 +45,10 @@ async function main(): Promise<number> {
   const repetitions = cli.repetitions ?? plan.repetitions;
   // Only a complete run with enough repetitions replaces the committed latest results.
   const complete =
-    cli.only.length === 0 && repetitions >= plan.repetitions && !cli.withoutProjector;
+    cli.only.length === 0 &&
+    repetitions >= plan.repetitions &&
+    !cli.withoutProjector &&
+    cli.readModelNiceness === defaultReadModelNiceness;
 
   const resultsDir = join(workspaceRoot(), "bench", "results");
   const stamp = new Date().toISOString().replaceAll(":", "-").replace(/\..+$/, "");
@@ -93,6 +96,7 @@ async function main(): Promise<number> {
           code: cli.fromSource ? ServiceCode.Source : ServiceCode.Build,
           nodeOptions,
           readModel: !cli.withoutProjector,
+          readModelNiceness: cli.readModelNiceness,
           serverPprof: cli.serverPprof,
           log,
         }).then((s) => cleanup.use(s)),

@@ -8,7 +8,7 @@ import type { Db } from "mongodb";
 import { JobClient } from "@conveyor/client";
 import type { JobToSubmit } from "@conveyor/client";
 import { ConsumerName, LifecycleKind, StreamName, Subject } from "@conveyor/contracts";
-import { spawnService } from "@conveyor/stack";
+import { serviceNiceness, spawnService } from "@conveyor/stack";
 import type { ServiceCode, ServiceName } from "@conveyor/stack";
 import type { ServerProcess } from "@conveyor/testing";
 
@@ -41,6 +41,8 @@ export interface DriverDeps {
   env: NodeJS.ProcessEnv;
   servers: Record<"nats-server" | "ferretdb", BenchServer>;
   readModel: boolean;
+  /** How much nicer than the bench the status-projector runs, as `npm start` runs it. */
+  readModelNiceness: number;
   /** Run the services from their sources or from the `nx build` output. */
   code: ServiceCode;
 }
@@ -77,8 +79,13 @@ export class ConveyorDriver implements SystemDriver {
   async startServices(): Promise<void> {
     const names: ServiceName[] = ["gateway", "dispatcher"];
     if (this.#deps.readModel) names.push("status-projector");
-    for (const name of names)
-      this.#services.set(name, spawnService({ name, env: this.#deps.env, code: this.#deps.code }));
+    for (const name of names) {
+      const niceness = serviceNiceness(name, this.#deps.readModelNiceness);
+      this.#services.set(
+        name,
+        spawnService({ name, env: this.#deps.env, code: this.#deps.code, niceness }),
+      );
+    }
     await this.setWorkers(1);
     await this.#poll(
       async () => (await fetch(`${this.#deps.gatewayUrl}/readyz`)).ok,

@@ -43,6 +43,11 @@ export interface ConveyorOptions {
    * then never read as succeeded.
    */
   readModel: boolean;
+  /**
+   * How much nicer than the bench the status-projector and FerretDB run (`READ_MODEL_NICENESS`
+   * of `npm start`; its default unless `--read-model-niceness`).
+   */
+  readModelNiceness: number;
   /** Serve Go's pprof handlers from nats-server and FerretDB, on free ports that are logged. */
   serverPprof: boolean;
   log: (line: string) => void;
@@ -71,7 +76,7 @@ export async function startConveyor(options: ConveyorOptions): Promise<SystemDri
       : [undefined, undefined];
     const [nats, ferretdb] = await Promise.all([
       startNats(natsDir, options.natsSyncInterval, natsPprof),
-      startFerretdb(mongoDir, ferretdbPprof),
+      startFerretdb(mongoDir, options.readModelNiceness, ferretdbPprof),
     ]);
     if (natsPprof !== undefined && ferretdbPprof !== undefined) {
       options.log(
@@ -112,6 +117,7 @@ export async function startConveyor(options: ConveyorOptions): Promise<SystemDri
       env,
       servers: { "nats-server": nats, ferretdb },
       readModel: options.readModel,
+      readModelNiceness: options.readModelNiceness,
       code: options.code,
     });
     cleanup.defer(() => driver.stopServices());

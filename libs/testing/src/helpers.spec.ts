@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile, chmod } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { findBinary } from "./binaries.ts";
 import { MissingBinaryError, ServerStartError, WaitTimeoutError } from "./errors.ts";
 import { spawnServer, waitUntilReady } from "./server-process.ts";
+import type { ServerProcess } from "./server-process.ts";
 import { uniqueName } from "./unique-name.ts";
 import { waitFor } from "./wait-for.ts";
 
@@ -74,6 +75,31 @@ describe("waitUntilReady", () => {
     expect((err as ServerStartError).output).toMatch(/boom/);
   });
 
+  it("runs a process, and every thread it starts, that much nicer than this one", async () => {
+    // `sh` starts a background `sleep` (its own process, as a thread would be, inheriting the
+    // niceness) and prints its pid.
+    const proc = spawnServer("sh", "/bin/sh", ["-c", "sleep 30 & echo $!; wait"], { niceness: 7 });
+    try {
+      const childPid = await waitFor(() =>
+        Promise.resolve(Number(proc.output().trim()) || undefined),
+      );
+      const expected = Math.min(19, getPriority() + 7);
+      expect(getPriority(pidOf(proc))).toBe(expected);
+      expect(getPriority(childPid)).toBe(expected);
+    } finally {
+      await proc.stop(100);
+    }
+  });
+
+  it("runs a process at the parent's niceness by default", async () => {
+    const proc = spawnServer("sleep", "/bin/sleep", ["30"]);
+    try {
+      expect(getPriority(pidOf(proc))).toBe(getPriority());
+    } finally {
+      await proc.stop(100);
+    }
+  });
+
   it("stops a process that never becomes ready", async () => {
     const proc = spawnServer("sleep", "/bin/sleep", ["60"]);
     await expect(waitUntilReady(proc, () => Promise.resolve(false), 200)).rejects.toThrow(
@@ -82,3 +108,8 @@ describe("waitUntilReady", () => {
     expect(proc.running()).toBe(false);
   });
 });
+
+function pidOf(proc: ServerProcess): number {
+  if (proc.pid === undefined) throw new Error(`${proc.name} did not start`);
+  return proc.pid;
+}

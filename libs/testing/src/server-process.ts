@@ -43,6 +43,13 @@ export interface SpawnServerOptions {
    * stops the server in its own order. @default false
    */
   detached?: boolean;
+  /**
+   * How much nicer than this process the server runs (1-19: it yields the CPU to the others when
+   * they compete for it), through `nice -n`, so that every thread it starts has that niceness
+   * too: Linux keeps one per thread, and a `setpriority` on the process after it started would
+   * miss the threads it had already made. @default 0, this process's niceness
+   */
+  niceness?: number;
 }
 
 /** Starts `binary` with `args`, capturing its output. */
@@ -52,7 +59,10 @@ export function spawnServer(
   args: readonly string[],
   options: SpawnServerOptions = {},
 ): ServerProcess {
-  const child = spawn(binary, args, {
+  const niceness = options.niceness ?? 0;
+  const [command, commandArgs] =
+    niceness > 0 ? ["nice", ["-n", String(niceness), binary, ...args]] : [binary, args];
+  const child = spawn(command, commandArgs, {
     stdio: ["ignore", "pipe", "pipe"],
     detached: options.detached ?? false,
     cwd: options.cwd,

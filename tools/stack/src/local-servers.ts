@@ -24,6 +24,8 @@ export interface LocalServerOptions {
   onOutput?: (text: string, stream: "stdout" | "stderr") => void;
   /** How long the server may take to answer, in milliseconds. @default 30000 */
   readyTimeoutMs?: number;
+  /** How much nicer than this process the server runs. @default 0 */
+  niceness?: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function startLocalFerretdb(options: LocalServerOptions): Promise<L
       "-log-level",
       "error",
     ],
-    { detached: true, onOutput: options.onOutput },
+    { detached: true, onOutput: options.onOutput, niceness: options.niceness ?? 0 },
   );
   await waitUntilReady(proc, () => probeMongo(url), options.readyTimeoutMs ?? 30_000);
   return { url, process: proc };

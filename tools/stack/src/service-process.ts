@@ -99,6 +99,8 @@ export interface SpawnServiceOptions {
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
   /** Own process group, so a terminal's Ctrl-C reaches only the parent. @default false */
   detached?: boolean;
+  /** How much nicer than this process the service runs (see `serviceNiceness`). @default 0 */
+  niceness?: number;
 }
 
 /** Starts one service as its own process. Stop it with `stop()` (SIGTERM, then SIGKILL). */
@@ -113,6 +115,7 @@ export function spawnService(options: SpawnServiceOptions): ServerProcess {
     cwd,
     env: options.env,
     detached: options.detached ?? false,
+    niceness: options.niceness ?? 0,
     onOutput: (text, stream) => {
       splitters[stream].write(text);
     },

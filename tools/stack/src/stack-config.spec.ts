@@ -18,7 +18,18 @@ describe("readStackConfig", () => {
       ferretdbDataDir: "/ws/.data/ferretdb",
       natsConfigFile: "/ws/deploy/nats/local.conf",
       retention: { eventsMaxAgeMs: 7 * 24 * 3_600_000, jobsMaxAgeMs: 7 * 24 * 3_600_000 },
+      readModelNiceness: 10,
     });
+  });
+
+  it("reads the read model's niceness, 0 to 19, naming the variable of a bad one", () => {
+    expect(readStackConfig({ READ_MODEL_NICENESS: "0" }, "/ws").readModelNiceness).toBe(0);
+    expect(readStackConfig({ READ_MODEL_NICENESS: "19" }, "/ws").readModelNiceness).toBe(19);
+    for (const bad of ["20", "-1", "low", "2.5"]) {
+      expect(() => readStackConfig({ READ_MODEL_NICENESS: bad }, "/ws")).toThrow(
+        /READ_MODEL_NICENESS/,
+      );
+    }
   });
 
   it("reads how long EVENTS and JOBS keep messages, in hours", () => {

@@ -4,6 +4,7 @@ import { parseEnv } from "@conveyor/service-kit";
 import type { Env } from "@conveyor/service-kit";
 import { z } from "zod";
 
+import { defaultReadModelNiceness } from "./read-model-priority.ts";
 import { retentionEnv, retentionOptions } from "./retention-env.ts";
 import type { RetentionOptions } from "./retention-env.ts";
 
@@ -21,6 +22,7 @@ const stackEnv = z.object({
   GATEWAY_PORT: port(8080),
   MONGO_DB: z.string().min(1).default("conveyor"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  READ_MODEL_NICENESS: z.coerce.number().int().min(0).max(19).default(defaultReadModelNiceness),
   ...retentionEnv,
 });
 
@@ -48,6 +50,11 @@ export interface StackConfig {
   natsConfigFile: string;
   /** How long `EVENTS` and `JOBS` keep messages (`EVENTS_MAX_AGE_HOURS`, `JOBS_MAX_AGE_HOURS`). */
   retention: RetentionOptions;
+  /**
+   * How much nicer than the rest the status-projector and the local FerretDB run, 0-19
+   * (`READ_MODEL_NICENESS`; 0 runs them like the rest). @default 10
+   */
+  readModelNiceness: number;
 }
 
 /** Reads the stack's settings; a bad value throws a ConfigError naming the variable. */
@@ -66,5 +73,6 @@ export function readStackConfig(env: Env, workspace: string): StackConfig {
     ferretdbDataDir: join(workspace, ".data", "ferretdb"),
     natsConfigFile: join(workspace, "deploy", "nats", "local.conf"),
     retention: retentionOptions(parsed),
+    readModelNiceness: parsed.READ_MODEL_NICENESS,
   };
 }

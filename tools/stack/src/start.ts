@@ -27,6 +27,7 @@ import { createLineSplitter } from "./line-splitter.ts";
 import { startLocalFerretdb, startLocalNats, assertPortFree } from "./local-servers.ts";
 import { createPrefixer, formatLogLine } from "./log-format.ts";
 import { provisionTools } from "./provision-tools.ts";
+import { serviceNiceness } from "./read-model-priority.ts";
 import { serviceNames } from "./service-process.ts";
 import type { ServiceName } from "./service-process.ts";
 import { readStackConfig } from "./stack-config.ts";
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
       portVariable: "MONGO_PORT",
       dataDir: config.ferretdbDataDir,
       onOutput: lineOutput("ferretdb"),
+      niceness: config.readModelNiceness,
     });
     cleanup.defer(() => ferretdb.process.stop());
     mongoUrl = ferretdb.url;
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
   });
   for (const name of serviceNames) {
     say(`starting ${name}`);
-    supervisors.push(startService(name, env));
+    supervisors.push(startService(name, env, serviceNiceness(name, config.readModelNiceness)));
   }
 
   const gatewayUrl = `http://127.0.0.1:${config.gatewayPort}`;
@@ -191,13 +193,14 @@ async function main(): Promise<void> {
   say("Ctrl-C stops the stack.");
 }
 
-function startService(name: ServiceName, env: NodeJS.ProcessEnv): Supervisor {
+function startService(name: ServiceName, env: NodeJS.ProcessEnv, niceness: number): Supervisor {
   const output = lineOutput(name);
   return superviseService({
     name,
     env,
     workspace,
     detached: true,
+    niceness,
     onLine: (line, stream) => {
       output(`${line}\n`, stream);
     },

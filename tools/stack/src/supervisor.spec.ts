@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { waitFor } from "@conveyor/testing";
@@ -67,6 +67,24 @@ describe("spawnService", () => {
     expect(await proc.exited).toBe(0);
     await waitFor(() => Promise.resolve(lines.length === 3));
     expect(lines).toEqual(["stdout: one", "stdout: two nats://x:1", "stderr: err line"]);
+  });
+
+  it("runs a service as much nicer than this process as it is told", async () => {
+    await fakeService(
+      "status-projector",
+      'import { getPriority } from "node:os";\nconsole.log(`niceness ${getPriority()}`);\n',
+    );
+    const lines: string[] = [];
+    const proc = spawnService({
+      name: "status-projector",
+      workspace: ws,
+      env: process.env,
+      niceness: 5,
+      onLine: (line) => lines.push(line),
+    });
+    expect(await proc.exited).toBe(0);
+    await waitFor(() => Promise.resolve(lines.length === 1));
+    expect(lines).toEqual([`niceness ${Math.min(19, getPriority() + 5)}`]);
   });
 });
 
