@@ -24,7 +24,7 @@ describe("parseCli", () => {
   it("reads --read-model-niceness from 0 to 19, and names it when it is out of range", () => {
     expect(parseCli(["--read-model-niceness", "0"]).readModelNiceness).toBe(0);
     expect(parseCli(["--read-model-niceness", "19"]).readModelNiceness).toBe(19);
-    for (const bad of ["20", "-1", "low"]) {
+    for (const bad of ["20", "-1", "low", "", "1e1"]) {
       expect(() => parseCli(["--read-model-niceness", bad])).toThrow(/--read-model-niceness/);
     }
   });

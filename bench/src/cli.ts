@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 
-import { defaultReadModelNiceness } from "@conveyor/stack";
+import { defaultReadModelNiceness, parseNiceness } from "@conveyor/stack";
 
 import { UsageError } from "./errors.ts";
 import { Mode } from "./profiles.ts";
@@ -107,8 +107,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
       `--nats-sync must be "always" or a duration such as 1s or 200ms, got "${natsSync}"`,
     );
   }
-  const readModelNiceness = Number(values["read-model-niceness"]);
-  if (!Number.isInteger(readModelNiceness) || readModelNiceness < 0 || readModelNiceness > 19) {
+  const readModelNiceness = parseNiceness(values["read-model-niceness"]);
+  if (readModelNiceness === undefined) {
     throw new UsageError(
       `--read-model-niceness must be a whole number from 0 to 19, got "${values["read-model-niceness"]}"`,
     );

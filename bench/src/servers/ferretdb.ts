@@ -3,16 +3,19 @@ import { findBinary, probeMongo, spawnServer, waitUntilReady } from "@conveyor/t
 import { onFreePort } from "./free-port-retry.ts";
 import type { BenchServer } from "./nats.ts";
 
-/**
- * Starts the pinned FerretDB (SQLite files in `dataDir`) on a free loopback port, as `npm start`
- * does, `niceness` nicer than the bench. With `pprofPort`, it also serves Go's pprof handlers
- * there (`-debug-addr`).
- */
-export async function startFerretdb(
-  dataDir: string,
-  niceness: number,
-  pprofPort?: number,
-): Promise<BenchServer> {
+/** Options of {@link startFerretdb}. */
+export interface FerretdbOptions {
+  /** Where the SQLite files go. */
+  dataDir: string;
+  /** How much nicer than the bench it runs, as `npm start` runs it (`READ_MODEL_NICENESS`). */
+  niceness: number;
+  /** Serve Go's pprof handlers on this port (`-debug-addr`). */
+  pprofPort?: number | undefined;
+}
+
+/** Starts the pinned FerretDB on a free loopback port, as `npm start` does. */
+export async function startFerretdb(options: FerretdbOptions): Promise<BenchServer> {
+  const { dataDir, niceness, pprofPort } = options;
   const binary = findBinary("ferretdb");
   const profiling = pprofPort === undefined ? [] : ["-debug-addr", `127.0.0.1:${pprofPort}`];
   return onFreePort(async (port) => {

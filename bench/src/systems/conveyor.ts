@@ -76,7 +76,11 @@ export async function startConveyor(options: ConveyorOptions): Promise<SystemDri
       : [undefined, undefined];
     const [nats, ferretdb] = await Promise.all([
       startNats(natsDir, options.natsSyncInterval, natsPprof),
-      startFerretdb(mongoDir, options.readModelNiceness, ferretdbPprof),
+      startFerretdb({
+        dataDir: mongoDir,
+        niceness: options.readModelNiceness,
+        pprofPort: ferretdbPprof,
+      }),
     ]);
     if (natsPprof !== undefined && ferretdbPprof !== undefined) {
       options.log(

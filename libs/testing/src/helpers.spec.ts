@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile, chmod } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -75,21 +76,47 @@ describe("waitUntilReady", () => {
     expect((err as ServerStartError).output).toMatch(/boom/);
   });
 
+  it("stops a process that never becomes ready", async () => {
+    const proc = spawnServer("sleep", "/bin/sleep", ["60"]);
+    await expect(waitUntilReady(proc, () => Promise.resolve(false), 200)).rejects.toThrow(
+      /did not become ready/,
+    );
+    expect(proc.running()).toBe(false);
+  });
+});
+
+describe("spawnServer's niceness", () => {
   it("runs a process, and every thread it starts, that much nicer than this one", async () => {
-    // `sh` starts a background `sleep` (its own process, as a thread would be, inheriting the
-    // niceness) and prints its pid.
-    const proc = spawnServer("sh", "/bin/sh", ["-c", "sleep 30 & echo $!; wait"], { niceness: 7 });
+    // Node starts its platform threads at once; each must have the niceness, not only the first.
+    const proc = spawnServer("node", process.execPath, ["-e", "setTimeout(() => {}, 30000)"], {
+      niceness: 7,
+    });
     try {
-      const childPid = await waitFor(() =>
-        Promise.resolve(Number(proc.output().trim()) || undefined),
-      );
       const expected = Math.min(19, getPriority() + 7);
-      expect(getPriority(pidOf(proc))).toBe(expected);
-      expect(getPriority(childPid)).toBe(expected);
+      const threads = await waitFor(async () => {
+        const tids = await readdir(`/proc/${pidOf(proc)}/task`);
+        return tids.length > 1 ? tids : undefined;
+      });
+      for (const tid of threads) expect(getPriority(Number(tid)), `thread ${tid}`).toBe(expected);
     } finally {
       await proc.stop(100);
     }
   });
+
+  it.runIf(existsSync("/proc/self/autogroup"))(
+    "gives a detached process's own session the niceness too (Linux autogroups)",
+    async () => {
+      const proc = spawnServer("sleep", "/bin/sleep", ["30"], { niceness: 7, detached: true });
+      try {
+        const group = await readFile(`/proc/${pidOf(proc)}/autogroup`, "utf8");
+        const own = await readFile("/proc/self/autogroup", "utf8");
+        expect(group).toMatch(/ nice 7\n?$/);
+        expect(group.split(" ")[0]).not.toBe(own.split(" ")[0]);
+      } finally {
+        await proc.stop(100);
+      }
+    },
+  );
 
   it("runs a process at the parent's niceness by default", async () => {
     const proc = spawnServer("sleep", "/bin/sleep", ["30"]);
@@ -100,12 +127,10 @@ describe("waitUntilReady", () => {
     }
   });
 
-  it("stops a process that never becomes ready", async () => {
-    const proc = spawnServer("sleep", "/bin/sleep", ["60"]);
-    await expect(waitUntilReady(proc, () => Promise.resolve(false), 200)).rejects.toThrow(
-      /did not become ready/,
-    );
-    expect(proc.running()).toBe(false);
+  it("refuses a niceness that is not a whole number from 0 to 19, starting nothing", () => {
+    for (const niceness of [-1, 20, 2.5, Number.NaN]) {
+      expect(() => spawnServer("sleep", "/bin/sleep", ["30"], { niceness })).toThrow(RangeError);
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { ServerStartError, WaitTimeoutError } from "./errors.ts";
+import { assertNiceness, niceCommand, niceSession } from "./niceness.ts";
 import { waitFor } from "./wait-for.ts";
 
 /** Output kept per process for error messages, in characters. */
@@ -44,10 +45,9 @@ export interface SpawnServerOptions {
    */
   detached?: boolean;
   /**
-   * How much nicer than this process the server runs (1-19: it yields the CPU to the others when
-   * they compete for it), through `nice -n`, so that every thread it starts has that niceness
-   * too: Linux keeps one per thread, and a `setpriority` on the process after it started would
-   * miss the threads it had already made. @default 0, this process's niceness
+   * How much nicer than this process the server runs, 0-19: it yields the CPU to the others when
+   * they compete for it. Through `nice -n` (see {@link niceCommand}); a `detached` server's whole
+   * session gets it too (see {@link niceSession}). @default 0, this process's niceness
    */
   niceness?: number;
 }
@@ -60,15 +60,19 @@ export function spawnServer(
   options: SpawnServerOptions = {},
 ): ServerProcess {
   const niceness = options.niceness ?? 0;
+  assertNiceness(niceness);
+  const detached = options.detached ?? false;
   const [command, commandArgs] =
-    niceness > 0 ? ["nice", ["-n", String(niceness), binary, ...args]] : [binary, args];
+    niceness > 0 ? niceCommand(name, binary, args, niceness) : [binary, [...args]];
   const child = spawn(command, commandArgs, {
     stdio: ["ignore", "pipe", "pipe"],
-    detached: options.detached ?? false,
+    detached,
     cwd: options.cwd,
     env: options.env,
   });
   live.add(child);
+  // A detached child has called setsid() by now: spawn returns once it has exec'd.
+  if (niceness > 0 && detached && child.pid !== undefined) niceSession(child.pid, niceness);
   let output = "";
   const append = (chunk: Buffer, stream: "stdout" | "stderr") => {
     const text = chunk.toString("utf8");

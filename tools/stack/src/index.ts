@@ -7,7 +7,7 @@ export type {
 } from "./provision-tools.ts";
 export { ServiceCode, serviceCommand, serviceNames, spawnService } from "./service-process.ts";
 export type { ServiceCommand, ServiceName, SpawnServiceOptions } from "./service-process.ts";
-export { defaultReadModelNiceness, serviceNiceness } from "./read-model-priority.ts";
+export { defaultReadModelNiceness, parseNiceness, serviceNiceness } from "./read-model-priority.ts";
 export { runCommand } from "./run-command.ts";
 export type { CommandResult, RunCommandOptions } from "./run-command.ts";
 export { createLineSplitter } from "./line-splitter.ts";

@@ -25,7 +25,8 @@ describe("readStackConfig", () => {
   it("reads the read model's niceness, 0 to 19, naming the variable of a bad one", () => {
     expect(readStackConfig({ READ_MODEL_NICENESS: "0" }, "/ws").readModelNiceness).toBe(0);
     expect(readStackConfig({ READ_MODEL_NICENESS: "19" }, "/ws").readModelNiceness).toBe(19);
-    for (const bad of ["20", "-1", "low", "2.5"]) {
+    expect(readStackConfig({ READ_MODEL_NICENESS: " " }, "/ws").readModelNiceness).toBe(10);
+    for (const bad of ["20", "-1", "low", "2.5", "1e1", "0x0a"]) {
       expect(() => readStackConfig({ READ_MODEL_NICENESS: bad }, "/ws")).toThrow(
         /READ_MODEL_NICENESS/,
       );

@@ -4,7 +4,7 @@ import { parseEnv } from "@conveyor/service-kit";
 import type { Env } from "@conveyor/service-kit";
 import { z } from "zod";
 
-import { defaultReadModelNiceness } from "./read-model-priority.ts";
+import { defaultReadModelNiceness, parseNiceness } from "./read-model-priority.ts";
 import { retentionEnv, retentionOptions } from "./retention-env.ts";
 import type { RetentionOptions } from "./retention-env.ts";
 
@@ -22,7 +22,19 @@ const stackEnv = z.object({
   GATEWAY_PORT: port(8080),
   MONGO_DB: z.string().min(1).default("conveyor"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
-  READ_MODEL_NICENESS: z.coerce.number().int().min(0).max(19).default(defaultReadModelNiceness),
+  // Unset or empty: the default, as for the URLs above.
+  READ_MODEL_NICENESS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === "") return defaultReadModelNiceness;
+      const niceness = parseNiceness(text);
+      if (niceness === undefined) {
+        ctx.addIssue({ code: "custom", message: "expected a whole number from 0 to 19" });
+        return z.NEVER;
+      }
+      return niceness;
+    }),
   ...retentionEnv,
 });
 
