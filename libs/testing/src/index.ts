@@ -10,5 +10,6 @@ export { MissingBinaryError, ServerStartError, WaitTimeoutError } from "./errors
 export { findBinary, workspaceRoot } from "./binaries.ts";
 export { freePort } from "./free-port.ts";
 export { probeMongo, probeNats } from "./probes.ts";
+export { isNiceness } from "./niceness.ts";
 export { spawnServer, waitUntilReady } from "./server-process.ts";
 export type { ServerProcess, SpawnServerOptions } from "./server-process.ts";

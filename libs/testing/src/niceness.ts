@@ -5,9 +5,14 @@ import { ServerStartError } from "./errors.ts";
 /** Where `nice` is looked for: coreutils' and busybox's places. */
 const niceLocations = ["/usr/bin/nice", "/bin/nice"] as const;
 
-/** Throws a `RangeError` unless `niceness` is a whole number from 0 to 19. */
+/** Whether `niceness` is one a server can be made nicer by: a whole number from 0 to 19. */
+export function isNiceness(niceness: number): boolean {
+  return Number.isInteger(niceness) && niceness >= 0 && niceness <= 19;
+}
+
+/** Throws a `RangeError` unless {@link isNiceness}. */
 export function assertNiceness(niceness: number): void {
-  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) {
+  if (!isNiceness(niceness)) {
     throw new RangeError(`niceness must be a whole number from 0 to 19, got ${String(niceness)}`);
   }
 }

@@ -1,3 +1,5 @@
+import { isNiceness } from "@conveyor/testing";
+
 import type { ServiceName } from "./service-process.ts";
 
 /**
@@ -31,5 +33,5 @@ export function parseNiceness(text: string): number | undefined {
   const digits = text.trim();
   if (!/^\d{1,2}$/.test(digits)) return undefined;
   const niceness = Number(digits);
-  return niceness <= 19 ? niceness : undefined;
+  return isNiceness(niceness) ? niceness : undefined;
 }
