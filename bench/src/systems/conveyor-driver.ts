@@ -148,10 +148,11 @@ export class ConveyorDriver implements SystemDriver {
     return this.submitAsync(job);
   }
 
+  /** A bulk submission per batch, as BullMQ's `addBulk`: one stored message for the batch. */
   async submitMany(jobs: readonly BenchJob[], batchSize: number): Promise<void> {
     for (let i = 0; i < jobs.length; i += batchSize) {
       const batch = jobs.slice(i, i + batchSize).map((j) => this.#submission(j));
-      for (const result of await this.#client.submitMany(batch)) {
+      for (const result of await this.#client.submitBulk(batch)) {
         if (!result.ok) throw result.error;
       }
     }
@@ -306,11 +307,13 @@ export class ConveyorDriver implements SystemDriver {
   async waitIdle(timeoutMs: number): Promise<void> {
     await this.#poll(
       async () => {
-        const [work, intake] = await Promise.all([
+        const [work, intake, bulk] = await Promise.all([
           this.#workState(),
           this.#deps.jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherIntake),
+          this.#deps.jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherBulkIntake),
         ]);
-        return work.messages === 0 && intake.num_pending + intake.num_ack_pending === 0;
+        const unsettled = (info: typeof intake) => info.num_pending + info.num_ack_pending;
+        return work.messages === 0 && unsettled(intake) + unsettled(bulk) === 0;
       },
       timeoutMs,
       "conveyor to become idle",

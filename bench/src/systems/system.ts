@@ -44,7 +44,7 @@ export interface SystemDriver extends AsyncDisposable {
   /** Submits one job; resolves once the system has stored it (the durable acknowledgement). */
   submitOne(job: BenchJob): Promise<void>;
   /**
-   * Submits jobs as fast as the system accepts them, `batchSize` at a time (pipelined publishes for
+   * Submits jobs as fast as the system accepts them, `batchSize` at a time (a bulk submission for
    * Conveyor, `Queue.addBulk` for BullMQ); resolves once all are stored.
    */
   submitMany(jobs: readonly BenchJob[], batchSize: number): Promise<void>;

@@ -27,15 +27,16 @@ export function submitOneByOne(jobs: number): Workload {
 }
 
 /**
- * Submit through the client library in batches: Conveyor's pipelined JetStream publishes
- * (`batch` in flight, then the next batch), BullMQ's `Queue.addBulk` of `batch` jobs.
+ * Submit through the client library in batches: Conveyor's `JobClient.submitBulk` (one bulk
+ * message of `batch` jobs on `jobs.bulk.<type>`, then the next), BullMQ's `Queue.addBulk` of
+ * `batch` jobs.
  */
 export function submitBatched(jobs: number, batch: number): Workload {
   return {
     id: "submit-batched",
     title: `submit via client, batches of ${batch} (${count(jobs)} jobs)`,
     description:
-      "Conveyor: batches of pipelined JetStream publishes; BullMQ: Queue.addBulk. Jobs/s accepted.",
+      "Conveyor: JobClient.submitBulk, one bulk message per batch; BullMQ: Queue.addBulk. Jobs/s accepted.",
     figures: [{ key: "rate", label: "accepted", unit: "jobs/s", better: "higher" }],
     async run(system, ctx) {
       const list = ctx.jobs(jobs, JobKind.Noop, { n: 1 });

@@ -1,6 +1,6 @@
-import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
+import { SubmissionSource, defaultMaxSubmissionBytes, newJobId } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
-import { checkEnvelope } from "@conveyor/job-registry";
+import { checkEnvelope, idempotencyKeyInBulk } from "@conveyor/job-registry";
 import { ChurnTable, JetStreamPublisher } from "@conveyor/service-kit";
 import { traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
@@ -9,6 +9,8 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { context, propagation } from "@opentelemetry/api";
 
+import { bulkMessages } from "./bulk-messages.ts";
+import type { BulkJob, BulkMessage } from "./bulk-messages.ts";
 import { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
 import { readFirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
@@ -68,6 +70,11 @@ const headerSetter = {
     carrier.set(key, value);
   },
 };
+
+/** Room left in a bulk message for its headers and the protocol, in bytes. */
+const bulkHeadroomBytes = 4096;
+/** The NATS server's `max_payload` when the connection does not say (the server's default). */
+const defaultMaxPayload = 1024 * 1024;
 
 /** Submissions {@link JobClient.submitMany} sends per event-loop turn. */
 const submitManyChunk = 1000;
@@ -145,6 +152,28 @@ export class JobClient {
   }
 
   /**
+   * Submits many jobs in bulk messages (`jobs.bulk.<type>`, up to 1,000 jobs of one type each, within
+   * the server's `max_payload`), resolving with one result per job in their order. A bulk is one
+   * stored message and one acknowledgement for all its jobs, which is what makes it the fast way to
+   * submit many; the dispatcher still checks, queues or refuses each job on its own, and the jobs of
+   * one bulk share its trace. Each job is checked here as {@link submit} does, and a refused one
+   * answers its `InvalidSubmissionError` without holding back the others. An `idempotencyKey` is
+   * refused: in a bulk a job's `id` (generated when absent) deduplicates it, and a bulk sent again
+   * with the same jobs is stored once within the intake's duplicate window (`duplicate: true`).
+   * When storing a bulk is not confirmed, each of its jobs answers `SubmissionNotConfirmedError`:
+   * submit them again with the same ids.
+   */
+  submitBulk(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
+    const submitted = this.#submitBulk(jobs);
+    const key = this.#inFlight.add(submitted);
+    void submitted.then(
+      () => this.#inFlight.delete(key),
+      () => this.#inFlight.delete(key),
+    );
+    return submitted;
+  }
+
+  /**
    * Refuses new submissions and resolves once every pending one is confirmed or has failed. The
    * connection stays the caller's to close.
    */
@@ -181,6 +210,72 @@ export class JobClient {
     return tracing.produce(parent, attributes, (span) => {
       tracing.inject(span, message.headers);
       return this.#send(message, checked.submission, tracing.traceIdOf(span));
+    });
+  }
+
+  async #submitBulk(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
+    const results: SubmitResult[] = new Array<SubmitResult>(jobs.length);
+    const checked: BulkJob[] = [];
+    jobs.forEach((job, index) => {
+      try {
+        checked.push(this.#bulkJob(job, index));
+      } catch (err) {
+        results[index] = { ok: false, id: job.id, error: err as Error };
+      }
+    });
+    const maxBytes = (this.#nc.info?.max_payload ?? defaultMaxPayload) - bulkHeadroomBytes;
+    await Promise.all(
+      bulkMessages(checked, maxBytes).map(async (message) => {
+        for (const result of await this.#sendBulk(message)) results[result.index] = result.result;
+      }),
+    );
+    return results;
+  }
+
+  /** A job checked as {@link submit} checks it, with its id fixed; throws its refusal. */
+  #bulkJob(job: JobToSubmit, index: number): BulkJob {
+    const keyed = idempotencyKeyInBulk(job);
+    const checked = keyed ? { ok: false as const, ...keyed } : checkEnvelope(job);
+    if (!checked.ok) {
+      const reason = checked.reason as SubmissionRefusal;
+      throw new InvalidSubmissionError(reason, checked.message, checked.issues);
+    }
+    const id = checked.submission.id ?? newJobId();
+    const json = JSON.stringify({ ...checked.submission, id });
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.#maxSubmissionBytes) {
+      const text = `the submission is ${bytes} bytes, over the limit of ${this.#maxSubmissionBytes}`;
+      throw new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
+    }
+    return { index, id, type: checked.submission.type, json };
+  }
+
+  async #sendBulk(message: BulkMessage): Promise<{ index: number; result: SubmitResult }[]> {
+    const send = async (traceId: string | undefined) => {
+      const { subject, body, headers, msgID } = message;
+      try {
+        const ack = await this.#publisher.publish(subject, body, { msgID, headers });
+        return message.jobs.map(({ index, id }) => ({
+          index,
+          result: { ok: true as const, id, duplicate: ack.duplicate, traceId },
+        }));
+      } catch (err) {
+        return message.jobs.map(({ index, id }) => ({
+          index,
+          result: { ok: false as const, id, error: new SubmissionNotConfirmedError(id, err) },
+        }));
+      }
+    };
+    const tracing = this.#tracing;
+    if (tracing === undefined) {
+      propagation.inject(context.active(), message.headers, headerSetter);
+      return send(traceIdOfContext(context.active()));
+    }
+    const parent = { otelContext: context.active() };
+    const attributes = { subject: message.subject, jobId: undefined, jobType: message.type };
+    return tracing.produce(parent, attributes, (span) => {
+      tracing.inject(span, message.headers);
+      return send(tracing.traceIdOf(span));
     });
   }
 

@@ -5,6 +5,7 @@ export { StreamName, KvBucket, ConsumerName } from "./streams.ts";
 export {
   Subject,
   typeFromSubmitSubject,
+  typeFromBulkSubject,
   typeFromWorkSubject,
   parseCommandSubject,
   typeFromDlqSubject,
@@ -17,8 +18,14 @@ export {
   effectivePolicy,
   retryDelayMs,
 } from "./retry-policy.ts";
-export { defaultMaxSubmissionBytes, maxPayloadDepth, rejectionRawPreviewChars } from "./limits.ts";
+export {
+  defaultMaxSubmissionBytes,
+  maxBulkJobs,
+  maxPayloadDepth,
+  rejectionRawPreviewChars,
+} from "./limits.ts";
 export { JobSubmission, SubmissionSource } from "./submission.ts";
+export { JobBulkSubmission } from "./bulk-submission.ts";
 export type { JobSubmissionInput } from "./submission.ts";
 export { WorkItem } from "./work-item.ts";
 export { DeadLetter, deadLetterMsgId } from "./dead-letter.ts";

@@ -1,6 +1,12 @@
 /** Largest submission (the whole JSON envelope) accepted over REST or NATS, in bytes. */
 export const defaultMaxSubmissionBytes = 256 * 1024;
 
+/**
+ * Most jobs one bulk submission (`jobs.bulk.<type>`) carries. Each job is still bounded by the
+ * submission limit, and the whole message by the NATS server's `max_payload` (1 MiB by default).
+ */
+export const maxBulkJobs = 1000;
+
 /** Longest a rejected message's raw text is kept in its rejection record, in characters. */
 export const rejectionRawPreviewChars = 2048;
 

@@ -29,6 +29,8 @@ export const KvBucket = {
 /** Durable consumer names that are not per job type. */
 export const ConsumerName = {
   DispatcherIntake: "dispatcher-intake",
+  /** The dispatcher's mailbox of bulk submissions (`jobs.bulk.>` on `JOBS`). */
+  DispatcherBulkIntake: "dispatcher-bulk-intake",
   Projector: "status-projector",
   /** The status projector's mailbox of dead letters and their log (`dlq.>`, `dlq-log.>` on `DLQ`). */
   ProjectorDeadLetters: "status-projector-dlq",

@@ -5,6 +5,9 @@ import type { LifecycleKind } from "./events.ts";
 export const Subject = {
   submitAll: "jobs.submit.>",
   submit: (type: string) => `jobs.submit.${type}`,
+  /** Bulk submissions: one message carrying many jobs of one type (see {@link JobBulkSubmission}). */
+  submitBulkAll: "jobs.bulk.>",
+  submitBulk: (type: string) => `jobs.bulk.${type}`,
   commandAll: "jobs.cmd.>",
   command: (verb: CommandVerb, jobId: string) => `jobs.cmd.${verb}.${jobId}`,
   workAll: "work.>",
@@ -25,6 +28,7 @@ export const Subject = {
 } as const;
 
 const submitPrefix = "jobs.submit.";
+const bulkPrefix = "jobs.bulk.";
 const commandPrefix = "jobs.cmd.";
 const workPrefix = "work.";
 const dlqPrefix = "dlq.";
@@ -32,6 +36,11 @@ const dlqPrefix = "dlq.";
 /** The job type a submission subject names, or undefined when the subject is not a submission. */
 export function typeFromSubmitSubject(subject: string): string | undefined {
   return subject.startsWith(submitPrefix) ? subject.slice(submitPrefix.length) : undefined;
+}
+
+/** The job type a bulk submission subject `jobs.bulk.<type>` names, or undefined for another subject. */
+export function typeFromBulkSubject(subject: string): string | undefined {
+  return subject.startsWith(bulkPrefix) ? subject.slice(bulkPrefix.length) : undefined;
 }
 
 /** The job type a work subject names. */

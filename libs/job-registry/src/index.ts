@@ -9,6 +9,8 @@ export type {
   SubmissionCheck,
   SubmissionCheckOptions,
 } from "./submission-check.ts";
+export { checkBulkEnvelope, idempotencyKeyInBulk, refusalInBulk } from "./bulk-check.ts";
+export type { BulkCheck } from "./bulk-check.ts";
 export { parseSubmissionBytes, preview, BytesRejection } from "./submission-bytes.ts";
 export type { ParsedSubmissionBytes } from "./submission-bytes.ts";
 export { payloadIssues } from "./payload-schema.ts";

@@ -140,6 +140,7 @@ function refuse(
   return { ok: false, reason, message, issues };
 }
 
-function describe(what: string, issues: readonly ValidationIssue[]): string {
+/** A refusal's message: what was refused, then each issue with its path. */
+export function describe(what: string, issues: readonly ValidationIssue[]): string {
   return `${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`;
 }

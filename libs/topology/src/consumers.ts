@@ -49,6 +49,18 @@ export function coreConsumers(): ConsumerPlacement[] {
     {
       stream: StreamName.Jobs,
       config: {
+        // Apart from single submissions, so that a flood of bulk ones does not hold them up.
+        durable_name: ConsumerName.DispatcherBulkIntake,
+        filter_subject: Subject.submitBulkAll,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(defaultAckWaitMs),
+        deliver_policy: DeliverPolicy.All,
+        max_deliver: intakeMaxDeliver,
+      },
+    },
+    {
+      stream: StreamName.Jobs,
+      config: {
         durable_name: ConsumerName.DispatcherCommands,
         filter_subject: Subject.commandAll,
         ack_policy: AckPolicy.Explicit,

@@ -54,6 +54,10 @@ describe("streamSpecs", () => {
     }
   });
 
+  it("takes single and bulk submissions and commands into JOBS", () => {
+    expect(byName().get("JOBS")?.subjects).toEqual(["jobs.submit.>", "jobs.bulk.>", "jobs.cmd.>"]);
+  });
+
   it("captures only the work stream's max-deliveries and terminated advisories", () => {
     expect(byName().get("ADVISORIES")?.subjects).toEqual([
       "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.>",
@@ -75,11 +79,12 @@ describe("consumers", () => {
   it("caps the deliveries of intake and commands above the dispatcher's give-up", () => {
     const byName = new Map(coreConsumers().map((c) => [c.config.durable_name, c.config]));
     expect(byName.get("dispatcher-intake")?.max_deliver).toBe(intakeMaxDeliver);
+    expect(byName.get("dispatcher-bulk-intake")?.max_deliver).toBe(intakeMaxDeliver);
     expect(byName.get("dispatcher-commands")?.max_deliver).toBe(intakeMaxDeliver);
     expect(intakeMaxDeliver).toBeGreaterThan(50);
   });
 
-  it("filters the intake to submissions, the commands to commands, the projector to events and dead letters, the dispatcher to max deliveries", () => {
+  it("filters the intakes to single and bulk submissions, the commands to commands, the projector to events and dead letters, the dispatcher to max deliveries", () => {
     const filters = coreConsumers().map((c) => [
       c.stream,
       c.config.durable_name,
@@ -87,6 +92,7 @@ describe("consumers", () => {
     ]);
     expect(filters).toEqual([
       ["JOBS", "dispatcher-intake", ["jobs.submit.>"]],
+      ["JOBS", "dispatcher-bulk-intake", ["jobs.bulk.>"]],
       ["JOBS", "dispatcher-commands", ["jobs.cmd.>"]],
       ["EVENTS", "status-projector", ["events.>"]],
       ["DLQ", "status-projector-dlq", ["dlq.>", "dlq-log.>"]],

@@ -32,7 +32,7 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
     {
       ...base,
       name: StreamName.Jobs,
-      subjects: [Subject.submitAll, Subject.commandAll],
+      subjects: [Subject.submitAll, Subject.submitBulkAll, Subject.commandAll],
       retention: RetentionPolicy.Limits,
       max_age: nanos(options.jobsMaxAgeMs),
       duplicate_window: nanos(options.jobsDuplicateWindowMs),

@@ -7,6 +7,7 @@ describe("dispatcherEnv", () => {
   it("defaults concurrency and the submission limit", () => {
     const env = parseEnv(dispatcherEnv, {});
     expect(env.DISPATCHER_CONCURRENCY).toBe(512);
+    expect(env.DISPATCHER_BULK_CONCURRENCY).toBe(4);
     expect(env.MAX_SUBMISSION_BYTES).toBe(256 * 1024);
     expect(env.DEAD_LETTER_SCAN_INTERVAL_MS).toBe(60_000);
   });
@@ -22,6 +23,9 @@ describe("dispatcherEnv", () => {
 
   it("names a bad variable", () => {
     expect(() => parseEnv(dispatcherEnv, { DISPATCHER_CONCURRENCY: "0" })).toThrow(ConfigError);
+    expect(() => parseEnv(dispatcherEnv, { DISPATCHER_BULK_CONCURRENCY: "0" })).toThrow(
+      /DISPATCHER_BULK_CONCURRENCY/,
+    );
     expect(() => parseEnv(dispatcherEnv, { MAX_SUBMISSION_BYTES: "lots" })).toThrow(
       /MAX_SUBMISSION_BYTES/,
     );

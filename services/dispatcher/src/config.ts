@@ -11,6 +11,11 @@ export const dispatcherEnv = z.object({
    * @default 512
    */
   DISPATCHER_CONCURRENCY: envInt(1, 512),
+  /**
+   * Most bulk submissions (up to 1,000 jobs each) held at once, on their own consumer.
+   * @default 4
+   */
+  DISPATCHER_BULK_CONCURRENCY: envInt(1, 4),
   /** Largest submission accepted, in bytes. @default 262144 */
   MAX_SUBMISSION_BYTES: envInt(1, defaultMaxSubmissionBytes),
   /**

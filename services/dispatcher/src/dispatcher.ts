@@ -7,6 +7,8 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import { BatchPullLoop } from "./batch-pull-loop.ts";
+import { processBulkSubmission } from "./bulk-intake.ts";
+import type { BulkOutcome } from "./bulk-intake.ts";
 import { processSubmission, recordUnprocessable } from "./intake.ts";
 import type { IntakeDeps, IntakeOutcome } from "./intake.ts";
 import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
@@ -21,6 +23,11 @@ export interface DispatcherOptions {
    * in batches of at least half this many. Keep it below the consumer's `max_ack_pending` (1000).
    */
   concurrency: number;
+  /**
+   * Most bulk submissions (`jobs.bulk.<type>`, up to 1,000 jobs each) held at once, on their own
+   * consumer so that they do not hold up single submissions. @default 4
+   */
+  bulkConcurrency?: number;
   /** How long one pull waits for messages, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
   /**
@@ -33,6 +40,7 @@ export interface DispatcherOptions {
 }
 
 export const defaultGiveUpAfterDeliveries = 50;
+export const defaultBulkConcurrency = 4;
 
 export interface DispatcherDeps {
   nc: NatsConnection;
@@ -50,8 +58,9 @@ export interface Dispatcher {
 }
 
 /**
- * Starts consuming the intake (`dispatcher-intake` on `JOBS`): each valid submission becomes a
- * work item and a `queued` event, each invalid one a `rejected` event; the intake message is
+ * Starts consuming the intake (`dispatcher-intake` on `JOBS`, and bulk submissions on
+ * `dispatcher-bulk-intake`): each valid job becomes a work item and a `queued` event, each invalid
+ * one a `rejected` event; the intake message is
  * acknowledged only after the server stored what it produced. Messages are handled in batches:
  * what arrives together is published together and acknowledged together. When publishing fails
  * (NATS away), the message is nak'd with a growing delay and tried again; a failure that would
@@ -62,6 +71,10 @@ export interface Dispatcher {
 export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
   const { logger, options } = deps;
   const consumer = await deps.js.consumers.get(StreamName.Jobs, ConsumerName.DispatcherIntake);
+  const bulkConsumer = await deps.js.consumers.get(
+    StreamName.Jobs,
+    ConsumerName.DispatcherBulkIntake,
+  );
   const jetStream = new JetStreamPublisher(deps.nc);
   const intake: IntakeDeps = {
     registry: deps.registry,
@@ -73,24 +86,27 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
 
   const giveUpAfter = options.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries;
 
-  const settle = async (msg: JsMsg): Promise<Settlement> => {
-    try {
-      logOutcome(await processSubmission(msg, intake), msg);
-      return acked;
-    } catch (err) {
-      const deliveries = msg.info.deliveryCount;
-      if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
-      if (isDeterministicFailure(err) || deliveries >= giveUpAfter) {
-        return giveUp(msg, err, deliveries);
+  // Dispatching a message, then settling it whatever became of it.
+  const settleWith =
+    (dispatch: (msg: JsMsg) => Promise<void>) =>
+    async (msg: JsMsg): Promise<Settlement> => {
+      try {
+        await dispatch(msg);
+        return acked;
+      } catch (err) {
+        const deliveries = msg.info.deliveryCount;
+        if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
+        if (isDeterministicFailure(err) || deliveries >= giveUpAfter) {
+          return giveUp(msg, err, deliveries);
+        }
+        const delayMs = retryDelayMs(deliveries);
+        logger.warn(
+          { err, subject: msg.subject, seq: msg.seq, delayMs },
+          "dispatch failed; the submission will be retried",
+        );
+        return { delayMs };
       }
-      const delayMs = retryDelayMs(deliveries);
-      logger.warn(
-        { err, subject: msg.subject, seq: msg.seq, delayMs },
-        "dispatch failed; the submission will be retried",
-      );
-      return { delayMs };
-    }
-  };
+    };
 
   // A submission that can never be dispatched, or could not be for too long, ends as a recorded
   // rejection so that it leaves the ack-pending set instead of holding an intake slot for good.
@@ -136,6 +152,23 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     return { delayMs };
   };
 
+  const logBulkOutcome = (outcome: BulkOutcome, msg: JsMsg): void => {
+    if (logger.isLevelEnabled("debug")) {
+      logger.debug({ queued: outcome.queued, subject: msg.subject }, "bulk submission queued");
+    }
+    if (outcome.rejected.length > 0) {
+      logger.info(
+        {
+          rejected: outcome.rejected.length,
+          first: outcome.rejected.slice(0, 5),
+          queued: outcome.queued,
+          subject: msg.subject,
+        },
+        "jobs of a bulk submission rejected",
+      );
+    }
+  };
+
   const logOutcome = (outcome: IntakeOutcome, msg: JsMsg): void => {
     if (outcome.kind === "queued") {
       if (logger.isLevelEnabled("debug")) {
@@ -151,27 +184,42 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
 
   // Every submission of a batch is decided and its messages published in this tick, so they
   // leave in one socket write; the acknowledgements, too, leave together once all are settled.
-  const handleBatch = async (batch: JsMsg[]): Promise<void> => {
-    const settling = Promise.all(batch.map(async (msg) => ({ msg, how: await settle(msg) })));
-    // Deciding is synchronous up to the publishes: all of the batch's are queued now. Writing
-    // them at once, not at the end of this turn, spares the next stage a turn of the event loop.
-    jetStream.flush();
-    const settlements = await settling;
-    for (const { msg, how } of settlements) {
-      if (how === acked) msg.ack();
-      else msg.nak(how.delayMs);
-    }
-  };
+  const handleBatchWith =
+    (settle: (msg: JsMsg) => Promise<Settlement>) => async (batch: JsMsg[]) => {
+      const settling = Promise.all(batch.map(async (msg) => ({ msg, how: await settle(msg) })));
+      // Deciding is synchronous up to the publishes: all of the batch's are queued now. Writing
+      // them at once, not at the end of this turn, spares the next stage a turn of the event loop.
+      jetStream.flush();
+      const settlements = await settling;
+      for (const { msg, how } of settlements) {
+        if (how === acked) msg.ack();
+        else msg.nak(how.delayMs);
+      }
+    };
 
-  const loop = new BatchPullLoop(consumer, handleBatch, logger, {
-    maxHeld: options.concurrency,
-    pullExpiresMs: options.pullExpiresMs,
+  const single = settleWith(async (msg) => {
+    logOutcome(await processSubmission(msg, intake), msg);
   });
-  loop.start();
-  logger.info({ concurrency: options.concurrency }, "dispatcher consuming intake");
+  const bulk = settleWith(async (msg) => {
+    logBulkOutcome(await processBulkSubmission(msg, intake), msg);
+  });
+  const pullExpiresMs = options.pullExpiresMs;
+  const bulkConcurrency = options.bulkConcurrency ?? defaultBulkConcurrency;
+  const loops = [
+    new BatchPullLoop(consumer, handleBatchWith(single), logger, {
+      maxHeld: options.concurrency,
+      pullExpiresMs,
+    }),
+    new BatchPullLoop(bulkConsumer, handleBatchWith(bulk), logger, {
+      maxHeld: bulkConcurrency,
+      pullExpiresMs,
+    }),
+  ];
+  for (const loop of loops) loop.start();
+  logger.info({ concurrency: options.concurrency, bulkConcurrency }, "dispatcher consuming intake");
   return {
     stop: async () => {
-      await loop.stop();
+      await Promise.all(loops.map((loop) => loop.stop()));
       await jetStream.close();
     },
   };

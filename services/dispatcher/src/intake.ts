@@ -7,16 +7,17 @@ import {
   typeFromSubmitSubject,
   jsonOrUndefined,
 } from "@conveyor/contracts";
-import type { JobSubmission, QueuedEvent, WorkItem } from "@conveyor/contracts";
-import { checkSubmission, parseSubmissionBytes, preview } from "@conveyor/job-registry";
+import { parseSubmissionBytes, preview } from "@conveyor/job-registry";
 import type { JobTypeLookup } from "@conveyor/job-registry";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
-import { failureMessage, QueuedEventMissing } from "./intake-failure.ts";
+import { failureMessage } from "./intake-failure.ts";
 import { idForIntakeMessage } from "./job-ids.ts";
+import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
+import type { Decision, Refusal } from "./job-decision.ts";
 import type { DispatchPublisher } from "./publisher.ts";
-import { claimedJobId, queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
+import { claimedJobId } from "./records.ts";
 
 /** What became of one intake message. */
 export type IntakeOutcome =
@@ -66,33 +67,8 @@ async function dispatch(
     };
   }
   if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
-
-  const { item, event, source } = decision;
-  // Both leave in one socket write, so the worker is not kept waiting for the event's PubAck. The
-  // work item is the one record whose repetition does harm (the job runs again); a retry publishes
-  // it again under the same Nats-Msg-Id, and retries end (giveUpAfterDeliveries, about 25 minutes)
-  // well within WORK's duplicate window, so it collapses. Once the work item is stored the job is
-  // queued for good: a missing queued event is retried on its own terms, never turned into a
-  // rejection (see QueuedEventMissing).
-  const [queued, work] = await Promise.allSettled([
-    deps.publisher.queued(context, event),
-    deps.publisher.work(context, item, source),
-  ]);
-  if (work.status === "rejected") throw work.reason;
-  if (queued.status === "rejected") throw new QueuedEventMissing(item.id, queued.reason);
-  return { kind: "queued", jobId: item.id, type: item.type };
-}
-
-type Decision =
-  | { kind: "dispatch"; item: WorkItem; event: QueuedEvent; source: SubmissionSource }
-  | { kind: "reject"; refusal: Refusal };
-
-interface Refusal {
-  reason: string;
-  message: string;
-  issues: { path: string; message: string }[];
-  jobId: string | undefined;
-  rawPreview: string;
+  await publishJob(deps.publisher, context, decision);
+  return { kind: "queued", jobId: decision.item.id, type: decision.item.type };
 }
 
 function decide(
@@ -103,20 +79,14 @@ function decide(
 ): Decision {
   const parsed = parseSubmissionBytes(msg.data, deps.maxSubmissionBytes);
   if (!parsed.ok) return { kind: "reject", refusal: { ...parsed, jobId: undefined } };
-  const source = sourceOf(msg);
-  const check = checkSubmission(parsed.value, deps.registry, { subjectType, source });
-  if (!check.ok) {
-    const refusal = {
-      ...check,
-      jobId: claimedJobId(parsed.value),
-      rawPreview: preview(parsed.text),
-    };
-    return { kind: "reject", refusal };
-  }
-  const jobId = jobIdFor(msg, check.submission);
-  const item = workItemFor(jobId, check.submission, check.descriptor, msg.time.toISOString());
-  const event = queuedEventFor(item, source, deps.tracing.traceIdOf(context), deps.now());
-  return { kind: "dispatch", item, event, source };
+  const facts = {
+    subjectType,
+    source: sourceOf(msg),
+    fallbackId: () => fallbackJobId(msg),
+    storedAt: msg.time,
+    rawPreview: () => preview(parsed.text),
+  };
+  return decideEnvelope(parsed.value, facts, deps, context);
 }
 
 /**
@@ -159,31 +129,20 @@ async function reject(
   refusal: Refusal,
 ): Promise<IntakeOutcome> {
   const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection");
-  const event = rejectedEventFor({
-    rejectionId,
-    subject: msg.subject,
-    reason: refusal.reason,
-    message: refusal.message,
-    issues: refusal.issues,
-    jobId: refusal.jobId,
-    rawPreview: refusal.rawPreview,
-    sizeBytes: msg.data.byteLength,
-    traceId: deps.tracing.traceIdOf(context),
-    at: deps.now(),
-  });
-  await deps.publisher.rejected(context, event);
+  const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
+  await recordRefusal(deps, context, refused, refusal);
   return { kind: "rejected", rejectionId, reason: refusal.reason };
 }
 
-/** The envelope's id, else a valid `Conveyor-Job-Id` header, else one derived from the message. */
-function jobIdFor(msg: JsMsg, submission: JobSubmission): string {
-  if (submission.id !== undefined) return submission.id;
+/** For an envelope without an id: a valid `Conveyor-Job-Id` header, else one derived from the message. */
+function fallbackJobId(msg: JsMsg): string {
   const header = msg.headers?.get(Header.JobId);
   if (header && JobId.safeParse(header).success) return header;
   return idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "job");
 }
 
-function sourceOf(msg: JsMsg): SubmissionSource {
+/** The source a submission's `Conveyor-Source` header names: REST from the gateway, else NATS. */
+export function sourceOf(msg: JsMsg): SubmissionSource {
   return msg.headers?.get(Header.Source) === SubmissionSource.Rest
     ? SubmissionSource.Rest
     : SubmissionSource.Nats;

@@ -21,4 +21,11 @@ describe("idForIntakeMessage", () => {
     ]);
     expect(ids.size).toBe(3);
   });
+
+  it("separates the jobs of one bulk message, each the same on redelivery", () => {
+    const ids = [0, 1, 2].map((index) => idForIntakeMessage("JOBS", 7, at, "job", index));
+    expect(new Set([...ids, idForIntakeMessage("JOBS", 7, at, "job")]).size).toBe(4);
+    expect(idForIntakeMessage("JOBS", 7, at, "job", 1)).toBe(ids[1]);
+    expect(idForIntakeMessage("JOBS", 7, at, "rejection", 1)).not.toBe(ids[1]);
+  });
 });

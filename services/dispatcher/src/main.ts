@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     options: {
       maxSubmissionBytes: env.MAX_SUBMISSION_BYTES,
       concurrency: env.DISPATCHER_CONCURRENCY,
+      bulkConcurrency: env.DISPATCHER_BULK_CONCURRENCY,
     },
   });
   const deadLetterer = await createDeadLetterer({

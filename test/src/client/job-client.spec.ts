@@ -166,4 +166,71 @@ describe("JobClient against a real nats-server", () => {
     });
     expect(lastEcho?.json()).toMatchObject({ id: ids[2], payload: 3 });
   });
+
+  it("submits in bulk: one message per type, results in order, a refused job apart, a resend stored once", async () => {
+    const before = await storedSubmissions();
+    const given = newJobId();
+    const jobs: JobToSubmit[] = [
+      { id: given, type: "bulk.a", payload: 1 },
+      { type: "bulk.b", payload: 2 },
+      { type: "bulk.a", priority: 12 },
+      { type: "bulk.a", idempotencyKey: "key-1" },
+      { type: "bulk.a", payload: 5 },
+    ];
+    const results = await client.submitBulk(jobs);
+    expect(results.map((r) => r.ok)).toEqual([true, true, false, false, true]);
+    expect(results[0]).toMatchObject({ ok: true, id: given, duplicate: false });
+    expect(results[2]).toMatchObject({
+      ok: false,
+      error: { reason: "invalid_envelope", issues: [{ path: "priority" }] },
+    });
+    expect(results[3]).toMatchObject({
+      ok: false,
+      error: { reason: "invalid_envelope", issues: [{ path: "idempotencyKey" }] },
+    });
+    expect(await storedSubmissions()).toBe(before + 2);
+
+    const ids = results.map((r) => (r.ok ? r.id : undefined));
+    const bulkA = await jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: Subject.submitBulk("bulk.a"),
+    });
+    expect(bulkA?.json()).toEqual({
+      jobs: [
+        { id: given, type: "bulk.a", payload: 1, priority: 5 },
+        { id: ids[4], type: "bulk.a", payload: 5, priority: 5 },
+      ],
+    });
+    expect(bulkA?.header.get(Header.JobType)).toBe("bulk.a");
+    const bulkB = await jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: Subject.submitBulk("bulk.b"),
+    });
+    expect(bulkB?.json()).toEqual({
+      jobs: [{ id: ids[1], type: "bulk.b", payload: 2, priority: 5 }],
+    });
+
+    // The same jobs again (as after an unconfirmed publish): the bulk collapses into the first.
+    const again = await client.submitBulk([
+      { id: given, type: "bulk.a", payload: 1 },
+      { id: ids[4], type: "bulk.a", payload: 5 },
+    ]);
+    expect(again).toMatchObject([
+      { ok: true, id: given, duplicate: true },
+      { ok: true, id: ids[4], duplicate: true },
+    ]);
+    expect(await storedSubmissions()).toBe(before + 2);
+  });
+
+  it("answers every job of a bulk it could not confirm with the id to submit it again", async () => {
+    const other = await connect({ servers: server.url });
+    const closing = new JobClient(other, { timeoutMs: 500 });
+    await other.close();
+    const results = await closing.submitBulk([{ type: "echo" }, { type: "echo" }]);
+    expect(results).toHaveLength(2);
+    for (const result of results) {
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.error).toBeInstanceOf(SubmissionNotConfirmedError);
+      expect(result.error).toMatchObject({ jobId: result.id });
+    }
+  });
 });

@@ -72,7 +72,7 @@ describe("topology", () => {
     expect(jobs.config).toMatchObject({
       retention: "limits",
       storage: "file",
-      subjects: ["jobs.submit.>", "jobs.cmd.>"],
+      subjects: ["jobs.submit.>", "jobs.bulk.>", "jobs.cmd.>"],
       duplicate_window: 3_600_000_000_000,
     });
     const kv = await jsm.streams.info(kvStream);
@@ -83,6 +83,27 @@ describe("topology", () => {
       filter_subject: "jobs.submit.>",
       ack_wait: 30_000_000_000,
     });
+    const bulk = await jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherBulkIntake);
+    expect(bulk.config).toMatchObject({ ack_policy: "explicit", filter_subject: "jobs.bulk.>" });
+  });
+
+  it("adds bulk submissions to a JOBS stream provisioned before them, keeping its messages", async () => {
+    await ensureTopology(jsm);
+    await jetstream(nc).publish("jobs.submit.echo", "{}");
+    const before = await jsm.streams.info(StreamName.Jobs);
+    await jsm.streams.update(StreamName.Jobs, {
+      ...before.config,
+      subjects: ["jobs.submit.>", "jobs.cmd.>"],
+    });
+    await jsm.consumers.delete(StreamName.Jobs, ConsumerName.DispatcherBulkIntake);
+
+    await ensureTopology(jsm);
+    const jobs = await jsm.streams.info(StreamName.Jobs);
+    expect(jobs.config.subjects).toContain("jobs.bulk.>");
+    expect(jobs.state.messages).toBe(before.state.messages);
+    await jetstream(nc).publish("jobs.bulk.echo", '{"jobs":[{}]}');
+    const bulk = await jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherBulkIntake);
+    expect(bulk.num_pending).toBe(1);
   });
 
   it("updates a stream in place when the options change, keeping its messages", async () => {

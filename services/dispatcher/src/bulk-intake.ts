@@ -1,0 +1,174 @@
+import { StreamName, typeFromBulkSubject } from "@conveyor/contracts";
+import {
+  BytesRejection,
+  checkBulkEnvelope,
+  idempotencyKeyInBulk,
+  parseSubmissionBytes,
+  preview,
+  refusalInBulk,
+} from "@conveyor/job-registry";
+import type { TraceContext } from "@conveyor/telemetry";
+import type { JsMsg } from "@nats-io/jetstream";
+
+import { failureMessage, QueuedEventMissing } from "./intake-failure.ts";
+import { sourceOf, unprocessableReason } from "./intake.ts";
+import type { IntakeDeps } from "./intake.ts";
+import { idForIntakeMessage } from "./job-ids.ts";
+import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
+import type { Decision, Refusal } from "./job-decision.ts";
+import { claimedJobId } from "./records.ts";
+
+/** What became of one bulk submission. */
+export interface BulkOutcome {
+  /** Jobs queued. */
+  queued: number;
+  /** Refusals recorded: one per refused job, or one for the whole message when it is unreadable. */
+  rejected: { rejectionId: string; reason: string }[];
+}
+
+/**
+ * Turns a bulk submission (`jobs.bulk.<type>`, `{ "jobs": [...] }`) into its jobs: each is checked
+ * on its own and becomes a `queued` event plus a work item, or a `rejected` event naming it
+ * (`jobs[3].payload.ms`), each in a CONSUMER span of its own that continues the publisher's trace,
+ * so the jobs of one bulk share its trace. A body that is not JSON or not such an envelope is one
+ * rejection. Ids derived for jobs without one, and for rejections, are fixed by the message's
+ * stream position and the job's place, so a redelivered bulk publishes the same records and they
+ * collapse. Resolves once everything is stored; rejects when any publish failed (with a
+ * {@link QueuedEventMissing} when only `queued` events did), leaving the caller to retry.
+ */
+export async function processBulkSubmission(msg: JsMsg, deps: IntakeDeps): Promise<BulkOutcome> {
+  const subjectType = typeFromBulkSubject(msg.subject);
+  const attributes = { subject: msg.subject, jobType: subjectType };
+  const read = readBulk(msg);
+  if (!read.ok) {
+    return deps.tracing.consume(msg.headers, attributes, async (context) => {
+      const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection");
+      const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
+      await recordRefusal(deps, context, refused, read.refusal);
+      return { queued: 0, rejected: [{ rejectionId, reason: read.refusal.reason }] };
+    });
+  }
+  const settled = await Promise.allSettled(
+    read.jobs.map((envelope, index) =>
+      deps.tracing.consume(msg.headers, attributes, (context) =>
+        dispatchJob(msg, envelope, index, subjectType, context, deps),
+      ),
+    ),
+  );
+  return outcomeOf(settled);
+}
+
+type ReadBulk = { ok: true; jobs: unknown[] } | { ok: false; refusal: Refusal };
+
+function readBulk(msg: JsMsg): ReadBulk {
+  // The server's max_payload bounds the message; each job is bounded on its own below.
+  const parsed = parseSubmissionBytes(msg.data, Number.POSITIVE_INFINITY);
+  if (!parsed.ok) return { ok: false, refusal: { ...parsed, jobId: undefined } };
+  const check = checkBulkEnvelope(parsed.value);
+  if (check.ok) return check;
+  const { reason, message, issues } = check;
+  return {
+    ok: false,
+    refusal: { reason, message, issues, jobId: undefined, rawPreview: preview(parsed.text) },
+  };
+}
+
+type JobResult = { kind: "queued" } | { kind: "rejected"; rejectionId: string; reason: string };
+
+async function dispatchJob(
+  msg: JsMsg,
+  envelope: unknown,
+  index: number,
+  subjectType: string | undefined,
+  context: TraceContext,
+  deps: IntakeDeps,
+): Promise<JobResult> {
+  let decision: Decision;
+  let text = "";
+  try {
+    text = JSON.stringify(envelope);
+    decision = decideJob(msg, envelope, text, index, subjectType, context, deps);
+  } catch (err) {
+    // Checking is pure: whatever throws would throw again on every delivery.
+    const message = `submission could not be dispatched: could not be read: ${failureMessage(err)}`;
+    const refusal = {
+      reason: unprocessableReason,
+      message,
+      issues: [{ path: "(root)", message }],
+      jobId: claimedJobId(envelope),
+      rawPreview: preview(text),
+    };
+    decision = { kind: "reject", refusal: refusalInBulk(index, refusal) };
+  }
+  if (decision.kind === "dispatch") {
+    await publishJob(deps.publisher, context, decision);
+    return { kind: "queued" };
+  }
+  const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection", index);
+  const refused = { rejectionId, subject: msg.subject, sizeBytes: Buffer.byteLength(text) };
+  await recordRefusal(deps, context, refused, decision.refusal);
+  return { kind: "rejected", rejectionId, reason: decision.refusal.reason };
+}
+
+function decideJob(
+  msg: JsMsg,
+  envelope: unknown,
+  text: string,
+  index: number,
+  subjectType: string | undefined,
+  context: TraceContext,
+  deps: IntakeDeps,
+): Decision {
+  const refuse = (refusal: Omit<Refusal, "jobId" | "rawPreview">): Decision => ({
+    kind: "reject",
+    refusal: refusalInBulk(index, {
+      ...refusal,
+      jobId: claimedJobId(envelope),
+      rawPreview: preview(text),
+    }),
+  });
+  const bytes = Buffer.byteLength(text);
+  if (bytes > deps.maxSubmissionBytes) {
+    const message = `submission is ${bytes} bytes, more than the limit of ${deps.maxSubmissionBytes}`;
+    return refuse({
+      reason: BytesRejection.TooLarge,
+      message,
+      issues: [{ path: "(root)", message }],
+    });
+  }
+  const keyed = idempotencyKeyInBulk(envelope);
+  if (keyed) return refuse(keyed);
+  const facts = {
+    subjectType,
+    source: sourceOf(msg),
+    fallbackId: () => idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "job", index),
+    storedAt: msg.time,
+    rawPreview: () => preview(text),
+  };
+  const decision = decideEnvelope(envelope, facts, deps, context);
+  return decision.kind === "reject"
+    ? { kind: "reject", refusal: refusalInBulk(index, decision.refusal) }
+    : decision;
+}
+
+/**
+ * The bulk's outcome once every job is settled. A failed work item or rejection fails the bulk
+ * (it is retried, and what was stored collapses); only `queued` events missing fails it with a
+ * {@link QueuedEventMissing}, as those jobs are queued for good.
+ */
+function outcomeOf(settled: PromiseSettledResult<JobResult>[]): BulkOutcome {
+  const outcome: BulkOutcome = { queued: 0, rejected: [] };
+  let missingEvent: QueuedEventMissing | undefined;
+  for (const result of settled) {
+    if (result.status === "rejected") {
+      if (!(result.reason instanceof QueuedEventMissing)) throw result.reason;
+      missingEvent ??= result.reason;
+    } else if (result.value.kind === "queued") {
+      outcome.queued++;
+    } else {
+      outcome.rejected.push({ rejectionId: result.value.rejectionId, reason: result.value.reason });
+    }
+  }
+  if (missingEvent) throw missingEvent;
+  return outcome;
+}

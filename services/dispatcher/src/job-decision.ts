@@ -1,0 +1,121 @@
+import type {
+  JobSubmission,
+  QueuedEvent,
+  SubmissionSource,
+  ValidationIssue,
+  WorkItem,
+} from "@conveyor/contracts";
+import { checkSubmission } from "@conveyor/job-registry";
+import type { JobTypeLookup } from "@conveyor/job-registry";
+import type { TraceContext, Tracing } from "@conveyor/telemetry";
+
+import { QueuedEventMissing } from "./intake-failure.ts";
+import type { DispatchPublisher } from "./publisher.ts";
+import { claimedJobId, queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
+
+/** Why a submission (or one job of a bulk submission) is refused, as its rejection records it. */
+export interface Refusal {
+  reason: string;
+  message: string;
+  issues: ValidationIssue[];
+  jobId: string | undefined;
+  rawPreview: string;
+}
+
+/** A checked submission: the job's work item and `queued` event, or its refusal. */
+export type Decision =
+  | { kind: "dispatch"; item: WorkItem; event: QueuedEvent; source: SubmissionSource }
+  | { kind: "reject"; refusal: Refusal };
+
+/** What deciding one envelope needs besides the envelope. */
+export interface EnvelopeFacts {
+  /** The type its subject names, which the envelope may omit. */
+  subjectType: string | undefined;
+  source: SubmissionSource;
+  /** The job's id when the envelope names none. */
+  fallbackId: () => string;
+  /** When JetStream stored the submission (the job's `submittedAt`). */
+  storedAt: Date;
+  /** The start of the envelope's text, for a rejection record. */
+  rawPreview: () => string;
+}
+
+/** Checks one parsed envelope against the registry and builds the job's records, or its refusal. */
+export function decideEnvelope(
+  value: unknown,
+  facts: EnvelopeFacts,
+  deps: { registry: JobTypeLookup; tracing: Tracing; now: () => Date },
+  context: TraceContext,
+): Decision {
+  const check = checkSubmission(value, deps.registry, {
+    subjectType: facts.subjectType,
+    source: facts.source,
+  });
+  if (!check.ok) {
+    const refusal = {
+      reason: check.reason,
+      message: check.message,
+      issues: check.issues,
+      jobId: claimedJobId(value),
+      rawPreview: facts.rawPreview(),
+    };
+    return { kind: "reject", refusal };
+  }
+  const jobId = idOf(check.submission, facts.fallbackId);
+  const item = workItemFor(jobId, check.submission, check.descriptor, facts.storedAt.toISOString());
+  const event = queuedEventFor(item, facts.source, deps.tracing.traceIdOf(context), deps.now());
+  return { kind: "dispatch", item, event, source: facts.source };
+}
+
+function idOf(submission: JobSubmission, fallbackId: () => string): string {
+  return submission.id ?? fallbackId();
+}
+
+/**
+ * Publishes a job's `queued` event and its work item. Both leave in one socket write, so the worker
+ * is not kept waiting for the event's PubAck. The work item is the one record whose repetition does
+ * harm (the job runs again); a retry publishes it again under the same Nats-Msg-Id, and retries end
+ * (giveUpAfterDeliveries, about 25 minutes) well within WORK's duplicate window, so it collapses.
+ * Once the work item is stored the job is queued for good: a missing queued event rejects with a
+ * {@link QueuedEventMissing}, to be retried on its own terms, never turned into a rejection.
+ */
+export async function publishJob(
+  publisher: DispatchPublisher,
+  context: TraceContext,
+  decision: Extract<Decision, { kind: "dispatch" }>,
+): Promise<void> {
+  const { item, event, source } = decision;
+  const [queued, work] = await Promise.allSettled([
+    publisher.queued(context, event),
+    publisher.work(context, item, source),
+  ]);
+  if (work.status === "rejected") throw work.reason;
+  if (queued.status === "rejected") throw new QueuedEventMissing(item.id, queued.reason);
+}
+
+/** What a rejection record says of the message it refuses (or of the message a refused job was in). */
+export interface RefusedMessage {
+  rejectionId: string;
+  subject: string;
+  sizeBytes: number;
+}
+
+/** Records a refusal as a `rejected` event; resolves once it is stored. */
+export async function recordRefusal(
+  deps: { publisher: DispatchPublisher; tracing: Tracing; now: () => Date },
+  context: TraceContext,
+  message: RefusedMessage,
+  refusal: Refusal,
+): Promise<void> {
+  const event = rejectedEventFor({
+    ...message,
+    reason: refusal.reason,
+    message: refusal.message,
+    issues: refusal.issues,
+    jobId: refusal.jobId,
+    rawPreview: refusal.rawPreview,
+    traceId: deps.tracing.traceIdOf(context),
+    at: deps.now(),
+  });
+  await deps.publisher.rejected(context, event);
+}

@@ -1,0 +1,207 @@
+import { randomBytes } from "node:crypto";
+
+import type { QueuedEvent, RejectedEvent, WorkItem } from "@conveyor/contracts";
+import { createDispatcher } from "@conveyor/dispatcher";
+import type { Dispatcher } from "@conveyor/dispatcher";
+import { JobTypeRegistry } from "@conveyor/job-registry";
+import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { connect, headers as natsHeaders } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { storedEvents, storedMessages } from "./stream-reader.ts";
+
+const maxSubmissionBytes = 4096;
+const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe("dispatcher: bulk submissions", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let registry: JobTypeRegistry;
+  let tracing: Tracing;
+  let dispatcher: Dispatcher;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    await ensureTopology(jsm);
+    registry = await JobTypeRegistry.open(nc);
+    await registry.register({
+      type: "sleep",
+      payloadSchema: z.toJSONSchema(z.object({ ms: z.int().min(0) })),
+      retry: { maxAttempts: 2 },
+    });
+    tracing = Tracing.create({ serviceName: "dispatcher-test" });
+    dispatcher = await createDispatcher({
+      nc,
+      js,
+      registry,
+      tracing,
+      logger: createLogger("dispatcher-test", "silent"),
+      options: { maxSubmissionBytes, concurrency: 8, bulkConcurrency: 2 },
+    });
+  });
+
+  afterAll(async () => {
+    await dispatcher.stop();
+    await registry.close();
+    await nc.close();
+    await tracing.shutdown();
+    await server[Symbol.asyncDispose]();
+  });
+
+  const publishBulk = (body: unknown, options: { msgID?: string; traceparent?: string } = {}) => {
+    const headers = natsHeaders();
+    if (options.traceparent) headers.set("traceparent", options.traceparent);
+    const text = typeof body === "string" ? body : JSON.stringify(body);
+    return js.publish("jobs.bulk.sleep", text, {
+      headers,
+      ...(options.msgID === undefined ? {} : { msgID: options.msgID }),
+    });
+  };
+
+  const workItems = async () =>
+    (await storedMessages(jsm, "WORK")).map((m) => ({
+      subject: m.subject,
+      item: m.json<WorkItem>(),
+    }));
+  /** Work items of the jobs submitted with `batchId: marker`. */
+  const itemsMarked = async (marker: string) =>
+    (await workItems()).filter(({ item }) => item.batchId === marker);
+
+  const bulkSettled = () =>
+    waitFor(
+      async () => {
+        const info = await jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { message: "bulk intake never fully acknowledged" },
+    );
+
+  const bulkRejections = async () =>
+    (await storedEvents<RejectedEvent>(jsm, "rejected"))
+      .map((e) => e.body)
+      .filter((r) => r.subject === "jobs.bulk.sleep");
+
+  it("queues each good job on the bulk's trace and records each bad one, named by its place", async () => {
+    const given = uniqueName("given");
+    const marker = uniqueName("bulk");
+    const traceId = randomBytes(16).toString("hex");
+    const traceparent = `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+    const ack = await publishBulk(
+      {
+        jobs: [
+          { id: given, payload: { ms: 1 }, priority: 7 },
+          { payload: { ms: 2 }, maxAttempts: 5 },
+          { id: "bad-payload", payload: { ms: "soon" } },
+          { id: "keyed", payload: { ms: 3 }, idempotencyKey: "k" },
+          { id: "other-type", type: "echo", payload: { ms: 4 } },
+        ].map((job) => ({ ...job, batchId: marker })),
+      },
+      { traceparent },
+    );
+    await bulkSettled();
+
+    const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).filter(
+      (e) => e.body.batchId === marker,
+    );
+    expect(queued).toHaveLength(2);
+    const work = await itemsMarked(marker);
+    expect(work.map(({ subject }) => subject)).toEqual(["work.sleep", "work.sleep"]);
+    const [first, second] = work.map(({ item }) => item);
+    expect(first).toMatchObject({ id: given, priority: 7, maxAttempts: 2, payload: { ms: 1 } });
+    expect(second).toMatchObject({ maxAttempts: 5, payload: { ms: 2 } });
+    expect(second?.id).toMatch(uuidV7);
+    const stored = await jsm.streams.getMessage("JOBS", { seq: ack.seq });
+    expect(first?.submittedAt).toBe(stored?.time.toISOString());
+    for (const event of queued) expect(event.body.traceId).toBe(traceId);
+
+    const rejected = await bulkRejections();
+    const byJob = new Map(rejected.map((r) => [r.jobId, r]));
+    expect(byJob.get("bad-payload")).toMatchObject({
+      reason: "invalid_payload",
+      issues: [{ path: "jobs[2].payload.ms" }],
+      traceId,
+    });
+    expect(byJob.get("bad-payload")?.message).toMatch(/^jobs\[2\]: invalid payload/);
+    expect(byJob.get("keyed")).toMatchObject({
+      reason: "invalid_envelope",
+      issues: [{ path: "jobs[3].idempotencyKey" }],
+    });
+    expect(byJob.get("other-type")).toMatchObject({
+      reason: "type_mismatch",
+      issues: [{ path: "jobs[4].type" }],
+    });
+    expect(byJob.get("other-type")?.rawPreview).toContain('"other-type"');
+  });
+
+  it("records a body that is no bulk as one rejection naming the field, and keeps going", async () => {
+    const cases = [
+      { body: "not json {mark-json", reason: "invalid_json", path: "(root)" },
+      { body: { jobs: [], note: "mark-empty" }, reason: "invalid_envelope", path: "jobs" },
+      {
+        body: [{ payload: { ms: 1 }, mark: "mark-array" }],
+        reason: "invalid_envelope",
+        path: "(root)",
+      },
+    ];
+    const seqs = [];
+    for (const c of cases) seqs.push((await publishBulk(c.body)).seq);
+    const marker = uniqueName("after-bad-bulks");
+    await publishBulk({ jobs: [{ payload: { ms: 1 }, batchId: marker }] });
+
+    await waitFor(async () => (await itemsMarked(marker)).length === 1, {
+      message: "the good bulk after the bad ones was not dispatched",
+    });
+    await bulkSettled();
+    const rejected = await bulkRejections();
+    for (const c of cases) {
+      const text = typeof c.body === "string" ? c.body : JSON.stringify(c.body);
+      const mark = /mark-[a-z]+/.exec(text)![0];
+      const found = rejected.find((r) => r.rawPreview.includes(mark));
+      expect(found, mark).toMatchObject({ reason: c.reason, sizeBytes: Buffer.byteLength(text) });
+      expect(
+        found?.issues.map((i) => i.path),
+        mark,
+      ).toContain(c.path);
+    }
+  });
+
+  it("refuses a job over the submission limit and queues the rest of its bulk", async () => {
+    const marker = uniqueName("size");
+    await publishBulk({
+      jobs: [
+        { id: "too-large", payload: { ms: 1, pad: "x".repeat(maxSubmissionBytes) } },
+        { payload: { ms: 1 }, batchId: marker },
+      ],
+    });
+    await waitFor(async () => (await itemsMarked(marker)).length === 1);
+    await bulkSettled();
+    const rejected = (await bulkRejections()).find((r) => r.jobId === "too-large");
+    expect(rejected).toMatchObject({ reason: "too_large", issues: [{ path: "jobs[0]" }] });
+  });
+
+  it("queues a job once when its bulk is published again, under the same or another message id", async () => {
+    const ids = [uniqueName("again"), uniqueName("again")];
+    const body = { jobs: ids.map((id) => ({ id, payload: { ms: 1 } })) };
+    await publishBulk(body, { msgID: `bulk-${ids[0]}` });
+    const duplicate = await publishBulk(body, { msgID: `bulk-${ids[0]}` });
+    expect(duplicate.duplicate).toBe(true);
+    // Another message id (another producer sending the same jobs): the work items collapse.
+    await publishBulk(body, { msgID: `other-${ids[0]}` });
+    await bulkSettled();
+    const work = (await workItems()).filter(({ item }) => ids.includes(item.id));
+    expect(work.map(({ item }) => item.id).sort()).toEqual([...ids].sort());
+  });
+});
