@@ -4,5 +4,7 @@ export { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts
 export type { SubmissionRefusal } from "./errors.ts";
 export { submissionMessage } from "./submission-message.ts";
 export type { SubmissionMessage } from "./submission-message.ts";
+export { bulkMessages } from "./bulk-messages.ts";
+export type { BulkJob, BulkMessage } from "./bulk-messages.ts";
 export { readFirstSubmission } from "./first-submission.ts";
 export type { FirstSubmission } from "./first-submission.ts";

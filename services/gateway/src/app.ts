@@ -13,6 +13,7 @@ import { jobsRouter } from "./routes/jobs.ts";
 import { openApiRouter } from "./routes/openapi.ts";
 import { rejectionsRouter } from "./routes/rejections.ts";
 import { statsRouter } from "./routes/stats.ts";
+import { submitBulkRouter } from "./routes/submit-bulk.ts";
 import { submitJobRouter } from "./routes/submit-job.ts";
 
 /**
@@ -36,6 +37,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   app.use(errorMapping(deps.logger));
   for (const router of [
     submitJobRouter(deps, out),
+    submitBulkRouter(deps, out),
     jobsRouter(deps),
     cancelJobRouter(deps, out),
     dlqRouter(deps, out),

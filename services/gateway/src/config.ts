@@ -13,6 +13,8 @@ export const gatewayEnv = z.object({
   GATEWAY_HOST: z.string().min(1).default("127.0.0.1"),
   /** Largest `POST /v1/jobs` body, in bytes. @default 262144 */
   MAX_SUBMISSION_BYTES: envInt(1, defaultMaxSubmissionBytes),
+  /** Largest `POST /v1/jobs/bulk` body, in bytes (1,000 jobs at most). @default 1048576 */
+  MAX_BULK_BODY_BYTES: envInt(1, 1024 * 1024),
   /** How long a submission waits for JetStream's PubAck, in milliseconds. @default 2000 */
   PUBLISH_TIMEOUT_MS: envInt(1, 2000),
 });

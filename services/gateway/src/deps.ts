@@ -9,6 +9,8 @@ import type { Db } from "mongodb";
 export interface GatewayOptions {
   /** Largest accepted `POST /v1/jobs` body, in bytes; larger bodies get a 413. */
   maxBodyBytes: number;
+  /** Largest accepted `POST /v1/jobs/bulk` body, in bytes; larger bodies get a 413. */
+  maxBulkBodyBytes: number;
   /**
    * How long a submission waits for JetStream's PubAck before answering 503, in milliseconds; also
    * the deadline of the JetStream look-ups behind `/v1/stats`.

@@ -42,6 +42,7 @@ try {
     logger,
     options: {
       maxBodyBytes: config.MAX_SUBMISSION_BYTES,
+      maxBulkBodyBytes: config.MAX_BULK_BODY_BYTES,
       publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
     },
   });

@@ -88,6 +88,33 @@ describe("JobClient against a real nats-server", () => {
     expect(untraced?.header.has(Header.TraceParent)).toBe(false);
   });
 
+  it("traces a bulk in one PRODUCER span, whose trace its jobs share", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = Tracing.create({
+      serviceName: "producer",
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    const traced = new JobClient(nc, { tracing });
+    try {
+      const results = await traced.submitBulk([{ type: "traced.bulk" }, { type: "traced.bulk" }]);
+      const spans = exporter.getFinishedSpans();
+      expect(spans.map((span) => span.name)).toEqual(["send jobs.bulk.traced.bulk"]);
+      const traceId = spans[0]?.spanContext().traceId;
+      expect(results).toMatchObject([
+        { ok: true, traceId },
+        { ok: true, traceId },
+      ]);
+      const stored = await jsm.streams.getMessage(StreamName.Jobs, {
+        last_by_subj: Subject.submitBulk("traced.bulk"),
+      });
+      expect(stored?.header.get(Header.TraceParent)).toBe(
+        `00-${traceId}-${spans[0]?.spanContext().spanId}-01`,
+      );
+    } finally {
+      await traced.close();
+    }
+  });
+
   it("answers a repeated idempotency key with the first job's id", async () => {
     const idempotencyKey = `order-${newJobId()}`;
     const first = await client.submit({ type: "echo", idempotencyKey });

@@ -204,4 +204,37 @@ describe("dispatcher: bulk submissions", () => {
     const work = (await workItems()).filter(({ item }) => ids.includes(item.id));
     expect(work.map(({ item }) => item.id).sort()).toEqual([...ids].sort());
   });
+
+  it("retries a bulk while EVENTS is away, queues its jobs meanwhile, and stores each record once", async () => {
+    const marker = uniqueName("outage");
+    await jsm.streams.delete("EVENTS");
+    await publishBulk({
+      jobs: [{ payload: { ms: 1 } }, { payload: { ms: 2 } }].map((job) => ({
+        ...job,
+        batchId: marker,
+      })),
+    });
+
+    // The work items leave with the events: the jobs are queued even though their events are not.
+    await waitFor(async () => (await itemsMarked(marker)).length === 2, {
+      message: "no work items while EVENTS was away",
+    });
+    await waitFor(async () => {
+      const info = await jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
+      return info.num_redelivered > 0;
+    });
+
+    await ensureTopology(jsm);
+    const ids = (await itemsMarked(marker)).map(({ item }) => item.id);
+    const queuedOf = async () =>
+      (await storedEvents<QueuedEvent>(jsm, "queued")).filter((e) => ids.includes(e.body.jobId));
+    await waitFor(async () => (await queuedOf()).length === 2, {
+      message: "the queued events were never stored after EVENTS came back",
+      timeoutMs: 20_000,
+    });
+    await bulkSettled();
+    // Every retry published the work items again, under the same derived ids: they collapsed.
+    expect(await itemsMarked(marker)).toHaveLength(2);
+    expect(await queuedOf()).toHaveLength(2);
+  });
 });

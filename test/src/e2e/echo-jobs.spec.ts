@@ -94,7 +94,7 @@ async function allReach(
 
 describe("the four services as separate processes", () => {
   it(
-    "run echo jobs from REST, NATS and the client to succeeded, record a malformed message and drain WORK",
+    "run echo jobs from REST, NATS, the client and a bulk to succeeded, record malformed ones and drain WORK",
     { timeout: 180_000 },
     async () => {
       await using stack = await startServiceStack();
@@ -130,14 +130,31 @@ describe("the four services as separate processes", () => {
         const clientIds = results.map((r) => (r.ok ? (r.id ?? "") : String(r.error)));
         expect(results.filter((r) => !r.ok)).toEqual([]);
 
+        // A bulk with a job no echo worker takes (its type differs from the subject's): the rest run.
+        const bulkClient = new JobClient(nc);
+        const bulkResults = await bulkClient.submitBulk(
+          Array.from({ length: jobsPerPath }, (_, i) => ({
+            type: "echo",
+            payload: { via: "bulk", i },
+          })),
+        );
+        await bulkClient.close();
+        expect(bulkResults.filter((r) => !r.ok)).toEqual([]);
+        const bulkIds = bulkResults.map((r) => (r.ok ? (r.id ?? "") : ""));
+        const badInBulk = newJobId();
+        await js.publish(
+          Subject.submitBulk("echo"),
+          JSON.stringify({ jobs: [{ id: badInBulk, payload: 1, priority: 12 }] }),
+        );
+
         const malformed = `{"type":"echo","payload": not json ${newJobId()}`;
         await js.publish(Subject.submit("echo"), malformed);
 
-        const ids = [...restIds, ...natsIds, ...clientIds];
+        const ids = [...restIds, ...natsIds, ...clientIds, ...bulkIds];
         const jobs = await allReach(stack, ids, "succeeded", 90_000);
         for (const id of restIds)
           expect(jobs.get(id)).toMatchObject({ type: "echo", source: "rest" });
-        for (const id of [...natsIds, ...clientIds])
+        for (const id of [...natsIds, ...clientIds, ...bulkIds])
           expect(jobs.get(id)).toMatchObject({ type: "echo", source: "nats" });
 
         const rejection = await waitWhileRunning(
@@ -154,6 +171,21 @@ describe("the four services as separate processes", () => {
           subject: Subject.submit("echo"),
           reason: "invalid_json",
         });
+        const bulkRejection = await waitWhileRunning(
+          stack,
+          async () => {
+            const { body } = await getJson(stack, "/v1/rejections");
+            return (body as { items: (RejectionView & { jobId?: string })[] }).items.find(
+              (r) => r.jobId === badInBulk,
+            );
+          },
+          { timeoutMs: 30_000, message: "the bad job of the bulk was not recorded as a rejection" },
+        );
+        expect(bulkRejection).toMatchObject({
+          subject: Subject.submitBulk("echo"),
+          reason: "invalid_envelope",
+        });
+        expect(JSON.stringify(bulkRejection)).toContain("jobs[0].priority");
 
         const jsm = await jetstreamManager(nc);
         await waitWhileRunning(

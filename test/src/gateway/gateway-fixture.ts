@@ -64,6 +64,7 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
     logger,
     options: {
       maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+      maxBulkBodyBytes: options.maxBulkBodyBytes ?? 1024 * 1024,
       publishTimeoutMs: options.publishTimeoutMs ?? 2000,
       readTimeoutMs: options.readTimeoutMs,
       readyTimeoutMs: options.readyTimeoutMs,
@@ -126,6 +127,19 @@ export function submit(
   headers: Record<string, string> = {},
 ): Promise<JsonResponse> {
   return request(`${gateway.baseUrl}/v1/jobs`, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers,
+  });
+}
+
+/** `POST /v1/jobs/bulk` with a JSON body. */
+export function submitBulk(
+  gateway: GatewayUnderTest,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
+  return request(`${gateway.baseUrl}/v1/jobs/bulk`, {
     method: "POST",
     body: JSON.stringify(body),
     headers,

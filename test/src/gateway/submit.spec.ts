@@ -4,7 +4,7 @@ import { startMongoServer, startNatsServer } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startGateway, submit } from "./gateway-fixture.ts";
+import { startGateway, submit, submitBulk } from "./gateway-fixture.ts";
 import type { GatewayUnderTest } from "./gateway-fixture.ts";
 
 let nats: NatsServerHandle;
@@ -270,5 +270,137 @@ describe("POST /v1/jobs", () => {
     expect((await submit(gw, { type: "late.type" })).status).toBe(422);
     await gw.registry.register({ type: "late.type" });
     expect((await submit(gw, { type: "late.type", payload: [1, 2] })).status).toBe(202);
+  });
+});
+
+describe("POST /v1/jobs/bulk", () => {
+  it("answers 202 once every job is stored, one bulk message per type, ids in order, on the request's trace", async () => {
+    await using gw = await gateway();
+    await gw.registry.register({ type: "bulk.other" });
+    const given = `bulk-given-${String(Date.now())}`;
+    const before = await jobsStreamCount(gw);
+    const response = await submitBulk(gw, {
+      jobs: [
+        { id: given, type: "echo", payload: { message: "a" } },
+        { type: "bulk.other", payload: 2 },
+        { type: "echo", payload: { message: "c" }, priority: 9 },
+      ],
+    });
+
+    expect(response.status).toBe(202);
+    const { jobs, traceId } = response.body as {
+      jobs: { id: string; duplicate: boolean }[];
+      traceId: string;
+    };
+    expect(jobs.map((j) => j.duplicate)).toEqual([false, false, false]);
+    expect(jobs[0]?.id).toBe(given);
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(await jobsStreamCount(gw)).toBe(before + 2);
+
+    const echo = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: "jobs.bulk.echo",
+    });
+    expect(echo?.json()).toEqual({
+      jobs: [
+        { id: given, type: "echo", payload: { message: "a" }, priority: 5 },
+        { id: jobs[2]?.id, type: "echo", payload: { message: "c" }, priority: 9 },
+      ],
+    });
+    expect(echo?.header.get(Header.Source)).toBe("rest");
+    expect(echo?.header.get(Header.TraceParent)).toMatch(
+      new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`),
+    );
+    const other = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: "jobs.bulk.bulk.other",
+    });
+    expect(other?.json()).toEqual({
+      jobs: [{ id: jobs[1]?.id, type: "bulk.other", payload: 2, priority: 5 }],
+    });
+
+    // The same jobs again, with their ids: stored once.
+    const again = await submitBulk(gw, {
+      jobs: [
+        { id: given, type: "echo", payload: { message: "a" } },
+        { id: jobs[2]?.id, type: "echo", payload: { message: "c" }, priority: 9 },
+      ],
+    });
+    expect(again.status).toBe(202);
+    expect(again.body["jobs"]).toEqual([
+      { id: given, duplicate: true },
+      { id: jobs[2]?.id, duplicate: true },
+    ]);
+    expect(await jobsStreamCount(gw)).toBe(before + 2);
+  });
+
+  it("submits nothing when any job is refused, naming each refused job by its place", async () => {
+    await using gw = await gateway();
+    const before = await jobsStreamCount(gw);
+    const cases: {
+      body: unknown;
+      headers?: Record<string, string>;
+      status: number;
+      paths: string[];
+    }[] = [
+      {
+        body: {
+          jobs: [
+            { type: "echo", payload: { message: "ok" } },
+            { type: "echo", payload: { message: 7 } },
+            { type: "echo", priority: 12 },
+          ],
+        },
+        status: 400,
+        paths: ["jobs[1].payload.message", "jobs[2].priority"],
+      },
+      {
+        body: { jobs: [{ type: "nope" }, { type: "echo", payload: { message: "ok" } }] },
+        status: 422,
+        paths: ["jobs[0].type"],
+      },
+      {
+        body: { jobs: [{ type: "echo", payload: { message: "k" }, idempotencyKey: "k" }] },
+        status: 400,
+        paths: ["jobs[0].idempotencyKey"],
+      },
+      { body: { jobs: [] }, status: 400, paths: ["jobs"] },
+      { body: [{ type: "echo" }], status: 400, paths: ["(root)"] },
+      {
+        body: { jobs: [{ type: "echo", payload: { message: "h" } }] },
+        headers: { "Idempotency-Key": "k" },
+        status: 400,
+        paths: ["Idempotency-Key"],
+      },
+    ];
+    for (const c of cases) {
+      const response = await submitBulk(gw, c.body, c.headers);
+      const label = JSON.stringify(c.body);
+      expect(response.status, label).toBe(c.status);
+      const paths = (response.body["issues"] as { path: string }[]).map((i) => i.path);
+      expect(paths, label).toEqual(expect.arrayContaining(c.paths));
+    }
+    const refused = await submitBulk(gw, {
+      jobs: [{ type: "echo", payload: { message: 1 } }, { type: "echo" }],
+    });
+    expect(refused.body["message"]).toMatch(/^2 of 2 jobs refused, none submitted; jobs\[0\]: /);
+    expect(await jobsStreamCount(gw)).toBe(before);
+  });
+
+  it("refuses a body over the bulk limit, or a job over the submission limit, with 413", async () => {
+    await using gw = await startGateway({
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      maxBodyBytes: 1024,
+      maxBulkBodyBytes: 8 * 1024,
+    });
+    const before = await jobsStreamCount(gw);
+    const big = { type: "echo", payload: { message: "x".repeat(2000) } };
+    const oneTooLarge = await submitBulk(gw, {
+      jobs: [{ type: "echo", payload: { message: "ok" } }, big],
+    });
+    expect(oneTooLarge.status).toBe(413);
+    expect(oneTooLarge.body["issues"]).toEqual([expect.objectContaining({ path: "jobs[1]" })]);
+    const bodyTooLarge = await submitBulk(gw, { jobs: Array.from({ length: 5 }, () => big) });
+    expect(bodyTooLarge.status).toBe(413);
+    expect(await jobsStreamCount(gw)).toBe(before);
   });
 });

@@ -68,6 +68,7 @@ describe("buildOpenApi", () => {
       "/v1/dlq/{id}/replay",
       "/v1/job-types",
       "/v1/jobs",
+      "/v1/jobs/bulk",
       "/v1/jobs/{id}",
       "/v1/jobs/{id}/cancel",
       "/v1/rejections",

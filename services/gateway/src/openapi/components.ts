@@ -16,6 +16,8 @@ import { Health, NotReady, Ready } from "../schemas/health.ts";
 import { JobTypeList } from "../schemas/job-types.ts";
 import {
   AttemptView,
+  BulkSubmitAccepted,
+  BulkSubmitRequest,
   JobList,
   JobView,
   ProgressView,
@@ -35,12 +37,19 @@ export const componentsPointer = "#/components/schemas/";
  */
 export function componentSchemas(): Record<string, JsonSchemaObject> {
   return {
-    ...generate("input", { JobSubmission, CancelRequest, DiscardRequest, BulkReplayRequest }),
+    ...generate("input", {
+      JobSubmission,
+      BulkSubmitRequest,
+      CancelRequest,
+      DiscardRequest,
+      BulkReplayRequest,
+    }),
     ...generate("output", {
       JsonValue,
       ErrorBody,
       SubmitAccepted,
       SubmitDuplicate,
+      BulkSubmitAccepted,
       CancelAccepted,
       DeadLetterView,
       DeadLetterList,

@@ -67,6 +67,37 @@ export function paths(submissionSchema: object): Record<string, object> {
         },
       },
     },
+    "/v1/jobs/bulk": {
+      post: {
+        operationId: "submitJobs",
+        summary: "Submit up to 1,000 jobs at once",
+        description:
+          "Checks every job as `POST /v1/jobs` checks one, then stores them as bulk submissions " +
+          "(`jobs.bulk.<type>`: one stored message per type, within NATS's `max_payload`) and " +
+          "answers after JetStream's PubAcks. When any job is refused, none is submitted and the " +
+          "error names each refused job by its place (`jobs[3].payload.ms`). A job's `id` " +
+          "deduplicates it (generated when absent); `idempotencyKey` and the `Idempotency-Key` " +
+          "header are refused. The jobs share the request's trace.",
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: ref("BulkSubmitRequest") } },
+        },
+        responses: {
+          "202": json(
+            "Every job is stored; their ids in the order given",
+            ref("BulkSubmitAccepted"),
+          ),
+          "400": error(
+            "Not JSON, not `{ jobs: [...] }` with 1 to 1,000 jobs, or a bad job; `issues` name the fields",
+          ),
+          "413": error("The body, or one job, is larger than the gateway's limit"),
+          "422": error("No worker has registered a job's type (`unknown_type`)"),
+          "503": error(
+            "JetStream did not acknowledge in time; submit again with an id for each job",
+          ),
+        },
+      },
+    },
     "/v1/jobs/{id}": {
       get: {
         operationId: "getJob",

@@ -1,4 +1,11 @@
-import { ErrorInfo, JobId, JobStatus, JobTypeName } from "@conveyor/contracts";
+import {
+  ErrorInfo,
+  JobId,
+  JobStatus,
+  JobSubmission,
+  JobTypeName,
+  maxBulkJobs,
+} from "@conveyor/contracts";
 import { z } from "zod";
 
 import { Cursor, JsonValue, Limit, Timestamp } from "./common.ts";
@@ -94,5 +101,23 @@ export const SubmitDuplicate = z.object({
   id: z.string().optional(),
   status: z.literal("duplicate"),
   duplicate: z.literal(true),
+  traceId: z.string().optional(),
+});
+
+/** The body of `POST /v1/jobs/bulk`: 1 to 1,000 submission envelopes, each with its `type`. */
+export const BulkSubmitRequest = z
+  .object({ jobs: z.array(JobSubmission).min(1).max(maxBulkJobs) })
+  .strict();
+
+/** `202`: every job of the bulk is stored in the intake stream, in the order given. */
+export const BulkSubmitAccepted = z.object({
+  jobs: z.array(
+    z.object({
+      id: z.string(),
+      /** True when JOBS already held a bulk of the same jobs (sent again), so nothing new was stored. */
+      duplicate: z.boolean(),
+    }),
+  ),
+  /** W3C trace id of the request's trace, which the bulk's jobs share. */
   traceId: z.string().optional(),
 });

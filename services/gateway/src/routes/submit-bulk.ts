@@ -1,0 +1,147 @@
+import { bulkMessages } from "@conveyor/client";
+import type { BulkJob, BulkMessage } from "@conveyor/client";
+import { Header, SubmissionSource, newJobId } from "@conveyor/contracts";
+import type { ValidationIssue } from "@conveyor/contracts";
+import {
+  checkBulkEnvelope,
+  checkSubmission,
+  idempotencyKeyInBulk,
+  refusalInBulk,
+} from "@conveyor/job-registry";
+import type { TraceContext } from "@conveyor/telemetry";
+import Router from "@koa/router";
+
+import type { GatewayDeps } from "../deps.ts";
+import { ApiError, ErrorCode, unavailable } from "../errors.ts";
+import { jsonBody } from "../http/json-body.ts";
+import type { NatsOut } from "../jobs/nats-out.ts";
+
+/** Room left in a bulk message for its headers and the protocol, in bytes. */
+const headroomBytes = 4096;
+/** The NATS server's `max_payload` when the connection does not say (the server's default). */
+const defaultMaxPayload = 1024 * 1024;
+/** Most issues one refusal of a bulk lists; the message counts the refused jobs. */
+const maxIssues = 100;
+
+interface Refused {
+  reason: string;
+  message: string;
+  issues: ValidationIssue[];
+}
+
+/**
+ * `POST /v1/jobs/bulk`: up to 1,000 jobs in one request, as bulk submissions on
+ * `jobs.bulk.<type>` (one stored message per type and `max_payload`). Every job is checked first,
+ * as `POST /v1/jobs` checks one; when any is refused, nothing is submitted and the answer names
+ * each refused job by its place (`jobs[3].payload.ms`). Answers 202 once JetStream stored every
+ * job, with their ids in order.
+ */
+export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
+  const router = new Router();
+  router.post("/v1/jobs/bulk", jsonBody(deps.options.maxBulkBodyBytes), async (ctx) => {
+    const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs/bulk" };
+    await deps.tracing.server("POST /v1/jobs/bulk", attributes, async (trace) => {
+      if (ctx.get("Idempotency-Key") !== "") throw idempotencyHeaderRefused();
+      const jobs = checkedJobs(deps, ctx.request.body);
+      if (!out.link.up) throw unavailable("NATS is not connected; no job was submitted");
+      const maxBytes = (deps.nc.info?.max_payload ?? defaultMaxPayload) - headroomBytes;
+      const stored = await Promise.all(
+        bulkMessages(jobs, maxBytes).map((message) => publish(deps, out, message, trace)),
+      );
+      const duplicateOf = new Map<number, boolean>();
+      for (const { message, duplicate } of stored) {
+        for (const job of message.jobs) duplicateOf.set(job.index, duplicate);
+      }
+      ctx.status = 202;
+      ctx.body = {
+        jobs: jobs.map((job) => ({ id: job.id, duplicate: duplicateOf.get(job.index) ?? false })),
+        traceId: deps.tracing.traceIdOf(trace),
+      };
+    });
+  });
+  return router;
+}
+
+/** The jobs of a bulk body, each checked and with its id fixed; throws when any is refused. */
+function checkedJobs(deps: GatewayDeps, body: unknown): BulkJob[] {
+  const bulk = checkBulkEnvelope(body);
+  if (!bulk.ok) throw new ApiError(400, ErrorCode.InvalidEnvelope, bulk.message, bulk);
+  const jobs: BulkJob[] = [];
+  const refused: Refused[] = [];
+  bulk.jobs.forEach((envelope, index) => {
+    const keyed = idempotencyKeyInBulk(envelope);
+    const checked = keyed
+      ? { ok: false as const, ...keyed }
+      : checkSubmission(envelope, deps.registry, { source: SubmissionSource.Rest });
+    if (!checked.ok) {
+      refused.push(refusalInBulk(index, checked));
+      return;
+    }
+    const id = checked.submission.id ?? newJobId();
+    const json = JSON.stringify({ ...checked.submission, id });
+    const bytes = Buffer.byteLength(json);
+    if (bytes > deps.options.maxBodyBytes) {
+      const message = `the job is ${bytes} bytes, over the limit of ${deps.options.maxBodyBytes}`;
+      refused.push(
+        refusalInBulk(index, {
+          reason: "too_large",
+          message,
+          issues: [{ path: "(root)", message }],
+        }),
+      );
+      return;
+    }
+    jobs.push({ index, id, type: checked.submission.type, json });
+  });
+  if (refused.length > 0) throw refusalError(refused, bulk.jobs.length);
+  return jobs;
+}
+
+/** The first refusal's status and code (422 for an unknown type), naming every refused job. */
+function refusalError(refused: Refused[], total: number): ApiError {
+  const [first] = refused as [Refused, ...Refused[]];
+  const message = `${refused.length} of ${total} jobs refused, none submitted; ${first.message}`;
+  const issues = refused.flatMap((r) => r.issues).slice(0, maxIssues);
+  switch (first.reason) {
+    case "unknown_type":
+      return new ApiError(422, ErrorCode.UnknownType, message, { issues });
+    case "too_large":
+      return new ApiError(413, ErrorCode.PayloadTooLarge, message, { issues });
+    case "invalid_payload":
+      return new ApiError(400, ErrorCode.InvalidPayload, message, { issues });
+    default:
+      return new ApiError(400, ErrorCode.InvalidEnvelope, message, { issues });
+  }
+}
+
+function idempotencyHeaderRefused(): ApiError {
+  const message = "not accepted on a bulk submission: give each job an id, which deduplicates it";
+  return new ApiError(400, ErrorCode.InvalidEnvelope, `Idempotency-Key: ${message}`, {
+    issues: [{ path: "Idempotency-Key", message }],
+  });
+}
+
+/** Stores one bulk message in a PRODUCER span of the request's trace; 503 when not confirmed. */
+function publish(
+  deps: GatewayDeps,
+  out: NatsOut,
+  message: BulkMessage,
+  trace: TraceContext,
+): Promise<{ message: BulkMessage; duplicate: boolean }> {
+  const { subject, body, headers, msgID } = message;
+  headers.append(Header.Source, SubmissionSource.Rest);
+  return deps.tracing.produce(trace, { subject, jobType: message.type }, async (ctx) => {
+    deps.tracing.inject(ctx, headers);
+    const ack = await out.publisher
+      .publish(subject, body, { msgID, headers, timeout: deps.options.publishTimeoutMs })
+      .catch((err: unknown) => {
+        const why = err instanceof Error ? err.message : String(err);
+        throw unavailable(
+          `JetStream did not store the bulk's ${message.type} jobs: ${why}; submit the bulk again ` +
+            "with an id for each job, so that what was stored is stored once",
+          err,
+        );
+      });
+    return { message, duplicate: ack.duplicate };
+  });
+}
