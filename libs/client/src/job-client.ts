@@ -1,6 +1,11 @@
 import { SubmissionSource, defaultMaxSubmissionBytes, newJobId } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
-import { checkEnvelope, idempotencyKeyInBulk } from "@conveyor/job-registry";
+import {
+  checkEnvelope,
+  idempotencyKeyInBulk,
+  repeatedIdRefusal,
+  repeatedIds,
+} from "@conveyor/job-registry";
 import { ChurnTable, JetStreamPublisher } from "@conveyor/service-kit";
 import { traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
@@ -73,6 +78,8 @@ const headerSetter = {
 
 /** Room left in a bulk message for its headers and the protocol, in bytes. */
 const bulkHeadroomBytes = 4096;
+/** Bulk messages {@link JobClient.submitBulk} has in flight at once (up to 16,000 jobs). */
+const bulkMessagesPerRound = 16;
 /** The NATS server's `max_payload` when the connection does not say (the server's default). */
 const defaultMaxPayload = 1024 * 1024;
 
@@ -156,12 +163,16 @@ export class JobClient {
    * the server's `max_payload`), resolving with one result per job in their order. A bulk is one
    * stored message and one acknowledgement for all its jobs, which is what makes it the fast way to
    * submit many; the dispatcher still checks, queues or refuses each job on its own, and the jobs of
-   * one bulk share its trace. Each job is checked here as {@link submit} does, and a refused one
+   * one bulk share its trace (the client's span, or the caller's active one; without either, each
+   * job's trace starts at the dispatcher). Each job is checked here as {@link submit} does, and a refused one
    * answers its `InvalidSubmissionError` without holding back the others. An `idempotencyKey` is
    * refused: in a bulk a job's `id` (generated when absent) deduplicates it, and a bulk sent again
    * with the same jobs is stored once within the intake's duplicate window (`duplicate: true`).
    * When storing a bulk is not confirmed, each of its jobs answers `SubmissionNotConfirmedError`:
-   * submit them again with the same ids.
+   * submit them again with the same ids. A job with the id of an earlier job in the list is
+   * refused (it would collapse into it and never run). `duplicate` is per message: true when the
+   * intake already held a bulk of the same jobs in the same order. Up to 16 bulk messages are in
+   * flight at once.
    */
   submitBulk(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
     const submitted = this.#submitBulk(jobs);
@@ -216,19 +227,29 @@ export class JobClient {
   async #submitBulk(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
     const results: SubmitResult[] = new Array<SubmitResult>(jobs.length);
     const checked: BulkJob[] = [];
+    const repeated = repeatedIds(jobs);
     jobs.forEach((job, index) => {
       try {
+        const earlier = repeated.get(index);
+        if (earlier !== undefined) {
+          const refusal = repeatedIdRefusal(earlier);
+          throw new InvalidSubmissionError("invalid_envelope", refusal.message, refusal.issues);
+        }
         checked.push(this.#bulkJob(job, index));
       } catch (err) {
         results[index] = { ok: false, id: job.id, error: err as Error };
       }
     });
     const maxBytes = (this.#nc.info?.max_payload ?? defaultMaxPayload) - bulkHeadroomBytes;
-    await Promise.all(
-      bulkMessages(checked, maxBytes).map(async (message) => {
-        for (const result of await this.#sendBulk(message)) results[result.index] = result.result;
-      }),
-    );
+    const messages = bulkMessages(checked, maxBytes);
+    // In bounded rounds, as submitMany: a confirmation's wait starts when its message is queued.
+    for (let start = 0; start < messages.length; start += bulkMessagesPerRound) {
+      await Promise.all(
+        messages.slice(start, start + bulkMessagesPerRound).map(async (message) => {
+          for (const result of await this.#sendBulk(message)) results[result.index] = result.result;
+        }),
+      );
+    }
     return results;
   }
 

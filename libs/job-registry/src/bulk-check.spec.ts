@@ -1,7 +1,13 @@
 import { maxBulkJobs } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 
-import { checkBulkEnvelope, idempotencyKeyInBulk, refusalInBulk } from "./bulk-check.ts";
+import {
+  checkBulkEnvelope,
+  idempotencyKeyInBulk,
+  refusalInBulk,
+  repeatedIdRefusal,
+  repeatedIds,
+} from "./bulk-check.ts";
 
 describe("checkBulkEnvelope", () => {
   it("hands over the jobs unchecked, so that each is refused on its own", () => {
@@ -56,6 +62,30 @@ describe("idempotencyKeyInBulk", () => {
     expect(refusal?.issues.map((issue) => issue.path)).toEqual(["idempotencyKey"]);
     expect(refusal?.message).toMatch(/idempotencyKey: .*give the job an id/);
     expect(idempotencyKeyInBulk({ id: "a", payload: 1 })).toBeUndefined();
+    // An absent key, as an options object spread with `idempotencyKey: undefined` makes it.
+    expect(idempotencyKeyInBulk({ id: "a", idempotencyKey: undefined })).toBeUndefined();
     expect(idempotencyKeyInBulk("text")).toBeUndefined();
+  });
+});
+
+describe("repeatedIds", () => {
+  it("names each later job with an earlier job's id, and the first place it had", () => {
+    const jobs = [
+      { id: "a" },
+      { id: "b" },
+      { payload: 1 },
+      { id: "a" },
+      "x",
+      { id: "b" },
+      { id: "a" },
+    ];
+    expect([...repeatedIds(jobs)]).toEqual([
+      [3, 0],
+      [5, 1],
+      [6, 0],
+    ]);
+    expect(repeatedIdRefusal(0).issues).toEqual([
+      { path: "id", message: "the same id as jobs[0]" },
+    ]);
   });
 });

@@ -47,7 +47,11 @@ export function refusalInBulk<R extends { message: string; issues: ValidationIss
 export function idempotencyKeyInBulk(
   envelope: unknown,
 ): { reason: SubmissionRejection; message: string; issues: ValidationIssue[] } | undefined {
-  if (typeof envelope !== "object" || envelope === null || !("idempotencyKey" in envelope)) {
+  if (
+    typeof envelope !== "object" ||
+    envelope === null ||
+    (envelope as { idempotencyKey?: unknown }).idempotencyKey === undefined
+  ) {
     return undefined;
   }
   const message = "not accepted in a bulk submission: give the job an id, which deduplicates it";
@@ -55,5 +59,40 @@ export function idempotencyKeyInBulk(
     reason: SubmissionRejection.InvalidEnvelope,
     message: `invalid submission: idempotencyKey: ${message}`,
     issues: [{ path: "idempotencyKey", message }],
+  };
+}
+
+/**
+ * The jobs of a bulk whose `id` an earlier job of the same bulk has: place -> the earlier place.
+ * The later job would collapse into the first (its work item has the same `Nats-Msg-Id`) and never
+ * run, so it is refused instead (see {@link repeatedIdRefusal}).
+ */
+export function repeatedIds(envelopes: readonly unknown[]): Map<number, number> {
+  const first = new Map<string, number>();
+  const repeated = new Map<number, number>();
+  envelopes.forEach((envelope, index) => {
+    const id =
+      typeof envelope === "object" && envelope !== null
+        ? (envelope as { id?: unknown }).id
+        : undefined;
+    if (typeof id !== "string") return;
+    const earlier = first.get(id);
+    if (earlier === undefined) first.set(id, index);
+    else repeated.set(index, earlier);
+  });
+  return repeated;
+}
+
+/** The refusal of a job whose id the job at `earlier` in the same bulk has. */
+export function repeatedIdRefusal(earlier: number): {
+  reason: SubmissionRejection;
+  message: string;
+  issues: ValidationIssue[];
+} {
+  const message = `the same id as jobs[${earlier}]`;
+  return {
+    reason: SubmissionRejection.InvalidEnvelope,
+    message: `invalid submission: id: ${message}`,
+    issues: [{ path: "id", message }],
   };
 }

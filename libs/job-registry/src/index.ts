@@ -9,7 +9,13 @@ export type {
   SubmissionCheck,
   SubmissionCheckOptions,
 } from "./submission-check.ts";
-export { checkBulkEnvelope, idempotencyKeyInBulk, refusalInBulk } from "./bulk-check.ts";
+export {
+  checkBulkEnvelope,
+  idempotencyKeyInBulk,
+  refusalInBulk,
+  repeatedIdRefusal,
+  repeatedIds,
+} from "./bulk-check.ts";
 export type { BulkCheck } from "./bulk-check.ts";
 export { parseSubmissionBytes, preview, BytesRejection } from "./submission-bytes.ts";
 export type { ParsedSubmissionBytes } from "./submission-bytes.ts";

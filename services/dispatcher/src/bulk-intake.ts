@@ -6,17 +6,30 @@ import {
   parseSubmissionBytes,
   preview,
   refusalInBulk,
+  repeatedIdRefusal,
+  repeatedIds,
 } from "@conveyor/job-registry";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
-import { failureMessage, QueuedEventMissing } from "./intake-failure.ts";
+import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
 import { sourceOf, unprocessableReason } from "./intake.ts";
 import type { IntakeDeps } from "./intake.ts";
 import { idForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
 import { claimedJobId } from "./records.ts";
+
+/** Which delivery of the bulk this is, to decide when a job that cannot be queued is given up. */
+export interface BulkDelivery {
+  /** The message's delivery count. */
+  deliveries: number;
+  /**
+   * Whether this is the last delivery the dispatcher retries: a job whose work item cannot be
+   * stored now is recorded as an `unprocessable` rejection of its own instead of being retried.
+   */
+  lastAttempt: boolean;
+}
 
 /** What became of one bulk submission. */
 export interface BulkOutcome {
@@ -30,13 +43,20 @@ export interface BulkOutcome {
  * Turns a bulk submission (`jobs.bulk.<type>`, `{ "jobs": [...] }`) into its jobs: each is checked
  * on its own and becomes a `queued` event plus a work item, or a `rejected` event naming it
  * (`jobs[3].payload.ms`), each in a CONSUMER span of its own that continues the publisher's trace,
- * so the jobs of one bulk share its trace. A body that is not JSON or not such an envelope is one
+ * so the jobs of one bulk share its trace (without a `traceparent`, each starts its own). A body that is not JSON or not such an envelope is one
  * rejection. Ids derived for jobs without one, and for rejections, are fixed by the message's
  * stream position and the job's place, so a redelivered bulk publishes the same records and they
- * collapse. Resolves once everything is stored; rejects when any publish failed (with a
- * {@link QueuedEventMissing} when only `queued` events did), leaving the caller to retry.
+ * collapse. A job with the id of an earlier job of the bulk is refused (it would collapse into it).
+ * A job whose work item cannot be stored for a reason that would repeat, or on the last attempt,
+ * is recorded as an `unprocessable` rejection naming its id. Resolves once everything is stored;
+ * rejects when any other publish failed (with a {@link QueuedEventMissing} when only `queued`
+ * events did), leaving the caller to retry the whole bulk.
  */
-export async function processBulkSubmission(msg: JsMsg, deps: IntakeDeps): Promise<BulkOutcome> {
+export async function processBulkSubmission(
+  msg: JsMsg,
+  deps: IntakeDeps,
+  delivery: BulkDelivery,
+): Promise<BulkOutcome> {
   const subjectType = typeFromBulkSubject(msg.subject);
   const attributes = { subject: msg.subject, jobType: subjectType };
   const read = readBulk(msg);
@@ -48,12 +68,14 @@ export async function processBulkSubmission(msg: JsMsg, deps: IntakeDeps): Promi
       return { queued: 0, rejected: [{ rejectionId, reason: read.refusal.reason }] };
     });
   }
+  const repeated = repeatedIds(read.jobs);
   const settled = await Promise.allSettled(
-    read.jobs.map((envelope, index) =>
-      deps.tracing.consume(msg.headers, attributes, (context) =>
-        dispatchJob(msg, envelope, index, subjectType, context, deps),
-      ),
-    ),
+    read.jobs.map((envelope, index) => {
+      const job = { envelope, index, earlier: repeated.get(index) };
+      return deps.tracing.consume(msg.headers, attributes, (context) =>
+        dispatchJob(msg, job, subjectType, context, deps, delivery),
+      );
+    }),
   );
   return outcomeOf(settled);
 }
@@ -75,19 +97,27 @@ function readBulk(msg: JsMsg): ReadBulk {
 
 type JobResult = { kind: "queued" } | { kind: "rejected"; rejectionId: string; reason: string };
 
+/** One job of a bulk: its envelope, its place, and the place of an earlier job with its id. */
+interface BulkJob {
+  envelope: unknown;
+  index: number;
+  earlier: number | undefined;
+}
+
 async function dispatchJob(
   msg: JsMsg,
-  envelope: unknown,
-  index: number,
+  job: BulkJob,
   subjectType: string | undefined,
   context: TraceContext,
   deps: IntakeDeps,
+  delivery: BulkDelivery,
 ): Promise<JobResult> {
+  const { envelope, index } = job;
   let decision: Decision;
   let text = "";
   try {
     text = JSON.stringify(envelope);
-    decision = decideJob(msg, envelope, text, index, subjectType, context, deps);
+    decision = decideJob(msg, job, text, subjectType, context, deps);
   } catch (err) {
     // Checking is pure: whatever throws would throw again on every delivery.
     const message = `submission could not be dispatched: could not be read: ${failureMessage(err)}`;
@@ -101,8 +131,24 @@ async function dispatchJob(
     decision = { kind: "reject", refusal: refusalInBulk(index, refusal) };
   }
   if (decision.kind === "dispatch") {
-    await publishJob(deps.publisher, context, decision);
-    return { kind: "queued" };
+    try {
+      await publishJob(deps.publisher, context, decision);
+      return { kind: "queued" };
+    } catch (err) {
+      // The job is queued for good once its work item is stored; a missing event is retried.
+      if (err instanceof QueuedEventMissing) throw err;
+      if (!isDeterministicFailure(err) && !delivery.lastAttempt) throw err;
+      const why = `${failureMessage(err)} (after ${delivery.deliveries} deliveries)`;
+      const message = `submission could not be dispatched: ${why}`;
+      const refusal = {
+        reason: unprocessableReason,
+        message,
+        issues: [{ path: "(root)", message }],
+        jobId: decision.item.id,
+        rawPreview: preview(text),
+      };
+      decision = { kind: "reject", refusal: refusalInBulk(index, refusal) };
+    }
   }
   const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection", index);
   const refused = { rejectionId, subject: msg.subject, sizeBytes: Buffer.byteLength(text) };
@@ -112,13 +158,13 @@ async function dispatchJob(
 
 function decideJob(
   msg: JsMsg,
-  envelope: unknown,
+  job: BulkJob,
   text: string,
-  index: number,
   subjectType: string | undefined,
   context: TraceContext,
   deps: IntakeDeps,
 ): Decision {
+  const { envelope, index } = job;
   const refuse = (refusal: Omit<Refusal, "jobId" | "rawPreview">): Decision => ({
     kind: "reject",
     refusal: refusalInBulk(index, {
@@ -138,6 +184,7 @@ function decideJob(
   }
   const keyed = idempotencyKeyInBulk(envelope);
   if (keyed) return refuse(keyed);
+  if (job.earlier !== undefined) return refuse(repeatedIdRefusal(job.earlier));
   const facts = {
     subjectType,
     source: sourceOf(msg),

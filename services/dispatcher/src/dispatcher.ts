@@ -200,9 +200,24 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
   const single = settleWith(async (msg) => {
     logOutcome(await processSubmission(msg, intake), msg);
   });
-  const bulk = settleWith(async (msg) => {
-    logBulkOutcome(await processBulkSubmission(msg, intake), msg);
-  });
+  // A bulk is retried whole (what was stored collapses); on its last attempt, and for a job that
+  // fails in a way that would repeat, each job not queued is recorded as a rejection of its own.
+  const bulk = async (msg: JsMsg): Promise<Settlement> => {
+    const deliveries = msg.info.deliveryCount;
+    try {
+      const delivery = { deliveries, lastAttempt: deliveries >= giveUpAfter };
+      logBulkOutcome(await processBulkSubmission(msg, intake, delivery), msg);
+      return acked;
+    } catch (err) {
+      if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
+      const delayMs = retryDelayMs(deliveries);
+      logger.warn(
+        { err, subject: msg.subject, seq: msg.seq, delayMs },
+        "bulk submission not fully dispatched; it will be retried (what was stored collapses)",
+      );
+      return { delayMs };
+    }
+  };
   const pullExpiresMs = options.pullExpiresMs;
   const bulkConcurrency = options.bulkConcurrency ?? defaultBulkConcurrency;
   const loops = [

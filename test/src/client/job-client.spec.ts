@@ -203,9 +203,15 @@ describe("JobClient against a real nats-server", () => {
       { type: "bulk.a", priority: 12 },
       { type: "bulk.a", idempotencyKey: "key-1" },
       { type: "bulk.a", payload: 5 },
+      // The same id as the first: it would collapse into it and never run.
+      { id: given, type: "bulk.a", payload: 6 },
     ];
     const results = await client.submitBulk(jobs);
-    expect(results.map((r) => r.ok)).toEqual([true, true, false, false, true]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, false, false, true, false]);
+    expect(results[5]).toMatchObject({
+      ok: false,
+      error: { reason: "invalid_envelope", issues: [{ path: "id" }] },
+    });
     expect(results[0]).toMatchObject({ ok: true, id: given, duplicate: false });
     expect(results[2]).toMatchObject({
       ok: false,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 
 import type { QueuedEvent, RejectedEvent, WorkItem } from "@conveyor/contracts";
 import { createDispatcher } from "@conveyor/dispatcher";
-import type { Dispatcher } from "@conveyor/dispatcher";
+import type { Dispatcher, DispatcherOptions } from "@conveyor/dispatcher";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
@@ -30,6 +30,16 @@ describe("dispatcher: bulk submissions", () => {
   let tracing: Tracing;
   let dispatcher: Dispatcher;
 
+  const startDispatcher = (options: Partial<DispatcherOptions> = {}) =>
+    createDispatcher({
+      nc,
+      js,
+      registry,
+      tracing,
+      logger: createLogger("dispatcher-test", "silent"),
+      options: { maxSubmissionBytes, concurrency: 8, bulkConcurrency: 2, ...options },
+    });
+
   beforeAll(async () => {
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
@@ -43,14 +53,7 @@ describe("dispatcher: bulk submissions", () => {
       retry: { maxAttempts: 2 },
     });
     tracing = Tracing.create({ serviceName: "dispatcher-test" });
-    dispatcher = await createDispatcher({
-      nc,
-      js,
-      registry,
-      tracing,
-      logger: createLogger("dispatcher-test", "silent"),
-      options: { maxSubmissionBytes, concurrency: 8, bulkConcurrency: 2 },
-    });
+    dispatcher = await startDispatcher();
   });
 
   afterAll(async () => {
@@ -236,5 +239,58 @@ describe("dispatcher: bulk submissions", () => {
     // Every retry published the work items again, under the same derived ids: they collapsed.
     expect(await itemsMarked(marker)).toHaveLength(2);
     expect(await queuedOf()).toHaveLength(2);
+  });
+
+  it("refuses a job whose id an earlier job of the same bulk has, and queues the first", async () => {
+    const id = uniqueName("twice");
+    const marker = uniqueName("twice-batch");
+    await publishBulk({
+      jobs: [
+        { id, payload: { ms: 1 }, batchId: marker },
+        { id, payload: { ms: 2 }, batchId: marker },
+      ],
+    });
+    await bulkSettled();
+    expect((await itemsMarked(marker)).map(({ item }) => item.payload)).toEqual([{ ms: 1 }]);
+    const rejected = (await bulkRejections()).find((r) => r.jobId === id);
+    expect(rejected).toMatchObject({
+      reason: "invalid_envelope",
+      issues: [{ path: "jobs[1].id" }],
+    });
+    expect(rejected?.message).toContain("the same id as jobs[0]");
+  });
+
+  it("records each job it could not queue within its deliveries as unprocessable, by its own id", async () => {
+    await dispatcher.stop();
+    dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 });
+    await jsm.streams.delete("WORK");
+    try {
+      const given = uniqueName("stuck");
+      await publishBulk({
+        jobs: [{ id: given, payload: { ms: 1 } }, { payload: { ms: 2 } }],
+      });
+      const rejections = await waitFor(
+        async () => {
+          const found = (await bulkRejections()).filter((r) => r.reason === "unprocessable");
+          const mine = found.filter(
+            (r) => r.rawPreview.includes('"ms":1') || r.rawPreview.includes('"ms":2'),
+          );
+          return mine.length === 2 && mine;
+        },
+        { message: "the bulk's jobs were not recorded as unprocessable", timeoutMs: 20_000 },
+      );
+      const byPath = new Map(rejections.map((r) => [r.issues[0]?.path, r]));
+      expect(byPath.get("jobs[0]")?.jobId).toBe(given);
+      expect(byPath.get("jobs[1]")?.jobId).toMatch(uuidV7);
+      for (const r of rejections) expect(r.message).toContain("after 2 deliveries");
+      // The queued events were stored (EVENTS was up) under the same ids the rejections name.
+      const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).map((e) => e.body.jobId);
+      expect(queued).toEqual(expect.arrayContaining(rejections.map((r) => r.jobId)));
+      await bulkSettled();
+    } finally {
+      await ensureTopology(jsm);
+      await dispatcher.stop();
+      dispatcher = await startDispatcher();
+    }
   });
 });

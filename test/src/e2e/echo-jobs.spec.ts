@@ -130,7 +130,7 @@ describe("the four services as separate processes", () => {
         const clientIds = results.map((r) => (r.ok ? (r.id ?? "") : String(r.error)));
         expect(results.filter((r) => !r.ok)).toEqual([]);
 
-        // A bulk with a job no echo worker takes (its type differs from the subject's): the rest run.
+        // The client's bulk runs; a raw bulk whose one job is refused (priority 12) is recorded.
         const bulkClient = new JobClient(nc);
         const bulkResults = await bulkClient.submitBulk(
           Array.from({ length: jobsPerPath }, (_, i) => ({

@@ -362,6 +362,16 @@ describe("POST /v1/jobs/bulk", () => {
         status: 400,
         paths: ["jobs[0].idempotencyKey"],
       },
+      {
+        body: {
+          jobs: [
+            { id: "twice", type: "echo", payload: { message: "a" } },
+            { id: "twice", type: "echo", payload: { message: "b" } },
+          ],
+        },
+        status: 400,
+        paths: ["jobs[1].id"],
+      },
       { body: { jobs: [] }, status: 400, paths: ["jobs"] },
       { body: [{ type: "echo" }], status: 400, paths: ["(root)"] },
       {
@@ -402,5 +412,35 @@ describe("POST /v1/jobs/bulk", () => {
     const bodyTooLarge = await submitBulk(gw, { jobs: Array.from({ length: 5 }, () => big) });
     expect(bodyTooLarge.status).toBe(413);
     expect(await jobsStreamCount(gw)).toBe(before);
+  });
+
+  it("answers 503 naming each job's id and whether it is stored when JetStream refuses part of a bulk", async () => {
+    await using gw = await gateway();
+    await gw.registry.register({ type: "bulk.big" });
+    const before = await gw.jsm.streams.info(StreamName.Jobs);
+    // The echo job's message fits; the other type's message is over the stream's limit.
+    await gw.jsm.streams.update(StreamName.Jobs, { ...before.config, max_msg_size: 600 });
+    try {
+      const response = await submitBulk(gw, {
+        jobs: [
+          { id: "part-small", type: "echo", payload: { message: "s" } },
+          { id: "part-big", type: "bulk.big", payload: "x".repeat(1000) },
+        ],
+      });
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({
+        error: "unavailable",
+        jobs: [
+          { id: "part-small", stored: true },
+          { id: "part-big", stored: false },
+        ],
+      });
+      const stored = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+        last_by_subj: "jobs.bulk.echo",
+      });
+      expect(JSON.stringify(stored?.json())).toContain("part-small");
+    } finally {
+      await gw.jsm.streams.update(StreamName.Jobs, before.config);
+    }
   });
 });

@@ -92,8 +92,11 @@ export function paths(submissionSchema: object): Record<string, object> {
           ),
           "413": error("The body, or one job, is larger than the gateway's limit"),
           "422": error("No worker has registered a job's type (`unknown_type`)"),
-          "503": error(
-            "JetStream did not acknowledge in time; submit again with an id for each job",
+          "503": json(
+            "JetStream did not confirm every message of the bulk: each job's id and whether it " +
+              "is stored; submit the others again with their ids. NATS disconnected: the shared " +
+              "error body, nothing was sent",
+            { oneOf: [ref("BulkSubmitUnavailable"), ref("ErrorBody")] },
           ),
         },
       },

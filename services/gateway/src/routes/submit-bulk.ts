@@ -7,6 +7,8 @@ import {
   checkSubmission,
   idempotencyKeyInBulk,
   refusalInBulk,
+  repeatedIdRefusal,
+  repeatedIds,
 } from "@conveyor/job-registry";
 import type { TraceContext } from "@conveyor/telemetry";
 import Router from "@koa/router";
@@ -34,7 +36,8 @@ interface Refused {
  * `jobs.bulk.<type>` (one stored message per type and `max_payload`). Every job is checked first,
  * as `POST /v1/jobs` checks one; when any is refused, nothing is submitted and the answer names
  * each refused job by its place (`jobs[3].payload.ms`). Answers 202 once JetStream stored every
- * job, with their ids in order.
+ * job, with their ids in order; 503 when it did not confirm some of the bulk's messages, listing
+ * every job's id and whether it is stored.
  */
 export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
@@ -45,12 +48,30 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
       const jobs = checkedJobs(deps, ctx.request.body);
       if (!out.link.up) throw unavailable("NATS is not connected; no job was submitted");
       const maxBytes = (deps.nc.info?.max_payload ?? defaultMaxPayload) - headroomBytes;
-      const stored = await Promise.all(
-        bulkMessages(jobs, maxBytes).map((message) => publish(deps, out, message, trace)),
+      const messages = bulkMessages(jobs, maxBytes);
+      const settled = await Promise.allSettled(
+        messages.map((message) => publish(deps, out, message, trace)),
       );
       const duplicateOf = new Map<number, boolean>();
-      for (const { message, duplicate } of stored) {
-        for (const job of message.jobs) duplicateOf.set(job.index, duplicate);
+      const failures: unknown[] = [];
+      settled.forEach((result, i) => {
+        if (result.status === "rejected") failures.push(result.reason);
+        else for (const job of messages[i]?.jobs ?? []) duplicateOf.set(job.index, result.value);
+      });
+      if (failures.length > 0) {
+        // Some of the bulk's messages may be stored (their jobs will run): say which, with the
+        // ids, so that the rest can be sent again under the same ids and nothing runs twice.
+        deps.logger.warn({ err: failures[0], failed: failures.length }, "bulk not fully stored");
+        ctx.status = 503;
+        ctx.body = {
+          error: ErrorCode.Unavailable,
+          message:
+            `JetStream did not confirm ${failures.length} of the bulk's ${messages.length} ` +
+            `messages (${errorMessage(failures[0])}); submit the jobs not stored again, with ` +
+            "their ids, so that none is stored twice",
+          jobs: jobs.map((job) => ({ id: job.id, stored: duplicateOf.has(job.index) })),
+        };
+        return;
       }
       ctx.status = 202;
       ctx.body = {
@@ -68,11 +89,15 @@ function checkedJobs(deps: GatewayDeps, body: unknown): BulkJob[] {
   if (!bulk.ok) throw new ApiError(400, ErrorCode.InvalidEnvelope, bulk.message, bulk);
   const jobs: BulkJob[] = [];
   const refused: Refused[] = [];
+  const repeated = repeatedIds(bulk.jobs);
   bulk.jobs.forEach((envelope, index) => {
     const keyed = idempotencyKeyInBulk(envelope);
+    const earlier = repeated.get(index);
     const checked = keyed
       ? { ok: false as const, ...keyed }
-      : checkSubmission(envelope, deps.registry, { source: SubmissionSource.Rest });
+      : earlier !== undefined
+        ? { ok: false as const, ...repeatedIdRefusal(earlier) }
+        : checkSubmission(envelope, deps.registry, { source: SubmissionSource.Rest });
     if (!checked.ok) {
       refused.push(refusalInBulk(index, checked));
       return;
@@ -121,27 +146,29 @@ function idempotencyHeaderRefused(): ApiError {
   });
 }
 
-/** Stores one bulk message in a PRODUCER span of the request's trace; 503 when not confirmed. */
+/**
+ * Stores one bulk message in a PRODUCER span of the request's trace; resolves with whether it was
+ * a duplicate, rejects when JetStream did not confirm it.
+ */
 function publish(
   deps: GatewayDeps,
   out: NatsOut,
   message: BulkMessage,
   trace: TraceContext,
-): Promise<{ message: BulkMessage; duplicate: boolean }> {
+): Promise<boolean> {
   const { subject, body, headers, msgID } = message;
   headers.append(Header.Source, SubmissionSource.Rest);
   return deps.tracing.produce(trace, { subject, jobType: message.type }, async (ctx) => {
     deps.tracing.inject(ctx, headers);
-    const ack = await out.publisher
-      .publish(subject, body, { msgID, headers, timeout: deps.options.publishTimeoutMs })
-      .catch((err: unknown) => {
-        const why = err instanceof Error ? err.message : String(err);
-        throw unavailable(
-          `JetStream did not store the bulk's ${message.type} jobs: ${why}; submit the bulk again ` +
-            "with an id for each job, so that what was stored is stored once",
-          err,
-        );
-      });
-    return { message, duplicate: ack.duplicate };
+    const ack = await out.publisher.publish(subject, body, {
+      msgID,
+      headers,
+      timeout: deps.options.publishTimeoutMs,
+    });
+    return ack.duplicate;
   });
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

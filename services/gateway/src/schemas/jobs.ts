@@ -104,9 +104,17 @@ export const SubmitDuplicate = z.object({
   traceId: z.string().optional(),
 });
 
-/** The body of `POST /v1/jobs/bulk`: 1 to 1,000 submission envelopes, each with its `type`. */
+/**
+ * The body of `POST /v1/jobs/bulk`: 1 to 1,000 submission envelopes, each with its `type` and
+ * without `idempotencyKey` (a job's `id` deduplicates it in a bulk).
+ */
 export const BulkSubmitRequest = z
-  .object({ jobs: z.array(JobSubmission).min(1).max(maxBulkJobs) })
+  .object({
+    jobs: z
+      .array(JobSubmission.omit({ idempotencyKey: true }))
+      .min(1)
+      .max(maxBulkJobs),
+  })
   .strict();
 
 /** `202`: every job of the bulk is stored in the intake stream, in the order given. */
@@ -120,4 +128,14 @@ export const BulkSubmitAccepted = z.object({
   ),
   /** W3C trace id of the request's trace, which the bulk's jobs share. */
   traceId: z.string().optional(),
+});
+
+/**
+ * `503` for a bulk whose messages JetStream did not all confirm: every job's id, and whether it is
+ * stored (and will run). Submit the others again with their ids.
+ */
+export const BulkSubmitUnavailable = z.object({
+  error: z.literal("unavailable"),
+  message: z.string(),
+  jobs: z.array(z.object({ id: z.string(), stored: z.boolean() })),
 });
