@@ -293,4 +293,37 @@ describe("dispatcher: bulk submissions", () => {
       dispatcher = await startDispatcher();
     }
   });
+
+  it("records a refused job of a retried bulk once, however often the bulk is delivered", async () => {
+    const marker = uniqueName("again-refused");
+    const bad = uniqueName("bad");
+    await jsm.streams.delete("WORK");
+    try {
+      await publishBulk({
+        jobs: [
+          { id: bad, payload: { ms: "soon" } },
+          { payload: { ms: 1 }, batchId: marker },
+        ],
+      });
+      // The good job's work item cannot be stored: the bulk is delivered again.
+      await waitFor(async () => {
+        const info = await jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
+        return info.num_redelivered > 0;
+      });
+    } finally {
+      await ensureTopology(jsm);
+    }
+    await waitFor(async () => (await itemsMarked(marker)).length === 1, {
+      message: "the good job was not queued once WORK came back",
+      timeoutMs: 20_000,
+    });
+    await bulkSettled();
+    const stored = (await storedEvents<RejectedEvent>(jsm, "rejected")).filter(
+      (e) => e.body.jobId === bad,
+    );
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.body.issues).toEqual([
+      expect.objectContaining({ path: "jobs[0].payload.ms" }),
+    ]);
+  });
 });
