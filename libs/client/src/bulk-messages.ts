@@ -34,7 +34,8 @@ const bodyFrame = '{"jobs":[]}'.length;
 /**
  * Groups jobs into bulk messages: one type per message (the subject names it), at most
  * `maxBulkJobs` jobs and `maxBytes` bytes of body each, in the order given. A job larger than
- * `maxBytes` on its own still gets a message (the server refuses it, and that job's result says so).
+ * `maxBytes` on its own still gets a message (the connection refuses it, and that job's result
+ * says so: `too_large`).
  */
 export function bulkMessages(jobs: readonly BulkJob[], maxBytes: number): BulkMessage[] {
   const open = new Map<string, { jobs: BulkJob[]; bytes: number }>();

@@ -11,6 +11,7 @@ import { traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
+import { InvalidArgumentError } from "@nats-io/transport-node";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { context, propagation } from "@opentelemetry/api";
 
@@ -121,7 +122,8 @@ export class JobClient {
   /**
    * Submits one job and resolves once JetStream has stored it.
    *
-   * @throws {InvalidSubmissionError} naming the bad fields; nothing was sent.
+   * @throws {InvalidSubmissionError} naming the bad fields, or `too_large` for a message the
+   *   connection would not send (over the server's `max_payload`); nothing was sent.
    * @throws {SubmissionNotConfirmedError} when JetStream did not confirm it: submit it again with
    *   the error's `jobId` as `id` and it is stored at most once.
    */
@@ -283,7 +285,11 @@ export class JobClient {
       } catch (err) {
         return message.jobs.map(({ index, id }) => ({
           index,
-          result: { ok: false as const, id, error: new SubmissionNotConfirmedError(id, err) },
+          result: {
+            ok: false as const,
+            id,
+            error: unsent(err) ?? new SubmissionNotConfirmedError(id, err),
+          },
         }));
       }
     };
@@ -309,7 +315,7 @@ export class JobClient {
     const ack = await this.#publisher
       .publish(subject, body, { msgID, headers })
       .catch((err: unknown) => {
-        throw new SubmissionNotConfirmedError(id, err);
+        throw unsent(err) ?? new SubmissionNotConfirmedError(id, err);
       });
     if (!ack.duplicate) return { id, duplicate: false, traceId };
     // Without a key the message id is the job id, so the first job has this very id.
@@ -328,4 +334,15 @@ export class JobClient {
       return undefined;
     }
   }
+}
+
+/**
+ * The refusal of a message the connection would not send: larger than the server's
+ * `max_payload` (a client whose `maxSubmissionBytes` is above it). Sending it again cannot
+ * help, so it is no `SubmissionNotConfirmedError`. Undefined for any other failure.
+ */
+function unsent(err: unknown): InvalidSubmissionError | undefined {
+  if (!(err instanceof InvalidArgumentError)) return undefined;
+  const text = `the message cannot be sent: ${err.message}`;
+  return new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
 }

@@ -150,6 +150,27 @@ describe("JobClient against a real nats-server", () => {
     }
   });
 
+  it("refuses a job larger than the server's max_payload as too large, not as unconfirmed", async () => {
+    // A client whose limit is above what the server takes: the publish itself is refused.
+    const lax = new JobClient(nc, { maxSubmissionBytes: 4 * 1024 * 1024 });
+    try {
+      const before = await storedSubmissions();
+      const huge = { type: "echo", payload: "x".repeat(nc.info!.max_payload + 1) };
+      await expect(lax.submit(huge)).rejects.toMatchObject({
+        name: "InvalidSubmissionError",
+        reason: "too_large",
+      });
+      const [result] = await lax.submitBulk([huge]);
+      expect(result).toMatchObject({
+        ok: false,
+        error: { name: "InvalidSubmissionError", reason: "too_large" },
+      });
+      expect(await storedSubmissions()).toBe(before);
+    } finally {
+      await lax.close();
+    }
+  });
+
   it("gives the id a submission was sent with when it is not confirmed, to submit it again", async () => {
     const other = await connect({ servers: server.url });
     const closing = new JobClient(other, { timeoutMs: 500 });
