@@ -5,6 +5,8 @@ export type { SubmissionRefusal } from "./errors.ts";
 export { submissionMessage } from "./submission-message.ts";
 export type { SubmissionMessage } from "./submission-message.ts";
 export { bulkMessages } from "./bulk-messages.ts";
+export { checkBulkJob, maxBulkMessageBytes } from "./bulk-job.ts";
+export type { BulkJobRefusal } from "./bulk-job.ts";
 export type { BulkJob, BulkMessage } from "./bulk-messages.ts";
 export { readFirstSubmission } from "./first-submission.ts";
 export type { FirstSubmission } from "./first-submission.ts";

@@ -1,11 +1,6 @@
-import { SubmissionSource, defaultMaxSubmissionBytes, newJobId } from "@conveyor/contracts";
+import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
-import {
-  checkEnvelope,
-  idempotencyKeyInBulk,
-  repeatedIdRefusal,
-  repeatedIds,
-} from "@conveyor/job-registry";
+import { checkEnvelope, repeatedIds } from "@conveyor/job-registry";
 import { ChurnTable, JetStreamPublisher } from "@conveyor/service-kit";
 import { traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
@@ -15,6 +10,7 @@ import { InvalidArgumentError } from "@nats-io/transport-node";
 import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 import { context, propagation } from "@opentelemetry/api";
 
+import { checkBulkJob, maxBulkMessageBytes } from "./bulk-job.ts";
 import { bulkMessages } from "./bulk-messages.ts";
 import type { BulkJob, BulkMessage } from "./bulk-messages.ts";
 import { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
@@ -77,12 +73,8 @@ const headerSetter = {
   },
 };
 
-/** Room left in a bulk message for its headers and the protocol, in bytes. */
-const bulkHeadroomBytes = 4096;
 /** Bulk messages {@link JobClient.submitBulk} has in flight at once (up to 16,000 jobs). */
 const bulkMessagesPerRound = 16;
-/** The NATS server's `max_payload` when the connection does not say (the server's default). */
-const defaultMaxPayload = 1024 * 1024;
 
 /** Submissions {@link JobClient.submitMany} sends per event-loop turn. */
 const submitManyChunk = 1000;
@@ -128,13 +120,7 @@ export class JobClient {
    *   the error's `jobId` as `id` and it is stored at most once.
    */
   submit(job: JobToSubmit): Promise<Submitted> {
-    const submitted = this.#submit(job);
-    const key = this.#inFlight.add(submitted);
-    void submitted.then(
-      () => this.#inFlight.delete(key),
-      () => this.#inFlight.delete(key),
-    );
-    return submitted;
+    return this.#tracked(this.#submit(job));
   }
 
   /**
@@ -177,13 +163,17 @@ export class JobClient {
    * flight at once.
    */
   submitBulk(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
-    const submitted = this.#submitBulk(jobs);
-    const key = this.#inFlight.add(submitted);
-    void submitted.then(
+    return this.#tracked(this.#submitBulk(jobs));
+  }
+
+  /** Keeps `submitting` among the submissions {@link close} waits for, until it settles. */
+  #tracked<T>(submitting: Promise<T>): Promise<T> {
+    const key = this.#inFlight.add(submitting);
+    void submitting.then(
       () => this.#inFlight.delete(key),
       () => this.#inFlight.delete(key),
     );
-    return submitted;
+    return submitting;
   }
 
   /**
@@ -231,19 +221,21 @@ export class JobClient {
     const checked: BulkJob[] = [];
     const repeated = repeatedIds(jobs);
     jobs.forEach((job, index) => {
-      try {
-        const earlier = repeated.get(index);
-        if (earlier !== undefined) {
-          const refusal = repeatedIdRefusal(earlier);
-          throw new InvalidSubmissionError("invalid_envelope", refusal.message, refusal.issues);
-        }
-        checked.push(this.#bulkJob(job, index));
-      } catch (err) {
-        results[index] = { ok: false, id: job.id, error: err as Error };
+      // Without a subject type the envelope check refuses only envelopes and payloads.
+      const check = checkBulkJob(job, index, {
+        earlier: repeated.get(index),
+        check: (envelope) => checkEnvelope(envelope),
+        maxJobBytes: this.#maxSubmissionBytes,
+      });
+      if (check.ok) {
+        checked.push(check.job);
+      } else {
+        const reason = check.reason as SubmissionRefusal;
+        const error = new InvalidSubmissionError(reason, check.message, check.issues);
+        results[index] = { ok: false, id: job.id, error };
       }
     });
-    const maxBytes = (this.#nc.info?.max_payload ?? defaultMaxPayload) - bulkHeadroomBytes;
-    const messages = bulkMessages(checked, maxBytes);
+    const messages = bulkMessages(checked, maxBulkMessageBytes(this.#nc));
     // In bounded rounds, as submitMany: a confirmation's wait starts when its message is queued.
     for (let start = 0; start < messages.length; start += bulkMessagesPerRound) {
       await Promise.all(
@@ -253,24 +245,6 @@ export class JobClient {
       );
     }
     return results;
-  }
-
-  /** A job checked as {@link submit} checks it, with its id fixed; throws its refusal. */
-  #bulkJob(job: JobToSubmit, index: number): BulkJob {
-    const keyed = idempotencyKeyInBulk(job);
-    const checked = keyed ? { ok: false as const, ...keyed } : checkEnvelope(job);
-    if (!checked.ok) {
-      const reason = checked.reason as SubmissionRefusal;
-      throw new InvalidSubmissionError(reason, checked.message, checked.issues);
-    }
-    const id = checked.submission.id ?? newJobId();
-    const json = JSON.stringify({ ...checked.submission, id });
-    const bytes = Buffer.byteLength(json);
-    if (bytes > this.#maxSubmissionBytes) {
-      const text = `the submission is ${bytes} bytes, over the limit of ${this.#maxSubmissionBytes}`;
-      throw new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
-    }
-    return { index, id, type: checked.submission.type, json };
   }
 
   async #sendBulk(message: BulkMessage): Promise<{ index: number; result: SubmitResult }[]> {

@@ -120,15 +120,8 @@ async function dispatchJob(
     decision = decideJob(msg, job, text, subjectType, context, deps);
   } catch (err) {
     // Checking is pure: whatever throws would throw again on every delivery.
-    const message = `submission could not be dispatched: could not be read: ${failureMessage(err)}`;
-    const refusal = {
-      reason: unprocessableReason,
-      message,
-      issues: [{ path: "(root)", message }],
-      jobId: claimedJobId(envelope),
-      rawPreview: preview(text),
-    };
-    decision = { kind: "reject", refusal: refusalInBulk(index, refusal) };
+    const why = `could not be read: ${failureMessage(err)}`;
+    decision = unprocessableJob(index, why, claimedJobId(envelope), text);
   }
   if (decision.kind === "dispatch") {
     try {
@@ -139,21 +132,31 @@ async function dispatchJob(
       if (err instanceof QueuedEventMissing) throw err;
       if (!isDeterministicFailure(err) && !delivery.lastAttempt) throw err;
       const why = `${failureMessage(err)} (after ${delivery.deliveries} deliveries)`;
-      const message = `submission could not be dispatched: ${why}`;
-      const refusal = {
-        reason: unprocessableReason,
-        message,
-        issues: [{ path: "(root)", message }],
-        jobId: decision.item.id,
-        rawPreview: preview(text),
-      };
-      decision = { kind: "reject", refusal: refusalInBulk(index, refusal) };
+      decision = unprocessableJob(index, why, decision.item.id, text);
     }
   }
   const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection", index);
   const refused = { rejectionId, subject: msg.subject, sizeBytes: Buffer.byteLength(text) };
   await recordRefusal(deps, context, refused, decision.refusal);
   return { kind: "rejected", rejectionId, reason: decision.refusal.reason };
+}
+
+/** The `unprocessable` refusal of the job at `index`: one that could not be dispatched, and why. */
+function unprocessableJob(
+  index: number,
+  why: string,
+  jobId: string | undefined,
+  text: string,
+): Extract<Decision, { kind: "reject" }> {
+  const message = `submission could not be dispatched: ${why}`;
+  const refusal = {
+    reason: unprocessableReason,
+    message,
+    issues: [{ path: "(root)", message }],
+    jobId,
+    rawPreview: preview(text),
+  };
+  return { kind: "reject", refusal: refusalInBulk(index, refusal) };
 }
 
 function decideJob(

@@ -1,13 +1,11 @@
-import { bulkMessages } from "@conveyor/client";
+import { bulkMessages, checkBulkJob, maxBulkMessageBytes } from "@conveyor/client";
 import type { BulkJob, BulkMessage } from "@conveyor/client";
-import { Header, SubmissionSource, newJobId } from "@conveyor/contracts";
+import { Header, SubmissionSource } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 import {
   checkBulkEnvelope,
   checkSubmission,
-  idempotencyKeyInBulk,
   refusalInBulk,
-  repeatedIdRefusal,
   repeatedIds,
 } from "@conveyor/job-registry";
 import type { TraceContext } from "@conveyor/telemetry";
@@ -17,11 +15,8 @@ import type { GatewayDeps } from "../deps.ts";
 import { ApiError, ErrorCode, unavailable } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
+import { submissionRefused } from "../jobs/submission-refused.ts";
 
-/** Room left in a bulk message for its headers and the protocol, in bytes. */
-const headroomBytes = 4096;
-/** The NATS server's `max_payload` when the connection does not say (the server's default). */
-const defaultMaxPayload = 1024 * 1024;
 /** Most issues one refusal of a bulk lists; the message counts the refused jobs. */
 const maxIssues = 100;
 
@@ -47,8 +42,7 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
       if (ctx.get("Idempotency-Key") !== "") throw idempotencyHeaderRefused();
       const jobs = checkedJobs(deps, ctx.request.body);
       if (!out.link.up) throw unavailable("NATS is not connected; no job was submitted");
-      const maxBytes = (deps.nc.info?.max_payload ?? defaultMaxPayload) - headroomBytes;
-      const messages = bulkMessages(jobs, maxBytes);
+      const messages = bulkMessages(jobs, maxBulkMessageBytes(deps.nc));
       const settled = await Promise.allSettled(
         messages.map((message) => publish(deps, out, message, trace)),
       );
@@ -91,32 +85,13 @@ function checkedJobs(deps: GatewayDeps, body: unknown): BulkJob[] {
   const refused: Refused[] = [];
   const repeated = repeatedIds(bulk.jobs);
   bulk.jobs.forEach((envelope, index) => {
-    const keyed = idempotencyKeyInBulk(envelope);
-    const earlier = repeated.get(index);
-    const checked = keyed
-      ? { ok: false as const, ...keyed }
-      : earlier !== undefined
-        ? { ok: false as const, ...repeatedIdRefusal(earlier) }
-        : checkSubmission(envelope, deps.registry, { source: SubmissionSource.Rest });
-    if (!checked.ok) {
-      refused.push(refusalInBulk(index, checked));
-      return;
-    }
-    const id = checked.submission.id ?? newJobId();
-    const json = JSON.stringify({ ...checked.submission, id });
-    const bytes = Buffer.byteLength(json);
-    if (bytes > deps.options.maxBodyBytes) {
-      const message = `the job is ${bytes} bytes, over the limit of ${deps.options.maxBodyBytes}`;
-      refused.push(
-        refusalInBulk(index, {
-          reason: "too_large",
-          message,
-          issues: [{ path: "(root)", message }],
-        }),
-      );
-      return;
-    }
-    jobs.push({ index, id, type: checked.submission.type, json });
+    const check = checkBulkJob(envelope, index, {
+      earlier: repeated.get(index),
+      check: (job) => checkSubmission(job, deps.registry, { source: SubmissionSource.Rest }),
+      maxJobBytes: deps.options.maxBodyBytes,
+    });
+    if (check.ok) jobs.push(check.job);
+    else refused.push(refusalInBulk(index, check));
   });
   if (refused.length > 0) throw refusalError(refused, bulk.jobs.length);
   return jobs;
@@ -127,16 +102,7 @@ function refusalError(refused: Refused[], total: number): ApiError {
   const [first] = refused as [Refused, ...Refused[]];
   const message = `${refused.length} of ${total} jobs refused, none submitted; ${first.message}`;
   const issues = refused.flatMap((r) => r.issues).slice(0, maxIssues);
-  switch (first.reason) {
-    case "unknown_type":
-      return new ApiError(422, ErrorCode.UnknownType, message, { issues });
-    case "too_large":
-      return new ApiError(413, ErrorCode.PayloadTooLarge, message, { issues });
-    case "invalid_payload":
-      return new ApiError(400, ErrorCode.InvalidPayload, message, { issues });
-    default:
-      return new ApiError(400, ErrorCode.InvalidEnvelope, message, { issues });
-  }
+  return submissionRefused(first.reason, message, issues);
 }
 
 function idempotencyHeaderRefused(): ApiError {

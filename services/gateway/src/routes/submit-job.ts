@@ -2,14 +2,11 @@ import { checkSubmission } from "@conveyor/job-registry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { ApiError, ErrorCode } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishSubmission } from "../jobs/publish-submission.ts";
+import { submissionRefused } from "../jobs/submission-refused.ts";
 import { withIdempotencyHeader } from "../jobs/submission-input.ts";
-
-type SubmissionCheck = ReturnType<typeof checkSubmission>;
-type SubmissionRefusal = Extract<SubmissionCheck, { ok: false }>;
 
 /**
  * `POST /v1/jobs`: validates a submission against the envelope and its type's payload schema,
@@ -22,7 +19,7 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     await deps.tracing.server("POST /v1/jobs", attributes, async (trace) => {
       const input = withIdempotencyHeader(ctx.request.body, ctx.get("Idempotency-Key"));
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
-      if (!checked.ok) throw refusalError(checked);
+      if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
       const outcome = await publishSubmission(deps, out, checked.submission, trace);
       if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
       if (outcome.duplicate) {
@@ -40,17 +37,4 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     });
   });
   return router;
-}
-
-/** 422 for a type no worker registered, 400 naming the bad fields otherwise. */
-function refusalError(refusal: SubmissionRefusal): ApiError {
-  const options = { issues: refusal.issues };
-  switch (refusal.reason) {
-    case "unknown_type":
-      return new ApiError(422, ErrorCode.UnknownType, refusal.message, options);
-    case "invalid_payload":
-      return new ApiError(400, ErrorCode.InvalidPayload, refusal.message, options);
-    default:
-      return new ApiError(400, ErrorCode.InvalidEnvelope, refusal.message, options);
-  }
 }
