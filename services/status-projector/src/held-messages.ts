@@ -1,3 +1,4 @@
+import { Heap } from "@datastructures-js/heap";
 import { ChurnTable } from "@conveyor/service-kit";
 
 interface Held<Msg> {
@@ -7,16 +8,27 @@ interface Held<Msg> {
   due: number;
 }
 
+/** A message's place in the due order: stale once the message is released (or held anew). */
+interface DueEntry {
+  id: number | string;
+  due: number;
+}
+
+/** Stale due entries tolerated beyond the held messages before the heap is rebuilt. */
+const staleSlack = 1024;
+
 /**
  * Messages a projection held back for a later batch, grouped by hold key (the job of an event).
  * A batch takes out only the keys it touches and the keys that come due, so its cost follows the
- * batch, not the thousands of messages held meanwhile. Both tables are `ChurnTable`s: every event
- * of a busy stream passes through them.
+ * batch, not the thousands of messages held meanwhile: due times are kept in a min-heap, and a
+ * message released early (its job touched) leaves a stale entry there that is skipped when it
+ * comes up. Both tables are `ChurnTable`s: every event of a busy stream passes through them.
  */
 export class HeldMessages<Msg> implements Iterable<Msg> {
   readonly #idOf: (msg: Msg) => number | string;
   readonly #held = new ChurnTable<Held<Msg>>();
   readonly #byKey = new ChurnTable<Msg[]>();
+  #dueOrder = new Heap<DueEntry>(byDue);
 
   /**
    * @param idOf a message's identity, unique among those held (a JetStream message's stream
@@ -31,7 +43,9 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
   }
 
   add(msg: Msg, key: string, due: number): void {
-    this.#held.set(this.#idOf(msg), { msg, key, due });
+    const id = this.#idOf(msg);
+    this.#held.set(id, { msg, key, due });
+    this.#dueOrder.insert({ id, due });
     const group = this.#byKey.get(key);
     if (group === undefined) this.#byKey.set(key, [msg]);
     else group.push(msg);
@@ -44,7 +58,12 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
   release(touched: Iterable<string>, dueBy: number): Map<Msg, number> {
     const keys = new Set<string>();
     for (const key of touched) if (this.#byKey.has(key)) keys.add(key);
-    for (const { key, due } of this.#held.values()) if (due <= dueBy) keys.add(key);
+    for (let entry = this.#dueOrder.top(); entry !== null && entry.due <= dueBy;) {
+      this.#dueOrder.pop();
+      const held = this.#current(entry);
+      if (held !== undefined) keys.add(held.key);
+      entry = this.#dueOrder.top();
+    }
     const released = new Map<Msg, number>();
     for (const key of keys) {
       for (const msg of this.#byKey.get(key) ?? []) {
@@ -54,14 +73,18 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
       }
       this.#byKey.delete(key);
     }
+    if (this.#dueOrder.size() > this.#held.size + staleSlack) this.#rebuildDueOrder();
     return released;
   }
 
   /** How long until the first held message must be projected, in milliseconds (0 if overdue). */
   msUntilDue(now = Date.now()): number {
-    let first = Number.POSITIVE_INFINITY;
-    for (const { due } of this.#held.values()) first = Math.min(first, due);
-    return Math.max(0, first - now);
+    let entry = this.#dueOrder.top();
+    while (entry !== null && this.#current(entry) === undefined) {
+      this.#dueOrder.pop();
+      entry = this.#dueOrder.top();
+    }
+    return entry === null ? Number.POSITIVE_INFINITY : Math.max(0, entry.due - now);
   }
 
   /** The held messages, in the order of {@link ChurnTable.values}. */
@@ -71,4 +94,22 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
       .map((held) => held.msg)
       [Symbol.iterator]();
   }
+
+  /** The held message an entry stands for, or undefined when the entry is stale. */
+  #current(entry: DueEntry): Held<Msg> | undefined {
+    const held = this.#held.get(entry.id);
+    return held?.due === entry.due ? held : undefined;
+  }
+
+  /** Drops the stale entries: messages released early would otherwise pile up until due. */
+  #rebuildDueOrder(): void {
+    const entries = this.#held
+      .entries()
+      .map(([, held]) => ({ id: this.#idOf(held.msg), due: held.due }));
+    this.#dueOrder = Heap.heapify(entries, byDue);
+  }
+}
+
+function byDue(a: DueEntry, b: DueEntry): number {
+  return a.due - b.due;
 }
