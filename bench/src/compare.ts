@@ -1,17 +1,21 @@
 // Compares a rerun with an earlier run (the JSON `npm run bench` writes next to every table), to
-// tell a rerun's noise from a change: which figures' min–max ranges overlap, and how far the
-// Conveyor/BullMQ ratios moved.
+// tell a rerun's noise from a change: which figures' min–max ranges overlap, how far the
+// Conveyor/BullMQ ratios moved, and whether the ratios taken repetition by repetition (on one
+// speed of the machine each) overlap.
 //   npx node --conditions=conveyor-source bench/src/compare.ts <earlier.json> <later.json>
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 
 import type { FigureResult } from "./report/figures.ts";
+import { compareRepetitionRatios, renderRepetitionRatios } from "./report/repetition-ratios.ts";
+import type { SampledWorkload } from "./report/repetition-ratios.ts";
 import { compareRuns, renderComparison } from "./report/run-comparison.ts";
 
 interface SavedRun {
   mode: string;
   startedAt: string;
   results: FigureResult[];
+  workloads: SampledWorkload[];
 }
 
 const [beforeFile, afterFile] = process.argv.slice(2);
@@ -36,4 +40,7 @@ process.stdout.write(
     before: name(beforeFile, before),
     after: name(afterFile, after),
   }),
+);
+process.stdout.write(
+  `\n${renderRepetitionRatios(compareRepetitionRatios(before.workloads, after.workloads))}`,
 );

@@ -1,5 +1,6 @@
 import type { FigureResult, SystemName } from "./figures.ts";
 import { systemNames, systemTitle } from "./figures.ts";
+import { chanceOfOverlap } from "./overlap.ts";
 import { median } from "./stats.ts";
 import { formatRatio, formatSummary } from "./table.ts";
 import type { Summary } from "./stats.ts";
@@ -103,18 +104,6 @@ export function compareRuns(
     expectedAgreeing: figures.reduce((sum, f) => sum + chanceOfOverlap(f.before.n, f.after.n), 0),
     medianRatioChange: median(ratios.map((r) => Math.abs(r.change))),
   };
-}
-
-/**
- * The chance that the ranges of `a` and `b` values drawn from one continuous distribution overlap:
- * they do not only when every value of one run lies below every value of the other, which happens
- * with probability 2 · a! · b! / (a + b)!.
- */
-export function chanceOfOverlap(a: number, b: number): number {
-  let apart = 2;
-  // a! b! / (a+b)! = 1 / C(a+b, a), built up as a product to stay exact for small counts.
-  for (let i = 1; i <= b; i++) apart *= i / (a + i);
-  return 1 - apart;
 }
 
 const percent = (v: number) =>
