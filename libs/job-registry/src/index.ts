@@ -17,6 +17,8 @@ export {
   repeatedIds,
 } from "./bulk-check.ts";
 export type { BulkCheck } from "./bulk-check.ts";
+export { splitBulkJobTrace } from "./bulk-job-trace.ts";
+export type { BulkJobTrace, SplitBulkJob } from "./bulk-job-trace.ts";
 export { parseSubmissionBytes, preview, BytesRejection } from "./submission-bytes.ts";
 export type { ParsedSubmissionBytes } from "./submission-bytes.ts";
 export { payloadIssues } from "./payload-schema.ts";

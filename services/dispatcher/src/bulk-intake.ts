@@ -8,7 +8,10 @@ import {
   refusalInBulk,
   repeatedIdRefusal,
   repeatedIds,
+  splitBulkJobTrace,
 } from "@conveyor/job-registry";
+import type { SplitBulkJob } from "@conveyor/job-registry";
+import { FieldsCarrier } from "@conveyor/telemetry";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
@@ -43,7 +46,9 @@ export interface BulkOutcome {
  * Turns a bulk submission (`jobs.bulk.<type>`, `{ "jobs": [...] }`) into its jobs: each is checked
  * on its own and becomes a `queued` event plus a work item, or a `rejected` event naming it
  * (`jobs[3].payload.ms`), each in a CONSUMER span of its own that continues the publisher's trace,
- * so the jobs of one bulk share its trace (without a `traceparent`, each starts its own). A body that is not JSON or not such an envelope is one
+ * so the jobs of one bulk share its trace (without a `traceparent`, each starts its own), except
+ * a job that carries its own `traceparent` (and `tracestate`) beside its envelope, which continues
+ * that one. A body that is not JSON or not such an envelope is one
  * rejection. Ids derived for jobs without one, and for rejections, are fixed by the message's
  * stream position and the job's place, so a redelivered bulk publishes the same records and they
  * collapse. A job with the id of an earlier job of the bulk is refused (it would collapse into it).
@@ -70,9 +75,13 @@ export async function processBulkSubmission(
   }
   const repeated = repeatedIds(read.jobs);
   const settled = await Promise.allSettled(
-    read.jobs.map((envelope, index) => {
-      const job = { envelope, index, earlier: repeated.get(index) };
-      return deps.tracing.consume(msg.headers, attributes, (context) =>
+    read.jobs.map((entry, index) => {
+      const split = splitBulkJobTrace(entry);
+      const envelope = split.ok ? split.envelope : entry;
+      const job = { envelope, index, earlier: repeated.get(index), split };
+      // A job that carries its own trace context continues that trace, the others the message's.
+      const carrier = split.ok && split.trace ? new FieldsCarrier(split.trace) : msg.headers;
+      return deps.tracing.consume(carrier, attributes, (context) =>
         dispatchJob(msg, job, subjectType, context, deps, delivery),
       );
     }),
@@ -97,11 +106,15 @@ function readBulk(msg: JsMsg): ReadBulk {
 
 type JobResult = { kind: "queued" } | { kind: "rejected"; rejectionId: string; reason: string };
 
-/** One job of a bulk: its envelope, its place, and the place of an earlier job with its id. */
+/**
+ * One job of a bulk: its envelope (without its trace fields), its place, the place of an earlier
+ * job with its id, and how its trace fields were read.
+ */
 interface BulkJob {
   envelope: unknown;
   index: number;
   earlier: number | undefined;
+  split: SplitBulkJob;
 }
 
 async function dispatchJob(
@@ -185,6 +198,7 @@ function decideJob(
       issues: [{ path: "(root)", message }],
     });
   }
+  if (!job.split.ok) return refuse(job.split);
   const keyed = idempotencyKeyInBulk(envelope);
   if (keyed) return refuse(keyed);
   if (job.earlier !== undefined) return refuse(repeatedIdRefusal(job.earlier));

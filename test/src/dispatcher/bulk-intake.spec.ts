@@ -195,6 +195,47 @@ describe("dispatcher: bulk submissions", () => {
     expect(rejected).toMatchObject({ reason: "too_large", issues: [{ path: "jobs[0]" }] });
   });
 
+  it("continues a job's own trace when it carries one, and refuses a trace field that cannot travel", async () => {
+    const marker = uniqueName("own-trace");
+    const newTraceparent = () => {
+      const traceId = randomBytes(16).toString("hex");
+      return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString("hex")}-01` };
+    };
+    const message = newTraceparent();
+    const own = newTraceparent();
+    const ids = [uniqueName("own"), uniqueName("shared"), uniqueName("bad-trace")];
+    await publishBulk(
+      {
+        jobs: [
+          { id: ids[0], payload: { ms: 1 }, batchId: marker, traceparent: own.traceparent },
+          { id: ids[1], payload: { ms: 1 }, batchId: marker },
+          { id: ids[2], payload: { ms: 1 }, batchId: marker, traceparent: 7 },
+        ],
+      },
+      { traceparent: message.traceparent },
+    );
+    await bulkSettled();
+
+    const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).filter(
+      (e) => e.body.batchId === marker,
+    );
+    const traceOf = new Map(queued.map((e) => [e.body.jobId, e.body.traceId]));
+    expect(traceOf.get(ids[0]!)).toBe(own.traceId);
+    expect(traceOf.get(ids[1]!)).toBe(message.traceId);
+    expect(traceOf.has(ids[2]!)).toBe(false);
+    // The work item carries the job's trace on to the worker, and its envelope no trace field.
+    const work = (await storedMessages(jsm, "WORK")).find((m) => m.json<WorkItem>().id === ids[0]);
+    expect(work?.header.get("traceparent")).toContain(own.traceId);
+    expect(work?.json<Record<string, unknown>>()).not.toHaveProperty("traceparent");
+
+    const rejected = (await bulkRejections()).find((r) => r.jobId === ids[2]);
+    expect(rejected).toMatchObject({
+      reason: "invalid_envelope",
+      issues: [{ path: "jobs[2].traceparent" }],
+      traceId: message.traceId,
+    });
+  });
+
   it("queues a job once when its bulk is published again, under the same or another message id", async () => {
     const ids = [uniqueName("again"), uniqueName("again")];
     const body = { jobs: ids.map((id) => ({ id, payload: { ms: 1 } })) };
