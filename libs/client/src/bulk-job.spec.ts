@@ -33,4 +33,12 @@ describe("checkBulkJob", () => {
     expect(reasonOf({ type: "echo", priority: 12 })).toBe("invalid_envelope priority");
     expect(reasonOf({ type: "echo", payload: "x".repeat(300) })).toBe("too_large (root)");
   });
+
+  it("keeps a job's own trace fields beside its envelope, and refuses one that cannot travel", () => {
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const traced = checkBulkJob({ id: "t", type: "echo", traceparent }, 0, options);
+    expect(traced.ok && JSON.parse(traced.job.json)).toMatchObject({ id: "t", traceparent });
+    const refused = checkBulkJob({ type: "echo", traceparent: 1 }, 0, options);
+    expect(refused).toMatchObject({ ok: false, issues: [{ path: "traceparent" }] });
+  });
 });

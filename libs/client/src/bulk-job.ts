@@ -1,6 +1,6 @@
 import { newJobId } from "@conveyor/contracts";
 import type { JobSubmission, ValidationIssue } from "@conveyor/contracts";
-import { idempotencyKeyInBulk, repeatedIdRefusal } from "@conveyor/job-registry";
+import { idempotencyKeyInBulk, repeatedIdRefusal, splitBulkJobTrace } from "@conveyor/job-registry";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import type { BulkJob } from "./bulk-messages.ts";
@@ -23,10 +23,11 @@ export interface BulkJobRefusal {
 }
 
 /**
- * Checks one job of a bulk before it is sent, in the order the dispatcher would refuse it: an
- * `idempotencyKey`, an id an earlier job of the bulk has (`earlier`), the envelope (`check`: the
- * client's envelope check, or the gateway's check against the registry), then its size as JSON
- * with its id fixed (generated when absent).
+ * Checks one job of a bulk before it is sent, in the order the dispatcher would refuse it: its
+ * trace fields (`traceparent`, `tracestate`, kept beside the envelope), an `idempotencyKey`, an id
+ * an earlier job of the bulk has (`earlier`), the envelope (`check`: the client's envelope check,
+ * or the gateway's check against the registry), then its size as JSON with its id fixed
+ * (generated when absent).
  */
 export function checkBulkJob(
   envelope: unknown,
@@ -39,13 +40,15 @@ export function checkBulkJob(
     maxJobBytes: number;
   },
 ): { ok: true; job: BulkJob } | ({ ok: false } & BulkJobRefusal) {
-  const keyed = idempotencyKeyInBulk(envelope);
+  const split = splitBulkJobTrace(envelope);
+  if (!split.ok) return split;
+  const keyed = idempotencyKeyInBulk(split.envelope);
   if (keyed) return { ok: false, ...keyed };
   if (options.earlier !== undefined) return { ok: false, ...repeatedIdRefusal(options.earlier) };
-  const checked = options.check(envelope);
+  const checked = options.check(split.envelope);
   if (!checked.ok) return checked;
   const id = checked.submission.id ?? newJobId();
-  const json = JSON.stringify({ ...checked.submission, id });
+  const json = JSON.stringify({ ...checked.submission, id, ...split.trace });
   const bytes = Buffer.byteLength(json);
   if (bytes > options.maxJobBytes) {
     const message = `the submission is ${bytes} bytes, over the limit of ${options.maxJobBytes}`;

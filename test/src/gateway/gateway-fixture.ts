@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { connect as connectTcp } from "node:net";
 import type { AddressInfo } from "node:net";
 
 import { createGatewayApp } from "@conveyor/gateway";
@@ -144,4 +145,47 @@ export function submitBulk(
     body: JSON.stringify(body),
     headers,
   });
+}
+
+/**
+ * POSTs `bodies` in one write on one connection (HTTP/1.1 pipelining), so that they reach the
+ * gateway together, and parses the responses, which come back in order.
+ */
+export async function pipelinedPosts(
+  baseUrl: string,
+  path: string,
+  bodies: readonly unknown[],
+): Promise<{ status: number; body: Record<string, unknown> }[]> {
+  const { hostname, port } = new URL(baseUrl);
+  const socket = connectTcp(Number(port), hostname);
+  await once(socket, "connect");
+  const requests = bodies.map((body) => {
+    const text = JSON.stringify(body);
+    return (
+      `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`
+    );
+  });
+  socket.write(requests.join(""));
+  const responses: { status: number; body: Record<string, unknown> }[] = [];
+  let buffered = Buffer.alloc(0);
+  for await (const chunk of socket) {
+    buffered = Buffer.concat([buffered, chunk as Buffer]);
+    for (;;) {
+      const headEnd = buffered.indexOf("\r\n\r\n");
+      if (headEnd < 0) break;
+      const head = buffered.subarray(0, headEnd).toString();
+      const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      if (buffered.length < headEnd + 4 + length) break;
+      const body = buffered.subarray(headEnd + 4, headEnd + 4 + length).toString();
+      responses.push({
+        status: Number(head.split(" ")[1]),
+        body: JSON.parse(body) as Record<string, unknown>,
+      });
+      buffered = buffered.subarray(headEnd + 4 + length);
+    }
+    if (responses.length === bodies.length) break;
+  }
+  socket.destroy();
+  return responses;
 }

@@ -4,7 +4,7 @@ import { startMongoServer, startNatsServer } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startGateway, submit, submitBulk } from "./gateway-fixture.ts";
+import { pipelinedPosts, startGateway, submit, submitBulk } from "./gateway-fixture.ts";
 import type { GatewayUnderTest } from "./gateway-fixture.ts";
 
 let nats: NatsServerHandle;
@@ -55,6 +55,97 @@ describe("POST /v1/jobs", () => {
       payload: { message: "hi" },
       priority: 7,
     });
+  });
+
+  it("stores submissions without id or key that arrive together in bulk messages, each job on its own trace", async () => {
+    await using gw = await gateway();
+    const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
+    const count = 40;
+    const bodies = Array.from({ length: count }, (_, n) => ({
+      type: "echo",
+      payload: { message: `m${n}` },
+    }));
+    // Sent in one write on one connection (HTTP/1.1 pipelining), they reach the gateway together.
+    const responses = await pipelinedPosts(gw.baseUrl, "/v1/jobs", bodies);
+
+    expect(responses.map((r) => r.status)).toEqual(Array(count).fill(202));
+    const ids = responses.map((r) => String(r.body.id));
+    const traceIds = responses.map((r) => String(r.body.traceId));
+    expect(new Set(ids).size).toBe(count);
+    expect(new Set(traceIds).size).toBe(count);
+    // What JOBS stored since: fewer messages than jobs, each job once, on its request's trace.
+    const stored = [];
+    const { last_seq } = (await gw.jsm.streams.info(StreamName.Jobs)).state;
+    for (let seq = before + 1; seq <= last_seq; seq++) {
+      const msg = await gw.jsm.streams.getMessage(StreamName.Jobs, { seq });
+      if (msg !== null) stored.push(msg);
+    }
+    expect(stored.length).toBeLessThan(count);
+    const traceOf = new Map<string, string>();
+    const messageOf = new Map<string, string>();
+    for (const msg of stored) {
+      expect(msg.header.get(Header.Source)).toBe("rest");
+      if (msg.subject === "jobs.submit.echo") {
+        const job = msg.json<{ id: string }>();
+        traceOf.set(job.id, msg.header.get(Header.TraceParent));
+        continue;
+      }
+      expect(msg.subject).toBe("jobs.bulk.echo");
+      for (const job of msg.json<{
+        jobs: { id: string; traceparent: string; payload: unknown }[];
+      }>().jobs) {
+        traceOf.set(job.id, job.traceparent);
+        messageOf.set(job.id, JSON.stringify(job.payload));
+      }
+    }
+    expect([...traceOf.keys()].sort()).toEqual([...ids].sort());
+    ids.forEach((id, n) => {
+      expect(traceOf.get(id)).toMatch(new RegExp(`^00-${traceIds[n]!}-[0-9a-f]{16}-01$`));
+      if (messageOf.has(id)) expect(messageOf.get(id)).toBe(JSON.stringify(bodies[n]!.payload));
+    });
+  });
+
+  it("sends the jobs of a gathered message the stream refuses one by one, each stored once", async () => {
+    await using gw = await gateway();
+    // One job (about 3.3 KB with its headers) fits; two or more in one message do not.
+    await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: 5000 });
+    try {
+      const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
+      const bodies = Array.from({ length: 10 }, (_, n) => ({
+        type: "echo",
+        payload: { message: `${n}:${"x".repeat(3000)}` },
+      }));
+      const responses = await pipelinedPosts(gw.baseUrl, "/v1/jobs", bodies);
+
+      expect(responses.map((r) => r.status)).toEqual(Array(10).fill(202));
+      const { last_seq } = (await gw.jsm.streams.info(StreamName.Jobs)).state;
+      const stored = [];
+      for (let seq = before + 1; seq <= last_seq; seq++) {
+        const msg = await gw.jsm.streams.getMessage(StreamName.Jobs, { seq });
+        if (msg !== null) stored.push(msg.json<{ id: string }>().id);
+      }
+      expect(stored.sort()).toEqual(responses.map((r) => String(r.body.id)).sort());
+    } finally {
+      await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: -1 });
+    }
+  });
+
+  it("answers 503 for every job JetStream refuses, gathered or not, and keeps serving", async () => {
+    await using gw = await gateway();
+    await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: 64 });
+    try {
+      const bodies = Array.from({ length: 10 }, (_, n) => ({
+        type: "echo",
+        payload: { message: `m${n}` },
+      }));
+      const responses = await pipelinedPosts(gw.baseUrl, "/v1/jobs", bodies);
+      expect(responses.map((r) => r.status)).toEqual(Array(10).fill(503));
+      expect(String(responses[0]?.body.message)).toMatch(/JetStream did not store the job/);
+    } finally {
+      await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: -1 });
+    }
+    const after = await submit(gw, { type: "echo", payload: { message: "after" } });
+    expect(after.status).toBe(202);
   });
 
   it("keeps a client-chosen id", async () => {

@@ -5,22 +5,29 @@ import type { GatewayDeps } from "../deps.ts";
 import { jsonBody } from "../http/json-body.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishSubmission } from "../jobs/publish-submission.ts";
+import { SubmissionBatcher } from "../jobs/submission-batcher.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
 import { withIdempotencyHeader } from "../jobs/submission-input.ts";
 
 /**
  * `POST /v1/jobs`: validates a submission against the envelope and its type's payload schema,
- * publishes it to the intake stream and answers once JetStream has stored it.
+ * publishes it to the intake stream and answers once JetStream has stored it. Submissions without
+ * an id or idempotency key that arrive together are stored together (see {@link SubmissionBatcher}).
  */
 export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
+  const batcher = new SubmissionBatcher(deps, out);
   router.post("/v1/jobs", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs" };
     await deps.tracing.server("POST /v1/jobs", attributes, async (trace) => {
       const input = withIdempotencyHeader(ctx.request.body, ctx.get("Idempotency-Key"));
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
       if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
-      const outcome = await publishSubmission(deps, out, checked.submission, trace);
+      const { submission } = checked;
+      const outcome =
+        submission.id === undefined && submission.idempotencyKey === undefined
+          ? await batcher.submit(submission, trace)
+          : await publishSubmission(deps, out, submission, trace);
       if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
       if (outcome.duplicate) {
         ctx.status = 200;

@@ -106,12 +106,18 @@ export const SubmitDuplicate = z.object({
 
 /**
  * The body of `POST /v1/jobs/bulk`: 1 to 1,000 submission envelopes, each with its `type` and
- * without `idempotencyKey` (a job's `id` deduplicates it in a bulk).
+ * without `idempotencyKey` (a job's `id` deduplicates it in a bulk). A job may carry its own W3C
+ * `traceparent` (and `tracestate`), which its spans then continue instead of the request's trace.
  */
 export const BulkSubmitRequest = z
   .object({
     jobs: z
-      .array(JobSubmission.omit({ idempotencyKey: true }))
+      .array(
+        JobSubmission.omit({ idempotencyKey: true }).extend({
+          traceparent: z.string().min(1).max(512).optional(),
+          tracestate: z.string().min(1).max(512).optional(),
+        }),
+      )
       .min(1)
       .max(maxBulkJobs),
   })
@@ -126,7 +132,7 @@ export const BulkSubmitAccepted = z.object({
       duplicate: z.boolean(),
     }),
   ),
-  /** W3C trace id of the request's trace, which the bulk's jobs share. */
+  /** W3C trace id of the request's trace, which the bulk's jobs share (unless one carries its own). */
   traceId: z.string().optional(),
 });
 

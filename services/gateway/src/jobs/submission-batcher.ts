@@ -1,0 +1,119 @@
+import { bulkMessages, maxBulkMessageBytes, submissionMessage } from "@conveyor/client";
+import type { BulkJob, BulkMessage, SubmissionMessage } from "@conveyor/client";
+import { Header, SubmissionSource } from "@conveyor/contracts";
+import type { JobSubmission } from "@conveyor/contracts";
+import { FieldsCarrier } from "@conveyor/telemetry";
+import { JetStreamApiError } from "@nats-io/jetstream";
+import type { TraceContext } from "@conveyor/telemetry";
+
+import type { GatewayDeps } from "../deps.ts";
+import { unavailable } from "../errors.ts";
+import type { NatsOut } from "./nats-out.ts";
+import type { SubmitOutcome } from "./publish-submission.ts";
+
+type BatcherDeps = Pick<GatewayDeps, "nc" | "tracing" | "options">;
+
+/** A submission waiting for the end of the turn, with how to answer its request. */
+interface Waiting {
+  submission: JobSubmission;
+  message: SubmissionMessage;
+  /** The job's own trace context, for its place in a bulk. */
+  trace: FieldsCarrier["fields"];
+  stored: () => void;
+  failed: (err: unknown) => void;
+}
+
+/**
+ * Group commit for `POST /v1/jobs`. The submissions that need no deduplication (neither an id nor
+ * an idempotency key: the gateway makes the id, so no earlier job can have it) and arrive within
+ * one turn of the event loop are stored together: as bulk submissions of their type, one stored
+ * message, one PubAck and one delivery to the dispatcher for up to 1,000 jobs, instead of one
+ * each. A submission alone in its turn, the usual case below a few hundred requests a second, is
+ * published on its own as before, and so is one with an id or key (see `publishSubmission`, which
+ * answers duplicates). Each job keeps its own trace: its PRODUCER span's context travels in the
+ * job's `traceparent` field, which the dispatcher continues. Every request is answered once its
+ * job is stored, as a lone one is.
+ */
+export class SubmissionBatcher {
+  readonly #deps: BatcherDeps;
+  readonly #out: NatsOut;
+  #waiting: Waiting[] = [];
+
+  constructor(deps: BatcherDeps, out: NatsOut) {
+    this.#deps = deps;
+    this.#out = out;
+  }
+
+  /** Stores a checked submission without id or key; resolves as `publishSubmission` does. */
+  submit(submission: JobSubmission, parent: TraceContext): Promise<SubmitOutcome> {
+    if (!this.#out.link.up) throw unavailable("NATS is not connected; the job was not submitted");
+    const { tracing } = this.#deps;
+    const message = submissionMessage(submission, SubmissionSource.Rest);
+    const attributes = { subject: message.subject, jobId: message.id, jobType: submission.type };
+    return tracing.produce(parent, attributes, async (context) => {
+      tracing.inject(context, message.headers);
+      const carrier = new FieldsCarrier();
+      tracing.inject(context, carrier);
+      await new Promise<void>((stored, failed) => {
+        this.#waiting.push({ submission, message, trace: carrier.fields, stored, failed });
+        if (this.#waiting.length === 1) setImmediate(this.#flush);
+      });
+      return { id: message.id, traceId: tracing.traceIdOf(context), duplicate: false };
+    });
+  }
+
+  readonly #flush = (): void => {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    const [only] = waiting;
+    if (waiting.length === 1 && only !== undefined) {
+      this.#send([only], only.message);
+      return;
+    }
+    const jobs: BulkJob[] = waiting.map(({ submission, message, trace }, index) => ({
+      index,
+      id: message.id,
+      type: submission.type,
+      json: JSON.stringify({ ...submission, id: message.id, ...trace }),
+    }));
+    for (const bulk of bulkMessages(jobs, maxBulkMessageBytes(this.#deps.nc))) {
+      const members = bulk.jobs.map((job) => waiting[job.index] as Waiting);
+      const [first] = members;
+      if (members.length === 1 && first !== undefined) this.#send(members, first.message);
+      else this.#send(members, bulkMessage(bulk));
+    }
+  };
+
+  /**
+   * Publishes one message and answers the requests of the jobs in it. A bulk the stream refuses
+   * (a `JetStreamApiError`: nothing of it was stored, e.g. over the stream's `max_msg_size`) is
+   * sent again job by job, so that gathering jobs never refuses one that alone would be stored;
+   * after any other failure (a timeout: it may be stored) every job's request is answered 503.
+   */
+  #send(members: readonly Waiting[], message: SubmissionMessage | BulkMessage): void {
+    const { subject, body, headers, msgID } = message;
+    this.#out.publisher
+      .publish(subject, body, { msgID, headers, timeout: this.#deps.options.publishTimeoutMs })
+      .then(
+        () => {
+          // A job whose id the gateway has just made cannot be a duplicate of an earlier one.
+          for (const member of members) member.stored();
+        },
+        (err: unknown) => {
+          if (members.length > 1 && err instanceof JetStreamApiError) {
+            for (const member of members) this.#send([member], member.message);
+            return;
+          }
+          const text = err instanceof Error ? err.message : String(err);
+          const refused = unavailable(`JetStream did not store the job: ${text}`, err);
+          for (const member of members) member.failed(refused);
+        },
+      );
+  }
+}
+
+/** A bulk of REST submissions: the dispatcher takes the source from the message's header. */
+function bulkMessage(bulk: BulkMessage): BulkMessage {
+  bulk.headers.append(Header.Source, SubmissionSource.Rest);
+  return bulk;
+}
