@@ -38,6 +38,10 @@ describe("checkBulkJob", () => {
     const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     const traced = checkBulkJob({ id: "t", type: "echo", traceparent }, 0, options);
     expect(traced.ok && JSON.parse(traced.job.json)).toMatchObject({ id: "t", traceparent });
+    // The limit is the envelope's, as the dispatcher counts it: the trace fields are beside it.
+    const envelope = { id: "t", type: "echo", payload: "x".repeat(140) };
+    expect(checkBulkJob(envelope, 0, options).ok).toBe(true);
+    expect(checkBulkJob({ ...envelope, traceparent }, 0, options).ok).toBe(true);
     const refused = checkBulkJob({ type: "echo", traceparent: 1 }, 0, options);
     expect(refused).toMatchObject({ ok: false, issues: [{ path: "traceparent" }] });
   });

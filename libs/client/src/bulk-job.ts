@@ -48,8 +48,13 @@ export function checkBulkJob(
   const checked = options.check(split.envelope);
   if (!checked.ok) return checked;
   const id = checked.submission.id ?? newJobId();
-  const json = JSON.stringify({ ...checked.submission, id, ...split.trace });
-  const bytes = Buffer.byteLength(json);
+  const envelopeJson = JSON.stringify({ ...checked.submission, id });
+  // The limit is the envelope's, as the dispatcher measures it: the trace fields are not counted.
+  const bytes = Buffer.byteLength(envelopeJson);
+  const json =
+    split.trace === undefined
+      ? envelopeJson
+      : JSON.stringify({ ...checked.submission, id, ...split.trace });
   if (bytes > options.maxJobBytes) {
     const message = `the submission is ${bytes} bytes, over the limit of ${options.maxJobBytes}`;
     return { ok: false, reason: "too_large", message, issues: [{ path: "(root)", message }] };

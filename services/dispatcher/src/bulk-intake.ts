@@ -80,7 +80,8 @@ export async function processBulkSubmission(
       const envelope = split.ok ? split.envelope : entry;
       const job = { envelope, index, earlier: repeated.get(index), split };
       // A job that carries its own trace context continues that trace, the others the message's.
-      const carrier = split.ok && split.trace ? new FieldsCarrier(split.trace) : msg.headers;
+      const own = split.ok && split.trace?.traceparent !== undefined ? split.trace : undefined;
+      const carrier = own === undefined ? msg.headers : new FieldsCarrier(own);
       return deps.tracing.consume(carrier, attributes, (context) =>
         dispatchJob(msg, job, subjectType, context, deps, delivery),
       );

@@ -17,6 +17,11 @@ export const gatewayEnv = z.object({
   MAX_BULK_BODY_BYTES: envInt(1, 1024 * 1024),
   /** How long a submission waits for JetStream's PubAck, in milliseconds. @default 2000 */
   PUBLISH_TIMEOUT_MS: envInt(1, 2000),
+  /**
+   * Whether `POST /v1/jobs` submissions without id or key that arrive together are stored together
+   * as bulk submissions; `false` while dispatchers older than this gateway still run. @default true
+   */
+  GATEWAY_GATHER_SUBMISSIONS: z.stringbool().default(true),
 });
 export type GatewayConfig = z.output<typeof gatewayEnv>;
 

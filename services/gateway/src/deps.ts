@@ -20,6 +20,12 @@ export interface GatewayOptions {
   readTimeoutMs?: number;
   /** How long each `/readyz` dependency check may take, in milliseconds. @default 1000 */
   readyTimeoutMs?: number;
+  /**
+   * Whether `POST /v1/jobs` submissions without an id or key that arrive together are stored
+   * together as bulk submissions (see `SubmissionBatcher`). Their jobs carry a `traceparent` field
+   * that dispatchers before it refuse: turn it off while older dispatchers still run. @default true
+   */
+  gatherSubmissions?: boolean;
 }
 
 /** Everything the gateway talks to, connected by `main.ts` (or a test). */

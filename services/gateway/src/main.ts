@@ -44,6 +44,7 @@ try {
       maxBodyBytes: config.MAX_SUBMISSION_BYTES,
       maxBulkBodyBytes: config.MAX_BULK_BODY_BYTES,
       publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+      gatherSubmissions: config.GATEWAY_GATHER_SUBMISSIONS,
     },
   });
   const server: Server = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);

@@ -69,6 +69,7 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
       publishTimeoutMs: options.publishTimeoutMs ?? 2000,
       readTimeoutMs: options.readTimeoutMs,
       readyTimeoutMs: options.readyTimeoutMs,
+      gatherSubmissions: options.gatherSubmissions,
     },
   });
   const server = app.listen(0, "127.0.0.1");
@@ -167,25 +168,33 @@ export async function pipelinedPosts(
     );
   });
   socket.write(requests.join(""));
+  // A request left unanswered fails the test here rather than at vitest's timeout.
+  socket.setTimeout(10_000, () => socket.destroy(new Error("pipelined POSTs: no answer in 10 s")));
   const responses: { status: number; body: Record<string, unknown> }[] = [];
   let buffered = Buffer.alloc(0);
-  for await (const chunk of socket) {
-    buffered = Buffer.concat([buffered, chunk as Buffer]);
-    for (;;) {
-      const headEnd = buffered.indexOf("\r\n\r\n");
-      if (headEnd < 0) break;
-      const head = buffered.subarray(0, headEnd).toString();
-      const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-      if (buffered.length < headEnd + 4 + length) break;
-      const body = buffered.subarray(headEnd + 4, headEnd + 4 + length).toString();
-      responses.push({
-        status: Number(head.split(" ")[1]),
-        body: JSON.parse(body) as Record<string, unknown>,
-      });
-      buffered = buffered.subarray(headEnd + 4 + length);
+  try {
+    for await (const chunk of socket) {
+      buffered = Buffer.concat([buffered, chunk as Buffer]);
+      for (;;) {
+        const headEnd = buffered.indexOf("\r\n\r\n");
+        if (headEnd < 0) break;
+        const head = buffered.subarray(0, headEnd).toString();
+        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffered.length < headEnd + 4 + length) break;
+        const body = buffered.subarray(headEnd + 4, headEnd + 4 + length).toString();
+        responses.push({
+          status: Number(head.split(" ")[1]),
+          body: JSON.parse(body) as Record<string, unknown>,
+        });
+        buffered = buffered.subarray(headEnd + 4 + length);
+      }
+      if (responses.length === bodies.length) break;
     }
-    if (responses.length === bodies.length) break;
+  } finally {
+    socket.destroy();
   }
-  socket.destroy();
+  if (responses.length !== bodies.length) {
+    throw new Error(`pipelined POSTs: ${responses.length} of ${bodies.length} answered`);
+  }
   return responses;
 }

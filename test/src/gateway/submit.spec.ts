@@ -107,8 +107,16 @@ describe("POST /v1/jobs", () => {
 
   it("sends the jobs of a gathered message the stream refuses one by one, each stored once", async () => {
     await using gw = await gateway();
+    const { config } = await gw.jsm.streams.info(StreamName.Jobs);
     // One job (about 3.3 KB with its headers) fits; two or more in one message do not.
     await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: 5000 });
+    // Bulks are tried first: the stream refuses them, but core subscribers see them go by.
+    let bulksSeen = 0;
+    const bulks = gw.nc.subscribe("jobs.bulk.echo", {
+      callback: () => {
+        bulksSeen++;
+      },
+    });
     try {
       const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
       const bodies = Array.from({ length: 10 }, (_, n) => ({
@@ -125,13 +133,17 @@ describe("POST /v1/jobs", () => {
         if (msg !== null) stored.push(msg.json<{ id: string }>().id);
       }
       expect(stored.sort()).toEqual(responses.map((r) => String(r.body.id)).sort());
+      await gw.nc.flush();
+      expect(bulksSeen).toBeGreaterThan(0);
     } finally {
-      await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: -1 });
+      bulks.unsubscribe();
+      await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: config.max_msg_size });
     }
   });
 
   it("answers 503 for every job JetStream refuses, gathered or not, and keeps serving", async () => {
     await using gw = await gateway();
+    const { config } = await gw.jsm.streams.info(StreamName.Jobs);
     await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: 64 });
     try {
       const bodies = Array.from({ length: 10 }, (_, n) => ({
@@ -142,10 +154,27 @@ describe("POST /v1/jobs", () => {
       expect(responses.map((r) => r.status)).toEqual(Array(10).fill(503));
       expect(String(responses[0]?.body.message)).toMatch(/JetStream did not store the job/);
     } finally {
-      await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: -1 });
+      await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: config.max_msg_size });
     }
     const after = await submit(gw, { type: "echo", payload: { message: "after" } });
     expect(after.status).toBe(202);
+  });
+
+  it("publishes every submission on its own when gathering is turned off (GATEWAY_GATHER_SUBMISSIONS=false)", async () => {
+    await using gw = await startGateway({
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      gatherSubmissions: false,
+    });
+    const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
+    const bodies = Array.from({ length: 10 }, (_, n) => ({
+      type: "echo",
+      payload: { message: `${n}` },
+    }));
+    const responses = await pipelinedPosts(gw.baseUrl, "/v1/jobs", bodies);
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(202));
+    const { last_seq } = (await gw.jsm.streams.info(StreamName.Jobs)).state;
+    expect(last_seq - before).toBe(10);
   });
 
   it("keeps a client-chosen id", async () => {

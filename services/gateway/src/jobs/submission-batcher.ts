@@ -65,6 +65,25 @@ export class SubmissionBatcher {
   readonly #flush = (): void => {
     const waiting = this.#waiting;
     this.#waiting = [];
+    if (!this.#out.link.up) {
+      // Sent now, it would wait in the client for the reconnection, after its request's 503.
+      const down = unavailable("NATS is not connected; the job was not submitted");
+      for (const member of waiting) member.failed(down);
+      return;
+    }
+    try {
+      this.#sendGathered(waiting);
+    } catch (err) {
+      // Only a bug gets here; no request may be left waiting for an answer.
+      const text = err instanceof Error ? err.message : String(err);
+      for (const member of waiting)
+        member.failed(unavailable(`the job was not submitted: ${text}`, err));
+    }
+    // Written now rather than a turn later: the gathering has already waited for this turn's end.
+    this.#out.publisher.flush();
+  };
+
+  #sendGathered(waiting: readonly Waiting[]): void {
     const [only] = waiting;
     if (waiting.length === 1 && only !== undefined) {
       this.#send([only], only.message);
@@ -82,7 +101,7 @@ export class SubmissionBatcher {
       if (members.length === 1 && first !== undefined) this.#send(members, first.message);
       else this.#send(members, bulkMessage(bulk));
     }
-  };
+  }
 
   /**
    * Publishes one message and answers the requests of the jobs in it. A bulk the stream refuses

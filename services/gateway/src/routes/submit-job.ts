@@ -25,7 +25,9 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
       if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
       const { submission } = checked;
       const outcome =
-        submission.id === undefined && submission.idempotencyKey === undefined
+        deps.options.gatherSubmissions !== false &&
+        submission.id === undefined &&
+        submission.idempotencyKey === undefined
           ? await batcher.submit(submission, trace)
           : await publishSubmission(deps, out, submission, trace);
       if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
