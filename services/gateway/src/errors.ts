@@ -31,17 +31,20 @@ export class ApiError extends Error {
   readonly code: ErrorCode;
   /** Fields at fault, each named by its path (`payload.ms`, `limit`). */
   readonly issues: readonly ValidationIssue[] | undefined;
+  /** The id of the job a failed submission was given, answered as `id`. */
+  readonly jobId: string | undefined;
 
   constructor(
     status: number,
     code: ErrorCode,
     message: string,
-    options?: { issues?: readonly ValidationIssue[]; cause?: unknown },
+    options?: { issues?: readonly ValidationIssue[]; cause?: unknown; jobId?: string },
   ) {
     super(message, { cause: options?.cause });
     this.status = status;
     this.code = code;
     this.issues = options?.issues;
+    this.jobId = options?.jobId;
   }
 }
 
@@ -63,6 +66,18 @@ export function conflict(message: string): ApiError {
 /** 503: a dependency (NATS, MongoDB) did not answer in time. The client may retry. */
 export function unavailable(message: string, cause?: unknown): ApiError {
   return new ApiError(503, ErrorCode.Unavailable, message, { cause });
+}
+
+/**
+ * 503 for a submission JetStream did not confirm, naming the id the job was given: it may be
+ * stored all the same, and a retry with that id is stored once (the duplicate window).
+ */
+export function submissionUnconfirmed(jobId: string, reason: unknown): ApiError {
+  const text = reason instanceof Error ? reason.message : String(reason);
+  return new ApiError(503, ErrorCode.Unavailable, `JetStream did not store the job: ${text}`, {
+    cause: reason,
+    jobId,
+  });
 }
 
 /** A dependency did not answer within its deadline. */

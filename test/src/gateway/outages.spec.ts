@@ -97,6 +97,13 @@ describe("when NATS stops", () => {
       expect(refusal.error).toBe("unavailable");
       expect(refusal.message).toMatch(/timeout/i);
       expect(silent.getReceived()).toBe(1);
+      // The id the job was given, to retry with: it may have been stored all the same.
+      const { id } = refusal as { id?: string };
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      for await (const sent of silent) {
+        expect(sent.json<{ id: string }>().id).toBe(id);
+        break;
+      }
     } finally {
       silent.unsubscribe();
     }

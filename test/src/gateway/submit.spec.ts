@@ -153,6 +153,10 @@ describe("POST /v1/jobs", () => {
       const responses = await pipelinedPosts(gw.baseUrl, "/v1/jobs", bodies);
       expect(responses.map((r) => r.status)).toEqual(Array(10).fill(503));
       expect(String(responses[0]?.body.message)).toMatch(/JetStream did not store the job/);
+      // Each names the id its job was given, to retry with.
+      const ids = responses.map((r) => r.body.id);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(new Set(ids).size).toBe(ids.length);
     } finally {
       await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: config.max_msg_size });
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { ApiError, unavailable } from "../errors.ts";
+import { ApiError, submissionUnconfirmed, unavailable } from "../errors.ts";
 import { errorResponse } from "./error-body.ts";
 
 describe("errorResponse", () => {
@@ -20,6 +20,19 @@ describe("errorResponse", () => {
     expect(errorResponse(unavailable("NATS is down")).body).toEqual({
       error: "unavailable",
       message: "NATS is down",
+    });
+  });
+
+  it("names the job's id in a 503 for a submission JetStream did not confirm", () => {
+    const answer = errorResponse(submissionUnconfirmed("job-1", new Error("TIMEOUT")));
+    expect(answer).toEqual({
+      status: 503,
+      expected: true,
+      body: {
+        error: "unavailable",
+        message: "JetStream did not store the job: TIMEOUT",
+        id: "job-1",
+      },
     });
   });
 

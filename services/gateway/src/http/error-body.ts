@@ -8,6 +8,8 @@ export interface ErrorBody {
   error: string;
   message: string;
   issues?: ValidationIssue[];
+  /** For a submission JetStream did not confirm: the id the job was given, to retry with. */
+  id?: string;
 }
 
 /** The status and body an error is answered with; anything unexpected is a 500. */
@@ -19,6 +21,7 @@ export function errorResponse(err: unknown): {
   if (err instanceof ApiError) {
     const body: ErrorBody = { error: err.code, message: err.message };
     if (err.issues) body.issues = [...err.issues];
+    if (err.jobId !== undefined) body.id = err.jobId;
     return { status: err.status, body, expected: true };
   }
   if (isExposedHttpError(err)) {

@@ -4,7 +4,7 @@ import type { JobSubmission } from "@conveyor/contracts";
 import type { TraceContext } from "@conveyor/telemetry";
 
 import type { GatewayDeps } from "../deps.ts";
-import { unavailable } from "../errors.ts";
+import { submissionUnconfirmed, unavailable } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 import type { NatsOut } from "./nats-out.ts";
 
@@ -52,7 +52,7 @@ export async function publishSubmission(
           timeout: deps.options.publishTimeoutMs,
         })
         .catch((err: unknown) => {
-          throw unavailable(`JetStream did not store the job: ${errorMessage(err)}`, err);
+          throw submissionUnconfirmed(id, err);
         });
       if (!ack.duplicate) return { id, traceId: deps.tracing.traceIdOf(ctx), duplicate: false };
       const first = await originalOf(deps, ack.seq);
@@ -82,8 +82,4 @@ async function originalOf(
     deps.logger.warn({ err, seq }, "could not read the original of a duplicate submission");
   }
   return undefined;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -7,7 +7,7 @@ import { JetStreamApiError } from "@nats-io/jetstream";
 import type { TraceContext } from "@conveyor/telemetry";
 
 import type { GatewayDeps } from "../deps.ts";
-import { unavailable } from "../errors.ts";
+import { submissionUnconfirmed, unavailable } from "../errors.ts";
 import type { NatsOut } from "./nats-out.ts";
 import type { SubmitOutcome } from "./publish-submission.ts";
 
@@ -75,9 +75,7 @@ export class SubmissionBatcher {
       this.#sendGathered(waiting);
     } catch (err) {
       // Only a bug gets here; no request may be left waiting for an answer.
-      const text = err instanceof Error ? err.message : String(err);
-      for (const member of waiting)
-        member.failed(unavailable(`the job was not submitted: ${text}`, err));
+      for (const member of waiting) member.failed(submissionUnconfirmed(member.message.id, err));
     }
     // Written now rather than a turn later: the gathering has already waited for this turn's end.
     this.#out.publisher.flush();
@@ -123,9 +121,8 @@ export class SubmissionBatcher {
             for (const member of members) this.#send([member], member.message);
             return;
           }
-          const text = err instanceof Error ? err.message : String(err);
-          const refused = unavailable(`JetStream did not store the job: ${text}`, err);
-          for (const member of members) member.failed(refused);
+          for (const member of members)
+            member.failed(submissionUnconfirmed(member.message.id, err));
         },
       );
   }

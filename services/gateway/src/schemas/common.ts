@@ -12,6 +12,11 @@ export const ErrorBody = z.object({
   message: z.string(),
   /** The fields at fault, each named by its path (`payload.ms`, `limit`). */
   issues: z.array(ValidationIssue).optional(),
+  /**
+   * For a submission JetStream did not confirm (`503`): the id the job was given. It may be stored
+   * all the same; submit again with this `id`, and a stored first one answers `200` duplicate.
+   */
+  id: z.string().optional(),
 });
 
 /** An ISO-8601 UTC time, or null while unknown. */
