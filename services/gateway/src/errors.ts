@@ -68,6 +68,11 @@ export function unavailable(message: string, cause?: unknown): ApiError {
   return new ApiError(503, ErrorCode.Unavailable, message, { cause });
 }
 
+/** 503: NATS is disconnected, so nothing was sent; `what` says what was not done. */
+export function natsNotConnected(what: string): ApiError {
+  return unavailable(`NATS is not connected; ${what}`);
+}
+
 /**
  * 503 for a submission JetStream did not confirm, naming the id the job was given: it may be
  * stored all the same, and a retry with that id is stored once (the duplicate window).

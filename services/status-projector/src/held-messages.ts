@@ -104,8 +104,8 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
   /** Drops the stale entries: messages released early would otherwise pile up until due. */
   #rebuildDueOrder(): void {
     const entries = this.#held
-      .entries()
-      .map(([, held]) => ({ id: this.#idOf(held.msg), due: held.due }));
+      .values()
+      .map((held) => ({ id: this.#idOf(held.msg), due: held.due }));
     this.#dueOrder = Heap.heapify(entries, byDue);
   }
 }

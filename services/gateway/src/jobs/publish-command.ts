@@ -5,7 +5,7 @@ import type { TraceContext } from "@conveyor/telemetry";
 import type { PubAck } from "@nats-io/jetstream";
 
 import type { GatewayDeps } from "../deps.ts";
-import { unavailable } from "../errors.ts";
+import { natsNotConnected, unavailable } from "../errors.ts";
 import type { NatsOut } from "./nats-out.ts";
 
 /** One command for the dispatcher. */
@@ -35,7 +35,7 @@ export async function publishCommand(
   parent: TraceContext,
 ): Promise<PubAck> {
   const what = `the ${command.verb} command`;
-  if (!out.link.up) throw unavailable(`NATS is not connected; ${what} was not sent`);
+  if (!out.link.up) throw natsNotConnected(`${what} was not sent`);
   const subject = Subject.command(command.verb, command.jobId);
   const headers = outgoingHeaders();
   headers.set(Header.JobId, command.jobId);

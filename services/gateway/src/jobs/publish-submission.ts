@@ -4,7 +4,7 @@ import type { JobSubmission } from "@conveyor/contracts";
 import type { TraceContext } from "@conveyor/telemetry";
 
 import type { GatewayDeps } from "../deps.ts";
-import { submissionUnconfirmed, unavailable } from "../errors.ts";
+import { natsNotConnected, submissionUnconfirmed } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 import type { NatsOut } from "./nats-out.ts";
 
@@ -34,7 +34,7 @@ export async function publishSubmission(
   submission: JobSubmission,
   parent: TraceContext,
 ): Promise<SubmitOutcome> {
-  if (!out.link.up) throw unavailable("NATS is not connected; the job was not submitted");
+  if (!out.link.up) throw natsNotConnected("the job was not submitted");
   const { id, subject, body, headers, msgID } = submissionMessage(
     submission,
     SubmissionSource.Rest,

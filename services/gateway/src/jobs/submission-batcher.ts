@@ -1,24 +1,26 @@
 import { bulkMessages, maxBulkMessageBytes, submissionMessage } from "@conveyor/client";
 import type { BulkJob, BulkMessage, SubmissionMessage } from "@conveyor/client";
-import { Header, SubmissionSource } from "@conveyor/contracts";
+import { Header, Subject, SubmissionSource, newJobId } from "@conveyor/contracts";
 import type { JobSubmission } from "@conveyor/contracts";
 import { FieldsCarrier } from "@conveyor/telemetry";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { TraceContext } from "@conveyor/telemetry";
 
 import type { GatewayDeps } from "../deps.ts";
-import { submissionUnconfirmed, unavailable } from "../errors.ts";
+import { natsNotConnected, submissionUnconfirmed } from "../errors.ts";
 import type { NatsOut } from "./nats-out.ts";
 import type { SubmitOutcome } from "./publish-submission.ts";
 
 type BatcherDeps = Pick<GatewayDeps, "nc" | "tracing" | "options">;
 
-/** A submission waiting for the end of the turn, with how to answer its request. */
+/**
+ * A submission waiting for the end of the turn, with its id fixed, the context of its PRODUCER
+ * span, and how to answer its request. Its message is built only once it is known how it leaves:
+ * on its own, or as an entry of a bulk.
+ */
 interface Waiting {
-  submission: JobSubmission;
-  message: SubmissionMessage;
-  /** The job's own trace context, for its place in a bulk. */
-  trace: FieldsCarrier["fields"];
+  job: JobSubmission & { id: string };
+  context: TraceContext;
   stored: () => void;
   failed: (err: unknown) => void;
 }
@@ -46,19 +48,16 @@ export class SubmissionBatcher {
 
   /** Stores a checked submission without id or key; resolves as `publishSubmission` does. */
   submit(submission: JobSubmission, parent: TraceContext): Promise<SubmitOutcome> {
-    if (!this.#out.link.up) throw unavailable("NATS is not connected; the job was not submitted");
+    if (!this.#out.link.up) throw natsNotConnected("the job was not submitted");
     const { tracing } = this.#deps;
-    const message = submissionMessage(submission, SubmissionSource.Rest);
-    const attributes = { subject: message.subject, jobId: message.id, jobType: submission.type };
+    const job = { ...submission, id: newJobId() };
+    const attributes = { subject: Subject.submit(job.type), jobId: job.id, jobType: job.type };
     return tracing.produce(parent, attributes, async (context) => {
-      tracing.inject(context, message.headers);
-      const carrier = new FieldsCarrier();
-      tracing.inject(context, carrier);
       await new Promise<void>((stored, failed) => {
-        this.#waiting.push({ submission, message, trace: carrier.fields, stored, failed });
+        this.#waiting.push({ job, context, stored, failed });
         if (this.#waiting.length === 1) setImmediate(this.#flush);
       });
-      return { id: message.id, traceId: tracing.traceIdOf(context), duplicate: false };
+      return { id: job.id, traceId: tracing.traceIdOf(context), duplicate: false };
     });
   }
 
@@ -67,7 +66,7 @@ export class SubmissionBatcher {
     this.#waiting = [];
     if (!this.#out.link.up) {
       // Sent now, it would wait in the client for the reconnection, after its request's 503.
-      const down = unavailable("NATS is not connected; the job was not submitted");
+      const down = natsNotConnected("the job was not submitted");
       for (const member of waiting) member.failed(down);
       return;
     }
@@ -75,7 +74,7 @@ export class SubmissionBatcher {
       this.#sendGathered(waiting);
     } catch (err) {
       // Only a bug gets here; no request may be left waiting for an answer.
-      for (const member of waiting) member.failed(submissionUnconfirmed(member.message.id, err));
+      for (const member of waiting) member.failed(submissionUnconfirmed(member.job.id, err));
     }
     // Written now rather than a turn later: the gathering has already waited for this turn's end.
     this.#out.publisher.flush();
@@ -84,21 +83,32 @@ export class SubmissionBatcher {
   #sendGathered(waiting: readonly Waiting[]): void {
     const [only] = waiting;
     if (waiting.length === 1 && only !== undefined) {
-      this.#send([only], only.message);
+      this.#send([only], this.#alone(only));
       return;
     }
-    const jobs: BulkJob[] = waiting.map(({ submission, message, trace }, index) => ({
-      index,
-      id: message.id,
-      type: submission.type,
-      json: JSON.stringify({ ...submission, id: message.id, ...trace }),
-    }));
+    const jobs: BulkJob[] = waiting.map(({ job, context }, index) => {
+      const carrier = new FieldsCarrier();
+      this.#deps.tracing.inject(context, carrier);
+      return {
+        index,
+        id: job.id,
+        type: job.type,
+        json: JSON.stringify({ ...job, ...carrier.fields }),
+      };
+    });
     for (const bulk of bulkMessages(jobs, maxBulkMessageBytes(this.#deps.nc))) {
       const members = bulk.jobs.map((job) => waiting[job.index] as Waiting);
       const [first] = members;
-      if (members.length === 1 && first !== undefined) this.#send(members, first.message);
+      if (members.length === 1 && first !== undefined) this.#send(members, this.#alone(first));
       else this.#send(members, bulkMessage(bulk));
     }
+  }
+
+  /** The message of a job that leaves on its own, as `publishSubmission` builds one. */
+  #alone(member: Waiting): SubmissionMessage {
+    const message = submissionMessage(member.job, SubmissionSource.Rest);
+    this.#deps.tracing.inject(member.context, message.headers);
+    return message;
   }
 
   /**
@@ -118,11 +128,10 @@ export class SubmissionBatcher {
         },
         (err: unknown) => {
           if (members.length > 1 && err instanceof JetStreamApiError) {
-            for (const member of members) this.#send([member], member.message);
+            for (const member of members) this.#send([member], this.#alone(member));
             return;
           }
-          for (const member of members)
-            member.failed(submissionUnconfirmed(member.message.id, err));
+          for (const member of members) member.failed(submissionUnconfirmed(member.job.id, err));
         },
       );
   }

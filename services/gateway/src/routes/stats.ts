@@ -2,7 +2,7 @@ import { countJobsByStatusAndType } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { unavailable } from "../errors.ts";
+import { natsNotConnected, unavailable } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
 import type { NatsLink } from "../jobs/nats-link.ts";
@@ -35,7 +35,7 @@ async function jetStreamStats(
   link: NatsLink,
   types: readonly string[],
 ): Promise<Stats["workQueues"]> {
-  if (!link.up) throw unavailable("NATS is not connected; work-queue stats are unavailable");
+  if (!link.up) throw natsNotConnected("work-queue stats are unavailable");
   try {
     return await withTimeout(
       workQueueStats(deps.jsm, types),

@@ -12,7 +12,7 @@ import type { TraceContext } from "@conveyor/telemetry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { ApiError, ErrorCode, unavailable } from "../errors.ts";
+import { ApiError, ErrorCode, natsNotConnected } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
@@ -41,7 +41,7 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
     await deps.tracing.server("POST /v1/jobs/bulk", attributes, async (trace) => {
       if (ctx.get("Idempotency-Key") !== "") throw idempotencyHeaderRefused();
       const jobs = checkedJobs(deps, ctx.request.body);
-      if (!out.link.up) throw unavailable("NATS is not connected; no job was submitted");
+      if (!out.link.up) throw natsNotConnected("no job was submitted");
       const messages = bulkMessages(jobs, maxBulkMessageBytes(deps.nc));
       const settled = await Promise.allSettled(
         messages.map((message) => publish(deps, out, message, trace)),
