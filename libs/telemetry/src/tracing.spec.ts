@@ -48,6 +48,19 @@ describe("Tracing", () => {
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it("renames a PRODUCER span after the subject its message left on, with the batch's size", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    await tracing.produce(undefined, { subject: "jobs.submit.echo", jobId: "j1" }, (ctx) => {
+      tracing.sentTo(ctx, "jobs.bulk.echo", 12);
+      return Promise.resolve();
+    });
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.name).toBe("send jobs.bulk.echo");
+    expect(span!.attributes["messaging.destination.name"]).toBe("jobs.bulk.echo");
+    expect(span!.attributes["messaging.batch.message_count"]).toBe(12);
+    expect(span!.attributes["conveyor.job.id"]).toBe("j1");
+  });
+
   it("marks the span as failed and rethrows when the work throws", async () => {
     const { tracing, exporter } = tracingWithMemory();
     await expect(

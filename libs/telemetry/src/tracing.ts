@@ -133,6 +133,19 @@ export class Tracing {
     );
   }
 
+  /**
+   * Names the destination of the PRODUCER span in `context` once it is known, when it differs
+   * from the one `produce` began with (a job gathered into a bulk message), so dashboards show
+   * the subject the message really left on. `batchSize`: how many messages it went with.
+   */
+  sentTo(context: TraceContext, subject: string, batchSize?: number): void {
+    const span = trace.getSpan(context.otelContext);
+    if (span === undefined || !span.isRecording()) return;
+    span.updateName(`send ${subject}`);
+    span.setAttribute("messaging.destination.name", subject);
+    if (batchSize !== undefined) span.setAttribute("messaging.batch.message_count", batchSize);
+  }
+
   /** Runs `fn` in a CONSUMER span that continues the trace carried by the message's headers. */
   consume<T>(
     headers: HeaderCarrier | undefined,

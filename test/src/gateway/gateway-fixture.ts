@@ -10,6 +10,7 @@ import { Tracing } from "@conveyor/telemetry";
 import { uniqueName } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 import { jetstreamManager } from "@nats-io/jetstream";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -35,6 +36,8 @@ export interface GatewayUnderTest extends AsyncDisposable {
 export interface GatewayFixtureOptions extends Partial<GatewayOptions> {
   natsUrl: string;
   mongoUrl: string;
+  /** Where the gateway's spans go, for tests that read them; spans are not recorded without. */
+  spanProcessors?: SpanProcessor[];
 }
 
 /**
@@ -54,7 +57,10 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
   await registry.register({ type: "echo", payloadSchema: z.toJSONSchema(EchoPayload) });
   const mongo = new MongoClient(options.mongoUrl, { serverSelectionTimeoutMS: 2000 });
   const db = mongo.db(uniqueName("gateway"));
-  const tracing = Tracing.create({ serviceName: "gateway-test" });
+  const tracing = Tracing.create({
+    serviceName: "gateway-test",
+    spanProcessors: options.spanProcessors,
+  });
 
   const app = createGatewayApp({
     nc,

@@ -2,6 +2,8 @@ import { Header, StreamName } from "@conveyor/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { startMongoServer, startNatsServer } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
+import { SpanKind } from "@opentelemetry/api";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { pipelinedPosts, startGateway, submit, submitBulk } from "./gateway-fixture.ts";
@@ -58,7 +60,12 @@ describe("POST /v1/jobs", () => {
   });
 
   it("stores submissions without id or key that arrive together in bulk messages, each job on its own trace", async () => {
-    await using gw = await gateway();
+    const spans = new InMemorySpanExporter();
+    await using gw = await startGateway({
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    });
     const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
     const count = 40;
     const bodies = Array.from({ length: count }, (_, n) => ({
@@ -103,10 +110,28 @@ describe("POST /v1/jobs", () => {
       expect(traceOf.get(id)).toMatch(new RegExp(`^00-${traceIds[n]!}-[0-9a-f]{16}-01$`));
       if (messageOf.has(id)) expect(messageOf.get(id)).toBe(JSON.stringify(bodies[n]!.payload));
     });
+    // A tracing dashboard names each job's PRODUCER span after the subject its job really left on.
+    const producers = spans.getFinishedSpans().filter((span) => span.kind === SpanKind.PRODUCER);
+    expect(producers).toHaveLength(count);
+    for (const span of producers) {
+      const id = String(span.attributes["conveyor.job.id"]);
+      const [subject, inBulk] = messageOf.has(id)
+        ? ["jobs.bulk.echo", true]
+        : ["jobs.submit.echo", false];
+      expect(span.name).toBe(`send ${subject}`);
+      expect(span.attributes["messaging.destination.name"]).toBe(subject);
+      if (inBulk) expect(span.attributes["messaging.batch.message_count"]).toBeGreaterThan(1);
+      else expect(span.attributes["messaging.batch.message_count"]).toBeUndefined();
+    }
   });
 
   it("sends the jobs of a gathered message the stream refuses one by one, each stored once", async () => {
-    await using gw = await gateway();
+    const spans = new InMemorySpanExporter();
+    await using gw = await startGateway({
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    });
     const { config } = await gw.jsm.streams.info(StreamName.Jobs);
     // One job (about 3.3 KB with its headers) fits; two or more in one message do not.
     await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: 5000 });
@@ -135,6 +160,12 @@ describe("POST /v1/jobs", () => {
       expect(stored.sort()).toEqual(responses.map((r) => String(r.body.id)).sort());
       await gw.nc.flush();
       expect(bulksSeen).toBeGreaterThan(0);
+      // Each job's span names the subject it was stored on; one sent again alone is a batch of one.
+      const producers = spans.getFinishedSpans().filter((span) => span.kind === SpanKind.PRODUCER);
+      expect(producers.map((span) => span.name)).toEqual(Array(10).fill("send jobs.submit.echo"));
+      const batchSizes = producers.map((span) => span.attributes["messaging.batch.message_count"]);
+      expect(batchSizes).toContain(1);
+      for (const size of batchSizes) expect([1, undefined]).toContain(size);
     } finally {
       bulks.unsubscribe();
       await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: config.max_msg_size });

@@ -117,8 +117,15 @@ export class SubmissionBatcher {
    * sent again job by job, so that gathering jobs never refuses one that alone would be stored;
    * after any other failure (a timeout: it may be stored) every job's request is answered 503.
    */
-  #send(members: readonly Waiting[], message: SubmissionMessage | BulkMessage): void {
+  #send(
+    members: readonly Waiting[],
+    message: SubmissionMessage | BulkMessage,
+    resent = false,
+  ): void {
     const { subject, body, headers, msgID } = message;
+    // A job sent alone after its bulk was refused says so: a batch of one, not the bulk's count.
+    const batchSize = members.length > 1 || resent ? members.length : undefined;
+    for (const member of members) this.#deps.tracing.sentTo(member.context, subject, batchSize);
     this.#out.publisher
       .publish(subject, body, { msgID, headers, timeout: this.#deps.options.publishTimeoutMs })
       .then(
@@ -128,7 +135,7 @@ export class SubmissionBatcher {
         },
         (err: unknown) => {
           if (members.length > 1 && err instanceof JetStreamApiError) {
-            for (const member of members) this.#send([member], this.#alone(member));
+            for (const member of members) this.#send([member], this.#alone(member), true);
             return;
           }
           for (const member of members) member.failed(submissionUnconfirmed(member.job.id, err));
