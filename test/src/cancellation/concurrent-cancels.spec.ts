@@ -12,7 +12,7 @@ import { createCommandMailbox } from "@conveyor/dispatcher";
 import type { CommandMailbox } from "@conveyor/dispatcher";
 import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
-import { startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
+import { startNatsServer, uniqueName } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -21,6 +21,8 @@ import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { consumerSettled } from "../support/nats-suite.ts";
 
 describe("concurrent cancel commands", () => {
   let server: NatsServerHandle;
@@ -68,13 +70,9 @@ describe("concurrent cancel commands", () => {
       tracing,
       logger: createLogger("test", "silent"),
     });
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherCommands);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: "commands were not all handled" },
-    );
+    await consumerSettled(jsm, StreamName.Jobs, ConsumerName.DispatcherCommands, {
+      message: "commands were not all handled",
+    });
 
     const kv = await new Kvm(nc).open(KvBucket.Cancellations);
     const recordedRuns: Record<string, number | undefined> = {};

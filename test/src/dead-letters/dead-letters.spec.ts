@@ -5,17 +5,12 @@ import type { DeadEvent, DeadLetter } from "@conveyor/contracts";
 import { createDeadLetterer } from "@conveyor/dispatcher";
 import type { DeadLetterer, DeadLettererOptions } from "@conveyor/dispatcher";
 import { createLogger } from "@conveyor/service-kit";
-import { Tracing } from "@conveyor/telemetry";
-import { startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
-import type { NatsServerHandle } from "@conveyor/testing";
-import { ensureTopology } from "@conveyor/topology";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { connect, headers as natsHeaders } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { uniqueName, waitFor } from "@conveyor/testing";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import { afterEach, describe, expect, it } from "vitest";
 
 import { storedMessages } from "../dispatcher/stream-reader.ts";
+import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
 import {
   advisorySubject,
   capturedAdvisories,
@@ -30,39 +25,20 @@ import type { QueuedWork } from "./exhausted-work.ts";
 const uniqueType = () => `crash.t${randomBytes(4).toString("hex")}`;
 
 describe("dead letters from max deliveries", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
-  let tracing: Tracing;
+  const suite = useNatsSuite("dead-letters-test");
   let running: DeadLetterer | undefined;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    await ensureTopology(jsm);
-    tracing = Tracing.create({ serviceName: "dead-letters-test" });
-  });
 
   afterEach(async () => {
     await running?.stop();
     running = undefined;
   });
 
-  afterAll(async () => {
-    await nc.close();
-    await tracing.shutdown();
-    await server[Symbol.asyncDispose]();
-  });
-
   /** Starts the dispatcher's dead-letterer; without `scanIntervalMs` it never scans by itself. */
   const startDeadLetterer = async (options: DeadLettererOptions = {}) => {
     running = await createDeadLetterer({
-      js,
-      jsm,
-      tracing,
+      js: suite.js,
+      jsm: suite.jsm,
+      tracing: suite.tracing,
       logger: createLogger("dead-letters-test", "silent"),
       options: { scanIntervalMs: 0, pullExpiresMs: 1000, ...options },
     });
@@ -70,26 +46,23 @@ describe("dead letters from max deliveries", () => {
   };
 
   const lettersOf = async (type: string) =>
-    (await storedMessages(jsm, "DLQ", (s) => s === `dlq.${type}`)).map((m) => ({
+    (await storedMessages(suite.jsm, "DLQ", (s) => s === `dlq.${type}`)).map((m) => ({
       msg: m,
       body: m.json<DeadLetter>(),
     }));
 
   const deadEventsOf = async (jobId: string) =>
-    (await storedMessages(jsm, "EVENTS", (s) => s === `events.${jobId}.dead`)).map((m) =>
+    (await storedMessages(suite.jsm, "EVENTS", (s) => s === `events.${jobId}.dead`)).map((m) =>
       m.json<DeadEvent>(),
     );
 
   const advisoriesSettled = () =>
-    waitFor(
-      async () => {
-        const info = await jsm.consumers.info("ADVISORIES", "dispatcher-advisories");
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: "advisories never all acknowledged" },
-    );
+    consumerSettled(suite.jsm, "ADVISORIES", "dispatcher-advisories", {
+      message: "advisories never all acknowledged",
+    });
 
-  const inWork = async (seq: number) => (await jsm.streams.getMessage("WORK", { seq })) !== null;
+  const inWork = async (seq: number) =>
+    (await suite.jsm.streams.getMessage("WORK", { seq })) !== null;
 
   /** Waits for the job's dead letter and checks everything the dispatcher records for it. */
   async function expectDeadLettered(type: string, queued: QueuedWork): Promise<void> {
@@ -140,11 +113,11 @@ describe("dead letters from max deliveries", () => {
 
   it("dead-letters a job whose every delivery went unacknowledged, and removes it from WORK", async () => {
     const type = uniqueType();
-    await ensureImpatientConsumer(jsm, type);
+    await ensureImpatientConsumer(suite.jsm, type);
     await startDeadLetterer();
-    const queued = await publishWork(js, type, uniqueName("job"), { to: "a@example.com" });
+    const queued = await publishWork(suite.js, type, uniqueName("job"), { to: "a@example.com" });
 
-    await crashOnEveryDelivery(js, jsm, type);
+    await crashOnEveryDelivery(suite.js, suite.jsm, type);
 
     await expectDeadLettered(type, queued);
     await advisoriesSettled();
@@ -153,10 +126,10 @@ describe("dead letters from max deliveries", () => {
 
   it("dead-letters on start what ran out of deliveries while the dispatcher was down", async () => {
     const type = uniqueType();
-    await ensureImpatientConsumer(jsm, type);
-    const queued = await publishWork(js, type, uniqueName("job"));
+    await ensureImpatientConsumer(suite.jsm, type);
+    const queued = await publishWork(suite.js, type, uniqueName("job"));
 
-    await crashOnEveryDelivery(js, jsm, type);
+    await crashOnEveryDelivery(suite.js, suite.jsm, type);
     // Nobody handled it yet: the message waits in WORK and the advisory in ADVISORIES.
     expect(await inWork(queued.seq)).toBe(true);
     expect(await lettersOf(type)).toHaveLength(0);
@@ -168,13 +141,13 @@ describe("dead letters from max deliveries", () => {
 
   it("records one dead letter and one dead event when the advisory arrives twice", async () => {
     const type = uniqueType();
-    await ensureImpatientConsumer(jsm, type);
-    const queued = await publishWork(js, type, uniqueName("job"));
-    await crashOnEveryDelivery(js, jsm, type);
-    const [advisory] = await capturedAdvisories(jsm, type);
+    await ensureImpatientConsumer(suite.jsm, type);
+    const queued = await publishWork(suite.js, type, uniqueName("job"));
+    await crashOnEveryDelivery(suite.js, suite.jsm, type);
+    const [advisory] = await capturedAdvisories(suite.jsm, type);
     // The same advisory again, as a repeated capture would store it.
-    nc.publish(advisorySubject(type), advisory!.data);
-    await waitFor(async () => (await capturedAdvisories(jsm, type)).length === 2);
+    suite.nc.publish(advisorySubject(type), advisory!.data);
+    await waitFor(async () => (await capturedAdvisories(suite.jsm, type)).length === 2);
 
     await startDeadLetterer();
     await expectDeadLettered(type, queued);
@@ -185,8 +158,8 @@ describe("dead letters from max deliveries", () => {
 
   it("keeps one dead letter when a worker dead-lettered the job but died before removing it", async () => {
     const type = uniqueType();
-    await ensureImpatientConsumer(jsm, type);
-    const queued = await publishWork(js, type, uniqueName("job"));
+    await ensureImpatientConsumer(suite.jsm, type);
+    const queued = await publishWork(suite.js, type, uniqueName("job"));
     const workerLetter: DeadLetter = {
       type,
       jobId: queued.item.id,
@@ -199,12 +172,12 @@ describe("dead letters from max deliveries", () => {
       source: { stream: "WORK", subject: `work.${type}`, seq: queued.seq },
       workerId: "worker-1",
     };
-    await js.publish(`dlq.${type}`, JSON.stringify(workerLetter), {
+    await suite.js.publish(`dlq.${type}`, JSON.stringify(workerLetter), {
       msgID: deadLetterMsgId(workerLetter),
       headers: natsHeaders(),
     });
 
-    await crashOnEveryDelivery(js, jsm, type);
+    await crashOnEveryDelivery(suite.js, suite.jsm, type);
     await startDeadLetterer();
     await waitFor(async () => !(await inWork(queued.seq)), {
       message: "the work message was not removed",
@@ -218,10 +191,10 @@ describe("dead letters from max deliveries", () => {
 
   it("finds a job whose advisory was lost by scanning WORK at start", async () => {
     const type = uniqueType();
-    await ensureImpatientConsumer(jsm, type);
-    const queued = await publishWork(js, type, uniqueName("job"));
-    await crashOnEveryDelivery(js, jsm, type);
-    await jsm.streams.purge("ADVISORIES", { filter: advisorySubject(type) });
+    await ensureImpatientConsumer(suite.jsm, type);
+    const queued = await publishWork(suite.js, type, uniqueName("job"));
+    await crashOnEveryDelivery(suite.js, suite.jsm, type);
+    await suite.jsm.streams.purge("ADVISORIES", { filter: advisorySubject(type) });
 
     await startDeadLetterer({ scanIntervalMs: 60_000 });
     await expectDeadLettered(type, queued);
@@ -229,13 +202,13 @@ describe("dead letters from max deliveries", () => {
 
   it("leaves stranded jobs alone while their consumer has deliveries in flight", async () => {
     const type = uniqueType();
-    await ensureImpatientConsumer(jsm, type);
-    const stranded = await publishWork(js, type, uniqueName("job"));
-    const inFlight = await publishWork(js, type, uniqueName("job"));
-    const [held] = await crashOnEveryDelivery(js, jsm, type, {
+    await ensureImpatientConsumer(suite.jsm, type);
+    const stranded = await publishWork(suite.js, type, uniqueName("job"));
+    const inFlight = await publishWork(suite.js, type, uniqueName("job"));
+    const [held] = await crashOnEveryDelivery(suite.js, suite.jsm, type, {
       hold: (msg) => msg.seq === inFlight.seq,
     });
-    await jsm.streams.purge("ADVISORIES", { filter: advisorySubject(type) });
+    await suite.jsm.streams.purge("ADVISORIES", { filter: advisorySubject(type) });
     const deadLetterer = await startDeadLetterer();
 
     const first = await deadLetterer.reconcile();

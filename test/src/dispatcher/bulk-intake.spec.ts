@@ -5,77 +5,60 @@ import { createDispatcher } from "@conveyor/dispatcher";
 import type { Dispatcher, DispatcherOptions } from "@conveyor/dispatcher";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
-import { Tracing } from "@conveyor/telemetry";
-import { startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
-import type { NatsServerHandle } from "@conveyor/testing";
+import { uniqueName, waitFor } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { connect, headers as natsHeaders } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
+import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
 import { storedEvents, storedMessages } from "./stream-reader.ts";
 
 const maxSubmissionBytes = 4096;
 const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe("dispatcher: bulk submissions", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
+  const suite = useNatsSuite("dispatcher-test");
   let registry: JobTypeRegistry;
-  let tracing: Tracing;
   let dispatcher: Dispatcher;
 
   const startDispatcher = (options: Partial<DispatcherOptions> = {}) =>
     createDispatcher({
-      nc,
-      js,
+      nc: suite.nc,
+      js: suite.js,
       registry,
-      tracing,
+      tracing: suite.tracing,
       logger: createLogger("dispatcher-test", "silent"),
       options: { maxSubmissionBytes, concurrency: 8, bulkConcurrency: 2, ...options },
     });
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    await ensureTopology(jsm);
-    registry = await JobTypeRegistry.open(nc);
+    registry = await JobTypeRegistry.open(suite.nc);
     await registry.register({
       type: "sleep",
       payloadSchema: z.toJSONSchema(z.object({ ms: z.int().min(0) })),
       retry: { maxAttempts: 2 },
     });
-    tracing = Tracing.create({ serviceName: "dispatcher-test" });
     dispatcher = await startDispatcher();
   });
 
   afterAll(async () => {
     await dispatcher.stop();
     await registry.close();
-    await nc.close();
-    await tracing.shutdown();
-    await server[Symbol.asyncDispose]();
   });
 
   const publishBulk = (body: unknown, options: { msgID?: string; traceparent?: string } = {}) => {
     const headers = natsHeaders();
     if (options.traceparent) headers.set("traceparent", options.traceparent);
     const text = typeof body === "string" ? body : JSON.stringify(body);
-    return js.publish("jobs.bulk.sleep", text, {
+    return suite.js.publish("jobs.bulk.sleep", text, {
       headers,
       ...(options.msgID === undefined ? {} : { msgID: options.msgID }),
     });
   };
 
   const workItems = async () =>
-    (await storedMessages(jsm, "WORK")).map((m) => ({
+    (await storedMessages(suite.jsm, "WORK")).map((m) => ({
       subject: m.subject,
       item: m.json<WorkItem>(),
     }));
@@ -84,16 +67,12 @@ describe("dispatcher: bulk submissions", () => {
     (await workItems()).filter(({ item }) => item.batchId === marker);
 
   const bulkSettled = () =>
-    waitFor(
-      async () => {
-        const info = await jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: "bulk intake never fully acknowledged" },
-    );
+    consumerSettled(suite.jsm, "JOBS", "dispatcher-bulk-intake", {
+      message: "bulk intake never fully acknowledged",
+    });
 
   const bulkRejections = async () =>
-    (await storedEvents<RejectedEvent>(jsm, "rejected"))
+    (await storedEvents<RejectedEvent>(suite.jsm, "rejected"))
       .map((e) => e.body)
       .filter((r) => r.subject === "jobs.bulk.sleep");
 
@@ -116,7 +95,7 @@ describe("dispatcher: bulk submissions", () => {
     );
     await bulkSettled();
 
-    const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).filter(
+    const queued = (await storedEvents<QueuedEvent>(suite.jsm, "queued")).filter(
       (e) => e.body.batchId === marker,
     );
     expect(queued).toHaveLength(2);
@@ -126,7 +105,7 @@ describe("dispatcher: bulk submissions", () => {
     expect(first).toMatchObject({ id: given, priority: 7, maxAttempts: 2, payload: { ms: 1 } });
     expect(second).toMatchObject({ maxAttempts: 5, payload: { ms: 2 } });
     expect(second?.id).toMatch(uuidV7);
-    const stored = await jsm.streams.getMessage("JOBS", { seq: ack.seq });
+    const stored = await suite.jsm.streams.getMessage("JOBS", { seq: ack.seq });
     expect(first?.submittedAt).toBe(stored?.time.toISOString());
     for (const event of queued) expect(event.body.traceId).toBe(traceId);
 
@@ -216,7 +195,7 @@ describe("dispatcher: bulk submissions", () => {
     );
     await bulkSettled();
 
-    const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).filter(
+    const queued = (await storedEvents<QueuedEvent>(suite.jsm, "queued")).filter(
       (e) => e.body.batchId === marker,
     );
     const traceOf = new Map(queued.map((e) => [e.body.jobId, e.body.traceId]));
@@ -224,7 +203,9 @@ describe("dispatcher: bulk submissions", () => {
     expect(traceOf.get(ids[1]!)).toBe(message.traceId);
     expect(traceOf.has(ids[2]!)).toBe(false);
     // The work item carries the job's trace on to the worker, and its envelope no trace field.
-    const work = (await storedMessages(jsm, "WORK")).find((m) => m.json<WorkItem>().id === ids[0]);
+    const work = (await storedMessages(suite.jsm, "WORK")).find(
+      (m) => m.json<WorkItem>().id === ids[0],
+    );
     expect(work?.header.get("traceparent")).toContain(own.traceId);
     expect(work?.json<Record<string, unknown>>()).not.toHaveProperty("traceparent");
 
@@ -251,7 +232,7 @@ describe("dispatcher: bulk submissions", () => {
 
   it("retries a bulk while EVENTS is away, queues its jobs meanwhile, and stores each record once", async () => {
     const marker = uniqueName("outage");
-    await jsm.streams.delete("EVENTS");
+    await suite.jsm.streams.delete("EVENTS");
     await publishBulk({
       jobs: [{ payload: { ms: 1 } }, { payload: { ms: 2 } }].map((job) => ({
         ...job,
@@ -264,14 +245,16 @@ describe("dispatcher: bulk submissions", () => {
       message: "no work items while EVENTS was away",
     });
     await waitFor(async () => {
-      const info = await jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
+      const info = await suite.jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
       return info.num_redelivered > 0;
     });
 
-    await ensureTopology(jsm);
+    await ensureTopology(suite.jsm);
     const ids = (await itemsMarked(marker)).map(({ item }) => item.id);
     const queuedOf = async () =>
-      (await storedEvents<QueuedEvent>(jsm, "queued")).filter((e) => ids.includes(e.body.jobId));
+      (await storedEvents<QueuedEvent>(suite.jsm, "queued")).filter((e) =>
+        ids.includes(e.body.jobId),
+      );
     await waitFor(async () => (await queuedOf()).length === 2, {
       message: "the queued events were never stored after EVENTS came back",
       timeoutMs: 20_000,
@@ -304,7 +287,7 @@ describe("dispatcher: bulk submissions", () => {
   it("records each job it could not queue within its deliveries as unprocessable, by its own id", async () => {
     await dispatcher.stop();
     dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 });
-    await jsm.streams.delete("WORK");
+    await suite.jsm.streams.delete("WORK");
     try {
       const given = uniqueName("stuck");
       await publishBulk({
@@ -325,11 +308,13 @@ describe("dispatcher: bulk submissions", () => {
       expect(byPath.get("jobs[1]")?.jobId).toMatch(uuidV7);
       for (const r of rejections) expect(r.message).toContain("after 2 deliveries");
       // The queued events were stored (EVENTS was up) under the same ids the rejections name.
-      const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).map((e) => e.body.jobId);
+      const queued = (await storedEvents<QueuedEvent>(suite.jsm, "queued")).map(
+        (e) => e.body.jobId,
+      );
       expect(queued).toEqual(expect.arrayContaining(rejections.map((r) => r.jobId)));
       await bulkSettled();
     } finally {
-      await ensureTopology(jsm);
+      await ensureTopology(suite.jsm);
       await dispatcher.stop();
       dispatcher = await startDispatcher();
     }
@@ -338,7 +323,7 @@ describe("dispatcher: bulk submissions", () => {
   it("records a refused job of a retried bulk once, however often the bulk is delivered", async () => {
     const marker = uniqueName("again-refused");
     const bad = uniqueName("bad");
-    await jsm.streams.delete("WORK");
+    await suite.jsm.streams.delete("WORK");
     try {
       await publishBulk({
         jobs: [
@@ -348,18 +333,18 @@ describe("dispatcher: bulk submissions", () => {
       });
       // The good job's work item cannot be stored: the bulk is delivered again.
       await waitFor(async () => {
-        const info = await jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
+        const info = await suite.jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
         return info.num_redelivered > 0;
       });
     } finally {
-      await ensureTopology(jsm);
+      await ensureTopology(suite.jsm);
     }
     await waitFor(async () => (await itemsMarked(marker)).length === 1, {
       message: "the good job was not queued once WORK came back",
       timeoutMs: 20_000,
     });
     await bulkSettled();
-    const stored = (await storedEvents<RejectedEvent>(jsm, "rejected")).filter(
+    const stored = (await storedEvents<RejectedEvent>(suite.jsm, "rejected")).filter(
       (e) => e.body.jobId === bad,
     );
     expect(stored).toHaveLength(1);

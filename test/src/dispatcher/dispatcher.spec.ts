@@ -5,48 +5,35 @@ import { createDispatcher } from "@conveyor/dispatcher";
 import type { Dispatcher, DispatcherOptions } from "@conveyor/dispatcher";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
-import { Tracing } from "@conveyor/telemetry";
-import { startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
-import type { NatsServerHandle } from "@conveyor/testing";
+import { uniqueName, waitFor } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { connect, headers as natsHeaders } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
+import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
 import { storedEvents, storedMessages } from "./stream-reader.ts";
 
 const maxSubmissionBytes = 4096;
 
 describe("dispatcher", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
+  const suite = useNatsSuite("dispatcher-test");
   let registry: JobTypeRegistry;
-  let tracing: Tracing;
   let dispatcher: Dispatcher;
 
   /** A dispatcher on this suite's connection, registry and tracing. */
   const startDispatcher = (options: DispatcherOptions) =>
     createDispatcher({
-      nc,
-      js,
+      nc: suite.nc,
+      js: suite.js,
       registry,
-      tracing,
+      tracing: suite.tracing,
       logger: createLogger("dispatcher-test", "silent"),
       options,
     });
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    await ensureTopology(jsm);
-    registry = await JobTypeRegistry.open(nc);
+    registry = await JobTypeRegistry.open(suite.nc);
     await registry.register({
       type: "sleep",
       payloadSchema: z.toJSONSchema(z.object({ ms: z.int().min(0) })),
@@ -54,16 +41,12 @@ describe("dispatcher", () => {
       timeoutMs: 7_000,
     });
     await registry.register({ type: "echo" });
-    tracing = Tracing.create({ serviceName: "dispatcher-test" });
     dispatcher = await startDispatcher({ maxSubmissionBytes, concurrency: 8 });
   });
 
   afterAll(async () => {
     await dispatcher.stop();
     await registry.close();
-    await nc.close();
-    await tracing.shutdown();
-    await server[Symbol.asyncDispose]();
   });
 
   const submit = (
@@ -74,32 +57,28 @@ describe("dispatcher", () => {
   ) => {
     const headers = natsHeaders();
     if (traceparent) headers.set("traceparent", traceparent);
-    return js.publish(subject, body, msgID === undefined ? { headers } : { msgID, headers });
+    return suite.js.publish(subject, body, msgID === undefined ? { headers } : { msgID, headers });
   };
 
   const workFor = async (jobId: string) =>
-    (await storedMessages(jsm, "WORK")).filter((m) => m.json<WorkItem>().id === jobId);
+    (await storedMessages(suite.jsm, "WORK")).filter((m) => m.json<WorkItem>().id === jobId);
 
   const queuedFor = async (jobId: string) =>
-    (await storedEvents<QueuedEvent>(jsm, "queued")).filter((e) => e.body.jobId === jobId);
+    (await storedEvents<QueuedEvent>(suite.jsm, "queued")).filter((e) => e.body.jobId === jobId);
 
   const rejectionOf = (subject: string, marker: string) =>
     waitFor(
       async () =>
-        (await storedEvents<RejectedEvent>(jsm, "rejected")).find(
+        (await storedEvents<RejectedEvent>(suite.jsm, "rejected")).find(
           (e) => e.body.subject === subject && e.body.rawPreview.includes(marker),
         ),
       { message: `no rejection on ${subject} for ${marker}` },
     );
 
   const intakeSettled = () =>
-    waitFor(
-      async () => {
-        const info = await jsm.consumers.info("JOBS", "dispatcher-intake");
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: "intake never fully acknowledged" },
-    );
+    consumerSettled(suite.jsm, "JOBS", "dispatcher-intake", {
+      message: "intake never fully acknowledged",
+    });
 
   it("turns a valid submission into a work item and a queued event on the publisher's trace", async () => {
     const jobId = uniqueName("job");
@@ -120,7 +99,7 @@ describe("dispatcher", () => {
       const found = await queuedFor(jobId);
       return found.length > 0 && found;
     });
-    const intake = await jsm.streams.getMessage("JOBS", { seq: ack.seq });
+    const intake = await suite.jsm.streams.getMessage("JOBS", { seq: ack.seq });
     const submittedAt = intake!.time.toISOString();
 
     expect(work!.subject).toBe("work.sleep");
@@ -161,7 +140,7 @@ describe("dispatcher", () => {
       JSON.stringify({ payload: { marker }, maxAttempts: 9, timeoutMs: 50 }),
     );
     const work = await waitFor(async () =>
-      (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).find((m) =>
+      (await storedMessages(suite.jsm, "WORK", (s) => s === "work.echo")).find((m) =>
         JSON.stringify(m.json<WorkItem>().payload).includes(marker),
       ),
     );
@@ -259,13 +238,13 @@ describe("dispatcher", () => {
   });
 
   const itemsMarked = async (marker: string) =>
-    (await storedMessages(jsm, "WORK", (s) => s === "work.echo")).filter((m) =>
+    (await storedMessages(suite.jsm, "WORK", (s) => s === "work.echo")).filter((m) =>
       JSON.stringify(m.json<WorkItem>().payload).includes(marker),
     );
 
   it("queues the work item while EVENTS is away, retries the queued event until it is stored, and stores the item once", async () => {
     const marker = uniqueName("outage");
-    await jsm.streams.delete("EVENTS");
+    await suite.jsm.streams.delete("EVENTS");
     await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
 
     // The work item leaves with the event: the job is queued even though its event is not.
@@ -277,11 +256,11 @@ describe("dispatcher", () => {
       { message: "no work item while EVENTS was away" },
     );
     await waitFor(async () => {
-      const info = await jsm.consumers.info("JOBS", "dispatcher-intake");
+      const info = await suite.jsm.consumers.info("JOBS", "dispatcher-intake");
       return info.num_redelivered > 0;
     });
 
-    await ensureTopology(jsm);
+    await ensureTopology(suite.jsm);
     const jobId = work!.json<WorkItem>().id;
     await waitFor(async () => (await queuedFor(jobId)).length === 1, {
       message: "the queued event was never stored after EVENTS came back",
@@ -301,7 +280,7 @@ describe("dispatcher", () => {
       giveUpAfterDeliveries: 2,
     });
     const marker = uniqueName("no-events");
-    await jsm.streams.delete("EVENTS");
+    await suite.jsm.streams.delete("EVENTS");
     try {
       await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
       // Recording a rejection would need EVENTS too and keep the submission pending; a queued
@@ -309,11 +288,11 @@ describe("dispatcher", () => {
       await intakeSettled();
       expect(await itemsMarked(marker)).toHaveLength(1);
     } finally {
-      await ensureTopology(jsm);
+      await ensureTopology(suite.jsm);
       await dispatcher.stop();
       dispatcher = await startDispatcher({ maxSubmissionBytes, concurrency: 8 });
     }
-    const rejected = await storedEvents<RejectedEvent>(jsm, "rejected");
+    const rejected = await storedEvents<RejectedEvent>(suite.jsm, "rejected");
     expect(rejected.filter((e) => e.body.rawPreview.includes(marker))).toEqual([]);
   });
 
@@ -324,7 +303,7 @@ describe("dispatcher", () => {
       concurrency: 2,
       giveUpAfterDeliveries: 2,
     });
-    await jsm.streams.delete("WORK");
+    await suite.jsm.streams.delete("WORK");
     try {
       const jobId = uniqueName("stuck");
       await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
@@ -333,7 +312,7 @@ describe("dispatcher", () => {
       expect(body.message).toContain("after 2 deliveries");
       await intakeSettled();
     } finally {
-      await ensureTopology(jsm);
+      await ensureTopology(suite.jsm);
     }
   });
 
@@ -343,8 +322,11 @@ describe("dispatcher", () => {
     const ids = Array.from({ length: 300 }, (_, i) => `${marker}-${i}`);
     const hugeId = `${marker}-huge`;
     // Storable as a submission, but its queued event and work item, which add fields and
-    // headers, are over the server's max_payload: a failure that would repeat on every delivery.
-    const huge = JSON.stringify({ id: hugeId, payload: "x".repeat(nc.info!.max_payload - 300) });
+    // headers, are over the suite.server's max_payload: a failure that would repeat on every delivery.
+    const huge = JSON.stringify({
+      id: hugeId,
+      payload: "x".repeat(suite.nc.info!.max_payload - 300),
+    });
     await Promise.all(
       ids.map((id, i) =>
         i === 150
@@ -356,11 +338,11 @@ describe("dispatcher", () => {
 
     dispatcher = await startDispatcher({ maxSubmissionBytes: 2 * 1024 * 1024, concurrency: 64 });
     await intakeSettled();
-    const dispatched = (await storedMessages(jsm, "WORK", (s) => s === "work.echo"))
+    const dispatched = (await storedMessages(suite.jsm, "WORK", (s) => s === "work.echo"))
       .map((m) => m.json<WorkItem>().id)
       .filter((id) => id.startsWith(marker));
     expect(dispatched.sort()).toEqual([...ids].sort());
-    const queued = (await storedEvents<QueuedEvent>(jsm, "queued")).filter((e) =>
+    const queued = (await storedEvents<QueuedEvent>(suite.jsm, "queued")).filter((e) =>
       e.body.jobId.startsWith(marker),
     );
     expect(queued).toHaveLength(ids.length);
@@ -373,7 +355,7 @@ describe("dispatcher", () => {
     const jobId = uniqueName("after-stop");
     await submit("jobs.submit.echo", JSON.stringify({ id: jobId }));
     const info = await waitFor(async () => {
-      const current = await jsm.consumers.info("JOBS", "dispatcher-intake");
+      const current = await suite.jsm.consumers.info("JOBS", "dispatcher-intake");
       return current.num_pending > 0 && current;
     });
     expect(info.num_ack_pending).toBe(0);

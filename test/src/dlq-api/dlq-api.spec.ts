@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { System, uniqueType } from "../cancellation/system.ts";
 import type { JobBody } from "../cancellation/system.ts";
+import { consumerSettled } from "../support/nats-suite.ts";
 
 /** A dead letter as `GET /v1/dlq` shows it (the fields the tests read). */
 interface LetterBody {
@@ -260,16 +261,9 @@ describe("dead-letter API", () => {
     for (const [subject, body] of commands) {
       await system.js.publish(subject, typeof body === "string" ? body : JSON.stringify(body));
     }
-    await waitFor(
-      async () => {
-        const info = await system.jsm.consumers.info(
-          StreamName.Jobs,
-          ConsumerName.DispatcherCommands,
-        );
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { message: "every command acknowledged" },
-    );
+    await consumerSettled(system.jsm, StreamName.Jobs, ConsumerName.DispatcherCommands, {
+      message: "every command acknowledged",
+    });
     expect((await letters(`?type=${type}`)).map((l) => l.dlqSeq)).toEqual([letter!.dlqSeq]);
     expect((await system.get(`/v1/jobs/${id}`)).body["status"]).toBe("dead");
   });

@@ -1,0 +1,91 @@
+import { Tracing } from "@conveyor/telemetry";
+import { startNatsServer, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle, WaitForOptions } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll } from "vitest";
+
+/**
+ * What a suite of a service's real-server tests shares: a NATS server of its own with Conveyor's
+ * topology, one connection to it, and tracing. Read the fields inside tests and hooks: they are
+ * set by the suite's `beforeAll`, and reading one earlier throws rather than hand out `undefined`.
+ */
+export class NatsSuite {
+  #server: NatsServerHandle | undefined;
+  #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
+  #jsm: JetStreamManager | undefined;
+  #tracing: Tracing | undefined;
+
+  get server(): NatsServerHandle {
+    return started(this.#server, "server");
+  }
+  get nc(): NatsConnection {
+    return started(this.#nc, "nc");
+  }
+  get js(): JetStreamClient {
+    return started(this.#js, "js");
+  }
+  get jsm(): JetStreamManager {
+    return started(this.#jsm, "jsm");
+  }
+  get tracing(): Tracing {
+    return started(this.#tracing, "tracing");
+  }
+
+  /** Starts the server, connects, creates the topology. */
+  async start(serviceName: string): Promise<void> {
+    this.#server = await startNatsServer();
+    this.#nc = await connect({ servers: this.#server.url });
+    this.#js = jetstream(this.#nc);
+    this.#jsm = await jetstreamManager(this.#nc);
+    await ensureTopology(this.#jsm);
+    this.#tracing = Tracing.create({ serviceName });
+  }
+
+  /** Closes what `start` opened, in reverse order. */
+  async stop(): Promise<void> {
+    await this.#nc?.close();
+    await this.#tracing?.shutdown();
+    await this.#server?.[Symbol.asyncDispose]();
+  }
+}
+
+function started<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`NatsSuite.${name} is read before the suite started`);
+  return value;
+}
+
+/**
+ * A {@link NatsSuite} for the enclosing `describe`: started before its first test and stopped
+ * after its last. Hooks the suite registers after this call run after the start and, since
+ * vitest runs `afterAll` hooks in reverse, before the stop (so they can still use the connection).
+ */
+export function useNatsSuite(serviceName: string): NatsSuite {
+  const suite = new NatsSuite();
+  beforeAll(() => suite.start(serviceName));
+  afterAll(() => suite.stop());
+  return suite;
+}
+
+/**
+ * Waits until a consumer has nothing left to deliver and nothing awaiting acknowledgement: every
+ * message published so far has been handled.
+ */
+export async function consumerSettled(
+  jsm: JetStreamManager,
+  stream: string,
+  consumer: string,
+  options: Omit<WaitForOptions, "intervalMs"> = {},
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const info = await jsm.consumers.info(stream, consumer);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    { ...options, message: options.message ?? `consumer ${stream}/${consumer} never settled` },
+  );
+}
