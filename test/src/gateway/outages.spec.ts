@@ -1,8 +1,8 @@
 import { StreamName } from "@conveyor/contracts";
-import { startMongoServer, startNatsServer, waitFor } from "@conveyor/testing";
-import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "@conveyor/testing";
+import { describe, expect, it } from "vitest";
 
+import { useServerPair } from "../support/server-pair.ts";
 import { request, startGateway, submit } from "./gateway-fixture.ts";
 
 const publishTimeoutMs = 1000;
@@ -10,27 +10,17 @@ const publishTimeoutMs = 1000;
 const hangMs = publishTimeoutMs + 4000;
 
 describe("when NATS stops", () => {
-  let nats: NatsServerHandle;
-  let mongo: MongoServerHandle;
-
-  beforeAll(async () => {
-    [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
-  });
-
-  afterAll(async () => {
-    await nats[Symbol.asyncDispose]();
-    await mongo[Symbol.asyncDispose]();
-  });
+  const servers = useServerPair();
 
   it("answers submissions 503 instead of hanging, is not ready, and recovers with NATS", async () => {
     await using gw = await startGateway({
-      natsUrl: nats.url,
-      mongoUrl: mongo.url,
+      natsUrl: servers.nats.url,
+      mongoUrl: servers.mongo.url,
       publishTimeoutMs,
     });
     expect((await submit(gw, { type: "echo", payload: { message: "before" } })).status).toBe(202);
 
-    await nats.stop();
+    await servers.nats.stop();
     const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -52,7 +42,7 @@ describe("when NATS stops", () => {
     });
     expect((await request(`${gw.baseUrl}/healthz`)).status).toBe(200);
 
-    await nats.restart();
+    await servers.nats.restart();
     await waitFor(async () => (await request(`${gw.baseUrl}/readyz`)).status === 200, {
       message: "gateway ready again after NATS restarted",
     });
@@ -61,8 +51,8 @@ describe("when NATS stops", () => {
 
   it("answers 503 when JetStream cannot store the submission", async () => {
     await using gw = await startGateway({
-      natsUrl: nats.url,
-      mongoUrl: mongo.url,
+      natsUrl: servers.nats.url,
+      mongoUrl: servers.mongo.url,
       publishTimeoutMs,
     });
     await gw.jsm.streams.delete(StreamName.Jobs);
@@ -78,8 +68,8 @@ describe("when NATS stops", () => {
 
   it("answers 503 after publishTimeoutMs when nothing acknowledges the submission", async () => {
     await using gw = await startGateway({
-      natsUrl: nats.url,
-      mongoUrl: mongo.url,
+      natsUrl: servers.nats.url,
+      mongoUrl: servers.mongo.url,
       publishTimeoutMs,
     });
     await gw.jsm.streams.delete(StreamName.Jobs);
@@ -111,28 +101,18 @@ describe("when NATS stops", () => {
 });
 
 describe("when MongoDB stops", () => {
-  let nats: NatsServerHandle;
-  let mongo: MongoServerHandle;
-
-  beforeAll(async () => {
-    [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
-  });
-
-  afterAll(async () => {
-    await nats[Symbol.asyncDispose]();
-    await mongo[Symbol.asyncDispose]();
-  });
+  const servers = useServerPair();
 
   it("is not ready, answers reads 503, and still accepts submissions", async () => {
     await using gw = await startGateway({
-      natsUrl: nats.url,
-      mongoUrl: mongo.url,
+      natsUrl: servers.nats.url,
+      mongoUrl: servers.mongo.url,
       readTimeoutMs: 1000,
       readyTimeoutMs: 500,
     });
     expect((await request(`${gw.baseUrl}/readyz`)).status).toBe(200);
 
-    await mongo.stop();
+    await servers.mongo.stop();
     const ready = await request(`${gw.baseUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({

@@ -2,29 +2,18 @@ import { StreamName, Subject } from "@conveyor/contracts";
 import type { JobEvent, JobStatus } from "@conveyor/contracts";
 import { jobsCollection, rejectionsCollection } from "@conveyor/read-model";
 import type { JobDocument, RejectionDocument } from "@conveyor/read-model";
-import { startMongoServer, startNatsServer } from "@conveyor/testing";
-import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
 import { ensureWorkConsumer } from "@conveyor/topology";
 import { jetstream } from "@nats-io/jetstream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
+import { useServerPair } from "../support/server-pair.ts";
 import { request, startGateway } from "./gateway-fixture.ts";
 import type { GatewayUnderTest } from "./gateway-fixture.ts";
 
-let nats: NatsServerHandle;
-let mongo: MongoServerHandle;
-
-beforeAll(async () => {
-  [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
-});
-
-afterAll(async () => {
-  await nats[Symbol.asyncDispose]();
-  await mongo[Symbol.asyncDispose]();
-});
+const servers = useServerPair();
 
 function gateway(): Promise<GatewayUnderTest> {
-  return startGateway({ natsUrl: nats.url, mongoUrl: mongo.url });
+  return startGateway({ natsUrl: servers.nats.url, mongoUrl: servers.mongo.url });
 }
 
 const time = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString();

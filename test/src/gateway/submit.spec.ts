@@ -1,28 +1,17 @@
 import { Header, StreamName } from "@conveyor/contracts";
 import { jetstream } from "@nats-io/jetstream";
-import { startMongoServer, startNatsServer } from "@conveyor/testing";
-import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
 import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
+import { useServerPair } from "../support/server-pair.ts";
 import { pipelinedPosts, startGateway, submit, submitBulk } from "./gateway-fixture.ts";
 import type { GatewayUnderTest } from "./gateway-fixture.ts";
 
-let nats: NatsServerHandle;
-let mongo: MongoServerHandle;
-
-beforeAll(async () => {
-  [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
-});
-
-afterAll(async () => {
-  await nats[Symbol.asyncDispose]();
-  await mongo[Symbol.asyncDispose]();
-});
+const servers = useServerPair();
 
 function gateway(maxBodyBytes?: number): Promise<GatewayUnderTest> {
-  return startGateway({ natsUrl: nats.url, mongoUrl: mongo.url, maxBodyBytes });
+  return startGateway({ natsUrl: servers.nats.url, mongoUrl: servers.mongo.url, maxBodyBytes });
 }
 
 async function jobsStreamCount(gw: GatewayUnderTest): Promise<number> {
@@ -62,8 +51,8 @@ describe("POST /v1/jobs", () => {
   it("stores submissions without id or key that arrive together in bulk messages, each job on its own trace", async () => {
     const spans = new InMemorySpanExporter();
     await using gw = await startGateway({
-      natsUrl: nats.url,
-      mongoUrl: mongo.url,
+      natsUrl: servers.nats.url,
+      mongoUrl: servers.mongo.url,
       spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
     });
     const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
@@ -128,8 +117,8 @@ describe("POST /v1/jobs", () => {
   it("sends the jobs of a gathered message the stream refuses one by one, each stored once", async () => {
     const spans = new InMemorySpanExporter();
     await using gw = await startGateway({
-      natsUrl: nats.url,
-      mongoUrl: mongo.url,
+      natsUrl: servers.nats.url,
+      mongoUrl: servers.mongo.url,
       spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
     });
     const { config } = await gw.jsm.streams.info(StreamName.Jobs);
@@ -197,8 +186,8 @@ describe("POST /v1/jobs", () => {
 
   it("publishes every submission on its own when gathering is turned off (GATEWAY_GATHER_SUBMISSIONS=false)", async () => {
     await using gw = await startGateway({
-      natsUrl: nats.url,
-      mongoUrl: mongo.url,
+      natsUrl: servers.nats.url,
+      mongoUrl: servers.mongo.url,
       gatherSubmissions: false,
     });
     const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
@@ -552,8 +541,8 @@ describe("POST /v1/jobs/bulk", () => {
 
   it("refuses a body over the bulk limit, or a job over the submission limit, with 413", async () => {
     await using gw = await startGateway({
-      natsUrl: nats.url,
-      mongoUrl: mongo.url,
+      natsUrl: servers.nats.url,
+      mongoUrl: servers.mongo.url,
       maxBodyBytes: 1024,
       maxBulkBodyBytes: 8 * 1024,
     });
