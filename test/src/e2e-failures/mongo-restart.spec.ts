@@ -1,12 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
-
 import { describe, expect, it } from "vitest";
 
 import { serviceNames } from "@conveyor/stack";
 
 import { startServiceStack } from "../e2e/service-stack.ts";
 import { allReach, typesRegistered } from "./jobs-api.ts";
-import { startSubmissionLoad } from "./submission-load.ts";
+import { outageUnderLoad, startSubmissionLoad } from "./submission-load.ts";
 
 const sleepMs = 100;
 /** How long FerretDB stays down while jobs are submitted and run. */
@@ -22,18 +20,7 @@ describe("FerretDB restarted under load", () => {
       const pids = serviceNames.map((name) => stack.processes[name].pid);
 
       const load = startSubmissionLoad(stack, "sleep", { ms: sleepMs });
-      let acceptedWhileDown = 0;
-      try {
-        await load.acceptedMore(40, 30_000);
-        await stack.mongo.stop();
-        const before = load.tally.accepted.length;
-        await sleep(outageMs);
-        acceptedWhileDown = load.tally.accepted.length - before;
-        await stack.mongo.restart();
-        await load.acceptedMore(40, 60_000);
-      } finally {
-        await load.stop();
-      }
+      const acceptedWhileDown = await outageUnderLoad(load, stack.mongo, outageMs);
       // Intake needs only NATS (docs/rest-api.md): a read model outage refuses no submission.
       const { accepted, unavailable, other } = load.tally;
       expect(other, "answers other than 202").toEqual([]);

@@ -1,12 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
-
 import { describe, expect, it } from "vitest";
 
 import { serviceNames } from "@conveyor/stack";
 
 import { startServiceStack, waitWhileRunning } from "../e2e/service-stack.ts";
 import { allReach, listJobs, typesRegistered } from "./jobs-api.ts";
-import { startSubmissionLoad } from "./submission-load.ts";
+import { outageUnderLoad, startSubmissionLoad } from "./submission-load.ts";
 
 /** Long enough that some jobs are running whenever the server goes away. */
 const sleepMs = 100;
@@ -23,16 +21,8 @@ describe("nats-server restarted under load", () => {
       const pids = serviceNames.map((name) => stack.processes[name].pid);
 
       const load = startSubmissionLoad(stack, "sleep", { ms: sleepMs });
-      try {
-        await load.acceptedMore(40, 30_000);
-        await stack.nats.stop();
-        await sleep(outageMs);
-        await stack.nats.restart();
-        // The gateway accepts again once it has reconnected, and the jobs keep coming.
-        await load.acceptedMore(40, 60_000);
-      } finally {
-        await load.stop();
-      }
+      // After the restart, the gateway accepts again once reconnected, and the jobs keep coming.
+      await outageUnderLoad(load, stack.nats, outageMs);
       const { accepted, unavailable, other } = load.tally;
       expect(other, "answers other than 202 and 503").toEqual([]);
       expect(unavailable.length, "submissions refused while NATS was down").toBeGreaterThan(0);

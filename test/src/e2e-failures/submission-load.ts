@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
+import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
+
 import type { ServiceStack } from "../e2e/service-stack.ts";
 import { submit } from "./jobs-api.ts";
 import type { SubmitAnswer } from "./jobs-api.ts";
@@ -77,4 +79,28 @@ export function startSubmissionLoad(
       return tally;
     },
   };
+}
+
+/**
+ * Lets `load` get 40 jobs accepted, stops `server` for `outageMs` and restarts it, waits for 40
+ * more accepted jobs (the stack has recovered), then stops the load, also when a step fails.
+ * Returns how many jobs were accepted while the server was down.
+ */
+export async function outageUnderLoad(
+  load: SubmissionLoad,
+  server: Pick<NatsServerHandle | MongoServerHandle, "stop" | "restart">,
+  outageMs: number,
+): Promise<number> {
+  try {
+    await load.acceptedMore(40, 30_000);
+    await server.stop();
+    const before = load.tally.accepted.length;
+    await sleep(outageMs);
+    const acceptedWhileDown = load.tally.accepted.length - before;
+    await server.restart();
+    await load.acceptedMore(40, 60_000);
+    return acceptedWhileDown;
+  } finally {
+    await load.stop();
+  }
 }

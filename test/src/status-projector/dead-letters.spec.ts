@@ -1,68 +1,32 @@
 import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
 import { findDeadLetter, listDeadLetters } from "@conveyor/read-model";
-import type { Projector } from "@conveyor/status-projector";
-import { startMongoServer, startNatsServer, uniqueName } from "@conveyor/testing";
-import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { MongoClient } from "mongodb";
-import type { Db } from "mongodb";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 import { deadLetter, logEntry, publishLetter, settleLetter } from "./dead-letters.ts";
 import {
-  resetTopology,
   startProjector,
   storedDeadLetters,
+  useProjectorServers,
   waitForDeadLetter,
   waitUntilDrained,
 } from "./projector-fixture.ts";
 
 describe("dead-letter projection", () => {
-  let nats: NatsServerHandle;
-  let mongo: MongoServerHandle;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
-  let client: MongoClient;
-  let db: Db;
-  let projector: Projector | undefined;
+  const fx = useProjectorServers("dead-letters");
 
-  const drained = () => waitUntilDrained(jsm, ConsumerName.ProjectorDeadLetters, StreamName.Dlq);
-
-  beforeAll(async () => {
-    [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
-    nc = await connect({ servers: nats.url });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    client = await MongoClient.connect(mongo.url);
-  });
-
-  afterAll(async () => {
-    await client.close();
-    await nc.close();
-    await Promise.all([nats[Symbol.asyncDispose](), mongo[Symbol.asyncDispose]()]);
-  });
-
+  // Every test here reads what a running projector made of the letters it publishes.
   beforeEach(async () => {
-    await resetTopology(jsm);
-    db = client.db(uniqueName("dead-letters"));
-    projector = await startProjector(js, db);
+    fx.projector = await startProjector(fx.js, fx.db);
   });
 
-  afterEach(async () => {
-    await projector?.stop();
-    projector = undefined;
-  });
+  const drained = () => waitUntilDrained(fx.jsm, ConsumerName.ProjectorDeadLetters, StreamName.Dlq);
 
   it("projects a published dead letter into its job's document, at its DLQ sequence", async () => {
     const payload = { "user.name": "ada", $meta: { "50%": true } };
     const letter = deadLetter("job-a", { type: "email.send", payload });
-    const seq = await publishLetter(js, letter);
+    const seq = await publishLetter(fx.js, letter);
 
-    const doc = await waitForDeadLetter(db, "job-a");
+    const doc = await waitForDeadLetter(fx.db, "job-a");
     expect(doc).toStrictEqual({
       _id: "job-a",
       jobId: "job-a",
@@ -80,25 +44,27 @@ describe("dead-letter projection", () => {
       workSource: { stream: "WORK", subject: "work.email.send", seq: 101 },
       log: [],
     });
-    expect((await listDeadLetters(db, { limit: 10 })).items.map((d) => d._id)).toEqual(["job-a"]);
+    expect((await listDeadLetters(fx.db, { limit: 10 })).items.map((d) => d._id)).toEqual([
+      "job-a",
+    ]);
     // The payload is stored with escaped keys and read back as published.
-    expect(JSON.stringify(await storedDeadLetters(db))).not.toContain("user.name");
+    expect(JSON.stringify(await storedDeadLetters(fx.db))).not.toContain("user.name");
   });
 
   it("marks a letter replayed or discarded from the dead-letter log, and opens it again when the replay dies", async () => {
     const replayedLetter = deadLetter("job-r");
     const discardedLetter = deadLetter("job-d");
-    const replayedSeq = await publishLetter(js, replayedLetter);
-    const discardedSeq = await publishLetter(js, discardedLetter);
-    await waitForDeadLetter(db, "job-d");
+    const replayedSeq = await publishLetter(fx.js, replayedLetter);
+    const discardedSeq = await publishLetter(fx.js, discardedLetter);
+    await waitForDeadLetter(fx.db, "job-d");
 
-    await settleLetter(js, jsm, logEntry(replayedLetter, "replayed", replayedSeq));
+    await settleLetter(fx.js, fx.jsm, logEntry(replayedLetter, "replayed", replayedSeq));
     await settleLetter(
-      js,
-      jsm,
+      fx.js,
+      fx.jsm,
       logEntry(discardedLetter, "discarded", discardedSeq, "2026-01-01T12:00:00Z"),
     );
-    const replayed = await waitForDeadLetter(db, "job-r", (d) => d.state !== "dead");
+    const replayed = await waitForDeadLetter(fx.db, "job-r", (d) => d.state !== "dead");
     expect(replayed).toStrictEqual({
       _id: "job-r",
       jobId: "job-r",
@@ -119,20 +85,20 @@ describe("dead-letter projection", () => {
         },
       ],
     });
-    const discarded = await waitForDeadLetter(db, "job-d", (d) => d.state !== "dead");
+    const discarded = await waitForDeadLetter(fx.db, "job-d", (d) => d.state !== "dead");
     expect(discarded).toMatchObject({
       state: "discarded",
       settledAt: "2026-01-01T12:00:00.000Z",
       log: [{ action: "discarded", reason: "obsolete" }],
     });
     const ids = async (state?: "dead" | "replayed" | "discarded") =>
-      (await listDeadLetters(db, { state, limit: 10 })).items.map((d) => d._id);
+      (await listDeadLetters(fx.db, { state, limit: 10 })).items.map((d) => d._id);
     expect(await ids()).toEqual([]);
     expect(await ids("replayed")).toEqual(["job-r"]);
     expect(await ids("discarded")).toEqual(["job-d"]);
 
-    const secondSeq = await publishLetter(js, deadLetter("job-r", { run: 2 }));
-    const reopened = await waitForDeadLetter(db, "job-r", (d) => d.run === 2);
+    const secondSeq = await publishLetter(fx.js, deadLetter("job-r", { run: 2 }));
+    const reopened = await waitForDeadLetter(fx.db, "job-r", (d) => d.run === 2);
     expect(reopened).toMatchObject({ state: "dead", source: { seq: secondSeq } });
     expect(reopened.log.map((r) => [r.run, r.action])).toEqual([[1, "replayed"]]);
     expect(await ids()).toEqual(["job-r"]);
@@ -140,19 +106,19 @@ describe("dead-letter projection", () => {
 
   it("acknowledges and skips invalid DLQ messages without losing the valid ones around them", async () => {
     const letter = deadLetter("job-valid");
-    await js.publish(Subject.dlq("report.build"), "{not json");
-    await js.publish(Subject.dlq("email.send"), JSON.stringify(deadLetter("job-wrong-type")));
-    await js.publish(
+    await fx.js.publish(Subject.dlq("report.build"), "{not json");
+    await fx.js.publish(Subject.dlq("email.send"), JSON.stringify(deadLetter("job-wrong-type")));
+    await fx.js.publish(
       Subject.deadLetterLog("job-other"),
       JSON.stringify(logEntry(letter, "discarded", 1)),
     );
-    await js.publish(Subject.dlq("report.build"), JSON.stringify({ ...letter, attempts: -1 }));
-    await publishLetter(js, letter);
+    await fx.js.publish(Subject.dlq("report.build"), JSON.stringify({ ...letter, attempts: -1 }));
+    await publishLetter(fx.js, letter);
     await drained();
 
-    expect((await storedDeadLetters(db)).map((d) => d._id)).toEqual(["job-valid"]);
-    expect(await findDeadLetter(db, "job-other")).toBeNull();
-    const info = await jsm.consumers.info(StreamName.Dlq, ConsumerName.ProjectorDeadLetters);
+    expect((await storedDeadLetters(fx.db)).map((d) => d._id)).toEqual(["job-valid"]);
+    expect(await findDeadLetter(fx.db, "job-other")).toBeNull();
+    const info = await fx.jsm.consumers.info(StreamName.Dlq, ConsumerName.ProjectorDeadLetters);
     expect(info.ack_floor.stream_seq).toBe(5);
   });
 });

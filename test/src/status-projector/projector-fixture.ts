@@ -13,11 +13,82 @@ import type { Logger } from "@conveyor/service-kit";
 import { createProjector } from "@conveyor/status-projector";
 import type { Projector, ProjectorOptions } from "@conveyor/status-projector";
 import { Tracing } from "@conveyor/telemetry";
-import { waitFor } from "@conveyor/testing";
+import { uniqueName, waitFor } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/transport-node";
+import { connect, nanos } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { MongoClient } from "mongodb";
 import type { Db } from "mongodb";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+
+import { useServerPair } from "../support/server-pair.ts";
+
+/**
+ * Connections to the NATS and MongoDB servers that the tests of a describe block share. The
+ * block's hooks assign them, so tests and hooks read them when they run, not when they are declared.
+ */
+export class SharedServers {
+  nc!: NatsConnection;
+  js!: JetStreamClient;
+  jsm!: JetStreamManager;
+  client!: MongoClient;
+}
+
+/** {@link SharedServers} with what each projector test gets of its own. */
+export class ProjectorServers extends SharedServers {
+  /** A database no other test uses, picked before each test. */
+  db!: Db;
+  /** The projector the current test started, if any: stopped after the test. */
+  projector: Projector | undefined;
+}
+
+/** Registers hooks that start both servers before the block's tests, connect `target`, and stop them after. */
+function connectBlock<T extends SharedServers>(target: T): T {
+  const servers = useServerPair();
+
+  beforeAll(async () => {
+    target.nc = await connect({ servers: servers.nats.url });
+    target.js = jetstream(target.nc);
+    target.jsm = await jetstreamManager(target.nc);
+    target.client = await MongoClient.connect(servers.mongo.url);
+  });
+
+  // Runs before the servers stop: vitest runs a block's afterAll hooks in reverse.
+  afterAll(async () => {
+    await target.client.close();
+    await target.nc.close();
+  });
+
+  return target;
+}
+
+/** Call inside a `describe`: NATS and MongoDB servers for its tests, connected once for all of them. */
+export function useServers(): SharedServers {
+  return connectBlock(new SharedServers());
+}
+
+/**
+ * Call inside a `describe`: like {@link useServers}, and before each test a fresh topology (so it
+ * reads only its own events) and a database named after `dbPrefix`; after it, the stopped
+ * {@link ProjectorServers.projector}.
+ */
+export function useProjectorServers(dbPrefix: string): ProjectorServers {
+  const fx = connectBlock(new ProjectorServers());
+
+  beforeEach(async () => {
+    await resetTopology(fx.jsm);
+    fx.db = fx.client.db(uniqueName(dbPrefix));
+  });
+
+  afterEach(async () => {
+    await fx.projector?.stop();
+    fx.projector = undefined;
+  });
+
+  return fx;
+}
 
 /** Starts a projector over `db` with its indexes, as main.ts does. */
 export async function startProjector(

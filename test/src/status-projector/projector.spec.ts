@@ -3,65 +3,25 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
 import { applyEvent, findJob, findRejection } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
-import type { Projector } from "@conveyor/status-projector";
-import { startMongoServer, startNatsServer, uniqueName } from "@conveyor/testing";
-import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { MongoClient } from "mongodb";
-import type { Db } from "mongodb";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import { jobHistory, publishEvents, rejection, shuffledWithDuplicates } from "./events.ts";
 import {
-  resetTopology,
   startProjector,
   storedJobs,
+  useProjectorServers,
   waitForJob,
   waitUntilDrained,
 } from "./projector-fixture.ts";
 
 describe("status projector", () => {
-  let nats: NatsServerHandle;
-  let mongo: MongoServerHandle;
-  let nc: NatsConnection;
-  let js: JetStreamClient;
-  let jsm: JetStreamManager;
-  let client: MongoClient;
-  let db: Db;
-  let projector: Projector | undefined;
-
-  beforeAll(async () => {
-    [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
-    nc = await connect({ servers: nats.url });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    client = await MongoClient.connect(mongo.url);
-  });
-
-  afterAll(async () => {
-    await client.close();
-    await nc.close();
-    await Promise.all([nats[Symbol.asyncDispose](), mongo[Symbol.asyncDispose]()]);
-  });
-
-  beforeEach(async () => {
-    await resetTopology(jsm);
-    db = client.db(uniqueName("projector"));
-  });
-
-  afterEach(async () => {
-    await projector?.stop();
-    projector = undefined;
-  });
+  const fx = useProjectorServers("projector");
 
   it("projects a job's lifecycle into its document", async () => {
-    projector = await startProjector(js, db);
-    await publishEvents(js, jobHistory("job-life", { failures: 1, batchId: "batch-1" }));
+    fx.projector = await startProjector(fx.js, fx.db);
+    await publishEvents(fx.js, jobHistory("job-life", { failures: 1, batchId: "batch-1" }));
 
-    const doc = await waitForJob(db, "job-life", (d) => d.status === "succeeded");
+    const doc = await waitForJob(fx.db, "job-life", (d) => d.status === "succeeded");
     expect(doc).toMatchObject({
       type: "report.build",
       run: 1,
@@ -84,67 +44,70 @@ describe("status projector", () => {
 
   it("holds a new job's events back for at most newJobDeferMs, and a finished job's not at all", async () => {
     const newJobDeferMs = 600;
-    projector = await startProjector(js, db, { newJobDeferMs, deferMs: 60_000 });
+    fx.projector = await startProjector(fx.js, fx.db, { newJobDeferMs, deferMs: 60_000 });
     const [queued, ...rest] = jobHistory("job-held");
-    await publishEvents(js, [queued!]);
+    await publishEvents(fx.js, [queued!]);
 
     // Held back: the job may end any moment, and it would then be written once.
     await sleep(newJobDeferMs / 3);
-    expect(await findJob(db, "job-held")).toBeNull();
+    expect(await findJob(fx.db, "job-held")).toBeNull();
     // Its end arrives in time: written at once, with everything held back.
-    await publishEvents(js, rest);
-    const done = await waitForJob(db, "job-held", (d) => d.status === "succeeded");
+    await publishEvents(fx.js, rest);
+    const done = await waitForJob(fx.db, "job-held", (d) => d.status === "succeeded");
     expect(done.payload).toEqual({ n: 1 });
 
     // A job that does not end shows as queued once its events were held back long enough.
     const [alone] = jobHistory("job-alone");
     const aloneAt = Date.now();
-    await publishEvents(js, [alone!]);
-    await waitForJob(db, "job-alone", (d) => d.status === "queued");
+    await publishEvents(fx.js, [alone!]);
+    await waitForJob(fx.db, "job-alone", (d) => d.status === "queued");
     expect(Date.now() - aloneAt).toBeGreaterThanOrEqual(newJobDeferMs - 50);
-    await waitUntilDrained(jsm);
+    await waitUntilDrained(fx.jsm);
   });
 
   it("holds the events of a job the read model holds for deferMs only, so that they show sooner", async () => {
     const deferMs = 300;
-    projector = await startProjector(js, db, { deferMs, newJobDeferMs: 60_000 });
+    fx.projector = await startProjector(fx.js, fx.db, { deferMs, newJobDeferMs: 60_000 });
     const history = jobHistory("job-known", { runs: 2 });
     const replayAt = history.findIndex((e) => e.kind === "queued" && e.run === 2);
-    await publishEvents(js, history.slice(0, replayAt));
-    await waitForJob(db, "job-known", (d) => d.status === "dead");
+    await publishEvents(fx.js, history.slice(0, replayAt));
+    await waitForJob(fx.db, "job-known", (d) => d.status === "dead");
 
     const [fresh] = jobHistory("job-new");
     const heldAt = Date.now();
-    await publishEvents(js, [history[replayAt]!, fresh!]);
-    await waitForJob(db, "job-known", (d) => d.status === "queued" && d.queuedRun === 2);
+    await publishEvents(fx.js, [history[replayAt]!, fresh!]);
+    await waitForJob(fx.db, "job-known", (d) => d.status === "queued" && d.queuedRun === 2);
     expect(Date.now() - heldAt).toBeGreaterThanOrEqual(deferMs - 50);
     // The new job is still held: it may yet end and be written once.
     await sleep(deferMs);
-    expect(await findJob(db, "job-new")).toBeNull();
+    expect(await findJob(fx.db, "job-new")).toBeNull();
   });
 
   it("holds back at most deferLimit messages: past it the newest are written at once", async () => {
-    projector = await startProjector(js, db, { newJobDeferMs: 60_000, deferLimit: 2 });
+    fx.projector = await startProjector(fx.js, fx.db, { newJobDeferMs: 60_000, deferLimit: 2 });
     const queued = ["job-cap-1", "job-cap-2", "job-cap-3"].map((id) => jobHistory(id)[0]!);
-    await publishEvents(js, queued);
+    await publishEvents(fx.js, queued);
 
     // The newest went past the limit; the two oldest, the next to run, may wait for their ends.
-    await waitForJob(db, "job-cap-3", (d) => d.status === "queued");
+    await waitForJob(fx.db, "job-cap-3", (d) => d.status === "queued");
     await sleep(300);
-    expect(await findJob(db, "job-cap-1")).toBeNull();
-    expect(await findJob(db, "job-cap-2")).toBeNull();
+    expect(await findJob(fx.db, "job-cap-1")).toBeNull();
+    expect(await findJob(fx.db, "job-cap-2")).toBeNull();
   });
 
   it("builds the same document from duplicated, reordered events as from ordered ones", async () => {
-    projector = await startProjector(js, db, { batchSize: 4 });
+    fx.projector = await startProjector(fx.js, fx.db, { batchSize: 4 });
     const shape = { failures: 2, reports: 3, runs: 2, end: "succeeded" } as const;
     const ordered = jobHistory("job-ordered", shape);
     const scrambled = shuffledWithDuplicates(jobHistory("job-scrambled", shape), 7);
-    await publishEvents(js, ordered);
-    await publishEvents(js, scrambled);
-    await waitUntilDrained(jsm);
+    await publishEvents(fx.js, ordered);
+    await publishEvents(fx.js, scrambled);
+    await waitUntilDrained(fx.jsm);
 
-    const [a, b] = await Promise.all([findJob(db, "job-ordered"), findJob(db, "job-scrambled")]);
+    const [a, b] = await Promise.all([
+      findJob(fx.db, "job-ordered"),
+      findJob(fx.db, "job-scrambled"),
+    ]);
     const withoutId = (doc: JobDocument | null) => ({ ...doc, _id: undefined, traceId: undefined });
     expect(withoutId(b)).toStrictEqual(withoutId(a));
     expect(a).toStrictEqual(ordered.reduce<JobDocument | undefined>(applyEvent, undefined));
@@ -153,11 +116,11 @@ describe("status projector", () => {
   });
 
   it("records rejections", async () => {
-    projector = await startProjector(js, db);
-    await publishEvents(js, [rejection("rej-1", "2025-01-01T00:00:00Z")]);
-    await waitUntilDrained(jsm);
+    fx.projector = await startProjector(fx.js, fx.db);
+    await publishEvents(fx.js, [rejection("rej-1", "2025-01-01T00:00:00Z")]);
+    await waitUntilDrained(fx.jsm);
 
-    expect(await findRejection(db, "rej-1")).toStrictEqual({
+    expect(await findRejection(fx.db, "rej-1")).toStrictEqual({
       _id: "rej-1",
       at: "2025-01-01T00:00:00.000Z",
       subject: "jobs.submit.report.build",
@@ -170,43 +133,46 @@ describe("status projector", () => {
   });
 
   it("acknowledges and skips invalid events without losing the valid ones around them", async () => {
-    projector = await startProjector(js, db);
+    fx.projector = await startProjector(fx.js, fx.db);
     const [queued, started] = jobHistory("job-valid");
-    await publishEvents(js, [queued!]);
-    await js.publish(Subject.event("job-valid", "started"), "{not json");
-    await js.publish(
+    await publishEvents(fx.js, [queued!]);
+    await fx.js.publish(Subject.event("job-valid", "started"), "{not json");
+    await fx.js.publish(
       Subject.event("job-valid", "started"),
       JSON.stringify({ ...started, attempt: -1 }),
     );
-    await js.publish(Subject.event("job-other", "started"), JSON.stringify(started));
-    await publishEvents(js, [started!]);
-    await waitUntilDrained(jsm);
+    await fx.js.publish(Subject.event("job-other", "started"), JSON.stringify(started));
+    await publishEvents(fx.js, [started!]);
+    await waitUntilDrained(fx.jsm);
 
-    expect(await findJob(db, "job-valid")).toMatchObject({ status: "running", attempt: 1 });
-    expect(await findJob(db, "job-other")).toBeNull();
-    const info = await jsm.consumers.info(StreamName.Events, ConsumerName.Projector);
+    expect(await findJob(fx.db, "job-valid")).toMatchObject({ status: "running", attempt: 1 });
+    expect(await findJob(fx.db, "job-other")).toBeNull();
+    const info = await fx.jsm.consumers.info(StreamName.Events, ConsumerName.Projector);
     expect(info.ack_floor.stream_seq).toBe(5);
   });
 
   it("stores payloads whose keys MongoDB servers refuse, and returns them unchanged", async () => {
-    projector = await startProjector(js, db);
+    fx.projector = await startProjector(fx.js, fx.db);
     const payload = { "user.name": "ada", $meta: { "50%": true }, list: [{ "a.b": null }] };
-    await publishEvents(js, [...jobHistory("job-keys", { payload }), ...jobHistory("job-plain")]);
-    await waitUntilDrained(jsm);
+    await publishEvents(fx.js, [
+      ...jobHistory("job-keys", { payload }),
+      ...jobHistory("job-plain"),
+    ]);
+    await waitUntilDrained(fx.jsm);
 
-    expect((await findJob(db, "job-keys"))?.payload).toStrictEqual(payload);
-    expect((await findJob(db, "job-plain"))?.status).toBe("succeeded");
+    expect((await findJob(fx.db, "job-keys"))?.payload).toStrictEqual(payload);
+    expect((await findJob(fx.db, "job-plain"))?.status).toBe("succeeded");
   });
 
   it("ignores events it has already projected", async () => {
-    projector = await startProjector(js, db);
+    fx.projector = await startProjector(fx.js, fx.db);
     const events = jobHistory("job-once");
-    await publishEvents(js, events);
-    const first = await waitForJob(db, "job-once", (d) => d.status === "succeeded");
-    await publishEvents(js, events.slice(0, 3));
-    await waitUntilDrained(jsm);
+    await publishEvents(fx.js, events);
+    const first = await waitForJob(fx.db, "job-once", (d) => d.status === "succeeded");
+    await publishEvents(fx.js, events.slice(0, 3));
+    await waitUntilDrained(fx.jsm);
 
-    expect(await storedJobs(db)).toHaveLength(1);
-    expect(await findJob(db, "job-once")).toStrictEqual(first);
+    expect(await storedJobs(fx.db)).toHaveLength(1);
+    expect(await findJob(fx.db, "job-once")).toStrictEqual(first);
   });
 });

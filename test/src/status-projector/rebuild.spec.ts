@@ -2,13 +2,8 @@ import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
 import type { DeadLetter, DeadLetterLogEntry, JobEvent, RejectedEvent } from "@conveyor/contracts";
 import { applyEvent, toStoredDeadLetter, toStoredJob } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
-import { startMongoServer, startNatsServer, uniqueName } from "@conveyor/testing";
-import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { MongoClient } from "mongodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueName } from "@conveyor/testing";
+import { describe, expect, it } from "vitest";
 
 import {
   deadLetter,
@@ -26,6 +21,7 @@ import {
   storedDeadLetters,
   storedJobs,
   storedRejections,
+  useServers,
   waitUntilDrained,
 } from "./projector-fixture.ts";
 
@@ -61,26 +57,10 @@ function workload(): (JobEvent | RejectedEvent)[] {
 }
 
 describe("rebuilding the read model from the events stream", () => {
-  let nats: NatsServerHandle;
-  let mongo: MongoServerHandle;
-  let nc: NatsConnection;
-  let client: MongoClient;
-
-  beforeAll(async () => {
-    [nats, mongo] = await Promise.all([startNatsServer(), startMongoServer()]);
-    nc = await connect({ servers: nats.url });
-    client = await MongoClient.connect(mongo.url);
-  });
-
-  afterAll(async () => {
-    await client.close();
-    await nc.close();
-    await Promise.all([nats[Symbol.asyncDispose](), mongo[Symbol.asyncDispose]()]);
-  });
+  const servers = useServers();
 
   it("replays the whole stream into an empty database and gets identical documents", async () => {
-    const js = jetstream(nc);
-    const jsm = await jetstreamManager(nc);
+    const { js, jsm, client } = servers;
     await resetTopology(jsm);
     const events = workload();
     await publishEvents(js, events);
@@ -127,8 +107,7 @@ describe("rebuilding the read model from the events stream", () => {
   });
 
   it("rebuilds the same dead-letter documents from the DLQ stream, though settled letters are gone", async () => {
-    const js = jetstream(nc);
-    const jsm = await jetstreamManager(nc);
+    const { js, jsm, client } = servers;
     await resetTopology(jsm);
     const live = client.db(uniqueName("live-dlq"));
     const first = await startProjector(js, live);

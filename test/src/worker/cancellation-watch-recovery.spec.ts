@@ -2,28 +2,24 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { KvBucket } from "@conveyor/contracts";
 import type { CancellationRecord } from "@conveyor/contracts";
-import { startNatsServer, waitFor } from "@conveyor/testing";
-import type { NatsServerHandle } from "@conveyor/testing";
+import { waitFor } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 import type { JobContext } from "@conveyor/worker-sdk";
 import { Kvm } from "@nats-io/kv";
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 
-import { WorkFixture, uniqueType } from "./work-fixture.ts";
+import { uniqueType, useWorkFixture } from "./work-fixture.ts";
 
 describe("a worker's cancellations watch", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let fx: WorkFixture;
+  // A test restarts nats-server: the connection must keep reconnecting until it is back.
+  const fx = useWorkFixture({ maxReconnectAttempts: -1 });
   const type = uniqueType("sleep");
   /** Job id -> the reason its handler's signal fired with. */
   const aborted = new Map<string, unknown>();
   const started = new Set<string>();
 
   const cancel = async (jobId: string) => {
-    const kv = await new Kvm(nc).open(KvBucket.Cancellations);
+    const kv = await new Kvm(fx.nc).open(KvBucket.Cancellations);
     const record: CancellationRecord = {
       run: 1,
       reason: "not needed",
@@ -43,10 +39,6 @@ describe("a worker's cancellations watch", () => {
   };
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url, maxReconnectAttempts: -1 });
-    fx = await WorkFixture.create(nc);
-    await ensureTopology(fx.jsm);
     await fx.worker({
       handlers: {
         [type]: async (job: { id: string }, ctx: JobContext) => {
@@ -63,12 +55,6 @@ describe("a worker's cancellations watch", () => {
     });
   });
 
-  afterAll(async () => {
-    await fx.stopWorkers();
-    await nc.close();
-    await server[Symbol.asyncDispose]();
-  });
-
   it("still reaches running jobs after the bucket is deleted and recreated", async () => {
     await expectRunningJobCancelled();
     await fx.jsm.streams.delete(`KV_${KvBucket.Cancellations}`);
@@ -77,7 +63,7 @@ describe("a worker's cancellations watch", () => {
   });
 
   it("still reaches running jobs after nats-server restarts", async () => {
-    await server.restart();
+    await fx.server.restart();
     await waitFor(async () => {
       await fx.jsm.streams.info(`KV_${KvBucket.Cancellations}`);
       return true;

@@ -4,36 +4,17 @@ import { once } from "node:events";
 import { join } from "node:path";
 
 import type { JobEvent } from "@conveyor/contracts";
-import { startNatsServer, waitFor, workspaceRoot } from "@conveyor/testing";
-import type { NatsServerHandle } from "@conveyor/testing";
-import { ensureTopology } from "@conveyor/topology";
+import { waitFor, workspaceRoot } from "@conveyor/testing";
 import { builtinHandlers } from "@conveyor/worker";
 import type { AnalysisResult } from "@conveyor/worker";
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { WorkFixture } from "./work-fixture.ts";
+import { useWorkFixture } from "./work-fixture.ts";
 
 const kinds = (events: JobEvent[]) => events.map((e) => `${e.kind}@${e.attempt}`);
 
 describe("reference worker", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let fx: WorkFixture;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-    fx = await WorkFixture.create(nc);
-    await ensureTopology(fx.jsm);
-  });
-
-  afterAll(async () => {
-    await fx.stopWorkers();
-    await nc.close();
-    await server[Symbol.asyncDispose]();
-  });
+  const fx = useWorkFixture();
 
   describe("built-in types", () => {
     beforeAll(async () => {
@@ -101,7 +82,7 @@ describe("reference worker", () => {
   it("runs as a process from main.ts and drains on SIGTERM", async () => {
     const main = join(workspaceRoot(), "services/worker/src/main.ts");
     const child: ChildProcess = spawn(process.execPath, ["--conditions=conveyor-source", main], {
-      env: { ...process.env, NATS_URL: server.url, WORKER_ID: "ref-process", LOG_LEVEL: "info" },
+      env: { ...process.env, NATS_URL: fx.server.url, WORKER_ID: "ref-process", LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

@@ -3,13 +3,16 @@ import { randomBytes } from "node:crypto";
 import { Header, StreamName, Subject, newJobId, workConsumerName } from "@conveyor/contracts";
 import type { DeadLetter, JobEvent, WorkItem } from "@conveyor/contracts";
 import { createLogger } from "@conveyor/service-kit";
-import { waitFor } from "@conveyor/testing";
+import { startNatsServer, waitFor } from "@conveyor/testing";
+import type { NatsServerHandle } from "@conveyor/testing";
+import { ensureTopology } from "@conveyor/topology";
 import { createWorker } from "@conveyor/worker-sdk";
 import type { JobWorker, WorkerOptions } from "@conveyor/worker-sdk";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { connect, headers as natsHeaders } from "@nats-io/transport-node";
+import type { ConnectionOptions, NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll } from "vitest";
 
 /** A job type name no other test uses, e.g. `flaky.k3f9a1c2`. */
 export function uniqueType(prefix: string): string {
@@ -28,22 +31,40 @@ export const testWorkerOptions = {
 export const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
 const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
 
+/**
+ * Call inside a `describe`: before its tests, starts a nats-server with the topology and connects a
+ * {@link WorkFixture} to it (with `options`); after them, stops the workers still running and the
+ * server.
+ */
+export function useWorkFixture(options: Omit<ConnectionOptions, "servers"> = {}): WorkFixture {
+  const fx = new WorkFixture();
+
+  beforeAll(async () => {
+    fx.server = await startNatsServer();
+    fx.nc = await connect({ ...options, servers: fx.server.url });
+    fx.js = jetstream(fx.nc);
+    fx.jsm = await jetstreamManager(fx.nc);
+    await ensureTopology(fx.jsm);
+  });
+
+  afterAll(async () => {
+    await fx.stopWorkers();
+    await fx.nc.close();
+    await fx.server[Symbol.asyncDispose]();
+  });
+
+  return fx;
+}
+
 /** Access to the streams a worker writes, for assertions. */
 export class WorkFixture {
-  readonly nc: NatsConnection;
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
+  // Assigned by the hooks of {@link useWorkFixture}: read them in tests and hooks, which run after.
+  /** The nats-server, e.g. for a test to `restart()`. */
+  server!: NatsServerHandle;
+  nc!: NatsConnection;
+  js!: JetStreamClient;
+  jsm!: JetStreamManager;
   readonly #workers: JobWorker[] = [];
-
-  private constructor(nc: NatsConnection, js: JetStreamClient, jsm: JetStreamManager) {
-    this.nc = nc;
-    this.js = js;
-    this.jsm = jsm;
-  }
-
-  static async create(nc: NatsConnection): Promise<WorkFixture> {
-    return new WorkFixture(nc, jetstream(nc), await jetstreamManager(nc));
-  }
 
   /** Starts a worker on the fixture's connection; stopped by {@link stopWorkers}. */
   async worker(options: Omit<WorkerOptions, "connection" | "natsUrl">): Promise<JobWorker> {

@@ -8,39 +8,22 @@ import {
   StreamName,
 } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
-import { startNatsServer, waitFor } from "@conveyor/testing";
-import type { NatsServerHandle } from "@conveyor/testing";
-import { ensureTopology, ensureWorkConsumer } from "@conveyor/topology";
+import { waitFor } from "@conveyor/testing";
+import { ensureWorkConsumer } from "@conveyor/topology";
 import { DeadReason, JobFailure, defineHandler } from "@conveyor/worker-sdk";
 import { Kvm } from "@nats-io/kv";
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 
-import { WorkFixture, traceId, uniqueType } from "./work-fixture.ts";
+import { traceId, uniqueType, useWorkFixture } from "./work-fixture.ts";
 
 const kinds = (events: JobEvent[]) => events.map((e) => `${e.kind}@${e.attempt}`);
 
 describe("worker SDK against a real nats-server", () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
-  let fx: WorkFixture;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-    fx = await WorkFixture.create(nc);
-    await ensureTopology(fx.jsm);
-  });
+  const fx = useWorkFixture();
 
   afterEach(async () => {
     await fx.stopWorkers();
-  });
-
-  afterAll(async () => {
-    await nc.close();
-    await server[Symbol.asyncDispose]();
   });
 
   it("registers its types with the payload's JSON Schema and creates their consumers", async () => {
@@ -56,7 +39,7 @@ describe("worker SDK against a real nats-server", () => {
         }),
       },
     });
-    const kv = await new Kvm(nc).open(KvBucket.JobTypes);
+    const kv = await new Kvm(fx.nc).open(KvBucket.JobTypes);
     const descriptor = JobTypeDescriptor.parse((await kv.get(type))!.json());
     expect(descriptor).toMatchObject({
       type,
@@ -151,7 +134,7 @@ describe("worker SDK against a real nats-server", () => {
   it("dead-letters a job whose result is larger than the server takes, instead of retrying it", async () => {
     const type = uniqueType("huge");
     let runs = 0;
-    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    const maxPayload = fx.nc.info?.max_payload ?? 1024 * 1024;
     await fx.worker({
       handlers: {
         [type]: () => {
