@@ -23,3 +23,15 @@ export function parseEventMode(text: string | undefined): EventMode {
   }
   return mode;
 }
+
+/**
+ * How the diagnostic submits its jobs: `single`, a message per job on `jobs.submit.<type>`; `bulk`,
+ * a bulk submission of 100 jobs per message on `jobs.bulk.<type>`, as the bench's saturated
+ * workload submits Conveyor's jobs.
+ */
+export type SubmitMode = "single" | "bulk";
+
+export function parseSubmitMode(text: string | undefined): SubmitMode {
+  if (text === "single" || text === "bulk") return text;
+  throw new Error(`submission mode must be single or bulk; got ${String(text)}`);
+}

@@ -6,6 +6,7 @@
 // messages would allow (event-mode.ts). Each run gets a fresh server.
 //
 // Usage: node --conditions=conveyor-source bench/src/ceiling/main.ts [jobs, default 50000] [reps, default 3]
+//   [single|bulk, default single: a message per submission, or bulks of 100 as the saturated workload]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,11 +22,12 @@ import { median } from "../report/stats.ts";
 import { startNats } from "../servers/nats.ts";
 import { forkChild } from "../systems/node-child.ts";
 import type { NodeChild } from "../systems/node-child.ts";
-import { ceilingJobType, eventModes } from "./event-mode.ts";
+import { ceilingJobType, eventModes, parseSubmitMode } from "./event-mode.ts";
 import type { EventMode } from "./event-mode.ts";
 
 const jobs = Number(process.argv[2] ?? 50_000);
 const reps = Number(process.argv[3] ?? 3);
+const submitMode = parseSubmitMode(process.argv[4] ?? "single");
 if (!Number.isInteger(jobs) || jobs < 1000) throw new Error("jobs must be an integer >= 1000");
 if (!Number.isInteger(reps) || reps < 1) throw new Error("reps must be a positive integer");
 /** Submissions in flight at once, as the bench's saturated workload submits. */
@@ -64,6 +66,7 @@ async function runOnce(mode: EventMode): Promise<RunResult> {
         NATS_URL: nats.url,
         CEILING_ROLE: name,
         CEILING_EVENTS: mode,
+        CEILING_SUBMIT: submitMode,
       });
       child.onMessage((message) => done.set(name, (message as { done: number }).done));
       children.push(child);
@@ -76,13 +79,22 @@ async function runOnce(mode: EventMode): Promise<RunResult> {
     const js = jetstream(nc);
     const start = performance.now();
     for (let i = 0; i < jobs; i += submitBatch) {
-      const publishes: Promise<unknown>[] = [];
+      const envelopes = [];
       for (let n = i; n < Math.min(jobs, i + submitBatch); n++) {
-        const id = `ceiling-${String(n).padStart(8, "0")}`;
-        const envelope = JSON.stringify({ id, payload: { n } });
-        publishes.push(js.publish(Subject.submit(ceilingJobType), envelope, { msgID: id }));
+        envelopes.push({ id: `ceiling-${String(n).padStart(8, "0")}`, payload: { n } });
       }
-      await Promise.all(publishes);
+      if (submitMode === "bulk") {
+        const body = JSON.stringify({ jobs: envelopes });
+        await js.publish(Subject.submitBulk(ceilingJobType), body, { msgID: `bulk-${i}` });
+        continue;
+      }
+      await Promise.all(
+        envelopes.map((envelope) =>
+          js.publish(Subject.submit(ceilingJobType), JSON.stringify(envelope), {
+            msgID: envelope.id,
+          }),
+        ),
+      );
     }
     while ((done.get("worker") ?? 0) < jobs) await sleep(5);
     const ackedS = (performance.now() - start) / 1000;
@@ -124,7 +136,9 @@ for (let rep = 0; rep < reps; rep++) {
     );
   }
 }
-process.stdout.write(`\n${jobs} jobs, median of ${reps}:\n`);
+process.stdout.write(
+  `\n${jobs} jobs submitted ${submitMode === "bulk" ? "in bulks of 100" : "one by one"}, median of ${reps}:\n`,
+);
 process.stdout.write(
   "| events | acked jobs/s | projected jobs/s | nats-server CPU-ms/job | roles CPU-ms/job |\n",
 );

@@ -8,10 +8,11 @@ import { jetstream } from "@nats-io/jetstream";
 import type { JsMsg } from "@nats-io/jetstream";
 import { connect, headers } from "@nats-io/transport-node";
 
-import { ceilingJobType, parseEventMode } from "./event-mode.ts";
+import { ceilingJobType, parseEventMode, parseSubmitMode } from "./event-mode.ts";
 
 const role = process.env["CEILING_ROLE"];
 const mode = parseEventMode(process.env["CEILING_EVENTS"]);
+const submitMode = parseSubmitMode(process.env["CEILING_SUBMIT"]);
 const nc = await connect({ servers: process.env["NATS_URL"], noAsyncTraces: true });
 const js = jetstream(nc);
 const publisher = new JetStreamPublisher(nc);
@@ -46,16 +47,23 @@ const ackAll = (msgs: JsMsg[]) => {
   done += msgs.length;
 };
 
+/** The ids of the jobs an intake message submits: one, or a bulk's. */
+function submittedIds(msg: JsMsg): string[] {
+  if (submitMode === "single") return [msg.json<{ id: string }>().id];
+  return msg.json<{ jobs: { id: string }[] }>().jobs.map((job) => job.id);
+}
+
 async function intake(): Promise<void> {
-  const consumer = await js.consumers.get(StreamName.Jobs, ConsumerName.DispatcherIntake);
+  const consumer = await js.consumers.get(
+    StreamName.Jobs,
+    submitMode === "bulk" ? ConsumerName.DispatcherBulkIntake : ConsumerName.DispatcherIntake,
+  );
   await consumer.consume({
     max_messages: 512,
     callback: perTurn((batch) => {
       const stored: Promise<unknown>[] = [];
-      const ids: string[] = [];
-      for (const msg of batch) {
-        const { id } = msg.json<{ id: string }>();
-        ids.push(id);
+      const ids = batch.flatMap(submittedIds);
+      for (const id of ids) {
         const at = new Date().toISOString();
         const item = JSON.stringify({
           jobId: id,
