@@ -55,13 +55,15 @@ describe("concurrent cancel commands", () => {
       requestedAt: new Date().toISOString(),
     });
     // Queued before the mailbox starts, so each pair is fetched together and handled at once.
+    let through = 0;
     for (const jobId of jobIds) {
       for (const run of [2, 1]) {
-        await js.publish(
+        const ack = await js.publish(
           Subject.command(CommandVerb.Cancel, jobId),
           JSON.stringify(cancel(jobId, run)),
           { msgID: commandMsgId(CommandVerb.Cancel, jobId, run) },
         );
+        through = Math.max(through, ack.seq);
       }
     }
     mailbox = await createCommandMailbox({
@@ -71,6 +73,7 @@ describe("concurrent cancel commands", () => {
       logger: createLogger("test", "silent"),
     });
     await consumerSettled(jsm, StreamName.Jobs, ConsumerName.DispatcherCommands, {
+      through,
       message: "commands were not all handled",
     });
 

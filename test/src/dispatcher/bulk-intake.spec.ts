@@ -47,14 +47,21 @@ describe("dispatcher: bulk submissions", () => {
     await registry.close();
   });
 
-  const publishBulk = (body: unknown, options: { msgID?: string; traceparent?: string } = {}) => {
+  /** The stream sequence of the newest bulk published, which `bulkSettled` waits past. */
+  let lastBulkSeq = 0;
+  const publishBulk = async (
+    body: unknown,
+    options: { msgID?: string; traceparent?: string } = {},
+  ) => {
     const headers = natsHeaders();
     if (options.traceparent) headers.set("traceparent", options.traceparent);
     const text = typeof body === "string" ? body : JSON.stringify(body);
-    return suite.js.publish("jobs.bulk.sleep", text, {
+    const ack = await suite.js.publish("jobs.bulk.sleep", text, {
       headers,
       ...(options.msgID === undefined ? {} : { msgID: options.msgID }),
     });
+    lastBulkSeq = Math.max(lastBulkSeq, ack.seq);
+    return ack;
   };
 
   const workItems = async () =>
@@ -68,6 +75,7 @@ describe("dispatcher: bulk submissions", () => {
 
   const bulkSettled = () =>
     consumerSettled(suite.jsm, "JOBS", "dispatcher-bulk-intake", {
+      through: lastBulkSeq,
       message: "bulk intake never fully acknowledged",
     });
 

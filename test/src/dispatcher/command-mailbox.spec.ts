@@ -31,6 +31,7 @@ describe("dispatcher command mailbox", () => {
 
   const commandsSettled = () =>
     consumerSettled(suite.jsm, "JOBS", "dispatcher-commands", {
+      through: lastCommandSeq,
       message: "commands never all settled",
       timeoutMs: 15_000,
     });
@@ -61,11 +62,16 @@ describe("dispatcher command mailbox", () => {
     return ack.seq;
   };
 
-  const command = (verb: string, jobId: string, seq: number) =>
-    suite.js.publish(
+  /** The stream sequence of the newest command, which `commandsSettled` waits past. */
+  let lastCommandSeq = 0;
+  const command = async (verb: string, jobId: string, seq: number) => {
+    const ack = await suite.js.publish(
       `jobs.cmd.${verb}.${jobId}`,
       JSON.stringify({ jobId, run: 1, seq, requestedAt: new Date().toISOString() }),
     );
+    lastCommandSeq = Math.max(lastCommandSeq, ack.seq);
+    return ack;
+  };
 
   const logOf = async (jobId: string) =>
     (await storedMessages(suite.jsm, "DLQ", (s) => s === `dlq-log.${jobId}`)).map((m) =>

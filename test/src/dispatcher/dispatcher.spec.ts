@@ -49,7 +49,9 @@ describe("dispatcher", () => {
     await registry.close();
   });
 
-  const submit = (
+  /** The stream sequence of the newest submission, which `intakeSettled` waits past. */
+  let lastSubmittedSeq = 0;
+  const submit = async (
     subject: string,
     body: string | Uint8Array,
     msgID?: string,
@@ -57,7 +59,10 @@ describe("dispatcher", () => {
   ) => {
     const headers = natsHeaders();
     if (traceparent) headers.set("traceparent", traceparent);
-    return suite.js.publish(subject, body, msgID === undefined ? { headers } : { msgID, headers });
+    const options = msgID === undefined ? { headers } : { msgID, headers };
+    const ack = await suite.js.publish(subject, body, options);
+    lastSubmittedSeq = Math.max(lastSubmittedSeq, ack.seq);
+    return ack;
   };
 
   const workFor = async (jobId: string) =>
@@ -77,6 +82,7 @@ describe("dispatcher", () => {
 
   const intakeSettled = () =>
     consumerSettled(suite.jsm, "JOBS", "dispatcher-intake", {
+      through: lastSubmittedSeq,
       message: "intake never fully acknowledged",
     });
 

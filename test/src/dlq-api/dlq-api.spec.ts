@@ -258,10 +258,13 @@ describe("dead-letter API", () => {
         { jobId: id, run: 7, seq: letter!.dlqSeq, requestedAt },
       ],
     ];
+    let through = 0;
     for (const [subject, body] of commands) {
-      await system.js.publish(subject, typeof body === "string" ? body : JSON.stringify(body));
+      const text = typeof body === "string" ? body : JSON.stringify(body);
+      through = (await system.js.publish(subject, text)).seq;
     }
     await consumerSettled(system.jsm, StreamName.Jobs, ConsumerName.DispatcherCommands, {
+      through,
       message: "every command acknowledged",
     });
     expect((await letters(`?type=${type}`)).map((l) => l.dlqSeq)).toEqual([letter!.dlqSeq]);

@@ -23,6 +23,7 @@ import { MongoClient } from "mongodb";
 import type { Db } from "mongodb";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 
+import { consumerSettled } from "../support/nats-suite.ts";
 import { useServerPair } from "../support/server-pair.ts";
 
 /**
@@ -140,19 +141,22 @@ export async function addDeadLetterConsumer(jsm: JetStreamManager, name: string)
   await jsm.consumers.add(StreamName.Dlq, { ...config, durable_name: name, name });
 }
 
-/** Waits until the consumer has delivered every message and every delivery is acknowledged. */
+/**
+ * Waits until the consumer has delivered every message the stream holds now and every delivery is
+ * acknowledged. The projector's consumers read their whole stream, so the stream's last sequence
+ * is one they must have delivered (a consumer's pending count lags a PubAck by a moment).
+ */
 export async function waitUntilDrained(
   jsm: JetStreamManager,
   consumer: string = ConsumerName.Projector,
   stream: string = StreamName.Events,
 ): Promise<void> {
-  await waitFor(
-    async () => {
-      const info = await jsm.consumers.info(stream, consumer);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    },
-    { timeoutMs: 20_000, message: `consumer ${consumer} drained` },
-  );
+  const through = (await jsm.streams.info(stream)).state.last_seq;
+  await consumerSettled(jsm, stream, consumer, {
+    through,
+    timeoutMs: 20_000,
+    message: `consumer ${consumer} drained`,
+  });
 }
 
 /** Every job document as stored (escaped keys), by id. */

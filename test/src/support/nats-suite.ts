@@ -71,21 +71,34 @@ export function useNatsSuite(serviceName: string): NatsSuite {
   return suite;
 }
 
+/** Options of {@link consumerSettled}. */
+export interface ConsumerSettledOptions extends Omit<WaitForOptions, "intervalMs"> {
+  /**
+   * The stream sequence of the last message published for the consumer (its PubAck's `seq`). The
+   * server counts a stored message into a consumer's pending messages a moment after the PubAck,
+   * so right after a publish the consumer can look settled without having seen it; with `through`
+   * it is settled only once it has delivered that message too.
+   */
+  through?: number;
+}
+
 /**
  * Waits until a consumer has nothing left to deliver and nothing awaiting acknowledgement: every
- * message published so far has been handled.
+ * message published so far (through `options.through`) has been handled.
  */
 export async function consumerSettled(
   jsm: JetStreamManager,
   stream: string,
   consumer: string,
-  options: Omit<WaitForOptions, "intervalMs"> = {},
+  options: ConsumerSettledOptions = {},
 ): Promise<void> {
+  const { through = 0, ...wait } = options;
   await waitFor(
     async () => {
       const info = await jsm.consumers.info(stream, consumer);
-      return info.num_pending === 0 && info.num_ack_pending === 0;
+      const counted = info.delivered.stream_seq >= through;
+      return counted && info.num_pending === 0 && info.num_ack_pending === 0;
     },
-    { ...options, message: options.message ?? `consumer ${stream}/${consumer} never settled` },
+    { ...wait, message: wait.message ?? `consumer ${stream}/${consumer} never settled` },
   );
 }
