@@ -1,5 +1,5 @@
 import { ConsumerName, KvBucket, StreamName, workConsumerName } from "@conveyor/contracts";
-import { startNatsServer } from "@conveyor/testing";
+import { startNatsServer, waitFor } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import {
   TopologyError,
@@ -102,8 +102,13 @@ describe("topology", () => {
     expect(jobs.config.subjects).toContain("jobs.bulk.>");
     expect(jobs.state.messages).toBe(before.state.messages);
     await jetstream(nc).publish("jobs.bulk.echo", '{"jobs":[{}]}');
-    const bulk = await jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherBulkIntake);
-    expect(bulk.num_pending).toBe(1);
+    // The consumer counts a stored message a moment after its PubAck.
+    await waitFor(
+      async () =>
+        (await jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherBulkIntake))
+          .num_pending === 1,
+      { message: "the recreated bulk intake consumer never had the bulk pending" },
+    );
   });
 
   it("updates a stream in place when the options change, keeping its messages", async () => {
