@@ -11,5 +11,5 @@ export { findBinary, workspaceRoot } from "./binaries.ts";
 export { freePort } from "./free-port.ts";
 export { probeMongo, probeNats } from "./probes.ts";
 export { isNiceness } from "./niceness.ts";
-export { spawnServer, waitUntilReady } from "./server-process.ts";
+export { spawnServer, superviseChild, waitUntilReady } from "./server-process.ts";
 export type { ServerProcess, SpawnServerOptions } from "./server-process.ts";

@@ -70,19 +70,31 @@ export function spawnServer(
     cwd: options.cwd,
     env: options.env,
   });
-  live.add(child);
   // A detached child has called setsid() by now: spawn returns once it has exec'd.
   if (niceness > 0 && detached && child.pid !== undefined) niceSession(child.pid, niceness);
+  return superviseChild(name, child, options.onOutput);
+}
+
+/**
+ * Watches a child process started with piped stdout and stderr (`spawn` or `fork`): keeps its
+ * recent output, tells when it exits, stops it, and kills it if this process exits first.
+ */
+export function superviseChild(
+  name: string,
+  child: ChildProcess,
+  onOutput?: (text: string, stream: "stdout" | "stderr") => void,
+): ServerProcess {
+  live.add(child);
   let output = "";
   const append = (chunk: Buffer, stream: "stdout" | "stderr") => {
     const text = chunk.toString("utf8");
     output = (output + text).slice(-outputLimit);
-    options.onOutput?.(text, stream);
+    onOutput?.(text, stream);
   };
-  child.stdout.on("data", (chunk: Buffer) => {
+  child.stdout?.on("data", (chunk: Buffer) => {
     append(chunk, "stdout");
   });
-  child.stderr.on("data", (chunk: Buffer) => {
+  child.stderr?.on("data", (chunk: Buffer) => {
     append(chunk, "stderr");
   });
   let isRunning = true;
