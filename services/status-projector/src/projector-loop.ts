@@ -99,10 +99,10 @@ export class ProjectorLoop {
     try {
       if (this.#abort.signal.aborted) return;
       const source = batches(messages, batchSize, batchLingerMs);
-      let next = source.next();
+      let next = pending(source.next());
       for (;;) {
         const fresh = held.size === 0 ? await next : await raceLinger(next, held.msUntilDue());
-        if (fresh !== undefined) next = source.next();
+        if (fresh !== undefined) next = pending(source.next());
         if (fresh?.done === true && held.size === 0) return;
         const batch = fresh === undefined || fresh.done === true ? [] : fresh.value;
         const now = Date.now();
@@ -282,4 +282,14 @@ function combineResults(results: readonly StoreResult[]): StoreResult {
     }
   }
   return { written, refused: results.flatMap((result) => result.refused) };
+}
+
+/**
+ * The request for the next batch is made before the current batch is stored, and awaited only
+ * after. A subscription that fails meanwhile (its consumer deleted while MongoDB is down) must not
+ * be an unhandled rejection, which ends the process: it is seen, and handled, when awaited.
+ */
+function pending<T>(request: Promise<T>): Promise<T> {
+  request.catch(() => undefined);
+  return request;
 }

@@ -1,6 +1,7 @@
 import { StreamName } from "@conveyor/contracts";
 import { findJob } from "@conveyor/read-model";
 import { createLogger } from "@conveyor/service-kit";
+import { ConsumerGoneError } from "@conveyor/status-projector";
 import type { Projector } from "@conveyor/status-projector";
 import { startMongoServer, startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
@@ -115,6 +116,25 @@ describe("status projector while MongoDB is unavailable", () => {
     gate.unblock();
     await waitUntilDrained(jsm, consumer);
     expect(await projected("job-during")).toMatchObject({ status: "succeeded" });
+  });
+
+  it("reports its consumer deleted while a batch waits for MongoDB, instead of crashing", async () => {
+    const { logger, failures } = countingLogger();
+    const projector = await start(logger);
+    gate.block();
+    await publishEvents(js, jobHistory("job-orphaned"));
+    await waitFor(() => Promise.resolve(failures() >= 1), { message: "a failed attempt to store" });
+
+    // The subscription fails while the batch is still being stored.
+    await jsm.consumers.delete(StreamName.Events, consumer);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    gate.unblock();
+    const failure = await Promise.race([
+      projector.closed(),
+      new Promise<"still running">((resolve) => setTimeout(resolve, 15_000, "still running")),
+    ]);
+    expect(failure).toBeInstanceOf(ConsumerGoneError);
+    expect(failure).toMatchObject({ stream: StreamName.Events, consumer });
   });
 
   it("stops while MongoDB is down and leaves the events to the next projector", async () => {
