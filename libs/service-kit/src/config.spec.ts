@@ -24,6 +24,16 @@ describe("parseEnv", () => {
   });
 });
 
+describe("envInt", () => {
+  it("refuses a value above its maximum, naming the variable", () => {
+    const bounded = z.object({ HOLD_MS: envInt(0, 1000, 20_000) });
+    expect(parseEnv(bounded, { HOLD_MS: "20000" }).HOLD_MS).toBe(20_000);
+    const error = captureError(() => parseEnv(bounded, { HOLD_MS: "20001" }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variables).toEqual(["HOLD_MS"]);
+  });
+});
+
 function captureError(fn: () => unknown): unknown {
   try {
     fn();

@@ -34,5 +34,5 @@ export const mongoEnv = {
 } as const;
 
 /** A positive integer from an environment variable, e.g. `WORKER_CONCURRENCY`. */
-export const envInt = (min: number, fallback: number) =>
-  z.coerce.number().int().min(min).default(fallback);
+export const envInt = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);

@@ -77,8 +77,12 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
     return released;
   }
 
-  /** How long until the first held message must be projected, in milliseconds (0 if overdue). */
-  msUntilDue(now = Date.now()): number {
+  /**
+   * How long until the first held message must be projected, in milliseconds (0 if overdue). Due
+   * times and `now` are on the monotonic clock (`performance.now()`), which a wall-clock step does
+   * not move.
+   */
+  msUntilDue(now = performance.now()): number {
     let entry = this.#dueOrder.top();
     while (entry !== null && this.#current(entry) === undefined) {
       this.#dueOrder.pop();

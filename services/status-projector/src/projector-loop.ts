@@ -105,7 +105,8 @@ export class ProjectorLoop {
         if (fresh !== undefined) next = pending(source.next());
         if (fresh?.done === true && held.size === 0) return;
         const batch = fresh === undefined || fresh.done === true ? [] : fresh.value;
-        const now = Date.now();
+        // Monotonic: a wall clock stepped back would keep held messages from coming due.
+        const now = performance.now();
         // What comes due within a linger goes now, so that deferred messages leave in groups.
         const dueBy = now + batchLingerMs;
         // Held messages never exceed the limit, so only fresh ones can: past it, the newest go at
