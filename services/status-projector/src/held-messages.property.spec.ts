@@ -59,10 +59,11 @@ describe("HeldMessages against the obvious rules", () => {
         for (const s of steps) {
           if (s.kind === "add") {
             for (const { id, key: k, due } of s.jobs) {
-              // An id is unique among the messages held.
-              if (reference.held.some((h) => h.id === id)) continue;
               held.add(id, k, due);
-              reference.held.push({ id, key: k, due });
+              // One message per id: a copy of a held one keeps its job and the earlier due time.
+              const earlier = reference.held.find((h) => h.id === id);
+              if (earlier === undefined) reference.held.push({ id, key: k, due });
+              else earlier.due = Math.min(earlier.due, due);
             }
             continue;
           }

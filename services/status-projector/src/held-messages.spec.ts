@@ -35,6 +35,19 @@ describe("HeldMessages", () => {
     expect([...held]).toEqual(["b-queued", "c-queued"]);
   });
 
+  it("holds a redelivered copy of a held message in its place, due when the first was", () => {
+    // Messages are JetStream deliveries: a copy of the same stream sequence is another object.
+    const held = new HeldMessages<{ seq: number; delivery: number }>((msg) => msg.seq);
+    held.add({ seq: 7, delivery: 1 }, "a", 100);
+    held.add({ seq: 7, delivery: 2 }, "a", 130);
+
+    expect(held.size).toBe(1);
+    expect(held.msUntilDue(0)).toBe(100);
+    // The newest delivery is the one to acknowledge.
+    expect([...held.release([], 100)]).toEqual([[{ seq: 7, delivery: 2 }, 100]]);
+    expect(held.size).toBe(0);
+  });
+
   it("releases a key once: a job touched and due comes out a single time", () => {
     const held = heldJobs();
 

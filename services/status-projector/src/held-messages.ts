@@ -42,8 +42,23 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
     return this.#held.size;
   }
 
+  /**
+   * Holds `msg` of job `key` until `due`. A message already held under the same id (a delivery
+   * of it made again, once its ack wait ran out) takes the place of the one held, as the delivery
+   * to acknowledge, and stays due when the first was: a job is never held longer than promised.
+   */
   add(msg: Msg, key: string, due: number): void {
     const id = this.#idOf(msg);
+    const earlier = this.#held.get(id);
+    if (earlier !== undefined) {
+      const group = this.#byKey.get(earlier.key);
+      const place = group?.indexOf(earlier.msg) ?? -1;
+      if (group !== undefined && place >= 0) group[place] = msg;
+      const firstDue = Math.min(due, earlier.due);
+      this.#held.set(id, { msg, key: earlier.key, due: firstDue });
+      if (firstDue !== earlier.due) this.#dueOrder.insert({ id, due: firstDue });
+      return;
+    }
     this.#held.set(id, { msg, key, due });
     this.#dueOrder.insert({ id, due });
     const group = this.#byKey.get(key);
