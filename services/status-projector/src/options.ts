@@ -28,9 +28,9 @@ export interface ProjectorOptions {
   /**
    * Most messages held back at once; past it the newest go at once. In a queue the oldest held
    * job is the next to run, so its hold is the one about to pay off. Holding costs memory (due
-   * times are kept in order, so a batch does not look at every held message), and the `EVENTS` consumer stops delivering at its
-   * `max_ack_pending` (10,000) unacknowledged messages, which leaves room for the batches being
-   * stored. @default 8000
+   * times are kept in order, so a batch does not look at every held message), and the `EVENTS`
+   * consumer stops delivering at its `max_ack_pending` (10,000) unacknowledged messages, which
+   * leaves room for the batches being stored. @default 8000
    */
   deferLimit?: number;
   /**

@@ -6,12 +6,15 @@ import { describe, expect, it } from "vitest";
 
 import { useServerPair } from "../support/server-pair.ts";
 import { pipelinedPosts, startGateway, submit, submitBulk } from "./gateway-fixture.ts";
-import type { GatewayUnderTest } from "./gateway-fixture.ts";
+import type { GatewayFixtureOptions, GatewayUnderTest } from "./gateway-fixture.ts";
 
 const servers = useServerPair();
 
-function gateway(maxBodyBytes?: number): Promise<GatewayUnderTest> {
-  return startGateway({ natsUrl: servers.nats.url, mongoUrl: servers.mongo.url, maxBodyBytes });
+/** A gateway on this file's servers, with the fixture's defaults unless `options` say otherwise. */
+function gateway(
+  options: Omit<GatewayFixtureOptions, "natsUrl" | "mongoUrl"> = {},
+): Promise<GatewayUnderTest> {
+  return startGateway({ natsUrl: servers.nats.url, mongoUrl: servers.mongo.url, ...options });
 }
 
 async function jobsStreamCount(gw: GatewayUnderTest): Promise<number> {
@@ -50,9 +53,7 @@ describe("POST /v1/jobs", () => {
 
   it("stores submissions without id or key that arrive together in bulk messages, each job on its own trace", async () => {
     const spans = new InMemorySpanExporter();
-    await using gw = await startGateway({
-      natsUrl: servers.nats.url,
-      mongoUrl: servers.mongo.url,
+    await using gw = await gateway({
       spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
     });
     const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
@@ -116,9 +117,7 @@ describe("POST /v1/jobs", () => {
 
   it("sends the jobs of a gathered message the stream refuses one by one, each stored once", async () => {
     const spans = new InMemorySpanExporter();
-    await using gw = await startGateway({
-      natsUrl: servers.nats.url,
-      mongoUrl: servers.mongo.url,
+    await using gw = await gateway({
       spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
     });
     const { config } = await gw.jsm.streams.info(StreamName.Jobs);
@@ -185,11 +184,7 @@ describe("POST /v1/jobs", () => {
   });
 
   it("publishes every submission on its own when gathering is turned off (GATEWAY_GATHER_SUBMISSIONS=false)", async () => {
-    await using gw = await startGateway({
-      natsUrl: servers.nats.url,
-      mongoUrl: servers.mongo.url,
-      gatherSubmissions: false,
-    });
+    await using gw = await gateway({ gatherSubmissions: false });
     const before = (await gw.jsm.streams.info(StreamName.Jobs)).state.last_seq;
     const bodies = Array.from({ length: 10 }, (_, n) => ({
       type: "echo",
@@ -367,7 +362,7 @@ describe("POST /v1/jobs", () => {
   });
 
   it("refuses a body over the limit with 413, publishing nothing", async () => {
-    await using gw = await gateway(1024);
+    await using gw = await gateway({ maxBodyBytes: 1024 });
     const before = await jobsStreamCount(gw);
     const response = await submit(gw, { type: "echo", payload: { message: "x".repeat(2000) } });
     expect(response.status).toBe(413);
@@ -540,12 +535,7 @@ describe("POST /v1/jobs/bulk", () => {
   });
 
   it("refuses a body over the bulk limit, or a job over the submission limit, with 413", async () => {
-    await using gw = await startGateway({
-      natsUrl: servers.nats.url,
-      mongoUrl: servers.mongo.url,
-      maxBodyBytes: 1024,
-      maxBulkBodyBytes: 8 * 1024,
-    });
+    await using gw = await gateway({ maxBodyBytes: 1024, maxBulkBodyBytes: 8 * 1024 });
     const before = await jobsStreamCount(gw);
     const big = { type: "echo", payload: { message: "x".repeat(2000) } };
     const oneTooLarge = await submitBulk(gw, {

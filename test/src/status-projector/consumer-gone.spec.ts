@@ -7,7 +7,7 @@ import { MongoClient } from "mongodb";
 import { describe, expect, it } from "vitest";
 
 import { jobHistory, publishEvents } from "./events.ts";
-import { resetTopology, startProjector, waitForJob } from "./projector-fixture.ts";
+import { closedWithin, resetTopology, startProjector, waitForJob } from "./projector-fixture.ts";
 
 describe("status projector whose consumer is deleted", () => {
   it.each([
@@ -28,10 +28,7 @@ describe("status projector whose consumer is deleted", () => {
       await waitForJob(db, "job-before", (d) => d.status === "succeeded");
 
       await jsm.consumers.delete(stream, consumer);
-      const failure = await Promise.race([
-        projector.closed(),
-        new Promise<"still running">((resolve) => setTimeout(resolve, 15_000, "still running")),
-      ]);
+      const failure = await closedWithin(projector, 15_000);
       expect(failure).toBeInstanceOf(ConsumerGoneError);
       expect(failure).toMatchObject({ stream, consumer });
       await projector.stop();

@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { jobHistory, publishEvents } from "./events.ts";
 import {
   addProjectorConsumer,
+  closedWithin,
   resetTopology,
   startProjector,
   waitForJob,
@@ -96,6 +97,16 @@ describe("status projector while MongoDB is unavailable", () => {
 
   const projected = (id: string) => findJob(direct.db(dbName), id);
 
+  /** A projector that has failed at least once to store the events of `jobId`: MongoDB is blocked. */
+  async function storingWhileMongoIsDown(jobId: string): Promise<Projector> {
+    const { logger, failures } = countingLogger();
+    const projector = await start(logger);
+    gate.block();
+    await publishEvents(js, jobHistory(jobId));
+    await waitFor(() => Promise.resolve(failures() >= 1), { message: "a failed attempt to store" });
+    return projector;
+  }
+
   it("keeps events unacknowledged until MongoDB is back, then projects them", async () => {
     const { logger, failures } = countingLogger();
     await start(logger);
@@ -119,30 +130,19 @@ describe("status projector while MongoDB is unavailable", () => {
   });
 
   it("reports its consumer deleted while a batch waits for MongoDB, instead of crashing", async () => {
-    const { logger, failures } = countingLogger();
-    const projector = await start(logger);
-    gate.block();
-    await publishEvents(js, jobHistory("job-orphaned"));
-    await waitFor(() => Promise.resolve(failures() >= 1), { message: "a failed attempt to store" });
+    const projector = await storingWhileMongoIsDown("job-orphaned");
 
     // The subscription fails while the batch is still being stored.
     await jsm.consumers.delete(StreamName.Events, consumer);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     gate.unblock();
-    const failure = await Promise.race([
-      projector.closed(),
-      new Promise<"still running">((resolve) => setTimeout(resolve, 15_000, "still running")),
-    ]);
+    const failure = await closedWithin(projector, 15_000);
     expect(failure).toBeInstanceOf(ConsumerGoneError);
     expect(failure).toMatchObject({ stream: StreamName.Events, consumer });
   });
 
   it("stops while MongoDB is down and leaves the events to the next projector", async () => {
-    const { logger, failures } = countingLogger();
-    const projector = await start(logger);
-    gate.block();
-    await publishEvents(js, jobHistory("job-handover"));
-    await waitFor(() => Promise.resolve(failures() >= 1), { message: "a failed attempt to store" });
+    const projector = await storingWhileMongoIsDown("job-handover");
     await projector.stop();
     expect(await projected("job-handover")).toBeNull();
 

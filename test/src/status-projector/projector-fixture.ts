@@ -91,6 +91,20 @@ export function useProjectorServers(dbPrefix: string): ProjectorServers {
   return fx;
 }
 
+/**
+ * What the projector ended with (`closed()`), or "still running" when it has not ended within
+ * `timeoutMs`, so a projector that idles instead of failing fails the test's expectation.
+ */
+export function closedWithin(
+  projector: Projector,
+  timeoutMs: number,
+): Promise<Awaited<ReturnType<Projector["closed"]>> | "still running"> {
+  return Promise.race([
+    projector.closed(),
+    new Promise<"still running">((resolve) => setTimeout(resolve, timeoutMs, "still running")),
+  ]);
+}
+
 /** Starts a projector over `db` with its indexes, as main.ts does. */
 export async function startProjector(
   js: JetStreamClient,
