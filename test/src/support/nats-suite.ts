@@ -8,6 +8,8 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll } from "vitest";
 
+import { started } from "./started.ts";
+
 /**
  * What a suite of a service's real-server tests shares: a NATS server of its own with Conveyor's
  * topology, one connection to it, and tracing. Read the fields inside tests and hooks: they are
@@ -21,19 +23,19 @@ export class NatsSuite {
   #tracing: Tracing | undefined;
 
   get server(): NatsServerHandle {
-    return started(this.#server, "server");
+    return started(this.#server, "NatsSuite.server");
   }
   get nc(): NatsConnection {
-    return started(this.#nc, "nc");
+    return started(this.#nc, "NatsSuite.nc");
   }
   get js(): JetStreamClient {
-    return started(this.#js, "js");
+    return started(this.#js, "NatsSuite.js");
   }
   get jsm(): JetStreamManager {
-    return started(this.#jsm, "jsm");
+    return started(this.#jsm, "NatsSuite.jsm");
   }
   get tracing(): Tracing {
-    return started(this.#tracing, "tracing");
+    return started(this.#tracing, "NatsSuite.tracing");
   }
 
   /** Starts the server, connects, creates the topology. */
@@ -52,11 +54,6 @@ export class NatsSuite {
     await this.#tracing?.shutdown();
     await this.#server?.[Symbol.asyncDispose]();
   }
-}
-
-function started<T>(value: T | undefined, name: string): T {
-  if (value === undefined) throw new Error(`NatsSuite.${name} is read before the suite started`);
-  return value;
 }
 
 /**

@@ -2,6 +2,8 @@ import { startMongoServer, startNatsServer } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
 import { afterAll, beforeAll } from "vitest";
 
+import { started } from "./started.ts";
+
 /**
  * A NATS server and a MongoDB server for one suite, started together. Read the fields inside tests
  * and hooks: they are set by the suite's `beforeAll`, and reading one earlier throws.
@@ -11,12 +13,10 @@ export class ServerPair {
   #mongo: MongoServerHandle | undefined;
 
   get nats(): NatsServerHandle {
-    if (this.#nats === undefined) throw new Error("ServerPair.nats is read before it started");
-    return this.#nats;
+    return started(this.#nats, "ServerPair.nats");
   }
   get mongo(): MongoServerHandle {
-    if (this.#mongo === undefined) throw new Error("ServerPair.mongo is read before it started");
-    return this.#mongo;
+    return started(this.#mongo, "ServerPair.mongo");
   }
 
   async start(): Promise<void> {
