@@ -3,6 +3,7 @@ import type { JobTypeLookup } from "@conveyor/job-registry";
 import { JetStreamPublisher } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
+import { batchedStreamOf } from "@conveyor/topology";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
@@ -75,7 +76,8 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     StreamName.Jobs,
     ConsumerName.DispatcherBulkIntake,
   );
-  const jetStream = new JetStreamPublisher(deps.nc);
+  // A turn's work items, and its events, are each stored as one fast-ingest batch.
+  const jetStream = new JetStreamPublisher(deps.nc, { batchStreamOf: batchedStreamOf });
   const intake: IntakeDeps = {
     registry: deps.registry,
     publisher: new DispatchPublisher(jetStream, deps.tracing),

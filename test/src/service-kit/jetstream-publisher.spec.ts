@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 /** A stream of its own capturing `<prefix>.>`. */
 async function freshStream(
   jsm: JetStreamManager,
-  config: { max_msg_size?: number } = {},
+  config: { max_msg_size?: number; allow_batched?: boolean } = {},
 ): Promise<{ name: string; subject: (leaf: string) => string }> {
   const name = uniqueName("PUB").replace(/[^A-Za-z0-9_]/g, "_");
   const prefix = name.toLowerCase();
@@ -322,6 +322,172 @@ describe("JetStreamPublisher against a real nats-server", () => {
     } finally {
       await own.close();
     }
+  });
+
+  describe("with fast-ingest batches", () => {
+    /** A publisher batching every subject into `stream`, closed when the test ends. */
+    async function batchingInto(
+      stream: string,
+      run: (publisher: JetStreamPublisher) => Promise<void>,
+    ): Promise<void> {
+      const publisher = new JetStreamPublisher(nc, { batchStreamOf: () => stream });
+      try {
+        await run(publisher);
+        expect(publisher.pending).toBe(0);
+      } finally {
+        await publisher.close();
+      }
+    }
+
+    /** Each stored message's data, in stream order. */
+    async function storedData(stream: string): Promise<string[]> {
+      const { state } = await jsm.streams.info(stream);
+      const data: string[] = [];
+      for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+        const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+        if (stored) data.push(stored.string());
+      }
+      return data;
+    }
+
+    const names = (count: number, from = 0) =>
+      Array.from({ length: count }, (_, i) => `m${from + i}`);
+
+    it("stores a turn's messages in order and settles them all with the batch's one acknowledgement", async () => {
+      const stream = await freshStream(jsm, { allow_batched: true });
+      await batchingInto(stream.name, async (publisher) => {
+        const acks = await Promise.all(
+          names(5).map((name) => publisher.publish(stream.subject(name), name, { msgID: name })),
+        );
+
+        expect(await storedData(stream.name)).toEqual(names(5));
+        // One PubAck for the batch: every message gets the sequence of its last.
+        expect(acks).toEqual(
+          names(5).map(() => ({ stream: stream.name, seq: 5, duplicate: false })),
+        );
+      });
+    });
+
+    it("stores a turn of thousands of messages once each", async () => {
+      const stream = await freshStream(jsm, { allow_batched: true });
+      await batchingInto(stream.name, async (publisher) => {
+        const acks = await Promise.all(
+          names(2500).map((name) => publisher.publish(stream.subject(name), name, { msgID: name })),
+        );
+
+        expect(new Set(acks.map((ack) => ack.seq))).toEqual(new Set([2500]));
+        expect(await storedData(stream.name)).toEqual(names(2500));
+      });
+    });
+
+    it("sends messages without a Nats-Msg-Id on their own, as only an id makes a resend safe", async () => {
+      const stream = await freshStream(jsm, { allow_batched: true });
+      await batchingInto(stream.name, async (publisher) => {
+        const acks = await Promise.all(
+          names(3).map((name) => publisher.publish(stream.subject(name), name)),
+        );
+
+        expect(acks.map((ack) => ack.seq)).toEqual([1, 2, 3]);
+      });
+    });
+
+    it("rejects the one message the stream refuses within a batch and stores the others once", async () => {
+      const stream = await freshStream(jsm, { allow_batched: true, max_msg_size: 200 });
+      await batchingInto(stream.name, async (publisher) => {
+        const big = "x".repeat(400);
+        const data = ["a", "b", big, "c", "d"];
+        const results = await Promise.allSettled(
+          data.map((text, i) =>
+            publisher.publish(stream.subject(`n${i}`), text, { msgID: `n${i}` }),
+          ),
+        );
+
+        expect(results.map((r) => r.status)).toEqual([
+          "fulfilled",
+          "fulfilled",
+          "rejected",
+          "fulfilled",
+          "fulfilled",
+        ]);
+        const refused = results[2];
+        expect(refused?.status === "rejected" && refused.reason).toBeInstanceOf(JetStreamApiError);
+        expect(await storedData(stream.name)).toEqual(["a", "b", "c", "d"]);
+      });
+    });
+
+    it("stores the rest of a batch whose first message collapses into an earlier one", async () => {
+      const stream = await freshStream(jsm, { allow_batched: true });
+      await batchingInto(stream.name, async (publisher) => {
+        await publisher.publish(stream.subject("a"), "a", { msgID: "a" });
+
+        const acks = await Promise.all(
+          ["a", "b", "c"].map((name) =>
+            publisher.publish(stream.subject(name), name, { msgID: name }),
+          ),
+        );
+
+        // The batch goes on past the message that collapsed: one acknowledgement for all three.
+        expect(acks.map((ack) => ack.seq)).toEqual([3, 3, 3]);
+        expect(await storedData(stream.name)).toEqual(["a", "b", "c"]);
+      });
+    });
+
+    it("stores a turn's messages one by one in a stream that does not take batches, and from then on sends them so", async () => {
+      const stream = await freshStream(jsm);
+      await batchingInto(stream.name, async (publisher) => {
+        const first = await Promise.all(
+          names(3).map((name) => publisher.publish(stream.subject(name), name, { msgID: name })),
+        );
+        const then = await Promise.all(
+          names(3, 3).map((name) => publisher.publish(stream.subject(name), name, { msgID: name })),
+        );
+
+        expect(first.map((ack) => ack.seq).sort()).toEqual([1, 2, 3]);
+        // Sent one by one from the start: each has its own acknowledgement, in order.
+        expect(then.map((ack) => ack.seq)).toEqual([4, 5, 6]);
+        expect(await storedData(stream.name)).toEqual(names(6));
+      });
+    });
+
+    it("sends one batch per stream when a turn publishes to two", async () => {
+      const work = await freshStream(jsm, { allow_batched: true });
+      const events = await freshStream(jsm, { allow_batched: true });
+      const publisher = new JetStreamPublisher(nc, {
+        batchStreamOf: (subject) =>
+          subject.startsWith(work.subject("")) ? work.name : events.name,
+      });
+      try {
+        const acks = await Promise.all(
+          names(6).map((name, i) =>
+            publisher.publish((i % 2 === 0 ? work : events).subject(name), name, { msgID: name }),
+          ),
+        );
+
+        expect(acks.map((ack) => `${ack.stream}:${ack.seq}`)).toEqual(
+          names(6).map((_, i) => (i % 2 === 0 ? `${work.name}:3` : `${events.name}:3`)),
+        );
+        expect(await storedData(work.name)).toEqual(["m0", "m2", "m4"]);
+        expect(await storedData(events.name)).toEqual(["m1", "m3", "m5"]);
+      } finally {
+        await publisher.close();
+      }
+    });
+
+    it("rejects with no responders each message of a batch no stream captures", async () => {
+      await batchingInto("NOWHERE", async (publisher) => {
+        const results = await Promise.allSettled(
+          names(3).map((name) => publisher.publish(`nowhere.${name}`, name, { msgID: name })),
+        );
+
+        for (const result of results) {
+          expect(result.status).toBe("rejected");
+          if (result.status === "rejected") {
+            expect(result.reason).toBeInstanceOf(RequestError);
+            expect((result.reason as RequestError).isNoResponders()).toBe(true);
+          }
+        }
+      });
+    });
   });
 
   it("keeps receiving acknowledgements after nats-server restarts", async () => {
