@@ -6,13 +6,11 @@ import {
   RequestError,
   TimeoutError,
   createInbox,
-  nuid,
 } from "@nats-io/transport-node";
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 
 import { ChurnTable } from "./churn-table.ts";
 import { PublisherClosedError } from "./errors.ts";
-import { fastIngestReply, readBatchReply, readFastIngestReplySubject } from "./fast-ingest.ts";
 import { outgoingHeaders } from "./outgoing-headers.ts";
 
 /** Options of one {@link JetStreamPublisher.publish}; a subset of nats.js's `JetStreamPublishOptions`. */
@@ -49,18 +47,6 @@ export interface JetStreamPublisherOptions {
    * connection); the rest of the batch is sent regardless. @default ignore it
    */
   onDeferredError?: (err: unknown) => void;
-  /**
-   * The stream a subject is stored in, when that stream takes fast-ingest batches
-   * (`allow_batched`, nats-server 2.14); undefined for the others. The publishes of one turn to
-   * such a stream that carry a `msgID` leave as one batch, which the server acknowledges once,
-   * when its last message is stored, instead of once per message: each resolves with the
-   * batch's PubAck (`seq` is the sequence of the batch's last message; `duplicate` is false, as
-   * the batch does not tell which of its messages collapsed). A message the batch did not store is
-   * published again on its own (its `msgID` collapses it should it have been stored after all),
-   * and a stream that refuses batches is published to message by message from then on.
-   * @default no batches
-   */
-  batchStreamOf?: (subject: string) => string | undefined;
 }
 
 /** A publish queued for the end of the event loop's turn. */
@@ -69,22 +55,6 @@ interface Outgoing {
   data: string | Uint8Array;
   token: string;
   headers: MsgHdrs | undefined;
-  /** The stream whose batch of this turn it joins; undefined to leave on its own. */
-  batchStream: string | undefined;
-}
-
-/** A batch sent and not yet acknowledged: its messages in batch order. */
-interface OpenBatch {
-  stream: string;
-  items: Outgoing[];
-  /** Places (0-based) the server refused within the batch, with why. */
-  refusals: Map<number, Error>;
-  /** Places whose publish is settled, or handed to a publish of its own. */
-  done: boolean[];
-  /** How many places are not done. */
-  open: number;
-  /** The latest deadline of its messages: after it nothing waits for the batch. */
-  deadline: number;
 }
 
 /** What a {@link JetStreamPublisher.publishWithdrawable} builds when its turn's publishes leave. */
@@ -149,14 +119,6 @@ export class JetStreamPublisher {
   readonly #timer: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
   readonly #onDeferredError: (err: unknown) => void;
-  readonly #batchStreamOf: ((subject: string) => string | undefined) | undefined;
-  /** Batch ids are `<this publisher's nuid>-<n>`, unique on the server across publishers. */
-  readonly #batchPrefix = `${nuid.next()}-`;
-  #nextBatch = 0;
-  /** By batch id. */
-  readonly #batches = new Map<string, OpenBatch>();
-  /** Streams that refused a batch: published to message by message. */
-  readonly #unbatched = new Set<string>();
   /** What this turn publishes and defers, in call order; sent by {@link #sendOutbox}. */
   #outbox: (Outgoing | (() => void))[] = [];
   #nextToken = 0;
@@ -174,18 +136,12 @@ export class JetStreamPublisher {
   readonly #sendOutbox = (): void => {
     this.#flushing = true;
     const outbox = this.#outbox;
-    const batches = new Map<string, Outgoing[]>();
     // The loop reads the length anew: items queued while flushing are appended and sent too.
     for (let i = 0; i < outbox.length; i++) {
       const item = outbox[i];
       if (item === undefined) continue;
       if (typeof item !== "function") {
-        if (item.batchStream === undefined) this.#send(item);
-        else {
-          const batch = batches.get(item.batchStream);
-          if (batch === undefined) batches.set(item.batchStream, [item]);
-          else batch.push(item);
-        }
+        this.#send(item);
         continue;
       }
       try {
@@ -193,10 +149,6 @@ export class JetStreamPublisher {
       } catch (err) {
         this.#onDeferredError(err);
       }
-    }
-    for (const [stream, items] of batches) {
-      if (items.length === 1 && items[0] !== undefined) this.#send(items[0]);
-      else this.#sendBatch(stream, items);
     }
     this.#outbox = [];
     this.#flushing = false;
@@ -206,11 +158,9 @@ export class JetStreamPublisher {
     this.#nc = nc;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#onDeferredError = options.onDeferredError ?? (() => undefined);
-    this.#batchStreamOf = options.batchStreamOf;
     const inbox = createInbox(options.inboxPrefix);
     this.#replyPrefix = `${inbox}.`;
-    // `<inbox>.<token>` answers a publish of its own, `<inbox>.<batch id>.....$FI` a batch's.
-    const sub = nc.subscribe(`${inbox}.>`, {
+    const sub = nc.subscribe(`${inbox}.*`, {
       callback: (err, msg) => {
         if (err) this.#rejectAll(err);
         else this.#onReply(msg);
@@ -308,9 +258,7 @@ export class JetStreamPublisher {
       const deadline = Date.now() + (options.timeout ?? this.#timeoutMs);
       this.#pending.set(token, { subject, deadline, resolve, reject });
     });
-    const stream = options.msgID === undefined ? undefined : this.#batchStreamOf?.(subject);
-    const batchStream = stream === undefined || this.#unbatched.has(stream) ? undefined : stream;
-    const out: Outgoing = { subject, data, token, headers, batchStream };
+    const out: Outgoing = { subject, data, token, headers };
     this.#enqueue(out);
     return acked;
   }
@@ -372,117 +320,8 @@ export class JetStreamPublisher {
     this.#unsubscribe();
   }
 
-  /** Sends `items` (two or more, all to `stream`) as one fast-ingest batch. */
-  #sendBatch(stream: string, items: Outgoing[]): void {
-    const batchId = `${this.#batchPrefix}${this.#nextBatch++}`;
-    let deadline = 0;
-    for (const item of items)
-      deadline = Math.max(deadline, this.#pending.get(item.token)?.deadline ?? 0);
-    const batch: OpenBatch = {
-      stream,
-      items,
-      refusals: new Map(),
-      done: items.map(() => false),
-      open: items.length,
-      deadline,
-    };
-    this.#batches.set(batchId, batch);
-    items.forEach((item, index) => {
-      if (batch.done[index] === true) return;
-      const reply = fastIngestReply(this.#replyPrefix, batchId, index + 1, items.length);
-      try {
-        this.#nc.publish(item.subject, item.data, { reply, headers: item.headers });
-      } catch (err) {
-        // The client refused it (too large, bad subject): that message fails, and the batch
-        // cannot go on without it, so it ends here: what was sent is committed by itself ...
-        this.#settleBatchItem(
-          batchId,
-          batch,
-          index,
-          err instanceof Error ? err : new Error(String(err)),
-        );
-        // ... as a shorter batch would not be: resend the rest alone.
-        this.#endBatch(batchId, batch);
-      }
-    });
-  }
-
-  /** Settles the publish at `index` of `batch` with `result`; forgets the batch once all are. */
-  #settleBatchItem(batchId: string, batch: OpenBatch, index: number, result: PubAck | Error): void {
-    if (batch.done[index] !== false) return;
-    batch.done[index] = true;
-    batch.open--;
-    const token = batch.items[index]?.token ?? "";
-    const pending = this.#pending.get(token);
-    if (pending !== undefined) {
-      this.#settled(token);
-      if (result instanceof Error) pending.reject(result);
-      else pending.resolve(result);
-    }
-    if (batch.open === 0) this.#batches.delete(batchId);
-  }
-
-  /**
-   * Ends `batch` on the client: what is not settled yet is published again, each message on its
-   * own (their `msgID`s collapse those the batch did store), and later replies to the batch are
-   * ignored.
-   */
-  #endBatch(batchId: string, batch: OpenBatch): void {
-    this.#batches.delete(batchId);
-    batch.items.forEach((item, index) => {
-      if (batch.done[index] !== false) return;
-      batch.done[index] = true;
-      batch.open--;
-      if (this.#pending.get(item.token) !== undefined) this.#send(item);
-    });
-  }
-
-  #onBatchReply(batchId: string, seq: number, msg: Msg): void {
-    const batch = this.#batches.get(batchId);
-    if (batch === undefined) return;
-    const index = seq - 1;
-    const subject = batch.items[index]?.subject ?? "";
-    const reply = readBatchReply(msg.data, () => statusError(msg, subject));
-    switch (reply.kind) {
-      case "progress":
-        return;
-      case "refused-in-batch":
-        batch.refusals.set(index, reply.error);
-        return;
-      case "failed":
-        this.#settleBatchItem(batchId, batch, index, reply.error);
-        return;
-      case "stored":
-        // A server without batches stores each message as a publish of its own.
-        this.#unbatched.add(batch.stream);
-        this.#settleBatchItem(batchId, batch, index, reply.ack);
-        return;
-      case "refused":
-        if (reply.batchingDisabled) this.#unbatched.add(batch.stream);
-        // Sent again alone, the message gets the answer a publish of its own gets.
-        this.#endBatch(batchId, batch);
-        return;
-      case "committed": {
-        const { stream, count } = reply;
-        for (let i = 0; i < Math.min(count, batch.items.length); i++) {
-          const duplicate = reply.duplicate && i === count - 1;
-          this.#settleBatchItem(batchId, batch, i, { stream, seq: reply.seq, duplicate });
-        }
-        for (const [place, error] of batch.refusals)
-          this.#settleBatchItem(batchId, batch, place, error);
-        this.#endBatch(batchId, batch);
-        return;
-      }
-    }
-  }
-
   #onReply(msg: Msg): void {
     const token = msg.subject.substring(this.#replyPrefix.length);
-    const batchReply = readFastIngestReplySubject(token);
-    if (batchReply !== undefined) {
-      this.#onBatchReply(batchReply.batchId, batchReply.seq, msg);
-      return;
-    }
     const pending = this.#pending.get(token);
     // A reply after its publish timed out has no one waiting.
     if (pending === undefined) return;
@@ -495,9 +334,6 @@ export class JetStreamPublisher {
   #expire(): void {
     if (this.#pending.size === 0) return;
     const now = Date.now();
-    for (const [batchId, batch] of this.#batches) {
-      if (batch.deadline <= now) this.#batches.delete(batchId);
-    }
     for (const [token, pending] of this.#pending.entries()) {
       if (pending.deadline > now) continue;
       this.#settled(token);
@@ -506,7 +342,6 @@ export class JetStreamPublisher {
   }
 
   #rejectAll(err: Error): void {
-    this.#batches.clear();
     for (const [token, pending] of this.#pending.entries()) {
       this.#settled(token);
       pending.reject(err);
@@ -535,7 +370,15 @@ function publishHeaders(options: JetStreamPublishOptions): MsgHdrs | undefined {
 
 /** The acknowledgement in a reply, or the error it stands for. */
 function readAck(msg: Msg, subject: string): PubAck | Error {
-  if (msg.data.length === 0) return statusError(msg, subject);
+  if (msg.data.length === 0) {
+    const code = msg.headers?.code ?? 0;
+    if (code === 503) {
+      return new RequestError(`no responders: '${subject}'`, {
+        cause: new NoRespondersError(subject),
+      });
+    }
+    return new JetStreamError(`unexpected reply: ${code} ${msg.headers?.description ?? ""}`);
+  }
   let reply: Partial<PubAck> & { error?: ApiError };
   try {
     reply = JSON.parse(decoder.decode(msg.data)) as typeof reply;
@@ -549,15 +392,4 @@ function readAck(msg: Msg, subject: string): PubAck | Error {
   const ack: PubAck = { stream: reply.stream, seq: reply.seq, duplicate: reply.duplicate === true };
   if (reply.domain !== undefined) ack.domain = reply.domain;
   return ack;
-}
-
-/** The error a reply without a body stands for (a status: 503 when no stream captures the subject). */
-function statusError(msg: Msg, subject: string): Error {
-  const code = msg.headers?.code ?? 0;
-  if (code === 503) {
-    return new RequestError(`no responders: '${subject}'`, {
-      cause: new NoRespondersError(subject),
-    });
-  }
-  return new JetStreamError(`unexpected reply: ${code} ${msg.headers?.description ?? ""}`);
 }

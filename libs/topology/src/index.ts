@@ -1,6 +1,5 @@
 export { ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
 export { verifyTopology } from "./verify-topology.ts";
-export { batchedStreamOf } from "./streams.ts";
 export { TopologyError } from "./errors.ts";
 export type { TopologyOptions } from "./options.ts";
 export { defaultMaxAgeMs } from "./options.ts";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { coreConsumers, intakeMaxDeliver, workConsumer } from "./consumers.ts";
 import { bucketSpecs } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
-import { batchedStreamOf, streamSpecs } from "./streams.ts";
+import { streamSpecs } from "./streams.ts";
 
 const nanosPerMs = 1_000_000;
 
@@ -122,25 +122,5 @@ describe("bucketSpecs", () => {
       ["conveyor-job-types", 1, 0],
       ["conveyor-cancellations", 1, 7 * 24 * 3_600_000],
     ]);
-  });
-});
-
-describe("batchedStreamOf", () => {
-  it("names WORK and EVENTS, the streams that take fast-ingest batches, and no other", () => {
-    expect(batchedStreamOf("work.email.send")).toBe("WORK");
-    expect(batchedStreamOf("events.job-1.succeeded")).toBe("EVENTS");
-    expect(batchedStreamOf("jobs.submit.email")).toBeUndefined();
-    expect(batchedStreamOf("dlq.email")).toBeUndefined();
-    expect(batchedStreamOf("dlq-log.job-1")).toBeUndefined();
-    // A prefix of a token is not the token.
-    expect(batchedStreamOf("workers.x")).toBeUndefined();
-    expect(batchedStreamOf("eventsx.y")).toBeUndefined();
-  });
-
-  it("agrees with the streams' allow_batched", () => {
-    const batched = streamSpecs(resolveTopologyOptions())
-      .filter((spec) => spec.allow_batched === true)
-      .map((spec) => spec.name);
-    expect(batched.sort()).toEqual(["EVENTS", "WORK"]);
   });
 });

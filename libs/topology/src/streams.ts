@@ -3,7 +3,7 @@ import { DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import type { StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 
-import { dayMs, minuteMs, resolveTopologyOptions } from "./options.ts";
+import { dayMs, minuteMs } from "./options.ts";
 import type { ResolvedTopologyOptions } from "./options.ts";
 
 /** The parts of a stream's configuration Conveyor decides; the server fills in the rest. */
@@ -18,7 +18,6 @@ export type StreamSpec = Pick<
   | "num_replicas"
   | "discard"
   | "allow_direct"
-  | "allow_batched"
 >;
 
 /** The five streams, in the order they are created. */
@@ -46,8 +45,6 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       // Work is removed when acknowledged; nothing ages out, so no job is lost to a long backlog.
       max_age: 0,
       duplicate_window: nanos(options.workDuplicateWindowMs),
-      // The dispatcher's work items of one turn are stored as one fast-ingest batch.
-      allow_batched: true,
     },
     {
       ...base,
@@ -58,8 +55,6 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       duplicate_window: nanos(2 * minuteMs),
       // The gateway reads a job that is not projected yet with one direct get of its last events.
       allow_direct: true,
-      // The events a service sends in one turn are stored as one fast-ingest batch.
-      allow_batched: true,
     },
     {
       ...base,
@@ -82,22 +77,3 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
     },
   ];
 }
-
-/**
- * The stream `subject` is stored in when that stream takes fast-ingest batches (`allow_batched`:
- * `WORK` and `EVENTS`), for `JetStreamPublisher`'s `batchStreamOf`; undefined for the others.
- * (The other streams leave `allow_batched` out rather than `false`: the server reports it so.)
- */
-export function batchedStreamOf(subject: string): string | undefined {
-  for (const [prefix, stream] of batchedPrefixes) if (subject.startsWith(prefix)) return stream;
-  return undefined;
-}
-
-/** `[subject prefix, stream]` of the streams that take batches, from their specs. */
-const batchedPrefixes: readonly (readonly [string, string])[] = streamSpecs(
-  resolveTopologyOptions(),
-)
-  .filter((spec) => spec.allow_batched === true)
-  .flatMap((spec) =>
-    (spec.subjects ?? []).map((pattern) => [pattern.replace(/>$/, ""), spec.name] as const),
-  );

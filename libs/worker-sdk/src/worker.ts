@@ -3,7 +3,7 @@ import { JobTypeRegistry } from "@conveyor/job-registry";
 import { JetStreamPublisher, connectNats, createLogger } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
-import { batchedStreamOf, ensureWorkConsumer } from "@conveyor/topology";
+import { ensureWorkConsumer } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -134,8 +134,6 @@ export class JobWorker {
     // Loaded before any work is pulled, so a job cancelled while queued is never started.
     const cancellations = await CancellationWatch.open(nc, logger);
     const publisher = new JetStreamPublisher(nc, {
-      // The events of one turn are stored as one fast-ingest batch.
-      batchStreamOf: batchedStreamOf,
       // JetStream delivers an unacknowledged job again once its lease runs out.
       onDeferredError: (err) => {
         logger.warn({ err }, "could not acknowledge a job; it will be delivered again");

@@ -3,7 +3,6 @@ import type { JobTypeLookup } from "@conveyor/job-registry";
 import { JetStreamPublisher } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
-import { batchedStreamOf } from "@conveyor/topology";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
@@ -76,8 +75,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     StreamName.Jobs,
     ConsumerName.DispatcherBulkIntake,
   );
-  // A turn's work items, and its events, are each stored as one fast-ingest batch.
-  const jetStream = new JetStreamPublisher(deps.nc, { batchStreamOf: batchedStreamOf });
+  const jetStream = new JetStreamPublisher(deps.nc);
   const intake: IntakeDeps = {
     registry: deps.registry,
     publisher: new DispatchPublisher(jetStream, deps.tracing),
