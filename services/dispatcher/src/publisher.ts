@@ -1,4 +1,4 @@
-import { Header, LifecycleKind, Subject, deadLetterLogMsgId } from "@conveyor/contracts";
+import { Header, JobId, LifecycleKind, Subject, deadLetterLogMsgId } from "@conveyor/contracts";
 import type {
   CancelledEvent,
   DeadLetterLogEntry,
@@ -87,13 +87,18 @@ export class DispatchPublisher {
     });
   }
 
-  /** `events.<rejectionId>.rejected`, deduplicated as `<rejectionId>:rejected`. */
+  /**
+   * `events.<rejectionId>.rejected`, deduplicated as `<rejectionId>:rejected`. The id a refused
+   * submission claims goes in the `Conveyor-Job-Id` header only when it is a job id: it may be
+   * anything (a line break, which no header value can hold), and it stays in the event's body.
+   */
   rejected(parent: TraceContext, event: RejectedEvent): Promise<PubAck> {
+    const { jobId } = event;
     return this.#publish(parent, {
       subject: Subject.event(event.rejectionId, LifecycleKind.Rejected),
       msgId: `${event.rejectionId}:${LifecycleKind.Rejected}`,
       body: event,
-      jobId: event.jobId,
+      jobId: jobId !== undefined && JobId.safeParse(jobId).success ? jobId : undefined,
       jobType: undefined,
     });
   }

@@ -97,6 +97,8 @@ describe("dispatcher: bulk submissions", () => {
           { id: "bad-payload", payload: { ms: "soon" } },
           { id: "keyed", payload: { ms: 3 }, idempotencyKey: "k" },
           { id: "other-type", type: "echo", payload: { ms: 4 } },
+          // An id no message header can carry.
+          { id: "line\nbreak", payload: { ms: 5 } },
         ].map((job) => ({ ...job, batchId: marker })),
       },
       { traceparent },
@@ -134,6 +136,10 @@ describe("dispatcher: bulk submissions", () => {
       issues: [{ path: "jobs[4].type" }],
     });
     expect(byJob.get("other-type")?.rawPreview).toContain('"other-type"');
+    expect(byJob.get("line\nbreak")).toMatchObject({
+      reason: "invalid_envelope",
+      issues: [{ path: "jobs[5].id" }],
+    });
   });
 
   it("records a body that is no bulk as one rejection naming the field, and keeps going", async () => {

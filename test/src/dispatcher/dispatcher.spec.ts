@@ -207,6 +207,14 @@ describe("dispatcher", () => {
         reason: "invalid_payload",
         path: "payload.a\\u0000b",
       },
+      {
+        // An id no message header can carry: the rejection keeps it in its body only.
+        subject: "jobs.submit.echo",
+        body: JSON.stringify({ id: "mark-newline\r\nx", payload: {} }),
+        reason: "invalid_envelope",
+        path: "id",
+        jobId: "mark-newline\r\nx",
+      },
     ];
     for (const c of cases) await submit(c.subject, c.body);
     const validId = uniqueName("after-poison");
@@ -223,7 +231,8 @@ describe("dispatcher", () => {
       ).toContain(c.path);
       expect(body.sizeBytes).toBe(Buffer.byteLength(c.body));
       expect(body.rawPreview).toBe(c.body.slice(0, 2048));
-      if (c.reason !== "invalid_json" && c.reason !== "too_large") expect(body.jobId).toBe(marker);
+      if (c.reason !== "invalid_json" && c.reason !== "too_large")
+        expect(body.jobId, marker).toBe("jobId" in c ? c.jobId : marker);
     }
     await waitFor(async () => (await workFor(validId)).length === 1, {
       message: "the valid submission after the bad ones was not dispatched",
