@@ -10,6 +10,7 @@ export const ErrorCode = {
   InvalidBody: "invalid_body",
   UnknownType: "unknown_type",
   PayloadTooLarge: "payload_too_large",
+  UnsupportedMediaType: "unsupported_media_type",
   NotFound: "not_found",
   Conflict: "conflict",
   MethodNotAllowed: "method_not_allowed",

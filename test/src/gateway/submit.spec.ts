@@ -2,6 +2,7 @@ import { Header, StreamName } from "@conveyor/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
+import { uniqueName } from "@conveyor/testing";
 import { describe, expect, it } from "vitest";
 
 import { useServerPair } from "../support/server-pair.ts";
@@ -369,6 +370,49 @@ describe("POST /v1/jobs", () => {
     expect(response.body.error).toBe("payload_too_large");
     expect(response.body.message).toContain("1024");
     expect(await jobsStreamCount(gw)).toBe(before);
+  });
+
+  it("refuses with 413 a body under the limit whose stored envelope is over it, publishing nothing", async () => {
+    // The dispatcher measures the envelope as stored, with its id and defaults filled in, so a
+    // body just under the limit can make an envelope over it.
+    await using gw = await gateway({ maxBodyBytes: 1024 });
+    const before = await jobsStreamCount(gw);
+    const bodyOf = (fields: string) => {
+      const start = `{${fields}"type":"echo","payload":{"message":"`;
+      return `${start}${"x".repeat(1020 - start.length - 3)}"}}`;
+    };
+    // Without an id the job may be gathered into a bulk; with one it is published alone.
+    for (const body of [bodyOf(""), bodyOf(`"id":"${uniqueName("big")}",`)]) {
+      expect(Buffer.byteLength(body)).toBe(1020);
+      const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      const answer = (await response.json()) as { error: string; issues: { path: string }[] };
+      expect(response.status, JSON.stringify(answer)).toBe(413);
+      expect(answer.error).toBe("payload_too_large");
+      expect(answer.issues).toEqual([expect.objectContaining({ path: "(root)" })]);
+    }
+    expect(await jobsStreamCount(gw)).toBe(before);
+  });
+
+  it("refuses a body in an encoding it cannot read with 415, and a body its encoding does not fit with 400", async () => {
+    await using gw = await gateway();
+    const body = JSON.stringify({ type: "echo", payload: { message: "hi" } });
+    const post = (encoding: string) =>
+      fetch(`${gw.baseUrl}/v1/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": encoding },
+        body,
+      });
+
+    const unknown = await post("foo");
+    expect(unknown.status).toBe(415);
+    expect(await unknown.json()).toMatchObject({ error: "unsupported_media_type" });
+    const notGzip = await post("gzip");
+    expect(notGzip.status).toBe(400);
+    expect(await notGzip.json()).toMatchObject({ error: "bad_request" });
   });
 
   it("refuses a type no worker registered with 422 naming type", async () => {

@@ -5,7 +5,8 @@ import { ApiError, ErrorCode } from "../errors.ts";
 
 /**
  * Parses the request body as JSON whatever its content type (so `curl -d` works without a header),
- * refusing bodies over `maxBytes` with a 413 and unparsable ones with a 400.
+ * refusing bodies over `maxBytes` with a 413, a `Content-Encoding` it cannot decode with a 415,
+ * and bodies it cannot read or parse with a 400.
  */
 export function jsonBody(maxBytes: number): Middleware {
   return bodyParser({
@@ -29,7 +30,19 @@ export function jsonBody(maxBytes: number): Middleware {
           cause: err,
         });
       }
-      throw err;
+      if (status === 415) {
+        const message = `${err.message}; the gateway decodes gzip, deflate, br and identity`;
+        throw new ApiError(415, ErrorCode.UnsupportedMediaType, message, { cause: err });
+      }
+      // Whatever else fails while reading the body is the body's doing (gzip that is not gzip).
+      throw new ApiError(
+        400,
+        ErrorCode.BadRequest,
+        `request body could not be read: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
     },
   }) as Middleware;
 }

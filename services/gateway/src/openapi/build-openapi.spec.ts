@@ -80,8 +80,16 @@ describe("buildOpenApi", () => {
 
   it("documents the submission's outcomes and every error as the shared error body", () => {
     const post = build([]).paths["/v1/jobs"]!["post"]!;
-    expect(Object.keys(post.responses).sort()).toEqual(["200", "202", "400", "413", "422", "503"]);
-    for (const status of ["400", "413", "422", "503"]) {
+    expect(Object.keys(post.responses).sort()).toEqual([
+      "200",
+      "202",
+      "400",
+      "413",
+      "415",
+      "422",
+      "503",
+    ]);
+    for (const status of ["400", "413", "415", "422", "503"]) {
       expect(refsIn(post.responses[status])).toEqual(["#/components/schemas/ErrorBody"]);
     }
     const errorBody = build([]).components.schemas["ErrorBody"]!;

@@ -49,7 +49,11 @@ export function paths(submissionSchema: object): Record<string, object> {
           "400": error(
             "Not JSON (`invalid_json`), or a bad envelope or payload; `issues` name the fields",
           ),
-          "413": error("The body is larger than the gateway's limit"),
+          "413": error(
+            "The body, or the job's envelope as stored (with its id and defaults), is larger " +
+              "than the gateway's limit",
+          ),
+          "415": error("A `Content-Encoding` the gateway cannot decode (`unsupported_media_type`)"),
           "422": error("No worker has registered the job type (`unknown_type`)"),
           "503": error(
             "JetStream did not acknowledge in time; retry with the same idempotency key",
@@ -91,6 +95,7 @@ export function paths(submissionSchema: object): Record<string, object> {
             "Not JSON, not `{ jobs: [...] }` with 1 to 1,000 jobs, or a bad job; `issues` name the fields",
           ),
           "413": error("The body, or one job, is larger than the gateway's limit"),
+          "415": error("A `Content-Encoding` the gateway cannot decode (`unsupported_media_type`)"),
           "422": error("No worker has registered a job's type (`unknown_type`)"),
           "503": json(
             "JetStream did not confirm every message of the bulk: each job's id and whether it " +

@@ -1,3 +1,5 @@
+import { newJobId } from "@conveyor/contracts";
+import type { JobSubmission } from "@conveyor/contracts";
 import { checkSubmission } from "@conveyor/job-registry";
 import Router from "@koa/router";
 
@@ -24,6 +26,7 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
       if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
       const { submission } = checked;
+      refuseOverLimit(submission, deps.options.maxBodyBytes);
       const outcome =
         deps.options.gatherSubmissions !== false &&
         submission.id === undefined &&
@@ -46,4 +49,19 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     });
   });
   return router;
+}
+
+/**
+ * Refuses with 413 a submission whose envelope, as stored and as the dispatcher measures it, is
+ * over the limit: it holds the job's id and the defaults filled in, and its numbers written out
+ * in full (`1e20` is 21 characters there), so a body under the limit can make one over it, which
+ * would be answered 202 and then refused by the dispatcher. A new id is as long as any other.
+ */
+function refuseOverLimit(submission: JobSubmission, maxBytes: number): void {
+  const bytes = Buffer.byteLength(
+    JSON.stringify({ ...submission, id: submission.id ?? newJobId() }),
+  );
+  if (bytes <= maxBytes) return;
+  const message = `the submission is ${bytes} bytes, over the limit of ${maxBytes}`;
+  throw submissionRefused("too_large", message, [{ path: "(root)", message }]);
 }
