@@ -16,6 +16,7 @@ import { MongoClient } from "mongodb";
 
 import { createGatewayApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { closeGracefully } from "./http/graceful-close.ts";
 
 const bootLogger = createLogger("gateway");
 
@@ -48,22 +49,13 @@ try {
     },
   });
   const server: Server = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
+  const graceful = closeGracefully(server);
   await once(server, "listening");
   logger.info({ address: server.address() }, "gateway listening");
 
   onShutdown(logger, async () => {
     // Stop accepting, let in-flight requests finish (their PubAcks need NATS), then disconnect.
-    const closed = new Promise<void>((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-    });
-    server.closeIdleConnections();
-    const grace = setTimeout(() => {
-      server.closeAllConnections();
-    }, config.SHUTDOWN_GRACE_MS);
-    await closed;
-    clearTimeout(grace);
+    await graceful.close(config.SHUTDOWN_GRACE_MS);
     await registry.close();
     await nc.drain();
     await mongo.close();
