@@ -44,6 +44,8 @@ export class Delivery {
   readonly #abandon = new AbortController();
   readonly #handlerDone = Promise.withResolvers<undefined>();
   #unsubscribe: (() => void) | undefined;
+  /** Renews the lease from the handler's end until the delivery is settled. */
+  #leaseKeeper: NodeJS.Timeout | undefined;
 
   constructor(msg: JsMsg, deps: DeliveryDeps) {
     this.#msg = msg;
@@ -100,6 +102,7 @@ export class Delivery {
           };
           const outcome = await this.#decide(record);
           this.#handlerDone.resolve(undefined);
+          this.#keepLease();
           await settle(outcome, record, this.#deps);
         },
       );
@@ -108,9 +111,22 @@ export class Delivery {
       logger.error({ err, subject: msg.subject, seq: msg.seq }, "delivery failed unexpectedly");
       msg.nak(unrecordedRetryDelayMs);
     } finally {
+      clearInterval(this.#leaseKeeper);
       this.#handlerDone.resolve(undefined);
       this.#unsubscribe?.();
     }
+  }
+
+  /**
+   * Renews the job's lease every `heartbeatMs` until the delivery is settled. The handler's own
+   * heartbeat ends with it, and storing the outcome may take longer than the lease has left (a
+   * slow stream: each try waits up to the publish timeout, and a dead job's event is tried four
+   * times): the job would be delivered again, and run again, while this replica still records it.
+   */
+  #keepLease(): void {
+    this.#leaseKeeper ??= setInterval(() => {
+      this.#msg.working();
+    }, this.#deps.heartbeatMs);
   }
 
   async #decide(record: DeliveryRecord): Promise<Outcome> {
@@ -145,6 +161,7 @@ export class Delivery {
     record.startedAt = Date.now();
     const started = this.#announceStart(record, record.startedAt);
     const settled = await this.#runHandler(record, { ...item, payload: payload.payload });
+    this.#keepLease();
     this.#handlerDone.resolve(undefined);
     const outcome = decideOutcome(settled, facts);
     // Only `succeeded` and `failed` events carry the start time.

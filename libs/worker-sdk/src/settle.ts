@@ -51,7 +51,7 @@ export const unrecordedRetryDelayMs = 2000;
 
 /**
  * Pauses between tries of the `dead` event after the dead letter is stored, in milliseconds
- * (3.5 s in all, well inside the work consumer's `ack_wait`).
+ * (3.5 s in all; the delivery keeps renewing the job's lease meanwhile).
  */
 export const deadEventRetryDelaysMs: readonly number[] = [250, 1000, 2250];
 

@@ -1,0 +1,85 @@
+import { defaultRetryPolicy } from "@conveyor/contracts";
+import type { WorkItem } from "@conveyor/contracts";
+import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import type { JsMsg } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+
+import { Delivery } from "./delivery.ts";
+import type { LifecyclePublisher } from "./event-publisher.ts";
+
+const item: WorkItem = {
+  id: "job-1",
+  type: "echo",
+  payload: {},
+  priority: 5,
+  maxAttempts: 3,
+  timeoutMs: 10_000,
+  submittedAt: "2026-01-01T00:00:00.000Z",
+  run: 1,
+};
+
+describe("Delivery", () => {
+  it("keeps the job's lease while its outcome is being stored, until it acknowledges", async () => {
+    const heartbeatMs = 20;
+    const storingMs = 300;
+    const steps: string[] = [];
+    const msgHeaders = natsHeaders();
+    msgHeaders.set("Conveyor-Job-Id", item.id);
+    const msg = {
+      subject: "work.echo",
+      seq: 1,
+      data: new TextEncoder().encode(JSON.stringify(item)),
+      headers: msgHeaders,
+      info: { deliveryCount: 1 },
+      ack: () => steps.push("ack"),
+      nak: () => steps.push("nak"),
+      term: () => steps.push("term"),
+      working: () => steps.push("working"),
+    } as unknown as JsMsg;
+    // A slow stream: the outcome's event is stored long after the handler returned.
+    const publisher: LifecyclePublisher = {
+      event: () => new Promise((resolve) => setTimeout(resolve, storingMs)),
+      deadLetter: () => Promise.resolve(),
+      withdrawableEvent: () => ({ stored: Promise.resolve(), withdraw: () => true }),
+      send: (reply) => {
+        reply();
+      },
+    };
+    const delivery = new Delivery(msg, {
+      settings: {
+        type: "echo",
+        handle: () => {
+          steps.push("handled");
+          return Promise.resolve("done");
+        },
+        schema: undefined,
+        payloadSchema: undefined,
+        retryOverrides: undefined,
+        retry: defaultRetryPolicy,
+        timeoutMs: undefined,
+        concurrency: 1,
+        description: undefined,
+      },
+      publisher,
+      tracing: Tracing.create({ serviceName: "test" }),
+      logger: createLogger("test", "silent"),
+      workerId: "w-1",
+      heartbeatMs,
+      progressIntervalMs: 1000,
+      cancellations: { find: () => undefined, subscribe: () => () => undefined },
+    });
+
+    await delivery.process();
+
+    const settling = steps.slice(steps.indexOf("handled") + 1, steps.indexOf("ack"));
+    // About storingMs / heartbeatMs renewals; a timer may run late, so fewer are allowed.
+    expect(settling.filter((step) => step === "working").length).toBeGreaterThanOrEqual(5);
+    expect(steps.at(-1)).toBe("ack");
+    // None after the acknowledgement: the renewals stop with the delivery.
+    const after = steps.length;
+    await new Promise((resolve) => setTimeout(resolve, 5 * heartbeatMs));
+    expect(steps.length).toBe(after);
+  });
+});
