@@ -8,6 +8,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { CancellationView } from "./cancellation-view.ts";
 import type { CancellationChange } from "./cancellation-view.ts";
 import { CancellationsUnavailableError } from "./errors.ts";
+import { waitAtMost } from "./wait-at-most.ts";
 
 /** Longest `open` waits for the bucket's current entries before it goes on, in milliseconds. */
 const initialLoadTimeoutMs = 10_000;
@@ -97,20 +98,4 @@ function toCancellationChange(entry: KvChange): CancellationChange {
     value: entry.operation === "PUT" ? decoder.decode(entry.value) : "",
     storedAt: entry.storedAt,
   };
-}
-
-async function waitAtMost(
-  promise: Promise<unknown>,
-  timeoutMs: number,
-  onTimeout: () => void,
-): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      resolve();
-    }, timeoutMs);
-  });
-  await Promise.race([promise, expired]);
-  clearTimeout(timer);
 }
