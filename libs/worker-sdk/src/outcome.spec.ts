@@ -86,10 +86,20 @@ describe("decideOutcome", () => {
     });
   });
 
-  it("returns an attempt cut short by stop() at once, even on the last attempt", () => {
-    expect(decideOutcome({ ok: false, error: new WorkerStoppedError() }, facts(3))).toMatchObject({
+  it("returns an attempt cut short by stop() at once", () => {
+    expect(decideOutcome({ ok: false, error: new WorkerStoppedError() }, facts(2))).toMatchObject({
       kind: "retry",
       delayMs: 0,
+    });
+  });
+
+  it("dead-letters an attempt cut short by stop() on the last attempt, naming the stop", () => {
+    // Sent back, it would only be dead-lettered by the next replica as delivered too often, after
+    // a `failed` event promising a retry.
+    expect(decideOutcome({ ok: false, error: new WorkerStoppedError() }, facts(3))).toMatchObject({
+      kind: "dead",
+      reason: "attempts_exhausted",
+      error: { name: "WorkerStoppedError" },
     });
   });
 

@@ -44,7 +44,9 @@ const maxStackChars = 8000;
 /**
  * Decides what to do with an attempt: a result succeeds; a non-retryable failure, or a retryable
  * one on the last attempt, is dead; otherwise the job is retried after the failure's own delay or
- * the policy's. An attempt cut short by `stop()` goes back at once whatever its attempt number.
+ * the policy's. An attempt cut short by `stop()` goes back at once, unless it was the last: it
+ * counts as an attempt, so the next delivery could only dead-letter it, as delivered too often
+ * after a `failed` event that promised a retry; it is dead-lettered here, naming the stop.
  * An attempt ended by a cancel is cancelled, whatever the handler threw; one whose handler still
  * returned a result succeeded (the work was done).
  */
@@ -57,13 +59,13 @@ export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
   const { error } = settled;
   if (error instanceof JobCancelledError) return { kind: "cancelled", reason: error.reason };
   const info = toErrorInfo(error);
-  if (error instanceof WorkerStoppedError) return { kind: "retry", error: info, delayMs: 0 };
   if (error instanceof JobFailure && !error.retryable) {
     return { kind: "dead", error: info, reason: DeadReason.NonRetryable };
   }
   if (facts.attempt >= facts.maxAttempts) {
     return { kind: "dead", error: info, reason: DeadReason.AttemptsExhausted };
   }
+  if (error instanceof WorkerStoppedError) return { kind: "retry", error: info, delayMs: 0 };
   const ownDelay = error instanceof JobFailure ? error.delayMs : undefined;
   const delayMs =
     ownDelay !== undefined && Number.isFinite(ownDelay)
