@@ -1,6 +1,6 @@
 import { bulkMessages, maxBulkMessageBytes, submissionMessage } from "@conveyor/client";
 import type { BulkJob, BulkMessage, SubmissionMessage } from "@conveyor/client";
-import { Header, Subject, SubmissionSource, newJobId } from "@conveyor/contracts";
+import { Header, Subject, SubmissionSource } from "@conveyor/contracts";
 import type { JobSubmission } from "@conveyor/contracts";
 import { FieldsCarrier } from "@conveyor/telemetry";
 import { JetStreamApiError } from "@nats-io/jetstream";
@@ -46,11 +46,13 @@ export class SubmissionBatcher {
     this.#out = out;
   }
 
-  /** Stores a checked submission without id or key; resolves as `publishSubmission` does. */
-  submit(submission: JobSubmission, parent: TraceContext): Promise<SubmitOutcome> {
+  /**
+   * Stores a checked submission the client sent without id or key, with the id the gateway made
+   * for it; resolves as `publishSubmission` does.
+   */
+  submit(job: JobSubmission & { id: string }, parent: TraceContext): Promise<SubmitOutcome> {
     if (!this.#out.link.up) throw natsNotConnected("the job was not submitted");
     const { tracing } = this.#deps;
-    const job = { ...submission, id: newJobId() };
     const attributes = { subject: Subject.submit(job.type), jobId: job.id, jobType: job.type };
     return tracing.produce(parent, attributes, async (context) => {
       await new Promise<void>((stored, failed) => {

@@ -26,13 +26,16 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
       if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
       const { submission } = checked;
-      refuseOverLimit(submission, deps.options.maxBodyBytes);
-      const outcome =
+      const gather =
         deps.options.gatherSubmissions !== false &&
         submission.id === undefined &&
-        submission.idempotencyKey === undefined
-          ? await batcher.submit(submission, trace)
-          : await publishSubmission(deps, out, submission, trace);
+        submission.idempotencyKey === undefined;
+      // The gateway makes the id of a job sent without one; its envelope is stored with it.
+      const job = { ...submission, id: submission.id ?? newJobId() };
+      refuseOverLimit(job, deps.options.maxBodyBytes);
+      const outcome = gather
+        ? await batcher.submit(job, trace)
+        : await publishSubmission(deps, out, job, trace);
       if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
       if (outcome.duplicate) {
         ctx.status = 200;
@@ -52,15 +55,13 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
 }
 
 /**
- * Refuses with 413 a submission whose envelope, as stored and as the dispatcher measures it, is
- * over the limit: it holds the job's id and the defaults filled in, and its numbers written out
- * in full (`1e20` is 21 characters there), so a body under the limit can make one over it, which
- * would be answered 202 and then refused by the dispatcher. A new id is as long as any other.
+ * Refuses with 413 a job whose envelope, as stored and as the dispatcher measures it, is over the
+ * limit: it holds the job's id and the defaults filled in, and its numbers written out in full
+ * (`1e20` is 21 characters there), so a body under the limit can make one over it, which would be
+ * answered 202 and then refused by the dispatcher.
  */
-function refuseOverLimit(submission: JobSubmission, maxBytes: number): void {
-  const bytes = Buffer.byteLength(
-    JSON.stringify({ ...submission, id: submission.id ?? newJobId() }),
-  );
+function refuseOverLimit(job: JobSubmission, maxBytes: number): void {
+  const bytes = Buffer.byteLength(JSON.stringify(job));
   if (bytes <= maxBytes) return;
   const message = `the submission is ${bytes} bytes, over the limit of ${maxBytes}`;
   throw submissionRefused("too_large", message, [{ path: "(root)", message }]);
