@@ -57,3 +57,4 @@ export {
 export type { CancelCommandInput } from "./commands.ts";
 export { DeadLetterAction, DeadLetterLogEntry, deadLetterLogMsgId } from "./dead-letter-log.ts";
 export { jsonOrUndefined } from "./json-or-undefined.ts";
+export { isFiniteJson, parseJobEventJson, parseWorkItemJson } from "./parsed-json.ts";

@@ -1,4 +1,5 @@
-import { JobId, WorkItem, toValidationIssues } from "@conveyor/contracts";
+import { JobId, parseWorkItemJson, toValidationIssues } from "@conveyor/contracts";
+import type { WorkItem } from "@conveyor/contracts";
 import { z } from "zod";
 
 import { InvalidPayloadError, InvalidWorkItemError } from "./errors.ts";
@@ -12,13 +13,6 @@ export interface WorkItemIdentity {
 export type ReadWorkItem =
   | { ok: true; item: WorkItem }
   | { ok: false; error: InvalidWorkItemError; identity: WorkItemIdentity };
-
-/**
- * {@link WorkItem} without the walk of the payload by `z.json()`: a value from `JSON.parse` is JSON
- * except for a number too large to be finite (`1e999`), which {@link isFiniteJson} looks for. Every
- * item it refuses is parsed again by `WorkItem`, so errors read the same.
- */
-const WorkItemOfParsedJson = WorkItem.extend({ payload: z.unknown() });
 
 const Identity = z.object({
   id: JobId.optional().catch(undefined),
@@ -34,7 +28,7 @@ export function readWorkItem(data: Uint8Array, expectedType: string): ReadWorkIt
     const error = new InvalidWorkItemError("work item is not valid JSON", [], { cause: err });
     return { ok: false, error, identity: {} };
   }
-  const parsed = parseWorkItem(json);
+  const parsed = parseWorkItemJson(json);
   if (!parsed.success) {
     const issues = toValidationIssues(parsed.error);
     const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
@@ -47,29 +41,6 @@ export function readWorkItem(data: Uint8Array, expectedType: string): ReadWorkIt
     return { ok: false, error, identity: { jobId: parsed.data.id, run: parsed.data.run } };
   }
   return { ok: true, item: parsed.data };
-}
-
-function parseWorkItem(json: unknown): z.ZodSafeParseResult<WorkItem> {
-  if (typeof json === "object" && json !== null && "payload" in json) {
-    const { payload } = json;
-    if (payload !== undefined && isFiniteJson(payload)) {
-      const fast = WorkItemOfParsedJson.safeParse(json);
-      if (fast.success)
-        return { success: true, data: { ...fast.data, payload: payload as WorkItem["payload"] } };
-    }
-  }
-  return WorkItem.safeParse(json);
-}
-
-/** Whether a value from `JSON.parse` holds only finite numbers. */
-function isFiniteJson(value: unknown): boolean {
-  if (typeof value === "number") return Number.isFinite(value);
-  if (typeof value !== "object" || value === null) return true;
-  if (Array.isArray(value)) return value.every(isFiniteJson);
-  for (const key in value) {
-    if (!isFiniteJson((value as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }
 
 function identify(json: unknown): WorkItemIdentity {

@@ -1,4 +1,10 @@
-import { JobEvent, LifecycleKind, RejectedEvent, toValidationIssues } from "@conveyor/contracts";
+import {
+  LifecycleKind,
+  RejectedEvent,
+  parseJobEventJson,
+  toValidationIssues,
+} from "@conveyor/contracts";
+import type { JobEvent } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 
 import { exceedsDepth, maxMessageDepth } from "./json-depth.ts";
@@ -44,7 +50,7 @@ function decode(subject: string, data: Uint8Array): DecodedEvent {
     if (parsed.data.rejectionId !== id) return mismatch("rejectionId", id);
     return { type: "rejection", event: parsed.data };
   }
-  const parsed = JobEvent.safeParse(body);
+  const parsed = parseJobEventJson(body);
   if (!parsed.success) return invalidSchema(parsed.error);
   if (parsed.data.jobId !== id) return mismatch("jobId", id);
   if (parsed.data.kind !== kind) return mismatch("kind", kind);

@@ -1,4 +1,4 @@
-import { JobEvent, StreamName, Subject, jsonOrUndefined } from "@conveyor/contracts";
+import { StreamName, Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
 import { applyEvent } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -26,7 +26,7 @@ export async function jobFromEvents(
     });
     let doc: JobDocument | undefined;
     for await (const msg of stored) {
-      const parsed = JobEvent.safeParse(jsonOrUndefined(msg.data));
+      const parsed = parseJobEventJson(jsonOrUndefined(msg.data));
       // An event the projector would skip as invalid is skipped here too.
       if (parsed.success && parsed.data.jobId === jobId) doc = applyEvent(doc, parsed.data);
     }
