@@ -147,12 +147,21 @@ export class JetStreamPublisher {
       try {
         item();
       } catch (err) {
-        this.#onDeferredError(err);
+        this.#reportDeferredError(err);
       }
     }
     this.#outbox = [];
     this.#flushing = false;
   };
+
+  /** A failing error handler must not stop the flush, which would leave the outbox unsent. */
+  #reportDeferredError(err: unknown): void {
+    try {
+      this.#onDeferredError(err);
+    } catch {
+      // Nothing is left to tell.
+    }
+  }
 
   constructor(nc: NatsConnection, options: JetStreamPublisherOptions = {}) {
     this.#nc = nc;
@@ -310,7 +319,8 @@ export class JetStreamPublisher {
 
   async #close(): Promise<void> {
     this.#closedError ??= new PublisherClosedError();
-    this.#sendOutbox();
+    // Closed from a deferred function: the flush under way sends the rest of the outbox.
+    if (!this.#flushing) this.#sendOutbox();
     if (this.#pending.size > 0) {
       await new Promise<void>((resolve) => {
         this.#onDrained = resolve;
@@ -326,7 +336,14 @@ export class JetStreamPublisher {
     // A reply after its publish timed out has no one waiting.
     if (pending === undefined) return;
     this.#settled(token);
-    const result = readAck(msg, pending.subject);
+    let result: PubAck | Error;
+    try {
+      result = readAck(msg, pending.subject);
+    } catch (err) {
+      // Whatever answered was not JetStream (a header nats.js cannot read). Nothing may escape this
+      // callback: nats.js would stop reading the connection.
+      result = new JetStreamError("invalid ack response", { cause: err });
+    }
     if (result instanceof Error) pending.reject(result);
     else pending.resolve(result);
   }
@@ -379,12 +396,14 @@ function readAck(msg: Msg, subject: string): PubAck | Error {
     }
     return new JetStreamError(`unexpected reply: ${code} ${msg.headers?.description ?? ""}`);
   }
-  let reply: Partial<PubAck> & { error?: ApiError };
+  let reply: unknown;
   try {
-    reply = JSON.parse(decoder.decode(msg.data)) as typeof reply;
+    reply = JSON.parse(decoder.decode(msg.data));
   } catch (err) {
     return new JetStreamError("invalid ack response", { cause: err });
   }
+  // A responder that is not JetStream may answer anything JSON: `null`, an array, a number.
+  if (!isAckReply(reply)) return new JetStreamError("invalid ack response");
   if (reply.error) return new JetStreamApiError(reply.error);
   if (typeof reply.stream !== "string" || reply.stream === "" || typeof reply.seq !== "number") {
     return new JetStreamError("invalid ack response");
@@ -392,4 +411,8 @@ function readAck(msg: Msg, subject: string): PubAck | Error {
   const ack: PubAck = { stream: reply.stream, seq: reply.seq, duplicate: reply.duplicate === true };
   if (reply.domain !== undefined) ack.domain = reply.domain;
   return ack;
+}
+
+function isAckReply(reply: unknown): reply is Partial<PubAck> & { error?: ApiError } {
+  return typeof reply === "object" && reply !== null && !Array.isArray(reply);
 }

@@ -61,6 +61,33 @@ describe("JetStreamPublisher against a real nats-server", () => {
     expect(stored?.header.get("Nats-Msg-Id")).toBe("m-1");
   });
 
+  it.each([
+    ["a JSON null", "null"],
+    ["a JSON array", "[]"],
+    ["a bare number", "7"],
+  ])(
+    "rejects a publish answered with %s by something other than JetStream, and goes on working",
+    async (_, answer) => {
+      const subject = uniqueName("odd.responder");
+      const responder = nc.subscribe(subject, {
+        callback: (_err, msg) => {
+          msg.respond(answer);
+        },
+      });
+      await nc.flush();
+      const stream = await freshStream(jsm);
+
+      await expect(publisher.publish(subject, "x")).rejects.toThrow(/invalid ack response/);
+
+      // The connection still reads: a publish to a stream is acknowledged as ever.
+      await expect(publisher.publish(stream.subject("after"), "y")).resolves.toMatchObject({
+        stream: stream.name,
+        seq: 1,
+      });
+      responder.unsubscribe();
+    },
+  );
+
   it("reports a repeated Nats-Msg-Id as a duplicate of the first message's sequence", async () => {
     const stream = await freshStream(jsm);
     await publisher.publish(stream.subject("a"), "first", { msgID: "same" });
@@ -319,6 +346,34 @@ describe("JetStreamPublisher against a real nats-server", () => {
         data: "x",
       }));
       await expect(late.acked).rejects.toBeInstanceOf(PublisherClosedError);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("stores each message once when closed from a deferred function, and survives a failing error handler", async () => {
+    const own = await connect({ servers: server.url, noAsyncTraces: true });
+    try {
+      const stream = await freshStream(jsm);
+      const ownPublisher = new JetStreamPublisher(own, {
+        onDeferredError: () => {
+          throw new Error("the error handler fails too");
+        },
+      });
+      let closed: Promise<void> | undefined;
+      const first = ownPublisher.publish(stream.subject("first"), "1");
+      ownPublisher.defer(() => {
+        throw new Error("a deferred ack fails");
+      });
+      ownPublisher.defer(() => {
+        closed = ownPublisher.close();
+      });
+      const last = ownPublisher.publish(stream.subject("last"), "2");
+
+      expect((await first).seq).toBe(1);
+      expect((await last).seq).toBe(2);
+      await closed;
+      expect((await jsm.streams.info(stream.name)).state.messages).toBe(2);
     } finally {
       await own.close();
     }
