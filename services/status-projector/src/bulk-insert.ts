@@ -36,12 +36,13 @@ const duplicateKeyCode = 11000;
 export async function bulkInsert<T extends Document & { _id: string }>(
   collection: Collection<T>,
   docs: readonly T[],
+  signal: AbortSignal,
   onStored: (doc: T) => void = () => {},
 ): Promise<InsertOutcome<T>> {
   const outcome: InsertOutcome<T> = { duplicates: [], refused: [] };
   for (let start = 0; start < docs.length; start += maxInsertsPerCommand) {
     const chunk = docs.slice(start, start + maxInsertsPerCommand);
-    await insertChunk(collection, chunk, onStored, outcome);
+    await insertChunk(collection, chunk, signal, onStored, outcome);
   }
   return outcome;
 }
@@ -49,10 +50,12 @@ export async function bulkInsert<T extends Document & { _id: string }>(
 async function insertChunk<T extends Document & { _id: string }>(
   collection: Collection<T>,
   docs: readonly T[],
+  signal: AbortSignal,
   onStored: (doc: T) => void,
   outcome: InsertOutcome<T>,
 ): Promise<void> {
   if (docs.length === 0) return;
+  signal.throwIfAborted();
   try {
     await collection.bulkWrite(docs.map(insertOperation), { ordered: false });
     for (const doc of docs) onStored(doc);
@@ -71,6 +74,7 @@ async function insertChunk<T extends Document & { _id: string }>(
     if (isTransientStoreError(err)) throw err;
   }
   for (const doc of docs) {
+    signal.throwIfAborted();
     try {
       await collection.bulkWrite([insertOperation(doc)]);
       onStored(doc);

@@ -47,10 +47,29 @@ const bulkError = (code: number) =>
     {} as never,
   );
 
+/** The signal of an attempt that is still wanted. */
+const live = new AbortController().signal;
+
 describe("bulkReplace", () => {
+  it("writes nothing more once its attempt is abandoned", async () => {
+    const abandon = new AbortController();
+    const written: string[][] = [];
+    const { collection: c, stored } = collection((ids) => {
+      written.push(ids);
+      // The first command is the one that outlived its deadline.
+      abandon.abort(new Error("deadline"));
+      return undefined;
+    });
+    const many = Array.from({ length: 120 }, (_, n) => ({ _id: `job-${n}`, n }));
+
+    await expect(bulkReplace(c, many, abandon.signal)).rejects.toThrow("deadline");
+    expect(written).toHaveLength(1);
+    expect(stored.size).toBe(50);
+  });
+
   it("stores every document with one write when nothing fails", async () => {
     const { collection: c, stored } = collection(() => undefined);
-    expect(await bulkReplace(c, docs)).toEqual([]);
+    expect(await bulkReplace(c, docs, live)).toEqual([]);
     expect([...stored.keys()]).toEqual(["good-1", "bad", "good-2"]);
   });
 
@@ -60,7 +79,7 @@ describe("bulkReplace", () => {
         ? new BSON.BSONError("key a\u0000b must not contain null bytes")
         : undefined,
     );
-    const refused = await bulkReplace(c, docs);
+    const refused = await bulkReplace(c, docs, live);
     expect(refused).toMatchObject([{ collection: "jobs", id: "bad", error: "BSONError" }]);
     expect([...stored.keys()].sort()).toEqual(["good-1", "good-2"]);
   });
@@ -72,7 +91,9 @@ describe("bulkReplace", () => {
     const { collection: c, stored } = collection((ids) =>
       ids.includes("bad") ? tooLarge : undefined,
     );
-    expect(await bulkReplace(c, docs)).toMatchObject([{ id: "bad", code: "ERR_OUT_OF_RANGE" }]);
+    expect(await bulkReplace(c, docs, live)).toMatchObject([
+      { id: "bad", code: "ERR_OUT_OF_RANGE" },
+    ]);
     expect(stored.size).toBe(2);
   });
 
@@ -81,7 +102,7 @@ describe("bulkReplace", () => {
       const { collection: c, stored } = collection((ids) =>
         ids.includes("bad") ? bulkError(code) : undefined,
       );
-      expect(await bulkReplace(c, docs)).toMatchObject([{ id: "bad", code }]);
+      expect(await bulkReplace(c, docs, live)).toMatchObject([{ id: "bad", code }]);
       expect(stored.size).toBe(2);
     }
   });
@@ -95,7 +116,7 @@ describe("bulkReplace", () => {
     ];
     for (const err of transient) {
       const { collection: c, stored } = collection(() => err);
-      await expect(bulkReplace(c, docs)).rejects.toBe(err);
+      await expect(bulkReplace(c, docs, live)).rejects.toBe(err);
       expect(stored.size).toBe(0);
     }
   });
@@ -105,6 +126,6 @@ describe("bulkReplace", () => {
     const { collection: c } = collection((ids) =>
       ids.length > 1 ? new BSON.BSONError("bad key") : ids[0] === "good-2" ? lost : undefined,
     );
-    await expect(bulkReplace(c, docs)).rejects.toBe(lost);
+    await expect(bulkReplace(c, docs, live)).rejects.toBe(lost);
   });
 });

@@ -17,12 +17,13 @@ import { isTransientStoreError } from "./store-errors.ts";
 export async function bulkReplace<T extends Document & { _id: string }>(
   collection: Collection<T>,
   docs: readonly T[],
+  signal: AbortSignal,
   onStored: (doc: T) => void = () => {},
 ): Promise<RefusedWrite[]> {
   const refused: RefusedWrite[] = [];
   for (let start = 0; start < docs.length; start += maxReplacementsPerCommand) {
     const chunk = docs.slice(start, start + maxReplacementsPerCommand);
-    refused.push(...(await replaceChunk(collection, chunk, onStored)));
+    refused.push(...(await replaceChunk(collection, chunk, signal, onStored)));
   }
   return refused;
 }
@@ -38,9 +39,11 @@ export const maxReplacementsPerCommand = 50;
 async function replaceChunk<T extends Document & { _id: string }>(
   collection: Collection<T>,
   docs: readonly T[],
+  signal: AbortSignal,
   onStored: (doc: T) => void,
 ): Promise<RefusedWrite[]> {
   if (docs.length === 0) return [];
+  signal.throwIfAborted();
   try {
     await collection.bulkWrite(docs.map(replaceOperation), { ordered: false });
     for (const doc of docs) onStored(doc);
@@ -50,6 +53,7 @@ async function replaceChunk<T extends Document & { _id: string }>(
   }
   const refused: RefusedWrite[] = [];
   for (const doc of docs) {
+    signal.throwIfAborted();
     try {
       await collection.bulkWrite([replaceOperation(doc)]);
       onStored(doc);

@@ -29,7 +29,7 @@ export const deadLettersProjection: Projection = {
         jobId: first?.kind === "log" ? first.entry.jobId : first?.letter.jobId,
         jobType: first?.kind === "log" ? first.entry.type : first?.letter.type,
       },
-      store: (db) => projectDeadLetters(db, facts),
+      store: (db, signal) => projectDeadLetters(db, facts, signal),
       deferred: [],
     };
   },

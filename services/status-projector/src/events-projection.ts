@@ -69,7 +69,7 @@ export function eventsProjection(cache: JobCache): Projection {
           jobId: first?.kind === "rejected" ? undefined : first?.jobId,
           jobType: first?.kind === "rejected" ? undefined : first?.type,
         },
-        store: (db) => projectEvents(db, due, rejections, cache),
+        store: (db, signal) => projectEvents(db, due, rejections, cache, signal),
         deferred,
       };
     },

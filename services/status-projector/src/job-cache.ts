@@ -2,6 +2,9 @@ import type { JobDocument } from "@conveyor/read-model";
 import { LRUCache } from "lru-cache";
 import { BSON } from "mongodb";
 
+/** Reading and writing a {@link JobCache}. */
+export type JobCacheAccess = Pick<JobCache, "get" | "set" | "delete">;
+
 /** Bounds of the {@link JobCache}. */
 export interface JobCacheOptions {
   /** Most documents kept; 0 turns the cache off. */
@@ -46,6 +49,23 @@ export class JobCache {
   /** Forgets a job whose stored document is not known for sure. */
   delete(id: string): void {
     this.#lru?.delete(id);
+  }
+
+  /**
+   * The cache as one store attempt sees it: once `signal` aborts (the attempt was abandoned at its
+   * deadline and another took over), what it sets or deletes is ignored, so that it cannot put
+   * back documents older than those stored since.
+   */
+  forAttempt(signal: AbortSignal): JobCacheAccess {
+    return {
+      get: (id) => this.get(id),
+      set: (doc) => {
+        if (!signal.aborted) this.set(doc);
+      },
+      delete: (id) => {
+        if (!signal.aborted) this.delete(id);
+      },
+    };
   }
 
   /** Documents kept. */

@@ -13,6 +13,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { MongoClient } from "mongodb";
 
 import { projectorEnv } from "./config.ts";
+import { defaultStoreTimeoutMs } from "./options.ts";
 import { createProjector } from "./projector.ts";
 
 const service = "status-projector";
@@ -31,6 +32,9 @@ try {
   // A short server selection timeout makes an unavailable MongoDB a quick, retried batch failure.
   const mongo = await MongoClient.connect(env.MONGO_URL, {
     serverSelectionTimeoutMS: 5000,
+    // A command silent for as long as a store attempt may take is cut off with its connection: the
+    // attempt is retried meanwhile, and the command must not land after the retry's writes.
+    socketTimeoutMS: defaultStoreTimeoutMs,
     appName: service,
   });
   const db = mongo.db(env.MONGO_DB);

@@ -55,9 +55,17 @@ export interface ProjectorOptions {
   retryInitialDelayMs?: number;
   /** Largest such delay, in milliseconds. @default 5000 */
   retryMaxDelayMs?: number;
-  /** Longest one attempt to store a batch may take before it is retried, in milliseconds. @default 30000 */
+  /**
+   * Longest one attempt to store a batch may take before it is retried, in milliseconds. Give
+   * the MongoDB client a `socketTimeoutMS` no longer than this, so that a command held up on the
+   * network is cut off, not carried out after a later attempt's writes.
+   * @default {@link defaultStoreTimeoutMs}
+   */
   storeTimeoutMs?: number;
 }
+
+/** How long one attempt to store a batch may take by default, in milliseconds. */
+export const defaultStoreTimeoutMs = 30_000;
 
 export type ResolvedProjectorOptions = Required<ProjectorOptions>;
 
@@ -74,6 +82,6 @@ export function resolveProjectorOptions(options: ProjectorOptions = {}): Resolve
     deadLetterConsumer: options.deadLetterConsumer ?? ConsumerName.ProjectorDeadLetters,
     retryInitialDelayMs: options.retryInitialDelayMs ?? 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 5000,
-    storeTimeoutMs: options.storeTimeoutMs ?? 30_000,
+    storeTimeoutMs: options.storeTimeoutMs ?? defaultStoreTimeoutMs,
   };
 }

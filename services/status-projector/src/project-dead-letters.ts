@@ -24,6 +24,7 @@ import type { StoreResult } from "./projection.ts";
 export async function projectDeadLetters(
   db: Db,
   facts: readonly DeadLetterFact[],
+  signal: AbortSignal,
 ): Promise<StoreResult> {
   const collection = deadLettersCollection(db);
   const refused: RefusedWrite[] = [];
@@ -43,7 +44,7 @@ export async function projectDeadLetters(
       refused.push({ collection: collection.collectionName, id, message });
     }
   }
-  refused.push(...(await bulkReplace(collection, changed.map(toStoredDeadLetter))));
+  refused.push(...(await bulkReplace(collection, changed.map(toStoredDeadLetter), signal)));
   const refusedIds = new Set(refused.map((r) => r.id));
   const written = changed.filter((doc) => !refusedIds.has(doc._id)).length;
   return { written: { [collection.collectionName]: written }, refused };

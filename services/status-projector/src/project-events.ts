@@ -15,7 +15,7 @@ import type { Db } from "mongodb";
 
 import { bulkInsert } from "./bulk-insert.ts";
 import { bulkReplace } from "./bulk-replace.ts";
-import type { JobCache } from "./job-cache.ts";
+import type { JobCache, JobCacheAccess } from "./job-cache.ts";
 import type { StoreResult } from "./projection.ts";
 import type { RefusedWrite } from "./refused-write.ts";
 
@@ -44,15 +44,21 @@ export async function projectEvents(
   jobEvents: readonly JobEvent[],
   rejections: readonly RejectedEvent[],
   cache: JobCache,
+  signal: AbortSignal,
 ): Promise<StoreResult> {
   const jobs = jobsCollection(db);
-  const jobsWritten = await projectJobs(db, jobEvents, cache);
+  const jobsWritten = await projectJobs(db, jobEvents, cache.forAttempt(signal), signal);
   const rejectionsName = rejectionsCollection(db).collectionName;
   const rejectionDocs = rejections.map(rejectionFromEvent);
   let rejectionsWritten = 0;
-  const refusedRejections = await bulkReplace(rejectionsCollection(db), rejectionDocs, () => {
-    rejectionsWritten++;
-  });
+  const refusedRejections = await bulkReplace(
+    rejectionsCollection(db),
+    rejectionDocs,
+    signal,
+    () => {
+      rejectionsWritten++;
+    },
+  );
   return {
     written: { [jobs.collectionName]: jobsWritten.written, [rejectionsName]: rejectionsWritten },
     refused: [...jobsWritten.refused, ...refusedRejections],
@@ -62,7 +68,8 @@ export async function projectEvents(
 async function projectJobs(
   db: Db,
   jobEvents: readonly JobEvent[],
-  cache: JobCache,
+  cache: JobCacheAccess,
+  signal: AbortSignal,
 ): Promise<{ written: number; refused: RefusedWrite[] }> {
   const jobs = jobsCollection(db);
   const batch = new JobBatch(
@@ -83,12 +90,14 @@ async function projectJobs(
     written++;
     batch.stored(doc._id, cache);
   };
-  const inserted = await bulkInsert(jobs, batch.inserts.map(toStoredJob), stored);
+  const inserted = await bulkInsert(jobs, batch.inserts.map(toStoredJob), signal, stored);
   batch.refused.push(...inserted.refused);
   // Jobs that existed after all: merged with what is stored, then replaced.
   const duplicates = inserted.duplicates.map((doc) => doc._id);
   await batch.foldStored(db, duplicates, cache, { absent: "replace" });
-  batch.refused.push(...(await bulkReplace(jobs, batch.replacements.map(toStoredJob), stored)));
+  batch.refused.push(
+    ...(await bulkReplace(jobs, batch.replacements.map(toStoredJob), signal, stored)),
+  );
   for (const refused of batch.refused) cache.delete(refused.id);
   return { written, refused: batch.refused };
 }
@@ -123,7 +132,7 @@ class JobBatch {
   fold(
     id: string,
     before: JobDocument | undefined,
-    cache: JobCache,
+    cache: JobCacheAccess,
     { absent }: { absent: "insert" | "replace" } = { absent: "insert" },
   ): void {
     let after: JobDocument | undefined;
@@ -149,7 +158,7 @@ class JobBatch {
   async foldStored(
     db: Db,
     ids: readonly string[],
-    cache: JobCache,
+    cache: JobCacheAccess,
     options?: { absent: "insert" | "replace" },
   ): Promise<void> {
     if (ids.length === 0) return;
@@ -158,7 +167,7 @@ class JobBatch {
   }
 
   /** Caches the written document of job `id`, once MongoDB confirmed it. */
-  stored(id: string, cache: JobCache): void {
+  stored(id: string, cache: JobCacheAccess): void {
     const doc = this.#after.get(id);
     if (doc !== undefined) cache.set(doc);
   }

@@ -17,8 +17,11 @@ export interface StoreResult {
 export interface PreparedBatch {
   /** The span the batch is stored in (continuing the trace of its first message). */
   span: SpanAttributes;
-  /** Stores the batch; safe to repeat (the reducers are idempotent). Throws when MongoDB cannot be reached. */
-  store(db: Db): Promise<StoreResult>;
+  /**
+   * Stores the batch; safe to repeat (the reducers are idempotent). Throws when MongoDB cannot be
+   * reached. Once `signal` aborts, the attempt was abandoned: it must write nothing more.
+   */
+  store(db: Db, signal: AbortSignal): Promise<StoreResult>;
   /**
    * Messages left out of {@link store}, to be projected with the next batch (and acknowledged
    * then): the events of jobs that are likely to change again at once. Only messages `mayDefer`

@@ -241,7 +241,7 @@ export class ProjectorLoop {
   }
 
   #storeWithRetries(prepared: PreparedBatch): Promise<StoreResult> {
-    return retryUntilAborted(() => prepared.store(this.#deps.db), {
+    return retryUntilAborted((attemptSignal) => prepared.store(this.#deps.db, attemptSignal), {
       initialDelayMs: this.#options.retryInitialDelayMs,
       maxDelayMs: this.#options.retryMaxDelayMs,
       attemptTimeoutMs: this.#options.storeTimeoutMs,

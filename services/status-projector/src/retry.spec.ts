@@ -34,6 +34,36 @@ describe("retryUntilAborted", () => {
     expect(errors).toEqual([expect.any(StoreTimeoutError)]);
   });
 
+  it("aborts an abandoned attempt and starts the next one only once it has settled", async () => {
+    const events: string[] = [];
+    let calls = 0;
+    const result = await retryUntilAborted(
+      async (attemptSignal) => {
+        const call = ++calls;
+        events.push(`start ${call}`);
+        if (call > 1) return "second";
+        // A write held up past the deadline: it ends later, and must not write after it.
+        await new Promise((resolve) => setTimeout(resolve, 75));
+        events.push(`first ends, aborted: ${attemptSignal.aborted}`);
+        return "first";
+      },
+      { ...options(), onError: () => undefined },
+    );
+    expect(result).toBe("second");
+    expect(events).toEqual(["start 1", "first ends, aborted: true", "start 2"]);
+  });
+
+  it("starts the next attempt after a second deadline when the abandoned one never settles", async () => {
+    let calls = 0;
+    const started = performance.now();
+    const result = await retryUntilAborted(
+      () => (++calls === 1 ? new Promise<string>(() => undefined) : Promise.resolve("second")),
+      { ...options(), onError: () => undefined },
+    );
+    expect(result).toBe("second");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(2 * 50 - 5);
+  });
+
   it("gives up at once on an error that is not transient", async () => {
     let calls = 0;
     const permanent = new Error("refused");

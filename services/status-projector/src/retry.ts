@@ -18,22 +18,40 @@ export interface RetryOptions {
   onError: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
-/** Runs `fn` until it succeeds, fails for a reason that is not transient, or `signal` aborts. */
+/**
+ * Runs `fn` until it succeeds, fails for a reason that is not transient, or `signal` aborts.
+ *
+ * An attempt that outlives `attemptTimeoutMs` is abandoned: the signal `fn` was given aborts, and
+ * the next attempt starts only once the abandoned one has settled (or after another
+ * `attemptTimeoutMs`), so that no write of it can land after a write of a later attempt and undo
+ * it. `fn` must check its signal before each write.
+ */
 export async function retryUntilAborted<T>(
-  fn: () => Promise<T>,
+  fn: (attemptSignal: AbortSignal) => Promise<T>,
   options: RetryOptions,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     options.signal.throwIfAborted();
+    const abandon = new AbortController();
+    const work = fn(abandon.signal);
     try {
-      return await withDeadline(fn(), options.attemptTimeoutMs);
+      return await withDeadline(work, options.attemptTimeoutMs);
     } catch (err) {
+      if (err instanceof StoreTimeoutError) {
+        abandon.abort(err);
+        await settledOrTimedOut(work, options.attemptTimeoutMs);
+      }
       if (!options.isTransient(err)) throw err;
       const delayMs = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (attempt - 1));
       options.onError(err, attempt, delayMs);
       await sleep(delayMs, undefined, { signal: options.signal });
     }
   }
+}
+
+/** Waits until `work` settles, however it does, or `timeoutMs` passed. */
+async function settledOrTimedOut(work: Promise<unknown>, timeoutMs: number): Promise<void> {
+  await withDeadline(work, timeoutMs).catch(() => undefined);
 }
 
 /** Settles like `work`, or rejects with a {@link StoreTimeoutError} after `timeoutMs`. */
