@@ -13,6 +13,19 @@ describe("parseEnv", () => {
     expect(config.NATS_URL).toBe("nats://127.0.0.1:4222");
   });
 
+  it("reads a variable set to blanks as unset, not as 0 or a bad URL", () => {
+    const config = parseEnv(schema, {
+      SHUTDOWN_GRACE_MS: "",
+      WORKER_CONCURRENCY: " ",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "",
+      NATS_URL: "",
+    });
+    expect(config.SHUTDOWN_GRACE_MS).toBe(10_000);
+    expect(config.WORKER_CONCURRENCY).toBe(4);
+    expect(config.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(config.NATS_URL).toBe("nats://127.0.0.1:4222");
+  });
+
   it("names the bad variable", () => {
     expect(() => parseEnv(schema, { WORKER_CONCURRENCY: "zero", LOG_LEVEL: "loud" })).toThrow(
       ConfigError,

@@ -7,15 +7,23 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /**
  * Parses environment variables with a zod object schema whose keys are the variable names, and
  * throws a {@link ConfigError} naming every bad variable. Call once, in `main.ts`.
+ *
+ * A variable set to nothing but blanks counts as unset, as OpenTelemetry's do: a compose file's
+ * `VAR: ${VAR}` or an empty Helm value would otherwise read as 0 (`SHUTDOWN_GRACE_MS`) or fail to
+ * start the service (`OTEL_EXPORTER_OTLP_ENDPOINT`).
  */
 export function parseEnv<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(withoutBlanks(env));
   if (result.success) return result.data;
   const variables = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? "(env)")))];
   const details = result.error.issues
     .map((i) => `${String(i.path[0] ?? "(env)")}: ${i.message}`)
     .join("; ");
   throw new ConfigError(`invalid configuration: ${details}`, variables);
+}
+
+function withoutBlanks(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim() !== ""));
 }
 
 /** Environment variables every service reads. */
