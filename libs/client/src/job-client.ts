@@ -1,6 +1,6 @@
 import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
-import { checkEnvelope, repeatedIds } from "@conveyor/job-registry";
+import { checkEnvelope, claimedId, repeatedIds } from "@conveyor/job-registry";
 import { ChurnTable, JetStreamPublisher } from "@conveyor/service-kit";
 import { traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
@@ -136,7 +136,7 @@ export class JobClient {
           (submitted): SubmitResult => ({ ok: true, ...submitted }),
           (err: unknown): SubmitResult => ({
             ok: false,
-            id: err instanceof SubmissionNotConfirmedError ? err.jobId : job.id,
+            id: err instanceof SubmissionNotConfirmedError ? err.jobId : claimedId(job),
             error: err instanceof Error ? err : new Error(String(err)),
           }),
         ),
@@ -232,7 +232,7 @@ export class JobClient {
       } else {
         const reason = check.reason as SubmissionRefusal;
         const error = new InvalidSubmissionError(reason, check.message, check.issues);
-        results[index] = { ok: false, id: job.id, error };
+        results[index] = { ok: false, id: claimedId(job), error };
       }
     });
     const messages = bulkMessages(checked, maxBulkMessageBytes(this.#nc));

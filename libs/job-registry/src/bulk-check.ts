@@ -1,6 +1,7 @@
 import { JobBulkSubmission, toValidationIssues } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 
+import { claimedId } from "./claimed-id.ts";
 import { describe, SubmissionRejection } from "./submission-check.ts";
 
 /** A bulk submission whose envelope holds 1 to `maxBulkJobs` jobs, or why it does not. */
@@ -71,11 +72,8 @@ export function repeatedIds(envelopes: readonly unknown[]): Map<number, number> 
   const first = new Map<string, number>();
   const repeated = new Map<number, number>();
   envelopes.forEach((envelope, index) => {
-    const id =
-      typeof envelope === "object" && envelope !== null
-        ? (envelope as { id?: unknown }).id
-        : undefined;
-    if (typeof id !== "string") return;
+    const id = claimedId(envelope);
+    if (id === undefined) return;
     const earlier = first.get(id);
     if (earlier === undefined) first.set(id, index);
     else repeated.set(index, earlier);

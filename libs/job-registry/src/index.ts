@@ -16,6 +16,7 @@ export {
   repeatedIdRefusal,
   repeatedIds,
 } from "./bulk-check.ts";
+export { claimedId } from "./claimed-id.ts";
 export type { BulkCheck } from "./bulk-check.ts";
 export { splitBulkJobTrace } from "./bulk-job-trace.ts";
 export type { BulkJobTrace, SplitBulkJob } from "./bulk-job-trace.ts";

@@ -215,6 +215,26 @@ describe("JobClient against a real nats-server", () => {
     expect(lastEcho?.json()).toMatchObject({ id: ids[2], payload: 3 });
   });
 
+  it.each(["submitMany", "submitBulk"] as const)(
+    "%s answers an entry that is no job at all with its refusal, and the others with theirs",
+    async (method) => {
+      const id = newJobId();
+      const notJobs = [null, undefined, 7, "echo"] as unknown as JobToSubmit[];
+
+      const results = await client[method]([{ id, type: "echo", payload: 1 }, ...notJobs]);
+
+      expect(results).toHaveLength(5);
+      expect(results[0]).toMatchObject({ ok: true, id });
+      for (const result of results.slice(1)) {
+        expect(result).toMatchObject({
+          ok: false,
+          id: undefined,
+          error: { reason: "invalid_envelope" },
+        });
+      }
+    },
+  );
+
   it("submits in bulk: one message per type, results in order, a refused job apart, a resend stored once", async () => {
     const before = await storedSubmissions();
     const given = newJobId();
