@@ -29,6 +29,7 @@ import { createPrefixer, formatLogLine } from "./log-format.ts";
 import { provisionTools } from "./provision-tools.ts";
 import { serviceNiceness } from "./read-model-priority.ts";
 import { serviceNames } from "./service-process.ts";
+import { signalAction } from "./signal-action.ts";
 import type { ServiceName } from "./service-process.ts";
 import { readStackConfig } from "./stack-config.ts";
 import { superviseService } from "./supervisor.ts";
@@ -88,12 +89,19 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
+let firstSignalAt: number | undefined;
+
 function onSignal(signal: NodeJS.Signals): void {
-  if (shuttingDown) {
+  // A signal while stopping for another reason (a service that keeps crashing) means: now.
+  const action =
+    shuttingDown && firstSignalAt === undefined ? "kill" : signalAction(firstSignalAt, Date.now());
+  if (action === "ignore") return;
+  if (action === "kill") {
     shout(`second ${signal}: killing everything now`);
     // The harness's exit hook SIGKILLs every child still running.
     process.exit(1);
   }
+  firstSignalAt = Date.now();
   say(`${signal} received`);
   void shutdown(0);
 }
