@@ -265,10 +265,13 @@ export function paths(submissionSchema: object): Record<string, object> {
     "/readyz": {
       get: {
         operationId: "ready",
-        summary: "Readiness: NATS connected and MongoDB answering",
+        summary: "Readiness to take submissions: NATS connected",
         responses: {
-          "200": json("Ready", ref("Ready")),
-          "503": json("A dependency is down; `checks` says which", ref("NotReady")),
+          "200": json(
+            "Ready; `degraded` when MongoDB does not answer (reads answer 503, submissions are accepted)",
+            ref("Ready"),
+          ),
+          "503": json("NATS is down; `checks` says what else is", ref("NotReady")),
         },
       },
     },
