@@ -23,10 +23,24 @@ export function payloadValidator(descriptor: JobTypeDescriptor): ValidateFunctio
   if (descriptor.payloadSchema === undefined) return undefined;
   let validate = validators.get(descriptor);
   if (!validate) {
-    validate = ajv.compile(descriptor.payloadSchema);
+    validate = compileAlone(descriptor.payloadSchema);
     validators.set(descriptor, validate);
   }
   return validate;
+}
+
+/**
+ * Compiles a schema without keeping it in ajv's registry. ajv keeps every schema it compiles, for
+ * good, and refuses a second one with the same `$id`: every KV revision of a type, and every
+ * reopened watch, reads its schema anew, so the type would turn unreadable (unknown) after the
+ * first, and the registry would grow with every read. The compiled function does not need it.
+ */
+function compileAlone(schema: Record<string, unknown>): ValidateFunction {
+  try {
+    return ajv.compile(schema);
+  } finally {
+    ajv.removeSchema(schema);
+  }
 }
 
 /** Checks a payload against its type's schema; issue paths start at `payload` (`payload.ms`). */
@@ -46,7 +60,7 @@ export function payloadIssues(descriptor: JobTypeDescriptor, payload: unknown): 
 /** Explains why a JSON Schema cannot be compiled, or undefined when it compiles. */
 export function schemaProblem(schema: Record<string, unknown>): string | undefined {
   try {
-    ajv.compile(schema);
+    compileAlone(schema);
     return undefined;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
