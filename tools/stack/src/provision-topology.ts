@@ -1,6 +1,6 @@
 // Creates or updates the JetStream topology (streams, core consumers, the job-types bucket) and
 // exits: the one-shot `topology` container in docker-compose.yml and the Kubernetes Job
-// (k8s/topology-job.yaml) run this with the provisioning credentials, so no service needs
+// (k8s/base/topology-job.yaml) run this with the provisioning credentials, so no service needs
 // stream-management permissions. `npm start` calls ensureTopology itself.
 //
 // Environment: NATS_URL (default nats://127.0.0.1:4222), STREAM_REPLICAS (1, 3 or 5; default 1),

@@ -38,14 +38,14 @@ describe("the read model's CPU share in the container deployments", () => {
 
   it("is a smaller Kubernetes CPU request than every job-path service's", async () => {
     const cpuRequests = async (name: string) => {
-      const documents = parseAllDocuments(await read("k8s", `${name}.yaml`)).map(
+      const documents = parseAllDocuments(await read("k8s", "base", `${name}.yaml`)).map(
         (doc) => doc.toJS() as unknown,
       );
       const deployment = documents.find(
         (doc): doc is Deployment => (doc as { kind?: string } | null)?.kind === "Deployment",
       );
       const containers = deployment?.spec.template.spec.containers ?? [];
-      expect(containers, `k8s/${name}.yaml's containers`).not.toHaveLength(0);
+      expect(containers, `k8s/base/${name}.yaml's containers`).not.toHaveLength(0);
       return containers.map((c) => millicores(c.resources?.requests?.cpu));
     };
     const [projector, ...others] = await cpuRequests("status-projector");

@@ -20,7 +20,7 @@ describe("serviceNodeOptions", () => {
     async (name: ServiceName) => {
       const entry = `services/${name}/dist/main.js`;
       const expected = [...serviceOwnNodeOptions(name), entry];
-      const manifest = await readFile(join(workspaceRoot(), "k8s", `${name}.yaml`), "utf8");
+      const manifest = await readFile(join(workspaceRoot(), "k8s", "base", `${name}.yaml`), "utf8");
       const args = /^\s*args: (\[.*\])$/m.exec(manifest)?.[1];
       expect(JSON.parse(args ?? "[]")).toEqual(expected);
       const compose = await readFile(join(workspaceRoot(), "docker-compose.yml"), "utf8");

@@ -50,7 +50,7 @@ export const serviceNodeOptions: readonly string[] = [
 
 /**
  * V8 options of one service, after {@link serviceNodeOptions}. In the container image they come
- * first in the service's arguments: `args` in `k8s/<service>.yaml`, `command` in
+ * first in the service's arguments: `args` in `k8s/base/<service>.yaml`, `command` in
  * `docker-compose.yml`.
  *
  * - `--single-threaded-gc` for the services on a job's path (gateway, dispatcher, worker): V8

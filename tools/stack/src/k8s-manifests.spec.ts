@@ -1,0 +1,55 @@
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import { workspaceRoot } from "@conveyor/testing";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+
+import { serviceNames } from "./service-process.ts";
+
+const k8s = join(workspaceRoot(), "k8s");
+
+interface Kustomization {
+  resources?: string[];
+  configMapGenerator?: { name: string; envs?: string[] }[];
+}
+
+const kustomization = async (dir: string) =>
+  parse(await readFile(join(k8s, dir, "kustomization.yaml"), "utf8")) as Kustomization;
+
+describe("the Kubernetes manifests", () => {
+  it.each(["", "base", "keda"])("k8s/%s lists only files and folders that exist", async (dir) => {
+    const { resources = [], configMapGenerator = [] } = await kustomization(dir);
+    const paths = [...resources, ...configMapGenerator.flatMap((g) => g.envs ?? [])];
+    expect(paths).not.toHaveLength(0);
+    for (const path of paths) await access(join(k8s, dir, path));
+  });
+
+  it("applies the base from k8s/ and k8s/keda, and only the keda overlay needs KEDA", async () => {
+    expect((await kustomization("")).resources).toEqual(["base"]);
+    expect((await kustomization("keda")).resources).toContain("../base");
+    for (const resource of (await kustomization("base")).resources ?? []) {
+      const text = await readFile(join(k8s, "base", resource), "utf8");
+      expect(text, resource).not.toContain("keda.sh");
+    }
+  });
+
+  it.each([...serviceNames, "topology-job"])(
+    "gives %s the generated configuration",
+    async (name) => {
+      const { configMapGenerator = [] } = await kustomization("base");
+      const text = await readFile(join(k8s, "base", `${name}.yaml`), "utf8");
+      const workload = parseAllDocuments(text)
+        .map((doc) => doc.toJS() as { kind: string; spec: { template: { spec: unknown } } })
+        .find((doc) => doc.kind === "Deployment" || doc.kind === "Job");
+      const { containers } = workload?.spec.template.spec as {
+        containers: { envFrom?: { configMapRef?: { name: string } }[] }[];
+      };
+      for (const container of containers) {
+        expect(container.envFrom?.map((e) => e.configMapRef?.name)).toEqual(
+          configMapGenerator.map((g) => g.name),
+        );
+      }
+    },
+  );
+});
