@@ -15,3 +15,5 @@ export type { LineSplitter } from "./line-splitter.ts";
 export { createPrefixer, formatLogLine } from "./log-format.ts";
 export type { FormatOptions, Prefixer } from "./log-format.ts";
 export { ProvisionError, StackError } from "./errors.ts";
+export { prepareStackTopology } from "./stack-topology.ts";
+export type { StackTopology } from "./stack-topology.ts";

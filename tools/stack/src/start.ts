@@ -4,7 +4,8 @@
 // 2. Starts nats-server (JetStream, deploy/nats/local.conf, data in .data/nats) unless NATS_URL is
 //    set, and FerretDB (data in .data/ferretdb) unless MONGO_URL is set. Both keep their data, so
 //    queued jobs survive a restart of the stack.
-// 3. Creates or updates the JetStream topology (ensureTopology).
+// 3. Creates or updates the JetStream topology (prepareStackTopology: on servers of NATS_URL a
+//    complete topology is kept as it is).
 // 4. Runs gateway, dispatcher, worker and status-projector as separate processes, each line of
 //    their output prefixed with the service's name, and waits for the gateway's /readyz.
 //
@@ -20,7 +21,6 @@ import { connect } from "@nats-io/transport-node";
 
 import { ConfigError } from "@conveyor/service-kit";
 import { ServerStartError, waitFor, workspaceRoot } from "@conveyor/testing";
-import { ensureTopology } from "@conveyor/topology";
 
 import { ProvisionError, StackError } from "./errors.ts";
 import { createLineSplitter } from "./line-splitter.ts";
@@ -30,6 +30,8 @@ import { provisionTools } from "./provision-tools.ts";
 import { serviceNiceness } from "./read-model-priority.ts";
 import { serviceNames } from "./service-process.ts";
 import { signalAction } from "./signal-action.ts";
+import { prepareStackTopology } from "./stack-topology.ts";
+import type { StackTopology } from "./stack-topology.ts";
 import type { ServiceName } from "./service-process.ts";
 import { readStackConfig } from "./stack-config.ts";
 import { superviseService } from "./supervisor.ts";
@@ -89,6 +91,12 @@ async function shutdown(code: number): Promise<never> {
   process.exit(code);
 }
 
+const topologyNotes: Record<StackTopology, string> = {
+  ensured: "JetStream topology ready",
+  kept: "JetStream topology in place on NATS_URL's servers: kept as it is",
+  completed: "JetStream topology completed on NATS_URL's servers: what was missing is created",
+};
+
 let firstSignalAt: number | undefined;
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -146,10 +154,15 @@ async function main(): Promise<void> {
     say(`using MongoDB at ${mongoUrl} (MONGO_URL)`);
   }
 
-  say("ensuring the JetStream topology");
   const nc = await connect({ servers: natsUrl.split(","), timeout: 5000, name: "conveyor-stack" });
   try {
-    await ensureTopology(await jetstreamManager(nc), config.retention);
+    const ownServer = config.natsUrl === undefined;
+    const topology = await prepareStackTopology(
+      await jetstreamManager(nc),
+      config.retention,
+      ownServer,
+    );
+    say(topologyNotes[topology]);
   } finally {
     await nc.close();
   }
