@@ -107,6 +107,17 @@ describe("provisionTools", () => {
     expect((err as Error).message).toMatch(/Go is required to build ferretdb/);
   });
 
+  it("never takes ferretdb from PATH: an upstream build of the pinned version takes other flags", async () => {
+    const bin = await currentToolsBin();
+    await rm(join(bin, "ferretdb"));
+    await fakeBinary(pathDir, "ferretdb", `version: ${Pins.ferretdb.version}`);
+    const err = await provisionTools({ workspace: ws, env: { PATH: pathDir }, log }).catch(
+      (e: unknown) => e,
+    );
+    expect(logs.join("\n")).not.toContain(join(pathDir, "ferretdb"));
+    expect((err as Error).message).toMatch(/Go is required to build ferretdb/);
+  });
+
   it("refuses a deploy/ferretdb whose go.mod disagrees with the pin", async () => {
     const goModPath = join(ws, Pins.ferretdb.sourceDir, "go.mod");
     const goMod = await readFile(goModPath, "utf8");

@@ -35,13 +35,15 @@ interface Tool {
   stamp: string;
   /** Whether a binary's own `--version` is trusted to prove it current. */
   selfReports: boolean;
+  /** Whether a binary of the pinned version found on PATH will do instead of building one. */
+  fromPath: boolean;
   build(binDir: string): Promise<void>;
 }
 
 /**
  * Ensures the pinned nats-server, FerretDB and `nats` CLI are in `<workspace>/.tools/bin`, building
  * with Go what is missing or of another version. A binary on PATH is used instead only when its
- * version is the pinned one. Idempotent and quick when everything is current.
+ * version is the pinned one, and never for FerretDB (ours embeds it with flags of its own). Idempotent and quick when everything is current.
  */
 export async function provisionTools(options: ProvisionOptions = {}): Promise<ProvisionedTools> {
   return ensureTools(options, serverTools);
@@ -109,7 +111,7 @@ async function ensureTool(tool: Tool, ctx: EnsureContext): Promise<string> {
       return local;
     }
   }
-  const onPath = findOnPath(tool.binary, ctx.env, ctx.binDir);
+  const onPath = tool.fromPath ? findOnPath(tool.binary, ctx.env, ctx.binDir) : undefined;
   if (onPath !== undefined && (await reportedVersion(onPath)) === tool.version) {
     ctx.log(`provision: using ${onPath} (${tool.binary} ${tool.version})`);
     return onPath;
@@ -170,6 +172,8 @@ function goInstallTool(
     version: pin.version,
     stamp: `${pin.module}@${pin.version}`,
     selfReports,
+    // Built from the upstream module: an upstream binary of the pinned version is the same.
+    fromPath: true,
     build: (binDir) =>
       go(["install", `${pin.module}@${pin.version}`], {
         env: { GOBIN: binDir },
@@ -213,8 +217,10 @@ async function ferretdbTool(workspace: string, go: GoRunner): Promise<Tool> {
     binary: pin.binary,
     version: pin.version,
     stamp: await ferretdbStamp(workspace),
-    // Our embedding binary has no --version; an upstream FerretDB on PATH prints one.
+    // Our embedding binary has no --version. An upstream FerretDB of the pinned version (its .deb
+    // prints one) takes other flags and lacks our build's changes, so PATH never supplies it.
     selfReports: false,
+    fromPath: false,
     build: (binDir) =>
       go(["build", "-buildvcs=false", "-o", join(binDir, pin.binary), "."], {
         cwd: join(workspace, pin.sourceDir),
