@@ -58,4 +58,22 @@ describe("json.analyze", () => {
     expect(delay.error?.issues[0]?.path).toEqual(["delayPerDocumentMs"]);
     expect(JsonAnalyzePayload.safeParse({ documents: Array(10_001).fill({}) }).success).toBe(false);
   });
+
+  it("refuses pauses that would outlast the job's timeout, which no attempt could finish within", () => {
+    const long = JsonAnalyzePayload.safeParse({
+      documents: Array(1000).fill({}),
+      delayPerDocumentMs: 600,
+    });
+    expect(long.error?.issues[0]?.path).toEqual(["delayPerDocumentMs"]);
+    expect(long.error?.issues[0]?.message).toContain("timeout");
+    const short = { documents: Array(1000).fill({}), delayPerDocumentMs: 599 };
+    expect(JsonAnalyzePayload.safeParse(short).success).toBe(true);
+  });
+
+  it("returns a result grouped to fit one message for the largest batch it accepts", async () => {
+    const documents = Array.from({ length: 10_000 }, (_, id) => ({ id, name: `n${id}` }));
+    const result = await analyze({ documents });
+    expect(JSON.stringify(result).length).toBeLessThanOrEqual(512 * 1024);
+    expect(result.summary).toEqual({ sql: 10_000, jsonb: 0 });
+  });
 });
