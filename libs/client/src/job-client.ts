@@ -15,6 +15,7 @@ import { bulkMessages } from "./bulk-messages.ts";
 import type { BulkJob, BulkMessage } from "./bulk-messages.ts";
 import { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
 import { readFirstSubmission } from "./first-submission.ts";
+import type { FirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
 import { submissionMessage } from "./submission-message.ts";
 import type { SubmissionMessage } from "./submission-message.ts";
@@ -292,16 +293,23 @@ export class JobClient {
         throw unsent(err) ?? new SubmissionNotConfirmedError(id, err);
       });
     if (!ack.duplicate) return { id, duplicate: false, traceId };
-    // Without a key the message id is the job id, so the first job has this very id.
-    if (submission.idempotencyKey === undefined) return { id, duplicate: true, traceId };
-    return { id: await this.#originalId(ack.seq), duplicate: true, traceId };
+    // Ids and keys share one deduplication space: even without a key, the first job may be another
+    // (one whose key, or raw Nats-Msg-Id, is this id). Read it; when it cannot be read, a job
+    // without a key was most likely sent before with this very id.
+    const first = await this.#first(ack.seq);
+    if (first !== undefined) return { id: first.id, duplicate: true, traceId };
+    return {
+      id: submission.idempotencyKey === undefined ? id : undefined,
+      duplicate: true,
+      traceId,
+    };
   }
 
-  /** The job id of the stored submission a duplicate collapsed into (its PubAck's sequence). */
-  async #originalId(seq: number): Promise<string | undefined> {
+  /** The stored submission a duplicate collapsed into (its PubAck's sequence), when readable. */
+  async #first(seq: number): Promise<FirstSubmission | undefined> {
     try {
       this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs, checkAPI: false });
-      return (await readFirstSubmission(await this.#jsm, seq))?.id;
+      return await readFirstSubmission(await this.#jsm, seq);
     } catch {
       // Not permitted, or not answered: unknown, and a later duplicate tries afresh.
       this.#jsm = undefined;

@@ -137,6 +137,14 @@ describe("JobClient against a real nats-server", () => {
     });
   });
 
+  it("answers an id that collides with another job's idempotency key with that job's id", async () => {
+    const key = `order-${newJobId()}`;
+    const first = await client.submit({ type: "echo", idempotencyKey: key });
+    // Ids and keys share one deduplication space: this id is the first job's key.
+    const again = await client.submit({ id: key, type: "echo" });
+    expect(again).toMatchObject({ id: first.id, duplicate: true });
+  });
+
   it("refuses a submission over the size limit before publishing", async () => {
     const small = new JobClient(nc, { maxSubmissionBytes: 1024 });
     try {

@@ -265,6 +265,17 @@ describe("POST /v1/jobs", () => {
     expect(again.headers.get("location")).toBe("/v1/jobs/first-from-cli");
   });
 
+  it("answers an id that collides with another job's idempotency key with that job's id", async () => {
+    await using gw = await gateway();
+    const key = `order-${String(Date.now())}`;
+    const payload = { message: "a" };
+    const first = await submit(gw, { type: "echo", payload }, { "Idempotency-Key": key });
+    // Ids and keys share one deduplication space: this id is the first job's key.
+    const again = await submit(gw, { id: key, type: "echo", payload });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ id: first.body.id, duplicate: true });
+  });
+
   it("answers a duplicate whose first submission is gone without an id no job has", async () => {
     await using gw = await gateway();
     const key = `gone-${String(Date.now())}`;

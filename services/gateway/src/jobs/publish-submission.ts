@@ -56,8 +56,11 @@ export async function publishSubmission(
         });
       if (!ack.duplicate) return { id, traceId: deps.tracing.traceIdOf(ctx), duplicate: false };
       const first = await originalOf(deps, ack.seq);
-      // Without a key the message id is the job id, so the first job has this very id.
-      const firstId = submission.idempotencyKey === undefined ? id : first?.id;
+      // Ids and keys share one deduplication space: even without a key, the first job may be
+      // another (one whose key, or raw Nats-Msg-Id, is this id). When it cannot be read, a job
+      // without a key was most likely sent before with this very id.
+      const firstId =
+        first !== undefined ? first.id : submission.idempotencyKey === undefined ? id : undefined;
       return { id: firstId, traceId: first?.traceId, duplicate: true };
     },
   );
