@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 
-import { Header, Subject, maxBulkJobs } from "@conveyor/contracts";
+import { Header, MsgIdPrefix, Subject, maxBulkJobs } from "@conveyor/contracts";
 import { outgoingHeaders } from "@conveyor/service-kit";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
@@ -77,7 +77,7 @@ function messageOf(type: string, jobs: BulkJob[]): BulkMessage {
     type,
     body: `{"jobs":[${jobs.map((job) => job.json).join(",")}]}`,
     headers,
-    msgID: `bulk:${ids.digest("hex").slice(0, 40)}`,
+    msgID: `${MsgIdPrefix.Bulk}${ids.digest("hex").slice(0, 40)}`,
     jobs,
   };
 }

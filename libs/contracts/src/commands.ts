@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { JobId } from "./job-id.ts";
 import { JobTypeName } from "./job-type.ts";
+import { MsgIdPrefix } from "./msg-id-prefixes.ts";
 
 /** What a command on `jobs.cmd.<verb>.<jobId>` asks the dispatcher to do. */
 export const CommandVerb = {
@@ -85,5 +86,5 @@ export type DiscardCommand = z.infer<typeof DiscardCommand>;
  * duplicate window (a client retrying after a 503) is stored once.
  */
 export function commandMsgId(verb: CommandVerb, jobId: string, run: number): string {
-  return `cmd:${verb}:${jobId}:${run}`;
+  return `${MsgIdPrefix.Command}${verb}:${jobId}:${run}`;
 }

@@ -57,4 +57,5 @@ export {
 export type { CancelCommandInput } from "./commands.ts";
 export { DeadLetterAction, DeadLetterLogEntry, deadLetterLogMsgId } from "./dead-letter-log.ts";
 export { jsonOrUndefined } from "./json-or-undefined.ts";
+export { MsgIdPrefix, reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";
 export { isFiniteJson, parseJobEventJson, parseWorkItemJson } from "./parsed-json.ts";

@@ -22,4 +22,18 @@ describe("JobSubmission", () => {
   it("rejects an id that is not one subject token", () => {
     expect(JobSubmission.safeParse({ type: "echo", id: "a.b" }).success).toBe(false);
   });
+
+  it.each(["cmd:cancel:job-1:1", "bulk:0123abcd"])(
+    "refuses the idempotency key %s, which would swallow a command or bulk of the same message id",
+    (idempotencyKey) => {
+      const result = JobSubmission.safeParse({ type: "echo", idempotencyKey });
+      expect(result.success).toBe(false);
+      expect(toValidationIssues(result.error!)).toEqual([
+        { path: "idempotencyKey", message: expect.stringContaining("cmd: or bulk:") as string },
+      ]);
+      expect(
+        JobSubmission.safeParse({ type: "echo", idempotencyKey: `x${idempotencyKey}` }).success,
+      ).toBe(true);
+    },
+  );
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { JobId } from "./job-id.ts";
 import { JobTypeName } from "./job-type.ts";
+import { reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";
 import { RetryOverride } from "./retry-policy.ts";
 
 /**
@@ -31,6 +32,9 @@ export const JobSubmission = z
       // It travels as the Nats-Msg-Id header: no line break can, and NATS trims the ends, so a
       // padded key would collide with the bare one and a blank one would deduplicate nothing.
       .regex(/^\S(?:[^\r\n]*\S)?$/, "must not start or end with whitespace or contain a line break")
+      .refine((key) => !reservedMsgIdPrefixes.some((prefix) => key.startsWith(prefix)), {
+        message: `must not start with ${reservedMsgIdPrefixes.join(" or ")} (the message ids of commands and bulks)`,
+      })
       .optional(),
     /** Groups jobs so their progress can be read together. */
     batchId: JobId.optional(),
