@@ -104,6 +104,21 @@ describe("Tracing without an exporter", () => {
     expect(flags).toBe("01");
   });
 
+  it("keeps a producer's decision not to sample its trace", async () => {
+    const unsampled = natsHeaders();
+    unsampled.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00");
+    const forwarded = natsHeaders();
+    await tracing.consume(unsampled, { subject: "jobs.submit.echo" }, (ctx) =>
+      tracing.produce(ctx, { subject: "work.echo" }, (inner) => {
+        tracing.inject(inner, forwarded);
+        return Promise.resolve();
+      }),
+    );
+    const [, traceId, , flags] = forwarded.get("traceparent").split("-");
+    expect(traceId).toBe("0af7651916cd43dd8448eb211c80319c");
+    expect(flags).toBe("00");
+  });
+
   it("starts a new trace for each root and rethrows what the work throws", async () => {
     const first = await tracing.server("GET /", {}, (ctx) =>
       Promise.resolve(tracing.traceIdOf(ctx)),

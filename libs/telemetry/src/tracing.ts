@@ -199,14 +199,18 @@ export class Tracing {
     }
   }
 
-  /** A span that is not recorded: a new span id in the parent's trace, or in a new trace. */
+  /**
+   * A span that is not recorded: a new span id in the parent's trace, with the parent's sampling
+   * decision (a process that exports spans downstream must not record a trace its producer
+   * sampled out), or in a new, sampled trace.
+   */
   #unrecorded(parent: Context): Span {
     const parentSpan = trace.getSpanContext(parent);
     const inTrace = parentSpan !== undefined && trace.isSpanContextValid(parentSpan);
     return trace.wrapSpanContext({
       traceId: inTrace ? parentSpan.traceId : this.#ids.generateTraceId(),
       spanId: this.#ids.generateSpanId(),
-      traceFlags: TraceFlags.SAMPLED,
+      traceFlags: inTrace ? parentSpan.traceFlags : TraceFlags.SAMPLED,
       traceState: inTrace ? parentSpan.traceState : undefined,
     });
   }
