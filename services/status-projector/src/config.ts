@@ -22,6 +22,8 @@ export const projectorEnv = z.object({
   PROJECTOR_NEW_JOB_DEFER_MS: envInt(0, 5000, maxHoldMs),
   /** Most events held back at once; past it the newest are written at once. */
   PROJECTOR_DEFER_LIMIT: envInt(0, 8000),
+  /** Most bytes of events held back at once; one that does not fit is written at once. */
+  PROJECTOR_DEFER_MAX_BYTES: envInt(0, 64 * 1024 * 1024),
   /** Most job documents kept in memory after writing them; 0 reads every one back. */
   PROJECTOR_CACHE_SIZE: envInt(0, 10_000),
 });

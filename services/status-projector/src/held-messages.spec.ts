@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { HeldMessages } from "./held-messages.ts";
+import { HeldMessages, beyondHoldLimits } from "./held-messages.ts";
 
 /** Held: job a's two events (due at 100), job b's one (due at 500), job c's one (due at 300). */
 function heldJobs(): HeldMessages<string> {
@@ -82,5 +82,51 @@ describe("HeldMessages of stream messages", () => {
     for (const seq of [30, 4, 1000, 12]) held.add({ seq }, `job-${String(seq)}`, 0);
     held.release(["job-12"], -1);
     expect([...held].map((msg) => msg.seq)).toEqual([4, 30, 1000]);
+  });
+});
+
+describe("the bytes held", () => {
+  it("counts what is held, once per message, and nothing once released", () => {
+    const held = new HeldMessages<{ seq: number; body: string }>(
+      (msg) => msg.seq,
+      (msg) => msg.body.length,
+    );
+    held.add({ seq: 1, body: "aaaa" }, "a", 100);
+    held.add({ seq: 2, body: "bb" }, "b", 100);
+    held.add({ seq: 1, body: "aaaa" }, "a", 150);
+    expect(held.bytes).toBe(6);
+    held.release(["a"], 0);
+    expect(held.bytes).toBe(2);
+    held.release([], 100);
+    expect(held.bytes).toBe(0);
+  });
+});
+
+describe("beyondHoldLimits", () => {
+  const size = (msg: string) => msg.length;
+
+  it("sends the newest at once past the limit on messages", () => {
+    const batch = ["a", "b", "c"];
+    expect(
+      beyondHoldLimits(batch, { size: 8, bytes: 0 }, { messages: 10, bytes: 1e9 }, size),
+    ).toEqual(new Set(["c"]));
+  });
+
+  it("sends each message that does not fit in the bytes left at once, and holds the small ones", () => {
+    const batch = ["x".repeat(60), "s", "y".repeat(50), "t"];
+    const beyond = beyondHoldLimits(
+      batch,
+      { size: 0, bytes: 41 },
+      { messages: 10, bytes: 100 },
+      size,
+    );
+    expect(beyond).toEqual(new Set(["x".repeat(60)]));
+    const full = beyondHoldLimits(
+      batch,
+      { size: 0, bytes: 95 },
+      { messages: 10, bytes: 100 },
+      size,
+    );
+    expect(full).toEqual(new Set(["x".repeat(60), "y".repeat(50)]));
   });
 });

@@ -26,6 +26,8 @@ const staleSlack = 1024;
  */
 export class HeldMessages<Msg> implements Iterable<Msg> {
   readonly #idOf: (msg: Msg) => number | string;
+  readonly #sizeOf: (msg: Msg) => number;
+  #bytes = 0;
   readonly #held = new ChurnTable<Held<Msg>>();
   readonly #byKey = new ChurnTable<Msg[]>();
   #dueOrder = new Heap<DueEntry>(byDue);
@@ -33,13 +35,20 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
   /**
    * @param idOf a message's identity, unique among those held (a JetStream message's stream
    * sequence); held messages come out in the order of their ids when those are integers.
+   * @param sizeOf the bytes a message holds in memory (its body), counted in {@link bytes}.
    */
-  constructor(idOf: (msg: Msg) => number | string) {
+  constructor(idOf: (msg: Msg) => number | string, sizeOf: (msg: Msg) => number = () => 0) {
     this.#idOf = idOf;
+    this.#sizeOf = sizeOf;
   }
 
   get size(): number {
     return this.#held.size;
+  }
+
+  /** The bytes the held messages take, as `sizeOf` counts them. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /**
@@ -55,11 +64,13 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
       const place = group?.indexOf(earlier.msg) ?? -1;
       if (group !== undefined && place >= 0) group[place] = msg;
       const firstDue = Math.min(due, earlier.due);
+      this.#bytes += this.#sizeOf(msg) - this.#sizeOf(earlier.msg);
       this.#held.set(id, { msg, key: earlier.key, due: firstDue });
       if (firstDue !== earlier.due) this.#dueOrder.insert({ id, due: firstDue });
       return;
     }
     this.#held.set(id, { msg, key, due });
+    this.#bytes += this.#sizeOf(msg);
     this.#dueOrder.insert({ id, due });
     const group = this.#byKey.get(key);
     if (group === undefined) this.#byKey.set(key, [msg]);
@@ -84,6 +95,7 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
       for (const msg of this.#byKey.get(key) ?? []) {
         const id = this.#idOf(msg);
         released.set(msg, this.#held.get(id)?.due ?? dueBy);
+        this.#bytes -= this.#sizeOf(msg);
         this.#held.delete(id);
       }
       this.#byKey.delete(key);
@@ -131,4 +143,37 @@ export class HeldMessages<Msg> implements Iterable<Msg> {
 
 function byDue(a: DueEntry, b: DueEntry): number {
   return a.due - b.due;
+}
+
+/** How many messages, and how many bytes of them, may be held at most. */
+export interface HoldLimits {
+  messages: number;
+  bytes: number;
+}
+
+/**
+ * The messages of `batch` that may not be held besides what `held` holds: past the limit on
+ * messages, the newest (the oldest held are the nearest to running, and so to ending); past the
+ * limit on bytes, each that does not fit (a burst of jobs with large payloads must not exhaust
+ * memory, while their small neighbours may still wait).
+ */
+export function beyondHoldLimits<Msg>(
+  batch: readonly Msg[],
+  held: { size: number; bytes: number },
+  limits: HoldLimits,
+  sizeOf: (msg: Msg) => number,
+): Set<Msg> {
+  const beyond = new Set<Msg>();
+  let messages = held.size;
+  let bytes = held.bytes;
+  for (const msg of batch) {
+    const size = sizeOf(msg);
+    if (messages >= limits.messages || bytes + size > limits.bytes) {
+      beyond.add(msg);
+      continue;
+    }
+    messages++;
+    bytes += size;
+  }
+  return beyond;
 }

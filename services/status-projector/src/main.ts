@@ -53,6 +53,7 @@ try {
       deferMs: env.PROJECTOR_DEFER_MS,
       newJobDeferMs: env.PROJECTOR_NEW_JOB_DEFER_MS,
       deferLimit: env.PROJECTOR_DEFER_LIMIT,
+      deferMaxBytes: env.PROJECTOR_DEFER_MAX_BYTES,
       cacheSize: env.PROJECTOR_CACHE_SIZE,
     },
   });

@@ -34,6 +34,13 @@ export interface ProjectorOptions {
    */
   deferLimit?: number;
   /**
+   * Most bytes of messages held back at once (a held event and its decoded copy count twice its
+   * body): a `queued` event carries its job's payload, up to 256 KiB, so a burst of large jobs
+   * would otherwise hold gigabytes. A message that does not fit is written at once.
+   * @default 67108864 (64 MiB)
+   */
+  deferMaxBytes?: number;
+  /**
    * Most job documents kept in memory after they were written, so that the next events of a job
    * are merged without reading its document back (the projector is the only writer of `jobs`).
    * 0 reads every document that is not new. @default 10000
@@ -76,6 +83,7 @@ export function resolveProjectorOptions(options: ProjectorOptions = {}): Resolve
     deferMs: options.deferMs ?? 1000,
     newJobDeferMs: options.newJobDeferMs ?? 5000,
     deferLimit: options.deferLimit ?? 8000,
+    deferMaxBytes: options.deferMaxBytes ?? 64 * 1024 * 1024,
     cacheSize: options.cacheSize ?? 10_000,
     cacheMaxBytes: options.cacheMaxBytes ?? 32 * 1024 * 1024,
     consumer: options.consumer ?? ConsumerName.Projector,

@@ -6,7 +6,8 @@ import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { batches } from "./batches.ts";
 import type { ProjectorDeps } from "./deps.ts";
 import { ConsumerGoneError } from "./errors.ts";
-import { HeldMessages } from "./held-messages.ts";
+import { HeldMessages, beyondHoldLimits } from "./held-messages.ts";
+import type { HoldLimits } from "./held-messages.ts";
 import type { ResolvedProjectorOptions } from "./options.ts";
 import type { HoldKind, MayDefer, PreparedBatch, Projection, StoreResult } from "./projection.ts";
 import { retryUntilAborted } from "./retry.ts";
@@ -84,7 +85,9 @@ export class ProjectorLoop {
   }
 
   async #consume(): Promise<void> {
-    const { batchSize, batchLingerMs, deferMs, newJobDeferMs, deferLimit } = this.#options;
+    const { batchSize, batchLingerMs, deferMs, newJobDeferMs, deferLimit, deferMaxBytes } =
+      this.#options;
+    const limits: HoldLimits = { messages: deferLimit, bytes: deferMaxBytes };
     const holdMs: Record<HoldKind, number> = { new: newJobDeferMs, known: deferMs };
     // A deleted consumer or stream ends the subscription with an error instead of going quiet.
     const messages = await this.#consumer.consume({
@@ -94,7 +97,7 @@ export class ProjectorLoop {
     this.#messages = messages;
     // Messages a batch deferred, with when each is due: they go with a later batch, at the latest
     // then, even if nothing else arrives. A message's due time is set when it is first held.
-    const held = new HeldMessages<JsMsg>((msg) => msg.seq);
+    const held = new HeldMessages<JsMsg>((msg) => msg.seq, heldBytes);
     const { holdKey } = this.#projection;
     try {
       if (this.#abort.signal.aborted) return;
@@ -109,9 +112,8 @@ export class ProjectorLoop {
         const now = performance.now();
         // What comes due within a linger goes now, so that deferred messages leave in groups.
         const dueBy = now + batchLingerMs;
-        // Held messages never exceed the limit, so only fresh ones can: past it, the newest go at
-        // once (the oldest held are the nearest to running, and so to ending).
-        const overLimit = new Set(batch.slice(Math.max(0, deferLimit - held.size)));
+        // Held messages never exceed the limits, so only fresh ones can: those go at once.
+        const overLimit = beyondHoldLimits(batch, held, limits, heldBytes);
         // A held job that gets no new message and is not due would only be held again.
         const released =
           holdKey === undefined
@@ -255,6 +257,14 @@ export class ProjectorLoop {
       },
     });
   }
+}
+
+/**
+ * What a held message takes in memory: its body, counted twice (the message and the event decoded
+ * from it, kept for when it is projected).
+ */
+function heldBytes(msg: JsMsg): number {
+  return 2 * msg.data.byteLength;
 }
 
 const lingerExpired = Symbol("linger expired");

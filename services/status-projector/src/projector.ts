@@ -69,6 +69,7 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
       deferMs: options.deferMs,
       newJobDeferMs: options.newJobDeferMs,
       deferLimit: options.deferLimit,
+      deferMaxBytes: options.deferMaxBytes,
       cacheSize: options.cacheSize,
     },
     "projector started",
