@@ -15,6 +15,11 @@ export const JobTypeDescriptor = z.object({
   retry: RetryPolicy,
   /** Default handler timeout, in milliseconds. */
   timeoutMs: z.int().min(1),
+  /**
+   * The declaration's version, set by its handler: a registration of a lower version than the
+   * stored one (an old replica restarting during a rolling deploy) keeps the stored one.
+   */
+  version: z.int().min(0).default(0),
   registeredAt: z.iso.datetime(),
 });
 export type JobTypeDescriptor = z.infer<typeof JobTypeDescriptor>;

@@ -18,6 +18,12 @@ export interface JobTypeRegistration {
   retry?: Partial<RetryPolicy> | undefined;
   /** Handler timeout, in milliseconds. @default 60000 */
   timeoutMs?: number | undefined;
+  /**
+   * The declaration's version (a whole number): raise it with every change of the declaration, so
+   * that an older worker starting during a rolling deploy does not put its declaration back.
+   * @default 0
+   */
+  version?: number | undefined;
 }
 
 /**
@@ -31,6 +37,7 @@ export function buildDescriptor(input: JobTypeRegistration, now = new Date()): J
     payloadSchema: input.payloadSchema,
     retry: input.retry ?? {},
     timeoutMs: input.timeoutMs ?? defaultJobTimeoutMs,
+    version: input.version,
     registeredAt: now.toISOString(),
   });
   if (!parsed.success) {

@@ -67,24 +67,54 @@ export class JobTypeRegistry implements JobTypeLookup {
   }
 
   /**
-   * Stores a type's descriptor (defaults filled in) and returns it. Registering the same
-   * declaration again keeps the stored one, so restarting workers do not churn the bucket.
+   * Stores a type's descriptor (defaults filled in) and returns the one in force. Registering the
+   * same declaration again keeps the stored one, so restarting workers do not churn the bucket. A
+   * declaration of a lower `version` than the stored one keeps the stored one (an old replica
+   * restarting in a rolling deploy must not put its schema back); one of the same or a higher
+   * version replaces it, with a warning when it differs. Each write expects the revision it read,
+   * so two workers registering at once never overwrite each other unseen: the loser reads again.
    * Throws an `InvalidJobTypeError` naming the bad fields.
    */
   async register(input: JobTypeRegistration): Promise<JobTypeDescriptor> {
     const descriptor = buildDescriptor(input);
-    const current = await this.#kv.get(descriptor.type);
-    const stored =
-      current?.operation === "PUT"
-        ? this.#decode(current.key, current.revision, () => current.json())
-        : undefined;
-    if (current && stored && sameDeclaration(stored, descriptor)) {
-      this.#apply(descriptor.type, current.revision, stored);
-      return stored;
+    for (;;) {
+      const current = await this.#kv.get(descriptor.type);
+      const stored =
+        current?.operation === "PUT"
+          ? this.#decode(current.key, current.revision, () => current.json())
+          : undefined;
+      if (current && stored && sameDeclaration(stored, descriptor)) {
+        this.#apply(descriptor.type, current.revision, stored);
+        return stored;
+      }
+      if (current && stored && stored.version > descriptor.version) {
+        this.#logger?.warn(
+          { type: descriptor.type, registered: stored.version, declared: descriptor.version },
+          "a newer declaration of the job type is registered: it stays in force",
+        );
+        this.#apply(descriptor.type, current.revision, stored);
+        return stored;
+      }
+      const value = JSON.stringify(descriptor);
+      let revision: number;
+      try {
+        revision = current
+          ? await this.#kv.update(descriptor.type, value, current.revision)
+          : await this.#kv.create(descriptor.type, value);
+      } catch (err) {
+        // Another worker wrote the type since it was read: decide again on what it wrote.
+        if (isWrongRevision(err)) continue;
+        throw err;
+      }
+      if (stored) {
+        this.#logger?.warn(
+          { type: descriptor.type, version: descriptor.version, replaced: stored.version },
+          "the job type's declaration changed: the new one is in force",
+        );
+      }
+      this.#apply(descriptor.type, revision, descriptor);
+      return descriptor;
     }
-    const revision = await this.#kv.put(descriptor.type, JSON.stringify(descriptor));
-    this.#apply(descriptor.type, revision, descriptor);
-    return descriptor;
   }
 
   /** The descriptor of a registered type, or undefined when no worker registered it. */
@@ -147,4 +177,9 @@ export class JobTypeRegistry implements JobTypeLookup {
       return undefined;
     }
   }
+}
+
+/** Whether a KV write failed because the key is no longer at the revision it expected. */
+function isWrongRevision(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
 }

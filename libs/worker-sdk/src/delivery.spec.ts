@@ -59,6 +59,7 @@ describe("Delivery", () => {
         retryOverrides: undefined,
         retry: defaultRetryPolicy,
         timeoutMs: undefined,
+        version: undefined,
         concurrency: 1,
         description: undefined,
       },

@@ -60,6 +60,12 @@ export interface HandlerDefinition<S extends z.ZodType = z.ZodType> {
   timeoutMs?: number;
   /** Handlers of this type running at once in this process. @default the worker's `concurrency` */
   concurrency?: number;
+  /**
+   * Version of the type's declaration (schema, retry policy, timeout): raise it with every change,
+   * so that an older worker restarting during a rolling deploy does not put its declaration back
+   * in the registry. @default 0
+   */
+  version?: number;
 }
 
 /** A handler map entry: a plain handler function or a handler with settings. */

@@ -52,6 +52,8 @@ export interface TypeSettings {
   timeoutMs: number | undefined;
   concurrency: number;
   description: string | undefined;
+  /** The declaration's version, registered with it. */
+  version: number | undefined;
 }
 
 /** {@link WorkerOptions} with every default filled in and every handler resolved. */
@@ -102,6 +104,7 @@ const typeOptions = z.object({
   description: z.string().max(1000).optional(),
   timeoutMs: positiveInt.max(86_400_000).optional(),
   concurrency: positiveInt.max(10_000).optional(),
+  version: z.int().min(0).optional(),
 });
 
 function resolveType(type: string, entry: HandlerEntry, defaultConcurrency: number): TypeSettings {
@@ -120,6 +123,7 @@ function resolveType(type: string, entry: HandlerEntry, defaultConcurrency: numb
       timeoutMs: undefined,
       concurrency: defaultConcurrency,
       description: undefined,
+      version: undefined,
     };
   }
   const settings = parseOrThrow(typeOptions, entry, option);
@@ -134,6 +138,7 @@ function resolveType(type: string, entry: HandlerEntry, defaultConcurrency: numb
     timeoutMs: settings.timeoutMs,
     concurrency: settings.concurrency ?? defaultConcurrency,
     description: settings.description,
+    version: settings.version,
   };
 }
 

@@ -126,6 +126,7 @@ export class JobWorker {
           payloadSchema: type.payloadSchema,
           retry: type.retryOverrides,
           timeoutMs: type.timeoutMs,
+          version: type.version,
         });
       }
     } finally {

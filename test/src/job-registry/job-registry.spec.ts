@@ -101,6 +101,34 @@ describe("JobTypeRegistry", () => {
     expect(changed.timeoutMs).toBe(9_000);
   });
 
+  it("keeps a newer version's declaration when an older worker registers again", async () => {
+    const registry = await open(worker);
+    const v2 = await registry.register({ type: "invoice.send", timeoutMs: 2000, version: 2 });
+    // An old replica restarts during the rolling deploy.
+    const kept = await registry.register({ type: "invoice.send", timeoutMs: 1000, version: 1 });
+    expect(kept).toEqual(v2);
+    expect(registry.get("invoice.send")?.timeoutMs).toBe(2000);
+    const v3 = await registry.register({ type: "invoice.send", timeoutMs: 3000, version: 3 });
+    expect(v3.timeoutMs).toBe(3000);
+    expect(registry.get("invoice.send")?.version).toBe(3);
+  });
+
+  it("lets two workers registering one type at once agree on the declaration in force", async () => {
+    const [a, b] = [await open(worker), await open(gateway)];
+    const results = await Promise.all([
+      a.register({ type: "race.me", timeoutMs: 1111, version: 5 }),
+      b.register({ type: "race.me", timeoutMs: 2222, version: 6 }),
+      a.register({ type: "race.me", timeoutMs: 3333, version: 4 }),
+    ]);
+    const stored = await (await new Kvm(worker).open("conveyor-job-types")).get("race.me");
+    // Whatever the order, the highest version is in force, and no write went unseen.
+    expect(stored?.json<{ version: number; timeoutMs: number }>()).toMatchObject({
+      version: 6,
+      timeoutMs: 2222,
+    });
+    expect(results[1]?.version).toBe(6);
+  });
+
   it("ignores an unreadable entry instead of failing", async () => {
     const kv = await new Kvm(worker).open("conveyor-job-types");
     await kv.put("broken", "{not json");

@@ -24,6 +24,7 @@ const echo: JobTypeDescriptor = {
   },
   retry,
   timeoutMs: 30_000,
+  version: 0,
   registeredAt: "2026-01-01T00:00:00.000Z",
 };
 
