@@ -37,3 +37,12 @@ export class SubmissionNotConfirmedError extends Error {
     this.jobId = jobId;
   }
 }
+
+/** A submission made after {@link JobClient.close}: it was not sent, and this client sends none. */
+export class ClientClosedError extends Error {
+  override readonly name = "ClientClosedError";
+
+  constructor() {
+    super("the client is closed: nothing was sent");
+  }
+}

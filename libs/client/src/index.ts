@@ -1,6 +1,10 @@
 export { JobClient } from "./job-client.ts";
 export type { JobClientOptions, JobToSubmit, SubmitResult, Submitted } from "./job-client.ts";
-export { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
+export {
+  ClientClosedError,
+  InvalidSubmissionError,
+  SubmissionNotConfirmedError,
+} from "./errors.ts";
 export type { SubmissionRefusal } from "./errors.ts";
 export { submissionMessage } from "./submission-message.ts";
 export type { SubmissionMessage } from "./submission-message.ts";

@@ -1,7 +1,7 @@
 import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope, claimedId, repeatedIds } from "@conveyor/job-registry";
-import { ChurnTable, JetStreamPublisher } from "@conveyor/service-kit";
+import { ChurnTable, JetStreamPublisher, PublisherClosedError } from "@conveyor/service-kit";
 import { traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -13,7 +13,11 @@ import { context, propagation } from "@opentelemetry/api";
 import { checkBulkJob, maxBulkMessageBytes } from "./bulk-job.ts";
 import { bulkMessages } from "./bulk-messages.ts";
 import type { BulkJob, BulkMessage } from "./bulk-messages.ts";
-import { InvalidSubmissionError, SubmissionNotConfirmedError } from "./errors.ts";
+import {
+  ClientClosedError,
+  InvalidSubmissionError,
+  SubmissionNotConfirmedError,
+} from "./errors.ts";
 import { readFirstSubmission } from "./first-submission.ts";
 import type { FirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
@@ -117,6 +121,7 @@ export class JobClient {
    *
    * @throws {InvalidSubmissionError} naming the bad fields, or `too_large` for a message the
    *   connection would not send (over the server's `max_payload`); nothing was sent.
+   * @throws {ClientClosedError} after {@link close}; nothing was sent.
    * @throws {SubmissionNotConfirmedError} when JetStream did not confirm it: submit it again with
    *   the error's `jobId` as `id` and it is stored at most once.
    */
@@ -319,11 +324,13 @@ export class JobClient {
 }
 
 /**
- * The refusal of a message the connection would not send: larger than the server's
- * `max_payload` (a client whose `maxSubmissionBytes` is above it). Sending it again cannot
- * help, so it is no `SubmissionNotConfirmedError`. Undefined for any other failure.
+ * The refusal of a message that was never sent: the client was closed, or the connection would
+ * not send it (larger than the server's `max_payload`, for a client whose `maxSubmissionBytes` is
+ * above it). It is no `SubmissionNotConfirmedError`: nothing may be stored. Undefined for any other
+ * failure.
  */
-function unsent(err: unknown): InvalidSubmissionError | undefined {
+function unsent(err: unknown): ClientClosedError | InvalidSubmissionError | undefined {
+  if (err instanceof PublisherClosedError) return new ClientClosedError();
   if (!(err instanceof InvalidArgumentError)) return undefined;
   const text = `the message cannot be sent: ${err.message}`;
   return new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);

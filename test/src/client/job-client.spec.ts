@@ -1,4 +1,9 @@
-import { InvalidSubmissionError, JobClient, SubmissionNotConfirmedError } from "@conveyor/client";
+import {
+  ClientClosedError,
+  InvalidSubmissionError,
+  JobClient,
+  SubmissionNotConfirmedError,
+} from "@conveyor/client";
 import type { JobToSubmit } from "@conveyor/client";
 import { Header, StreamName, Subject, newJobId } from "@conveyor/contracts";
 import { Tracing } from "@conveyor/telemetry";
@@ -193,6 +198,19 @@ describe("JobClient against a real nats-server", () => {
       id: jobId,
       duplicate: false,
     });
+  });
+
+  it("refuses submissions after close() as never sent, not as unconfirmed", async () => {
+    const closed = new JobClient(nc);
+    await closed.close();
+    const before = await storedSubmissions();
+
+    await expect(closed.submit({ type: "echo", payload: 1 })).rejects.toBeInstanceOf(
+      ClientClosedError,
+    );
+    const [bulk] = await closed.submitBulk([{ type: "echo", payload: 1 }]);
+    expect(bulk).toMatchObject({ ok: false, error: expect.any(ClientClosedError) as unknown });
+    expect(await storedSubmissions()).toBe(before);
   });
 
   it("refuses a bad envelope before publishing, naming the field", async () => {
