@@ -113,9 +113,18 @@ export interface WorkConsumerOptions {
   ackWaitMs?: number;
   /** Deliveries before JetStream gives up (the hard cap; jobs enforce their own maxAttempts). @default 100 */
   maxDeliver?: number;
-  /** Jobs of this type delivered and not yet acknowledged, across all workers. @default server's (1000) */
+  /**
+   * Jobs of this type delivered and not yet acknowledged, across all workers.
+   * @default {@link defaultWorkMaxAckPending}
+   */
   maxAckPending?: number;
 }
+
+/**
+ * A work consumer's `max_ack_pending` unless given: the server's own default, written out so that
+ * a consumer once given another one returns to it (an update merges what it leaves out).
+ */
+export const defaultWorkMaxAckPending = 1000;
 
 export function workConsumer(type: string, options: WorkConsumerOptions = {}): ConsumerPlacement {
   const config: ConsumerSpec = {
@@ -125,7 +134,7 @@ export function workConsumer(type: string, options: WorkConsumerOptions = {}): C
     ack_wait: nanos(options.ackWaitMs ?? defaultAckWaitMs),
     deliver_policy: DeliverPolicy.All,
     max_deliver: options.maxDeliver ?? workMaxDeliverCap,
+    max_ack_pending: options.maxAckPending ?? defaultWorkMaxAckPending,
   };
-  if (options.maxAckPending !== undefined) config.max_ack_pending = options.maxAckPending;
   return { stream: StreamName.Work, config };
 }

@@ -162,6 +162,14 @@ describe("topology", () => {
     expect((error as TopologyError).message).toContain("stream WORK");
   });
 
+  it("returns a work consumer's max_ack_pending to the default once it is no longer given", async () => {
+    await ensureTopology(jsm);
+    await ensureWorkConsumer(jsm, "report.build", { maxAckPending: 50 });
+    await ensureWorkConsumer(jsm, "report.build");
+    const info = await jsm.consumers.info(StreamName.Work, workConsumerName("report.build"));
+    expect(info.config.max_ack_pending).toBe(1000);
+  });
+
   it("serves two job types from non-overlapping workqueue consumers", async () => {
     await ensureTopology(jsm);
     await ensureWorkConsumer(jsm, "email.send");
