@@ -1,6 +1,6 @@
 /** When `npm start` restarts a crashed service, and when it gives up. */
 export interface RestartPolicy {
-  /** Consecutive quick crashes after which the stack stops instead of restarting. @default 5 */
+  /** Quick crashes in a row that are restarted; the next one stops the stack. @default 5 */
   maxQuickCrashes: number;
   /** A run at least this long resets the crash count, in milliseconds. @default 30000 */
   stableAfterMs: number;

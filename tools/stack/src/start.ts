@@ -10,7 +10,7 @@
 //    their output prefixed with the service's name, and waits for the gateway's /readyz.
 //
 // A service that exits on its own is reported loudly and restarted with backoff (1 s, 2 s, 4 s,
-// ... 15 s), like an orchestrator would; after 5 crashes in a row each within 30 s of starting
+// ... 15 s), like an orchestrator would; at the 6th crash in a row each within 30 s of starting
 // (a broken config will not fix itself) the whole stack stops with exit code 1.
 // Ctrl-C or SIGTERM stops the services first (SIGTERM, they drain), then the servers; exit 0.
 // A second Ctrl-C kills everything at once.
@@ -20,7 +20,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
 import { ConfigError } from "@conveyor/service-kit";
-import { ServerStartError, waitFor, workspaceRoot } from "@conveyor/testing";
+import { ServerStartError, WaitTimeoutError, waitFor, workspaceRoot } from "@conveyor/testing";
 
 import { ProvisionError, StackError } from "./errors.ts";
 import { createLineSplitter } from "./line-splitter.ts";
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       onOutput: lineOutput("nats-server"),
     });
     cleanup.defer(() => nats.process.stop());
+    stopWhenServerExits("nats-server", nats.process.exited);
     natsUrl = nats.url;
   } else {
     say(`using NATS at ${natsUrl} (NATS_URL)`);
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
       niceness: config.readModelNiceness,
     });
     cleanup.defer(() => ferretdb.process.stop());
+    stopWhenServerExits("ferretdb", ferretdb.process.exited);
     mongoUrl = ferretdb.url;
   } else {
     say(`using MongoDB at ${mongoUrl} (MONGO_URL)`);
@@ -214,6 +216,20 @@ async function main(): Promise<void> {
   say("Ctrl-C stops the stack.");
 }
 
+/**
+ * Stops the stack when one of its servers exits on its own (killed, out of memory, a fatal error):
+ * the services would otherwise retry their connections for ever under a banner saying all is well.
+ */
+function stopWhenServerExits(name: string, exited: Promise<number | string>): void {
+  void exited.then((code) => {
+    if (shuttingDown) return;
+    const reason = `${name} exited (${String(code)}); its output is above`;
+    shout(reason);
+    giveUp(reason);
+    void shutdown(1);
+  });
+}
+
 function startService(name: ServiceName, env: NodeJS.ProcessEnv, niceness: number): Supervisor {
   const output = lineOutput(name);
   return superviseService({
@@ -241,7 +257,8 @@ try {
       err instanceof StackError ||
       err instanceof ProvisionError ||
       err instanceof ConfigError ||
-      err instanceof ServerStartError;
+      err instanceof ServerStartError ||
+      err instanceof WaitTimeoutError;
     shout(`start failed: ${known ? err.message : String(err)}`);
     if (!known && err instanceof Error && err.stack !== undefined) print("stack", err.stack);
     await shutdown(1);
