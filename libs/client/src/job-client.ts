@@ -2,13 +2,13 @@ import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope, claimedId, repeatedIds } from "@conveyor/job-registry";
 import { ChurnTable, JetStreamPublisher, PublisherClosedError } from "@conveyor/service-kit";
-import { traceIdOfContext } from "@conveyor/telemetry";
+import { injectTraceContext, traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { InvalidArgumentError } from "@nats-io/transport-node";
-import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
-import { context, propagation } from "@opentelemetry/api";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { context } from "@opentelemetry/api";
 
 import { checkBulkJob, maxBulkMessageBytes } from "./bulk-job.ts";
 import { bulkMessages } from "./bulk-messages.ts";
@@ -71,12 +71,6 @@ export type Submitted = (
 /** One job's outcome in {@link JobClient.submitMany}; `id` as known when it failed. */
 export type SubmitResult =
   ({ ok: true } & Submitted) | { ok: false; id: string | undefined; error: Error };
-
-const headerSetter = {
-  set(carrier: MsgHdrs, key: string, value: string) {
-    carrier.set(key, value);
-  },
-};
 
 /** Bulk messages {@link JobClient.submitBulk} has in flight at once (up to 16,000 jobs). */
 const bulkMessagesPerRound = 16;
@@ -207,7 +201,7 @@ export class JobClient {
     const tracing = this.#tracing;
     if (tracing === undefined) {
       // No span of the client's own: the caller's active one, if any, is the job's parent.
-      propagation.inject(context.active(), message.headers, headerSetter);
+      injectTraceContext(context.active(), message.headers);
       return this.#send(message, checked.submission, traceIdOfContext(context.active()));
     }
     const parent = { otelContext: context.active() };
@@ -275,7 +269,7 @@ export class JobClient {
     };
     const tracing = this.#tracing;
     if (tracing === undefined) {
-      propagation.inject(context.active(), message.headers, headerSetter);
+      injectTraceContext(context.active(), message.headers);
       return send(traceIdOfContext(context.active()));
     }
     const parent = { otelContext: context.active() };

@@ -53,6 +53,17 @@ const headerGetter: TextMapGetter<HeaderCarrier | undefined> = {
   keys: (carrier) => carrier?.keys() ?? [],
 };
 
+const w3cPropagator = new W3CTraceContextPropagator();
+
+/**
+ * Writes the W3C `traceparent` (and `tracestate`) of an OpenTelemetry context into headers: what
+ * Conveyor's services read, whatever propagator the application registered (B3, or none), and
+ * nothing else (no baggage, which could push a message over `max_payload`).
+ */
+export function injectTraceContext(otelContext: Context, headers: HeaderCarrier): void {
+  w3cPropagator.inject(otelContext, headers, headerSetter);
+}
+
 /** The W3C trace id of an OpenTelemetry context, or undefined when it carries no valid span. */
 export function traceIdOfContext(otelContext: Context): string | undefined {
   const spanContext = trace.getSpanContext(otelContext);
@@ -73,7 +84,6 @@ export class Tracing {
   readonly #tracer: Tracer;
   readonly #recording: boolean;
   readonly #ids = new RandomIdGenerator();
-  readonly #propagator = new W3CTraceContextPropagator();
 
   private constructor(provider: TracerProvider, serviceName: string, recording: boolean) {
     this.#provider = provider;
@@ -96,12 +106,12 @@ export class Tracing {
 
   /** The trace context carried by message headers, or a fresh root when there is none. */
   extract(headers: HeaderCarrier | undefined): TraceContext {
-    return { otelContext: this.#propagator.extract(ROOT_CONTEXT, headers, headerGetter) };
+    return { otelContext: w3cPropagator.extract(ROOT_CONTEXT, headers, headerGetter) };
   }
 
   /** Writes `traceparent` (and `tracestate`) of `context` into `headers`. */
   inject(context: TraceContext, headers: HeaderCarrier): void {
-    this.#propagator.inject(context.otelContext, headers, headerSetter);
+    injectTraceContext(context.otelContext, headers);
   }
 
   /** The W3C trace id of `context`, or undefined when it carries no valid span. */

@@ -15,6 +15,8 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
+import { ROOT_CONTEXT, TraceFlags, context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("JobClient against a real nats-server", () => {
@@ -91,6 +93,29 @@ describe("JobClient against a real nats-server", () => {
       last_by_subj: Subject.submit("traced.job"),
     });
     expect(untraced?.header.has(Header.TraceParent)).toBe(false);
+  });
+
+  it("sends the caller's active trace as traceparent without a tracing of its own, whatever the app's propagator", async () => {
+    // An app with a context manager and no W3C propagator (say B3, or none registered).
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const caller = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+        spanId: "00f067aa0ba902b7",
+        traceFlags: TraceFlags.SAMPLED,
+      });
+      const submitted = await context.with(caller, () => client.submit({ type: "traced.app" }));
+      expect(submitted.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+      const stored = await jsm.streams.getMessage(StreamName.Jobs, {
+        last_by_subj: Subject.submit("traced.app"),
+      });
+      expect(stored?.header.get(Header.TraceParent)).toBe(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      );
+    } finally {
+      context.disable();
+    }
   });
 
   it("traces a bulk in one PRODUCER span, whose trace its jobs share", async () => {
