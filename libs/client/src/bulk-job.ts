@@ -1,6 +1,7 @@
 import { newJobId } from "@conveyor/contracts";
 import type { JobSubmission, ValidationIssue } from "@conveyor/contracts";
 import { idempotencyKeyInBulk, repeatedIdRefusal, splitBulkJobTrace } from "@conveyor/job-registry";
+import { traceIdOfTraceparent } from "@conveyor/telemetry";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import type { BulkJob } from "./bulk-messages.ts";
@@ -59,5 +60,7 @@ export function checkBulkJob(
     const message = `the submission is ${bytes} bytes, over the limit of ${options.maxJobBytes}`;
     return { ok: false, reason: "too_large", message, issues: [{ path: "(root)", message }] };
   }
-  return { ok: true, job: { index, id, type: checked.submission.type, json } };
+  const traceparent = split.trace?.traceparent;
+  const traceId = traceparent === undefined ? undefined : traceIdOfTraceparent(traceparent);
+  return { ok: true, job: { index, id, type: checked.submission.type, json, traceId } };
 }

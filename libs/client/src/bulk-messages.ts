@@ -11,6 +11,8 @@ export interface BulkJob {
   id: string;
   type: string;
   json: string;
+  /** The trace id of the job's own `traceparent`, which the dispatcher continues, if it has one. */
+  traceId?: string | undefined;
 }
 
 /** One bulk submission as published to `jobs.bulk.<type>`. */

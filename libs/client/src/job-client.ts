@@ -152,7 +152,9 @@ export class JobClient {
    * stored message and one acknowledgement for all its jobs, which is what makes it the fast way to
    * submit many; the dispatcher still checks, queues or refuses each job on its own, and the jobs of
    * one bulk share its trace (the client's span, or the caller's active one; without either, each
-   * job's trace starts at the dispatcher). Each job is checked here as {@link submit} does, and a refused one
+   * job's trace starts at the dispatcher), unless a job carries a `traceparent` (and `tracestate`) of
+   * its own beside its envelope, as a bulk allows and {@link submit} does not: its trace is that one,
+   * and its result's `traceId` too. Each job is checked here as {@link submit} does, and a refused one
    * answers its `InvalidSubmissionError` without holding back the others. An `idempotencyKey` is
    * refused: in a bulk a job's `id` (generated when absent) deduplicates it, and a bulk sent again
    * with the same jobs is stored once within the intake's duplicate window (`duplicate: true`).
@@ -252,9 +254,15 @@ export class JobClient {
       const { subject, body, headers, msgID } = message;
       try {
         const ack = await this.#publisher.publish(subject, body, { msgID, headers });
-        return message.jobs.map(({ index, id }) => ({
-          index,
-          result: { ok: true as const, id, duplicate: ack.duplicate, traceId },
+        return message.jobs.map((job) => ({
+          index: job.index,
+          // A job with a traceparent of its own continues that trace, not the bulk's.
+          result: {
+            ok: true as const,
+            id: job.id,
+            duplicate: ack.duplicate,
+            traceId: job.traceId ?? traceId,
+          },
         }));
       } catch (err) {
         return message.jobs.map(({ index, id }) => ({

@@ -64,6 +64,16 @@ export function injectTraceContext(otelContext: Context, headers: HeaderCarrier)
   w3cPropagator.inject(otelContext, headers, headerSetter);
 }
 
+/** The trace id of a W3C `traceparent` value, or undefined when it is not a valid one. */
+export function traceIdOfTraceparent(traceparent: string): string | undefined {
+  const carrier = {
+    get: (key: string) => (key === "traceparent" ? traceparent : ""),
+    set: () => {},
+    keys: () => ["traceparent"],
+  };
+  return traceIdOfContext(w3cPropagator.extract(ROOT_CONTEXT, carrier, headerGetter));
+}
+
 /** The W3C trace id of an OpenTelemetry context, or undefined when it carries no valid span. */
 export function traceIdOfContext(otelContext: Context): string | undefined {
   const spanContext = trace.getSpanContext(otelContext);

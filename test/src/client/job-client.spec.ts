@@ -118,6 +118,28 @@ describe("JobClient against a real nats-server", () => {
     }
   });
 
+  it("answers a bulk job that carries its own traceparent with that trace's id", async () => {
+    const own = {
+      type: "echo",
+      payload: 1,
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    } as unknown as JobToSubmit;
+    const malformed = {
+      type: "echo",
+      payload: 2,
+      traceparent: "not-a-trace",
+    } as unknown as JobToSubmit;
+    const [mine, broken, plain] = await client.submitBulk([
+      own,
+      malformed,
+      { type: "echo", payload: 3 },
+    ]);
+    expect(mine).toMatchObject({ ok: true, traceId: "0af7651916cd43dd8448eb211c80319c" });
+    // A malformed traceparent is ignored (the job starts a trace of its own at the dispatcher).
+    expect(broken).toMatchObject({ ok: true, traceId: undefined });
+    expect(plain).toMatchObject({ ok: true, traceId: undefined });
+  });
+
   it("traces a bulk in one PRODUCER span, whose trace its jobs share", async () => {
     const exporter = new InMemorySpanExporter();
     const tracing = Tracing.create({
