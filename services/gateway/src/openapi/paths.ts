@@ -13,6 +13,15 @@ const error = (description: string) => json(description, ref("ErrorBody"));
 
 const unavailable = error("A dependency (NATS or MongoDB) did not answer in time; retry later");
 const badParameter = error("A query or path parameter is invalid; `issues` names it");
+/** What every route that reads a JSON body may answer about the body itself. */
+const bodyLimits = {
+  "413": error("The body is larger than the gateway's limit (`payload_too_large`)"),
+  "415": error("A `Content-Encoding` the gateway cannot decode (`unsupported_media_type`)"),
+};
+const locationHeader = {
+  description: "`/v1/jobs/<id>` of the job, when its id is known",
+  schema: { type: "string" },
+};
 
 /** Every path of the REST API, their parameters and responses (success and error shapes). */
 export function paths(submissionSchema: object): Record<string, object> {
@@ -41,11 +50,17 @@ export function paths(submissionSchema: object): Record<string, object> {
           content: { "application/json": { schema: submissionSchema } },
         },
         responses: {
-          "202": json("Stored; the job will be dispatched", ref("SubmitAccepted")),
-          "200": json(
-            "A submission with the same idempotency key was already stored",
-            ref("SubmitDuplicate"),
-          ),
+          "202": {
+            ...json("Stored; the job will be dispatched", ref("SubmitAccepted")),
+            headers: { Location: locationHeader },
+          },
+          "200": {
+            ...json(
+              "A submission with the same idempotency key (or id) was already stored",
+              ref("SubmitDuplicate"),
+            ),
+            headers: { Location: locationHeader },
+          },
           "400": error(
             "Not JSON (`invalid_json`), or a bad envelope or payload; `issues` name the fields",
           ),
@@ -114,7 +129,9 @@ export function paths(submissionSchema: object): Record<string, object> {
         responses: {
           "200": json("The job", ref("JobView")),
           "400": badParameter,
-          "404": error("No such job (yet: a just-submitted job appears once it is projected)"),
+          "404": error(
+            "No such job (yet: a just-submitted job appears once the dispatcher has queued it)",
+          ),
           "503": unavailable,
         },
       },
@@ -135,8 +152,11 @@ export function paths(submissionSchema: object): Record<string, object> {
         responses: {
           "202": json("The cancel is stored and will be carried out", ref("CancelAccepted")),
           "400": error("A bad id (`invalid_parameter`) or body (`invalid_body`, `invalid_json`)"),
-          "404": error("No such job (yet: a just-submitted job appears once it is projected)"),
+          "404": error(
+            "No such job (yet: a just-submitted job appears once the dispatcher has queued it)",
+          ),
           "409": error("The job already finished: succeeded, dead or cancelled (`conflict`)"),
+          ...bodyLimits,
           "503": error("NATS or MongoDB did not answer in time; retry later"),
         },
       },
@@ -166,6 +186,7 @@ export function paths(submissionSchema: object): Record<string, object> {
         responses: {
           "202": json("The replay commands are stored", ref("BulkReplayAccepted")),
           "400": error("A bad body (`invalid_body`, `invalid_json`); `issues` names the field"),
+          ...bodyLimits,
           "503": error(
             "MongoDB or NATS did not answer in time; retry later (commands are deduplicated)",
           ),
@@ -196,8 +217,9 @@ export function paths(submissionSchema: object): Record<string, object> {
         },
         responses: {
           "202": json("The discard command is stored", ref("DiscardAccepted")),
-          "400": error("A bad id (`invalid_parameter`) or body (`invalid_body`)"),
+          "400": error("A bad id (`invalid_parameter`) or body (`invalid_body`, `invalid_json`)"),
           "404": error("No such job, or it has no dead letter"),
+          ...bodyLimits,
           "503": unavailable,
         },
       },

@@ -94,8 +94,9 @@ export const SubmitAccepted = z.object({
 });
 
 /**
- * `200`: a submission with the same idempotency key was already stored; `id` is that job's, absent
- * when that submission can no longer be read from `JOBS`.
+ * `200`: a submission with the same idempotency key (or id) was already stored; `id` is that job's,
+ * read back from `JOBS`. When that submission can no longer be read: the request's own id if it
+ * sent no key, absent if it did.
  */
 export const SubmitDuplicate = z.object({
   id: z.string().optional(),
