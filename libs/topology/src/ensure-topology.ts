@@ -2,10 +2,10 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 
 import { coreConsumers, workConsumer } from "./consumers.ts";
 import type { WorkConsumerOptions } from "./consumers.ts";
-import { bucketSpecs, ensureBucket } from "./kv-buckets.ts";
+import { bucketSpecs, ensureBucket, kvStreamName } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import type { TopologyOptions } from "./options.ts";
-import { reconcileConsumer, reconcileStream } from "./reconcile.ts";
+import { consumerInfo, reconcileConsumer, reconcileStream, streamInfo } from "./reconcile.ts";
 import { streamSpecs } from "./streams.ts";
 
 /**
@@ -25,6 +25,32 @@ export async function ensureTopology(
   }
   for (const bucket of bucketSpecs) {
     await ensureBucket(jsm, bucket, resolved.replicas);
+  }
+}
+
+/**
+ * Creates every stream, core consumer and KV bucket that does not exist, as {@link ensureTopology}
+ * would, and leaves those that exist as they are (their replicas, retention and limits are their
+ * owner's): for servers someone else provisioned.
+ */
+export async function createMissingTopology(
+  jsm: JetStreamManager,
+  options?: TopologyOptions,
+): Promise<void> {
+  const resolved = resolveTopologyOptions(options);
+  for (const spec of streamSpecs(resolved)) {
+    if (!(await streamInfo(jsm, spec.name))) await reconcileStream(jsm, spec);
+  }
+  for (const placement of coreConsumers()) {
+    const { stream, config } = placement;
+    if (!(await consumerInfo(jsm, stream, config.durable_name ?? ""))) {
+      await reconcileConsumer(jsm, placement);
+    }
+  }
+  for (const bucket of bucketSpecs) {
+    if (!(await streamInfo(jsm, kvStreamName(bucket.name)))) {
+      await ensureBucket(jsm, bucket, resolved.replicas);
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-export { ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
+export { createMissingTopology, ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
 export { verifyTopology } from "./verify-topology.ts";
 export { TopologyError } from "./errors.ts";
 export type { TopologyOptions } from "./options.ts";

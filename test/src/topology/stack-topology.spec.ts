@@ -47,6 +47,8 @@ describe("the stack's topology (npm start)", () => {
     await jsm.streams.delete(StreamName.Work);
     expect(await prepareStackTopology(jsm, stackDefaults, false)).toBe("completed");
     expect((await jsm.streams.info(StreamName.Work)).config.name).toBe(StreamName.Work);
+    // What was there stays as provisioned.
+    expect(await eventsMaxAge()).toBe(nanos(24 * hourMs));
   });
 
   it("brings its own server's topology to its configuration", async () => {

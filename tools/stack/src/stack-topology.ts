@@ -1,4 +1,9 @@
-import { TopologyError, ensureTopology, verifyTopology } from "@conveyor/topology";
+import {
+  TopologyError,
+  createMissingTopology,
+  ensureTopology,
+  verifyTopology,
+} from "@conveyor/topology";
 import type { TopologyOptions } from "@conveyor/topology";
 import type { JetStreamManager } from "@nats-io/jetstream";
 
@@ -26,6 +31,10 @@ export async function prepareStackTopology(
       if (!(err instanceof TopologyError)) throw err;
     }
   }
-  await ensureTopology(jsm, topology);
-  return ownServer ? "ensured" : "completed";
+  if (ownServer) {
+    await ensureTopology(jsm, topology);
+    return "ensured";
+  }
+  await createMissingTopology(jsm, topology);
+  return "completed";
 }
