@@ -76,5 +76,9 @@ describe("parseJobEventJson", () => {
     expect(read.success && read.data.kind === "queued" && read.data.payload).toEqual(
       queued.payload,
     );
+    const done = parseJobEventJson(parsed(succeeded));
+    expect(done.success && done.data.kind === "succeeded" && done.data.result).toEqual(
+      succeeded.result,
+    );
   });
 });

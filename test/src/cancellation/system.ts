@@ -32,6 +32,7 @@ export interface JobBody {
   run: number;
   attempts: number;
   reason: string | null;
+  startedAt: string | null;
   finishedAt: string | null;
   error: { name?: string; message: string } | null;
   result: unknown;

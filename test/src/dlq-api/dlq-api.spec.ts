@@ -267,6 +267,18 @@ describe("dead-letter API", () => {
       through,
       message: "every command acknowledged",
     });
+    // The streams themselves, not the read model (which projects what happened a moment later):
+    // the letter is still stored, no replay or discard was logged, and no second run was queued.
+    const stored = await system.jsm.streams.getMessage(StreamName.Dlq, { seq: letter!.dlqSeq });
+    expect(stored?.subject).toBe(Subject.dlq(type));
+    const log = await system.jsm.streams.getMessage(StreamName.Dlq, {
+      last_by_subj: Subject.deadLetterLog(id),
+    });
+    expect(log).toBeNull();
+    const queued = await system.jsm.streams.getMessage(StreamName.Events, {
+      last_by_subj: Subject.event(id, "queued"),
+    });
+    expect(queued?.json<{ run: number }>().run).toBe(1);
     expect((await letters(`?type=${type}`)).map((l) => l.dlqSeq)).toEqual([letter!.dlqSeq]);
     expect((await system.get(`/v1/jobs/${id}`)).body["status"]).toBe("dead");
   });

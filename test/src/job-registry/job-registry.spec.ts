@@ -127,6 +127,11 @@ describe("JobTypeRegistry", () => {
       timeoutMs: 2222,
     });
     expect(results[1]?.version).toBe(6);
+    // Both registries follow the bucket to the declaration in force.
+    await waitFor(
+      () => Promise.resolve(a.get("race.me")?.version === 6 && b.get("race.me")?.version === 6),
+      { message: "the registries never agreed on version 6" },
+    );
   });
 
   it("ignores an unreadable entry instead of failing", async () => {

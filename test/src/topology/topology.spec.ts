@@ -36,18 +36,16 @@ describe("topology", () => {
     for await (const name of jsm.streams.names()) await jsm.streams.delete(name);
   });
 
+  /** Every stream (the KV buckets' too) and every consumer on them, as the server has them. */
   async function snapshot(): Promise<Record<string, unknown>> {
     const result: Record<string, unknown> = {};
-    for (const name of [...allStreams, kvStream]) {
+    for await (const name of jsm.streams.names()) {
       const info = await jsm.streams.info(name);
       result[name] = { created: info.created, config: info.config };
-    }
-    for (const [stream, consumer] of [
-      [StreamName.Jobs, ConsumerName.DispatcherIntake],
-      [StreamName.Events, ConsumerName.Projector],
-    ] as const) {
-      const info = await jsm.consumers.info(stream, consumer);
-      result[`${stream}/${consumer}`] = { created: info.created, config: info.config };
+      for await (const consumer of jsm.consumers.list(name)) {
+        const key = `${name}/${consumer.name}`;
+        result[key] = { created: consumer.created, config: consumer.config };
+      }
     }
     return result;
   }
@@ -59,6 +57,10 @@ describe("topology", () => {
     await js.publish("jobs.submit.echo", "{}", { msgID: "keep-me" });
 
     const first = await snapshot();
+    expect(Object.keys(first)).toEqual(
+      expect.arrayContaining([...allStreams, kvStream, `KV_${KvBucket.Cancellations}`]),
+    );
+    expect(Object.keys(first).filter((key) => key.includes("/"))).toHaveLength(6);
     await ensureTopology(jsm);
     expect(await snapshot()).toEqual(first);
     expect((await jsm.streams.info(StreamName.Jobs)).state.messages).toBe(1);

@@ -107,6 +107,14 @@ describe("provisionTools", () => {
     expect((err as Error).message).toMatch(/Go is required to build ferretdb/);
   });
 
+  it("refuses a PATH binary of another version and builds the pinned one", async () => {
+    await fakeBinary(pathDir, "nats-server", "nats-server: v2.10.0");
+    await expect(provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).rejects.toThrow(
+      /Go is required to build nats-server/,
+    );
+    expect(logs.filter((line) => line.startsWith("provision: using"))).toEqual([]);
+  });
+
   it("never takes ferretdb from PATH: an upstream build of the pinned version takes other flags", async () => {
     const bin = await currentToolsBin();
     await rm(join(bin, "ferretdb"));
