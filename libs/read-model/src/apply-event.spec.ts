@@ -57,6 +57,14 @@ const progress = (attempt: number, seq: number, at: string): JobEvent => ({
   total: 10,
 });
 
+const cancelled = (attempt: number, at: string): JobEvent => ({
+  ...base,
+  kind: "cancelled",
+  attempt,
+  at,
+  reason: "cancelled on request",
+});
+
 function reduce(events: readonly JobEvent[]): JobDocument {
   const doc = events.reduce<JobDocument | undefined>(applyEvent, undefined);
   if (doc === undefined) throw new Error("no events");
@@ -64,6 +72,40 @@ function reduce(events: readonly JobEvent[]): JobDocument {
 }
 
 describe("applyEvent", () => {
+  it("ends the attempt a cancel stopped as cancelled, in whatever order the events come", () => {
+    const events = [
+      queued(),
+      started(1, "2025-01-01T00:00:01.000Z"),
+      cancelled(1, "2025-01-01T00:00:03.000Z"),
+      // The same cancel recorded by the worker, stored apart after the duplicate window.
+      cancelled(1, "2025-01-01T00:00:02.000Z"),
+    ];
+    const forward = reduce(events);
+    expect(forward.status).toBe("cancelled");
+    expect(forward.attempts).toEqual([
+      {
+        run: 1,
+        attempt: 1,
+        workerId: "w1",
+        startedAt: "2025-01-01T00:00:01.000Z",
+        finishedAt: "2025-01-01T00:00:02.000Z",
+        outcome: "cancelled",
+      },
+    ]);
+    expect(reduce([...events].reverse())).toEqual(forward);
+  });
+
+  it("keeps an attempt that failed before the cancel failed, and records no attempt for a cancel before any", () => {
+    const waiting = reduce([
+      queued(),
+      failed(1, "2025-01-01T00:00:01.000Z"),
+      cancelled(1, "2025-01-01T00:00:02.000Z"),
+    ]);
+    expect(waiting.status).toBe("cancelled");
+    expect(waiting.attempts.map((a) => a.outcome)).toEqual(["failed"]);
+    expect(reduce([queued(), cancelled(0, "2025-01-01T00:00:02.000Z")]).attempts).toEqual([]);
+  });
+
   it("projects a successful job with its submission, attempt and timings", () => {
     const doc = reduce([
       queued(),

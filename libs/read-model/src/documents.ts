@@ -10,7 +10,12 @@ import type {
 export type JsonValue = QueuedEvent["payload"];
 
 /** How one attempt ended. `failed` means the handler failed (another attempt may follow). */
-export const AttemptOutcome = { Succeeded: "succeeded", Failed: "failed" } as const;
+export const AttemptOutcome = {
+  Succeeded: "succeeded",
+  Failed: "failed",
+  /** The attempt was running when the job was cancelled, and stopped for it. */
+  Cancelled: "cancelled",
+} as const;
 export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome];
 
 /**

@@ -114,6 +114,12 @@ export function jobFromEvent(event: JobEvent): JobDocument {
       return canonicalJob({
         ...common,
         status: JobStatus.Cancelled,
+        // A cancel at attempt 0 came before any delivery; otherwise it ends that attempt, unless
+        // the attempt ended otherwise (a failure waiting for its retry), which outranks it.
+        attempts:
+          event.attempt > 0
+            ? [{ ...attemptKey, finishedAt: at, outcome: AttemptOutcome.Cancelled }]
+            : [],
         reason: event.reason,
         finishedAt: at,
       });

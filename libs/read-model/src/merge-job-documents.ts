@@ -24,8 +24,9 @@ const statusRank: Readonly<Record<JobStatus, number>> = {
  */
 function finishRank(record: AttemptRecord): number {
   if (record.outcome === undefined) return 0;
-  if (record.outcome === "succeeded") return 3;
-  return record.durationMs === undefined ? 1 : 2;
+  if (record.outcome === "cancelled") return 1;
+  if (record.outcome === "succeeded") return 4;
+  return record.durationMs === undefined ? 2 : 3;
 }
 
 /**
@@ -36,7 +37,7 @@ function finishRank(record: AttemptRecord): number {
  * the same fact (the publishers' `Nats-Msg-Id`), so their contributions are equal.
  */
 export function mergeJobDocuments(a: JobDocument, b: JobDocument): JobDocument {
-  const status = compareTuples(statusKey(b), statusKey(a)) > 0 ? b : a;
+  const status = laterStatus(a, b);
   const submission = newerSubmission(a, b);
   return canonicalJob({
     _id: a._id,
@@ -65,6 +66,17 @@ export function mergeJobDocuments(a: JobDocument, b: JobDocument): JobDocument {
 
 function statusKey(doc: JobDocument): number[] {
   return [doc.run, doc.attempt, statusRank[doc.status]];
+}
+
+/**
+ * The side whose status is the later one. Of two equal keys, the one that ended earlier: one fact
+ * recorded twice (a cancel by the dispatcher and by the worker, stored apart once `EVENTS`'
+ * duplicate window passed) must merge to the same document in either order.
+ */
+function laterStatus(a: JobDocument, b: JobDocument): JobDocument {
+  const order = compareTuples(statusKey(b), statusKey(a));
+  if (order !== 0) return order > 0 ? b : a;
+  return earlierEnd(b.finishedAt, a.finishedAt) ? b : a;
 }
 
 /** The submission fields of the newest run's `queued` event; before any, the type events carry. */
@@ -101,7 +113,11 @@ function mergeAttempts(a: readonly AttemptRecord[], b: readonly AttemptRecord[])
 }
 
 function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
-  const finish = finishRank(b) > finishRank(a) ? b : a;
+  const [rankA, rankB] = [finishRank(a), finishRank(b)];
+  // Of two ends of one rank (a cancel recorded by the dispatcher and by the worker, stored apart
+  // once the events' duplicate window passed), the earlier: the merge must not depend on order.
+  const finish =
+    rankB > rankA || (rankB === rankA && earlierEnd(b.finishedAt, a.finishedAt)) ? b : a;
   return {
     run: a.run,
     attempt: a.attempt,
@@ -113,4 +129,9 @@ function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
     error: finish.error,
     retryDelayMs: finish.retryDelayMs,
   };
+}
+
+/** Whether `x` is an end time before `y` (canonical ISO-8601 times compare as text). */
+function earlierEnd(x: string | undefined, y: string | undefined): boolean {
+  return x !== undefined && y !== undefined && x < y;
 }

@@ -190,6 +190,7 @@ describe("cancelling jobs", () => {
       Date.parse(job.finishedAt ?? "") - Date.parse(job.startedAt ?? ""),
     ).toBeGreaterThanOrEqual(1500 - 50);
     expect(started).toEqual([id]);
+    expect(job.attemptHistory.map((a) => a.outcome)).toEqual(["cancelled"]);
   });
 
   it("refuses to cancel a finished job with 409, and an unknown one with 404", async () => {

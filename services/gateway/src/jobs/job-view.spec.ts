@@ -7,6 +7,24 @@ import { toJobView } from "./job-view.ts";
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
 
 describe("toJobView", () => {
+  it("lists an attempt a cancel stopped while it ran, and no delivery skipped before it started", () => {
+    const doc: JobDocument = {
+      _id: "job-2",
+      type: "echo",
+      status: "cancelled",
+      run: 2,
+      attempt: 1,
+      attempts: [
+        { run: 1, attempt: 1, startedAt: at(1), finishedAt: at(2), outcome: "cancelled" },
+        { run: 2, attempt: 1, finishedAt: at(4), outcome: "cancelled" },
+      ],
+      updatedAt: at(4),
+    };
+    const view = toJobView(doc);
+    expect(view.attemptHistory.map((a) => [a.run, a.outcome])).toEqual([[1, "cancelled"]]);
+    expect(view.attempts).toBe(1);
+  });
+
   it("shows fields the projector has not seen yet as null, never missing", () => {
     const doc: JobDocument = {
       _id: "job-1",

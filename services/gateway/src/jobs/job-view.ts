@@ -1,3 +1,4 @@
+import { AttemptOutcome } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 
 import type { JobView } from "../schemas/jobs.ts";
@@ -16,7 +17,7 @@ export function toJobView(doc: JobDocument): JobView {
     status: doc.status,
     run: doc.run,
     attempts: attemptsInRun(doc),
-    attemptHistory: doc.attempts.map(toAttemptView),
+    attemptHistory: doc.attempts.filter(wasMade).map(toAttemptView),
     progress: doc.progress
       ? {
           done: doc.progress.done,
@@ -50,6 +51,15 @@ function attemptsInRun(doc: JobDocument): number {
   return doc.attempts
     .filter((a) => a.run === doc.run)
     .reduce((highest, a) => Math.max(highest, a.attempt), doc.attempt);
+}
+
+/**
+ * Whether an attempt was made: a delivery a cancel stopped before its handler started (a job
+ * cancelled while queued, delivered later and skipped) leaves a `cancelled` end without a start,
+ * and is no attempt to show.
+ */
+function wasMade(record: AttemptRecord): boolean {
+  return !(record.outcome === AttemptOutcome.Cancelled && record.startedAt === undefined);
 }
 
 function toAttemptView(record: AttemptRecord): AttemptView {

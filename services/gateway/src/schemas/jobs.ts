@@ -23,7 +23,7 @@ export const AttemptView = z.object({
   finishedAt: Timestamp,
   /** Handler time, in milliseconds. */
   durationMs: z.number().nullable(),
-  outcome: z.enum(["succeeded", "failed"]).nullable(),
+  outcome: z.enum(["succeeded", "failed", "cancelled"]).nullable(),
   error: ErrorInfo.nullable(),
   /** Delay before the next attempt, in milliseconds. */
   retryDelayMs: z.int().nullable(),
