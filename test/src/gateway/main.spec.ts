@@ -78,4 +78,23 @@ describe("gateway main", () => {
     expect(code).toBe(1);
     expect(output).toContain("GATEWAY_PORT");
   });
+
+  it("exits 1 naming what is missing when the topology was not provisioned", async () => {
+    await using nats = await startNatsServer();
+    const child = spawn(process.execPath, ["--conditions=conveyor-source", mainPath], {
+      env: {
+        PATH: process.env["PATH"],
+        NATS_URL: nats.url,
+        MONGO_URL: "mongodb://127.0.0.1:1",
+        GATEWAY_PORT: String(await freePort()),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code, output).toBe(1);
+    expect(output).toContain("stream JOBS");
+  });
 });

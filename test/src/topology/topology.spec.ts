@@ -136,15 +136,6 @@ describe("topology", () => {
     expect(jobs.config.max_age).toBe(2 * hourMs * 1_000_000);
   });
 
-  it("deduplicates intake messages by Nats-Msg-Id", async () => {
-    await ensureTopology(jsm);
-    const js = jetstream(nc);
-    const first = await js.publish("jobs.submit.echo", "{}", { msgID: "job-1" });
-    const second = await js.publish("jobs.submit.echo", "{}", { msgID: "job-1" });
-    expect(second.duplicate).toBe(true);
-    expect(second.seq).toBe(first.seq);
-  });
-
   it("names every missing stream, consumer and bucket", async () => {
     await ensureTopology(jsm);
     await jsm.streams.delete(StreamName.Work);
