@@ -26,11 +26,11 @@ export function isFiniteJson(value: unknown): boolean {
  */
 function parseSkippingWalk<T>(
   json: unknown,
-  field: string | undefined,
+  field: string,
   withoutWalk: z.ZodType,
   full: z.ZodType<T>,
 ): z.ZodSafeParseResult<T> {
-  if (field !== undefined && typeof json === "object" && json !== null) {
+  if (typeof json === "object" && json !== null) {
     const value = (json as Record<string, unknown>)[field];
     if (value !== undefined && isFiniteJson(value)) {
       const quick = withoutWalk.safeParse(json);

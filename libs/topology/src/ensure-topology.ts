@@ -31,27 +31,33 @@ export async function ensureTopology(
 /**
  * Creates every stream, core consumer and KV bucket that does not exist, as {@link ensureTopology}
  * would, and leaves those that exist as they are (their replicas, retention and limits are their
- * owner's): for servers someone else provisioned.
+ * owner's): for servers someone else provisioned. Returns what it created, named as
+ * {@link verifyTopology} names what is missing (`stream WORK`); empty when all was there.
  */
 export async function createMissingTopology(
   jsm: JetStreamManager,
   options?: TopologyOptions,
-): Promise<void> {
+): Promise<string[]> {
   const resolved = resolveTopologyOptions(options);
+  const created: string[] = [];
   for (const spec of streamSpecs(resolved)) {
-    if (!(await streamInfo(jsm, spec.name))) await reconcileStream(jsm, spec);
+    if (await streamInfo(jsm, spec.name)) continue;
+    await reconcileStream(jsm, spec);
+    created.push(`stream ${spec.name}`);
   }
   for (const placement of coreConsumers()) {
     const { stream, config } = placement;
-    if (!(await consumerInfo(jsm, stream, config.durable_name ?? ""))) {
-      await reconcileConsumer(jsm, placement);
-    }
+    const durable = config.durable_name ?? "";
+    if (await consumerInfo(jsm, stream, durable)) continue;
+    await reconcileConsumer(jsm, placement);
+    created.push(`consumer ${stream}/${durable}`);
   }
   for (const bucket of bucketSpecs) {
-    if (!(await streamInfo(jsm, kvStreamName(bucket.name)))) {
-      await ensureBucket(jsm, bucket, resolved.replicas);
-    }
+    if (await streamInfo(jsm, kvStreamName(bucket.name))) continue;
+    await ensureBucket(jsm, bucket, resolved.replicas);
+    created.push(`kv bucket ${bucket.name}`);
   }
+  return created;
 }
 
 /**
