@@ -88,17 +88,29 @@ export const FailedEvent = z.object({
   startedAt: attemptStartedAt,
 });
 
+/**
+ * What a worker knows of the attempt it ended itself (its handler ran): a `dead` or `cancelled`
+ * event published by the dispatcher, which never ran the handler, has none of it.
+ */
+const endedAttempt = {
+  durationMs: z.number().min(0).optional(),
+  workerId: z.string().optional(),
+  startedAt: attemptStartedAt,
+};
+
 export const DeadEvent = z.object({
   ...eventBase,
   kind: z.literal(LifecycleKind.Dead),
   error: ErrorInfo,
   reason: z.string(),
+  ...endedAttempt,
 });
 
 export const CancelledEvent = z.object({
   ...eventBase,
   kind: z.literal(LifecycleKind.Cancelled),
   reason: z.string(),
+  ...endedAttempt,
 });
 
 export const JobEvent = z.discriminatedUnion("kind", [

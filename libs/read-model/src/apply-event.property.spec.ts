@@ -14,7 +14,10 @@ const start = Date.parse("2025-03-01T00:00:00.000Z");
 const runShape = fc.record({
   attempts: fc.array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 4 }),
   end: fc.constantFrom("succeeded", "dead"),
-  /** Whether the last attempt of a dead run also has a `failed` event (workers publish only `dead`). */
+  /**
+   * Whether the last attempt of a dead run also has a `failed` event, followed by the dispatcher's
+   * `dead` (a worker that dead-letters publishes only its own `dead`).
+   */
   failedBeforeDead: fc.boolean(),
 });
 
@@ -46,7 +49,8 @@ const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) =>
     shape.attempts.forEach((reports, i) => {
       const attempt = i + 1;
       const workerId = `worker-${attempt % 2}`;
-      events.push({ ...common, kind: "started", attempt, at: at(), workerId });
+      const startedAt = at();
+      events.push({ ...common, kind: "started", attempt, at: startedAt, workerId });
       for (let seq = 0; seq < reports; seq++) {
         events.push({ ...common, kind: "progress", attempt, at: at(), seq, done: seq, total: 3 });
       }
@@ -65,7 +69,18 @@ const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) =>
       }
       const error = { name: "Error", message: `attempt ${attempt} failed` };
       if (last && !shape.failedBeforeDead) {
-        events.push({ ...common, kind: "dead", attempt, at: at(), error, reason: "max_attempts" });
+        // A worker's own dead event carries what it knows of the attempt.
+        events.push({
+          ...common,
+          kind: "dead",
+          attempt,
+          at: at(),
+          error,
+          reason: "max_attempts",
+          durationMs: 6,
+          workerId,
+          startedAt,
+        });
         return;
       }
       events.push({
@@ -134,6 +149,8 @@ describe("applyEvent over random histories", () => {
         expect(
           doc.attempts.every((a) => a.outcome !== undefined && a.startedAt !== undefined),
         ).toBe(true);
+        // Every attempt ended with a worker's event, which measured the handler.
+        expect(doc.attempts.filter((a) => a.durationMs === undefined)).toEqual([]);
         for (const dead of events.filter((e) => e.kind === "dead")) {
           const record = doc.attempts.find((a) => a.run === dead.run && a.attempt === dead.attempt);
           expect(record).toMatchObject({ outcome: "failed", error: dead.error });

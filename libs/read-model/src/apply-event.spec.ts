@@ -296,6 +296,58 @@ describe("applyEvent", () => {
     expect(reduce([dead, ...events.slice(0, 3)])).toStrictEqual(doc);
   });
 
+  it("records the handler's duration, worker and start a worker's dead or cancelled event carries", () => {
+    const attemptFacts = {
+      attempt: 1,
+      durationMs: 42,
+      workerId: "w9",
+      startedAt: "2025-01-01T00:00:01.000Z",
+    };
+    const dead: JobEvent = {
+      ...base,
+      ...attemptFacts,
+      kind: "dead",
+      at: "2025-01-01T00:00:02.000Z",
+      error,
+      reason: "attempts_exhausted",
+    };
+    expect(reduce([queued(), dead]).attempts).toStrictEqual([
+      {
+        run: 1,
+        attempt: 1,
+        workerId: "w9",
+        startedAt: "2025-01-01T00:00:01.000Z",
+        finishedAt: "2025-01-01T00:00:02.000Z",
+        durationMs: 42,
+        outcome: "failed",
+        error,
+      },
+    ]);
+    const byWorker: JobEvent = {
+      ...base,
+      ...attemptFacts,
+      kind: "cancelled",
+      at: "2025-01-01T00:00:03.000Z",
+      reason: "cancelled on request",
+    };
+    // The same cancel recorded without the attempt's facts, earlier: the worker's record says
+    // more and wins in either order.
+    const events = [queued(), byWorker, cancelled(1, "2025-01-01T00:00:02.000Z")];
+    const doc = reduce(events);
+    expect(doc.attempts).toStrictEqual([
+      {
+        run: 1,
+        attempt: 1,
+        workerId: "w9",
+        startedAt: "2025-01-01T00:00:01.000Z",
+        finishedAt: "2025-01-01T00:00:03.000Z",
+        durationMs: 42,
+        outcome: "cancelled",
+      },
+    ]);
+    expect(reduce([...events].reverse())).toStrictEqual(doc);
+  });
+
   it("adds no attempt for a dead event at attempt 0 (dead-lettered before any delivery)", () => {
     const dead: JobEvent = {
       ...base,

@@ -3,7 +3,7 @@ import { JobStatus } from "@conveyor/contracts";
 
 import { canonicalJob } from "./canonical.ts";
 import { AttemptOutcome } from "./documents.ts";
-import type { JobDocument } from "./documents.ts";
+import type { AttemptRecord, JobDocument } from "./documents.ts";
 import { canonicalTime } from "./order.ts";
 
 /** The document that a job with this one event would have. The reducer merges these. */
@@ -56,16 +56,7 @@ export function jobFromEvent(event: JobEvent): JobDocument {
       return canonicalJob({
         ...common,
         status: JobStatus.Succeeded,
-        attempts: [
-          {
-            ...attemptKey,
-            workerId: event.workerId,
-            startedAt: optionalTime(event.startedAt),
-            finishedAt: at,
-            durationMs: event.durationMs,
-            outcome: AttemptOutcome.Succeeded,
-          },
-        ],
+        attempts: [{ ...attemptEnd(event, at), outcome: AttemptOutcome.Succeeded }],
         result: event.result,
         startedAt: optionalTime(event.startedAt),
         finishedAt: at,
@@ -76,11 +67,7 @@ export function jobFromEvent(event: JobEvent): JobDocument {
         status: JobStatus.Failed,
         attempts: [
           {
-            ...attemptKey,
-            workerId: event.workerId,
-            startedAt: optionalTime(event.startedAt),
-            finishedAt: at,
-            durationMs: event.durationMs,
+            ...attemptEnd(event, at),
             outcome: AttemptOutcome.Failed,
             error: event.error,
             retryDelayMs: event.retryDelayMs,
@@ -97,14 +84,7 @@ export function jobFromEvent(event: JobEvent): JobDocument {
         // for it. Attempt 0 means no delivery was made, so there is no attempt to record.
         attempts:
           event.attempt > 0
-            ? [
-                {
-                  ...attemptKey,
-                  finishedAt: at,
-                  outcome: AttemptOutcome.Failed,
-                  error: event.error,
-                },
-              ]
+            ? [{ ...attemptEnd(event, at), outcome: AttemptOutcome.Failed, error: event.error }]
             : [],
         error: event.error,
         reason: event.reason,
@@ -118,12 +98,30 @@ export function jobFromEvent(event: JobEvent): JobDocument {
         // the attempt ended otherwise (a failure waiting for its retry), which outranks it.
         attempts:
           event.attempt > 0
-            ? [{ ...attemptKey, finishedAt: at, outcome: AttemptOutcome.Cancelled }]
+            ? [{ ...attemptEnd(event, at), outcome: AttemptOutcome.Cancelled }]
             : [],
         reason: event.reason,
         finishedAt: at,
       });
   }
+}
+
+/**
+ * What an event that ends an attempt says of it. A `dead` or `cancelled` event carries the worker,
+ * start and duration only when a worker published it.
+ */
+function attemptEnd(
+  event: Extract<JobEvent, { kind: "succeeded" | "failed" | "dead" | "cancelled" }>,
+  finishedAt: string,
+): AttemptRecord {
+  return {
+    run: event.run,
+    attempt: event.attempt,
+    workerId: event.workerId,
+    startedAt: optionalTime(event.startedAt),
+    finishedAt,
+    durationMs: event.durationMs,
+  };
 }
 
 function optionalTime(at: string | undefined): string | undefined {

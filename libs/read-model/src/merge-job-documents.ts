@@ -18,15 +18,17 @@ const statusRank: Readonly<Record<JobStatus, number>> = {
 };
 
 /**
- * Orders what is known about how an attempt ended. A failure the worker reported (its `failed`
- * event, which carries the handler's duration) says more than the failure a `dead` event implies
- * for its attempt, and a success wins over both.
+ * Orders what is known about how an attempt ended. A failure the worker reported (its `failed` or
+ * `dead` event, which carry the handler's duration) says more than the failure the dispatcher's
+ * `dead` event implies for its attempt, and a success wins over both. Of a cancel's two records
+ * (the dispatcher's and the worker's), the worker's, with the duration, says more.
  */
 function finishRank(record: AttemptRecord): number {
   if (record.outcome === undefined) return 0;
-  if (record.outcome === "cancelled") return 1;
-  if (record.outcome === "succeeded") return 4;
-  return record.durationMs === undefined ? 2 : 3;
+  const measured = record.durationMs === undefined ? 0 : 1;
+  if (record.outcome === "cancelled") return 1 + measured;
+  if (record.outcome === "succeeded") return 5;
+  return 3 + measured;
 }
 
 /**

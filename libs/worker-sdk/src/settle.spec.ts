@@ -161,6 +161,38 @@ describe("settle", () => {
     });
   });
 
+  it("records the attempt's duration, worker and start in the dead and cancelled events", async () => {
+    for (const outcome of [
+      { kind: "dead", error, reason: DeadReason.AttemptsExhausted },
+      { kind: "cancelled", reason: "not needed" },
+    ] as const) {
+      const h = harness();
+      const startedAt = h.record.startedAt ?? 0;
+      await settle(outcome, h.record, h.deps);
+      const event = h.events[0];
+      expect(event).toMatchObject({
+        kind: outcome.kind,
+        workerId: "w1",
+        startedAt: new Date(startedAt).toISOString(),
+      });
+      const durationMs = event !== undefined && "durationMs" in event ? event.durationMs : -1;
+      expect(durationMs).toBeGreaterThanOrEqual(5);
+      expect(durationMs).toBeLessThanOrEqual(Date.now() - startedAt);
+    }
+  });
+
+  it("leaves the attempt's facts out of a dead or cancelled event when no handler ran", async () => {
+    const h = harness();
+    await settle(
+      { kind: "cancelled", reason: "not needed" },
+      { ...h.record, startedAt: undefined },
+      h.deps,
+    );
+    expect(h.events[0]).not.toHaveProperty("durationMs");
+    expect(h.events[0]).not.toHaveProperty("workerId");
+    expect(h.events[0]).not.toHaveProperty("startedAt");
+  });
+
   it("returns a cancelled job instead of acknowledging when the cancel cannot be recorded", async () => {
     const h = harness({ failOn: "event" });
     await settle({ kind: "cancelled", reason: "not needed" }, h.record, h.deps);

@@ -97,6 +97,9 @@ export async function settle(
   // The outcome event records the start too: a short attempt has no `started` event.
   const startedAt =
     delivery.startedAt === undefined ? undefined : new Date(delivery.startedAt).toISOString();
+  // A dead or cancelled attempt records these only when its handler ran.
+  const endedAttempt =
+    startedAt === undefined ? {} : { durationMs, workerId: delivery.workerId, startedAt };
   switch (outcome.kind) {
     case "succeeded": {
       try {
@@ -162,7 +165,12 @@ export async function settle(
       // The stored letter is the record of the death (the projector builds the dead letter from
       // it): from here on the job must never run again, so it is terminated whatever happens to
       // the event.
-      const dead = { kind: LifecycleKind.Dead, error: outcome.error, reason: outcome.reason };
+      const dead = {
+        kind: LifecycleKind.Dead,
+        error: outcome.error,
+        reason: outcome.reason,
+        ...endedAttempt,
+      };
       const delays = deps.deadEventRetryDelaysMs ?? deadEventRetryDelaysMs;
       for (let tried = 0; ; tried++) {
         try {
@@ -187,6 +195,7 @@ export async function settle(
         await publishEvent(delivery, deps, {
           kind: LifecycleKind.Cancelled,
           reason: outcome.reason,
+          ...endedAttempt,
         });
       } catch (err) {
         // The next delivery is cancelled again before it runs.

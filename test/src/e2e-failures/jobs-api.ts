@@ -18,7 +18,8 @@ export interface AttemptView {
   workerId: string | null;
   startedAt: string | null;
   finishedAt: string | null;
-  outcome: "succeeded" | "failed" | null;
+  durationMs: number | null;
+  outcome: "succeeded" | "failed" | "cancelled" | null;
   error: { name?: string; message: string } | null;
   retryDelayMs: number | null;
 }

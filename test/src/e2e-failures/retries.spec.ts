@@ -116,6 +116,9 @@ describe("retries and dead letters end to end", () => {
           retryDelayMs: null,
         }),
       ]);
+      // Its worker's dead event recorded how long the handler ran, as a failed event would have.
+      expect(job.attemptHistory[1]!.durationMs).toBeTypeOf("number");
+      expect(job.attemptHistory[1]!.workerId).toBeTypeOf("string");
       expect(job.attemptHistory[1]!.error?.message).toBe("planned failure 2 of 99");
 
       // One letter for the job, however many parties tried to dead-letter it.
