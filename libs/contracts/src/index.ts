@@ -22,6 +22,7 @@ export {
   defaultMaxSubmissionBytes,
   maxBulkJobs,
   maxPayloadDepth,
+  rejectionJobIdChars,
   rejectionRawPreviewChars,
 } from "./limits.ts";
 export { JobSubmission, SubmissionSource } from "./submission.ts";

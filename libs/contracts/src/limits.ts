@@ -11,6 +11,12 @@ export const maxBulkJobs = 1000;
 export const rejectionRawPreviewChars = 2048;
 
 /**
+ * Longest a job id a rejected message claimed is kept in its rejection record, in characters: a
+ * refused message's `id` need not be a valid job id, and is recorded as it was, up to this length.
+ */
+export const rejectionJobIdChars = 256;
+
+/**
  * Deepest nesting of arrays and objects accepted in a payload (a scalar is 0, `[1]` is 1). Deeper
  * JSON overflows the stack of recursive validators and stores, so it is refused at intake.
  */

@@ -9,7 +9,10 @@ const jobIndexes: IndexDescription[] = [
   { key: { type: 1, status: 1, _id: -1 }, name: "type_status_id" },
   { key: { batchId: 1 }, name: "batch" },
 ];
-const rejectionIndexes: IndexDescription[] = [{ key: { at: -1, _id: -1 }, name: "at_id" }];
+const rejectionIndexes: IndexDescription[] = [
+  { key: { at: -1, _id: -1 }, name: "at_id" },
+  { key: { jobId: 1, at: -1, _id: -1 }, name: "jobId_at_id" },
+];
 const deadLetterIndexes: IndexDescription[] = [
   { key: { state: 1, _id: -1 }, name: "state_id" },
   { key: { type: 1, _id: -1 }, name: "type_id" },

@@ -11,6 +11,8 @@ export interface ListRejectionsOptions {
   limit: number;
   /** `nextCursor` of the previous page; absent for the first page. */
   cursor?: string | undefined;
+  /** Only the rejections of submissions that named this job id. */
+  jobId?: string | undefined;
 }
 
 export async function findRejection(db: Db, id: string): Promise<RejectionDocument | null> {
@@ -18,7 +20,7 @@ export async function findRejection(db: Db, id: string): Promise<RejectionDocume
 }
 
 /**
- * Rejections, newest first by `(at, _id)`.
+ * Rejections, newest first by `(at, _id)`; with `jobId`, those of that job id only.
  *
  * @throws {InvalidQueryError} naming `limit`; {@link InvalidCursorError} for a bad cursor.
  */
@@ -27,10 +29,11 @@ export async function listRejections(
   options: ListRejectionsOptions,
 ): Promise<Page<RejectionDocument>> {
   checkLimit(options.limit);
-  let filter: Filter<RejectionDocument> = {};
+  const filter: Filter<RejectionDocument> = {};
+  if (options.jobId !== undefined) filter.jobId = options.jobId;
   if (options.cursor !== undefined) {
     const [at = "", id = ""] = decodeCursor(options.cursor, 2);
-    filter = { $or: [{ at: { $lt: at } }, { at, _id: { $lt: id } }] };
+    filter.$or = [{ at: { $lt: at } }, { at, _id: { $lt: id } }];
   }
   const docs = await rejectionsCollection(db)
     .find(filter)

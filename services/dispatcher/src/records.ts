@@ -1,4 +1,4 @@
-import { LifecycleKind } from "@conveyor/contracts";
+import { LifecycleKind, rejectionJobIdChars } from "@conveyor/contracts";
 import type {
   JobSubmission,
   JobTypeDescriptor,
@@ -116,5 +116,5 @@ function truncate(text: string, chars: number): string {
 /** The `id` a rejected body carried, when it is a string (kept so clients can find the rejection). */
 export function claimedJobId(body: unknown): string | undefined {
   if (typeof body !== "object" || body === null || !("id" in body)) return undefined;
-  return typeof body.id === "string" ? body.id.slice(0, 256) : undefined;
+  return typeof body.id === "string" ? body.id.slice(0, rejectionJobIdChars) : undefined;
 }

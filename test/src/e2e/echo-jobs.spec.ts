@@ -171,13 +171,14 @@ describe("the four services as separate processes", () => {
           subject: Subject.submit("echo"),
           reason: "invalid_json",
         });
+        // Found by the id the publisher gave the job, as a NATS publisher would look it up.
         const bulkRejection = await waitWhileRunning(
           stack,
           async () => {
-            const { body } = await getJson(stack, "/v1/rejections");
-            return (body as { items: (RejectionView & { jobId?: string })[] }).items.find(
-              (r) => r.jobId === badInBulk,
-            );
+            const { body } = await getJson(stack, `/v1/rejections?jobId=${badInBulk}`);
+            const { items } = body as { items: (RejectionView & { jobId?: string })[] };
+            expect(items.filter((r) => r.jobId !== badInBulk)).toEqual([]);
+            return items[0];
           },
           { timeoutMs: 30_000, message: "the bad job of the bulk was not recorded as a rejection" },
         );

@@ -189,6 +189,8 @@ describe("GET /v1/jobs/:id", () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error).toBe("not_found");
     expect(missing.body.message).toContain("no-such-job");
+    // A NATS publisher learns where a refused submission of that id is recorded.
+    expect(missing.body.message).toContain("/v1/rejections?jobId=no-such-job");
 
     const malformed = await request(`${gw.baseUrl}/v1/jobs/bad.id`);
     expect(malformed.status).toBe(400);
@@ -273,6 +275,27 @@ describe("GET /v1/rejections", () => {
     });
     expect((await request(`${gw.baseUrl}/v1/rejections/rej-9999`)).status).toBe(404);
     expect((await request(`${gw.baseUrl}/v1/rejections?limit=x`)).status).toBe(400);
+  });
+
+  it("lists the rejections of the job id a submission named", async () => {
+    await using gw = await gateway();
+    await rejectionsCollection(gw.db).insertMany([
+      { ...rejectionDoc(1), jobId: "order 7" },
+      rejectionDoc(2),
+      { ...rejectionDoc(3), jobId: "order 7" },
+      { ...rejectionDoc(4), jobId: "order-8" },
+    ]);
+    const listed = await request(`${gw.baseUrl}/v1/rejections?jobId=order%207`);
+    expect(listed.status).toBe(200);
+    expect((listed.body.items as { id: string; jobId: string }[]).map((r) => r.id)).toEqual([
+      "rej-0003",
+      "rej-0001",
+    ]);
+    for (const query of ["jobId=", `jobId=${"x".repeat(257)}`]) {
+      const refused = await request(`${gw.baseUrl}/v1/rejections?${query}`);
+      expect(refused.status).toBe(400);
+      expect((refused.body.issues as { path: string }[]).map((i) => i.path)).toEqual(["jobId"]);
+    }
   });
 });
 

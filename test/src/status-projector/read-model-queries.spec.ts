@@ -82,7 +82,7 @@ describe("read-model queries", () => {
     expect(await names("jobs")).toEqual(
       listed(["batch", "status_id", "type_id", "type_status_id"]),
     );
-    expect(await names("rejections")).toEqual(listed(["at_id"]));
+    expect(await names("rejections")).toEqual(listed(["at_id", "jobId_at_id"]));
     expect(await names("dead_letters")).toEqual(listed(["state_id", "state_type_id", "type_id"]));
   });
 
@@ -176,6 +176,27 @@ describe("read-model queries", () => {
     const pages = await allPages((cursor) => listRejections(db, { limit: 2, cursor }));
     expect(pages.map((p) => p.map((r) => r._id))).toEqual([["r4", "r2"], ["r1", "r3"], ["r0"]]);
     expect(await findRejection(db, "r3")).toMatchObject({ at: "2025-01-01T00:00:02.000Z" });
+  });
+
+  it("lists the rejections of one job id, newest first, paging within them", async () => {
+    const of = (rejectionId: string, at: string, jobId?: string) => ({
+      ...rejection(rejectionId, at),
+      ...(jobId === undefined ? {} : { jobId }),
+    });
+    await rejectionsCollection(db).insertMany(
+      [
+        of("r0", "2025-01-01T00:00:01.000Z", "order-7"),
+        of("r1", "2025-01-01T00:00:02.000Z", "order-8"),
+        of("r2", "2025-01-01T00:00:03.000Z"),
+        of("r3", "2025-01-01T00:00:04.000Z", "order-7"),
+        of("r4", "2025-01-01T00:00:05.000Z", "order-7"),
+      ].map(rejectionFromEvent),
+    );
+    const pages = await allPages((cursor) =>
+      listRejections(db, { limit: 2, cursor, jobId: "order-7" }),
+    );
+    expect(pages.map((p) => p.map((r) => r._id))).toEqual([["r4", "r3"], ["r0"]]);
+    expect((await listRejections(db, { limit: 5, jobId: "order-9" })).items).toEqual([]);
   });
 
   it("pages through open dead letters oldest job first, by type and state, without repeats when letters are added", async () => {

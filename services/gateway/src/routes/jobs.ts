@@ -24,8 +24,12 @@ export function jobsRouter(deps: GatewayDeps): Router {
     const { id } = parseParams(JobIdParams, ctx.params);
     const doc = await readJob(deps, id, timeoutMs);
     if (!doc) {
-      // Accepted jobs reach EVENTS once the dispatcher has queued them (see docs/rest-api.md).
-      throw notFound(`no job with id ${id} (a job accepted moments ago is not shown yet)`);
+      // Accepted jobs reach EVENTS once the dispatcher has queued them (see docs/rest-api.md). A
+      // NATS publisher has no other answer telling it that its submission was refused.
+      throw notFound(
+        `no job with id ${id} (a job accepted moments ago is not shown yet; a submission the ` +
+          `dispatcher refused is listed at /v1/rejections?jobId=${id})`,
+      );
     }
     ctx.body = toJobView(doc);
   });

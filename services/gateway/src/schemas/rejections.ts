@@ -1,4 +1,4 @@
-import { JobId, ValidationIssue } from "@conveyor/contracts";
+import { JobId, ValidationIssue, rejectionJobIdChars } from "@conveyor/contracts";
 import { z } from "zod";
 
 import { Cursor, Limit } from "./common.ts";
@@ -26,6 +26,11 @@ export const RejectionList = z.object({
   nextCursor: z.string().nullable(),
 });
 
-export const ListRejectionsQuery = z.object({ limit: Limit, cursor: Cursor.optional() });
+export const ListRejectionsQuery = z.object({
+  limit: Limit,
+  cursor: Cursor.optional(),
+  /** Only the rejections of submissions that named this job id (as they named it). */
+  jobId: z.string().min(1).max(rejectionJobIdChars).optional(),
+});
 
 export const RejectionIdParams = z.object({ id: JobId });
