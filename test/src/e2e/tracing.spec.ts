@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+
+import { allReach, typesRegistered } from "../e2e-failures/jobs-api.ts";
+import { SpanKind, startOtlpReceiver } from "../support/otlp-receiver.ts";
+import type { ReceivedSpan } from "../support/otlp-receiver.ts";
+import { startServiceStack, waitWhileRunning } from "./service-stack.ts";
+
+const services = ["dispatcher", "gateway", "status-projector", "worker"];
+
+/** The spans of a trace whose every parent has arrived too (spans are exported as they end). */
+function wholeTrace(all: readonly ReceivedSpan[], traceId: string): ReceivedSpan[] | undefined {
+  const spans = all.filter((span) => span.traceId === traceId);
+  const ids = new Set(spans.map((span) => span.spanId));
+  const complete = spans.every((s) => s.parentSpanId === undefined || ids.has(s.parentSpanId));
+  const fromAll = services.every((name) => spans.some((span) => span.service === name));
+  return complete && fromAll ? spans : undefined;
+}
+
+describe("tracing across the four services", () => {
+  it(
+    "exports a REST job's whole path over OTLP as one trace: the request, routing, run and projection",
+    { timeout: 120_000 },
+    async () => {
+      await using receiver = await startOtlpReceiver();
+      await using stack = await startServiceStack({
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+      });
+      await typesRegistered(stack, ["echo"]);
+
+      const res = await fetch(`${stack.gatewayUrl}/v1/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "echo", payload: { traced: true } }),
+      });
+      expect(res.status).toBe(202);
+      const { id, traceId } = (await res.json()) as { id: string; traceId: string };
+      await allReach(stack, "echo", [id], "succeeded", 30_000);
+
+      // Each service's batch processor exports every 5 s.
+      const spans = await waitWhileRunning(
+        stack,
+        () => Promise.resolve(wholeTrace(receiver.spans(), traceId)),
+        {
+          timeoutMs: 45_000,
+          intervalMs: 250,
+          get message() {
+            const seen = receiver.spans().filter((span) => span.traceId === traceId);
+            return `trace ${traceId} incomplete: ${JSON.stringify(seen)}`;
+          },
+        },
+      );
+
+      // One tree, rooted in the request's SERVER span at the gateway.
+      const roots = spans.filter((span) => span.parentSpanId === undefined);
+      expect(roots.map((span) => [span.service, span.kind])).toEqual([
+        ["gateway", SpanKind.Server],
+      ]);
+      // Every hop from one service to the next is a message: a CONSUMER span whose parent is the
+      // PRODUCER span that published it, in the service before. The projector's batch continues
+      // the trace of its first event: the dispatcher's `queued` or the worker's outcome.
+      const byId = new Map(spans.map((span) => [span.spanId, span]));
+      const hops = new Set(
+        spans
+          .filter((span) => span.kind === SpanKind.Consumer)
+          .map((span) => {
+            const parent = byId.get(span.parentSpanId ?? "");
+            const via = parent?.kind === SpanKind.Producer ? "->" : "?";
+            return `${parent?.service ?? "?"} ${via} ${span.service}`;
+          }),
+      );
+      expect(hops.has("gateway -> dispatcher"), [...hops].join(", ")).toBe(true);
+      expect(hops.has("dispatcher -> worker"), [...hops].join(", ")).toBe(true);
+      expect(
+        hops.has("dispatcher -> status-projector") || hops.has("worker -> status-projector"),
+        [...hops].join(", "),
+      ).toBe(true);
+      expect([...hops].filter((hop) => hop.includes("?"))).toEqual([]);
+      expect(receiver.refused()).toEqual([]);
+      expect(stack.deadServices()).toEqual([]);
+    },
+  );
+});
