@@ -99,6 +99,7 @@ export class Delivery {
             traceId: tracing.traceIdOf(trace),
             workerId: this.#deps.workerId,
             startedAt: undefined,
+            handlerEndedAt: undefined,
           };
           const outcome = await this.#decide(record);
           this.#handlerDone.resolve(undefined);
@@ -161,6 +162,7 @@ export class Delivery {
     record.startedAt = Date.now();
     const started = this.#announceStart(record, record.startedAt);
     const settled = await this.#runHandler(record, { ...item, payload: payload.payload });
+    record.handlerEndedAt = Date.now();
     this.#keepLease();
     this.#handlerDone.resolve(undefined);
     const outcome = decideOutcome(settled, facts);

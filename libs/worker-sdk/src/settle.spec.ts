@@ -181,6 +181,20 @@ describe("settle", () => {
     }
   });
 
+  it("measures the handler's run to its end, not to when the outcome is recorded", async () => {
+    for (const outcome of [
+      { kind: "succeeded", result: null },
+      { kind: "retry", error, delayMs: 100 },
+      { kind: "dead", error, reason: DeadReason.AttemptsExhausted },
+      { kind: "cancelled", reason: "not needed" },
+    ] as const) {
+      const h = harness();
+      const startedAt = Date.now() - 500;
+      await settle(outcome, { ...h.record, startedAt, handlerEndedAt: startedAt + 7 }, h.deps);
+      expect(h.events[0]).toMatchObject({ durationMs: 7 });
+    }
+  });
+
   it("leaves the attempt's facts out of a dead or cancelled event when no handler ran", async () => {
     const h = harness();
     await settle(

@@ -34,6 +34,11 @@ export interface DeliveryRecord {
   workerId: string;
   /** When the handler started (epoch ms); undefined when it never ran. */
   startedAt: number | undefined;
+  /**
+   * When the handler returned, threw or was given up on (epoch ms). The attempt's duration ends
+   * there: recording the outcome may first wait for the `started` event to be stored.
+   */
+  handlerEndedAt?: number | undefined;
 }
 
 export interface SettleDeps {
@@ -93,7 +98,9 @@ export async function settle(
     });
   };
   const durationMs =
-    delivery.startedAt === undefined ? 0 : Math.max(0, Date.now() - delivery.startedAt);
+    delivery.startedAt === undefined
+      ? 0
+      : Math.max(0, (delivery.handlerEndedAt ?? Date.now()) - delivery.startedAt);
   // The outcome event records the start too: a short attempt has no `started` event.
   const startedAt =
     delivery.startedAt === undefined ? undefined : new Date(delivery.startedAt).toISOString();
