@@ -348,6 +348,51 @@ describe("applyEvent", () => {
     expect(reduce([...events].reverse())).toStrictEqual(doc);
   });
 
+  it("takes a dead job's error and end from the same record as its last attempt, in any order", () => {
+    // The dispatcher's record of the death (no handler facts) and the worker's, stored apart.
+    const byDispatcher: JobEvent = {
+      ...base,
+      kind: "dead",
+      attempt: 2,
+      at: "2025-01-01T00:00:05.000Z",
+      error: { message: "max deliveries reached" },
+      reason: "max_deliveries",
+    };
+    const byWorker: JobEvent = {
+      ...base,
+      kind: "dead",
+      attempt: 2,
+      at: "2025-01-01T00:00:06.000Z",
+      error,
+      reason: "attempts_exhausted",
+      durationMs: 3,
+      workerId: "w2",
+      startedAt: "2025-01-01T00:00:04.000Z",
+    };
+    const events = [queued(), byDispatcher, byWorker];
+    const doc = reduce(events);
+    expect(doc).toMatchObject({
+      status: "dead",
+      error,
+      reason: "attempts_exhausted",
+      finishedAt: "2025-01-01T00:00:06.000Z",
+      startedAt: "2025-01-01T00:00:04.000Z",
+    });
+    expect(doc.attempts).toStrictEqual([
+      {
+        run: 1,
+        attempt: 2,
+        workerId: "w2",
+        startedAt: "2025-01-01T00:00:04.000Z",
+        finishedAt: "2025-01-01T00:00:06.000Z",
+        durationMs: 3,
+        outcome: "failed",
+        error,
+      },
+    ]);
+    expect(reduce([...events].reverse())).toStrictEqual(doc);
+  });
+
   it("adds no attempt for a dead event at attempt 0 (dead-lettered before any delivery)", () => {
     const dead: JobEvent = {
       ...base,

@@ -88,6 +88,7 @@ export function jobFromEvent(event: JobEvent): JobDocument {
             : [],
         error: event.error,
         reason: event.reason,
+        startedAt: optionalTime(event.startedAt),
         finishedAt: at,
       });
     case "cancelled":
@@ -101,6 +102,7 @@ export function jobFromEvent(event: JobEvent): JobDocument {
             ? [{ ...attemptEnd(event, at), outcome: AttemptOutcome.Cancelled }]
             : [],
         reason: event.reason,
+        startedAt: optionalTime(event.startedAt),
         finishedAt: at,
       });
   }

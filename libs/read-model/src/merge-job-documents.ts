@@ -71,14 +71,24 @@ function statusKey(doc: JobDocument): number[] {
 }
 
 /**
- * The side whose status is the later one. Of two equal keys, the one that ended earlier: one fact
- * recorded twice (a cancel by the dispatcher and by the worker, stored apart once `EVENTS`'
- * duplicate window passed) must merge to the same document in either order.
+ * The side whose status is the later one. Of two equal keys (one fact recorded twice: a death or
+ * a cancel by the dispatcher and by the worker, stored apart once `EVENTS`' duplicate window
+ * passed), the one whose record of the attempt says more, then the one that ended earlier, as
+ * {@link mergeAttempt} chooses: the job's `error` and `finishedAt` agree with its last attempt's,
+ * and the merge does not depend on order.
  */
 function laterStatus(a: JobDocument, b: JobDocument): JobDocument {
   const order = compareTuples(statusKey(b), statusKey(a));
   if (order !== 0) return order > 0 ? b : a;
+  const [rankA, rankB] = [statusAttemptRank(a), statusAttemptRank(b)];
+  if (rankA !== rankB) return rankB > rankA ? b : a;
   return earlierEnd(b.finishedAt, a.finishedAt) ? b : a;
+}
+
+/** How much a document's own record of its status's attempt says (0: it has none). */
+function statusAttemptRank(doc: JobDocument): number {
+  const record = doc.attempts.find((r) => r.run === doc.run && r.attempt === doc.attempt);
+  return record === undefined ? 0 : finishRank(record);
 }
 
 /** The submission fields of the newest run's `queued` event; before any, the type events carry. */

@@ -1,3 +1,4 @@
+import { rejectionJobIdChars } from "@conveyor/contracts";
 import { buildDescriptor } from "@conveyor/job-registry";
 import { describe, expect, it } from "vitest";
 
@@ -103,5 +104,22 @@ describe("rejectedEventFor on a refusal too large to publish", () => {
     expect(event.message.length).toBeLessThanOrEqual(1024);
     expect(event.message.endsWith("…")).toBe(true);
     expect(event.subject.length).toBeLessThanOrEqual(256);
+  });
+
+  it("keeps the claimed job id to the length GET /v1/rejections?jobId= accepts, wherever it came from", () => {
+    const event = rejectedEventFor({
+      rejectionId: "r-2",
+      subject: "jobs.submit.echo",
+      reason: "unprocessable",
+      message: "could not be dispatched",
+      issues: [],
+      // As read from a Conveyor-Job-Id header, which nothing else bounds.
+      jobId: "j".repeat(5000),
+      rawPreview: "{}",
+      sizeBytes: 2,
+      traceId: undefined,
+      at: new Date("2026-01-01T00:00:00.000Z"),
+    });
+    expect(event.jobId).toBe("j".repeat(rejectionJobIdChars));
   });
 });

@@ -94,7 +94,8 @@ export function rejectedEventFor(facts: RejectionFacts): RejectedEvent {
     rawPreview: facts.rawPreview,
     sizeBytes: facts.sizeBytes,
   };
-  if (facts.jobId !== undefined) event.jobId = facts.jobId;
+  // Bounded here whatever it came from (the body's `id`, a `Conveyor-Job-Id` header).
+  if (facts.jobId !== undefined) event.jobId = facts.jobId.slice(0, rejectionJobIdChars);
   if (facts.traceId !== undefined) event.traceId = facts.traceId;
   return event;
 }
