@@ -19,7 +19,15 @@ const runShape = fc.record({
    * `dead` (a worker that dead-letters publishes only its own `dead`).
    */
   failedBeforeDead: fc.boolean(),
+  /**
+   * Whether a worker's `dead` comes with the dispatcher's record of the same death (no handler
+   * facts, its own error), stored apart once the duplicate window passed, before or after it.
+   */
+  deadRecordedTwice: fc.constantFrom("no", "before", "after"),
 });
+
+/** The reason of the dispatcher's second record of a death a worker recorded. */
+const duplicateDeathReason = "max_deliveries";
 
 /**
  * A realistic history in publication order: per run a `queued`, then per attempt `started`,
@@ -69,6 +77,15 @@ const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) =>
       }
       const error = { name: "Error", message: `attempt ${attempt} failed` };
       if (last && !shape.failedBeforeDead) {
+        const byDispatcher = (): JobEvent => ({
+          ...common,
+          kind: "dead",
+          attempt,
+          at: at(),
+          error: { name: "Error", message: "max deliveries reached" },
+          reason: duplicateDeathReason,
+        });
+        if (shape.deadRecordedTwice === "before") events.push(byDispatcher());
         // A worker's own dead event carries what it knows of the attempt.
         events.push({
           ...common,
@@ -81,6 +98,7 @@ const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) =>
           workerId,
           startedAt,
         });
+        if (shape.deadRecordedTwice === "after") events.push(byDispatcher());
         return;
       }
       events.push({
@@ -132,7 +150,9 @@ describe("applyEvent over random histories", () => {
     fc.assert(
       fc.property(history, (events) => {
         const doc = reduce(events);
-        const final = events.at(-1)!;
+        // A death recorded twice ends where the worker recorded it, with the handler's facts.
+        const isDuplicate = (e: JobEvent) => e.kind === "dead" && e.reason === duplicateDeathReason;
+        const final = events.filter((e) => !isDuplicate(e)).at(-1)!;
         const lastRun = final.run;
         expect(doc.status).toBe(final.kind);
         expect(doc.run).toBe(lastRun);
@@ -140,7 +160,7 @@ describe("applyEvent over random histories", () => {
         expect(doc.queuedRun).toBe(lastRun);
         expect(doc.traceId).toBe(`trace-run-${lastRun}`);
         expect(doc.finishedAt).toBe(final.at);
-        expect(doc.updatedAt).toBe(final.at);
+        expect(doc.updatedAt).toBe(events.at(-1)!.at);
         expect(doc.startedAt).toBe(events.find((e) => e.kind === "started")?.at);
         const started = events.filter((e) => e.kind === "started");
         expect(doc.attempts.map((a) => [a.run, a.attempt])).toEqual(
@@ -151,10 +171,12 @@ describe("applyEvent over random histories", () => {
         ).toBe(true);
         // Every attempt ended with a worker's event, which measured the handler.
         expect(doc.attempts.filter((a) => a.durationMs === undefined)).toEqual([]);
-        for (const dead of events.filter((e) => e.kind === "dead")) {
+        for (const dead of events.filter((e) => e.kind === "dead" && !isDuplicate(e))) {
           const record = doc.attempts.find((a) => a.run === dead.run && a.attempt === dead.attempt);
           expect(record).toMatchObject({ outcome: "failed", error: dead.error });
         }
+        // A job's error is that of the record that ended it, as its attempt's is.
+        if (final.kind === "dead") expect(doc.error).toStrictEqual(final.error);
         const reports = events.filter((e) => e.kind === "progress");
         const newest = reports.at(-1);
         expect(doc.progress?.seq).toBe(newest?.seq);
