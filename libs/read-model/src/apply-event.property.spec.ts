@@ -1,4 +1,4 @@
-import type { JobEvent } from "@conveyor/contracts";
+import type { DeadEvent, JobEvent } from "@conveyor/contracts";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
@@ -171,7 +171,8 @@ describe("applyEvent over random histories", () => {
         ).toBe(true);
         // Every attempt ended with a worker's event, which measured the handler.
         expect(doc.attempts.filter((a) => a.durationMs === undefined)).toEqual([]);
-        for (const dead of events.filter((e) => e.kind === "dead" && !isDuplicate(e))) {
+        const deaths = events.filter((e): e is DeadEvent => e.kind === "dead" && !isDuplicate(e));
+        for (const dead of deaths) {
           const record = doc.attempts.find((a) => a.run === dead.run && a.attempt === dead.attempt);
           expect(record).toMatchObject({ outcome: "failed", error: dead.error });
         }
