@@ -1,4 +1,5 @@
 import { headers as natsHeaders } from "@nats-io/nats-core";
+import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { describe, expect, it } from "vitest";
 
@@ -61,6 +62,61 @@ describe("Tracing", () => {
     expect(span!.attributes["conveyor.job.id"]).toBe("j1");
   });
 
+  it("gives every message of a batch a CONSUMER span in its own trace, ending with the batch", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    const ids = ["a", "b", "c"];
+    const messages = await Promise.all(
+      ids.map((id) =>
+        tracing.produce(undefined, { subject: `events.${id}.queued`, jobId: id }, (ctx) => {
+          const headers = natsHeaders();
+          tracing.inject(ctx, headers);
+          return Promise.resolve({ id, headers, traceId: tracing.traceIdOf(ctx) });
+        }),
+      ),
+    );
+    const producers = exporter.getFinishedSpans();
+    exporter.reset();
+
+    const batchTrace = await tracing.consumeBatch(
+      messages,
+      (msg) => ({
+        headers: msg.headers,
+        attrs: { subject: `events.${msg.id}.queued`, jobId: msg.id },
+      }),
+      { subject: "events.>" },
+      (ctx) => Promise.resolve(tracing.traceIdOf(ctx)),
+    );
+    // The batch's own work continues the first message's trace, as a single message's would.
+    expect(batchTrace).toBe(messages[0]!.traceId);
+    const consumers = exporter.getFinishedSpans();
+    for (const [i, msg] of messages.entries()) {
+      const inTrace = consumers.filter((span) => span.spanContext().traceId === msg.traceId);
+      expect(inTrace).toHaveLength(1);
+      expect(inTrace[0]!.parentSpanContext?.spanId).toBe(producers[i]!.spanContext().spanId);
+      expect(inTrace[0]!.kind).toBe(SpanKind.CONSUMER);
+      expect(inTrace[0]!.attributes["messaging.batch.message_count"]).toBe(3);
+    }
+    expect(consumers.map((span) => span.attributes["conveyor.job.id"])).toEqual(
+      expect.arrayContaining(["b", "c"]),
+    );
+  });
+
+  it("marks every message's span as failed when the batch's work throws", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    const messages = [natsHeaders(), natsHeaders()];
+    await expect(
+      tracing.consumeBatch(
+        messages,
+        (headers) => ({ headers, attrs: { subject: "events.x.queued" } }),
+        { subject: "events.>" },
+        () => Promise.reject(new Error("store down")),
+      ),
+    ).rejects.toThrow("store down");
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(2);
+    expect(spans.map((span) => span.status.message)).toEqual(["store down", "store down"]);
+  });
+
   it("marks the span as failed and rethrows when the work throws", async () => {
     const { tracing, exporter } = tracingWithMemory();
     await expect(
@@ -74,6 +130,26 @@ describe("Tracing", () => {
 
 describe("Tracing without an exporter", () => {
   const tracing = Tracing.create({ serviceName: "test" });
+
+  it("reads only the first message of a batch, whose trace the batch's work continues", async () => {
+    const first = natsHeaders();
+    const traceId = await tracing.produce(undefined, { subject: "events.a.queued" }, (ctx) => {
+      tracing.inject(ctx, first);
+      return Promise.resolve(tracing.traceIdOf(ctx));
+    });
+    const described: number[] = [];
+    const seen = await tracing.consumeBatch(
+      [first, natsHeaders(), natsHeaders()],
+      (headers) => {
+        described.push(described.length);
+        return { headers, attrs: { subject: "events.x.queued" } };
+      },
+      { subject: "events.>" },
+      (ctx) => Promise.resolve(tracing.traceIdOf(ctx)),
+    );
+    expect(seen).toBe(traceId);
+    expect(described).toEqual([0]);
+  });
 
   it("still carries one trace through headers, with a new span id at each step", async () => {
     const sent = natsHeaders();

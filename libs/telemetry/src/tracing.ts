@@ -181,6 +181,53 @@ export class Tracing {
     );
   }
 
+  /**
+   * Runs `fn`, the work of a batch of messages, in a CONSUMER span that continues the first
+   * message's trace (as {@link consume} would), and gives every other message a CONSUMER span in
+   * its own trace that ends with the batch: each job's trace then shows where its message was
+   * processed, not only the first's. Without an exporter only the first message is described.
+   */
+  async consumeBatch<M, T>(
+    messages: readonly M[],
+    describe: (msg: M) => { headers: HeaderCarrier | undefined; attrs: SpanAttributes },
+    batchAttrs: SpanAttributes,
+    fn: (context: TraceContext) => Promise<T>,
+  ): Promise<T> {
+    const [first, ...rest] = messages;
+    const firstHeaders = first === undefined ? undefined : describe(first).headers;
+    if (!this.#recording || rest.length === 0) return this.consume(firstHeaders, batchAttrs, fn);
+    const batchSize = { "messaging.batch.message_count": messages.length };
+    const others = rest.map((msg) => {
+      const { headers, attrs } = describe(msg);
+      return this.#tracer.startSpan(
+        `process ${attrs.subject}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: { ...messagingAttributes(attrs, "process"), ...batchSize },
+        },
+        this.extract(headers).otelContext,
+      );
+    });
+    try {
+      const result = await this.#run(
+        `process ${batchAttrs.subject}`,
+        SpanKind.CONSUMER,
+        () => ({ ...messagingAttributes(batchAttrs, "process"), ...batchSize }),
+        this.extract(firstHeaders).otelContext,
+        fn,
+      );
+      for (const span of others) span.setStatus({ code: SpanStatusCode.OK });
+      return result;
+    } catch (err) {
+      for (const span of others) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+      }
+      throw err;
+    } finally {
+      for (const span of others) span.end();
+    }
+  }
+
   /** Runs `fn` in an INTERNAL span, a child of `parent`. */
   internal<T>(
     parent: TraceContext,

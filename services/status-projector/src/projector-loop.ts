@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { Header } from "@conveyor/contracts";
+import type { HeaderCarrier, SpanAttributes } from "@conveyor/telemetry";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 
@@ -167,7 +169,7 @@ export class ProjectorLoop {
     const due = deferred.size === 0 ? batch : batch.filter((msg) => !deferred.has(msg));
     let result: StoreResult;
     try {
-      result = await tracing.consume(due[0]?.headers, prepared.span, () =>
+      result = await tracing.consumeBatch(due, messageSpan, prepared.span, () =>
         this.#store(due, prepared, [batch, held]),
       );
     } catch (err) {
@@ -257,6 +259,19 @@ export class ProjectorLoop {
       },
     });
   }
+}
+
+/** What a message's own span in its job's trace says of it (read only when spans are exported). */
+function messageSpan(msg: JsMsg): { headers: HeaderCarrier | undefined; attrs: SpanAttributes } {
+  const headers = msg.headers;
+  return {
+    headers,
+    attrs: {
+      subject: msg.subject,
+      jobId: headers?.get(Header.JobId) || undefined,
+      jobType: headers?.get(Header.JobType) || undefined,
+    },
+  };
 }
 
 /**
