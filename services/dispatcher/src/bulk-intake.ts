@@ -2,6 +2,7 @@ import { StreamName, typeFromBulkSubject } from "@conveyor/contracts";
 import {
   BytesRejection,
   checkBulkEnvelope,
+  claimedId,
   idempotencyKeyInBulk,
   parseSubmissionBytes,
   preview,
@@ -21,7 +22,6 @@ import type { IntakeDeps } from "./intake.ts";
 import { idForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
-import { claimedJobId } from "./records.ts";
 
 /** Which delivery of the bulk this is, to decide when a job that cannot be queued is given up. */
 export interface BulkDelivery {
@@ -135,7 +135,7 @@ async function dispatchJob(
   } catch (err) {
     // Checking is pure: whatever throws would throw again on every delivery.
     const why = `could not be read: ${failureMessage(err)}`;
-    decision = unprocessableJob(index, why, claimedJobId(envelope), text);
+    decision = unprocessableJob(index, why, claimedId(envelope), text);
   }
   if (decision.kind === "dispatch") {
     try {
@@ -186,7 +186,7 @@ function decideJob(
     kind: "reject",
     refusal: refusalInBulk(index, {
       ...refusal,
-      jobId: claimedJobId(envelope),
+      jobId: claimedId(envelope),
       rawPreview: preview(text),
     }),
   });

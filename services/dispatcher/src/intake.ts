@@ -7,7 +7,7 @@ import {
   typeFromSubmitSubject,
   jsonOrUndefined,
 } from "@conveyor/contracts";
-import { parseSubmissionBytes, preview } from "@conveyor/job-registry";
+import { claimedId, parseSubmissionBytes, preview } from "@conveyor/job-registry";
 import type { JobTypeLookup } from "@conveyor/job-registry";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -17,7 +17,6 @@ import { idForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
 import type { DispatchPublisher } from "./publisher.ts";
-import { claimedJobId } from "./records.ts";
 
 /** What became of one intake message. */
 export type IntakeOutcome =
@@ -117,7 +116,7 @@ function unprocessable(msg: JsMsg, why: string): Refusal {
     reason: unprocessableReason,
     message,
     issues: [{ path: "(root)", message }],
-    jobId: claimedJobId(jsonOrUndefined(msg.data)) ?? (msg.headers?.get(Header.JobId) || undefined),
+    jobId: claimedId(jsonOrUndefined(msg.data)) ?? (msg.headers?.get(Header.JobId) || undefined),
     rawPreview: preview(text),
   };
 }

@@ -5,13 +5,13 @@ import type {
   ValidationIssue,
   WorkItem,
 } from "@conveyor/contracts";
-import { checkSubmission } from "@conveyor/job-registry";
+import { checkSubmission, claimedId } from "@conveyor/job-registry";
 import type { JobTypeLookup } from "@conveyor/job-registry";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 
 import { QueuedEventMissing } from "./intake-failure.ts";
 import type { DispatchPublisher } from "./publisher.ts";
-import { claimedJobId, queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
+import { queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
 
 /** Why a submission (or one job of a bulk submission) is refused, as its rejection records it. */
 export interface Refusal {
@@ -56,7 +56,7 @@ export function decideEnvelope(
       reason: check.reason,
       message: check.message,
       issues: check.issues,
-      jobId: claimedJobId(value),
+      jobId: claimedId(value),
       rawPreview: facts.rawPreview(),
     };
     return { kind: "reject", refusal };

@@ -2,7 +2,7 @@ import { rejectionJobIdChars } from "@conveyor/contracts";
 import { buildDescriptor } from "@conveyor/job-registry";
 import { describe, expect, it } from "vitest";
 
-import { claimedJobId, queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
+import { queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
 
 const descriptor = buildDescriptor({ type: "sleep", retry: { maxAttempts: 3 }, timeoutMs: 5_000 });
 const submittedAt = "2026-01-01T00:00:00.000Z";
@@ -67,15 +67,6 @@ describe("queuedEventFor", () => {
       submittedAt,
       maxAttempts: 3,
     });
-  });
-});
-
-describe("claimedJobId", () => {
-  it("reads a string id from a refused body and nothing else", () => {
-    expect(claimedJobId({ id: "mine" })).toBe("mine");
-    expect(claimedJobId({ id: 7 })).toBeUndefined();
-    expect(claimedJobId("text")).toBeUndefined();
-    expect(claimedJobId(null)).toBeUndefined();
   });
 });
 

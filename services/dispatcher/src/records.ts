@@ -113,9 +113,3 @@ function boundedIssues(issues: readonly ValidationIssue[]): ValidationIssue[] {
 function truncate(text: string, chars: number): string {
   return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
 }
-
-/** The `id` a rejected body carried, when it is a string (kept so clients can find the rejection). */
-export function claimedJobId(body: unknown): string | undefined {
-  if (typeof body !== "object" || body === null || !("id" in body)) return undefined;
-  return typeof body.id === "string" ? body.id.slice(0, rejectionJobIdChars) : undefined;
-}
