@@ -28,6 +28,20 @@ export async function readFirstSubmission(
   return { id: idInBody(stored.string()), headers: stored.header };
 }
 
+/**
+ * The id to answer a duplicate submission with: the first submission's, when it could be read.
+ * Ids and keys share one deduplication space, so even without a key the first job may be another
+ * (one whose key, or raw `Nats-Msg-Id`, is this id). When it cannot be read, a submission without
+ * a key was most likely sent before with this very `id`; with a key, the id is unknown.
+ */
+export function duplicateJobId(
+  first: { id: string | undefined } | undefined,
+  submission: { id: string; idempotencyKey?: string | undefined },
+): string | undefined {
+  if (first !== undefined) return first.id;
+  return submission.idempotencyKey === undefined ? submission.id : undefined;
+}
+
 function idInBody(body: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(body);

@@ -12,5 +12,5 @@ export { bulkMessages } from "./bulk-messages.ts";
 export { checkBulkJob, maxBulkMessageBytes } from "./bulk-job.ts";
 export type { BulkJobRefusal } from "./bulk-job.ts";
 export type { BulkJob, BulkMessage } from "./bulk-messages.ts";
-export { readFirstSubmission } from "./first-submission.ts";
+export { duplicateJobId, readFirstSubmission } from "./first-submission.ts";
 export type { FirstSubmission } from "./first-submission.ts";

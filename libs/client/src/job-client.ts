@@ -18,7 +18,7 @@ import {
   InvalidSubmissionError,
   SubmissionNotConfirmedError,
 } from "./errors.ts";
-import { readFirstSubmission } from "./first-submission.ts";
+import { duplicateJobId, readFirstSubmission } from "./first-submission.ts";
 import type { FirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
 import { submissionMessage } from "./submission-message.ts";
@@ -300,16 +300,9 @@ export class JobClient {
         throw unsent(err) ?? new SubmissionNotConfirmedError(id, err);
       });
     if (!ack.duplicate) return { id, duplicate: false, traceId };
-    // Ids and keys share one deduplication space: even without a key, the first job may be another
-    // (one whose key, or raw Nats-Msg-Id, is this id). Read it; when it cannot be read, a job
-    // without a key was most likely sent before with this very id.
     const first = await this.#first(ack.seq);
-    if (first !== undefined) return { id: first.id, duplicate: true, traceId };
-    return {
-      id: submission.idempotencyKey === undefined ? id : undefined,
-      duplicate: true,
-      traceId,
-    };
+    const { idempotencyKey } = submission;
+    return { id: duplicateJobId(first, { id, idempotencyKey }), duplicate: true, traceId };
   }
 
   /** The stored submission a duplicate collapsed into (its PubAck's sequence), when readable. */

@@ -1,4 +1,4 @@
-import { readFirstSubmission, submissionMessage } from "@conveyor/client";
+import { duplicateJobId, readFirstSubmission, submissionMessage } from "@conveyor/client";
 import { SubmissionSource } from "@conveyor/contracts";
 import type { JobSubmission } from "@conveyor/contracts";
 import type { TraceContext } from "@conveyor/telemetry";
@@ -56,12 +56,12 @@ export async function publishSubmission(
         });
       if (!ack.duplicate) return { id, traceId: deps.tracing.traceIdOf(ctx), duplicate: false };
       const first = await originalOf(deps, ack.seq);
-      // Ids and keys share one deduplication space: even without a key, the first job may be
-      // another (one whose key, or raw Nats-Msg-Id, is this id). When it cannot be read, a job
-      // without a key was most likely sent before with this very id.
-      const firstId =
-        first !== undefined ? first.id : submission.idempotencyKey === undefined ? id : undefined;
-      return { id: firstId, traceId: first?.traceId, duplicate: true };
+      const { idempotencyKey } = submission;
+      return {
+        id: duplicateJobId(first, { id, idempotencyKey }),
+        traceId: first?.traceId,
+        duplicate: true,
+      };
     },
   );
 }
