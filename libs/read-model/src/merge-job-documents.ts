@@ -80,9 +80,7 @@ function statusKey(doc: JobDocument): number[] {
 function laterStatus(a: JobDocument, b: JobDocument): JobDocument {
   const order = compareTuples(statusKey(b), statusKey(a));
   if (order !== 0) return order > 0 ? b : a;
-  const [rankA, rankB] = [statusAttemptRank(a), statusAttemptRank(b)];
-  if (rankA !== rankB) return rankB > rankA ? b : a;
-  return earlierEnd(b.finishedAt, a.finishedAt) ? b : a;
+  return endsBetter(statusAttemptRank(b), b.finishedAt, statusAttemptRank(a), a.finishedAt) ? b : a;
 }
 
 /** How much a document's own record of its status's attempt says (0: it has none). */
@@ -125,11 +123,7 @@ function mergeAttempts(a: readonly AttemptRecord[], b: readonly AttemptRecord[])
 }
 
 function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
-  const [rankA, rankB] = [finishRank(a), finishRank(b)];
-  // Of two ends of one rank (a cancel recorded by the dispatcher and by the worker, stored apart
-  // once the events' duplicate window passed), the earlier: the merge must not depend on order.
-  const finish =
-    rankB > rankA || (rankB === rankA && earlierEnd(b.finishedAt, a.finishedAt)) ? b : a;
+  const finish = endsBetter(finishRank(b), b.finishedAt, finishRank(a), a.finishedAt) ? b : a;
   return {
     run: a.run,
     attempt: a.attempt,
@@ -141,6 +135,21 @@ function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
     error: finish.error,
     retryDelayMs: finish.retryDelayMs,
   };
+}
+
+/**
+ * Whether an end of rank `rankX` at `endX` says more than one of rank `rankY` at `endY`: the higher
+ * rank, and of one rank (a fact recorded twice, by the dispatcher and by the worker, stored apart
+ * once the events' duplicate window passed) the earlier end, so that the merge does not depend on
+ * order. The job's status and its attempts both choose by it, so they agree.
+ */
+function endsBetter(
+  rankX: number,
+  endX: string | undefined,
+  rankY: number,
+  endY: string | undefined,
+): boolean {
+  return rankX > rankY || (rankX === rankY && earlierEnd(endX, endY));
 }
 
 /** Whether `x` is an end time before `y` (canonical ISO-8601 times compare as text). */
