@@ -79,10 +79,8 @@ describe("Tracing", () => {
 
     const batchTrace = await tracing.consumeBatch(
       messages,
-      (msg) => ({
-        headers: msg.headers,
-        attrs: { subject: `events.${msg.id}.queued`, jobId: msg.id },
-      }),
+      (msg) => msg.headers,
+      (msg) => ({ subject: `events.${msg.id}.queued`, jobId: msg.id }),
       { subject: "events.>" },
       (ctx) => Promise.resolve(tracing.traceIdOf(ctx)),
     );
@@ -107,7 +105,8 @@ describe("Tracing", () => {
     await expect(
       tracing.consumeBatch(
         messages,
-        (headers) => ({ headers, attrs: { subject: "events.x.queued" } }),
+        (headers) => headers,
+        () => ({ subject: "events.x.queued" }),
         { subject: "events.>" },
         () => Promise.reject(new Error("store down")),
       ),
@@ -137,18 +136,25 @@ describe("Tracing without an exporter", () => {
       tracing.inject(ctx, first);
       return Promise.resolve(tracing.traceIdOf(ctx));
     });
-    const described: number[] = [];
+    const headersRead: number[] = [];
+    let attrsRead = 0;
+    const batch = [first, natsHeaders(), natsHeaders()];
     const seen = await tracing.consumeBatch(
-      [first, natsHeaders(), natsHeaders()],
+      batch,
       (headers) => {
-        described.push(described.length);
-        return { headers, attrs: { subject: "events.x.queued" } };
+        headersRead.push(batch.indexOf(headers));
+        return headers;
+      },
+      () => {
+        attrsRead++;
+        return { subject: "events.x.queued" };
       },
       { subject: "events.>" },
       (ctx) => Promise.resolve(tracing.traceIdOf(ctx)),
     );
     expect(seen).toBe(traceId);
-    expect(described).toEqual([0]);
+    expect(headersRead).toEqual([0]);
+    expect(attrsRead).toBe(0);
   });
 
   it("still carries one trace through headers, with a new span id at each step", async () => {

@@ -185,27 +185,29 @@ export class Tracing {
    * Runs `fn`, the work of a batch of messages, in a CONSUMER span that continues the first
    * message's trace (as {@link consume} would), and gives every other message a CONSUMER span in
    * its own trace that ends with the batch: each job's trace then shows where its message was
-   * processed, not only the first's. Without an exporter only the first message is described.
+   * processed, not only the first's. Without an exporter only the first message's headers are read
+   * (`attrsOf` is not called).
    */
   async consumeBatch<M, T>(
     messages: readonly M[],
-    describe: (msg: M) => { headers: HeaderCarrier | undefined; attrs: SpanAttributes },
+    headersOf: (msg: M) => HeaderCarrier | undefined,
+    attrsOf: (msg: M) => SpanAttributes,
     batchAttrs: SpanAttributes,
     fn: (context: TraceContext) => Promise<T>,
   ): Promise<T> {
     const [first, ...rest] = messages;
-    const firstHeaders = first === undefined ? undefined : describe(first).headers;
+    const firstHeaders = first === undefined ? undefined : headersOf(first);
     if (!this.#recording || rest.length === 0) return this.consume(firstHeaders, batchAttrs, fn);
     const batchSize = { "messaging.batch.message_count": messages.length };
     const others = rest.map((msg) => {
-      const { headers, attrs } = describe(msg);
+      const attrs = attrsOf(msg);
       return this.#tracer.startSpan(
         `process ${attrs.subject}`,
         {
           kind: SpanKind.CONSUMER,
           attributes: { ...messagingAttributes(attrs, "process"), ...batchSize },
         },
-        this.extract(headers).otelContext,
+        this.extract(headersOf(msg)).otelContext,
       );
     });
     try {

@@ -169,7 +169,7 @@ export class ProjectorLoop {
     const due = deferred.size === 0 ? batch : batch.filter((msg) => !deferred.has(msg));
     let result: StoreResult;
     try {
-      result = await tracing.consumeBatch(due, messageSpan, prepared.span, () =>
+      result = await tracing.consumeBatch(due, headersOf, messageAttrs, prepared.span, () =>
         this.#store(due, prepared, [batch, held]),
       );
     } catch (err) {
@@ -261,16 +261,17 @@ export class ProjectorLoop {
   }
 }
 
+function headersOf(msg: JsMsg): HeaderCarrier | undefined {
+  return msg.headers;
+}
+
 /** What a message's own span in its job's trace says of it (read only when spans are exported). */
-function messageSpan(msg: JsMsg): { headers: HeaderCarrier | undefined; attrs: SpanAttributes } {
-  const headers = msg.headers;
+function messageAttrs(msg: JsMsg): SpanAttributes {
+  const { headers } = msg;
   return {
-    headers,
-    attrs: {
-      subject: msg.subject,
-      jobId: headers?.get(Header.JobId) || undefined,
-      jobType: headers?.get(Header.JobType) || undefined,
-    },
+    subject: msg.subject,
+    jobId: headers?.get(Header.JobId) || undefined,
+    jobType: headers?.get(Header.JobType) || undefined,
   };
 }
 
