@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { ConfigError } from "./errors.ts";
+import { tracingEnv } from "./tracing-config.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -32,8 +33,7 @@ export const commonEnv = {
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** How long a draining service may take to finish in-flight work, in milliseconds. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
-  /** OTLP/HTTP endpoint for traces (e.g. http://127.0.0.1:4318); tracing exports nothing when unset. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  ...tracingEnv,
 } as const;
 
 export const mongoEnv = {

@@ -2,6 +2,8 @@ export { ConfigError, PublisherClosedError } from "./errors.ts";
 export { parseEnv, commonEnv, mongoEnv, envInt } from "./config.ts";
 export type { Env } from "./config.ts";
 export { createLogger } from "./logger.ts";
+export { createTracing, tracingEnv } from "./tracing-config.ts";
+export type { TracingEnv } from "./tracing-config.ts";
 export type { Logger } from "./logger.ts";
 export { connectNats, exitWhenNatsCloses } from "./nats-connection.ts";
 export type { NatsConnectOptions } from "./nats-connection.ts";

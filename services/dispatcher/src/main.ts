@@ -1,6 +1,7 @@
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
   connectNats,
+  createTracing,
   createLogger,
   exitOnStartupError,
   exitWhenNatsCloses,
@@ -8,7 +9,6 @@ import {
   parseEnv,
 } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
-import { Tracing } from "@conveyor/telemetry";
 import { verifyTopology } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
@@ -23,7 +23,7 @@ const bootLogger = createLogger(serviceName);
 async function main(): Promise<void> {
   const env = parseEnv(dispatcherEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
-  const tracing = Tracing.create({ serviceName, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const tracing = createTracing(serviceName, env, logger);
   const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);

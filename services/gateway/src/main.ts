@@ -4,12 +4,12 @@ import type { Server } from "node:http";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
   connectNats,
+  createTracing,
   createLogger,
   exitOnStartupError,
   exitWhenNatsCloses,
   onShutdown,
 } from "@conveyor/service-kit";
-import { Tracing } from "@conveyor/telemetry";
 import { verifyTopology } from "@conveyor/topology";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MongoClient } from "mongodb";
@@ -23,10 +23,7 @@ const bootLogger = createLogger("gateway");
 try {
   const config = loadConfig();
   const logger = createLogger("gateway", config.LOG_LEVEL);
-  const tracing = Tracing.create({
-    serviceName: "gateway",
-    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-  });
+  const tracing = createTracing("gateway", config, logger);
   const nc = await connectNats({ url: config.NATS_URL, name: "gateway", logger });
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);

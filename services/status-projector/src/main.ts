@@ -1,4 +1,5 @@
 import {
+  createTracing,
   createLogger,
   connectNats,
   exitOnStartupError,
@@ -6,7 +7,6 @@ import {
   onShutdown,
   parseEnv,
 } from "@conveyor/service-kit";
-import { Tracing } from "@conveyor/telemetry";
 import { verifyTopology } from "@conveyor/topology";
 import { ensureIndexes } from "@conveyor/read-model";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -22,10 +22,7 @@ const bootLogger = createLogger(service);
 try {
   const env = parseEnv(projectorEnv);
   const logger = createLogger(service, env.LOG_LEVEL);
-  const tracing = Tracing.create({
-    serviceName: service,
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-  });
+  const tracing = createTracing(service, env, logger);
   const nc = await connectNats({ url: env.NATS_URL, name: service, logger });
   exitWhenNatsCloses(nc, logger);
   await verifyTopology(await jetstreamManager(nc));

@@ -1,12 +1,12 @@
 import {
   connectNats,
+  createTracing,
   createLogger,
   exitOnStartupError,
   exitWhenNatsCloses,
   onShutdown,
   parseEnv,
 } from "@conveyor/service-kit";
-import { Tracing } from "@conveyor/telemetry";
 import { createWorker } from "@conveyor/worker-sdk";
 
 import { builtinHandlers } from "./builtin-handlers.ts";
@@ -18,7 +18,7 @@ const bootLogger = createLogger(serviceName);
 async function main(): Promise<void> {
   const env = parseEnv(workerEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
-  const tracing = Tracing.create({ serviceName, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const tracing = createTracing(serviceName, env, logger);
   const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
   exitWhenNatsCloses(nc, logger);
   const worker = await createWorker({

@@ -94,4 +94,48 @@ describe("tracing across the four services", () => {
       expect(stack.deadServices()).toEqual([]);
     },
   );
+
+  it(
+    "sizes the span export from OTEL_BSP_* and logs the spans a full queue drops",
+    { timeout: 120_000 },
+    async () => {
+      await using receiver = await startOtlpReceiver();
+      await using stack = await startServiceStack({
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_BSP_MAX_QUEUE_SIZE: "16",
+          OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "16",
+        },
+      });
+      await typesRegistered(stack, ["echo"]);
+
+      // A thousand jobs at once end far more spans than a queue of 16 holds during an export.
+      const res = await fetch(`${stack.gatewayUrl}/v1/jobs/bulk`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          jobs: Array.from({ length: 1000 }, (_, i) => ({ type: "echo", payload: { i } })),
+        }),
+      });
+      expect(res.status).toBe(202);
+
+      const dropped =
+        /"component":"tracing".*"msg":"Dropped \d+ spans because maxQueueSize reached"/;
+      await waitWhileRunning(stack, () => Promise.resolve(dropped.test(stack.logs())), {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        get message() {
+          return `no service logged dropped spans:\n${stack.logs()}`;
+        },
+      });
+      // What the queue held still reached the collector, in batches of 16.
+      await waitWhileRunning(stack, () => Promise.resolve(receiver.spans().length > 0), {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        message: "no spans exported",
+      });
+      expect(receiver.refused()).toEqual([]);
+      expect(stack.deadServices()).toEqual([]);
+    },
+  );
 });

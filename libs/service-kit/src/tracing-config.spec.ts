@@ -1,0 +1,52 @@
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+
+import { commonEnv, parseEnv } from "./config.ts";
+import { ConfigError } from "./errors.ts";
+import { createTracing } from "./tracing-config.ts";
+
+const schema = z.object(commonEnv);
+const logger = pino({ level: "silent" });
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("no ConfigError thrown");
+}
+
+describe("createTracing", () => {
+  it("reads OpenTelemetry's batch export variables and names a malformed one", () => {
+    const env = parseEnv(schema, {
+      OTEL_BSP_MAX_QUEUE_SIZE: "8192",
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "1024",
+      OTEL_BSP_SCHEDULE_DELAY: "1000",
+      OTEL_BSP_EXPORT_TIMEOUT: "10000",
+    });
+    expect(env).toMatchObject({
+      OTEL_BSP_MAX_QUEUE_SIZE: 8192,
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 1024,
+      OTEL_BSP_SCHEDULE_DELAY: 1000,
+      OTEL_BSP_EXPORT_TIMEOUT: 10_000,
+    });
+    const error = configErrorOf(() => parseEnv(schema, { OTEL_BSP_MAX_QUEUE_SIZE: "lots" }));
+    expect(error.variables).toEqual(["OTEL_BSP_MAX_QUEUE_SIZE"]);
+  });
+
+  it("refuses a batch larger than the queue it is taken from, the default queue included", () => {
+    const larger = parseEnv(schema, {
+      OTEL_BSP_MAX_QUEUE_SIZE: "1000",
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "1001",
+    });
+    const error = configErrorOf(() => createTracing("test", larger, logger));
+    expect(error.variables).toEqual(["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"]);
+    expect(error.message).toContain("must not exceed OTEL_BSP_MAX_QUEUE_SIZE (1000)");
+
+    const beyondDefault = parseEnv(schema, { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "1000000" });
+    expect(() => createTracing("test", beyondDefault, logger)).toThrow(ConfigError);
+  });
+});

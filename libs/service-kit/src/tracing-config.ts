@@ -1,0 +1,62 @@
+import { Tracing, defaultSpanExportLimits } from "@conveyor/telemetry";
+import type { SpanExportLimits } from "@conveyor/telemetry";
+import type { Logger } from "pino";
+import { z } from "zod";
+
+import { ConfigError } from "./errors.ts";
+import { repeatLimitedWarn } from "./repeat-limited-log.ts";
+
+/** OpenTelemetry's variables that the services read (part of `commonEnv`). */
+export const tracingEnv = {
+  /** OTLP/HTTP endpoint for traces (e.g. http://127.0.0.1:4318); tracing exports nothing when unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Finished spans held for export; spans ending while it is full are dropped, and logged. */
+  OTEL_BSP_MAX_QUEUE_SIZE: z.coerce.number().int().min(1).optional(),
+  /** Spans sent in one export, at most OTEL_BSP_MAX_QUEUE_SIZE. */
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).optional(),
+  /** Longest wait before a smaller batch of spans is sent, in milliseconds. */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).optional(),
+  /** How long one export may take, in milliseconds. */
+  OTEL_BSP_EXPORT_TIMEOUT: z.coerce.number().int().min(1).optional(),
+} as const;
+
+export type TracingEnv = z.infer<z.ZodObject<typeof tracingEnv>>;
+
+/** How often one kind of OpenTelemetry problem (dropped spans, a failed export) is logged at most. */
+const exportProblemLogIntervalMs = 10_000;
+
+/**
+ * The service's tracing, from the variables of {@link tracingEnv}. OpenTelemetry's warnings (spans
+ * dropped because the export queue was full, exports that failed) go to `logger`, one line per
+ * kind per 10 s. Throws a {@link ConfigError} when a batch would exceed the queue.
+ */
+export function createTracing(serviceName: string, env: TracingEnv, logger: Logger): Tracing {
+  const exportLimits = spanExportLimits(env);
+  return Tracing.create({
+    serviceName,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    exportLimits,
+    onExportProblem: repeatLimitedWarn(
+      logger.child({ component: "tracing" }),
+      exportProblemLogIntervalMs,
+    ),
+  });
+}
+
+function spanExportLimits(env: TracingEnv): SpanExportLimits {
+  const limits: SpanExportLimits = {
+    maxQueueSize: env.OTEL_BSP_MAX_QUEUE_SIZE ?? defaultSpanExportLimits.maxQueueSize,
+    maxExportBatchSize:
+      env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? defaultSpanExportLimits.maxExportBatchSize,
+    scheduledDelayMillis:
+      env.OTEL_BSP_SCHEDULE_DELAY ?? defaultSpanExportLimits.scheduledDelayMillis,
+    exportTimeoutMillis: env.OTEL_BSP_EXPORT_TIMEOUT ?? defaultSpanExportLimits.exportTimeoutMillis,
+  };
+  if (limits.maxExportBatchSize > limits.maxQueueSize) {
+    throw new ConfigError(
+      `invalid configuration: OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${limits.maxExportBatchSize}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${limits.maxQueueSize})`,
+      ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"],
+    );
+  }
+  return limits;
+}

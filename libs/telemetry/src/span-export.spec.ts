@@ -1,0 +1,139 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+import { afterEach, describe, expect, it } from "vitest";
+
+import { Tracing } from "./tracing.ts";
+import type { SpanExportLimits } from "./tracing.ts";
+
+interface SpanSink {
+  url: string;
+  /** Spans received in the exports answered so far. */
+  received(): number;
+  /** Answers the exports held so far, and from now on every export at once. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * An OTLP/HTTP endpoint that holds every export unanswered until released (a slow collector), then
+ * answers with `status`.
+ */
+async function slowCollector(status = 200): Promise<SpanSink> {
+  let received = 0;
+  let released = false;
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+        resourceSpans: { scopeSpans: { spans: unknown[] }[] }[];
+      };
+      for (const r of body.resourceSpans) for (const s of r.scopeSpans) received += s.spans.length;
+      res.writeHead(status, { "content-type": "application/json" });
+      if (released) res.end("{}");
+      else held.push(res);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received: () => received,
+    release: () => {
+      released = true;
+      for (const res of held.splice(0)) res.end("{}");
+    },
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, "close");
+    },
+  };
+}
+
+async function endSpans(tracing: Tracing, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    await tracing.produce(undefined, { subject: `work.echo.${i}` }, () => Promise.resolve());
+  }
+}
+
+const waitUntil = async (done: () => boolean) => {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 10));
+};
+
+describe("exporting spans over OTLP", () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  /** Tracing that exports to `collector` within `limits`, and the problems it reported. */
+  function exportingTo(collector: SpanSink, limits: Partial<SpanExportLimits>) {
+    const problems: string[] = [];
+    const tracing = Tracing.create({
+      serviceName: "test",
+      otlpEndpoint: collector.url,
+      exportLimits: limits,
+      onExportProblem: (message) => problems.push(message),
+    });
+    cleanup.push(() => tracing.shutdown());
+    return { tracing, problems };
+  }
+
+  it("drops the spans that end while the export queue is full, and reports how many", async () => {
+    const collector = await slowCollector();
+    cleanup.push(() => collector.close());
+    const { tracing, problems } = exportingTo(collector, {
+      maxQueueSize: 4,
+      maxExportBatchSize: 2,
+      scheduledDelayMillis: 60_000,
+    });
+
+    // Two spans fill a batch, whose export the collector holds; four more fill the queue.
+    await endSpans(tracing, 2);
+    await waitUntil(() => collector.received() === 2);
+    await endSpans(tracing, 4 + 3);
+    expect(problems).toEqual([]);
+
+    // Once the queue has been sent, the next span is taken, and the drops are reported.
+    collector.release();
+    await waitUntil(() => collector.received() === 2 + 4);
+    await endSpans(tracing, 1);
+    await tracing.shutdown();
+    expect(collector.received()).toBe(2 + 4 + 1);
+    expect(problems).toEqual(["Dropped 3 spans because maxQueueSize reached"]);
+  });
+
+  it("keeps every span a queue of the configured size can hold while an export is slow", async () => {
+    const collector = await slowCollector();
+    cleanup.push(() => collector.close());
+    const { tracing, problems } = exportingTo(collector, {
+      maxQueueSize: 64,
+      maxExportBatchSize: 8,
+      scheduledDelayMillis: 60_000,
+    });
+
+    await endSpans(tracing, 8);
+    await waitUntil(() => collector.received() === 8);
+    await endSpans(tracing, 64);
+    collector.release();
+    await tracing.shutdown();
+    expect(collector.received()).toBe(8 + 64);
+    expect(problems).toEqual([]);
+  });
+
+  it("reports an export the collector refuses", async () => {
+    const collector = await slowCollector(400);
+    cleanup.push(() => collector.close());
+    collector.release();
+    const { tracing, problems } = exportingTo(collector, { maxExportBatchSize: 1 });
+
+    await endSpans(tracing, 1);
+    await waitUntil(() => problems.length > 0);
+    expect(problems[0]).toBe("OTLPExporterError: Bad Request");
+  });
+});
