@@ -37,6 +37,18 @@ describe("createTracing", () => {
     expect(error.variables).toEqual(["OTEL_BSP_MAX_QUEUE_SIZE"]);
   });
 
+  it("takes http/protobuf or http/json as the OTLP protocol and names any other", () => {
+    const env = parseEnv(schema, {
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf",
+    });
+    expect(env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe("http/json");
+    expect(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL).toBe("http/protobuf");
+    const error = configErrorOf(() => parseEnv(schema, { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }));
+    expect(error.variables).toEqual(["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+    expect(error.message).toContain("http/protobuf");
+  });
+
   it("refuses a batch larger than the queue it is taken from, the default queue included", () => {
     const larger = parseEnv(schema, {
       OTEL_BSP_MAX_QUEUE_SIZE: "1000",

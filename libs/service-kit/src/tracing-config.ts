@@ -1,4 +1,4 @@
-import { Tracing, defaultSpanExportLimits } from "@conveyor/telemetry";
+import { Tracing, defaultSpanExportLimits, otlpProtocols } from "@conveyor/telemetry";
 import type { SpanExportLimits } from "@conveyor/telemetry";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -10,6 +10,10 @@ import { repeatLimitedWarn } from "./repeat-limited-log.ts";
 export const tracingEnv = {
   /** OTLP/HTTP endpoint for traces (e.g. http://127.0.0.1:4318); tracing exports nothing when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** How spans are encoded: `http/protobuf` (OpenTelemetry's default) or `http/json`. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(otlpProtocols).optional(),
+  /** The same for traces alone; wins over OTEL_EXPORTER_OTLP_PROTOCOL, as OpenTelemetry specifies. */
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(otlpProtocols).optional(),
   /** Finished spans held for export; spans ending while it is full are dropped, and logged. */
   OTEL_BSP_MAX_QUEUE_SIZE: z.coerce.number().int().min(1).optional(),
   /** Spans sent in one export, at most OTEL_BSP_MAX_QUEUE_SIZE. */
@@ -35,6 +39,7 @@ export function createTracing(serviceName: string, env: TracingEnv, logger: Logg
   return Tracing.create({
     serviceName,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otlpProtocol: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL,
     exportLimits,
     onExportProblem: repeatLimitedWarn(
       logger.child({ component: "tracing" }),

@@ -3,11 +3,13 @@ export {
   Tracing,
   defaultSpanExportLimits,
   injectTraceContext,
+  otlpProtocols,
   traceIdOfContext,
   traceIdOfTraceparent,
 } from "./tracing.ts";
 export type {
   HeaderCarrier,
+  OtlpProtocol,
   SpanAttributes,
   SpanExportLimits,
   TraceContext,

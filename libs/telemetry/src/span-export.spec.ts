@@ -10,8 +10,10 @@ import type { SpanExportLimits } from "./tracing.ts";
 
 interface SpanSink {
   url: string;
-  /** Spans received in the exports answered so far. */
+  /** Spans received in the JSON exports so far. */
   received(): number;
+  /** The content type of every export received. */
+  contentTypes(): string[];
   /** Answers the exports held so far, and from now on every export at once. */
   release(): void;
   close(): Promise<void>;
@@ -23,16 +25,21 @@ interface SpanSink {
  */
 async function slowCollector(status = 200): Promise<SpanSink> {
   let received = 0;
+  const contentTypes: string[] = [];
   let released = false;
   const held: ServerResponse[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-        resourceSpans: { scopeSpans: { spans: unknown[] }[] }[];
-      };
-      for (const r of body.resourceSpans) for (const s of r.scopeSpans) received += s.spans.length;
+      contentTypes.push(req.headers["content-type"] ?? "none");
+      if (req.headers["content-type"] === "application/json") {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+          resourceSpans: { scopeSpans: { spans: unknown[] }[] }[];
+        };
+        for (const r of body.resourceSpans)
+          for (const s of r.scopeSpans) received += s.spans.length;
+      }
       res.writeHead(status, { "content-type": "application/json" });
       if (released) res.end("{}");
       else held.push(res);
@@ -43,6 +50,7 @@ async function slowCollector(status = 200): Promise<SpanSink> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received: () => received,
+    contentTypes: () => contentTypes,
     release: () => {
       released = true;
       for (const res of held.splice(0)) res.end("{}");
@@ -71,18 +79,39 @@ describe("exporting spans over OTLP", () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  /** Tracing that exports to `collector` within `limits`, and the problems it reported. */
+  /** Tracing that exports to `collector` (in JSON) within `limits`, and the problems it reported. */
   function exportingTo(collector: SpanSink, limits: Partial<SpanExportLimits>) {
     const problems: string[] = [];
     const tracing = Tracing.create({
       serviceName: "test",
       otlpEndpoint: collector.url,
+      otlpProtocol: "http/json",
       exportLimits: limits,
       onExportProblem: (message) => problems.push(message),
     });
     cleanup.push(() => tracing.shutdown());
     return { tracing, problems };
   }
+
+  it("sends protobuf, OpenTelemetry's default, unless told JSON", async () => {
+    const collector = await slowCollector();
+    cleanup.push(() => collector.close());
+    collector.release();
+    for (const otlpProtocol of [undefined, "http/json", "http/protobuf"] as const) {
+      const tracing = Tracing.create({
+        serviceName: "test",
+        otlpEndpoint: collector.url,
+        otlpProtocol,
+      });
+      await endSpans(tracing, 1);
+      await tracing.shutdown();
+    }
+    expect(collector.contentTypes()).toEqual([
+      "application/x-protobuf",
+      "application/json",
+      "application/x-protobuf",
+    ]);
+  });
 
   it("drops the spans that end while the export queue is full, and reports how many", async () => {
     const collector = await slowCollector();

@@ -90,13 +90,15 @@ describe("tracing across the four services", () => {
         );
         expectOneTree(spans);
       }
+      // Protobuf is OpenTelemetry's default OTLP encoding, and the services'.
+      expect([...receiver.contentTypes()]).toEqual(["application/x-protobuf"]);
       expect(receiver.refused()).toEqual([]);
       expect(stack.deadServices()).toEqual([]);
     },
   );
 
   it(
-    "sizes the span export from OTEL_BSP_* and logs the spans a full queue drops",
+    "sizes and encodes the span export from OTEL_* and logs the spans a full queue drops",
     { timeout: 120_000 },
     async () => {
       await using receiver = await startOtlpReceiver();
@@ -105,6 +107,7 @@ describe("tracing across the four services", () => {
           OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
           OTEL_BSP_MAX_QUEUE_SIZE: "16",
           OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "16",
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
         },
       });
       await typesRegistered(stack, ["echo"]);
@@ -134,6 +137,7 @@ describe("tracing across the four services", () => {
         intervalMs: 250,
         message: "no spans exported",
       });
+      expect([...receiver.contentTypes()]).toEqual(["application/json"]);
       expect(receiver.refused()).toEqual([]);
       expect(stack.deadServices()).toEqual([]);
     },

@@ -3,6 +3,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 
+import { spansOfProtobuf } from "./otlp-protobuf.ts";
+
 /** One span as a service exported it, in OTLP/JSON's terms. */
 export interface ReceivedSpan {
   service: string;
@@ -19,14 +21,16 @@ export interface ReceivedSpan {
 export const SpanKind = { Internal: 1, Server: 2, Client: 3, Producer: 4, Consumer: 5 } as const;
 
 /**
- * An OTLP/HTTP endpoint for traces (`POST /v1/traces`, JSON, as `@opentelemetry/exporter-trace-
- * otlp-http` sends), keeping what services export so that a test reads what a tracing backend
- * would show. Point `OTEL_EXPORTER_OTLP_ENDPOINT` at `url`.
+ * An OTLP/HTTP endpoint for traces (`POST /v1/traces`, protobuf or JSON, as
+ * `@opentelemetry/exporter-trace-otlp-proto` and `-http` send), keeping what services export so
+ * that a test reads what a tracing backend would show. Point `OTEL_EXPORTER_OTLP_ENDPOINT` at `url`.
  */
 export interface OtlpReceiver extends AsyncDisposable {
   url: string;
   spans(): readonly ReceivedSpan[];
-  /** Requests that were not OTLP/JSON traces, with why: each would be a lost export. */
+  /** The content types of the exports received, e.g. `application/x-protobuf`. */
+  contentTypes(): ReadonlySet<string>;
+  /** Requests that were not OTLP traces, with why: each would be a lost export. */
   refused(): readonly string[];
 }
 
@@ -53,6 +57,7 @@ interface OtlpExport {
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const received: ReceivedSpan[] = [];
   const refused: string[] = [];
+  const contentTypes = new Set<string>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -61,13 +66,20 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         if (req.method !== "POST" || req.url !== "/v1/traces") {
           throw new Error(`${req.method ?? "?"} ${req.url ?? "?"}`);
         }
-        if (req.headers["content-type"] !== "application/json") {
-          throw new Error(`content-type ${req.headers["content-type"] ?? "none"}`);
-        }
         const raw = Buffer.concat(chunks);
         const body = req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
-        received.push(...spansOf(JSON.parse(body.toString("utf8")) as OtlpExport));
-        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+        const contentType = req.headers["content-type"] ?? "none";
+        if (contentType === "application/json") {
+          received.push(...spansOfJson(JSON.parse(body.toString("utf8")) as OtlpExport));
+          res.writeHead(200, { "content-type": "application/json" }).end("{}");
+        } else if (contentType === "application/x-protobuf") {
+          received.push(...spansOfProtobuf(body));
+          // An empty ExportTraceServiceResponse: full success.
+          res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+        } else {
+          throw new Error(`content-type ${contentType}`);
+        }
+        contentTypes.add(contentType);
       } catch (err) {
         refused.push(err instanceof Error ? err.message : String(err));
         res.writeHead(400).end();
@@ -80,6 +92,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     spans: () => received,
+    contentTypes: () => contentTypes,
     refused: () => refused,
     async [Symbol.asyncDispose]() {
       server.closeAllConnections();
@@ -89,7 +102,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   };
 }
 
-function spansOf(body: OtlpExport): ReceivedSpan[] {
+function spansOfJson(body: OtlpExport): ReceivedSpan[] {
   return (body.resourceSpans ?? []).flatMap((resourceSpans) => {
     const service =
       resourceSpans.resource?.attributes?.find((a) => a.key === "service.name")?.value
