@@ -49,6 +49,40 @@ describe("createTracing", () => {
     expect(error.message).toContain("http/protobuf");
   });
 
+  it("samples new traces as OTEL_TRACES_SAMPLER says, and names a bad sampler or ratio", async () => {
+    const env = parseEnv(schema, {
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    });
+    expect(env).toMatchObject({
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: 0.25,
+    });
+    const off = createTracing(
+      "test",
+      parseEnv(schema, { OTEL_TRACES_SAMPLER: "always_off" }),
+      logger,
+    );
+    const headers = new Map<string, string>();
+    const carrier = {
+      get: (key: string) => headers.get(key) ?? "",
+      set: (key: string, value: string) => void headers.set(key, value),
+      keys: () => [...headers.keys()],
+    };
+    await off.produce(undefined, { subject: "jobs.submit.echo" }, (ctx) => {
+      off.inject(ctx, carrier);
+      return Promise.resolve();
+    });
+    expect(headers.get("traceparent")).toMatch(/-00$/);
+
+    expect(
+      configErrorOf(() => parseEnv(schema, { OTEL_TRACES_SAMPLER: "ratio" })).variables,
+    ).toEqual(["OTEL_TRACES_SAMPLER"]);
+    expect(
+      configErrorOf(() => parseEnv(schema, { OTEL_TRACES_SAMPLER_ARG: "2" })).variables,
+    ).toEqual(["OTEL_TRACES_SAMPLER_ARG"]);
+  });
+
   it("refuses a batch larger than the queue it is taken from, the default queue included", () => {
     const larger = parseEnv(schema, {
       OTEL_BSP_MAX_QUEUE_SIZE: "1000",

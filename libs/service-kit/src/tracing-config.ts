@@ -1,4 +1,10 @@
-import { Tracing, defaultSpanExportLimits, otlpProtocols } from "@conveyor/telemetry";
+import {
+  Tracing,
+  defaultSpanExportLimits,
+  otlpProtocols,
+  traceSampler,
+  traceSamplers,
+} from "@conveyor/telemetry";
 import type { SpanExportLimits } from "@conveyor/telemetry";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -14,6 +20,13 @@ export const tracingEnv = {
   OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(otlpProtocols).optional(),
   /** The same for traces alone; wins over OTEL_EXPORTER_OTLP_PROTOCOL, as OpenTelemetry specifies. */
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(otlpProtocols).optional(),
+  /**
+   * Which new traces are recorded, by OpenTelemetry's names; a trace's decision is made where it
+   * starts (the gateway, the dispatcher for a NATS submission without `traceparent`, a client).
+   */
+  OTEL_TRACES_SAMPLER: z.enum(traceSamplers).optional(),
+  /** The ratio of the `traceidratio` samplers, 0 to 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
   /** Finished spans held for export; spans ending while it is full are dropped, and logged. */
   OTEL_BSP_MAX_QUEUE_SIZE: z.coerce.number().int().min(1).optional(),
   /** Spans sent in one export, at most OTEL_BSP_MAX_QUEUE_SIZE. */
@@ -41,6 +54,10 @@ export function createTracing(serviceName: string, env: TracingEnv, logger: Logg
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     otlpProtocol: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL,
     exportLimits,
+    sampler: traceSampler(
+      env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on",
+      env.OTEL_TRACES_SAMPLER_ARG,
+    ),
     onExportProblem: repeatLimitedWarn(
       logger.child({ component: "tracing" }),
       exportProblemLogIntervalMs,

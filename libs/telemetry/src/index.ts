@@ -15,3 +15,5 @@ export type {
   TraceContext,
   TracingOptions,
 } from "./tracing.ts";
+export { traceSampler, traceSamplers } from "./samplers.ts";
+export type { TraceSamplerName } from "./samplers.ts";

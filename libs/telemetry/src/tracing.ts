@@ -19,9 +19,16 @@ import { W3CTraceContextPropagator, setGlobalErrorHandler } from "@opentelemetry
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OTLPProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, RandomIdGenerator, TracerProvider } from "@opentelemetry/sdk-trace";
-import type { SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace";
+import {
+  BatchSpanProcessor,
+  RandomIdGenerator,
+  SamplingDecision,
+  TracerProvider,
+} from "@opentelemetry/sdk-trace";
+import type { Sampler, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+
+import { traceSampler } from "./samplers.ts";
 
 /** Anything with NATS-style headers: `MsgHdrs` from nats.js satisfies it. */
 export interface HeaderCarrier {
@@ -54,6 +61,12 @@ export interface TracingOptions {
    * SDK reports through one process-wide logger, so the last Tracing created with it receives them.
    */
   onExportProblem?: ((message: string) => void) | undefined;
+  /**
+   * Which new traces are recorded (`OTEL_TRACES_SAMPLER`). A trace's decision is made where it
+   * starts and travels in `traceparent`'s sampled flag, which the default follows.
+   * @default ParentBased(AlwaysOn): every trace, and whatever a producer decided
+   */
+  sampler?: Sampler | undefined;
   /** Extra span processors, for tests that collect spans in memory. */
   spanProcessors?: SpanProcessor[];
 }
@@ -149,12 +162,19 @@ export class Tracing {
   readonly #provider: TracerProvider;
   readonly #tracer: Tracer;
   readonly #recording: boolean;
+  readonly #sampler: Sampler;
   readonly #ids = new RandomIdGenerator();
 
-  private constructor(provider: TracerProvider, serviceName: string, recording: boolean) {
+  private constructor(
+    provider: TracerProvider,
+    serviceName: string,
+    recording: boolean,
+    sampler: Sampler,
+  ) {
     this.#provider = provider;
     this.#tracer = provider.getTracer(serviceName);
     this.#recording = recording;
+    this.#sampler = sampler;
   }
 
   static create(options: TracingOptions): Tracing {
@@ -166,11 +186,13 @@ export class Tracing {
       processors.push(new BatchSpanProcessor({ exporter, ...limits }));
     }
     if (options.onExportProblem) reportDiagnostics(options.onExportProblem);
+    const sampler = options.sampler ?? traceSampler("parentbased_always_on");
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
       spanProcessors: processors,
+      sampler,
     });
-    return new Tracing(provider, options.serviceName, processors.length > 0);
+    return new Tracing(provider, options.serviceName, processors.length > 0, sampler);
   }
 
   /** The trace context carried by message headers, or a fresh root when there is none. */
@@ -312,7 +334,7 @@ export class Tracing {
     fn: (context: TraceContext) => Promise<T>,
   ): Promise<T> {
     if (!this.#recording)
-      return fn({ otelContext: trace.setSpan(parent, this.#unrecorded(parent)) });
+      return fn({ otelContext: trace.setSpan(parent, this.#unrecorded(parent, name, kind)) });
     const span: Span = this.#tracer.startSpan(name, { kind, attributes: attributes() }, parent);
     try {
       const result = await fn({ otelContext: trace.setSpan(parent, span) });
@@ -330,16 +352,26 @@ export class Tracing {
   /**
    * A span that is not recorded: a new span id in the parent's trace, with the parent's sampling
    * decision (a process that exports spans downstream must not record a trace its producer
-   * sampled out), or in a new, sampled trace.
+   * sampled out), or in a new trace, sampled as the sampler decides for a root: the services
+   * after this one follow that decision, as they would a recorded root's.
    */
-  #unrecorded(parent: Context): Span {
+  #unrecorded(parent: Context, name: string, kind: SpanKind): Span {
     const parentSpan = trace.getSpanContext(parent);
-    const inTrace = parentSpan !== undefined && trace.isSpanContextValid(parentSpan);
+    if (parentSpan !== undefined && trace.isSpanContextValid(parentSpan)) {
+      return trace.wrapSpanContext({
+        traceId: parentSpan.traceId,
+        spanId: this.#ids.generateSpanId(),
+        traceFlags: parentSpan.traceFlags,
+        traceState: parentSpan.traceState,
+      });
+    }
+    const traceId = this.#ids.generateTraceId();
+    const { decision } = this.#sampler.shouldSample(ROOT_CONTEXT, traceId, name, kind, {}, []);
     return trace.wrapSpanContext({
-      traceId: inTrace ? parentSpan.traceId : this.#ids.generateTraceId(),
+      traceId,
       spanId: this.#ids.generateSpanId(),
-      traceFlags: inTrace ? parentSpan.traceFlags : TraceFlags.SAMPLED,
-      traceState: inTrace ? parentSpan.traceState : undefined,
+      traceFlags:
+        decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
     });
   }
 }

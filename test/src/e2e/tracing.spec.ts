@@ -4,6 +4,7 @@ import { allReach, typesRegistered } from "../e2e-failures/jobs-api.ts";
 import { SpanKind, startOtlpReceiver } from "../support/otlp-receiver.ts";
 import type { ReceivedSpan } from "../support/otlp-receiver.ts";
 import { startServiceStack, waitWhileRunning } from "./service-stack.ts";
+import type { ServiceStack } from "./service-stack.ts";
 
 const services = ["dispatcher", "gateway", "status-projector", "worker"];
 
@@ -43,36 +44,54 @@ function expectOneTree(spans: readonly ReceivedSpan[]): void {
   ]);
 }
 
+/**
+ * The four services exporting spans (with `env` besides) to an OTLP receiver of the test's, once
+ * the echo type is registered. Disposing stops the services, then the receiver.
+ */
+async function tracedStack(env: Record<string, string>) {
+  await using cleanup = new AsyncDisposableStack();
+  const receiver = cleanup.use(await startOtlpReceiver());
+  const stack = cleanup.use(
+    await startServiceStack({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env } }),
+  );
+  await typesRegistered(stack, ["echo"]);
+  const owned = cleanup.move();
+  return { receiver, stack, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
+
+/** Submits `count` echo jobs over REST at once and waits until all have succeeded. */
+async function echoJobsSucceeded(stack: ServiceStack, count: number) {
+  const answers = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const res = await fetch(`${stack.gatewayUrl}/v1/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "echo", payload: { i } }),
+      });
+      expect(res.status).toBe(202);
+      return (await res.json()) as { id: string; traceId: string };
+    }),
+  );
+  await allReach(
+    stack,
+    "echo",
+    answers.map((a) => a.id),
+    "succeeded",
+    30_000,
+  );
+  return answers;
+}
+
 describe("tracing across the four services", () => {
   it(
     "exports each REST job's whole path over OTLP as one trace, jobs projected together included",
     { timeout: 120_000 },
     async () => {
-      await using receiver = await startOtlpReceiver();
-      await using stack = await startServiceStack({
-        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
-      });
-      await typesRegistered(stack, ["echo"]);
+      await using traced = await tracedStack({});
+      const { receiver, stack } = traced;
 
       // Submitted together, so that the projector stores them in one batch.
-      const answers = await Promise.all(
-        Array.from({ length: 5 }, async (_, i) => {
-          const res = await fetch(`${stack.gatewayUrl}/v1/jobs`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ type: "echo", payload: { traced: i } }),
-          });
-          expect(res.status).toBe(202);
-          return (await res.json()) as { id: string; traceId: string };
-        }),
-      );
-      await allReach(
-        stack,
-        "echo",
-        answers.map((a) => a.id),
-        "succeeded",
-        30_000,
-      );
+      const answers = await echoJobsSucceeded(stack, 5);
 
       for (const { traceId } of answers) {
         // Each service's batch processor exports every 5 s.
@@ -98,19 +117,53 @@ describe("tracing across the four services", () => {
   );
 
   it(
+    "samples a ratio of jobs, each job's trace exported whole by all four services or not at all",
+    { timeout: 120_000 },
+    async () => {
+      await using traced = await tracedStack({
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: "0.5",
+        OTEL_BSP_SCHEDULE_DELAY: "200",
+      });
+      const { receiver, stack } = traced;
+
+      const answers = await echoJobsSucceeded(stack, 24);
+      // Every sampled trace arrives whole; then nothing more comes for a while.
+      const traceIds = answers.map((a) => a.traceId);
+      const partial = () =>
+        traceIds.filter((id) => {
+          const seen = receiver.spans().some((span) => span.traceId === id);
+          return seen && wholeTrace(receiver.spans(), id) === undefined;
+        });
+      await waitWhileRunning(stack, () => Promise.resolve(partial().length === 0), {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        get message() {
+          return `traces still partial: ${partial().join(", ")}`;
+        },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+
+      const exported = traceIds.filter((id) => wholeTrace(receiver.spans(), id) !== undefined);
+      expect(partial()).toEqual([]);
+      // Half on average; all or none of 24 would happen by chance once in eight million runs.
+      expect(exported.length).toBeGreaterThan(0);
+      expect(exported.length).toBeLessThan(traceIds.length);
+      expect(receiver.refused()).toEqual([]);
+      expect(stack.deadServices()).toEqual([]);
+    },
+  );
+
+  it(
     "sizes and encodes the span export from OTEL_* and logs the spans a full queue drops",
     { timeout: 120_000 },
     async () => {
-      await using receiver = await startOtlpReceiver();
-      await using stack = await startServiceStack({
-        env: {
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-          OTEL_BSP_MAX_QUEUE_SIZE: "16",
-          OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "16",
-          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-        },
+      await using traced = await tracedStack({
+        OTEL_BSP_MAX_QUEUE_SIZE: "16",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "16",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       });
-      await typesRegistered(stack, ["echo"]);
+      const { receiver, stack } = traced;
 
       // A thousand jobs at once end far more spans than a queue of 16 holds during an export.
       const res = await fetch(`${stack.gatewayUrl}/v1/jobs/bulk`, {
