@@ -45,7 +45,10 @@ export interface TraceContext {
 export interface TracingOptions {
   /** `service.name` of every span this process records. */
   serviceName: string;
-  /** OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318`. Spans are recorded but not exported when unset. */
+  /**
+   * OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318`. When unset (and no `spanProcessors` are given)
+   * no spans are recorded; trace context still travels.
+   */
   otlpEndpoint?: string | undefined;
   /**
    * How spans are encoded for `otlpEndpoint`, as `OTEL_EXPORTER_OTLP_PROTOCOL` names it. Protobuf,
@@ -402,7 +405,13 @@ function reportDiagnostics(report: (message: string) => void): void {
 
 function describeArg(arg: unknown): string {
   if (arg instanceof Error) return `${arg.name}: ${arg.message}`;
-  return typeof arg === "string" ? arg : JSON.stringify(arg);
+  if (typeof arg === "string") return arg;
+  try {
+    return JSON.stringify(arg);
+  } catch {
+    // A circular object: what String() makes of it beats losing the report.
+    return String(arg);
+  }
 }
 
 function messagingAttributes(attrs: SpanAttributes, operation: "send" | "process"): Attributes {
