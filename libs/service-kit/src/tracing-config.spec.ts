@@ -83,6 +83,20 @@ describe("createTracing", () => {
     ).toEqual(["OTEL_TRACES_SAMPLER_ARG"]);
   });
 
+  it("takes OTEL_RESOURCE_ATTRIBUTES as key=value pairs and names a malformed value", () => {
+    const env = parseEnv(schema, {
+      OTEL_RESOURCE_ATTRIBUTES: "k8s.pod.name=gateway-5d8f, deployment.environment=prod",
+    });
+    expect(env.OTEL_RESOURCE_ATTRIBUTES).toBe(
+      "k8s.pod.name=gateway-5d8f, deployment.environment=prod",
+    );
+    for (const bad of ["k8s.pod.name", "=prod", "a=1,,b=2"]) {
+      const error = configErrorOf(() => parseEnv(schema, { OTEL_RESOURCE_ATTRIBUTES: bad }));
+      expect(error.variables).toEqual(["OTEL_RESOURCE_ATTRIBUTES"]);
+      expect(error.message).toContain("key=value pairs");
+    }
+  });
+
   it("refuses a batch larger than the queue it is taken from, the default queue included", () => {
     const larger = parseEnv(schema, {
       OTEL_BSP_MAX_QUEUE_SIZE: "1000",

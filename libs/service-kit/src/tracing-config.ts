@@ -27,6 +27,18 @@ export const tracingEnv = {
   OTEL_TRACES_SAMPLER: z.enum(traceSamplers).optional(),
   /** The ratio of the `traceidratio` samplers, 0 to 1. */
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  /**
+   * Attributes every span's resource carries besides `service.name` and `service.instance.id`,
+   * e.g. `k8s.pod.name=...,deployment.environment=prod`. OpenTelemetry reads it; it is checked
+   * here so that a malformed value stops the service instead of being ignored.
+   */
+  OTEL_RESOURCE_ATTRIBUTES: z
+    .string()
+    .regex(
+      /^\s*[^=,\s][^=,]*=[^,]*(,\s*[^=,\s][^=,]*=[^,]*)*$/,
+      "expected key=value pairs separated by commas",
+    )
+    .optional(),
   /** Finished spans held for export; spans ending while it is full are dropped, and logged. */
   OTEL_BSP_MAX_QUEUE_SIZE: z.coerce.number().int().min(1).optional(),
   /** Spans sent in one export, at most OTEL_BSP_MAX_QUEUE_SIZE. */

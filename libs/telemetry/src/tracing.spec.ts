@@ -217,3 +217,28 @@ describe("Tracing without an exporter", () => {
     ).rejects.toThrow("boom");
   });
 });
+
+describe("the spans' resource", () => {
+  it("names the service and its instance, with what OTEL_RESOURCE_ATTRIBUTES adds", async () => {
+    const saved = process.env.OTEL_RESOURCE_ATTRIBUTES;
+    process.env.OTEL_RESOURCE_ATTRIBUTES = "k8s.pod.name=dispatcher-7f9c,service.name=not-this";
+    try {
+      const resourceOf = async (tracing: Tracing, exporter: InMemorySpanExporter) => {
+        await tracing.produce(undefined, { subject: "work.echo" }, () => Promise.resolve());
+        return exporter.getFinishedSpans()[0]!.resource.attributes;
+      };
+      const one = tracingWithMemory();
+      const other = tracingWithMemory();
+      const first = await resourceOf(one.tracing, one.exporter);
+      const second = await resourceOf(other.tracing, other.exporter);
+
+      expect(first).toMatchObject({ "service.name": "test", "k8s.pod.name": "dispatcher-7f9c" });
+      expect(first["service.instance.id"]).toMatch(/^[0-9a-f-]{36}$/);
+      // One id per process, whatever creates a Tracing in it.
+      expect(second["service.instance.id"]).toBe(first["service.instance.id"]);
+    } finally {
+      if (saved === undefined) delete process.env.OTEL_RESOURCE_ATTRIBUTES;
+      else process.env.OTEL_RESOURCE_ATTRIBUTES = saved;
+    }
+  });
+});

@@ -18,7 +18,13 @@ import type {
 import { W3CTraceContextPropagator, setGlobalErrorHandler } from "@opentelemetry/core";
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OTLPProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  detectResources,
+  resourceAttributesEnvDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+} from "@opentelemetry/resources";
+import type { Resource } from "@opentelemetry/resources";
 import {
   BatchSpanProcessor,
   RandomIdGenerator,
@@ -191,7 +197,7 @@ export class Tracing {
     if (options.onExportProblem) reportDiagnostics(options.onExportProblem);
     const sampler = options.sampler ?? traceSampler("parentbased_always_on");
     const provider = new TracerProvider({
-      resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+      resource: serviceResource(options.serviceName),
       spanProcessors: processors,
       sampler,
     });
@@ -377,6 +383,18 @@ export class Tracing {
         decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
     });
   }
+}
+
+/**
+ * What every span of this process says about where it comes from: `service.name`, a
+ * `service.instance.id` (a random UUID per process, so that a dashboard tells replicas apart) and
+ * what `OTEL_RESOURCE_ATTRIBUTES` adds (e.g. `k8s.pod.name=...,deployment.environment=prod`).
+ * `OTEL_SERVICE_NAME` is not read: each service names itself.
+ */
+function serviceResource(serviceName: string): Resource {
+  return detectResources({
+    detectors: [serviceInstanceIdDetector, resourceAttributesEnvDetector],
+  }).merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
 }
 
 function otlpExporter(url: string, protocol: OtlpProtocol): SpanExporter {

@@ -14,6 +14,15 @@ interface Kustomization {
   configMapGenerator?: { name: string; envs?: string[] }[];
 }
 
+/** The containers of the Deployment or Job in k8s/base/<name>.yaml. */
+async function containersOf<C>(name: string): Promise<C[]> {
+  const text = await readFile(join(k8s, "base", `${name}.yaml`), "utf8");
+  const workload = parseAllDocuments(text)
+    .map((doc) => doc.toJS() as { kind: string; spec: { template: { spec: { containers: C[] } } } })
+    .find((doc) => doc.kind === "Deployment" || doc.kind === "Job");
+  return workload?.spec.template.spec.containers ?? [];
+}
+
 const kustomization = async (dir: string) =>
   parse(await readFile(join(k8s, dir, "kustomization.yaml"), "utf8")) as Kustomization;
 
@@ -38,13 +47,9 @@ describe("the Kubernetes manifests", () => {
     "gives %s the generated configuration",
     async (name) => {
       const { configMapGenerator = [] } = await kustomization("base");
-      const text = await readFile(join(k8s, "base", `${name}.yaml`), "utf8");
-      const workload = parseAllDocuments(text)
-        .map((doc) => doc.toJS() as { kind: string; spec: { template: { spec: unknown } } })
-        .find((doc) => doc.kind === "Deployment" || doc.kind === "Job");
-      const { containers } = workload?.spec.template.spec as {
-        containers: { envFrom?: { configMapRef?: { name: string } }[] }[];
-      };
+      const containers = await containersOf<{ envFrom?: { configMapRef?: { name: string } }[] }>(
+        name,
+      );
       for (const container of containers) {
         expect(container.envFrom?.map((e) => e.configMapRef?.name)).toEqual(
           configMapGenerator.map((g) => g.name),
@@ -52,4 +57,20 @@ describe("the Kubernetes manifests", () => {
       }
     },
   );
+
+  it.each(serviceNames)("names each %s pod in its spans' resource", async (name) => {
+    const containers = await containersOf<{
+      env?: { name: string; value?: string; valueFrom?: unknown }[];
+    }>(name);
+    const env = containers[0]?.env ?? [];
+    const names = env.map((e) => e.name);
+    const attributes = env.find((e) => e.name === "OTEL_RESOURCE_ATTRIBUTES");
+    expect(attributes?.value).toBe("k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE)");
+    // Kubernetes expands $(VAR) only from variables defined before it.
+    expect(names.indexOf("POD_NAME")).toBeLessThan(names.indexOf("OTEL_RESOURCE_ATTRIBUTES"));
+    expect(names.indexOf("POD_NAMESPACE")).toBeLessThan(names.indexOf("OTEL_RESOURCE_ATTRIBUTES"));
+    expect(env.find((e) => e.name === "POD_NAME")?.valueFrom).toEqual({
+      fieldRef: { fieldPath: "metadata.name" },
+    });
+  });
 });
