@@ -3,6 +3,7 @@ import {
   AlwaysOffSampler,
   InMemorySpanExporter,
   ParentBasedSampler,
+  SamplingDecision,
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace";
@@ -62,6 +63,39 @@ describe("sampling", () => {
     expect(consumer.exporter.getFinishedSpans().map((s) => s.spanContext().traceId)).toEqual([
       everything.traceIdOf(everything.extract(sampledIn)),
     ]);
+  });
+
+  it("asks the sampler about a new trace's own id, however often it asks", async () => {
+    const asked: string[] = [];
+    const sampler: Sampler = {
+      shouldSample: (_context, traceId) => {
+        asked.push(traceId);
+        return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      },
+      toString: () => "AskedAbout",
+    };
+    const { tracing, exporter } = recording(sampler);
+    await produced(tracing);
+    const [span] = exporter.getFinishedSpans();
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked)).toEqual(new Set([span!.spanContext().traceId]));
+  });
+
+  it("spares a sampled-out span the SDK, while its trace goes on unsampled", async () => {
+    const producer = recording(new ParentBasedSampler({ root: new AlwaysOffSampler() }));
+    const consumer = recording(new AlwaysOffSampler());
+    const headers = await produced(producer.tracing);
+    const parentTraceparent = headers.get("traceparent");
+    await consumer.tracing.consume(headers, { subject: "work.echo" }, (ctx) => {
+      const next = natsHeaders();
+      consumer.tracing.inject(ctx, next);
+      const [, traceId, spanId, flags] = next.get("traceparent").split("-");
+      expect(traceId).toBe(parentTraceparent.split("-")[1]);
+      expect(spanId).not.toBe(parentTraceparent.split("-")[2]);
+      expect(flags).toBe("00");
+      return Promise.resolve();
+    });
+    expect(consumer.exporter.getFinishedSpans()).toEqual([]);
   });
 
   it("records a ratio of new traces, each one whole or not at all", async () => {

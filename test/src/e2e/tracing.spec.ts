@@ -94,7 +94,7 @@ describe("tracing across the four services", () => {
       const answers = await echoJobsSucceeded(stack, 5);
 
       for (const { traceId } of answers) {
-        // Each service's batch processor exports every 5 s.
+        // Each service's batch processor exports within 500 ms.
         const spans = await waitWhileRunning(
           stack,
           () => Promise.resolve(wholeTrace(receiver.spans(), traceId)),
