@@ -37,16 +37,27 @@ describe("createTracing", () => {
     expect(error.variables).toEqual(["OTEL_BSP_MAX_QUEUE_SIZE"]);
   });
 
-  it("takes http/protobuf or http/json as the OTLP protocol and names any other", () => {
+  it("takes http/protobuf or http/json as the traces' OTLP protocol and names any other", () => {
     const env = parseEnv(schema, {
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf",
     });
-    expect(env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe("http/json");
     expect(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL).toBe("http/protobuf");
-    const error = configErrorOf(() => parseEnv(schema, { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }));
+    // grpc for the other signals is fine while the traces' own protocol says otherwise.
+    const overridden = parseEnv(schema, {
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+    });
+    expect(() => createTracing("test", overridden, logger)).not.toThrow();
+
+    const general = parseEnv(schema, { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" });
+    const error = configErrorOf(() => createTracing("test", general, logger));
     expect(error.variables).toEqual(["OTEL_EXPORTER_OTLP_PROTOCOL"]);
-    expect(error.message).toContain("http/protobuf");
+    expect(error.message).toContain('"http/protobuf"|"http/json"');
+    const traces = configErrorOf(() =>
+      parseEnv(schema, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" }),
+    );
+    expect(traces.variables).toEqual(["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"]);
   });
 
   it("samples new traces as OTEL_TRACES_SAMPLER says, and names a bad sampler or ratio", async () => {
@@ -83,17 +94,21 @@ describe("createTracing", () => {
     ).toEqual(["OTEL_TRACES_SAMPLER_ARG"]);
   });
 
-  it("takes OTEL_RESOURCE_ATTRIBUTES as key=value pairs and names a malformed value", () => {
-    const env = parseEnv(schema, {
-      OTEL_RESOURCE_ATTRIBUTES: "k8s.pod.name=gateway-5d8f, deployment.environment=prod",
-    });
-    expect(env.OTEL_RESOURCE_ATTRIBUTES).toBe(
-      "k8s.pod.name=gateway-5d8f, deployment.environment=prod",
-    );
-    for (const bad of ["k8s.pod.name", "=prod", "a=1,,b=2"]) {
+  it("refuses an OTEL_RESOURCE_ATTRIBUTES value OpenTelemetry would drop, naming it", () => {
+    for (const good of ["k8s.pod.name=gateway-5d8f, deployment.environment=prod", "a=1,,b=2,"]) {
+      expect(parseEnv(schema, { OTEL_RESOURCE_ATTRIBUTES: good }).OTEL_RESOURCE_ATTRIBUTES).toBe(
+        good,
+      );
+    }
+    for (const bad of [
+      "k8s.pod.name",
+      "=prod",
+      "a=b=c,k8s.pod.name=p",
+      "a=%zz",
+      `a=${"x".repeat(256)}`,
+    ]) {
       const error = configErrorOf(() => parseEnv(schema, { OTEL_RESOURCE_ATTRIBUTES: bad }));
-      expect(error.variables).toEqual(["OTEL_RESOURCE_ATTRIBUTES"]);
-      expect(error.message).toContain("key=value pairs");
+      expect(error.variables, bad).toEqual(["OTEL_RESOURCE_ATTRIBUTES"]);
     }
   });
 

@@ -2,10 +2,11 @@ import {
   Tracing,
   defaultSpanExportLimits,
   otlpProtocols,
+  resourceAttributesProblem,
   traceSampler,
   traceSamplers,
 } from "@conveyor/telemetry";
-import type { SpanExportLimits } from "@conveyor/telemetry";
+import type { OtlpProtocol, SpanExportLimits } from "@conveyor/telemetry";
 import type { Logger } from "pino";
 import { z } from "zod";
 
@@ -17,7 +18,7 @@ export const tracingEnv = {
   /** OTLP/HTTP endpoint for traces (e.g. http://127.0.0.1:4318); tracing exports nothing when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** How spans are encoded: `http/protobuf` (OpenTelemetry's default) or `http/json`. */
-  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(otlpProtocols).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.string().optional(),
   /** The same for traces alone; wins over OTEL_EXPORTER_OTLP_PROTOCOL, as OpenTelemetry specifies. */
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(otlpProtocols).optional(),
   /**
@@ -34,10 +35,10 @@ export const tracingEnv = {
    */
   OTEL_RESOURCE_ATTRIBUTES: z
     .string()
-    .regex(
-      /^\s*[^=,\s][^=,]*=[^,]*(,\s*[^=,\s][^=,]*=[^,]*)*$/,
-      "expected key=value pairs separated by commas",
-    )
+    .superRefine((value, ctx) => {
+      const problem = resourceAttributesProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
     .optional(),
   /** Finished spans held for export; spans ending while it is full are dropped, and logged. */
   OTEL_BSP_MAX_QUEUE_SIZE: z.coerce.number().int().min(1).optional(),
@@ -64,7 +65,7 @@ export function createTracing(serviceName: string, env: TracingEnv, logger: Logg
   return Tracing.create({
     serviceName,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    otlpProtocol: env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL,
+    otlpProtocol: otlpProtocol(env),
     exportLimits,
     sampler: traceSampler(
       env.OTEL_TRACES_SAMPLER ?? "parentbased_always_on",
@@ -75,6 +76,26 @@ export function createTracing(serviceName: string, env: TracingEnv, logger: Logg
       exportProblemLogIntervalMs,
     ),
   });
+}
+
+/**
+ * The traces' protocol: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL. The
+ * general one is checked only when it applies: it may name `grpc` for other signals' exporters
+ * while the traces' own says `http/protobuf`.
+ */
+function otlpProtocol(env: TracingEnv): OtlpProtocol | undefined {
+  const general = env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL !== undefined || general === undefined) {
+    return env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL;
+  }
+  const known = otlpProtocols.find((protocol) => protocol === general);
+  if (known === undefined) {
+    throw new ConfigError(
+      `invalid configuration: OTEL_EXPORTER_OTLP_PROTOCOL: expected one of ${otlpProtocols.map((p) => `"${p}"`).join("|")}, got "${general}"`,
+      ["OTEL_EXPORTER_OTLP_PROTOCOL"],
+    );
+  }
+  return known;
 }
 
 function spanExportLimits(env: TracingEnv): SpanExportLimits {

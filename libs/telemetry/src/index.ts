@@ -4,6 +4,7 @@ export {
   defaultSpanExportLimits,
   injectTraceContext,
   otlpProtocols,
+  resourceAttributesProblem,
   traceIdOfContext,
   traceIdOfTraceparent,
 } from "./tracing.ts";

@@ -72,7 +72,9 @@ export interface TracingOptions {
   onExportProblem?: ((message: string) => void) | undefined;
   /**
    * Which new traces are recorded (`OTEL_TRACES_SAMPLER`). A trace's decision is made where it
-   * starts and travels in `traceparent`'s sampled flag, which the default follows.
+   * starts and travels in `traceparent`'s sampled flag, which the default follows. It is asked
+   * without the span's attributes and links (and again by the SDK for a span it keeps), which
+   * OpenTelemetry's built-in samplers do not look at.
    * @default ParentBased(AlwaysOn): every trace, and whatever a producer decided
    */
   sampler?: Sampler | undefined;
@@ -435,6 +437,25 @@ class RootTraceIds implements IdGenerator {
 
   generateSpanId(): string {
     return this.#random.generateSpanId();
+  }
+}
+
+/**
+ * Why OpenTelemetry would ignore this `OTEL_RESOURCE_ATTRIBUTES` value (its detector drops the whole
+ * variable at the first bad entry, silently), or undefined when it takes it. Asks the detector's own
+ * parser, so that a check at start refuses exactly what would be lost.
+ */
+export function resourceAttributesProblem(raw: string): string | undefined {
+  // The parser is a protected method of the exported detector; its rules (one '=' per entry,
+  // percent-encoding, 255 characters) are OpenTelemetry's to change, not to copy here.
+  const parser = resourceAttributesEnvDetector as unknown as {
+    _parseResourceAttributes(raw: string): unknown;
+  };
+  try {
+    parser._parseResourceAttributes(raw);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
 }
 

@@ -66,6 +66,7 @@ describe("the Kubernetes manifests", () => {
     const names = env.map((e) => e.name);
     const attributes = env.find((e) => e.name === "OTEL_RESOURCE_ATTRIBUTES");
     expect(attributes?.value).toBe("k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE)");
+    expect(names).toEqual(expect.arrayContaining(["POD_NAME", "POD_NAMESPACE"]));
     // Kubernetes expands $(VAR) only from variables defined before it.
     expect(names.indexOf("POD_NAME")).toBeLessThan(names.indexOf("OTEL_RESOURCE_ATTRIBUTES"));
     expect(names.indexOf("POD_NAMESPACE")).toBeLessThan(names.indexOf("OTEL_RESOURCE_ATTRIBUTES"));
