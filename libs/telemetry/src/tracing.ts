@@ -13,6 +13,7 @@ import type {
   Span,
   TextMapGetter,
   TextMapSetter,
+  TraceState,
   Tracer,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator, setGlobalErrorHandler } from "@opentelemetry/core";
@@ -350,9 +351,8 @@ export class Tracing {
     parent: Context,
     fn: (context: TraceContext) => Promise<T>,
   ): Promise<T> {
-    if (!this.#recording)
-      return fn({ otelContext: trace.setSpan(parent, this.#unrecorded(parent, name, kind)) });
     const span = this.#start(name, kind, attributes, parent);
+    if (!this.#recording) return fn({ otelContext: trace.setSpan(parent, span) });
     try {
       const result = await fn({ otelContext: trace.setSpan(parent, span) });
       span.setStatus({ code: SpanStatusCode.OK });
@@ -367,26 +367,31 @@ export class Tracing {
   }
 
   /**
-   * A span of this recording process: through the SDK when the sampler keeps it, and otherwise a
-   * bare context in the same trace. The sampler is asked first because the SDK starts a span
-   * (copying its attributes, making ids) before asking: in a CPU profile of the dispatcher with a
-   * tenth of its traces sampled, that was 8 % of its busy time, nearly all for spans then dropped.
-   * A root's trace id is chosen here and handed to the SDK, so that both ask about the same one.
+   * The span `name` runs in: through the SDK when this process records and the sampler keeps it,
+   * otherwise a bare context in the same trace, which carries the decision on.
+   *
+   * Without an exporter nothing is recorded, so a span continues its parent's decision (a process
+   * that exports downstream must not record a trace its producer sampled out), and only a root's
+   * is asked of the sampler: the services after it follow that decision, as they would a recorded
+   * root's. With one, the sampler is asked before the SDK because the SDK starts a span (copying
+   * its attributes, making ids) before asking: in a CPU profile of the dispatcher with a tenth of
+   * its traces sampled, that was 8 % of its busy time, nearly all for spans then dropped. A root's
+   * trace id is chosen here and handed to the SDK, so that both ask about the same one.
    */
   #start(name: string, kind: SpanKind, attributes: () => Attributes, parent: Context): Span {
     const parentSpan = trace.getSpanContext(parent);
-    const isRoot = parentSpan === undefined || !trace.isSpanContextValid(parentSpan);
-    const traceId = isRoot ? this.#ids.generateTraceId() : parentSpan.traceId;
-    const { decision } = this.#sampler.shouldSample(parent, traceId, name, kind, {}, []);
-    if (decision === SamplingDecision.NOT_RECORD) {
-      return trace.wrapSpanContext({
-        traceId,
-        spanId: this.#ids.generateSpanId(),
-        traceFlags: TraceFlags.NONE,
-        traceState: isRoot ? undefined : parentSpan.traceState,
-      });
+    const inTrace = parentSpan !== undefined && trace.isSpanContextValid(parentSpan);
+    if (!this.#recording && inTrace) {
+      return this.#bare(parentSpan.traceId, parentSpan.traceFlags, parentSpan.traceState);
     }
-    if (isRoot) this.#ids.nextRootTraceId = traceId;
+    const traceId = inTrace ? parentSpan.traceId : this.#ids.generateTraceId();
+    const { decision } = this.#sampler.shouldSample(parent, traceId, name, kind, {}, []);
+    if (!this.#recording || decision === SamplingDecision.NOT_RECORD) {
+      const sampled = decision === SamplingDecision.RECORD_AND_SAMPLED;
+      const flags = sampled ? TraceFlags.SAMPLED : TraceFlags.NONE;
+      return this.#bare(traceId, flags, inTrace ? parentSpan.traceState : undefined);
+    }
+    if (!inTrace) this.#ids.nextRootTraceId = traceId;
     try {
       return this.#tracer.startSpan(name, { kind, attributes: attributes() }, parent);
     } finally {
@@ -394,29 +399,13 @@ export class Tracing {
     }
   }
 
-  /**
-   * A span that is not recorded: a new span id in the parent's trace, with the parent's sampling
-   * decision (a process that exports spans downstream must not record a trace its producer
-   * sampled out), or in a new trace, sampled as the sampler decides for a root: the services
-   * after this one follow that decision, as they would a recorded root's.
-   */
-  #unrecorded(parent: Context, name: string, kind: SpanKind): Span {
-    const parentSpan = trace.getSpanContext(parent);
-    if (parentSpan !== undefined && trace.isSpanContextValid(parentSpan)) {
-      return trace.wrapSpanContext({
-        traceId: parentSpan.traceId,
-        spanId: this.#ids.generateSpanId(),
-        traceFlags: parentSpan.traceFlags,
-        traceState: parentSpan.traceState,
-      });
-    }
-    const traceId = this.#ids.generateTraceId();
-    const { decision } = this.#sampler.shouldSample(ROOT_CONTEXT, traceId, name, kind, {}, []);
+  /** A span that is not recorded: a new span id in `traceId`, with the given decision. */
+  #bare(traceId: string, traceFlags: number, traceState: TraceState | undefined): Span {
     return trace.wrapSpanContext({
       traceId,
       spanId: this.#ids.generateSpanId(),
-      traceFlags:
-        decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      traceFlags,
+      traceState,
     });
   }
 }
