@@ -48,3 +48,5 @@ export {
 } from "./stored-dead-letter.ts";
 export { findDeadLetter, listDeadLetters } from "./dead-letter-queries.ts";
 export type { ListDeadLettersOptions } from "./dead-letter-queries.ts";
+export { deleteExpired } from "./retention.ts";
+export type { DeleteExpiredOptions, ExpiredCounts, RetentionPolicy } from "./retention.ts";

@@ -8,6 +8,7 @@ const jobIndexes: IndexDescription[] = [
   { key: { type: 1, _id: -1 }, name: "type_id" },
   { key: { type: 1, status: 1, _id: -1 }, name: "type_status_id" },
   { key: { batchId: 1 }, name: "batch" },
+  { key: { status: 1, finishedAt: 1 }, name: "status_finishedAt" },
 ];
 const rejectionIndexes: IndexDescription[] = [
   { key: { at: -1, _id: -1 }, name: "at_id" },
@@ -17,6 +18,8 @@ const deadLetterIndexes: IndexDescription[] = [
   { key: { state: 1, _id: -1 }, name: "state_id" },
   { key: { type: 1, _id: -1 }, name: "type_id" },
   { key: { state: 1, type: 1, _id: -1 }, name: "state_type_id" },
+  { key: { state: 1, deadAt: 1 }, name: "state_deadAt" },
+  { key: { state: 1, settledAt: 1 }, name: "state_settledAt" },
 ];
 
 /** What {@link ensureIndexes} did. */
@@ -29,7 +32,8 @@ export interface EnsuredIndexes {
 }
 
 /**
- * Creates the indexes the list queries use (idempotent), where the server can use them. Plain
+ * Creates the indexes the list queries and the retention sweep use (idempotent), where the server
+ * can use them. Plain
  * single-field and compound indexes only: FerretDB 1.24 has no TTL or partial indexes.
  */
 export async function ensureIndexes(db: Db): Promise<EnsuredIndexes> {

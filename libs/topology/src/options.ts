@@ -51,3 +51,6 @@ export const dayMs = 24 * hourMs;
 
 /** How long `EVENTS` and `JOBS` keep messages unless told otherwise: 7 days. */
 export const defaultMaxAgeMs = 7 * dayMs;
+
+/** How long `DLQ` keeps a dead letter that is neither replayed nor discarded: 30 days. */
+export const dlqMaxAgeMs = 30 * dayMs;

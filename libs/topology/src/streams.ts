@@ -3,7 +3,7 @@ import { DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import type { StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 
-import { dayMs, minuteMs } from "./options.ts";
+import { dayMs, dlqMaxAgeMs, minuteMs } from "./options.ts";
 import type { ResolvedTopologyOptions } from "./options.ts";
 
 /** The parts of a stream's configuration Conveyor decides; the server fills in the rest. */
@@ -61,7 +61,7 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       name: StreamName.Dlq,
       subjects: [Subject.dlqAll, Subject.deadLetterLogAll],
       retention: RetentionPolicy.Limits,
-      max_age: nanos(30 * dayMs),
+      max_age: nanos(dlqMaxAgeMs),
       duplicate_window: nanos(2 * minuteMs),
     },
     {

@@ -1,7 +1,7 @@
 import { ConfigError, parseEnv } from "@conveyor/service-kit";
 import { describe, expect, it } from "vitest";
 
-import { projectorEnv } from "./config.ts";
+import { projectorEnv, retentionPolicy } from "./config.ts";
 
 describe("projectorEnv", () => {
   it("refuses a hold the consumers' 30 s ack wait would cut short, naming the variable", () => {
@@ -12,6 +12,39 @@ describe("projectorEnv", () => {
     for (const variable of ["PROJECTOR_DEFER_MS", "PROJECTOR_NEW_JOB_DEFER_MS"]) {
       expect(() => parseEnv(projectorEnv, { [variable]: "30000" })).toThrow(ConfigError);
       expect(() => parseEnv(projectorEnv, { [variable]: "30000" })).toThrow(variable);
+    }
+  });
+
+  it("keeps finished jobs and rejections a week and dead jobs 30 days unless told otherwise", () => {
+    const day = 24 * 3_600_000;
+    expect(retentionPolicy(parseEnv(projectorEnv, {}))).toEqual({
+      finishedJobsMs: 7 * day,
+      deadJobsMs: 30 * day,
+      openDeadLettersMs: 30 * day,
+      rejectionsMs: 7 * day,
+    });
+    const env = parseEnv(projectorEnv, {
+      FINISHED_JOBS_MAX_AGE_HOURS: "0.5",
+      DEAD_JOBS_MAX_AGE_HOURS: "0",
+      REJECTIONS_MAX_AGE_HOURS: "48",
+    });
+    // A letter waiting in the DLQ goes with the letter itself, even when dead jobs are kept for good.
+    expect(retentionPolicy(env)).toEqual({
+      finishedJobsMs: 1_800_000,
+      deadJobsMs: 0,
+      openDeadLettersMs: 30 * day,
+      rejectionsMs: 2 * day,
+    });
+  });
+
+  it("refuses a negative or non-numeric age, naming the variable", () => {
+    for (const [variable, value] of [
+      ["FINISHED_JOBS_MAX_AGE_HOURS", "-1"],
+      ["DEAD_JOBS_MAX_AGE_HOURS", "a week"],
+      ["REJECTIONS_MAX_AGE_HOURS", "-0.5"],
+    ] as const) {
+      expect(() => parseEnv(projectorEnv, { [variable]: value })).toThrow(ConfigError);
+      expect(() => parseEnv(projectorEnv, { [variable]: value })).toThrow(variable);
     }
   });
 });

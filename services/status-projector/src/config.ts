@@ -1,4 +1,6 @@
+import type { RetentionPolicy } from "@conveyor/read-model";
 import { commonEnv, envInt, mongoEnv } from "@conveyor/service-kit";
+import { dlqMaxAgeMs } from "@conveyor/topology";
 import { z } from "zod";
 
 /**
@@ -7,6 +9,16 @@ import { z } from "zod";
  * or the server delivers the event again meanwhile.
  */
 const maxHoldMs = 20_000;
+
+const hourMs = 3_600_000;
+
+/** Hours the read model keeps a kind of finished document; 0 keeps it for good. */
+const maxAgeHours = (fallback: number) =>
+  z.coerce
+    .number()
+    .min(0, "must be 0 (keep for good) or a number of hours")
+    .max(100 * 365 * 24, "must be at most 100 years")
+    .default(fallback);
 
 /** Environment of the status projector. */
 export const projectorEnv = z.object({
@@ -26,5 +38,27 @@ export const projectorEnv = z.object({
   PROJECTOR_DEFER_MAX_BYTES: envInt(0, 64 * 1024 * 1024),
   /** Most job documents kept in memory after writing them; 0 reads every one back. */
   PROJECTOR_CACHE_SIZE: envInt(0, 10_000),
+  /** How long succeeded and cancelled jobs stay in the read model after they finished. */
+  FINISHED_JOBS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
+  /** How long dead jobs, and replayed or discarded dead letters, stay. */
+  DEAD_JOBS_MAX_AGE_HOURS: maxAgeHours(30 * 24),
+  /** How long refused submissions stay. */
+  REJECTIONS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
+  /** Time between two sweeps for expired documents, in milliseconds. */
+  READ_MODEL_SWEEP_INTERVAL_MS: envInt(10, 60_000),
 });
 export type ProjectorEnv = z.infer<typeof projectorEnv>;
+
+/**
+ * The read model's retention from the environment. A dead letter still waiting in the `DLQ` is
+ * kept as long as the `DLQ` keeps the letter itself, whatever the settings: after that a replay
+ * of it would do nothing.
+ */
+export function retentionPolicy(env: ProjectorEnv): RetentionPolicy {
+  return {
+    finishedJobsMs: Math.round(env.FINISHED_JOBS_MAX_AGE_HOURS * hourMs),
+    deadJobsMs: Math.round(env.DEAD_JOBS_MAX_AGE_HOURS * hourMs),
+    openDeadLettersMs: dlqMaxAgeMs,
+    rejectionsMs: Math.round(env.REJECTIONS_MAX_AGE_HOURS * hourMs),
+  };
+}

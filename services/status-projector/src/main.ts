@@ -12,9 +12,10 @@ import { ensureIndexes } from "@conveyor/read-model";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { MongoClient } from "mongodb";
 
-import { projectorEnv } from "./config.ts";
+import { projectorEnv, retentionPolicy } from "./config.ts";
 import { defaultStoreTimeoutMs } from "./options.ts";
 import { createProjector } from "./projector.ts";
+import { RetentionSweeper } from "./retention-sweeper.ts";
 
 const service = "status-projector";
 const bootLogger = createLogger(service);
@@ -54,7 +55,15 @@ try {
       cacheSize: env.PROJECTOR_CACHE_SIZE,
     },
   });
+  const sweeper = new RetentionSweeper(db, logger, {
+    policy: retentionPolicy(env),
+    intervalMs: env.READ_MODEL_SWEEP_INTERVAL_MS,
+    // Where no index finds expired documents, every step would scan the whole collection.
+    batchSize: indexes.listIndexes ? 1000 : 0,
+  });
+  sweeper.start();
   onShutdown(logger, async () => {
+    await sweeper.stop();
     await projector.stop();
     await nc.drain();
     await mongo.close();

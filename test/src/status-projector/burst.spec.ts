@@ -1,10 +1,12 @@
-import { countJobsByStatusAndType } from "@conveyor/read-model";
+import { countJobsByStatusAndType, jobsCollection } from "@conveyor/read-model";
+import { createLogger } from "@conveyor/service-kit";
+import { RetentionSweeper } from "@conveyor/status-projector";
 import { waitFor } from "@conveyor/testing";
 import type { Db } from "mongodb";
 import { describe, expect, it } from "vitest";
 
 import { jobHistory, publishEvents } from "./events.ts";
-import { startProjector, useProjectorServers } from "./projector-fixture.ts";
+import { startProjector, useProjectorServers, waitUntilDrained } from "./projector-fixture.ts";
 
 /**
  * FerretDB 1.24 (SQLite) never answers an unordered bulk write of 100 or more replacements of
@@ -44,4 +46,52 @@ describe("status projector under a burst of jobs", () => {
     });
     expect(await countOf(db, "queued")).toBe(0);
   });
+
+  it.each([
+    { batchSize: 0, deletes: "one command per sweep" },
+    { batchSize: 100, deletes: "steps of 100" },
+  ])(
+    "stores a burst while expired jobs are swept beside it ($deletes), and keeps every job that has not expired",
+    { timeout: 90_000 },
+    async ({ batchSize }) => {
+      const { js, jsm, db } = fx;
+      const jobs = 1000;
+      const longAgo = Date.UTC(2025, 0, 1);
+      const events = Array.from({ length: jobs }, (_, i) => [
+        ...jobHistory(`expired-${i}`, { reports: 0 }, longAgo),
+        ...jobHistory(`kept-${i}`, { reports: 0 }, Date.now()),
+      ]).flat();
+      fx.projector = await startProjector(js, db);
+      const sweeper = new RetentionSweeper(db, createLogger("status-projector-test", "silent"), {
+        policy: {
+          finishedJobsMs: 86_400_000,
+          deadJobsMs: 0,
+          openDeadLettersMs: 0,
+          rejectionsMs: 0,
+        },
+        intervalMs: 10,
+        batchSize,
+      });
+      sweeper.start();
+      try {
+        await publishEvents(js, events);
+        await waitUntilDrained(jsm);
+        await waitFor(
+          async () => (await jobsCollection(db).countDocuments()) === jobs || undefined,
+          {
+            timeoutMs: 30_000,
+            message: "expired jobs swept",
+          },
+        );
+      } finally {
+        await sweeper.stop();
+      }
+      const kept = await jobsCollection(db)
+        .find({}, { projection: { status: 1 } })
+        .toArray();
+      expect(
+        kept.filter((doc) => doc._id.startsWith("kept-") && doc.status === "succeeded"),
+      ).toHaveLength(jobs);
+    },
+  );
 });

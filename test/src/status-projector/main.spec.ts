@@ -71,6 +71,53 @@ describe("status-projector main", () => {
     }
   });
 
+  it("deletes from the read model what has outlived the ages its environment sets", async () => {
+    await using nats = await startNatsServer();
+    await using mongo = await startMongoServer();
+    const nc = await connect({ servers: nats.url });
+    const client = await MongoClient.connect(mongo.url);
+    const db = client.db(uniqueName("projector_retention"));
+    try {
+      await ensureTopology(await jetstreamManager(nc));
+      const main = startMain({
+        NATS_URL: nats.url,
+        MONGO_URL: mongo.url,
+        MONGO_DB: db.databaseName,
+        PROJECTOR_NEW_JOB_DEFER_MS: "0",
+        FINISHED_JOBS_MAX_AGE_HOURS: "24",
+        DEAD_JOBS_MAX_AGE_HOURS: "0",
+        READ_MODEL_SWEEP_INTERVAL_MS: "100",
+        LOG_LEVEL: "info",
+      });
+      try {
+        const longAgo = Date.UTC(2025, 0, 1);
+        await publishEvents(jetstream(nc), [
+          ...jobHistory("finished-long-ago", {}, longAgo),
+          ...jobHistory("dead-long-ago", { end: "dead" }, longAgo),
+          ...jobHistory("running-long-ago", {}, longAgo).slice(0, 2),
+          ...jobHistory("finished-now", {}, Date.now() - 60_000),
+        ]);
+        await waitFor(() => Promise.resolve(main.output.text.includes('"jobs":1')), {
+          timeoutMs: 30_000,
+          message: `a sweep deleting one job; output: ${main.output.text}`,
+        });
+        await waitFor(() => findJob(db, "finished-now"), { message: "recent job projected" });
+        expect(await findJob(db, "finished-long-ago")).toBeNull();
+        // Dead jobs are kept for good (0), and an unfinished job however old.
+        expect(await findJob(db, "dead-long-ago")).toMatchObject({ status: "dead" });
+        expect(await findJob(db, "running-long-ago")).toMatchObject({ status: "running" });
+      } finally {
+        main.child.kill("SIGTERM");
+      }
+      const [code] = await main.exited;
+      expect(code, main.output.text).toBe(0);
+      expect(main.output.text).toContain("expired read-model documents deleted");
+    } finally {
+      await client.close();
+      await nc.close();
+    }
+  });
+
   it("exits 1 naming a bad variable", async () => {
     const main = startMain({ PROJECTOR_BATCH_SIZE: "none" });
     const [code] = await main.exited;

@@ -1,26 +1,13 @@
 import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
 import { findDeadLetter, findJob } from "@conveyor/read-model";
-import { createLogger } from "@conveyor/service-kit";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
+
+import { recordingLogger } from "../support/recording-logger.ts";
 
 import { deadLetter, publishLetter } from "./dead-letters.ts";
 import { jobHistory, publishEvents } from "./events.ts";
 import { startProjector, useProjectorServers, waitUntilDrained } from "./projector-fixture.ts";
-
-/** A logger that records what the projector warns and errors about, without printing anything. */
-function recordingLogger() {
-  const logger = createLogger("status-projector-test", "warn");
-  const warn = vi.spyOn(logger, "warn").mockImplementation(() => undefined);
-  const error = vi.spyOn(logger, "error").mockImplementation(() => undefined);
-  const logged = (spy: typeof warn, message: string) =>
-    spy.mock.calls.filter(([, msg]) => msg === message).map(([fields]) => fields as object);
-  return {
-    logger,
-    warnings: (message: string) => logged(warn, message),
-    errors: (message: string) => logged(error, message),
-  };
-}
 
 /** The text of a succeeded event whose result is nested `depth` arrays deep. */
 function deepSucceededEvent(jobId: string, depth: number): string {

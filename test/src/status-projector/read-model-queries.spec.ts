@@ -20,11 +20,11 @@ import {
   toStoredJob,
 } from "@conveyor/read-model";
 import type { JobDocument, Page } from "@conveyor/read-model";
-import { startMongoServer, uniqueName } from "@conveyor/testing";
-import type { MongoServerHandle } from "@conveyor/testing";
-import { MongoClient } from "mongodb";
+import { uniqueName } from "@conveyor/testing";
 import type { Db } from "mongodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+
+import { useMongoSuite } from "../support/mongo-suite.ts";
 
 import { deadLetter, logEntry, reduceDeadLetters } from "./dead-letters.ts";
 import { jobHistory, rejection } from "./events.ts";
@@ -50,29 +50,18 @@ async function allPages<T>(next: (cursor?: string) => Promise<Page<T>>): Promise
 }
 
 describe("read-model queries", () => {
-  let mongo: MongoServerHandle;
-  let client: MongoClient;
+  const mongo = useMongoSuite();
   let db: Db;
 
-  beforeAll(async () => {
-    mongo = await startMongoServer();
-    client = await MongoClient.connect(mongo.url);
-  });
-
-  afterAll(async () => {
-    await client.close();
-    await mongo[Symbol.asyncDispose]();
-  });
-
   beforeEach(async () => {
-    db = client.db(uniqueName("queries"));
+    db = mongo.client.db(uniqueName("queries"));
     await ensureIndexes(db);
   });
 
   it("creates the list indexes where the server can use them, and creating them again changes nothing", async () => {
     // FerretDB 1.x on SQLite (the harness's server) answers buildInfo with its own version and
     // serves no query but an `_id` lookup from an index; MongoDB (MONGO_URL) uses them all.
-    const buildInfo = await client.db("admin").command({ buildInfo: 1 });
+    const buildInfo = await mongo.client.db("admin").command({ buildInfo: 1 });
     const usable = typeof buildInfo["ferretdbVersion"] !== "string";
     expect(await serverUsesListIndexes(db)).toBe(usable);
     expect(await ensureIndexes(db)).toEqual({ listIndexes: usable });
@@ -80,10 +69,12 @@ describe("read-model queries", () => {
       (await db.collection(collection).indexes()).map((i) => i.name).sort();
     const listed = (list: string[]) => (usable ? ["_id_", ...list] : ["_id_"]);
     expect(await names("jobs")).toEqual(
-      listed(["batch", "status_id", "type_id", "type_status_id"]),
+      listed(["batch", "status_finishedAt", "status_id", "type_id", "type_status_id"]),
     );
     expect(await names("rejections")).toEqual(listed(["at_id", "jobId_at_id"]));
-    expect(await names("dead_letters")).toEqual(listed(["state_id", "state_type_id", "type_id"]));
+    expect(await names("dead_letters")).toEqual(
+      listed(["state_deadAt", "state_id", "state_settledAt", "state_type_id", "type_id"]),
+    );
   });
 
   it("pages through jobs newest first, with filters, and without repeats when jobs are added", async () => {
