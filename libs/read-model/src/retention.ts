@@ -3,6 +3,8 @@ import type { Collection, Db, Filter } from "mongodb";
 
 import { deadLettersCollection, jobsCollection, rejectionsCollection } from "./collections.ts";
 import { DeadLetterState } from "./dead-letter-document.ts";
+import type { DeadLetterDocument } from "./dead-letter-document.ts";
+import type { JobDocument } from "./documents.ts";
 
 /**
  * How long the read model keeps what no longer changes, in milliseconds; 0 keeps it for good.
@@ -105,42 +107,45 @@ function expiryRule<T extends { _id: string }>(
   };
 }
 
-/** What has expired at `now`, one rule per kind of document whose age limit is set. */
+/**
+ * What has expired at `now`: one rule per collection with an age limit set, its kinds of document
+ * joined with `$or`, so that a server that filters by scanning (FerretDB) scans each collection
+ * once per sweep.
+ */
 function expiryRules(db: Db, policy: RetentionPolicy, now: number): ExpiryRule[] {
   const before = (ms: number) => ({ $lt: new Date(now - ms).toISOString() });
+  const jobs: Filter<JobDocument>[] = [];
+  const letters: Filter<DeadLetterDocument>[] = [];
   const rules: ExpiryRule[] = [];
   if (policy.finishedJobsMs > 0) {
-    rules.push(
-      expiryRule("jobs", jobsCollection(db), {
-        status: { $in: [JobStatus.Succeeded, JobStatus.Cancelled] },
-        finishedAt: before(policy.finishedJobsMs),
-      }),
-    );
+    jobs.push({
+      status: { $in: [JobStatus.Succeeded, JobStatus.Cancelled] },
+      finishedAt: before(policy.finishedJobsMs),
+    });
   }
   if (policy.deadJobsMs > 0) {
-    rules.push(
-      expiryRule("jobs", jobsCollection(db), {
-        status: JobStatus.Dead,
-        finishedAt: before(policy.deadJobsMs),
-      }),
-      expiryRule("deadLetters", deadLettersCollection(db), {
-        state: { $in: [DeadLetterState.Replayed, DeadLetterState.Discarded] },
-        settledAt: before(policy.deadJobsMs),
-      }),
-    );
+    jobs.push({ status: JobStatus.Dead, finishedAt: before(policy.deadJobsMs) });
+    letters.push({
+      state: { $in: [DeadLetterState.Replayed, DeadLetterState.Discarded] },
+      settledAt: before(policy.deadJobsMs),
+    });
   }
   if (policy.openDeadLettersMs > 0) {
-    rules.push(
-      expiryRule("deadLetters", deadLettersCollection(db), {
-        state: DeadLetterState.Dead,
-        deadAt: before(policy.openDeadLettersMs),
-      }),
-    );
+    letters.push({ state: DeadLetterState.Dead, deadAt: before(policy.openDeadLettersMs) });
   }
+  if (jobs.length > 0) rules.push(expiryRule("jobs", jobsCollection(db), anyOf(jobs)));
   if (policy.rejectionsMs > 0) {
     rules.push(
       expiryRule("rejections", rejectionsCollection(db), { at: before(policy.rejectionsMs) }),
     );
   }
+  if (letters.length > 0) {
+    rules.push(expiryRule("deadLetters", deadLettersCollection(db), anyOf(letters)));
+  }
   return rules;
+}
+
+function anyOf<T>(filters: Filter<T>[]): Filter<T> {
+  const [only, ...more] = filters;
+  return only !== undefined && more.length === 0 ? only : ({ $or: filters } as Filter<T>);
 }

@@ -37,11 +37,12 @@ describe("projectorEnv", () => {
     });
   });
 
-  it("refuses a negative or non-numeric age, naming the variable", () => {
+  it("refuses a negative or non-numeric age and a sweep interval over a week, naming the variable", () => {
     for (const [variable, value] of [
       ["FINISHED_JOBS_MAX_AGE_HOURS", "-1"],
       ["DEAD_JOBS_MAX_AGE_HOURS", "a week"],
       ["REJECTIONS_MAX_AGE_HOURS", "-0.5"],
+      ["READ_MODEL_SWEEP_INTERVAL_MS", String(8 * 24 * 3_600_000)],
     ] as const) {
       expect(() => parseEnv(projectorEnv, { [variable]: value })).toThrow(ConfigError);
       expect(() => parseEnv(projectorEnv, { [variable]: value })).toThrow(variable);

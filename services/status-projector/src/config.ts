@@ -44,8 +44,8 @@ export const projectorEnv = z.object({
   DEAD_JOBS_MAX_AGE_HOURS: maxAgeHours(30 * 24),
   /** How long refused submissions stay. */
   REJECTIONS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
-  /** Time between two sweeps for expired documents, in milliseconds. */
-  READ_MODEL_SWEEP_INTERVAL_MS: envInt(10, 60_000),
+  /** Time between two sweeps for expired documents, in milliseconds (at most a week). */
+  READ_MODEL_SWEEP_INTERVAL_MS: envInt(10, 60_000, 7 * 24 * hourMs),
 });
 export type ProjectorEnv = z.infer<typeof projectorEnv>;
 

@@ -5,7 +5,10 @@ import type { Db } from "mongodb";
 
 export interface RetentionSweeperOptions {
   policy: RetentionPolicy;
-  /** Time from the end of one sweep to the start of the next, in milliseconds. */
+  /**
+   * Time from the end of one sweep to the start of the next, in milliseconds; longer after a
+   * slow sweep (see {@link nextSweepDelayMs}).
+   */
   intervalMs: number;
   /**
    * Most documents deleted per command (see `deleteExpired`): 0 deletes each kind with one
@@ -13,6 +16,25 @@ export interface RetentionSweeperOptions {
    */
   batchSize: number;
 }
+
+/**
+ * How many times as long as a sweep took the next one waits at least: sweeping takes at most 1 %
+ * of the time. Where the server finds expired documents by scanning (FerretDB reads and decodes
+ * every document, about 0.1 ms each on a 2-core machine), a sweep of a large read model takes
+ * seconds, and sweeping every minute would keep a core busy.
+ */
+const waitPerSweepTime = 99;
+
+/** Longest wait a timer can be given (Node fires a longer one at once). */
+const maxTimerMs = 2 ** 31 - 1;
+
+/** Time from a sweep that took `lastSweepMs` to the next, in milliseconds. */
+export function nextSweepDelayMs(intervalMs: number, lastSweepMs: number): number {
+  return Math.min(maxTimerMs, Math.max(intervalMs, Math.ceil(lastSweepMs * waitPerSweepTime)));
+}
+
+/** A sweep that takes at least this long is logged even when it deleted nothing, in milliseconds. */
+const slowSweepMs = 1000;
 
 /**
  * Deletes the read-model documents that have outlived the retention policy, once per interval,
@@ -40,7 +62,7 @@ export class RetentionSweeper {
       { ...this.#options.policy, intervalMs: this.#options.intervalMs },
       "read-model retention sweeper started",
     );
-    this.#scheduleNext();
+    this.#scheduleNext(this.#options.intervalMs);
   }
 
   /** Stops sweeping; resolves once a sweep in progress has finished its current step. */
@@ -50,35 +72,38 @@ export class RetentionSweeper {
     await this.#sweeping;
   }
 
-  #scheduleNext(): void {
+  #scheduleNext(delayMs: number): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      this.#sweeping = this.#sweep().finally(() => {
+      this.#sweeping = this.#sweep().then((nextInMs) => {
         this.#sweeping = undefined;
-        this.#scheduleNext();
+        this.#scheduleNext(nextInMs);
       });
-    }, this.#options.intervalMs);
+    }, delayMs);
     // The service's connections keep it alive; a pending sweep must not.
     this.#timer.unref();
   }
 
-  async #sweep(): Promise<void> {
+  /** One sweep; resolves with the time until the next. */
+  async #sweep(): Promise<number> {
     const startedAt = performance.now();
     try {
       const deleted = await deleteExpired(this.#db, this.#options.policy, {
         batchSize: this.#options.batchSize,
         stopping: () => this.#stopped,
       });
-      if (total(deleted) === 0) return;
-      this.#logger.info(
-        { ...deleted, ms: Math.round(performance.now() - startedAt) },
-        "expired read-model documents deleted",
-      );
+      const ms = Math.round(performance.now() - startedAt);
+      const nextInMs = nextSweepDelayMs(this.#options.intervalMs, ms);
+      if (total(deleted) > 0 || ms >= slowSweepMs) {
+        this.#logger.info({ ...deleted, ms, nextInMs }, "expired read-model documents deleted");
+      }
+      return nextInMs;
     } catch (err) {
       this.#logger.warn(
         { err, retryInMs: this.#options.intervalMs },
         "read-model retention sweep failed; the next sweep tries again",
       );
+      return this.#options.intervalMs;
     }
   }
 }
