@@ -44,3 +44,20 @@ export class InvalidDocumentError extends Error {
     this.documentId = documentId;
   }
 }
+
+/**
+ * A retention sweep could not delete the expired documents of one or more collections (the others
+ * were swept): what it deleted, and each collection's error.
+ */
+export class RetentionSweepError extends Error {
+  override readonly name = "RetentionSweepError";
+  readonly deleted: Readonly<Record<"jobs" | "rejections" | "deadLetters", number>>;
+  readonly failures: readonly { kind: "jobs" | "rejections" | "deadLetters"; error: unknown }[];
+
+  constructor(deleted: RetentionSweepError["deleted"], failures: RetentionSweepError["failures"]) {
+    const kinds = failures.map((failure) => failure.kind).join(", ");
+    super(`expired ${kinds} could not be deleted`, { cause: failures[0]?.error });
+    this.deleted = deleted;
+    this.failures = failures;
+  }
+}

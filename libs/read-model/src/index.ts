@@ -28,6 +28,7 @@ export {
   InvalidCursorError,
   InvalidDocumentError,
   JobMismatchError,
+  RetentionSweepError,
 } from "./errors.ts";
 export { toStoredJob, fromStoredJob, findJobsByIds } from "./stored-job.ts";
 export { DeadLetterState, deadLetterStates, isOpenDeadLetter } from "./dead-letter-document.ts";
@@ -48,5 +49,10 @@ export {
 } from "./stored-dead-letter.ts";
 export { findDeadLetter, listDeadLetters } from "./dead-letter-queries.ts";
 export type { ListDeadLettersOptions } from "./dead-letter-queries.ts";
-export { deleteExpired } from "./retention.ts";
-export type { DeleteExpiredOptions, ExpiredCounts, RetentionPolicy } from "./retention.ts";
+export { deleteExpired, deleteIfExpired, expiredIds } from "./retention.ts";
+export type {
+  DeleteExpiredOptions,
+  ExpiredCounts,
+  ExpiringKind,
+  RetentionPolicy,
+} from "./retention.ts";

@@ -2,6 +2,6 @@ export { createMissingTopology, ensureTopology, ensureWorkConsumer } from "./ens
 export { verifyTopology } from "./verify-topology.ts";
 export { TopologyError } from "./errors.ts";
 export type { TopologyOptions } from "./options.ts";
-export { defaultMaxAgeMs, dlqMaxAgeMs } from "./options.ts";
+export { defaultMaxAgeMs } from "./options.ts";
 export type { WorkConsumerOptions } from "./consumers.ts";
 export { defaultAckWaitMs, intakeMaxDeliver, workMaxDeliverCap } from "./consumers.ts";

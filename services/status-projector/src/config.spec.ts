@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 
 import { projectorEnv, retentionPolicy } from "./config.ts";
 
+const day = 24 * 3_600_000;
+
 describe("projectorEnv", () => {
   it("refuses a hold the consumers' 30 s ack wait would cut short, naming the variable", () => {
     expect(parseEnv(projectorEnv, { PROJECTOR_NEW_JOB_DEFER_MS: "20000" })).toMatchObject({
@@ -16,8 +18,7 @@ describe("projectorEnv", () => {
   });
 
   it("keeps finished jobs and rejections a week and dead jobs 30 days unless told otherwise", () => {
-    const day = 24 * 3_600_000;
-    expect(retentionPolicy(parseEnv(projectorEnv, {}))).toEqual({
+    expect(retentionPolicy(parseEnv(projectorEnv, {}), 30 * day)).toEqual({
       finishedJobsMs: 7 * day,
       deadJobsMs: 30 * day,
       openDeadLettersMs: 30 * day,
@@ -29,12 +30,24 @@ describe("projectorEnv", () => {
       REJECTIONS_MAX_AGE_HOURS: "48",
     });
     // A letter waiting in the DLQ goes with the letter itself, even when dead jobs are kept for good.
-    expect(retentionPolicy(env)).toEqual({
+    expect(retentionPolicy(env, 30 * day)).toEqual({
       finishedJobsMs: 1_800_000,
       deadJobsMs: 0,
       openDeadLettersMs: 30 * day,
       rejectionsMs: 2 * day,
     });
+  });
+
+  it("keeps a dead job as long as the DLQ keeps its letter, which a replay would continue", () => {
+    const deadFor = (hours: string, dlqMaxAgeMs: number) =>
+      retentionPolicy(parseEnv(projectorEnv, { DEAD_JOBS_MAX_AGE_HOURS: hours }), dlqMaxAgeMs)
+        .deadJobsMs;
+    expect(deadFor("24", 30 * day)).toBe(30 * day);
+    expect(deadFor("2400", 30 * day)).toBe(100 * day);
+    expect(deadFor("24", 90 * day)).toBe(90 * day);
+    // A DLQ that keeps letters for good keeps their jobs for good.
+    expect(deadFor("24", 0)).toBe(0);
+    expect(deadFor("0", 30 * day)).toBe(0);
   });
 
   it("refuses a negative or non-numeric age and a sweep interval over a week, naming the variable", () => {

@@ -1,6 +1,5 @@
 import type { RetentionPolicy } from "@conveyor/read-model";
 import { commonEnv, envInt, mongoEnv } from "@conveyor/service-kit";
-import { dlqMaxAgeMs } from "@conveyor/topology";
 import { z } from "zod";
 
 /**
@@ -40,7 +39,7 @@ export const projectorEnv = z.object({
   PROJECTOR_CACHE_SIZE: envInt(0, 10_000),
   /** How long succeeded and cancelled jobs stay in the read model after they finished. */
   FINISHED_JOBS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
-  /** How long dead jobs, and replayed or discarded dead letters, stay. */
+  /** How long dead jobs, and replayed or discarded dead letters, stay (at least as long as `DLQ` keeps letters). */
   DEAD_JOBS_MAX_AGE_HOURS: maxAgeHours(30 * 24),
   /** How long refused submissions stay. */
   REJECTIONS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
@@ -50,15 +49,22 @@ export const projectorEnv = z.object({
 export type ProjectorEnv = z.infer<typeof projectorEnv>;
 
 /**
- * The read model's retention from the environment. A dead letter still waiting in the `DLQ` is
- * kept as long as the `DLQ` keeps the letter itself, whatever the settings: after that a replay
- * of it would do nothing.
+ * The read model's retention from the environment and the `DLQ`'s max age (0: kept for good). A
+ * dead letter still waiting in the `DLQ` is kept as long as the `DLQ` keeps the letter itself,
+ * whatever the settings: after that a replay of it would do nothing. A dead job is kept at least
+ * as long, since a replay of its letter continues its document (attempts and errors of every run).
  */
-export function retentionPolicy(env: ProjectorEnv): RetentionPolicy {
+export function retentionPolicy(env: ProjectorEnv, dlqMaxAgeMs: number): RetentionPolicy {
+  const hours = (value: number) => Math.round(value * hourMs);
   return {
-    finishedJobsMs: Math.round(env.FINISHED_JOBS_MAX_AGE_HOURS * hourMs),
-    deadJobsMs: Math.round(env.DEAD_JOBS_MAX_AGE_HOURS * hourMs),
+    finishedJobsMs: hours(env.FINISHED_JOBS_MAX_AGE_HOURS),
+    deadJobsMs: deadJobsAge(hours(env.DEAD_JOBS_MAX_AGE_HOURS), dlqMaxAgeMs),
     openDeadLettersMs: dlqMaxAgeMs,
-    rejectionsMs: Math.round(env.REJECTIONS_MAX_AGE_HOURS * hourMs),
+    rejectionsMs: hours(env.REJECTIONS_MAX_AGE_HOURS),
   };
+}
+
+function deadJobsAge(configuredMs: number, dlqMaxAgeMs: number): number {
+  if (configuredMs === 0 || dlqMaxAgeMs === 0) return 0;
+  return Math.max(configuredMs, dlqMaxAgeMs);
 }

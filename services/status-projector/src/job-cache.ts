@@ -17,8 +17,9 @@ export interface JobCacheOptions {
  * The job documents the projector wrote or read most recently, exactly as they are stored
  * (unescaped), so that folding the next events of a job needs no read. Entries are set only after
  * MongoDB confirmed the write (or returned the document), and the projector is the only writer of
- * `jobs`, so a cached document is the stored one. A miss only costs a read: after a restart the
- * cache starts empty and fills from the database.
+ * `jobs`, so a cached document is the stored one, or one the retention sweep has deleted since
+ * (a write of its next events, an upsert, puts it back whole). A miss only costs a read: after a
+ * restart the cache starts empty and fills from the database.
  */
 export class JobCache {
   readonly #lru: LRUCache<string, JobDocument> | undefined;

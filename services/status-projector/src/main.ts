@@ -9,7 +9,9 @@ import {
 } from "@conveyor/service-kit";
 import { verifyTopology } from "@conveyor/topology";
 import { ensureIndexes } from "@conveyor/read-model";
+import { StreamName } from "@conveyor/contracts";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { millis } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
 
 import { projectorEnv, retentionPolicy } from "./config.ts";
@@ -26,7 +28,8 @@ try {
   const tracing = createTracing(service, env, logger);
   const nc = await connectNats({ url: env.NATS_URL, name: service, logger });
   exitWhenNatsCloses(nc, logger);
-  await verifyTopology(await jetstreamManager(nc));
+  const jsm = await jetstreamManager(nc);
+  await verifyTopology(jsm);
   // A short server selection timeout makes an unavailable MongoDB a quick, retried batch failure.
   const mongo = await MongoClient.connect(env.MONGO_URL, {
     serverSelectionTimeoutMS: 5000,
@@ -55,18 +58,33 @@ try {
       cacheSize: env.PROJECTOR_CACHE_SIZE,
     },
   });
-  const sweeper = new RetentionSweeper(db, logger, {
-    policy: retentionPolicy(env),
+  const policy = retentionPolicy(
+    env,
+    millis((await jsm.streams.info(StreamName.Dlq)).config.max_age),
+  );
+  if (policy.deadJobsMs !== Math.round(env.DEAD_JOBS_MAX_AGE_HOURS * 3_600_000)) {
+    logger.warn(
+      { DEAD_JOBS_MAX_AGE_HOURS: env.DEAD_JOBS_MAX_AGE_HOURS, deadJobsMs: policy.deadJobsMs },
+      "dead jobs are kept as long as the DLQ keeps their letters: a replay continues the job's document",
+    );
+  }
+  // A client of its own: on FerretDB a sweep's find scans the collection and may take longer than
+  // the store attempts' socket timeout above allows.
+  const sweeperMongo = await MongoClient.connect(env.MONGO_URL, {
+    serverSelectionTimeoutMS: 5000,
+    appName: `${service}-retention`,
+  });
+  const sweeper = new RetentionSweeper(sweeperMongo.db(env.MONGO_DB), logger, {
+    policy,
     intervalMs: env.READ_MODEL_SWEEP_INTERVAL_MS,
-    // Where no index finds expired documents, every step would scan the whole collection.
-    batchSize: indexes.listIndexes ? 1000 : 0,
+    batchSize: 1000,
+    recheck: indexes.listIndexes,
   });
   sweeper.start();
   onShutdown(logger, async () => {
-    await sweeper.stop();
-    await projector.stop();
+    await Promise.all([sweeper.stop(), projector.stop()]);
     await nc.drain();
-    await mongo.close();
+    await Promise.all([mongo.close(), sweeperMongo.close()]);
     await tracing.shutdown();
   });
   // A deleted consumer would leave the projector idle for good: exit so the supervisor restarts

@@ -35,7 +35,9 @@ import type { RefusedWrite } from "./refused-write.ts";
  *
  * Only one caller may project a given job at a time (FerretDB has no atomic per-document update,
  * and the cache must stay what is stored); the projector guarantees that by handling one batch at
- * a time, and by being the only writer of `jobs`.
+ * a time, and by being the only writer of `jobs` besides the retention sweep, which only deletes
+ * the documents of jobs that finished long ago (a later event of such a job writes it again, whole
+ * from the cache, or from the event alone).
  *
  * @throws whatever MongoDB throws when it cannot be reached; nothing is partially acknowledged.
  */

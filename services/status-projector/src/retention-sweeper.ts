@@ -1,4 +1,4 @@
-import { deleteExpired } from "@conveyor/read-model";
+import { RetentionSweepError, deleteExpired } from "@conveyor/read-model";
 import type { ExpiredCounts, RetentionPolicy } from "@conveyor/read-model";
 import type { Logger } from "@conveyor/service-kit";
 import type { Db } from "mongodb";
@@ -10,27 +10,40 @@ export interface RetentionSweeperOptions {
    * slow sweep (see {@link nextSweepDelayMs}).
    */
   intervalMs: number;
-  /**
-   * Most documents deleted per command (see `deleteExpired`): 0 deletes each kind with one
-   * command, for a server that cannot find expired documents by index.
-   */
+  /** Most documents deleted per step (one find of their ids, one bulk write of their deletes). */
   batchSize: number;
+  /**
+   * Whether each delete checks the document's state and age again (see `deleteExpired`): false
+   * where the server looks a document up by index only by `_id` alone (FerretDB on SQLite).
+   */
+  recheck: boolean;
+  /** Most of the time sweeps may take (0-1). @default {@link defaultMaxBusyShare} */
+  maxBusyShare?: number;
 }
 
 /**
- * How many times as long as a sweep took the next one waits at least: sweeping takes at most 1 %
- * of the time. Where the server finds expired documents by scanning (FerretDB reads and decodes
- * every document, about 0.1 ms each on a 2-core machine), a sweep of a large read model takes
- * seconds, and sweeping every minute would keep a core busy.
+ * Share of the time sweeps may take by default: the next sweep waits at least 99 times as long as
+ * the last one took. Where the server finds expired documents by scanning (FerretDB reads and
+ * decodes every document, about 0.1 ms each on a 2-core machine), a sweep of a large read model
+ * takes seconds, and sweeping every minute would keep a core busy. A failed sweep counts alike: its
+ * time may have gone to a scan that then timed out.
  */
-const waitPerSweepTime = 99;
+export const defaultMaxBusyShare = 0.01;
 
 /** Longest wait a timer can be given (Node fires a longer one at once). */
 const maxTimerMs = 2 ** 31 - 1;
 
-/** Time from a sweep that took `lastSweepMs` to the next, in milliseconds. */
-export function nextSweepDelayMs(intervalMs: number, lastSweepMs: number): number {
-  return Math.min(maxTimerMs, Math.max(intervalMs, Math.ceil(lastSweepMs * waitPerSweepTime)));
+/**
+ * Time from a sweep that took `lastSweepMs` to the next, in milliseconds: the interval, or longer
+ * so that sweeping takes at most `maxBusyShare` of the time.
+ */
+export function nextSweepDelayMs(
+  intervalMs: number,
+  lastSweepMs: number,
+  maxBusyShare = defaultMaxBusyShare,
+): number {
+  const quietMs = Math.ceil((lastSweepMs * (1 - maxBusyShare)) / maxBusyShare);
+  return Math.min(maxTimerMs, Math.max(intervalMs, quietMs));
 }
 
 /** A sweep that takes at least this long is logged even when it deleted nothing, in milliseconds. */
@@ -38,9 +51,12 @@ const slowSweepMs = 1000;
 
 /**
  * Deletes the read-model documents that have outlived the retention policy, once per interval,
- * beside the projector's mailboxes. It needs no lock against them: a delete checks the document's
- * state again, and a document deleted while a mailbox merges an event into it is written again
- * whole by that mailbox's upsert. A failed sweep is logged and the next one tries again.
+ * beside the projector's mailboxes, in steps of `batchSize` documents, each delete naming one
+ * document by `_id`. With `recheck` (MongoDB) a delete also checks the document's state and age
+ * again, so a job replayed into a new run since its step found it stays. Without (FerretDB) a
+ * replay landing between a step's find and its deletes (a fraction of a second) is deleted with
+ * the old run, and comes back with the job's next event. A failed sweep is logged and the next
+ * one tries again.
  */
 export class RetentionSweeper {
   readonly #db: Db;
@@ -87,23 +103,31 @@ export class RetentionSweeper {
   /** One sweep; resolves with the time until the next. */
   async #sweep(): Promise<number> {
     const startedAt = performance.now();
+    const elapsedMs = () => Math.round(performance.now() - startedAt);
     try {
       const deleted = await deleteExpired(this.#db, this.#options.policy, {
         batchSize: this.#options.batchSize,
+        recheck: this.#options.recheck,
         stopping: () => this.#stopped,
       });
-      const ms = Math.round(performance.now() - startedAt);
-      const nextInMs = nextSweepDelayMs(this.#options.intervalMs, ms);
+      const ms = elapsedMs();
+      const nextInMs = nextSweepDelayMs(this.#options.intervalMs, ms, this.#options.maxBusyShare);
       if (total(deleted) > 0 || ms >= slowSweepMs) {
         this.#logger.info({ ...deleted, ms, nextInMs }, "expired read-model documents deleted");
       }
       return nextInMs;
     } catch (err) {
+      const nextInMs = nextSweepDelayMs(
+        this.#options.intervalMs,
+        elapsedMs(),
+        this.#options.maxBusyShare,
+      );
+      const deleted = err instanceof RetentionSweepError ? err.deleted : undefined;
       this.#logger.warn(
-        { err, retryInMs: this.#options.intervalMs },
+        { err, ...deleted, nextInMs },
         "read-model retention sweep failed; the next sweep tries again",
       );
-      return this.#options.intervalMs;
+      return nextInMs;
     }
   }
 }

@@ -48,12 +48,12 @@ describe("status projector under a burst of jobs", () => {
   });
 
   it.each([
-    { batchSize: 0, deletes: "one command per sweep" },
-    { batchSize: 100, deletes: "steps of 100" },
+    { batchSize: 1000, recheck: true, deletes: "steps of 1,000, checked again" },
+    { batchSize: 10, recheck: false, deletes: "steps of 10, by id alone" },
   ])(
     "stores a burst while expired jobs are swept beside it ($deletes), and keeps every job that has not expired",
     { timeout: 90_000 },
-    async ({ batchSize }) => {
+    async ({ batchSize, recheck }) => {
       const { js, jsm, db } = fx;
       const jobs = 1000;
       const longAgo = Date.UTC(2025, 0, 1);
@@ -72,6 +72,7 @@ describe("status projector under a burst of jobs", () => {
         policy,
         intervalMs: 10,
         batchSize,
+        recheck,
       });
       sweeper.start();
       try {
@@ -84,7 +85,7 @@ describe("status projector under a burst of jobs", () => {
       // took, so not all of the expired jobs need be gone yet); one more sweeps the rest.
       const swept = 2 * jobs - (await jobsCollection(db).countDocuments());
       expect(swept).toBeGreaterThan(0);
-      expect(await deleteExpired(db, policy, { batchSize })).toEqual({
+      expect(await deleteExpired(db, policy, { batchSize, recheck })).toEqual({
         jobs: jobs - swept,
         rejections: 0,
         deadLetters: 0,

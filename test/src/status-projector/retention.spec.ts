@@ -3,7 +3,10 @@ import {
   applyEvent,
   deadLettersCollection,
   deleteExpired,
+  deleteIfExpired,
   ensureIndexes,
+  expiredIds,
+  findJob,
   jobsCollection,
   rejectionFromEvent,
   rejectionsCollection,
@@ -31,21 +34,44 @@ const policy: RetentionPolicy = {
   rejectionsMs: 48 * hourMs,
 };
 
+const atMs = (hours: number) => now.getTime() - hours * hourMs;
+
 function jobAfter(events: readonly JobEvent[], count = events.length): JobDocument {
   return events.slice(0, count).reduce<JobDocument | undefined>(applyEvent, undefined)!;
 }
 
-/** A finished job whose status and `finishedAt` are as given. */
-function finished(id: string, status: "succeeded" | "cancelled" | "dead", at: string): JobDocument {
-  const doc = jobAfter(jobHistory(id, { end: status === "dead" ? "dead" : "succeeded" }));
-  return { ...doc, status, finishedAt: at, updatedAt: at };
+/** A job that succeeded (or died of its attempts) `hours` ago, as its events make it. */
+function ended(id: string, hours: number, end: "succeeded" | "dead" = "succeeded"): JobDocument {
+  return jobAfter(jobHistory(id, { end, reports: 0 }, atMs(hours)));
 }
 
-/** A job that has not finished, last changed `at`. */
-function unfinished(id: string, events: number, at: string): JobDocument {
-  const doc = jobAfter(jobHistory(id, { failures: 1 }), events);
+/** A job the dispatcher ended before any attempt: a cancel while queued, or a dead job. */
+function endedWhileQueued(id: string, hours: number, kind: "cancelled" | "dead"): JobDocument {
+  const [queued] = jobHistory(id, {}, atMs(hours));
+  const common = { jobId: id, type: queued!.type, run: 1, attempt: 0, at: queued!.at };
+  const end: JobEvent =
+    kind === "cancelled"
+      ? { ...common, kind, reason: "cancelled by request" }
+      : { ...common, kind, reason: "deliveries_exceeded", error: { message: "gave up" } };
+  const doc = jobAfter([queued!, end]);
+  expect(doc).toMatchObject({ status: kind, finishedAt: end.at });
+  return doc;
+}
+
+/** A job that has not finished, whose events began `hours` ago. */
+function unfinished(id: string, events: number, hours: number): JobDocument {
+  const doc = jobAfter(jobHistory(id, { failures: 1 }, atMs(hours)), events);
   expect(doc.finishedAt).toBeUndefined();
-  return { ...doc, updatedAt: at };
+  return doc;
+}
+
+/** A job that died `hours` ago and whose letter was replayed: its second run is queued. */
+function replayed(id: string, hours: number): JobDocument {
+  const events = jobHistory(id, { runs: 2, reports: 0 }, atMs(hours));
+  const secondQueued = events.findIndex((e) => e.kind === "queued" && e.run === 2);
+  const doc = jobAfter(events, secondQueued + 1);
+  expect(doc).toMatchObject({ status: "queued", run: 2 });
+  return doc;
 }
 
 function openLetter(jobId: string, deadAt: string): DeadLetterDocument {
@@ -77,17 +103,20 @@ describe("read-model retention (deleteExpired)", () => {
     await ensureIndexes(db);
     await jobsCollection(db).insertMany(
       [
-        finished("succeeded-old", "succeeded", hoursAgo(25)),
-        finished("succeeded-older", "succeeded", hoursAgo(2000)),
-        finished("succeeded-new", "succeeded", hoursAgo(23)),
-        finished("cancelled-old", "cancelled", hoursAgo(30)),
-        finished("cancelled-new", "cancelled", hoursAgo(1)),
-        finished("dead-old", "dead", hoursAgo(73)),
-        finished("dead-new", "dead", hoursAgo(71)),
-        // Not finished, however long ago they last changed: queued, running, failed and retrying.
-        unfinished("queued-old", 1, hoursAgo(5000)),
-        unfinished("running-old", 2, hoursAgo(5000)),
-        unfinished("retrying-old", 5, hoursAgo(5000)),
+        ended("succeeded-old", 25),
+        ended("succeeded-older", 2000),
+        ended("succeeded-new", 23),
+        endedWhileQueued("cancelled-old", 30, "cancelled"),
+        endedWhileQueued("cancelled-new", 1, "cancelled"),
+        ended("dead-old", 73, "dead"),
+        endedWhileQueued("dead-by-dispatcher-old", 80, "dead"),
+        ended("dead-new", 71, "dead"),
+        // Not finished, however long ago they began: queued, running, failed and retrying, and
+        // a dead job replayed into a new run.
+        unfinished("queued-old", 1, 5000),
+        unfinished("running-old", 2, 5000),
+        unfinished("retrying-old", 5, 5000),
+        replayed("replayed-old", 5000),
       ].map(toStoredJob),
     );
     await rejectionsCollection(db).insertMany([
@@ -105,29 +134,33 @@ describe("read-model retention (deleteExpired)", () => {
   });
 
   it.each([
-    { batchSize: 2, steps: "in steps of 2 ids" },
-    { batchSize: 0, steps: "with one command per kind" },
-  ])("deletes what has outlived its age and nothing else, $steps", async ({ batchSize }) => {
-    const counts = await deleteExpired(db, policy, { now, batchSize });
+    { batchSize: 2, recheck: true, steps: "in steps of 2, checked again" },
+    { batchSize: 1000, recheck: false, steps: "in one step, by id alone" },
+  ])(
+    "deletes what has outlived its age and nothing else, $steps",
+    async ({ batchSize, recheck }) => {
+      const counts = await deleteExpired(db, policy, { now, batchSize, recheck });
 
-    expect(counts).toEqual({ jobs: 4, rejections: 1, deadLetters: 2 });
-    expect(await ids(db, "jobs")).toEqual([
-      "cancelled-new",
-      "dead-new",
-      "queued-old",
-      "retrying-old",
-      "running-old",
-      "succeeded-new",
-    ]);
-    expect(await ids(db, "rejections")).toEqual(["rejection-new"]);
-    expect(await ids(db, "dead_letters")).toEqual(["letter-open-new", "letter-settled-new"]);
-    // A second sweep finds nothing left to delete.
-    expect(await deleteExpired(db, policy, { now, batchSize })).toEqual({
-      jobs: 0,
-      rejections: 0,
-      deadLetters: 0,
-    });
-  });
+      expect(counts).toEqual({ jobs: 5, rejections: 1, deadLetters: 2 });
+      expect(await ids(db, "jobs")).toEqual([
+        "cancelled-new",
+        "dead-new",
+        "queued-old",
+        "replayed-old",
+        "retrying-old",
+        "running-old",
+        "succeeded-new",
+      ]);
+      expect(await ids(db, "rejections")).toEqual(["rejection-new"]);
+      expect(await ids(db, "dead_letters")).toEqual(["letter-open-new", "letter-settled-new"]);
+      // A second sweep finds nothing left to delete.
+      expect(await deleteExpired(db, policy, { now, batchSize, recheck })).toEqual({
+        jobs: 0,
+        rejections: 0,
+        deadLetters: 0,
+      });
+    },
+  );
 
   it("keeps every kind whose age limit is 0", async () => {
     const keepAll = { finishedJobsMs: 0, deadJobsMs: 0, openDeadLettersMs: 0, rejectionsMs: 0 };
@@ -136,11 +169,11 @@ describe("read-model retention (deleteExpired)", () => {
       rejections: 0,
       deadLetters: 0,
     });
-    expect(await ids(db, "jobs")).toHaveLength(10);
+    expect(await ids(db, "jobs")).toHaveLength(12);
 
     const onlyDead = { ...keepAll, deadJobsMs: policy.deadJobsMs };
     expect(await deleteExpired(db, onlyDead, { now })).toEqual({
-      jobs: 1,
+      jobs: 2,
       rejections: 0,
       deadLetters: 1,
     });
@@ -149,6 +182,57 @@ describe("read-model retention (deleteExpired)", () => {
       "letter-open-old",
       "letter-settled-new",
     ]);
+  });
+
+  it("deletes only what is still expired when it deletes: a job replayed since it was found stays", async () => {
+    const found = await expiredIds(db, policy, "jobs", { now, limit: 100 });
+    expect([...found].sort()).toEqual([
+      "cancelled-old",
+      "dead-by-dispatcher-old",
+      "dead-old",
+      "succeeded-old",
+      "succeeded-older",
+    ]);
+    // The dead job's letter is replayed meanwhile: its document now holds a queued second run.
+    await jobsCollection(db).replaceOne({ _id: "dead-old" }, toStoredJob(replayed("dead-old", 73)));
+
+    expect(await deleteIfExpired(db, policy, "jobs", found, { now })).toBe(4);
+    expect(await findJob(db, "dead-old")).toMatchObject({ status: "queued", run: 2 });
+  });
+
+  it(
+    "deletes more expired documents than one SQLite statement can name",
+    { timeout: 120_000 },
+    async () => {
+      // FerretDB on SQLite binds a variable per document a command deletes, and SQLite takes at
+      // most 32,766: one deleteMany of them all failed and deleted nothing.
+      const many = 32_800;
+      // Only the fields the sweep reads, so that writing them takes seconds, not a minute.
+      const finishedAt = hoursAgo(25);
+      for (let i = 0; i < many; i += 4000) {
+        const chunk = Array.from({ length: Math.min(4000, many - i) }, (_, k) => ({
+          _id: `bulk-${i + k}`,
+          status: "succeeded",
+          finishedAt,
+        }));
+        await db.collection<{ _id: string }>("jobs").insertMany(chunk);
+      }
+      // By id alone, as the sweeper deletes on FerretDB, which looks up nothing else by index.
+      const r = await deleteExpired(db, policy, { now, recheck: false });
+      expect(r).toEqual({
+        jobs: many + 5,
+        rejections: 1,
+        deadLetters: 2,
+      });
+      expect(await ids(db, "jobs")).toHaveLength(7);
+    },
+  );
+
+  it("refuses a step size that is not a positive integer", async () => {
+    for (const batchSize of [0, -1, 1.5]) {
+      await expect(deleteExpired(db, policy, { now, batchSize })).rejects.toThrow(RangeError);
+    }
+    expect(await ids(db, "jobs")).toHaveLength(12);
   });
 
   it("starts no step once it is stopping", async () => {
@@ -167,7 +251,7 @@ describe("read-model retention (deleteExpired)", () => {
       stopping: () => ++asked > 2,
     });
     expect(counts).toEqual({ jobs: 1, rejections: 0, deadLetters: 0 });
-    expect(await ids(db, "jobs")).toHaveLength(9);
+    expect(await ids(db, "jobs")).toHaveLength(11);
     expect(await ids(db, "rejections")).toEqual(["rejection-new", "rejection-old"]);
   });
 });
