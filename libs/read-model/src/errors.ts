@@ -55,8 +55,12 @@ export class RetentionSweepError extends Error {
   readonly failures: readonly { kind: "jobs" | "rejections" | "deadLetters"; error: unknown }[];
 
   constructor(deleted: RetentionSweepError["deleted"], failures: RetentionSweepError["failures"]) {
-    const kinds = failures.map((failure) => failure.kind).join(", ");
-    super(`expired ${kinds} could not be deleted`, { cause: failures[0]?.error });
+    const reasons = failures.map(
+      ({ kind, error }) => `${kind}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    super(`expired documents could not be deleted (${reasons.join("; ")})`, {
+      cause: failures[0]?.error,
+    });
     this.deleted = deleted;
     this.failures = failures;
   }

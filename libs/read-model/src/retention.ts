@@ -1,4 +1,5 @@
 import { JobStatus } from "@conveyor/contracts";
+import { MongoBulkWriteError } from "mongodb";
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from "mongodb";
 
 import { deadLettersCollection, jobsCollection, rejectionsCollection } from "./collections.ts";
@@ -101,6 +102,8 @@ export async function deleteExpired(
         if (ids.length < limit) break;
       }
     } catch (error) {
+      // An unordered bulk write that failed partway has still deleted what it reports.
+      if (error instanceof MongoBulkWriteError) deleted[kind] += error.result.deletedCount;
       failures.push({ kind, error });
     }
   }

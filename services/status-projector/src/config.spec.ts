@@ -1,7 +1,7 @@
 import { ConfigError, parseEnv } from "@conveyor/service-kit";
 import { describe, expect, it } from "vitest";
 
-import { projectorEnv, retentionPolicy } from "./config.ts";
+import { deadJobsAgeOverride, dlqAgeMarginMs, projectorEnv, retentionPolicy } from "./config.ts";
 
 const day = 24 * 3_600_000;
 
@@ -17,11 +17,12 @@ describe("projectorEnv", () => {
     }
   });
 
-  it("keeps finished jobs and rejections a week and dead jobs 30 days unless told otherwise", () => {
+  it("keeps finished jobs and rejections a week and dead jobs 31 days, a day longer than the DLQ keeps letters, unless told otherwise", () => {
+    expect(dlqAgeMarginMs).toBe(day);
     expect(retentionPolicy(parseEnv(projectorEnv, {}), 30 * day)).toEqual({
       finishedJobsMs: 7 * day,
-      deadJobsMs: 30 * day,
-      openDeadLettersMs: 30 * day,
+      deadJobsMs: 31 * day,
+      openDeadLettersMs: 31 * day,
       rejectionsMs: 7 * day,
     });
     const env = parseEnv(projectorEnv, {
@@ -33,7 +34,7 @@ describe("projectorEnv", () => {
     expect(retentionPolicy(env, 30 * day)).toEqual({
       finishedJobsMs: 1_800_000,
       deadJobsMs: 0,
-      openDeadLettersMs: 30 * day,
+      openDeadLettersMs: 31 * day,
       rejectionsMs: 2 * day,
     });
   });
@@ -42,12 +43,25 @@ describe("projectorEnv", () => {
     const deadFor = (hours: string, dlqMaxAgeMs: number) =>
       retentionPolicy(parseEnv(projectorEnv, { DEAD_JOBS_MAX_AGE_HOURS: hours }), dlqMaxAgeMs)
         .deadJobsMs;
-    expect(deadFor("24", 30 * day)).toBe(30 * day);
+    expect(deadFor("24", 30 * day)).toBe(31 * day);
     expect(deadFor("2400", 30 * day)).toBe(100 * day);
-    expect(deadFor("24", 90 * day)).toBe(90 * day);
+    expect(deadFor("24", 90 * day)).toBe(91 * day);
     // A DLQ that keeps letters for good keeps their jobs for good.
     expect(deadFor("24", 0)).toBe(0);
     expect(deadFor("0", 30 * day)).toBe(0);
+  });
+
+  it("says why when the DLQ keeps dead jobs longer than DEAD_JOBS_MAX_AGE_HOURS", () => {
+    const override = (hours: string | undefined, dlqMaxAgeMs: number) =>
+      deadJobsAgeOverride(
+        parseEnv(projectorEnv, hours === undefined ? {} : { DEAD_JOBS_MAX_AGE_HOURS: hours }),
+        dlqMaxAgeMs,
+      );
+    // The defaults agree with the DLQ's 30 days: nothing to say.
+    expect(override(undefined, 30 * day)).toBeUndefined();
+    expect(override("0", 30 * day)).toBeUndefined();
+    expect(override("24", 30 * day)).toMatch(/as long as the DLQ keeps their letters/);
+    expect(override("24", 0)).toMatch(/kept for good/);
   });
 
   it("refuses a negative or non-numeric age and a sweep interval over a week, naming the variable", () => {

@@ -40,7 +40,7 @@ export const projectorEnv = z.object({
   /** How long succeeded and cancelled jobs stay in the read model after they finished. */
   FINISHED_JOBS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
   /** How long dead jobs, and replayed or discarded dead letters, stay (at least as long as `DLQ` keeps letters). */
-  DEAD_JOBS_MAX_AGE_HOURS: maxAgeHours(30 * 24),
+  DEAD_JOBS_MAX_AGE_HOURS: maxAgeHours(31 * 24),
   /** How long refused submissions stay. */
   REJECTIONS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
   /** Time between two sweeps for expired documents, in milliseconds (at most a week). */
@@ -49,22 +49,45 @@ export const projectorEnv = z.object({
 export type ProjectorEnv = z.infer<typeof projectorEnv>;
 
 /**
+ * How much longer than the `DLQ` keeps a letter the read model keeps what a replay of it needs: the
+ * `DLQ` ages a letter from when it stored it, a moment after the `deadAt` and `finishedAt` the
+ * read model ages from (by the publisher's clock, which may also run behind the server's).
+ */
+export const dlqAgeMarginMs = 24 * hourMs;
+
+/**
  * The read model's retention from the environment and the `DLQ`'s max age (0: kept for good). A
- * dead letter still waiting in the `DLQ` is kept as long as the `DLQ` keeps the letter itself,
- * whatever the settings: after that a replay of it would do nothing. A dead job is kept at least
- * as long, since a replay of its letter continues its document (attempts and errors of every run).
+ * dead letter still waiting in the `DLQ` is kept as long as the `DLQ` keeps the letter itself, plus
+ * {@link dlqAgeMarginMs}, whatever the settings: after that a replay of it would do nothing. A dead
+ * job, and a replayed or discarded letter, is kept at least as long, since a replay of the job's
+ * letter continues its document (the attempts and errors of every run).
  */
 export function retentionPolicy(env: ProjectorEnv, dlqMaxAgeMs: number): RetentionPolicy {
   const hours = (value: number) => Math.round(value * hourMs);
+  const openDeadLettersMs = dlqMaxAgeMs === 0 ? 0 : dlqMaxAgeMs + dlqAgeMarginMs;
   return {
     finishedJobsMs: hours(env.FINISHED_JOBS_MAX_AGE_HOURS),
-    deadJobsMs: deadJobsAge(hours(env.DEAD_JOBS_MAX_AGE_HOURS), dlqMaxAgeMs),
-    openDeadLettersMs: dlqMaxAgeMs,
+    deadJobsMs: deadJobsAge(hours(env.DEAD_JOBS_MAX_AGE_HOURS), openDeadLettersMs),
+    openDeadLettersMs,
     rejectionsMs: hours(env.REJECTIONS_MAX_AGE_HOURS),
   };
 }
 
-function deadJobsAge(configuredMs: number, dlqMaxAgeMs: number): number {
-  if (configuredMs === 0 || dlqMaxAgeMs === 0) return 0;
-  return Math.max(configuredMs, dlqMaxAgeMs);
+function deadJobsAge(configuredMs: number, openDeadLettersMs: number): number {
+  if (configuredMs === 0 || openDeadLettersMs === 0) return 0;
+  return Math.max(configuredMs, openDeadLettersMs);
+}
+
+/**
+ * Why the dead jobs' age in effect is not `DEAD_JOBS_MAX_AGE_HOURS`, when the `DLQ` keeps letters
+ * longer than it says; undefined when it holds (the one-day margin aside).
+ */
+export function deadJobsAgeOverride(env: ProjectorEnv, dlqMaxAgeMs: number): string | undefined {
+  const configuredMs = Math.round(env.DEAD_JOBS_MAX_AGE_HOURS * hourMs);
+  if (configuredMs === 0) return undefined;
+  if (dlqMaxAgeMs === 0) {
+    return "dead jobs are kept for good: the DLQ keeps their letters for good, and a replay continues the job's document";
+  }
+  if (configuredMs >= dlqMaxAgeMs) return undefined;
+  return "dead jobs are kept as long as the DLQ keeps their letters: a replay continues the job's document";
 }

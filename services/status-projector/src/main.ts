@@ -14,7 +14,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { millis } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
 
-import { projectorEnv, retentionPolicy } from "./config.ts";
+import { deadJobsAgeOverride, projectorEnv, retentionPolicy } from "./config.ts";
 import { defaultStoreTimeoutMs } from "./options.ts";
 import { createProjector } from "./projector.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
@@ -58,26 +58,29 @@ try {
       cacheSize: env.PROJECTOR_CACHE_SIZE,
     },
   });
-  const policy = retentionPolicy(
-    env,
-    millis((await jsm.streams.info(StreamName.Dlq)).config.max_age),
-  );
-  if (policy.deadJobsMs !== Math.round(env.DEAD_JOBS_MAX_AGE_HOURS * 3_600_000)) {
+  const dlqMaxAgeMs = millis((await jsm.streams.info(StreamName.Dlq)).config.max_age);
+  const policy = retentionPolicy(env, dlqMaxAgeMs);
+  const override = deadJobsAgeOverride(env, dlqMaxAgeMs);
+  if (override !== undefined) {
     logger.warn(
       { DEAD_JOBS_MAX_AGE_HOURS: env.DEAD_JOBS_MAX_AGE_HOURS, deadJobsMs: policy.deadJobsMs },
-      "dead jobs are kept as long as the DLQ keeps their letters: a replay continues the job's document",
+      override,
     );
   }
   // A client of its own: on FerretDB a sweep's find scans the collection and may take longer than
   // the store attempts' socket timeout above allows.
   const sweeperMongo = await MongoClient.connect(env.MONGO_URL, {
     serverSelectionTimeoutMS: 5000,
+    // Only a connection held up far longer than any step takes is cut off.
+    socketTimeoutMS: 600_000,
     appName: `${service}-retention`,
   });
   const sweeper = new RetentionSweeper(sweeperMongo.db(env.MONGO_DB), logger, {
     policy,
     intervalMs: env.READ_MODEL_SWEEP_INTERVAL_MS,
     batchSize: 1000,
+    // A server that serves list queries from indexes (MongoDB) also finds a delete's `_id`
+    // beside other fields by index; FerretDB on SQLite finds only a bare `_id` by index.
     recheck: indexes.listIndexes,
   });
   sweeper.start();

@@ -10,6 +10,7 @@ describe("nextSweepDelayMs", () => {
 
   it("waits 99 times as long as a slow sweep took, so that sweeping takes at most 1 % of the time", () => {
     expect(nextSweepDelayMs(60_000, 12_000)).toBe(1_188_000);
+    expect(nextSweepDelayMs(60_000, 30_000)).toBe(2_970_000);
     // Half the time: it waits as long as the sweep took.
     expect(nextSweepDelayMs(10, 300, 0.5)).toBe(300);
     const sweepMs = 3_000;
@@ -17,7 +18,9 @@ describe("nextSweepDelayMs", () => {
     expect(sweepMs / (sweepMs + delayMs)).toBeCloseTo(0.01, 5);
   });
 
-  it("never asks for a wait longer than a timer can keep", () => {
-    expect(nextSweepDelayMs(60_000, 30 * 86_400_000)).toBe(2 ** 31 - 1);
+  it("waits at most an hour after a sweep however slow, unless the interval is longer", () => {
+    expect(nextSweepDelayMs(60_000, 120_000)).toBe(3_600_000);
+    expect(nextSweepDelayMs(60_000, 30 * 86_400_000)).toBe(3_600_000);
+    expect(nextSweepDelayMs(86_400_000, 120_000)).toBe(86_400_000);
   });
 });

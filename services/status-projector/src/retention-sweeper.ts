@@ -17,7 +17,7 @@ export interface RetentionSweeperOptions {
    * where the server looks a document up by index only by `_id` alone (FerretDB on SQLite).
    */
   recheck: boolean;
-  /** Most of the time sweeps may take (0-1). @default {@link defaultMaxBusyShare} */
+  /** Most of the time sweeps may take, above 0 and below 1. @default {@link defaultMaxBusyShare} */
   maxBusyShare?: number;
 }
 
@@ -30,12 +30,16 @@ export interface RetentionSweeperOptions {
  */
 export const defaultMaxBusyShare = 0.01;
 
-/** Longest wait a timer can be given (Node fires a longer one at once). */
-const maxTimerMs = 2 ** 31 - 1;
+/**
+ * Longest a slow sweep pushes the next one out, in milliseconds: a sweep's time is not all the
+ * server's work (a failed one mostly waited for an unreachable server, a first one after a
+ * backlog deleted much), and retention must not stop for a day because of one.
+ */
+const maxQuietMs = 3_600_000;
 
 /**
  * Time from a sweep that took `lastSweepMs` to the next, in milliseconds: the interval, or longer
- * so that sweeping takes at most `maxBusyShare` of the time.
+ * (up to an hour) so that sweeping takes at most `maxBusyShare` of the time.
  */
 export function nextSweepDelayMs(
   intervalMs: number,
@@ -43,8 +47,15 @@ export function nextSweepDelayMs(
   maxBusyShare = defaultMaxBusyShare,
 ): number {
   const quietMs = Math.ceil((lastSweepMs * (1 - maxBusyShare)) / maxBusyShare);
-  return Math.min(maxTimerMs, Math.max(intervalMs, quietMs));
+  return Math.max(intervalMs, Math.min(quietMs, maxQuietMs));
 }
+
+/**
+ * Longest {@link RetentionSweeper.stop} waits for a sweep step in progress, in milliseconds: a
+ * step cut short by closing the client deletes less, nothing else, and a shutdown has the
+ * projector's batches to finish within its grace.
+ */
+const stopWaitMs = 5000;
 
 /** A sweep that takes at least this long is logged even when it deleted nothing, in milliseconds. */
 const slowSweepMs = 1000;
@@ -54,9 +65,9 @@ const slowSweepMs = 1000;
  * beside the projector's mailboxes, in steps of `batchSize` documents, each delete naming one
  * document by `_id`. With `recheck` (MongoDB) a delete also checks the document's state and age
  * again, so a job replayed into a new run since its step found it stays. Without (FerretDB) a
- * replay landing between a step's find and its deletes (a fraction of a second) is deleted with
- * the old run, and comes back with the job's next event. A failed sweep is logged and the next
- * one tries again.
+ * replay landing between the moment a step's find read the job and its deletes (up to the
+ * seconds a find takes to read through a large collection) is deleted with the old run, and comes
+ * back with the job's next event. A failed sweep is logged and the next one tries again.
  */
 export class RetentionSweeper {
   readonly #db: Db;
@@ -66,7 +77,12 @@ export class RetentionSweeper {
   #sweeping: Promise<void> | undefined;
   #stopped = false;
 
+  /** @throws {RangeError} when `maxBusyShare` is not above 0 and below 1. */
   constructor(db: Db, logger: Logger, options: RetentionSweeperOptions) {
+    const share = options.maxBusyShare ?? defaultMaxBusyShare;
+    if (!(share > 0 && share < 1)) {
+      throw new RangeError(`maxBusyShare must be above 0 and below 1, not ${share}`);
+    }
     this.#db = db;
     this.#logger = logger;
     this.#options = options;
@@ -81,11 +97,18 @@ export class RetentionSweeper {
     this.#scheduleNext(this.#options.intervalMs);
   }
 
-  /** Stops sweeping; resolves once a sweep in progress has finished its current step. */
+  /**
+   * Stops sweeping; resolves once a sweep in progress has finished its current step, or after
+   * a few seconds if the step takes longer (closing the client then ends it).
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#sweeping;
+    if (this.#sweeping === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, stopWaitMs)));
+    await Promise.race([this.#sweeping, deadline]);
+    clearTimeout(timer);
   }
 
   #scheduleNext(delayMs: number): void {
@@ -123,10 +146,14 @@ export class RetentionSweeper {
         this.#options.maxBusyShare,
       );
       const deleted = err instanceof RetentionSweepError ? err.deleted : undefined;
-      this.#logger.warn(
-        { err, ...deleted, nextInMs },
-        "read-model retention sweep failed; the next sweep tries again",
-      );
+      if (this.#stopped) {
+        this.#logger.info({ err, ...deleted }, "read-model retention sweep cut short by the stop");
+      } else {
+        this.#logger.warn(
+          { err, ...deleted, nextInMs },
+          "read-model retention sweep failed; the next sweep tries again",
+        );
+      }
       return nextInMs;
     }
   }

@@ -1,4 +1,9 @@
-import { countJobsByStatusAndType, deleteExpired, jobsCollection } from "@conveyor/read-model";
+import {
+  countJobsByStatusAndType,
+  deleteExpired,
+  jobsCollection,
+  serverUsesListIndexes,
+} from "@conveyor/read-model";
 import { createLogger } from "@conveyor/service-kit";
 import { RetentionSweeper } from "@conveyor/status-projector";
 import { waitFor } from "@conveyor/testing";
@@ -48,12 +53,12 @@ describe("status projector under a burst of jobs", () => {
   });
 
   it.each([
-    { batchSize: 1000, recheck: true, deletes: "steps of 1,000, checked again" },
-    { batchSize: 10, recheck: false, deletes: "steps of 10, by id alone" },
+    { batchSize: 1000, deletes: "steps of 1,000" },
+    { batchSize: 10, deletes: "steps of 10" },
   ])(
     "stores a burst while expired jobs are swept beside it ($deletes), and keeps every job that has not expired",
     { timeout: 90_000 },
-    async ({ batchSize, recheck }) => {
+    async ({ batchSize }) => {
       const { js, jsm, db } = fx;
       const jobs = 1000;
       const longAgo = Date.UTC(2025, 0, 1);
@@ -68,11 +73,15 @@ describe("status projector under a burst of jobs", () => {
         rejectionsMs: 0,
       };
       fx.projector = await startProjector(js, db);
+      const recheck = await serverUsesListIndexes(db);
       const sweeper = new RetentionSweeper(db, createLogger("status-projector-test", "silent"), {
         policy,
         intervalMs: 10,
         batchSize,
+        // As main.ts: by id alone on FerretDB, which finds nothing else by index.
         recheck,
+        // Sweep often while the burst lasts, however long a sweep takes on a loaded machine.
+        maxBusyShare: 0.5,
       });
       sweeper.start();
       try {

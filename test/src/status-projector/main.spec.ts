@@ -85,26 +85,32 @@ describe("status-projector main", () => {
         MONGO_DB: db.databaseName,
         PROJECTOR_NEW_JOB_DEFER_MS: "0",
         FINISHED_JOBS_MAX_AGE_HOURS: "24",
-        DEAD_JOBS_MAX_AGE_HOURS: "0",
+        // Shorter than the DLQ keeps letters (30 days, read from the stream): raised to that.
+        DEAD_JOBS_MAX_AGE_HOURS: "1",
         READ_MODEL_SWEEP_INTERVAL_MS: "100",
         LOG_LEVEL: "info",
       });
       try {
         const longAgo = Date.UTC(2025, 0, 1);
+        const twoDaysAgo = Date.now() - 2 * 86_400_000;
         await publishEvents(jetstream(nc), [
           ...jobHistory("finished-long-ago", {}, longAgo),
           ...jobHistory("dead-long-ago", { end: "dead" }, longAgo),
+          ...jobHistory("dead-two-days-ago", { end: "dead" }, twoDaysAgo),
           ...jobHistory("running-long-ago", {}, longAgo).slice(0, 2),
           ...jobHistory("finished-now", {}, Date.now() - 60_000),
         ]);
-        await waitFor(() => Promise.resolve(main.output.text.includes('"jobs":1')), {
-          timeoutMs: 30_000,
-          message: `a sweep deleting one job; output: ${main.output.text}`,
-        });
         await waitFor(() => findJob(db, "finished-now"), { message: "recent job projected" });
-        expect(await findJob(db, "finished-long-ago")).toBeNull();
-        // Dead jobs are kept for good (0), and an unfinished job however old.
-        expect(await findJob(db, "dead-long-ago")).toMatchObject({ status: "dead" });
+        await waitFor(() => findJob(db, "dead-two-days-ago"), { message: "dead job projected" });
+        await waitFor(
+          async () =>
+            (await findJob(db, "finished-long-ago")) === null &&
+            (await findJob(db, "dead-long-ago")) === null,
+          { timeoutMs: 30_000, message: `old jobs deleted; output: ${main.output.text}` },
+        );
+        // A dead job two days old is kept (30 days and a day, not the hour asked for), and an
+        // unfinished job however old.
+        expect(await findJob(db, "dead-two-days-ago")).toMatchObject({ status: "dead" });
         expect(await findJob(db, "running-long-ago")).toMatchObject({ status: "running" });
       } finally {
         main.child.kill("SIGTERM");
@@ -112,6 +118,9 @@ describe("status-projector main", () => {
       const [code] = await main.exited;
       expect(code, main.output.text).toBe(0);
       expect(main.output.text).toContain("expired read-model documents deleted");
+      expect(main.output.text).toContain(
+        "dead jobs are kept as long as the DLQ keeps their letters",
+      );
     } finally {
       await client.close();
       await nc.close();
