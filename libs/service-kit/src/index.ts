@@ -19,3 +19,5 @@ export type {
   OutgoingMessage,
   WithdrawablePublish,
 } from "./jetstream-publisher.ts";
+export { headersOrNone, readHeaders } from "./message-headers.ts";
+export type { ReadHeaders } from "./message-headers.ts";

@@ -1,5 +1,6 @@
 import { Header, LifecycleKind, effectivePolicy } from "@conveyor/contracts";
 import type { CancellationRecord, JobEvent, RetryOverride } from "@conveyor/contracts";
+import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -82,10 +83,12 @@ export class Delivery {
     const msg = this.#msg;
     const { settings, tracing, logger } = this.#deps;
     const attempt = msg.info.deliveryCount;
-    const headerJobId = msg.headers?.get(Header.JobId) || undefined;
+    // A work item is its body: headers that cannot be read only lose its trace and id hint.
+    const headers = headersOrNone(msg);
+    const headerJobId = headers?.get(Header.JobId) || undefined;
     try {
       await tracing.consume(
-        msg.headers,
+        headers,
         { subject: msg.subject, jobId: headerJobId, jobType: settings.type, attempt },
         async (trace) => {
           const record: DeliveryRecord = {

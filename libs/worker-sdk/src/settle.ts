@@ -9,6 +9,7 @@ import type {
   SucceededEvent,
   WorkItem,
 } from "@conveyor/contracts";
+import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -161,7 +162,7 @@ export async function settle(
       try {
         await deps.publisher.deadLetter(
           deadLetterOf(outcome, delivery),
-          msg.headers,
+          headersOrNone(msg),
           delivery.trace,
         );
       } catch (err) {

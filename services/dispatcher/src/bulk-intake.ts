@@ -12,12 +12,13 @@ import {
   splitBulkJobTrace,
 } from "@conveyor/job-registry";
 import type { SplitBulkJob } from "@conveyor/job-registry";
+import { readHeaders } from "@conveyor/service-kit";
 import { FieldsCarrier } from "@conveyor/telemetry";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
 import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
-import { sourceOf, unprocessableReason } from "./intake.ts";
+import { sourceOf, unprocessableReason, unreadableHeaders } from "./intake.ts";
 import type { IntakeDeps } from "./intake.ts";
 import { idForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
@@ -64,9 +65,12 @@ export async function processBulkSubmission(
 ): Promise<BulkOutcome> {
   const subjectType = typeFromBulkSubject(msg.subject);
   const attributes = { subject: msg.subject, jobType: subjectType };
-  const read = readBulk(msg);
+  const { headers, problem } = readHeaders(msg);
+  // A bulk whose headers cannot be read is refused whole, as one that cannot be parsed.
+  const read: ReadBulk =
+    problem === undefined ? readBulk(msg) : { ok: false, refusal: unreadableHeaders(msg, problem) };
   if (!read.ok) {
-    return deps.tracing.consume(msg.headers, attributes, async (context) => {
+    return deps.tracing.consume(headers, attributes, async (context) => {
       const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection");
       const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
       await recordRefusal(deps, context, refused, read.refusal);
@@ -81,7 +85,7 @@ export async function processBulkSubmission(
       const job = { envelope, index, earlier: repeated.get(index), split };
       // A job that carries its own trace context continues that trace, the others the message's.
       const own = split.ok && split.trace?.traceparent !== undefined ? split.trace : undefined;
-      const carrier = own === undefined ? msg.headers : new FieldsCarrier(own);
+      const carrier = own === undefined ? headers : new FieldsCarrier(own);
       return deps.tracing.consume(carrier, attributes, (context) =>
         dispatchJob(msg, job, subjectType, context, deps, delivery),
       );

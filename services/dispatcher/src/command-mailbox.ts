@@ -1,4 +1,5 @@
 import { ConsumerName, KvBucket, StreamName } from "@conveyor/contracts";
+import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
@@ -109,7 +110,8 @@ async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void>
   const attrs = { subject: msg.subject, jobId: command.body.jobId };
   try {
     const outcome = await handler.perJob.run(command.body.jobId, () =>
-      tracing.consume(msg.headers, attrs, (context) => execute(command, context, deps)),
+      // A command is its body: headers that cannot be read only lose the publisher's trace.
+      tracing.consume(headersOrNone(msg), attrs, (context) => execute(command, context, deps)),
     );
     msg.ack();
     if (outcome.kind === "refused") {

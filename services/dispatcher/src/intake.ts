@@ -8,6 +8,7 @@ import {
   jsonOrUndefined,
 } from "@conveyor/contracts";
 import { claimedId, parseSubmissionBytes, preview } from "@conveyor/job-registry";
+import { headersOrNone, readHeaders } from "@conveyor/service-kit";
 import type { JobTypeLookup } from "@conveyor/job-registry";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -42,11 +43,27 @@ export interface IntakeDeps {
  */
 export function processSubmission(msg: JsMsg, deps: IntakeDeps): Promise<IntakeOutcome> {
   const subjectType = typeFromSubmitSubject(msg.subject);
-  return deps.tracing.consume(
-    msg.headers,
-    { subject: msg.subject, jobType: subjectType },
-    (context) => dispatch(msg, subjectType, context, deps),
+  const { headers, problem } = readHeaders(msg);
+  return deps.tracing.consume(headers, { subject: msg.subject, jobType: subjectType }, (context) =>
+    problem === undefined
+      ? dispatch(msg, subjectType, context, deps)
+      : reject(msg, context, deps, unreadableHeaders(msg, problem)),
   );
+}
+
+/** Why an intake message is refused when its headers cannot be read. */
+export const invalidHeadersReason = "invalid_headers";
+
+/** The refusal of a submission whose headers cannot be read (see `readHeaders`). */
+export function unreadableHeaders(msg: JsMsg, problem: string): Refusal {
+  const text = new TextDecoder().decode(msg.data.subarray(0, rejectionRawPreviewChars * 4));
+  return {
+    reason: invalidHeadersReason,
+    message: `the message's headers could not be read: ${problem}`,
+    issues: [{ path: "(headers)", message: problem }],
+    jobId: claimedId(jsonOrUndefined(msg.data)),
+    rawPreview: preview(text),
+  };
 }
 
 async function dispatch(
@@ -100,7 +117,7 @@ export function recordUnprocessable(
 ): Promise<IntakeOutcome> {
   const subjectType = typeFromSubmitSubject(msg.subject);
   return deps.tracing.consume(
-    msg.headers,
+    headersOrNone(msg),
     { subject: msg.subject, jobType: subjectType },
     (context) => reject(msg, context, deps, unprocessable(msg, why)),
   );
@@ -116,7 +133,8 @@ function unprocessable(msg: JsMsg, why: string): Refusal {
     reason: unprocessableReason,
     message,
     issues: [{ path: "(root)", message }],
-    jobId: claimedId(jsonOrUndefined(msg.data)) ?? (msg.headers?.get(Header.JobId) || undefined),
+    jobId:
+      claimedId(jsonOrUndefined(msg.data)) ?? (headersOrNone(msg)?.get(Header.JobId) || undefined),
     rawPreview: preview(text),
   };
 }
@@ -135,14 +153,14 @@ async function reject(
 
 /** For an envelope without an id: a valid `Conveyor-Job-Id` header, else one derived from the message. */
 function fallbackJobId(msg: JsMsg): string {
-  const header = msg.headers?.get(Header.JobId);
+  const header = headersOrNone(msg)?.get(Header.JobId);
   if (header && JobId.safeParse(header).success) return header;
   return idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "job");
 }
 
 /** The source a submission's `Conveyor-Source` header names: REST from the gateway, else NATS. */
 export function sourceOf(msg: JsMsg): SubmissionSource {
-  return msg.headers?.get(Header.Source) === SubmissionSource.Rest
+  return headersOrNone(msg)?.get(Header.Source) === SubmissionSource.Rest
     ? SubmissionSource.Rest
     : SubmissionSource.Nats;
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { Header } from "@conveyor/contracts";
+import { headersOrNone } from "@conveyor/service-kit";
 import type { HeaderCarrier, SpanAttributes } from "@conveyor/telemetry";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
@@ -262,12 +263,13 @@ export class ProjectorLoop {
 }
 
 function headersOf(msg: JsMsg): HeaderCarrier | undefined {
-  return msg.headers;
+  // An event is its body: headers that cannot be read only lose its trace.
+  return headersOrNone(msg);
 }
 
 /** What a message's own span in its job's trace says of it (read only when spans are exported). */
 function messageAttrs(msg: JsMsg): SpanAttributes {
-  const { headers } = msg;
+  const headers = headersOrNone(msg);
   return {
     subject: msg.subject,
     jobId: headers?.get(Header.JobId) || undefined,

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
 import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
+import { publishRawHeaders } from "../support/raw-publish.ts";
 import { storedEvents, storedMessages } from "./stream-reader.ts";
 
 const maxSubmissionBytes = 4096;
@@ -320,6 +321,31 @@ describe("dispatcher", () => {
     await suite.nc.flush();
     rejections.unsubscribe();
     expect(attempted.filter((text) => text.includes(marker))).toEqual([]);
+  });
+
+  it("records a submission whose headers cannot be read as a rejection naming them, and keeps going", async () => {
+    const jobId = uniqueName("bad-headers");
+    // A header name with a space: other clients send it, nats.js throws on reading it.
+    await publishRawHeaders(
+      suite.server.url,
+      "jobs.submit.echo",
+      ["bad key: x"],
+      JSON.stringify({ id: jobId, payload: {} }),
+    );
+    lastSubmittedSeq = (await suite.jsm.streams.info("JOBS")).state.last_seq;
+    const { body } = await rejectionOf("jobs.submit.echo", jobId);
+    expect(body).toMatchObject({ reason: "invalid_headers", jobId });
+    expect(body.message).toContain("not a valid character in a header name");
+    expect(body.issues).toHaveLength(1);
+    expect(body.issues[0]).toMatchObject({ path: "(headers)" });
+    expect(body.issues[0]?.message).toContain("header name");
+
+    const goodId = uniqueName("after-bad-headers");
+    await submit("jobs.submit.echo", JSON.stringify({ id: goodId, payload: {} }), goodId);
+    await waitFor(async () => (await queuedFor(goodId)).length === 1 || undefined, {
+      message: "the next submission queued",
+    });
+    await intakeSettled();
   });
 
   it("records a submission it could not dispatch within its deliveries as unprocessable", async () => {

@@ -3,6 +3,7 @@ import type { JobEvent } from "@conveyor/contracts";
 import { findDeadLetter, findJob } from "@conveyor/read-model";
 import { describe, expect, it } from "vitest";
 
+import { publishRawHeaders } from "../support/raw-publish.ts";
 import { recordingLogger } from "../support/recording-logger.ts";
 
 import { deadLetter, publishLetter } from "./dead-letters.ts";
@@ -43,6 +44,27 @@ describe("status projector with messages it cannot store", () => {
     const doc = await findDeadLetter(fx.db, "job-nul");
     expect(doc?.state === "dead" && doc.workItem?.payload).toStrictEqual(payload);
     expect(await findDeadLetter(fx.db, "job-after")).toMatchObject({ state: "dead" });
+  });
+
+  it("projects an event whose headers cannot be read, without holding back other events", async () => {
+    fx.projector = await startProjector(fx.js, fx.db);
+    const history = jobHistory("job-bad-headers");
+    const end = history.pop()!;
+    await publishEvents(fx.js, history);
+    await waitUntilDrained(fx.jsm);
+    // Alone, so that it is the first of its batch, whose headers the batch's span reads. A header
+    // name with a space: other clients send it, nats.js throws on reading it.
+    await publishRawHeaders(
+      `nats://${fx.nc.getServer()}`,
+      Subject.event(end.jobId, end.kind),
+      ["bad key: x"],
+      JSON.stringify(end),
+    );
+    await publishEvents(fx.js, jobHistory("job-after"));
+    await waitUntilDrained(fx.jsm);
+
+    expect(await findJob(fx.db, "job-bad-headers")).toMatchObject({ status: "succeeded" });
+    expect(await findJob(fx.db, "job-after")).toMatchObject({ status: "succeeded" });
   });
 
   it("acknowledges and reports an event nested too deep to validate, and projects the rest", async () => {

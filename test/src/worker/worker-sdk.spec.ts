@@ -4,6 +4,7 @@ import {
   Header,
   JobTypeDescriptor,
   KvBucket,
+  newJobId,
   workConsumerName,
   StreamName,
 } from "@conveyor/contracts";
@@ -14,6 +15,8 @@ import { DeadReason, JobFailure, defineHandler } from "@conveyor/worker-sdk";
 import { Kvm } from "@nats-io/kv";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+
+import { publishRawHeaders } from "../support/raw-publish.ts";
 
 import { traceId, uniqueType, useWorkFixture } from "./work-fixture.ts";
 
@@ -77,6 +80,25 @@ describe("worker SDK against a real nats-server", () => {
     expect(events.every((e) => e.traceId === traceId)).toBe(true);
     await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
     expect(await fx.ackPending(type)).toBe(0);
+  });
+
+  it("runs a job whose work message's headers cannot be read, and the next one", async () => {
+    const type = uniqueType("echo");
+    await fx.worker({ handlers: { [type]: (job) => ({ echoed: job.payload }) } });
+    const item = { id: newJobId(), type, payload: 1, priority: 5, maxAttempts: 3 };
+    const workItem = { ...item, timeoutMs: 30_000, submittedAt: new Date().toISOString(), run: 1 };
+    // A header name with a space: other clients send it, nats.js throws on reading it.
+    await publishRawHeaders(
+      fx.server.url,
+      `work.${type}`,
+      ["bad key: x"],
+      JSON.stringify(workItem),
+    );
+    const next = await fx.enqueue(type, 2);
+
+    expect(kinds(await fx.eventsUntil(item.id, "succeeded"))).toEqual(["succeeded@1"]);
+    expect(kinds(await fx.eventsUntil(next.id, "succeeded"))).toEqual(["succeeded@1"]);
+    await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
   });
 
   it("retries a flaky job with the policy's nak delays, then succeeds", async () => {
