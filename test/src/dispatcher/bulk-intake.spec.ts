@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
 import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
+import { publishRawHeaders } from "../support/raw-publish.ts";
 import { storedEvents, storedMessages } from "./stream-reader.ts";
 
 const maxSubmissionBytes = 4096;
@@ -172,6 +173,29 @@ describe("dispatcher: bulk submissions", () => {
         mark,
       ).toContain(c.path);
     }
+  });
+
+  it("records a bulk whose headers cannot be read as one rejection naming them, and keeps going", async () => {
+    const marker = uniqueName("bad-headers-bulk");
+    // A header name with a space: other clients send it, nats.js throws on reading it.
+    await publishRawHeaders(
+      suite.server.url,
+      "jobs.bulk.sleep",
+      ["bad key: x"],
+      JSON.stringify({ jobs: [{ payload: { ms: 1 }, batchId: marker }] }),
+    );
+    lastBulkSeq = (await suite.jsm.streams.info("JOBS")).state.last_seq;
+    const after = uniqueName("after-bad-headers-bulk");
+    await publishBulk({ jobs: [{ payload: { ms: 1 }, batchId: after }] });
+
+    await waitFor(async () => (await itemsMarked(after)).length === 1, {
+      message: "the good bulk after the unreadable one was not dispatched",
+    });
+    await bulkSettled();
+    const found = (await bulkRejections()).find((r) => r.rawPreview.includes(marker));
+    expect(found).toMatchObject({ reason: "invalid_headers" });
+    expect(found?.issues.map((i) => i.path)).toEqual(["(headers)"]);
+    expect(await itemsMarked(marker)).toEqual([]);
   });
 
   it("refuses a job over the submission limit and queues the rest of its bulk", async () => {
