@@ -116,6 +116,29 @@ describe("Tracing", () => {
     expect(spans.map((span) => span.status.message)).toEqual(["store down", "store down"]);
   });
 
+  it("ends the spans it started when reading a later message of the batch throws", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    const messages = [natsHeaders(), natsHeaders(), natsHeaders(), natsHeaders()];
+    let read = 0;
+    let worked = false;
+    await expect(
+      tracing.consumeBatch(
+        messages,
+        (headers) => headers,
+        () => {
+          if (++read === 2) throw new Error("unreadable message");
+          return { subject: "events.x.queued" };
+        },
+        { subject: "events.>" },
+        () => Promise.resolve((worked = true)),
+      ),
+    ).rejects.toThrow("unreadable message");
+    expect(worked).toBe(false);
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(1);
+    expect(spans[0]!.status.message).toBe("unreadable message");
+  });
+
   it("marks the span as failed and rethrows when the work throws", async () => {
     const { tracing, exporter } = tracingWithMemory();
     await expect(

@@ -300,16 +300,19 @@ export class Tracing {
     const firstHeaders = first === undefined ? undefined : headersOf(first);
     if (!this.#recording || rest.length === 0) return this.consume(firstHeaders, batchAttrs, fn);
     const batchSize = { "messaging.batch.message_count": messages.length };
-    const others = rest.map((msg) => {
-      const attrs = attrsOf(msg);
-      return this.#start(
-        `process ${attrs.subject}`,
-        SpanKind.CONSUMER,
-        () => ({ ...messagingAttributes(attrs, "process"), ...batchSize }),
-        this.extract(headersOf(msg)).otelContext,
-      );
-    });
+    const others: Span[] = [];
     try {
+      for (const msg of rest) {
+        const attrs = attrsOf(msg);
+        others.push(
+          this.#start(
+            `process ${attrs.subject}`,
+            SpanKind.CONSUMER,
+            () => ({ ...messagingAttributes(attrs, "process"), ...batchSize }),
+            this.extract(headersOf(msg)).otelContext,
+          ),
+        );
+      }
       const result = await this.#run(
         `process ${batchAttrs.subject}`,
         SpanKind.CONSUMER,
