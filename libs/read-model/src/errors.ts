@@ -1,3 +1,5 @@
+import type { ExpiredCounts, ExpiringKind } from "./retention.ts";
+
 /** A list query was given an option it cannot use. `field` names the option (`cursor`, `limit`, ...). */
 export class InvalidQueryError extends Error {
   override readonly name: string = "InvalidQueryError";
@@ -51,8 +53,8 @@ export class InvalidDocumentError extends Error {
  */
 export class RetentionSweepError extends Error {
   override readonly name = "RetentionSweepError";
-  readonly deleted: Readonly<Record<"jobs" | "rejections" | "deadLetters", number>>;
-  readonly failures: readonly { kind: "jobs" | "rejections" | "deadLetters"; error: unknown }[];
+  readonly deleted: Readonly<ExpiredCounts>;
+  readonly failures: readonly { kind: ExpiringKind; error: unknown }[];
 
   constructor(deleted: RetentionSweepError["deleted"], failures: RetentionSweepError["failures"]) {
     const reasons = failures.map(

@@ -89,16 +89,16 @@ export async function deleteExpired(
   const stopping = options.stopping ?? (() => false);
   const deleted: ExpiredCounts = { jobs: 0, rejections: 0, deadLetters: 0 };
   const failures: { kind: ExpiringKind; error: unknown }[] = [];
+  const recheck = options.recheck ?? true;
   for (const kind of expiringKinds) {
     if (stopping()) break;
+    const rule = expiryRule(db, policy, kind, now.getTime());
+    if (rule === undefined) continue;
     try {
       while (!stopping()) {
-        const ids = await expiredIds(db, policy, kind, { now, limit });
+        const ids = await rule.ids(limit);
         if (ids.length === 0) break;
-        deleted[kind] += await deleteIfExpired(db, policy, kind, ids, {
-          now,
-          recheck: options.recheck ?? true,
-        });
+        deleted[kind] += await rule.delete(ids, recheck);
         if (ids.length < limit) break;
       }
     } catch (error) {

@@ -56,13 +56,12 @@ export const invalidHeadersReason = "invalid_headers";
 
 /** The refusal of a submission whose headers cannot be read (see `readHeaders`). */
 export function unreadableHeaders(msg: JsMsg, problem: string): Refusal {
-  const text = new TextDecoder().decode(msg.data.subarray(0, rejectionRawPreviewChars * 4));
   return {
     reason: invalidHeadersReason,
     message: `the message's headers could not be read: ${problem}`,
     issues: [{ path: "(headers)", message: problem }],
     jobId: claimedId(jsonOrUndefined(msg.data)),
-    rawPreview: preview(text),
+    rawPreview: rawPreviewOf(msg),
   };
 }
 
@@ -123,11 +122,15 @@ export function recordUnprocessable(
   );
 }
 
+/** The start of a message that could not be read as a submission, for its rejection. */
+function rawPreviewOf(msg: JsMsg): string {
+  return preview(new TextDecoder().decode(msg.data.subarray(0, rejectionRawPreviewChars * 4)));
+}
+
 /** Why an intake message is refused when it cannot be dispatched at all. */
 export const unprocessableReason = "unprocessable";
 
 function unprocessable(msg: JsMsg, why: string): Refusal {
-  const text = new TextDecoder().decode(msg.data.subarray(0, rejectionRawPreviewChars * 4));
   const message = `submission could not be dispatched: ${why}`;
   return {
     reason: unprocessableReason,
@@ -135,7 +138,7 @@ function unprocessable(msg: JsMsg, why: string): Refusal {
     issues: [{ path: "(root)", message }],
     jobId:
       claimedId(jsonOrUndefined(msg.data)) ?? (headersOrNone(msg)?.get(Header.JobId) || undefined),
-    rawPreview: preview(text),
+    rawPreview: rawPreviewOf(msg),
   };
 }
 

@@ -10,6 +10,7 @@ import { z } from "zod";
 const maxHoldMs = 20_000;
 
 const hourMs = 3_600_000;
+const hoursToMs = (hours: number) => Math.round(hours * hourMs);
 
 /** Hours the read model keeps a kind of finished document; 0 keeps it for good. */
 const maxAgeHours = (fallback: number) =>
@@ -63,13 +64,12 @@ export const dlqAgeMarginMs = 24 * hourMs;
  * letter continues its document (the attempts and errors of every run).
  */
 export function retentionPolicy(env: ProjectorEnv, dlqMaxAgeMs: number): RetentionPolicy {
-  const hours = (value: number) => Math.round(value * hourMs);
   const openDeadLettersMs = dlqMaxAgeMs === 0 ? 0 : dlqMaxAgeMs + dlqAgeMarginMs;
   return {
-    finishedJobsMs: hours(env.FINISHED_JOBS_MAX_AGE_HOURS),
-    deadJobsMs: deadJobsAge(hours(env.DEAD_JOBS_MAX_AGE_HOURS), openDeadLettersMs),
+    finishedJobsMs: hoursToMs(env.FINISHED_JOBS_MAX_AGE_HOURS),
+    deadJobsMs: deadJobsAge(hoursToMs(env.DEAD_JOBS_MAX_AGE_HOURS), openDeadLettersMs),
     openDeadLettersMs,
-    rejectionsMs: hours(env.REJECTIONS_MAX_AGE_HOURS),
+    rejectionsMs: hoursToMs(env.REJECTIONS_MAX_AGE_HOURS),
   };
 }
 
@@ -83,7 +83,7 @@ function deadJobsAge(configuredMs: number, openDeadLettersMs: number): number {
  * longer than it says; undefined when it holds (the one-day margin aside).
  */
 export function deadJobsAgeOverride(env: ProjectorEnv, dlqMaxAgeMs: number): string | undefined {
-  const configuredMs = Math.round(env.DEAD_JOBS_MAX_AGE_HOURS * hourMs);
+  const configuredMs = hoursToMs(env.DEAD_JOBS_MAX_AGE_HOURS);
   if (configuredMs === 0) return undefined;
   if (dlqMaxAgeMs === 0) {
     return "dead jobs are kept for good: the DLQ keeps their letters for good, and a replay continues the job's document";
