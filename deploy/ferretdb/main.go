@@ -3,7 +3,7 @@
 // The upstream cmd/ferretdb binary needs a version file generated at release time and panics when
 // built with `go install`; embedding the library package avoids that.
 //
-// Four changes from upstream's defaults make it usable under load (see docs/read-model.md):
+// Five changes from upstream's defaults make it usable under load (see docs/read-model.md):
 //
 //   - Each collection's unique _id index is rebuilt on the exact expression FerretDB 1.24 looks
 //     documents up by (see keepIDLookupIndexes): as created, it is on another expression and every
@@ -13,6 +13,8 @@
 //     only local and test data (production uses MongoDB), and the read models it holds are
 //     rebuilt from the streams. Statement journals are kept in memory (temp_store=MEMORY) rather
 //     than in temp files: FerretDB writes every updated document in a transaction of its own.
+//   - The write-ahead log is checkpointed by a loop of its own (see keepWALsCheckpointed) rather
+//     than by the commit that fills it, which then waited for the copy into the database file.
 //   - Its logger formats a child logger's attributes only when something is logged (lazyHandler):
 //     FerretDB builds one per SQL statement, with the document being written in it.
 //   - Go's collector runs when the heap has grown by 400 % instead of 100 % (unless GOGC is set):
@@ -41,7 +43,7 @@ import (
 
 // sqliteParams are the SQLite connection parameters of every database. FerretDB adds its own
 // defaults (busy_timeout(10000), journal_mode(wal), auto_vacuum(none)) to these.
-const sqliteParams = "?_pragma=synchronous(normal)&_pragma=temp_store(memory)"
+const sqliteParams = "?_pragma=synchronous(normal)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)"
 
 // defaultGCPercent is the Go collector's target (GOGC) when the environment sets none. FerretDB
 // allocates garbage at a high rate for each document it writes (BSON and JSON decoding and
@@ -102,6 +104,7 @@ func main() {
 	defer stop()
 
 	go keepIDLookupIndexes(ctx, abs, logger)
+	go keepWALsCheckpointed(ctx, abs, logger)
 	if *debugAddr != "" {
 		go func() {
 			logger.Warn("pprof stopped", "error", http.ListenAndServe(*debugAddr, nil))
