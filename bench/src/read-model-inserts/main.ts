@@ -1,7 +1,7 @@
 // Diagnostic: how long FerretDB takes to insert the projector's batches of job documents, at a
 // steady pace, into a `jobs` collection of a given size. The pinned build runs on its own (no
 // other load, niceness 0) with the read model's indexes; each batch of 50 succeeded-job documents
-// is inserted with one unordered bulk write, as the projector inserts them, followed by a pause.
+// (ids generated as the gateway generates them: UUIDv7, in time order) is inserted with one unordered bulk write, as the projector inserts them, followed by a pause.
 // Prints the batches' latency percentiles and the largest size its write-ahead log reached: what
 // SQLite's checkpoints cost the writes they run in (bench/README.md, "What changed").
 //
@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { newJobId } from "@conveyor/contracts";
 import type { JobDocument } from "@conveyor/read-model";
 import { ensureIndexes, jobsCollection, toStoredJob } from "@conveyor/read-model";
 import { MongoClient } from "mongodb";
@@ -27,7 +28,7 @@ const [prefill = 0, batches = 3000, pauseMs = 20] = process.argv.slice(2).map(Nu
 function succeededJob(): JobDocument {
   const now = new Date().toISOString();
   return toStoredJob({
-    _id: randomUUID(),
+    _id: newJobId(),
     type: "echo",
     status: "succeeded",
     run: 1,
