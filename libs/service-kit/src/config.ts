@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { ConfigError } from "./errors.ts";
+import { metricsEnv } from "./metrics.ts";
 import { tracingEnv } from "./tracing-config.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -34,6 +35,7 @@ export const commonEnv = {
   /** How long a draining service may take to finish in-flight work, in milliseconds. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   ...tracingEnv,
+  ...metricsEnv,
 } as const;
 
 export const mongoEnv = {

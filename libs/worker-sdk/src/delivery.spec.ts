@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 
 import { Delivery } from "./delivery.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
+import type { AttemptReport } from "./options.ts";
 
 const item: WorkItem = {
   id: "job-1",
@@ -20,56 +21,74 @@ const item: WorkItem = {
   run: 1,
 };
 
+interface DeliveryOptions {
+  handle: () => Promise<unknown>;
+  event?: LifecyclePublisher["event"];
+  heartbeatMs?: number;
+  onAttemptEnd?: (report: AttemptReport) => void;
+}
+
+/** A delivery of `item` whose message and publisher record what is done to them in `steps`. */
+function deliver(options: DeliveryOptions): { delivery: Delivery; steps: string[] } {
+  const steps: string[] = [];
+  const msgHeaders = natsHeaders();
+  msgHeaders.set("Conveyor-Job-Id", item.id);
+  const msg = {
+    subject: "work.echo",
+    seq: 1,
+    data: new TextEncoder().encode(JSON.stringify(item)),
+    headers: msgHeaders,
+    info: { deliveryCount: 1 },
+    ack: () => steps.push("ack"),
+    nak: () => steps.push("nak"),
+    term: () => steps.push("term"),
+    working: () => steps.push("working"),
+  } as unknown as JsMsg;
+  const publisher: LifecyclePublisher = {
+    event: options.event ?? (() => Promise.resolve()),
+    deadLetter: () => Promise.resolve(),
+    withdrawableEvent: () => ({ stored: Promise.resolve(), withdraw: () => true }),
+    send: (reply) => {
+      reply();
+    },
+  };
+  const delivery = new Delivery(msg, {
+    settings: {
+      type: "echo",
+      handle: () => {
+        steps.push("handled");
+        return options.handle();
+      },
+      schema: undefined,
+      payloadSchema: undefined,
+      retryOverrides: undefined,
+      retry: defaultRetryPolicy,
+      timeoutMs: undefined,
+      version: undefined,
+      concurrency: 1,
+      description: undefined,
+    },
+    publisher,
+    tracing: Tracing.create({ serviceName: "test" }),
+    logger: createLogger("test", "silent"),
+    workerId: "w-1",
+    heartbeatMs: options.heartbeatMs ?? 1000,
+    progressIntervalMs: 1000,
+    cancellations: { find: () => undefined, subscribe: () => () => undefined },
+    onAttemptEnd: options.onAttemptEnd,
+  });
+  return { delivery, steps };
+}
+
 describe("Delivery", () => {
   it("keeps the job's lease while its outcome is being stored, until it acknowledges", async () => {
     const heartbeatMs = 20;
     const storingMs = 300;
-    const steps: string[] = [];
-    const msgHeaders = natsHeaders();
-    msgHeaders.set("Conveyor-Job-Id", item.id);
-    const msg = {
-      subject: "work.echo",
-      seq: 1,
-      data: new TextEncoder().encode(JSON.stringify(item)),
-      headers: msgHeaders,
-      info: { deliveryCount: 1 },
-      ack: () => steps.push("ack"),
-      nak: () => steps.push("nak"),
-      term: () => steps.push("term"),
-      working: () => steps.push("working"),
-    } as unknown as JsMsg;
     // A slow stream: the outcome's event is stored long after the handler returned.
-    const publisher: LifecyclePublisher = {
+    const { delivery, steps } = deliver({
+      handle: () => Promise.resolve("done"),
       event: () => new Promise((resolve) => setTimeout(resolve, storingMs)),
-      deadLetter: () => Promise.resolve(),
-      withdrawableEvent: () => ({ stored: Promise.resolve(), withdraw: () => true }),
-      send: (reply) => {
-        reply();
-      },
-    };
-    const delivery = new Delivery(msg, {
-      settings: {
-        type: "echo",
-        handle: () => {
-          steps.push("handled");
-          return Promise.resolve("done");
-        },
-        schema: undefined,
-        payloadSchema: undefined,
-        retryOverrides: undefined,
-        retry: defaultRetryPolicy,
-        timeoutMs: undefined,
-        version: undefined,
-        concurrency: 1,
-        description: undefined,
-      },
-      publisher,
-      tracing: Tracing.create({ serviceName: "test" }),
-      logger: createLogger("test", "silent"),
-      workerId: "w-1",
       heartbeatMs,
-      progressIntervalMs: 1000,
-      cancellations: { find: () => undefined, subscribe: () => () => undefined },
     });
 
     await delivery.process();
@@ -82,5 +101,51 @@ describe("Delivery", () => {
     const after = steps.length;
     await new Promise((resolve) => setTimeout(resolve, 5 * heartbeatMs));
     expect(steps.length).toBe(after);
+  });
+
+  it("reports a settled attempt with its outcome and how long the handler ran", async () => {
+    const reports: AttemptReport[] = [];
+    const { delivery } = deliver({
+      handle: () =>
+        new Promise((resolve) => {
+          setTimeout(() => {
+            resolve("done");
+          }, 30);
+        }),
+      onAttemptEnd: (report) => reports.push(report),
+    });
+
+    await delivery.process();
+
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ type: "echo", outcome: "succeeded" });
+    expect(reports[0]?.durationMs).toBeGreaterThanOrEqual(25);
+  });
+
+  it("reports an outcome that could not be recorded as unrecorded", async () => {
+    const reports: AttemptReport[] = [];
+    const { delivery, steps } = deliver({
+      handle: () => Promise.resolve("done"),
+      event: () => Promise.reject(new Error("stream unavailable")),
+      onAttemptEnd: (report) => reports.push(report),
+    });
+
+    await delivery.process();
+
+    expect(steps.filter((step) => step !== "working")).toEqual(["handled", "nak"]);
+    expect(reports.map((r) => r.outcome)).toEqual(["unrecorded"]);
+  });
+
+  it("acknowledges the job even when the report throws", async () => {
+    const { delivery, steps } = deliver({
+      handle: () => Promise.resolve("done"),
+      onAttemptEnd: () => {
+        throw new Error("metrics broken");
+      },
+    });
+
+    await delivery.process();
+
+    expect(steps.filter((step) => step !== "working")).toEqual(["handled", "ack"]);
   });
 });

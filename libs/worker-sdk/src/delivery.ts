@@ -10,14 +10,14 @@ import { JobCancelledError, WorkerStoppedError } from "./errors.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
 import { DeliveryContext } from "./delivery-context.ts";
 import type { Job } from "./handler.ts";
-import type { TypeSettings } from "./options.ts";
+import type { AttemptReport, TypeSettings } from "./options.ts";
 import { decideOutcome, exceededDeliveries } from "./outcome.ts";
 import type { AttemptFacts, Outcome, Settled } from "./outcome.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import type { ProgressReport } from "./progress-reporter.ts";
 import { runHandler } from "./run-handler.ts";
 import { settle, unrecordedRetryDelayMs } from "./settle.ts";
-import type { DeliveryRecord } from "./settle.ts";
+import type { AppliedOutcome, DeliveryRecord } from "./settle.ts";
 import { parsePayload, readWorkItem } from "./work-item.ts";
 
 /** What every delivery of one job type needs. */
@@ -31,6 +31,8 @@ export interface DeliveryDeps {
   progressIntervalMs: number;
   /** Cancelled jobs, kept current by the worker's watch of the cancellations bucket. */
   cancellations: CancellationLookup;
+  /** Told of every attempt once its outcome is applied (see `WorkerOptions.onAttemptEnd`). */
+  onAttemptEnd?: ((report: AttemptReport) => void) | undefined;
 }
 
 /**
@@ -107,7 +109,8 @@ export class Delivery {
           const outcome = await this.#decide(record);
           this.#handlerDone.resolve(undefined);
           this.#keepLease();
-          await settle(outcome, record, this.#deps);
+          const applied = await settle(outcome, record, this.#deps);
+          this.#report(record, applied);
         },
       );
     } catch (err) {
@@ -118,6 +121,19 @@ export class Delivery {
       clearInterval(this.#leaseKeeper);
       this.#handlerDone.resolve(undefined);
       this.#unsubscribe?.();
+    }
+  }
+
+  #report(record: DeliveryRecord, outcome: AppliedOutcome): void {
+    const { onAttemptEnd, settings, logger } = this.#deps;
+    if (onAttemptEnd === undefined) return;
+    const { startedAt, handlerEndedAt } = record;
+    const durationMs =
+      startedAt === undefined ? undefined : Math.max(0, (handlerEndedAt ?? Date.now()) - startedAt);
+    try {
+      onAttemptEnd({ type: settings.type, outcome, durationMs });
+    } catch (err) {
+      logger.warn({ err }, "onAttemptEnd threw; ignored");
     }
   }
 

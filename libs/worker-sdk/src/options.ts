@@ -35,6 +35,21 @@ export interface WorkerOptions {
   pullExpiresMs?: number;
   /** Shortest interval between two progress events of one attempt, in milliseconds. @default 250 */
   progressIntervalMs?: number;
+  /**
+   * Called once per attempt after its outcome is applied (acknowledged, retried, dead-lettered,
+   * cancelled, or handed back because it could not be recorded): for metrics. What it throws is
+   * logged and ignored.
+   */
+  onAttemptEnd?: (report: AttemptReport) => void;
+}
+
+/** One attempt of a job, once its outcome is applied. */
+export interface AttemptReport {
+  type: string;
+  /** What was done: `unrecorded` when the outcome could not be stored and the job runs again. */
+  outcome: "succeeded" | "retry" | "dead" | "cancelled" | "unrecorded";
+  /** How long the handler ran, in milliseconds; undefined when it never ran. */
+  durationMs: number | undefined;
 }
 
 /** One job type's handler and settings, resolved. */
@@ -65,6 +80,7 @@ export interface ResolvedWorkerOptions {
   shutdownGraceMs: number;
   pullExpiresMs: number;
   progressIntervalMs: number;
+  onAttemptEnd: ((report: AttemptReport) => void) | undefined;
 }
 
 const positiveInt = z.int().min(1);
@@ -97,6 +113,7 @@ export function compileWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     shutdownGraceMs: scalars.shutdownGraceMs,
     pullExpiresMs: scalars.pullExpiresMs,
     progressIntervalMs: scalars.progressIntervalMs,
+    onAttemptEnd: options.onAttemptEnd,
   };
 }
 

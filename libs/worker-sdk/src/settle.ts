@@ -52,6 +52,12 @@ export interface SettleDeps {
   deadEventRetryDelaysMs?: readonly number[];
 }
 
+/**
+ * What {@link settle} did with a delivery: its outcome's kind, or `unrecorded` when the outcome
+ * could not be stored and the job was handed back to run again.
+ */
+export type AppliedOutcome = Outcome["kind"] | "unrecorded";
+
 /** Delay before a job whose outcome could not be recorded is tried again, in milliseconds. */
 export const unrecordedRetryDelayMs = 2000;
 
@@ -67,12 +73,15 @@ export const deadEventRetryDelaysMs: readonly number[] = [250, 1000, 2250];
  * dead letter, then the `dead` event (retried a few times), then `term` (which deletes the work
  * message, so only after the letter is stored); a cancel publishes `cancelled`, then `ack`. When the facts cannot be stored
  * the job is `nak`ed, never dropped.
+ *
+ * @returns what was done: the outcome's kind, or `unrecorded` when it could not be recorded and
+ *   the job was handed back to run again.
  */
 export async function settle(
   outcome: Outcome,
   delivery: DeliveryRecord,
   deps: SettleDeps,
-): Promise<void> {
+): Promise<AppliedOutcome> {
   const { msg } = delivery;
   // A child logger costs a serialization of its bindings: made only when something is logged.
   let child: Logger | undefined;
@@ -121,21 +130,20 @@ export async function settle(
       } catch (err) {
         if (err instanceof MessageTooLargeError) {
           const error = new InvalidResultError(`result too large: ${err.message}`, { cause: err });
-          await settle(
+          return settle(
             { kind: "dead", error: toErrorInfo(error), reason: DeadReason.NonRetryable },
             delivery,
             deps,
           );
-          return;
         }
         log().error({ err }, "could not record success; the job will run again");
         nak(unrecordedRetryDelayMs);
-        return;
+        return "unrecorded";
       }
       ack();
       // Success is the common case: a line per job would cost more than a no-op job itself.
       if (deps.logger.isLevelEnabled("debug")) log().debug({ durationMs }, "job succeeded");
-      return;
+      return "succeeded";
     }
     case "retry": {
       try {
@@ -156,7 +164,7 @@ export async function settle(
         { error: outcome.error.message, retryDelayMs: outcome.delayMs },
         "attempt failed; retrying",
       );
-      return;
+      return "retry";
     }
     case "dead": {
       try {
@@ -168,7 +176,7 @@ export async function settle(
       } catch (err) {
         log().error({ err }, "could not dead-letter the job; it will be delivered again");
         nak(unrecordedRetryDelayMs);
-        return;
+        return "unrecorded";
       }
       // The stored letter is the record of the death (the projector builds the dead letter from
       // it): from here on the job must never run again, so it is terminated whatever happens to
@@ -196,7 +204,7 @@ export async function settle(
       }
       term(`${outcome.reason}: ${outcome.error.message}`.slice(0, 200));
       log().warn({ error: outcome.error.message, reason: outcome.reason }, "job dead-lettered");
-      return;
+      return "dead";
     }
     case "cancelled": {
       try {
@@ -209,11 +217,11 @@ export async function settle(
         // The next delivery is cancelled again before it runs.
         log().error({ err }, "could not record the cancel; the job will be delivered again");
         nak(unrecordedRetryDelayMs);
-        return;
+        return "unrecorded";
       }
       ack();
       log().info({ reason: outcome.reason, durationMs }, "job cancelled");
-      return;
+      return "cancelled";
     }
   }
 }

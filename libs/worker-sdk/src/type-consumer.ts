@@ -41,6 +41,15 @@ const retryPullAfterMs = { first: 500, max: 10_000 } as const;
 /** Longest a free slot waits for others before pulling, while work is waiting, in milliseconds. */
 const gatherSlotsMs = 2;
 
+/** One job type's queue: jobs waiting for a worker, and jobs delivered and not yet settled. */
+export interface TypeBacklog {
+  type: string;
+  /** Jobs in `WORK` not delivered yet (including retries waiting out their backoff). */
+  waiting: number;
+  /** Jobs delivered to some worker and not yet acknowledged. */
+  inFlight: number;
+}
+
 /**
  * Pulls one job type's work consumer and runs at most `concurrency` handlers at once. It asks the
  * server only for as many messages as it has free slots, so every message it holds is started at
@@ -72,6 +81,16 @@ export class TypeConsumer {
   /** Jobs held now: handlers running, and finished jobs whose outcome is being stored. */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** The type's queue as its work consumer counts it, across every worker (asks the server). */
+  async backlog(): Promise<TypeBacklog> {
+    const info = await this.#consumer.info();
+    return {
+      type: this.#deps.settings.type,
+      waiting: info.num_pending,
+      inFlight: info.num_ack_pending,
+    };
   }
 
   /** Messages this consumer can take now: free handler slots, within the settling limit. */

@@ -14,6 +14,7 @@ import { EventPublisher } from "./event-publisher.ts";
 import { compileWorkerOptions } from "./options.ts";
 import type { ResolvedWorkerOptions, WorkerOptions } from "./options.ts";
 import { TypeConsumer } from "./type-consumer.ts";
+import type { TypeBacklog } from "./type-consumer.ts";
 
 /** Options of {@link JobWorker.stop}. */
 export interface StopOptions {
@@ -179,6 +180,7 @@ export class JobWorker {
         heartbeatMs: options.heartbeatMs,
         progressIntervalMs: options.progressIntervalMs,
         cancellations: shared.cancellations.view,
+        onAttemptEnd: options.onAttemptEnd,
       };
       consumers.push(
         new TypeConsumer(consumer, deps, {
@@ -193,6 +195,14 @@ export class JobWorker {
   /** Handlers running now, across all types. */
   get inFlight(): number {
     return this.#consumers.reduce((sum, c) => sum + c.inFlight, 0);
+  }
+
+  /**
+   * The queue of each type this worker runs, as its work consumer counts it across every worker
+   * (one request to the server per type).
+   */
+  backlog(): Promise<TypeBacklog[]> {
+    return Promise.all(this.#consumers.map((c) => c.backlog()));
   }
 
   /**

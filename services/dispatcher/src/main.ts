@@ -1,3 +1,4 @@
+import { ConsumerName, StreamName } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
   connectNats,
@@ -7,6 +8,8 @@ import {
   exitWhenNatsCloses,
   onShutdown,
   parseEnv,
+  registerMailboxMetrics,
+  startMetrics,
 } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import { verifyTopology } from "@conveyor/topology";
@@ -29,6 +32,18 @@ async function main(): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   await verifyTopology(jsm);
+  const metrics = await startMetrics(serviceName, env, logger);
+  registerMailboxMetrics(
+    metrics.registry,
+    jsm,
+    [
+      { stream: StreamName.Jobs, consumer: ConsumerName.DispatcherIntake },
+      { stream: StreamName.Jobs, consumer: ConsumerName.DispatcherBulkIntake },
+      { stream: StreamName.Jobs, consumer: ConsumerName.DispatcherCommands },
+      { stream: StreamName.Advisories, consumer: ConsumerName.DispatcherAdvisories },
+    ],
+    logger,
+  );
   const registry = await JobTypeRegistry.open(nc, { logger });
   const dispatcher = await createDispatcher({
     nc,
@@ -60,6 +75,7 @@ async function main(): Promise<void> {
     await registry.close();
     await nc.drain();
     await tracing.shutdown();
+    await metrics.close();
   });
 }
 

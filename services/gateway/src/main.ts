@@ -9,6 +9,7 @@ import {
   exitOnStartupError,
   exitWhenNatsCloses,
   onShutdown,
+  startMetrics,
 } from "@conveyor/service-kit";
 import { verifyTopology } from "@conveyor/topology";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -28,6 +29,7 @@ try {
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm);
+  const metrics = await startMetrics("gateway", config, logger);
   const mongo = await MongoClient.connect(config.MONGO_URL);
   const registry = await JobTypeRegistry.open(nc, { logger });
 
@@ -57,6 +59,7 @@ try {
     await nc.drain();
     await mongo.close();
     await tracing.shutdown();
+    await metrics.close();
   });
 } catch (err) {
   exitOnStartupError(bootLogger, err);

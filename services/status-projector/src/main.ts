@@ -6,10 +6,12 @@ import {
   exitWhenNatsCloses,
   onShutdown,
   parseEnv,
+  registerMailboxMetrics,
+  startMetrics,
 } from "@conveyor/service-kit";
 import { verifyTopology } from "@conveyor/topology";
 import { ensureIndexes } from "@conveyor/read-model";
-import { StreamName } from "@conveyor/contracts";
+import { ConsumerName, StreamName } from "@conveyor/contracts";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { millis } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
@@ -30,6 +32,16 @@ try {
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm);
+  const metrics = await startMetrics(service, env, logger);
+  registerMailboxMetrics(
+    metrics.registry,
+    jsm,
+    [
+      { stream: StreamName.Events, consumer: ConsumerName.Projector },
+      { stream: StreamName.Dlq, consumer: ConsumerName.ProjectorDeadLetters },
+    ],
+    logger,
+  );
   // A short server selection timeout makes an unavailable MongoDB a quick, retried batch failure.
   const mongo = await MongoClient.connect(env.MONGO_URL, {
     serverSelectionTimeoutMS: 5000,
@@ -89,6 +101,7 @@ try {
     await nc.drain();
     await Promise.all([mongo.close(), sweeperMongo.close()]);
     await tracing.shutdown();
+    await metrics.close();
   });
   // A deleted consumer would leave the projector idle for good: exit so the supervisor restarts
   // the service, whose verifyTopology then names what is missing.

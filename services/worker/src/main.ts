@@ -6,11 +6,13 @@ import {
   exitWhenNatsCloses,
   onShutdown,
   parseEnv,
+  startMetrics,
 } from "@conveyor/service-kit";
 import { createWorker } from "@conveyor/worker-sdk";
 
 import { builtinHandlers } from "./builtin-handlers.ts";
 import { workerEnv } from "./config.ts";
+import { workerMetrics } from "./worker-metrics.ts";
 
 const serviceName = "worker";
 const bootLogger = createLogger(serviceName);
@@ -21,6 +23,8 @@ async function main(): Promise<void> {
   const tracing = createTracing(serviceName, env, logger);
   const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
   exitWhenNatsCloses(nc, logger);
+  const metrics = await startMetrics(serviceName, env, logger);
+  const observed = workerMetrics(metrics.registry, logger);
   const worker = await createWorker({
     connection: nc,
     handlers: builtinHandlers,
@@ -30,12 +34,15 @@ async function main(): Promise<void> {
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     logger,
     tracing,
+    onAttemptEnd: observed.onAttemptEnd,
   });
+  observed.watchQueues(() => worker.backlog());
 
   onShutdown(logger, async () => {
     await worker.stop();
     await nc.drain();
     await tracing.shutdown();
+    await metrics.close();
   });
 }
 

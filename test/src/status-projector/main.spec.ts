@@ -5,13 +5,20 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 import { findJob, serverUsesListIndexes } from "@conveyor/read-model";
-import { startMongoServer, startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
+import {
+  freePort,
+  startMongoServer,
+  startNatsServer,
+  uniqueName,
+  waitFor,
+} from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
 import { describe, expect, it } from "vitest";
 
+import { metricValue, scrapeMetrics } from "../support/prometheus.ts";
 import { jobHistory, publishEvents } from "./events.ts";
 
 const mainPath = fileURLToPath(
@@ -33,7 +40,7 @@ function startMain(env: Record<string, string>) {
 }
 
 describe("status-projector main", () => {
-  it("projects from its environment after verifying the topology, and exits 0 on SIGTERM", async () => {
+  it("projects from its environment after verifying the topology, serves its metrics, and exits 0 on SIGTERM", async () => {
     await using nats = await startNatsServer();
     await using mongo = await startMongoServer();
     const nc = await connect({ servers: nats.url });
@@ -41,11 +48,14 @@ describe("status-projector main", () => {
     const dbName = uniqueName("projector_main");
     try {
       await ensureTopology(await jetstreamManager(nc));
+      const metricsPort = await freePort();
       const main = startMain({
         NATS_URL: nats.url,
         MONGO_URL: mongo.url,
         MONGO_DB: dbName,
         PROJECTOR_BATCH_SIZE: "50",
+        METRICS_PORT: String(metricsPort),
+        METRICS_HOST: "127.0.0.1",
         LOG_LEVEL: "warn",
       });
       try {
@@ -60,6 +70,26 @@ describe("status-projector main", () => {
         expect(indexes.map((i) => i.name)).toEqual(
           usable ? expect.arrayContaining(["_id_", "type_status_id"]) : ["_id_"],
         );
+        // Once every event is acknowledged, the read model is behind by nothing.
+        const mailbox = (text: string, stream: string, consumer: string, state: string) =>
+          metricValue(text, "conveyor_mailbox_messages", {
+            stream,
+            consumer,
+            state,
+            service: "status-projector",
+          });
+        const metrics = await waitFor(
+          async () => {
+            const text = await scrapeMetrics(metricsPort);
+            return mailbox(text, "EVENTS", "status-projector", "unacknowledged") === "0"
+              ? text
+              : undefined;
+          },
+          { timeoutMs: 10_000, message: "the events acknowledged in the metrics" },
+        );
+        expect(mailbox(metrics, "EVENTS", "status-projector", "pending")).toBe("0");
+        expect(mailbox(metrics, "DLQ", "status-projector-dlq", "pending")).toBe("0");
+        expect(metrics).toMatch(/^nodejs_heap_size_used_bytes\{service="status-projector"\} /m);
       } finally {
         main.child.kill("SIGTERM");
       }

@@ -9,6 +9,7 @@ import { builtinHandlers } from "@conveyor/worker";
 import type { AnalysisResult } from "@conveyor/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { metricValue, scrapeMetrics } from "../support/prometheus.ts";
 import { useWorkFixture } from "./work-fixture.ts";
 
 const kinds = (events: JobEvent[]) => events.map((e) => `${e.kind}@${e.attempt}`);
@@ -114,6 +115,71 @@ describe("reference worker", () => {
       expect(output).toContain("worker stopped");
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("serves its metrics: attempts by type and outcome, handler durations, and the queues", async () => {
+    const main = join(workspaceRoot(), "services/worker/src/main.ts");
+    const child: ChildProcess = spawn(process.execPath, ["--conditions=conveyor-source", main], {
+      env: {
+        ...process.env,
+        NATS_URL: fx.server.url,
+        WORKER_CONCURRENCY: "1",
+        METRICS_PORT: "0",
+        METRICS_HOST: "127.0.0.1",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitFor(() => Promise.resolve(output.includes("worker started")), {
+        timeoutMs: 20_000,
+        message: "the worker process to start",
+      });
+      const port = /"port":(\d+)[^\n]*metrics served/.exec(output)?.[1];
+      expect(port).toBeDefined();
+      const scrape = () => scrapeMetrics(String(port));
+      const series = (text: string, name: string, labels: Record<string, string>) =>
+        metricValue(text, name, { ...labels, service: "worker" });
+
+      for (let i = 0; i < 2; i++) await fx.enqueue("echo", { n: i });
+      const flaky = await fx.enqueue("flaky", { failTimes: 1 });
+      await fx.eventsUntil(flaky.id, "succeeded");
+      // One handler at a time: the first sleep runs while the other two wait.
+      for (let i = 0; i < 3; i++) await fx.enqueue("sleep", { ms: 3000 });
+
+      const text = await waitFor(
+        async () => {
+          const body = await scrape();
+          return series(body, "conveyor_queue_jobs", { type: "sleep", state: "waiting" }) === "2"
+            ? body
+            : undefined;
+        },
+        { timeoutMs: 10_000, message: "two sleep jobs waiting in the metrics" },
+      );
+      expect(
+        series(text, "conveyor_job_attempts_total", { type: "echo", outcome: "succeeded" }),
+      ).toBe("2");
+      expect(series(text, "conveyor_job_attempts_total", { type: "flaky", outcome: "retry" })).toBe(
+        "1",
+      );
+      expect(
+        series(text, "conveyor_job_attempts_total", { type: "flaky", outcome: "succeeded" }),
+      ).toBe("1");
+      expect(
+        series(text, "conveyor_job_attempt_duration_seconds_count", {
+          type: "echo",
+          outcome: "succeeded",
+        }),
+      ).toBe("2");
+      expect(series(text, "conveyor_queue_jobs", { type: "sleep", state: "in_flight" })).toBe("1");
+      expect(series(text, "conveyor_queue_jobs", { type: "echo", state: "waiting" })).toBe("0");
+      expect(text).toMatch(/^process_resident_memory_bytes\{service="worker"\} \d+/m);
+    } finally {
+      child.kill("SIGKILL");
     }
   });
 });

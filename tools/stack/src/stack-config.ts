@@ -20,6 +20,8 @@ const stackEnv = z.object({
   NATS_PORT: port(4222),
   MONGO_PORT: port(27017),
   GATEWAY_PORT: port(8080),
+  // The first of four consecutive ports, one per service's GET /metrics.
+  METRICS_PORT: port(9464).refine((p) => p <= 65_532, "the four metrics ports must be below 65536"),
   MONGO_DB: z.string().min(1).default("conveyor"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   // Unset or empty: the default, as for the URLs above.
@@ -52,6 +54,11 @@ export interface StackConfig {
   mongoDb: string;
   /** Port the gateway serves REST on. @default 8080 */
   gatewayPort: number;
+  /**
+   * The gateway's metrics port; the dispatcher, worker and status-projector serve theirs on the
+   * next three (`METRICS_PORT`). @default 9464
+   */
+  metricsPort: number;
   /** How long a service may drain on shutdown before it is killed, in milliseconds. @default 10000 + 5000 */
   serviceStopGraceMs: number;
   /** `<workspace>/.data/nats`: JetStream store, kept between runs. */
@@ -78,6 +85,7 @@ export function readStackConfig(env: Env, workspace: string): StackConfig {
     natsPort: parsed.NATS_PORT,
     mongoPort: parsed.MONGO_PORT,
     gatewayPort: parsed.GATEWAY_PORT,
+    metricsPort: parsed.METRICS_PORT,
     mongoDb: parsed.MONGO_DB,
     // The services drain for SHUTDOWN_GRACE_MS themselves; the margin covers their exit.
     serviceStopGraceMs: parsed.SHUTDOWN_GRACE_MS + 5000,

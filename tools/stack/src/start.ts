@@ -181,9 +181,15 @@ async function main(): Promise<void> {
   cleanup.defer(async () => {
     await Promise.all(supervisors.map((s) => s.stop(config.serviceStopGraceMs)));
   });
+  const metricsPorts = new Map(serviceNames.map((name, i) => [name, config.metricsPort + i]));
+  for (const port of metricsPorts.values()) await assertPortFree(port, "METRICS_PORT");
   for (const name of serviceNames) {
     say(`starting ${name}`);
-    supervisors.push(startService(name, env, serviceNiceness(name, config.readModelNiceness)));
+    // Each service its own metrics port: one METRICS_PORT in the environment would be taken four times.
+    const serviceEnv = { ...env, METRICS_PORT: String(metricsPorts.get(name)) };
+    supervisors.push(
+      startService(name, serviceEnv, serviceNiceness(name, config.readModelNiceness)),
+    );
   }
 
   const gatewayUrl = `http://127.0.0.1:${config.gatewayPort}`;
@@ -210,6 +216,9 @@ async function main(): Promise<void> {
   say(`  REST API  ${gatewayUrl}   (POST /v1/jobs, GET /v1/jobs/:id)`);
   say(`  NATS      ${natsUrl}   (publish to jobs.submit.<type>)`);
   say(`  MongoDB   ${mongoUrl}   (database ${config.mongoDb})`);
+  say(
+    `  metrics   ${[...metricsPorts].map(([name, port]) => `http://127.0.0.1:${port}/metrics (${name})`).join(", ")}`,
+  );
   say(
     `  data      ${config.natsUrl && config.mongoUrl ? "(external servers)" : ".data/ (kept between runs; delete it for a clean slate)"}`,
   );

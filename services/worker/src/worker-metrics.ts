@@ -1,0 +1,61 @@
+import type { Logger } from "@conveyor/service-kit";
+import type { AttemptReport, TypeBacklog } from "@conveyor/worker-sdk";
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { Registry } from "prom-client";
+
+/** Handler durations worth telling apart, in seconds: a no-op to a long batch job. */
+const durationBuckets = [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 120, 600];
+
+/** The worker's metrics: its attempts as they end, and the queues of the types it runs. */
+export interface WorkerMetrics {
+  /** For `createWorker`'s `onAttemptEnd`. */
+  onAttemptEnd: (report: AttemptReport) => void;
+  /** Reports these queues at every scrape (asked of the server then). */
+  watchQueues: (backlog: () => Promise<TypeBacklog[]>) => void;
+}
+
+export function workerMetrics(registry: Registry, logger: Logger): WorkerMetrics {
+  const attempts = new Counter({
+    name: "conveyor_job_attempts_total",
+    help: "Job attempts this worker ended, by type and by what was done with them: succeeded, retry, dead, cancelled, or unrecorded (its outcome could not be stored, so it runs again).",
+    labelNames: ["type", "outcome"],
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: "conveyor_job_attempt_duration_seconds",
+    help: "How long handlers ran, by type and outcome (attempts whose handler never ran are left out).",
+    labelNames: ["type", "outcome"],
+    buckets: durationBuckets,
+    registers: [registry],
+  });
+  let backlog: (() => Promise<TypeBacklog[]>) | undefined;
+  // Read at each scrape: the queue lives in JetStream, not in this worker.
+  new Gauge({
+    name: "conveyor_queue_jobs",
+    help: "Jobs of each type this worker runs, as the type's work consumer counts them across all workers: waiting (not delivered yet, retries in their backoff included) or in_flight (delivered, not yet settled).",
+    labelNames: ["type", "state"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (backlog === undefined) return;
+      try {
+        for (const { type, waiting, inFlight } of await backlog()) {
+          this.set({ type, state: "waiting" }, waiting);
+          this.set({ type, state: "in_flight" }, inFlight);
+        }
+      } catch (err) {
+        // The rest of the metrics are still worth serving; the queue is simply not reported.
+        logger.warn({ err }, "could not read the work queues for metrics");
+      }
+    },
+  });
+  return {
+    onAttemptEnd: ({ type, outcome, durationMs }) => {
+      attempts.inc({ type, outcome });
+      if (durationMs !== undefined) durations.observe({ type, outcome }, durationMs / 1000);
+    },
+    watchQueues: (source) => {
+      backlog = source;
+    },
+  };
+}
