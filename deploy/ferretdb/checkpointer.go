@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -66,14 +67,22 @@ const restartLogAfterFrames = 16384
 // during the one before, so the last ones are short.
 const maxPassiveRounds = 4
 
+// restartBusyTimeout bounds how long a RESTART checkpoint waits, first for the writer lock and
+// then, holding it (so writers wait too), for transactions already under way to end.
+const restartBusyTimeout = 100 * time.Millisecond
+
 // checkpointWAL checkpoints a database's write-ahead log. Passive checkpoints copy what was
 // written until one finds nothing new: the next writer then starts the log again from its
-// beginning, so it stops growing. Under writes without a pause that moment may not come; once
-// the log is restartLogAfterFrames long, a RESTART checkpoint waits for writers and readers to
-// let it start the log again. It opens the file read-write without creating it, so a database
-// dropped meanwhile stays gone.
+// beginning, so it stops growing. Under writes without a pause that moment may not come: once the
+// log is restartLogAfterFrames long and all of it is in the database file, a RESTART checkpoint
+// waits at most restartBusyTimeout for transactions under way, then lets the log start again.
+// While a reader still needs an older state (a long query), no checkpoint can copy past it and
+// the log grows until it is done, as with SQLite's own checkpoints; no RESTART is tried then, as
+// it would hold writers up waiting for that reader. It opens the file read-write without creating
+// it, so a database dropped meanwhile stays gone.
 func checkpointWAL(ctx context.Context, file string) error {
-	db, err := sql.Open("sqlite", "file:"+file+"?mode=rw&_pragma=busy_timeout(10000)")
+	busyMs := restartBusyTimeout.Milliseconds()
+	db, err := sql.Open("sqlite", fmt.Sprintf("file:%s?mode=rw&_pragma=busy_timeout(%d)", file, busyMs))
 	if err != nil {
 		return err
 	}
@@ -88,15 +97,23 @@ func checkpointWAL(ctx context.Context, file string) error {
 			break // nothing written since the last round
 		}
 	}
-	if frames.log < restartLogAfterFrames {
+	if !restartWorthTrying(frames) {
 		return nil
 	}
+	// Busy (a transaction outlasted the wait) is no error: the next tick tries again.
 	_, err = checkpoint(ctx, db, "RESTART")
 	return err
 }
 
+// restartWorthTrying tells whether a RESTART checkpoint should follow passive ones that left
+// the log so: it is long, and all of it is in the database file, so no reader needs an older
+// state and the RESTART waits only for transactions already under way.
+func restartWorthTrying(f walFrames) bool {
+	return f.log >= restartLogAfterFrames && f.checkpointed == f.log
+}
+
 // walFrames is what a checkpoint reports: the log's length and how much of it is now in the
-// database file, in pages.
+// database file, in pages (-1 when the database is not in WAL mode).
 type walFrames struct {
 	log, checkpointed int
 }

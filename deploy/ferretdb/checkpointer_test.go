@@ -90,11 +90,11 @@ func TestCheckpointCopiesTheLogAndLetsItStartAgain(t *testing.T) {
 	}
 }
 
-func TestLongLogIsRestartedOnceAReaderLetsGo(t *testing.T) {
+func TestLogPinnedByAReaderIsLeftToGrowUntilItLetsGo(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "conveyor.sqlite")
 	db := writtenLikeFerretDB(t, file, 10)
 
-	// A reader in a transaction keeps the log from being restarted behind its back.
+	// A reader in a transaction needs the state it started on: no checkpoint copies past it.
 	reader, err := sql.Open("sqlite", "file:"+file)
 	if err != nil {
 		t.Fatal(err)
@@ -108,24 +108,42 @@ func TestLongLogIsRestartedOnceAReaderLetsGo(t *testing.T) {
 	if err := tx.QueryRow(`SELECT count(*) FROM docs`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	writePages(t, db, restartLogAfterFrames+100)
-	released := make(chan struct{})
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		tx.Rollback() //nolint:errcheck // read-only
-		close(released)
-	}()
-
-	// RESTART waits for the reader, then the next write starts the log from its beginning.
+	writePages(t, db, 2000)
 	if err := checkpointWAL(context.Background(), file); err != nil {
 		t.Fatal(err)
 	}
-	<-released
+	pinned := sizeOf(t, file+"-wal")
+	writePages(t, db, 500)
+	if got := sizeOf(t, file+"-wal"); got <= pinned {
+		t.Fatalf("want the log to grow while the reader needs it, it went from %d to %d bytes", pinned, got)
+	}
+
+	tx.Rollback() //nolint:errcheck // read-only
+	if err := checkpointWAL(context.Background(), file); err != nil {
+		t.Fatal(err)
+	}
 	longLog := sizeOf(t, file+"-wal")
-	writePages(t, db, restartLogAfterFrames/2)
+	writePages(t, db, 500)
 
 	if got := sizeOf(t, file+"-wal"); got != longLog {
-		t.Fatalf("want the log written from its beginning, it grew from %d to %d bytes", longLog, got)
+		t.Fatalf("want the log written from its beginning once the reader let go, it grew from %d to %d bytes", longLog, got)
+	}
+}
+
+func TestRestartIsTriedOnlyForALongLogNoReaderPins(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		frames walFrames
+		want   bool
+	}{
+		{"short log", walFrames{log: 100, checkpointed: 100}, false},
+		{"long log, all copied", walFrames{log: restartLogAfterFrames, checkpointed: restartLogAfterFrames}, true},
+		{"long log a reader pins", walFrames{log: restartLogAfterFrames + 10, checkpointed: 40}, false},
+		{"not in WAL mode", walFrames{log: -1, checkpointed: -1}, false},
+	} {
+		if got := restartWorthTrying(c.frames); got != c.want {
+			t.Errorf("%s: restartWorthTrying(%+v) = %v, want %v", c.name, c.frames, got, c.want)
+		}
 	}
 }
 

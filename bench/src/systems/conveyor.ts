@@ -119,6 +119,9 @@ export async function startConveyor(options: ConveyorOptions): Promise<SystemDri
       // a sweep reads every job document (about 0.1 ms each), which MongoDB's index spares it.
       READ_MODEL_SWEEP_INTERVAL_MS:
         process.env["READ_MODEL_SWEEP_INTERVAL_MS"] ?? benchSweepIntervalMs,
+      // No metrics endpoints (one port in the environment would be taken four times), and so
+      // none of the process metrics they collect, which BullMQ's processes do not pay either.
+      METRICS_PORT: undefined,
     };
     const driver = new ConveyorDriver({
       nc,

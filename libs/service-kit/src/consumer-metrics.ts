@@ -3,6 +3,7 @@ import { Gauge } from "prom-client";
 import type { Registry } from "prom-client";
 
 import type { Logger } from "./logger.ts";
+import { readForScrape } from "./metrics.ts";
 
 /** A durable consumer a service reads as its mailbox. */
 export interface Mailbox {
@@ -28,15 +29,21 @@ export function registerMailboxMetrics(
     labelNames: ["stream", "consumer", "state"],
     registers: [registry],
     async collect() {
-      this.reset();
       try {
-        for (const { stream, consumer } of mailboxes) {
-          const info = await jsm.consumers.info(stream, consumer);
+        const infos = await readForScrape(() =>
+          Promise.all(mailboxes.map((m) => jsm.consumers.info(m.stream, m.consumer))),
+        );
+        // Set only once all are read: a scrape running meanwhile sees the last complete set.
+        this.reset();
+        mailboxes.forEach(({ stream, consumer }, i) => {
+          const info = infos[i];
+          if (info === undefined) return;
           this.set({ stream, consumer, state: "pending" }, info.num_pending);
           this.set({ stream, consumer, state: "unacknowledged" }, info.num_ack_pending);
-        }
+        });
       } catch (err) {
-        // The rest of the metrics are still worth serving.
+        // The rest of the metrics are still worth serving; this gauge is left out of the scrape.
+        this.reset();
         logger.warn({ err }, "could not read the mailboxes' consumers for metrics");
       }
     },

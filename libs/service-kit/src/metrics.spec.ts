@@ -2,7 +2,7 @@ import { Counter } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { createLogger } from "./logger.ts";
-import { startMetrics } from "./metrics.ts";
+import { readForScrape, startMetrics } from "./metrics.ts";
 import type { ServiceMetrics } from "./metrics.ts";
 
 const logger = createLogger("test", "silent");
@@ -56,5 +56,17 @@ describe("startMetrics", () => {
     await expect(
       startMetrics("other", { METRICS_PORT: metrics.port, METRICS_HOST: "127.0.0.1" }, logger),
     ).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe("readForScrape", () => {
+  it("answers what the read answers", async () => {
+    await expect(readForScrape(() => Promise.resolve(7), 1000)).resolves.toBe(7);
+  });
+
+  it("gives up on a read that does not answer in time", async () => {
+    await expect(readForScrape(() => new Promise(() => undefined), 20)).rejects.toThrow(
+      /no answer within 20 ms/,
+    );
   });
 });

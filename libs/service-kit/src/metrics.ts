@@ -8,10 +8,13 @@ import type { Logger } from "./logger.ts";
 
 /** Environment variables of a service's Prometheus endpoint. */
 export const metricsEnv = {
-  /** Port of `GET /metrics` (Prometheus text format); unset: the service serves no metrics. */
+  /**
+   * Port of `GET /metrics` (Prometheus text format); 0 takes a free one (logged); unset: the
+   * service serves no metrics.
+   */
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
-  /** Address the metrics endpoint listens on. */
-  METRICS_HOST: z.string().min(1).default("0.0.0.0"),
+  /** Address the metrics endpoint listens on (`0.0.0.0` in a container, for the scraper). */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
 } as const;
 
 /** A service's metrics and, when `METRICS_PORT` is set, the endpoint that serves them. */
@@ -21,6 +24,30 @@ export interface ServiceMetrics {
   /** The endpoint's port (useful with `METRICS_PORT=0`); undefined when there is none. */
   port: number | undefined;
   close(): Promise<void>;
+}
+
+/** How long a scrape waits for what it asks nats-server, in milliseconds: under a scraper's 10 s. */
+export const scrapeReadTimeoutMs = 2000;
+
+/**
+ * What `read` answers, for a gauge's `collect`: rejected after `timeoutMs`, so that a slow server
+ * fails this gauge rather than the whole scrape.
+ */
+export async function readForScrape<T>(
+  read: () => Promise<T>,
+  timeoutMs = scrapeReadTimeoutMs,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${String(timeoutMs)} ms`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([read(), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -97,6 +97,29 @@ function harness(
 const error = { name: "Error", message: "boom" };
 
 describe("settle", () => {
+  it.each([
+    ["succeeded", { kind: "succeeded", result: 1 }, {}],
+    ["retry", { kind: "retry", error, delayMs: 10 }, {}],
+    ["dead", { kind: "dead", error, reason: DeadReason.NonRetryable }, {}],
+    ["cancelled", { kind: "cancelled", reason: "by request" }, {}],
+    ["unrecorded", { kind: "succeeded", result: 1 }, { failOn: "event" }],
+    [
+      "unrecorded",
+      { kind: "dead", error, reason: DeadReason.NonRetryable },
+      { failOn: "deadLetter" },
+    ],
+    ["unrecorded", { kind: "cancelled", reason: "by request" }, { failOn: "event" }],
+    // A result too large to store kills the job instead.
+    [
+      "dead",
+      { kind: "succeeded", result: 1 },
+      { failOn: "event", failWith: new MessageTooLargeError("events.x", 2e6, 1e6) },
+    ],
+  ] as const)("returns %s for what it applied", async (applied, outcome, options) => {
+    const h = harness(options);
+    expect(await settle(outcome, h.record, h.deps)).toBe(applied);
+  });
+
   it("publishes succeeded, then acknowledges", async () => {
     const h = harness();
     await settle({ kind: "succeeded", result: { ok: true } }, h.record, h.deps);

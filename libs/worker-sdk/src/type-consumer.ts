@@ -44,9 +44,12 @@ const gatherSlotsMs = 2;
 /** One job type's queue: jobs waiting for a worker, and jobs delivered and not yet settled. */
 export interface TypeBacklog {
   type: string;
-  /** Jobs in `WORK` not delivered yet (including retries waiting out their backoff). */
+  /** Jobs in `WORK` not delivered yet. */
   waiting: number;
-  /** Jobs delivered to some worker and not yet acknowledged. */
+  /**
+   * Jobs delivered to some worker and not yet acknowledged: running, being recorded, or failed and
+   * waiting out their retry delay (a delayed `nak` leaves a job unacknowledged until redelivered).
+   */
   inFlight: number;
 }
 

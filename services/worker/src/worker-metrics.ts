@@ -1,3 +1,4 @@
+import { readForScrape } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { AttemptReport, TypeBacklog } from "@conveyor/worker-sdk";
 import { Counter, Gauge, Histogram } from "prom-client";
@@ -32,19 +33,23 @@ export function workerMetrics(registry: Registry, logger: Logger): WorkerMetrics
   // Read at each scrape: the queue lives in JetStream, not in this worker.
   new Gauge({
     name: "conveyor_queue_jobs",
-    help: "Jobs of each type this worker runs, as the type's work consumer counts them across all workers: waiting (not delivered yet, retries in their backoff included) or in_flight (delivered, not yet settled).",
+    help: "Jobs of each type this worker runs, as the type's work consumer counts them across all workers: waiting (not delivered yet) or in_flight (delivered and not acknowledged: running, being recorded, or failed and waiting out their retry delay).",
     labelNames: ["type", "state"],
     registers: [registry],
     async collect() {
-      this.reset();
-      if (backlog === undefined) return;
+      const read = backlog;
+      if (read === undefined) return;
       try {
-        for (const { type, waiting, inFlight } of await backlog()) {
+        const queues = await readForScrape(read);
+        // Set only once all are read: a scrape running meanwhile sees the last complete set.
+        this.reset();
+        for (const { type, waiting, inFlight } of queues) {
           this.set({ type, state: "waiting" }, waiting);
           this.set({ type, state: "in_flight" }, inFlight);
         }
       } catch (err) {
-        // The rest of the metrics are still worth serving; the queue is simply not reported.
+        // The rest of the metrics are still worth serving; the queue is left out of the scrape.
+        this.reset();
         logger.warn({ err }, "could not read the work queues for metrics");
       }
     },

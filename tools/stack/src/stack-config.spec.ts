@@ -64,4 +64,12 @@ describe("readStackConfig", () => {
     expect(() => readStackConfig({ NATS_PORT: "70000" }, "/ws")).toThrow(ConfigError);
     expect(() => readStackConfig({ NATS_PORT: "70000" }, "/ws")).toThrow(/NATS_PORT/);
   });
+
+  it("gives the services four metrics ports from METRICS_PORT, and refuses a gateway port among them", () => {
+    expect(readStackConfig({}, "/ws").metricsPort).toBe(9464);
+    expect(readStackConfig({ METRICS_PORT: "9100" }, "/ws").metricsPort).toBe(9100);
+    expect(() => readStackConfig({ GATEWAY_PORT: "9466" }, "/ws")).toThrow(/GATEWAY_PORT/);
+    expect(() => readStackConfig({ METRICS_PORT: "65533" }, "/ws")).toThrow(/METRICS_PORT/);
+    expect(readStackConfig({ GATEWAY_PORT: "9468" }, "/ws").gatewayPort).toBe(9468);
+  });
 });

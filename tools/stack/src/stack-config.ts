@@ -40,6 +40,16 @@ const stackEnv = z.object({
   ...retentionEnv,
 });
 
+/** The metrics ports are `METRICS_PORT` and the three after it: the gateway's port must not be one. */
+function gatewayOutsideMetricsPorts(env: { GATEWAY_PORT: number; METRICS_PORT: number }): boolean {
+  return env.GATEWAY_PORT < env.METRICS_PORT || env.GATEWAY_PORT > env.METRICS_PORT + 3;
+}
+
+const gatewayPortClash = {
+  path: ["GATEWAY_PORT"],
+  message: "must not be METRICS_PORT or one of the three after it (the services' metrics ports)",
+};
+
 /** What `npm start` runs, from the environment. */
 export interface StackConfig {
   /** Use this NATS server instead of starting one. */
@@ -78,7 +88,7 @@ export interface StackConfig {
 
 /** Reads the stack's settings; a bad value throws a ConfigError naming the variable. */
 export function readStackConfig(env: Env, workspace: string): StackConfig {
-  const parsed = parseEnv(stackEnv, env);
+  const parsed = parseEnv(stackEnv.refine(gatewayOutsideMetricsPorts, gatewayPortClash), env);
   return {
     natsUrl: parsed.NATS_URL,
     mongoUrl: parsed.MONGO_URL,
