@@ -4,6 +4,7 @@ import Koa from "koa";
 import type { GatewayDeps } from "./deps.ts";
 import { errorMapping } from "./http/error-mapping.ts";
 import { requestLogging } from "./http/request-logging.ts";
+import { requestMetrics } from "./http/request-metrics.ts";
 import { NatsLink } from "./jobs/nats-link.ts";
 import { cancelJobRouter } from "./routes/cancel-job.ts";
 import { dlqRouter } from "./routes/dlq.ts";
@@ -34,6 +35,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   const publisher = new JetStreamPublisher(deps.nc, { timeoutMs: deps.options.publishTimeoutMs });
   const out = { link, publisher };
   app.use(requestLogging(deps.logger));
+  if (deps.metrics !== undefined) app.use(requestMetrics(deps.metrics));
   app.use(errorMapping(deps.logger));
   for (const router of [
     submitJobRouter(deps, out),

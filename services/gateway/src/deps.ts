@@ -4,6 +4,7 @@ import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Db } from "mongodb";
+import type { Registry } from "prom-client";
 
 /** Limits and deadlines of the gateway. */
 export interface GatewayOptions {
@@ -38,6 +39,8 @@ export interface GatewayDeps {
   /** Registered job types, kept current by a KV watch. */
   registry: JobTypeRegistry;
   tracing: Tracing;
+  /** Where request durations are recorded (`GET /metrics`); none when undefined. */
+  metrics?: Registry | undefined;
   logger: Logger;
   options: GatewayOptions;
 }

@@ -40,6 +40,7 @@ try {
     registry,
     tracing,
     logger,
+    metrics: metrics.registry,
     options: {
       maxBodyBytes: config.MAX_SUBMISSION_BYTES,
       maxBulkBodyBytes: config.MAX_BULK_BODY_BYTES,

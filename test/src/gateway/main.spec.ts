@@ -15,12 +15,14 @@ import {
 import { ensureTopology } from "@conveyor/topology";
 import { describe, expect, it } from "vitest";
 
+import { metricValue, scrapeMetrics } from "../support/prometheus.ts";
+
 const mainPath = fileURLToPath(
   import.meta.resolve("@conveyor/gateway").replace(/index\.ts$/, "main.ts"),
 );
 
 describe("gateway main", () => {
-  it("serves from its environment after verifying the topology, and exits 0 on SIGTERM", async () => {
+  it("serves from its environment after verifying the topology, with its metrics, and exits 0 on SIGTERM", async () => {
     await using nats = await startNatsServer();
     await using mongo = await startMongoServer();
     const nc = await connect({ servers: nats.url });
@@ -34,6 +36,7 @@ describe("gateway main", () => {
     }
 
     const port = await freePort();
+    const metricsPort = await freePort();
     const child = spawn(process.execPath, ["--conditions=conveyor-source", mainPath], {
       env: {
         PATH: process.env["PATH"],
@@ -41,6 +44,7 @@ describe("gateway main", () => {
         MONGO_URL: mongo.url,
         MONGO_DB: uniqueName("gateway_main"),
         GATEWAY_PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         LOG_LEVEL: "warn",
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -60,6 +64,15 @@ describe("gateway main", () => {
         body: JSON.stringify({ type: "echo", payload: "hi" }),
       });
       expect(response.status).toBe(202);
+      const metrics = await scrapeMetrics(metricsPort);
+      expect(
+        metricValue(metrics, "http_request_duration_seconds_count", {
+          method: "POST",
+          route: "/v1/jobs",
+          status: "202",
+          service: "gateway",
+        }),
+      ).toBe("1");
     } finally {
       child.kill("SIGTERM");
     }
