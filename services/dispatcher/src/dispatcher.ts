@@ -1,4 +1,4 @@
-import { ConsumerName, StreamName } from "@conveyor/contracts";
+import { ConsumerName, StreamName, typeFromBulkSubject } from "@conveyor/contracts";
 import type { JobTypeLookup } from "@conveyor/job-registry";
 import { JetStreamPublisher } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
@@ -7,6 +7,7 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import { BatchPullLoop } from "./batch-pull-loop.ts";
+import type { DispatchObserver } from "./dispatch-metrics.ts";
 import { processBulkSubmission } from "./bulk-intake.ts";
 import type { BulkOutcome } from "./bulk-intake.ts";
 import { processSubmission, recordUnprocessable } from "./intake.ts";
@@ -50,6 +51,8 @@ export interface DispatcherDeps {
   tracing: Tracing;
   logger: Logger;
   options: DispatcherOptions;
+  /** Told of every job queued and every refusal recorded (metrics). */
+  observer?: DispatchObserver | undefined;
 }
 
 export interface Dispatcher {
@@ -69,7 +72,7 @@ export interface Dispatcher {
  * and only its `queued` event is retried.
  */
 export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
-  const { logger, options } = deps;
+  const { logger, options, observer } = deps;
   const consumer = await deps.js.consumers.get(StreamName.Jobs, ConsumerName.DispatcherIntake);
   const bulkConsumer = await deps.js.consumers.get(
     StreamName.Jobs,
@@ -114,6 +117,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     const why = `${failureMessage(cause)} (after ${deliveries} deliveries)`;
     try {
       const outcome = await recordUnprocessable(msg, intake, why);
+      countOutcome(outcome);
       logger.error(
         { err: cause, subject: msg.subject, seq: msg.seq, outcome },
         "submission could not be dispatched; recorded as unprocessable",
@@ -152,7 +156,21 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     return { delayMs };
   };
 
+  const countOutcome = (outcome: IntakeOutcome): void => {
+    if (outcome.kind === "queued") observer?.queued(outcome.type, 1);
+    else observer?.rejected(outcome.reason, 1);
+  };
+
+  const countBulkOutcome = (outcome: BulkOutcome, msg: JsMsg): void => {
+    const type = typeFromBulkSubject(msg.subject);
+    if (outcome.queued > 0 && type !== undefined) observer?.queued(type, outcome.queued);
+    const reasons = new Map<string, number>();
+    for (const { reason } of outcome.rejected) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    for (const [reason, jobs] of reasons) observer?.rejected(reason, jobs);
+  };
+
   const logBulkOutcome = (outcome: BulkOutcome, msg: JsMsg): void => {
+    countBulkOutcome(outcome, msg);
     if (logger.isLevelEnabled("debug")) {
       logger.debug({ queued: outcome.queued, subject: msg.subject }, "bulk submission queued");
     }
@@ -170,6 +188,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
   };
 
   const logOutcome = (outcome: IntakeOutcome, msg: JsMsg): void => {
+    countOutcome(outcome);
     if (outcome.kind === "queued") {
       if (logger.isLevelEnabled("debug")) {
         logger.debug({ jobId: outcome.jobId, type: outcome.type }, "job queued");

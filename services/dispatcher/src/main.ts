@@ -18,6 +18,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { dispatcherEnv } from "./config.ts";
 import { createCommandMailbox } from "./command-mailbox.ts";
 import { createDeadLetterer } from "./dead-letterer.ts";
+import { dispatchMetrics } from "./dispatch-metrics.ts";
 import { createDispatcher } from "./dispatcher.ts";
 
 const serviceName = "dispatcher";
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     registry,
     tracing,
     logger,
+    observer: dispatchMetrics(metrics.registry),
     options: {
       maxSubmissionBytes: env.MAX_SUBMISSION_BYTES,
       concurrency: env.DISPATCHER_CONCURRENCY,

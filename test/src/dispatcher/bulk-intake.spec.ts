@@ -22,6 +22,8 @@ describe("dispatcher: bulk submissions", () => {
   const suite = useNatsSuite("dispatcher-test");
   let registry: JobTypeRegistry;
   let dispatcher: Dispatcher;
+  /** What the dispatcher told its observer, as `queued:<type>:<jobs>` and `rejected:<reason>:<jobs>`. */
+  const observed: string[] = [];
 
   const startDispatcher = (options: Partial<DispatcherOptions> = {}) =>
     createDispatcher({
@@ -31,6 +33,10 @@ describe("dispatcher: bulk submissions", () => {
       tracing: suite.tracing,
       logger: createLogger("dispatcher-test", "silent"),
       options: { maxSubmissionBytes, concurrency: 8, bulkConcurrency: 2, ...options },
+      observer: {
+        queued: (type, jobs) => observed.push(`queued:${type}:${String(jobs)}`),
+        rejected: (reason, jobs) => observed.push(`rejected:${reason}:${String(jobs)}`),
+      },
     });
 
   beforeAll(async () => {
@@ -141,6 +147,26 @@ describe("dispatcher: bulk submissions", () => {
       reason: "invalid_envelope",
       issues: [{ path: "jobs[5].id" }],
     });
+  });
+
+  it("tells its observer how many jobs of a bulk it queued and refused, by reason", async () => {
+    observed.length = 0;
+    await publishBulk({
+      jobs: [
+        { payload: { ms: 1 } },
+        { payload: { ms: 2 } },
+        { payload: { ms: "soon" } },
+        { payload: { ms: -1 } },
+        { type: "echo", payload: { ms: 3 } },
+      ],
+    });
+    await bulkSettled();
+
+    expect(observed.sort()).toEqual([
+      "queued:sleep:2",
+      "rejected:invalid_payload:2",
+      "rejected:type_mismatch:1",
+    ]);
   });
 
   it("records a body that is no bulk as one rejection naming the field, and keeps going", async () => {

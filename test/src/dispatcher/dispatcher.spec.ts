@@ -21,6 +21,8 @@ describe("dispatcher", () => {
   const suite = useNatsSuite("dispatcher-test");
   let registry: JobTypeRegistry;
   let dispatcher: Dispatcher;
+  /** What the dispatcher told its observer, as `queued:<type>:<jobs>` and `rejected:<reason>:<jobs>`. */
+  const observed: string[] = [];
 
   /** A dispatcher on this suite's connection, registry and tracing. */
   const startDispatcher = (options: DispatcherOptions) =>
@@ -31,6 +33,10 @@ describe("dispatcher", () => {
       tracing: suite.tracing,
       logger: createLogger("dispatcher-test", "silent"),
       options,
+      observer: {
+        queued: (type, jobs) => observed.push(`queued:${type}:${String(jobs)}`),
+        rejected: (reason, jobs) => observed.push(`rejected:${reason}:${String(jobs)}`),
+      },
     });
 
   beforeAll(async () => {
@@ -138,6 +144,20 @@ describe("dispatcher", () => {
       payload: { ms: 5 },
     });
     await intakeSettled();
+  });
+
+  it("tells its observer of each job it queued and each submission it refused, by reason", async () => {
+    observed.length = 0;
+    await submit("jobs.submit.sleep", JSON.stringify({ payload: { ms: 1 } }));
+    await submit("jobs.submit.sleep", JSON.stringify({ payload: { ms: -1 } }));
+    await submit("jobs.submit.nobody.runs", JSON.stringify({ payload: 1 }));
+    await intakeSettled();
+
+    expect(observed.sort()).toEqual([
+      "queued:sleep:1",
+      "rejected:invalid_payload:1",
+      "rejected:unknown_type:1",
+    ]);
   });
 
   it("applies per-job overrides and generates an id when the envelope has none", async () => {
