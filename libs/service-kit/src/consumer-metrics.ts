@@ -1,9 +1,8 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { Gauge } from "prom-client";
 import type { Registry } from "prom-client";
 
 import type { Logger } from "./logger.ts";
-import { readForScrape } from "./metrics.ts";
+import { registerScrapedGauge } from "./scraped-gauge.ts";
 
 /** A durable consumer a service reads as its mailbox. */
 export interface Mailbox {
@@ -23,29 +22,19 @@ export function registerMailboxMetrics(
   mailboxes: readonly Mailbox[],
   logger: Logger,
 ): void {
-  new Gauge({
+  registerScrapedGauge(registry, logger, {
     name: "conveyor_mailbox_messages",
     help: "Messages in a service's durable consumers, as the server counts them: pending (not delivered yet) or unacknowledged (delivered, not yet settled).",
     labelNames: ["stream", "consumer", "state"],
-    registers: [registry],
-    async collect() {
-      try {
-        const infos = await readForScrape(() =>
-          Promise.all(mailboxes.map((m) => jsm.consumers.info(m.stream, m.consumer))),
-        );
-        // Set only once all are read: a scrape running meanwhile sees the last complete set.
-        this.reset();
-        mailboxes.forEach(({ stream, consumer }, i) => {
-          const info = infos[i];
-          if (info === undefined) return;
-          this.set({ stream, consumer, state: "pending" }, info.num_pending);
-          this.set({ stream, consumer, state: "unacknowledged" }, info.num_ack_pending);
-        });
-      } catch (err) {
-        // The rest of the metrics are still worth serving; this gauge is left out of the scrape.
-        this.reset();
-        logger.warn({ err }, "could not read the mailboxes' consumers for metrics");
-      }
+    what: "the mailboxes' consumers",
+    read: async () => {
+      const infos = await Promise.all(
+        mailboxes.map(({ stream, consumer }) => jsm.consumers.info(stream, consumer)),
+      );
+      return infos.flatMap(({ stream_name: stream, name: consumer, ...info }) => [
+        { labels: { stream, consumer, state: "pending" }, value: info.num_pending },
+        { labels: { stream, consumer, state: "unacknowledged" }, value: info.num_ack_pending },
+      ]);
     },
   });
 }

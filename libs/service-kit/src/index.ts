@@ -21,7 +21,9 @@ export type {
 } from "./jetstream-publisher.ts";
 export { headersOrNone, readHeaders } from "./message-headers.ts";
 export type { ReadHeaders } from "./message-headers.ts";
-export { metricsEnv, readForScrape, startMetrics } from "./metrics.ts";
+export { metricsEnv, startMetrics } from "./metrics.ts";
+export { registerScrapedGauge } from "./scraped-gauge.ts";
+export type { GaugeSample, ScrapedGaugeOptions } from "./scraped-gauge.ts";
 export { registerMailboxMetrics } from "./consumer-metrics.ts";
 export type { Mailbox } from "./consumer-metrics.ts";
 export type { ServiceMetrics } from "./metrics.ts";

@@ -12,12 +12,12 @@ import { DeliveryContext } from "./delivery-context.ts";
 import type { Job } from "./handler.ts";
 import type { AttemptReport, TypeSettings } from "./options.ts";
 import { decideOutcome, exceededDeliveries } from "./outcome.ts";
-import type { AttemptFacts, Outcome, Settled } from "./outcome.ts";
+import type { AppliedOutcome, AttemptFacts, Outcome, Settled } from "./outcome.ts";
 import { ProgressReporter } from "./progress-reporter.ts";
 import type { ProgressReport } from "./progress-reporter.ts";
 import { runHandler } from "./run-handler.ts";
-import { settle, unrecordedRetryDelayMs } from "./settle.ts";
-import type { AppliedOutcome, DeliveryRecord } from "./settle.ts";
+import { handlerDurationMs, settle, unrecordedRetryDelayMs } from "./settle.ts";
+import type { DeliveryRecord } from "./settle.ts";
 import { parsePayload, readWorkItem } from "./work-item.ts";
 
 /** What every delivery of one job type needs. */
@@ -127,11 +127,8 @@ export class Delivery {
   #report(record: DeliveryRecord, outcome: AppliedOutcome): void {
     const { onAttemptEnd, settings, logger } = this.#deps;
     if (onAttemptEnd === undefined) return;
-    const { startedAt, handlerEndedAt } = record;
-    const durationMs =
-      startedAt === undefined ? undefined : Math.max(0, (handlerEndedAt ?? Date.now()) - startedAt);
     try {
-      onAttemptEnd({ type: settings.type, outcome, durationMs });
+      onAttemptEnd({ type: settings.type, outcome, durationMs: handlerDurationMs(record) });
     } catch (err) {
       logger.warn({ err }, "onAttemptEnd threw; ignored");
     }

@@ -8,6 +8,7 @@ import { z } from "zod";
 
 import { WorkerConfigError } from "./errors.ts";
 import type { HandlerEntry, Job, JobContext } from "./handler.ts";
+import type { AppliedOutcome } from "./outcome.ts";
 
 /** Options of {@link createWorker}. Give either `natsUrl` or `connection`. */
 export interface WorkerOptions {
@@ -47,7 +48,7 @@ export interface WorkerOptions {
 export interface AttemptReport {
   type: string;
   /** What was done: `unrecorded` when the outcome could not be stored and the job runs again. */
-  outcome: "succeeded" | "retry" | "dead" | "cancelled" | "unrecorded";
+  outcome: AppliedOutcome;
   /** How long the handler ran, in milliseconds; undefined when it never ran. */
   durationMs: number | undefined;
 }

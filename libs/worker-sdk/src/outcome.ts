@@ -28,6 +28,12 @@ export type Outcome =
   /** The job was cancelled: recorded and acknowledged, never retried. */
   | { kind: "cancelled"; reason: string };
 
+/**
+ * What was done with a delivery: its outcome's kind, or `unrecorded` when the outcome could not
+ * be stored and the job was handed back to run again.
+ */
+export type AppliedOutcome = Outcome["kind"] | "unrecorded";
+
 /** What the decision depends on besides the settled attempt. */
 export interface AttemptFacts {
   /** 1-based attempt number (delivery count). */

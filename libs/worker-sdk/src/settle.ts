@@ -17,7 +17,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 import { InvalidResultError, MessageTooLargeError } from "./errors.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
 import { DeadReason, toErrorInfo } from "./outcome.ts";
-import type { Outcome } from "./outcome.ts";
+import type { AppliedOutcome, Outcome } from "./outcome.ts";
 
 /** What is known about one delivery when its outcome is applied. */
 export interface DeliveryRecord {
@@ -52,11 +52,13 @@ export interface SettleDeps {
   deadEventRetryDelaysMs?: readonly number[];
 }
 
-/**
- * What {@link settle} did with a delivery: its outcome's kind, or `unrecorded` when the outcome
- * could not be stored and the job was handed back to run again.
- */
-export type AppliedOutcome = Outcome["kind"] | "unrecorded";
+/** How long the delivery's handler ran (until now, if it has not ended); undefined if it never ran. */
+export function handlerDurationMs(delivery: DeliveryRecord): number | undefined {
+  const { startedAt, handlerEndedAt } = delivery;
+  return startedAt === undefined
+    ? undefined
+    : Math.max(0, (handlerEndedAt ?? Date.now()) - startedAt);
+}
 
 /** Delay before a job whose outcome could not be recorded is tried again, in milliseconds. */
 export const unrecordedRetryDelayMs = 2000;
@@ -107,10 +109,7 @@ export async function settle(
       msg.term(reason);
     });
   };
-  const durationMs =
-    delivery.startedAt === undefined
-      ? 0
-      : Math.max(0, (delivery.handlerEndedAt ?? Date.now()) - delivery.startedAt);
+  const durationMs = handlerDurationMs(delivery) ?? 0;
   // The outcome event records the start too: a short attempt has no `started` event.
   const startedAt =
     delivery.startedAt === undefined ? undefined : new Date(delivery.startedAt).toISOString();

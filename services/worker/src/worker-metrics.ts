@@ -1,7 +1,7 @@
-import { readForScrape } from "@conveyor/service-kit";
+import { registerScrapedGauge } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { AttemptReport, TypeBacklog } from "@conveyor/worker-sdk";
-import { Counter, Gauge, Histogram } from "prom-client";
+import { Counter, Histogram } from "prom-client";
 import type { Registry } from "prom-client";
 
 /** Handler durations worth telling apart, in seconds: a no-op to a long batch job. */
@@ -31,28 +31,16 @@ export function workerMetrics(registry: Registry, logger: Logger): WorkerMetrics
   });
   let backlog: (() => Promise<TypeBacklog[]>) | undefined;
   // Read at each scrape: the queue lives in JetStream, not in this worker.
-  new Gauge({
+  registerScrapedGauge(registry, logger, {
     name: "conveyor_queue_jobs",
     help: "Jobs of each type this worker runs, as the type's work consumer counts them across all workers: waiting (not delivered yet) or in_flight (delivered and not acknowledged: running, being recorded, or failed and waiting out their retry delay).",
     labelNames: ["type", "state"],
-    registers: [registry],
-    async collect() {
-      const read = backlog;
-      if (read === undefined) return;
-      try {
-        const queues = await readForScrape(read);
-        // Set only once all are read: a scrape running meanwhile sees the last complete set.
-        this.reset();
-        for (const { type, waiting, inFlight } of queues) {
-          this.set({ type, state: "waiting" }, waiting);
-          this.set({ type, state: "in_flight" }, inFlight);
-        }
-      } catch (err) {
-        // The rest of the metrics are still worth serving; the queue is left out of the scrape.
-        this.reset();
-        logger.warn({ err }, "could not read the work queues for metrics");
-      }
-    },
+    what: "the work queues",
+    read: async () =>
+      (backlog === undefined ? [] : await backlog()).flatMap(({ type, waiting, inFlight }) => [
+        { labels: { type, state: "waiting" }, value: waiting },
+        { labels: { type, state: "in_flight" }, value: inFlight },
+      ]),
   });
   return {
     onAttemptEnd: ({ type, outcome, durationMs }) => {
