@@ -32,7 +32,11 @@ export async function handleAdvisory(msg: JsMsg, deps: AdvisoryMailboxDeps): Pro
     return;
   }
   try {
-    const outcome = await deps.exhausted.deadLetter(advisory.stream_seq, advisory.deliveries);
+    const outcome = await deps.exhausted.deadLetter(
+      advisory.stream_seq,
+      advisory.deliveries,
+      "advisory",
+    );
     msg.ack();
     if (outcome.kind === "gone") {
       logger.debug({ advisory }, "work message already settled; nothing to dead-letter");

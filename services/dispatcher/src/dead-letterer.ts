@@ -6,6 +6,7 @@ import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 
 import { handleAdvisory } from "./advisory-mailbox.ts";
+import type { DeadLetterObserver } from "./dead-letter-metrics.ts";
 import { DeadLetterPublisher } from "./dead-letter-publisher.ts";
 import { ExhaustedWork } from "./exhausted-work.ts";
 import { PullLoop } from "./pull-loop.ts";
@@ -40,6 +41,8 @@ export interface DeadLettererDeps {
   options?: DeadLettererOptions;
   /** The clock, for dead-letter times. @default () => new Date() */
   now?: () => Date;
+  /** Told of every job dead-lettered (metrics). */
+  observer?: DeadLetterObserver | undefined;
 }
 
 export interface DeadLetterer {
@@ -59,7 +62,7 @@ export const defaultScanIntervalMs = 60_000;
  * catches the messages whose advisory was never captured.
  */
 export async function createDeadLetterer(deps: DeadLettererDeps): Promise<DeadLetterer> {
-  const { js, jsm, tracing, logger } = deps;
+  const { js, jsm, tracing, logger, observer } = deps;
   const options = deps.options ?? {};
   const log = logger.child({ actor: "dead-letterer" });
   const exhausted = new ExhaustedWork({
@@ -67,6 +70,7 @@ export async function createDeadLetterer(deps: DeadLettererDeps): Promise<DeadLe
     publisher: new DeadLetterPublisher(js, tracing),
     tracing,
     now: deps.now ?? (() => new Date()),
+    observer,
   });
   const consumer = await js.consumers.get(StreamName.Advisories, ConsumerName.DispatcherAdvisories);
   const loop = new PullLoop(

@@ -2,6 +2,7 @@ import { Header, StreamName, typeFromWorkSubject } from "@conveyor/contracts";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamManager } from "@nats-io/jetstream";
 
+import type { DeadLetterObserver, FoundBy } from "./dead-letter-metrics.ts";
 import type { DeadLetterPublisher } from "./dead-letter-publisher.ts";
 import { deadRecordsFor } from "./work-dead-letter.ts";
 
@@ -17,6 +18,8 @@ export interface ExhaustedWorkDeps {
   tracing: Tracing;
   /** The clock, for the dead letter's time. */
   now: () => Date;
+  /** Told of every letter this dispatcher stored (not of one the DLQ already had). */
+  observer?: DeadLetterObserver | undefined;
 }
 
 /**
@@ -35,10 +38,11 @@ export class ExhaustedWork {
 
   /**
    * Dead-letters the work message at `seq` after `deliveries` deliveries, in a CONSUMER span that
-   * continues the job's trace. Rejects when something could not be stored or deleted.
+   * continues the job's trace. `foundBy` says what found the message, for metrics. Rejects when
+   * something could not be stored or deleted.
    */
-  async deadLetter(seq: number, deliveries: number): Promise<ExhaustedOutcome> {
-    const { jsm, publisher, tracing, now } = this.#deps;
+  async deadLetter(seq: number, deliveries: number, foundBy: FoundBy): Promise<ExhaustedOutcome> {
+    const { jsm, publisher, tracing, now, observer } = this.#deps;
     const stored = await jsm.streams.getMessage(StreamName.Work, { seq });
     if (stored === null) return { kind: "gone", seq };
     const attrs = {
@@ -53,7 +57,10 @@ export class ExhaustedWork {
         traceId: tracing.traceIdOf(context),
         at: now(),
       });
-      await publisher.deadLetter(context, letter, stored.header);
+      const ack = await publisher.deadLetter(context, letter, stored.header);
+      // Counted once stored: a repeated advisory, a scan racing it, or a retry after a failed
+      // delete finds the letter there already (as it does one its worker stored).
+      if (!ack.duplicate) observer?.deadLettered(letter.type, foundBy);
       if (event !== undefined) await publisher.dead(context, event);
       await this.#remove(seq);
       return { kind: "dead-lettered", seq, jobId: letter.jobId, type: letter.type };

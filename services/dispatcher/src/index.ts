@@ -4,6 +4,7 @@ export { dispatcherEnv } from "./config.ts";
 export type { DispatcherEnv } from "./config.ts";
 export { createDeadLetterer, defaultScanIntervalMs } from "./dead-letterer.ts";
 export type { DeadLetterer, DeadLettererDeps, DeadLettererOptions } from "./dead-letterer.ts";
+export type { DeadLetterObserver, FoundBy } from "./dead-letter-metrics.ts";
 export type { ScanReport } from "./stranded-work-scan.ts";
 export { createCommandMailbox } from "./command-mailbox.ts";
 export type {

@@ -17,6 +17,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
 import { dispatcherEnv } from "./config.ts";
 import { createCommandMailbox } from "./command-mailbox.ts";
+import { deadLetterMetrics } from "./dead-letter-metrics.ts";
 import { createDeadLetterer } from "./dead-letterer.ts";
 import { dispatchMetrics } from "./dispatch-metrics.ts";
 import { createDispatcher } from "./dispatcher.ts";
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
     jsm,
     tracing,
     logger,
+    observer: deadLetterMetrics(metrics.registry),
     options: { scanIntervalMs: env.DEAD_LETTER_SCAN_INTERVAL_MS },
   });
   const commands = await createCommandMailbox({ js, jsm, tracing, logger });

@@ -99,7 +99,7 @@ export async function scanStrandedWork(deps: StrandedScanDeps): Promise<ScanRepo
     }
     for (const seq of confirmed.seqs) {
       try {
-        const outcome = await deps.exhausted.deadLetter(seq, confirmed.maxDeliver);
+        const outcome = await deps.exhausted.deadLetter(seq, confirmed.maxDeliver, "scan");
         if (outcome.kind === "dead-lettered") {
           report.deadLettered++;
           deps.logger.warn(

@@ -27,10 +27,13 @@ const uniqueType = () => `crash.t${randomBytes(4).toString("hex")}`;
 describe("dead letters from max deliveries", () => {
   const suite = useNatsSuite("dead-letters-test");
   let running: DeadLetterer | undefined;
+  /** What the dead-letterer told its observer, as `<type>:<found by>`. */
+  const observed: string[] = [];
 
   afterEach(async () => {
     await running?.stop();
     running = undefined;
+    observed.length = 0;
   });
 
   /** Starts the dispatcher's dead-letterer; without `scanIntervalMs` it never scans by itself. */
@@ -41,6 +44,7 @@ describe("dead letters from max deliveries", () => {
       tracing: suite.tracing,
       logger: createLogger("dead-letters-test", "silent"),
       options: { scanIntervalMs: 0, pullExpiresMs: 1000, ...options },
+      observer: { deadLettered: (type, foundBy) => observed.push(`${type}:${foundBy}`) },
     });
     return running;
   };
@@ -122,6 +126,7 @@ describe("dead letters from max deliveries", () => {
     await expectDeadLettered(type, queued);
     await advisoriesSettled();
     expect(await lettersOf(type)).toHaveLength(1);
+    expect(observed).toEqual([`${type}:advisory`]);
   });
 
   it("dead-letters on start what ran out of deliveries while the dispatcher was down", async () => {
@@ -154,6 +159,7 @@ describe("dead letters from max deliveries", () => {
     await advisoriesSettled();
     expect(await lettersOf(type)).toHaveLength(1);
     expect(await deadEventsOf(queued.item.id)).toHaveLength(1);
+    expect(observed).toEqual([`${type}:advisory`]);
   });
 
   it("keeps one dead letter when a worker dead-lettered the job but died before removing it", async () => {
@@ -187,6 +193,8 @@ describe("dead letters from max deliveries", () => {
     const letters = await lettersOf(type);
     expect(letters).toHaveLength(1);
     expect(letters[0]!.body.error.message).toBe("the worker's own failure");
+    // The worker counted this job's death as its `dead` attempt.
+    expect(observed).toEqual([]);
   });
 
   it("finds a job whose advisory was lost by scanning WORK at start", async () => {
@@ -198,6 +206,7 @@ describe("dead letters from max deliveries", () => {
 
     await startDeadLetterer({ scanIntervalMs: 60_000 });
     await expectDeadLettered(type, queued);
+    expect(observed).toEqual([`${type}:scan`]);
   });
 
   it("leaves stranded jobs alone while their consumer has deliveries in flight", async () => {
