@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -24,39 +23,24 @@ const walCheckpointInterval = time.Second
 // keepWALsCheckpointed checkpoints the write-ahead log of every database in dir whose log changed
 // since its last checkpoint, every walCheckpointInterval, until ctx ends (see checkpointWAL).
 func keepWALsCheckpointed(ctx context.Context, dir string, logger *slog.Logger) {
-	checkpointed := map[string]time.Time{} // a database's log modification time at its last checkpoint
-	for {
-		files, err := filepath.Glob(filepath.Join(dir, "*.sqlite"))
-		if err != nil {
-			logger.Warn("list sqlite databases", "error", err)
-		}
-		current := make(map[string]time.Time, len(files))
-		for _, file := range files {
-			wal, err := os.Stat(file + "-wal")
-			if err != nil {
-				continue // no log: nothing written since the last one was removed
-			}
-			current[file] = checkpointed[file]
-			if wal.ModTime().Equal(checkpointed[file]) {
-				continue
-			}
-			if err := checkpointWAL(ctx, file); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				logger.Warn("checkpoint write-ahead log", "file", file, "error", err)
-				continue
-			}
-			// The time read before the checkpoint: a commit during it is checkpointed next time.
-			current[file] = wal.ModTime()
-		}
-		checkpointed = current
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(walCheckpointInterval):
-		}
+	databaseWatch[time.Time]{
+		dir:      dir,
+		interval: walCheckpointInterval,
+		state:    walModTime,
+		act:      checkpointWAL,
+		what:     "checkpoint write-ahead log",
+		logger:   logger,
+	}.run(ctx)
+}
+
+// walModTime is when a database's write-ahead log was last written; false when it has none
+// (nothing written since the last one was removed).
+func walModTime(file string) (time.Time, bool) {
+	wal, err := os.Stat(file + "-wal")
+	if err != nil {
+		return time.Time{}, false
 	}
+	return wal.ModTime(), true
 }
 
 // restartLogAfterFrames is how long a write-ahead log may grow (in pages of 4 KiB) before a

@@ -133,34 +133,16 @@ func main() {
 // FerretDB knows its indexes by name (listIndexes and dropIndexes work as before); a collection
 // looks up by scanning for at most one interval after it is created.
 func keepIDLookupIndexes(ctx context.Context, dir string, logger *slog.Logger) {
-	checked := map[string]fileState{}
-	for {
-		files, err := filepath.Glob(filepath.Join(dir, "*.sqlite"))
-		if err != nil {
-			logger.Warn("list sqlite databases", "error", err)
-		}
-		current := make(map[string]fileState, len(files))
-		for _, file := range files {
-			state := stateOf(file)
-			current[file] = state
-			if checked[file] == state {
-				continue
-			}
-			if err := ensureIDLookupIndexes(ctx, file, logger); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				logger.Warn("make _id indexes serve lookups", "file", file, "error", err)
-				delete(current, file) // try again next time
-			}
-		}
-		checked = current
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(idLookupInterval):
-		}
-	}
+	databaseWatch[fileState]{
+		dir:      dir,
+		interval: idLookupInterval,
+		state:    func(file string) (fileState, bool) { return stateOf(file), true },
+		act: func(ctx context.Context, file string) error {
+			return ensureIDLookupIndexes(ctx, file, logger)
+		},
+		what:   "make _id indexes serve lookups",
+		logger: logger,
+	}.run(ctx)
 }
 
 // fileState tells whether a database may have changed: the modification times and sizes of its
