@@ -18,5 +18,6 @@ export {
 } from "./errors.ts";
 export type { JobFailureOptions } from "./errors.ts";
 export { DeadReason } from "./outcome.ts";
+export type { AppliedOutcome } from "./outcome.ts";
 export { createTestContext, testJob } from "./test-context.ts";
 export type { RecordedProgress, TestContextOptions } from "./test-context.ts";

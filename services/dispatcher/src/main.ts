@@ -47,13 +47,14 @@ async function main(): Promise<void> {
     logger,
   );
   const registry = await JobTypeRegistry.open(nc, { logger });
+  const registeredTypes = () => registry.list().map((descriptor) => descriptor.type);
   const dispatcher = await createDispatcher({
     nc,
     js,
     registry,
     tracing,
     logger,
-    observer: dispatchMetrics(metrics.registry),
+    observer: dispatchMetrics(metrics.registry, registeredTypes),
     options: {
       maxSubmissionBytes: env.MAX_SUBMISSION_BYTES,
       concurrency: env.DISPATCHER_CONCURRENCY,
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     jsm,
     tracing,
     logger,
-    observer: deadLetterMetrics(metrics.registry),
+    observer: deadLetterMetrics(metrics.registry, registeredTypes),
     options: { scanIntervalMs: env.DEAD_LETTER_SCAN_INTERVAL_MS },
   });
   const commands = await createCommandMailbox({ js, jsm, tracing, logger });

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
   exitWhenNatsCloses(nc, logger);
   const metrics = await startMetrics(serviceName, env, logger);
-  const observed = workerMetrics(metrics.registry, logger);
+  const observed = workerMetrics(metrics.registry, logger, Object.keys(builtinHandlers));
   const worker = await createWorker({
     connection: nc,
     handlers: builtinHandlers,

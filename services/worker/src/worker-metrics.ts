@@ -1,11 +1,21 @@
 import { registerScrapedGauge } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
-import type { AttemptReport, TypeBacklog } from "@conveyor/worker-sdk";
+import type { AppliedOutcome, AttemptReport, TypeBacklog } from "@conveyor/worker-sdk";
 import { Counter, Histogram } from "prom-client";
 import type { Registry } from "prom-client";
 
 /** Handler durations worth telling apart, in seconds: a no-op to a long batch job. */
 const durationBuckets = [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 30, 120, 600];
+
+/** Every outcome an attempt can end with (a record, so that the compiler checks it is all). */
+const outcomeSet: Record<AppliedOutcome, true> = {
+  succeeded: true,
+  retry: true,
+  dead: true,
+  cancelled: true,
+  unrecorded: true,
+};
+export const appliedOutcomes = Object.keys(outcomeSet) as AppliedOutcome[];
 
 /** The worker's metrics: its attempts as they end, and the queues of the types it runs. */
 export interface WorkerMetrics {
@@ -15,7 +25,16 @@ export interface WorkerMetrics {
   watchQueues: (backlog: () => Promise<TypeBacklog[]>) => void;
 }
 
-export function workerMetrics(registry: Registry, logger: Logger): WorkerMetrics {
+/**
+ * The worker's metrics for the job `types` it runs. Every type's attempt counters start at 0:
+ * a series first scraped at 1 has no earlier value, and `rate()` or `increase()` would miss that
+ * first attempt (the one dead job of a quiet type, say).
+ */
+export function workerMetrics(
+  registry: Registry,
+  logger: Logger,
+  types: readonly string[],
+): WorkerMetrics {
   const attempts = new Counter({
     name: "conveyor_job_attempts_total",
     help: "Job attempts this worker ended, by type and by what was done with them: succeeded, retry, dead, cancelled, or unrecorded (its outcome could not be stored, so it runs again).",
@@ -29,6 +48,9 @@ export function workerMetrics(registry: Registry, logger: Logger): WorkerMetrics
     buckets: durationBuckets,
     registers: [registry],
   });
+  for (const type of types) {
+    for (const outcome of appliedOutcomes) attempts.inc({ type, outcome }, 0);
+  }
   let backlog: (() => Promise<TypeBacklog[]>) | undefined;
   // Read at each scrape: the queue lives in JetStream, not in this worker.
   registerScrapedGauge(registry, logger, {

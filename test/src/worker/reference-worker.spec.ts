@@ -163,6 +163,10 @@ describe("reference worker", () => {
       expect(
         series(text, "conveyor_job_attempts_total", { type: "echo", outcome: "succeeded" }),
       ).toBe("2");
+      // Every outcome is served from 0, so that rate() sees the first attempt to end so.
+      expect(series(text, "conveyor_job_attempts_total", { type: "echo", outcome: "dead" })).toBe(
+        "0",
+      );
       expect(series(text, "conveyor_job_attempts_total", { type: "flaky", outcome: "retry" })).toBe(
         "1",
       );

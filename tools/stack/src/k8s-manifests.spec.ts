@@ -27,16 +27,20 @@ const kustomization = async (dir: string) =>
   parse(await readFile(join(k8s, dir, "kustomization.yaml"), "utf8")) as Kustomization;
 
 describe("the Kubernetes manifests", () => {
-  it.each(["", "base", "keda"])("k8s/%s lists only files and folders that exist", async (dir) => {
-    const { resources = [], configMapGenerator = [] } = await kustomization(dir);
-    const paths = [...resources, ...configMapGenerator.flatMap((g) => g.envs ?? [])];
-    expect(paths).not.toHaveLength(0);
-    for (const path of paths) await access(join(k8s, dir, path));
-  });
+  it.each(["", "base", "keda", "monitoring"])(
+    "k8s/%s lists only files and folders that exist",
+    async (dir) => {
+      const { resources = [], configMapGenerator = [] } = await kustomization(dir);
+      const paths = [...resources, ...configMapGenerator.flatMap((g) => g.envs ?? [])];
+      expect(paths).not.toHaveLength(0);
+      for (const path of paths) await access(join(k8s, dir, path));
+    },
+  );
 
-  it("applies the base from k8s/ and k8s/keda, and only the keda overlay needs KEDA", async () => {
+  it("applies the base from k8s/ and its overlays, and only the keda overlay needs KEDA", async () => {
     expect((await kustomization("")).resources).toEqual(["base"]);
     expect((await kustomization("keda")).resources).toContain("../base");
+    expect((await kustomization("monitoring")).resources).toContain("../base");
     for (const resource of (await kustomization("base")).resources ?? []) {
       const text = await readFile(join(k8s, "base", resource), "utf8");
       expect(text, resource).not.toContain("keda.sh");
@@ -55,6 +59,41 @@ describe("the Kubernetes manifests", () => {
           configMapGenerator.map((g) => g.name),
         );
       }
+    },
+  );
+
+  it.each(serviceNames)(
+    "has the monitoring overlay's PodMonitor scrape %s's metrics port",
+    async (name) => {
+      const text = await readFile(join(k8s, "monitoring", "pod-monitor.yaml"), "utf8");
+      const monitor = parse(text) as {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          podMetricsEndpoints: { port: string; honorLabels?: boolean }[];
+        };
+      };
+      const deployment = parseAllDocuments(
+        await readFile(join(k8s, "base", `${name}.yaml`), "utf8"),
+      )
+        .map(
+          (doc) =>
+            doc.toJS() as {
+              kind: string;
+              spec: {
+                template: {
+                  metadata: { labels: Record<string, string> };
+                  spec: { containers: { ports?: { name: string; containerPort: number }[] }[] };
+                };
+              };
+            },
+        )
+        .find((doc) => doc.kind === "Deployment");
+      const template = deployment?.spec.template;
+      expect(template?.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+      const [endpoint] = monitor.spec.podMetricsEndpoints;
+      expect(endpoint?.honorLabels).toBe(true);
+      const ports = template?.spec.containers.flatMap((c) => c.ports ?? []);
+      expect(ports).toContainEqual({ name: endpoint?.port, containerPort: 9464 });
     },
   );
 
