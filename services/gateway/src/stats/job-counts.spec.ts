@@ -26,4 +26,15 @@ describe("summarizeJobCounts", () => {
   it("is all zeros for an empty read model", () => {
     expect(summarizeJobCounts([])).toEqual({ total: 0, byStatus: zeros, byType: {} });
   });
+
+  it("counts a type named like an Object property (constructor) as any other", () => {
+    const summary = summarizeJobCounts([
+      { status: "queued", type: "constructor", count: 2 },
+      { status: "dead", type: "constructor", count: 1 },
+    ]);
+    expect(summary.byType).toEqual({
+      constructor: { total: 3, byStatus: { ...zeros, queued: 2, dead: 1 } },
+    });
+    expect(Object.hasOwn(Object, "total")).toBe(false);
+  });
 });
