@@ -97,3 +97,8 @@ export class DeadlineError extends Error {
     this.timeoutMs = timeoutMs;
   }
 }
+
+/** An error's message, or the thrown value as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -18,7 +18,10 @@ describe("when NATS stops", () => {
       mongoUrl: servers.mongo.url,
       publishTimeoutMs,
     });
-    expect((await submit(gw, { type: "echo", payload: { message: "before" } })).status).toBe(202);
+    const before = await submit(gw, { type: "echo", payload: { message: "before" } });
+    expect(before.status).toBe(202);
+    // No projector runs here: the read model never has this job, only its events in EVENTS do.
+    const beforeId = (before.body as { id: string }).id;
 
     await servers.nats.stop();
     const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
@@ -34,6 +37,14 @@ describe("when NATS stops", () => {
 
     const stats = await request(`${gw.baseUrl}/v1/stats`);
     expect(stats.status).toBe(503);
+    // Whether the job exists cannot be told: not a 404, which would say it does not.
+    const read = await request(`${gw.baseUrl}/v1/jobs/${beforeId}`);
+    expect(read.status).toBe(503);
+    expect(read.body).toMatchObject({ error: "unavailable" });
+    const cancel = await request(`${gw.baseUrl}/v1/jobs/${beforeId}/cancel`, { method: "POST" });
+    expect(cancel.status).toBe(503);
+    const replay = await request(`${gw.baseUrl}/v1/dlq/${beforeId}/replay`, { method: "POST" });
+    expect(replay.status).toBe(503);
     const ready = await request(`${gw.baseUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({

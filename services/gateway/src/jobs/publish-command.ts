@@ -5,7 +5,7 @@ import type { TraceContext } from "@conveyor/telemetry";
 import type { PubAck } from "@nats-io/jetstream";
 
 import type { GatewayDeps } from "../deps.ts";
-import { natsNotConnected, unavailable } from "../errors.ts";
+import { errorMessage, natsNotConnected, unavailable } from "../errors.ts";
 import type { NatsOut } from "./nats-out.ts";
 
 /** One command for the dispatcher. */
@@ -52,7 +52,7 @@ export async function publishCommand(
           timeout: deps.options.publishTimeoutMs,
         })
         .catch((err: unknown) => {
-          const message = err instanceof Error ? err.message : String(err);
+          const message = errorMessage(err);
           throw unavailable(`JetStream did not store ${what}: ${message}`, err);
         });
     },

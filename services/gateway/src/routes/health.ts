@@ -1,7 +1,7 @@
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { ErrorCode } from "../errors.ts";
+import { ErrorCode, errorMessage } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 
 /** Default deadline of each readiness check, in milliseconds. */
@@ -60,6 +60,6 @@ async function check(
     await withTimeout(probe(), timeoutMs, what);
     return { ok: true };
   } catch (err) {
-    return { ok: false, message: err instanceof Error ? err.message : String(err) };
+    return { ok: false, message: errorMessage(err) };
   }
 }

@@ -2,7 +2,7 @@ import { countJobsByStatusAndType } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { natsNotConnected, unavailable } from "../errors.ts";
+import { errorMessage, natsNotConnected, unavailable } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
 import type { NatsLink } from "../jobs/nats-link.ts";
@@ -43,9 +43,6 @@ async function jetStreamStats(
       "JetStream",
     );
   } catch (err) {
-    throw unavailable(
-      `work-queue stats are unavailable: ${err instanceof Error ? err.message : String(err)}`,
-      err,
-    );
+    throw unavailable(`work-queue stats are unavailable: ${errorMessage(err)}`, err);
   }
 }

@@ -12,7 +12,7 @@ import type { TraceContext } from "@conveyor/telemetry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { ApiError, ErrorCode, natsNotConnected } from "../errors.ts";
+import { ApiError, errorMessage, ErrorCode, natsNotConnected } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
@@ -133,8 +133,4 @@ function publish(
     });
     return ack.duplicate;
   });
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
