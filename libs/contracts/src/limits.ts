@@ -17,7 +17,8 @@ export const rejectionRawPreviewChars = 2048;
 export const rejectionJobIdChars = 256;
 
 /**
- * Deepest nesting of arrays and objects accepted in a payload (a scalar is 0, `[1]` is 1). Deeper
- * JSON overflows the stack of recursive validators and stores, so it is refused at intake.
+ * Deepest nesting of arrays and objects accepted in a payload, and in a handler's result (a scalar
+ * is 0, `[1]` is 1). Deeper JSON overflows the stack of recursive validators and stores, so a
+ * payload is refused at intake and a result by the worker (an `InvalidResultError`).
  */
 export const maxPayloadDepth = 64;

@@ -1,8 +1,9 @@
-import { RetryPolicy } from "@conveyor/contracts";
+import { maxPayloadDepth, RetryPolicy } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 
 import {
   InvalidPayloadError,
+  InvalidResultError,
   JobCancelledError,
   JobFailure,
   JobTimeoutError,
@@ -163,5 +164,22 @@ describe("toErrorInfo", () => {
 describe("toJsonResult", () => {
   it("refuses a function result", () => {
     expect(toJsonResult(() => 1).ok).toBe(false);
+  });
+
+  it("refuses a result nested deeper than a payload may be, which no read model could store", () => {
+    const nested = (depth: number) => {
+      let value: unknown = "leaf";
+      for (let i = 0; i < depth; i++) value = { child: value };
+      return value;
+    };
+    expect(toJsonResult(nested(maxPayloadDepth)).ok).toBe(true);
+    const deep = toJsonResult(nested(maxPayloadDepth + 1));
+    expect(deep.ok).toBe(false);
+    if (!deep.ok) {
+      expect(deep.error).toBeInstanceOf(InvalidResultError);
+      expect(deep.error.message).toBe(
+        `result nested deeper than ${maxPayloadDepth} levels of arrays and objects`,
+      );
+    }
   });
 });

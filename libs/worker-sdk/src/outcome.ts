@@ -1,4 +1,4 @@
-import { retryDelayMs } from "@conveyor/contracts";
+import { exceedsDepth, maxPayloadDepth, retryDelayMs } from "@conveyor/contracts";
 import type { ErrorInfo, RetryPolicy } from "@conveyor/contracts";
 import type { z } from "zod";
 
@@ -140,7 +140,10 @@ function truncate(text: string, max: number): string {
 
 type JsonConversion = { ok: true; value: JsonValue } | { ok: false; error: InvalidResultError };
 
-/** A handler result as plain JSON: `undefined` becomes `null`; cycles, BigInt and the like are refused. */
+/**
+ * A handler result as plain JSON: `undefined` becomes `null`; cycles, BigInt and the like are
+ * refused, and so is a result nested deeper than a payload may be (`maxPayloadDepth`).
+ */
 export function toJsonResult(result: unknown): JsonConversion {
   try {
     const text = JSON.stringify(result ?? null) as string | undefined;
@@ -150,7 +153,17 @@ export function toJsonResult(result: unknown): JsonConversion {
         error: new InvalidResultError(`result of type ${typeof result} is not JSON`),
       };
     }
-    return { ok: true, value: JSON.parse(text) as JsonValue };
+    const value = JSON.parse(text) as JsonValue;
+    // The result is stored in the job's document, as deep as a payload may be and no deeper.
+    if (exceedsDepth(value, maxPayloadDepth)) {
+      return {
+        ok: false,
+        error: new InvalidResultError(
+          `result nested deeper than ${maxPayloadDepth} levels of arrays and objects`,
+        ),
+      };
+    }
+    return { ok: true, value };
   } catch (err) {
     return {
       ok: false,

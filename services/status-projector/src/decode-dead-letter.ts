@@ -1,6 +1,7 @@
 import {
   DeadLetter,
   DeadLetterLogEntry,
+  exceedsDepth,
   StreamName,
   Subject,
   toValidationIssues,
@@ -9,7 +10,7 @@ import {
 import type { ValidationIssue } from "@conveyor/contracts";
 import type { DeadLetterFact } from "@conveyor/read-model";
 
-import { exceedsDepth, maxMessageDepth } from "./json-depth.ts";
+import { maxMessageDepth } from "./json-depth.ts";
 
 /** What one message on the `DLQ` stream turned out to be. */
 export type DecodedDlqMessage =

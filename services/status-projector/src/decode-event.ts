@@ -1,4 +1,5 @@
 import {
+  exceedsDepth,
   LifecycleKind,
   RejectedEvent,
   parseJobEventJson,
@@ -7,7 +8,7 @@ import {
 import type { JobEvent } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 
-import { exceedsDepth, maxMessageDepth } from "./json-depth.ts";
+import { maxMessageDepth } from "./json-depth.ts";
 
 /** What one message on the events stream turned out to be. */
 export type DecodedEvent =
