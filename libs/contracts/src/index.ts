@@ -15,6 +15,7 @@ export {
   RetryPolicy,
   RetryOverride,
   defaultRetryPolicy,
+  maxRetryDelayMs,
   effectivePolicy,
   retryDelayMs,
 } from "./retry-policy.ts";

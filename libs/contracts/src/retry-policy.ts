@@ -1,16 +1,19 @@
 import { z } from "zod";
 
+/** The longest retry delay, in milliseconds: a day. */
+export const maxRetryDelayMs = 86_400_000;
+
 /** How a job type retries failed attempts. Delays are sent to JetStream as `nak(delayMs)`. */
 export const RetryPolicy = z
   .object({
     /** Total attempts including the first. @default 4 */
     maxAttempts: z.int().min(1).max(100).default(4),
     /** Delay after the first failed attempt, in milliseconds. @default 1000 */
-    initialDelayMs: z.int().min(0).max(86_400_000).default(1000),
+    initialDelayMs: z.int().min(0).max(maxRetryDelayMs).default(1000),
     /** Each further delay is the previous one times this factor. @default 2 */
     factor: z.number().min(1).max(10).default(2),
     /** Upper bound of any delay, in milliseconds. @default 300000 */
-    maxDelayMs: z.int().min(0).max(86_400_000).default(300_000),
+    maxDelayMs: z.int().min(0).max(maxRetryDelayMs).default(300_000),
     /** `full` draws each delay uniformly from [0, computed delay]. @default "none" */
     jitter: z.enum(["none", "full"]).default("none"),
   })
@@ -25,9 +28,9 @@ export const defaultRetryPolicy: RetryPolicy = RetryPolicy.parse({});
  */
 export const RetryOverride = z
   .object({
-    initialDelayMs: z.int().min(0).max(86_400_000),
+    initialDelayMs: z.int().min(0).max(maxRetryDelayMs),
     factor: z.number().min(1).max(10),
-    maxDelayMs: z.int().min(0).max(86_400_000),
+    maxDelayMs: z.int().min(0).max(maxRetryDelayMs),
     jitter: z.enum(["none", "full"]),
   })
   .partial()

@@ -161,6 +161,32 @@ describe("toErrorInfo", () => {
   });
 });
 
+describe("decideOutcome's retry delay", () => {
+  it("keeps a failure's own delay within a day, the longest any retry policy allows", () => {
+    const far = decideOutcome(
+      { ok: false, error: JobFailure.retryable("later", { delayMs: 1e20 }) },
+      facts(1),
+    );
+    expect(far).toMatchObject({ kind: "retry", delayMs: 86_400_000 });
+    const negative = decideOutcome(
+      { ok: false, error: JobFailure.retryable("now", { delayMs: -5 }) },
+      facts(1),
+    );
+    expect(negative).toMatchObject({ kind: "retry", delayMs: 0 });
+  });
+});
+
+describe("toErrorInfo of errors from other libraries", () => {
+  it("describes an Error whose message or name is not a string instead of throwing", () => {
+    const objectMessage = Object.assign(new Error("x"), { message: { code: 42 } });
+    expect(toErrorInfo(objectMessage)).toMatchObject({ name: "Error", message: '{"code":42}' });
+    const numberName = Object.assign(new Error("boom"), { name: 7 });
+    expect(toErrorInfo(numberName)).toMatchObject({ name: "7", message: "boom" });
+    const settled = { ok: false as const, error: objectMessage };
+    expect(decideOutcome(settled, facts(1))).toMatchObject({ kind: "retry" });
+  });
+});
+
 describe("toJsonResult", () => {
   it("refuses a function result", () => {
     expect(toJsonResult(() => 1).ok).toBe(false);

@@ -1,4 +1,4 @@
-import { exceedsDepth, maxPayloadDepth, retryDelayMs } from "@conveyor/contracts";
+import { exceedsDepth, maxPayloadDepth, maxRetryDelayMs, retryDelayMs } from "@conveyor/contracts";
 import type { ErrorInfo, RetryPolicy } from "@conveyor/contracts";
 import type { z } from "zod";
 
@@ -73,9 +73,11 @@ export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
   }
   if (error instanceof WorkerStoppedError) return { kind: "retry", error: info, delayMs: 0 };
   const ownDelay = error instanceof JobFailure ? error.delayMs : undefined;
+  // A failure's own delay is bounded as a policy's is: beyond that, JetStream's nanoseconds
+  // overflow and the event's delay is no safe integer.
   const delayMs =
     ownDelay !== undefined && Number.isFinite(ownDelay)
-      ? Math.max(0, Math.round(ownDelay))
+      ? Math.min(maxRetryDelayMs, Math.max(0, Math.round(ownDelay)))
       : retryDelayMs(facts.policy, facts.attempt, facts.random);
   return { kind: "retry", error: info, delayMs };
 }
@@ -101,7 +103,12 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   if (!(error instanceof Error)) {
     return { name: "Error", message: truncate(describe(error), maxMessageChars) };
   }
-  const info: ErrorInfo = { name: error.name, message: truncate(error.message, maxMessageChars) };
+  // Other libraries' errors may carry any value there, whatever Error's type says.
+  const { name, message } = error as { name: unknown; message: unknown };
+  const info: ErrorInfo = {
+    name: truncate(describe(name), maxMessageChars),
+    message: truncate(describe(message), maxMessageChars),
+  };
   const stack = stackWithCauses(error);
   if (stack !== undefined) info.stack = truncate(stack, maxStackChars);
   return info;
@@ -112,7 +119,12 @@ function stackWithCauses(error: Error): string | undefined {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
     if (current instanceof Error) {
-      parts.push(current.stack ?? `${current.name}: ${current.message}`);
+      const { stack } = current as { stack: unknown };
+      parts.push(
+        typeof stack === "string"
+          ? stack
+          : `${describe(current.name)}: ${describe(current.message)}`,
+      );
       current = current.cause;
     } else {
       parts.push(describe(current));
