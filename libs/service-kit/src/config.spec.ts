@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
-import { commonEnv, envInt, parseEnv } from "./config.ts";
+import { commonEnv, envInt, envMs, maxTimerMs, parseEnv } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 
 const schema = z.object({ ...commonEnv, WORKER_CONCURRENCY: envInt(1, 4) });
@@ -44,6 +44,17 @@ describe("envInt", () => {
     const error = captureError(() => parseEnv(bounded, { HOLD_MS: "20001" }));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variables).toEqual(["HOLD_MS"]);
+  });
+});
+
+describe("envMs", () => {
+  it("refuses a time longer than a timer can wait, which Node would end at once", () => {
+    const timed = z.object({ GRACE_MS: envMs(0, 10_000) });
+    expect(parseEnv(timed, { GRACE_MS: String(maxTimerMs) }).GRACE_MS).toBe(maxTimerMs);
+    const error = captureError(() => parseEnv(timed, { GRACE_MS: String(2 ** 31) }));
+    expect((error as ConfigError).variables).toEqual(["GRACE_MS"]);
+    const shutdown = captureError(() => parseEnv(schema, { SHUTDOWN_GRACE_MS: "9999999999" }));
+    expect((shutdown as ConfigError).variables).toEqual(["SHUTDOWN_GRACE_MS"]);
   });
 });
 

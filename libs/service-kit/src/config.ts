@@ -28,12 +28,26 @@ function withoutBlanks(env: Env): Env {
   return Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim() !== ""));
 }
 
+/** A positive integer from an environment variable, e.g. `WORKER_CONCURRENCY`. */
+export const envInt = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** Longest time a Node timer waits, in milliseconds: a longer one fires at once. */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/**
+ * A time in milliseconds that a timer waits for, from `min` and at most {@link maxTimerMs} (or
+ * `max`): Node fires a timer set longer at once, so a long grace period would end immediately.
+ */
+export const envMs = (min: number, fallback: number, max = maxTimerMs) =>
+  envInt(min, fallback, Math.min(max, maxTimerMs));
+
 /** Environment variables every service reads. */
 export const commonEnv = {
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** How long a draining service may take to finish in-flight work, in milliseconds. */
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  SHUTDOWN_GRACE_MS: envMs(0, 10_000),
   ...tracingEnv,
   ...metricsEnv,
 } as const;
@@ -43,6 +57,4 @@ export const mongoEnv = {
   MONGO_DB: z.string().min(1).default("conveyor"),
 } as const;
 
-/** A positive integer from an environment variable, e.g. `WORKER_CONCURRENCY`. */
-export const envInt = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+

@@ -78,6 +78,18 @@ describe("compileWorkerOptions", () => {
     ).toBe("heartbeatMs");
   });
 
+  it("refuses a time longer than a timer can wait (2^31 - 1 ms), which Node would fire at once", () => {
+    for (const option of [
+      "shutdownGraceMs",
+      "ackWaitMs",
+      "heartbeatMs",
+      "pullExpiresMs",
+      "progressIntervalMs",
+    ]) {
+      expect(configError({ handlers: { echo: noop }, [option]: 2 ** 31 }).option).toBe(option);
+    }
+  });
+
   it("refuses an empty handler map", () => {
     expect(configError({ handlers: {} }).option).toBe("handlers");
   });

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 
 import { JobTypeName, RetryPolicy } from "@conveyor/contracts";
+import { maxTimerMs } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -85,15 +86,17 @@ export interface ResolvedWorkerOptions {
 }
 
 const positiveInt = z.int().min(1);
+/** A time a timer waits for: a longer one would fire at once. */
+const timerMs = z.int().max(maxTimerMs);
 
 const scalarOptions = z.object({
   concurrency: positiveInt.max(10_000).default(4),
   workerId: z.string().min(1).max(200).optional(),
-  ackWaitMs: z.int().min(1000).default(30_000),
-  heartbeatMs: positiveInt.optional(),
-  shutdownGraceMs: z.int().min(0).default(10_000),
-  pullExpiresMs: z.int().min(1000).default(5000),
-  progressIntervalMs: z.int().min(0).default(250),
+  ackWaitMs: timerMs.min(1000).default(30_000),
+  heartbeatMs: timerMs.min(1).optional(),
+  shutdownGraceMs: timerMs.min(0).default(10_000),
+  pullExpiresMs: timerMs.min(1000).default(5000),
+  progressIntervalMs: timerMs.min(0).default(250),
 });
 
 /** Validates options and fills in defaults. Throws a {@link WorkerConfigError} naming the bad option. */

@@ -8,6 +8,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
+import { abortableDelay } from "./abortable-delay.ts";
 import { CancellationWatch } from "./cancellation-watch.ts";
 import { WorkerConfigError } from "./errors.ts";
 import { EventPublisher } from "./event-publisher.ts";
@@ -18,7 +19,10 @@ import type { TypeBacklog } from "./type-consumer.ts";
 
 /** Options of {@link JobWorker.stop}. */
 export interface StopOptions {
-  /** How long running handlers may take to finish, in milliseconds. @default the worker's `shutdownGraceMs` */
+  /**
+   * How long running handlers may take to finish, in milliseconds; `Infinity` waits for them all.
+   * @default the worker's `shutdownGraceMs`
+   */
   graceMs?: number;
 }
 
@@ -212,7 +216,12 @@ export class JobWorker {
    * attempt counts as an attempt. Calling it again returns the same promise.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    this.#stopped ??= this.#drain(options.graceMs ?? this.#shutdownGraceMs);
+    const graceMs = options.graceMs ?? this.#shutdownGraceMs;
+    if (!(graceMs >= 0)) {
+      const problem = "must be 0 or more milliseconds, or Infinity";
+      return Promise.reject(new WorkerConfigError("graceMs", problem));
+    }
+    this.#stopped ??= this.#drain(graceMs);
     return this.#stopped;
   }
 
@@ -226,7 +235,7 @@ export class JobWorker {
     const grace = new AbortController();
     const inTime = await Promise.race([
       finished.then(() => true),
-      delay(Math.max(0, deadline - Date.now()), grace.signal).then(() => false),
+      abortableDelay(Math.max(0, deadline - Date.now()), grace.signal).then(() => false),
     ]);
     grace.abort();
     if (!inTime) {
@@ -253,18 +262,4 @@ export class JobWorker {
 /** Starts a worker replica; see {@link WorkerOptions}. Stop it with `worker.stop()`. */
 export function createWorker(options: WorkerOptions): Promise<JobWorker> {
   return JobWorker.create(options);
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -1,5 +1,5 @@
 import { defaultMaxSubmissionBytes } from "@conveyor/contracts";
-import { commonEnv, envInt } from "@conveyor/service-kit";
+import { commonEnv, envInt, envMs } from "@conveyor/service-kit";
 import { z } from "zod";
 
 /** The dispatcher's environment variables. */
@@ -22,6 +22,6 @@ export const dispatcherEnv = z.object({
    * Time between scans of the work stream for jobs that ran out of deliveries without a captured
    * advisory, in milliseconds; the first scan runs at start, 0 turns scanning off. @default 60000
    */
-  DEAD_LETTER_SCAN_INTERVAL_MS: envInt(0, 60_000),
+  DEAD_LETTER_SCAN_INTERVAL_MS: envMs(0, 60_000),
 });
 export type DispatcherEnv = z.infer<typeof dispatcherEnv>;

@@ -1,5 +1,5 @@
 import { defaultMaxSubmissionBytes } from "@conveyor/contracts";
-import { commonEnv, envInt, mongoEnv, parseEnv } from "@conveyor/service-kit";
+import { commonEnv, envInt, envMs, mongoEnv, parseEnv } from "@conveyor/service-kit";
 import type { Env } from "@conveyor/service-kit";
 import { z } from "zod";
 
@@ -16,7 +16,7 @@ export const gatewayEnv = z.object({
   /** Largest `POST /v1/jobs/bulk` body, in bytes (1,000 jobs at most). @default 1048576 */
   MAX_BULK_BODY_BYTES: envInt(1, 1024 * 1024),
   /** How long a submission waits for JetStream's PubAck, in milliseconds. @default 2000 */
-  PUBLISH_TIMEOUT_MS: envInt(1, 2000),
+  PUBLISH_TIMEOUT_MS: envMs(1, 2000),
   /**
    * Whether `POST /v1/jobs` submissions without id or key that arrive together are stored together
    * as bulk submissions; `false` while dispatchers older than this gateway still run. @default true

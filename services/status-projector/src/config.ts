@@ -1,5 +1,5 @@
 import type { RetentionPolicy } from "@conveyor/read-model";
-import { commonEnv, envInt, mongoEnv } from "@conveyor/service-kit";
+import { commonEnv, envInt, envMs, mongoEnv } from "@conveyor/service-kit";
 import { z } from "zod";
 
 /**
@@ -27,11 +27,11 @@ export const projectorEnv = z.object({
   /** Most events projected with one `find` and one `bulkWrite`. */
   PROJECTOR_BATCH_SIZE: envInt(1, 500),
   /** How long to wait for more events to fill a batch once one has arrived, in milliseconds. */
-  PROJECTOR_BATCH_LINGER_MS: envInt(0, 20),
+  PROJECTOR_BATCH_LINGER_MS: envMs(0, 20),
   /** Longest the events of an unfinished job are held back to be written with its end, in milliseconds. */
-  PROJECTOR_DEFER_MS: envInt(0, 1000, maxHoldMs),
+  PROJECTOR_DEFER_MS: envMs(0, 1000, maxHoldMs),
   /** Longest the events of a job not in the read model yet are held back, in milliseconds. */
-  PROJECTOR_NEW_JOB_DEFER_MS: envInt(0, 5000, maxHoldMs),
+  PROJECTOR_NEW_JOB_DEFER_MS: envMs(0, 5000, maxHoldMs),
   /** Most events held back at once; past it the newest are written at once. */
   PROJECTOR_DEFER_LIMIT: envInt(0, 8000),
   /** Most bytes of events held back at once; one that does not fit is written at once. */
@@ -45,7 +45,7 @@ export const projectorEnv = z.object({
   /** How long refused submissions stay. */
   REJECTIONS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
   /** Time between two sweeps for expired documents, in milliseconds (at most a week). */
-  READ_MODEL_SWEEP_INTERVAL_MS: envInt(10, 60_000, 7 * 24 * hourMs),
+  READ_MODEL_SWEEP_INTERVAL_MS: envMs(10, 60_000, 7 * 24 * hourMs),
 });
 export type ProjectorEnv = z.infer<typeof projectorEnv>;
 

@@ -1,4 +1,4 @@
-import { commonEnv, envInt } from "@conveyor/service-kit";
+import { commonEnv, envInt, envMs } from "@conveyor/service-kit";
 import { z } from "zod";
 
 /** Environment of the reference worker. */
@@ -9,6 +9,6 @@ export const workerEnv = z.object({
   /** Identifies this replica in events. @default `<hostname>-<pid>` */
   WORKER_ID: z.string().min(1).optional(),
   /** Lease on a delivered job before JetStream redelivers it, in milliseconds. @default 30000 */
-  ACK_WAIT_MS: envInt(1000, 30_000),
+  ACK_WAIT_MS: envMs(1000, 30_000),
 });
 export type WorkerEnv = z.infer<typeof workerEnv>;

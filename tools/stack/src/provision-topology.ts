@@ -12,6 +12,7 @@ import {
   commonEnv,
   connectNats,
   createLogger,
+  envMs,
   exitOnStartupError,
   parseEnv,
 } from "@conveyor/service-kit";
@@ -28,7 +29,7 @@ const topologyEnv = z.object({
     .refine((n) => n === 1 || n === 3 || n === 5, "must be 1, 3 or 5")
     .default(1),
   /** How long to wait for NATS to accept the connection, in milliseconds. @default 60000 */
-  CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  CONNECT_TIMEOUT_MS: envMs(1, 60_000),
   ...retentionEnv,
 });
 
