@@ -4,7 +4,7 @@ import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import type { Consumer, JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import type { CancellationLookup } from "./cancellation-view.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
@@ -45,13 +45,18 @@ function workMessage(n: number, acked: string[]): JsMsg {
  * event until `confirmEvents()`: what a worker sees when JetStream is slow to acknowledge its
  * publishes.
  */
-function slowEventStore(jobs: number) {
+function slowEventStore(
+  jobs: number,
+  handle: (payload: unknown) => Promise<unknown> = (payload) => Promise.resolve(payload),
+) {
   const acked: string[] = [];
   let started = 0;
+  let fetches = 0;
   const queue = Array.from({ length: jobs }, (_, i) => workMessage(i + 1, acked));
   const pendingEvents: (() => void)[] = [];
   const consumer = {
     fetch: ({ max_messages, expires }: { max_messages: number; expires: number }) => {
+      fetches++;
       const batch = queue.splice(0, max_messages);
       const iterable = (async function* () {
         yield* batch;
@@ -81,7 +86,7 @@ function slowEventStore(jobs: number) {
       type: "echo",
       handle: (job: { payload: unknown }) => {
         started++;
-        return Promise.resolve(job.payload);
+        return handle(job.payload);
       },
       schema: undefined,
       payloadSchema: undefined,
@@ -102,6 +107,7 @@ function slowEventStore(jobs: number) {
   return {
     consumerFor: (settings: PullSettings) => new TypeConsumer(consumer, deps, settings),
     started: () => started,
+    fetches: () => fetches,
     acked,
     confirmEvents: () => {
       for (const confirm of pendingEvents.splice(0)) confirm();
@@ -151,5 +157,43 @@ describe("TypeConsumer", () => {
     expect(store.acked).toHaveLength(10);
     consumer.stopPulling();
     await consumer.finished();
+  });
+
+  it("opens no pull once stopped, even when stopped while gathering free slots", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const releases: (() => void)[] = [];
+      const store = slowEventStore(
+        20,
+        (payload) =>
+          new Promise((resolve) => {
+            releases.push(() => {
+              resolve(payload);
+            });
+          }),
+      );
+      const consumer = store.consumerFor({ concurrency: 4, pullExpiresMs: 20 });
+      consumer.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(store.started()).toBe(4);
+
+      // One job ends: with work waiting, the loop waits a moment for more slots to free.
+      releases.shift()?.();
+      store.confirmEvents();
+      await vi.advanceTimersByTimeAsync(0);
+      const fetchesBeforeStop = store.fetches();
+      consumer.stopPulling();
+      await vi.advanceTimersByTimeAsync(50);
+      expect(store.fetches()).toBe(fetchesBeforeStop);
+
+      for (const release of releases.splice(0)) release();
+      store.confirmEvents();
+      await vi.advanceTimersByTimeAsync(50);
+      store.confirmEvents();
+      await vi.advanceTimersByTimeAsync(50);
+      await consumer.finished();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -144,7 +144,11 @@ export class TypeConsumer {
         await this.#nextSlotFreed();
         continue;
       }
-      if (backlogged) await this.#gatherFreeSlots();
+      if (backlogged) {
+        await this.#gatherFreeSlots();
+        // Stopping wakes the gathering: no pull may open after that.
+        if (stopped.aborted) break;
+      }
       try {
         const wanted = this.#free();
         if (wanted <= 0) continue;
