@@ -168,7 +168,9 @@ export class Delivery {
     const exceeded = exceededDeliveries(record.attempt, item.maxAttempts);
     if (exceeded) return exceeded;
     const facts = this.#facts(item.maxAttempts, item.retry);
-    const payload = parsePayload(settings.schema, item.payload);
+    let payload = parsePayload(settings.schema, item.payload);
+    // Only a schema with async checks answers with a promise; the others cost no extra turn.
+    if (payload instanceof Promise) payload = await payload;
     if (!payload.ok) return decideOutcome({ ok: false, error: payload.error }, facts);
 
     // The handler does not wait for the `started` event to be stored; the outcome's event does,

@@ -2,6 +2,7 @@ import { WorkItem, toValidationIssues } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
+import { InvalidPayloadError } from "./errors.ts";
 import { parsePayload, readWorkItem } from "./work-item.ts";
 
 const encode = (value: unknown) =>
@@ -79,8 +80,8 @@ describe("parsePayload", () => {
     });
   });
 
-  it("names the invalid field under payload", () => {
-    const parsed = parsePayload(schema, { ms: 50 });
+  it("names the invalid field under payload", async () => {
+    const parsed = await parsePayload(schema, { ms: 50 });
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
       expect(parsed.error.issues.map((i) => i.path)).toEqual(["payload.ms"]);
@@ -90,5 +91,30 @@ describe("parsePayload", () => {
 
   it("accepts anything without a schema", () => {
     expect(parsePayload(undefined, [1, "x"])).toEqual({ ok: true, payload: [1, "x"] });
+  });
+
+  it("runs a schema with async checks asynchronously", async () => {
+    const checked = z.object({ ms: z.int() }).refine(async (p) => Promise.resolve(p.ms > 0), {
+      message: "must be positive",
+      path: ["ms"],
+    });
+    expect(await parsePayload(checked, { ms: 5 })).toEqual({ ok: true, payload: { ms: 5 } });
+    const refused = await parsePayload(checked, { ms: -1 });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.issues.map((i) => i.path)).toEqual(["payload.ms"]);
+  });
+
+  it("refuses the payload, naming what the schema threw, when a schema's own code throws", async () => {
+    const throwing = z.object({ ms: z.int() }).transform(() => {
+      throw new Error("lookup failed");
+    });
+    const parsed = await parsePayload(throwing, { ms: 5 });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.error).toBeInstanceOf(InvalidPayloadError);
+      expect(parsed.error.issues).toEqual([
+        { path: "payload", message: "the payload schema threw: lookup failed" },
+      ]);
+    }
   });
 });

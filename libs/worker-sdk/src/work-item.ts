@@ -55,15 +55,39 @@ function identify(json: unknown): WorkItemIdentity {
 export type ParsedPayload =
   { ok: true; payload: unknown } | { ok: false; error: InvalidPayloadError };
 
-/** Parses a payload with the type's schema; issue paths start at `payload` (`payload.ms`). */
-export function parsePayload(schema: z.ZodType | undefined, payload: unknown): ParsedPayload {
+/**
+ * Parses a payload with the type's schema; issue paths start at `payload` (`payload.ms`). A schema
+ * with async checks (an async `refine`) is run asynchronously, so the answer is then a promise. A
+ * schema whose own code throws (a `transform` or `refine` callback) refuses the payload, naming
+ * what it threw: it would throw again on every delivery.
+ */
+export function parsePayload(
+  schema: z.ZodType | undefined,
+  payload: unknown,
+): ParsedPayload | Promise<ParsedPayload> {
   if (schema === undefined) return { ok: true, payload };
-  const parsed = schema.safeParse(payload);
+  try {
+    return fromParse(schema.safeParse(payload));
+  } catch (err) {
+    if (!(err instanceof z.core.$ZodAsyncError)) return schemaThrew(err);
+  }
+  return schema.safeParseAsync(payload).then(fromParse, schemaThrew);
+}
+
+function fromParse(parsed: z.ZodSafeParseResult<unknown>): ParsedPayload {
   if (parsed.success) return { ok: true, payload: parsed.data };
   return {
     ok: false,
     error: new InvalidPayloadError(toValidationIssues(parsed.error, "payload"), {
       cause: parsed.error,
     }),
+  };
+}
+
+function schemaThrew(err: unknown): ParsedPayload {
+  const message = `the payload schema threw: ${err instanceof Error ? err.message : String(err)}`;
+  return {
+    ok: false,
+    error: new InvalidPayloadError([{ path: "payload", message }], { cause: err }),
   };
 }
