@@ -36,4 +36,14 @@ describe("JobSubmission", () => {
       ).toBe(true);
     },
   );
+
+  it("refuses an idempotency key with a lone surrogate, which would share its message id with others", () => {
+    for (const idempotencyKey of ["k\ud800", "k\udc00"]) {
+      const result = JobSubmission.safeParse({ type: "echo", idempotencyKey });
+      expect(toValidationIssues(result.error!)).toEqual([
+        { path: "idempotencyKey", message: "must be well-formed Unicode (no lone surrogate)" },
+      ]);
+    }
+    expect(JobSubmission.safeParse({ type: "echo", idempotencyKey: "k😀" }).success).toBe(true);
+  });
 });

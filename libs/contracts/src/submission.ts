@@ -32,6 +32,9 @@ export const JobSubmission = z
       // It travels as the Nats-Msg-Id header: no line break can, and NATS trims the ends, so a
       // padded key would collide with the bare one and a blank one would deduplicate nothing.
       .regex(/^\S(?:[^\r\n]*\S)?$/, "must not start or end with whitespace or contain a line break")
+      // Encoded as UTF-8 for the header, every lone surrogate becomes U+FFFD: distinct keys would
+      // share one message id, and a new job would be answered as a duplicate.
+      .refine((key) => key.isWellFormed(), "must be well-formed Unicode (no lone surrogate)")
       .refine((key) => !reservedMsgIdPrefixes.some((prefix) => key.startsWith(prefix)), {
         message: `must not start with ${reservedMsgIdPrefixes.join(" or ")} (the message ids of commands and bulks)`,
       })

@@ -35,4 +35,29 @@ describe("withIdempotencyHeader", () => {
       { path: "idempotencyKey", message: "differs from the Idempotency-Key header" },
     ]);
   });
+
+  it("reads the header's bytes as UTF-8, as a body's key is read", () => {
+    // Node hands header bytes over as latin1 characters.
+    const asNodeReadsIt = (key: string) => Buffer.from(key, "utf8").toString("latin1");
+    expect(withIdempotencyHeader({ type: "echo" }, asNodeReadsIt("voilà-ключ"))).toEqual({
+      type: "echo",
+      idempotencyKey: "voilà-ключ",
+    });
+    expect(
+      withIdempotencyHeader({ type: "echo", idempotencyKey: "ключ" }, asNodeReadsIt("ключ")),
+    ).toEqual({ type: "echo", idempotencyKey: "ключ" });
+  });
+
+  it("refuses a header that is not UTF-8, naming the header", () => {
+    let caught: unknown;
+    try {
+      withIdempotencyHeader({ type: "echo" }, "caf\u00e9");
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as ApiError).status).toBe(400);
+    expect((caught as ApiError).issues).toEqual([
+      { path: "Idempotency-Key", message: "the header is not UTF-8" },
+    ]);
+  });
 });

@@ -1,13 +1,14 @@
 import { ApiError, ErrorCode } from "../errors.ts";
 
 /**
- * Folds the `Idempotency-Key` request header into the submission body, as its `idempotencyKey`.
+ * Folds the `Idempotency-Key` request header (UTF-8) into the submission body, as its `idempotencyKey`.
  * A body that already names a different key is refused rather than silently overridden.
  */
 export function withIdempotencyHeader(body: unknown, header: string): unknown {
   if (header === "" || !isPlainObject(body)) return body;
+  const key = utf8HeaderValue(header);
   const inBody = body["idempotencyKey"];
-  if (inBody !== undefined && inBody !== header) {
+  if (inBody !== undefined && inBody !== key) {
     throw new ApiError(
       400,
       ErrorCode.InvalidEnvelope,
@@ -17,7 +18,22 @@ export function withIdempotencyHeader(body: unknown, header: string): unknown {
       },
     );
   }
-  return { ...body, idempotencyKey: header };
+  return { ...body, idempotencyKey: key };
+}
+
+/**
+ * A header's value read as UTF-8, as a JSON body is: Node hands header bytes over as latin1
+ * characters, so `ключ` would arrive as `ÐºÐ»ÑŽÑ‡` and differ from the same key in a body.
+ */
+function utf8HeaderValue(latin1: string): string {
+  const bytes = Buffer.from(latin1, "latin1");
+  const text = bytes.toString("utf8");
+  if (!Buffer.from(text, "utf8").equals(bytes)) {
+    throw new ApiError(400, ErrorCode.InvalidEnvelope, "the Idempotency-Key header is not UTF-8", {
+      issues: [{ path: "Idempotency-Key", message: "the header is not UTF-8" }],
+    });
+  }
+  return text;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
