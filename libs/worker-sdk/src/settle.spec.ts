@@ -25,9 +25,17 @@ const item: WorkItem = {
 
 /** Records, in order, what was published and how the message was acknowledged. */
 function harness(
-  options: { failOn?: "event" | "deadLetter"; failWith?: Error; eventFailures?: number } = {},
+  options: {
+    failOn?: "event" | "deadLetter";
+    failWith?: Error;
+    eventFailures?: number;
+    letterFailures?: number;
+  } = {},
 ) {
   let eventFailuresLeft = options.eventFailures ?? 0;
+  let letterFailuresLeft = options.letterFailures ?? 0;
+  /** Every dead letter publish tried. */
+  const letterTries: string[] = [];
   const steps: string[] = [];
   /** Every event publish tried, stored or not. */
   const tries: string[] = [];
@@ -47,7 +55,12 @@ function harness(
       return Promise.resolve();
     },
     deadLetter: (letter) => {
+      letterTries.push(letter.reason);
       if (options.failOn === "deadLetter") return failure();
+      if (letterFailuresLeft > 0) {
+        letterFailuresLeft--;
+        return failure();
+      }
       steps.push("dlq");
       letters.push(letter);
       return Promise.resolve();
@@ -91,7 +104,7 @@ function harness(
     logger: createLogger("test", "silent"),
     deadEventRetryDelaysMs: [1, 1, 1],
   };
-  return { steps, tries, events, letters, record, deps };
+  return { steps, tries, letterTries, events, letters, record, deps };
 }
 
 const error = { name: "Error", message: "boom" };
@@ -163,6 +176,25 @@ describe("settle", () => {
     const h = harness({ failOn: "deadLetter" });
     await settle({ kind: "dead", error, reason: DeadReason.NonRetryable }, h.record, h.deps);
     expect(h.steps).toEqual([`nak:${unrecordedRetryDelayMs}`]);
+    // Tried in place first: handing the job back runs its handler again.
+    expect(h.letterTries).toEqual([
+      "non_retryable",
+      "non_retryable",
+      "non_retryable",
+      "non_retryable",
+    ]);
+  });
+
+  it("retries the dead letter in place, so a failure that may not retry does not run again", async () => {
+    const h = harness({ letterFailures: 2 });
+    const applied = await settle(
+      { kind: "dead", error, reason: DeadReason.NonRetryable },
+      h.record,
+      h.deps,
+    );
+    expect(applied).toBe("dead");
+    expect(h.steps).toEqual(["dlq", "event:dead", "term:non_retryable: boom"]);
+    expect(h.letterTries).toHaveLength(3);
   });
 
   it("returns the job instead of acknowledging when success cannot be recorded", async () => {

@@ -46,8 +46,9 @@ export interface SettleDeps {
   publisher: LifecyclePublisher;
   logger: Logger;
   /**
-   * Pauses before each further try of the `dead` event once the dead letter is stored, in
-   * milliseconds; after the last the job is terminated anyway. @default {@link deadEventRetryDelaysMs}
+   * Pauses before each further try of the dead letter (after the last the job goes back to the
+   * queue) and of the `dead` event once the letter is stored (after the last the job is
+   * terminated anyway), in milliseconds. @default {@link deadEventRetryDelaysMs}
    */
   deadEventRetryDelaysMs?: readonly number[];
 }
@@ -64,10 +65,32 @@ export function handlerDurationMs(delivery: DeliveryRecord): number | undefined 
 export const unrecordedRetryDelayMs = 2000;
 
 /**
- * Pauses between tries of the `dead` event after the dead letter is stored, in milliseconds
- * (3.5 s in all; the delivery keeps renewing the job's lease meanwhile).
+ * Pauses between tries of the dead letter, and of the `dead` event once the letter is stored, in
+ * milliseconds (3.5 s in all for each; the delivery keeps renewing the job's lease meanwhile).
  */
 export const deadEventRetryDelaysMs: readonly number[] = [250, 1000, 2250];
+
+/**
+ * Runs `store`, and again after each of `delays` while it rejects (telling `onRetry` first);
+ * rejects with the last error.
+ */
+async function withRetries(
+  store: () => Promise<unknown>,
+  delays: readonly number[],
+  onRetry: (err: unknown, delayMs: number) => void,
+): Promise<void> {
+  for (let tried = 0; ; tried++) {
+    try {
+      await store();
+      return;
+    } catch (err) {
+      const delayMs = delays[tried];
+      if (delayMs === undefined) throw err;
+      onRetry(err, delayMs);
+      await sleep(delayMs);
+    }
+  }
+}
 
 /**
  * Applies an outcome, the one place where a delivery is acknowledged: success publishes the
@@ -166,14 +189,25 @@ export async function settle(
       return "retry";
     }
     case "dead": {
-      try {
-        await deps.publisher.deadLetter(
-          deadLetterOf(outcome, delivery),
-          headersOrNone(msg),
-          delivery.trace,
-        );
-      } catch (err) {
-        log().error({ err }, "could not dead-letter the job; it will be delivered again");
+      const delays = deps.deadEventRetryDelaysMs ?? deadEventRetryDelaysMs;
+      const letter = deadLetterOf(outcome, delivery);
+      // Tried in place before the job goes back: a job handed back runs its handler again, even
+      // after a failure that may not be retried, and its last attempt would then be recorded
+      // as a crash (delivered too often) instead of what it died of.
+      const stored = await withRetries(
+        () => deps.publisher.deadLetter(letter, headersOrNone(msg), delivery.trace),
+        delays,
+        (err, delayMs) => {
+          log().warn({ err, delayMs }, "could not dead-letter the job; trying again");
+        },
+      ).then(
+        () => true,
+        (err: unknown) => {
+          log().error({ err }, "could not dead-letter the job; it will be delivered again");
+          return false;
+        },
+      );
+      if (!stored) {
         nak(unrecordedRetryDelayMs);
         return "unrecorded";
       }
@@ -186,21 +220,15 @@ export async function settle(
         reason: outcome.reason,
         ...endedAttempt,
       };
-      const delays = deps.deadEventRetryDelaysMs ?? deadEventRetryDelaysMs;
-      for (let tried = 0; ; tried++) {
-        try {
-          await publishEvent(delivery, deps, dead);
-          break;
-        } catch (err) {
-          const delayMs = delays[tried];
-          if (delayMs === undefined) {
-            log().error({ err }, "could not publish the dead event; the dead letter records it");
-            break;
-          }
+      await withRetries(
+        () => publishEvent(delivery, deps, dead),
+        delays,
+        (err, delayMs) => {
           log().warn({ err, delayMs }, "could not publish the dead event; trying again");
-          await sleep(delayMs);
-        }
-      }
+        },
+      ).catch((err: unknown) => {
+        log().error({ err }, "could not publish the dead event; the dead letter records it");
+      });
       term(`${outcome.reason}: ${outcome.error.message}`.slice(0, 200));
       log().warn({ error: outcome.error.message, reason: outcome.reason }, "job dead-lettered");
       return "dead";
