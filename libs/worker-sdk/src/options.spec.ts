@@ -3,6 +3,7 @@ import { z } from "zod";
 
 import { WorkerConfigError } from "./errors.ts";
 import { defineHandler } from "./handler.ts";
+import type { HandlerEntry } from "./handler.ts";
 import { compileWorkerOptions } from "./options.ts";
 import type { WorkerOptions } from "./options.ts";
 
@@ -88,6 +89,18 @@ describe("compileWorkerOptions", () => {
     ]) {
       expect(configError({ handlers: { echo: noop }, [option]: 2 ** 31 }).option).toBe(option);
     }
+  });
+
+  it("refuses a definition without a handler function, naming it", () => {
+    const entry = { description: "no handler" } as unknown as HandlerEntry;
+    expect(configError({ handlers: { echo: entry } }).option).toBe("handlers.echo.handler");
+  });
+
+  it("refuses a definition's unknown setting, such as a misspelt one", () => {
+    const entry = { handler: noop, timeout: 5000 } as unknown as HandlerEntry;
+    const error = configError({ handlers: { echo: entry } });
+    expect(error.option).toBe("handlers.echo");
+    expect(error.message).toContain("timeout");
   });
 
   it("refuses an empty handler map", () => {

@@ -121,7 +121,11 @@ export function compileWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   };
 }
 
-const typeOptions = z.object({
+// Strict, so that a misspelt setting (`timeout` for `timeoutMs`) is refused rather than ignored.
+const typeOptions = z.strictObject({
+  handler: z.unknown(),
+  schema: z.unknown().optional(),
+  retry: z.unknown().optional(),
   description: z.string().max(1000).optional(),
   timeoutMs: positiveInt.max(86_400_000).optional(),
   concurrency: positiveInt.max(10_000).optional(),
@@ -148,6 +152,10 @@ function resolveType(type: string, entry: HandlerEntry, defaultConcurrency: numb
     };
   }
   const settings = parseOrThrow(typeOptions, entry, option);
+  // Plain JavaScript can leave it out; every attempt would then fail.
+  if (typeof entry.handler !== "function") {
+    throw new WorkerConfigError(`${option}.handler`, "must be a function");
+  }
   const retry = parseOrThrow(RetryPolicy, entry.retry ?? {}, `${option}.retry`);
   return {
     type,
