@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { ProgressReporter } from "./progress-reporter.ts";
 import type { ProgressReport } from "./progress-reporter.ts";
+import { createTestContext } from "./test-context.ts";
 
 describe("ProgressReporter", () => {
   let published: ProgressReport[];
@@ -64,5 +65,28 @@ describe("ProgressReporter", () => {
     const reporter = new ProgressReporter(sink, 0);
     expect(() => reporter.report(-1, 3)).toThrow(RangeError);
     expect(() => reporter.report(1, Number.NaN)).toThrow("progress total");
+  });
+
+  it("publishes at once after the wall clock stepped back, instead of holding reports for the step", () => {
+    let now = 1_000_000;
+    const reporter = new ProgressReporter(sink, 250, () => now);
+    void reporter.report(1, 10);
+    now -= 60_000;
+    void reporter.report(2, 10);
+    expect(published.map((r) => r.done)).toEqual([1, 2]);
+  });
+
+  it("refuses a message that is not a string, which no read model would store", () => {
+    const reporter = new ProgressReporter(sink, 0);
+    expect(() => reporter.report(1, 3, 42 as unknown as string)).toThrow(TypeError);
+    expect(() => reporter.report(1, 3, null as unknown as string)).toThrow("progress message");
+  });
+
+  it("is checked the same in a test context as in a worker", async () => {
+    const { ctx, progress } = createTestContext();
+    expect(() => ctx.progress(-1, 3)).toThrow(RangeError);
+    expect(() => ctx.progress(1, 3, 7 as unknown as string)).toThrow(TypeError);
+    await ctx.progress(1, 3, "a third");
+    expect(progress).toEqual([{ done: 1, total: 3, message: "a third" }]);
   });
 });

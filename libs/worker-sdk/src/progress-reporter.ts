@@ -32,13 +32,15 @@ export class ProgressReporter {
   }
 
   report(done: number, total: number, message?: string): Promise<void> {
-    checkCount("done", done);
-    checkCount("total", total);
+    checkProgress(done, total, message);
     if (this.#closed) return Promise.resolve();
     const report = message === undefined ? { done, total } : { done, total, message };
     const now = this.#now();
+    // A wall clock stepped back (NTP, a resumed VM) makes the interval over, not endless.
     const due =
-      this.#lastPublishedAt === undefined || now - this.#lastPublishedAt >= this.#intervalMs;
+      this.#lastPublishedAt === undefined ||
+      now - this.#lastPublishedAt >= this.#intervalMs ||
+      now < this.#lastPublishedAt;
     if (due || done >= total) {
       this.#dropHeld();
       return this.#publish(report);
@@ -71,6 +73,20 @@ export class ProgressReporter {
     this.#held = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+}
+
+/**
+ * Checks a progress call's arguments as a worker does (a test context too): counts finite and not
+ * negative, a message a string if given.
+ *
+ * @throws {RangeError} for a bad count. @throws {TypeError} for a message that is not a string.
+ */
+export function checkProgress(done: number, total: number, message: string | undefined): void {
+  checkCount("done", done);
+  checkCount("total", total);
+  if (message !== undefined && typeof message !== "string") {
+    throw new TypeError(`progress message must be a string, got ${typeof message}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { createLogger } from "@conveyor/service-kit";
 
 import type { Job, JobContext } from "./handler.ts";
+import { checkProgress } from "./progress-reporter.ts";
 
 /** Options of {@link createTestContext}. */
 export interface TestContextOptions {
@@ -42,6 +43,7 @@ export function createTestContext(options: TestContextOptions = {}): {
     signal: options.signal ?? new AbortController().signal,
     log: createLogger("test", "silent"),
     progress: (done, total, message) => {
+      checkProgress(done, total, message);
       progress.push({ done, total, message });
       return Promise.resolve();
     },
