@@ -148,6 +148,16 @@ describe("Tracing", () => {
     ).rejects.toThrow("boom");
     expect(exporter.getFinishedSpans()[0]!.status.message).toBe("boom");
   });
+
+  it("rethrows what the work threw even when it cannot be turned into text", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    const bare: unknown = Object.create(null);
+    const thrown = await tracing
+      .consume(undefined, { subject: "work.odd" }, () => Promise.reject(bare as Error))
+      .catch((err: unknown) => err);
+    expect(thrown).toBe(bare);
+    expect(exporter.getFinishedSpans()[0]!.status.message).toBe("[object Object]");
+  });
 });
 
 describe("Tracing without an exporter", () => {

@@ -510,6 +510,13 @@ function messagingAttributes(attrs: SpanAttributes, operation: "send" | "process
   return result;
 }
 
+/** A thrown value's message for a span's status; never throws, whatever was thrown. */
 function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  try {
+    // Another library's Error may carry any value as its message, whatever its type says.
+    return String(err instanceof Error ? (err as { message: unknown }).message : err);
+  } catch {
+    // A value with no way to text (an object without a prototype, a throwing toString).
+    return Object.prototype.toString.call(err);
+  }
 }

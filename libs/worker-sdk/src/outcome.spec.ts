@@ -176,6 +176,16 @@ describe("decideOutcome's retry delay", () => {
   });
 });
 
+describe("toErrorInfo of thrown values that are not errors", () => {
+  it("keeps what a BigInt, a symbol or a circular object says", () => {
+    expect(toErrorInfo(10n).message).toBe("10");
+    expect(toErrorInfo(Symbol("gone")).message).toBe("Symbol(gone)");
+    const circular: Record<string, unknown> = { code: "E_LOOP" };
+    circular["self"] = circular;
+    expect(toErrorInfo(circular).message).toContain("E_LOOP");
+  });
+});
+
 describe("toErrorInfo of errors from other libraries", () => {
   it("describes an Error whose message or name is not a string instead of throwing", () => {
     const objectMessage = Object.assign(new Error("x"), { message: { code: 42 } });

@@ -1,3 +1,5 @@
+import { inspect } from "node:util";
+
 import { exceedsDepth, maxPayloadDepth, maxRetryDelayMs, retryDelayMs } from "@conveyor/contracts";
 import type { ErrorInfo, RetryPolicy } from "@conveyor/contracts";
 import type { z } from "zod";
@@ -134,16 +136,21 @@ function stackWithCauses(error: Error): string | undefined {
   return parts.length > 0 ? parts.join("\nCaused by: ") : undefined;
 }
 
-/** Text for a thrown value that is not an Error. */
+/** Text for a thrown value that is not an Error (or an error's field that is not a string). */
 function describe(value: unknown): string {
   if (typeof value === "string") return value;
+  if (typeof value === "bigint" || typeof value === "symbol") return value.toString();
   try {
     const json = JSON.stringify(value) as string | undefined;
     if (json !== undefined) return json;
   } catch {
-    // not serializable: fall through to the type tag
+    // not serializable (a cycle): inspect shows it, cycles marked
   }
-  return Object.prototype.toString.call(value);
+  try {
+    return inspect(value, { depth: 2, breakLength: Infinity });
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 function truncate(text: string, max: number): string {
