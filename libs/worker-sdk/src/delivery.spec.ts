@@ -4,7 +4,7 @@ import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { Delivery } from "./delivery.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
@@ -29,8 +29,14 @@ interface DeliveryOptions {
 }
 
 /** A delivery of `item` whose message and publisher record what is done to them in `steps`. */
-function deliver(options: DeliveryOptions): { delivery: Delivery; steps: string[] } {
+function deliver(options: DeliveryOptions): {
+  delivery: Delivery;
+  steps: string[];
+  renewedAt: number[];
+} {
   const steps: string[] = [];
+  /** When each lease renewal (`working()`) was sent, by `Date.now()`. */
+  const renewedAt: number[] = [];
   const msgHeaders = natsHeaders();
   msgHeaders.set("Conveyor-Job-Id", item.id);
   const msg = {
@@ -42,7 +48,10 @@ function deliver(options: DeliveryOptions): { delivery: Delivery; steps: string[
     ack: () => steps.push("ack"),
     nak: () => steps.push("nak"),
     term: () => steps.push("term"),
-    working: () => steps.push("working"),
+    working: () => {
+      steps.push("working");
+      renewedAt.push(Date.now());
+    },
   } as unknown as JsMsg;
   const publisher: LifecyclePublisher = {
     event: options.event ?? (() => Promise.resolve()),
@@ -77,7 +86,7 @@ function deliver(options: DeliveryOptions): { delivery: Delivery; steps: string[
     cancellations: { find: () => undefined, subscribe: () => () => undefined },
     onAttemptEnd: options.onAttemptEnd,
   });
-  return { delivery, steps };
+  return { delivery, steps, renewedAt };
 }
 
 describe("Delivery", () => {
@@ -101,6 +110,38 @@ describe("Delivery", () => {
     const after = steps.length;
     await new Promise((resolve) => setTimeout(resolve, 5 * heartbeatMs));
     expect(steps.length).toBe(after);
+  });
+
+  it("renews the lease every heartbeatMs from delivery to acknowledgement, with no gap as the handler ends", async () => {
+    vi.useFakeTimers({
+      toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+    });
+    try {
+      const heartbeatMs = 20;
+      // The handler ends between two renewals; its outcome takes a while to store.
+      const { delivery, steps, renewedAt } = deliver({
+        handle: () =>
+          new Promise((resolve) => {
+            setTimeout(() => {
+              resolve("done");
+            }, 30);
+          }),
+        event: () => new Promise((resolve) => setTimeout(resolve, 45)),
+        heartbeatMs,
+      });
+      const started = Date.now();
+      const processed = delivery.process();
+      await vi.advanceTimersByTimeAsync(200);
+      await processed;
+
+      expect(steps.at(-1)).toBe("ack");
+      const times = [started, ...renewedAt];
+      const gaps = renewedAt.map((at, i) => at - (times[i] ?? started));
+      expect(gaps.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(heartbeatMs);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("reports a settled attempt with its outcome and how long the handler ran", async () => {

@@ -88,6 +88,7 @@ export class Delivery {
     // A work item is its body: headers that cannot be read only lose its trace and id hint.
     const headers = headersOrNone(msg);
     const headerJobId = headers?.get(Header.JobId) || undefined;
+    this.#keepLease();
     try {
       await tracing.consume(
         headers,
@@ -108,7 +109,6 @@ export class Delivery {
           };
           const outcome = await this.#decide(record);
           this.#handlerDone.resolve(undefined);
-          this.#keepLease();
           const applied = await settle(outcome, record, this.#deps);
           this.#report(record, applied);
         },
@@ -135,10 +135,12 @@ export class Delivery {
   }
 
   /**
-   * Renews the job's lease every `heartbeatMs` until the delivery is settled. The handler's own
-   * heartbeat ends with it, and storing the outcome may take longer than the lease has left (a
-   * slow stream: each try waits up to the publish timeout, and a dead job's event is tried four
-   * times): the job would be delivered again, and run again, while this replica still records it.
+   * Renews the job's lease every `heartbeatMs` from the delivery until it is settled: while the
+   * handler runs, and while its outcome is stored, which may take longer than the lease has left
+   * (a slow stream: each try waits up to the publish timeout, and a dead job's letter and event
+   * are tried four times each): the job would be delivered again, and run again, while this
+   * replica still records it. One interval for the whole delivery, so no renewal is late when the
+   * handler ends between two.
    */
   #keepLease(): void {
     this.#leaseKeeper ??= setInterval(() => {
@@ -181,7 +183,6 @@ export class Delivery {
     const started = this.#announceStart(record, record.startedAt);
     const settled = await this.#runHandler(record, { ...item, payload: payload.payload });
     record.handlerEndedAt = Date.now();
-    this.#keepLease();
     this.#handlerDone.resolve(undefined);
     const outcome = decideOutcome(settled, facts);
     // Only `succeeded` and `failed` events carry the start time.
@@ -199,7 +200,7 @@ export class Delivery {
   }
 
   async #runHandler(record: DeliveryRecord, job: Job): Promise<Settled> {
-    const { settings, tracing, logger, heartbeatMs, progressIntervalMs } = this.#deps;
+    const { settings, tracing, logger, progressIntervalMs } = this.#deps;
     const jobId = job.id;
     // Most handlers never log: the child logger is made on first use, by the context.
     const jobLog = (): Logger => ctx.log;
@@ -227,8 +228,6 @@ export class Delivery {
       controller: this.#controller,
       abandon: this.#abandon.signal,
       timeoutMs: job.timeoutMs,
-      heartbeat,
-      heartbeatMs,
     };
     try {
       // The handler gets its own span so that a failed attempt shows as an error in the trace.

@@ -7,9 +7,6 @@ export interface HandlerGuard {
   controller: AbortController;
   /** The attempt's timeout, in milliseconds. Aborts with a {@link JobTimeoutError}. */
   timeoutMs: number;
-  /** Renews the lease on the job; called every `heartbeatMs` while the handler runs. */
-  heartbeat: () => void;
-  heartbeatMs: number;
   /**
    * Aborted to stop waiting for a cancelled handler that is still winding down (the worker
    * stops): the attempt ends at once as cancelled.
@@ -18,7 +15,7 @@ export interface HandlerGuard {
 }
 
 /**
- * Runs a handler until it settles, renewing the job's lease meanwhile. Never rejects.
+ * Runs a handler until it settles (the delivery keeps the job's lease meanwhile). Never rejects.
  *
  * A timeout or a stop ends the attempt at once: the handler's signal is aborted and a handler that
  * ignores it keeps running detached, its late result ignored. A cancel aborts the signal too, but
@@ -40,7 +37,6 @@ export async function runHandler(
     if (signal.aborted) giveUp();
     else guard.controller.abort(new JobTimeoutError(guard.timeoutMs));
   }, guard.timeoutMs);
-  const lease = setInterval(guard.heartbeat, guard.heartbeatMs);
   // Listening before the handler starts makes the abort reason win over the handler's own
   // rejection caused by the same abort.
   const onAbort = () => {
@@ -58,7 +54,6 @@ export async function runHandler(
     return { ok: false, error: signal.aborted ? (signal.reason as unknown) : error };
   } finally {
     clearTimeout(timeout);
-    clearInterval(lease);
     signal.removeEventListener("abort", onAbort);
     guard.abandon?.removeEventListener("abort", onAbandon);
   }
