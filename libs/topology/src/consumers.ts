@@ -121,10 +121,14 @@ export interface WorkConsumerOptions {
 }
 
 /**
- * A work consumer's `max_ack_pending` unless given: the server's own default, written out so that
- * a consumer once given another one returns to it (an update merges what it leaves out).
+ * A work consumer's `max_ack_pending` unless given, written out so that a consumer once given
+ * another one returns to it (an update merges what it leaves out). A job waiting out a retry delay
+ * (a delayed `nak`) stays unacknowledged and counts here: at the server's default of 1000, a
+ * thousand jobs of a type in backoff (a downstream outage) would stop every fresh job of that
+ * type until their delays ran out. Workers pull only what they have free slots for, so this
+ * bounds retries in backoff, not running jobs.
  */
-export const defaultWorkMaxAckPending = 1000;
+export const defaultWorkMaxAckPending = 10_000;
 
 export function workConsumer(type: string, options: WorkConsumerOptions = {}): ConsumerPlacement {
   const config: ConsumerSpec = {

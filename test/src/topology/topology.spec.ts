@@ -160,7 +160,7 @@ describe("topology", () => {
     await ensureWorkConsumer(jsm, "report.build", { maxAckPending: 50 });
     await ensureWorkConsumer(jsm, "report.build");
     const info = await jsm.consumers.info(StreamName.Work, workConsumerName("report.build"));
-    expect(info.config.max_ack_pending).toBe(1000);
+    expect(info.config.max_ack_pending).toBe(10_000);
   });
 
   it("serves two job types from non-overlapping workqueue consumers", async () => {
