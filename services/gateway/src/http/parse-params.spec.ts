@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "../errors.ts";
+import { ListDeadLettersQuery } from "../schemas/dlq.ts";
 import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 import { ListRejectionsQuery } from "../schemas/rejections.ts";
 import { parseParams } from "./parse-params.ts";
@@ -44,6 +45,20 @@ describe("parseParams", () => {
     expect(err.issues?.map((i) => i.path)).toEqual([name]);
     expect(err.message).toContain(name);
   });
+
+  it.each([
+    ["jobs", ListJobsQuery, { statuss: "dead" }],
+    ["dead letters", ListDeadLettersQuery, { Type: "echo" }],
+    ["rejections", ListRejectionsQuery, { jobid: "x" }],
+  ] as const)(
+    "refuses a parameter the %s list does not know (a misspelt filter would list everything)",
+    (_list, schema, query) => {
+      const err = refusal(() => parseParams(schema, query));
+      expect(err.status).toBe(400);
+      const [name] = Object.keys(query);
+      expect(err.issues?.map((i) => i.path)).toEqual([name]);
+    },
+  );
 
   it("refuses a job id that is not one subject token", () => {
     const err = refusal(() => parseParams(JobIdParams, { id: "a.b" }));

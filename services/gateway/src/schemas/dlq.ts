@@ -37,8 +37,8 @@ export const DeadLetterList = z.object({
   nextCursor: z.string().nullable(),
 });
 
-/** Query of `GET /v1/dlq`. */
-export const ListDeadLettersQuery = z.object({
+/** Query of `GET /v1/dlq`; strict, so that a misspelt filter is refused rather than ignored. */
+export const ListDeadLettersQuery = z.strictObject({
   type: JobTypeName.optional(),
   limit: Limit,
   cursor: Cursor.optional(),

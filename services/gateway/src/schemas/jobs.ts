@@ -72,8 +72,8 @@ export const JobList = z.object({
   nextCursor: z.string().nullable(),
 });
 
-/** Query of `GET /v1/jobs`. */
-export const ListJobsQuery = z.object({
+/** Query of `GET /v1/jobs`; strict, so that a misspelt filter is refused rather than ignored. */
+export const ListJobsQuery = z.strictObject({
   status: jobStatus.optional(),
   type: JobTypeName.optional(),
   batchId: JobId.optional(),

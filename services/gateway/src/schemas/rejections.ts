@@ -26,7 +26,8 @@ export const RejectionList = z.object({
   nextCursor: z.string().nullable(),
 });
 
-export const ListRejectionsQuery = z.object({
+/** Query of `GET /v1/rejections`; strict, so that a misspelt filter is refused rather than ignored. */
+export const ListRejectionsQuery = z.strictObject({
   limit: Limit,
   cursor: Cursor.optional(),
   /** Only the rejections of submissions that named this job id (as they named it). */
