@@ -5,6 +5,7 @@ import { Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 
 import { Delivery } from "./delivery.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
@@ -23,6 +24,7 @@ const item: WorkItem = {
 
 interface DeliveryOptions {
   handle: () => Promise<unknown>;
+  schema?: z.ZodType;
   event?: LifecyclePublisher["event"];
   heartbeatMs?: number;
   onAttemptEnd?: (report: AttemptReport) => void;
@@ -68,7 +70,7 @@ function deliver(options: DeliveryOptions): {
         steps.push("handled");
         return options.handle();
       },
-      schema: undefined,
+      schema: options.schema,
       payloadSchema: undefined,
       retryOverrides: undefined,
       retry: defaultRetryPolicy,
@@ -161,6 +163,22 @@ describe("Delivery", () => {
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ type: "echo", outcome: "succeeded" });
     expect(reports[0]?.durationMs).toBeGreaterThanOrEqual(25);
+  });
+
+  it("gives up a payload's async check that never settles when the worker stops, as it would a handler", async () => {
+    const reports: AttemptReport[] = [];
+    const { delivery, steps } = deliver({
+      handle: () => Promise.resolve("done"),
+      schema: z.unknown().refine(() => new Promise<boolean>(() => undefined)),
+      onAttemptEnd: (report) => reports.push(report),
+    });
+    const processed = delivery.process();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    delivery.interrupt();
+    await processed;
+
+    expect(steps.filter((step) => step !== "working")).toEqual(["nak"]);
+    expect(reports.map((report) => report.outcome)).toEqual(["retry"]);
   });
 
   it("reports an outcome that could not be recorded as unrecorded", async () => {

@@ -16,9 +16,11 @@ import type { AppliedOutcome, AttemptFacts, Outcome, Settled } from "./outcome.t
 import { ProgressReporter } from "./progress-reporter.ts";
 import type { ProgressReport } from "./progress-reporter.ts";
 import { runHandler } from "./run-handler.ts";
+import type { HandlerGuard } from "./run-handler.ts";
 import { handlerDurationMs, settle, unrecordedRetryDelayMs } from "./settle.ts";
 import type { DeliveryRecord } from "./settle.ts";
 import { parsePayload, readWorkItem } from "./work-item.ts";
+import type { ParsedPayload } from "./work-item.ts";
 
 /** What every delivery of one job type needs. */
 export interface DeliveryDeps {
@@ -47,7 +49,7 @@ export class Delivery {
   readonly #abandon = new AbortController();
   readonly #handlerDone = Promise.withResolvers<undefined>();
   #unsubscribe: (() => void) | undefined;
-  /** Renews the lease from the handler's end until the delivery is settled. */
+  /** Renews the lease from the delivery until it is settled. */
   #leaseKeeper: NodeJS.Timeout | undefined;
 
   constructor(msg: JsMsg, deps: DeliveryDeps) {
@@ -171,8 +173,14 @@ export class Delivery {
     if (exceeded) return exceeded;
     const facts = this.#facts(item.maxAttempts, item.retry);
     let payload = parsePayload(settings.schema, item.payload);
-    // Only a schema with async checks answers with a promise; the others cost no extra turn.
-    if (payload instanceof Promise) payload = await payload;
+    // Only a schema with async checks answers with a promise; the others cost no extra turn. Those
+    // checks are user code like the handler, guarded alike: the job's timeout, a stop, a cancel.
+    if (payload instanceof Promise) {
+      const checked = payload;
+      const settled = await runHandler(() => checked, this.#guard(item.timeoutMs));
+      if (!settled.ok) return decideOutcome(settled, facts);
+      payload = settled.result as ParsedPayload;
+    }
     if (!payload.ok) return decideOutcome({ ok: false, error: payload.error }, facts);
 
     // The handler does not wait for the `started` event to be stored; the outcome's event does,
@@ -189,6 +197,11 @@ export class Delivery {
     if (outcome.kind === "succeeded" || outcome.kind === "retry") started.withdraw();
     await started.stored;
     return outcome;
+  }
+
+  /** How a handler, or a payload's async checks, are bounded: timeout, stop, cancel. */
+  #guard(timeoutMs: number): HandlerGuard {
+    return { controller: this.#controller, abandon: this.#abandon.signal, timeoutMs };
   }
 
   #facts(maxAttempts: number, retry?: RetryOverride): AttemptFacts {
@@ -224,11 +237,7 @@ export class Delivery {
       progress: (done, total, message) => reporter.report(done, total, message),
       heartbeat,
     });
-    const guard = {
-      controller: this.#controller,
-      abandon: this.#abandon.signal,
-      timeoutMs: job.timeoutMs,
-    };
+    const guard = this.#guard(job.timeoutMs);
     try {
       // The handler gets its own span so that a failed attempt shows as an error in the trace.
       const result = await tracing.internal(

@@ -29,7 +29,7 @@ export interface WorkerOptions {
   workerId?: string;
   /** Lease on a delivered job before JetStream redelivers it, in milliseconds. @default 30000 */
   ackWaitMs?: number;
-  /** Interval of lease renewals (`working()`) while a handler runs, in milliseconds. @default ackWaitMs / 3 */
+  /** Interval of lease renewals (`working()`) from a job's delivery until it is settled, in milliseconds. @default ackWaitMs / 3 */
   heartbeatMs?: number;
   /** How long `stop()` waits for running handlers before returning their jobs, in milliseconds. @default 10000 */
   shutdownGraceMs?: number;
