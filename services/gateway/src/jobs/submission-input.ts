@@ -23,17 +23,13 @@ export function withIdempotencyHeader(body: unknown, header: string): unknown {
 
 /**
  * A header's value read as UTF-8, as a JSON body is: Node hands header bytes over as latin1
- * characters, so `ключ` would arrive as `ÐºÐ»ÑŽÑ‡` and differ from the same key in a body.
+ * characters, so `ключ` would arrive as `ÐºÐ»ÑŽÑ‡` and differ from the same key in a body. Bytes
+ * that are not UTF-8 are what latin1 senders (browsers, Python) send for `café`: read as latin1.
  */
 function utf8HeaderValue(latin1: string): string {
   const bytes = Buffer.from(latin1, "latin1");
   const text = bytes.toString("utf8");
-  if (!Buffer.from(text, "utf8").equals(bytes)) {
-    throw new ApiError(400, ErrorCode.InvalidEnvelope, "the Idempotency-Key header is not UTF-8", {
-      issues: [{ path: "Idempotency-Key", message: "the header is not UTF-8" }],
-    });
-  }
-  return text;
+  return Buffer.from(text, "utf8").equals(bytes) ? text : latin1;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
