@@ -56,5 +56,3 @@ export const mongoEnv = {
   MONGO_URL: z.string().min(1).default("mongodb://127.0.0.1:27017"),
   MONGO_DB: z.string().min(1).default("conveyor"),
 } as const;
-
-

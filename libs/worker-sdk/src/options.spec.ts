@@ -87,7 +87,9 @@ describe("compileWorkerOptions", () => {
       "pullExpiresMs",
       "progressIntervalMs",
     ]) {
-      expect(configError({ handlers: { echo: noop }, [option]: 2 ** 31 }).option).toBe(option);
+      const error = configError({ handlers: { echo: noop }, [option]: 2 ** 31 });
+      expect(error.option).toBe(option);
+      expect(error.message).toContain("2147483647");
     }
   });
 
@@ -96,11 +98,15 @@ describe("compileWorkerOptions", () => {
     expect(configError({ handlers: { echo: entry } }).option).toBe("handlers.echo.handler");
   });
 
-  it("refuses a definition's unknown setting, such as a misspelt one", () => {
-    const entry = { handler: noop, timeout: 5000 } as unknown as HandlerEntry;
-    const error = configError({ handlers: { echo: entry } });
-    expect(error.option).toBe("handlers.echo");
-    expect(error.message).toContain("timeout");
+  it("accepts a definition with fields of its own, such as a class instance", () => {
+    class Mailer {
+      readonly sent: string[] = [];
+      handler(): null {
+        return null;
+      }
+    }
+    const options = compileWorkerOptions({ handlers: { echo: new Mailer() } });
+    expect(options.types.map((t) => t.type)).toEqual(["echo"]);
   });
 
   it("refuses an empty handler map", () => {

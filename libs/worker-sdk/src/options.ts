@@ -121,11 +121,8 @@ export function compileWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   };
 }
 
-// Strict, so that a misspelt setting (`timeout` for `timeoutMs`) is refused rather than ignored.
-const typeOptions = z.strictObject({
-  handler: z.unknown(),
-  schema: z.unknown().optional(),
-  retry: z.unknown().optional(),
+// Not strict: a definition may be an object with fields of its own (a class instance, say).
+const typeOptions = z.object({
   description: z.string().max(1000).optional(),
   timeoutMs: positiveInt.max(86_400_000).optional(),
   concurrency: positiveInt.max(10_000).optional(),

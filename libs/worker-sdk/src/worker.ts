@@ -217,7 +217,7 @@ export class JobWorker {
    */
   stop(options: StopOptions = {}): Promise<void> {
     const graceMs = options.graceMs ?? this.#shutdownGraceMs;
-    if (!(graceMs >= 0)) {
+    if (typeof graceMs !== "number" || !(graceMs >= 0)) {
       const problem = "must be 0 or more milliseconds, or Infinity";
       return Promise.reject(new WorkerConfigError("graceMs", problem));
     }

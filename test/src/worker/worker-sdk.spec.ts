@@ -11,7 +11,7 @@ import {
 import type { JobEvent } from "@conveyor/contracts";
 import { waitFor } from "@conveyor/testing";
 import { ensureWorkConsumer } from "@conveyor/topology";
-import { DeadReason, JobFailure, defineHandler } from "@conveyor/worker-sdk";
+import { DeadReason, JobFailure, WorkerConfigError, defineHandler } from "@conveyor/worker-sdk";
 import { Kvm } from "@nats-io/kv";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -495,6 +495,10 @@ describe("worker SDK against a real nats-server", () => {
     const item = await fx.enqueue(type, null);
     await fx.eventsUntil(item.id, "started");
 
+    // A grace period that is no number of milliseconds is refused, and stops nothing.
+    const notMs = "5000" as unknown as number;
+    await expect(worker.stop({ graceMs: notMs })).rejects.toThrow(WorkerConfigError);
+    await expect(worker.stop({ graceMs: Number.NaN })).rejects.toThrow(/graceMs/);
     await worker.stop({ graceMs: 5000 });
     expect(kinds(await fx.events(item.id))).toEqual(["started@1", "succeeded@1"]);
     expect(await fx.workLeft(type)).toBe(0);

@@ -60,6 +60,17 @@ describe("readStackConfig", () => {
     expect(config.gatewayPort).toBe(9000);
   });
 
+  it("refuses a grace period whose stop timer (5 s longer) would fire at once", () => {
+    const longest = String(2 ** 31 - 1 - 5000);
+    expect(readStackConfig({ SHUTDOWN_GRACE_MS: longest }, "/ws").serviceStopGraceMs).toBe(
+      2 ** 31 - 1,
+    );
+    const tooLong = String(2 ** 31 - 1);
+    expect(() => readStackConfig({ SHUTDOWN_GRACE_MS: tooLong }, "/ws")).toThrow(
+      /SHUTDOWN_GRACE_MS/,
+    );
+  });
+
   it("names the variable of a bad port", () => {
     expect(() => readStackConfig({ NATS_PORT: "70000" }, "/ws")).toThrow(ConfigError);
     expect(() => readStackConfig({ NATS_PORT: "70000" }, "/ws")).toThrow(/NATS_PORT/);

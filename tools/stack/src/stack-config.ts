@@ -1,6 +1,6 @@
 import { join } from "node:path";
 
-import { envMs, parseEnv } from "@conveyor/service-kit";
+import { envMs, maxTimerMs, parseEnv } from "@conveyor/service-kit";
 import type { Env } from "@conveyor/service-kit";
 import { z } from "zod";
 
@@ -23,7 +23,8 @@ const stackEnv = z.object({
   // The first of four consecutive ports, one per service's GET /metrics.
   METRICS_PORT: port(9464).refine((p) => p <= 65_532, "the four metrics ports must be below 65536"),
   MONGO_DB: z.string().min(1).default("conveyor"),
-  SHUTDOWN_GRACE_MS: envMs(0, 10_000),
+  // The stack waits 5 s longer than this for the services to exit, within a timer's range.
+  SHUTDOWN_GRACE_MS: envMs(0, 10_000, maxTimerMs - 5000),
   // Unset or empty: the default, as for the URLs above.
   READ_MODEL_NICENESS: z
     .string()
