@@ -22,7 +22,9 @@ export {
 export {
   defaultMaxSubmissionBytes,
   maxBulkJobs,
+  maxMessageDepth,
   maxPayloadDepth,
+  maxResultDepth,
   rejectionJobIdChars,
   rejectionRawPreviewChars,
 } from "./limits.ts";

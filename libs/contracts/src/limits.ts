@@ -17,8 +17,23 @@ export const rejectionRawPreviewChars = 2048;
 export const rejectionJobIdChars = 256;
 
 /**
- * Deepest nesting of arrays and objects accepted in a payload, and in a handler's result (a scalar
- * is 0, `[1]` is 1). Deeper JSON overflows the stack of recursive validators and stores, so a
- * payload is refused at intake and a result by the worker (an `InvalidResultError`).
+ * Deepest nesting of arrays and objects accepted in a payload (a scalar is 0, `[1]` is 1). Deeper
+ * JSON overflows the stack of recursive validators and stores, so it is refused at intake.
  */
 export const maxPayloadDepth = 64;
+
+/**
+ * Deepest message body the projector accepts, in nested objects and arrays (the body itself is
+ * level 1). MongoDB stores documents nested at most 100 levels deep, and a message's payload or
+ * result sits as deep in its read-model document as in the message; the schema validator would
+ * also overflow the call stack on bodies nested some 1,500 levels deep. Deeper bodies are refused
+ * before validation.
+ */
+export const maxMessageDepth = 90;
+
+/**
+ * Deepest nesting of a handler's result (as {@link maxPayloadDepth} counts): it is a field of its
+ * event, one level below the body, so no deeper result could be projected. A worker refuses a
+ * deeper one as an `InvalidResultError`.
+ */
+export const maxResultDepth = maxMessageDepth - 1;

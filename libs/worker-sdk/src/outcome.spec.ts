@@ -1,4 +1,4 @@
-import { maxPayloadDepth, RetryPolicy } from "@conveyor/contracts";
+import { maxResultDepth, RetryPolicy } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 
 import {
@@ -202,19 +202,19 @@ describe("toJsonResult", () => {
     expect(toJsonResult(() => 1).ok).toBe(false);
   });
 
-  it("refuses a result nested deeper than a payload may be, which no read model could store", () => {
+  it("refuses a result nested deeper than the projector can store", () => {
     const nested = (depth: number) => {
       let value: unknown = "leaf";
       for (let i = 0; i < depth; i++) value = { child: value };
       return value;
     };
-    expect(toJsonResult(nested(maxPayloadDepth)).ok).toBe(true);
-    const deep = toJsonResult(nested(maxPayloadDepth + 1));
+    expect(toJsonResult(nested(maxResultDepth)).ok).toBe(true);
+    const deep = toJsonResult(nested(maxResultDepth + 1));
     expect(deep.ok).toBe(false);
     if (!deep.ok) {
       expect(deep.error).toBeInstanceOf(InvalidResultError);
       expect(deep.error.message).toBe(
-        `result nested deeper than ${maxPayloadDepth} levels of arrays and objects`,
+        `result nested deeper than ${maxResultDepth} levels of arrays and objects`,
       );
     }
   });

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 
-import { exceedsDepth, maxPayloadDepth, maxRetryDelayMs, retryDelayMs } from "@conveyor/contracts";
+import { exceedsDepth, maxResultDepth, maxRetryDelayMs, retryDelayMs } from "@conveyor/contracts";
 import type { ErrorInfo, RetryPolicy } from "@conveyor/contracts";
 import type { z } from "zod";
 
@@ -161,7 +161,7 @@ type JsonConversion = { ok: true; value: JsonValue } | { ok: false; error: Inval
 
 /**
  * A handler result as plain JSON: `undefined` becomes `null`; cycles, BigInt and the like are
- * refused, and so is a result nested deeper than a payload may be (`maxPayloadDepth`).
+ * refused, and so is a result nested deeper than the projector can store (`maxResultDepth`).
  */
 export function toJsonResult(result: unknown): JsonConversion {
   try {
@@ -173,12 +173,12 @@ export function toJsonResult(result: unknown): JsonConversion {
       };
     }
     const value = JSON.parse(text) as JsonValue;
-    // The result is stored in the job's document, as deep as a payload may be and no deeper.
-    if (exceedsDepth(value, maxPayloadDepth)) {
+    // A deeper result would make an event the projector cannot store: the job would stay running.
+    if (exceedsDepth(value, maxResultDepth)) {
       return {
         ok: false,
         error: new InvalidResultError(
-          `result nested deeper than ${maxPayloadDepth} levels of arrays and objects`,
+          `result nested deeper than ${maxResultDepth} levels of arrays and objects`,
         ),
       };
     }

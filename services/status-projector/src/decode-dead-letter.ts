@@ -2,6 +2,7 @@ import {
   DeadLetter,
   DeadLetterLogEntry,
   exceedsDepth,
+  maxMessageDepth,
   StreamName,
   Subject,
   toValidationIssues,
@@ -9,8 +10,6 @@ import {
 } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 import type { DeadLetterFact } from "@conveyor/read-model";
-
-import { maxMessageDepth } from "./json-depth.ts";
 
 /** What one message on the `DLQ` stream turned out to be. */
 export type DecodedDlqMessage =

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { maxMessageDepth } from "@conveyor/contracts";
 
 import { decodeEvent } from "./decode-event.ts";
-import { maxMessageDepth } from "./json-depth.ts";
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const started = {

@@ -1,5 +1,6 @@
 import {
   exceedsDepth,
+  maxMessageDepth,
   LifecycleKind,
   RejectedEvent,
   parseJobEventJson,
@@ -7,8 +8,6 @@ import {
 } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
-
-import { maxMessageDepth } from "./json-depth.ts";
 
 /** What one message on the events stream turned out to be. */
 export type DecodedEvent =

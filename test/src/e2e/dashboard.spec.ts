@@ -10,7 +10,7 @@ import { Subject } from "@conveyor/contracts";
 import { serviceNames } from "@conveyor/stack";
 import { workspaceRoot } from "@conveyor/testing";
 
-import { scrapeMetrics } from "../support/prometheus.ts";
+import { metricValue, scrapeMetrics } from "../support/prometheus.ts";
 import { startServiceStack, waitWhileRunning } from "./service-stack.ts";
 import type { ServiceStack } from "./service-stack.ts";
 
@@ -144,8 +144,17 @@ describe("the Grafana dashboard", () => {
         async () => {
           const texts = await Promise.all(ports.map(([, port]) => scrapeMetrics(port!)));
           const text = texts.join("\n");
-          const shown = ['outcome="dead"', 'outcome="retry"', "conveyor_jobs_rejected_total{"];
-          return shown.every((part) => text.includes(part)) ? readServed(texts) : undefined;
+          // Counters start at 0: wait until these jobs are counted, so every histogram has samples.
+          const counted = [
+            metricValue(text, "conveyor_job_attempts_total", { type: "flaky", outcome: "dead" }),
+            metricValue(text, "conveyor_job_attempts_total", { type: "flaky", outcome: "retry" }),
+            metricValue(text, "conveyor_job_attempts_total", {
+              type: "echo",
+              outcome: "succeeded",
+            }),
+            metricValue(text, "conveyor_jobs_rejected_total", { reason: "invalid_json" }),
+          ];
+          return counted.every((value) => value === "1") ? readServed(texts) : undefined;
         },
         { timeoutMs: 30_000, message: "the metrics never showed a dead, a retry and a rejection" },
       );
