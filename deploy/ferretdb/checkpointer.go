@@ -23,7 +23,7 @@ const walCheckpointInterval = time.Second
 // keepWALsCheckpointed checkpoints the write-ahead log of every database in dir whose log changed
 // since its last checkpoint, every walCheckpointInterval, until ctx ends (see checkpointWAL).
 func keepWALsCheckpointed(ctx context.Context, dir string, logger *slog.Logger) {
-	databaseWatch[time.Time]{
+	databaseWatch[int64]{
 		dir:      dir,
 		interval: walCheckpointInterval,
 		state:    walModTime,
@@ -33,14 +33,15 @@ func keepWALsCheckpointed(ctx context.Context, dir string, logger *slog.Logger) 
 	}.run(ctx)
 }
 
-// walModTime is when a database's write-ahead log was last written; false when it has none
+// walModTime is when a database's write-ahead log was last written, in Unix nanoseconds (a plain
+// number compares by value, where a time.Time compares its location too); false when it has none
 // (nothing written since the last one was removed).
-func walModTime(file string) (time.Time, bool) {
+func walModTime(file string) (int64, bool) {
 	wal, err := os.Stat(file + "-wal")
 	if err != nil {
-		return time.Time{}, false
+		return 0, false
 	}
-	return wal.ModTime(), true
+	return wal.ModTime().UnixNano(), true
 }
 
 // restartLogAfterFrames is how long a write-ahead log may grow (in pages of 4 KiB) before a
