@@ -426,6 +426,29 @@ describe("POST /v1/jobs", () => {
     expect(await notGzip.json()).toMatchObject({ error: "bad_request" });
   });
 
+  it("refuses a body declared in another charset than UTF-8 with 415, storing nothing", async () => {
+    await using gw = await gateway();
+    const before = await jobsStreamCount(gw);
+    const latin1 = Buffer.from('{"type":"echo","payload":{"message":"caf\u00e9"}}', "latin1");
+    const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json; charset=iso-8859-1" },
+      body: latin1,
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({
+      error: "unsupported_media_type",
+      message: expect.stringContaining("iso-8859-1") as string,
+    });
+    expect(await jobsStreamCount(gw)).toBe(before);
+    const utf8 = await fetch(`${gw.baseUrl}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json; charset=UTF-8" },
+      body: JSON.stringify({ type: "echo", payload: { message: "café" } }),
+    });
+    expect(utf8.status).toBe(202);
+  });
+
   it("refuses a type no worker registered with 422 naming type", async () => {
     await using gw = await gateway();
     const response = await submit(gw, { type: "never.registered", payload: {} });
