@@ -1,16 +1,23 @@
 import { InvalidCursorError } from "./errors.ts";
 
-/** Encodes the sort key of the last item of a page as an opaque, URL-safe string. */
-export function encodeCursor(key: readonly string[]): string {
-  return Buffer.from(JSON.stringify(key), "utf8").toString("base64url");
+/** The lists a cursor pages through; a cursor of one is refused by the others. */
+export type CursorList = "jobs" | "dead_letters" | "rejections";
+
+/**
+ * Encodes the sort key of the last item of a page of `list` as an opaque, URL-safe string. The
+ * list is part of it: the jobs list and the dead letters are both ordered by a job id, and a
+ * cursor of one would silently start the other after that id.
+ */
+export function encodeCursor(list: CursorList, key: readonly string[]): string {
+  return Buffer.from(JSON.stringify([list, ...key]), "utf8").toString("base64url");
 }
 
 /**
- * Decodes a cursor made by {@link encodeCursor} with `arity` key parts.
+ * Decodes a cursor that {@link encodeCursor} made for `list` with `arity` key parts.
  *
  * @throws {InvalidCursorError} when the string is not such a cursor.
  */
-export function decodeCursor(cursor: string, arity: number): string[] {
+export function decodeCursor(cursor: string, list: CursorList, arity: number): string[] {
   if (!/^[A-Za-z0-9_-]{1,1024}$/.test(cursor)) throw new InvalidCursorError();
   let key: unknown;
   try {
@@ -20,8 +27,9 @@ export function decodeCursor(cursor: string, arity: number): string[] {
   }
   const valid =
     Array.isArray(key) &&
-    key.length === arity &&
+    key.length === arity + 1 &&
+    key[0] === list &&
     key.every((part) => typeof part === "string" && part !== "");
   if (!valid) throw new InvalidCursorError();
-  return key as string[];
+  return (key as string[]).slice(1);
 }

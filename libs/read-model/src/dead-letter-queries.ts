@@ -44,7 +44,7 @@ export async function listDeadLetters(
   const filter: Filter<DeadLetterDocument> = { state };
   if (options.type !== undefined) filter.type = options.type;
   if (options.cursor !== undefined) {
-    const [lastId] = decodeCursor(options.cursor, 1);
+    const [lastId] = decodeCursor(options.cursor, "dead_letters", 1);
     filter._id = { $gt: lastId ?? "" };
   }
   const docs = await deadLettersCollection(db)
@@ -54,6 +54,7 @@ export async function listDeadLetters(
     .toArray();
   const items = docs.slice(0, options.limit).map(fromStoredDeadLetter);
   const last = items.at(-1);
-  const nextCursor = docs.length > options.limit && last ? encodeCursor([last._id]) : null;
+  const nextCursor =
+    docs.length > options.limit && last ? encodeCursor("dead_letters", [last._id]) : null;
   return { items, nextCursor };
 }

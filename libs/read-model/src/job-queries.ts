@@ -55,7 +55,7 @@ export async function listJobs(db: Db, options: ListJobsOptions): Promise<Page<J
   if (options.type !== undefined) filter.type = options.type;
   if (options.batchId !== undefined) filter.batchId = options.batchId;
   if (options.cursor !== undefined) {
-    const [lastId] = decodeCursor(options.cursor, 1);
+    const [lastId] = decodeCursor(options.cursor, "jobs", 1);
     filter._id = { $lt: lastId ?? "" };
   }
   const docs = await jobsCollection(db)
@@ -65,7 +65,7 @@ export async function listJobs(db: Db, options: ListJobsOptions): Promise<Page<J
     .toArray();
   const items = docs.slice(0, options.limit).map(fromStoredJob);
   const last = items.at(-1);
-  const nextCursor = docs.length > options.limit && last ? encodeCursor([last._id]) : null;
+  const nextCursor = docs.length > options.limit && last ? encodeCursor("jobs", [last._id]) : null;
   return { items, nextCursor };
 }
 

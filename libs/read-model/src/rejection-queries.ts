@@ -32,7 +32,7 @@ export async function listRejections(
   const filter: Filter<RejectionDocument> = {};
   if (options.jobId !== undefined) filter.jobId = options.jobId;
   if (options.cursor !== undefined) {
-    const [at = "", id = ""] = decodeCursor(options.cursor, 2);
+    const [at = "", id = ""] = decodeCursor(options.cursor, "rejections", 2);
     filter.$or = [{ at: { $lt: at } }, { at, _id: { $lt: id } }];
   }
   const docs = await rejectionsCollection(db)
@@ -42,6 +42,7 @@ export async function listRejections(
     .toArray();
   const items = docs.slice(0, options.limit);
   const last = items.at(-1);
-  const nextCursor = docs.length > options.limit && last ? encodeCursor([last.at, last._id]) : null;
+  const nextCursor =
+    docs.length > options.limit && last ? encodeCursor("rejections", [last.at, last._id]) : null;
   return { items, nextCursor };
 }
