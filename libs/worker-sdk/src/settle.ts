@@ -194,20 +194,16 @@ export async function settle(
       // Tried in place before the job goes back: a job handed back runs its handler again, even
       // after a failure that may not be retried, and its last attempt would then be recorded
       // as a crash (delivered too often) instead of what it died of.
-      const stored = await withRetries(
-        () => deps.publisher.deadLetter(letter, headersOrNone(msg), delivery.trace),
-        delays,
-        (err, delayMs) => {
-          log().warn({ err, delayMs }, "could not dead-letter the job; trying again");
-        },
-      ).then(
-        () => true,
-        (err: unknown) => {
-          log().error({ err }, "could not dead-letter the job; it will be delivered again");
-          return false;
-        },
-      );
-      if (!stored) {
+      try {
+        await withRetries(
+          () => deps.publisher.deadLetter(letter, headersOrNone(msg), delivery.trace),
+          delays,
+          (err, delayMs) => {
+            log().warn({ err, delayMs }, "could not dead-letter the job; trying again");
+          },
+        );
+      } catch (err) {
+        log().error({ err }, "could not dead-letter the job; it will be delivered again");
         nak(unrecordedRetryDelayMs);
         return "unrecorded";
       }
