@@ -15,7 +15,7 @@ const outcomeSet: Record<AppliedOutcome, true> = {
   cancelled: true,
   unrecorded: true,
 };
-export const appliedOutcomes = Object.keys(outcomeSet) as AppliedOutcome[];
+const appliedOutcomes = Object.keys(outcomeSet) as AppliedOutcome[];
 
 /** The worker's metrics: its attempts as they end, and the queues of the types it runs. */
 export interface WorkerMetrics {
