@@ -2,11 +2,14 @@
 // steady pace, into a `jobs` collection of a given size. The pinned build runs on its own (no
 // other load, niceness 0) with the read model's indexes; each batch of 50 succeeded-job documents
 // (ids generated as the gateway generates them: UUIDv7, in time order) is inserted with one unordered bulk write, as the projector inserts them, followed by a pause.
-// Prints the batches' latency percentiles and the largest size its write-ahead log reached: what
-// SQLite's checkpoints cost the writes they run in (bench/README.md, "What changed").
+// Prints the batches' latency percentiles, the largest size its write-ahead log reached (what
+// SQLite's checkpoints cost the writes they run in, bench/README.md "What changed") and the
+// server's CPU time per document. With `id-only` the collection keeps only its `_id` index, to
+// tell what the read model's list indexes cost each insert.
 //
 // Usage: node --conditions=conveyor-source bench/src/read-model-inserts/main.ts
 //          [documents already there, 0] [batches, 3000] [pause after each batch in ms, 20]
+//          [indexes: all | id-only, all]
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,10 +22,17 @@ import { ensureIndexes, jobsCollection, toStoredJob } from "@conveyor/read-model
 import { MongoClient } from "mongodb";
 
 import { createLatencyHistogram } from "../load/latency-histogram.ts";
+import { readProcess } from "../metrics/proc-stats.ts";
 import { startFerretdb } from "../servers/ferretdb.ts";
 
 const batchSize = 50;
-const [prefill = 0, batches = 3000, pauseMs = 20] = process.argv.slice(2).map(Number);
+const [prefillArg, batchesArg, pauseArg, indexes = "all"] = process.argv.slice(2);
+const [prefill = 0, batches = 3000, pauseMs = 20] = [prefillArg, batchesArg, pauseArg].map((arg) =>
+  arg === undefined ? undefined : Number(arg),
+);
+if (indexes !== "all" && indexes !== "id-only") {
+  throw new Error(`indexes must be all or id-only, not ${indexes}`);
+}
 
 /** A no-op job's document once it has succeeded, as the projector stores it. */
 function succeededJob(): JobDocument {
@@ -62,7 +72,7 @@ const server = await startFerretdb({ dataDir, niceness: 0 });
 const client = new MongoClient(server.url);
 try {
   const db = client.db("conveyor");
-  await ensureIndexes(db);
+  if (indexes === "all") await ensureIndexes(db);
   const jobs = jobsCollection(db);
   const insertBatch = () =>
     jobs.bulkWrite(
@@ -74,6 +84,8 @@ try {
   const wal = join(dataDir, "conveyor.sqlite-wal");
   let largestLog = 0;
   const histogram = createLatencyHistogram();
+  const serverCpu = async () => (await readProcess(server.process.pid ?? 0))?.cpuSeconds ?? NaN;
+  const cpuBefore = await serverCpu();
   const started = performance.now();
   for (let i = 0; i < batches; i++) {
     const t = performance.now();
@@ -83,11 +95,13 @@ try {
     await sleep(pauseMs);
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpuMsPerDocument = (((await serverCpu()) - cpuBefore) * 1000) / (batches * batchSize);
   const at = (p: number) => histogram.percentileMs(p).toFixed(1);
   console.log(
     `${batches} batches of ${batchSize} into ${prefill} documents, ${pauseMs} ms apart, in ` +
       `${seconds.toFixed(1)} s: p50 ${at(50)}, p90 ${at(90)}, p99 ${at(99)}, p99.9 ${at(99.9)}, ` +
-      `max ${at(100)} ms; write-ahead log file at most ${(largestLog / 2 ** 20).toFixed(0)} MiB`,
+      `max ${at(100)} ms; write-ahead log file at most ${(largestLog / 2 ** 20).toFixed(0)} MiB; ` +
+      `server CPU ${cpuMsPerDocument.toFixed(3)} ms per document (indexes: ${indexes})`,
   );
 } finally {
   await client.close();
