@@ -47,7 +47,7 @@ export {
   ValidationIssue,
   RejectedEvent,
 } from "./events.ts";
-export { JobTypeDescriptor } from "./job-type-descriptor.ts";
+export { JobTypeDescriptor, maxJobTimeoutMs } from "./job-type-descriptor.ts";
 export { toValidationIssues } from "./validation-issues.ts";
 export {
   CommandVerb,

@@ -4,6 +4,12 @@ import { JobTypeName } from "./job-type.ts";
 import { RetryPolicy } from "./retry-policy.ts";
 
 /**
+ * The longest handler timeout a job type or a job may set, in milliseconds: a day. Node's timers
+ * hold at most 2^31-1 ms (about 24.8 days) and fire a longer one at once.
+ */
+export const maxJobTimeoutMs = 86_400_000;
+
+/**
  * What a worker registers about a job type it handles, in the job-types KV bucket. Gateway and
  * dispatcher read it to validate submissions: an unregistered type is unknown.
  */
@@ -14,7 +20,7 @@ export const JobTypeDescriptor = z.object({
   payloadSchema: z.record(z.string(), z.unknown()).optional(),
   retry: RetryPolicy,
   /** Default handler timeout, in milliseconds. */
-  timeoutMs: z.int().min(1),
+  timeoutMs: z.int().min(1).max(maxJobTimeoutMs),
   /**
    * The declaration's version, set by its handler: a registration of a lower version than the
    * stored one (an old replica restarting during a rolling deploy) keeps the stored one.

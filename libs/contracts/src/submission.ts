@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { JobId } from "./job-id.ts";
 import { JobTypeName } from "./job-type.ts";
+import { maxJobTimeoutMs } from "./job-type-descriptor.ts";
 import { reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";
 import { RetryOverride } from "./retry-policy.ts";
 
@@ -23,7 +24,7 @@ export const JobSubmission = z
     /** Overrides the type's retry delays for this job (`maxAttempts` is the field above). */
     retry: RetryOverride.optional(),
     /** Overrides the type's handler timeout for this job, in milliseconds. */
-    timeoutMs: z.int().min(1).max(86_400_000).optional(),
+    timeoutMs: z.int().min(1).max(maxJobTimeoutMs).optional(),
     /** Deduplicates submissions within the intake stream's duplicate window. */
     idempotencyKey: z
       .string()

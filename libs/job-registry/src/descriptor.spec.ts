@@ -29,6 +29,17 @@ describe("buildDescriptor", () => {
     ]);
   });
 
+  it("refuses a timeout longer than a day, which Node's timers cannot wait for", () => {
+    const error = catchError(() =>
+      buildDescriptor({ type: "report.month", timeoutMs: 2_592_000_000 }),
+    );
+    expect(error).toBeInstanceOf(InvalidJobTypeError);
+    expect((error as InvalidJobTypeError).issues.map((i) => i.path)).toEqual(["timeoutMs"]);
+    expect(buildDescriptor({ type: "report.day", timeoutMs: 86_400_000 }).timeoutMs).toBe(
+      86_400_000,
+    );
+  });
+
   it("refuses a payload schema that cannot be compiled", () => {
     const error = catchError(() =>
       buildDescriptor({ type: "bad", payloadSchema: { type: "no-such-type" } }),

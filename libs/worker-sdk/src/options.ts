@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 
-import { JobTypeName, RetryPolicy } from "@conveyor/contracts";
+import { JobTypeName, RetryPolicy, maxJobTimeoutMs } from "@conveyor/contracts";
 import { maxTimerMs } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
@@ -124,7 +124,7 @@ export function compileWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
 // Not strict: a definition may be an object with fields of its own (a class instance, say).
 const typeOptions = z.object({
   description: z.string().max(1000).optional(),
-  timeoutMs: positiveInt.max(86_400_000).optional(),
+  timeoutMs: positiveInt.max(maxJobTimeoutMs).optional(),
   concurrency: positiveInt.max(10_000).optional(),
   version: z.int().min(0).optional(),
 });

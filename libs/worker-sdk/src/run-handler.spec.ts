@@ -32,6 +32,14 @@ describe("runHandler", () => {
     if (!settled.ok) expect(settled.error).toBeInstanceOf(JobTimeoutError);
   });
 
+  it("waits out a work item's timeout beyond what Node's timers hold, instead of timing out at once", async () => {
+    // Node fires a timer of more than 2^31-1 ms after 1 ms: a work item written before types'
+    // timeouts were bounded to a day must not time out every attempt.
+    const { guard: g } = guard(2_592_000_000);
+    const settled = await runHandler(() => sleep(20).then(() => "done"), g);
+    expect(settled).toEqual({ ok: true, result: "done" });
+  });
+
   it("does not wait for a handler that ignores the abort", async () => {
     const { guard: g } = guard(30);
     const settled = await runHandler(() => new Promise(() => undefined), g);

@@ -1,3 +1,5 @@
+import { maxTimerMs } from "@conveyor/service-kit";
+
 import { JobCancelledError, JobTimeoutError } from "./errors.ts";
 import type { Settled } from "./outcome.ts";
 
@@ -32,11 +34,14 @@ export async function runHandler(
   const giveUp = () => {
     givenUp.reject(signal.reason as Error);
   };
+  // A work item written before job types' timeouts were bounded (maxJobTimeoutMs) may hold more
+  // than a timer can wait for: Node would fire it at once, timing out every attempt.
+  const timeoutMs = Math.min(guard.timeoutMs, maxTimerMs);
   const timeout = setTimeout(() => {
     // A cancelled handler still running at its timeout is abandoned with the cancel as reason.
     if (signal.aborted) giveUp();
     else guard.controller.abort(new JobTimeoutError(guard.timeoutMs));
-  }, guard.timeoutMs);
+  }, timeoutMs);
   // Listening before the handler starts makes the abort reason win over the handler's own
   // rejection caused by the same abort.
   const onAbort = () => {
