@@ -78,7 +78,7 @@ async function dispatch(
     // Reading and checking are pure: whatever throws would throw again on every delivery.
     decision = {
       kind: "reject",
-      refusal: unprocessable(msg, `could not be read: ${failureMessage(err)}`),
+      refusal: unprocessable(msg, `could not be read: ${failureMessage(err)}`, claimedJobId(msg)),
     };
   }
   if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
@@ -118,7 +118,14 @@ export function recordUnprocessable(
   return deps.tracing.consume(
     headersOrNone(msg),
     { subject: msg.subject, jobType: subjectType },
-    (context) => reject(msg, context, deps, unprocessable(msg, why)),
+    // The submission was read and checked, so it got a job id (its queued event may be stored).
+    (context) =>
+      reject(
+        msg,
+        context,
+        deps,
+        unprocessable(msg, why, claimedId(jsonOrUndefined(msg.data)) ?? fallbackJobId(msg)),
+      ),
   );
 }
 
@@ -130,16 +137,22 @@ function rawPreviewOf(msg: JsMsg): string {
 /** Why an intake message is refused when it cannot be dispatched at all. */
 export const unprocessableReason = "unprocessable";
 
-function unprocessable(msg: JsMsg, why: string): Refusal {
+function unprocessable(msg: JsMsg, why: string, jobId: string | undefined): Refusal {
   const message = `submission could not be dispatched: ${why}`;
   return {
     reason: unprocessableReason,
     message,
     issues: [{ path: "(root)", message }],
-    jobId:
-      claimedId(jsonOrUndefined(msg.data)) ?? (headersOrNone(msg)?.get(Header.JobId) || undefined),
+    jobId,
     rawPreview: rawPreviewOf(msg),
   };
+}
+
+/** The job id a submission that could not be read names, in its body or its header. */
+function claimedJobId(msg: JsMsg): string | undefined {
+  return (
+    claimedId(jsonOrUndefined(msg.data)) ?? (headersOrNone(msg)?.get(Header.JobId) || undefined)
+  );
 }
 
 async function reject(

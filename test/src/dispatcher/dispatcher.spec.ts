@@ -388,6 +388,29 @@ describe("dispatcher", () => {
     }
   });
 
+  it("names the job id a submission without one was given, in its unprocessable rejection as in its queued event", async () => {
+    await dispatcher.stop();
+    dispatcher = await startDispatcher({
+      maxSubmissionBytes,
+      concurrency: 2,
+      giveUpAfterDeliveries: 2,
+    });
+    await suite.jsm.streams.delete("WORK");
+    try {
+      const marker = uniqueName("stuck-no-id");
+      await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
+      const { body } = await rejectionOf("jobs.submit.echo", marker);
+      const queued = (await storedEvents<QueuedEvent>(suite.jsm, "queued")).filter(
+        (e) => JSON.stringify(e.body.payload) === JSON.stringify({ marker }),
+      );
+      expect(queued).toHaveLength(1);
+      expect(body).toMatchObject({ reason: "unprocessable", jobId: queued[0]!.body.jobId });
+      await intakeSettled();
+    } finally {
+      await ensureTopology(suite.jsm);
+    }
+  });
+
   it("settles each submission of a batch on its own: one that cannot be published does not hold up the rest", async () => {
     await dispatcher.stop();
     const marker = uniqueName("burst");
