@@ -22,7 +22,7 @@ describe("dead-letter projection", () => {
   const drained = () => waitUntilDrained(fx.jsm, ConsumerName.ProjectorDeadLetters, StreamName.Dlq);
 
   it("projects a published dead letter into its job's document, at its DLQ sequence", async () => {
-    const payload = { "user.name": "ada", $meta: { "50%": true } };
+    const payload = { "user.name": "ada", $meta: { "50%": true }, rows: [["a", 1], []] };
     const letter = deadLetter("job-a", { type: "email.send", payload });
     const seq = await publishLetter(fx.js, letter);
 
@@ -47,7 +47,7 @@ describe("dead-letter projection", () => {
     expect((await listDeadLetters(fx.db, { limit: 10 })).items.map((d) => d._id)).toEqual([
       "job-a",
     ]);
-    // The payload is stored with escaped keys and read back as published.
+    // The payload is stored with escaped keys and wrapped arrays in arrays, and read back as published.
     expect(JSON.stringify(await storedDeadLetters(fx.db))).not.toContain("user.name");
   });
 

@@ -1,5 +1,5 @@
 import { Subject } from "@conveyor/contracts";
-import type { JobEvent, QueuedEvent, RejectedEvent } from "@conveyor/contracts";
+import type { JobEvent, QueuedEvent, RejectedEvent, SucceededEvent } from "@conveyor/contracts";
 import type { JetStreamClient } from "@nats-io/jetstream";
 
 /** How one job's history goes, for {@link jobHistory}. */
@@ -15,6 +15,8 @@ export interface HistoryShape {
   runs?: number;
   /** Payload of the queued events. @default { n: 1 } */
   payload?: QueuedEvent["payload"];
+  /** Result of the succeeding attempt. @default { ok: <attempt> } */
+  result?: SucceededEvent["result"];
   batchId?: string;
 }
 
@@ -71,7 +73,7 @@ export function jobHistory(
           kind: "succeeded",
           attempt,
           at: at(),
-          result: { ok: attempt },
+          result: shape.result ?? { ok: attempt },
           durationMs: 12,
           workerId,
         });

@@ -170,6 +170,23 @@ describe("status projector", () => {
     expect((await findJob(fx.db, "job-plain"))?.status).toBe("succeeded");
   });
 
+  it("stores payloads and results holding arrays in arrays, which FerretDB refuses, and returns them unchanged", async () => {
+    fx.projector = await startProjector(fx.js, fx.db);
+    const payload = { matrix: [[1, 2], [3]], deep: [[[]], [[{ a: [[null]] }]]], "%A": [4] };
+    const result = [["a", 1], ["b", 2], []];
+    await publishEvents(fx.js, [
+      ...jobHistory("job-nested", { payload, result }),
+      ...jobHistory("job-after"),
+    ]);
+    await waitUntilDrained(fx.jsm);
+
+    const stored = await findJob(fx.db, "job-nested");
+    expect(stored?.status).toBe("succeeded");
+    expect(stored?.payload).toStrictEqual(payload);
+    expect(stored?.result).toStrictEqual(result);
+    expect((await findJob(fx.db, "job-after"))?.status).toBe("succeeded");
+  });
+
   it("ignores events it has already projected", async () => {
     fx.projector = await startProjector(fx.js, fx.db);
     const events = jobHistory("job-once");
