@@ -1,4 +1,4 @@
-import type { DeadEvent, JobEvent } from "@conveyor/contracts";
+import type { DeadEvent, JobEvent, ProgressEvent } from "@conveyor/contracts";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
@@ -178,7 +178,10 @@ describe("applyEvent over random histories", () => {
         }
         // A job's error is that of the record that ended it, as its attempt's is.
         if (final.kind === "dead") expect(doc.error).toStrictEqual(final.error);
-        const reports = events.filter((e) => e.kind === "progress");
+        // Progress is the newest report of the job's last run: an earlier run's is not shown.
+        const reports = events.filter(
+          (e): e is ProgressEvent => e.kind === "progress" && e.run === final.run,
+        );
         const newest = reports.at(-1);
         expect(doc.progress?.seq).toBe(newest?.seq);
         expect(doc.progress?.at).toBe(newest?.at);

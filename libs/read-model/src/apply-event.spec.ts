@@ -1,4 +1,4 @@
-import type { JobEvent } from "@conveyor/contracts";
+import type { JobEvent, QueuedEvent } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 
 import { applyEvent } from "./apply-event.ts";
@@ -231,6 +231,47 @@ describe("applyEvent", () => {
     expect(doc.error).toBeUndefined();
     expect(doc.submittedAt).toBe("2025-01-01T00:00:00.000Z");
     expect(doc.attempts).toHaveLength(1);
+  });
+
+  it("keeps the first submission of a run when a later one of the same id and run differs, in any order", () => {
+    // A second submission of the id (another idempotency key) is refused as duplicate_id, but its
+    // queued event may be stored once EVENTS' duplicate window has passed.
+    const first = queued(1) as QueuedEvent;
+    const second: QueuedEvent = {
+      ...first,
+      at: "2025-01-01T00:10:00.000Z",
+      submittedAt: "2025-01-01T00:10:00.000Z",
+      payload: { to: "b@example.com" },
+      priority: 9,
+    };
+    const done = succeeded(1, "2025-01-01T00:00:02.000Z");
+    const inOrder = reduce([first, done, second]);
+    expect(inOrder).toMatchObject({ payload: { to: "a@example.com" }, priority: 5 });
+    expect(reduce([second, done, first])).toStrictEqual(inOrder);
+    expect(reduce([done, second, first])).toStrictEqual(inOrder);
+  });
+
+  it("shows no progress of an earlier run once a replay queued the job again", () => {
+    const dead: JobEvent = {
+      ...base,
+      kind: "dead",
+      attempt: 1,
+      at: "2025-01-01T00:01:00.000Z",
+      error,
+      reason: "max_attempts",
+    };
+    const firstRun = [queued(1), started(1, "2025-01-01T00:00:01.000Z")];
+    const report = progress(1, 9, "2025-01-01T00:00:30.000Z");
+    const replayed = reduce([...firstRun, report, dead, queued(2)]);
+    expect(replayed).toMatchObject({ status: "queued", run: 2 });
+    expect(replayed.progress).toBeUndefined();
+    expect(reduce([queued(2), report, ...firstRun, dead]).progress).toBeUndefined();
+
+    const secondRun = { ...progress(1, 2, "2025-01-02T00:00:05.000Z"), run: 2 };
+    expect(reduce([...firstRun, report, dead, queued(2), secondRun]).progress).toMatchObject({
+      run: 2,
+      seq: 2,
+    });
   });
 
   it("records the attempt a dead event ends as failed, with the dead event's error", () => {

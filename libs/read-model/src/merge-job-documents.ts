@@ -54,7 +54,7 @@ export function mergeJobDocuments(a: JobDocument, b: JobDocument): JobDocument {
     batchId: submission.batchId,
     queuedRun: submission.queuedRun,
     attempts: mergeAttempts(a.attempts, b.attempts),
-    progress: newerProgress(a.progress, b.progress),
+    progress: progressOfRun(newerProgress(a.progress, b.progress), status.run),
     result: status.result,
     error: status.error,
     reason: status.reason,
@@ -89,18 +89,35 @@ function statusAttemptRank(doc: JobDocument): number {
   return record === undefined ? 0 : finishRank(record);
 }
 
-/** The submission fields of the newest run's `queued` event; before any, the type events carry. */
+/**
+ * The submission fields of the newest run's `queued` event; before any, the type events carry. Of
+ * two `queued` events of one run that differ (a second submission of the id, refused as
+ * `duplicate_id`, whose event was stored once `EVENTS`' duplicate window had passed), the earlier
+ * submission's: the id names the job first submitted under it.
+ */
 function newerSubmission(a: JobDocument, b: JobDocument): JobDocument {
   if (a.queuedRun === undefined && b.queuedRun === undefined) return a.type <= b.type ? a : b;
   if (b.queuedRun === undefined) return a;
   if (a.queuedRun === undefined) return b;
-  return b.queuedRun > a.queuedRun ? b : a;
+  if (b.queuedRun !== a.queuedRun) return b.queuedRun > a.queuedRun ? b : a;
+  return (b.submittedAt ?? "") < (a.submittedAt ?? "") ? b : a;
 }
 
 /** `run` is the highest run either side has seen; a newer run may carry a new trace. */
 function latestRunTrace(a: JobDocument, b: JobDocument): string | undefined {
   if (a.run !== b.run) return a.run > b.run ? a.traceId : b.traceId;
   return minDefined(a.traceId, b.traceId);
+}
+
+/**
+ * The progress report if it is of the job's current run: a replayed job has made none until its
+ * new run reports. (Its run is never above the status's, which is the highest run seen.)
+ */
+function progressOfRun(
+  progress: ProgressRecord | undefined,
+  run: number,
+): ProgressRecord | undefined {
+  return progress?.run === run ? progress : undefined;
 }
 
 function newerProgress(
