@@ -2,6 +2,7 @@ import { BytesRejection, SubmissionRejection } from "@conveyor/job-registry";
 import { Counter } from "prom-client";
 import type { Registry } from "prom-client";
 
+import { duplicateIdReason } from "./duplicate-id.ts";
 import { invalidHeadersReason, unprocessableReason } from "./intake.ts";
 
 /** Every reason the dispatcher records a refusal for. */
@@ -10,6 +11,7 @@ export const rejectionReasons: readonly string[] = [
   ...Object.values(SubmissionRejection),
   invalidHeadersReason,
   unprocessableReason,
+  duplicateIdReason,
 ];
 
 /** Told what the dispatcher made of the submissions it settled, for metrics. */
