@@ -24,6 +24,10 @@ describe("streamSpecs", () => {
     expect(custom.get("WORK")?.duplicate_window).toBe(7_000 * nanosPerMs);
   });
 
+  it("remembers dead letter ids an hour, so a dead-lettering retried after a lasting failure stores one letter", () => {
+    expect(byName().get("DLQ")?.duplicate_window).toBe(3_600_000 * nanosPerMs);
+  });
+
   it("keeps submissions and events 7 days unless told otherwise", () => {
     const weekNanos = 7 * 24 * 3_600_000 * nanosPerMs;
     expect(byName().get("JOBS")?.max_age).toBe(weekNanos);

@@ -3,7 +3,7 @@ import { DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import type { StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 
-import { dayMs, dlqMaxAgeMs, minuteMs } from "./options.ts";
+import { dayMs, dlqMaxAgeMs, hourMs, minuteMs } from "./options.ts";
 import type { ResolvedTopologyOptions } from "./options.ts";
 
 /** The parts of a stream's configuration Conveyor decides; the server fills in the rest. */
@@ -62,7 +62,10 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       subjects: [Subject.dlqAll, Subject.deadLetterLogAll],
       retention: RetentionPolicy.Limits,
       max_age: nanos(dlqMaxAgeMs),
-      duplicate_window: nanos(2 * minuteMs),
+      // Dead-lettering is retried from the start while a later step fails (the dead event, the
+      // work message's delete): an hour keeps a failure of that long to one letter per run. A
+      // letter is rare, so the ids remembered are few.
+      duplicate_window: nanos(hourMs),
     },
     {
       ...base,
