@@ -23,6 +23,20 @@ describe("parseSubmissionBytes", () => {
     expect(result.rawPreview).toHaveLength(rejectionRawPreviewChars);
   });
 
+  it("measures a body within the limit as stored, with its numbers written out in full", () => {
+    // 1e20 is stored as 100000000000000000000: the work item and dead letter made from this
+    // body would be five times its size, past what the server takes.
+    const numbers = bytes(`{"payload":[${Array.from({ length: 100 }, () => "1e20").join(",")}]}`);
+    expect(numbers.byteLength).toBeLessThan(1024);
+    const result = parseSubmissionBytes(numbers, 1024);
+    expect(result).toMatchObject({ ok: false, reason: "too_large" });
+    if (result.ok) return;
+    expect(result.message).toBe(
+      "submission is 2213 bytes as stored (numbers written out in full), more than the limit of 1024",
+    );
+    expect(parseSubmissionBytes(numbers, 2213)).toMatchObject({ ok: true });
+  });
+
   it("refuses text that is not JSON, and an empty body", () => {
     for (const text of ["not json", '{"a":', ""]) {
       const result = parseSubmissionBytes(bytes(text), 1024);

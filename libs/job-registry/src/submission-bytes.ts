@@ -22,8 +22,9 @@ export type ParsedSubmissionBytes =
 const decoder = new TextDecoder("utf-8");
 
 /**
- * Reads a submission message body (NATS path): refuses it when larger than `maxBytes` or when it is
- * not JSON. An oversized body is never decoded whole, only its preview.
+ * Reads a submission message body (NATS path): refuses it when larger than `maxBytes`, raw or as
+ * stored (its records write it again, with numbers in full, as the gateway does before publishing),
+ * or when it is not JSON. An oversized body is never decoded whole, only its preview.
  */
 export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): ParsedSubmissionBytes {
   if (data.byteLength > maxBytes) {
@@ -38,8 +39,9 @@ export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): Parsed
     };
   }
   const text = decoder.decode(data);
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown, text };
+    value = JSON.parse(text);
   } catch (err) {
     const message = `submission is not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
     return {
@@ -49,6 +51,36 @@ export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): Parsed
       issues: [{ path: "(root)", message }],
       rawPreview: preview(text),
     };
+  }
+  const storedBytes = data.byteLength * maxStoredGrowth > maxBytes ? bytesAsStored(value) : 0;
+  if (storedBytes > maxBytes) {
+    const message = `submission is ${storedBytes} bytes as stored (numbers written out in full), more than the limit of ${maxBytes}`;
+    return {
+      ok: false,
+      reason: BytesRejection.TooLarge,
+      message,
+      issues: [{ path: "(root)", message }],
+      rawPreview: preview(text),
+    };
+  }
+  return { ok: true, value, text };
+}
+
+/**
+ * How many times its size a JSON text can grow when written again: a number is written out in
+ * full up to 21 digits (`1e20` as `100000000000000000000`, 4 bytes to 21), and nothing else grows.
+ */
+const maxStoredGrowth = 21 / 4;
+
+/**
+ * The size of a value written as JSON, as the job's work item, events and dead letter carry it;
+ * 0 when it cannot be written (nested too deep), which the payload's depth check refuses later.
+ */
+function bytesAsStored(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value));
+  } catch {
+    return 0;
   }
 }
 
