@@ -3,7 +3,8 @@
 // 1. Provisions the pinned servers into .tools/bin (builds them with Go when missing).
 // 2. Starts nats-server (JetStream, deploy/nats/local.conf, data in .data/nats) unless NATS_URL is
 //    set, and FerretDB (data in .data/ferretdb) unless MONGO_URL is set. Both keep their data, so
-//    queued jobs survive a restart of the stack.
+//    queued jobs survive a restart of the stack. A lock file in .data (stack.lock, the pid) keeps
+//    a second stack of the same checkout off those directories.
 // 3. Creates or updates the JetStream topology (prepareStackTopology: on servers of NATS_URL a
 //    complete topology is kept as it is).
 // 4. Runs gateway, dispatcher, worker and status-projector as separate processes, each line of
@@ -12,8 +13,9 @@
 // A service that exits on its own is reported loudly and restarted with backoff (1 s, 2 s, 4 s,
 // ... 15 s), like an orchestrator would; at the 6th crash in a row each within 30 s of starting
 // (a broken config will not fix itself) the whole stack stops with exit code 1.
-// Ctrl-C or SIGTERM stops the services first (SIGTERM, they drain), then the servers; exit 0.
+// Ctrl-C, SIGTERM or SIGHUP (the terminal closed) stops the services first (SIGTERM, they drain), then the servers; exit 0.
 // A second Ctrl-C kills everything at once.
+import { dirname } from "node:path";
 import { styleText } from "node:util";
 
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -22,6 +24,7 @@ import { connect } from "@nats-io/transport-node";
 import { ConfigError } from "@conveyor/service-kit";
 import { ServerStartError, WaitTimeoutError, waitFor, workspaceRoot } from "@conveyor/testing";
 
+import { lockDataDir } from "./data-dir-lock.ts";
 import { ProvisionError, StackError } from "./errors.ts";
 import { createLineSplitter } from "./line-splitter.ts";
 import { startLocalFerretdb, startLocalNats, assertPortFree } from "./local-servers.ts";
@@ -115,10 +118,17 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
+// A closed terminal: the servers and services run in sessions of their own, so they would outlive it.
+process.on("SIGHUP", onSignal);
 
 async function main(): Promise<void> {
   const config = readStackConfig(process.env, workspace);
   const tools = await provisionTools({ workspace, log: say });
+  if (config.natsUrl === undefined || config.mongoUrl === undefined) {
+    // Released last: the servers writing the data directory stop before it.
+    const lock = await lockDataDir(dirname(config.natsDataDir));
+    cleanup.defer(() => lock.release());
+  }
 
   let natsUrl = config.natsUrl;
   if (natsUrl === undefined) {
