@@ -1,7 +1,12 @@
 import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope, claimedId, repeatedIds } from "@conveyor/job-registry";
-import { ChurnTable, JetStreamPublisher, PublisherClosedError } from "@conveyor/service-kit";
+import {
+  ChurnTable,
+  JetStreamPublisher,
+  PublisherClosedError,
+  maxTimerMs,
+} from "@conveyor/service-kit";
 import { injectTraceContext, traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -99,10 +104,15 @@ export class JobClient {
   readonly #tracing: Tracing | undefined;
   #jsm: Promise<JetStreamManager> | undefined;
 
+  /** @throws {RangeError} naming an option out of its range; the connection is not touched. */
   constructor(nc: NatsConnection, options: JobClientOptions = {}) {
+    this.#timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 5000, maxTimerMs);
+    this.#maxSubmissionBytes = wholeNumberOption(
+      "maxSubmissionBytes",
+      options.maxSubmissionBytes ?? defaultMaxSubmissionBytes,
+      Number.MAX_SAFE_INTEGER,
+    );
     this.#nc = nc;
-    this.#timeoutMs = options.timeoutMs ?? 5000;
-    this.#maxSubmissionBytes = options.maxSubmissionBytes ?? defaultMaxSubmissionBytes;
     this.#tracing = options.tracing;
     this.#publisher = new JetStreamPublisher(nc, {
       timeoutMs: this.#timeoutMs,
@@ -329,4 +339,14 @@ function unsent(err: unknown): ClientClosedError | InvalidSubmissionError | unde
   if (!(err instanceof InvalidArgumentError)) return undefined;
   const text = `the message cannot be sent: ${err.message}`;
   return new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
+}
+
+/** An option that must be a whole number from 1 to `max`, or a RangeError naming it. */
+function wholeNumberOption(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new RangeError(
+      `JobClient option ${name} must be a whole number from 1 to ${max}, not ${value}`,
+    );
+  }
+  return value;
 }
