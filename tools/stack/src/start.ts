@@ -36,6 +36,7 @@ import { signalAction } from "./signal-action.ts";
 import { prepareStackTopology } from "./stack-topology.ts";
 import type { StackTopology } from "./stack-topology.ts";
 import type { ServiceName } from "./service-process.ts";
+import { redactUrls } from "./redact-url.ts";
 import { readStackConfig } from "./stack-config.ts";
 import { superviseService } from "./supervisor.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
     stopWhenServerExits("nats-server", nats.process.exited);
     natsUrl = nats.url;
   } else {
-    say(`using NATS at ${natsUrl} (NATS_URL)`);
+    say(`using NATS at ${redactUrls(natsUrl)} (NATS_URL)`);
   }
 
   let mongoUrl = config.mongoUrl;
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     stopWhenServerExits("ferretdb", ferretdb.process.exited);
     mongoUrl = ferretdb.url;
   } else {
-    say(`using MongoDB at ${mongoUrl} (MONGO_URL)`);
+    say(`using MongoDB at ${redactUrls(mongoUrl)} (MONGO_URL)`);
   }
 
   const nc = await connect({ servers: natsUrl.split(","), timeout: 5000, name: "conveyor-stack" });
@@ -224,8 +225,8 @@ async function main(): Promise<void> {
 
   say(styleText("bold", "Conveyor is ready", { validateStream: true }));
   say(`  REST API  ${gatewayUrl}   (POST /v1/jobs, GET /v1/jobs/:id)`);
-  say(`  NATS      ${natsUrl}   (publish to jobs.submit.<type>)`);
-  say(`  MongoDB   ${mongoUrl}   (database ${config.mongoDb})`);
+  say(`  NATS      ${redactUrls(natsUrl)}   (publish to jobs.submit.<type>)`);
+  say(`  MongoDB   ${redactUrls(mongoUrl)}   (database ${config.mongoDb})`);
   say(
     `  metrics   ${[...metricsPorts].map(([name, port]) => `http://127.0.0.1:${port}/metrics (${name})`).join(", ")}`,
   );

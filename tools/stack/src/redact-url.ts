@@ -1,0 +1,18 @@
+/**
+ * A server URL, or a comma-separated list of them as `NATS_URL` takes, with the credentials in them
+ * hidden, for printing: a password as `***`, and a user given alone (a NATS token) as `***`.
+ */
+export function redactUrls(urls: string): string {
+  return urls.split(",").map(redactUrl).join(",");
+}
+
+function redactUrl(text: string): string {
+  // user[:password]@ between the scheme and the host; the host part holds no `@`.
+  return text.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i,
+    (_, scheme: string, userInfo: string) => {
+      const colon = userInfo.indexOf(":");
+      return colon === -1 ? `${scheme}***@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
+    },
+  );
+}
