@@ -2,6 +2,7 @@ export { createWorker, JobWorker } from "./worker.ts";
 export type { StopOptions } from "./worker.ts";
 export type { TypeBacklog } from "./type-consumer.ts";
 export type { AttemptReport, WorkerOptions } from "./options.ts";
+export { maxWorkerConcurrency, maxWorkerIdLength } from "./options.ts";
 export { defineHandler } from "./handler.ts";
 export type { HandlerDefinition, HandlerEntry, Job, JobContext, JobHandler } from "./handler.ts";
 export {

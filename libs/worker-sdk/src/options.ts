@@ -85,13 +85,18 @@ export interface ResolvedWorkerOptions {
   onAttemptEnd: ((report: AttemptReport) => void) | undefined;
 }
 
+/** The most handlers of one type a worker runs at once. */
+export const maxWorkerConcurrency = 10_000;
+/** The longest `workerId`, in characters. */
+export const maxWorkerIdLength = 200;
+
 const positiveInt = z.int().min(1);
 /** A time a timer waits for: a longer one would fire at once. */
 const timerMs = z.int().max(maxTimerMs);
 
 const scalarOptions = z.object({
-  concurrency: positiveInt.max(10_000).default(4),
-  workerId: z.string().min(1).max(200).optional(),
+  concurrency: positiveInt.max(maxWorkerConcurrency).default(4),
+  workerId: z.string().min(1).max(maxWorkerIdLength).optional(),
   ackWaitMs: timerMs.min(1000).default(30_000),
   heartbeatMs: timerMs.min(1).optional(),
   shutdownGraceMs: timerMs.min(0).default(10_000),
@@ -125,7 +130,7 @@ export function compileWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
 const typeOptions = z.object({
   description: z.string().max(1000).optional(),
   timeoutMs: positiveInt.max(maxJobTimeoutMs).optional(),
-  concurrency: positiveInt.max(10_000).optional(),
+  concurrency: positiveInt.max(maxWorkerConcurrency).optional(),
   version: z.int().min(0).optional(),
 });
 
