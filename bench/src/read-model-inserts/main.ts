@@ -1,15 +1,14 @@
 // Diagnostic: how long FerretDB takes to insert the projector's batches of job documents, at a
 // steady pace, into a `jobs` collection of a given size. The pinned build runs on its own (no
-// other load, niceness 0) with the read model's indexes; each batch of 50 succeeded-job documents
+// other load, niceness 0) with the indexes ensureIndexes makes there (only `_id`'s: FerretDB cannot
+// use the list indexes, so none are made); each batch of 50 succeeded-job documents
 // (ids generated as the gateway generates them: UUIDv7, in time order) is inserted with one unordered bulk write, as the projector inserts them, followed by a pause.
 // Prints the batches' latency percentiles, the largest size its write-ahead log reached (what
 // SQLite's checkpoints cost the writes they run in, bench/README.md "What changed") and the
-// server's CPU time per document. With `id-only` the collection keeps only its `_id` index, to
-// tell what the read model's list indexes cost each insert.
+// server's CPU time per document.
 //
 // Usage: node --conditions=conveyor-source bench/src/read-model-inserts/main.ts
 //          [documents already there, 0] [batches, 3000] [pause after each batch in ms, 20]
-//          [indexes: all | id-only, all]
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,13 +25,7 @@ import { readProcess } from "../metrics/proc-stats.ts";
 import { startFerretdb } from "../servers/ferretdb.ts";
 
 const batchSize = 50;
-const [prefillArg, batchesArg, pauseArg, indexes = "all"] = process.argv.slice(2);
-const [prefill = 0, batches = 3000, pauseMs = 20] = [prefillArg, batchesArg, pauseArg].map((arg) =>
-  arg === undefined ? undefined : Number(arg),
-);
-if (indexes !== "all" && indexes !== "id-only") {
-  throw new Error(`indexes must be all or id-only, not ${indexes}`);
-}
+const [prefill = 0, batches = 3000, pauseMs = 20] = process.argv.slice(2).map(Number);
 
 /** A no-op job's document once it has succeeded, as the projector stores it. */
 function succeededJob(): JobDocument {
@@ -72,7 +65,7 @@ const server = await startFerretdb({ dataDir, niceness: 0 });
 const client = new MongoClient(server.url);
 try {
   const db = client.db("conveyor");
-  if (indexes === "all") await ensureIndexes(db);
+  await ensureIndexes(db);
   const jobs = jobsCollection(db);
   const insertBatch = () =>
     jobs.bulkWrite(
@@ -101,7 +94,7 @@ try {
     `${batches} batches of ${batchSize} into ${prefill} documents, ${pauseMs} ms apart, in ` +
       `${seconds.toFixed(1)} s: p50 ${at(50)}, p90 ${at(90)}, p99 ${at(99)}, p99.9 ${at(99.9)}, ` +
       `max ${at(100)} ms; write-ahead log file at most ${(largestLog / 2 ** 20).toFixed(0)} MiB; ` +
-      `server CPU ${cpuMsPerDocument.toFixed(3)} ms per document (indexes: ${indexes})`,
+      `server CPU ${cpuMsPerDocument.toFixed(3)} ms per document`,
   );
 } finally {
   await client.close();
