@@ -21,6 +21,7 @@ import { deadLetterMetrics } from "./dead-letter-metrics.ts";
 import { createDeadLetterer } from "./dead-letterer.ts";
 import { dispatchMetrics } from "./dispatch-metrics.ts";
 import { createDispatcher } from "./dispatcher.ts";
+import { checkSubmissionLimit } from "./submission-limit.ts";
 
 const serviceName = "dispatcher";
 const bootLogger = createLogger(serviceName);
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = createTracing(serviceName, env, logger);
   const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
+  checkSubmissionLimit(env.MAX_SUBMISSION_BYTES, nc.info?.max_payload);
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
