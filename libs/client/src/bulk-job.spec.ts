@@ -15,6 +15,7 @@ describe("checkBulkJob", () => {
         id: "a",
         type: "echo",
         json: '{"id":"a","type":"echo","payload":1,"priority":5}',
+        ownTrace: false,
       },
     });
     const generated = checkBulkJob({ type: "echo" }, 0, options);

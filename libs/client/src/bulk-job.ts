@@ -62,5 +62,6 @@ export function checkBulkJob(
   }
   const traceparent = split.trace?.traceparent;
   const traceId = traceparent === undefined ? undefined : traceIdOfTraceparent(traceparent);
-  return { ok: true, job: { index, id, type: checked.submission.type, json, traceId } };
+  const ownTrace = traceparent !== undefined;
+  return { ok: true, job: { index, id, type: checked.submission.type, json, ownTrace, traceId } };
 }

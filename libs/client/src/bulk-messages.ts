@@ -11,6 +11,11 @@ export interface BulkJob {
   id: string;
   type: string;
   json: string;
+  /**
+   * Whether the job carries a `traceparent` of its own: its trace is then `traceId`, or one the
+   * dispatcher starts when W3C Trace Context cannot read it (`traceId` undefined), not the bulk's.
+   */
+  ownTrace?: boolean;
   /** The trace id of the job's own `traceparent`, which the dispatcher continues, if it has one. */
   traceId?: string | undefined;
 }

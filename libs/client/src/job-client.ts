@@ -266,12 +266,13 @@ export class JobClient {
         const ack = await this.#publisher.publish(subject, body, { msgID, headers });
         return message.jobs.map((job) => ({
           index: job.index,
-          // A job with a traceparent of its own continues that trace, not the bulk's.
+          // A job with a traceparent of its own continues that trace, not the bulk's (or starts
+          // one at the dispatcher when W3C cannot read it, whose id is not known here).
           result: {
             ok: true as const,
             id: job.id,
             duplicate: ack.duplicate,
-            traceId: job.traceId ?? traceId,
+            traceId: job.ownTrace === true ? job.traceId : traceId,
           },
         }));
       } catch (err) {

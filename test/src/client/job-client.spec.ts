@@ -148,13 +148,21 @@ describe("JobClient against a real nats-server", () => {
     });
     const traced = new JobClient(nc, { tracing });
     try {
-      const results = await traced.submitBulk([{ type: "traced.bulk" }, { type: "traced.bulk" }]);
+      // A job with a traceparent W3C cannot read starts a trace of its own at the dispatcher,
+      // whose id the client cannot know: not the bulk's.
+      const unreadable = { type: "traced.bulk", traceparent: "not-a-trace" } as JobToSubmit;
+      const results = await traced.submitBulk([
+        { type: "traced.bulk" },
+        { type: "traced.bulk" },
+        unreadable,
+      ]);
       const spans = exporter.getFinishedSpans();
       expect(spans.map((span) => span.name)).toEqual(["send jobs.bulk.traced.bulk"]);
       const traceId = spans[0]?.spanContext().traceId;
       expect(results).toMatchObject([
         { ok: true, traceId },
         { ok: true, traceId },
+        { ok: true, traceId: undefined },
       ]);
       const stored = await jsm.streams.getMessage(StreamName.Jobs, {
         last_by_subj: Subject.submitBulk("traced.bulk"),
