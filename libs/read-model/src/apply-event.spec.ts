@@ -106,21 +106,6 @@ describe("applyEvent", () => {
     expect(reduce([queued(), cancelled(0, "2025-01-01T00:00:02.000Z")]).attempts).toEqual([]);
   });
 
-  it("takes the first of two cancels of a job waiting for its retry, in whatever order they come", () => {
-    // Cancelled twice, more than EVENTS' duplicate window apart: two facts of one status.
-    const first = { ...cancelled(1, "2025-01-01T00:01:00.000Z"), reason: "first" } as JobEvent;
-    const second = { ...cancelled(1, "2025-01-01T00:05:00.000Z"), reason: "second" } as JobEvent;
-    const failure = failed(1, "2025-01-01T00:00:30.000Z");
-    const forward = reduce([queued(), failure, first, second]);
-    expect(forward).toMatchObject({
-      status: "cancelled",
-      reason: "first",
-      finishedAt: "2025-01-01T00:01:00.000Z",
-    });
-    expect(reduce([queued(), failure, second, first])).toStrictEqual(forward);
-    expect(reduce([second, queued(), first, failure])).toStrictEqual(forward);
-  });
-
   it("projects a successful job with its submission, attempt and timings", () => {
     const doc = reduce([
       queued(),

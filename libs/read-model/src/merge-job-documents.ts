@@ -17,9 +17,6 @@ const statusRank: Readonly<Record<JobStatus, number>> = {
   succeeded: 5,
 };
 
-/** {@link finishRank} of a cancel's record without the handler's duration. */
-const bareCancelRank = 1;
-
 /**
  * Orders what is known about how an attempt ended. A failure the worker reported (its `failed` or
  * `dead` event, which carry the handler's duration) says more than the failure the dispatcher's
@@ -29,7 +26,7 @@ const bareCancelRank = 1;
 function finishRank(record: AttemptRecord): number {
   if (record.outcome === undefined) return 0;
   const measured = record.durationMs === undefined ? 0 : 1;
-  if (record.outcome === "cancelled") return bareCancelRank + measured;
+  if (record.outcome === "cancelled") return 1 + measured;
   if (record.outcome === "succeeded") return 5;
   return 3 + measured;
 }
@@ -86,19 +83,11 @@ function laterStatus(a: JobDocument, b: JobDocument): JobDocument {
   return endsBetter(statusAttemptRank(b), b.finishedAt, statusAttemptRank(a), a.finishedAt) ? b : a;
 }
 
-/**
- * How much a document's own record of its status's attempt says (0: it has none). A `cancelled`
- * status over an attempt that had failed (the job was waiting for its retry) came from a
- * dispatcher's cancel, which records nothing of its own: it ranks as that bare cancel, whatever
- * the failure's record says, so that of two such cancels the earlier wins in any order.
- */
+/** How much a document's own record of its status's attempt says (0: it has none). */
 function statusAttemptRank(doc: JobDocument): number {
   const record = doc.attempts.find((r) => r.run === doc.run && r.attempt === doc.attempt);
-  if (record === undefined) return 0;
-  if (doc.status === "cancelled" && record.outcome !== "cancelled") return bareCancelRank;
-  return finishRank(record);
+  return record === undefined ? 0 : finishRank(record);
 }
-
 
 /**
  * The submission fields of the newest run's `queued` event; before any, the type events carry. Of
