@@ -18,7 +18,6 @@ import type { TraceContext } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
 import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
-import { duplicateIdRefusal } from "./duplicate-id.ts";
 import { sourceOf, unprocessableReason, unreadableHeaders } from "./intake.ts";
 import type { IntakeDeps } from "./intake.ts";
 import { idForIntakeMessage } from "./job-ids.ts";
@@ -143,21 +142,15 @@ async function dispatchJob(
     decision = unprocessableJob(index, why, claimedId(envelope), text);
   }
   if (decision.kind === "dispatch") {
-    const jobId = decision.item.id;
     try {
-      const { duplicate } = await publishJob(deps.publisher, context, decision);
-      // On a later delivery the work item may be this bulk's own, stored before a failure.
-      if (!duplicate || delivery.deliveries > 1) return { kind: "queued" };
-      decision = {
-        kind: "reject",
-        refusal: refusalInBulk(index, duplicateIdRefusal(jobId, preview(text))),
-      };
+      await publishJob(deps.publisher, context, decision);
+      return { kind: "queued" };
     } catch (err) {
       // The job is queued for good once its work item is stored; a missing event is retried.
       if (err instanceof QueuedEventMissing) throw err;
       if (!isDeterministicFailure(err) && !delivery.lastAttempt) throw err;
       const why = `${failureMessage(err)} (after ${delivery.deliveries} deliveries)`;
-      decision = unprocessableJob(index, why, jobId, text);
+      decision = unprocessableJob(index, why, decision.item.id, text);
     }
   }
   const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection", index);

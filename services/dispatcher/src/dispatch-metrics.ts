@@ -2,7 +2,6 @@ import { BytesRejection, SubmissionRejection } from "@conveyor/job-registry";
 import { Counter } from "prom-client";
 import type { Registry } from "prom-client";
 
-import { duplicateIdReason } from "./duplicate-id.ts";
 import { invalidHeadersReason, unprocessableReason } from "./intake.ts";
 
 /** Every reason the dispatcher records a refusal for. */
@@ -11,7 +10,6 @@ export const rejectionReasons: readonly string[] = [
   ...Object.values(SubmissionRejection),
   invalidHeadersReason,
   unprocessableReason,
-  duplicateIdReason,
 ];
 
 /** Told what the dispatcher made of the submissions it settled, for metrics. */

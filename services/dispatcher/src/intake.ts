@@ -17,7 +17,6 @@ import { failureMessage } from "./intake-failure.ts";
 import { idForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
-import { duplicateIdRefusal } from "./duplicate-id.ts";
 import type { DispatchPublisher } from "./publisher.ts";
 
 /** What became of one intake message. */
@@ -83,11 +82,7 @@ async function dispatch(
     };
   }
   if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
-  const { duplicate } = await publishJob(deps.publisher, context, decision);
-  // On a later delivery the work item may be this submission's own, stored before a failure.
-  if (duplicate && msg.info.deliveryCount === 1) {
-    return reject(msg, context, deps, duplicateIdRefusal(decision.item.id, rawPreviewOf(msg)));
-  }
+  await publishJob(deps.publisher, context, decision);
   return { kind: "queued", jobId: decision.item.id, type: decision.item.type };
 }
 

@@ -78,13 +78,12 @@ function idOf(submission: JobSubmission, fallbackId: () => string): string {
  * (giveUpAfterDeliveries, about 25 minutes) well within WORK's duplicate window, so it collapses.
  * Once the work item is stored the job is queued for good: a missing queued event rejects with a
  * {@link QueuedEventMissing}, to be retried on its own terms, never turned into a rejection.
- * Resolves with whether `WORK` already had the work item (`duplicate`).
  */
 export async function publishJob(
   publisher: DispatchPublisher,
   context: TraceContext,
   decision: Extract<Decision, { kind: "dispatch" }>,
-): Promise<{ duplicate: boolean }> {
+): Promise<void> {
   const { item, event, source } = decision;
   const [queued, work] = await Promise.allSettled([
     publisher.queued(context, event),
@@ -92,7 +91,6 @@ export async function publishJob(
   ]);
   if (work.status === "rejected") throw work.reason;
   if (queued.status === "rejected") throw new QueuedEventMissing(item.id, queued.reason);
-  return { duplicate: work.value.duplicate };
 }
 
 /** What a rejection record says of the message it refuses (or of the message a refused job was in). */

@@ -87,12 +87,6 @@ describe("dispatcher", () => {
       { message: `no rejection on ${subject} for ${marker}` },
     );
 
-  /** Submits a job under an idempotency key of its own and waits for its work item. */
-  const queueJob = async (jobId: string, payload: unknown) => {
-    await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload }), `${jobId}-first`);
-    await waitFor(async () => (await workFor(jobId)).length === 1, { message: "job not queued" });
-  };
-
   const intakeSettled = () =>
     consumerSettled(suite.jsm, "JOBS", "dispatcher-intake", {
       through: lastSubmittedSeq,
@@ -372,49 +366,6 @@ describe("dispatcher", () => {
       message: "the next submission queued",
     });
     await intakeSettled();
-  });
-
-  it("refuses as duplicate_id a second submission of a queued job's id under another idempotency key", async () => {
-    const jobId = uniqueName("same-id");
-    await queueJob(jobId, { n: 1 });
-    const marker = uniqueName("second");
-    await submit(
-      "jobs.submit.echo",
-      JSON.stringify({ id: jobId, payload: { marker } }),
-      `${jobId}-b`,
-    );
-    const { body } = await rejectionOf("jobs.submit.echo", marker);
-    expect(body).toMatchObject({ reason: "duplicate_id", jobId });
-    expect(body.issues).toEqual([
-      { path: "id", message: expect.stringContaining(jobId) as string },
-    ]);
-    await intakeSettled();
-    expect((await workFor(jobId)).map((m) => m.json<WorkItem>().payload)).toEqual([{ n: 1 }]);
-  });
-
-  it("refuses as duplicate_id a job of a bulk whose id a queued job has", async () => {
-    const jobId = uniqueName("bulk-same-id");
-    await queueJob(jobId, { n: 1 });
-    const marker = uniqueName("bulk-second");
-    const other = uniqueName("bulk-other");
-    await submit(
-      "jobs.bulk.echo",
-      JSON.stringify({
-        jobs: [
-          { id: jobId, payload: { marker } },
-          { id: other, payload: {} },
-        ],
-      }),
-      `${jobId}-bulk`,
-    );
-    const { body } = await rejectionOf("jobs.bulk.echo", marker);
-    expect(body).toMatchObject({ reason: "duplicate_id", jobId });
-    await consumerSettled(suite.jsm, "JOBS", "dispatcher-bulk-intake", {
-      through: lastSubmittedSeq,
-      message: "the bulk was never acknowledged",
-    });
-    expect(await workFor(other)).toHaveLength(1);
-    expect((await workFor(jobId)).map((m) => m.json<WorkItem>().payload)).toEqual([{ n: 1 }]);
   });
 
   it("records a submission it could not dispatch within its deliveries as unprocessable", async () => {
