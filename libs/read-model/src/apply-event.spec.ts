@@ -234,7 +234,7 @@ describe("applyEvent", () => {
   });
 
   it("keeps the first submission of a run when a later one of the same id and run differs, in any order", () => {
-    // A second submission of the id (another idempotency key) is refused as duplicate_id, but its
+    // A second submission of the id (another idempotency key) collapses into the first in WORK, but its
     // queued event may be stored once EVENTS' duplicate window has passed.
     const first = queued(1) as QueuedEvent;
     const second: QueuedEvent = {

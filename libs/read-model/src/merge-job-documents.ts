@@ -91,9 +91,11 @@ function statusAttemptRank(doc: JobDocument): number {
 
 /**
  * The submission fields of the newest run's `queued` event; before any, the type events carry. Of
- * two `queued` events of one run that differ (a second submission of the id, refused as
- * `duplicate_id`, whose event was stored once `EVENTS`' duplicate window had passed), the earlier
- * submission's: the id names the job first submitted under it.
+ * two `queued` events of one run that differ (a second submission of the id under another
+ * idempotency key, whose work item `WORK` collapsed into the first's but whose event was stored
+ * once `EVENTS`' duplicate window had passed), the one whose document holds the earlier
+ * `submittedAt`: the id names the job first submitted under it. (A document's `submittedAt` is
+ * its earliest of any run, so across replays of such a job the choice can still depend on order.)
  */
 function newerSubmission(a: JobDocument, b: JobDocument): JobDocument {
   if (a.queuedRun === undefined && b.queuedRun === undefined) return a.type <= b.type ? a : b;
