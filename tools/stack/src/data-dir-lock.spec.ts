@@ -42,6 +42,13 @@ describe("lockDataDir", () => {
     await lock.release();
   });
 
+  it("takes over a lock left with its own pid (a container restarted under the same pid)", async () => {
+    await lockDataDir(dir);
+    const again = await lockDataDir(dir);
+    expect(await readFile(join(dir, lockFileName), "utf8")).toBe(`${process.pid}\n`);
+    await again.release();
+  });
+
   it("leaves a lock another process took in the meantime", async () => {
     const lock = await lockDataDir(dir);
     await writeFile(join(dir, lockFileName), "1\n");

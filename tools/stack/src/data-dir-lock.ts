@@ -16,7 +16,8 @@ export interface DataDirLock {
  * stops before it starts servers on it: nats-server and FerretDB take no lock of their own, and two
  * of either writing one directory corrupt it (streams' blocks, consumers' acknowledged floors,
  * SQLite's files), which can lose or redeliver jobs. A lock left by a process that is gone (killed
- * with SIGKILL) is taken over. Throws a `StackError` naming the holder's pid.
+ * with SIGKILL), or with this process's pid, is taken over. Throws a `StackError` naming the
+ * holder's pid.
  */
 export async function lockDataDir(dir: string, pid = process.pid): Promise<DataDirLock> {
   await mkdir(dir, { recursive: true });
@@ -31,7 +32,9 @@ export async function lockDataDir(dir: string, pid = process.pid): Promise<DataD
       if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
     }
     const holder = await holderOf(file);
-    if (holder !== undefined && isAlive(holder)) {
+    // A lock holding this process's own pid was left by an earlier one that had it (a container's
+    // stack restarted under the same pid): this process has not taken it yet.
+    if (holder !== undefined && holder !== pid && isAlive(holder)) {
       throw new StackError(
         `another Conveyor stack (pid ${holder}) is running on ${dir}: stop it first ` +
           `(two stacks on one data directory would corrupt its streams and database)`,

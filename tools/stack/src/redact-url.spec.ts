@@ -12,6 +12,16 @@ describe("redactUrls", () => {
     );
   });
 
+  it("hides a password holding a comma, and keeps a MongoDB host list whole", () => {
+    expect(redactUrls("mongodb://root:a,b@db1:27017,db2:27017/")).toBe(
+      "mongodb://root:***@db1:27017,db2:27017/",
+    );
+  });
+
+  it("hides a password holding an @", () => {
+    expect(redactUrls("nats://app:p@ss@n1:4222")).toBe("nats://app:***@n1:4222");
+  });
+
   it("hides a token given as the user alone", () => {
     expect(redactUrls("nats://t0ken@n1:4222")).toBe("nats://***@n1:4222");
   });

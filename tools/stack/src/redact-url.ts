@@ -3,13 +3,19 @@
  * hidden, for printing: a password as `***`, and a user given alone (a NATS token) as `***`.
  */
 export function redactUrls(urls: string): string {
-  return urls.split(",").map(redactUrl).join(",");
+  // A comma starts another URL only before a scheme: a MongoDB URL lists its hosts with commas,
+  // and a password may hold one.
+  return urls
+    .split(/,(?=[a-z][a-z0-9+.-]*:\/\/)/i)
+    .map(redactUrl)
+    .join(",");
 }
 
 function redactUrl(text: string): string {
-  // user[:password]@ between the scheme and the host; the host part holds no `@`.
+  // user[:password]@ between the scheme and the host: up to the last `@` before the path, as the
+  // host part holds none and a password may.
   return text.replace(
-    /^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i,
+    /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)@/i,
     (_, scheme: string, userInfo: string) => {
       const colon = userInfo.indexOf(":");
       return colon === -1 ? `${scheme}***@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
