@@ -63,4 +63,4 @@ export { DeadLetterAction, DeadLetterLogEntry, deadLetterLogMsgId } from "./dead
 export { jsonOrUndefined } from "./json-or-undefined.ts";
 export { MsgIdPrefix, reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";
 export { isFiniteJson, parseJobEventJson, parseWorkItemJson } from "./parsed-json.ts";
-export { exceedsDepth } from "./json-depth.ts";
+export { exceedsDepth, storedLevels } from "./json-depth.ts";

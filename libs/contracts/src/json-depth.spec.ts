@@ -19,6 +19,17 @@ describe("exceedsDepth", () => {
     expect(exceedsDepth({ a: [1, { b: "x" }], c: [] }, 3)).toBe(false);
   });
 
+  it("counts an array held by an array twice, as the read model stores it wrapped in an object", () => {
+    expect(exceedsDepth([[1]], 2)).toBe(true);
+    expect(exceedsDepth([[1]], 3)).toBe(false);
+    expect(exceedsDepth({ a: [{ b: [1] }] }, 4)).toBe(false);
+    // 32 arrays nested directly in one another are 63 levels as stored.
+    let arrays: unknown = 1;
+    for (let i = 0; i < 32; i++) arrays = [arrays];
+    expect(exceedsDepth(arrays, 62)).toBe(true);
+    expect(exceedsDepth(arrays, 63)).toBe(false);
+  });
+
   it("finds the deepest branch wherever it is", () => {
     const value = { wide: Array.from({ length: 50 }, () => ({})), deep: nested(10) };
     expect(exceedsDepth(value, 10)).toBe(true);

@@ -1,4 +1,4 @@
-import { maxPayloadDepth } from "@conveyor/contracts";
+import { maxPayloadDepth, storedLevels } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 
 /** A node of the walk; the path to it is built from the parents only when it is reported. */
@@ -6,6 +6,7 @@ interface Node {
   value: unknown;
   key: string;
   parent: Node | undefined;
+  /** Levels above it, as stored (see `exceedsDepth`). */
   depth: number;
 }
 
@@ -25,13 +26,15 @@ export function payloadShapeIssues(payload: unknown): ValidationIssue[] {
       if (!isJsonScalar(value)) return [{ path: pathOf(node), message: "not a JSON value" }];
       continue;
     }
-    if (depth + 1 > maxPayloadDepth) {
-      const message = `nested deeper than ${maxPayloadDepth} levels of arrays and objects`;
+    const isArray = Array.isArray(value);
+    const own = depth + storedLevels(isArray, Array.isArray(node.parent?.value));
+    if (own > maxPayloadDepth) {
+      const message = `nested deeper than ${maxPayloadDepth} levels of arrays and objects (an array directly in an array counts two)`;
       return [{ path: "payload", message }];
     }
-    if (Array.isArray(value)) {
+    if (isArray) {
       for (let i = 0; i < value.length; i++) {
-        stack.push({ value: value[i] as unknown, key: String(i), parent: node, depth: depth + 1 });
+        stack.push({ value: value[i] as unknown, key: String(i), parent: node, depth: own });
       }
       continue;
     }
@@ -44,7 +47,7 @@ export function payloadShapeIssues(payload: unknown): ValidationIssue[] {
         return [{ path: `${pathOf(node)}.${shown}`, message }];
       }
       const item = (value as Record<string, unknown>)[key];
-      stack.push({ value: item, key, parent: node, depth: depth + 1 });
+      stack.push({ value: item, key, parent: node, depth: own });
     }
   }
   return [];

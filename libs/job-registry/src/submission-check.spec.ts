@@ -116,9 +116,10 @@ describe("checkSubmission", () => {
 });
 
 describe("checkSubmission on payloads no store can hold", () => {
+  /** Arrays and objects in turn, so that each is one level as stored. */
   const nested = (levels: number): unknown => {
     let value: unknown = 1;
-    for (let i = 0; i < levels; i++) value = [value];
+    for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { a: value };
     return value;
   };
 
@@ -129,6 +130,15 @@ describe("checkSubmission on payloads no store can hold", () => {
     expect(check.ok).toBe(true);
   });
 
+  it("counts an array held by an array twice, as the read model stores it", () => {
+    const arrays = (n: number): unknown => (n === 0 ? 1 : [arrays(n - 1)]);
+    const check = (payload: unknown) =>
+      checkSubmission({ type: "echo", payload }, registry, { source: "rest" }).ok;
+    // n arrays nested directly in one another are 2n - 1 levels as stored: 63 and 65.
+    expect(check(arrays(32))).toBe(true);
+    expect(check(arrays(33))).toBe(false);
+  });
+
   it("refuses a payload nested deeper than the limit, naming payload, without overflowing", () => {
     for (const levels of [65, 5000]) {
       const check = checkSubmission({ type: "echo", payload: nested(levels) }, registry, {
@@ -137,7 +147,11 @@ describe("checkSubmission on payloads no store can hold", () => {
       expect(check).toMatchObject({ ok: false, reason: "invalid_payload" });
       if (check.ok) return;
       expect(check.issues).toEqual([
-        { path: "payload", message: "nested deeper than 64 levels of arrays and objects" },
+        {
+          path: "payload",
+          message:
+            "nested deeper than 64 levels of arrays and objects (an array directly in an array counts two)",
+        },
       ]);
     }
   });

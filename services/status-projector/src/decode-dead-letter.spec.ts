@@ -36,9 +36,12 @@ function letterWithPayloadDepth(depth: number): Uint8Array {
     submittedAt: "2026-01-01T09:00:00.000Z",
     run: 1,
   };
+  // Arrays and objects in turn, each one level as stored.
+  let payload = "1";
+  for (let i = 0; i < depth; i++) payload = i % 2 === 0 ? `[${payload}]` : `{"a":${payload}}`;
   const text = JSON.stringify({ ...letter, workItem }).replace(
     '"payload":0',
-    `"payload":${"[".repeat(depth)}1${"]".repeat(depth)}`,
+    `"payload":${payload}`,
   );
   return new TextEncoder().encode(text);
 }

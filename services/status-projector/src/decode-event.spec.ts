@@ -26,7 +26,12 @@ const rejected = {
 };
 
 /** JSON text nested `depth` arrays deep, built without recursion. */
-const nestedText = (depth: number) => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
+/** JSON `depth` levels deep, arrays and objects in turn (each one level as stored). */
+const nestedText = (depth: number): string => {
+  let text = "1";
+  for (let i = 0; i < depth; i++) text = i % 2 === 0 ? `[${text}]` : `{"a":${text}}`;
+  return text;
+};
 const succeededWith = (resultText: string) =>
   new TextEncoder().encode(
     `{"kind":"succeeded","jobId":"job-1","type":"email.send","at":"2025-01-01T00:00:00.000Z",` +
