@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { buildDescriptor, sameDeclaration } from "./descriptor.ts";
+import { buildDescriptor, readStoredDescriptor, sameDeclaration } from "./descriptor.ts";
 import { InvalidJobTypeError } from "./errors.ts";
 
 describe("buildDescriptor", () => {
@@ -38,6 +38,16 @@ describe("buildDescriptor", () => {
     expect(buildDescriptor({ type: "report.day", timeoutMs: 86_400_000 }).timeoutMs).toBe(
       86_400_000,
     );
+  });
+
+  it("reads a stored descriptor whose timeout is longer than a day as a day's, registered before the bound", () => {
+    const stored = {
+      ...buildDescriptor({ type: "report.month" }),
+      timeoutMs: 2_592_000_000,
+    };
+    expect(readStoredDescriptor(stored).timeoutMs).toBe(86_400_000);
+    expect(readStoredDescriptor({ ...stored, timeoutMs: 5000 }).timeoutMs).toBe(5000);
+    expect(() => readStoredDescriptor({ ...stored, timeoutMs: "soon" })).toThrow();
   });
 
   it("refuses a payload schema that cannot be compiled", () => {

@@ -1,4 +1,4 @@
-import { JobTypeDescriptor, toValidationIssues } from "@conveyor/contracts";
+import { JobTypeDescriptor, maxJobTimeoutMs, toValidationIssues } from "@conveyor/contracts";
 import type { RetryPolicy } from "@conveyor/contracts";
 
 import { InvalidJobTypeError } from "./errors.ts";
@@ -66,4 +66,21 @@ function stableJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)))
       : v,
   );
+}
+
+/**
+ * A descriptor as stored in the job-types bucket. One registered before timeouts were bounded to a
+ * day (`maxJobTimeoutMs`) is read with a day's: its own would have timed every attempt out at once
+ * (Node fires a longer timer immediately), and refusing it would make the type unknown.
+ * @throws the schema's error for anything else that is not a descriptor.
+ */
+export function readStoredDescriptor(json: unknown): JobTypeDescriptor {
+  const bounded =
+    typeof json === "object" &&
+    json !== null &&
+    typeof (json as { timeoutMs?: unknown }).timeoutMs === "number" &&
+    (json as { timeoutMs: number }).timeoutMs > maxJobTimeoutMs
+      ? { ...json, timeoutMs: maxJobTimeoutMs }
+      : json;
+  return JobTypeDescriptor.parse(bounded);
 }

@@ -1,4 +1,5 @@
-import { JobTypeDescriptor, KvBucket } from "@conveyor/contracts";
+import type { JobTypeDescriptor } from "@conveyor/contracts";
+import { KvBucket } from "@conveyor/contracts";
 import { KvFollower, createLogger } from "@conveyor/service-kit";
 import type { KvChange, Logger } from "@conveyor/service-kit";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
@@ -6,7 +7,7 @@ import { Kvm } from "@nats-io/kv";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 
-import { buildDescriptor, sameDeclaration } from "./descriptor.ts";
+import { buildDescriptor, readStoredDescriptor, sameDeclaration } from "./descriptor.ts";
 import type { JobTypeRegistration } from "./descriptor.ts";
 import { RegistryUnavailableError } from "./errors.ts";
 import { payloadValidator } from "./payload-schema.ts";
@@ -169,7 +170,7 @@ export class JobTypeRegistry implements JobTypeLookup {
   /** The entry's descriptor, or undefined (with a warning) when it is unreadable. */
   #decode(type: string, revision: number, json: () => unknown): JobTypeDescriptor | undefined {
     try {
-      const descriptor = JobTypeDescriptor.parse(json());
+      const descriptor = readStoredDescriptor(json());
       payloadValidator(descriptor);
       return descriptor;
     } catch (err) {
