@@ -28,42 +28,45 @@ const decoder = new TextDecoder("utf-8");
  */
 export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): ParsedSubmissionBytes {
   if (data.byteLength > maxBytes) {
-    const message = `submission is ${data.byteLength} bytes, more than the limit of ${maxBytes}`;
-    return {
-      ok: false,
-      reason: BytesRejection.TooLarge,
-      message,
-      issues: [{ path: "(root)", message }],
+    return refused(
+      BytesRejection.TooLarge,
+      `submission is ${data.byteLength} bytes, more than the limit of ${maxBytes}`,
       // Four bytes per character at most, so this many bytes always cover the preview.
-      rawPreview: preview(decoder.decode(data.subarray(0, rejectionRawPreviewChars * 4))),
-    };
+      decoder.decode(data.subarray(0, rejectionRawPreviewChars * 4)),
+    );
   }
   const text = decoder.decode(data);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const message = `submission is not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
-    return {
-      ok: false,
-      reason: BytesRejection.InvalidJson,
-      message,
-      issues: [{ path: "(root)", message }],
-      rawPreview: preview(text),
-    };
+    const why = err instanceof Error ? err.message : String(err);
+    return refused(BytesRejection.InvalidJson, `submission is not valid JSON: ${why}`, text);
   }
   const storedBytes = data.byteLength * maxStoredGrowth > maxBytes ? bytesAsStored(value) : 0;
   if (storedBytes > maxBytes) {
-    const message = `submission is ${storedBytes} bytes as stored (numbers written out in full), more than the limit of ${maxBytes}`;
-    return {
-      ok: false,
-      reason: BytesRejection.TooLarge,
-      message,
-      issues: [{ path: "(root)", message }],
-      rawPreview: preview(text),
-    };
+    return refused(
+      BytesRejection.TooLarge,
+      `submission is ${storedBytes} bytes as stored (numbers written out in full), more than the limit of ${maxBytes}`,
+      text,
+    );
   }
   return { ok: true, value, text };
+}
+
+/** A refusal of the whole message, its issue at `(root)`, with the start of `text` kept. */
+function refused(
+  reason: BytesRejection,
+  message: string,
+  text: string,
+): Extract<ParsedSubmissionBytes, { ok: false }> {
+  return {
+    ok: false,
+    reason,
+    message,
+    issues: [{ path: "(root)", message }],
+    rawPreview: preview(text),
+  };
 }
 
 /**
