@@ -25,10 +25,10 @@ export const maxPayloadDepth = 64;
 /**
  * Deepest message body the projector accepts, in nested objects and arrays (the body itself is
  * level 1), counted as stored (`exceedsDepth`: an array directly in an array is stored wrapped in
- * an object, two levels). MongoDB stores documents nested at most 100 levels deep, and a
- * message's payload or result sits as deep in its read-model document as in the message; the schema validator would
- * also overflow the call stack on bodies nested some 1,500 levels deep. Deeper bodies are refused
- * before validation.
+ * an object, two levels). MongoDB stores documents nested at most 100 levels deep, and a message's
+ * payload or result sits as deep in its read-model document as in the message; the schema
+ * validator would also overflow the call stack on bodies nested some 1,500 levels deep. Deeper
+ * bodies are refused before validation.
  */
 export const maxMessageDepth = 90;
 

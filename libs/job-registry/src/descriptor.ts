@@ -75,12 +75,9 @@ function stableJson(value: unknown): string {
  * @throws the schema's error for anything else that is not a descriptor.
  */
 export function readStoredDescriptor(json: unknown): JobTypeDescriptor {
-  const bounded =
-    typeof json === "object" &&
-    json !== null &&
-    typeof (json as { timeoutMs?: unknown }).timeoutMs === "number" &&
-    (json as { timeoutMs: number }).timeoutMs > maxJobTimeoutMs
-      ? { ...json, timeoutMs: maxJobTimeoutMs }
-      : json;
-  return JobTypeDescriptor.parse(bounded);
+  const timeoutMs = (json as { timeoutMs?: unknown } | null | undefined)?.timeoutMs;
+  const tooLong = typeof timeoutMs === "number" && timeoutMs > maxJobTimeoutMs;
+  return JobTypeDescriptor.parse(
+    tooLong ? { ...(json as object), timeoutMs: maxJobTimeoutMs } : json,
+  );
 }
