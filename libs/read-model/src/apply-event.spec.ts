@@ -1,4 +1,4 @@
-import type { JobEvent, QueuedEvent } from "@conveyor/contracts";
+import type { DeadEvent, JobEvent, QueuedEvent } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 
 import { applyEvent } from "./apply-event.ts";
@@ -55,6 +55,17 @@ const progress = (attempt: number, seq: number, at: string): JobEvent => ({
   at,
   done: seq,
   total: 10,
+});
+
+/** A `dead` event of run 1, its reason `max_attempts` unless `more` says otherwise. */
+const dead = (attempt: number, at: string, more: Partial<DeadEvent> = {}): JobEvent => ({
+  ...base,
+  kind: "dead",
+  attempt,
+  at,
+  error,
+  reason: "max_attempts",
+  ...more,
 });
 
 const cancelled = (attempt: number, at: string): JobEvent => ({
@@ -217,15 +228,8 @@ describe("applyEvent", () => {
   });
 
   it("starts over on a replay's queued event and keeps the earlier run's attempts", () => {
-    const dead: JobEvent = {
-      ...base,
-      kind: "dead",
-      attempt: 3,
-      at: "2025-01-01T00:01:00.000Z",
-      error,
-      reason: "max_attempts",
-    };
-    const doc = reduce([queued(1), failed(3, "2025-01-01T00:00:59.000Z"), dead, queued(2)]);
+    const death = dead(3, "2025-01-01T00:01:00.000Z");
+    const doc = reduce([queued(1), failed(3, "2025-01-01T00:00:59.000Z"), death, queued(2)]);
     expect(doc).toMatchObject({ status: "queued", run: 2, attempt: 0, queuedRun: 2 });
     expect(doc.finishedAt).toBeUndefined();
     expect(doc.error).toBeUndefined();
@@ -252,23 +256,16 @@ describe("applyEvent", () => {
   });
 
   it("shows no progress of an earlier run once a replay queued the job again", () => {
-    const dead: JobEvent = {
-      ...base,
-      kind: "dead",
-      attempt: 1,
-      at: "2025-01-01T00:01:00.000Z",
-      error,
-      reason: "max_attempts",
-    };
+    const death = dead(1, "2025-01-01T00:01:00.000Z");
     const firstRun = [queued(1), started(1, "2025-01-01T00:00:01.000Z")];
     const report = progress(1, 9, "2025-01-01T00:00:30.000Z");
-    const replayed = reduce([...firstRun, report, dead, queued(2)]);
+    const replayed = reduce([...firstRun, report, death, queued(2)]);
     expect(replayed).toMatchObject({ status: "queued", run: 2 });
     expect(replayed.progress).toBeUndefined();
-    expect(reduce([queued(2), report, ...firstRun, dead]).progress).toBeUndefined();
+    expect(reduce([queued(2), report, ...firstRun, death]).progress).toBeUndefined();
 
     const secondRun = { ...progress(1, 2, "2025-01-02T00:00:05.000Z"), run: 2 };
-    expect(reduce([...firstRun, report, dead, queued(2), secondRun]).progress).toMatchObject({
+    expect(reduce([...firstRun, report, death, queued(2), secondRun]).progress).toMatchObject({
       run: 2,
       seq: 2,
     });
@@ -276,20 +273,16 @@ describe("applyEvent", () => {
 
   it("records the attempt a dead event ends as failed, with the dead event's error", () => {
     const deadError = { name: "Error", message: "smtp down for good" };
-    const dead: JobEvent = {
-      ...base,
-      kind: "dead",
-      attempt: 2,
-      at: "2025-01-01T00:00:09.000Z",
+    const death = dead(2, "2025-01-01T00:00:09.000Z", {
       error: deadError,
       reason: "attempts_exhausted",
-    };
+    });
     const events = [
       queued(),
       started(1, "2025-01-01T00:00:01.000Z"),
       failed(1, "2025-01-01T00:00:02.000Z"),
       started(2, "2025-01-01T00:00:08.000Z"),
-      dead,
+      death,
     ];
     const doc = reduce(events);
     expect(doc).toMatchObject({ status: "dead", attempt: 2, error: deadError });
@@ -306,19 +299,15 @@ describe("applyEvent", () => {
   });
 
   it("prefers an attempt's own failed event over what its dead event says, in any order", () => {
-    const dead: JobEvent = {
-      ...base,
-      kind: "dead",
-      attempt: 1,
-      at: "2025-01-01T00:00:03.000Z",
+    const death = dead(1, "2025-01-01T00:00:03.000Z", {
       error: { message: "gave up" },
       reason: "non_retryable",
-    };
+    });
     const events = [
       queued(),
       started(1, "2025-01-01T00:00:01.000Z"),
       failed(1, "2025-01-01T00:00:02.000Z"),
-      dead,
+      death,
     ];
     const doc = reduce(events);
     expect(doc.attempts).toStrictEqual([
@@ -334,7 +323,7 @@ describe("applyEvent", () => {
         retryDelayMs: 1000,
       },
     ]);
-    expect(reduce([dead, ...events.slice(0, 3)])).toStrictEqual(doc);
+    expect(reduce([death, ...events.slice(0, 3)])).toStrictEqual(doc);
   });
 
   it("records the handler's duration, worker and start a worker's dead or cancelled event carries", () => {
@@ -344,15 +333,11 @@ describe("applyEvent", () => {
       workerId: "w9",
       startedAt: "2025-01-01T00:00:01.000Z",
     };
-    const dead: JobEvent = {
-      ...base,
+    const death = dead(attemptFacts.attempt, "2025-01-01T00:00:02.000Z", {
       ...attemptFacts,
-      kind: "dead",
-      at: "2025-01-01T00:00:02.000Z",
-      error,
       reason: "attempts_exhausted",
-    };
-    expect(reduce([queued(), dead]).attempts).toStrictEqual([
+    });
+    expect(reduce([queued(), death]).attempts).toStrictEqual([
       {
         run: 1,
         attempt: 1,
@@ -435,15 +420,11 @@ describe("applyEvent", () => {
   });
 
   it("adds no attempt for a dead event at attempt 0 (dead-lettered before any delivery)", () => {
-    const dead: JobEvent = {
-      ...base,
-      kind: "dead",
-      attempt: 0,
-      at: "2025-01-01T00:00:03.000Z",
+    const death = dead(0, "2025-01-01T00:00:03.000Z", {
       error: { message: "invalid payload" },
       reason: "non_retryable",
-    };
-    expect(reduce([queued(), dead]).attempts).toEqual([]);
+    });
+    expect(reduce([queued(), death]).attempts).toEqual([]);
   });
 
   it("is idempotent", () => {
