@@ -368,7 +368,11 @@ describe("dispatcher", () => {
     await intakeSettled();
   });
 
-  it("records a submission it could not dispatch within its deliveries as unprocessable", async () => {
+  /**
+   * Runs `run` with a dispatcher that gives a submission up after 2 deliveries and no `WORK`
+   * stream to store work items in, then puts the stream back.
+   */
+  const withoutWorkStream = async (run: () => Promise<void>) => {
     await dispatcher.stop();
     dispatcher = await startDispatcher({
       maxSubmissionBytes,
@@ -377,26 +381,25 @@ describe("dispatcher", () => {
     });
     await suite.jsm.streams.delete("WORK");
     try {
+      await run();
+    } finally {
+      await ensureTopology(suite.jsm);
+    }
+  };
+
+  it("records a submission it could not dispatch within its deliveries as unprocessable", async () => {
+    await withoutWorkStream(async () => {
       const jobId = uniqueName("stuck");
       await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
       const { body } = await rejectionOf("jobs.submit.echo", jobId);
       expect(body).toMatchObject({ reason: "unprocessable", jobId });
       expect(body.message).toContain("after 2 deliveries");
       await intakeSettled();
-    } finally {
-      await ensureTopology(suite.jsm);
-    }
+    });
   });
 
   it("names the job id a submission without one was given, in its unprocessable rejection as in its queued event", async () => {
-    await dispatcher.stop();
-    dispatcher = await startDispatcher({
-      maxSubmissionBytes,
-      concurrency: 2,
-      giveUpAfterDeliveries: 2,
-    });
-    await suite.jsm.streams.delete("WORK");
-    try {
+    await withoutWorkStream(async () => {
       const marker = uniqueName("stuck-no-id");
       await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
       const { body } = await rejectionOf("jobs.submit.echo", marker);
@@ -406,9 +409,7 @@ describe("dispatcher", () => {
       expect(queued).toHaveLength(1);
       expect(body).toMatchObject({ reason: "unprocessable", jobId: queued[0]!.body.jobId });
       await intakeSettled();
-    } finally {
-      await ensureTopology(suite.jsm);
-    }
+    });
   });
 
   it("settles each submission of a batch on its own: one that cannot be published does not hold up the rest", async () => {
