@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { duplicateJobId } from "./first-submission.ts";
+import { duplicateJobId, jobIdOrNone } from "./first-submission.ts";
 
 describe("duplicateJobId", () => {
   it("answers with the first submission's id whenever it could be read", () => {
@@ -12,5 +12,17 @@ describe("duplicateJobId", () => {
   it("falls back to the repeat's own id only when it sent no key", () => {
     expect(duplicateJobId(undefined, { id: "repeat" })).toBe("repeat");
     expect(duplicateJobId(undefined, { id: "repeat", idempotencyKey: "k" })).toBeUndefined();
+  });
+});
+
+describe("jobIdOrNone", () => {
+  it("keeps an id a job can have", () => {
+    expect(jobIdOrNone("order-1_A")).toBe("order-1_A");
+  });
+
+  it("drops text no job can have, which a raw NATS publish may name", () => {
+    for (const named of ["заказ-1", "a/b?c", "line\r\nbreak", "", "x".repeat(65), undefined]) {
+      expect(jobIdOrNone(named)).toBeUndefined();
+    }
   });
 });

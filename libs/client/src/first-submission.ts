@@ -1,4 +1,4 @@
-import { Header, StreamName } from "@conveyor/contracts";
+import { Header, JobId, StreamName } from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
@@ -12,7 +12,8 @@ export interface FirstSubmission {
 
 /**
  * Reads the submission a duplicate collapsed into: a duplicate's PubAck carries the sequence of the
- * message first stored under the same `Nats-Msg-Id`. `undefined` when it is no longer in `JOBS`;
+ * message first stored under the same `Nats-Msg-Id`; its id is `undefined` when it names none a
+ * job can have. `undefined` when it is no longer in `JOBS`;
  * throws when JetStream does not answer. The gateway and {@link JobClient} both answer a
  * duplicate with this id, never with the repeat's own, which no job has.
  */
@@ -23,9 +24,17 @@ export async function readFirstSubmission(
   const stored = await jsm.streams.getMessage(StreamName.Jobs, { seq });
   if (stored === null) return undefined;
   const fromHeader = stored.header.get(Header.JobId);
-  if (fromHeader !== "") return { id: fromHeader, headers: stored.header };
   // Published by another producer (the nats CLI) without the header: the body may have it.
-  return { id: idInBody(stored.string()), headers: stored.header };
+  const named = fromHeader !== "" ? fromHeader : idInBody(stored.string());
+  return { id: jobIdOrNone(named), headers: stored.header };
+}
+
+/**
+ * The id if a job can have it. A raw publish may name any text, which the dispatcher refuses: no
+ * job has it, and answered as a job id it would break a `Location` header or a URL.
+ */
+export function jobIdOrNone(named: string | undefined): string | undefined {
+  return named !== undefined && JobId.safeParse(named).success ? named : undefined;
 }
 
 /**

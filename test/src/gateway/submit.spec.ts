@@ -1,3 +1,8 @@
+import { once } from "node:events";
+import { request as httpRequest } from "node:http";
+import type { IncomingMessage } from "node:http";
+import { gzipSync } from "node:zlib";
+
 import { Header, StreamName } from "@conveyor/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { SpanKind } from "@opentelemetry/api";
@@ -10,6 +15,20 @@ import { pipelinedPosts, startGateway, submit, submitBulk } from "./gateway-fixt
 import type { GatewayFixtureOptions, GatewayUnderTest } from "./gateway-fixture.ts";
 
 const servers = useServerPair();
+
+/** A POST through node:http, which sends headers exactly as given. */
+async function rawPost(
+  url: string,
+  body: string,
+  headers: Record<string, string | string[]>,
+): Promise<{ status: number; text: string }> {
+  const request = httpRequest(url, { method: "POST", headers });
+  request.end(body);
+  const [response] = (await once(request, "response")) as [IncomingMessage];
+  let text = "";
+  for await (const chunk of response) text += String(chunk);
+  return { status: response.statusCode ?? 0, text };
+}
 
 /** A gateway on this file's servers, with the fixture's defaults unless `options` say otherwise. */
 function gateway(
@@ -265,6 +284,28 @@ describe("POST /v1/jobs", () => {
     expect(again.headers.get("location")).toBe("/v1/jobs/first-from-cli");
   });
 
+  it("answers a repeated key without an id when its first submission named an id no job can have", async () => {
+    await using gw = await gateway();
+    // A raw NATS publish the dispatcher refuses (its id is not a job id) still holds the key.
+    for (const [n, firstId] of ["заказ-1", "a/b?c", "line\r\nbreak"].entries()) {
+      const key = `bad-first-${String(Date.now())}-${String(n)}`;
+      await jetstream(gw.nc).publish(
+        "jobs.submit.echo",
+        JSON.stringify({ id: firstId, payload: { message: "a" } }),
+        { msgID: key },
+      );
+      const again = await submit(
+        gw,
+        { type: "echo", payload: { message: "a" } },
+        { "Idempotency-Key": key },
+      );
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(again.body).toMatchObject({ status: "duplicate", duplicate: true });
+      expect(again.body.id).toBeUndefined();
+      expect(again.headers.get("location")).toBeNull();
+    }
+  });
+
   it("answers an id that collides with another job's idempotency key with that job's id", async () => {
     await using gw = await gateway();
     const key = `order-${String(Date.now())}`;
@@ -449,12 +490,77 @@ describe("POST /v1/jobs", () => {
     expect(utf8.status).toBe(202);
   });
 
+  it("refuses a body that is not valid UTF-8 with 400 instead of reading its bytes as U+FFFD, storing nothing", async () => {
+    // Read leniently, "caf\xe9" and "caf\xe8" both became "caf\uFFFD": two idempotency keys
+    // collided, and the second job was answered as a duplicate of the first and never stored.
+    await using gw = await gateway();
+    const before = await jobsStreamCount(gw);
+    for (const accent of [0xe9, 0xe8]) {
+      const body = Buffer.concat([
+        Buffer.from('{"type":"echo","idempotencyKey":"caf'),
+        Buffer.from([accent]),
+        Buffer.from('"}'),
+      ]);
+      const response = await fetch(`${gw.baseUrl}/v1/jobs`, { method: "POST", body });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({
+        error: "invalid_json",
+        message: expect.stringContaining("UTF-8") as string,
+      });
+    }
+    expect(await jobsStreamCount(gw)).toBe(before);
+  });
+
+  it("reads a payload key __proto__ as data, as the NATS intake does", async () => {
+    await using gw = await gateway();
+    await gw.registry.register({ type: "open.data" });
+    const id = uniqueName("proto");
+    const body = `{"id":"${id}","type":"open.data","payload":{"__proto__":{"polluted":true},"n":1}}`;
+    const response = await fetch(`${gw.baseUrl}/v1/jobs`, { method: "POST", body });
+    expect(response.status, await response.clone().text()).toBe(202);
+    const stored = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: "jobs.submit.open.data",
+    });
+    expect(stored!.string()).toContain('"payload":{"__proto__":{"polluted":true},"n":1}');
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+  });
+
+  it("reads Content-Encoding case-insensitively, and x-gzip as gzip", async () => {
+    await using gw = await gateway();
+    const body = gzipSync(JSON.stringify({ type: "echo", payload: { message: "zipped" } }));
+    for (const encoding of ["GZIP", "x-gzip", "Gzip"]) {
+      const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-encoding": encoding },
+        body,
+      });
+      expect(response.status, encoding).toBe(202);
+    }
+  });
+
   it("refuses a type no worker registered with 422 naming type", async () => {
     await using gw = await gateway();
     const response = await submit(gw, { type: "never.registered", payload: {} });
     expect(response.status).toBe(422);
     expect(response.body.error).toBe("unknown_type");
     expect(response.body.issues).toEqual([expect.objectContaining({ path: "type" })]);
+  });
+
+  it("refuses an empty or repeated Idempotency-Key header, naming it, instead of dropping or joining it", async () => {
+    await using gw = await gateway();
+    const before = await jobsStreamCount(gw);
+    const body = JSON.stringify({ type: "echo", payload: { message: "a" } });
+    // node:http sends an array as one header line per value (fetch would join them itself).
+    for (const key of ["", ["a", "b"]]) {
+      const { status, text } = await rawPost(`${gw.baseUrl}/v1/jobs`, body, {
+        "Idempotency-Key": key,
+      });
+      const answer = JSON.parse(text) as { error: string; issues: { path: string }[] };
+      expect(status, text).toBe(400);
+      expect(answer.error).toBe("invalid_envelope");
+      expect(answer.issues.map((i) => i.path)).toEqual(["Idempotency-Key"]);
+    }
+    expect(await jobsStreamCount(gw)).toBe(before);
   });
 
   it("refuses a body key that contradicts the Idempotency-Key header", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "../errors.ts";
-import { withIdempotencyHeader } from "./submission-input.ts";
+import { idempotencyHeaderOf, withIdempotencyHeader } from "./submission-input.ts";
 
 describe("withIdempotencyHeader", () => {
   it("adds the header's key to the body", () => {
@@ -13,7 +13,7 @@ describe("withIdempotencyHeader", () => {
 
   it("leaves the body alone without a header, or when the body is not an object", () => {
     const body = { type: "echo", idempotencyKey: "key-1" };
-    expect(withIdempotencyHeader(body, "")).toBe(body);
+    expect(withIdempotencyHeader(body, undefined)).toBe(body);
     expect(withIdempotencyHeader([1, 2], "key-1")).toEqual([1, 2]);
     expect(withIdempotencyHeader(null, "key-1")).toBeNull();
   });
@@ -53,5 +53,37 @@ describe("withIdempotencyHeader", () => {
       type: "echo",
       idempotencyKey: "café",
     });
+  });
+});
+
+describe("idempotencyHeaderOf", () => {
+  const refusal = (values: string[]) => {
+    try {
+      idempotencyHeaderOf(values);
+    } catch (err) {
+      return err as ApiError;
+    }
+    throw new Error("not refused");
+  };
+
+  it("reads one header, and no key without one", () => {
+    expect(idempotencyHeaderOf(["order-1"])).toBe("order-1");
+    expect(idempotencyHeaderOf(undefined)).toBeUndefined();
+  });
+
+  it("refuses an empty header, which read as no key would make each retry a new job", () => {
+    const error = refusal([""]);
+    expect(error.status).toBe(400);
+    expect(error.issues).toEqual([
+      { path: "Idempotency-Key", message: expect.stringContaining("empty") as string },
+    ]);
+  });
+
+  it("refuses the header sent twice, which Node would join into one key", () => {
+    const error = refusal(["a", "b"]);
+    expect(error.status).toBe(400);
+    expect(error.issues).toEqual([
+      { path: "Idempotency-Key", message: expect.stringContaining("more than once") as string },
+    ]);
   });
 });

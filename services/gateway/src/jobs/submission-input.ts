@@ -1,11 +1,32 @@
 import { ApiError, ErrorCode } from "../errors.ts";
 
 /**
+ * The `Idempotency-Key` request header's one value (Node's `headersDistinct`), `undefined` without
+ * it. Refuses it empty (read as no key, each retry would be a new job) and sent twice (Node would
+ * join the two into one key, `a, b`).
+ */
+export function idempotencyHeaderOf(values: readonly string[] | undefined): string | undefined {
+  if (values === undefined) return undefined;
+  const [value, ...more] = values;
+  if (more.length > 0) throw idempotencyHeaderRefused("sent more than once; a job has one key");
+  if (value === undefined || value === "") {
+    throw idempotencyHeaderRefused("is empty; send a key of 1-256 characters, or no header");
+  }
+  return value;
+}
+
+function idempotencyHeaderRefused(message: string): ApiError {
+  return new ApiError(400, ErrorCode.InvalidEnvelope, `Idempotency-Key: ${message}`, {
+    issues: [{ path: "Idempotency-Key", message }],
+  });
+}
+
+/**
  * Folds the `Idempotency-Key` request header (UTF-8) into the submission body, as its `idempotencyKey`.
  * A body that already names a different key is refused rather than silently overridden.
  */
-export function withIdempotencyHeader(body: unknown, header: string): unknown {
-  if (header === "" || !isPlainObject(body)) return body;
+export function withIdempotencyHeader(body: unknown, header: string | undefined): unknown {
+  if (header === undefined || !isPlainObject(body)) return body;
   const key = utf8HeaderValue(header);
   const inBody = body["idempotencyKey"];
   if (inBody !== undefined && inBody !== key) {

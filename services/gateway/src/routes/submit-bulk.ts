@@ -39,7 +39,9 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
   router.post("/v1/jobs/bulk", jsonBody(deps.options.maxBulkBodyBytes), async (ctx) => {
     const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs/bulk" };
     await deps.tracing.server("POST /v1/jobs/bulk", attributes, async (trace) => {
-      if (ctx.get("Idempotency-Key") !== "") throw idempotencyHeaderRefused();
+      if (ctx.req.headersDistinct["idempotency-key"] !== undefined) {
+        throw idempotencyHeaderRefused();
+      }
       const jobs = checkedJobs(deps, ctx.request.body);
       if (!out.link.up) throw natsNotConnected("no job was submitted");
       const messages = bulkMessages(jobs, maxBulkMessageBytes(deps.nc));

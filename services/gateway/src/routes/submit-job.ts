@@ -9,7 +9,7 @@ import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishSubmission } from "../jobs/publish-submission.ts";
 import { SubmissionBatcher } from "../jobs/submission-batcher.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
-import { withIdempotencyHeader } from "../jobs/submission-input.ts";
+import { idempotencyHeaderOf, withIdempotencyHeader } from "../jobs/submission-input.ts";
 
 /**
  * `POST /v1/jobs`: validates a submission against the envelope and its type's payload schema,
@@ -22,7 +22,8 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
   router.post("/v1/jobs", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs" };
     await deps.tracing.server("POST /v1/jobs", attributes, async (trace) => {
-      const input = withIdempotencyHeader(ctx.request.body, ctx.get("Idempotency-Key"));
+      const header = idempotencyHeaderOf(ctx.req.headersDistinct["idempotency-key"]);
+      const input = withIdempotencyHeader(ctx.request.body, header);
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
       if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
       const { submission } = checked;
