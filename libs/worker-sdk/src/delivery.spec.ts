@@ -87,6 +87,7 @@ function deliver(options: DeliveryOptions): {
     progressIntervalMs: 1000,
     cancellations: { find: () => undefined, subscribe: () => () => undefined },
     onAttemptEnd: options.onAttemptEnd,
+    outcomeRetryDelaysMs: [1, 1, 1],
   });
   return { delivery, steps, renewedAt };
 }
@@ -179,6 +180,30 @@ describe("Delivery", () => {
 
     expect(steps.filter((step) => step !== "working")).toEqual(["nak"]);
     expect(reports.map((report) => report.outcome)).toEqual(["retry"]);
+  });
+
+  it("cancels a job cancelled while its payload's async check runs, whatever the check finds", async () => {
+    for (const valid of [true, false]) {
+      const reports: AttemptReport[] = [];
+      const checking = Promise.withResolvers<boolean>();
+      const { delivery, steps } = deliver({
+        handle: () => Promise.resolve("done"),
+        schema: z.unknown().refine(() => checking.promise),
+        onAttemptEnd: (report) => reports.push(report),
+      });
+      const processed = delivery.process();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      delivery.cancel({ run: 1, reason: "not needed", requestedAt: new Date().toISOString() });
+      checking.resolve(valid);
+      await processed;
+
+      // Never dead-lettered as an invalid payload, and no handler started after the cancel.
+      expect(
+        reports.map((report) => report.outcome),
+        `valid: ${String(valid)}`,
+      ).toEqual(["cancelled"]);
+      expect(steps.filter((step) => step !== "working")).toEqual(["ack"]);
+    }
   });
 
   it("reports an outcome that could not be recorded as unrecorded", async () => {

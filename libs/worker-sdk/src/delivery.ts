@@ -35,6 +35,8 @@ export interface DeliveryDeps {
   cancellations: CancellationLookup;
   /** Told of every attempt once its outcome is applied (see `WorkerOptions.onAttemptEnd`). */
   onAttemptEnd?: ((report: AttemptReport) => void) | undefined;
+  /** Pauses between tries of an outcome's record, as `SettleDeps` has them. */
+  outcomeRetryDelaysMs?: readonly number[] | undefined;
 }
 
 /**
@@ -179,6 +181,9 @@ export class Delivery {
       const checked = payload;
       const settled = await runHandler(() => checked, this.#guard(item.timeoutMs));
       if (!settled.ok) return decideOutcome(settled, facts);
+      // A cancel waits for the check to settle; whatever it found then, the attempt is cancelled.
+      const { signal } = this.#controller;
+      if (signal.aborted) return decideOutcome({ ok: false, error: signal.reason }, facts);
       payload = settled.result as ParsedPayload;
     }
     if (!payload.ok) return decideOutcome({ ok: false, error: payload.error }, facts);

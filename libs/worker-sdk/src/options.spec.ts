@@ -73,10 +73,17 @@ describe("compileWorkerOptions", () => {
     expect(error.option).toBe("handlers.echo.retry.factor");
   });
 
-  it("refuses a heartbeat that is not shorter than the lease", () => {
+  it("refuses a heartbeat longer than half the lease, whose renewals would arrive too late", () => {
+    // Renewals are timed from when the worker took the job, after the server started the lease.
+    for (const heartbeatMs of [2000, 1999, 1001]) {
+      const error = configError({ handlers: { echo: noop }, ackWaitMs: 2000, heartbeatMs });
+      expect(error.option).toBe("heartbeatMs");
+      expect(error.message).toContain("half of ackWaitMs");
+    }
     expect(
-      configError({ handlers: { echo: noop }, ackWaitMs: 2000, heartbeatMs: 2000 }).option,
-    ).toBe("heartbeatMs");
+      compileWorkerOptions({ handlers: { echo: noop }, ackWaitMs: 2000, heartbeatMs: 1000 })
+        .heartbeatMs,
+    ).toBe(1000);
   });
 
   it("refuses a time longer than a timer can wait (2^31 - 1 ms), which Node would fire at once", () => {

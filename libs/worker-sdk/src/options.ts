@@ -108,8 +108,10 @@ const scalarOptions = z.object({
 export function compileWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
   const scalars = parseOrThrow(scalarOptions, options, "");
   const heartbeatMs = scalars.heartbeatMs ?? Math.floor(scalars.ackWaitMs / 3);
-  if (heartbeatMs >= scalars.ackWaitMs) {
-    throw new WorkerConfigError("heartbeatMs", "must be shorter than ackWaitMs");
+  // Renewals are timed from when the worker took the job, after the server started its lease, and
+  // travel to the server: one sent just before the lease ends would arrive after it.
+  if (heartbeatMs * 2 > scalars.ackWaitMs) {
+    throw new WorkerConfigError("heartbeatMs", "must be at most half of ackWaitMs");
   }
   const entries = Object.entries(options.handlers);
   if (entries.length === 0)

@@ -116,6 +116,19 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   return info;
 }
 
+/** Characters of an error's message kept where the full error does not fit (a dead letter). */
+const compactMessageChars = 500;
+
+/**
+ * The error cut down to its name and the start of its message, without its stack: what a dead
+ * letter carries when its work item, near the submission limit, leaves no room for the whole error.
+ */
+export function compactErrorInfo(info: ErrorInfo): ErrorInfo {
+  const compact: ErrorInfo = { message: truncate(info.message, compactMessageChars) };
+  if (info.name !== undefined) compact.name = truncate(info.name, compactMessageChars);
+  return compact;
+}
+
 function stackWithCauses(error: Error): string | undefined {
   const parts: string[] = [];
   let current: unknown = error;

@@ -102,7 +102,7 @@ function harness(
   const deps = {
     publisher,
     logger: createLogger("test", "silent"),
-    deadEventRetryDelaysMs: [1, 1, 1],
+    outcomeRetryDelaysMs: [1, 1, 1],
   };
   return { steps, tries, letterTries, events, letters, record, deps };
 }
@@ -201,6 +201,54 @@ describe("settle", () => {
     const h = harness({ failOn: "event" });
     await settle({ kind: "succeeded", result: null }, h.record, h.deps);
     expect(h.steps).toEqual([`nak:${unrecordedRetryDelayMs}`]);
+    // Tried in place first: handed back, the job runs again, and on its last attempt its next
+    // delivery is dead-lettered as delivered too often, the work done and its result lost.
+    expect(h.tries).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+  });
+
+  it("retries the succeeded event in place, so a success is acknowledged once it is stored", async () => {
+    const h = harness({ eventFailures: 2 });
+    const applied = await settle({ kind: "succeeded", result: 7 }, h.record, h.deps);
+    expect(applied).toBe("succeeded");
+    expect(h.steps).toEqual(["event:succeeded", "ack"]);
+    expect(h.tries).toEqual(["succeeded", "succeeded", "succeeded"]);
+  });
+
+  it("does not retry a result too large to store, which would be as large every time", async () => {
+    const h = harness({
+      failOn: "event",
+      failWith: new MessageTooLargeError("events.x", 2e6, 1e6),
+    });
+    await settle({ kind: "succeeded", result: "x" }, h.record, h.deps);
+    expect(h.tries.filter((kind) => kind === "succeeded")).toHaveLength(1);
+  });
+
+  it("stores a dead letter too large for its error with the error cut short, and terminates", async () => {
+    // A work item near the submission limit leaves no room for a long error and stack.
+    const h = harness();
+    const tooLargeWithLongErrors: LifecyclePublisher = {
+      ...h.deps.publisher,
+      deadLetter: (letter, original, trace) =>
+        JSON.stringify(letter.error).length > 2000
+          ? Promise.reject(new MessageTooLargeError("dlq.echo", 1_050_000, 1_048_576))
+          : h.deps.publisher.deadLetter(letter, original, trace),
+    };
+    const long = { name: "Error", message: "m".repeat(4000), stack: "s".repeat(8000) };
+    const applied = await settle(
+      { kind: "dead", error: long, reason: DeadReason.NonRetryable },
+      h.record,
+      { ...h.deps, publisher: tooLargeWithLongErrors },
+    );
+    expect(applied).toBe("dead");
+    expect(h.steps).toEqual([
+      "dlq",
+      "event:dead",
+      expect.stringMatching(/^term:non_retryable: m+/),
+    ]);
+    const stored = h.letters[0];
+    expect(stored?.workItem).toEqual(item);
+    expect(stored?.error.stack).toBeUndefined();
+    expect(stored?.error.message).toMatch(/^m{500}\.\.\. \(3500 more\)$/);
   });
 
   it("publishes cancelled with the reason, then acknowledges", async () => {

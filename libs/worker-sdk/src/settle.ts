@@ -16,7 +16,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 
 import { InvalidResultError, MessageTooLargeError } from "./errors.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
-import { DeadReason, toErrorInfo } from "./outcome.ts";
+import { DeadReason, compactErrorInfo, toErrorInfo } from "./outcome.ts";
 import type { AppliedOutcome, Outcome } from "./outcome.ts";
 
 /** What is known about one delivery when its outcome is applied. */
@@ -46,11 +46,11 @@ export interface SettleDeps {
   publisher: LifecyclePublisher;
   logger: Logger;
   /**
-   * Pauses before each further try of the dead letter (after the last the job goes back to the
-   * queue) and of the `dead` event once the letter is stored (after the last the job is
-   * terminated anyway), in milliseconds. @default {@link deadEventRetryDelaysMs}
+   * Pauses before each further try of the `succeeded` event and of the dead letter (after the
+   * last the job goes back to the queue), and of the `dead` event once the letter is stored (after
+   * the last the job is terminated anyway), in milliseconds. @default {@link outcomeRetryDelaysMs}
    */
-  deadEventRetryDelaysMs?: readonly number[];
+  outcomeRetryDelaysMs?: readonly number[];
 }
 
 /** How long the delivery's handler ran (until now, if it has not ended); undefined if it never ran. */
@@ -65,14 +65,15 @@ export function handlerDurationMs(delivery: DeliveryRecord): number | undefined 
 export const unrecordedRetryDelayMs = 2000;
 
 /**
- * Pauses between tries of the dead letter, and of the `dead` event once the letter is stored, in
- * milliseconds (3.5 s in all for each; the delivery keeps renewing the job's lease meanwhile).
+ * Pauses between tries of the `succeeded` event, of the dead letter, and of the `dead` event once
+ * the letter is stored, in milliseconds (3.5 s in all for each; the delivery keeps renewing the
+ * job's lease meanwhile).
  */
-export const deadEventRetryDelaysMs: readonly number[] = [250, 1000, 2250];
+export const outcomeRetryDelaysMs: readonly number[] = [250, 1000, 2250];
 
 /**
  * Runs `store`, and again after each of `delays` while it rejects (telling `onRetry` first);
- * rejects with the last error.
+ * rejects with the last error. A message too large is not tried again: it would be as large.
  */
 async function withRetries(
   store: () => Promise<unknown>,
@@ -85,7 +86,7 @@ async function withRetries(
       return;
     } catch (err) {
       const delayMs = delays[tried];
-      if (delayMs === undefined) throw err;
+      if (delayMs === undefined || err instanceof MessageTooLargeError) throw err;
       onRetry(err, delayMs);
       await sleep(delayMs);
     }
@@ -141,14 +142,23 @@ export async function settle(
     startedAt === undefined ? {} : { durationMs, workerId: delivery.workerId, startedAt };
   switch (outcome.kind) {
     case "succeeded": {
+      const succeeded = {
+        kind: LifecycleKind.Succeeded,
+        result: outcome.result,
+        durationMs,
+        workerId: delivery.workerId,
+        startedAt,
+      };
+      // Tried in place before the job goes back: handed back, it runs again, and on its last
+      // attempt its next delivery is dead-lettered as delivered too often, its result lost.
       try {
-        await publishEvent(delivery, deps, {
-          kind: LifecycleKind.Succeeded,
-          result: outcome.result,
-          durationMs,
-          workerId: delivery.workerId,
-          startedAt,
-        });
+        await withRetries(
+          () => publishEvent(delivery, deps, succeeded),
+          deps.outcomeRetryDelaysMs ?? outcomeRetryDelaysMs,
+          (err, delayMs) => {
+            log().warn({ err, delayMs }, "could not record success; trying again");
+          },
+        );
       } catch (err) {
         if (err instanceof MessageTooLargeError) {
           const error = new InvalidResultError(`result too large: ${err.message}`, { cause: err });
@@ -189,19 +199,26 @@ export async function settle(
       return "retry";
     }
     case "dead": {
-      const delays = deps.deadEventRetryDelaysMs ?? deadEventRetryDelaysMs;
+      const delays = deps.outcomeRetryDelaysMs ?? outcomeRetryDelaysMs;
       const letter = deadLetterOf(outcome, delivery);
       // Tried in place before the job goes back: a job handed back runs its handler again, even
       // after a failure that may not be retried, and its last attempt would then be recorded
       // as a crash (delivered too often) instead of what it died of.
-      try {
-        await withRetries(
-          () => deps.publisher.deadLetter(letter, headersOrNone(msg), delivery.trace),
+      const store = (stored: DeadLetter) =>
+        withRetries(
+          () => deps.publisher.deadLetter(stored, headersOrNone(msg), delivery.trace),
           delays,
           (err, delayMs) => {
             log().warn({ err, delayMs }, "could not dead-letter the job; trying again");
           },
         );
+      try {
+        await store(letter).catch((err: unknown) => {
+          if (!(err instanceof MessageTooLargeError)) throw err;
+          // The work item is what a replay needs; the error's stack is what gives way.
+          log().warn({ err }, "dead letter too large; storing it with the error cut short");
+          return store({ ...letter, error: compactErrorInfo(letter.error) });
+        });
       } catch (err) {
         log().error({ err }, "could not dead-letter the job; it will be delivered again");
         nak(unrecordedRetryDelayMs);
