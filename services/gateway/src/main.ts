@@ -30,7 +30,9 @@ try {
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm);
   const metrics = await startMetrics("gateway", config, logger);
-  const mongo = await MongoClient.connect(config.MONGO_URL);
+  // Not awaited: the driver connects on the first read. A gateway started during a MongoDB outage
+  // (a scale-up, a rollout) takes submissions, which need only NATS, and answers reads 503.
+  const mongo = new MongoClient(config.MONGO_URL);
   const registry = await JobTypeRegistry.open(nc, { logger });
 
   const app = createGatewayApp({

@@ -21,10 +21,23 @@ const mainPath = fileURLToPath(
   import.meta.resolve("@conveyor/gateway").replace(/index\.ts$/, "main.ts"),
 );
 
-describe("gateway main", () => {
-  it("serves from its environment after verifying the topology, with its metrics, and exits 0 on SIGTERM", async () => {
-    await using nats = await startNatsServer();
-    await using mongo = await startMongoServer();
+/** Starts the gateway's main with `env` (and PATH), collecting what it prints. */
+function spawnGatewayMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--conditions=conveyor-source", mainPath], {
+    env: { PATH: process.env["PATH"], ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, "exit") as Promise<[number | null]>;
+  return { child, output: () => output, exited };
+}
+
+/** A NATS server with the topology and the `echo` type registered. */
+async function provisionedNats() {
+  const nats = await startNatsServer();
+  try {
     const nc = await connect({ servers: nats.url });
     try {
       await ensureTopology(await jetstreamManager(nc));
@@ -34,25 +47,61 @@ describe("gateway main", () => {
     } finally {
       await nc.close();
     }
+    return nats;
+  } catch (err) {
+    await nats[Symbol.asyncDispose]();
+    throw err;
+  }
+}
 
+describe("gateway main", () => {
+  it("starts and takes submissions while MongoDB is down, answering reads 503 until it is back", async () => {
+    // A pod started during a MongoDB outage (a scale-up, a rollout) must serve intake, as the
+    // pods already running do: only reads need the read model.
+    await using nats = await provisionedNats();
+    const port = await freePort();
+    const main = spawnGatewayMain({
+      NATS_URL: nats.url,
+      MONGO_URL: `mongodb://127.0.0.1:${String(await freePort())}/?serverSelectionTimeoutMS=500`,
+      GATEWAY_PORT: String(port),
+      METRICS_PORT: String(await freePort()),
+      LOG_LEVEL: "warn",
+    });
+    try {
+      const baseUrl = `http://127.0.0.1:${String(port)}`;
+      await waitFor(async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok, {
+        timeoutMs: 30_000,
+        message: "gateway main ready without MongoDB",
+      });
+      const ready = (await (await fetch(`${baseUrl}/readyz`)).json()) as { status: string };
+      expect(ready.status).toBe("degraded");
+      const submitted = await fetch(`${baseUrl}/v1/jobs`, {
+        method: "POST",
+        body: JSON.stringify({ type: "echo", payload: "while mongo is down" }),
+      });
+      expect(submitted.status).toBe(202);
+      const listed = await fetch(`${baseUrl}/v1/jobs`);
+      expect(listed.status).toBe(503);
+    } finally {
+      main.child.kill("SIGTERM");
+    }
+    const [code] = await main.exited;
+    expect(code, main.output()).toBe(0);
+  });
+
+  it("serves from its environment after verifying the topology, with its metrics, and exits 0 on SIGTERM", async () => {
+    await using nats = await provisionedNats();
+    await using mongo = await startMongoServer();
     const port = await freePort();
     const metricsPort = await freePort();
-    const child = spawn(process.execPath, ["--conditions=conveyor-source", mainPath], {
-      env: {
-        PATH: process.env["PATH"],
-        NATS_URL: nats.url,
-        MONGO_URL: mongo.url,
-        MONGO_DB: uniqueName("gateway_main"),
-        GATEWAY_PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const main = spawnGatewayMain({
+      NATS_URL: nats.url,
+      MONGO_URL: mongo.url,
+      MONGO_DB: uniqueName("gateway_main"),
+      GATEWAY_PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: "warn",
     });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(child, "exit");
     try {
       const baseUrl = `http://127.0.0.1:${String(port)}`;
       await waitFor(async () => (await fetch(`${baseUrl}/readyz`)).ok, {
@@ -74,40 +123,28 @@ describe("gateway main", () => {
         }),
       ).toBe("1");
     } finally {
-      child.kill("SIGTERM");
+      main.child.kill("SIGTERM");
     }
-    const [code] = (await exited) as [number | null];
-    expect(code, output).toBe(0);
+    const [code] = await main.exited;
+    expect(code, main.output()).toBe(0);
   });
 
   it("exits 1 naming a bad variable", async () => {
-    const child = spawn(process.execPath, ["--conditions=conveyor-source", mainPath], {
-      env: { PATH: process.env["PATH"], GATEWAY_PORT: "not-a-port" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = (await once(child, "exit")) as [number | null];
+    const main = spawnGatewayMain({ GATEWAY_PORT: "not-a-port" });
+    const [code] = await main.exited;
     expect(code).toBe(1);
-    expect(output).toContain("GATEWAY_PORT");
+    expect(main.output()).toContain("GATEWAY_PORT");
   });
 
   it("exits 1 naming what is missing when the topology was not provisioned", async () => {
     await using nats = await startNatsServer();
-    const child = spawn(process.execPath, ["--conditions=conveyor-source", mainPath], {
-      env: {
-        PATH: process.env["PATH"],
-        NATS_URL: nats.url,
-        MONGO_URL: "mongodb://127.0.0.1:1",
-        GATEWAY_PORT: String(await freePort()),
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const main = spawnGatewayMain({
+      NATS_URL: nats.url,
+      MONGO_URL: "mongodb://127.0.0.1:1",
+      GATEWAY_PORT: String(await freePort()),
     });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = (await once(child, "exit")) as [number | null];
-    expect(code, output).toBe(1);
-    expect(output).toContain("stream JOBS");
+    const [code] = await main.exited;
+    expect(code, main.output()).toBe(1);
+    expect(main.output()).toContain("stream JOBS");
   });
 });

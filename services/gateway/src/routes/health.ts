@@ -5,7 +5,7 @@ import { ErrorCode, errorMessage } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 
 /** Default deadline of each readiness check, in milliseconds. */
-const defaultReadyTimeoutMs = 1000;
+export const defaultReadyTimeoutMs = 1000;
 
 /** The outcome of checking one dependency. */
 export interface DependencyCheck {

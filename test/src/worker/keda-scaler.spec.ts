@@ -1,0 +1,42 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import { StreamName, workConsumerName } from "@conveyor/contracts";
+import { workspaceRoot } from "@conveyor/testing";
+import { builtinHandlers } from "@conveyor/worker";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const keda = join(workspaceRoot(), "k8s", "keda");
+
+interface Trigger {
+  type: string;
+  metadata: { stream: string; consumer: string };
+}
+
+describe("the KEDA overlay (k8s/keda)", () => {
+  it("scales the workers on the backlog of every job type the reference worker serves", async () => {
+    const scaler = parse(await readFile(join(keda, "worker-scaler.yaml"), "utf8")) as {
+      spec: { scaleTargetRef: { name: string }; triggers: Trigger[] };
+    };
+    expect(scaler.spec.scaleTargetRef.name).toBe("worker");
+    const triggers = scaler.spec.triggers;
+    expect(triggers.every((t) => t.type === "nats-jetstream")).toBe(true);
+    expect(triggers.every((t) => t.metadata.stream === StreamName.Work)).toBe(true);
+    expect(triggers.map((t) => t.metadata.consumer).sort()).toEqual(
+      Object.keys(builtinHandlers).map(workConsumerName).sort(),
+    );
+  });
+
+  it("leaves the worker count to KEDA: an apply does not set the base's replicas again", async () => {
+    const kustomization = parse(await readFile(join(keda, "kustomization.yaml"), "utf8")) as {
+      patches?: { target: { kind: string; name: string }; patch: string }[];
+    };
+    const removals = (kustomization.patches ?? [])
+      .filter((p) => p.target.kind === "Deployment" && p.target.name === "worker")
+      .flatMap((p) => parse(p.patch) as { op: string; path: string }[]);
+    expect(removals).toContainEqual({ op: "remove", path: "/spec/replicas" });
+    const base = await readFile(join(workspaceRoot(), "k8s", "base", "worker.yaml"), "utf8");
+    expect(base).toMatch(/^ {2}replicas: \d+$/m);
+  });
+});
