@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { ConfigError } from "./errors.ts";
 import { metricsEnv } from "./metrics.ts";
+import { natsAuthEnv } from "./nats-auth.ts";
 import { tracingEnv } from "./tracing-config.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -45,6 +46,7 @@ export const envMs = (min: number, fallback: number, max = maxTimerMs) =>
 /** Environment variables every service reads. */
 export const commonEnv = {
   NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  ...natsAuthEnv,
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** How long a draining service may take to finish in-flight work, in milliseconds. */
   SHUTDOWN_GRACE_MS: envMs(0, 10_000),

@@ -7,6 +7,8 @@ export type { TracingEnv } from "./tracing-config.ts";
 export type { Logger } from "./logger.ts";
 export { connectNats, exitWhenNatsCloses } from "./nats-connection.ts";
 export type { NatsConnectOptions } from "./nats-connection.ts";
+export { natsAuthEnv, natsAuthenticator, natsAuthOf } from "./nats-auth.ts";
+export type { NatsAuth, NatsAuthEnv } from "./nats-auth.ts";
 export { onShutdown, exitOnStartupError } from "./shutdown.ts";
 export { KvFollower } from "./kv-follower.ts";
 export type { KvChange, KvFollowerHandlers, KvFollowerOptions } from "./kv-follower.ts";

@@ -2,6 +2,8 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import type { Logger } from "./logger.ts";
+import { natsAuthenticator } from "./nats-auth.ts";
+import type { NatsAuth } from "./nats-auth.ts";
 
 export interface NatsConnectOptions {
   /** Comma-separated server URLs. */
@@ -11,6 +13,8 @@ export interface NatsConnectOptions {
   logger: Logger;
   /** How long the first connect may take, in milliseconds. @default 5000 */
   timeoutMs?: number;
+  /** How to authenticate besides credentials in the URL (see `natsAuthOf`). */
+  auth?: NatsAuth | undefined;
 }
 
 /**
@@ -28,6 +32,7 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
     // Async stack traces cost two Error objects per request (every JetStream publish); the
     // services log their own context instead.
     noAsyncTraces: true,
+    ...(options.auth === undefined ? {} : { authenticator: natsAuthenticator(options.auth) }),
   });
   void logStatus(nc, options.logger);
   return nc;

@@ -2,10 +2,11 @@ import { ConsumerName, StreamName } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
   connectNats,
-  createTracing,
   createLogger,
+  createTracing,
   exitOnStartupError,
   exitWhenNatsCloses,
+  natsAuthOf,
   onShutdown,
   parseEnv,
   registerMailboxMetrics,
@@ -30,7 +31,12 @@ async function main(): Promise<void> {
   const env = parseEnv(dispatcherEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = createTracing(serviceName, env, logger);
-  const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
+  const nc = await connectNats({
+    url: env.NATS_URL,
+    name: serviceName,
+    logger,
+    auth: natsAuthOf(env),
+  });
   checkSubmissionLimit(env.MAX_SUBMISSION_BYTES, nc.info?.max_payload);
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);

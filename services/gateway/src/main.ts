@@ -4,10 +4,11 @@ import type { Server } from "node:http";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
   connectNats,
-  createTracing,
   createLogger,
+  createTracing,
   exitOnStartupError,
   exitWhenNatsCloses,
+  natsAuthOf,
   onShutdown,
   startMetrics,
 } from "@conveyor/service-kit";
@@ -25,7 +26,12 @@ try {
   const config = loadConfig();
   const logger = createLogger("gateway", config.LOG_LEVEL);
   const tracing = createTracing("gateway", config, logger);
-  const nc = await connectNats({ url: config.NATS_URL, name: "gateway", logger });
+  const nc = await connectNats({
+    url: config.NATS_URL,
+    name: "gateway",
+    logger,
+    auth: natsAuthOf(config),
+  });
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm);

@@ -1,9 +1,10 @@
 import {
-  createTracing,
-  createLogger,
   connectNats,
+  createLogger,
+  createTracing,
   exitOnStartupError,
   exitWhenNatsCloses,
+  natsAuthOf,
   onShutdown,
   parseEnv,
   registerMailboxMetrics,
@@ -28,7 +29,12 @@ try {
   const env = parseEnv(projectorEnv);
   const logger = createLogger(service, env.LOG_LEVEL);
   const tracing = createTracing(service, env, logger);
-  const nc = await connectNats({ url: env.NATS_URL, name: service, logger });
+  const nc = await connectNats({
+    url: env.NATS_URL,
+    name: service,
+    logger,
+    auth: natsAuthOf(env),
+  });
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm);

@@ -1,9 +1,10 @@
 import {
   connectNats,
-  createTracing,
   createLogger,
+  createTracing,
   exitOnStartupError,
   exitWhenNatsCloses,
+  natsAuthOf,
   onShutdown,
   parseEnv,
   startMetrics,
@@ -21,7 +22,12 @@ async function main(): Promise<void> {
   const env = parseEnv(workerEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = createTracing(serviceName, env, logger);
-  const nc = await connectNats({ url: env.NATS_URL, name: serviceName, logger });
+  const nc = await connectNats({
+    url: env.NATS_URL,
+    name: serviceName,
+    logger,
+    auth: natsAuthOf(env),
+  });
   exitWhenNatsCloses(nc, logger);
   const metrics = await startMetrics(serviceName, env, logger);
   const observed = workerMetrics(metrics.registry, logger, Object.keys(builtinHandlers));

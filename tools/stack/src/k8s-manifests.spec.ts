@@ -55,10 +55,51 @@ describe("the Kubernetes manifests", () => {
         name,
       );
       for (const container of containers) {
-        expect(container.envFrom?.map((e) => e.configMapRef?.name)).toEqual(
-          configMapGenerator.map((g) => g.name),
+        const configMaps = (container.envFrom ?? []).flatMap((e) =>
+          e.configMapRef === undefined ? [] : [e.configMapRef.name],
         );
+        expect(configMaps).toEqual(configMapGenerator.map((g) => g.name));
       }
+    },
+  );
+
+  it.each([
+    ...serviceNames.map((name) => [name, "conveyor-nats"] as const),
+    ["topology-job", "conveyor-topology-nats"] as const,
+  ])(
+    "gives %s NATS credentials from an optional Secret of its role, %s, and its creds file",
+    async (name, secret) => {
+      interface Container {
+        envFrom?: { secretRef?: { name: string; optional?: boolean } }[];
+        volumeMounts?: { name: string; mountPath: string }[];
+      }
+      const text = await readFile(join(k8s, "base", `${name}.yaml`), "utf8");
+      const workload = parseAllDocuments(text)
+        .map(
+          (doc) =>
+            doc.toJS() as {
+              kind: string;
+              spec: {
+                template: {
+                  spec: {
+                    containers: Container[];
+                    volumes?: {
+                      name: string;
+                      secret?: { secretName: string; optional?: boolean };
+                    }[];
+                  };
+                };
+              };
+            },
+        )
+        .find((doc) => doc.kind === "Deployment" || doc.kind === "Job");
+      const pod = workload?.spec.template.spec;
+      const [container] = pod?.containers ?? [];
+      // Optional: a NATS server without authentication needs neither Secret to exist.
+      expect(container?.envFrom).toContainEqual({ secretRef: { name: secret, optional: true } });
+      const mount = container?.volumeMounts?.find((m) => m.mountPath === "/etc/conveyor/nats");
+      const volume = pod?.volumes?.find((v) => v.name === mount?.name);
+      expect(volume?.secret).toEqual({ secretName: `${secret}-creds`, optional: true });
     },
   );
 

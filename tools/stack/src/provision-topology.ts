@@ -1,10 +1,12 @@
 // Creates or updates the JetStream topology (streams, core consumers, the job-types bucket) and
 // exits: the one-shot `topology` container in docker-compose.yml and the Kubernetes Job
-// (k8s/base/topology-job.yaml) run this with the provisioning credentials, so no service needs
-// stream-management permissions. `npm start` calls ensureTopology itself.
+// (k8s/base/topology-job.yaml) run this, with credentials of their own where NATS has
+// authentication, so no service needs stream-management permissions. `npm start` calls
+// ensureTopology itself.
 //
-// Environment: NATS_URL (default nats://127.0.0.1:4222), STREAM_REPLICAS (1, 3 or 5; default 1),
-// EVENTS_MAX_AGE_HOURS and JOBS_MAX_AGE_HOURS (default 168), LOG_LEVEL.
+// Environment: NATS_URL (default nats://127.0.0.1:4222), NATS_CREDS, NATS_USER and NATS_PASSWORD,
+// or NATS_TOKEN (as the services), STREAM_REPLICAS (1, 3 or 5; default 1), EVENTS_MAX_AGE_HOURS
+// and JOBS_MAX_AGE_HOURS (default 168), LOG_LEVEL.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { z } from "zod";
 
@@ -14,6 +16,8 @@ import {
   createLogger,
   envMs,
   exitOnStartupError,
+  natsAuthEnv,
+  natsAuthOf,
   parseEnv,
 } from "@conveyor/service-kit";
 import { ensureTopology } from "@conveyor/topology";
@@ -22,6 +26,7 @@ import { retentionEnv, retentionOptions } from "./retention-env.ts";
 
 const topologyEnv = z.object({
   NATS_URL: commonEnv.NATS_URL,
+  ...natsAuthEnv,
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   STREAM_REPLICAS: z.coerce
     .number()
@@ -42,6 +47,7 @@ try {
     name: "conveyor-topology",
     logger,
     timeoutMs: config.CONNECT_TIMEOUT_MS,
+    auth: natsAuthOf(config),
   });
   const retention = retentionOptions(config);
   await ensureTopology(await jetstreamManager(nc), {

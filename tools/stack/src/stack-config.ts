@@ -1,7 +1,7 @@
 import { join } from "node:path";
 
-import { envMs, maxTimerMs, parseEnv } from "@conveyor/service-kit";
-import type { Env } from "@conveyor/service-kit";
+import { envMs, maxTimerMs, natsAuthEnv, natsAuthOf, parseEnv } from "@conveyor/service-kit";
+import type { Env, NatsAuth } from "@conveyor/service-kit";
 import { z } from "zod";
 
 import { defaultReadModelNiceness, parseNiceness } from "./read-model-priority.ts";
@@ -16,6 +16,7 @@ const optionalUrl = z
 
 const stackEnv = z.object({
   NATS_URL: optionalUrl,
+  ...natsAuthEnv,
   MONGO_URL: optionalUrl,
   NATS_PORT: port(4222),
   MONGO_PORT: port(27017),
@@ -55,6 +56,8 @@ const gatewayPortClash = {
 export interface StackConfig {
   /** Use this NATS server instead of starting one. */
   natsUrl: string | undefined;
+  /** How to authenticate to `natsUrl`'s server (`NATS_CREDS`, ...); the services read it too. */
+  natsAuth: NatsAuth | undefined;
   /** Use this MongoDB server instead of starting FerretDB. */
   mongoUrl: string | undefined;
   /** Port of the local nats-server. @default 4222 */
@@ -92,6 +95,7 @@ export function readStackConfig(env: Env, workspace: string): StackConfig {
   const parsed = parseEnv(stackEnv.refine(gatewayOutsideMetricsPorts, gatewayPortClash), env);
   return {
     natsUrl: parsed.NATS_URL,
+    natsAuth: natsAuthOf(parsed),
     mongoUrl: parsed.MONGO_URL,
     natsPort: parsed.NATS_PORT,
     mongoPort: parsed.MONGO_PORT,

@@ -21,7 +21,7 @@ import { styleText } from "node:util";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
-import { ConfigError } from "@conveyor/service-kit";
+import { ConfigError, natsAuthenticator } from "@conveyor/service-kit";
 import { ServerStartError, WaitTimeoutError, waitFor, workspaceRoot } from "@conveyor/testing";
 
 import { lockDataDir } from "./data-dir-lock.ts";
@@ -167,7 +167,13 @@ async function main(): Promise<void> {
     say(`using MongoDB at ${redactUrls(mongoUrl)} (MONGO_URL)`);
   }
 
-  const nc = await connect({ servers: natsUrl.split(","), timeout: 5000, name: "conveyor-stack" });
+  const { natsAuth } = config;
+  const nc = await connect({
+    servers: natsUrl.split(","),
+    timeout: 5000,
+    name: "conveyor-stack",
+    ...(natsAuth === undefined ? {} : { authenticator: natsAuthenticator(natsAuth) }),
+  });
   try {
     const ownServer = config.natsUrl === undefined;
     const topology = await prepareStackTopology(

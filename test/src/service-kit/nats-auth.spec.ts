@@ -1,0 +1,175 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import {
+  createAccount,
+  createOperator,
+  createUser,
+  encodeAccount,
+  encodeOperator,
+  encodeUser,
+  fmtCreds,
+} from "@nats-io/jwt";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats, createLogger, natsAuthenticator, natsAuthOf } from "@conveyor/service-kit";
+import type { NatsAuth, NatsAuthEnv } from "@conveyor/service-kit";
+import {
+  findBinary,
+  freePort,
+  spawnServer,
+  waitUntilReady,
+  workspaceRoot,
+} from "@conveyor/testing";
+import { describe, expect, it } from "vitest";
+
+const logger = createLogger("test", "silent");
+
+/** A nats-server with JetStream that requires `auth`, started with `args` (flags or `-c file`). */
+async function securedNats(
+  args: (port: number, storeDir: string) => string[] | Promise<string[]>,
+  auth: NatsAuth,
+) {
+  const port = await freePort();
+  const storeDir = await mkdtemp(join(tmpdir(), "conveyor-nats-auth-"));
+  const server = spawnServer("nats-server", findBinary("nats-server"), await args(port, storeDir));
+  const url = `nats://127.0.0.1:${String(port)}`;
+  await waitUntilReady(
+    server,
+    async () => {
+      const nc = await connect({
+        servers: url,
+        reconnect: false,
+        authenticator: natsAuthenticator(auth),
+      });
+      await nc.close();
+      return true;
+    },
+    20_000,
+  );
+  return { url, [Symbol.asyncDispose]: () => server.stop() };
+}
+
+/** Whether a connection made with `env`'s authentication can use JetStream. */
+async function jetStreamAnswers(url: string, env: NatsAuthEnv): Promise<void> {
+  const nc: NatsConnection = await connectNats({
+    url,
+    name: "auth-test",
+    logger,
+    auth: natsAuthOf(env),
+  });
+  try {
+    await (await jetstreamManager(nc)).getAccountInfo();
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Connecting without credentials is refused by the server. */
+async function refusedWithout(url: string): Promise<void> {
+  await expect(connect({ servers: url, reconnect: false, timeout: 2000 })).rejects.toThrow(/auth/i);
+}
+
+describe("connecting to a nats-server that requires authentication", () => {
+  it("authenticates with NATS_USER and NATS_PASSWORD", async () => {
+    const env = { NATS_USER: "conveyor", NATS_PASSWORD: "s3cret pass" };
+    await using nats = await securedNats(
+      (port, storeDir) => [
+        ...["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
+        ...["--user", env.NATS_USER, "--pass", env.NATS_PASSWORD],
+      ],
+      natsAuthOf(env)!,
+    );
+    await refusedWithout(nats.url);
+    await jetStreamAnswers(nats.url, env);
+  });
+
+  it("provisions the topology with the environment's credentials (the topology Job's entry point)", async () => {
+    const env = { NATS_USER: "provisioner", NATS_PASSWORD: "an0ther" };
+    await using nats = await securedNats(
+      (port, storeDir) => [
+        ...["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
+        ...["--user", env.NATS_USER, "--pass", env.NATS_PASSWORD],
+      ],
+      natsAuthOf(env)!,
+    );
+    const script = join(workspaceRoot(), "tools", "stack", "src", "provision-topology.ts");
+    const child = spawn(process.execPath, ["--conditions=conveyor-source", script], {
+      env: { PATH: process.env["PATH"], NATS_URL: nats.url, ...env, LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code, output).toBe(0);
+    const nc = await connectNats({ url: nats.url, name: "check", logger, auth: natsAuthOf(env) });
+    try {
+      const streams = await (await jetstreamManager(nc)).streams.names().next();
+      expect(streams).toContain("WORK");
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("authenticates with NATS_TOKEN", async () => {
+    const env = { NATS_TOKEN: "t0ken-of-conveyor" };
+    await using nats = await securedNats(
+      (port, storeDir) => [
+        ...["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
+        ...["--auth", env.NATS_TOKEN],
+      ],
+      natsAuthOf(env)!,
+    );
+    await refusedWithout(nats.url);
+    await jetStreamAnswers(nats.url, env);
+  });
+
+  it("authenticates with a NATS_CREDS file against a server in operator mode", async () => {
+    const operator = createOperator();
+    // JetStream needs a system account in operator mode.
+    const system = createAccount();
+    const account = createAccount();
+    const user = createUser();
+    const operatorJwt = await encodeOperator("conveyor-op", operator, {
+      system_account: system.getPublicKey(),
+    });
+    const systemJwt = await encodeAccount("SYS", system, {}, { signer: operator });
+    // Unlimited (-1) connections, subscriptions and data, with JetStream enabled (no limit given
+    // is a limit of 0).
+    const limits = {
+      ...{ conn: -1, subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true },
+      ...{ mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 },
+    };
+    const accountJwt = await encodeAccount("conveyor", account, { limits }, { signer: operator });
+    const userJwt = await encodeUser("conveyor-services", user, account);
+    const dir = await mkdtemp(join(tmpdir(), "conveyor-nats-op-"));
+    const credsFile = join(dir, "services.creds");
+    await writeFile(credsFile, fmtCreds(userJwt, user));
+    const env = { NATS_CREDS: credsFile };
+    await using nats = await securedNats(async (port, storeDir) => {
+      const config = join(dir, "server.conf");
+      await writeFile(
+        config,
+        [
+          `listen: "127.0.0.1:${String(port)}"`,
+          `jetstream: { store_dir: "${storeDir}" }`,
+          `operator: "${operatorJwt}"`,
+          `system_account: "${system.getPublicKey()}"`,
+          "resolver: MEMORY",
+          "resolver_preload: {",
+          `  "${system.getPublicKey()}": "${systemJwt}"`,
+          `  "${account.getPublicKey()}": "${accountJwt}"`,
+          "}",
+        ].join("\n"),
+      );
+      return ["-c", config];
+    }, natsAuthOf(env)!);
+    await refusedWithout(nats.url);
+    await jetStreamAnswers(nats.url, env);
+  });
+});
