@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { DeadLetterState, deadLetterStates } from "./dead-letter-document.ts";
 import type { DeadLetterDocument } from "./dead-letter-document.ts";
 import { InvalidQueryError } from "./errors.ts";
-import { checkLimit } from "./page.ts";
+import { checkLimit, defaultMaxPageBytes, readPage } from "./page.ts";
 import type { Page } from "./page.ts";
 import { fromStoredDeadLetter } from "./stored-dead-letter.ts";
 
@@ -18,6 +18,8 @@ export interface ListDeadLettersOptions {
   limit: number;
   /** `nextCursor` of the previous page; absent for the first page. */
   cursor?: string | undefined;
+  /** Most bytes of letters (as stored) the page holds. @default {@link defaultMaxPageBytes} */
+  maxBytes?: number | undefined;
 }
 
 /** The dead-letter document of a job, or `null` when none of its letters was projected. */
@@ -47,14 +49,17 @@ export async function listDeadLetters(
     const [lastId] = decodeCursor(options.cursor, "dead_letters", 1);
     filter._id = { $gt: lastId ?? "" };
   }
-  const docs = await deadLettersCollection(db)
+  const found = deadLettersCollection(db)
     .find(filter)
     .sort({ _id: 1 })
-    .limit(options.limit + 1)
-    .toArray();
-  const items = docs.slice(0, options.limit).map(fromStoredDeadLetter);
+    .limit(options.limit + 1);
+  const { docs, more } = await readPage(
+    found,
+    options.limit,
+    options.maxBytes ?? defaultMaxPageBytes,
+  );
+  const items = docs.map(fromStoredDeadLetter);
   const last = items.at(-1);
-  const nextCursor =
-    docs.length > options.limit && last ? encodeCursor("dead_letters", [last._id]) : null;
+  const nextCursor = more && last ? encodeCursor("dead_letters", [last._id]) : null;
   return { items, nextCursor };
 }

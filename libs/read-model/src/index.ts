@@ -21,7 +21,7 @@ export { findJob, listJobs, countJobsByStatusAndType } from "./job-queries.ts";
 export type { ListJobsOptions, StatusTypeCount, CountJobsOptions } from "./job-queries.ts";
 export { findRejection, listRejections } from "./rejection-queries.ts";
 export type { ListRejectionsOptions } from "./rejection-queries.ts";
-export { maxPageLimit } from "./page.ts";
+export { defaultMaxPageBytes, maxPageLimit } from "./page.ts";
 export type { Page } from "./page.ts";
 export {
   InvalidQueryError,

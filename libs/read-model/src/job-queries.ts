@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from "./cursor.ts";
 import type { JobDocument } from "./documents.ts";
 import { InvalidQueryError } from "./errors.ts";
 import { fromStoredJob } from "./stored-job.ts";
-import { checkLimit } from "./page.ts";
+import { checkLimit, defaultMaxPageBytes, readPage } from "./page.ts";
 import type { Page } from "./page.ts";
 
 export interface ListJobsOptions {
@@ -18,6 +18,8 @@ export interface ListJobsOptions {
   limit: number;
   /** `nextCursor` of the previous page; absent for the first page. */
   cursor?: string | undefined;
+  /** Most bytes of jobs (as stored) the page holds. @default {@link defaultMaxPageBytes} */
+  maxBytes?: number | undefined;
 }
 
 /** How many jobs have one `(status, type)`. */
@@ -58,14 +60,18 @@ export async function listJobs(db: Db, options: ListJobsOptions): Promise<Page<J
     const [lastId] = decodeCursor(options.cursor, "jobs", 1);
     filter._id = { $lt: lastId ?? "" };
   }
-  const docs = await jobsCollection(db)
+  const found = jobsCollection(db)
     .find(filter)
     .sort({ _id: -1 })
-    .limit(options.limit + 1)
-    .toArray();
-  const items = docs.slice(0, options.limit).map(fromStoredJob);
+    .limit(options.limit + 1);
+  const { docs, more } = await readPage(
+    found,
+    options.limit,
+    options.maxBytes ?? defaultMaxPageBytes,
+  );
+  const items = docs.map(fromStoredJob);
   const last = items.at(-1);
-  const nextCursor = docs.length > options.limit && last ? encodeCursor("jobs", [last._id]) : null;
+  const nextCursor = more && last ? encodeCursor("jobs", [last._id]) : null;
   return { items, nextCursor };
 }
 

@@ -104,6 +104,35 @@ describe("read-model queries", () => {
     expect(typed.items.map((d) => d._id)).toEqual(["j7", "j5"]);
   });
 
+  it("ends a page of large jobs or letters at maxBytes, the rest on the next pages, never an empty page", async () => {
+    // A page of 500 jobs with payloads near the submission limit would be over 100 MB, built and
+    // sent in one piece while the gateway's event loop waits.
+    const payload = { blob: "x".repeat(40_000) };
+    await insertJobs(
+      db,
+      ["j1", "j2", "j3", "j4", "j5"].map((id) => jobAfter(jobHistory(id, { payload }))),
+    );
+    const pages = await allPages((cursor) =>
+      listJobs(db, { limit: 10, cursor, maxBytes: 100_000 }),
+    );
+    expect(pages.map((p) => p.map((d) => d._id))).toEqual([["j5", "j4"], ["j3", "j2"], ["j1"]]);
+    // One job larger than the budget is a page of its own.
+    const single = await listJobs(db, { limit: 10, maxBytes: 1000 });
+    expect(single.items.map((d) => d._id)).toEqual(["j5"]);
+    expect(single.nextCursor).not.toBeNull();
+
+    for (const id of ["d1", "d2", "d3"]) {
+      const letter = deadLetter(id, { payload });
+      await deadLettersCollection(db).insertOne(
+        toStoredDeadLetter(reduceDeadLetters([{ letter, seq: 1 }])!),
+      );
+    }
+    const letters = await allPages((cursor) =>
+      listDeadLetters(db, { limit: 10, cursor, maxBytes: 100_000 }),
+    );
+    expect(letters.map((p) => p.map((d) => d._id))).toEqual([["d1", "d2"], ["d3"]]);
+  });
+
   it("lists the jobs of a batch and counts them by status and type", async () => {
     await insertJobs(db, [
       jobAfter(jobHistory("b1", { batchId: "batch-1" })),
