@@ -19,6 +19,7 @@ import { MongoClient } from "mongodb";
 import { createGatewayApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
 import { closeGracefully } from "./http/graceful-close.ts";
+import { keepConnecting } from "./mongo-connection.ts";
 
 const bootLogger = createLogger("gateway");
 
@@ -36,9 +37,10 @@ try {
   const jsm = await jetstreamManager(nc);
   await verifyTopology(jsm);
   const metrics = await startMetrics("gateway", config, logger);
-  // Not awaited: the driver connects on the first read. A gateway started during a MongoDB outage
-  // (a scale-up, a rollout) takes submissions, which need only NATS, and answers reads 503.
+  // Connected in the background: a gateway started during a MongoDB outage (a scale-up, a
+  // rollout) takes submissions, which need only NATS, and answers reads 503 until MongoDB is back.
   const mongo = new MongoClient(config.MONGO_URL);
+  const stopConnecting = keepConnecting(mongo, logger);
   const registry = await JobTypeRegistry.open(nc, { logger });
 
   const app = createGatewayApp({
@@ -66,6 +68,7 @@ try {
     await graceful.close(config.SHUTDOWN_GRACE_MS);
     await registry.close();
     await nc.drain();
+    stopConnecting();
     await mongo.close();
     await tracing.shutdown();
     await metrics.close();

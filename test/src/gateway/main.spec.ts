@@ -57,12 +57,16 @@ async function provisionedNats() {
 describe("gateway main", () => {
   it("starts and takes submissions while MongoDB is down, answering reads 503 until it is back", async () => {
     // A pod started during a MongoDB outage (a scale-up, a rollout) must serve intake, as the
-    // pods already running do: only reads need the read model.
+    // pods already running do: only reads need the read model. Once MongoDB is back, reads too.
     await using nats = await provisionedNats();
+    await using mongo = await startMongoServer();
+    await mongo.stop();
     const port = await freePort();
     const main = spawnGatewayMain({
       NATS_URL: nats.url,
-      MONGO_URL: `mongodb://127.0.0.1:${String(await freePort())}/?serverSelectionTimeoutMS=500`,
+      // Short selection: every failed first connect lasts this long.
+      MONGO_URL: `${mongo.url}?serverSelectionTimeoutMS=500`,
+      MONGO_DB: uniqueName("gateway_main"),
       GATEWAY_PORT: String(port),
       METRICS_PORT: String(await freePort()),
       LOG_LEVEL: "warn",
@@ -80,8 +84,17 @@ describe("gateway main", () => {
         body: JSON.stringify({ type: "echo", payload: "while mongo is down" }),
       });
       expect(submitted.status).toBe(202);
-      const listed = await fetch(`${baseUrl}/v1/jobs`);
-      expect(listed.status).toBe(503);
+      expect((await fetch(`${baseUrl}/v1/jobs`)).status).toBe(503);
+      // Let the first connect fail for good before MongoDB comes back.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+
+      await mongo.restart();
+      await waitFor(async () => (await fetch(`${baseUrl}/v1/jobs`)).status === 200, {
+        timeoutMs: 30_000,
+        message: "reads answered once MongoDB is back",
+      });
+      const readyAgain = (await (await fetch(`${baseUrl}/readyz`)).json()) as { status: string };
+      expect(readyAgain.status).toBe("ready");
     } finally {
       main.child.kill("SIGTERM");
     }
