@@ -459,9 +459,12 @@ describe("POST /v1/jobs", () => {
         body,
       });
 
-    const unknown = await post("foo");
-    expect(unknown.status).toBe(415);
-    expect(await unknown.json()).toMatchObject({ error: "unsupported_media_type" });
+    // Names an object has of its own are codings like any other.
+    for (const encoding of ["foo", "constructor", "__proto__", "toString"]) {
+      const unknown = await post(encoding);
+      expect(unknown.status, encoding).toBe(415);
+      expect(await unknown.json()).toMatchObject({ error: "unsupported_media_type" });
+    }
     const notGzip = await post("gzip");
     expect(notGzip.status).toBe(400);
     expect(await notGzip.json()).toMatchObject({ error: "bad_request" });
@@ -509,6 +512,18 @@ describe("POST /v1/jobs", () => {
       });
     }
     expect(await jobsStreamCount(gw)).toBe(before);
+  });
+
+  it("reads a body that is only a byte order mark as no body, as an empty one", async () => {
+    await using gw = await gateway();
+    // The cancel route's body is optional: an unknown job is 404 once the body was read.
+    for (const body of ["", "\uFEFF"]) {
+      const response = await fetch(`${gw.baseUrl}/v1/jobs/${uniqueName("nobody")}/cancel`, {
+        method: "POST",
+        body,
+      });
+      expect(response.status, JSON.stringify(body)).toBe(404);
+    }
   });
 
   it("reads a payload key __proto__ as data, as the NATS intake does", async () => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { pipeline } from "node:stream";
 import type { Readable, Transform } from "node:stream";
 import { createBrotliDecompress, createUnzip } from "node:zlib";
 
@@ -17,13 +18,16 @@ declare module "koa" {
 /** Methods whose body is read; DELETE too: `DELETE /v1/dlq/:id` takes an optional reason. */
 const parsedMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** What the gateway decodes; `x-gzip` is gzip's older name (RFC 9110, 8.4.1.3). */
-const decoders: Readonly<Record<string, (() => Transform) | undefined>> = {
-  gzip: createUnzip,
-  "x-gzip": createUnzip,
-  deflate: createUnzip,
-  br: createBrotliDecompress,
-};
+/**
+ * What the gateway decodes; `x-gzip` is gzip's older name (RFC 9110, 8.4.1.3). A map: the header
+ * is the client's, and `constructor` must not find an object's own.
+ */
+const decoders: ReadonlyMap<string, () => Transform> = new Map([
+  ["gzip", createUnzip],
+  ["x-gzip", createUnzip],
+  ["deflate", createUnzip],
+  ["br", createBrotliDecompress],
+]);
 
 /** Fatal: a byte that is not UTF-8 refuses the body instead of being read as U+FFFD. */
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -66,7 +70,7 @@ async function readBody(
   // Content codings are case-insensitive (RFC 9110, 8.4.1).
   const encoding = contentEncoding.trim().toLowerCase() || "identity";
   const identity = encoding === "identity";
-  const decoder = identity ? undefined : decoders[encoding];
+  const decoder = identity ? undefined : decoders.get(encoding);
   if (!identity && decoder === undefined) {
     throw new ApiError(
       415,
@@ -74,7 +78,8 @@ async function readBody(
       `Content-Encoding ${encoding} is not supported; the gateway decodes gzip, deflate, br and identity`,
     );
   }
-  const stream: Readable = decoder === undefined ? req : req.pipe(decoder());
+  // A pipeline, unlike pipe(), ends the decoder when the client aborts, so the read fails.
+  const stream: Readable = decoder === undefined ? req : pipeline(req, decoder(), () => undefined);
   const declared = req.headers["content-length"];
   // The limit counts decoded bytes, so a small compressed body cannot expand past it; an
   // undecoded body must be as long as it said.
@@ -100,7 +105,6 @@ async function readBody(
 }
 
 function parseJson(bytes: Buffer): unknown {
-  if (bytes.byteLength === 0) return {};
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -109,6 +113,8 @@ function parseJson(bytes: Buffer): unknown {
       cause: err,
     });
   }
+  // Empty, or only a byte order mark (which the decoder drops): no body.
+  if (text === "") return {};
   if (!objectOrArray.test(text)) {
     throw new ApiError(
       400,
