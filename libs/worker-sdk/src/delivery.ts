@@ -49,6 +49,8 @@ export class Delivery {
   readonly #controller = new AbortController();
   /** Aborted to stop waiting for a cancelled handler that is still winding down. */
   readonly #abandon = new AbortController();
+  /** Aborted when the worker stops: recording the outcome is then not tried again. */
+  readonly #stopping = new AbortController();
   readonly #handlerDone = Promise.withResolvers<undefined>();
   #unsubscribe: (() => void) | undefined;
   /** Renews the lease from the delivery until it is settled. */
@@ -64,6 +66,7 @@ export class Delivery {
    * or, when the job was cancelled and its handler is winding down, no longer waited for.
    */
   interrupt(): void {
+    this.#stopping.abort();
     if (!this.#controller.signal.aborted) this.#controller.abort(new WorkerStoppedError());
     else this.#abandon.abort();
   }
@@ -113,7 +116,10 @@ export class Delivery {
           };
           const outcome = await this.#decide(record);
           this.#handlerDone.resolve(undefined);
-          const applied = await settle(outcome, record, this.#deps);
+          const applied = await settle(outcome, record, {
+            ...this.#deps,
+            stopping: this.#stopping.signal,
+          });
           this.#report(record, applied);
         },
       );

@@ -214,6 +214,23 @@ describe("settle", () => {
     expect(h.tries).toEqual(["succeeded", "succeeded", "succeeded"]);
   });
 
+  it("stops retrying an outcome's record once the worker stops, so that it exits within its grace", async () => {
+    const h = harness({ failOn: "event" });
+    const stopping = new AbortController();
+    const slowRetries = {
+      ...h.deps,
+      outcomeRetryDelaysMs: [60_000, 60_000, 60_000],
+      stopping: stopping.signal,
+    };
+    const settled = settle({ kind: "succeeded", result: 1 }, h.record, slowRetries);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stopping.abort();
+    expect(await settled).toBe("unrecorded");
+    expect(h.steps).toEqual([`nak:${unrecordedRetryDelayMs}`]);
+    // The pause in progress is cut short and no try follows it.
+    expect(h.tries).toEqual(["succeeded"]);
+  });
+
   it("does not retry a result too large to store, which would be as large every time", async () => {
     const h = harness({
       failOn: "event",

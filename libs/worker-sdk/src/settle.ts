@@ -51,6 +51,11 @@ export interface SettleDeps {
    * the last the job is terminated anyway), in milliseconds. @default {@link outcomeRetryDelaysMs}
    */
   outcomeRetryDelaysMs?: readonly number[];
+  /**
+   * Aborted when the worker stops and its grace period is over: an outcome's record is then not
+   * tried again, so that the job goes back (or is terminated) and the worker exits in time.
+   */
+  stopping?: AbortSignal | undefined;
 }
 
 /** How long the delivery's handler ran (until now, if it has not ended); undefined if it never ran. */
@@ -73,12 +78,14 @@ export const outcomeRetryDelaysMs: readonly number[] = [250, 1000, 2250];
 
 /**
  * Runs `store`, and again after each of `delays` while it rejects (telling `onRetry` first);
- * rejects with the last error. A message too large is not tried again: it would be as large.
+ * rejects with the last error. A message too large is not tried again: it would be as large; nor
+ * is anything once `stopping` is aborted.
  */
 async function withRetries(
   store: () => Promise<unknown>,
   delays: readonly number[],
   onRetry: (err: unknown, delayMs: number) => void,
+  stopping?: AbortSignal,
 ): Promise<void> {
   for (let tried = 0; ; tried++) {
     try {
@@ -86,9 +93,12 @@ async function withRetries(
       return;
     } catch (err) {
       const delayMs = delays[tried];
-      if (delayMs === undefined || err instanceof MessageTooLargeError) throw err;
+      if (delayMs === undefined || err instanceof MessageTooLargeError || stopping?.aborted) {
+        throw err;
+      }
       onRetry(err, delayMs);
-      await sleep(delayMs);
+      await sleep(delayMs, undefined, { signal: stopping }).catch(() => undefined);
+      if (stopping?.aborted) throw err;
     }
   }
 }
@@ -158,6 +168,7 @@ export async function settle(
           (err, delayMs) => {
             log().warn({ err, delayMs }, "could not record success; trying again");
           },
+          deps.stopping,
         );
       } catch (err) {
         if (err instanceof MessageTooLargeError) {
@@ -211,6 +222,7 @@ export async function settle(
           (err, delayMs) => {
             log().warn({ err, delayMs }, "could not dead-letter the job; trying again");
           },
+          deps.stopping,
         );
       try {
         await store(letter).catch((err: unknown) => {
@@ -239,6 +251,7 @@ export async function settle(
         (err, delayMs) => {
           log().warn({ err, delayMs }, "could not publish the dead event; trying again");
         },
+        deps.stopping,
       ).catch((err: unknown) => {
         log().error({ err }, "could not publish the dead event; the dead letter records it");
       });
