@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { nkeys } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 
 import { ConfigError } from "./errors.ts";
@@ -38,7 +39,27 @@ describe("natsAuthOf", () => {
       variables: ["NATS_CREDS"],
       message: expect.stringContaining(file) as string,
     });
+    // Read, but not a creds file: refused at start rather than failing every connect.
     await writeFile(file, "-----BEGIN NATS USER JWT-----\n...");
+    expect(refusal({ NATS_CREDS: file })).toMatchObject({
+      variables: ["NATS_CREDS"],
+      message: expect.stringContaining("not a creds file") as string,
+    });
+    const user = nkeys.createUser();
+    const seed = new TextDecoder().decode(user.getSeed());
+    await writeFile(
+      file,
+      [
+        "-----BEGIN NATS USER JWT-----",
+        "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln",
+        "------END NATS USER JWT------",
+        "",
+        "-----BEGIN USER NKEY SEED-----",
+        seed,
+        "------END USER NKEY SEED------",
+        "",
+      ].join("\n"),
+    );
     expect(natsAuthOf({ NATS_CREDS: file })).toEqual({ kind: "creds", file });
   });
 

@@ -51,7 +51,7 @@ export function natsAuthOf(env: NatsAuthEnv): NatsAuth | undefined {
     );
   }
   if (file !== undefined) {
-    readCreds(file);
+    checkCreds(file);
     return { kind: "creds", file };
   }
   if (user !== undefined || password !== undefined) {
@@ -79,6 +79,20 @@ export function natsAuthenticator(auth: NatsAuth): Authenticator {
       return usernamePasswordAuthenticator(auth.user, auth.password);
     case "token":
       return tokenAuthenticator(auth.token);
+  }
+}
+
+/** Reads the creds file and signs a test nonce with it, as the server's challenge will be. */
+function checkCreds(file: string): void {
+  const bytes = readCreds(file);
+  try {
+    credsAuthenticator(bytes)("conveyor");
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(
+      `invalid configuration: NATS_CREDS: ${file} is not a creds file (a user JWT and its nkey seed): ${reason}`,
+      ["NATS_CREDS"],
+    );
   }
 }
 
