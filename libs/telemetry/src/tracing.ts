@@ -1,4 +1,5 @@
 import {
+  context,
   DiagLogLevel,
   ROOT_CONTEXT,
   SpanKind,
@@ -330,6 +331,16 @@ export class Tracing {
     } finally {
       for (const span of others) span.end();
     }
+  }
+
+  /**
+   * Runs `fn` with `ctx` as OpenTelemetry's active context, so that spans the process's own
+   * instrumentations start meanwhile, and jobs it submits (`JobClient` reads the active context),
+   * join its trace. Needs a context manager (an OpenTelemetry SDK registers one); without, `fn`
+   * just runs.
+   */
+  withActive<T>(ctx: TraceContext, fn: () => T): T {
+    return context.with(ctx.otelContext, fn);
   }
 
   /** Runs `fn` in an INTERNAL span, a child of `parent`. */

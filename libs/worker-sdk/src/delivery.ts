@@ -255,8 +255,12 @@ export class Delivery {
         record.trace,
         `handle ${job.type}`,
         { "conveyor.job.id": jobId, "conveyor.job.attempt": record.attempt },
-        async () => {
-          const settled = await runHandler(() => settings.handle(job, ctx), guard);
+        async (handling) => {
+          // The handler's own spans and submissions join the job's trace, under this span.
+          const settled = await runHandler(
+            () => tracing.withActive(handling, () => settings.handle(job, ctx)),
+            guard,
+          );
           if (!settled.ok) throw settled.error;
           return settled.result;
         },

@@ -13,6 +13,8 @@ import { waitFor } from "@conveyor/testing";
 import { ensureWorkConsumer } from "@conveyor/topology";
 import { DeadReason, JobFailure, WorkerConfigError, defineHandler } from "@conveyor/worker-sdk";
 import { Kvm } from "@nats-io/kv";
+import { context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 
@@ -53,6 +55,33 @@ describe("worker SDK against a real nats-server", () => {
     });
     const consumer = await fx.jsm.consumers.info(StreamName.Work, workConsumerName(type));
     expect(consumer.config.ack_wait).toBe(30_000 * 1_000_000);
+  });
+
+  it("runs the handler in the job's trace as the active context, so the app's own spans and submissions join it", async () => {
+    // An app with an OpenTelemetry SDK has a context manager; its instrumentations and
+    // JobClient read the active context.
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const type = uniqueType("traced");
+      const seen: { active?: string; given?: string } = {};
+      await fx.worker({
+        handlers: {
+          [type]: async (_job, ctx) => {
+            await sleep(1);
+            seen.active = trace.getSpanContext(context.active())?.traceId;
+            seen.given = ctx.traceId;
+            return null;
+          },
+        },
+      });
+      const item = await fx.enqueue(type, {});
+      await fx.eventsUntil(item.id, "succeeded");
+      expect(seen.given).toBe(traceId);
+      expect(seen.active).toBe(traceId);
+    } finally {
+      context.disable();
+    }
   });
 
   it("runs a job, publishes succeeded with its start time in the job's trace, and acknowledges it", async () => {
