@@ -41,6 +41,31 @@ describe("Tracing", () => {
     expect(spans[1]!.attributes["conveyor.job.id"]).toBe("j1");
   });
 
+  it("stops within its timeout when the collector does not answer, reporting the spans it could not send instead of failing", async () => {
+    // Nothing listens on port 9: each export is refused, and the exporter retries for 10 s.
+    const problems: string[] = [];
+    const tracing = Tracing.create({
+      serviceName: "test",
+      otlpEndpoint: "http://127.0.0.1:9",
+      onExportProblem: (message) => problems.push(message),
+    });
+    await tracing.internal(tracing.extract(undefined), "work", {}, () => Promise.resolve());
+    const started = Date.now();
+    await expect(tracing.shutdown({ timeoutMs: 300 })).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(problems.join("\n")).toContain("shutdown");
+  });
+
+  it("reads a traceparent header whatever its case, as a Go publisher's canonical Traceparent", async () => {
+    const { tracing } = tracingWithMemory();
+    const headers = natsHeaders();
+    headers.set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    const traceId = await tracing.consume(headers, { subject: "jobs.submit.echo" }, (ctx) =>
+      Promise.resolve(tracing.traceIdOf(ctx)),
+    );
+    expect(traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+  });
+
   it("starts a new trace when a message carries no context", async () => {
     const { tracing } = tracingWithMemory();
     const traceId = await tracing.consume(undefined, { subject: "jobs.submit.echo" }, (ctx) =>

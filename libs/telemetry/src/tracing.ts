@@ -134,8 +134,18 @@ const headerSetter: TextMapSetter<HeaderCarrier> = {
   },
 };
 
+/**
+ * Reads `traceparent` and `tracestate` whatever their case: NATS headers are case-sensitive, and a
+ * Go publisher injecting through an `http.Header` carrier sends the canonical `Traceparent`.
+ */
 const headerGetter: TextMapGetter<HeaderCarrier | undefined> = {
-  get: (carrier, key) => carrier?.get(key) || undefined,
+  get: (carrier, key) => {
+    if (carrier === undefined) return undefined;
+    const exact = carrier.get(key);
+    if (exact !== "") return exact;
+    const other = carrier.keys().find((name) => name.toLowerCase() === key);
+    return other === undefined ? undefined : carrier.get(other) || undefined;
+  },
   keys: (carrier) => carrier?.keys() ?? [],
 };
 
@@ -166,6 +176,9 @@ export function traceIdOfContext(otelContext: Context): string | undefined {
   return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
+/** How long {@link Tracing.shutdown} waits for the last spans to be sent, in milliseconds. */
+export const defaultShutdownTimeoutMs = 3000;
+
 /**
  * The one seam between Conveyor and OpenTelemetry: spans for publishing and consuming NATS messages,
  * and W3C `traceparent`/`tracestate` carried in message headers. Business code sees only
@@ -181,6 +194,7 @@ export class Tracing {
   readonly #recording: boolean;
   readonly #sampler: Sampler;
   readonly #ids: RootTraceIds;
+  readonly #onExportProblem: ((message: string) => void) | undefined;
 
   private constructor(
     provider: TracerProvider,
@@ -188,12 +202,14 @@ export class Tracing {
     recording: boolean,
     sampler: Sampler,
     ids: RootTraceIds,
+    onExportProblem: ((message: string) => void) | undefined,
   ) {
     this.#provider = provider;
     this.#tracer = provider.getTracer(serviceName);
     this.#recording = recording;
     this.#sampler = sampler;
     this.#ids = ids;
+    this.#onExportProblem = onExportProblem;
   }
 
   static create(options: TracingOptions): Tracing {
@@ -213,7 +229,14 @@ export class Tracing {
       sampler,
       idGenerator: ids,
     });
-    return new Tracing(provider, options.serviceName, processors.length > 0, sampler, ids);
+    return new Tracing(
+      provider,
+      options.serviceName,
+      processors.length > 0,
+      sampler,
+      ids,
+      options.onExportProblem,
+    );
   }
 
   /** The trace context carried by message headers, or a fresh root when there is none. */
@@ -353,9 +376,31 @@ export class Tracing {
     return this.#run(name, SpanKind.INTERNAL, () => attributes, parent.otelContext, fn);
   }
 
-  /** Flushes and stops exporting. */
-  async shutdown(): Promise<void> {
-    await this.#provider.shutdown();
+  /**
+   * Flushes what is left and stops exporting, waiting at most `timeoutMs`: a collector that does
+   * not answer (the exporter retries for 10 s) must not hold a stopping service past its grace
+   * period, nor fail its exit. Never rejects; spans it could not send are reported to
+   * `onExportProblem`.
+   */
+  async shutdown({
+    timeoutMs = defaultShutdownTimeoutMs,
+  }: { timeoutMs?: number } = {}): Promise<void> {
+    const report = (message: string) => this.#onExportProblem?.(message);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        report(`tracing shutdown gave up after ${timeoutMs} ms; spans still queued are lost`);
+        resolve();
+      }, timeoutMs);
+    });
+    const flushed = this.#provider.shutdown().catch((err: unknown) => {
+      report(`tracing shutdown could not export the last spans: ${errorMessage(err)}`);
+    });
+    try {
+      await Promise.race([flushed, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #run<T>(

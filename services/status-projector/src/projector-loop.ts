@@ -170,9 +170,13 @@ export class ProjectorLoop {
     const due = deferred.size === 0 ? batch : batch.filter((msg) => !deferred.has(msg));
     let result: StoreResult;
     try {
-      result = await tracing.consumeBatch(due, headersOf, messageAttrs, prepared.span, () =>
-        this.#store(due, prepared, [batch, held]),
-      );
+      const store = () => this.#store(due, prepared, [batch, held]);
+      // A batch whose every message is held back processes none: a span would be a trace of its
+      // own, apart from every job's.
+      result =
+        due.length === 0
+          ? await store()
+          : await tracing.consumeBatch(due, headersOf, messageAttrs, prepared.span, store);
     } catch (err) {
       // Stopped while MongoDB was down: hand the batch back now rather than after the ack wait.
       for (const msg of batch) msg.nak();

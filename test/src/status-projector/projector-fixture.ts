@@ -111,15 +111,10 @@ export async function startProjector(
   db: Db,
   options: ProjectorOptions = {},
   logger: Logger = createLogger("status-projector-test", "silent"),
+  tracing: Tracing = Tracing.create({ serviceName: "status-projector-test" }),
 ): Promise<Projector> {
   await ensureIndexes(db);
-  return createProjector({
-    js,
-    db,
-    logger,
-    tracing: Tracing.create({ serviceName: "status-projector-test" }),
-    options,
-  });
+  return createProjector({ js, db, logger, tracing, options });
 }
 
 /** Deletes every stream and provisions the topology again, so each test reads only its own events. */

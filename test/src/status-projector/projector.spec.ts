@@ -3,6 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
 import { applyEvent, findJob, findRejection } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
+import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { describe, expect, it } from "vitest";
 
 import { jobHistory, publishEvents, rejection, shuffledWithDuplicates } from "./events.ts";
@@ -56,6 +59,26 @@ describe("status projector", () => {
     await publishEvents(fx.js, rest);
     const done = await waitForJob(fx.db, "job-held", (d) => d.status === "succeeded");
     expect(done.payload).toEqual({ n: 1 });
+    await waitUntilDrained(fx.jsm);
+  });
+
+  it("records no span for a batch whose every message it holds back, which had made a trace of its own per job", async () => {
+    const spans = new InMemorySpanExporter();
+    const tracing = Tracing.create({
+      serviceName: "status-projector-test",
+      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    });
+    const silent = createLogger("status-projector-test", "silent");
+    const held = { newJobDeferMs: 60_000, deferMs: 60_000 };
+    fx.projector = await startProjector(fx.js, fx.db, held, silent, tracing);
+    const [queued, ...rest] = jobHistory("job-held-span");
+    await publishEvents(fx.js, [queued!]);
+    await sleep(300);
+    expect(spans.getFinishedSpans().map((span) => span.name)).toEqual([]);
+
+    await publishEvents(fx.js, rest);
+    await waitForJob(fx.db, "job-held-span", (d) => d.status === "succeeded");
+    expect(spans.getFinishedSpans().length).toBeGreaterThan(0);
     await waitUntilDrained(fx.jsm);
   });
 
