@@ -30,3 +30,34 @@ describe("payload schemas with an $id", () => {
     expect(schemaProblem(schemaWithId())).toBeUndefined();
   });
 });
+
+describe("payload schemas compiled apart from one another", () => {
+  it("lets one type's root $id be another type's nested $id, whichever is compiled first", () => {
+    const nested = {
+      type: "object",
+      properties: { to: { $id: "urn:example:address", type: "string" } },
+    };
+    expect(schemaProblem(nested)).toBeUndefined();
+    expect(schemaProblem({ $id: "urn:example:address", type: "string" })).toBeUndefined();
+  });
+
+  it("keeps compiling after a schema whose $id is the meta-schema's own", () => {
+    schemaProblem({ $id: "https://json-schema.org/draft/2020-12/schema" });
+    expect(schemaProblem({ type: "object" })).toBeUndefined();
+    expect(
+      schemaProblem({ $schema: "https://json-schema.org/draft/2020-12/schema", type: "string" }),
+    ).toBeUndefined();
+  });
+
+  it("still refuses a schema that is not a JSON Schema, saying why", () => {
+    expect(schemaProblem({ type: 12 })).toContain("type");
+  });
+
+  it("refuses an asynchronous ($async) schema, whose validator would accept every payload", () => {
+    expect(schemaProblem({ $async: true, type: "object", required: ["a"] })).toContain("$async");
+    const asyncType = {
+      payloadSchema: { $async: true, type: "object", required: ["a"] },
+    } as unknown as JobTypeDescriptor;
+    expect(() => payloadIssues(asyncType, {})).toThrow(/\$async/);
+  });
+});

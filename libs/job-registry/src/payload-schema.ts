@@ -8,8 +8,11 @@ const addFormats = addFormatsModule.default;
 
 // `strict: false` accepts the annotation keywords zod's `z.toJSONSchema()` emits; `allErrors`
 // reports every bad field of a payload at once.
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-addFormats(ajv);
+const ajvOptions = { allErrors: true, strict: false } as const;
+
+// Checks schemas against the JSON Schema 2020-12 meta-schema. It compiles none of them, so it
+// keeps none: schemas with `$id`s cannot collide in it, and none can take the meta-schema's place.
+const metaSchemaCheck = new Ajv2020(ajvOptions);
 
 // One compiled validator per descriptor object: every new KV revision of a type is a new object,
 // so a re-registered schema is compiled again and an unchanged one never is.
@@ -30,17 +33,27 @@ export function payloadValidator(descriptor: JobTypeDescriptor): ValidateFunctio
 }
 
 /**
- * Compiles a schema without keeping it in ajv's registry. ajv keeps every schema it compiles, for
- * good, and refuses a second one with the same `$id`: every KV revision of a type, and every
- * reopened watch, reads its schema anew, so the type would turn unreadable (unknown) after the
- * first, and the registry would grow with every read. The compiled function does not need it.
+ * Compiles a schema in an ajv of its own (about a millisecond without the meta-schema), so that no
+ * schema sees another's: one shared ajv keeps every schema it compiles and each `$id` in it, and
+ * refuses a second with the same `$id`, so one type's nested `$id` made another type unreadable
+ * (unknown), and a schema claiming the meta-schema's `$id` broke every later compile.
+ *
+ * @throws {Error} saying why the schema is not a JSON Schema, or is asynchronous (`$async`): its
+ *   validator answers with a promise, which would accept every payload, and reject unhandled.
  */
 function compileAlone(schema: Record<string, unknown>): ValidateFunction {
-  try {
-    return ajv.compile(schema);
-  } finally {
-    ajv.removeSchema(schema);
+  if (!metaSchemaCheck.validateSchema(schema)) {
+    throw new Error(`schema is invalid: ${metaSchemaCheck.errorsText(metaSchemaCheck.errors)}`);
   }
+  const ajv = new Ajv2020({ ...ajvOptions, meta: false, validateSchema: false });
+  addFormats(ajv);
+  const validate = ajv.compile(schema);
+  if ("$async" in validate && validate.$async === true) {
+    throw new Error(
+      "asynchronous schemas ($async) are not supported: a payload is checked at once",
+    );
+  }
+  return validate;
 }
 
 /** Checks a payload against its type's schema; issue paths start at `payload` (`payload.ms`). */

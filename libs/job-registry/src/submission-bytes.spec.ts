@@ -43,4 +43,13 @@ describe("parseSubmissionBytes", () => {
       expect(result).toMatchObject({ ok: false, reason: "invalid_json", rawPreview: text });
     }
   });
+
+  it("refuses a body that is not UTF-8 as invalid_json, as the gateway does, instead of reading U+FFFD", () => {
+    // A latin1 producer's "café": read leniently it would be queued as "caf\uFFFD".
+    const latin1 = Buffer.from('{"payload":"caf\u00e9"}', "latin1");
+    const parsed = parseSubmissionBytes(latin1, 1024);
+    expect(parsed).toMatchObject({ ok: false, reason: "invalid_json" });
+    expect(parsed.ok ? "" : parsed.message).toContain("UTF-8");
+    expect(parseSubmissionBytes(Buffer.from('{"payload":"café"}'), 1024).ok).toBe(true);
+  });
 });

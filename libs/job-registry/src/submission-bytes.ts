@@ -19,7 +19,10 @@ export type ParsedSubmissionBytes =
       rawPreview: string;
     };
 
+/** Reads previews: a cut body may end inside a character. */
 const decoder = new TextDecoder("utf-8");
+/** Reads bodies: a byte that is not UTF-8 refuses the body, as the gateway does. */
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Reads a submission message body (NATS path): refuses it when larger than `maxBytes`, raw or as
@@ -35,7 +38,16 @@ export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): Parsed
       decoder.decode(data.subarray(0, rejectionRawPreviewChars * 4)),
     );
   }
-  const text = decoder.decode(data);
+  let text: string;
+  try {
+    text = strictDecoder.decode(data);
+  } catch {
+    return refused(
+      BytesRejection.InvalidJson,
+      "submission is not valid JSON: it is not UTF-8",
+      decoder.decode(data),
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -102,6 +102,26 @@ describe("checkSubmission", () => {
     expect(check.issues).toHaveLength(3);
   });
 
+  it("reports at most 100 of a payload's issues, saying how many more there are", () => {
+    // Each of 130,000 bad items is an issue: the refusal would run to megabytes.
+    const strings = buildDescriptor({
+      type: "strings",
+      payloadSchema: z.toJSONSchema(z.array(z.string())),
+    });
+    const lookup: JobTypeLookup = { get: () => strings };
+    const checked = checkSubmission(
+      { type: "strings", payload: Array.from({ length: 130_000 }, () => 0) },
+      lookup,
+      { source: "rest" },
+    );
+    expect(checked.ok).toBe(false);
+    if (checked.ok) return;
+    expect(checked.issues).toHaveLength(100);
+    expect(checked.issues[0]?.path).toBe("payload.0");
+    expect(checked.message).toContain("and 129900 more");
+    expect(checked.message.length).toBeLessThan(10_000);
+  });
+
   it("names a missing required payload field", () => {
     const check = checkSubmission({ payload: {} }, registry, nats("sleep"));
     expect(check.ok || check.issues).toEqual([{ path: "payload.ms", message: "required" }]);

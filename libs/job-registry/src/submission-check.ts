@@ -66,14 +66,21 @@ export function checkSubmission(
 
   const issues = payloadIssues(descriptor, submission.payload);
   if (issues.length > 0) {
+    // A payload can fail its schema in each of 100,000 items: the refusal names the first.
+    const shown = issues.slice(0, maxReportedIssues);
+    const more = issues.length - shown.length;
+    const what = describe(`invalid payload for "${submission.type}"`, shown);
     return refuse(
       SubmissionRejection.InvalidPayload,
-      describe(`invalid payload for "${submission.type}"`, issues),
-      issues,
+      more > 0 ? `${what}; and ${more} more` : what,
+      shown,
     );
   }
   return { ok: true, submission, descriptor };
 }
+
+/** Most payload issues a refusal lists. */
+export const maxReportedIssues = 100;
 
 /** A submission whose envelope is valid, or why it is not. */
 export type EnvelopeCheck =
