@@ -180,7 +180,15 @@ export class JobTypeRegistry implements JobTypeLookup {
   }
 }
 
-/** Whether a KV write failed because the key is no longer at the revision it expected. */
-function isWrongRevision(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence;
+/**
+ * Whether a KV write failed because the key is no longer at the revision it expected. A clustered
+ * stream's leader may answer a lost race with `StreamWrongLastSequenceUnknown` (10164) instead of
+ * `StreamWrongLastSequence` (10071).
+ */
+export function isWrongRevision(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
 }
