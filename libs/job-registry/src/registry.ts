@@ -74,6 +74,8 @@ export class JobTypeRegistry implements JobTypeLookup {
    * restarting in a rolling deploy must not put its schema back); one of the same or a higher
    * version replaces it, with a warning when it differs. Each write expects the revision it read,
    * so two workers registering at once never overwrite each other unseen: the loser reads again.
+   * A stored declaration this process cannot read (a newer release's field) but whose `version` is
+   * higher stays too; the declaration given is then returned, not stored.
    * Throws an `InvalidJobTypeError` naming the bad fields.
    */
   async register(input: JobTypeRegistration): Promise<JobTypeDescriptor> {
@@ -87,6 +89,17 @@ export class JobTypeRegistry implements JobTypeLookup {
       if (current && stored && sameDeclaration(stored, descriptor)) {
         this.#apply(descriptor.type, current.revision, stored);
         return stored;
+      }
+      // A newer release's declaration this one cannot read (a field it does not know) is still
+      // newer: an old replica restarting in a rolling deploy must not put its own back.
+      const unreadableVersion =
+        current?.operation === "PUT" && stored === undefined ? versionOf(current) : undefined;
+      if (current && unreadableVersion !== undefined && unreadableVersion > descriptor.version) {
+        this.#logger?.warn(
+          { type: descriptor.type, registered: unreadableVersion, declared: descriptor.version },
+          "a newer declaration of the job type, which this worker cannot read, stays in force",
+        );
+        return descriptor;
       }
       if (current && stored && stored.version > descriptor.version) {
         this.#logger?.warn(
@@ -177,6 +190,16 @@ export class JobTypeRegistry implements JobTypeLookup {
       this.#logger?.warn({ err, type, revision }, "ignoring unreadable job type descriptor");
       return undefined;
     }
+  }
+}
+
+/** The `version` of a stored descriptor read as bare JSON, when it has a number there. */
+function versionOf(entry: { json: <T>() => T }): number | undefined {
+  try {
+    const { version } = entry.json<{ version?: unknown }>();
+    return typeof version === "number" ? version : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -113,6 +113,25 @@ describe("JobTypeRegistry", () => {
     expect(registry.get("invoice.send")?.version).toBe(3);
   });
 
+  it("keeps a newer version's declaration it cannot read when an older worker registers again", async () => {
+    // A newer release added a field this one's descriptor schema does not know.
+    const kv = await new Kvm(worker).open("conveyor-job-types");
+    const newer = {
+      type: "report.render",
+      timeoutMs: 4000,
+      version: 5,
+      retry: { maxAttempts: 3, initialDelayMs: 1000, backoffFactor: 2, jitterFactor: 0.5 },
+    };
+    await kv.put("report.render", JSON.stringify(newer));
+    const registry = await open(worker);
+    await registry.register({ type: "report.render", timeoutMs: 1000, version: 1 });
+    const stored = await kv.get("report.render");
+    expect(stored?.json()).toEqual(newer);
+    // A declaration of a higher version still replaces it.
+    await registry.register({ type: "report.render", timeoutMs: 6000, version: 6 });
+    expect((await kv.get("report.render"))?.json()).toMatchObject({ version: 6, timeoutMs: 6000 });
+  });
+
   it("lets two workers registering one type at once agree on the declaration in force", async () => {
     const [a, b] = [await open(worker), await open(gateway)];
     const results = await Promise.all([
