@@ -6,6 +6,7 @@ import {
   SpanStatusCode,
   TraceFlags,
   diag,
+  isValidTraceId,
   trace,
 } from "@opentelemetry/api";
 import type {
@@ -296,6 +297,7 @@ export class Tracing {
     headers: HeaderCarrier | undefined,
     attrs: SpanAttributes,
     fn: (context: TraceContext) => Promise<T>,
+    rootTraceId?: string,
   ): Promise<T> {
     return this.#run(
       `process ${attrs.subject}`,
@@ -303,6 +305,7 @@ export class Tracing {
       () => messagingAttributes(attrs, "process"),
       this.extract(headers).otelContext,
       fn,
+      rootTraceId,
     );
   }
 
@@ -409,8 +412,9 @@ export class Tracing {
     attributes: () => Attributes,
     parent: Context,
     fn: (context: TraceContext) => Promise<T>,
+    rootTraceId?: string,
   ): Promise<T> {
-    const span = this.#start(name, kind, attributes, parent);
+    const span = this.#start(name, kind, attributes, parent, rootTraceId);
     if (!this.#recording) return fn({ otelContext: trace.setSpan(parent, span) });
     try {
       const result = await fn({ otelContext: trace.setSpan(parent, span) });
@@ -437,13 +441,21 @@ export class Tracing {
    * its traces sampled, that was 8 % of its busy time, nearly all for spans then dropped. A root's
    * trace id is chosen here and handed to the SDK, so that both ask about the same one.
    */
-  #start(name: string, kind: SpanKind, attributes: () => Attributes, parent: Context): Span {
+  #start(
+    name: string,
+    kind: SpanKind,
+    attributes: () => Attributes,
+    parent: Context,
+    rootTraceId?: string,
+  ): Span {
     const parentSpan = trace.getSpanContext(parent);
     const inTrace = parentSpan !== undefined && trace.isSpanContextValid(parentSpan);
     if (!this.#recording && inTrace) {
       return this.#bare(parentSpan.traceId, parentSpan.traceFlags, parentSpan.traceState);
     }
-    const traceId = inTrace ? parentSpan.traceId : this.#ids.generateTraceId();
+    const given =
+      rootTraceId !== undefined && isValidTraceId(rootTraceId) ? rootTraceId : undefined;
+    const traceId = inTrace ? parentSpan.traceId : (given ?? this.#ids.generateTraceId());
     const { decision } = this.#sampler.shouldSample(parent, traceId, name, kind, {}, []);
     if (!this.#recording || decision === SamplingDecision.NOT_RECORD) {
       const sampled = decision === SamplingDecision.RECORD_AND_SAMPLED;

@@ -20,7 +20,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
 import { sourceOf, unprocessableReason, unreadableHeaders } from "./intake.ts";
 import type { IntakeDeps } from "./intake.ts";
-import { idForIntakeMessage } from "./job-ids.ts";
+import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
 
@@ -69,13 +69,20 @@ export async function processBulkSubmission(
   // A bulk whose headers cannot be read is refused whole, as one that cannot be parsed.
   const read: ReadBulk =
     problem === undefined ? readBulk(msg) : { ok: false, refusal: unreadableHeaders(msg, problem) };
+  const rootTraceId = (index?: number) =>
+    traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, index);
   if (!read.ok) {
-    return deps.tracing.consume(headers, attributes, async (context) => {
-      const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection");
-      const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
-      await recordRefusal(deps, context, refused, read.refusal);
-      return { queued: 0, rejected: [{ rejectionId, reason: read.refusal.reason }] };
-    });
+    return deps.tracing.consume(
+      headers,
+      attributes,
+      async (context) => {
+        const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection");
+        const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
+        await recordRefusal(deps, context, refused, read.refusal);
+        return { queued: 0, rejected: [{ rejectionId, reason: read.refusal.reason }] };
+      },
+      rootTraceId(),
+    );
   }
   const repeated = repeatedIds(read.jobs);
   const settled = await Promise.allSettled(
@@ -86,8 +93,11 @@ export async function processBulkSubmission(
       // A job that carries its own trace context continues that trace, the others the message's.
       const own = split.ok && split.trace?.traceparent !== undefined ? split.trace : undefined;
       const carrier = own === undefined ? headers : new FieldsCarrier(own);
-      return deps.tracing.consume(carrier, attributes, (context) =>
-        dispatchJob(msg, job, subjectType, context, deps, delivery),
+      return deps.tracing.consume(
+        carrier,
+        attributes,
+        (context) => dispatchJob(msg, job, subjectType, context, deps, delivery),
+        rootTraceId(index),
       );
     }),
   );

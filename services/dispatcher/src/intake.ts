@@ -14,7 +14,7 @@ import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
 import { failureMessage } from "./intake-failure.ts";
-import { idForIntakeMessage } from "./job-ids.ts";
+import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
 import type { DispatchPublisher } from "./publisher.ts";
@@ -44,10 +44,14 @@ export interface IntakeDeps {
 export function processSubmission(msg: JsMsg, deps: IntakeDeps): Promise<IntakeOutcome> {
   const subjectType = typeFromSubmitSubject(msg.subject);
   const { headers, problem } = readHeaders(msg);
-  return deps.tracing.consume(headers, { subject: msg.subject, jobType: subjectType }, (context) =>
-    problem === undefined
-      ? dispatch(msg, subjectType, context, deps)
-      : reject(msg, context, deps, unreadableHeaders(msg, problem)),
+  return deps.tracing.consume(
+    headers,
+    { subject: msg.subject, jobType: subjectType },
+    (context) =>
+      problem === undefined
+        ? dispatch(msg, subjectType, context, deps)
+        : reject(msg, context, deps, unreadableHeaders(msg, problem)),
+    traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
   );
 }
 
@@ -126,6 +130,7 @@ export function recordUnprocessable(
         deps,
         unprocessable(msg, why, claimedId(jsonOrUndefined(msg.data)) ?? fallbackJobId(msg)),
       ),
+    traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
   );
 }
 

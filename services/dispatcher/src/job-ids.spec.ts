@@ -1,7 +1,7 @@
 import { JobId } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 
-import { idForIntakeMessage } from "./job-ids.ts";
+import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
 
 describe("idForIntakeMessage", () => {
   const at = new Date("2026-03-01T12:00:00Z");
@@ -27,5 +27,16 @@ describe("idForIntakeMessage", () => {
     expect(new Set([...ids, idForIntakeMessage("JOBS", 7, at, "job")]).size).toBe(4);
     expect(idForIntakeMessage("JOBS", 7, at, "job", 1)).toBe(ids[1]);
     expect(idForIntakeMessage("JOBS", 7, at, "rejection", 1)).not.toBe(ids[1]);
+  });
+
+  it("gives each intake message, and each job of a bulk, one trace id at every delivery", () => {
+    const at = new Date("2026-01-01T00:00:00.000Z");
+    const first = traceIdForIntakeMessage("JOBS", 7, at);
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceIdForIntakeMessage("JOBS", 7, at)).toBe(first);
+    expect(traceIdForIntakeMessage("JOBS", 8, at)).not.toBe(first);
+    expect(traceIdForIntakeMessage("JOBS", 7, at, 0)).not.toBe(
+      traceIdForIntakeMessage("JOBS", 7, at, 1),
+    );
   });
 });

@@ -25,3 +25,23 @@ export function idForIntakeMessage(
     .subarray(0, 16);
   return uuidv7({ msecs: storedAt.getTime(), random });
 }
+
+/**
+ * The trace id a submission that carries no `traceparent` starts (the job at `index` of a bulk),
+ * fixed by the message's stream position as {@link idForIntakeMessage} is: every delivery of it
+ * continues one trace, and the sampler decides alike each time. A random one per delivery split a
+ * redelivered job in two: its work item (which the worker continues) in the first delivery's
+ * trace, its `queued` event, stored by a later delivery, in another.
+ */
+export function traceIdForIntakeMessage(
+  stream: string,
+  streamSeq: number,
+  storedAt: Date,
+  index?: number,
+): string {
+  const place = index === undefined ? "" : `:${index}`;
+  return createHash("sha256")
+    .update(`${stream}:${streamSeq}:${storedAt.getTime()}:trace${place}`)
+    .digest("hex")
+    .slice(0, 32);
+}

@@ -308,7 +308,14 @@ describe("dispatcher", () => {
     await intakeSettled();
     // Every retry published the work item again; its Nats-Msg-Id collapsed each one.
     expect(await itemsMarked(marker)).toHaveLength(1);
-    expect(await queuedFor(jobId)).toHaveLength(1);
+    const queued = await queuedFor(jobId);
+    expect(queued).toHaveLength(1);
+    // A submission without a traceparent gets its trace from the dispatcher: every delivery of it
+    // the same one, so the job's work item (which the worker continues) and its queued event,
+    // stored by a later delivery, are one trace.
+    const workTrace = work!.header.get("traceparent").split("-")[1];
+    expect(workTrace).toMatch(/^[0-9a-f]{32}$/);
+    expect(queued[0]?.body.traceId).toBe(workTrace);
   });
 
   it("acknowledges a queued job whose event cannot be stored within its deliveries, recording no rejection", async () => {
