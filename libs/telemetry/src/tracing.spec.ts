@@ -1,5 +1,5 @@
 import { headers as natsHeaders } from "@nats-io/nats-core";
-import { SpanKind } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { describe, expect, it } from "vitest";
 
@@ -83,6 +83,31 @@ describe("Tracing", () => {
     expect(await traceIdOf(carried, root)).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
     // Not a trace id: a random one, as without.
     expect(await traceIdOf(undefined, "0".repeat(32))).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
+  });
+
+  it("marks a span failed for an outcome returned rather than thrown, such as a dead-lettered job", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    await tracing.consume(undefined, { subject: "work.echo" }, (ctx) => {
+      tracing.markFailed(ctx, "dead: invalid payload");
+      return Promise.resolve();
+    });
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.status).toEqual({ code: SpanStatusCode.ERROR, message: "dead: invalid payload" });
+  });
+
+  it("leaves a server span's status unset for a client's mistake (4xx), and marks a 5xx failed", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    const answer = (status: number) =>
+      tracing
+        .server("POST /v1/jobs", {}, () =>
+          Promise.reject(Object.assign(new Error(`status ${String(status)}`), { status })),
+        )
+        .catch(() => undefined);
+    await answer(422);
+    await answer(503);
+    const [clientError, serverError] = exporter.getFinishedSpans();
+    expect(clientError?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(serverError?.status.code).toBe(SpanStatusCode.ERROR);
   });
 
   it("starts a new trace when a message carries no context", async () => {

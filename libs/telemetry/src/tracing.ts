@@ -196,6 +196,8 @@ export class Tracing {
   readonly #sampler: Sampler;
   readonly #ids: RootTraceIds;
   readonly #onExportProblem: ((message: string) => void) | undefined;
+  /** Spans their work marked failed (see {@link markFailed}), which must not end as OK. */
+  readonly #markedFailed = new WeakSet<Span>();
 
   private constructor(
     provider: TracerProvider,
@@ -261,7 +263,20 @@ export class Tracing {
     attributes: Attributes,
     fn: (context: TraceContext) => Promise<T>,
   ): Promise<T> {
-    return this.#run(name, SpanKind.SERVER, () => attributes, ROOT_CONTEXT, fn);
+    // OpenTelemetry's HTTP conventions: a 4xx answer is the client's mistake, not the server's.
+    const isServerFailure = (err: unknown) => {
+      const { status } = (err ?? {}) as { status?: unknown };
+      return !(typeof status === "number" && status >= 400 && status < 500);
+    };
+    return this.#run(
+      name,
+      SpanKind.SERVER,
+      () => attributes,
+      ROOT_CONTEXT,
+      fn,
+      undefined,
+      isServerFailure,
+    );
   }
 
   /** Runs `fn` in a PRODUCER span; `fn` publishes with headers carrying that span's context. */
@@ -413,20 +428,35 @@ export class Tracing {
     parent: Context,
     fn: (context: TraceContext) => Promise<T>,
     rootTraceId?: string,
+    isFailure: (err: unknown) => boolean = () => true,
   ): Promise<T> {
     const span = this.#start(name, kind, attributes, parent, rootTraceId);
     if (!this.#recording) return fn({ otelContext: trace.setSpan(parent, span) });
     try {
       const result = await fn({ otelContext: trace.setSpan(parent, span) });
-      span.setStatus({ code: SpanStatusCode.OK });
+      // An OK status is final: it would hide a failure `fn` marked (markFailed).
+      if (!this.#markedFailed.has(span)) span.setStatus({ code: SpanStatusCode.OK });
       return result;
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
-      if (err instanceof Error) span.recordException(err);
+      if (isFailure(err)) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
+        if (err instanceof Error) span.recordException(err);
+      }
       throw err;
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * Marks the span of `context` failed for an outcome its work returns rather than throws (a job
+   * dead-lettered or handed back for a retry), so that the trace shows where the job failed.
+   */
+  markFailed(context: TraceContext, message: string): void {
+    const span = trace.getSpan(context.otelContext);
+    if (span === undefined || !span.isRecording()) return;
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
+    this.#markedFailed.add(span);
   }
 
   /**

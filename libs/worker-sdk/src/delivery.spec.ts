@@ -4,6 +4,8 @@ import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
+import { SpanStatusCode } from "@opentelemetry/api";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 
@@ -28,6 +30,7 @@ interface DeliveryOptions {
   event?: LifecyclePublisher["event"];
   heartbeatMs?: number;
   onAttemptEnd?: (report: AttemptReport) => void;
+  tracing?: Tracing;
 }
 
 /** A delivery of `item` whose message and publisher record what is done to them in `steps`. */
@@ -80,7 +83,7 @@ function deliver(options: DeliveryOptions): {
       description: undefined,
     },
     publisher,
-    tracing: Tracing.create({ serviceName: "test" }),
+    tracing: options.tracing ?? Tracing.create({ serviceName: "test" }),
     logger: createLogger("test", "silent"),
     workerId: "w-1",
     heartbeatMs: options.heartbeatMs ?? 1000,
@@ -204,6 +207,24 @@ describe("Delivery", () => {
       ).toEqual(["cancelled"]);
       expect(steps.filter((step) => step !== "working")).toEqual(["ack"]);
     }
+  });
+
+  it("marks the attempt's span failed when the job dies or is retried without its handler throwing", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = Tracing.create({
+      serviceName: "test",
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    // A payload its schema refuses: dead-lettered, no handler run.
+    const { delivery } = deliver({
+      handle: () => Promise.resolve("done"),
+      schema: z.object({ ms: z.number() }),
+      tracing,
+    });
+    await delivery.process();
+    const attempt = exporter.getFinishedSpans().find((span) => span.name === "process work.echo");
+    expect(attempt?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(attempt?.status.message).toMatch(/^dead: /);
   });
 
   it("reports an outcome that could not be recorded as unrecorded", async () => {

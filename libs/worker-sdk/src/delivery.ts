@@ -116,6 +116,11 @@ export class Delivery {
           };
           const outcome = await this.#decide(record);
           this.#handlerDone.resolve(undefined);
+          // Returned, not thrown: without this the attempt's span shows success (an invalid
+          // payload, too many deliveries).
+          if (outcome.kind === "dead" || outcome.kind === "retry") {
+            tracing.markFailed(trace, `${outcome.kind}: ${outcome.error.message}`);
+          }
           const applied = await settle(outcome, record, {
             ...this.#deps,
             stopping: this.#stopping.signal,

@@ -57,6 +57,8 @@ export class ExhaustedWork {
         traceId: tracing.traceIdOf(context),
         at: now(),
       });
+      // The job failed here: no handler threw to say so in its trace.
+      tracing.markFailed(context, `dead: ${letter.reason}: ${letter.error.message}`);
       const ack = await publisher.deadLetter(context, letter, stored.header);
       // Counted once stored: a repeated advisory, a scan racing it, or a retry after a failed
       // delete finds the letter there already (as it does one its worker stored).
