@@ -14,13 +14,17 @@ interface Kustomization {
   configMapGenerator?: { name: string; envs?: string[] }[];
 }
 
+/** The pod spec of the Deployment or Job in k8s/base/<name>.yaml. */
+async function podSpecOf<P>(name: string): Promise<P | undefined> {
+  const text = await readFile(join(k8s, "base", `${name}.yaml`), "utf8");
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as { kind: string; spec: { template: { spec: P } } })
+    .find((doc) => doc.kind === "Deployment" || doc.kind === "Job")?.spec.template.spec;
+}
+
 /** The containers of the Deployment or Job in k8s/base/<name>.yaml. */
 async function containersOf<C>(name: string): Promise<C[]> {
-  const text = await readFile(join(k8s, "base", `${name}.yaml`), "utf8");
-  const workload = parseAllDocuments(text)
-    .map((doc) => doc.toJS() as { kind: string; spec: { template: { spec: { containers: C[] } } } })
-    .find((doc) => doc.kind === "Deployment" || doc.kind === "Job");
-  return workload?.spec.template.spec.containers ?? [];
+  return (await podSpecOf<{ containers: C[] }>(name))?.containers ?? [];
 }
 
 const kustomization = async (dir: string) =>
@@ -73,27 +77,10 @@ describe("the Kubernetes manifests", () => {
         envFrom?: { secretRef?: { name: string; optional?: boolean } }[];
         volumeMounts?: { name: string; mountPath: string }[];
       }
-      const text = await readFile(join(k8s, "base", `${name}.yaml`), "utf8");
-      const workload = parseAllDocuments(text)
-        .map(
-          (doc) =>
-            doc.toJS() as {
-              kind: string;
-              spec: {
-                template: {
-                  spec: {
-                    containers: Container[];
-                    volumes?: {
-                      name: string;
-                      secret?: { secretName: string; optional?: boolean };
-                    }[];
-                  };
-                };
-              };
-            },
-        )
-        .find((doc) => doc.kind === "Deployment" || doc.kind === "Job");
-      const pod = workload?.spec.template.spec;
+      const pod = await podSpecOf<{
+        containers: Container[];
+        volumes?: { name: string; secret?: { secretName: string; optional?: boolean } }[];
+      }>(name);
       const [container] = pod?.containers ?? [];
       // Optional: a NATS server without authentication needs neither Secret to exist.
       expect(container?.envFrom).toContainEqual({ secretRef: { name: secret, optional: true } });
