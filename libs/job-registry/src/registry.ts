@@ -194,9 +194,9 @@ export class JobTypeRegistry implements JobTypeLookup {
 }
 
 /** The `version` of a stored descriptor read as bare JSON, when it has a number there. */
-function versionOf(entry: { json: <T>() => T }): number | undefined {
+function versionOf(entry: { json: () => unknown }): number | undefined {
   try {
-    const { version } = entry.json<{ version?: unknown }>();
+    const { version } = entry.json() as { version?: unknown };
     return typeof version === "number" ? version : undefined;
   } catch {
     return undefined;
