@@ -61,3 +61,22 @@ describe("payload schemas compiled apart from one another", () => {
     expect(() => payloadIssues(asyncType, {})).toThrow(/\$async/);
   });
 });
+
+describe("payload issues of record keys", () => {
+  it("names the key a record's key schema refuses, and a key unevaluatedProperties refuses", () => {
+    const labels = {
+      payloadSchema: {
+        type: "object",
+        properties: {
+          labels: { type: "object", propertyNames: { enum: ["en", "fr"] } },
+          meta: { type: "object", properties: { a: {} }, unevaluatedProperties: false },
+        },
+      },
+    } as unknown as JobTypeDescriptor;
+    const issues = payloadIssues(labels, { labels: { en: "x", de: "y" }, meta: { a: 1, b: 2 } });
+    const paths = issues.map((issue) => issue.path);
+    expect(paths).toContain("payload.labels.de");
+    expect(paths).toContain("payload.meta.b");
+    expect(issues.find((issue) => issue.path === "payload.meta.b")?.message).toBe("unknown field");
+  });
+});

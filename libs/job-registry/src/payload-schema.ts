@@ -85,11 +85,19 @@ function toIssue(error: ErrorObject): ValidationIssue {
     .split("/")
     .slice(1)
     .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
-  const params = error.params as { missingProperty?: string; additionalProperty?: string };
-  const field = params.missingProperty ?? params.additionalProperty;
+  const params = error.params as {
+    missingProperty?: string;
+    additionalProperty?: string;
+    unevaluatedProperty?: string;
+    propertyName?: string;
+  };
+  const unknown = params.additionalProperty ?? params.unevaluatedProperty;
+  // A record's key refused by its key schema (`propertyNames`) names the key.
+  const key = params.propertyName ?? (error as { propertyName?: string }).propertyName;
+  const field = params.missingProperty ?? unknown ?? key;
   if (field !== undefined) segments.push(field);
   const message =
-    params.additionalProperty !== undefined
+    unknown !== undefined
       ? "unknown field"
       : params.missingProperty !== undefined
         ? "required"
