@@ -93,7 +93,9 @@ export class JobTypeRegistry implements JobTypeLookup {
       // A newer release's declaration this one cannot read (a field it does not know) is still
       // newer: an old replica restarting in a rolling deploy must not put its own back.
       const unreadableVersion =
-        current?.operation === "PUT" && stored === undefined ? versionOf(current) : undefined;
+        current?.operation === "PUT" && stored === undefined
+          ? versionOf(current, descriptor.type)
+          : undefined;
       if (current && unreadableVersion !== undefined && unreadableVersion > descriptor.version) {
         this.#logger?.warn(
           { type: descriptor.type, registered: unreadableVersion, declared: descriptor.version },
@@ -184,6 +186,10 @@ export class JobTypeRegistry implements JobTypeLookup {
   #decode(type: string, revision: number, json: () => unknown): JobTypeDescriptor | undefined {
     try {
       const descriptor = readStoredDescriptor(json());
+      // A key holding another type's declaration (written by hand) would accept jobs under it.
+      if (descriptor.type !== type) {
+        throw new Error(`the entry of ${type} declares the type ${descriptor.type}`);
+      }
       payloadValidator(descriptor);
       return descriptor;
     } catch (err) {
@@ -193,11 +199,11 @@ export class JobTypeRegistry implements JobTypeLookup {
   }
 }
 
-/** The `version` of a stored descriptor read as bare JSON, when it has a number there. */
-function versionOf(entry: { json: () => unknown }): number | undefined {
+/** The `version` of a stored descriptor of `type` read as bare JSON, when it has a number there. */
+function versionOf(entry: { json: () => unknown }, type: string): number | undefined {
   try {
-    const { version } = entry.json() as { version?: unknown };
-    return typeof version === "number" ? version : undefined;
+    const stored = entry.json() as { type?: unknown; version?: unknown };
+    return stored.type === type && typeof stored.version === "number" ? stored.version : undefined;
   } catch {
     return undefined;
   }

@@ -153,6 +153,14 @@ describe("JobTypeRegistry", () => {
     );
   });
 
+  it("ignores an entry whose descriptor names another type than its key", async () => {
+    // Written by hand: the key would accept jobs under the other type's declaration.
+    const kv = await new Kvm(worker).open("conveyor-job-types");
+    await kv.put("alias.type", JSON.stringify({ type: "other.type", timeoutMs: 1000 }));
+    const registry = await open(gateway);
+    expect(registry.get("alias.type")).toBeUndefined();
+  });
+
   it("ignores an unreadable entry instead of failing", async () => {
     const kv = await new Kvm(worker).open("conveyor-job-types");
     await kv.put("broken", "{not json");
