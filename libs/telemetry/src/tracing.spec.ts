@@ -69,18 +69,24 @@ describe("Tracing", () => {
   it("starts the trace it is given when a message carries none, and continues a carried one", async () => {
     const { tracing } = tracingWithMemory();
     const root = "0123456789abcdef0123456789abcdef";
+    let asked = 0;
     const traceIdOf = (headers: ReturnType<typeof natsHeaders> | undefined, given: string) =>
       tracing.consume(
         headers,
         { subject: "jobs.submit.echo" },
         (ctx) => Promise.resolve(tracing.traceIdOf(ctx)),
-        given,
+        () => {
+          asked++;
+          return given;
+        },
       );
     expect(await traceIdOf(undefined, root)).toBe(root);
     expect(await traceIdOf(undefined, root)).toBe(root);
     const carried = natsHeaders();
     carried.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     expect(await traceIdOf(carried, root)).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    // Asked only for a root: a carried trace costs nothing.
+    expect(asked).toBe(2);
     // Not a trace id: a random one, as without.
     expect(await traceIdOf(undefined, "0".repeat(32))).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
   });

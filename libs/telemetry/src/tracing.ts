@@ -177,6 +177,14 @@ export function traceIdOfContext(otelContext: Context): string | undefined {
   return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
+/** How a span is run beyond its name, kind, attributes and parent. */
+interface RunOptions {
+  /** The trace id a root span starts (asked only for a root); a random one without it. */
+  rootTraceId?: (() => string) | undefined;
+  /** Whether what `fn` threw marks the span failed. @default every error */
+  isFailure?: (err: unknown) => boolean;
+}
+
 /** How long {@link Tracing.shutdown} waits for the last spans to be sent, in milliseconds. */
 export const defaultShutdownTimeoutMs = 3000;
 
@@ -268,15 +276,9 @@ export class Tracing {
       const { status } = (err ?? {}) as { status?: unknown };
       return !(typeof status === "number" && status >= 400 && status < 500);
     };
-    return this.#run(
-      name,
-      SpanKind.SERVER,
-      () => attributes,
-      ROOT_CONTEXT,
-      fn,
-      undefined,
-      isServerFailure,
-    );
+    return this.#run(name, SpanKind.SERVER, () => attributes, ROOT_CONTEXT, fn, {
+      isFailure: isServerFailure,
+    });
   }
 
   /** Runs `fn` in a PRODUCER span; `fn` publishes with headers carrying that span's context. */
@@ -307,12 +309,16 @@ export class Tracing {
     if (batchSize !== undefined) span.setAttribute("messaging.batch.message_count", batchSize);
   }
 
-  /** Runs `fn` in a CONSUMER span that continues the trace carried by the message's headers. */
+  /**
+   * Runs `fn` in a CONSUMER span that continues the trace carried by the message's headers. When
+   * they carry none, the span starts the trace `rootTraceId` gives (asked only then), or a random
+   * one.
+   */
   consume<T>(
     headers: HeaderCarrier | undefined,
     attrs: SpanAttributes,
     fn: (context: TraceContext) => Promise<T>,
-    rootTraceId?: string,
+    rootTraceId?: () => string,
   ): Promise<T> {
     return this.#run(
       `process ${attrs.subject}`,
@@ -320,7 +326,7 @@ export class Tracing {
       () => messagingAttributes(attrs, "process"),
       this.extract(headers).otelContext,
       fn,
-      rootTraceId,
+      { rootTraceId },
     );
   }
 
@@ -427,8 +433,7 @@ export class Tracing {
     attributes: () => Attributes,
     parent: Context,
     fn: (context: TraceContext) => Promise<T>,
-    rootTraceId?: string,
-    isFailure: (err: unknown) => boolean = () => true,
+    { rootTraceId, isFailure = () => true }: RunOptions = {},
   ): Promise<T> {
     const span = this.#start(name, kind, attributes, parent, rootTraceId);
     if (!this.#recording) return fn({ otelContext: trace.setSpan(parent, span) });
@@ -476,16 +481,16 @@ export class Tracing {
     kind: SpanKind,
     attributes: () => Attributes,
     parent: Context,
-    rootTraceId?: string,
+    rootTraceId?: () => string,
   ): Span {
     const parentSpan = trace.getSpanContext(parent);
     const inTrace = parentSpan !== undefined && trace.isSpanContextValid(parentSpan);
     if (!this.#recording && inTrace) {
       return this.#bare(parentSpan.traceId, parentSpan.traceFlags, parentSpan.traceState);
     }
-    const given =
-      rootTraceId !== undefined && isValidTraceId(rootTraceId) ? rootTraceId : undefined;
-    const traceId = inTrace ? parentSpan.traceId : (given ?? this.#ids.generateTraceId());
+    const given = inTrace ? undefined : rootTraceId?.();
+    const root = given !== undefined && isValidTraceId(given) ? given : undefined;
+    const traceId = inTrace ? parentSpan.traceId : (root ?? this.#ids.generateTraceId());
     const { decision } = this.#sampler.shouldSample(parent, traceId, name, kind, {}, []);
     if (!this.#recording || decision === SamplingDecision.NOT_RECORD) {
       const sampled = decision === SamplingDecision.RECORD_AND_SAMPLED;

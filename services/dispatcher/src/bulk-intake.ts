@@ -69,7 +69,8 @@ export async function processBulkSubmission(
   // A bulk whose headers cannot be read is refused whole, as one that cannot be parsed.
   const read: ReadBulk =
     problem === undefined ? readBulk(msg) : { ok: false, refusal: unreadableHeaders(msg, problem) };
-  const rootTraceId = (index?: number) =>
+  // Asked only for a job whose message and envelope carry no trace.
+  const rootTraceId = (index?: number) => () =>
     traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, index);
   if (!read.ok) {
     return deps.tracing.consume(

@@ -51,7 +51,7 @@ export function processSubmission(msg: JsMsg, deps: IntakeDeps): Promise<IntakeO
       problem === undefined
         ? dispatch(msg, subjectType, context, deps)
         : reject(msg, context, deps, unreadableHeaders(msg, problem)),
-    traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
+    () => traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
   );
 }
 
@@ -130,7 +130,7 @@ export function recordUnprocessable(
         deps,
         unprocessable(msg, why, claimedId(jsonOrUndefined(msg.data)) ?? fallbackJobId(msg)),
       ),
-    traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
+    () => traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
   );
 }
 
