@@ -34,8 +34,7 @@ export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): Parsed
     return refused(
       BytesRejection.TooLarge,
       `submission is ${data.byteLength} bytes, more than the limit of ${maxBytes}`,
-      // Four bytes per character at most, so this many bytes always cover the preview.
-      decoder.decode(data.subarray(0, rejectionRawPreviewChars * 4)),
+      previewText(data),
     );
   }
   let text: string;
@@ -45,7 +44,7 @@ export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): Parsed
     return refused(
       BytesRejection.InvalidJson,
       "submission is not valid JSON: it is not UTF-8",
-      decoder.decode(data),
+      previewText(data),
     );
   }
   let value: unknown;
@@ -64,6 +63,14 @@ export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): Parsed
     );
   }
   return { ok: true, value, text };
+}
+
+/**
+ * The text of a body's first bytes, enough for its preview: four bytes per character at most, so
+ * this many always cover it. The body itself is never decoded whole for a refusal.
+ */
+function previewText(data: Uint8Array): string {
+  return decoder.decode(data.subarray(0, rejectionRawPreviewChars * 4));
 }
 
 /** A refusal of the whole message, its issue at `(root)`, with the start of `text` kept. */
