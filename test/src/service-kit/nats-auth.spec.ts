@@ -69,6 +69,27 @@ async function jetStreamAnswers(url: string, env: NatsAuthEnv): Promise<void> {
   }
 }
 
+/** nats-server's flags for JetStream on a loopback port with its own store. */
+const jetStreamFlags = (port: number, storeDir: string) => [
+  "-a",
+  "127.0.0.1",
+  "-p",
+  String(port),
+  "-js",
+  "-sd",
+  storeDir,
+];
+
+/** A nats-server requiring `env`'s user and password. */
+const userPasswordNats = (env: { NATS_USER: string; NATS_PASSWORD: string }) =>
+  securedNats(
+    (port, storeDir) => [
+      ...jetStreamFlags(port, storeDir),
+      ...["--user", env.NATS_USER, "--pass", env.NATS_PASSWORD],
+    ],
+    natsAuthOf(env)!,
+  );
+
 /** Connecting without credentials is refused by the server. */
 async function refusedWithout(url: string): Promise<void> {
   await expect(connect({ servers: url, reconnect: false, timeout: 2000 })).rejects.toThrow(/auth/i);
@@ -77,26 +98,14 @@ async function refusedWithout(url: string): Promise<void> {
 describe("connecting to a nats-server that requires authentication", () => {
   it("authenticates with NATS_USER and NATS_PASSWORD", async () => {
     const env = { NATS_USER: "conveyor", NATS_PASSWORD: "s3cret pass" };
-    await using nats = await securedNats(
-      (port, storeDir) => [
-        ...["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
-        ...["--user", env.NATS_USER, "--pass", env.NATS_PASSWORD],
-      ],
-      natsAuthOf(env)!,
-    );
+    await using nats = await userPasswordNats(env);
     await refusedWithout(nats.url);
     await jetStreamAnswers(nats.url, env);
   });
 
   it("provisions the topology with the environment's credentials (the topology Job's entry point)", async () => {
     const env = { NATS_USER: "provisioner", NATS_PASSWORD: "an0ther" };
-    await using nats = await securedNats(
-      (port, storeDir) => [
-        ...["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
-        ...["--user", env.NATS_USER, "--pass", env.NATS_PASSWORD],
-      ],
-      natsAuthOf(env)!,
-    );
+    await using nats = await userPasswordNats(env);
     const script = join(workspaceRoot(), "tools", "stack", "src", "provision-topology.ts");
     const child = spawn(process.execPath, ["--conditions=conveyor-source", script], {
       env: { PATH: process.env["PATH"], NATS_URL: nats.url, ...env, LOG_LEVEL: "warn" },
@@ -119,10 +128,7 @@ describe("connecting to a nats-server that requires authentication", () => {
   it("authenticates with NATS_TOKEN", async () => {
     const env = { NATS_TOKEN: "t0ken-of-conveyor" };
     await using nats = await securedNats(
-      (port, storeDir) => [
-        ...["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir],
-        ...["--auth", env.NATS_TOKEN],
-      ],
+      (port, storeDir) => [...jetStreamFlags(port, storeDir), "--auth", env.NATS_TOKEN],
       natsAuthOf(env)!,
     );
     await refusedWithout(nats.url);
