@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 
 import {
   findBinary,
+  jetStreamServerArgs,
   probeNats,
   spawnServer,
   waitUntilReady,
@@ -35,15 +36,8 @@ export async function startNats(
   return onFreePort(async (port) => {
     const url = `nats://127.0.0.1:${port}`;
     const proc = spawnServer("nats-server", binary, [
-      "-c",
-      configFile,
-      "-a",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-js",
-      "-sd",
-      storeDir,
+      ...["-c", configFile],
+      ...jetStreamServerArgs(port, storeDir),
       ...profiling,
     ]);
     await waitUntilReady(proc, () => probeNats(url), 30_000);

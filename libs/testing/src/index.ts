@@ -1,4 +1,4 @@
-export { startNatsServer } from "./nats-server.ts";
+export { jetStreamServerArgs, startNatsServer } from "./nats-server.ts";
 export type { NatsServerHandle, StartNatsOptions } from "./nats-server.ts";
 export { startMongoServer } from "./mongo-server.ts";
 export type { MongoServerHandle, StartMongoOptions } from "./mongo-server.ts";

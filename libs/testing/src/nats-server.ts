@@ -30,6 +30,11 @@ export interface StartNatsOptions {
 
 const binaryName = "nats-server";
 
+/** nats-server's arguments for JetStream on a loopback `port`, storing in `storeDir`. */
+export function jetStreamServerArgs(port: number, storeDir: string): string[] {
+  return ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir];
+}
+
 /**
  * Starts nats-server with JetStream on a free loopback port and a temp store dir, and waits until
  * its JetStream API answers. With `NATS_URL` set, reuses that server instead (stop is a no-op and
@@ -44,15 +49,7 @@ export async function startNatsServer(options: StartNatsOptions = {}): Promise<N
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const storeDir = await mkdtemp(join(tmpdir(), "conveyor-nats-"));
   const server = await startRestartable(storeDir, async (port) => {
-    const proc = spawnServer(binaryName, binary, [
-      "-a",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-js",
-      "-sd",
-      storeDir,
-    ]);
+    const proc = spawnServer(binaryName, binary, jetStreamServerArgs(port, storeDir));
     await waitUntilReady(proc, () => probeNats(`nats://127.0.0.1:${port}`), readyTimeoutMs);
     return proc;
   });

@@ -21,6 +21,7 @@ import type { NatsAuth, NatsAuthEnv } from "@conveyor/service-kit";
 import {
   findBinary,
   freePort,
+  jetStreamServerArgs,
   spawnServer,
   waitUntilReady,
   workspaceRoot,
@@ -69,22 +70,11 @@ async function jetStreamAnswers(url: string, env: NatsAuthEnv): Promise<void> {
   }
 }
 
-/** nats-server's flags for JetStream on a loopback port with its own store. */
-const jetStreamFlags = (port: number, storeDir: string) => [
-  "-a",
-  "127.0.0.1",
-  "-p",
-  String(port),
-  "-js",
-  "-sd",
-  storeDir,
-];
-
 /** A nats-server requiring `env`'s user and password. */
 const userPasswordNats = (env: { NATS_USER: string; NATS_PASSWORD: string }) =>
   securedNats(
     (port, storeDir) => [
-      ...jetStreamFlags(port, storeDir),
+      ...jetStreamServerArgs(port, storeDir),
       ...["--user", env.NATS_USER, "--pass", env.NATS_PASSWORD],
     ],
     natsAuthOf(env)!,
@@ -128,7 +118,7 @@ describe("connecting to a nats-server that requires authentication", () => {
   it("authenticates with NATS_TOKEN", async () => {
     const env = { NATS_TOKEN: "t0ken-of-conveyor" };
     await using nats = await securedNats(
-      (port, storeDir) => [...jetStreamFlags(port, storeDir), "--auth", env.NATS_TOKEN],
+      (port, storeDir) => [...jetStreamServerArgs(port, storeDir), "--auth", env.NATS_TOKEN],
       natsAuthOf(env)!,
     );
     await refusedWithout(nats.url);
