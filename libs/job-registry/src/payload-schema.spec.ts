@@ -1,7 +1,8 @@
 import type { JobTypeDescriptor } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 
-import { payloadIssues, schemaProblem } from "./payload-schema.ts";
+import { backtrackingPatterns, payloadIssues, schemaProblem } from "./payload-schema.ts";
 
 /** A schema as zod's `.meta({ $id })` emits it, read anew as every KV revision is. */
 const schemaWithId = () =>
@@ -78,5 +79,38 @@ describe("payload issues of record keys", () => {
     expect(paths).toContain("payload.labels.de");
     expect(paths).toContain("payload.meta.b");
     expect(issues.find((issue) => issue.path === "payload.meta.b")?.message).toBe("unknown field");
+  });
+});
+
+describe("payload patterns", () => {
+  // On V8's backtracking engine each of these checks takes longer than the age of the universe.
+  const slugs = {
+    payloadSchema: {
+      type: "object",
+      properties: { title: { type: "string", pattern: String.raw`^(\w+\s?)*$` } },
+      patternProperties: { [String.raw`^(a|a)*x$`]: { type: "number" } },
+    },
+  } as unknown as JobTypeDescriptor;
+
+  it("check a client's string in linear time, whatever the pattern", () => {
+    const title = `${"word ".repeat(10_000)}!`;
+    expect(payloadIssues(slugs, { title })).toEqual([
+      { path: "payload.title", message: String.raw`must match pattern "^(\w+\s?)*$"` },
+    ]);
+    expect(payloadIssues(slugs, { title: "a fine title", [`${"a".repeat(5_000)}x`]: "n" })).toEqual(
+      [{ path: `payload.${"a".repeat(5_000)}x`, message: "must be number" }],
+    );
+    expect(payloadIssues(slugs, { [`${"a".repeat(5_000)}y`]: "n" })).toEqual([]);
+  });
+
+  it("name the patterns that run on a backtracking engine, and only those", () => {
+    const schema = z.toJSONSchema(
+      z.object({ host: z.hostname(), email: z.email(), code: z.string().regex(/^(a)\1$/) }),
+    );
+    expect(backtrackingPatterns(schema)).toEqual([
+      (schema.properties?.host as { pattern: string }).pattern,
+      String.raw`^(a)\1$`,
+    ]);
+    expect(backtrackingPatterns(slugs.payloadSchema as Record<string, unknown>)).toEqual([]);
   });
 });

@@ -3,6 +3,8 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 
+import { linearPatternEngine } from "./linear-pattern.ts";
+
 // ajv-formats is CommonJS; its plugin function is the module's `default` export.
 const addFormats = addFormatsModule.default;
 
@@ -41,11 +43,19 @@ export function payloadValidator(descriptor: JobTypeDescriptor): ValidateFunctio
  * @throws {Error} saying why the schema is not a JSON Schema, or is asynchronous (`$async`): its
  *   validator answers with a promise, which would accept every payload, and reject unhandled.
  */
-function compileAlone(schema: Record<string, unknown>): ValidateFunction {
+function compileAlone(
+  schema: Record<string, unknown>,
+  onBacktracking?: (pattern: string) => void,
+): ValidateFunction {
   if (!metaSchemaCheck.validateSchema(schema)) {
     throw new Error(`schema is invalid: ${metaSchemaCheck.errorsText(metaSchemaCheck.errors)}`);
   }
-  const ajv = new Ajv2020({ ...ajvOptions, meta: false, validateSchema: false });
+  const ajv = new Ajv2020({
+    ...ajvOptions,
+    meta: false,
+    validateSchema: false,
+    code: { regExp: linearPatternEngine(onBacktracking) },
+  });
   addFormats(ajv);
   const validate = ajv.compile(schema);
   if ("$async" in validate && validate.$async === true) {
@@ -78,6 +88,20 @@ export function schemaProblem(schema: Record<string, unknown>): string | undefin
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/**
+ * The schema's patterns that run on V8's backtracking engine (lookarounds, backreferences; see
+ * `linearPatternEngine`): a client's string can make one of them take exponential time.
+ */
+export function backtrackingPatterns(schema: Record<string, unknown>): string[] {
+  const patterns = new Set<string>();
+  try {
+    compileAlone(schema, (pattern) => patterns.add(pattern));
+  } catch {
+    // An invalid schema is schemaProblem's to report.
+  }
+  return [...patterns];
 }
 
 function toIssue(error: ErrorObject): ValidationIssue {

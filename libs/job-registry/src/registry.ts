@@ -10,7 +10,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { buildDescriptor, readStoredDescriptor, sameDeclaration } from "./descriptor.ts";
 import type { JobTypeRegistration } from "./descriptor.ts";
 import { RegistryUnavailableError } from "./errors.ts";
-import { payloadValidator } from "./payload-schema.ts";
+import { backtrackingPatterns, payloadValidator } from "./payload-schema.ts";
 import type { JobTypeLookup } from "./submission-check.ts";
 
 const decoder = new TextDecoder();
@@ -80,6 +80,14 @@ export class JobTypeRegistry implements JobTypeLookup {
    */
   async register(input: JobTypeRegistration): Promise<JobTypeDescriptor> {
     const descriptor = buildDescriptor(input);
+    const backtracking = descriptor.payloadSchema && backtrackingPatterns(descriptor.payloadSchema);
+    if (backtracking?.length) {
+      this.#logger?.warn(
+        { type: descriptor.type, patterns: backtracking },
+        "these payload patterns use lookarounds or backreferences, so they run on a backtracking " +
+          "engine, where a client's string can take exponential time; the others run in linear time",
+      );
+    }
     for (;;) {
       const current = await this.#kv.get(descriptor.type);
       const stored =

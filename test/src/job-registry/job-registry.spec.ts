@@ -9,6 +9,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
+import { recordingLogger } from "../support/recording-logger.ts";
+
 describe("JobTypeRegistry", () => {
   let server: NatsServerHandle;
   let worker: NatsConnection;
@@ -159,6 +161,36 @@ describe("JobTypeRegistry", () => {
     await kv.put("alias.type", JSON.stringify({ type: "other.type", timeoutMs: 1000 }));
     const registry = await open(gateway);
     expect(registry.get("alias.type")).toBeUndefined();
+  });
+
+  it("checks a client's string against a registered pattern in linear time, and warns of a pattern that cannot be", async () => {
+    const { logger, warnings } = recordingLogger();
+    const registrar = await JobTypeRegistry.open(worker, { logger });
+    opened.push(registrar);
+    await registrar.register({
+      type: "post.publish",
+      payloadSchema: z.toJSONSchema(
+        z.object({ title: z.string().regex(/^(\w+\s?)*$/), host: z.hostname().optional() }),
+      ),
+    });
+    const message =
+      "these payload patterns use lookarounds or backreferences, so they run on a backtracking " +
+      "engine, where a client's string can take exponential time; the others run in linear time";
+    expect(warnings(message)).toEqual([
+      { type: "post.publish", patterns: [expect.stringContaining("(?=")] },
+    ]);
+    const watcher = await open(gateway);
+    await waitFor(() => Promise.resolve(watcher.get("post.publish") !== undefined));
+    // V8's backtracking engine would take ages over this title; it is refused at once.
+    const check = checkSubmission({ payload: { title: `${"word ".repeat(10_000)}!` } }, watcher, {
+      source: "nats",
+      subjectType: "post.publish",
+    });
+    expect(check).toMatchObject({
+      ok: false,
+      reason: "invalid_payload",
+      issues: [{ path: "payload.title" }],
+    });
   });
 
   it("ignores an unreadable entry instead of failing", async () => {
