@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { duplicateJobId, jobIdOrNone } from "./first-submission.ts";
+import { duplicateJobId, jobIdOrNone, storedJobId } from "./first-submission.ts";
 
 describe("duplicateJobId", () => {
   it("answers with the first submission's id whenever it could be read", () => {
@@ -24,5 +24,24 @@ describe("jobIdOrNone", () => {
     for (const named of ["заказ-1", "a/b?c", "line\r\nbreak", "", "x".repeat(65), undefined]) {
       expect(jobIdOrNone(named)).toBeUndefined();
     }
+  });
+});
+
+describe("storedJobId", () => {
+  it("reads the id the dispatcher gave the job: the body's, else a valid header's", () => {
+    expect(storedJobId("header-id", '{"id":"body-id","type":"echo"}')).toBe("body-id");
+    expect(storedJobId("header-id", '{"type":"echo"}')).toBe("header-id");
+    expect(storedJobId(undefined, '{"id":"body-id"}')).toBe("body-id");
+    expect(storedJobId("bad id!", '{"type":"echo"}')).toBeUndefined();
+  });
+
+  it("names no job when the body's id is one no job can have: the dispatcher refused it", () => {
+    expect(storedJobId("header-id", '{"id":"bad id!"}')).toBeUndefined();
+    expect(storedJobId("header-id", '{"id":7}')).toBeUndefined();
+  });
+
+  it("falls back to the header when the body is not a JSON object", () => {
+    expect(storedJobId("header-id", "{not json")).toBe("header-id");
+    expect(storedJobId("header-id", "[1]")).toBe("header-id");
   });
 });

@@ -24,9 +24,19 @@ export async function readFirstSubmission(
   const stored = await jsm.streams.getMessage(StreamName.Jobs, { seq });
   if (stored === null) return undefined;
   const fromHeader = stored.header.get(Header.JobId);
-  // Published by another producer (the nats CLI) without the header: the body may have it.
-  const named = fromHeader !== "" ? fromHeader : idInBody(stored.string());
-  return { id: jobIdOrNone(named), headers: stored.header };
+  return { id: storedJobId(fromHeader || undefined, stored.string()), headers: stored.header };
+}
+
+/**
+ * The id the dispatcher gives a stored submission, read as it reads it: the body's `id`, else a
+ * valid `Conveyor-Job-Id` header (a producer such as the nats CLI may set either, or both with
+ * different ids). `undefined` when the body names an id no job can have: the dispatcher refused
+ * the submission, so no job has either id.
+ */
+export function storedJobId(header: string | undefined, body: string): string | undefined {
+  const inBody = idInBody(body);
+  if (inBody.present) return jobIdOrNone(inBody.id);
+  return jobIdOrNone(header);
 }
 
 /**
@@ -51,13 +61,17 @@ export function duplicateJobId(
   return submission.idempotencyKey === undefined ? submission.id : undefined;
 }
 
-function idInBody(body: string): string | undefined {
+/** The body's `id` member, when the body is a JSON object that has one (of whatever type). */
+function idInBody(body: string): { present: boolean; id?: string } {
   try {
     const parsed: unknown = JSON.parse(body);
-    const id =
-      typeof parsed === "object" && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
-    return typeof id === "string" && id !== "" ? id : undefined;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      return { present: false };
+    }
+    if (!Object.hasOwn(parsed, "id")) return { present: false };
+    const { id } = parsed as { id?: unknown };
+    return typeof id === "string" ? { present: true, id } : { present: true };
   } catch {
-    return undefined;
+    return { present: false };
   }
 }

@@ -12,7 +12,7 @@ import type { NatsServerHandle } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { connect, headers } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { ROOT_CONTEXT, TraceFlags, context, trace } from "@opentelemetry/api";
@@ -193,6 +193,23 @@ describe("JobClient against a real nats-server", () => {
     });
     expect(await client.submit({ type: "echo", idempotencyKey })).toMatchObject({
       id: firstId,
+      duplicate: true,
+    });
+  });
+
+  it("reads a duplicate's first id as the dispatcher does when body and header name different ids", async () => {
+    const idempotencyKey = `raw-${newJobId()}`;
+    const bodyId = newJobId();
+    const headerId = newJobId();
+    const h = headers();
+    h.set(Header.JobId, headerId);
+    await jetstream(nc).publish(Subject.submit("echo"), JSON.stringify({ id: bodyId }), {
+      msgID: idempotencyKey,
+      headers: h,
+    });
+    // The dispatcher runs the job under the body's id; the header's names no job.
+    expect(await client.submit({ type: "echo", idempotencyKey })).toMatchObject({
+      id: bodyId,
       duplicate: true,
     });
   });
