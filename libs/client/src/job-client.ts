@@ -34,8 +34,8 @@ export interface JobClientOptions {
   /** Longest wait for JetStream to confirm a submission stored, in milliseconds. @default 5000 */
   timeoutMs?: number;
   /**
-   * The connection's `inboxPrefix`, when it has one: confirmations come back under it.
-   * @default `_INBOX`
+   * Prefix of the subject confirmations come back under, for an account that limits where
+   * replies may go. @default the connection's own `inboxPrefix`, else `_INBOX`
    */
   inboxPrefix?: string;
   /**

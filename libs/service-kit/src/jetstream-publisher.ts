@@ -38,8 +38,8 @@ export interface JetStreamPublisherOptions {
    */
   timeoutCheckMs?: number;
   /**
-   * Prefix of the reply subject acknowledgements come back on: the connection's `inboxPrefix`
-   * when it has one (an account may allow replies only there). @default `_INBOX`
+   * Prefix of the reply subject acknowledgements come back on (an account may allow replies only
+   * under one). @default the connection's own `inboxPrefix`, else `_INBOX`
    */
   inboxPrefix?: string;
   /**
@@ -167,7 +167,7 @@ export class JetStreamPublisher {
     this.#nc = nc;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#onDeferredError = options.onDeferredError ?? (() => undefined);
-    const inbox = createInbox(options.inboxPrefix);
+    const inbox = createInbox(options.inboxPrefix ?? connectionInboxPrefix(nc));
     this.#replyPrefix = `${inbox}.`;
     const sub = nc.subscribe(`${inbox}.*`, {
       callback: (err, msg) => {
@@ -415,4 +415,13 @@ function readAck(msg: Msg, subject: string): PubAck | Error {
 
 function isAckReply(reply: unknown): reply is Partial<PubAck> & { error?: ApiError } {
   return typeof reply === "object" && reply !== null && !Array.isArray(reply);
+}
+
+/**
+ * The `inboxPrefix` the connection was opened with. nats.js keeps its options on the connection
+ * object without typing them on `NatsConnection`; a connection of another shape has none.
+ */
+function connectionInboxPrefix(nc: NatsConnection): string | undefined {
+  const prefix = (nc as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
+  return typeof prefix === "string" && prefix !== "" ? prefix : undefined;
 }

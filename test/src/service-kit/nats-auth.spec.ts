@@ -13,6 +13,8 @@ import {
   encodeUser,
   fmtCreds,
 } from "@nats-io/jwt";
+import { JobClient } from "@conveyor/client";
+import { ensureTopology } from "@conveyor/topology";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -167,5 +169,42 @@ describe("connecting to a nats-server that requires authentication", () => {
     }, natsAuthOf(env)!);
     await refusedWithout(nats.url);
     await jetStreamAnswers(nats.url, env);
+  });
+});
+
+describe("a user allowed to receive replies only under its connection's inbox prefix", () => {
+  it("submits with a JobClient that was not told the prefix: the client uses the connection's", async () => {
+    const admin = { user: "admin", pass: "adm1n" };
+    const app = { user: "app", pass: "app-pass" };
+    await using nats = await securedNats(
+      async (port, storeDir) => {
+        const config = join(storeDir, "nats.conf");
+        await writeFile(
+          config,
+          [
+            `listen: "127.0.0.1:${String(port)}"`,
+            `jetstream { store_dir: "${storeDir}" }`,
+            "authorization { users = [",
+            `  { user: "${admin.user}", password: "${admin.pass}" }`,
+            `  { user: "${app.user}", password: "${app.pass}",`,
+            `    permissions: { publish: [">"], subscribe: ["_INBOX_app.>"] } }`,
+            "] }",
+          ].join("\n"),
+        );
+        return ["-c", config];
+      },
+      { kind: "user", user: admin.user, password: admin.pass },
+    );
+    const adminNc = await connect({ servers: nats.url, ...admin });
+    await ensureTopology(await jetstreamManager(adminNc));
+    await adminNc.close();
+    const nc = await connect({ servers: nats.url, ...app, inboxPrefix: "_INBOX_app" });
+    const client = new JobClient(nc, { timeoutMs: 2000 });
+    try {
+      await expect(client.submit({ type: "echo" })).resolves.toMatchObject({ duplicate: false });
+    } finally {
+      await client.close();
+      await nc.close();
+    }
   });
 });
