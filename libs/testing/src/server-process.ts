@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -14,6 +15,25 @@ const live = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
+
+/** Where util-linux's `setpriv` is on Linux systems. */
+const setprivLocations = ["/usr/bin/setpriv", "/bin/setpriv"];
+const setpriv =
+  process.platform === "linux" ? setprivLocations.find((path) => existsSync(path)) : undefined;
+
+/**
+ * The command run so that the kernel sends it SIGTERM when this process dies (`setpriv
+ * --pdeathsig`, which then execs it: same pid, niceness and session). The `exit` hook above does
+ * not run when this process is killed outright (SIGKILL from the OOM killer or `kill -9`, a
+ * test runner ending a worker with SIGTERM), and a server left running then holds its port and
+ * its data directory, which the next `npm start` would start a second server on. Unchanged where
+ * `setpriv` does not exist (macOS): there only the hook stops the servers.
+ */
+function dyingWithParent([command, args]: [string, string[]]): [string, string[]] {
+  return setpriv === undefined
+    ? [command, args]
+    : [setpriv, ["--pdeathsig", "TERM", command, ...args]];
+}
 
 /** A server child process with its recent output. */
 export interface ServerProcess {
@@ -62,8 +82,9 @@ export function spawnServer(
   const niceness = options.niceness ?? 0;
   assertNiceness(niceness);
   const detached = options.detached ?? false;
-  const [command, commandArgs] =
-    niceness > 0 ? niceCommand(name, binary, args, niceness) : [binary, [...args]];
+  const [command, commandArgs] = dyingWithParent(
+    niceness > 0 ? niceCommand(name, binary, args, niceness) : [binary, [...args]],
+  );
   const child = spawn(command, commandArgs, {
     stdio: ["ignore", "pipe", "pipe"],
     detached,
