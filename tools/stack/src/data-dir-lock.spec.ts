@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -38,14 +38,37 @@ describe("lockDataDir", () => {
     await lockDataDir(dir);
     await writeFile(join(dir, lockFileName), `${gone}\n`);
     const lock = await lockDataDir(dir);
-    expect(await readFile(join(dir, lockFileName), "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(join(dir, lockFileName), "utf8")).toMatch(
+      new RegExp(`^${process.pid}\n`),
+    );
+    await lock.release();
+  });
+
+  it("takes over a lock whose pid is now another process's (the machine or container restarted)", async () => {
+    // This test's parent is alive, but it is not the process that wrote the lock.
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, lockFileName), `${process.ppid}\nboot-0:12345\n`);
+    const lock = await lockDataDir(dir);
+    expect(await readFile(join(dir, lockFileName), "utf8")).toMatch(
+      new RegExp(`^${process.pid}\n`),
+    );
+    await lock.release();
+  });
+
+  it("says how to remove a lock that no running stack holds", async () => {
+    const lock = await lockDataDir(dir);
+    await expect(lockDataDir(dir, process.pid + 1)).rejects.toThrow(
+      `if no Conveyor stack is running, delete ${join(dir, lockFileName)}`,
+    );
     await lock.release();
   });
 
   it("takes over a lock left with its own pid (a container restarted under the same pid)", async () => {
     await lockDataDir(dir);
     const again = await lockDataDir(dir);
-    expect(await readFile(join(dir, lockFileName), "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(join(dir, lockFileName), "utf8")).toMatch(
+      new RegExp(`^${process.pid}\n`),
+    );
     await again.release();
   });
 
