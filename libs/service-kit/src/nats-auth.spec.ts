@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { nkeys } from "@nats-io/transport-node";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 import { ConfigError } from "./errors.ts";
 import { natsAuthOf } from "./nats-auth.ts";
@@ -34,7 +34,9 @@ describe("natsAuthOf", () => {
   });
 
   it("reads a creds file that can be read, and names NATS_CREDS for one that cannot", async () => {
-    const file = join(await mkdtemp(join(tmpdir(), "conveyor-creds-")), "user.creds");
+    const dir = await mkdtemp(join(tmpdir(), "conveyor-creds-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, "user.creds");
     expect(refusal({ NATS_CREDS: file })).toMatchObject({
       variables: ["NATS_CREDS"],
       message: expect.stringContaining(file) as string,

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -54,7 +54,13 @@ async function securedNats(
     },
     20_000,
   );
-  return { url, [Symbol.asyncDispose]: () => server.stop() };
+  return {
+    url,
+    [Symbol.asyncDispose]: async () => {
+      await server.stop();
+      await rm(storeDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Whether a connection made with `env`'s authentication can use JetStream. */
@@ -70,6 +76,12 @@ async function jetStreamAnswers(url: string, env: NatsAuthEnv): Promise<void> {
   } finally {
     await nc.close();
   }
+}
+
+/** A directory of its own, removed with everything in it when disposed. */
+async function tempDir(prefix: string) {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** A nats-server requiring `env`'s user and password. */
@@ -145,7 +157,9 @@ describe("connecting to a nats-server that requires authentication", () => {
     };
     const accountJwt = await encodeAccount("conveyor", account, { limits }, { signer: operator });
     const userJwt = await encodeUser("conveyor-services", user, account);
-    const dir = await mkdtemp(join(tmpdir(), "conveyor-nats-op-"));
+    // Holds the user's seed: removed with the test.
+    await using temp = await tempDir("conveyor-nats-op-");
+    const { dir } = temp;
     const credsFile = join(dir, "services.creds");
     await writeFile(credsFile, fmtCreds(userJwt, user));
     const env = { NATS_CREDS: credsFile };

@@ -136,7 +136,13 @@ async function ensureTool(tool: Tool, ctx: EnsureContext): Promise<string> {
 
 type GoRunner = (
   args: readonly string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; what: string },
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    what: string;
+    /** Whether a binary of the pinned version on PATH would do instead of a build. */
+    fromPath: boolean;
+  },
 ) => Promise<void>;
 
 function goRunner(env: NodeJS.ProcessEnv, log: (line: string) => void): GoRunner {
@@ -147,8 +153,9 @@ function goRunner(env: NodeJS.ProcessEnv, log: (line: string) => void): GoRunner
     } catch (err) {
       throw new ProvisionError(
         "go",
-        `Go is required to build ${opts.what} but \`go\` was not found on PATH. Install Go 1.24 or later ` +
-          `(apt-get install golang-go, or https://go.dev/dl), or put ${opts.what} on PATH.`,
+        `Go is required to build ${opts.what} but \`go\` was not found on PATH. Install Go 1.24 or ` +
+          `later (https://go.dev/dl; a distribution's package may be older: check \`go version\`)` +
+          (opts.fromPath ? `, or put ${opts.what} on PATH.` : "."),
         { cause: err },
       );
     }
@@ -178,6 +185,7 @@ function goInstallTool(
       go(["install", `${pin.module}@${pin.version}`], {
         env: { GOBIN: binDir },
         what: `${pin.binary} ${pin.version}`,
+        fromPath: true,
       }),
   };
 }
@@ -225,6 +233,7 @@ async function ferretdbTool(workspace: string, go: GoRunner): Promise<Tool> {
       go(["build", "-buildvcs=false", "-o", join(binDir, pin.binary), "."], {
         cwd: join(workspace, pin.sourceDir),
         what: `${pin.binary} ${pin.version}`,
+        fromPath: false,
       }),
   };
 }
