@@ -6,6 +6,7 @@ export { checkEnvelope, checkSubmission, SubmissionRejection } from "./submissio
 export type {
   EnvelopeCheck,
   JobTypeLookup,
+  JobTypeSource,
   SubmissionCheck,
   SubmissionCheckOptions,
 } from "./submission-check.ts";
@@ -23,5 +24,6 @@ export type { BulkJobTrace, SplitBulkJob } from "./bulk-job-trace.ts";
 export { parseSubmissionBytes, preview, BytesRejection } from "./submission-bytes.ts";
 export type { ParsedSubmissionBytes } from "./submission-bytes.ts";
 export { payloadIssues } from "./payload-schema.ts";
+export { lookUpUnseenTypes } from "./unseen-types.ts";
 export { payloadShapeIssues } from "./payload-shape.ts";
 export { RegistryUnavailableError, InvalidJobTypeError } from "./errors.ts";

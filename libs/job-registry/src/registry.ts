@@ -1,5 +1,5 @@
 import type { JobTypeDescriptor } from "@conveyor/contracts";
-import { KvBucket } from "@conveyor/contracts";
+import { JobTypeName, KvBucket } from "@conveyor/contracts";
 import { KvFollower, createLogger } from "@conveyor/service-kit";
 import type { KvChange, Logger } from "@conveyor/service-kit";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
@@ -11,9 +11,14 @@ import { buildDescriptor, readStoredDescriptor, sameDeclaration } from "./descri
 import type { JobTypeRegistration } from "./descriptor.ts";
 import { RegistryUnavailableError } from "./errors.ts";
 import { backtrackingPatterns, payloadValidator } from "./payload-schema.ts";
-import type { JobTypeLookup } from "./submission-check.ts";
+import type { JobTypeSource } from "./submission-check.ts";
 
 const decoder = new TextDecoder();
+
+/** How long {@link JobTypeRegistry.lookup} answers a type absent from the bucket without asking. */
+export const missRememberedMs = 1000;
+/** Most misses remembered at once. */
+const maxRememberedMisses = 10_000;
 
 export interface JobTypeRegistryOptions {
   /** Receives warnings about unreadable entries and a watch that ended and is reopened. */
@@ -31,11 +36,13 @@ interface Known {
  * watch (reopened with backoff, and the view reset, whenever it ends), so `get` answers from memory. Workers `register` their types; gateway and dispatcher
  * `get` them to validate submissions.
  */
-export class JobTypeRegistry implements JobTypeLookup {
+export class JobTypeRegistry implements JobTypeSource {
   readonly #kv: KV;
   readonly #logger: Logger | undefined;
   readonly #nc: NatsConnection;
   readonly #known = new Map<string, Known>();
+  /** When {@link lookup} last found each type absent from the bucket. */
+  readonly #misses = new Map<string, number>();
   #follower: KvFollower | undefined;
 
   private constructor(nc: NatsConnection, kv: KV, logger: Logger | undefined) {
@@ -144,6 +151,38 @@ export class JobTypeRegistry implements JobTypeLookup {
   /** The descriptor of a registered type, or undefined when no worker registered it. */
   get(type: string): JobTypeDescriptor | undefined {
     return this.#known.get(type)?.descriptor;
+  }
+
+  /**
+   * The descriptor of `type`, read from the bucket itself when the watch has not shown it (yet):
+   * a worker's registration reaches each watch a moment after its write, and a submission sent as
+   * soon as `register` resolved must not be refused as of an unknown type. A miss is remembered
+   * for {@link missRememberedMs}, so that a producer of a misspelled type does not have every
+   * message read the bucket. Undefined when the type is not registered, or when the bucket
+   * cannot be read (logged): as `get` would answer.
+   */
+  async lookup(type: string): Promise<JobTypeDescriptor | undefined> {
+    const known = this.get(type);
+    if (known !== undefined || !JobTypeName.safeParse(type).success) return known;
+    const missedAt = this.#misses.get(type);
+    if (missedAt !== undefined && Date.now() - missedAt < missRememberedMs) return undefined;
+    try {
+      const entry = await this.#kv.get(type);
+      if (entry?.operation === "PUT") {
+        const descriptor = this.#decode(entry.key, entry.revision, () => entry.json());
+        if (descriptor !== undefined) {
+          this.#misses.delete(type);
+          this.#apply(type, entry.revision, descriptor);
+          return descriptor;
+        }
+      }
+    } catch (err) {
+      this.#logger?.warn({ err, type }, "could not look the job type up in its bucket");
+    }
+    // Bounded: a flood of distinct names starts the memory afresh.
+    if (this.#misses.size >= maxRememberedMisses) this.#misses.clear();
+    this.#misses.set(type, Date.now());
+    return undefined;
   }
 
   /** Every registered type, sorted by name. */

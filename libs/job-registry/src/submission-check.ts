@@ -10,6 +10,11 @@ export interface JobTypeLookup {
   get(type: string): JobTypeDescriptor | undefined;
 }
 
+/** A {@link JobTypeLookup} that can also read a type its memory does not hold (yet). */
+export interface JobTypeSource extends JobTypeLookup {
+  lookup(type: string): Promise<JobTypeDescriptor | undefined>;
+}
+
 /**
  * The envelope without its payload's JSON check: the payload walk checks that (see
  * {@link payloadShapeIssues}), at a fraction of the cost of `z.json()`'s recursive union, which

@@ -4,6 +4,7 @@ import {
   checkBulkEnvelope,
   claimedId,
   idempotencyKeyInBulk,
+  lookUpUnseenTypes,
   parseSubmissionBytes,
   preview,
   refusalInBulk,
@@ -85,6 +86,7 @@ export async function processBulkSubmission(
       rootTraceId(),
     );
   }
+  await lookUpUnseenTypes(deps.registry, [subjectType]);
   const repeated = repeatedIds(read.jobs);
   const settled = await Promise.allSettled(
     read.jobs.map((entry, index) => {

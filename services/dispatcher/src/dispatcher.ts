@@ -1,5 +1,5 @@
 import { ConsumerName, StreamName, typeFromBulkSubject } from "@conveyor/contracts";
-import type { JobTypeLookup } from "@conveyor/job-registry";
+import type { JobTypeSource } from "@conveyor/job-registry";
 import { JetStreamPublisher } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
@@ -47,7 +47,7 @@ export interface DispatcherDeps {
   nc: NatsConnection;
   js: JetStreamClient;
   /** The registered job types: a `JobTypeRegistry`. */
-  registry: JobTypeLookup;
+  registry: JobTypeSource;
   tracing: Tracing;
   logger: Logger;
   options: DispatcherOptions;

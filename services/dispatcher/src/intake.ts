@@ -7,9 +7,14 @@ import {
   typeFromSubmitSubject,
   jsonOrUndefined,
 } from "@conveyor/contracts";
-import { claimedId, parseSubmissionBytes, preview } from "@conveyor/job-registry";
+import {
+  claimedId,
+  lookUpUnseenTypes,
+  parseSubmissionBytes,
+  preview,
+} from "@conveyor/job-registry";
 import { headersOrNone, readHeaders } from "@conveyor/service-kit";
-import type { JobTypeLookup } from "@conveyor/job-registry";
+import type { JobTypeSource } from "@conveyor/job-registry";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
@@ -25,7 +30,7 @@ export type IntakeOutcome =
   | { kind: "rejected"; rejectionId: string; reason: string };
 
 export interface IntakeDeps {
-  registry: JobTypeLookup;
+  registry: JobTypeSource;
   publisher: DispatchPublisher;
   tracing: Tracing;
   /** Largest submission accepted, in bytes. */
@@ -75,6 +80,7 @@ async function dispatch(
   context: TraceContext,
   deps: IntakeDeps,
 ): Promise<IntakeOutcome> {
+  await lookUpUnseenTypes(deps.registry, [subjectType]);
   let decision: Decision;
   try {
     decision = decide(msg, subjectType, context, deps);

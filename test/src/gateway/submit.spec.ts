@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { gzipSync } from "node:zlib";
 
 import { Header, StreamName } from "@conveyor/contracts";
+import { JobTypeRegistry } from "@conveyor/job-registry";
 import { jetstream } from "@nats-io/jetstream";
 import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
@@ -774,6 +775,26 @@ describe("POST /v1/jobs/bulk", () => {
       expect(JSON.stringify(stored?.json())).toContain("part-small");
     } finally {
       await gw.jsm.streams.update(StreamName.Jobs, before.config);
+    }
+  });
+});
+
+describe("a gateway whose registry has not seen a type registered a moment ago", () => {
+  it("accepts a submission of it, single or in a bulk, instead of answering 422 unknown_type", async () => {
+    await using gw = await gateway({ gatherSubmissions: false });
+    // Its watch stopped: what is registered from now on reaches it only if it asks the bucket.
+    await gw.registry.close();
+    const worker = await JobTypeRegistry.open(gw.nc);
+    try {
+      await worker.register({ type: "report.fresh" });
+      expect((await submit(gw, { type: "report.fresh" })).status).toBe(202);
+      expect((await submitBulk(gw, { jobs: [{ type: "report.fresh" }] })).status).toBe(202);
+      // A type nobody registered is still refused.
+      expect((await submit(gw, { type: "report.never" })).body).toMatchObject({
+        error: "unknown_type",
+      });
+    } finally {
+      await worker.close();
     }
   });
 });

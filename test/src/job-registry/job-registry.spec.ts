@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 import { JobTypeRegistry, RegistryUnavailableError, checkSubmission } from "@conveyor/job-registry";
 import { startNatsServer, waitFor } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
@@ -191,6 +193,26 @@ describe("JobTypeRegistry", () => {
       reason: "invalid_payload",
       issues: [{ path: "payload.title" }],
     });
+  });
+
+  it("looks a type its watch has not shown yet up in the bucket, and remembers a miss for a second", async () => {
+    const kv = await new Kvm(worker).open("conveyor-job-types");
+    const watcher = await open(gateway);
+    // A registry whose watch has not delivered what is written next (here: stopped).
+    await watcher.close();
+    const descriptor = await (await open(worker)).register({ type: "fresh.type" });
+    expect(watcher.get("fresh.type")).toBeUndefined();
+    expect(await watcher.lookup("fresh.type")).toEqual(descriptor);
+    expect(watcher.get("fresh.type")).toEqual(descriptor);
+
+    // A producer of a misspelled type would otherwise have every message read the bucket.
+    expect(await watcher.lookup("later.type")).toBeUndefined();
+    await kv.put("later.type", JSON.stringify({ ...descriptor, type: "later.type" }));
+    expect(await watcher.lookup("later.type")).toBeUndefined();
+    await sleep(1100);
+    expect(await watcher.lookup("later.type")).toMatchObject({ type: "later.type" });
+    // A type that cannot be a key is not asked at all.
+    expect(await watcher.lookup("no spaces allowed")).toBeUndefined();
   });
 
   it("ignores an unreadable entry instead of failing", async () => {

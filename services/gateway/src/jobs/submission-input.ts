@@ -56,3 +56,15 @@ function utf8HeaderValue(latin1: string): string {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** The `type` a submission body names, whatever else it holds (checked later). */
+export function typeNamedBy(body: unknown): unknown {
+  return typeof body === "object" && body !== null ? (body as { type?: unknown }).type : undefined;
+}
+
+/** The `type`s the jobs of a bulk body name, whatever else it holds (checked later). */
+export function typesNamedBy(body: unknown): unknown[] {
+  const jobs =
+    typeof body === "object" && body !== null ? (body as { jobs?: unknown }).jobs : undefined;
+  return Array.isArray(jobs) ? jobs.map(typeNamedBy) : [];
+}

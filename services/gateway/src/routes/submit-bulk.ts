@@ -5,6 +5,7 @@ import type { ValidationIssue } from "@conveyor/contracts";
 import {
   checkBulkEnvelope,
   checkSubmission,
+  lookUpUnseenTypes,
   refusalInBulk,
   repeatedIds,
 } from "@conveyor/job-registry";
@@ -16,6 +17,7 @@ import { ApiError, errorMessage, ErrorCode, natsNotConnected } from "../errors.t
 import { jsonBody } from "../http/json-body.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
+import { typesNamedBy } from "../jobs/submission-input.ts";
 
 /** Most issues one refusal of a bulk lists; the message counts the refused jobs. */
 const maxIssues = 100;
@@ -42,6 +44,7 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
       if (ctx.req.headersDistinct["idempotency-key"] !== undefined) {
         throw idempotencyHeaderRefused();
       }
+      await lookUpUnseenTypes(deps.registry, typesNamedBy(ctx.request.body));
       const jobs = checkedJobs(deps, ctx.request.body);
       if (!out.link.up) throw natsNotConnected("no job was submitted");
       const messages = bulkMessages(jobs, maxBulkMessageBytes(deps.nc));

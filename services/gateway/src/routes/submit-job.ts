@@ -1,6 +1,6 @@
 import { newJobId } from "@conveyor/contracts";
 import type { JobSubmission } from "@conveyor/contracts";
-import { checkSubmission } from "@conveyor/job-registry";
+import { checkSubmission, lookUpUnseenTypes } from "@conveyor/job-registry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
@@ -9,7 +9,11 @@ import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishSubmission } from "../jobs/publish-submission.ts";
 import { SubmissionBatcher } from "../jobs/submission-batcher.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
-import { idempotencyHeaderOf, withIdempotencyHeader } from "../jobs/submission-input.ts";
+import {
+  idempotencyHeaderOf,
+  typeNamedBy,
+  withIdempotencyHeader,
+} from "../jobs/submission-input.ts";
 
 /**
  * `POST /v1/jobs`: validates a submission against the envelope and its type's payload schema,
@@ -24,6 +28,7 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     await deps.tracing.server("POST /v1/jobs", attributes, async (trace) => {
       const header = idempotencyHeaderOf(ctx.req.headersDistinct["idempotency-key"]);
       const input = withIdempotencyHeader(ctx.request.body, header);
+      await lookUpUnseenTypes(deps.registry, [typeNamedBy(input)]);
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
       if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
       const { submission } = checked;
