@@ -55,4 +55,32 @@ describe("batches", () => {
     expect(Date.now() - asked).toBeLessThan(100);
     await iterator.return(undefined);
   });
+
+  it("holds a failure that comes while a full batch is being handled until the next is asked for", async () => {
+    // The consumer is deleted while the loop stores a full batch: the source's next item fails.
+    const failing = {
+      [Symbol.asyncIterator]: () => {
+        let given = 0;
+        return {
+          next: (): Promise<IteratorResult<number>> =>
+            ++given <= 2
+              ? Promise.resolve({ done: false, value: given })
+              : sleep(5).then(() => Promise.reject(new Error("consumer deleted"))),
+        };
+      },
+    };
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    try {
+      const iterator = batches(failing, 2)[Symbol.asyncIterator]();
+      expect(await iterator.next()).toEqual({ done: false, value: [1, 2] });
+      await sleep(30); // storing the batch
+      await expect(iterator.next()).rejects.toThrow("consumer deleted");
+      await sleep(0);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+  });
 });

@@ -15,13 +15,21 @@ export async function* batches<T>(
   lingerMs = 0,
 ): AsyncGenerator<T[]> {
   const iterator = source[Symbol.asyncIterator]();
-  let pending = iterator.next();
+  // The next item is asked for before a batch is handed over; when it fails (the consumer was
+  // deleted) while the batch is being handled, nothing awaits it yet, and an unhandled rejection
+  // would end the process: it is held until it is awaited, which throws it.
+  const nextItem = () => {
+    const next = iterator.next();
+    next.catch(() => undefined);
+    return next;
+  };
+  let pending = nextItem();
   let handedOverAt = performance.now();
   for (;;) {
     const first = await pending;
     if (first.done === true) return;
     const batch = [first.value];
-    pending = iterator.next();
+    pending = nextItem();
     // One timer per batch: items that have arrived are handed over in microtasks, before it fires.
     const deadline = pause(Math.max(0, handedOverAt + lingerMs - performance.now()));
     let ended = false;
@@ -34,7 +42,7 @@ export async function* batches<T>(
           break;
         }
         batch.push(next.value);
-        pending = iterator.next();
+        pending = nextItem();
       }
     } finally {
       deadline.cancel();

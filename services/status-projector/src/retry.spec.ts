@@ -90,4 +90,25 @@ describe("retryUntilAborted", () => {
     });
     await expect(attempt).rejects.toMatchObject({ name: "AbortError" });
   });
+
+  it("abandons a hanging attempt when aborted, instead of waiting out its deadline", async () => {
+    const controller = new AbortController();
+    let abandoned: unknown;
+    const attempt = retryUntilAborted(
+      (attemptSignal) =>
+        new Promise((resolve) => {
+          // A write on a socket that neither answers nor fails, settling once abandoned.
+          attemptSignal.addEventListener("abort", () => {
+            abandoned = attemptSignal.reason;
+            resolve(undefined);
+          });
+        }),
+      { ...options(controller.signal), attemptTimeoutMs: 600_000, onError: () => undefined },
+    );
+    setTimeout(() => {
+      controller.abort(new Error("stopping"));
+    }, 10);
+    await expect(attempt).rejects.toMatchObject({ name: "AbortError" });
+    expect(abandoned).toBeDefined();
+  });
 });

@@ -2,6 +2,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { StoreTimeoutError } from "./errors.ts";
 
+/**
+ * Longest wait, on stopping, for an abandoned attempt to settle, in milliseconds: what a write
+ * still in flight needs to land or fail, within a stop's grace period.
+ */
+export const abandonedOnStopMs = 5000;
+
 /** Backoff between attempts of an operation that waits for a dependency to come back. */
 export interface RetryOptions {
   /** Delay after the first failure, in milliseconds; doubles after each further one. */
@@ -12,7 +18,10 @@ export interface RetryOptions {
   attemptTimeoutMs: number;
   /** Whether a failure may pass when tried again; any other failure is thrown at once. */
   isTransient: (err: unknown) => boolean;
-  /** Aborting ends the retries with an `AbortError`. */
+  /**
+   * Aborting ends the retries with an `AbortError`, abandoning an attempt in progress (which is
+   * given up to {@link abandonedOnStopMs} to settle).
+   */
   signal: AbortSignal;
   /** Called after each transient failure with the error and the delay before the next attempt. */
   onError: (err: unknown, attempt: number, delayMs: number) => void;
@@ -35,8 +44,15 @@ export async function retryUntilAborted<T>(
     const abandon = new AbortController();
     const work = fn(abandon.signal);
     try {
-      return await withDeadline(work, options.attemptTimeoutMs);
+      return await withDeadline(work, options.attemptTimeoutMs, options.signal);
     } catch (err) {
+      if (options.signal.aborted) {
+        // Stopping: the attempt is abandoned now rather than at its deadline (a write that hangs
+        // would hold the stop for up to two deadlines, past a pod's grace period).
+        abandon.abort(err);
+        await settledOrTimedOut(work, Math.min(options.attemptTimeoutMs, abandonedOnStopMs));
+        throw abortError(options.signal);
+      }
       if (err instanceof StoreTimeoutError) {
         abandon.abort(err);
         await settledOrTimedOut(work, options.attemptTimeoutMs);
@@ -54,17 +70,37 @@ async function settledOrTimedOut(work: Promise<unknown>, timeoutMs: number): Pro
   await withDeadline(work, timeoutMs).catch(() => undefined);
 }
 
-/** Settles like `work`, or rejects with a {@link StoreTimeoutError} after `timeoutMs`. */
-async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+/**
+ * Settles like `work`, or rejects with a {@link StoreTimeoutError} after `timeoutMs`, or with the
+ * reason of `signal` once it aborts.
+ */
+async function withDeadline<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       reject(new StoreTimeoutError(timeoutMs));
     }, timeoutMs);
+    onAbort = () => {
+      reject(signal === undefined ? new Error("aborted") : abortError(signal));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
     return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** An `AbortError` as `sleep` gives one, caused by the signal's reason. */
+function abortError(signal: AbortSignal): Error {
+  const err = new Error("the operation was aborted", { cause: signal.reason });
+  err.name = "AbortError";
+  return err;
 }
