@@ -6,6 +6,7 @@ import { bucketSpecs, ensureBucket, kvStreamName } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import type { TopologyOptions } from "./options.ts";
 import { consumerInfo, reconcileConsumer, reconcileStream, streamInfo } from "./reconcile.ts";
+import { streamShortfalls, withShortfallsMade } from "./stream-shortfalls.ts";
 import { streamSpecs } from "./streams.ts";
 
 /**
@@ -30,8 +31,9 @@ export async function ensureTopology(
 
 /**
  * Creates every stream, core consumer and KV bucket that does not exist, as {@link ensureTopology}
- * would, and leaves those that exist as they are (their replicas, retention and limits are their
- * owner's): for servers someone else provisioned. Returns what it created, named as
+ * would, and adds to an existing stream only the subjects (and direct gets) this release needs,
+ * leaving the rest as it is (replicas, retention and limits are its owner's): for servers someone
+ * else provisioned. Returns what it created, named as
  * {@link verifyTopology} names what is missing (`stream WORK`); empty when all was there.
  */
 export async function createMissingTopology(
@@ -41,9 +43,18 @@ export async function createMissingTopology(
   const resolved = resolveTopologyOptions(options);
   const created: string[] = [];
   for (const spec of streamSpecs(resolved)) {
-    if (await streamInfo(jsm, spec.name)) continue;
-    await reconcileStream(jsm, spec);
-    created.push(`stream ${spec.name}`);
+    const info = await streamInfo(jsm, spec.name);
+    if (info === undefined) {
+      await reconcileStream(jsm, spec);
+      created.push(`stream ${spec.name}`);
+      continue;
+    }
+    // A stream of an older release: its new subjects are added, its settings kept.
+    const shortfalls = streamShortfalls(spec, info.config);
+    if (shortfalls.length > 0) {
+      await jsm.streams.update(spec.name, withShortfallsMade(spec, info.config));
+      created.push(...shortfalls);
+    }
   }
   for (const placement of coreConsumers()) {
     const { stream, config } = placement;

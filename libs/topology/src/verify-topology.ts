@@ -5,19 +5,25 @@ import { TopologyError } from "./errors.ts";
 import { bucketSpecs, kvStreamName } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import { consumerInfo, streamInfo } from "./reconcile.ts";
+import { streamShortfalls } from "./stream-shortfalls.ts";
 import { streamSpecs } from "./streams.ts";
 
 /**
- * Checks that every stream, core consumer and KV bucket exist, and throws a
- * {@link TopologyError} naming each missing one. Services call it at start instead of creating
+ * Checks that every stream, core consumer and KV bucket exist, and that each stream captures the
+ * subjects this release uses, and throws a {@link TopologyError} naming each thing missing. Services call it at start instead of creating
  * the topology themselves (provisioning holds the JetStream API rights; services do not).
  */
 export async function verifyTopology(jsm: JetStreamManager): Promise<void> {
   const missing: string[] = [];
   const present = new Set<string>();
-  for (const { name } of streamSpecs(resolveTopologyOptions())) {
-    if (await streamInfo(jsm, name)) present.add(name);
-    else missing.push(`stream ${name}`);
+  for (const spec of streamSpecs(resolveTopologyOptions())) {
+    const info = await streamInfo(jsm, spec.name);
+    if (info === undefined) {
+      missing.push(`stream ${spec.name}`);
+      continue;
+    }
+    present.add(spec.name);
+    missing.push(...streamShortfalls(spec, info.config));
   }
   for (const { stream, config } of coreConsumers()) {
     const durable = config.durable_name ?? "";

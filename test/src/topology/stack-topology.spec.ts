@@ -1,6 +1,6 @@
 import { StreamName } from "@conveyor/contracts";
 import { prepareStackTopology } from "@conveyor/stack";
-import { ensureTopology } from "@conveyor/topology";
+import { ensureTopology, verifyTopology } from "@conveyor/topology";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { useNatsSuite } from "../support/nats-suite.ts";
@@ -32,6 +32,26 @@ describe("the stack's topology (npm start)", () => {
     expect((await suite.jsm.streams.info(StreamName.Work)).config.name).toBe(StreamName.Work);
     // What was there stays as provisioned.
     expect(await eventsMaxAge()).toBe(nanos(24 * hourMs));
+  });
+
+  it("adds the subjects and direct gets an older stream of servers it was pointed at lacks", async () => {
+    const jobs = await suite.jsm.streams.info(StreamName.Jobs);
+    const older = { ...jobs.config, subjects: ["jobs.submit.>", "jobs.cmd.>"] };
+    await suite.jsm.streams.update(StreamName.Jobs, older);
+    const events = await suite.jsm.streams.info(StreamName.Events);
+    await suite.jsm.streams.update(StreamName.Events, { ...events.config, allow_direct: false });
+
+    expect(await prepareStackTopology(suite.jsm, stackDefaults, false)).toBe("completed");
+    expect((await suite.jsm.streams.info(StreamName.Jobs)).config.subjects).toEqual([
+      "jobs.submit.>",
+      "jobs.cmd.>",
+      "jobs.bulk.>",
+    ]);
+    const updated = await suite.jsm.streams.info(StreamName.Events);
+    expect(updated.config.allow_direct).toBe(true);
+    // The rest stays as provisioned.
+    expect(updated.config.max_age).toBe(nanos(24 * hourMs));
+    await verifyTopology(suite.jsm);
   });
 
   it("brings its own server's topology to its configuration", async () => {

@@ -155,6 +155,27 @@ describe("topology", () => {
     expect((error as TopologyError).message).toContain("stream WORK");
   });
 
+  it("names the subjects and settings an older stream lacks, which its consumers would never see", async () => {
+    await ensureTopology(jsm);
+    const jobs = await jsm.streams.info(StreamName.Jobs);
+    await jsm.streams.update(StreamName.Jobs, {
+      ...jobs.config,
+      subjects: ["jobs.submit.>", "jobs.cmd.>"],
+    });
+    const events = await jsm.streams.info(StreamName.Events);
+    await jsm.streams.update(StreamName.Events, { ...events.config, allow_direct: false });
+
+    const error = await verifyTopology(jsm).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TopologyError);
+    expect((error as TopologyError).missing).toEqual([
+      "subject jobs.bulk.> of stream JOBS",
+      "allow_direct of stream EVENTS",
+    ]);
+  });
+
   it("returns a work consumer's max_ack_pending to the default once it is no longer given", async () => {
     await ensureTopology(jsm);
     await ensureWorkConsumer(jsm, "report.build", { maxAckPending: 50 });
