@@ -2,6 +2,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 
 import { coreConsumers, workConsumer } from "./consumers.ts";
 import type { WorkConsumerOptions } from "./consumers.ts";
+import { TopologyUpdateError } from "./errors.ts";
 import { bucketSpecs, ensureBucket, kvStreamName } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import type { TopologyOptions } from "./options.ts";
@@ -12,21 +13,37 @@ import { streamSpecs } from "./streams.ts";
 /**
  * Creates or updates every stream, core consumer and KV bucket (job types, cancellations). Idempotent: running it
  * again with the same options changes nothing; changed options update the streams in place.
+ * @throws {TopologyUpdateError} naming each resource the server refused, with its reason, once
+ *   every other one is provisioned; a `RangeError` naming an option out of range.
  */
 export async function ensureTopology(
   jsm: JetStreamManager,
   options?: TopologyOptions,
 ): Promise<void> {
   const resolved = resolveTopologyOptions(options);
+  const failures: string[] = [];
+  const causes: unknown[] = [];
+  // One resource the server refuses (a stream on the wrong storage) must not leave the others
+  // unprovisioned, nor hide which one it was.
+  const provision = async (what: string, step: () => Promise<unknown>) => {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      causes.push(err);
+    }
+  };
   for (const spec of streamSpecs(resolved)) {
-    await reconcileStream(jsm, spec);
+    await provision(`stream ${spec.name}`, () => reconcileStream(jsm, spec));
   }
   for (const placement of coreConsumers()) {
-    await reconcileConsumer(jsm, placement);
+    const name = `consumer ${placement.stream}/${placement.config.durable_name ?? ""}`;
+    await provision(name, () => reconcileConsumer(jsm, placement));
   }
   for (const bucket of bucketSpecs) {
-    await ensureBucket(jsm, bucket, resolved.replicas);
+    await provision(`kv bucket ${bucket.name}`, () => ensureBucket(jsm, bucket, resolved.replicas));
   }
+  if (failures.length > 0) throw new TopologyUpdateError(failures, causes);
 }
 
 /**

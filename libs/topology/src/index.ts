@@ -1,6 +1,6 @@
 export { createMissingTopology, ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
 export { verifyTopology } from "./verify-topology.ts";
-export { TopologyError } from "./errors.ts";
+export { TopologyError, TopologyUpdateError } from "./errors.ts";
 export type { TopologyOptions } from "./options.ts";
 export { defaultMaxAgeMs } from "./options.ts";
 export type { WorkConsumerOptions } from "./consumers.ts";

@@ -34,14 +34,49 @@ export interface ResolvedTopologyOptions {
   jobsMaxAgeMs: number;
 }
 
+/** How long `EVENTS` remembers an event's `Nats-Msg-Id`: its age cannot be shorter. */
+export const eventsDuplicateWindowMs = 2 * 60_000;
+
+/**
+ * The options with every default filled in.
+ * @throws {RangeError} naming an option that is not a whole number of milliseconds from 1 (a
+ *   `NaN` age would keep events forever), replicas other than 1, 3 or 5, or a stream age shorter
+ *   than the duplicate window the stream must hold, which JetStream refuses.
+ */
 export function resolveTopologyOptions(options: TopologyOptions = {}): ResolvedTopologyOptions {
-  return {
+  const resolved = {
     replicas: options.replicas ?? 1,
-    jobsDuplicateWindowMs: options.jobsDuplicateWindowMs ?? hourMs,
-    workDuplicateWindowMs: options.workDuplicateWindowMs ?? hourMs,
-    eventsMaxAgeMs: options.eventsMaxAgeMs ?? defaultMaxAgeMs,
-    jobsMaxAgeMs: options.jobsMaxAgeMs ?? defaultMaxAgeMs,
+    jobsDuplicateWindowMs: wholeMs("jobsDuplicateWindowMs", options.jobsDuplicateWindowMs, hourMs),
+    workDuplicateWindowMs: wholeMs("workDuplicateWindowMs", options.workDuplicateWindowMs, hourMs),
+    eventsMaxAgeMs: wholeMs("eventsMaxAgeMs", options.eventsMaxAgeMs, defaultMaxAgeMs),
+    jobsMaxAgeMs: wholeMs("jobsMaxAgeMs", options.jobsMaxAgeMs, defaultMaxAgeMs),
   };
+  if (![1, 3, 5].includes(resolved.replicas)) {
+    throw new RangeError(`topology option replicas must be 1, 3 or 5, not ${resolved.replicas}`);
+  }
+  if (resolved.jobsMaxAgeMs < resolved.jobsDuplicateWindowMs) {
+    throw new RangeError(
+      `topology option jobsMaxAgeMs (${resolved.jobsMaxAgeMs}) must be at least ` +
+        `jobsDuplicateWindowMs (${resolved.jobsDuplicateWindowMs})`,
+    );
+  }
+  if (resolved.eventsMaxAgeMs < eventsDuplicateWindowMs) {
+    throw new RangeError(
+      `topology option eventsMaxAgeMs (${resolved.eventsMaxAgeMs}) must be at least ` +
+        `${eventsDuplicateWindowMs}, the events' duplicate window`,
+    );
+  }
+  return resolved;
+}
+
+function wholeMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `topology option ${name} must be a whole number of milliseconds from 1, not ${value}`,
+    );
+  }
+  return value;
 }
 
 /** Durations used by the stream and consumer definitions, in milliseconds. */

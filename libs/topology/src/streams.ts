@@ -3,7 +3,7 @@ import { DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream"
 import type { StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 
-import { dayMs, dlqMaxAgeMs, hourMs, minuteMs } from "./options.ts";
+import { dayMs, dlqMaxAgeMs, eventsDuplicateWindowMs, hourMs, minuteMs } from "./options.ts";
 import type { ResolvedTopologyOptions } from "./options.ts";
 
 /** The parts of a stream's configuration Conveyor decides; the server fills in the rest. */
@@ -52,7 +52,7 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       subjects: [Subject.eventsAll],
       retention: RetentionPolicy.Limits,
       max_age: nanos(options.eventsMaxAgeMs),
-      duplicate_window: nanos(2 * minuteMs),
+      duplicate_window: nanos(eventsDuplicateWindowMs),
       // The gateway reads a job that is not projected yet with one direct get of its last events.
       allow_direct: true,
     },

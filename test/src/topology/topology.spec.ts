@@ -3,11 +3,12 @@ import { startNatsServer, waitFor } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import {
   TopologyError,
+  TopologyUpdateError,
   ensureTopology,
   ensureWorkConsumer,
   verifyTopology,
 } from "@conveyor/topology";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -134,6 +135,29 @@ describe("topology", () => {
     expect(events.state.messages).toBe(1);
     const jobs = await jsm.streams.info(StreamName.Jobs);
     expect(jobs.config.max_age).toBe(2 * hourMs * 1_000_000);
+  });
+
+  it("names the stream and the setting JetStream will not change, and provisions the rest", async () => {
+    // Created by hand on memory storage, which a stream cannot be moved off.
+    await jsm.streams.add({
+      name: StreamName.Events,
+      subjects: ["events.>"],
+      storage: StorageType.Memory,
+    });
+
+    const error = await ensureTopology(jsm).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TopologyUpdateError);
+    expect((error as TopologyUpdateError).failures).toEqual([
+      expect.stringMatching(/^stream EVENTS: .*storage/),
+    ]);
+    // Everything else was still created.
+    for (const name of [StreamName.Dlq, StreamName.Advisories, kvStream]) {
+      expect((await jsm.streams.info(name)).config.name).toBe(name);
+    }
+    await jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherIntake);
   });
 
   it("names every missing stream, consumer and bucket", async () => {
