@@ -397,3 +397,39 @@ describe("job types, OpenAPI and plumbing", () => {
     });
   });
 });
+
+describe("POST /v1/jobs/:id/cancel of a job whose latest events the read model does not show yet", () => {
+  it("cancels at the failed attempt EVENTS holds, so the job shows cancelled at once", async () => {
+    await using gw = await gateway();
+    const js = jetstream(gw.nc);
+    // The read model shows attempt 1 running; the projector holds back its failure a moment.
+    const doc = { ...jobDoc(9001, "running"), _id: "job-held-failure" };
+    await jobsCollection(gw.db).insertOne(doc);
+    const failed: JobEvent = {
+      jobId: doc._id,
+      type: "echo",
+      run: 1,
+      traceId: doc.traceId,
+      kind: "failed",
+      attempt: 1,
+      at: time(9003),
+      error: { message: "still broken" },
+      durationMs: 5,
+      workerId: "w1",
+      retryDelayMs: 600_000,
+      startedAt: time(9002),
+    };
+    await js.publish(Subject.event(doc._id, "failed"), JSON.stringify(failed));
+
+    const response = await request(`${gw.baseUrl}/v1/jobs/${doc._id}/cancel`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect(response.status).toBe(202);
+    const command = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: `jobs.cmd.cancel.${doc._id}`,
+    });
+    // At attempt 0 the cancel would rank below the failure until the retry, ten minutes on.
+    expect(command?.json<{ attempt: number }>()).toMatchObject({ attempt: 1 });
+  });
+});

@@ -1,5 +1,6 @@
 import { CommandVerb, JobStatus, isTerminal } from "@conveyor/contracts";
 import type { CancelCommandInput } from "@conveyor/contracts";
+import { mergeJobDocuments } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 import Router from "@koa/router";
 
@@ -10,6 +11,7 @@ import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishCommand } from "../jobs/publish-command.ts";
+import { jobFromEvents } from "../jobs/job-from-events.ts";
 import { defaultReadTimeoutMs } from "../jobs/query-read-model.ts";
 import { readJob } from "../jobs/read-job.ts";
 import { CancelRequest } from "../schemas/commands.ts";
@@ -32,7 +34,7 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     const request = parseBody(CancelRequest, ctx.request.body);
     const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs/:id/cancel" };
     await deps.tracing.server("POST /v1/jobs/:id/cancel", attributes, async (trace) => {
-      const doc = await readJob(deps, id, timeoutMs);
+      const doc = await currentJob(deps, id, timeoutMs);
       if (!doc) throw notFound(`no job with id ${id}`);
       if (isTerminal(doc.status)) {
         throw conflict(`job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`);
@@ -65,4 +67,24 @@ export function cancelCommandFor(doc: JobDocument, reason: string, now: Date): C
     reason,
     requestedAt: now.toISOString(),
   };
+}
+
+/**
+ * The job as its newest events have it. The projector holds an unfinished job's events back for
+ * a moment (and may be behind), so the read model can show an attempt running that has failed
+ * since: cancelled at attempt 0, that job would show `failed` until its retry, minutes later.
+ * So a document that is not final is folded with the newest events of its job in `EVENTS`; when
+ * those cannot be read, the document decides (the cancel's publish would fail the same way).
+ */
+async function currentJob(
+  deps: GatewayDeps,
+  id: string,
+  timeoutMs: number,
+): Promise<JobDocument | undefined> {
+  const doc = await readJob(deps, id, timeoutMs);
+  if (doc === undefined || isTerminal(doc.status)) return doc;
+  const newest = await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs).catch(
+    () => undefined,
+  );
+  return newest === undefined ? doc : mergeJobDocuments(doc, newest);
 }
