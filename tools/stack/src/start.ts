@@ -19,13 +19,13 @@ import { dirname } from "node:path";
 import { styleText } from "node:util";
 
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 
-import { ConfigError, natsAuthenticator } from "@conveyor/service-kit";
+import { ConfigError } from "@conveyor/service-kit";
 import { ServerStartError, WaitTimeoutError, waitFor, workspaceRoot } from "@conveyor/testing";
 
 import { lockDataDir } from "./data-dir-lock.ts";
 import { ProvisionError, StackError } from "./errors.ts";
+import { checkExternalMongo, connectExternalNats } from "./external-servers.ts";
 import { createLineSplitter } from "./line-splitter.ts";
 import { startLocalFerretdb, startLocalNats, assertPortFree } from "./local-servers.ts";
 import { createPrefixer, formatLogLine } from "./log-format.ts";
@@ -167,13 +167,8 @@ async function main(): Promise<void> {
     say(`using MongoDB at ${redactUrls(mongoUrl)} (MONGO_URL)`);
   }
 
-  const { natsAuth } = config;
-  const nc = await connect({
-    servers: natsUrl.split(","),
-    timeout: 5000,
-    name: "conveyor-stack",
-    ...(natsAuth === undefined ? {} : { authenticator: natsAuthenticator(natsAuth) }),
-  });
+  if (config.mongoUrl !== undefined) await checkExternalMongo(config.mongoUrl);
+  const nc = await connectExternalNats(natsUrl, config.natsAuth);
   try {
     const ownServer = config.natsUrl === undefined;
     const topology = await prepareStackTopology(
