@@ -79,17 +79,22 @@ async function main(): Promise<void> {
   });
   const commands = await createCommandMailbox({ js, jsm, tracing, logger });
 
-  onShutdown(logger, async () => {
-    // Whatever is still in flight after the grace period is redelivered to another replica.
-    const stopped = Promise.all([dispatcher.stop(), deadLetterer.stop(), commands.stop()]).then(
-      () => undefined,
-    );
-    await withinGrace(stopped, env.SHUTDOWN_GRACE_MS, logger);
-    await registry.close();
-    await nc.drain();
-    await tracing.shutdown();
-    await metrics.close();
-  });
+  onShutdown(logger, [
+    [
+      "stop dispatching",
+      () => {
+        // Whatever is still in flight after the grace period is redelivered to another replica.
+        const stopped = Promise.all([dispatcher.stop(), deadLetterer.stop(), commands.stop()]).then(
+          () => undefined,
+        );
+        return withinGrace(stopped, env.SHUTDOWN_GRACE_MS, logger);
+      },
+    ],
+    ["close the job type registry", () => registry.close()],
+    ["drain NATS", () => nc.drain()],
+    ["flush traces", () => tracing.shutdown()],
+    ["close metrics", () => metrics.close()],
+  ]);
 }
 
 async function withinGrace(work: Promise<void>, graceMs: number, logger: Logger): Promise<void> {

@@ -63,16 +63,21 @@ try {
   await once(server, "listening");
   logger.info({ address: server.address() }, "gateway listening");
 
-  onShutdown(logger, async () => {
-    // Stop accepting, let in-flight requests finish (their PubAcks need NATS), then disconnect.
-    await graceful.close(config.SHUTDOWN_GRACE_MS);
-    await registry.close();
-    await nc.drain();
-    stopConnecting();
-    await mongo.close();
-    await tracing.shutdown();
-    await metrics.close();
-  });
+  // Stop accepting, let in-flight requests finish (their PubAcks need NATS), then disconnect.
+  onShutdown(logger, [
+    ["finish in-flight requests", () => graceful.close(config.SHUTDOWN_GRACE_MS)],
+    ["close the job type registry", () => registry.close()],
+    ["drain NATS", () => nc.drain()],
+    [
+      "close MongoDB",
+      () => {
+        stopConnecting();
+        return mongo.close();
+      },
+    ],
+    ["flush traces", () => tracing.shutdown()],
+    ["close metrics", () => metrics.close()],
+  ]);
 } catch (err) {
   exitOnStartupError(bootLogger, err);
 }

@@ -102,13 +102,13 @@ try {
     recheck: indexes.listIndexes,
   });
   sweeper.start();
-  onShutdown(logger, async () => {
-    await Promise.all([sweeper.stop(), projector.stop()]);
-    await nc.drain();
-    await Promise.all([mongo.close(), sweeperMongo.close()]);
-    await tracing.shutdown();
-    await metrics.close();
-  });
+  onShutdown(logger, [
+    ["stop projecting", () => Promise.all([sweeper.stop(), projector.stop()])],
+    ["drain NATS", () => nc.drain()],
+    ["close MongoDB", () => Promise.all([mongo.close(), sweeperMongo.close()])],
+    ["flush traces", () => tracing.shutdown()],
+    ["close metrics", () => metrics.close()],
+  ]);
   // A deleted consumer would leave the projector idle for good: exit so the supervisor restarts
   // the service, whose verifyTopology then names what is missing.
   projector.closed().then(

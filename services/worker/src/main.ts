@@ -44,12 +44,12 @@ async function main(): Promise<void> {
   });
   observed.watchQueues(() => worker.backlog());
 
-  onShutdown(logger, async () => {
-    await worker.stop();
-    await nc.drain();
-    await tracing.shutdown();
-    await metrics.close();
-  });
+  onShutdown(logger, [
+    ["stop the worker", () => worker.stop()],
+    ["drain NATS", () => nc.drain()],
+    ["flush traces", () => tracing.shutdown()],
+    ["close metrics", () => metrics.close()],
+  ]);
 }
 
 main().catch((err: unknown) => exitOnStartupError(bootLogger, err));
