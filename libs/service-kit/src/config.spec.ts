@@ -56,6 +56,17 @@ describe("envMs", () => {
     const shutdown = captureError(() => parseEnv(schema, { SHUTDOWN_GRACE_MS: "9999999999" }));
     expect((shutdown as ConfigError).variables).toEqual(["SHUTDOWN_GRACE_MS"]);
   });
+
+  it("reads NATS_URL's servers, ignoring an empty entry, and names one that is not a URL", () => {
+    expect(parseEnv(schema, { NATS_URL: "nats://a:4222, nats://b:4222," }).NATS_URL).toBe(
+      "nats://a:4222,nats://b:4222",
+    );
+    expect(parseEnv(schema, { NATS_URL: "127.0.0.1:4222" }).NATS_URL).toBe("127.0.0.1:4222");
+    for (const url of ["nats://a:4222,nats://b:99999", ",", "nats://[::1"]) {
+      const error = captureError(() => parseEnv(schema, { NATS_URL: url }));
+      expect((error as ConfigError).variables).toEqual(["NATS_URL"]);
+    }
+  });
 });
 
 function captureError(fn: () => unknown): unknown {

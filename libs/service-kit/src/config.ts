@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 import { metricsEnv } from "./metrics.ts";
 import { natsAuthEnv } from "./nats-auth.ts";
+import { maxTimerMs } from "./timer-limit.ts";
 import { tracingEnv } from "./tracing-config.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -33,8 +34,7 @@ function withoutBlanks(env: Env): Env {
 export const envInt = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
-/** Longest time a Node timer waits, in milliseconds: a longer one fires at once. */
-export const maxTimerMs = 2 ** 31 - 1;
+export { maxTimerMs } from "./timer-limit.ts";
 
 /**
  * A time in milliseconds that a timer waits for, from `min` and at most {@link maxTimerMs} (or
@@ -45,7 +45,29 @@ export const envMs = (min: number, fallback: number, max = maxTimerMs) =>
 
 /** Environment variables every service reads. */
 export const commonEnv = {
-  NATS_URL: z.string().min(1).default("nats://127.0.0.1:4222"),
+  /** One server's URL or several, comma-separated (`host:port` means `nats://host:port`). */
+  NATS_URL: z
+    .string()
+    .min(1)
+    .default("nats://127.0.0.1:4222")
+    .transform((text, ctx) => {
+      const servers = text
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== "");
+      const bad = servers.find((entry) => !isServerUrl(entry));
+      if (servers.length === 0 || bad !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            bad === undefined
+              ? "names no server"
+              : `${JSON.stringify(bad)} is not a server URL (nats://host:port)`,
+        });
+        return z.NEVER;
+      }
+      return servers.join(",");
+    }),
   ...natsAuthEnv,
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** How long a draining service may take to finish in-flight work, in milliseconds. */
@@ -58,3 +80,13 @@ export const mongoEnv = {
   MONGO_URL: z.string().min(1).default("mongodb://127.0.0.1:27017"),
   MONGO_DB: z.string().min(1).default("conveyor"),
 } as const;
+
+/** Whether nats.js can connect to `entry`, which it reads as `nats://entry` without a scheme. */
+function isServerUrl(entry: string): boolean {
+  try {
+    const url = new URL(entry.includes("://") ? entry : `nats://${entry}`);
+    return url.hostname !== "";
+  } catch {
+    return false;
+  }
+}

@@ -1,8 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { describe, expect, it } from "vitest";
+import { PermissionViolationError } from "@nats-io/transport-node";
+import { describe, expect, it, vi } from "vitest";
 
 import { createLogger } from "./logger.ts";
-import { exitWhenNatsCloses } from "./nats-connection.ts";
+import { exitWhenNatsCloses, logNatsStatus } from "./nats-connection.ts";
 
 const logger = createLogger("test", "silent");
 
@@ -32,5 +33,21 @@ describe("exitWhenNatsCloses", () => {
     await c.closed;
     await Promise.resolve();
     expect(c.exits).toEqual([]);
+  });
+});
+
+describe("logNatsStatus", () => {
+  it("logs an error as a warning with its message, and reconnect attempts at debug", () => {
+    const recorder = createLogger("test", "debug");
+    const warn = vi.spyOn(recorder, "warn").mockImplementation(() => undefined);
+    const debug = vi.spyOn(recorder, "debug").mockImplementation(() => undefined);
+    const error = PermissionViolationError.parse(
+      `Permissions Violation for Publish to "jobs.submit.x"`,
+    );
+    expect(error).toBeInstanceOf(Error);
+    logNatsStatus(recorder, { type: "error", error: error! });
+    logNatsStatus(recorder, { type: "reconnecting" });
+    expect(warn).toHaveBeenCalledWith({ err: error, nats: { type: "error" } }, "nats error");
+    expect(debug).toHaveBeenCalledWith({ nats: { type: "reconnecting" } }, "nats reconnecting");
   });
 });

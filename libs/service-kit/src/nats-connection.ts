@@ -1,5 +1,5 @@
 import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection, Status } from "@nats-io/transport-node";
 
 import type { Logger } from "./logger.ts";
 import { natsAuthenticator } from "./nats-auth.ts";
@@ -23,7 +23,10 @@ export interface NatsConnectOptions {
  */
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
   const nc = await connect({
-    servers: options.url.split(",").map((s) => s.trim()),
+    servers: options.url
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
     name: options.name,
     timeout: options.timeoutMs ?? 5000,
     maxReconnectAttempts: -1,
@@ -39,9 +42,31 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
 }
 
 async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
-  for await (const status of nc.status()) {
-    if (status.type === "ping") continue;
-    logger.info({ nats: status }, `nats ${status.type}`);
+  for await (const status of nc.status()) logNatsStatus(logger, status);
+}
+
+/**
+ * Logs one status change of a connection. An error (a permissions violation, an authorization
+ * failure) is a warning with the error under `err`, so its message shows and `LOG_LEVEL=warn`
+ * keeps it; a lost connection is a warning, its reconnection news; each reconnect attempt (one
+ * every 500 ms through an outage) and the pings are debug.
+ */
+export function logNatsStatus(logger: Logger, status: Status): void {
+  switch (status.type) {
+    case "ping":
+    case "reconnecting":
+      logger.debug({ nats: { type: status.type } }, `nats ${status.type}`);
+      return;
+    case "error":
+      logger.warn({ err: status.error, nats: { type: status.type } }, "nats error");
+      return;
+    case "disconnect":
+    case "staleConnection":
+    case "slowConsumer":
+      logger.warn({ nats: status }, `nats ${status.type}`);
+      return;
+    default:
+      logger.info({ nats: status }, `nats ${status.type}`);
   }
 }
 

@@ -37,6 +37,25 @@ describe("createTracing", () => {
     expect(error.variables).toEqual(["OTEL_BSP_MAX_QUEUE_SIZE"]);
   });
 
+  it("refuses an OTLP endpoint without http:// or https://, which every export would fail on", () => {
+    for (const endpoint of ["otel-collector.observability:4318", "localhost:4318", "ftp://x"]) {
+      const error = configErrorOf(() =>
+        parseEnv(schema, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }),
+      );
+      expect(error.variables).toEqual(["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+    }
+    expect(
+      parseEnv(schema, { OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example:4318" }),
+    ).toMatchObject({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example:4318" });
+  });
+
+  it("refuses batch export times a timer cannot hold, which would fail every export", () => {
+    for (const name of ["OTEL_BSP_SCHEDULE_DELAY", "OTEL_BSP_EXPORT_TIMEOUT"]) {
+      const error = configErrorOf(() => parseEnv(schema, { [name]: "3000000000" }));
+      expect(error.variables).toEqual([name]);
+    }
+  });
+
   it("takes http/protobuf or http/json as the traces' OTLP protocol and names any other", () => {
     const env = parseEnv(schema, {
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",

@@ -12,11 +12,21 @@ import { z } from "zod";
 
 import { ConfigError } from "./errors.ts";
 import { repeatLimitedWarn } from "./repeat-limited-log.ts";
+import { maxTimerMs } from "./timer-limit.ts";
 
 /** OpenTelemetry's variables that the services read (part of `commonEnv`). */
 export const tracingEnv = {
   /** OTLP/HTTP endpoint for traces (e.g. http://127.0.0.1:4318); tracing exports nothing when unset. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+    .optional(),
+  /**
+   * The full URL traces are sent to (e.g. http://127.0.0.1:4318/v1/traces), used as given; wins
+   * over OTEL_EXPORTER_OTLP_ENDPOINT, as OpenTelemetry specifies.
+   */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+    .optional(),
   /** How spans are encoded: `http/protobuf` (OpenTelemetry's default) or `http/json`. */
   OTEL_EXPORTER_OTLP_PROTOCOL: z.string().optional(),
   /** The same for traces alone; wins over OTEL_EXPORTER_OTLP_PROTOCOL, as OpenTelemetry specifies. */
@@ -45,9 +55,9 @@ export const tracingEnv = {
   /** Spans sent in one export, at most OTEL_BSP_MAX_QUEUE_SIZE. */
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: z.coerce.number().int().min(1).optional(),
   /** Longest wait before a smaller batch of spans is sent, in milliseconds. */
-  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).optional(),
-  /** How long one export may take, in milliseconds. */
-  OTEL_BSP_EXPORT_TIMEOUT: z.coerce.number().int().min(1).optional(),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(0).max(maxTimerMs).optional(),
+  /** How long one export may take, in milliseconds (a longer time than a timer holds fires at once). */
+  OTEL_BSP_EXPORT_TIMEOUT: z.coerce.number().int().min(1).max(maxTimerMs).optional(),
 } as const;
 
 export type TracingEnv = z.infer<z.ZodObject<typeof tracingEnv>>;
@@ -65,6 +75,7 @@ export function createTracing(serviceName: string, env: TracingEnv, logger: Logg
   return Tracing.create({
     serviceName,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otlpTracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     otlpProtocol: otlpProtocol(env),
     exportLimits,
     sampler: traceSampler(

@@ -60,6 +60,11 @@ export interface TracingOptions {
    */
   otlpEndpoint?: string | undefined;
   /**
+   * The full URL spans are sent to, used as given (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); wins
+   * over `otlpEndpoint`.
+   */
+  otlpTracesEndpoint?: string | undefined;
+  /**
    * How spans are encoded for `otlpEndpoint`, as `OTEL_EXPORTER_OTLP_PROTOCOL` names it. Protobuf,
    * OpenTelemetry's default, takes 30 % less CPU per span than JSON and 58 % fewer bytes.
    * @default "http/protobuf"
@@ -225,8 +230,10 @@ export class Tracing {
 
   static create(options: TracingOptions): Tracing {
     const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-    if (options.otlpEndpoint) {
-      const url = `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces`;
+    const url =
+      options.otlpTracesEndpoint ??
+      (options.otlpEndpoint ? `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces` : undefined);
+    if (url) {
       const limits = { ...defaultSpanExportLimits, ...options.exportLimits };
       const exporter = otlpExporter(url, options.otlpProtocol ?? "http/protobuf");
       processors.push(new BatchSpanProcessor({ exporter, ...limits }));
