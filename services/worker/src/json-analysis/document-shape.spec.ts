@@ -70,4 +70,9 @@ describe("jsonTypeOf", () => {
   it("tells integers from other numbers", () => {
     expect([1, 1.5, -0, 1e21].map(jsonTypeOf)).toEqual(["integer", "number", "integer", "integer"]);
   });
+
+  it("names a field called __proto__ like any other: keys are data", () => {
+    const shape = describeDocument(JSON.parse('{"__proto__":1,"id":2}'));
+    expect(JSON.stringify(shape.fields)).toBe('{"__proto__":"integer","id":"integer"}');
+  });
 });

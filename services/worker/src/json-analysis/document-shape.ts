@@ -72,7 +72,8 @@ export function describeDocument(document: unknown): DocumentShape {
   const fieldTypes = new Map<string, Set<JsonType>>();
   const shape: DocumentShape = {
     kind,
-    fields: {},
+    // No prototype: a field named `__proto__` is a key like any other, not the prototype's setter.
+    fields: Object.create(null) as Record<string, string>,
     depth: 0,
     topLevel: new Map(),
     nestedObjects: [],
