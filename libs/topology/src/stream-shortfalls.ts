@@ -9,10 +9,9 @@ import type { StreamSpec } from "./streams.ts";
  * direct gets when the spec allows them (the gateway reads a job's events with them).
  */
 export function streamShortfalls(spec: StreamSpec, config: StreamConfig): string[] {
-  const captured = new Set(config.subjects);
-  const shortfalls = spec.subjects
-    .filter((subject) => !captured.has(subject))
-    .map((subject) => `subject ${subject} of stream ${spec.name}`);
+  const shortfalls = uncaptured(spec, config).map(
+    (subject) => `subject ${subject} of stream ${spec.name}`,
+  );
   if (spec.allow_direct && !config.allow_direct) {
     shortfalls.push(`allow_direct of stream ${spec.name}`);
   }
@@ -21,10 +20,34 @@ export function streamShortfalls(spec: StreamSpec, config: StreamConfig): string
 
 /** The stream's configuration with what it lacks added, and everything else as it is. */
 export function withShortfallsMade(spec: StreamSpec, config: StreamConfig): StreamConfig {
-  const captured = new Set(config.subjects);
   return {
     ...config,
-    subjects: [...config.subjects, ...spec.subjects.filter((subject) => !captured.has(subject))],
+    subjects: [...(config.subjects ?? []), ...uncaptured(spec, config)],
     allow_direct: config.allow_direct || spec.allow_direct,
   };
+}
+
+/** The spec's subjects that none of the stream's configured subjects covers. */
+function uncaptured(spec: StreamSpec, config: StreamConfig): string[] {
+  const configured = config.subjects ?? [];
+  return spec.subjects.filter(
+    (wanted) => !configured.some((subject) => subjectCovers(subject, wanted)),
+  );
+}
+
+/**
+ * Whether every subject `wanted` matches is matched by `configured` too (NATS wildcards: `*` one
+ * token, `>` one or more at the end): an operator's `jobs.>` captures `jobs.submit.>`.
+ */
+export function subjectCovers(configured: string, wanted: string): boolean {
+  const have = configured.split(".");
+  const want = wanted.split(".");
+  for (let i = 0; i < have.length; i++) {
+    const token = have[i];
+    if (token === ">") return want.length > i;
+    const other = want[i];
+    if (other === undefined || other === ">") return false;
+    if (token !== "*" && token !== other) return false;
+  }
+  return have.length === want.length;
 }
