@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -18,8 +18,14 @@ process.once("exit", () => {
 
 /** Where util-linux's `setpriv` is on Linux systems. */
 const setprivLocations = ["/usr/bin/setpriv", "/bin/setpriv"];
-const setpriv =
-  process.platform === "linux" ? setprivLocations.find((path) => existsSync(path)) : undefined;
+/** `setpriv`, when it is there and knows `--pdeathsig` (util-linux 2.33 and later). */
+const setpriv = (() => {
+  if (process.platform !== "linux") return undefined;
+  const path = setprivLocations.find((candidate) => existsSync(candidate));
+  if (path === undefined) return undefined;
+  const help = spawnSync(path, ["--help"], { encoding: "utf8" });
+  return `${help.stdout}${help.stderr}`.includes("--pdeathsig") ? path : undefined;
+})();
 
 /**
  * The command run so that the kernel sends it SIGTERM when this process dies (`setpriv
