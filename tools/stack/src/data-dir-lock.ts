@@ -25,10 +25,11 @@ export interface DataDirLock {
 export async function lockDataDir(dir: string, pid = process.pid): Promise<DataDirLock> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, lockFileName);
+  // Known before the file exists: another start reading the file meanwhile finds it whole.
+  const identity = await processIdentity(pid);
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(file, "wx");
-      const identity = await processIdentity(pid);
       await handle.writeFile(`${pid}\n${identity === undefined ? "" : `${identity}\n`}`);
       await handle.close();
       return { release: () => releaseIfOwn(file, pid) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { checkExternalMongo, connectExternalNats } from "./external-servers.ts";
+import { checkExternalMongo, connectStackNats } from "./external-servers.ts";
 import { StackError } from "./errors.ts";
 
 // Nothing listens on port 1 of the loopback: connections are refused at once.
@@ -8,7 +8,7 @@ const refused = { nats: "nats://app:s3cret@127.0.0.1:1", mongo: "mongodb://u:pw@
 
 describe("servers npm start is pointed at", () => {
   it("names NATS_URL, without its password, when nats-server does not answer", async () => {
-    const err = await connectExternalNats(refused.nats, undefined).catch((e: unknown) => e);
+    const err = await connectStackNats(refused.nats, undefined, true).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StackError);
     expect((err as Error).message).toMatch(/NATS_URL/);
     expect((err as Error).message).toContain("127.0.0.1:1");

@@ -11,12 +11,14 @@ import { redactUrls } from "./redact-url.ts";
 const answerTimeoutMs = 5000;
 
 /**
- * Connects to the stack's nats-server (its own, or `NATS_URL`'s). A refusal names the variables
- * that choose the server and authenticate to it, instead of nats.js's bare error.
+ * Connects to the stack's nats-server: `NATS_URL`'s (`external`) or its own. A refusal of
+ * `NATS_URL`'s names the variables that choose the server and authenticate to it, instead of
+ * nats.js's bare error.
  */
-export async function connectExternalNats(
+export async function connectStackNats(
   url: string,
   auth: NatsAuth | undefined,
+  external: boolean,
 ): Promise<NatsConnection> {
   try {
     return await connect({
@@ -26,12 +28,12 @@ export async function connectExternalNats(
       ...(auth === undefined ? {} : { authenticator: natsAuthenticator(auth) }),
     });
   } catch (err) {
-    throw new StackError(
-      `cannot connect to NATS at ${redactUrls(url)} (NATS_URL): ${message(err)}. Check that ` +
-        `the server runs and NATS_URL is right, and its credentials (NATS_CREDS, NATS_USER / ` +
-        `NATS_PASSWORD or NATS_TOKEN); unset NATS_URL to have npm start run its own nats-server`,
-      { cause: err },
-    );
+    const advice = external
+      ? ` (NATS_URL): ${message(err)}. Check that the server runs and NATS_URL is right, and ` +
+        `its credentials (NATS_CREDS, NATS_USER / NATS_PASSWORD or NATS_TOKEN); unset NATS_URL ` +
+        `to have npm start run its own nats-server`
+      : `, the nats-server npm start runs: ${message(err)}`;
+    throw new StackError(`cannot connect to NATS at ${redactUrls(url)}${advice}`, { cause: err });
   }
 }
 

@@ -25,7 +25,7 @@ import { ServerStartError, WaitTimeoutError, waitFor, workspaceRoot } from "@con
 
 import { lockDataDir } from "./data-dir-lock.ts";
 import { ProvisionError, StackError } from "./errors.ts";
-import { checkExternalMongo, connectExternalNats } from "./external-servers.ts";
+import { checkExternalMongo, connectStackNats } from "./external-servers.ts";
 import { createLineSplitter } from "./line-splitter.ts";
 import { startLocalFerretdb, startLocalNats, assertPortFree } from "./local-servers.ts";
 import { createPrefixer, formatLogLine } from "./log-format.ts";
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   }
 
   if (config.mongoUrl !== undefined) await checkExternalMongo(config.mongoUrl);
-  const nc = await connectExternalNats(natsUrl, config.natsAuth);
+  const nc = await connectStackNats(natsUrl, config.natsAuth, config.natsUrl !== undefined);
   try {
     const ownServer = config.natsUrl === undefined;
     const topology = await prepareStackTopology(
