@@ -63,7 +63,10 @@ describe("patterns written for RE2", () => {
   it.each(patterns)("match what ECMAScript's /%s/u matches", (pattern) => {
     const source = re2Source(pattern);
     expect(source).toBeDefined();
-    const matcher = linearPatternEngine()(pattern, "u");
+    const onBacktracking: string[] = [];
+    const matcher = linearPatternEngine((p) => onBacktracking.push(p))(pattern, "u");
+    // Compiled by RE2, not left to V8: otherwise V8 would be compared with itself.
+    expect(onBacktracking).toEqual([]);
     const native = new RegExp(pattern, "u");
     fc.assert(
       fc.property(text, (input) => matcher.test(input) === native.test(input)),
@@ -108,5 +111,32 @@ describe("patterns RE2 cannot run", () => {
 
   it("throw ECMAScript's syntax error for a pattern that is not one", () => {
     expect(() => linearPatternEngine()("(", "u")).toThrow(SyntaxError);
+  });
+});
+
+describe("Unicode property escapes", () => {
+  // Every 251st code point, and each plane's first few: a sample of every block.
+  const codePoints = Array.from({ length: 0x110000 / 251 }, (_, i) => i * 251).concat([
+    0x41, 0x61, 0xe9, 0x3b1, 0x5d0, 0x627, 0x4e00, 0x1f600, 0xd800, 0xe000, 0x10ffff,
+  ]);
+  const names = [
+    ...["L", "Letter", "gc=L", "General_Category=Letter", "Lu", "gc=Uppercase_Letter"],
+    ...["Math_Symbol", "Sm", "Close_Punctuation", "punct", "digit", "cntrl", "LC", "Zs"],
+    ...["sc=Greek", "Script=Latn", "sc=Latin", "sc=Cyrl", "Script=Han"],
+    ...["Alpha", "Alphabetic", "ASCII", "Any", "Assigned", "White_Space", "Emoji"],
+  ];
+
+  it.each(names)("\\p{%s} runs on RE2 and matches what V8 matches", (name) => {
+    for (const pattern of [`^\\p{${name}}$`, `^\\P{${name}}$`, `^[\\P{${name}}x]$`]) {
+      const onBacktracking: string[] = [];
+      const matcher = linearPatternEngine((p) => onBacktracking.push(p))(pattern, "u");
+      expect(onBacktracking).toEqual([]);
+      const native = new RegExp(pattern, "u");
+      const differing = codePoints.filter((cp) => {
+        const text = String.fromCodePoint(cp);
+        return matcher.test(text) !== native.test(text);
+      });
+      expect(differing).toEqual([]);
+    }
   });
 });

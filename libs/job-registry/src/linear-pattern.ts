@@ -1,6 +1,10 @@
 import { RegExpParser } from "@eslint-community/regexpp";
 import type { AST } from "@eslint-community/regexpp";
 import { RE2JS } from "re2js";
+// @ts-expect-error -- no types: one Map of a property's alias (`gc`, `Alpha`) to its name.
+import propertyAliasMap from "unicode-property-aliases-ecmascript";
+// @ts-expect-error -- no types: per property, a Map of a value's alias (`L`, `Latn`) to its name.
+import valueAliasMaps from "unicode-property-value-aliases-ecmascript";
 
 /** What ajv needs of a compiled pattern; `toString` is its cache key, so it names the pattern. */
 export interface PatternMatcher {
@@ -26,7 +30,8 @@ export interface PatternEngine {
  */
 export function linearPatternEngine(onBacktracking?: (pattern: string) => void): PatternEngine {
   const engine = (pattern: string, flags: string): PatternMatcher => {
-    const re2 = re2Matcher(pattern);
+    // The translation is of Unicode-mode syntax without other flags, which is what ajv asks for.
+    const re2 = flags === "u" ? re2Matcher(pattern) : undefined;
     if (re2 !== undefined) return re2;
     // An invalid pattern throws V8's SyntaxError here, which ajv reports as the schema's problem.
     const native = new RegExp(pattern, flags);
@@ -174,6 +179,7 @@ function characterSet(node: AST.CharacterSet, inClass: boolean): string {
       break;
     case "property":
       ranges = property(node);
+      if (ranges === "" && !inClass) return nothing;
       break;
     default:
       throw new NotInRe2();
@@ -181,44 +187,55 @@ function characterSet(node: AST.CharacterSet, inClass: boolean): string {
   return inClass ? ranges : `[${ranges}]`;
 }
 
-/** ECMAScript's `General_Category` long names that RE2, which knows the short ones, needs. */
-const categoryShortNames: Readonly<Record<string, string>> = {
-  Letter: "L",
-  Cased_Letter: "LC",
-  Uppercase_Letter: "Lu",
-  Lowercase_Letter: "Ll",
-  Titlecase_Letter: "Lt",
-  Modifier_Letter: "Lm",
-  Other_Letter: "Lo",
-  Mark: "M",
-  Nonspacing_Mark: "Mn",
-  Spacing_Mark: "Mc",
-  Enclosing_Mark: "Me",
-  Number: "N",
-  Decimal_Number: "Nd",
-  Letter_Number: "Nl",
-  Other_Number: "No",
-  Punctuation: "P",
-  Symbol: "S",
-  Separator: "Z",
-  Space_Separator: "Zs",
-  Other: "C",
-  Control: "Cc",
-};
+const propertyAliases = propertyAliasMap as ReadonlyMap<string, string>;
+const valueAliases = valueAliasMaps as ReadonlyMap<string, ReadonlyMap<string, string>>;
+const categoryAliases = valueAliases.get("General_Category") ?? new Map<string, string>();
+const scriptAliases = valueAliases.get("Script") ?? new Map<string, string>();
 
+/**
+ * RE2 knows general categories by their short names (`L`, `Lu`): each canonical name (`Letter`)
+ * to its short alias, from the Unicode aliases ECMAScript accepts.
+ */
+const categoryShortNames = new Map(
+  [...categoryAliases]
+    .filter(([alias]) => /^[A-Z][A-Za-z]?$/.test(alias))
+    .map(([alias, canonical]) => [canonical, alias]),
+);
+
+/**
+ * A property escape in RE2's terms: general categories by short name, scripts by their long
+ * name (`Script=Latn` is `Latin`), binary properties by canonical name (`Alpha` is `Alphabetic`),
+ * and the three ECMAScript adds (`ASCII`, `Any`, `Assigned`) as ranges or categories. Written
+ * to stand inside a class; an empty string is a set of nothing there.
+ */
 function property(node: AST.CharacterSet & { kind: "property" }): string {
   if (node.strings) throw new NotInRe2();
-  const name =
-    node.key === "General_Category"
-      ? (categoryShortNames[node.value ?? ""] ?? node.value)
-      : node.key === "Script"
-        ? node.value
-        : // Script_Extensions and binary properties: RE2 knows few; an unknown one fails to compile.
-          node.key === "Script_Extensions"
-          ? undefined
-          : node.key;
-  if (name === undefined || name === null || !/^\w+$/.test(name)) throw new NotInRe2();
-  return `${node.negate ? "\\P" : "\\p"}{${name}}`;
+  const key = propertyAliases.get(node.key) ?? node.key;
+  const escape = (name: string | undefined, negate = node.negate) => {
+    if (name === undefined || !/^\w+$/.test(name)) throw new NotInRe2();
+    return `${negate ? "\\P" : "\\p"}{${name}}`;
+  };
+  if (key === "General_Category") {
+    const value = node.value ?? "";
+    const canonical = categoryAliases.get(value) ?? value;
+    return escape(categoryShortNames.get(canonical));
+  }
+  if (key === "Script") {
+    const value = node.value ?? "";
+    return escape(scriptAliases.get(value) ?? value);
+  }
+  if (node.value !== null) throw new NotInRe2(); // Script_Extensions: RE2 has none
+  switch (key) {
+    case "ASCII":
+      return rangesText(node.negate ? complement([[0, 0x7f]]) : [[0, 0x7f]]);
+    case "Any":
+      return node.negate ? "" : rangesText([[0, 0x10ffff]]);
+    case "Assigned":
+      return escape("Cn", !node.negate);
+    default:
+      // A binary property RE2 does not know fails to compile: the pattern stays on V8.
+      return escape(key);
+  }
 }
 
 function complement(

@@ -43,6 +43,8 @@ export class JobTypeRegistry implements JobTypeSource {
   readonly #known = new Map<string, Known>();
   /** When {@link lookup} last found each type absent from the bucket. */
   readonly #misses = new Map<string, number>();
+  /** The bucket reads {@link lookup} has in flight, by type. */
+  readonly #lookups = new Map<string, Promise<JobTypeDescriptor | undefined>>();
   #follower: KvFollower | undefined;
 
   private constructor(nc: NatsConnection, kv: KV, logger: Logger | undefined) {
@@ -91,8 +93,9 @@ export class JobTypeRegistry implements JobTypeSource {
     if (backtracking?.length) {
       this.#logger?.warn(
         { type: descriptor.type, patterns: backtracking },
-        "these payload patterns use lookarounds or backreferences, so they run on a backtracking " +
-          "engine, where a client's string can take exponential time; the others run in linear time",
+        "these payload patterns cannot run on RE2 (lookarounds, backreferences, repeats over " +
+          "1,000), so they run on V8's backtracking engine, where a client's string can take " +
+          "exponential time; the others run in linear time",
       );
     }
     for (;;) {
@@ -161,11 +164,23 @@ export class JobTypeRegistry implements JobTypeSource {
    * message read the bucket. Undefined when the type is not registered, or when the bucket
    * cannot be read (logged): as `get` would answer.
    */
-  async lookup(type: string): Promise<JobTypeDescriptor | undefined> {
+  lookup(type: string): Promise<JobTypeDescriptor | undefined> {
     const known = this.get(type);
-    if (known !== undefined || !JobTypeName.safeParse(type).success) return known;
+    if (known !== undefined || !JobTypeName.safeParse(type).success) return Promise.resolve(known);
     const missedAt = this.#misses.get(type);
-    if (missedAt !== undefined && Date.now() - missedAt < missRememberedMs) return undefined;
+    if (missedAt !== undefined && Date.now() - missedAt < missRememberedMs) {
+      return Promise.resolve(undefined);
+    }
+    // Submissions of one type arriving together share one read.
+    let reading = this.#lookups.get(type);
+    if (reading === undefined) {
+      reading = this.#read(type).finally(() => this.#lookups.delete(type));
+      this.#lookups.set(type, reading);
+    }
+    return reading;
+  }
+
+  async #read(type: string): Promise<JobTypeDescriptor | undefined> {
     try {
       const entry = await this.#kv.get(type);
       if (entry?.operation === "PUT") {

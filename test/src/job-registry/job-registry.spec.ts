@@ -176,8 +176,9 @@ describe("JobTypeRegistry", () => {
       ),
     });
     const message =
-      "these payload patterns use lookarounds or backreferences, so they run on a backtracking " +
-      "engine, where a client's string can take exponential time; the others run in linear time";
+      "these payload patterns cannot run on RE2 (lookarounds, backreferences, repeats over " +
+      "1,000), so they run on V8's backtracking engine, where a client's string can take " +
+      "exponential time; the others run in linear time";
     expect(warnings(message)).toEqual([
       { type: "post.publish", patterns: [expect.stringContaining("(?=")] },
     ]);
