@@ -5,6 +5,7 @@ import type { ConsumerMessages, JsMsg, PushConsumer } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import type { Logger } from "./logger.ts";
+import { headersOrNone } from "./message-headers.ts";
 
 /** One entry of a KV bucket as a watch reports it. */
 export interface KvChange {
@@ -202,7 +203,9 @@ export class KvFollower {
   }
 
   #toChange(msg: JsMsg): KvChange {
-    const operation = msg.headers?.get(kvOperationHeader);
+    // Headers another client wrote that nats.js cannot read (a name with a space) would throw
+    // here and end every watch: such an entry is read as a value, whose consumer judges it.
+    const operation = headersOrNone(msg)?.get(kvOperationHeader);
     return {
       key: msg.subject.slice(`$KV.${this.#bucket}.`.length),
       revision: msg.seq,

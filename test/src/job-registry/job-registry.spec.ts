@@ -11,6 +11,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
+import { publishRawHeaders } from "../support/raw-publish.ts";
 import { recordingLogger } from "../support/recording-logger.ts";
 
 describe("JobTypeRegistry", () => {
@@ -214,6 +215,21 @@ describe("JobTypeRegistry", () => {
     expect(await watcher.lookup("later.type")).toMatchObject({ type: "later.type" });
     // A type that cannot be a key is not asked at all.
     expect(await watcher.lookup("no spaces allowed")).toBeUndefined();
+  });
+
+  it("opens and follows a bucket holding an entry whose headers nats.js cannot read", async () => {
+    // Written by another client (nats.go sends a header name with a space as given).
+    const descriptor = JSON.stringify(await (await open(worker)).register({ type: "raw.headers" }));
+    await publishRawHeaders(
+      server.url,
+      "$KV.conveyor-job-types.raw.headers",
+      ["bad key: x"],
+      descriptor,
+    );
+    const registry = await open(gateway);
+    expect(registry.get("raw.headers")).toMatchObject({ type: "raw.headers" });
+    await (await open(worker)).register({ type: "after.raw" });
+    await waitFor(() => Promise.resolve(registry.get("after.raw") !== undefined));
   });
 
   it("ignores an unreadable entry instead of failing", async () => {
