@@ -9,8 +9,13 @@ export { connectNats, exitWhenNatsCloses } from "./nats-connection.ts";
 export type { NatsConnectOptions } from "./nats-connection.ts";
 export { natsAuthEnv, natsAuthenticator, natsAuthOf } from "./nats-auth.ts";
 export type { NatsAuth, NatsAuthEnv } from "./nats-auth.ts";
-export { onShutdown, exitOnStartupError, runShutdownSteps } from "./shutdown.ts";
-export type { ShutdownStep } from "./shutdown.ts";
+export {
+  onShutdown,
+  exitOnStartupError,
+  runShutdownSteps,
+  shutdownDeadlineMs,
+} from "./shutdown.ts";
+export type { ShutdownOptions, ShutdownStep } from "./shutdown.ts";
 export { KvFollower } from "./kv-follower.ts";
 export type { KvChange, KvFollowerHandlers, KvFollowerOptions } from "./kv-follower.ts";
 export { JetStreamPublisher } from "./jetstream-publisher.ts";

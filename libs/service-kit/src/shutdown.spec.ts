@@ -21,4 +21,18 @@ describe("runShutdownSteps", () => {
       await runShutdownSteps(createLogger("test", "silent"), [["a", () => Promise.resolve()]]),
     ).toBe(true);
   });
+
+  it("gives up on a step that never ends once the deadline passes, so the process can exit", async () => {
+    const ran: string[] = [];
+    const ok = await runShutdownSteps(
+      createLogger("test", "silent"),
+      [
+        ["drain NATS", () => new Promise(() => undefined)],
+        ["flush traces", () => Promise.resolve(void ran.push("traces"))],
+      ],
+      { deadlineMs: 50 },
+    );
+    expect(ok).toBe(false);
+    expect(ran).toEqual([]);
+  });
 });

@@ -5,11 +5,15 @@ export type ShutdownStep = readonly [name: string, run: () => Promise<unknown>];
 
 /**
  * Runs the steps once on SIGTERM or SIGINT, in order, and exits with 0 when every one succeeded,
- * 1 when any failed. A step that fails does not skip the ones after it: a worker that cannot drain
+ * 1 when any failed or the deadline passed first. A step that fails does not skip the ones after it: a worker that cannot drain
  * its NATS connection (the server is down) still flushes its traces and closes its metrics.
  * A second signal exits at once.
  */
-export function onShutdown(logger: Logger, steps: readonly ShutdownStep[]): void {
+export function onShutdown(
+  logger: Logger,
+  steps: readonly ShutdownStep[],
+  options: ShutdownOptions = {},
+): void {
   let stopping = false;
   const handle = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -18,7 +22,7 @@ export function onShutdown(logger: Logger, steps: readonly ShutdownStep[]): void
     }
     stopping = true;
     logger.info({ signal }, "shutting down");
-    void runShutdownSteps(logger, steps).then((ok) => {
+    void runShutdownSteps(logger, steps, options).then((ok) => {
       if (ok) logger.info("stopped");
       process.exit(ok ? 0 : 1);
     });
@@ -27,11 +31,51 @@ export function onShutdown(logger: Logger, steps: readonly ShutdownStep[]): void
   process.on("SIGINT", handle);
 }
 
-/** Runs every step in order, logging each that fails; resolves with whether all succeeded. */
+/**
+ * The deadline of a service's shutdown: its grace period for the work in hand, and 4 s for the
+ * rest (the trace flush alone may take 3), within the 5 s more that npm start waits.
+ */
+export function shutdownDeadlineMs(graceMs: number): number {
+  return graceMs + 4000;
+}
+
+/** Options of a shutdown. */
+export interface ShutdownOptions {
+  /**
+   * Longest the whole shutdown may take, in milliseconds: a step still running then is given up
+   * (with those after it). A drain that waits for a nats-server that went away with the process
+   * that started both (npm start killed outright) would otherwise keep the service, and its
+   * port, for good. @default no limit
+   */
+  deadlineMs?: number;
+}
+
+/**
+ * Runs every step in order, logging each that fails; resolves with whether all succeeded, and
+ * false as soon as the deadline passes.
+ */
 export async function runShutdownSteps(
   logger: Logger,
   steps: readonly ShutdownStep[],
+  options: ShutdownOptions = {},
 ): Promise<boolean> {
+  const { deadlineMs } = options;
+  if (deadlineMs === undefined) return runAll(logger, steps);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => {
+      logger.error({ deadlineMs }, "shutdown took too long; giving up the steps still running");
+      resolve(false);
+    }, deadlineMs);
+  });
+  try {
+    return await Promise.race([runAll(logger, steps), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runAll(logger: Logger, steps: readonly ShutdownStep[]): Promise<boolean> {
   let ok = true;
   for (const [name, run] of steps) {
     try {

@@ -8,6 +8,7 @@ import {
   exitWhenNatsCloses,
   natsAuthOf,
   onShutdown,
+  shutdownDeadlineMs,
   parseEnv,
   registerMailboxMetrics,
   startMetrics,
@@ -79,22 +80,28 @@ async function main(): Promise<void> {
   });
   const commands = await createCommandMailbox({ js, jsm, tracing, logger });
 
-  onShutdown(logger, [
+  onShutdown(
+    logger,
     [
-      "stop dispatching",
-      () => {
-        // Whatever is still in flight after the grace period is redelivered to another replica.
-        const stopped = Promise.all([dispatcher.stop(), deadLetterer.stop(), commands.stop()]).then(
-          () => undefined,
-        );
-        return withinGrace(stopped, env.SHUTDOWN_GRACE_MS, logger);
-      },
+      [
+        "stop dispatching",
+        () => {
+          // Whatever is still in flight after the grace period is redelivered to another replica.
+          const stopped = Promise.all([
+            dispatcher.stop(),
+            deadLetterer.stop(),
+            commands.stop(),
+          ]).then(() => undefined);
+          return withinGrace(stopped, env.SHUTDOWN_GRACE_MS, logger);
+        },
+      ],
+      ["close the job type registry", () => registry.close()],
+      ["drain NATS", () => nc.drain()],
+      ["flush traces", () => tracing.shutdown()],
+      ["close metrics", () => metrics.close()],
     ],
-    ["close the job type registry", () => registry.close()],
-    ["drain NATS", () => nc.drain()],
-    ["flush traces", () => tracing.shutdown()],
-    ["close metrics", () => metrics.close()],
-  ]);
+    { deadlineMs: shutdownDeadlineMs(env.SHUTDOWN_GRACE_MS) },
+  );
 }
 
 async function withinGrace(work: Promise<void>, graceMs: number, logger: Logger): Promise<void> {

@@ -10,6 +10,7 @@ import {
   exitWhenNatsCloses,
   natsAuthOf,
   onShutdown,
+  shutdownDeadlineMs,
   startMetrics,
 } from "@conveyor/service-kit";
 import { verifyTopology } from "@conveyor/topology";
@@ -64,20 +65,24 @@ try {
   logger.info({ address: server.address() }, "gateway listening");
 
   // Stop accepting, let in-flight requests finish (their PubAcks need NATS), then disconnect.
-  onShutdown(logger, [
-    ["finish in-flight requests", () => graceful.close(config.SHUTDOWN_GRACE_MS)],
-    ["close the job type registry", () => registry.close()],
-    ["drain NATS", () => nc.drain()],
+  onShutdown(
+    logger,
     [
-      "close MongoDB",
-      () => {
-        stopConnecting();
-        return mongo.close();
-      },
+      ["finish in-flight requests", () => graceful.close(config.SHUTDOWN_GRACE_MS)],
+      ["close the job type registry", () => registry.close()],
+      ["drain NATS", () => nc.drain()],
+      [
+        "close MongoDB",
+        () => {
+          stopConnecting();
+          return mongo.close();
+        },
+      ],
+      ["flush traces", () => tracing.shutdown()],
+      ["close metrics", () => metrics.close()],
     ],
-    ["flush traces", () => tracing.shutdown()],
-    ["close metrics", () => metrics.close()],
-  ]);
+    { deadlineMs: shutdownDeadlineMs(config.SHUTDOWN_GRACE_MS) },
+  );
 } catch (err) {
   exitOnStartupError(bootLogger, err);
 }

@@ -6,6 +6,7 @@ import {
   exitWhenNatsCloses,
   natsAuthOf,
   onShutdown,
+  shutdownDeadlineMs,
   parseEnv,
   registerMailboxMetrics,
   startMetrics,
@@ -102,13 +103,17 @@ try {
     recheck: indexes.listIndexes,
   });
   sweeper.start();
-  onShutdown(logger, [
-    ["stop projecting", () => Promise.all([sweeper.stop(), projector.stop()])],
-    ["drain NATS", () => nc.drain()],
-    ["close MongoDB", () => Promise.all([mongo.close(), sweeperMongo.close()])],
-    ["flush traces", () => tracing.shutdown()],
-    ["close metrics", () => metrics.close()],
-  ]);
+  onShutdown(
+    logger,
+    [
+      ["stop projecting", () => Promise.all([sweeper.stop(), projector.stop()])],
+      ["drain NATS", () => nc.drain()],
+      ["close MongoDB", () => Promise.all([mongo.close(), sweeperMongo.close()])],
+      ["flush traces", () => tracing.shutdown()],
+      ["close metrics", () => metrics.close()],
+    ],
+    { deadlineMs: shutdownDeadlineMs(env.SHUTDOWN_GRACE_MS) },
+  );
   // A deleted consumer would leave the projector idle for good: exit so the supervisor restarts
   // the service, whose verifyTopology then names what is missing.
   projector.closed().then(

@@ -6,6 +6,7 @@ import {
   exitWhenNatsCloses,
   natsAuthOf,
   onShutdown,
+  shutdownDeadlineMs,
   parseEnv,
   startMetrics,
 } from "@conveyor/service-kit";
@@ -44,12 +45,16 @@ async function main(): Promise<void> {
   });
   observed.watchQueues(() => worker.backlog());
 
-  onShutdown(logger, [
-    ["stop the worker", () => worker.stop()],
-    ["drain NATS", () => nc.drain()],
-    ["flush traces", () => tracing.shutdown()],
-    ["close metrics", () => metrics.close()],
-  ]);
+  onShutdown(
+    logger,
+    [
+      ["stop the worker", () => worker.stop()],
+      ["drain NATS", () => nc.drain()],
+      ["flush traces", () => tracing.shutdown()],
+      ["close metrics", () => metrics.close()],
+    ],
+    { deadlineMs: shutdownDeadlineMs(env.SHUTDOWN_GRACE_MS) },
+  );
 }
 
 main().catch((err: unknown) => exitOnStartupError(bootLogger, err));

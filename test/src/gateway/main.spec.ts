@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -140,6 +141,39 @@ describe("gateway main", () => {
     }
     const [code] = await main.exited;
     expect(code, main.output()).toBe(0);
+  });
+
+  it("exits on SIGTERM while NATS is down, within its grace period and a margin", async () => {
+    // The stack's nats-server stopped first (npm start killed outright): nothing ever answers the
+    // drain, and a gateway waiting for it would run on, holding its port, with nobody to stop it.
+    await using nats = await provisionedNats();
+    await using mongo = await startMongoServer();
+    const port = await freePort();
+    const main = spawnGatewayMain({
+      NATS_URL: nats.url,
+      MONGO_URL: mongo.url,
+      MONGO_DB: uniqueName("gateway_main"),
+      GATEWAY_PORT: String(port),
+      METRICS_PORT: String(await freePort()),
+      SHUTDOWN_GRACE_MS: "1000",
+      LOG_LEVEL: "warn",
+    });
+    try {
+      const baseUrl = `http://127.0.0.1:${String(port)}`;
+      await waitFor(async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok, {
+        timeoutMs: 30_000,
+        message: "gateway main ready",
+      });
+      await nats.stop();
+      main.child.kill("SIGTERM");
+      const exited = await Promise.race([
+        main.exited.then(([code]) => code),
+        sleep(20_000).then(() => "still running"),
+      ]);
+      expect(exited).toBe(1);
+    } finally {
+      main.child.kill("SIGKILL");
+    }
   });
 
   it("exits 1 naming a bad variable", async () => {

@@ -43,7 +43,9 @@ export async function assertPortFree(port: number, variable: string, hint = ""):
     const code = (err as NodeJS.ErrnoException).code;
     throw new StackError(
       code === "EADDRINUSE"
-        ? `port ${port} is already in use (another Conveyor stack or server?). Stop it, or set ${variable} to a free port.${hint}`
+        ? `port ${port} is already in use (another Conveyor stack or server, or the services of a ` +
+            `stack stopped a moment ago, which take up to SHUTDOWN_GRACE_MS and a few seconds to ` +
+            `end). Stop it or wait, or set ${variable} to a free port.${hint}`
         : `cannot listen on 127.0.0.1:${port} (${variable}): ${String(code)}`,
       { cause: err },
     );
