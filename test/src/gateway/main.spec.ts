@@ -35,6 +35,14 @@ function spawnGatewayMain(env: Record<string, string>) {
   return { child, output: () => output, exited };
 }
 
+/** Waits until the gateway at `baseUrl` answers `/readyz` with 200. */
+function untilReady(baseUrl: string, message: string) {
+  return waitFor(async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok, {
+    timeoutMs: 30_000,
+    message,
+  });
+}
+
 /** A NATS server with the topology and the `echo` type registered. */
 async function provisionedNats() {
   const nats = await startNatsServer();
@@ -74,10 +82,7 @@ describe("gateway main", () => {
     });
     try {
       const baseUrl = `http://127.0.0.1:${String(port)}`;
-      await waitFor(async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok, {
-        timeoutMs: 30_000,
-        message: "gateway main ready without MongoDB",
-      });
+      await untilReady(baseUrl, "gateway main ready without MongoDB");
       const ready = (await (await fetch(`${baseUrl}/readyz`)).json()) as { status: string };
       expect(ready.status).toBe("degraded");
       const submitted = await fetch(`${baseUrl}/v1/jobs`, {
@@ -144,8 +149,8 @@ describe("gateway main", () => {
   });
 
   it("exits on SIGTERM while NATS is down, within its grace period and a margin", async () => {
-    // The stack's nats-server stopped first (npm start killed outright): nothing ever answers the
-    // drain, and a gateway waiting for it would run on, holding its port, with nobody to stop it.
+    // The stack's nats-server went first (npm start killed outright): the drain cannot finish,
+    // and the gateway must end all the same, or it holds its port with nobody left to stop it.
     await using nats = await provisionedNats();
     await using mongo = await startMongoServer();
     const port = await freePort();
@@ -160,10 +165,7 @@ describe("gateway main", () => {
     });
     try {
       const baseUrl = `http://127.0.0.1:${String(port)}`;
-      await waitFor(async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok, {
-        timeoutMs: 30_000,
-        message: "gateway main ready",
-      });
+      await untilReady(baseUrl, "gateway main ready");
       await nats.stop();
       main.child.kill("SIGTERM");
       const exited = await Promise.race([
