@@ -32,11 +32,13 @@ export function onShutdown(
 }
 
 /**
- * The deadline of a service's shutdown: its grace period for the work in hand, and 4 s for the
- * rest (the trace flush alone may take 3), within the 5 s more that npm start waits.
+ * The deadline of a service's shutdown: its grace period for the work in hand, and 15 s for the
+ * rest, which a healthy stop stays well within (a worker first lets its open pull run out, 5 s
+ * by default, and after the grace records what it hands back, with up to 3.5 s of retries; the
+ * trace flush takes up to 3 s). It exists for the stop that would never end.
  */
 export function shutdownDeadlineMs(graceMs: number): number {
-  return graceMs + 4000;
+  return graceMs + 15_000;
 }
 
 /** Options of a shutdown. */

@@ -13,7 +13,7 @@ describe("readStackConfig", () => {
       mongoPort: 27017,
       gatewayPort: 8080,
       mongoDb: "conveyor",
-      serviceStopGraceMs: 15_000,
+      serviceStopGraceMs: 26_000,
       natsDataDir: "/ws/.data/nats",
       ferretdbDataDir: "/ws/.data/ferretdb",
       natsConfigFile: "/ws/deploy/nats/local.conf",
@@ -60,8 +60,8 @@ describe("readStackConfig", () => {
     expect(config.gatewayPort).toBe(9000);
   });
 
-  it("refuses a grace period whose stop timer (5 s longer) would fire at once", () => {
-    const longest = String(2 ** 31 - 1 - 5000);
+  it("refuses a grace period whose stop timer (16 s longer) would fire at once", () => {
+    const longest = String(2 ** 31 - 1 - 16_000);
     expect(readStackConfig({ SHUTDOWN_GRACE_MS: longest }, "/ws").serviceStopGraceMs).toBe(
       2 ** 31 - 1,
     );

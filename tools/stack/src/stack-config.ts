@@ -1,6 +1,13 @@
 import { join } from "node:path";
 
-import { envMs, maxTimerMs, natsAuthEnv, natsAuthOf, parseEnv } from "@conveyor/service-kit";
+import {
+  envMs,
+  maxTimerMs,
+  natsAuthEnv,
+  natsAuthOf,
+  parseEnv,
+  shutdownDeadlineMs,
+} from "@conveyor/service-kit";
 import type { Env, NatsAuth } from "@conveyor/service-kit";
 import { z } from "zod";
 
@@ -24,8 +31,8 @@ const stackEnv = z.object({
   // The first of four consecutive ports, one per service's GET /metrics.
   METRICS_PORT: port(9464).refine((p) => p <= 65_532, "the four metrics ports must be below 65536"),
   MONGO_DB: z.string().min(1).default("conveyor"),
-  // The stack waits 5 s longer than this for the services to exit, within a timer's range.
-  SHUTDOWN_GRACE_MS: envMs(0, 10_000, maxTimerMs - 5000),
+  // The stack waits for the services' own shutdown deadline, and a second, within a timer's range.
+  SHUTDOWN_GRACE_MS: envMs(0, 10_000, maxTimerMs - shutdownDeadlineMs(0) - 1000),
   // Unset or empty: the default, as for the URLs above.
   READ_MODEL_NICENESS: z
     .string()
@@ -73,7 +80,11 @@ export interface StackConfig {
    * next three (`METRICS_PORT`). @default 9464
    */
   metricsPort: number;
-  /** How long a service may drain on shutdown before it is killed, in milliseconds. @default 10000 + 5000 */
+  /**
+   * How long a service may take to stop before it is killed, in milliseconds: its own shutdown
+   * deadline (a worker lets its open pull run out first, then its grace period runs), and a second.
+   * @default 10000 + 15000 + 1000
+   */
   serviceStopGraceMs: number;
   /** `<workspace>/.data/nats`: JetStream store, kept between runs. */
   natsDataDir: string;
@@ -103,7 +114,7 @@ export function readStackConfig(env: Env, workspace: string): StackConfig {
     metricsPort: parsed.METRICS_PORT,
     mongoDb: parsed.MONGO_DB,
     // The services drain for SHUTDOWN_GRACE_MS themselves; the margin covers their exit.
-    serviceStopGraceMs: parsed.SHUTDOWN_GRACE_MS + 5000,
+    serviceStopGraceMs: shutdownDeadlineMs(parsed.SHUTDOWN_GRACE_MS) + 1000,
     natsDataDir: join(workspace, ".data", "nats"),
     ferretdbDataDir: join(workspace, ".data", "ferretdb"),
     natsConfigFile: join(workspace, "deploy", "nats", "local.conf"),
