@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { applyEvent } from "./apply-event.ts";
 import type { JobDocument } from "./documents.ts";
 import { JobMismatchError } from "./errors.ts";
+import { maxAttemptRecords, mergeJobDocuments } from "./merge-job-documents.ts";
 
 const jobId = "job-1";
 const base = { jobId, type: "email.send", run: 1, traceId: "trace-1" } as const;
@@ -443,5 +444,30 @@ describe("applyEvent", () => {
     const doc = reduce([queued()]);
     const other: JobEvent = { ...started(1, "2025-01-01T00:00:01.000Z"), jobId: "job-2" };
     expect(() => applyEvent(doc, other)).toThrow(JobMismatchError);
+  });
+});
+
+describe("a job replayed again and again", () => {
+  // 250 runs of one failed attempt each: each replay adds a run's attempt to the history.
+  const at = (run: number) => new Date(Date.UTC(2025, 1, 1, 0, 0, run)).toISOString();
+  const events: JobEvent[] = Array.from({ length: 250 }, (_, i) => i + 1).flatMap((run) => [
+    { ...base, kind: "started", run, attempt: 1, at: at(run), workerId: "w" },
+    { ...failed(1, at(run)), run },
+  ]);
+  const fold = (list: readonly JobEvent[]) =>
+    list.reduce<JobDocument | undefined>((doc, event) => applyEvent(doc, event), undefined);
+
+  it("keeps the newest attempts only, so the document stays storable whatever the replays", () => {
+    const doc = fold(events);
+    expect(doc?.attempts).toHaveLength(maxAttemptRecords);
+    expect(doc?.attempts[0]).toMatchObject({ run: 250 - maxAttemptRecords + 1, attempt: 1 });
+    expect(doc?.attempts.at(-1)).toMatchObject({ run: 250, attempt: 1 });
+  });
+
+  it("ends in the same document in any order", () => {
+    expect(fold([...events].reverse())).toEqual(fold(events));
+    const odd = fold(events.filter((_, i) => i % 4 < 2));
+    const even = fold(events.filter((_, i) => i % 4 >= 2));
+    expect(mergeJobDocuments(odd!, even!)).toEqual(fold(events));
   });
 });

@@ -131,6 +131,14 @@ function newerProgress(
   return compareTuples([b.run, b.attempt, b.seq], [a.run, a.attempt, a.seq]) > 0 ? b : a;
 }
 
+/**
+ * Most attempt records a document keeps: the newest by `(run, attempt)`. Each may hold an error
+ * of 12,000 characters, and every replay adds its run's attempts, so without a bound a job
+ * replayed a few hundred times passed MongoDB's 16 MiB and its document stopped changing. Keeping
+ * the newest N of the union is still a join (any order and grouping of merges keeps the same N).
+ */
+export const maxAttemptRecords = 200;
+
 function mergeAttempts(a: readonly AttemptRecord[], b: readonly AttemptRecord[]): AttemptRecord[] {
   const byKey = new Map<string, AttemptRecord>();
   for (const record of [...a, ...b]) {
@@ -138,7 +146,10 @@ function mergeAttempts(a: readonly AttemptRecord[], b: readonly AttemptRecord[])
     const seen = byKey.get(key);
     byKey.set(key, seen === undefined ? record : mergeAttempt(seen, record));
   }
-  return [...byKey.values()].sort((x, y) => compareTuples([x.run, x.attempt], [y.run, y.attempt]));
+  const ordered = [...byKey.values()].sort((x, y) =>
+    compareTuples([x.run, x.attempt], [y.run, y.attempt]),
+  );
+  return ordered.length > maxAttemptRecords ? ordered.slice(-maxAttemptRecords) : ordered;
 }
 
 function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
