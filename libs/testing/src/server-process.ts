@@ -18,14 +18,26 @@ process.once("exit", () => {
 
 /** Where util-linux's `setpriv` is on Linux systems. */
 const setprivLocations = ["/usr/bin/setpriv", "/bin/setpriv"];
-/** `setpriv`, when it is there and knows `--pdeathsig` (util-linux 2.33 and later). */
-const setpriv = (() => {
-  if (process.platform !== "linux") return undefined;
-  const path = setprivLocations.find((candidate) => existsSync(candidate));
-  if (path === undefined) return undefined;
-  const help = spawnSync(path, ["--help"], { encoding: "utf8" });
-  return `${help.stdout}${help.stderr}`.includes("--pdeathsig") ? path : undefined;
-})();
+/**
+ * `setpriv`, when it is there and knows `--pdeathsig` (util-linux 2.33 and later). Asked on the
+ * first spawn, not when the module loads: every process importing this package would pay for
+ * running `setpriv --help`, most of them never spawning anything.
+ */
+let setprivPath: string | null | undefined;
+function setpriv(): string | undefined {
+  if (setprivPath === undefined) {
+    const path =
+      process.platform === "linux"
+        ? setprivLocations.find((candidate) => existsSync(candidate))
+        : undefined;
+    const help = path === undefined ? undefined : spawnSync(path, ["--help"], { encoding: "utf8" });
+    setprivPath =
+      path !== undefined && `${help?.stdout ?? ""}${help?.stderr ?? ""}`.includes("--pdeathsig")
+        ? path
+        : null;
+  }
+  return setprivPath ?? undefined;
+}
 
 /**
  * The command run so that the kernel sends it SIGTERM when this process dies (`setpriv
@@ -36,9 +48,10 @@ const setpriv = (() => {
  * `setpriv` does not exist (macOS): there only the hook stops the servers.
  */
 function dyingWithParent([command, args]: [string, string[]]): [string, string[]] {
-  return setpriv === undefined
+  const wrapper = setpriv();
+  return wrapper === undefined
     ? [command, args]
-    : [setpriv, ["--pdeathsig", "TERM", command, ...args]];
+    : [wrapper, ["--pdeathsig", "TERM", command, ...args]];
 }
 
 /** A server child process with its recent output. */
