@@ -43,6 +43,9 @@ export { maxTimerMs } from "./timer-limit.ts";
 export const envMs = (min: number, fallback: number, max = maxTimerMs) =>
   envInt(min, fallback, Math.min(max, maxTimerMs));
 
+/** How long a starting service waits for the topology by default (`TOPOLOGY_WAIT_MS`). */
+export const defaultTopologyWaitMs = 120_000;
+
 /** Environment variables every service reads. */
 export const commonEnv = {
   /** One server's URL or several, comma-separated (`host:port` means `nats://host:port`). */
@@ -72,6 +75,11 @@ export const commonEnv = {
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** How long a draining service may take to finish in-flight work, in milliseconds. */
   SHUTDOWN_GRACE_MS: envMs(0, 10_000),
+  /**
+   * How long a starting service waits for the JetStream topology to be provisioned (the first
+   * `kubectl apply` starts the topology Job beside the services), in milliseconds; 0 checks once.
+   */
+  TOPOLOGY_WAIT_MS: envMs(0, defaultTopologyWaitMs),
   ...tracingEnv,
   ...metricsEnv,
 } as const;

@@ -1,5 +1,13 @@
 export { ConfigError, PublisherClosedError } from "./errors.ts";
-export { parseEnv, commonEnv, mongoEnv, envInt, envMs, maxTimerMs } from "./config.ts";
+export {
+  parseEnv,
+  commonEnv,
+  mongoEnv,
+  envInt,
+  envMs,
+  maxTimerMs,
+  defaultTopologyWaitMs,
+} from "./config.ts";
 export type { Env } from "./config.ts";
 export { createLogger } from "./logger.ts";
 export { createTracing, tracingEnv } from "./tracing-config.ts";

@@ -1,5 +1,7 @@
 export { createMissingTopology, ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
 export { verifyTopology } from "./verify-topology.ts";
+export { awaitTopology } from "./await-topology.ts";
+export type { AwaitTopologyOptions } from "./await-topology.ts";
 export { TopologyError, TopologyUpdateError } from "./errors.ts";
 export type { TopologyOptions } from "./options.ts";
 export { defaultMaxAgeMs } from "./options.ts";

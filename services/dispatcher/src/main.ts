@@ -14,7 +14,7 @@ import {
   startMetrics,
 } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
-import { verifyTopology } from "@conveyor/topology";
+import { awaitTopology } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 
 import { dispatcherEnv } from "./config.ts";
@@ -42,7 +42,10 @@ async function main(): Promise<void> {
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  await verifyTopology(jsm);
+  await awaitTopology(jsm, {
+    timeoutMs: env.TOPOLOGY_WAIT_MS,
+    logger,
+  });
   const metrics = await startMetrics(serviceName, env, logger);
   registerMailboxMetrics(
     metrics.registry,

@@ -13,7 +13,7 @@ import {
   shutdownDeadlineMs,
   startMetrics,
 } from "@conveyor/service-kit";
-import { verifyTopology } from "@conveyor/topology";
+import { awaitTopology } from "@conveyor/topology";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MongoClient } from "mongodb";
 
@@ -36,7 +36,10 @@ try {
   });
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
-  await verifyTopology(jsm);
+  await awaitTopology(jsm, {
+    timeoutMs: config.TOPOLOGY_WAIT_MS,
+    logger,
+  });
   const metrics = await startMetrics("gateway", config, logger);
   // Connected in the background: a gateway started during a MongoDB outage (a scale-up, a
   // rollout) takes submissions, which need only NATS, and answers reads 503 until MongoDB is back.

@@ -15,7 +15,7 @@ export class StoreTimeoutError extends Error {
 
 /**
  * A projector's durable consumer, or its stream, no longer exists: nothing will be delivered
- * again until it is provisioned. The service exits on it, and `verifyTopology` names what is
+ * again until it is provisioned. The service exits on it, and its topology check names what is
  * missing when the supervisor starts it again.
  */
 export class ConsumerGoneError extends Error {

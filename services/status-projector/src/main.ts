@@ -11,7 +11,7 @@ import {
   registerMailboxMetrics,
   startMetrics,
 } from "@conveyor/service-kit";
-import { verifyTopology } from "@conveyor/topology";
+import { awaitTopology } from "@conveyor/topology";
 import { ensureIndexes } from "@conveyor/read-model";
 import { ConsumerName, StreamName } from "@conveyor/contracts";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -38,7 +38,10 @@ try {
   });
   exitWhenNatsCloses(nc, logger);
   const jsm = await jetstreamManager(nc);
-  await verifyTopology(jsm);
+  await awaitTopology(jsm, {
+    timeoutMs: env.TOPOLOGY_WAIT_MS,
+    logger,
+  });
   const metrics = await startMetrics(service, env, logger);
   registerMailboxMetrics(
     metrics.registry,
@@ -115,7 +118,7 @@ try {
     { deadlineMs: shutdownDeadlineMs(env.SHUTDOWN_GRACE_MS) },
   );
   // A deleted consumer would leave the projector idle for good: exit so the supervisor restarts
-  // the service, whose verifyTopology then names what is missing.
+  // the service, whose topology check then names what is missing.
   projector.closed().then(
     (err) => {
       if (err === undefined) return;

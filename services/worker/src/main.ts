@@ -10,7 +10,9 @@ import {
   parseEnv,
   startMetrics,
 } from "@conveyor/service-kit";
+import { awaitTopology } from "@conveyor/topology";
 import { createWorker } from "@conveyor/worker-sdk";
+import { jetstreamManager } from "@nats-io/jetstream";
 
 import { builtinHandlers } from "./builtin-handlers.ts";
 import { workerEnv } from "./config.ts";
@@ -30,6 +32,10 @@ async function main(): Promise<void> {
     auth: natsAuthOf(env),
   });
   exitWhenNatsCloses(nc, logger);
+  await awaitTopology(await jetstreamManager(nc), {
+    timeoutMs: env.TOPOLOGY_WAIT_MS,
+    logger,
+  });
   const metrics = await startMetrics(serviceName, env, logger);
   const observed = workerMetrics(metrics.registry, logger, Object.keys(builtinHandlers));
   const worker = await createWorker({

@@ -185,15 +185,58 @@ describe("gateway main", () => {
     expect(main.output()).toContain("GATEWAY_PORT");
   });
 
-  it("exits 1 naming what is missing when the topology was not provisioned", async () => {
+  it("exits 1 naming what is missing when the topology is not provisioned within TOPOLOGY_WAIT_MS", async () => {
     await using nats = await startNatsServer();
     const main = spawnGatewayMain({
       NATS_URL: nats.url,
       MONGO_URL: "mongodb://127.0.0.1:1",
       GATEWAY_PORT: String(await freePort()),
+      TOPOLOGY_WAIT_MS: "1500",
     });
     const [code] = await main.exited;
     expect(code, main.output()).toBe(1);
     expect(main.output()).toContain("stream JOBS");
+  });
+
+  it("waits for a topology provisioned after it started, then serves", async () => {
+    // The first `kubectl apply` starts the topology Job and the Deployments together.
+    await using nats = await startNatsServer();
+    await using mongo = await startMongoServer();
+    const port = await freePort();
+    const main = spawnGatewayMain({
+      NATS_URL: nats.url,
+      MONGO_URL: mongo.url,
+      MONGO_DB: uniqueName("gateway_main"),
+      GATEWAY_PORT: String(port),
+      METRICS_PORT: String(await freePort()),
+      LOG_LEVEL: "warn",
+    });
+    try {
+      await waitFor(() => Promise.resolve(main.output().includes("waiting for the JetStream")), {
+        timeoutMs: 30_000,
+        message: "gateway main waiting for the topology",
+      });
+      expect(main.output()).toContain("stream JOBS");
+      const nc = await connect({ servers: nats.url });
+      try {
+        await ensureTopology(await jetstreamManager(nc));
+        const registry = await JobTypeRegistry.open(nc);
+        await registry.register({ type: "echo" });
+        await registry.close();
+      } finally {
+        await nc.close();
+      }
+      const baseUrl = `http://127.0.0.1:${String(port)}`;
+      await untilReady(baseUrl, "gateway main ready once the topology is provisioned");
+      const response = await fetch(`${baseUrl}/v1/jobs`, {
+        method: "POST",
+        body: JSON.stringify({ type: "echo", payload: "after the wait" }),
+      });
+      expect(response.status).toBe(202);
+    } finally {
+      main.child.kill("SIGTERM");
+    }
+    const [code] = await main.exited;
+    expect(code, main.output()).toBe(0);
   });
 });

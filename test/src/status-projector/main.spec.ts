@@ -164,9 +164,13 @@ describe("status-projector main", () => {
     expect(main.output.text).toContain("PROJECTOR_BATCH_SIZE");
   });
 
-  it("exits 1 naming what is missing when the topology was not provisioned", async () => {
+  it("exits 1 naming what is missing when the topology is not provisioned within TOPOLOGY_WAIT_MS", async () => {
     await using nats = await startNatsServer();
-    const main = startMain({ NATS_URL: nats.url, MONGO_URL: "mongodb://127.0.0.1:1" });
+    const main = startMain({
+      NATS_URL: nats.url,
+      MONGO_URL: "mongodb://127.0.0.1:1",
+      TOPOLOGY_WAIT_MS: "1500",
+    });
     const [code] = await main.exited;
     expect(code).toBe(1);
     expect(main.output.text).toContain("EVENTS");

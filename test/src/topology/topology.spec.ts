@@ -4,6 +4,7 @@ import type { NatsServerHandle } from "@conveyor/testing";
 import {
   TopologyError,
   TopologyUpdateError,
+  awaitTopology,
   ensureTopology,
   ensureWorkConsumer,
   verifyTopology,
@@ -177,6 +178,55 @@ describe("topology", () => {
       `kv bucket ${KvBucket.JobTypes}`,
     ]);
     expect((error as TopologyError).message).toContain("stream WORK");
+  });
+
+  it("waits for a topology provisioned after it started, telling what is missing as it changes", async () => {
+    const reports: string[][] = [];
+    const awaited = awaitTopology(jsm, {
+      timeoutMs: 30_000,
+      pollMs: 100,
+      logger: {
+        warn: ({ missing }) => {
+          reports.push([...missing]);
+        },
+      },
+    });
+    let settled = false;
+    void awaited.finally(() => (settled = true));
+    await waitFor(() => Promise.resolve(reports.length > 0), {
+      timeoutMs: 5000,
+      message: "first report",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(settled).toBe(false);
+    // Unchanged checks are not reported again.
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toContain("stream JOBS");
+
+    await ensureTopology(jsm);
+    await awaited;
+    expect(reports).toHaveLength(1);
+  });
+
+  it("gives up after its timeout, naming what is still missing", async () => {
+    await ensureTopology(jsm);
+    await jsm.streams.delete(StreamName.Work);
+    const started = Date.now();
+    const error = await awaitTopology(jsm, { timeoutMs: 600, pollMs: 100 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TopologyError);
+    expect((error as TopologyError).missing).toEqual(["stream WORK"]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+  });
+
+  it("checks once with a timeout of 0", async () => {
+    const error = await awaitTopology(jsm, { timeoutMs: 0 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(TopologyError);
   });
 
   it("names the subjects and settings an older stream lacks, which its consumers would never see", async () => {
