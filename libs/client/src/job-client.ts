@@ -11,7 +11,7 @@ import { injectTraceContext, traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { InvalidArgumentError } from "@nats-io/transport-node";
+import { InvalidArgumentError, NoRespondersError, RequestError } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { context } from "@opentelemetry/api";
 
@@ -262,6 +262,7 @@ export class JobClient {
   async #sendBulk(message: BulkMessage): Promise<{ index: number; result: SubmitResult }[]> {
     const send = async (traceId: string | undefined) => {
       const { subject, body, headers, msgID } = message;
+      const closedBefore = this.#nc.isClosed();
       try {
         const ack = await this.#publisher.publish(subject, body, { msgID, headers });
         return message.jobs.map((job) => ({
@@ -281,7 +282,7 @@ export class JobClient {
           result: {
             ok: false as const,
             id,
-            error: unsent(err) ?? new SubmissionNotConfirmedError(id, err),
+            error: unsent(err) ?? this.#notConfirmed(id, subject, err, closedBefore),
           },
         }));
       }
@@ -305,15 +306,34 @@ export class JobClient {
     traceId: string | undefined,
   ): Promise<Submitted> {
     const { id, subject, body, headers, msgID } = message;
+    const closedBefore = this.#nc.isClosed();
     const ack = await this.#publisher
       .publish(subject, body, { msgID, headers })
       .catch((err: unknown) => {
-        throw unsent(err) ?? new SubmissionNotConfirmedError(id, err);
+        throw unsent(err) ?? this.#notConfirmed(id, subject, err, closedBefore);
       });
     if (!ack.duplicate) return { id, duplicate: false, traceId };
     const first = await this.#first(ack.seq);
     const { idempotencyKey } = submission;
     return { id: duplicateJobId(first, { id, idempotencyKey }), duplicate: true, traceId };
+  }
+
+  /**
+   * Why a submission handed to the publisher failed. `closedBefore` is whether the connection was
+   * already closed when the submission was made (nothing can have been sent); a connection closed
+   * later may have taken the message with it or not, which is unknown.
+   */
+  #notConfirmed(
+    id: string,
+    subject: string,
+    err: unknown,
+    closedBefore: boolean,
+  ): SubmissionNotConfirmedError {
+    if (closedBefore) return new SubmissionNotConfirmedError(id, err, "the connection is closed");
+    if (isNoResponders(err)) {
+      return new SubmissionNotConfirmedError(id, err, `no stream captures ${subject}`);
+    }
+    return new SubmissionNotConfirmedError(id, err);
   }
 
   /** The stored submission a duplicate collapsed into (its PubAck's sequence), when readable. */
@@ -340,6 +360,14 @@ function unsent(err: unknown): ClientClosedError | InvalidSubmissionError | unde
   if (!(err instanceof InvalidArgumentError)) return undefined;
   const text = `the message cannot be sent: ${err.message}`;
   return new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
+}
+
+/** Whether the server answered that nothing subscribes to the subject: no stream stored it. */
+function isNoResponders(err: unknown): boolean {
+  return (
+    err instanceof NoRespondersError ||
+    (err instanceof RequestError && err.cause instanceof NoRespondersError)
+  );
 }
 
 /** An option that must be a whole number from 1 to `max`, or a RangeError naming it. */

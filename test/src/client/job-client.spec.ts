@@ -263,6 +263,9 @@ describe("JobClient against a real nats-server", () => {
     const failed = await closing.submit({ type: "echo", payload: 1 }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(SubmissionNotConfirmedError);
     const { jobId } = failed as SubmissionNotConfirmedError;
+    // Closed before it was sent: certainly not stored, and not said to be "sent".
+    expect(failed).toMatchObject({ maybeStored: false });
+    expect((failed as Error).message).toBe(`job ${jobId} was not stored: the connection is closed`);
     const [result] = await closing.submitMany([{ id: jobId, type: "echo" }]);
     expect(result).toMatchObject({ ok: false, id: jobId });
 
@@ -270,6 +273,41 @@ describe("JobClient against a real nats-server", () => {
       id: jobId,
       duplicate: false,
     });
+  });
+
+  it("says a submission no stream captures was not stored, naming its subject", async () => {
+    await using bare = await startNatsServer();
+    const other = await connect({ servers: bare.url });
+    try {
+      const failed = await new JobClient(other)
+        .submit({ type: "echo", payload: 1 })
+        .catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(SubmissionNotConfirmedError);
+      expect(failed).toMatchObject({ maybeStored: false });
+      expect((failed as Error).message).toContain(
+        `was not stored: no stream captures ${Subject.submit("echo")}`,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("says a submission whose acknowledgement never came may be stored", async () => {
+    await using bare = await startNatsServer();
+    const other = await connect({ servers: bare.url });
+    try {
+      // A responder that never answers: the request is delivered, and what became of it is unknown.
+      other.subscribe(Subject.submit(">"), { callback: () => undefined });
+      await other.flush();
+      const failed = await new JobClient(other, { timeoutMs: 300 })
+        .submit({ type: "echo", payload: 1 })
+        .catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(SubmissionNotConfirmedError);
+      expect(failed).toMatchObject({ maybeStored: true });
+      expect((failed as Error).message).toContain("was sent but not confirmed stored");
+    } finally {
+      await other.close();
+    }
   });
 
   it("refuses submissions after close() as never sent, not as unconfirmed", async () => {
@@ -402,7 +440,7 @@ describe("JobClient against a real nats-server", () => {
       expect(result.ok).toBe(false);
       if (result.ok) continue;
       expect(result.error).toBeInstanceOf(SubmissionNotConfirmedError);
-      expect(result.error).toMatchObject({ jobId: result.id });
+      expect(result.error).toMatchObject({ jobId: result.id, maybeStored: false });
     }
   });
 });
