@@ -11,7 +11,7 @@ const keda = join(workspaceRoot(), "k8s", "keda");
 
 interface Trigger {
   type: string;
-  metadata: { stream: string; consumer: string };
+  metadata: { stream: string; consumer: string; natsServerMonitoringEndpoint: string };
 }
 
 describe("the KEDA overlay (k8s/keda)", () => {
@@ -23,6 +23,13 @@ describe("the KEDA overlay (k8s/keda)", () => {
     const triggers = scaler.spec.triggers;
     expect(triggers.every((t) => t.type === "nats-jetstream")).toBe(true);
     expect(triggers.every((t) => t.metadata.stream === StreamName.Work)).toBe(true);
+    // The nats chart's client Service serves no monitoring port by default, and KEDA reaches each
+    // server of a cluster as `<pod>.<endpoint host>`: only the headless Service has both.
+    for (const { metadata } of triggers) {
+      expect(metadata.natsServerMonitoringEndpoint).toBe(
+        "nats-headless.nats.svc.cluster.local:8222",
+      );
+    }
     expect(triggers.map((t) => t.metadata.consumer).sort()).toEqual(
       Object.keys(builtinHandlers).map(workConsumerName).sort(),
     );

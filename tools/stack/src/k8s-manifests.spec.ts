@@ -10,7 +10,9 @@ import { serviceNames } from "./service-process.ts";
 const k8s = join(workspaceRoot(), "k8s");
 
 interface Kustomization {
+  kind?: string;
   resources?: string[];
+  components?: string[];
   configMapGenerator?: { name: string; envs?: string[] }[];
 }
 
@@ -44,11 +46,30 @@ describe("the Kubernetes manifests", () => {
   it("applies the base from k8s/ and its overlays, and only the keda overlay needs KEDA", async () => {
     expect((await kustomization("")).resources).toEqual(["base"]);
     expect((await kustomization("keda")).resources).toContain("../base");
-    expect((await kustomization("monitoring")).resources).toContain("../base");
     for (const resource of (await kustomization("base")).resources ?? []) {
       const text = await readFile(join(k8s, "base", resource), "utf8");
       expect(text, resource).not.toContain("keda.sh");
     }
+  });
+
+  it("adds monitoring as a component, not a second copy of the base to apply apart", async () => {
+    // Two entry points applied to one cluster fight over the worker count KEDA owns.
+    const monitoring = await kustomization("monitoring");
+    expect(monitoring.kind).toBe("Component");
+    expect(monitoring.resources).not.toContain("../base");
+    // Added at k8s/, whose kustomization sets no namespace, it must name the base's own.
+    const base = (await kustomization("base")) as Kustomization & { namespace?: string };
+    for (const resource of monitoring.resources ?? []) {
+      const doc = parse(await readFile(join(k8s, "monitoring", resource), "utf8")) as {
+        metadata: { namespace?: string };
+      };
+      expect(doc.metadata.namespace, resource).toBe(base.namespace);
+    }
+    // Offered, commented out, in both entry points.
+    const keda = await readFile(join(k8s, "keda", "kustomization.yaml"), "utf8");
+    expect(keda).toMatch(/^# components:\n# {3}- \.\.\/monitoring$/m);
+    const root = await readFile(join(k8s, "kustomization.yaml"), "utf8");
+    expect(root).toMatch(/^# components:\n# {3}- monitoring$/m);
   });
 
   it.each([...serviceNames, "topology-job"])(
