@@ -11,6 +11,7 @@ import { z } from "zod";
 
 import { Delivery } from "./delivery.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
+import type { JobContext } from "./handler.ts";
 import type { AttemptReport } from "./options.ts";
 
 const item: WorkItem = {
@@ -25,7 +26,9 @@ const item: WorkItem = {
 };
 
 interface DeliveryOptions {
-  handle: () => Promise<unknown>;
+  handle: (job: unknown, ctx: JobContext) => Promise<unknown>;
+  /** The work item's timeout, in milliseconds. */
+  timeoutMs?: number;
   schema?: z.ZodType;
   event?: LifecyclePublisher["event"];
   heartbeatMs?: number;
@@ -47,7 +50,9 @@ function deliver(options: DeliveryOptions): {
   const msg = {
     subject: "work.echo",
     seq: 1,
-    data: new TextEncoder().encode(JSON.stringify(item)),
+    data: new TextEncoder().encode(
+      JSON.stringify({ ...item, timeoutMs: options.timeoutMs ?? item.timeoutMs }),
+    ),
     headers: msgHeaders,
     info: { deliveryCount: 1 },
     ack: () => steps.push("ack"),
@@ -69,9 +74,9 @@ function deliver(options: DeliveryOptions): {
   const delivery = new Delivery(msg, {
     settings: {
       type: "echo",
-      handle: () => {
+      handle: (job, ctx) => {
         steps.push("handled");
-        return options.handle();
+        return options.handle(job, ctx);
       },
       schema: options.schema,
       payloadSchema: undefined,
@@ -183,6 +188,48 @@ describe("Delivery", () => {
 
     expect(steps.filter((step) => step !== "working")).toEqual(["nak"]);
     expect(reports.map((report) => report.outcome)).toEqual(["retry"]);
+  });
+
+  it("bounds a payload's async check and the handler by one timeout together", async () => {
+    const reports: AttemptReport[] = [];
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const { delivery, steps } = deliver({
+      timeoutMs: 300,
+      schema: z.unknown().refine(async () => {
+        await sleep(250);
+        return true;
+      }),
+      handle: () => sleep(250),
+      onAttemptEnd: (report) => reports.push(report),
+    });
+    const started = Date.now();
+    await delivery.process();
+
+    // 250 ms of checking and 250 of handling exceed the attempt's 300 ms.
+    expect(reports.map((report) => report.outcome)).toEqual(["retry"]);
+    expect(steps.filter((step) => step !== "working")).toEqual(["handled", "nak"]);
+    expect(Date.now() - started).toBeLessThan(450);
+  });
+
+  it("does not hold a handler that awaits its progress until the stream stores it", async () => {
+    const reports: AttemptReport[] = [];
+    // A slow stream: each event is stored 1.5 s after it is sent.
+    const { delivery } = deliver({
+      timeoutMs: 1000,
+      event: () => new Promise((resolve) => setTimeout(resolve, 1500)),
+      handle: async (_job, ctx) => {
+        for (let page = 1; page <= 3; page++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          await ctx.progress(page, 3);
+        }
+        return "done";
+      },
+      onAttemptEnd: (report) => reports.push(report),
+    });
+    await delivery.process();
+
+    expect(reports.map((report) => report.outcome)).toEqual(["succeeded"]);
+    expect(reports[0]?.durationMs).toBeLessThan(500);
   });
 
   it("cancels a job cancelled while its payload's async check runs, whatever the check finds", async () => {

@@ -55,6 +55,8 @@ export class Delivery {
   #unsubscribe: (() => void) | undefined;
   /** Renews the lease from the delivery until it is settled. */
   #leaseKeeper: NodeJS.Timeout | undefined;
+  /** When the attempt's timeout runs out, from its first guarded call (`Date.now()` time). */
+  #deadline: number | undefined;
 
   constructor(msg: JsMsg, deps: DeliveryDeps) {
     this.#msg = msg;
@@ -215,9 +217,14 @@ export class Delivery {
     return outcome;
   }
 
-  /** How a handler, or a payload's async checks, are bounded: timeout, stop, cancel. */
+  /**
+   * How a handler, or a payload's async checks, are bounded: timeout, stop, cancel. The timeout
+   * counts from the first guarded call, so the check and the handler share it.
+   */
   #guard(timeoutMs: number): HandlerGuard {
-    return { controller: this.#controller, abandon: this.#abandon.signal, timeoutMs };
+    this.#deadline ??= Date.now() + timeoutMs;
+    const { signal } = this.#abandon;
+    return { controller: this.#controller, abandon: signal, timeoutMs, deadline: this.#deadline };
   }
 
   #facts(maxAttempts: number, retry?: RetryOverride): AttemptFacts {

@@ -7,7 +7,7 @@ export interface ProgressReport {
   seq: number;
 }
 
-/** Publishes a report; must not reject (failures are the sink's to log). */
+/** Publishes a report; must not reject (failures are the sink's to log). Not waited for. */
 export type ProgressSink = (report: ProgressReport) => Promise<void>;
 
 /**
@@ -31,6 +31,7 @@ export class ProgressReporter {
     this.#now = now;
   }
 
+  /** Resolves at once: publishing goes on in the background. */
   report(done: number, total: number, message?: string): Promise<void> {
     checkProgress(done, total, message);
     if (this.#closed) return Promise.resolve();
@@ -43,7 +44,10 @@ export class ProgressReporter {
       now < this.#lastPublishedAt;
     if (due || done >= total) {
       this.#dropHeld();
-      return this.#publish(report);
+      // Not awaited: a handler that awaits its progress must not wait for the stream to store it
+      // (up to a publish timeout per report, taken from the job's own timeout).
+      void this.#publish(report);
+      return Promise.resolve();
     }
     this.#held = report;
     this.#timer ??= setTimeout(

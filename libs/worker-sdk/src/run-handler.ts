@@ -10,6 +10,11 @@ export interface HandlerGuard {
   /** The attempt's timeout, in milliseconds. Aborts with a {@link JobTimeoutError}. */
   timeoutMs: number;
   /**
+   * When the attempt's timeout runs out (`Date.now()` time): a payload's async check and the
+   * handler after it share one timeout. @default `timeoutMs` from the call
+   */
+  deadline?: number;
+  /**
    * Aborted to stop waiting for a cancelled handler that is still winding down (the worker
    * stops): the attempt ends at once as cancelled.
    */
@@ -36,7 +41,8 @@ export async function runHandler(
   };
   // A work item written before job types' timeouts were bounded (maxJobTimeoutMs) may hold more
   // than a timer can wait for: Node would fire it at once, timing out every attempt.
-  const timeoutMs = Math.min(guard.timeoutMs, maxTimerMs);
+  const left = guard.deadline === undefined ? guard.timeoutMs : guard.deadline - Date.now();
+  const timeoutMs = Math.min(Math.max(left, 0), maxTimerMs);
   const timeout = setTimeout(() => {
     // A cancelled handler still running at its timeout is abandoned with the cancel as reason.
     if (signal.aborted) giveUp();
