@@ -1,3 +1,5 @@
+import { runInNewContext } from "node:vm";
+
 import { maxResultDepth, RetryPolicy } from "@conveyor/contracts";
 import { describe, expect, it } from "vitest";
 
@@ -173,6 +175,12 @@ describe("decideOutcome's retry delay", () => {
       facts(1),
     );
     expect(negative).toMatchObject({ kind: "retry", delayMs: 0 });
+    // "As late as allowed", or a computed Retry-After that overflowed.
+    const endless = decideOutcome(
+      { ok: false, error: JobFailure.retryable("much later", { delayMs: Infinity }) },
+      facts(1),
+    );
+    expect(endless).toMatchObject({ kind: "retry", delayMs: 86_400_000 });
   });
 });
 
@@ -194,6 +202,44 @@ describe("toErrorInfo of errors from other libraries", () => {
     expect(toErrorInfo(numberName)).toMatchObject({ name: "7", message: "boom" });
     const settled = { ok: false as const, error: objectMessage };
     expect(decideOutcome(settled, facts(1))).toMatchObject({ kind: "retry" });
+  });
+});
+
+describe("decideOutcome of errors that cannot be read", () => {
+  it("records an error whose message, name or stack getter throws, and applies the policy", () => {
+    class Unreadable extends Error {
+      override get message(): string {
+        throw new Error("message getter broke");
+      }
+    }
+    const withBadStack = new Error("stack broke");
+    Object.defineProperty(withBadStack, "stack", {
+      get() {
+        throw new Error("stack getter broke");
+      },
+    });
+    for (const error of [new Unreadable(), withBadStack]) {
+      const outcome = decideOutcome({ ok: false, error }, facts(1));
+      expect(outcome).toMatchObject({ kind: "retry", delayMs: 100 });
+      const last = decideOutcome({ ok: false, error }, facts(3));
+      expect(last).toMatchObject({ kind: "dead", reason: DeadReason.AttemptsExhausted });
+    }
+    const info = toErrorInfo(new Unreadable());
+    expect(info.message).toContain("message getter broke");
+  });
+
+  it("records a revoked proxy thrown as an error", () => {
+    const { proxy, revoke } = Proxy.revocable(new Error("gone"), {});
+    revoke();
+    const outcome = decideOutcome({ ok: false, error: proxy }, facts(1));
+    expect(outcome).toMatchObject({ kind: "retry", delayMs: 100 });
+  });
+
+  it("keeps the message and stack of an error made in another realm (vm, jsdom)", () => {
+    const foreign = runInNewContext("new TypeError('db down')") as unknown;
+    const info = toErrorInfo(foreign);
+    expect(info).toMatchObject({ name: "TypeError", message: "db down" });
+    expect(info.stack).toContain("db down");
   });
 });
 

@@ -65,20 +65,20 @@ export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
     return decideOutcome({ ok: false, error: result.error }, facts);
   }
   const { error } = settled;
-  if (error instanceof JobCancelledError) return { kind: "cancelled", reason: error.reason };
+  if (isInstance(error, JobCancelledError)) return { kind: "cancelled", reason: error.reason };
   const info = toErrorInfo(error);
-  if (error instanceof JobFailure && !error.retryable) {
+  if (isInstance(error, JobFailure) && !error.retryable) {
     return { kind: "dead", error: info, reason: DeadReason.NonRetryable };
   }
   if (facts.attempt >= facts.maxAttempts) {
     return { kind: "dead", error: info, reason: DeadReason.AttemptsExhausted };
   }
-  if (error instanceof WorkerStoppedError) return { kind: "retry", error: info, delayMs: 0 };
-  const ownDelay = error instanceof JobFailure ? error.delayMs : undefined;
+  if (isInstance(error, WorkerStoppedError)) return { kind: "retry", error: info, delayMs: 0 };
+  const ownDelay = isInstance(error, JobFailure) ? error.delayMs : undefined;
   // A failure's own delay is bounded as a policy's is: beyond that, JetStream's nanoseconds
-  // overflow and the event's delay is no safe integer.
+  // overflow and the event's delay is no safe integer. Infinity means as late as allowed.
   const delayMs =
-    ownDelay !== undefined && Number.isFinite(ownDelay)
+    ownDelay !== undefined && !Number.isNaN(ownDelay)
       ? Math.min(maxRetryDelayMs, Math.max(0, Math.round(ownDelay)))
       : retryDelayMs(facts.policy, facts.attempt, facts.random);
   return { kind: "retry", error: info, delayMs };
@@ -102,14 +102,13 @@ export function exceededDeliveries(attempt: number, maxAttempts: number): Outcom
 
 /** The wire form of an error: name, message and stack (with the causes' stacks appended). */
 export function toErrorInfo(error: unknown): ErrorInfo {
-  if (!(error instanceof Error)) {
+  if (!isErrorLike(error)) {
     return { name: "Error", message: truncate(describe(error), maxMessageChars) };
   }
   // Other libraries' errors may carry any value there, whatever Error's type says.
-  const { name, message } = error as { name: unknown; message: unknown };
   const info: ErrorInfo = {
-    name: truncate(describe(name), maxMessageChars),
-    message: truncate(describe(message), maxMessageChars),
+    name: truncate(describe(readField(error, "name")), maxMessageChars),
+    message: truncate(describe(readField(error, "message")), maxMessageChars),
   };
   const stack = stackWithCauses(error);
   if (stack !== undefined) info.stack = truncate(stack, maxStackChars);
@@ -129,24 +128,64 @@ export function compactErrorInfo(info: ErrorInfo): ErrorInfo {
   return compact;
 }
 
-function stackWithCauses(error: Error): string | undefined {
+function stackWithCauses(error: object): string | undefined {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
-    if (current instanceof Error) {
-      const { stack } = current as { stack: unknown };
+    if (isErrorLike(current)) {
+      const stack = readField(current, "stack");
       parts.push(
         typeof stack === "string"
           ? stack
-          : `${describe(current.name)}: ${describe(current.message)}`,
+          : `${describe(readField(current, "name"))}: ${describe(readField(current, "message"))}`,
       );
-      current = current.cause;
+      current = readField(current, "cause");
     } else {
       parts.push(describe(current));
       current = undefined;
     }
   }
   return parts.length > 0 ? parts.join("\nCaused by: ") : undefined;
+}
+
+/**
+ * `value instanceof type`, false where asking throws (a revoked Proxy): a handler may throw
+ * anything, and deciding its attempt's outcome must not fail on it.
+ */
+function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An Error of this realm, or of another (`vm`, jsdom), which `instanceof Error` does not see; by
+ * its tag, as `Error.isError` is not in Node 22.
+ */
+function isErrorLike(value: unknown): value is object {
+  if (isInstance(value, Error)) return true;
+  try {
+    return Object.prototype.toString.call(value) === "[object Error]";
+  } catch {
+    return false;
+  }
+}
+
+/** An error's field, or what went wrong reading it: a getter of a user's error may throw. */
+function readField(error: object, field: "name" | "message" | "stack" | "cause"): unknown {
+  try {
+    return (error as Record<string, unknown>)[field];
+  } catch (err) {
+    let why: string;
+    try {
+      why = isErrorLike(err) ? describe(readField(err, "message")) : describe(err);
+    } catch {
+      why = "unknown";
+    }
+    return `<${field} could not be read: ${why}>`;
+  }
 }
 
 /** Text for a thrown value that is not an Error (or an error's field that is not a string). */
