@@ -14,6 +14,7 @@ import { WorkerConfigError } from "./errors.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { compileWorkerOptions } from "./options.ts";
 import type { ResolvedWorkerOptions, WorkerOptions } from "./options.ts";
+import { leaseInForce } from "./lease-in-force.ts";
 import { TypeConsumer } from "./type-consumer.ts";
 import type { TypeBacklog } from "./type-consumer.ts";
 
@@ -173,7 +174,8 @@ export class JobWorker {
   ): Promise<TypeConsumer[]> {
     const consumers: TypeConsumer[] = [];
     for (const settings of options.types) {
-      await ensureWorkConsumer(jsm, settings.type, { ackWaitMs: options.ackWaitMs });
+      const ackWaitMs = await leaseInForce(jsm, settings.type, options.ackWaitMs, shared.logger);
+      await ensureWorkConsumer(jsm, settings.type, { ackWaitMs });
       const consumer = await js.consumers.get(StreamName.Work, workConsumerName(settings.type));
       const deps = {
         settings,

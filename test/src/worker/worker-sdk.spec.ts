@@ -455,6 +455,23 @@ describe("worker SDK against a real nats-server", () => {
     expect(runs).toBe(1);
   });
 
+  it("never shortens the lease in force, which replicas renewing less often rely on", async () => {
+    // A rolling deploy: replicas renewing every 20 s (a 60 s lease) still run jobs of the type
+    // when one with a 15 s lease starts; shortening the shared consumer's ack_wait would hand
+    // their running jobs to another replica.
+    const type = uniqueType("lease");
+    await ensureWorkConsumer(fx.jsm, type, { ackWaitMs: 60_000 });
+    const handlers = { [type]: () => null };
+    await fx.worker({ ackWaitMs: 15_000, handlers });
+    const ackWait = async () =>
+      (await fx.jsm.consumers.info(StreamName.Work, workConsumerName(type))).config.ack_wait;
+    expect(await ackWait()).toBe(60_000 * 1_000_000);
+
+    // A longer one is safe for the replicas renewing more often, and is taken.
+    await fx.worker({ ackWaitMs: 90_000, handlers });
+    expect(await ackWait()).toBe(90_000 * 1_000_000);
+  });
+
   it("dead-letters without running a delivery beyond maxAttempts (a crash loop)", async () => {
     const type = uniqueType("crashy");
     await ensureWorkConsumer(fx.jsm, type);
