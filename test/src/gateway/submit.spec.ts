@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { connect as tcpConnect } from "node:net";
 import { request as httpRequest } from "node:http";
 import type { IncomingMessage } from "node:http";
 import { gzipSync } from "node:zlib";
@@ -425,6 +426,33 @@ describe("POST /v1/jobs", () => {
     expect(await jobsStreamCount(gw)).toBe(before);
   });
 
+  it("closes the connection after refusing a chunked body it stopped reading, so the next request cannot hang on it", async () => {
+    // Past the limit the rest of the body stays unread on the socket: a keep-alive client that
+    // sent its next request there would wait until the socket was reset.
+    await using gw = await gateway({ maxBodyBytes: 1024 });
+    const { hostname, port } = new URL(gw.baseUrl);
+    const socket = tcpConnect(Number(port), hostname);
+    await once(socket, "connect");
+    let received = "";
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
+    const ended = once(socket, "close");
+    const chunk = "x".repeat(4096);
+    socket.write(
+      "POST /v1/jobs HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+    );
+    await waitUntil(() => received.includes("\r\n\r\n"), 5000);
+    expect(received).toMatch(/^HTTP\/1\.1 413/);
+    expect(received.toLowerCase()).toContain("connection: close");
+    socket.write("GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n");
+    const closed = await Promise.race([
+      ended.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(resolve, 3000, false)),
+    ]);
+    socket.destroy();
+    expect(closed).toBe(true);
+  });
+
   it("refuses with 413 a body under the limit whose stored envelope is over it, publishing nothing", async () => {
     // The dispatcher measures the envelope as stored, with its id and defaults filled in, so a
     // body just under the limit can make an envelope over it.
@@ -798,3 +826,12 @@ describe("a gateway whose registry has not seen a type registered a moment ago",
     }
   });
 });
+
+/** Resolves once `done` holds, checking every 10 ms, or rejects after `timeoutMs`. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -57,7 +57,16 @@ export function jsonBody(maxBytes: number): Middleware {
         `request body must be UTF-8 JSON, not charset=${charset}`,
       );
     }
-    ctx.request.body = parseJson(await readBody(ctx.req, ctx.get("content-encoding"), maxBytes));
+    let bytes: Buffer;
+    try {
+      bytes = await readBody(ctx.req, ctx.get("content-encoding"), maxBytes);
+    } catch (err) {
+      // A read stopped part way leaves the rest of the body on the socket, where Node does not
+      // discard it: the next request of a keep-alive client would never be read. Close instead.
+      ctx.set("Connection", "close");
+      throw err;
+    }
+    ctx.request.body = parseJson(bytes);
     await next();
   };
 }
