@@ -26,4 +26,4 @@ export type { ParsedSubmissionBytes } from "./submission-bytes.ts";
 export { payloadIssues } from "./payload-schema.ts";
 export { lookUpUnseenTypes } from "./unseen-types.ts";
 export { payloadShapeIssues } from "./payload-shape.ts";
-export { RegistryUnavailableError, InvalidJobTypeError } from "./errors.ts";
+export { RegistryUnavailableError, InvalidJobTypeError, JobTypeLookupError } from "./errors.ts";

@@ -9,7 +9,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 
 import { buildDescriptor, readStoredDescriptor, sameDeclaration } from "./descriptor.ts";
 import type { JobTypeRegistration } from "./descriptor.ts";
-import { RegistryUnavailableError } from "./errors.ts";
+import { JobTypeLookupError, RegistryUnavailableError } from "./errors.ts";
 import { backtrackingPatterns, payloadValidator } from "./payload-schema.ts";
 import type { JobTypeSource } from "./submission-check.ts";
 
@@ -161,8 +161,9 @@ export class JobTypeRegistry implements JobTypeSource {
    * a worker's registration reaches each watch a moment after its write, and a submission sent as
    * soon as `register` resolved must not be refused as of an unknown type. A miss is remembered
    * for {@link missRememberedMs}, so that a producer of a misspelled type does not have every
-   * message read the bucket. Undefined when the type is not registered, or when the bucket
-   * cannot be read (logged): as `get` would answer.
+   * message read the bucket. Undefined when the type is not registered.
+   * @throws {JobTypeLookupError} when the bucket cannot be read: whether the type is registered
+   *   is then unknown (not remembered as a miss).
    */
   lookup(type: string): Promise<JobTypeDescriptor | undefined> {
     const known = this.get(type);
@@ -181,18 +182,19 @@ export class JobTypeRegistry implements JobTypeSource {
   }
 
   async #read(type: string): Promise<JobTypeDescriptor | undefined> {
+    let entry: Awaited<ReturnType<KV["get"]>>;
     try {
-      const entry = await this.#kv.get(type);
-      if (entry?.operation === "PUT") {
-        const descriptor = this.#decode(entry.key, entry.revision, () => entry.json());
-        if (descriptor !== undefined) {
-          this.#misses.delete(type);
-          this.#apply(type, entry.revision, descriptor);
-          return descriptor;
-        }
-      }
+      entry = await this.#kv.get(type);
     } catch (err) {
-      this.#logger?.warn({ err, type }, "could not look the job type up in its bucket");
+      throw new JobTypeLookupError(type, { cause: err });
+    }
+    if (entry?.operation === "PUT") {
+      const descriptor = this.#decode(entry.key, entry.revision, () => entry.json());
+      if (descriptor !== undefined) {
+        this.#misses.delete(type);
+        this.#apply(type, entry.revision, descriptor);
+        return descriptor;
+      }
     }
     // Bounded: a flood of distinct names starts the memory afresh.
     if (this.#misses.size >= maxRememberedMisses) this.#misses.clear();

@@ -34,6 +34,21 @@ describe("when NATS stops", () => {
     const refusal = (await response.json()) as { error: string; message: string };
     expect(refusal.error).toBe("unavailable");
     expect(refusal.message).toContain("NATS");
+    // A type this gateway has not seen cannot be looked up: unavailable, not unknown, and at once.
+    for (const path of ["/v1/jobs", "/v1/jobs/bulk"]) {
+      const started = Date.now();
+      const body =
+        path === "/v1/jobs"
+          ? { type: "not.seen.yet", payload: {} }
+          : { jobs: [{ type: "not.seen.yet", payload: {} }] };
+      const unseen = await request(`${gw.baseUrl}${path}`, {
+        method: "POST",
+        body: JSON.stringify(body),
+      });
+      expect(unseen.status, path).toBe(503);
+      expect(unseen.body, path).toMatchObject({ error: "unavailable" });
+      expect(Date.now() - started, path).toBeLessThan(publishTimeoutMs + 500);
+    }
 
     const stats = await request(`${gw.baseUrl}/v1/stats`);
     expect(stats.status).toBe(503);

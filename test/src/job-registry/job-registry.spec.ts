@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { JobTypeRegistry, RegistryUnavailableError, checkSubmission } from "@conveyor/job-registry";
+import {
+  JobTypeLookupError,
+  JobTypeRegistry,
+  RegistryUnavailableError,
+  checkSubmission,
+} from "@conveyor/job-registry";
 import { startNatsServer, waitFor } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
@@ -238,5 +243,23 @@ describe("JobTypeRegistry", () => {
     const registry = await open(gateway);
     expect(registry.get("broken")).toBeUndefined();
     expect(registry.get("sleep")).toBeDefined();
+  });
+
+  // Last: it deletes the bucket the tests above registered into.
+  it("fails a look-up whose read fails, instead of calling the type unknown, and forgets it", async () => {
+    // An unknown type is refused for good (over NATS) or with a 422: a read that failed (NATS
+    // reconnecting, the bucket's stream moving) must not be taken for a miss.
+    const jsm = await jetstreamManager(worker);
+    const watcher = await open(gateway);
+    await watcher.close();
+    await jsm.streams.delete("KV_conveyor-job-types");
+    try {
+      await expect(watcher.lookup("during.outage")).rejects.toBeInstanceOf(JobTypeLookupError);
+    } finally {
+      await ensureTopology(jsm);
+    }
+    await (await open(worker)).register({ type: "during.outage" });
+    // Not remembered as a miss: found at once.
+    expect(await watcher.lookup("during.outage")).toMatchObject({ type: "during.outage" });
   });
 });

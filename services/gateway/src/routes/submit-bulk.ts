@@ -5,7 +5,6 @@ import type { ValidationIssue } from "@conveyor/contracts";
 import {
   checkBulkEnvelope,
   checkSubmission,
-  lookUpUnseenTypes,
   refusalInBulk,
   repeatedIds,
 } from "@conveyor/job-registry";
@@ -15,6 +14,7 @@ import Router from "@koa/router";
 import type { GatewayDeps } from "../deps.ts";
 import { ApiError, errorMessage, ErrorCode, natsNotConnected } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
+import { lookUpTypes } from "../jobs/look-up-types.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
 import { typesNamedBy } from "../jobs/submission-input.ts";
@@ -44,7 +44,8 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
       if (ctx.req.headersDistinct["idempotency-key"] !== undefined) {
         throw idempotencyHeaderRefused();
       }
-      await lookUpUnseenTypes(deps.registry, typesNamedBy(ctx.request.body));
+      const types = typesNamedBy(ctx.request.body);
+      await lookUpTypes(deps.registry, out, types, deps.options.publishTimeoutMs);
       const jobs = checkedJobs(deps, ctx.request.body);
       if (!out.link.up) throw natsNotConnected("no job was submitted");
       const messages = bulkMessages(jobs, maxBulkMessageBytes(deps.nc));

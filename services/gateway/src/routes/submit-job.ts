@@ -1,10 +1,11 @@
 import { newJobId } from "@conveyor/contracts";
 import type { JobSubmission } from "@conveyor/contracts";
-import { checkSubmission, lookUpUnseenTypes } from "@conveyor/job-registry";
+import { checkSubmission } from "@conveyor/job-registry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
 import { jsonBody } from "../http/json-body.ts";
+import { lookUpTypes } from "../jobs/look-up-types.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishSubmission } from "../jobs/publish-submission.ts";
 import { SubmissionBatcher } from "../jobs/submission-batcher.ts";
@@ -28,7 +29,7 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     await deps.tracing.server("POST /v1/jobs", attributes, async (trace) => {
       const header = idempotencyHeaderOf(ctx.req.headersDistinct["idempotency-key"]);
       const input = withIdempotencyHeader(ctx.request.body, header);
-      await lookUpUnseenTypes(deps.registry, [typeNamedBy(input)]);
+      await lookUpTypes(deps.registry, out, [typeNamedBy(input)], deps.options.publishTimeoutMs);
       const checked = checkSubmission(input, deps.registry, { source: "rest" });
       if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
       const { submission } = checked;
