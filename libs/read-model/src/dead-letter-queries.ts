@@ -63,3 +63,47 @@ export async function listDeadLetters(
   const nextCursor = more && last ? encodeCursor("dead_letters", [last._id]) : null;
   return { items, nextCursor };
 }
+
+/** What a replay of an open dead letter needs of it. */
+export interface ReplayableDeadLetter {
+  jobId: string;
+  /** The run that died; its replay queues run + 1. */
+  run: number;
+  type: string;
+  /** The letter's `DLQ` sequence. */
+  seq: number;
+}
+
+/**
+ * The open letters of a type that can be replayed (they name their job and hold its work item),
+ * oldest job first, at most `limit`, read without their payloads, errors and logs: a replay of a
+ * thousand letters of 256 KiB payloads would otherwise hold a quarter of a gigabyte. `more` says
+ * that others follow; `unreplayable` counts the type's open letters that cannot be replayed (to be
+ * discarded), which would otherwise fill every call's window.
+ */
+export async function listReplayableDeadLetters(
+  db: Db,
+  options: { type: string; limit: number },
+): Promise<{ letters: ReplayableDeadLetter[]; more: boolean; unreplayable: number }> {
+  const open = { state: DeadLetterState.Dead, type: options.type };
+  const collection = deadLettersCollection(db);
+  const docs = await collection
+    .find(
+      { ...open, jobId: { $exists: true }, workItem: { $exists: true } },
+      { projection: { _id: 1, jobId: 1, run: 1, type: 1, source: 1 } },
+    )
+    .sort({ _id: 1 })
+    .limit(options.limit + 1)
+    .toArray();
+  const unreplayable = await collection.countDocuments({
+    ...open,
+    $or: [{ jobId: { $exists: false } }, { workItem: { $exists: false } }],
+  });
+  const letters = docs.slice(0, options.limit).map((doc) => ({
+    jobId: doc.jobId ?? doc._id,
+    run: doc.run,
+    type: doc.type,
+    seq: doc.source.seq,
+  }));
+  return { letters, more: docs.length > options.limit, unreplayable };
+}

@@ -47,8 +47,12 @@ export {
   fromStoredDeadLetter,
   findDeadLettersByIds,
 } from "./stored-dead-letter.ts";
-export { findDeadLetter, listDeadLetters } from "./dead-letter-queries.ts";
-export type { ListDeadLettersOptions } from "./dead-letter-queries.ts";
+export {
+  findDeadLetter,
+  listDeadLetters,
+  listReplayableDeadLetters,
+} from "./dead-letter-queries.ts";
+export type { ListDeadLettersOptions, ReplayableDeadLetter } from "./dead-letter-queries.ts";
 export { deleteExpired, deleteIfExpired, expiredIds } from "./retention.ts";
 export type {
   DeleteExpiredOptions,

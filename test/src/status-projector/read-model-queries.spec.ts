@@ -11,6 +11,7 @@ import {
   findRejection,
   jobsCollection,
   listDeadLetters,
+  listReplayableDeadLetters,
   listJobs,
   listRejections,
   rejectionFromEvent,
@@ -131,6 +132,37 @@ describe("read-model queries", () => {
       listDeadLetters(db, { limit: 10, cursor, maxBytes: 100_000 }),
     );
     expect(letters.map((p) => p.map((d) => d._id))).toEqual([["d1", "d2"], ["d3"]]);
+  });
+
+  it("lists what a replay of a type's letters needs, past letters that cannot be replayed, oldest first", async () => {
+    const payload = { blob: "x".repeat(40_000) };
+    const store = (letter: ReturnType<typeof deadLetter>, seq: number) =>
+      deadLettersCollection(db).insertOne(
+        toStoredDeadLetter(reduceDeadLetters([{ letter, seq }])!),
+      );
+    // The oldest letters of the type cannot be replayed: no readable work item.
+    for (const [i, id] of ["a1", "a2", "a3"].entries()) {
+      const unreadable = deadLetter(id, { type: "t.x" });
+      delete unreadable.workItem;
+      await store(unreadable, 10 + i);
+    }
+    for (const [i, id] of ["b1", "b2", "b3"].entries()) {
+      await store(deadLetter(id, { type: "t.x", payload, run: 2 }), 20 + i);
+    }
+    await store(deadLetter("c1", { type: "t.other" }), 30);
+
+    const first = await listReplayableDeadLetters(db, { type: "t.x", limit: 2 });
+    expect(first).toEqual({
+      letters: [
+        { jobId: "b1", run: 2, type: "t.x", seq: 20 },
+        { jobId: "b2", run: 2, type: "t.x", seq: 21 },
+      ],
+      more: true,
+      unreplayable: 3,
+    });
+    const all = await listReplayableDeadLetters(db, { type: "t.x", limit: 10 });
+    expect(all.letters.map((l) => l.jobId)).toEqual(["b1", "b2", "b3"]);
+    expect(all.more).toBe(false);
   });
 
   it("lists the jobs of a batch and counts them by status and type", async () => {

@@ -1,11 +1,15 @@
 import { CommandVerb, JobStatus } from "@conveyor/contracts";
 import type { DiscardCommand, ReplayCommand } from "@conveyor/contracts";
-import { findDeadLetter, isOpenDeadLetter, listDeadLetters } from "@conveyor/read-model";
-import type { OpenDeadLetterDocument } from "@conveyor/read-model";
+import {
+  findDeadLetter,
+  isOpenDeadLetter,
+  listDeadLetters,
+  listReplayableDeadLetters,
+} from "@conveyor/read-model";
+import type { OpenDeadLetterDocument, ReplayableDeadLetter } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { openLettersOfType } from "../dlq/dead-letters-of-type.ts";
 import { isReplayable, toDeadLetterView } from "../dlq/dead-letter-view.ts";
 import { conflict, notFound } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
@@ -72,17 +76,17 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
     const { type } = parseBody(BulkReplayRequest, ctx.request.body);
     const attributes = { "http.request.method": "POST", "http.route": "/v1/dlq/replay" };
     await deps.tracing.server("POST /v1/dlq/replay", attributes, async (trace) => {
-      const { letters, more } = await read(() => openLettersOfType(deps.db, type, maxBulkReplay));
+      const { letters, more, unreplayable } = await read(() =>
+        listReplayableDeadLetters(deps.db, { type, limit: maxBulkReplay }),
+      );
       const requestedAt = new Date().toISOString();
-      const commands = letters
-        .map((doc) => replayCommandFor(doc, requestedAt))
-        .filter((command) => command !== undefined);
+      const commands = letters.map((letter) => replayCommand(letter, requestedAt));
       // All at once, so the request takes one publish deadline, not one per letter. Commands
       // are deduplicated, so a client repeating the request after a 503 replays nothing twice.
       await Promise.all(commands.map((command) => publishCommand(deps, out, command, trace)));
       const replaying = commands.length;
       ctx.status = 202;
-      ctx.body = { type, replaying, skipped: letters.length - replaying, more };
+      ctx.body = { type, replaying, skipped: unreplayable, more };
     });
   });
 
@@ -129,11 +133,12 @@ function replayCommandFor(
 ): (OutgoingCommand & { body: ReplayCommand }) | undefined {
   if (!isReplayable(doc)) return undefined;
   const { jobId, run, type } = doc;
-  return {
-    verb: CommandVerb.Replay,
-    jobId,
-    type,
-    run,
-    body: { jobId, run, seq: doc.source.seq, requestedAt },
-  };
+  return replayCommand({ jobId, run, type, seq: doc.source.seq }, requestedAt);
+}
+
+function replayCommand(
+  { jobId, run, type, seq }: ReplayableDeadLetter,
+  requestedAt: string,
+): OutgoingCommand & { body: ReplayCommand } {
+  return { verb: CommandVerb.Replay, jobId, type, run, body: { jobId, run, seq, requestedAt } };
 }

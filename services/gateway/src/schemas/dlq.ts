@@ -77,8 +77,8 @@ export const BulkReplayAccepted = z.object({
   type: z.string(),
   /** Letters a replay command was sent for. */
   replaying: z.int(),
-  /** Letters that cannot be replayed (no job id or no readable work item). */
+  /** The type's open letters that cannot be replayed (no job id or no readable work item). */
   skipped: z.int(),
-  /** True when more letters of the type remain: call again once these are replayed. */
+  /** True when more replayable letters of the type remain: call again once these are replayed. */
   more: z.boolean(),
 });
