@@ -7,9 +7,11 @@ import type { DeadLetterDocument } from "./dead-letter-document.ts";
 import { InvalidQueryError } from "./errors.ts";
 import { checkLimit, defaultMaxPageBytes, readPage } from "./page.ts";
 import type { Page } from "./page.ts";
+import { readOptions } from "./read-deadline.ts";
+import type { ReadDeadline } from "./read-deadline.ts";
 import { fromStoredDeadLetter } from "./stored-dead-letter.ts";
 
-export interface ListDeadLettersOptions {
+export interface ListDeadLettersOptions extends ReadDeadline {
   /** Only letters of this job type. */
   type?: string | undefined;
   /** Only letters in this state. @default "dead" (the letters still to be dealt with) */
@@ -23,8 +25,12 @@ export interface ListDeadLettersOptions {
 }
 
 /** The dead-letter document of a job, or `null` when none of its letters was projected. */
-export async function findDeadLetter(db: Db, jobId: string): Promise<DeadLetterDocument | null> {
-  const doc = await deadLettersCollection(db).findOne({ _id: jobId });
+export async function findDeadLetter(
+  db: Db,
+  jobId: string,
+  deadline: ReadDeadline = {},
+): Promise<DeadLetterDocument | null> {
+  const doc = await deadLettersCollection(db).findOne({ _id: jobId }, readOptions(deadline));
   return doc === null ? null : fromStoredDeadLetter(doc);
 }
 
@@ -50,7 +56,7 @@ export async function listDeadLetters(
     filter._id = { $gt: lastId ?? "" };
   }
   const found = deadLettersCollection(db)
-    .find(filter)
+    .find(filter, readOptions(options))
     .sort({ _id: 1 })
     .limit(options.limit + 1);
   const { docs, more } = await readPage(
@@ -83,22 +89,22 @@ export interface ReplayableDeadLetter {
  */
 export async function listReplayableDeadLetters(
   db: Db,
-  options: { type: string; limit: number },
+  options: { type: string; limit: number } & ReadDeadline,
 ): Promise<{ letters: ReplayableDeadLetter[]; more: boolean; unreplayable: number }> {
   const open = { state: DeadLetterState.Dead, type: options.type };
   const collection = deadLettersCollection(db);
   const docs = await collection
     .find(
       { ...open, jobId: { $exists: true }, workItem: { $exists: true } },
-      { projection: { _id: 1, jobId: 1, run: 1, type: 1, source: 1 } },
+      { projection: { _id: 1, jobId: 1, run: 1, type: 1, source: 1 }, ...readOptions(options) },
     )
     .sort({ _id: 1 })
     .limit(options.limit + 1)
     .toArray();
-  const unreplayable = await collection.countDocuments({
-    ...open,
-    $or: [{ jobId: { $exists: false } }, { workItem: { $exists: false } }],
-  });
+  const unreplayable = await collection.countDocuments(
+    { ...open, $or: [{ jobId: { $exists: false } }, { workItem: { $exists: false } }] },
+    readOptions(options),
+  );
   const letters = docs.slice(0, options.limit).map((doc) => ({
     jobId: doc.jobId ?? doc._id,
     run: doc.run,

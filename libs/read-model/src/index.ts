@@ -60,3 +60,4 @@ export type {
   ExpiringKind,
   RetentionPolicy,
 } from "./retention.ts";
+export type { ReadDeadline } from "./read-deadline.ts";

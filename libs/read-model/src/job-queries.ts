@@ -8,9 +8,11 @@ import type { JobDocument } from "./documents.ts";
 import { InvalidQueryError } from "./errors.ts";
 import { fromStoredJob } from "./stored-job.ts";
 import { checkLimit, defaultMaxPageBytes, readPage } from "./page.ts";
+import { readOptions } from "./read-deadline.ts";
+import type { ReadDeadline } from "./read-deadline.ts";
 import type { Page } from "./page.ts";
 
-export interface ListJobsOptions {
+export interface ListJobsOptions extends ReadDeadline {
   status?: JobStatus | undefined;
   type?: string | undefined;
   batchId?: string | undefined;
@@ -29,13 +31,17 @@ export interface StatusTypeCount {
   count: number;
 }
 
-export interface CountJobsOptions {
+export interface CountJobsOptions extends ReadDeadline {
   type?: string | undefined;
   batchId?: string | undefined;
 }
 
-export async function findJob(db: Db, id: string): Promise<JobDocument | null> {
-  const doc = await jobsCollection(db).findOne({ _id: id });
+export async function findJob(
+  db: Db,
+  id: string,
+  deadline: ReadDeadline = {},
+): Promise<JobDocument | null> {
+  const doc = await jobsCollection(db).findOne({ _id: id }, readOptions(deadline));
   return doc === null ? null : fromStoredJob(doc);
 }
 
@@ -61,7 +67,7 @@ export async function listJobs(db: Db, options: ListJobsOptions): Promise<Page<J
     filter._id = { $lt: lastId ?? "" };
   }
   const found = jobsCollection(db)
-    .find(filter)
+    .find(filter, readOptions(options))
     .sort({ _id: -1 })
     .limit(options.limit + 1);
   const { docs, more } = await readPage(
@@ -87,10 +93,13 @@ export async function countJobsByStatusAndType(
   if (options.type !== undefined) match.type = options.type;
   if (options.batchId !== undefined) match.batchId = options.batchId;
   const groups = await jobsCollection(db)
-    .aggregate<{ _id: { status: JobStatus; type: string }; count: number }>([
-      { $match: match },
-      { $group: { _id: { status: "$status", type: "$type" }, count: { $sum: 1 } } },
-    ])
+    .aggregate<{ _id: { status: JobStatus; type: string }; count: number }>(
+      [
+        { $match: match },
+        { $group: { _id: { status: "$status", type: "$type" }, count: { $sum: 1 } } },
+      ],
+      readOptions(options),
+    )
     .toArray();
   return groups
     .map((g) => ({ status: g._id.status, type: g._id.type, count: g.count }))

@@ -5,8 +5,10 @@ import { decodeCursor, encodeCursor } from "./cursor.ts";
 import type { RejectionDocument } from "./documents.ts";
 import { checkLimit } from "./page.ts";
 import type { Page } from "./page.ts";
+import { readOptions } from "./read-deadline.ts";
+import type { ReadDeadline } from "./read-deadline.ts";
 
-export interface ListRejectionsOptions {
+export interface ListRejectionsOptions extends ReadDeadline {
   /** Page size, 1 to 500. */
   limit: number;
   /** `nextCursor` of the previous page; absent for the first page. */
@@ -15,8 +17,12 @@ export interface ListRejectionsOptions {
   jobId?: string | undefined;
 }
 
-export async function findRejection(db: Db, id: string): Promise<RejectionDocument | null> {
-  return rejectionsCollection(db).findOne({ _id: id });
+export async function findRejection(
+  db: Db,
+  id: string,
+  deadline: ReadDeadline = {},
+): Promise<RejectionDocument | null> {
+  return rejectionsCollection(db).findOne({ _id: id }, readOptions(deadline));
 }
 
 /**
@@ -36,7 +42,7 @@ export async function listRejections(
     filter.$or = [{ at: { $lt: at } }, { at, _id: { $lt: id } }];
   }
   const docs = await rejectionsCollection(db)
-    .find(filter)
+    .find(filter, readOptions(options))
     .sort({ at: -1, _id: -1 })
     .limit(options.limit + 1)
     .toArray();

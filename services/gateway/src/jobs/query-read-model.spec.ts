@@ -24,6 +24,15 @@ function poolError(name: string): Error {
 }
 
 describe("queryReadModel", () => {
+  it("gives the query its deadline to send to the server, so the server stops when the gateway does", async () => {
+    const given: unknown[] = [];
+    await queryReadModel((deadline) => {
+      given.push(deadline);
+      return Promise.resolve(null);
+    }, 1234);
+    expect(given).toEqual([{ maxTimeMS: 1234 }]);
+  });
+
   it("answers 503 when MongoDB is unreachable, shutting down, stepping down or overloaded", async () => {
     const transient = [
       new MongoNetworkError("connection reset"),

@@ -1,4 +1,5 @@
 import { InvalidQueryError } from "@conveyor/read-model";
+import type { ReadDeadline } from "@conveyor/read-model";
 
 import { DeadlineError, invalidParameters, unavailable } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
@@ -8,12 +9,18 @@ import { isReadModelUnavailable } from "./read-model-unavailable.ts";
 export const defaultReadTimeoutMs = 5000;
 
 /**
- * Runs a read-model query within `timeoutMs`. A query refused for its options (a bad cursor) is a
- * 400 naming the parameter; an unreachable, slow, shutting-down or overloaded MongoDB is a 503.
+ * Runs a read-model query within `timeoutMs`, which it is given as its server-side deadline too
+ * (`maxTimeMS`), so that a read answered 503 at its deadline stops on the server instead of
+ * running on: clients retrying a slow read would otherwise pile queries onto a slow read model.
+ * A query refused for its options (a bad cursor) is a 400 naming the parameter; an unreachable,
+ * slow, shutting-down or overloaded MongoDB is a 503.
  */
-export async function queryReadModel<T>(query: () => Promise<T>, timeoutMs: number): Promise<T> {
+export async function queryReadModel<T>(
+  query: (deadline: ReadDeadline) => Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
   try {
-    return await withTimeout(query(), timeoutMs, "MongoDB");
+    return await withTimeout(query({ maxTimeMS: timeoutMs }), timeoutMs, "MongoDB");
   } catch (err) {
     if (err instanceof InvalidQueryError) {
       throw invalidParameters([{ path: err.field, message: err.message }]);

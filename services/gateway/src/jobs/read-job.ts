@@ -19,7 +19,7 @@ export async function readJob(
   id: string,
   readTimeoutMs: number,
 ): Promise<JobDocument | undefined> {
-  const doc = await queryReadModel(() => findJob(deps.db, id), readTimeoutMs);
+  const doc = await queryReadModel((deadline) => findJob(deps.db, id, deadline), readTimeoutMs);
   if (doc) return doc;
   try {
     return await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs);

@@ -6,7 +6,11 @@ import {
   listDeadLetters,
   listReplayableDeadLetters,
 } from "@conveyor/read-model";
-import type { OpenDeadLetterDocument, ReplayableDeadLetter } from "@conveyor/read-model";
+import type {
+  OpenDeadLetterDocument,
+  ReadDeadline,
+  ReplayableDeadLetter,
+} from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
@@ -37,11 +41,12 @@ import {
 export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
   const timeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
-  const read = <T>(query: () => Promise<T>) => queryReadModel(query, timeoutMs);
+  const read = <T>(query: (deadline: ReadDeadline) => Promise<T>) =>
+    queryReadModel(query, timeoutMs);
 
   /** The job's open letter, or a 404 saying why there is none. */
   const letterOf = async (id: string): Promise<OpenDeadLetterDocument> => {
-    const doc = await read(() => findDeadLetter(deps.db, id));
+    const doc = await read((deadline) => findDeadLetter(deps.db, id, deadline));
     if (doc !== null && isOpenDeadLetter(doc)) return doc;
     if (doc !== null) {
       throw notFound(
@@ -60,7 +65,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
 
   router.get("/v1/dlq", async (ctx) => {
     const query = parseParams(ListDeadLettersQuery, ctx.query);
-    const page = await read(() => listDeadLetters(deps.db, query));
+    const page = await read((deadline) => listDeadLetters(deps.db, { ...query, ...deadline }));
     ctx.body = {
       items: page.items.filter(isOpenDeadLetter).map(toDeadLetterView),
       nextCursor: page.nextCursor,
@@ -76,8 +81,8 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
     const { type } = parseBody(BulkReplayRequest, ctx.request.body);
     const attributes = { "http.request.method": "POST", "http.route": "/v1/dlq/replay" };
     await deps.tracing.server("POST /v1/dlq/replay", attributes, async (trace) => {
-      const { letters, more, unreplayable } = await read(() =>
-        listReplayableDeadLetters(deps.db, { type, limit: maxBulkReplay }),
+      const { letters, more, unreplayable } = await read((deadline) =>
+        listReplayableDeadLetters(deps.db, { type, limit: maxBulkReplay, ...deadline }),
       );
       const requestedAt = new Date().toISOString();
       const commands = letters.map((letter) => replayCommand(letter, requestedAt));

@@ -31,7 +31,7 @@ export function healthRouter(deps: GatewayDeps): Router {
   router.get("/readyz", async (ctx) => {
     const [nats, mongo] = await Promise.all([
       check(() => deps.nc.rtt(), timeoutMs, "NATS"),
-      check(() => deps.db.command({ ping: 1 }, { timeoutMS: timeoutMs }), timeoutMs, "MongoDB"),
+      check(() => deps.db.command({ ping: 1 }), timeoutMs, "MongoDB"),
     ]);
     const checks = { nats, mongo };
     if (!nats.ok) {

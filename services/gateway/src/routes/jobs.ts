@@ -16,7 +16,10 @@ export function jobsRouter(deps: GatewayDeps): Router {
 
   router.get("/v1/jobs", async (ctx) => {
     const query = parseParams(ListJobsQuery, ctx.query);
-    const page = await queryReadModel(() => listJobs(deps.db, query), timeoutMs);
+    const page = await queryReadModel(
+      (deadline) => listJobs(deps.db, { ...query, ...deadline }),
+      timeoutMs,
+    );
     ctx.body = { items: page.items.map(toJobView), nextCursor: page.nextCursor ?? null };
   });
 

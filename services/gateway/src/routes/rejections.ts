@@ -15,13 +15,16 @@ export function rejectionsRouter(deps: GatewayDeps): Router {
 
   router.get("/v1/rejections", async (ctx) => {
     const query = parseParams(ListRejectionsQuery, ctx.query);
-    const page = await queryReadModel(() => listRejections(deps.db, query), timeoutMs);
+    const page = await queryReadModel(
+      (deadline) => listRejections(deps.db, { ...query, ...deadline }),
+      timeoutMs,
+    );
     ctx.body = { items: page.items.map(toRejectionView), nextCursor: page.nextCursor ?? null };
   });
 
   router.get("/v1/rejections/:id", async (ctx) => {
     const { id } = parseParams(RejectionIdParams, ctx.params);
-    const doc = await queryReadModel(() => findRejection(deps.db, id), timeoutMs);
+    const doc = await queryReadModel((deadline) => findRejection(deps.db, id, deadline), timeoutMs);
     if (!doc) throw notFound(`no rejection with id ${id}`);
     ctx.body = toRejectionView(doc);
   });

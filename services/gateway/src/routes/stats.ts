@@ -21,7 +21,7 @@ export function statsRouter(deps: GatewayDeps, link: NatsLink): Router {
   router.get("/v1/stats", async (ctx) => {
     const types = deps.registry.list().map((d) => d.type);
     const [rows, workQueues] = await Promise.all([
-      queryReadModel(() => countJobsByStatusAndType(deps.db), readTimeoutMs),
+      queryReadModel((deadline) => countJobsByStatusAndType(deps.db, deadline), readTimeoutMs),
       jetStreamStats(deps, link, types),
     ]);
     const stats: Stats = { jobs: summarizeJobCounts(rows), workQueues };
