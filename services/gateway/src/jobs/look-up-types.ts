@@ -18,6 +18,9 @@ export async function lookUpTypes(
   types: Iterable<unknown>,
   timeoutMs: number,
 ): Promise<void> {
+  // Known types, nearly every request: no look-up, no timer.
+  const named = [...types];
+  if (named.every((type) => typeof type !== "string" || registry.get(type) !== undefined)) return;
   const source: JobTypeSource = {
     get: (type) => registry.get(type),
     lookup: (type) =>
@@ -29,7 +32,7 @@ export async function lookUpTypes(
           ),
   };
   try {
-    await withTimeout(lookUpUnseenTypes(source, types), timeoutMs, "NATS");
+    await withTimeout(lookUpUnseenTypes(source, named), timeoutMs, "NATS");
   } catch (err) {
     if (err instanceof JobTypeLookupError || err instanceof DeadlineError) {
       throw unavailable(
