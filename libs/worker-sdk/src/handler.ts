@@ -27,9 +27,9 @@ export interface JobContext {
   /**
    * Reports progress: `done` of `total` units, with an optional message. Publishes a progress
    * event (reports closer together than the worker's `progressIntervalMs` are coalesced; the last
-   * one is published when the interval ends). Resolves once the event is published or coalesced;
-   * never rejects for a publish failure (progress is best effort). Throws a `RangeError` for a
-   * negative or non-finite count.
+   * one is published when the interval ends). Resolves at once, without waiting for the stream to
+   * store the event; never rejects for a publish failure (progress is best effort, a failure is
+   * logged). Throws a `RangeError` for a negative or non-finite count.
    */
   progress(done: number, total: number, message?: string): Promise<void>;
   /** Extends the lease on the job now. The worker already does so every `heartbeatMs`. */
