@@ -12,6 +12,8 @@ interface SpanSink {
   url: string;
   /** Spans received in the JSON exports so far. */
   received(): number;
+  /** The most exports whose connections were open at once. */
+  mostOpenAtOnce(): number;
   /** The content type of every export received. */
   contentTypes(): string[];
   /** Answers the exports held so far, and from now on every export at once. */
@@ -45,11 +47,26 @@ async function slowCollector(status = 200): Promise<SpanSink> {
       else held.push(res);
     });
   });
+  let open = 0;
+  let mostOpen = 0;
+  server.on("connection", (socket) => {
+    mostOpen = Math.max(mostOpen, ++open);
+    // An HTTP server keeps a socket the client closed half open while its answer is held: the
+    // client's end counts as the export's.
+    let counted = true;
+    const gone = () => {
+      if (counted) open--;
+      counted = false;
+    };
+    socket.on("end", gone);
+    socket.on("close", gone);
+  });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received: () => received,
+    mostOpenAtOnce: () => mostOpen,
     contentTypes: () => contentTypes,
     release: () => {
       released = true;
@@ -164,5 +181,24 @@ describe("exporting spans over OTLP", () => {
     await endSpans(tracing, 1);
     await waitUntil(() => problems.length > 0);
     expect(problems[0]).toBe("OTLPExporterError: Bad Request");
+  });
+
+  it("sends one export at a time when the collector never answers, giving each up at the export timeout", async () => {
+    // An export timeout shorter than the exporter's own let the batch processor start export
+    // after export while the earlier requests stayed open: 30 at once, tens of MiB of spans.
+    const collector = await slowCollector();
+    cleanup.push(() => collector.close());
+    const { tracing, problems } = exportingTo(collector, {
+      maxExportBatchSize: 4,
+      scheduledDelayMillis: 20,
+      exportTimeoutMillis: 200,
+    });
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      await endSpans(tracing, 8);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(collector.mostOpenAtOnce()).toBeLessThanOrEqual(2);
+    expect(problems.length).toBeGreaterThan(0);
   });
 });

@@ -38,6 +38,7 @@ import type { IdGenerator, Sampler, SpanExporter, SpanProcessor } from "@opentel
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 
 import { traceSampler } from "./samplers.ts";
+import { SerialExporter } from "./serial-exporter.ts";
 
 /** Anything with NATS-style headers: `MsgHdrs` from nats.js satisfies it. */
 export interface HeaderCarrier {
@@ -235,7 +236,11 @@ export class Tracing {
       (options.otlpEndpoint ? `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces` : undefined);
     if (url) {
       const limits = { ...defaultSpanExportLimits, ...options.exportLimits };
-      const exporter = otlpExporter(url, options.otlpProtocol ?? "http/protobuf");
+      // Behind it, at most a full queue's worth of batches (a flush at shutdown sends them all).
+      const exporter = new SerialExporter(
+        otlpExporter(url, options.otlpProtocol ?? "http/protobuf", limits),
+        Math.ceil(limits.maxQueueSize / limits.maxExportBatchSize),
+      );
       processors.push(new BatchSpanProcessor({ exporter, ...limits }));
     }
     if (options.onExportProblem) reportDiagnostics(options.onExportProblem);
@@ -573,10 +578,15 @@ function serviceResource(serviceName: string): Resource {
   }).merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
 }
 
-function otlpExporter(url: string, protocol: OtlpProtocol): SpanExporter {
+/**
+ * The exporter gives a request up at the batch processor's export timeout (its own default is
+ * 10 s): a request still open after the processor stopped waiting holds its spans for nothing.
+ */
+function otlpExporter(url: string, protocol: OtlpProtocol, limits: SpanExportLimits): SpanExporter {
+  const config = { url, timeoutMillis: limits.exportTimeoutMillis };
   return protocol === "http/json"
-    ? new OTLPJsonTraceExporter({ url })
-    : new OTLPProtobufTraceExporter({ url });
+    ? new OTLPJsonTraceExporter(config)
+    : new OTLPProtobufTraceExporter(config);
 }
 
 /**
