@@ -7,7 +7,7 @@ import { gzipSync } from "node:zlib";
 import { Header, StreamName } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { jetstream } from "@nats-io/jetstream";
-import { SpanKind } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { uniqueName } from "@conveyor/testing";
 import { describe, expect, it } from "vitest";
@@ -777,7 +777,10 @@ describe("POST /v1/jobs/bulk", () => {
   });
 
   it("answers 503 naming each job's id and whether it is stored when JetStream refuses part of a bulk", async () => {
-    await using gw = await gateway();
+    const spans = new InMemorySpanExporter();
+    await using gw = await gateway({
+      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    });
     await gw.registry.register({ type: "bulk.big" });
     const before = await gw.jsm.streams.info(StreamName.Jobs);
     // The echo job's message fits; the other type's message is over the stream's limit.
@@ -801,6 +804,9 @@ describe("POST /v1/jobs/bulk", () => {
         last_by_subj: "jobs.bulk.echo",
       });
       expect(JSON.stringify(stored?.json())).toContain("part-small");
+      // The request's span shows the failure, as every 5xx answer's does.
+      const request = spans.getFinishedSpans().find((s) => s.name === "POST /v1/jobs/bulk");
+      expect(request?.status.code).toBe(SpanStatusCode.ERROR);
     } finally {
       await gw.jsm.streams.update(StreamName.Jobs, before.config);
     }

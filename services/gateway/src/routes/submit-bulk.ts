@@ -62,13 +62,16 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
         // Some of the bulk's messages may be stored (their jobs will run): say which, with the
         // ids, so that the rest can be sent again under the same ids and nothing runs twice.
         deps.logger.warn({ err: failures[0], failed: failures.length }, "bulk not fully stored");
+        const message =
+          `JetStream did not confirm ${failures.length} of the bulk's ${messages.length} ` +
+          `messages (${errorMessage(failures[0])}); submit the jobs not stored again, with ` +
+          "their ids, so that none is stored twice";
+        // Answered, not thrown (the body names each job): the request's span fails all the same.
+        deps.tracing.markFailed(trace, message);
         ctx.status = 503;
         ctx.body = {
           error: ErrorCode.Unavailable,
-          message:
-            `JetStream did not confirm ${failures.length} of the bulk's ${messages.length} ` +
-            `messages (${errorMessage(failures[0])}); submit the jobs not stored again, with ` +
-            "their ids, so that none is stored twice",
+          message,
           jobs: jobs.map((job) => ({ id: job.id, stored: duplicateOf.has(job.index) })),
         };
         return;
