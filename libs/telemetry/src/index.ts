@@ -10,6 +10,7 @@ export {
 } from "./tracing.ts";
 export type {
   HeaderCarrier,
+  HttpTraceHeaders,
   OtlpProtocol,
   SpanAttributes,
   SpanExportLimits,

@@ -309,6 +309,33 @@ describe("Tracing without an exporter", () => {
     expect(flags).toBe("00");
   });
 
+  it("continues the trace of an HTTP request that carries a W3C traceparent, as OpenTelemetry's HTTP servers do", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    const caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const traceId = await tracing.server(
+      "POST /v1/jobs",
+      {},
+      (ctx) => Promise.resolve(tracing.traceIdOf(ctx)),
+      { traceparent: caller },
+    );
+    expect(traceId).toBe("0af7651916cd43dd8448eb211c80319c");
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.parentSpanContext?.spanId).toBe("b7ad6b7169203331");
+    expect(span?.kind).toBe(SpanKind.SERVER);
+
+    // One that is not a valid traceparent, or sent twice, starts a trace of its own.
+    for (const traceparent of ["not-a-traceparent", [caller, caller]]) {
+      const own = await tracing.server(
+        "POST /v1/jobs",
+        {},
+        (ctx) => Promise.resolve(tracing.traceIdOf(ctx)),
+        { traceparent },
+      );
+      expect(own).toMatch(/^[0-9a-f]{32}$/);
+      expect(own).not.toBe("0af7651916cd43dd8448eb211c80319c");
+    }
+  });
+
   it("starts a new trace for each root and rethrows what the work throws", async () => {
     const first = await tracing.server("GET /", {}, (ctx) =>
       Promise.resolve(tracing.traceIdOf(ctx)),

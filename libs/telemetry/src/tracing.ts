@@ -158,6 +158,22 @@ const headerGetter: TextMapGetter<HeaderCarrier | undefined> = {
 
 const w3cPropagator = new W3CTraceContextPropagator();
 
+/** An HTTP request's headers, as Node gives them (`req.headers`: names in lower case). */
+export type HttpTraceHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/**
+ * Reads a request's `traceparent` and `tracestate`; a `traceparent` sent more than once is none
+ * (W3C Trace Context: the request then starts a trace of its own).
+ */
+const httpHeaderGetter: TextMapGetter<HttpTraceHeaders> = {
+  get: (carrier, key) => {
+    const value = key === "traceparent" || key === "tracestate" ? carrier[key] : undefined;
+    if (!Array.isArray(value)) return value;
+    return key === "tracestate" ? value.join(",") : undefined;
+  },
+  keys: () => ["traceparent", "tracestate"],
+};
+
 /**
  * Writes the W3C `traceparent` (and `tracestate`) of an OpenTelemetry context into headers: what
  * Conveyor's services read, whatever propagator the application registered (B3, or none), and
@@ -277,18 +293,27 @@ export class Tracing {
     return traceIdOfContext(context.otelContext);
   }
 
-  /** Runs `fn` in a SERVER span (an HTTP request), as the root of a new trace. */
+  /**
+   * Runs `fn` in a SERVER span (an HTTP request): in the caller's trace when the request carries a
+   * valid W3C `traceparent` (`incoming`, Node's request headers), as OpenTelemetry's HTTP servers
+   * continue it, else as the root of a new trace.
+   */
   server<T>(
     name: string,
     attributes: Attributes,
     fn: (context: TraceContext) => Promise<T>,
+    incoming?: HttpTraceHeaders,
   ): Promise<T> {
     // OpenTelemetry's HTTP conventions: a 4xx answer is the client's mistake, not the server's.
     const isServerFailure = (err: unknown) => {
       const { status } = (err ?? {}) as { status?: unknown };
       return !(typeof status === "number" && status >= 400 && status < 500);
     };
-    return this.#run(name, SpanKind.SERVER, () => attributes, ROOT_CONTEXT, fn, {
+    const parent =
+      incoming === undefined
+        ? ROOT_CONTEXT
+        : w3cPropagator.extract(ROOT_CONTEXT, incoming, httpHeaderGetter);
+    return this.#run(name, SpanKind.SERVER, () => attributes, parent, fn, {
       isFailure: isServerFailure,
     });
   }

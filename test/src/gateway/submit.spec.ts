@@ -137,6 +137,51 @@ describe("POST /v1/jobs", () => {
     }
   });
 
+  it("continues the caller's trace when the request carries a W3C traceparent, gathered or not", async () => {
+    const spans = new InMemorySpanExporter();
+    await using gw = await gateway({
+      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    });
+    const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    for (const body of [
+      { type: "echo", payload: { message: "gathered" } },
+      { id: uniqueName("traced"), type: "echo", payload: { message: "alone" } },
+    ]) {
+      const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          traceparent: `00-${callerTrace}-00f067aa0ba902b7-01`,
+        },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(202);
+      const { id, traceId } = (await response.json()) as { id: string; traceId: string };
+      expect(traceId).toBe(callerTrace);
+      const request = spans
+        .getFinishedSpans()
+        .find(
+          (span) => span.kind === SpanKind.SERVER && span.spanContext().traceId === callerTrace,
+        );
+      expect(request?.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
+      // What the dispatcher continues: the stored job's traceparent, in its message or its bulk entry.
+      const single = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+        last_by_subj: "jobs.submit.echo",
+      });
+      const bulk = await gw.jsm.streams
+        .getMessage(StreamName.Jobs, { last_by_subj: "jobs.bulk.echo" })
+        .catch(() => null);
+      const traceparent =
+        single?.json<{ id: string }>().id === id
+          ? single.header.get(Header.TraceParent)
+          : bulk
+              ?.json<{ jobs: { id: string; traceparent: string }[] }>()
+              .jobs.find((job) => job.id === id)?.traceparent;
+      expect(traceparent).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-01$`));
+      spans.reset();
+    }
+  });
+
   it("sends the jobs of a gathered message the stream refuses one by one, each stored once", async () => {
     const spans = new InMemorySpanExporter();
     await using gw = await gateway({

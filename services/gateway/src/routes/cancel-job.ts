@@ -33,22 +33,29 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     const { id } = parseParams(JobIdParams, ctx.params);
     const request = parseBody(CancelRequest, ctx.request.body);
     const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs/:id/cancel" };
-    await deps.tracing.server("POST /v1/jobs/:id/cancel", attributes, async (trace) => {
-      const doc = await currentJob(deps, id, timeoutMs);
-      if (!doc) throw notFound(`no job with id ${id}`);
-      if (isTerminal(doc.status)) {
-        throw conflict(`job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`);
-      }
-      const body = cancelCommandFor(doc, request.reason ?? defaultCancelReason, new Date());
-      await publishCommand(
-        deps,
-        out,
-        { verb: CommandVerb.Cancel, jobId: id, type: doc.type, run: doc.run, body },
-        trace,
-      );
-      ctx.status = 202;
-      ctx.body = { id, status: "cancelling" };
-    });
+    await deps.tracing.server(
+      "POST /v1/jobs/:id/cancel",
+      attributes,
+      async (trace) => {
+        const doc = await currentJob(deps, id, timeoutMs);
+        if (!doc) throw notFound(`no job with id ${id}`);
+        if (isTerminal(doc.status)) {
+          throw conflict(
+            `job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`,
+          );
+        }
+        const body = cancelCommandFor(doc, request.reason ?? defaultCancelReason, new Date());
+        await publishCommand(
+          deps,
+          out,
+          { verb: CommandVerb.Cancel, jobId: id, type: doc.type, run: doc.run, body },
+          trace,
+        );
+        ctx.status = 202;
+        ctx.body = { id, status: "cancelling" };
+      },
+      ctx.req.headers,
+    );
   });
   return router;
 }

@@ -26,37 +26,47 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
   const batcher = new SubmissionBatcher(deps, out);
   router.post("/v1/jobs", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs" };
-    await deps.tracing.server("POST /v1/jobs", attributes, async (trace) => {
-      const header = idempotencyHeaderOf(ctx.req.headersDistinct["idempotency-key"]);
-      const input = withIdempotencyHeader(ctx.request.body, header);
-      await lookUpTypes(deps.registry, out, [typeNamedBy(input)], deps.options.publishTimeoutMs);
-      const checked = checkSubmission(input, deps.registry, { source: "rest" });
-      if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
-      const { submission } = checked;
-      const gather =
-        deps.options.gatherSubmissions !== false &&
-        submission.id === undefined &&
-        submission.idempotencyKey === undefined;
-      // The gateway makes the id of a job sent without one; its envelope is stored with it.
-      const job = { ...submission, id: submission.id ?? newJobId() };
-      refuseOverLimit(job, deps.options.maxBodyBytes);
-      const outcome = gather
-        ? await batcher.submit(job, trace)
-        : await publishSubmission(deps, out, job, trace);
-      if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
-      if (outcome.duplicate) {
-        ctx.status = 200;
-        ctx.body = {
-          id: outcome.id,
-          status: "duplicate",
-          duplicate: true,
-          traceId: outcome.traceId,
-        };
-      } else {
-        ctx.status = 202;
-        ctx.body = { id: outcome.id, status: "queued", duplicate: false, traceId: outcome.traceId };
-      }
-    });
+    await deps.tracing.server(
+      "POST /v1/jobs",
+      attributes,
+      async (trace) => {
+        const header = idempotencyHeaderOf(ctx.req.headersDistinct["idempotency-key"]);
+        const input = withIdempotencyHeader(ctx.request.body, header);
+        await lookUpTypes(deps.registry, out, [typeNamedBy(input)], deps.options.publishTimeoutMs);
+        const checked = checkSubmission(input, deps.registry, { source: "rest" });
+        if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
+        const { submission } = checked;
+        const gather =
+          deps.options.gatherSubmissions !== false &&
+          submission.id === undefined &&
+          submission.idempotencyKey === undefined;
+        // The gateway makes the id of a job sent without one; its envelope is stored with it.
+        const job = { ...submission, id: submission.id ?? newJobId() };
+        refuseOverLimit(job, deps.options.maxBodyBytes);
+        const outcome = gather
+          ? await batcher.submit(job, trace)
+          : await publishSubmission(deps, out, job, trace);
+        if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
+        if (outcome.duplicate) {
+          ctx.status = 200;
+          ctx.body = {
+            id: outcome.id,
+            status: "duplicate",
+            duplicate: true,
+            traceId: outcome.traceId,
+          };
+        } else {
+          ctx.status = 202;
+          ctx.body = {
+            id: outcome.id,
+            status: "queued",
+            duplicate: false,
+            traceId: outcome.traceId,
+          };
+        }
+      },
+      ctx.req.headers,
+    );
   });
   return router;
 }
