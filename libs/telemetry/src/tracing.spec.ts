@@ -336,6 +336,32 @@ describe("Tracing without an exporter", () => {
     }
   });
 
+  it("records the HTTP status a request was answered with, or its error's, or 500", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    await tracing.server(
+      "POST /v1/jobs",
+      {},
+      () => Promise.resolve(),
+      undefined,
+      () => 202,
+    );
+    const notFound = Object.assign(new Error("no such job"), { status: 404 });
+    for (const error of [notFound, new Error("bug")]) {
+      await expect(
+        tracing.server(
+          "GET /v1/jobs/:id",
+          {},
+          () => Promise.reject(error),
+          undefined,
+          () => 200,
+        ),
+      ).rejects.toBe(error);
+    }
+    expect(
+      exporter.getFinishedSpans().map((span) => span.attributes["http.response.status_code"]),
+    ).toEqual([202, 404, 500]);
+  });
+
   it("starts a new trace for each root and rethrows what the work throws", async () => {
     const first = await tracing.server("GET /", {}, (ctx) =>
       Promise.resolve(tracing.traceIdOf(ctx)),

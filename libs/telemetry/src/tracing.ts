@@ -205,6 +205,8 @@ interface RunOptions {
   rootTraceId?: (() => string) | undefined;
   /** Whether what `fn` threw marks the span failed. @default every error */
   isFailure?: (err: unknown) => boolean;
+  /** Attributes known only once `fn` settled (`thrown` when it threw), set before the span ends. */
+  endAttributes?: (thrown: { error: unknown } | undefined) => Attributes;
 }
 
 /** How long {@link Tracing.shutdown} waits for the last spans to be sent, in milliseconds. */
@@ -296,18 +298,28 @@ export class Tracing {
   /**
    * Runs `fn` in a SERVER span (an HTTP request): in the caller's trace when the request carries a
    * valid W3C `traceparent` (`incoming`, Node's request headers), as OpenTelemetry's HTTP servers
-   * continue it, else as the root of a new trace.
+   * continue it, else as the root of a new trace. The span records `http.response.status_code`:
+   * `answered()` once `fn` returned, the thrown error's `status` (else 500) when it threw.
    */
   server<T>(
     name: string,
     attributes: Attributes,
     fn: (context: TraceContext) => Promise<T>,
     incoming?: HttpTraceHeaders,
+    answered?: () => number,
   ): Promise<T> {
+    const statusOf = (err: unknown) => {
+      const { status } = (err ?? {}) as { status?: unknown };
+      return typeof status === "number" ? status : undefined;
+    };
     // OpenTelemetry's HTTP conventions: a 4xx answer is the client's mistake, not the server's.
     const isServerFailure = (err: unknown) => {
-      const { status } = (err ?? {}) as { status?: unknown };
-      return !(typeof status === "number" && status >= 400 && status < 500);
+      const status = statusOf(err);
+      return !(status !== undefined && status >= 400 && status < 500);
+    };
+    const endAttributes = (thrown: { error: unknown } | undefined): Attributes => {
+      const status = thrown === undefined ? answered?.() : (statusOf(thrown.error) ?? 500);
+      return status === undefined ? {} : { "http.response.status_code": status };
     };
     const parent =
       incoming === undefined
@@ -315,6 +327,7 @@ export class Tracing {
         : w3cPropagator.extract(ROOT_CONTEXT, incoming, httpHeaderGetter);
     return this.#run(name, SpanKind.SERVER, () => attributes, parent, fn, {
       isFailure: isServerFailure,
+      endAttributes,
     });
   }
 
@@ -470,22 +483,25 @@ export class Tracing {
     attributes: () => Attributes,
     parent: Context,
     fn: (context: TraceContext) => Promise<T>,
-    { rootTraceId, isFailure = () => true }: RunOptions = {},
+    { rootTraceId, isFailure = () => true, endAttributes }: RunOptions = {},
   ): Promise<T> {
     const span = this.#start(name, kind, attributes, parent, rootTraceId);
     if (!this.#recording) return fn({ otelContext: trace.setSpan(parent, span) });
+    let thrown: { error: unknown } | undefined;
     try {
       const result = await fn({ otelContext: trace.setSpan(parent, span) });
       // An OK status is final: it would hide a failure `fn` marked (markFailed).
       if (!this.#markedFailed.has(span)) span.setStatus({ code: SpanStatusCode.OK });
       return result;
     } catch (err) {
+      thrown = { error: err };
       if (isFailure(err)) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
         if (err instanceof Error) span.recordException(err);
       }
       throw err;
     } finally {
+      if (endAttributes !== undefined) span.setAttributes(endAttributes(thrown));
       span.end();
     }
   }

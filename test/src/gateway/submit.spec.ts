@@ -164,6 +164,7 @@ describe("POST /v1/jobs", () => {
           (span) => span.kind === SpanKind.SERVER && span.spanContext().traceId === callerTrace,
         );
       expect(request?.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
+      expect(request?.attributes["http.response.status_code"]).toBe(202);
       // What the dispatcher continues: the stored job's traceparent, in its message or its bulk entry.
       const single = await gw.jsm.streams.getMessage(StreamName.Jobs, {
         last_by_subj: "jobs.submit.echo",
@@ -852,6 +853,7 @@ describe("POST /v1/jobs/bulk", () => {
       // The request's span shows the failure, as every 5xx answer's does.
       const request = spans.getFinishedSpans().find((s) => s.name === "POST /v1/jobs/bulk");
       expect(request?.status.code).toBe(SpanStatusCode.ERROR);
+      expect(request?.attributes["http.response.status_code"]).toBe(503);
     } finally {
       await gw.jsm.streams.update(StreamName.Jobs, before.config);
     }

@@ -55,6 +55,7 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.body = { id, status: "cancelling" };
       },
       ctx.req.headers,
+      () => ctx.status,
     );
   });
   return router;

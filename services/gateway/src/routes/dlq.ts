@@ -97,6 +97,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.body = { type, replaying, skipped: unreplayable, more };
       },
       ctx.req.headers,
+      () => ctx.status,
     );
   });
 
@@ -116,6 +117,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.body = { id, status: "replaying", run: command.run + 1 };
       },
       ctx.req.headers,
+      () => ctx.status,
     );
   });
 
@@ -141,6 +143,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.body = { id, status: "discarding" };
       },
       ctx.req.headers,
+      () => ctx.status,
     );
   });
   return router;

@@ -86,6 +86,7 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
         };
       },
       ctx.req.headers,
+      () => ctx.status,
     );
   });
   return router;

@@ -66,6 +66,7 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
         }
       },
       ctx.req.headers,
+      () => ctx.status,
     );
   });
   return router;
