@@ -4,6 +4,7 @@ import {
   checkBulkEnvelope,
   claimedId,
   idempotencyKeyInBulk,
+  JobTypeLookupError,
   lookUpUnseenTypes,
   parseSubmissionBytes,
   preview,
@@ -86,13 +87,13 @@ export async function processBulkSubmission(
       rootTraceId(),
     );
   }
-  await lookUpUnseenTypes(deps.registry, [subjectType]);
+  const lookupFailure = await lookUpType(deps, subjectType, delivery);
   const repeated = repeatedIds(read.jobs);
   const settled = await Promise.allSettled(
     read.jobs.map((entry, index) => {
       const split = splitBulkJobTrace(entry);
       const envelope = split.ok ? split.envelope : entry;
-      const job = { envelope, index, earlier: repeated.get(index), split };
+      const job = { envelope, index, earlier: repeated.get(index), split, lookupFailure };
       // A job that carries its own trace context continues that trace, the others the message's.
       const own = split.ok && split.trace?.traceparent !== undefined ? split.trace : undefined;
       const carrier = own === undefined ? headers : new FieldsCarrier(own);
@@ -133,6 +134,8 @@ interface BulkJob {
   index: number;
   earlier: number | undefined;
   split: SplitBulkJob;
+  /** Why the bulk's type could not be looked up, on its last delivery: the job is unprocessable. */
+  lookupFailure: JobTypeLookupError | undefined;
 }
 
 async function dispatchJob(
@@ -148,7 +151,10 @@ async function dispatchJob(
   let text = "";
   try {
     text = JSON.stringify(envelope);
-    decision = decideJob(msg, job, text, subjectType, context, deps);
+    decision =
+      job.lookupFailure === undefined
+        ? decideJob(msg, job, text, subjectType, context, deps)
+        : unprocessableJob(index, job.lookupFailure.message, claimedId(envelope), text);
   } catch (err) {
     // Checking is pure: whatever throws would throw again on every delivery.
     const why = `could not be read: ${failureMessage(err)}`;
@@ -170,6 +176,26 @@ async function dispatchJob(
   const refused = { rejectionId, subject: msg.subject, sizeBytes: Buffer.byteLength(text) };
   await recordRefusal(deps, context, refused, decision.refusal);
   return { kind: "rejected", rejectionId, reason: decision.refusal.reason };
+}
+
+/**
+ * Looks a type its registry has not seen up in the bucket. A read that fails says nothing of the
+ * type, so the bulk is retried; on its last delivery the failure is returned, and each of its jobs
+ * is recorded as unprocessable: left unrecorded, the bulk would stop being delivered at the
+ * intake's cap and vanish.
+ */
+async function lookUpType(
+  deps: IntakeDeps,
+  subjectType: string | undefined,
+  delivery: BulkDelivery,
+): Promise<JobTypeLookupError | undefined> {
+  try {
+    await lookUpUnseenTypes(deps.registry, [subjectType]);
+    return undefined;
+  } catch (err) {
+    if (err instanceof JobTypeLookupError && delivery.lastAttempt) return err;
+    throw err;
+  }
 }
 
 /** The `unprocessable` refusal of the job at `index`: one that could not be dispatched, and why. */

@@ -416,4 +416,40 @@ describe("dispatcher: bulk submissions", () => {
       expect.objectContaining({ path: "jobs[0].payload.ms" }),
     ]);
   });
+
+  // Last: it deletes the job-types bucket the tests above rely on.
+  it("records the jobs of a bulk whose type could not be looked up as unprocessable on its last delivery", async () => {
+    // Until then it is retried (a read that failed says nothing of the type); left unrecorded, the
+    // bulk would stop being delivered at the intake's cap and vanish.
+    await dispatcher.stop();
+    dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 });
+    await suite.jsm.streams.delete("KV_conveyor-job-types");
+    const type = uniqueName("unseen").replaceAll("_", "-");
+    try {
+      const ack = await suite.js.publish(
+        `jobs.bulk.${type}`,
+        JSON.stringify({ jobs: [{ payload: 1 }, { payload: 2 }] }),
+      );
+      lastBulkSeq = Math.max(lastBulkSeq, ack.seq);
+      const rejections = await waitFor(
+        async () => {
+          const mine = (await storedEvents<RejectedEvent>(suite.jsm, "rejected"))
+            .map((e) => e.body)
+            .filter((r) => r.subject === `jobs.bulk.${type}`);
+          return mine.length === 2 && mine;
+        },
+        { message: "the bulk's jobs were not recorded", timeoutMs: 20_000 },
+      );
+      for (const r of rejections) {
+        expect(r.reason).toBe("unprocessable");
+        expect(r.message).toContain("could not be looked up");
+      }
+      await bulkSettled();
+    } finally {
+      await ensureTopology(suite.jsm);
+      await registry.register({ type: "sleep" });
+      await dispatcher.stop();
+      dispatcher = await startDispatcher();
+    }
+  });
 });
