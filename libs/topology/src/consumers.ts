@@ -16,6 +16,8 @@ export type ConsumerSpec = Pick<
 export interface ConsumerPlacement {
   stream: string;
   config: ConsumerSpec;
+  /** Keep an existing consumer's `ack_wait` where it is longer than `config`'s. */
+  keepLongerAckWait?: boolean;
 }
 
 /** Lease of a delivered message before JetStream redelivers it, in milliseconds. */
@@ -118,6 +120,13 @@ export interface WorkConsumerOptions {
    * @default {@link defaultWorkMaxAckPending}
    */
   maxAckPending?: number;
+  /**
+   * Only lengthen an existing consumer's `ack_wait`, never shorten it: for a worker that shares
+   * the consumer with replicas renewing their leases by their own, possibly longer, `ackWaitMs`.
+   * Decided on the consumer as read for the update, so two replicas starting together cannot
+   * shorten it between a look and a write of their own. @default false
+   */
+  keepLongerAckWait?: boolean;
 }
 
 /**
@@ -140,5 +149,5 @@ export function workConsumer(type: string, options: WorkConsumerOptions = {}): C
     max_deliver: options.maxDeliver ?? workMaxDeliverCap,
     max_ack_pending: options.maxAckPending ?? defaultWorkMaxAckPending,
   };
-  return { stream: StreamName.Work, config };
+  return { stream: StreamName.Work, config, keepLongerAckWait: options.keepLongerAckWait === true };
 }

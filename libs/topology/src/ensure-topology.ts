@@ -6,7 +6,13 @@ import { TopologyUpdateError } from "./errors.ts";
 import { bucketSpecs, ensureBucket, kvStreamName } from "./kv-buckets.ts";
 import { resolveTopologyOptions } from "./options.ts";
 import type { TopologyOptions } from "./options.ts";
-import { consumerInfo, reconcileConsumer, reconcileStream, streamInfo } from "./reconcile.ts";
+import {
+  consumerInfo,
+  reconcileConsumer,
+  reconcileConsumerConfig,
+  reconcileStream,
+  streamInfo,
+} from "./reconcile.ts";
 import { streamShortfalls, withShortfallsMade } from "./stream-shortfalls.ts";
 import { streamSpecs } from "./streams.ts";
 
@@ -96,6 +102,7 @@ export async function ensureWorkConsumer(
   jsm: JetStreamManager,
   type: string,
   options?: WorkConsumerOptions,
-): Promise<void> {
-  await reconcileConsumer(jsm, workConsumer(type, options));
+): Promise<{ ackWaitMs: number }> {
+  const { config } = await reconcileConsumerConfig(jsm, workConsumer(type, options));
+  return { ackWaitMs: (config.ack_wait ?? 0) / 1_000_000 };
 }

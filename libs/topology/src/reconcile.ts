@@ -42,17 +42,29 @@ async function updateStreamIfChanged(
   return "unchanged";
 }
 
-/** Creates the durable consumer, or updates it when any field Conveyor decides differs. */
+/**
+ * Creates the durable consumer, or updates it when any field Conveyor decides differs; with
+ * `keepLongerAckWait`, a longer `ack_wait` than `config`'s stays. Resolves with what it did and the
+ * `ack_wait` in force after it, in nanoseconds.
+ */
 export async function reconcileConsumer(
   jsm: JetStreamManager,
   placement: ConsumerPlacement,
 ): Promise<ReconcileOutcome> {
+  return (await reconcileConsumerConfig(jsm, placement)).outcome;
+}
+
+/** {@link reconcileConsumer}, with the configuration the consumer has after it. */
+export async function reconcileConsumerConfig(
+  jsm: JetStreamManager,
+  placement: ConsumerPlacement,
+): Promise<{ outcome: ReconcileOutcome; config: ConsumerPlacement["config"] }> {
   const { stream, config } = placement;
   const existing = await consumerInfo(jsm, stream, config.durable_name ?? "");
   if (!existing) {
     try {
       await jsm.consumers.add(stream, config);
-      return "created";
+      return { outcome: "created", config };
     } catch (err) {
       const raced = await consumerInfo(jsm, stream, config.durable_name ?? "");
       if (!raced) throw err;
@@ -64,14 +76,19 @@ export async function reconcileConsumer(
 
 async function updateConsumerIfChanged(
   jsm: JetStreamManager,
-  { stream, config }: ConsumerPlacement,
+  { stream, config, keepLongerAckWait }: ConsumerPlacement,
   existing: ConsumerInfo,
-): Promise<ReconcileOutcome> {
-  if (differs(config, existing.config)) {
-    await jsm.consumers.update(stream, config.durable_name ?? "", config);
-    return "updated";
+): Promise<{ outcome: ReconcileOutcome; config: ConsumerPlacement["config"] }> {
+  const current = existing.config.ack_wait ?? 0;
+  const wanted =
+    keepLongerAckWait === true && current > (config.ack_wait ?? 0)
+      ? { ...config, ack_wait: current }
+      : config;
+  if (differs(wanted, existing.config)) {
+    await jsm.consumers.update(stream, wanted.durable_name ?? "", wanted);
+    return { outcome: "updated", config: wanted };
   }
-  return "unchanged";
+  return { outcome: "unchanged", config: wanted };
 }
 
 export async function streamInfo(

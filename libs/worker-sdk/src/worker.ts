@@ -14,7 +14,6 @@ import { WorkerConfigError } from "./errors.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { compileWorkerOptions } from "./options.ts";
 import type { ResolvedWorkerOptions, WorkerOptions } from "./options.ts";
-import { leaseInForce } from "./lease-in-force.ts";
 import { TypeConsumer } from "./type-consumer.ts";
 import type { TypeBacklog } from "./type-consumer.ts";
 
@@ -174,8 +173,18 @@ export class JobWorker {
   ): Promise<TypeConsumer[]> {
     const consumers: TypeConsumer[] = [];
     for (const settings of options.types) {
-      const ackWaitMs = await leaseInForce(jsm, settings.type, options.ackWaitMs, shared.logger);
-      await ensureWorkConsumer(jsm, settings.type, { ackWaitMs });
+      // Every replica renews its jobs' leases by its own ackWaitMs: shortening the lease in force
+      // would hand jobs that replicas renewing less often still run to another replica.
+      const lease = await ensureWorkConsumer(jsm, settings.type, {
+        ackWaitMs: options.ackWaitMs,
+        keepLongerAckWait: true,
+      });
+      if (lease.ackWaitMs > options.ackWaitMs) {
+        shared.logger.info(
+          { type: settings.type, ackWaitMs: lease.ackWaitMs, ownAckWaitMs: options.ackWaitMs },
+          "the type's work consumer keeps its longer lease: other replicas may rely on it",
+        );
+      }
       const consumer = await js.consumers.get(StreamName.Work, workConsumerName(settings.type));
       const deps = {
         settings,

@@ -11,8 +11,8 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 export const testMaxDeliver = 2;
 
 /** Creates a work consumer that gives up quickly: 2 deliveries, a 500 ms lease. */
-export function ensureImpatientConsumer(jsm: JetStreamManager, type: string): Promise<void> {
-  return ensureWorkConsumer(jsm, type, { maxDeliver: testMaxDeliver, ackWaitMs: 500 });
+export async function ensureImpatientConsumer(jsm: JetStreamManager, type: string): Promise<void> {
+  await ensureWorkConsumer(jsm, type, { maxDeliver: testMaxDeliver, ackWaitMs: 500 });
 }
 
 /** A work message as the dispatcher queues it, and where it was stored. */

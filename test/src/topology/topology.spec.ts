@@ -298,4 +298,21 @@ describe("topology", () => {
     const info = await jsm.consumers.info(StreamName.Work, "work_email_send");
     expect(info.config.ack_wait).toBe(90_000_000_000);
   });
+
+  it("keeps a work consumer's longer lease when asked to, and says which lease is in force", async () => {
+    await ensureTopology(jsm);
+    const ackWait = async () =>
+      (await jsm.consumers.info(StreamName.Work, "work_lease_kept")).config.ack_wait;
+    expect(await ensureWorkConsumer(jsm, "lease.kept", { ackWaitMs: 60_000 })).toEqual({
+      ackWaitMs: 60_000,
+    });
+    const kept = { ackWaitMs: 15_000, keepLongerAckWait: true };
+    expect(await ensureWorkConsumer(jsm, "lease.kept", kept)).toEqual({ ackWaitMs: 60_000 });
+    expect(await ackWait()).toBe(60_000_000_000);
+    // A longer one is taken; without the option, the given one is.
+    await ensureWorkConsumer(jsm, "lease.kept", { ackWaitMs: 90_000, keepLongerAckWait: true });
+    expect(await ackWait()).toBe(90_000_000_000);
+    await ensureWorkConsumer(jsm, "lease.kept", { ackWaitMs: 15_000 });
+    expect(await ackWait()).toBe(15_000_000_000);
+  });
 });
