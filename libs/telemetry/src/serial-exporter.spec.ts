@@ -71,4 +71,21 @@ describe("SerialExporter", () => {
     await settle();
     expect(results).toEqual(["a", "b"]);
   });
+
+  it("goes on exporting when a batch's callback throws", async () => {
+    const inner = heldExporter();
+    const serial = new SerialExporter(inner.exporter, 2);
+    const results: string[] = [];
+    serial.export(batch, () => {
+      throw new Error("callback broke");
+    });
+    serial.export(batch, () => results.push("b"));
+    await settle();
+    inner.finishNext();
+    await settle();
+    inner.finishNext();
+    await settle();
+    expect(results).toEqual(["b"]);
+    await serial.shutdown();
+  });
 });

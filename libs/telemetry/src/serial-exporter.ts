@@ -69,8 +69,14 @@ export class SerialExporter implements SpanExporter {
           });
         }
       });
-      done(result);
+      try {
+        done(result);
+      } catch {
+        // The processor's own bookkeeping failed: nothing to tell it; the next batch goes on.
+      }
     }
+    // Cleared in the turn the last batch ended (nothing here can throw): an export arriving from
+    // that batch's callback starts a drain of its own.
     this.#running = undefined;
   }
 }

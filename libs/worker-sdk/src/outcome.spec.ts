@@ -181,6 +181,18 @@ describe("decideOutcome's retry delay", () => {
       facts(1),
     );
     expect(endless).toMatchObject({ kind: "retry", delayMs: 86_400_000 });
+    // From JavaScript, a value that is no number (an HTTP Retry-After date passed on as is, null)
+    // takes the policy's delay, as NaN does: never an immediate retry.
+    for (const delayMs of ["Wed, 21 Oct 2026 07:28:00 GMT", null, "120", Number.NaN]) {
+      const odd = decideOutcome(
+        {
+          ok: false,
+          error: JobFailure.retryable("odd", { delayMs: delayMs as unknown as number }),
+        },
+        facts(1),
+      );
+      expect(odd, String(delayMs)).toMatchObject({ kind: "retry", delayMs: 100 });
+    }
   });
 });
 

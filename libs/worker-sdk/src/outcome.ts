@@ -76,9 +76,10 @@ export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
   if (isInstance(error, WorkerStoppedError)) return { kind: "retry", error: info, delayMs: 0 };
   const ownDelay = isInstance(error, JobFailure) ? error.delayMs : undefined;
   // A failure's own delay is bounded as a policy's is: beyond that, JetStream's nanoseconds
-  // overflow and the event's delay is no safe integer. Infinity means as late as allowed.
+  // overflow and the event's delay is no safe integer. Infinity means as late as allowed; what is
+  // no number at all (from JavaScript: a Retry-After date passed on as is) takes the policy's.
   const delayMs =
-    ownDelay !== undefined && !Number.isNaN(ownDelay)
+    typeof ownDelay === "number" && !Number.isNaN(ownDelay)
       ? Math.min(maxRetryDelayMs, Math.max(0, Math.round(ownDelay)))
       : retryDelayMs(facts.policy, facts.attempt, facts.random);
   return { kind: "retry", error: info, delayMs };
