@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { JetStreamApiError } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
+import { NoRespondersError, RequestError, TimeoutError } from "@nats-io/transport-node";
 
 import { TopologyError } from "./errors.ts";
 import { verifyTopology } from "./verify-topology.ts";
@@ -10,17 +12,21 @@ export interface AwaitTopologyOptions {
   timeoutMs: number;
   /** Between checks. */
   pollMs?: number;
-  /** Warned on the first incomplete check and whenever what is missing changes. */
-  logger?: { warn(fields: { missing: readonly string[] }, message: string): void };
+  /**
+   * Warned on the first incomplete check and whenever what is missing changes, and when JetStream
+   * first does not answer.
+   */
+  logger?: { warn(fields: { missing?: readonly string[]; err?: unknown }, message: string): void };
   signal?: AbortSignal;
 }
 
 /**
  * Resolves once {@link verifyTopology} finds everything, checking again every `pollMs` while
- * something is missing. A service started beside the topology's provisioning (the first
- * `kubectl apply`, where the topology Job and the Deployments start together) waits for it
- * instead of exiting and being restarted with a growing back-off. Throws the last
- * {@link TopologyError} after `timeoutMs`, and any other error (NATS, permissions) at once.
+ * something is missing or JetStream does not answer yet. A service started beside the topology's
+ * provisioning (the first `kubectl apply`, where nats-server, the topology Job and the
+ * Deployments start together) waits for it instead of exiting and being restarted with a growing
+ * back-off. After `timeoutMs` throws the last error (a {@link TopologyError} naming what is
+ * missing); any other error (permissions) at once.
  */
 export async function awaitTopology(
   jsm: JetStreamManager,
@@ -33,16 +39,32 @@ export async function awaitTopology(
       await verifyTopology(jsm);
       return;
     } catch (err) {
-      if (!(err instanceof TopologyError) || Date.now() + pollMs > deadline) throw err;
-      const missing = err.missing.join(", ");
-      if (missing !== reported) {
-        logger?.warn(
-          { missing: err.missing },
-          "waiting for the JetStream topology to be provisioned",
-        );
+      const waiting = err instanceof TopologyError || notAnsweringYet(err);
+      if (!waiting || Date.now() + pollMs > deadline) throw err;
+      const now = err instanceof TopologyError ? err.missing.join(", ") : "(no answer)";
+      if (now !== reported) {
+        if (err instanceof TopologyError) {
+          logger?.warn(
+            { missing: err.missing },
+            "waiting for the JetStream topology to be provisioned",
+          );
+        } else {
+          logger?.warn({ err }, "waiting for JetStream to answer");
+        }
       }
-      reported = missing;
+      reported = now;
     }
     await sleep(pollMs, undefined, { signal });
   }
+}
+
+/**
+ * What JetStream answers while it starts: no answer in time, nothing subscribed to its API (the
+ * server not up, or JetStream not enabled yet), or "temporarily unavailable" while its cluster
+ * elects a leader.
+ */
+function notAnsweringYet(err: unknown): boolean {
+  if (err instanceof TimeoutError || err instanceof NoRespondersError) return true;
+  if (err instanceof RequestError && err.cause instanceof NoRespondersError) return true;
+  return err instanceof JetStreamApiError && (err.code === 10008 || err.status === 503);
 }

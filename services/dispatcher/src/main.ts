@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   });
   checkSubmissionLimit(env.MAX_SUBMISSION_BYTES, nc.info?.max_payload);
   exitWhenNatsCloses(nc, logger);
-  const jsm = await jetstreamManager(nc);
+  // No API check here: awaitTopology waits while JetStream does not answer yet.
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   const js = jetstream(nc);
   await awaitTopology(jsm, {
     timeoutMs: env.TOPOLOGY_WAIT_MS,

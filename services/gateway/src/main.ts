@@ -35,7 +35,8 @@ try {
     auth: natsAuthOf(config),
   });
   exitWhenNatsCloses(nc, logger);
-  const jsm = await jetstreamManager(nc);
+  // No API check here: awaitTopology waits while JetStream does not answer yet.
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   await awaitTopology(jsm, {
     timeoutMs: config.TOPOLOGY_WAIT_MS,
     logger,

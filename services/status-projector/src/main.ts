@@ -37,7 +37,8 @@ try {
     auth: natsAuthOf(env),
   });
   exitWhenNatsCloses(nc, logger);
-  const jsm = await jetstreamManager(nc);
+  // No API check here: awaitTopology waits while JetStream does not answer yet.
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   await awaitTopology(jsm, {
     timeoutMs: env.TOPOLOGY_WAIT_MS,
     logger,

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     auth: natsAuthOf(env),
   });
   exitWhenNatsCloses(nc, logger);
-  await awaitTopology(await jetstreamManager(nc), {
+  // No API check here: awaitTopology waits while JetStream does not answer yet.
+  await awaitTopology(await jetstreamManager(nc, { checkAPI: false }), {
     timeoutMs: env.TOPOLOGY_WAIT_MS,
     logger,
   });

@@ -316,3 +316,46 @@ describe("topology", () => {
     expect(await ackWait()).toBe(15_000_000_000);
   });
 });
+
+describe("awaitTopology while JetStream does not answer yet", () => {
+  it("waits through timeouts, as while nats-server starts beside the services, then through what is missing", async () => {
+    await using server = await startNatsServer();
+    const nc = await connect({
+      servers: server.url,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 300 });
+      await server.stop();
+      const warnings: string[] = [];
+      const awaited = awaitTopology(jsm, {
+        timeoutMs: 30_000,
+        pollMs: 100,
+        logger: {
+          warn: (_fields, message) => {
+            warnings.push(message);
+          },
+        },
+      });
+      let settled = false;
+      void awaited.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(settled).toBe(false);
+      await server.restart();
+      const admin = await connect({ servers: server.url });
+      try {
+        await ensureTopology(await jetstreamManager(admin));
+      } finally {
+        await admin.close();
+      }
+      await awaited;
+      expect(warnings.length).toBeGreaterThan(0);
+    } finally {
+      await nc.close();
+    }
+  });
+});
