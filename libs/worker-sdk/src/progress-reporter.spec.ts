@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { ProgressReporter } from "./progress-reporter.ts";
+import { ProgressReporter, maxPublishing } from "./progress-reporter.ts";
 import type { ProgressReport } from "./progress-reporter.ts";
 import { createTestContext } from "./test-context.ts";
 
@@ -51,6 +51,27 @@ describe("ProgressReporter", () => {
     expect(published).toHaveLength(2);
   });
 
+  it("holds the newest report while as many as it allows are being stored", async () => {
+    // Reports resolve at once: a loop of final reports (each due) would otherwise queue a publish
+    // per call, without bound, while the stream is slow.
+    const landings: (() => void)[] = [];
+    const slowSink = (report: ProgressReport) => {
+      published.push(report);
+      return new Promise<void>((resolve) => landings.push(resolve));
+    };
+    const reporter = new ProgressReporter(slowSink, 0);
+    for (let i = 1; i <= 1000; i++) await reporter.report(i, i);
+    const first = Array.from({ length: maxPublishing }, (_, i) => i + 1);
+    expect(published.map((r) => r.done)).toEqual(first);
+    landings.shift()?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(published.map((r) => r.done)).toEqual([...first, 1000]);
+    expect(published.at(-1)?.seq).toBe(maxPublishing);
+    while (landings.length > 0) landings.shift()?.();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(published).toHaveLength(maxPublishing + 1);
+  });
+
   it("drops held reports when closed", async () => {
     const reporter = new ProgressReporter(sink, 100);
     await reporter.report(1, 10);
@@ -67,12 +88,12 @@ describe("ProgressReporter", () => {
     expect(() => reporter.report(1, Number.NaN)).toThrow("progress total");
   });
 
-  it("publishes at once after the wall clock stepped back, instead of holding reports for the step", () => {
+  it("publishes at once after the wall clock stepped back, instead of holding reports for the step", async () => {
     let now = 1_000_000;
     const reporter = new ProgressReporter(sink, 250, () => now);
-    void reporter.report(1, 10);
+    await reporter.report(1, 10);
     now -= 60_000;
-    void reporter.report(2, 10);
+    await reporter.report(2, 10);
     expect(published.map((r) => r.done)).toEqual([1, 2]);
   });
 

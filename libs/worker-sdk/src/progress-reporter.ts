@@ -13,8 +13,14 @@ export type ProgressSink = (report: ProgressReport) => Promise<void>;
 /**
  * Turns a handler's progress calls into progress events, at most one per `intervalMs`: a report
  * inside the interval is held back and only the newest held one is published when the interval
- * ends. The first report and a final one (`done >= total`) are published at once.
+ * ends. The first report and a final one (`done >= total`) are published at once. At most
+ * {@link maxPublishing} reports are being stored at a time: one made beyond that is held, the
+ * newest of them published as soon as one is stored, so a handler reporting in a tight loop (calls
+ * resolve at once) cannot queue publishes without bound on a slow stream.
  */
+/** Reports of one attempt being stored at once, at most. */
+export const maxPublishing = 16;
+
 export class ProgressReporter {
   readonly #sink: ProgressSink;
   readonly #intervalMs: number;
@@ -22,7 +28,11 @@ export class ProgressReporter {
   #seq = 0;
   #lastPublishedAt: number | undefined;
   #held: Omit<ProgressReport, "seq"> | undefined;
+  /** Whether the held report was due when made (the interval over, or final). */
+  #heldDue = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Reports being stored now. */
+  #publishing = 0;
   #closed = false;
 
   constructor(sink: ProgressSink, intervalMs: number, now: () => number = Date.now) {
@@ -36,29 +46,17 @@ export class ProgressReporter {
     checkProgress(done, total, message);
     if (this.#closed) return Promise.resolve();
     const report = message === undefined ? { done, total } : { done, total, message };
-    const now = this.#now();
-    // A wall clock stepped back (NTP, a resumed VM) makes the interval over, not endless.
-    const due =
-      this.#lastPublishedAt === undefined ||
-      now - this.#lastPublishedAt >= this.#intervalMs ||
-      now < this.#lastPublishedAt;
-    if (due || done >= total) {
+    const due = this.#isDue() || done >= total;
+    const room = this.#publishing < maxPublishing;
+    if (due && room) {
       this.#dropHeld();
-      // Not awaited: a handler that awaits its progress must not wait for the stream to store it
-      // (up to a publish timeout per report, taken from the job's own timeout).
-      void this.#publish(report);
+      this.#publish(report);
       return Promise.resolve();
     }
     this.#held = report;
-    this.#timer ??= setTimeout(
-      () => {
-        this.#timer = undefined;
-        const held = this.#held;
-        this.#held = undefined;
-        if (held !== undefined && !this.#closed) void this.#publish(held);
-      },
-      (this.#lastPublishedAt ?? now) + this.#intervalMs - now,
-    );
+    this.#heldDue = due;
+    // A report held for room goes out when a report is stored; others when the interval ends.
+    if (room) this.#startTimer();
     return Promise.resolve();
   }
 
@@ -68,13 +66,49 @@ export class ProgressReporter {
     this.#dropHeld();
   }
 
-  #publish(report: Omit<ProgressReport, "seq">): Promise<void> {
+  #isDue(): boolean {
+    const now = this.#now();
+    // A wall clock stepped back (NTP, a resumed VM) makes the interval over, not endless.
+    return (
+      this.#lastPublishedAt === undefined ||
+      now - this.#lastPublishedAt >= this.#intervalMs ||
+      now < this.#lastPublishedAt
+    );
+  }
+
+  #startTimer(): void {
+    const now = this.#now();
+    this.#timer ??= setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#sendHeld();
+      },
+      (this.#lastPublishedAt ?? now) + this.#intervalMs - now,
+    );
+  }
+
+  #sendHeld(): void {
+    const held = this.#held;
+    if (held === undefined || this.#closed || this.#publishing >= maxPublishing) return;
+    this.#dropHeld();
+    this.#publish(held);
+  }
+
+  #publish(report: Omit<ProgressReport, "seq">): void {
     this.#lastPublishedAt = this.#now();
-    return this.#sink({ ...report, seq: this.#seq++ });
+    this.#publishing++;
+    // The sink never rejects (its failures are its own to log).
+    void this.#sink({ ...report, seq: this.#seq++ }).finally(() => {
+      this.#publishing--;
+      if (this.#held === undefined || this.#closed) return;
+      if (this.#heldDue || this.#isDue()) this.#sendHeld();
+      else this.#startTimer();
+    });
   }
 
   #dropHeld(): void {
     this.#held = undefined;
+    this.#heldDue = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
