@@ -336,30 +336,30 @@ describe("Tracing without an exporter", () => {
     }
   });
 
-  it("records the HTTP status a request was answered with, or its error's, or 500", async () => {
+  it("records the HTTP status a request was answered with, as the server maps it", async () => {
     const { tracing, exporter } = tracingWithMemory();
-    await tracing.server(
-      "POST /v1/jobs",
-      {},
-      () => Promise.resolve(),
-      undefined,
-      () => 202,
-    );
-    const notFound = Object.assign(new Error("no such job"), { status: 404 });
-    for (const error of [notFound, new Error("bug")]) {
+    // The server's own mapping of what it answered and of what was thrown.
+    const statusOf = (thrown: { error: unknown } | undefined) =>
+      thrown === undefined ? 202 : ((thrown.error as { answered?: number }).answered ?? 500);
+    await tracing.server("POST /v1/jobs", {}, () => Promise.resolve(), undefined, statusOf);
+    const notFound = Object.assign(new Error("no such job"), { answered: 404 });
+    // A library's error whose `status` field is no HTTP answer (a JetStream API code) is what the
+    // server's mapping says: here a 500, which marks the span failed.
+    const unmapped = Object.assign(new Error("bug"), { status: 400 });
+    for (const error of [notFound, unmapped]) {
       await expect(
-        tracing.server(
-          "GET /v1/jobs/:id",
-          {},
-          () => Promise.reject(error),
-          undefined,
-          () => 200,
-        ),
+        tracing.server("GET /v1/jobs/:id", {}, () => Promise.reject(error), undefined, statusOf),
       ).rejects.toBe(error);
     }
-    expect(
-      exporter.getFinishedSpans().map((span) => span.attributes["http.response.status_code"]),
-    ).toEqual([202, 404, 500]);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((span) => span.attributes["http.response.status_code"])).toEqual([
+      202, 404, 500,
+    ]);
+    expect(spans.map((span) => span.status.code)).toEqual([
+      SpanStatusCode.OK,
+      SpanStatusCode.UNSET,
+      SpanStatusCode.ERROR,
+    ]);
   });
 
   it("starts a new trace for each root and rethrows what the work throws", async () => {

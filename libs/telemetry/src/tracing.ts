@@ -298,27 +298,29 @@ export class Tracing {
   /**
    * Runs `fn` in a SERVER span (an HTTP request): in the caller's trace when the request carries a
    * valid W3C `traceparent` (`incoming`, Node's request headers), as OpenTelemetry's HTTP servers
-   * continue it, else as the root of a new trace. The span records `http.response.status_code`:
-   * `answered()` once `fn` returned, the thrown error's `status` (else 500) when it threw.
+   * continue it, else as the root of a new trace. The span records `http.response.status_code`,
+   * as `statusOf` tells it: of the answer once `fn` returned, of the `thrown` error when it threw
+   * (without `statusOf`, an error's own numeric `status`, else 500). A 4xx leaves the span's status
+   * unset (the client's mistake, in OpenTelemetry's HTTP conventions); a 5xx marks it failed.
    */
   server<T>(
     name: string,
     attributes: Attributes,
     fn: (context: TraceContext) => Promise<T>,
     incoming?: HttpTraceHeaders,
-    answered?: () => number,
+    statusOf?: (thrown: { error: unknown } | undefined) => number,
   ): Promise<T> {
-    const statusOf = (err: unknown) => {
-      const { status } = (err ?? {}) as { status?: unknown };
-      return typeof status === "number" ? status : undefined;
+    const errorStatus = (error: unknown): number => {
+      if (statusOf !== undefined) return statusOf({ error });
+      const { status } = (error ?? {}) as { status?: unknown };
+      return typeof status === "number" ? status : 500;
     };
-    // OpenTelemetry's HTTP conventions: a 4xx answer is the client's mistake, not the server's.
-    const isServerFailure = (err: unknown) => {
-      const status = statusOf(err);
-      return !(status !== undefined && status >= 400 && status < 500);
+    const isServerFailure = (error: unknown) => {
+      const status = errorStatus(error);
+      return !(status >= 400 && status < 500);
     };
     const endAttributes = (thrown: { error: unknown } | undefined): Attributes => {
-      const status = thrown === undefined ? answered?.() : (statusOf(thrown.error) ?? 500);
+      const status = thrown === undefined ? statusOf?.(undefined) : errorStatus(thrown.error);
       return status === undefined ? {} : { "http.response.status_code": status };
     };
     const parent =

@@ -5,6 +5,7 @@ import type { JobDocument } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
+import { errorResponse } from "../http/error-body.ts";
 import { conflict, notFound } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { parseBody } from "../http/parse-body.ts";
@@ -55,7 +56,7 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.body = { id, status: "cancelling" };
       },
       ctx.req.headers,
-      () => ctx.status,
+      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });
   return router;

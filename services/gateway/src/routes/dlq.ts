@@ -14,6 +14,7 @@ import type {
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
+import { errorResponse } from "../http/error-body.ts";
 import { isReplayable, toDeadLetterView } from "../dlq/dead-letter-view.ts";
 import { conflict, notFound } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
@@ -97,7 +98,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.body = { type, replaying, skipped: unreplayable, more };
       },
       ctx.req.headers,
-      () => ctx.status,
+      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });
 
@@ -117,7 +118,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.body = { id, status: "replaying", run: command.run + 1 };
       },
       ctx.req.headers,
-      () => ctx.status,
+      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });
 
@@ -143,7 +144,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.body = { id, status: "discarding" };
       },
       ctx.req.headers,
-      () => ctx.status,
+      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });
   return router;

@@ -4,6 +4,7 @@ import { checkSubmission } from "@conveyor/job-registry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
+import { errorResponse } from "../http/error-body.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { lookUpTypes } from "../jobs/look-up-types.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
@@ -66,7 +67,7 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
         }
       },
       ctx.req.headers,
-      () => ctx.status,
+      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });
   return router;
