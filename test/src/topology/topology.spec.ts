@@ -187,7 +187,7 @@ describe("topology", () => {
       pollMs: 100,
       logger: {
         warn: ({ missing }) => {
-          reports.push([...missing]);
+          if (missing !== undefined) reports.push([...missing]);
         },
       },
     });
