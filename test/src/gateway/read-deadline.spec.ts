@@ -1,5 +1,6 @@
 import {
   countJobsByStatusAndType,
+  jobsCollection,
   findDeadLetter,
   findJob,
   findRejection,
@@ -11,7 +12,7 @@ import {
 import type { ReadDeadline } from "@conveyor/read-model";
 import { uniqueName } from "@conveyor/testing";
 import { MongoClient } from "mongodb";
-import type { CommandStartedEvent, Db } from "mongodb";
+import type { Collection, CommandStartedEvent, Db } from "mongodb";
 import { describe, expect, it } from "vitest";
 
 import { useMongoSuite } from "../support/mongo-suite.ts";
@@ -50,5 +51,22 @@ describe("read-model queries given a deadline", () => {
     } finally {
       await client.close();
     }
+  });
+
+  it("are stopped by the server when the deadline passes (MaxTimeMSExpired), not left running", async () => {
+    const db = mongo.client.db(uniqueName("deadline"));
+    const jobs = Array.from({ length: 50_000 }, (_, i) => ({
+      _id: `job-${String(i).padStart(6, "0")}`,
+      status: "succeeded",
+      type: `type.${i % 50}`,
+    }));
+    const collection = jobsCollection(db) as unknown as Collection<{ _id: string }>;
+    for (let i = 0; i < jobs.length; i += 5000)
+      await collection.insertMany(jobs.slice(i, i + 5000));
+    const failure = await countJobsByStatusAndType(db, { maxTimeMS: 5 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failure).toMatchObject({ code: 50 });
   });
 });
