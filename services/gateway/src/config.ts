@@ -22,6 +22,12 @@ export const gatewayEnv = z.object({
    * as bulk submissions; `false` while dispatchers older than this gateway still run. @default true
    */
   GATEWAY_GATHER_SUBMISSIONS: z.stringbool().default(true),
+  /**
+   * Whether a request's W3C `traceparent` is continued (its caller's trace and sampling decision)
+   * or ignored (every request starts a trace of its own): `false` where untrusted clients reach
+   * the gateway and should not choose how their jobs are traced. @default true
+   */
+  GATEWAY_CONTINUE_TRACES: z.stringbool().default(true),
 });
 export type GatewayConfig = z.output<typeof gatewayEnv>;
 

@@ -27,6 +27,11 @@ export interface GatewayOptions {
    * that dispatchers before it refuse: turn it off while older dispatchers still run. @default true
    */
   gatherSubmissions?: boolean;
+  /**
+   * Whether a request's W3C `traceparent` is continued, or ignored so that every request starts a
+   * trace of its own (for a gateway untrusted clients reach). @default true
+   */
+  continueTraces?: boolean;
 }
 
 /** Everything the gateway talks to, connected by `main.ts` (or a test). */

@@ -61,6 +61,7 @@ try {
       maxBulkBodyBytes: config.MAX_BULK_BODY_BYTES,
       publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
       gatherSubmissions: config.GATEWAY_GATHER_SUBMISSIONS,
+      continueTraces: config.GATEWAY_CONTINUE_TRACES,
     },
   });
   const server: Server = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);

@@ -76,6 +76,7 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
       readTimeoutMs: options.readTimeoutMs,
       readyTimeoutMs: options.readyTimeoutMs,
       gatherSubmissions: options.gatherSubmissions,
+      continueTraces: options.continueTraces,
     },
   });
   const server = app.listen(0, "127.0.0.1");

@@ -183,6 +183,24 @@ describe("POST /v1/jobs", () => {
     }
   });
 
+  it("starts a trace of its own for every request when told not to continue callers' traces", async () => {
+    // A gateway that untrusted clients reach: they must not choose how their jobs are traced.
+    await using gw = await gateway({ continueTraces: false });
+    const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        traceparent: `00-${callerTrace}-00f067aa0ba902b7-01`,
+      },
+      body: JSON.stringify({ type: "echo", payload: { message: "untrusted" } }),
+    });
+    expect(response.status).toBe(202);
+    const { traceId } = (await response.json()) as { traceId: string };
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(traceId).not.toBe(callerTrace);
+  });
+
   it("sends the jobs of a gathered message the stream refuses one by one, each stored once", async () => {
     const spans = new InMemorySpanExporter();
     await using gw = await gateway({

@@ -5,6 +5,7 @@ import type { JobDocument } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
+import { callerTrace } from "../http/caller-trace.ts";
 import { errorResponse } from "../http/error-body.ts";
 import { conflict, notFound } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
@@ -55,7 +56,7 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.status = 202;
         ctx.body = { id, status: "cancelling" };
       },
-      ctx.req.headers,
+      callerTrace(deps, ctx.req),
       (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });

@@ -14,6 +14,7 @@ import type {
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
+import { callerTrace } from "../http/caller-trace.ts";
 import { errorResponse } from "../http/error-body.ts";
 import { isReplayable, toDeadLetterView } from "../dlq/dead-letter-view.ts";
 import { conflict, notFound } from "../errors.ts";
@@ -97,7 +98,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.status = 202;
         ctx.body = { type, replaying, skipped: unreplayable, more };
       },
-      ctx.req.headers,
+      callerTrace(deps, ctx.req),
       (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });
@@ -117,7 +118,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.status = 202;
         ctx.body = { id, status: "replaying", run: command.run + 1 };
       },
-      ctx.req.headers,
+      callerTrace(deps, ctx.req),
       (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });
@@ -143,7 +144,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
         ctx.status = 202;
         ctx.body = { id, status: "discarding" };
       },
-      ctx.req.headers,
+      callerTrace(deps, ctx.req),
       (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });

@@ -12,6 +12,7 @@ import type { TraceContext } from "@conveyor/telemetry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
+import { callerTrace } from "../http/caller-trace.ts";
 import { errorResponse } from "../http/error-body.ts";
 import { ApiError, errorMessage, ErrorCode, natsNotConnected } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
@@ -86,7 +87,7 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
           traceId: deps.tracing.traceIdOf(trace),
         };
       },
-      ctx.req.headers,
+      callerTrace(deps, ctx.req),
       (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });

@@ -4,6 +4,7 @@ import { checkSubmission } from "@conveyor/job-registry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
+import { callerTrace } from "../http/caller-trace.ts";
 import { errorResponse } from "../http/error-body.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { lookUpTypes } from "../jobs/look-up-types.ts";
@@ -66,7 +67,7 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
           };
         }
       },
-      ctx.req.headers,
+      callerTrace(deps, ctx.req),
       (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
     );
   });
