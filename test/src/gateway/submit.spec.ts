@@ -199,6 +199,28 @@ describe("POST /v1/jobs", () => {
     const { traceId } = (await response.json()) as { traceId: string };
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(traceId).not.toBe(callerTrace);
+
+    // Nor through the traceparent a bulk's job may carry: it continues the request's trace.
+    const id = uniqueName("untrusted");
+    const bulk = await submitBulk(gw, {
+      jobs: [
+        {
+          id,
+          type: "echo",
+          payload: { message: "bulk" },
+          traceparent: `00-${callerTrace}-00f067aa0ba902b7-01`,
+        },
+      ],
+    });
+    expect(bulk.status).toBe(202);
+    const stored = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: "jobs.bulk.echo",
+    });
+    const job = stored
+      ?.json<{ jobs: { id: string; traceparent?: string }[] }>()
+      .jobs.find((entry) => entry.id === id);
+    expect(job).toBeDefined();
+    expect(job?.traceparent ?? "").not.toContain(callerTrace);
   });
 
   it("sends the jobs of a gathered message the stream refuses one by one, each stored once", async () => {

@@ -101,7 +101,10 @@ function checkedJobs(deps: GatewayDeps, body: unknown): BulkJob[] {
   const jobs: BulkJob[] = [];
   const refused: Refused[] = [];
   const repeated = repeatedIds(bulk.jobs);
-  bulk.jobs.forEach((envelope, index) => {
+  // A gateway that does not continue its callers' traces drops a job's own trace fields too.
+  const ownTraces = deps.options.continueTraces !== false;
+  bulk.jobs.forEach((entry, index) => {
+    const envelope = ownTraces ? entry : withoutTraceFields(entry);
     const check = checkBulkJob(envelope, index, {
       earlier: repeated.get(index),
       check: (job) => checkSubmission(job, deps.registry, { source: SubmissionSource.Rest }),
@@ -150,4 +153,12 @@ function publish(
     });
     return ack.duplicate;
   });
+}
+
+/** A bulk entry without the `traceparent` and `tracestate` a job may carry. */
+function withoutTraceFields(entry: unknown): unknown {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return entry;
+  return Object.fromEntries(
+    Object.entries(entry).filter(([key]) => key !== "traceparent" && key !== "tracestate"),
+  );
 }
