@@ -39,8 +39,8 @@ export class SerialExporter implements SpanExporter {
       return;
     }
     this.#waiting.push({ spans, done });
-    // Set and cleared within #drain's own turns: an export arriving as the last one ends (from
-    // its callback) finds the drain either still looping or over, never in between.
+    // Cleared by #drain in the turn it finds nothing waiting: an export arriving as the last one
+    // ends finds the drain either still looping or over, never in between.
     this.#running ??= this.#drain();
   }
 
@@ -75,8 +75,9 @@ export class SerialExporter implements SpanExporter {
         // The processor's own bookkeeping failed: nothing to tell it; the next batch goes on.
       }
     }
-    // Cleared in the turn the last batch ended (nothing here can throw): an export arriving from
-    // that batch's callback starts a drain of its own.
+    // Cleared in the turn the waiting list was found empty (nothing here can throw): an export
+    // made from a callback synchronously was taken by the loop above; one made later (the batch
+    // processor's, a few microtasks on) finds no drain and starts its own.
     this.#running = undefined;
   }
 }

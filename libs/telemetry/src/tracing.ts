@@ -300,8 +300,9 @@ export class Tracing {
    * valid W3C `traceparent` (`incoming`, Node's request headers), as OpenTelemetry's HTTP servers
    * continue it, else as the root of a new trace. The span records `http.response.status_code`,
    * as `statusOf` tells it: of the answer once `fn` returned, of the `thrown` error when it threw
-   * (without `statusOf`, an error's own numeric `status`, else 500). A 4xx leaves the span's status
-   * unset (the client's mistake, in OpenTelemetry's HTTP conventions); a 5xx marks it failed.
+   * (without `statusOf`, an error's own numeric `status`, else 500). A thrown error answered 4xx
+   * leaves the span's status unset (the client's mistake, in OpenTelemetry's HTTP conventions), one
+   * answered 5xx marks it failed; a 5xx answered without throwing is marked with `markFailed`.
    */
   server<T>(
     name: string,

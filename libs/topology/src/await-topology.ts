@@ -60,11 +60,15 @@ export async function awaitTopology(
 
 /**
  * What JetStream answers while it starts: no answer in time, nothing subscribed to its API (the
- * server not up, or JetStream not enabled yet), or "temporarily unavailable" while its cluster
- * elects a leader.
+ * server not up, or JetStream not enabled yet: nats.js reports that as `JetStreamNotEnabled`,
+ * whose class it does not export), or "temporarily unavailable" while its cluster elects a leader.
  */
 function notAnsweringYet(err: unknown): boolean {
   if (err instanceof TimeoutError || err instanceof NoRespondersError) return true;
   if (err instanceof RequestError && err.cause instanceof NoRespondersError) return true;
-  return err instanceof JetStreamApiError && (err.code === 10008 || err.status === 503);
+  if (err instanceof Error && err.name === "JetStreamNotEnabled") return true;
+  return err instanceof JetStreamApiError && err.code === jetStreamTemporarilyUnavailable;
 }
+
+/** JetStream's API error "JetStream system temporarily unavailable". */
+const jetStreamTemporarilyUnavailable = 10008;

@@ -44,8 +44,8 @@ async function updateStreamIfChanged(
 
 /**
  * Creates the durable consumer, or updates it when any field Conveyor decides differs; with
- * `keepLongerAckWait`, a longer `ack_wait` than `config`'s stays. Resolves with what it did and the
- * `ack_wait` in force after it, in nanoseconds.
+ * `keepLongerAckWait`, a longer `ack_wait` than `config`'s stays. Resolves with what it did
+ * ({@link reconcileConsumerConfig} also says what the consumer has after it).
  */
 export async function reconcileConsumer(
   jsm: JetStreamManager,

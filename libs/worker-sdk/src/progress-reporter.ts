@@ -10,6 +10,9 @@ export interface ProgressReport {
 /** Publishes a report; must not reject (failures are the sink's to log). Not waited for. */
 export type ProgressSink = (report: ProgressReport) => Promise<void>;
 
+/** Reports of one attempt being stored at once, at most. */
+export const maxPublishing = 16;
+
 /**
  * Turns a handler's progress calls into progress events, at most one per `intervalMs`: a report
  * inside the interval is held back and only the newest held one is published when the interval
@@ -18,9 +21,6 @@ export type ProgressSink = (report: ProgressReport) => Promise<void>;
  * newest of them published as soon as one is stored, so a handler reporting in a tight loop (calls
  * resolve at once) cannot queue publishes without bound on a slow stream.
  */
-/** Reports of one attempt being stored at once, at most. */
-export const maxPublishing = 16;
-
 export class ProgressReporter {
   readonly #sink: ProgressSink;
   readonly #intervalMs: number;

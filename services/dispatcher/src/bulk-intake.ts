@@ -154,7 +154,12 @@ async function dispatchJob(
     decision =
       job.lookupFailure === undefined
         ? decideJob(msg, job, text, subjectType, context, deps)
-        : unprocessableJob(index, job.lookupFailure.message, claimedId(envelope), text);
+        : unprocessableJob(
+            index,
+            `${job.lookupFailure.message} (after ${delivery.deliveries} deliveries)`,
+            claimedId(envelope),
+            text,
+          );
   } catch (err) {
     // Checking is pure: whatever throws would throw again on every delivery.
     const why = `could not be read: ${failureMessage(err)}`;

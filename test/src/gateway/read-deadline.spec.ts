@@ -68,5 +68,6 @@ describe("read-model queries given a deadline", () => {
       (err: unknown) => err,
     );
     expect(failure).toMatchObject({ code: 50 });
+    await db.dropDatabase();
   });
 });

@@ -1,5 +1,5 @@
 import { ConsumerName, KvBucket, StreamName, workConsumerName } from "@conveyor/contracts";
-import { startNatsServer, waitFor } from "@conveyor/testing";
+import { findBinary, freePort, spawnServer, startNatsServer, waitFor } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import {
   TopologyError,
@@ -356,6 +356,56 @@ describe("awaitTopology while JetStream does not answer yet", () => {
       expect(warnings.length).toBeGreaterThan(0);
     } finally {
       await nc.close();
+    }
+  });
+});
+
+describe("awaitTopology on a server whose JetStream is not enabled yet", () => {
+  it("waits (no responders to the JetStream API), warning once, then throws at its deadline", async () => {
+    // As the services open their manager: without the API check, which would throw at once.
+    const port = await freePort();
+    const server = spawnServer("nats-server", findBinary("nats-server"), [
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+    ]);
+    try {
+      await waitFor(
+        async () => {
+          const probe = await connect({ servers: `nats://127.0.0.1:${port}` }).catch(
+            () => undefined,
+          );
+          await probe?.close();
+          return probe !== undefined;
+        },
+        { timeoutMs: 10_000, message: "nats-server without JetStream up" },
+      );
+      const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
+      try {
+        const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 500 });
+        const warnings: string[] = [];
+        const started = Date.now();
+        const error = await awaitTopology(jsm, {
+          timeoutMs: 1500,
+          pollMs: 100,
+          logger: {
+            warn: (_fields, message) => {
+              warnings.push(message);
+            },
+          },
+        }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(error).toBeInstanceOf(Error);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1300);
+        expect(warnings).toEqual(["waiting for JetStream to answer"]);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await server.stop();
     }
   });
 });
