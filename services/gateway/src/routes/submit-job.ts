@@ -49,23 +49,14 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
           ? await batcher.submit(job, trace)
           : await publishSubmission(deps, out, job, trace);
         if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
-        if (outcome.duplicate) {
-          ctx.status = 200;
-          ctx.body = {
-            id: outcome.id,
-            status: "duplicate",
-            duplicate: true,
-            traceId: outcome.traceId,
-          };
-        } else {
-          ctx.status = 202;
-          ctx.body = {
-            id: outcome.id,
-            status: "queued",
-            duplicate: false,
-            traceId: outcome.traceId,
-          };
-        }
+        const { duplicate } = outcome;
+        ctx.status = duplicate ? 200 : 202;
+        ctx.body = {
+          id: outcome.id,
+          status: duplicate ? "duplicate" : "queued",
+          duplicate,
+          traceId: outcome.traceId,
+        };
       },
       callerTrace(deps, ctx.req),
       (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
