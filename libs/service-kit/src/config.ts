@@ -43,7 +43,7 @@ export { maxTimerMs } from "./timer-limit.ts";
 export const envMs = (min: number, fallback: number, max = maxTimerMs) =>
   envInt(min, fallback, Math.min(max, maxTimerMs));
 
-/** How long a starting service waits for the topology by default (`TOPOLOGY_WAIT_MS`). */
+/** How long a starting service waits for NATS and the topology by default (`TOPOLOGY_WAIT_MS`). */
 export const defaultTopologyWaitMs = 120_000;
 
 /** Environment variables every service reads. */
@@ -76,8 +76,9 @@ export const commonEnv = {
   /** How long a draining service may take to finish in-flight work, in milliseconds. */
   SHUTDOWN_GRACE_MS: envMs(0, 10_000),
   /**
-   * How long a starting service waits for the JetStream topology to be provisioned (the first
-   * `kubectl apply` starts the topology Job beside the services), in milliseconds; 0 checks once.
+   * How long a starting service waits for NATS to accept connections, JetStream to answer and the
+   * topology to be provisioned, all told (a node restart, or the first `kubectl apply`, which
+   * starts the topology Job beside the services), in milliseconds; 0 tries once.
    */
   TOPOLOGY_WAIT_MS: envMs(0, defaultTopologyWaitMs),
   ...tracingEnv,

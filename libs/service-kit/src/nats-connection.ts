@@ -1,4 +1,6 @@
-import { connect } from "@nats-io/transport-node";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { ConnectionError, connect } from "@nats-io/transport-node";
 import type { NatsConnection, Status } from "@nats-io/transport-node";
 
 import type { Logger } from "./logger.ts";
@@ -13,15 +15,48 @@ export interface NatsConnectOptions {
   logger: Logger;
   /** How long the first connect may take, in milliseconds. @default 5000 */
   timeoutMs?: number;
+  /**
+   * How long to keep trying servers that do not accept connections yet (refused, not resolvable),
+   * in milliseconds; other failures (authorization) end the connect at once. @default 0
+   */
+  firstConnectWaitMs?: number;
   /** How to authenticate besides credentials in the URL (see `natsAuthOf`). */
   auth?: NatsAuth | undefined;
 }
 
 /**
  * Connects with unlimited reconnects, so a restart of nats-server is ridden out, and logs the
- * connection's status changes.
+ * connection's status changes. A service started before its servers listen (a node restart, a
+ * first apply) keeps trying for `firstConnectWaitMs`, warning once, instead of exiting into a
+ * restart back-off.
  */
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  const deadline = Date.now() + (options.firstConnectWaitMs ?? 0);
+  for (let warned = false; ; warned = true) {
+    try {
+      return await connectOnce(options);
+    } catch (err) {
+      if (!notListening(err) || Date.now() + firstConnectRetryMs > deadline) throw err;
+      if (!warned) options.logger.warn({ err }, "waiting for NATS to accept connections");
+    }
+    await sleep(firstConnectRetryMs);
+  }
+}
+
+/** Pause between first connects to servers that do not listen yet, in milliseconds. */
+const firstConnectRetryMs = 500;
+
+/** Whether a connect failed because no server listens there yet: refused, or not resolvable. */
+function notListening(err: unknown): boolean {
+  if (err instanceof ConnectionError) return true;
+  const { code } = (err ?? {}) as { code?: unknown };
+  return (
+    typeof code === "string" &&
+    ["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "EHOSTUNREACH"].includes(code)
+  );
+}
+
+async function connectOnce(options: NatsConnectOptions): Promise<NatsConnection> {
   const nc = await connect({
     servers: options.url
       .split(",")

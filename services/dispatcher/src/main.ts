@@ -32,11 +32,14 @@ async function main(): Promise<void> {
   const env = parseEnv(dispatcherEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = createTracing(serviceName, env, logger);
+  // One wait for NATS, JetStream and the topology together (the gateway's startup probe allows it).
+  const readyBy = Date.now() + env.TOPOLOGY_WAIT_MS;
   const nc = await connectNats({
     url: env.NATS_URL,
     name: serviceName,
     logger,
     auth: natsAuthOf(env),
+    firstConnectWaitMs: env.TOPOLOGY_WAIT_MS,
   });
   checkSubmissionLimit(env.MAX_SUBMISSION_BYTES, nc.info?.max_payload);
   exitWhenNatsCloses(nc, logger);
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   const js = jetstream(nc);
   await awaitTopology(jsm, {
-    timeoutMs: env.TOPOLOGY_WAIT_MS,
+    timeoutMs: Math.max(0, readyBy - Date.now()),
     logger,
   });
   const metrics = await startMetrics(serviceName, env, logger);

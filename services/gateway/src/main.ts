@@ -28,17 +28,20 @@ try {
   const config = loadConfig();
   const logger = createLogger("gateway", config.LOG_LEVEL);
   const tracing = createTracing("gateway", config, logger);
+  // One wait for NATS, JetStream and the topology together (the gateway's startup probe allows it).
+  const readyBy = Date.now() + config.TOPOLOGY_WAIT_MS;
   const nc = await connectNats({
     url: config.NATS_URL,
     name: "gateway",
     logger,
     auth: natsAuthOf(config),
+    firstConnectWaitMs: config.TOPOLOGY_WAIT_MS,
   });
   exitWhenNatsCloses(nc, logger);
   // No API check here: awaitTopology waits while JetStream does not answer yet.
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   await awaitTopology(jsm, {
-    timeoutMs: config.TOPOLOGY_WAIT_MS,
+    timeoutMs: Math.max(0, readyBy - Date.now()),
     logger,
   });
   const metrics = await startMetrics("gateway", config, logger);

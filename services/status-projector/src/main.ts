@@ -30,17 +30,20 @@ try {
   const env = parseEnv(projectorEnv);
   const logger = createLogger(service, env.LOG_LEVEL);
   const tracing = createTracing(service, env, logger);
+  // One wait for NATS, JetStream and the topology together (the gateway's startup probe allows it).
+  const readyBy = Date.now() + env.TOPOLOGY_WAIT_MS;
   const nc = await connectNats({
     url: env.NATS_URL,
     name: service,
     logger,
     auth: natsAuthOf(env),
+    firstConnectWaitMs: env.TOPOLOGY_WAIT_MS,
   });
   exitWhenNatsCloses(nc, logger);
   // No API check here: awaitTopology waits while JetStream does not answer yet.
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   await awaitTopology(jsm, {
-    timeoutMs: env.TOPOLOGY_WAIT_MS,
+    timeoutMs: Math.max(0, readyBy - Date.now()),
     logger,
   });
   const metrics = await startMetrics(service, env, logger);

@@ -25,16 +25,19 @@ async function main(): Promise<void> {
   const env = parseEnv(workerEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = createTracing(serviceName, env, logger);
+  // One wait for NATS, JetStream and the topology together (the gateway's startup probe allows it).
+  const readyBy = Date.now() + env.TOPOLOGY_WAIT_MS;
   const nc = await connectNats({
     url: env.NATS_URL,
     name: serviceName,
     logger,
     auth: natsAuthOf(env),
+    firstConnectWaitMs: env.TOPOLOGY_WAIT_MS,
   });
   exitWhenNatsCloses(nc, logger);
   // No API check here: awaitTopology waits while JetStream does not answer yet.
   await awaitTopology(await jetstreamManager(nc, { checkAPI: false }), {
-    timeoutMs: env.TOPOLOGY_WAIT_MS,
+    timeoutMs: Math.max(0, readyBy - Date.now()),
     logger,
   });
   const metrics = await startMetrics(serviceName, env, logger);
