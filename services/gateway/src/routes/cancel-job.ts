@@ -5,10 +5,9 @@ import type { JobDocument } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { callerTrace } from "../http/caller-trace.ts";
-import { errorResponse } from "../http/error-body.ts";
 import { conflict, notFound } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
+import { inRequestSpan } from "../http/request-span.ts";
 import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
@@ -34,31 +33,22 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
   router.post("/v1/jobs/:id/cancel", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const { id } = parseParams(JobIdParams, ctx.params);
     const request = parseBody(CancelRequest, ctx.request.body);
-    const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs/:id/cancel" };
-    await deps.tracing.server(
-      "POST /v1/jobs/:id/cancel",
-      attributes,
-      async (trace) => {
-        const doc = await currentJob(deps, id, timeoutMs);
-        if (!doc) throw notFound(`no job with id ${id}`);
-        if (isTerminal(doc.status)) {
-          throw conflict(
-            `job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`,
-          );
-        }
-        const body = cancelCommandFor(doc, request.reason ?? defaultCancelReason, new Date());
-        await publishCommand(
-          deps,
-          out,
-          { verb: CommandVerb.Cancel, jobId: id, type: doc.type, run: doc.run, body },
-          trace,
-        );
-        ctx.status = 202;
-        ctx.body = { id, status: "cancelling" };
-      },
-      callerTrace(deps, ctx.req),
-      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
-    );
+    await inRequestSpan(deps, ctx, "POST", "/v1/jobs/:id/cancel", async (trace) => {
+      const doc = await currentJob(deps, id, timeoutMs);
+      if (!doc) throw notFound(`no job with id ${id}`);
+      if (isTerminal(doc.status)) {
+        throw conflict(`job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`);
+      }
+      const body = cancelCommandFor(doc, request.reason ?? defaultCancelReason, new Date());
+      await publishCommand(
+        deps,
+        out,
+        { verb: CommandVerb.Cancel, jobId: id, type: doc.type, run: doc.run, body },
+        trace,
+      );
+      ctx.status = 202;
+      ctx.body = { id, status: "cancelling" };
+    });
   });
   return router;
 }

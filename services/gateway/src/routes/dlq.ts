@@ -14,11 +14,10 @@ import type {
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { callerTrace } from "../http/caller-trace.ts";
-import { errorResponse } from "../http/error-body.ts";
 import { isReplayable, toDeadLetterView } from "../dlq/dead-letter-view.ts";
 import { conflict, notFound } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
+import { inRequestSpan } from "../http/request-span.ts";
 import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
@@ -81,72 +80,51 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
 
   router.post("/v1/dlq/replay", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const { type } = parseBody(BulkReplayRequest, ctx.request.body);
-    const attributes = { "http.request.method": "POST", "http.route": "/v1/dlq/replay" };
-    await deps.tracing.server(
-      "POST /v1/dlq/replay",
-      attributes,
-      async (trace) => {
-        const { letters, more, unreplayable } = await read((deadline) =>
-          listReplayableDeadLetters(deps.db, { type, limit: maxBulkReplay, ...deadline }),
-        );
-        const requestedAt = new Date().toISOString();
-        const commands = letters.map((letter) => replayCommand(letter, requestedAt));
-        // All at once, so the request takes one publish deadline, not one per letter. Commands
-        // are deduplicated, so a client repeating the request after a 503 replays nothing twice.
-        await Promise.all(commands.map((command) => publishCommand(deps, out, command, trace)));
-        const replaying = commands.length;
-        ctx.status = 202;
-        ctx.body = { type, replaying, skipped: unreplayable, more };
-      },
-      callerTrace(deps, ctx.req),
-      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
-    );
+    await inRequestSpan(deps, ctx, "POST", "/v1/dlq/replay", async (trace) => {
+      const { letters, more, unreplayable } = await read((deadline) =>
+        listReplayableDeadLetters(deps.db, { type, limit: maxBulkReplay, ...deadline }),
+      );
+      const requestedAt = new Date().toISOString();
+      const commands = letters.map((letter) => replayCommand(letter, requestedAt));
+      // All at once, so the request takes one publish deadline, not one per letter. Commands
+      // are deduplicated, so a client repeating the request after a 503 replays nothing twice.
+      await Promise.all(commands.map((command) => publishCommand(deps, out, command, trace)));
+      const replaying = commands.length;
+      ctx.status = 202;
+      ctx.body = { type, replaying, skipped: unreplayable, more };
+    });
   });
 
   router.post("/v1/dlq/:id/replay", async (ctx) => {
     const { id } = parseParams(DeadLetterIdParams, ctx.params);
-    const attributes = { "http.request.method": "POST", "http.route": "/v1/dlq/:id/replay" };
-    await deps.tracing.server(
-      "POST /v1/dlq/:id/replay",
-      attributes,
-      async (trace) => {
-        const command = replayCommandFor(await letterOf(id), new Date().toISOString());
-        if (command === undefined) {
-          throw conflict(`the dead letter of job ${id} holds no readable work item; discard it`);
-        }
-        await publishCommand(deps, out, command, trace);
-        ctx.status = 202;
-        ctx.body = { id, status: "replaying", run: command.run + 1 };
-      },
-      callerTrace(deps, ctx.req),
-      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
-    );
+    await inRequestSpan(deps, ctx, "POST", "/v1/dlq/:id/replay", async (trace) => {
+      const command = replayCommandFor(await letterOf(id), new Date().toISOString());
+      if (command === undefined) {
+        throw conflict(`the dead letter of job ${id} holds no readable work item; discard it`);
+      }
+      await publishCommand(deps, out, command, trace);
+      ctx.status = 202;
+      ctx.body = { id, status: "replaying", run: command.run + 1 };
+    });
   });
 
   router.delete("/v1/dlq/:id", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const { id } = parseParams(DeadLetterIdParams, ctx.params);
     const request = parseBody(DiscardRequest, ctx.request.body);
-    const attributes = { "http.request.method": "DELETE", "http.route": "/v1/dlq/:id" };
-    await deps.tracing.server(
-      "DELETE /v1/dlq/:id",
-      attributes,
-      async (trace) => {
-        const { run, type, source } = await letterOf(id);
-        const requestedAt = new Date().toISOString();
-        const body: DiscardCommand = { jobId: id, run, seq: source.seq, requestedAt };
-        if (request.reason !== undefined) body.reason = request.reason;
-        await publishCommand(
-          deps,
-          out,
-          { verb: CommandVerb.Discard, jobId: id, type, run, body },
-          trace,
-        );
-        ctx.status = 202;
-        ctx.body = { id, status: "discarding" };
-      },
-      callerTrace(deps, ctx.req),
-      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
-    );
+    await inRequestSpan(deps, ctx, "DELETE", "/v1/dlq/:id", async (trace) => {
+      const { run, type, source } = await letterOf(id);
+      const requestedAt = new Date().toISOString();
+      const body: DiscardCommand = { jobId: id, run, seq: source.seq, requestedAt };
+      if (request.reason !== undefined) body.reason = request.reason;
+      await publishCommand(
+        deps,
+        out,
+        { verb: CommandVerb.Discard, jobId: id, type, run, body },
+        trace,
+      );
+      ctx.status = 202;
+      ctx.body = { id, status: "discarding" };
+    });
   });
   return router;
 }

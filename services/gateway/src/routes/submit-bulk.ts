@@ -12,10 +12,9 @@ import type { TraceContext } from "@conveyor/telemetry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { callerTrace } from "../http/caller-trace.ts";
-import { errorResponse } from "../http/error-body.ts";
 import { ApiError, errorMessage, ErrorCode, natsNotConnected } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
+import { inRequestSpan } from "../http/request-span.ts";
 import { lookUpTypes } from "../jobs/look-up-types.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
@@ -41,55 +40,48 @@ interface Refused {
 export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
   router.post("/v1/jobs/bulk", jsonBody(deps.options.maxBulkBodyBytes), async (ctx) => {
-    const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs/bulk" };
-    await deps.tracing.server(
-      "POST /v1/jobs/bulk",
-      attributes,
-      async (trace) => {
-        if (ctx.req.headersDistinct["idempotency-key"] !== undefined) {
-          throw idempotencyHeaderRefused();
-        }
-        const types = typesNamedBy(ctx.request.body);
-        await lookUpTypes(deps.registry, out, types, deps.options.publishTimeoutMs);
-        const jobs = checkedJobs(deps, ctx.request.body);
-        if (!out.link.up) throw natsNotConnected("no job was submitted");
-        const messages = bulkMessages(jobs, maxBulkMessageBytes(deps.nc));
-        const settled = await Promise.allSettled(
-          messages.map((message) => publish(deps, out, message, trace)),
-        );
-        const duplicateOf = new Map<number, boolean>();
-        const failures: unknown[] = [];
-        settled.forEach((result, i) => {
-          if (result.status === "rejected") failures.push(result.reason);
-          else for (const job of messages[i]?.jobs ?? []) duplicateOf.set(job.index, result.value);
-        });
-        if (failures.length > 0) {
-          // Some of the bulk's messages may be stored (their jobs will run): say which, with the
-          // ids, so that the rest can be sent again under the same ids and nothing runs twice.
-          deps.logger.warn({ err: failures[0], failed: failures.length }, "bulk not fully stored");
-          const message =
-            `JetStream did not confirm ${failures.length} of the bulk's ${messages.length} ` +
-            `messages (${errorMessage(failures[0])}); submit the jobs not stored again, with ` +
-            "their ids, so that none is stored twice";
-          // Answered, not thrown (the body names each job): the request's span fails all the same.
-          deps.tracing.markFailed(trace, message);
-          ctx.status = 503;
-          ctx.body = {
-            error: ErrorCode.Unavailable,
-            message,
-            jobs: jobs.map((job) => ({ id: job.id, stored: duplicateOf.has(job.index) })),
-          };
-          return;
-        }
-        ctx.status = 202;
+    await inRequestSpan(deps, ctx, "POST", "/v1/jobs/bulk", async (trace) => {
+      if (ctx.req.headersDistinct["idempotency-key"] !== undefined) {
+        throw idempotencyHeaderRefused();
+      }
+      const types = typesNamedBy(ctx.request.body);
+      await lookUpTypes(deps.registry, out, types, deps.options.publishTimeoutMs);
+      const jobs = checkedJobs(deps, ctx.request.body);
+      if (!out.link.up) throw natsNotConnected("no job was submitted");
+      const messages = bulkMessages(jobs, maxBulkMessageBytes(deps.nc));
+      const settled = await Promise.allSettled(
+        messages.map((message) => publish(deps, out, message, trace)),
+      );
+      const duplicateOf = new Map<number, boolean>();
+      const failures: unknown[] = [];
+      settled.forEach((result, i) => {
+        if (result.status === "rejected") failures.push(result.reason);
+        else for (const job of messages[i]?.jobs ?? []) duplicateOf.set(job.index, result.value);
+      });
+      if (failures.length > 0) {
+        // Some of the bulk's messages may be stored (their jobs will run): say which, with the
+        // ids, so that the rest can be sent again under the same ids and nothing runs twice.
+        deps.logger.warn({ err: failures[0], failed: failures.length }, "bulk not fully stored");
+        const message =
+          `JetStream did not confirm ${failures.length} of the bulk's ${messages.length} ` +
+          `messages (${errorMessage(failures[0])}); submit the jobs not stored again, with ` +
+          "their ids, so that none is stored twice";
+        // Answered, not thrown (the body names each job): the request's span fails all the same.
+        deps.tracing.markFailed(trace, message);
+        ctx.status = 503;
         ctx.body = {
-          jobs: jobs.map((job) => ({ id: job.id, duplicate: duplicateOf.get(job.index) ?? false })),
-          traceId: deps.tracing.traceIdOf(trace),
+          error: ErrorCode.Unavailable,
+          message,
+          jobs: jobs.map((job) => ({ id: job.id, stored: duplicateOf.has(job.index) })),
         };
-      },
-      callerTrace(deps, ctx.req),
-      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
-    );
+        return;
+      }
+      ctx.status = 202;
+      ctx.body = {
+        jobs: jobs.map((job) => ({ id: job.id, duplicate: duplicateOf.get(job.index) ?? false })),
+        traceId: deps.tracing.traceIdOf(trace),
+      };
+    });
   });
   return router;
 }

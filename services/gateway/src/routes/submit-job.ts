@@ -4,9 +4,8 @@ import { checkSubmission } from "@conveyor/job-registry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { callerTrace } from "../http/caller-trace.ts";
-import { errorResponse } from "../http/error-body.ts";
 import { jsonBody } from "../http/json-body.ts";
+import { inRequestSpan } from "../http/request-span.ts";
 import { lookUpTypes } from "../jobs/look-up-types.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishSubmission } from "../jobs/publish-submission.ts";
@@ -27,40 +26,33 @@ export function submitJobRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
   const batcher = new SubmissionBatcher(deps, out);
   router.post("/v1/jobs", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
-    const attributes = { "http.request.method": "POST", "http.route": "/v1/jobs" };
-    await deps.tracing.server(
-      "POST /v1/jobs",
-      attributes,
-      async (trace) => {
-        const header = idempotencyHeaderOf(ctx.req.headersDistinct["idempotency-key"]);
-        const input = withIdempotencyHeader(ctx.request.body, header);
-        await lookUpTypes(deps.registry, out, [typeNamedBy(input)], deps.options.publishTimeoutMs);
-        const checked = checkSubmission(input, deps.registry, { source: "rest" });
-        if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
-        const { submission } = checked;
-        const gather =
-          deps.options.gatherSubmissions !== false &&
-          submission.id === undefined &&
-          submission.idempotencyKey === undefined;
-        // The gateway makes the id of a job sent without one; its envelope is stored with it.
-        const job = { ...submission, id: submission.id ?? newJobId() };
-        refuseOverLimit(job, deps.options.maxBodyBytes);
-        const outcome = gather
-          ? await batcher.submit(job, trace)
-          : await publishSubmission(deps, out, job, trace);
-        if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
-        const { duplicate } = outcome;
-        ctx.status = duplicate ? 200 : 202;
-        ctx.body = {
-          id: outcome.id,
-          status: duplicate ? "duplicate" : "queued",
-          duplicate,
-          traceId: outcome.traceId,
-        };
-      },
-      callerTrace(deps, ctx.req),
-      (thrown) => (thrown === undefined ? ctx.status : errorResponse(thrown.error).status),
-    );
+    await inRequestSpan(deps, ctx, "POST", "/v1/jobs", async (trace) => {
+      const header = idempotencyHeaderOf(ctx.req.headersDistinct["idempotency-key"]);
+      const input = withIdempotencyHeader(ctx.request.body, header);
+      await lookUpTypes(deps.registry, out, [typeNamedBy(input)], deps.options.publishTimeoutMs);
+      const checked = checkSubmission(input, deps.registry, { source: "rest" });
+      if (!checked.ok) throw submissionRefused(checked.reason, checked.message, checked.issues);
+      const { submission } = checked;
+      const gather =
+        deps.options.gatherSubmissions !== false &&
+        submission.id === undefined &&
+        submission.idempotencyKey === undefined;
+      // The gateway makes the id of a job sent without one; its envelope is stored with it.
+      const job = { ...submission, id: submission.id ?? newJobId() };
+      refuseOverLimit(job, deps.options.maxBodyBytes);
+      const outcome = gather
+        ? await batcher.submit(job, trace)
+        : await publishSubmission(deps, out, job, trace);
+      if (outcome.id !== undefined) ctx.set("Location", `/v1/jobs/${outcome.id}`);
+      const { duplicate } = outcome;
+      ctx.status = duplicate ? 200 : 202;
+      ctx.body = {
+        id: outcome.id,
+        status: duplicate ? "duplicate" : "queued",
+        duplicate,
+        traceId: outcome.traceId,
+      };
+    });
   });
   return router;
 }
