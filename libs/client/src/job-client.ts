@@ -364,10 +364,7 @@ function unsent(err: unknown): ClientClosedError | InvalidSubmissionError | unde
 
 /** Whether the server answered that nothing subscribes to the subject: no stream stored it. */
 function isNoResponders(err: unknown): boolean {
-  return (
-    err instanceof NoRespondersError ||
-    (err instanceof RequestError && err.cause instanceof NoRespondersError)
-  );
+  return err instanceof NoRespondersError || (err instanceof RequestError && err.isNoResponders());
 }
 
 /** An option that must be a whole number from 1 to `max`, or a RangeError naming it. */

@@ -65,7 +65,7 @@ export async function awaitTopology(
  */
 function notAnsweringYet(err: unknown): boolean {
   if (err instanceof TimeoutError || err instanceof NoRespondersError) return true;
-  if (err instanceof RequestError && err.cause instanceof NoRespondersError) return true;
+  if (err instanceof RequestError && err.isNoResponders()) return true;
   if (err instanceof Error && err.name === "JetStreamNotEnabled") return true;
   return err instanceof JetStreamApiError && err.code === jetStreamTemporarilyUnavailable;
 }
