@@ -1,12 +1,10 @@
 import { ConsumerName, StreamName } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
-  connectNats,
+  connectService,
   createLogger,
   createTracing,
   exitOnStartupError,
-  exitWhenNatsCloses,
-  natsAuthOf,
   onShutdown,
   shutdownDeadlineMs,
   parseEnv,
@@ -14,8 +12,7 @@ import {
   startMetrics,
 } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
-import { awaitTopology } from "@conveyor/topology";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 
 import { dispatcherEnv } from "./config.ts";
 import { createCommandMailbox } from "./command-mailbox.ts";
@@ -32,24 +29,9 @@ async function main(): Promise<void> {
   const env = parseEnv(dispatcherEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = createTracing(serviceName, env, logger);
-  // One wait for NATS, JetStream and the topology together (the gateway's startup probe allows it).
-  const readyBy = Date.now() + env.TOPOLOGY_WAIT_MS;
-  const nc = await connectNats({
-    url: env.NATS_URL,
-    name: serviceName,
-    logger,
-    auth: natsAuthOf(env),
-    firstConnectWaitMs: env.TOPOLOGY_WAIT_MS,
-  });
+  const { nc, jsm } = await connectService(serviceName, env, logger);
   checkSubmissionLimit(env.MAX_SUBMISSION_BYTES, nc.info?.max_payload);
-  exitWhenNatsCloses(nc, logger);
-  // No API check here: awaitTopology waits while JetStream does not answer yet.
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
   const js = jetstream(nc);
-  await awaitTopology(jsm, {
-    timeoutMs: Math.max(0, readyBy - Date.now()),
-    logger,
-  });
   const metrics = await startMetrics(serviceName, env, logger);
   registerMailboxMetrics(
     metrics.registry,

@@ -3,18 +3,14 @@ import type { Server } from "node:http";
 
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
-  connectNats,
+  connectService,
   createLogger,
   createTracing,
   exitOnStartupError,
-  exitWhenNatsCloses,
-  natsAuthOf,
   onShutdown,
   shutdownDeadlineMs,
   startMetrics,
 } from "@conveyor/service-kit";
-import { awaitTopology } from "@conveyor/topology";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { MongoClient } from "mongodb";
 
 import { createGatewayApp } from "./app.ts";
@@ -28,22 +24,8 @@ try {
   const config = loadConfig();
   const logger = createLogger("gateway", config.LOG_LEVEL);
   const tracing = createTracing("gateway", config, logger);
-  // One wait for NATS, JetStream and the topology together (the gateway's startup probe allows it).
-  const readyBy = Date.now() + config.TOPOLOGY_WAIT_MS;
-  const nc = await connectNats({
-    url: config.NATS_URL,
-    name: "gateway",
-    logger,
-    auth: natsAuthOf(config),
-    firstConnectWaitMs: config.TOPOLOGY_WAIT_MS,
-  });
-  exitWhenNatsCloses(nc, logger);
-  // No API check here: awaitTopology waits while JetStream does not answer yet.
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
-  await awaitTopology(jsm, {
-    timeoutMs: Math.max(0, readyBy - Date.now()),
-    logger,
-  });
+  // Waits for NATS, JetStream and the topology (the gateway's startup probe allows for it).
+  const { nc, jsm } = await connectService("gateway", config, logger);
   const metrics = await startMetrics("gateway", config, logger);
   // Connected in the background: a gateway started during a MongoDB outage (a scale-up, a
   // rollout) takes submissions, which need only NATS, and answers reads 503 until MongoDB is back.

@@ -1,20 +1,17 @@
 import {
-  connectNats,
+  connectService,
   createLogger,
   createTracing,
   exitOnStartupError,
-  exitWhenNatsCloses,
-  natsAuthOf,
   onShutdown,
   shutdownDeadlineMs,
   parseEnv,
   registerMailboxMetrics,
   startMetrics,
 } from "@conveyor/service-kit";
-import { awaitTopology } from "@conveyor/topology";
 import { ensureIndexes } from "@conveyor/read-model";
 import { ConsumerName, StreamName } from "@conveyor/contracts";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import { millis } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
 
@@ -30,22 +27,7 @@ try {
   const env = parseEnv(projectorEnv);
   const logger = createLogger(service, env.LOG_LEVEL);
   const tracing = createTracing(service, env, logger);
-  // One wait for NATS, JetStream and the topology together (the gateway's startup probe allows it).
-  const readyBy = Date.now() + env.TOPOLOGY_WAIT_MS;
-  const nc = await connectNats({
-    url: env.NATS_URL,
-    name: service,
-    logger,
-    auth: natsAuthOf(env),
-    firstConnectWaitMs: env.TOPOLOGY_WAIT_MS,
-  });
-  exitWhenNatsCloses(nc, logger);
-  // No API check here: awaitTopology waits while JetStream does not answer yet.
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
-  await awaitTopology(jsm, {
-    timeoutMs: Math.max(0, readyBy - Date.now()),
-    logger,
-  });
+  const { nc, jsm } = await connectService(service, env, logger);
   const metrics = await startMetrics(service, env, logger);
   registerMailboxMetrics(
     metrics.registry,

@@ -1,18 +1,14 @@
 import {
-  connectNats,
+  connectService,
   createLogger,
   createTracing,
   exitOnStartupError,
-  exitWhenNatsCloses,
-  natsAuthOf,
   onShutdown,
   shutdownDeadlineMs,
   parseEnv,
   startMetrics,
 } from "@conveyor/service-kit";
-import { awaitTopology } from "@conveyor/topology";
 import { createWorker } from "@conveyor/worker-sdk";
-import { jetstreamManager } from "@nats-io/jetstream";
 
 import { builtinHandlers } from "./builtin-handlers.ts";
 import { workerEnv } from "./config.ts";
@@ -25,21 +21,7 @@ async function main(): Promise<void> {
   const env = parseEnv(workerEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = createTracing(serviceName, env, logger);
-  // One wait for NATS, JetStream and the topology together (the gateway's startup probe allows it).
-  const readyBy = Date.now() + env.TOPOLOGY_WAIT_MS;
-  const nc = await connectNats({
-    url: env.NATS_URL,
-    name: serviceName,
-    logger,
-    auth: natsAuthOf(env),
-    firstConnectWaitMs: env.TOPOLOGY_WAIT_MS,
-  });
-  exitWhenNatsCloses(nc, logger);
-  // No API check here: awaitTopology waits while JetStream does not answer yet.
-  await awaitTopology(await jetstreamManager(nc, { checkAPI: false }), {
-    timeoutMs: Math.max(0, readyBy - Date.now()),
-    logger,
-  });
+  const { nc } = await connectService(serviceName, env, logger);
   const metrics = await startMetrics(serviceName, env, logger);
   const observed = workerMetrics(metrics.registry, logger, Object.keys(builtinHandlers));
   const worker = await createWorker({
