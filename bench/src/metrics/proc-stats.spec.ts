@@ -20,6 +20,12 @@ describe("parseCpuTicks", () => {
     expect(parseCpuTicks(stat)).toBe(325);
   });
 
+  it("counts the children the process waited for: Redis's snapshots run in forked children", () => {
+    // ... utime stime cutime cstime: 250 + 75 of its own, 40 + 10 of its children's.
+    const stat = "4242 (redis-server) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 40 10 20 0 11 0";
+    expect(parseCpuTicks(stat)).toBe(375);
+  });
+
   it("refuses a line it cannot read", () => {
     expect(() => parseCpuTicks("garbage")).toThrow(/\)/);
   });

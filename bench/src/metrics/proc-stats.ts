@@ -8,24 +8,25 @@ export function parseVmRssKib(status: string): number {
 }
 
 /**
- * User plus system CPU time, in clock ticks, from the text of `/proc/<pid>/stat`: fields 14 and
- * 15. The command name (field 2) is in parentheses and may hold spaces, so fields are counted from
- * the last `)`.
+ * CPU time in clock ticks, from the text of `/proc/<pid>/stat`: the process's own user and system
+ * time (fields 14 and 15) and that of the children it waited for (16 and 17). Redis writes its
+ * snapshots and rewrites its append-only file in forked children; without their time its CPU
+ * would leave out work it does for its data. The command name (field 2) is in parentheses and may
+ * hold spaces, so fields are counted from the last `)`.
  */
 export function parseCpuTicks(stat: string): number {
   const end = stat.lastIndexOf(")");
   if (end < 0) throw new Error("malformed /proc/<pid>/stat: no ')'");
-  // After ") " come field 3 (state), 4, ...; utime is field 14, stime field 15.
+  // After ") " come field 3 (state), 4, ...; utime is field 14, cstime field 17.
   const fields = stat
     .slice(end + 2)
     .trim()
     .split(/\s+/);
-  const utime = Number(fields[14 - 3]);
-  const stime = Number(fields[15 - 3]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) {
-    throw new Error("malformed /proc/<pid>/stat: utime/stime are not numbers");
+  const ticks = [14, 15, 16, 17].map((field) => Number(fields[field - 3]));
+  if (!ticks.every(Number.isFinite)) {
+    throw new Error("malformed /proc/<pid>/stat: utime/stime/cutime/cstime are not numbers");
   }
-  return utime + stime;
+  return ticks.reduce((sum, t) => sum + t, 0);
 }
 
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ); 100 on every Linux port Node runs on. */
@@ -34,7 +35,7 @@ export const clockTicksPerSecond = 100;
 /** One process's memory and CPU use at a moment. */
 export interface ProcessReading {
   rssKib: number;
-  /** User + system CPU since the process started, in seconds. */
+  /** User + system CPU since the process started, its waited-for children's included, in seconds. */
   cpuSeconds: number;
 }
 
