@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { dueCount, runOpenLoop } from "./open-loop.ts";
+import { dueCount, epochAnchor, runOpenLoop } from "./open-loop.ts";
 
 describe("dueCount", () => {
   it("has job 0 due at once and one more every 1/rate", () => {
@@ -38,10 +38,12 @@ function fakeClock(): {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   advance: (ms: number) => void;
+  anchor: () => { epochMs: number; perfMs: number };
 } {
   let nowMs = 0;
   return {
     now: () => nowMs,
+    anchor: () => ({ epochMs: fakeEpochMs, perfMs: nowMs }),
     sleep: (ms) => {
       // Node warns (TimeoutNegativeWarning) about a negative timeout.
       if (ms < 0) throw new RangeError(`asked to sleep ${String(ms)} ms`);
@@ -54,7 +56,40 @@ function fakeClock(): {
   };
 }
 
+/** The epoch time of {@link fakeClock}'s anchor: the wall clock at its monotonic `now()`. */
+const fakeEpochMs = 1_765_000_000_000;
+
+describe("epochAnchor", () => {
+  it("reads both clocks at the instant the epoch clock ticks over to a new millisecond", () => {
+    const before = Date.now();
+    const { epochMs, perfMs } = epochAnchor();
+    const after = Date.now();
+    expect(Number.isInteger(epochMs)).toBe(true);
+    expect(epochMs).toBeGreaterThan(before);
+    expect(after).toBeGreaterThanOrEqual(epochMs);
+    expect(perfMs).toBeLessThanOrEqual(performance.now());
+  });
+});
+
 describe("runOpenLoop's schedule", () => {
+  it("dates job i exactly i / rate after the anchor, on the clock the systems stamp with", async () => {
+    // Date.now() read at an arbitrary moment is up to 1 ms behind the true time, the same for
+    // every job of the loop: all of a repetition's latencies would move by up to 1 ms together.
+    const clock = fakeClock();
+    clock.advance(0.4);
+    const due: number[] = [];
+    await runOpenLoop({
+      ratePerSec: 2000,
+      durationMs: 10,
+      clock,
+      send: (index, dueAtMs) => {
+        due[index] = dueAtMs;
+      },
+    });
+    expect(due[0]).toBe(fakeEpochMs);
+    expect(due[7]).toBe(fakeEpochMs + 3.5);
+  });
+
   it.each([300, 2000, 10_000])(
     "sends each job within Node's 1 ms timer floor of its due time at %i jobs/s",
     async (ratePerSec) => {

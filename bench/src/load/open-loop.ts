@@ -8,9 +8,31 @@ export interface LoopClock {
   /** Milliseconds on a monotonic clock. */
   now(): number;
   sleep(ms: number): Promise<void>;
+  /** One instant on both the epoch clock (`Date.now()`) and {@link now}'s; see {@link epochAnchor}. */
+  anchor(): { epochMs: number; perfMs: number };
 }
 
-const realClock: LoopClock = { now: () => performance.now(), sleep: (ms) => sleep(ms) };
+/**
+ * One instant read exactly on both clocks: the moment `Date.now()` ticks over to a new millisecond
+ * (waited for, at most 1 ms), and `performance.now()` then. `Date.now()` read at an arbitrary
+ * moment is up to 1 ms behind the true time; due times counted from such a reading would all be
+ * early by that unknown amount, which every latency of the loop would carry (the systems stamp
+ * handler starts with `Date.now()`).
+ */
+export function epochAnchor(): { epochMs: number; perfMs: number } {
+  const last = Date.now();
+  for (;;) {
+    const epochMs = Date.now();
+    const perfMs = performance.now();
+    if (epochMs !== last) return { epochMs, perfMs };
+  }
+}
+
+const realClock: LoopClock = {
+  now: () => performance.now(),
+  sleep: (ms) => sleep(ms),
+  anchor: epochAnchor,
+};
 
 /** Options of {@link runOpenLoop}. */
 export interface OpenLoopOptions {
@@ -49,8 +71,7 @@ export function dueCount(elapsedMs: number, ratePerSec: number, total: number): 
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const clock = options.clock ?? realClock;
   const total = Math.round((options.ratePerSec * options.durationMs) / 1000);
-  const startPerf = clock.now();
-  const startEpoch = Date.now();
+  const { epochMs: startEpoch, perfMs: startPerf } = clock.anchor();
   const intervalMs = 1000 / options.ratePerSec;
   const lagMs = createLatencyHistogram();
   let sent = 0;
