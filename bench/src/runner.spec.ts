@@ -149,6 +149,32 @@ describe("runWorkloads", () => {
     expect(lines).toContain("  conveyor still catching up: read model 7 events behind");
   });
 
+  it("waits for every system to be idle before each repetition, not only the one about to run", async () => {
+    // A REST workload returns with the jobs it submitted still queued; the other system's
+    // repetition must not start while they run.
+    const calls: string[] = [];
+    const idleNoting = (name: "conveyor" | "bullmq") =>
+      fakeSystem(name, calls, () => {
+        calls.push(`${name} idle`);
+        return Promise.resolve();
+      });
+    await runWorkloads({
+      workloads: [recording(calls)],
+      repetitions: 1,
+      systems: { conveyor: idleNoting("conveyor"), bullmq: idleNoting("bullmq") },
+      context,
+      log: () => {},
+    });
+    expect(calls.filter((c) => !c.includes("workers="))).toEqual([
+      "conveyor idle",
+      "bullmq idle",
+      "run conveyor",
+      "conveyor idle",
+      "bullmq idle",
+      "run bullmq",
+    ]);
+  });
+
   it("keeps a failed repetition's partial figures and skips that system's remaining repetitions", async () => {
     let conveyorRuns = 0;
     const workload: Workload = {

@@ -101,16 +101,15 @@ export async function runWorkloads(options: RunnerOptions): Promise<WorkloadRun[
           continue;
         }
         const system = options.systems[name];
-        try {
-          await system.waitIdle(context.timeoutMs);
-          await waitAllCaughtUp(options, broken);
-        } catch (err) {
-          broken[name] = `it did not become idle (${firstLine(messageOf(err))})`;
+        await waitAllIdle(options, broken);
+        const stuck = broken[name];
+        if (stuck !== undefined) {
           run.samples[name].push({});
-          run.errors.push(`${name} #${rep + 1}: ${broken[name]}`);
-          log(`  ${name.padEnd(8)} #${rep + 1} FAILED: ${broken[name]}`);
+          run.errors.push(`${name} #${rep + 1}: ${stuck}`);
+          log(`  ${name.padEnd(8)} #${rep + 1} FAILED: ${stuck}`);
           continue;
         }
+        await waitAllCaughtUp(options, broken);
         const started = performance.now();
         try {
           const sample = await workload.run(system, context);
@@ -137,6 +136,26 @@ export async function runWorkloads(options: RunnerOptions): Promise<WorkloadRun[
     runs.push(run);
   }
   return runs;
+}
+
+/**
+ * Waits until every system is idle, not only the one about to run: a workload may return with its
+ * jobs still queued (the REST workloads submit faster than the workers run), and the other
+ * system's repetition must not share the cores with them. A system that does not get idle within
+ * the timeout is marked broken and left out of the rest of the run.
+ */
+async function waitAllIdle(
+  options: RunnerOptions,
+  broken: Partial<Record<SystemName, string>>,
+): Promise<void> {
+  for (const name of systemNames) {
+    if (broken[name] !== undefined) continue;
+    try {
+      await options.systems[name].waitIdle(options.context.timeoutMs);
+    } catch (err) {
+      broken[name] = `it did not become idle (${firstLine(messageOf(err))})`;
+    }
+  }
 }
 
 /**
