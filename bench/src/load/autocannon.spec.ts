@@ -20,6 +20,12 @@ describe("parseAutocannonJson", () => {
     });
   });
 
+  it("counts a timed-out request once: autocannon counts it in both errors and timeouts", () => {
+    // autocannon's run.js, onTimeout: `errors++; timeouts++`.
+    const json = JSON.stringify({ duration: 1, "2xx": 10, non2xx: 0, errors: 2, timeouts: 2 });
+    expect(parseAutocannonJson(json).failures).toBe(2);
+  });
+
   it("fails with the output when there is no JSON line", () => {
     expect(() => parseAutocannonJson("Error: connect ECONNREFUSED")).toThrow(/ECONNREFUSED/);
   });

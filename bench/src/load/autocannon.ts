@@ -42,7 +42,8 @@ export function parseAutocannonJson(text: string): HttpLoadResult {
     acceptedPerSec: (raw["2xx"] ?? 0) / duration,
     p50Ms: raw.latency?.p50 ?? Number.NaN,
     p99Ms: raw.latency?.p99 ?? Number.NaN,
-    failures: (raw.non2xx ?? 0) + (raw.errors ?? 0) + (raw.timeouts ?? 0),
+    // `errors` already counts every timeout (`timeouts` is the part of it that timed out).
+    failures: (raw.non2xx ?? 0) + (raw.errors ?? 0),
   };
 }
 

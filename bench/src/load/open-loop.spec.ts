@@ -120,6 +120,22 @@ describe("runOpenLoop's schedule", () => {
     expect(result.maxLagMs).toBeCloseTo(0.5, 5);
   });
 
+  it("counts the time spent sending a burst's earlier jobs in the later ones' lateness", async () => {
+    const clock = fakeClock();
+    const result = await runOpenLoop({
+      ratePerSec: 1000,
+      durationMs: 3,
+      clock,
+      // Each send takes 5 ms: job 0 leaves at 0; jobs 1 and 2 are both due at the next wake (6 ms),
+      // and job 2 leaves only after job 1's send, at 11 ms, 9 ms after its due time.
+      send: () => {
+        clock.advance(5);
+      },
+    });
+    // The histogram keeps three significant digits.
+    expect(result.maxLagMs).toBeCloseTo(9, 1);
+  });
+
   it("never asks for a negative sleep when sending took past the next job's due time", async () => {
     const clock = fakeClock();
     const result = await runOpenLoop({

@@ -80,7 +80,8 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     const due = dueCount(elapsed, options.ratePerSec, total);
     for (; sent < due; sent++) {
       const dueAt = sent * intervalMs;
-      lagMs.record(elapsed - dueAt);
+      // Read for each job: the later jobs of a burst also wait for the earlier ones' sends.
+      lagMs.record(clock.now() - startPerf - dueAt);
       options.send(sent, startEpoch + dueAt);
     }
     // Wake when the next job is due (Node's timers wait at least 1 ms): a fixed tick sends each
