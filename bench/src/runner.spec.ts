@@ -175,6 +175,33 @@ describe("runWorkloads", () => {
     ]);
   });
 
+  it("leaves out a system whose catch-up fails (a process died) instead of ending the run", async () => {
+    const ran: string[] = [];
+    const workload: Workload = {
+      id: "w",
+      title: "w",
+      description: "",
+      figures,
+      run: (system) => {
+        ran.push(system.name);
+        return Promise.resolve({ rate: 1 });
+      },
+    };
+    const dead = () => Promise.reject(new Error("status-projector exited"));
+    const [run] = await runWorkloads({
+      workloads: [workload],
+      repetitions: 1,
+      systems: {
+        conveyor: fakeSystem("conveyor", [], undefined, dead),
+        bullmq: fakeSystem("bullmq", []),
+      },
+      context,
+      log: () => {},
+    });
+    expect(ran).toEqual(["bullmq"]);
+    expect(run!.errors).toEqual(["conveyor #1: it could not catch up (status-projector exited)"]);
+  });
+
   it("keeps a failed repetition's partial figures and skips that system's remaining repetitions", async () => {
     let conveyorRuns = 0;
     const workload: Workload = {

@@ -102,6 +102,7 @@ export async function runWorkloads(options: RunnerOptions): Promise<WorkloadRun[
         }
         const system = options.systems[name];
         await waitAllIdle(options, broken);
+        await waitAllCaughtUp(options, broken);
         const stuck = broken[name];
         if (stuck !== undefined) {
           run.samples[name].push({});
@@ -109,7 +110,6 @@ export async function runWorkloads(options: RunnerOptions): Promise<WorkloadRun[
           log(`  ${name.padEnd(8)} #${rep + 1} FAILED: ${stuck}`);
           continue;
         }
-        await waitAllCaughtUp(options, broken);
         const started = performance.now();
         try {
           const sample = await workload.run(system, context);
@@ -154,6 +154,7 @@ async function waitAllIdle(
       await options.systems[name].waitIdle(options.context.timeoutMs);
     } catch (err) {
       broken[name] = `it did not become idle (${firstLine(messageOf(err))})`;
+      options.log(`  ${name.padEnd(8)} left out of the rest of the run: ${broken[name]}`);
     }
   }
 }
@@ -161,7 +162,8 @@ async function waitAllIdle(
 /**
  * Gives every system's background work (Conveyor's read model catching up) up to `catchUpMs` (0:
  * no wait) to finish, so that it does not take CPU from the repetition about to start, whichever system that
- * is; what is still behind then is logged and the run goes on.
+ * is; what is still behind then is logged and the run goes on. A system whose wait fails (one of
+ * its processes died) is marked broken, as one that does not become idle.
  */
 async function waitAllCaughtUp(
   options: RunnerOptions,
@@ -170,8 +172,13 @@ async function waitAllCaughtUp(
   if (options.context.catchUpMs <= 0) return;
   for (const name of systemNames) {
     if (broken[name] !== undefined) continue;
-    const behind = await options.systems[name].waitCaughtUp(options.context.catchUpMs);
-    if (behind !== undefined) options.log(`  ${name.padEnd(8)} still catching up: ${behind}`);
+    try {
+      const behind = await options.systems[name].waitCaughtUp(options.context.catchUpMs);
+      if (behind !== undefined) options.log(`  ${name.padEnd(8)} still catching up: ${behind}`);
+    } catch (err) {
+      broken[name] = `it could not catch up (${firstLine(messageOf(err))})`;
+      options.log(`  ${name.padEnd(8)} left out of the rest of the run: ${broken[name]}`);
+    }
   }
 }
 
