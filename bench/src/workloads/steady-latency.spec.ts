@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { BenchJob, EndListener, StartListener, SystemDriver } from "../systems/system.ts";
-import { steadyLatency } from "./steady-latency.ts";
+import { latencySinceExact, steadyLatency } from "./steady-latency.ts";
 import type { WorkloadContext } from "./workload.ts";
 
 /**
@@ -18,6 +18,8 @@ function fakeSystem(behaviour: {
   catchesUpAfterMs?: number;
   /** Told each time the bench reads the system's processes, and whether it had caught up. */
   onProcessesRead?: (caughtUp: boolean) => void;
+  /** Told each time the bench reads the read model. */
+  onReadModelRead?: () => void;
 }): SystemDriver {
   let listener: StartListener | undefined;
   let onEnd: EndListener | undefined;
@@ -50,6 +52,7 @@ function fakeSystem(behaviour: {
     },
     isSucceeded: () => Promise.resolve(true),
     inReadModel: (id) => {
+      behaviour.onReadModelRead?.();
       const end = endedAt.get(id);
       const { projectsAfterMs = 0 } = behaviour;
       const after =
@@ -78,7 +81,7 @@ function fakeSystem(behaviour: {
 async function runBriefly(
   ratePerSec: number,
   system: SystemDriver,
-  { pollMs = 1 }: { pollMs?: number } = {},
+  { pollMs = 1, visibleTimeoutMs = 300 }: { pollMs?: number; visibleTimeoutMs?: number } = {},
 ) {
   let next = 0;
   const context: WorkloadContext = {
@@ -94,7 +97,7 @@ async function runBriefly(
     visibleSamplesPerSec: ratePerSec,
     projectedSamplesPerSec: ratePerSec,
     pollMs,
-    visibleTimeoutMs: 300,
+    visibleTimeoutMs,
   });
   const startedAt = Date.now();
   const sample = await workload.run(system, context);
@@ -119,6 +122,8 @@ describe("steadyLatency", () => {
     expect(elapsedMs).toBeLessThan(10_000);
     expect(sample.unfinished).toBe(10);
     expect(sample["pickup.p50"]).toBeGreaterThanOrEqual(0);
+    // Acknowledged, those jobs ran: their reports were lost, which says nothing of their pickup.
+    expect(sample["pickup.p99"]).toBeLessThan(100);
     // Their ends were not reported either, so they cannot be followed into the read model.
     expect(sample["projected.missing"]).toBe(10);
   });
@@ -165,6 +170,19 @@ describe("steadyLatency", () => {
     expect(sample["projected.p99"]).toBeGreaterThanOrEqual(300);
   });
 
+  it("reads a job that is long in coming less and less often: the reads load the store measured", async () => {
+    // At 10,000 jobs/s half of Conveyor's followed jobs took over 30 s; read every 50 ms, the
+    // bench's own reads were a share of the read model's CPU.
+    let reads = 0;
+    await runBriefly(10, fakeSystem({ projectsAfterMs: 60_000, onReadModelRead: () => reads++ }), {
+      pollMs: 5,
+      visibleTimeoutMs: 4000,
+    });
+    // One job followed for about 4 s: every 5 ms for 200 ms, then steps of at most a twentieth of
+    // the time since its end (50 ms at first) instead of every 50 ms (about 115 reads).
+    expect(reads).toBeLessThan(95);
+  });
+
   it("counts the CPU of every process until the system has caught up, not only until the acks", async () => {
     // Conveyor's read model projects after the workers acknowledged; BullMQ has nothing left.
     const reads: boolean[] = [];
@@ -184,5 +202,17 @@ describe("steadyLatency", () => {
     expect(sample["sendLag.p99"]).toBeGreaterThanOrEqual(sample["sendLag.p50"]!);
     // Date.now() counts whole milliseconds, the loop's clock fractions of them.
     expect(Math.abs(sample["pickup.p50"]! - sample["sendLag.p50"]!)).toBeLessThan(1.5);
+  });
+});
+
+describe("latencySinceExact", () => {
+  it("times whole-millisecond stamps against an exact instant without a bias", () => {
+    // A stamp (Date.now(), an ISO time) is the millisecond its instant fell in: on average half a
+    // millisecond before it. Compared with an exact due time, every latency would read 0.5 ms low.
+    const due = 1_765_000_000_000.25;
+    const trueLatencies = Array.from({ length: 100 }, (_, i) => i * 0.037);
+    const measured = trueLatencies.map((t) => latencySinceExact(Math.floor(due + t), due));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(measured)).toBeCloseTo(mean(trueLatencies), 1);
   });
 });

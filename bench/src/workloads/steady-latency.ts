@@ -48,6 +48,22 @@ const projectedFlatMs = 200;
 const startReportGraceMs = 2000;
 
 /**
+ * Once a followed job has been waited for a while, its reads are at most this share of the time
+ * waited apart: every read loads the store being measured, and a figure of seconds needs no
+ * 50 ms steps.
+ */
+const pauseShareOfWait = 0.05;
+
+/**
+ * The time from an exact instant (a due time) to one a system stamped in whole milliseconds
+ * (`Date.now()`, an ISO time): a stamp is the millisecond its instant fell in, on average half a
+ * millisecond before it, so the difference is taken from the middle of that millisecond.
+ */
+export function latencySinceExact(stampMs: number, exactMs: number): number {
+  return stampMs + 0.5 - exactMs;
+}
+
+/**
  * Latency at a steady offered rate (an open loop through the client library, so a slow system
  * cannot slow the offer down): submit -> handler start for every job, from the handler-start
  * reports; submit -> succeeded visible for a sample of jobs, read through the system's read path
@@ -144,24 +160,30 @@ async function runSteady(
       growth,
       maxPauseMs,
       flatForMs = 0,
-    }: { growth: number; maxPauseMs: number; flatForMs?: number },
+      fromIsExact,
+    }: { growth: number; maxPauseMs: number; flatForMs?: number; fromIsExact: boolean },
   ): Promise<boolean> => {
+    // `Date.now()` is a whole-millisecond stamp; `from` a due time (exact) or another stamp.
+    const since = () => (fromIsExact ? latencySinceExact(Date.now(), from) : Date.now() - from);
     let pause = options.pollMs;
     while (Date.now() < visibleDeadline) {
       if (await isThere(id).catch(() => false)) {
-        into.record(Date.now() - from);
+        into.record(since());
         return true;
       }
       await sleep(pause);
-      if (Date.now() - from >= flatForMs) pause = Math.min(maxPauseMs, pause * growth);
+      const waited = Date.now() - from;
+      const cap = Math.max(maxPauseMs, waited * pauseShareOfWait);
+      if (waited >= flatForMs) pause = Math.min(cap, pause * growth);
     }
-    into.record(Date.now() - from);
+    into.record(since());
     return false;
   };
   const followVisible = async (id: string, due: number) => {
     const found = await follow((job) => system.isSucceeded(job), id, due, visible, {
       growth: 1.5,
       maxPauseMs: 250,
+      fromIsExact: true,
     });
     if (!found) missing++;
   };
@@ -172,6 +194,7 @@ async function runSteady(
       growth: 1.25,
       maxPauseMs: projectedPollMaxMs,
       flatForMs: projectedFlatMs,
+      fromIsExact: false,
     });
     if (!found) projectedMissing++;
   };
@@ -181,12 +204,12 @@ async function runSteady(
   // caught up with it (Conveyor's read model projects after the acks; BullMQ has nothing left).
   const sampler = ProcessSampler.start(() => system.processes());
   let usage: ProcessUsage[] | undefined;
-  const stopWatching = await system.watchStarts(
+  const stopReports = await system.watchStarts(
     (id, atMs) => {
       const due = dueAt.get(id);
       if (due === undefined) return;
       dueAt.delete(id);
-      pickup.record(atMs - due);
+      pickup.record(latencySinceExact(atMs, due));
       // A job cannot read as succeeded before it started: follow it from here.
       if (sampled.has(id)) pollers.push(followVisible(id, due));
     },
@@ -198,6 +221,13 @@ async function runSteady(
       },
     },
   );
+  let watching = true;
+  /** Stops the reports; called once they stop counting, and again on the way out. */
+  const stopWatching = () => {
+    if (!watching) return;
+    watching = false;
+    stopReports();
+  };
   const submits: Promise<void>[] = [];
   let sendLag: LatencyHistogram | undefined;
   try {
@@ -244,13 +274,16 @@ async function runSteady(
     if (acked) usage = measured;
     const startDeadline = Date.now() + startReportGraceMs;
     while (dueAt.size > 0 && Date.now() < startDeadline) await sleep(20);
-    // Jobs never seen to start are at least as late as they were waited for, and those followed
-    // are missing too; so are those whose end was not reported (no end to time them from).
+    // No report counts after this: one arriving later would time its job a second time.
+    stopWatching();
+    // Jobs never seen to start: followed ones are missing. When the system did not acknowledge
+    // every job they may never have run, and are at least as late as they were waited for; when
+    // it did, they ran and only their reports were lost, which says nothing of their latency.
     const waitedFor = Date.now();
     for (const [id, due] of dueAt) {
-      pickup.record(waitedFor - due);
+      if (!acked) pickup.record(latencySinceExact(waitedFor, due));
       if (sampled.has(id)) {
-        visible.record(waitedFor - due);
+        if (!acked) visible.record(latencySinceExact(waitedFor, due));
         missing++;
       }
     }
