@@ -16,7 +16,11 @@ export type { Logger } from "./logger.ts";
 export { connectNats, exitWhenNatsCloses } from "./nats-connection.ts";
 export type { NatsConnectOptions } from "./nats-connection.ts";
 export { connectService } from "./service-connection.ts";
-export type { ServiceConnection, ServiceConnectionEnv } from "./service-connection.ts";
+export type {
+  ConnectServiceOptions,
+  ServiceConnection,
+  ServiceConnectionEnv,
+} from "./service-connection.ts";
 export { natsAuthEnv, natsAuthenticator, natsAuthOf } from "./nats-auth.ts";
 export type { NatsAuth, NatsAuthEnv } from "./nats-auth.ts";
 export {

@@ -14,6 +14,16 @@ export interface ServiceConnectionEnv extends NatsAuthEnv {
   TOPOLOGY_WAIT_MS: number;
 }
 
+/** What {@link connectService} does besides connecting. */
+export interface ConnectServiceOptions {
+  /**
+   * Runs once connected, before the topology wait: a check of what the server reports (its
+   * `max_payload`) that throws fails the start at once, instead of after `TOPOLOGY_WAIT_MS` or
+   * behind a missing topology.
+   */
+  onConnected?: (nc: NatsConnection) => void;
+}
+
 /** A started service's NATS connection, and a JetStream manager on it. */
 export interface ServiceConnection {
   nc: NatsConnection;
@@ -33,6 +43,7 @@ export async function connectService(
   name: string,
   env: ServiceConnectionEnv,
   logger: Logger,
+  { onConnected }: ConnectServiceOptions = {},
 ): Promise<ServiceConnection> {
   // One deadline for the three waits: the time spent connecting is taken from the topology's.
   const readyBy = Date.now() + env.TOPOLOGY_WAIT_MS;
@@ -43,10 +54,17 @@ export async function connectService(
     auth: natsAuthOf(env),
     firstConnectWaitMs: env.TOPOLOGY_WAIT_MS,
   });
-  exitWhenNatsCloses(nc, logger);
-  // Without the API check: nats.js's would throw while JetStream does not answer yet, which
-  // awaitTopology waits for.
-  const jsm = await jetstreamManager(nc, { checkAPI: false });
-  await awaitTopology(jsm, { timeoutMs: Math.max(0, readyBy - Date.now()), logger });
-  return { nc, jsm };
+  try {
+    onConnected?.(nc);
+    exitWhenNatsCloses(nc, logger);
+    // Without the API check: nats.js's would throw while JetStream does not answer yet, which
+    // awaitTopology waits for.
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    await awaitTopology(jsm, { timeoutMs: Math.max(0, readyBy - Date.now()), logger });
+    return { nc, jsm };
+  } catch (err) {
+    // A start that fails leaves no connection behind to reconnect for ever.
+    await nc.close().catch(() => undefined);
+    throw err;
+  }
 }

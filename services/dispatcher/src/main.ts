@@ -29,8 +29,11 @@ async function main(): Promise<void> {
   const env = parseEnv(dispatcherEnv);
   const logger = createLogger(serviceName, env.LOG_LEVEL);
   const tracing = createTracing(serviceName, env, logger);
-  const { nc, jsm } = await connectService(serviceName, env, logger);
-  checkSubmissionLimit(env.MAX_SUBMISSION_BYTES, nc.info?.max_payload);
+  const { nc, jsm } = await connectService(serviceName, env, logger, {
+    onConnected: (connection) => {
+      checkSubmissionLimit(env.MAX_SUBMISSION_BYTES, connection.info?.max_payload);
+    },
+  });
   const js = jetstream(nc);
   const metrics = await startMetrics(serviceName, env, logger);
   registerMailboxMetrics(

@@ -3,7 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { connectService } from "@conveyor/service-kit";
-import { findBinary, freePort, jetStreamServerArgs, spawnServer, waitFor } from "@conveyor/testing";
+import {
+  findBinary,
+  freePort,
+  jetStreamServerArgs,
+  spawnServer,
+  startNatsServer,
+  waitFor,
+} from "@conveyor/testing";
 import { TopologyError, ensureTopology } from "@conveyor/topology";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -89,8 +96,32 @@ describe("connectService at a service's start", () => {
     const waited = Date.now() - started;
     expect(error).toBeInstanceOf(TopologyError);
     expect((error as TopologyError).message).toContain("stream JOBS");
-    // Two separate waits would have given up about 6 s after the start.
+    // Connected at about 2.5 s, one shared wait gives up at about 3.5 s (it checks every second
+    // while a check fits before the deadline); two separate waits would at 5-5.5 s.
     expect(waited).toBeGreaterThanOrEqual(2000);
-    expect(waited).toBeLessThan(5500);
+    expect(waited).toBeLessThan(4500);
+  });
+
+  it("runs onConnected before the topology wait, so a check of the server fails the start at once", async () => {
+    // The dispatcher checks its submission limit against the server's max_payload: a wrong
+    // setting must not wait out TOPOLOGY_WAIT_MS first, nor be hidden behind a missing topology.
+    await using nats = await startNatsServer();
+    const { logger } = recordingLogger();
+    const started = Date.now();
+    const error = await connectService(
+      "connect-service",
+      { NATS_URL: nats.url, TOPOLOGY_WAIT_MS: 30_000 },
+      logger,
+      {
+        onConnected: () => {
+          throw new Error("MAX_SUBMISSION_BYTES is over the server's max_payload");
+        },
+      },
+    ).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect((error as Error).message).toContain("MAX_SUBMISSION_BYTES");
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
