@@ -1,7 +1,7 @@
 // Diagnostic: the CPU each service on a job's path spends per no-op job, measured one service at a
 // time so that nothing else competes for the cores. On a fresh nats-server with Conveyor's topology
-// (no read model): the dispatcher alone routes a backlog of bulk submissions into `WORK`, then one
-// reference worker alone drains it. Each phase reports the service's and nats-server's CPU
+// (no read model): a backlog of bulk submissions is stored, the dispatcher alone routes it into
+// `WORK`, then one reference worker alone drains it. Each phase reports the service's and nats-server's CPU
 // milliseconds per job and the phase's rate. Steadier than the full workloads for an A/B of one
 // service's code, since a phase's CPU per job hardly depends on what else the machine runs.
 //
@@ -124,29 +124,27 @@ async function runOnce(): Promise<{ dispatcher: PhaseResult; worker: PhaseResult
     );
     await registering.stop(10_000);
 
-    const dispatcher = await startService(
-      "dispatcher",
-      { ...env, LOG_LEVEL: "info" },
-      "dispatcher consuming intake",
-    );
+    // The backlog is stored before the dispatcher starts, so that it routes alone.
     const client = new JobClient(nc);
     const submissions = Array.from({ length: jobs }, (_, i) => ({
       type: "echo",
       payload: { i },
     }));
-    const submitting = (async () => {
-      for (let i = 0; i < jobs; i += bulkSize) {
-        for (const result of await client.submitBulk(submissions.slice(i, i + bulkSize))) {
-          if (!result.ok) throw result.error;
-        }
+    for (let i = 0; i < jobs; i += bulkSize) {
+      for (const result of await client.submitBulk(submissions.slice(i, i + bulkSize))) {
+        if (!result.ok) throw result.error;
       }
-    })();
+    }
+    const dispatcher = await startService(
+      "dispatcher",
+      { ...env, LOG_LEVEL: "info" },
+      "dispatcher consuming intake",
+    );
     const routed = await measure(
       dispatcher,
       nats.process,
       async () => (await workMessages(jsm)) >= jobs,
     );
-    await submitting;
     await dispatcher.stop(10_000);
 
     const worker = await startService("worker", { ...env, LOG_LEVEL: "info" }, "worker started");
