@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { JobClient } from "@conveyor/client";
 import { StreamName } from "@conveyor/contracts";
-import { ServiceCode, spawnService } from "@conveyor/stack";
+import { ServiceCode } from "@conveyor/stack";
 import type { ServiceName } from "@conveyor/stack";
 import type { ServerProcess } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
@@ -26,6 +26,7 @@ import { readProcess } from "../metrics/proc-stats.ts";
 import { median } from "../report/stats.ts";
 import { startNats } from "../servers/nats.ts";
 import { buildServices } from "../systems/build-services.ts";
+import { startService, workerReadyLine } from "../systems/service-start.ts";
 
 const jobs = Number(process.argv[2] ?? 50_000);
 const reps = Number(process.argv[3] ?? 3);
@@ -50,28 +51,18 @@ async function cpuMs(pid: number | undefined): Promise<number> {
   return reading.cpuSeconds * 1000;
 }
 
-/** Starts a service and resolves once it printed `readyLine`. */
-async function startService(
+/** Starts a service from its build output and resolves once it printed `readyLine`. */
+async function startBuiltService(
   name: ServiceName,
   env: NodeJS.ProcessEnv,
   readyLine: string,
 ): Promise<ServerProcess> {
-  let ready!: () => void;
-  const started = new Promise<void>((resolve) => (ready = resolve));
-  const proc = spawnService({
+  const { process: proc, ready } = startService(
+    { name, env, code: ServiceCode.Build },
     name,
-    env,
-    code: ServiceCode.Build,
-    onLine: (line) => {
-      if (line.includes(readyLine)) ready();
-    },
-  });
-  await Promise.race([
-    started,
-    proc.exited.then((code) => {
-      throw new Error(`${name} exited (${String(code)}) before it was ready`);
-    }),
-  ]);
+    readyLine,
+  );
+  await ready;
   return proc;
 }
 
@@ -110,18 +101,15 @@ async function runOnce(): Promise<{ dispatcher: PhaseResult; worker: PhaseResult
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NATS_URL: nats.url,
-      LOG_LEVEL: "warn",
+      // The ready lines are info lines.
+      LOG_LEVEL: "info",
       WORKER_CONCURRENCY: "32",
       METRICS_PORT: undefined,
       // e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` to profile both phases.
       NODE_OPTIONS: process.env["SERVICE_COST_NODE_OPTIONS"],
     };
     // The worker registers its types, which the dispatcher looks up.
-    const registering = await startService(
-      "worker",
-      { ...env, LOG_LEVEL: "info" },
-      "worker started",
-    );
+    const registering = await startBuiltService("worker", env, workerReadyLine);
     await registering.stop(10_000);
 
     // The backlog is stored before the dispatcher starts, so that it routes alone.
@@ -135,11 +123,7 @@ async function runOnce(): Promise<{ dispatcher: PhaseResult; worker: PhaseResult
         if (!result.ok) throw result.error;
       }
     }
-    const dispatcher = await startService(
-      "dispatcher",
-      { ...env, LOG_LEVEL: "info" },
-      "dispatcher consuming intake",
-    );
+    const dispatcher = await startBuiltService("dispatcher", env, "dispatcher consuming intake");
     const routed = await measure(
       dispatcher,
       nats.process,
@@ -147,7 +131,7 @@ async function runOnce(): Promise<{ dispatcher: PhaseResult; worker: PhaseResult
     );
     await dispatcher.stop(10_000);
 
-    const worker = await startService("worker", { ...env, LOG_LEVEL: "info" }, "worker started");
+    const worker = await startBuiltService("worker", env, workerReadyLine);
     const drained = await measure(
       worker,
       nats.process,

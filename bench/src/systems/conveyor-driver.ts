@@ -17,6 +17,7 @@ import type { NamedProcess } from "../metrics/process-sampler.ts";
 import type { BenchServer } from "../servers/nats.ts";
 import { JobKind } from "./system.ts";
 import type { BenchJob, Mark, StartListener, SystemDriver, WatchOptions } from "./system.ts";
+import { startService, workerReadyLine } from "./service-start.ts";
 import { withTimeout } from "./with-timeout.ts";
 
 /** Conveyor's job type for each bench job kind (built-in types of the reference worker). */
@@ -279,27 +280,17 @@ export class ConveyorDriver implements SystemDriver {
     while (this.#workers.length < count) {
       const index = this.#workers.length + 1;
       const name = index === 1 ? "worker" : `worker-${index}`;
-      let ready: () => void = () => {};
-      const started = new Promise<void>((resolve) => {
-        ready = resolve;
-      });
-      const proc = spawnService({
-        name: "worker",
-        env: { ...this.#deps.env, WORKER_ID: `bench-${name}` },
-        code: this.#deps.code,
-        onLine: (line) => {
-          if (line.includes('"msg":"worker started"')) ready();
+      const { process: proc, ready } = startService(
+        {
+          name: "worker",
+          env: { ...this.#deps.env, WORKER_ID: `bench-${name}` },
+          code: this.#deps.code,
         },
-      });
-      this.#workers.push({ name, process: proc });
-      starting.push(
-        Promise.race([
-          started,
-          proc.exited.then((code) => {
-            throw new BenchError(`${name} exited (${code}) while starting:\n${proc.output()}`);
-          }),
-        ]),
+        name,
+        workerReadyLine,
       );
+      this.#workers.push({ name, process: proc });
+      starting.push(ready);
     }
     await withTimeout(Promise.all(starting), 60_000, "conveyor workers did not start");
   }
