@@ -177,19 +177,9 @@ describe("runWorkloads", () => {
 
   it("leaves out a system whose catch-up fails (a process died) instead of ending the run", async () => {
     const ran: string[] = [];
-    const workload: Workload = {
-      id: "w",
-      title: "w",
-      description: "",
-      figures,
-      run: (system) => {
-        ran.push(system.name);
-        return Promise.resolve({ rate: 1 });
-      },
-    };
     const dead = () => Promise.reject(new Error("status-projector exited"));
     const [run] = await runWorkloads({
-      workloads: [workload],
+      workloads: [recording(ran)],
       repetitions: 1,
       systems: {
         conveyor: fakeSystem("conveyor", [], undefined, dead),
@@ -198,7 +188,7 @@ describe("runWorkloads", () => {
       context,
       log: () => {},
     });
-    expect(ran).toEqual(["bullmq"]);
+    expect(ran).toEqual(["run bullmq"]);
     expect(run!.errors).toEqual(["conveyor #1: it could not catch up (status-projector exited)"]);
   });
 
