@@ -10,11 +10,32 @@ export const ceilingJobType = "bench.ceiling";
  *   as one message per turn, listing the jobs that ended in it;
  * - `batched`: one message per batch of jobs decided together (a dispatcher batch, a worker's
  *   turn), listing them;
+ * - `work-as-queued`: no `queued` message: the work item, on a subject of its job
+ *   (`work.<jobId>.<type>`), is the job's queued record. `WORK` keeps it (interest retention
+ *   instead of a work queue) until both the worker's consumer and a projector consumer on `WORK`
+ *   have acknowledged it; the `succeeded` message per job as in `per-job`;
  * - `none`: no events and no projector: the submission and the work item alone.
  */
-export type EventMode = "per-job" | "batched-outcomes" | "batched" | "none";
+export type EventMode = "per-job" | "batched-outcomes" | "batched" | "work-as-queued" | "none";
 
-export const eventModes: readonly EventMode[] = ["per-job", "batched-outcomes", "batched", "none"];
+export const eventModes: readonly EventMode[] = [
+  "per-job",
+  "batched-outcomes",
+  "batched",
+  "work-as-queued",
+  "none",
+];
+
+/** Durable consumers of `WORK` in the `work-as-queued` mode: the worker's and the projector's. */
+export const workAsQueuedConsumers = {
+  worker: "ceiling_work",
+  projector: "ceiling_projector_work",
+} as const;
+
+/** The subject of a job's work item in the `work-as-queued` mode. */
+export function workAsQueuedSubject(jobId: string): string {
+  return `work.${jobId}.${ceilingJobType}`;
+}
 
 export function parseEventMode(text: string | undefined): EventMode {
   const mode = eventModes.find((known) => known === text);

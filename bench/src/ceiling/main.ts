@@ -22,8 +22,14 @@ import { median } from "../report/stats.ts";
 import { startNats } from "../servers/nats.ts";
 import { forkChild } from "../systems/node-child.ts";
 import type { NodeChild } from "../systems/node-child.ts";
-import { ceilingJobType, eventModes, parseSubmitMode } from "./event-mode.ts";
+import {
+  ceilingJobType,
+  eventModes,
+  parseSubmitMode,
+  workAsQueuedConsumers,
+} from "./event-mode.ts";
 import type { EventMode } from "./event-mode.ts";
+import { useWorkAsQueued } from "./work-as-queued.ts";
 
 const jobs = Number(process.argv[2] ?? 50_000);
 const reps = Number(process.argv[3] ?? 3);
@@ -58,6 +64,7 @@ async function runOnce(mode: EventMode): Promise<RunResult> {
     const jsm = await jetstreamManager(nc);
     await ensureTopology(jsm);
     await ensureWorkConsumer(jsm, ceilingJobType);
+    if (mode === "work-as-queued") await useWorkAsQueued(jsm);
     const done = new Map<string, number>();
     const names = mode === "none" ? ["intake", "worker"] : ["intake", "worker", "projector"];
     for (const name of names) {
@@ -100,10 +107,16 @@ async function runOnce(mode: EventMode): Promise<RunResult> {
     const ackedS = (performance.now() - start) / 1000;
     let projectedS = ackedS;
     if (mode !== "none") {
-      for (;;) {
-        const info = await jsm.consumers.info(StreamName.Events, ConsumerName.Projector);
-        if (info.num_pending === 0 && info.num_ack_pending === 0) break;
-        await sleep(10);
+      const projectorConsumers: [string, string][] = [[StreamName.Events, ConsumerName.Projector]];
+      if (mode === "work-as-queued") {
+        projectorConsumers.push([StreamName.Work, workAsQueuedConsumers.projector]);
+      }
+      for (const [stream, consumer] of projectorConsumers) {
+        for (;;) {
+          const info = await jsm.consumers.info(stream, consumer);
+          if (info.num_pending === 0 && info.num_ack_pending === 0) break;
+          await sleep(10);
+        }
       }
       projectedS = (performance.now() - start) / 1000;
     }

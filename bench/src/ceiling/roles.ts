@@ -8,7 +8,13 @@ import { jetstream } from "@nats-io/jetstream";
 import type { JsMsg } from "@nats-io/jetstream";
 import { connect, headers } from "@nats-io/transport-node";
 
-import { ceilingJobType, parseEventMode, parseSubmitMode } from "./event-mode.ts";
+import {
+  ceilingJobType,
+  parseEventMode,
+  parseSubmitMode,
+  workAsQueuedConsumers,
+  workAsQueuedSubject,
+} from "./event-mode.ts";
 
 const role = process.env["CEILING_ROLE"];
 const mode = parseEventMode(process.env["CEILING_EVENTS"]);
@@ -72,9 +78,9 @@ async function intake(): Promise<void> {
           attempt: 1,
           queuedAt: at,
         });
-        stored.push(
-          publisher.publish(Subject.work(ceilingJobType), item, { msgID: id, headers: traced() }),
-        );
+        const workSubject =
+          mode === "work-as-queued" ? workAsQueuedSubject(id) : Subject.work(ceilingJobType);
+        stored.push(publisher.publish(workSubject, item, { msgID: id, headers: traced() }));
         if (mode === "per-job" || mode === "batched-outcomes") {
           const event = JSON.stringify({
             jobId: id,
@@ -113,7 +119,10 @@ async function intake(): Promise<void> {
 }
 
 async function worker(): Promise<void> {
-  const consumer = await js.consumers.get(StreamName.Work, workConsumerName(ceilingJobType));
+  const consumer = await js.consumers.get(
+    StreamName.Work,
+    mode === "work-as-queued" ? workAsQueuedConsumers.worker : workConsumerName(ceilingJobType),
+  );
   await consumer.consume({
     max_messages: 64,
     callback: perTurn((batch) => {
@@ -131,7 +140,7 @@ async function worker(): Promise<void> {
         result: null,
       });
       const ids = batch.map((msg) => msg.json<{ jobId: string }>().jobId);
-      if (mode !== "per-job") {
+      if (mode === "batched-outcomes" || mode === "batched") {
         const event = JSON.stringify({ kind: "succeeded", outcomes: ids.map(outcome) });
         void publisher
           .publish(Subject.event(`batch-${ids[0] ?? ""}`, "succeeded"), event, {
@@ -157,15 +166,20 @@ async function worker(): Promise<void> {
 }
 
 async function projector(): Promise<void> {
-  const consumer = await js.consumers.get(StreamName.Events, ConsumerName.Projector);
-  await consumer.consume({
-    max_messages: 500,
-    callback: perTurn((batch) => {
-      // Decoded as the projector would, then acknowledged one by one as it does after a write.
-      for (const msg of batch) msg.json();
-      ackAll(batch);
-    }),
-  });
+  const mailboxes: [string, string][] = [[StreamName.Events, ConsumerName.Projector]];
+  // The work items are the jobs' queued records there.
+  if (mode === "work-as-queued") mailboxes.push([StreamName.Work, workAsQueuedConsumers.projector]);
+  for (const [stream, name] of mailboxes) {
+    const consumer = await js.consumers.get(stream, name);
+    await consumer.consume({
+      max_messages: 500,
+      callback: perTurn((batch) => {
+        // Decoded as the projector would, then acknowledged one by one as it does after a write.
+        for (const msg of batch) msg.json();
+        ackAll(batch);
+      }),
+    });
+  }
 }
 
 const roles: Record<string, () => Promise<void>> = { intake, worker, projector };
