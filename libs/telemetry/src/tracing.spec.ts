@@ -137,6 +137,30 @@ describe("Tracing", () => {
     expect(span!.attributes["conveyor.job.id"]).toBe("j1");
   });
 
+  it("links a PRODUCER span to the spans of other traces it was caused by, skipping contexts with none", async () => {
+    const { tracing, exporter } = tracingWithMemory();
+    const job = natsHeaders();
+    job.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    const request = natsHeaders();
+    request.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+    await tracing.produce(
+      tracing.extract(job),
+      { subject: "events.j1.cancelled", jobId: "j1" },
+      () => Promise.resolve(),
+      [tracing.extract(request), tracing.extract(undefined)],
+    );
+
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.spanContext().traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(span!.links.map((link) => link.context)).toEqual([
+      expect.objectContaining({
+        traceId: "0af7651916cd43dd8448eb211c80319c",
+        spanId: "b7ad6b7169203331",
+      }),
+    ]);
+  });
+
   it("gives every message of a batch a CONSUMER span in its own trace, ending with the batch", async () => {
     const { tracing, exporter } = tracingWithMemory();
     const ids = ["a", "b", "c"];

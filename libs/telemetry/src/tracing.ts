@@ -12,6 +12,7 @@ import {
 import type {
   Attributes,
   Context,
+  Link,
   Span,
   TextMapGetter,
   TextMapSetter,
@@ -207,6 +208,8 @@ interface RunOptions {
   isFailure?: (err: unknown) => boolean;
   /** Attributes known only once `fn` settled (`thrown` when it threw), set before the span ends. */
   endAttributes?: (thrown: { error: unknown } | undefined) => Attributes;
+  /** Spans of other traces the span follows from (a request that acted on this trace's job). */
+  links?: readonly TraceContext[] | undefined;
 }
 
 /** How long {@link Tracing.shutdown} waits for the last spans to be sent, in milliseconds. */
@@ -334,11 +337,15 @@ export class Tracing {
     });
   }
 
-  /** Runs `fn` in a PRODUCER span; `fn` publishes with headers carrying that span's context. */
+  /**
+   * Runs `fn` in a PRODUCER span; `fn` publishes with headers carrying that span's context. The
+   * span links to `links`, spans of other traces it was caused by.
+   */
   produce<T>(
     parent: TraceContext | undefined,
     attrs: SpanAttributes,
     fn: (context: TraceContext) => Promise<T>,
+    links: readonly TraceContext[] = [],
   ): Promise<T> {
     return this.#run(
       `send ${attrs.subject}`,
@@ -346,6 +353,7 @@ export class Tracing {
       () => messagingAttributes(attrs, "send"),
       parent?.otelContext ?? ROOT_CONTEXT,
       fn,
+      { links },
     );
   }
 
@@ -486,9 +494,9 @@ export class Tracing {
     attributes: () => Attributes,
     parent: Context,
     fn: (context: TraceContext) => Promise<T>,
-    { rootTraceId, isFailure = () => true, endAttributes }: RunOptions = {},
+    { rootTraceId, isFailure = () => true, endAttributes, links }: RunOptions = {},
   ): Promise<T> {
-    const span = this.#start(name, kind, attributes, parent, rootTraceId);
+    const span = this.#start(name, kind, attributes, parent, rootTraceId, links);
     if (!this.#recording) return fn({ otelContext: trace.setSpan(parent, span) });
     let thrown: { error: unknown } | undefined;
     try {
@@ -538,6 +546,7 @@ export class Tracing {
     attributes: () => Attributes,
     parent: Context,
     rootTraceId?: () => string,
+    links: readonly TraceContext[] = [],
   ): Span {
     const parentSpan = trace.getSpanContext(parent);
     const inTrace = parentSpan !== undefined && trace.isSpanContextValid(parentSpan);
@@ -555,7 +564,11 @@ export class Tracing {
     }
     if (!inTrace) this.#ids.nextRootTraceId = traceId;
     try {
-      return this.#tracer.startSpan(name, { kind, attributes: attributes() }, parent);
+      return this.#tracer.startSpan(
+        name,
+        { kind, attributes: attributes(), links: spanLinks(links) },
+        parent,
+      );
     } finally {
       this.#ids.nextRootTraceId = undefined;
     }
@@ -570,6 +583,18 @@ export class Tracing {
       traceState,
     });
   }
+}
+
+/** The valid span contexts of `contexts`, as OpenTelemetry links. */
+function spanLinks(contexts: readonly TraceContext[]): Link[] {
+  const links: Link[] = [];
+  for (const { otelContext } of contexts) {
+    const spanContext = trace.getSpanContext(otelContext);
+    if (spanContext !== undefined && trace.isSpanContextValid(spanContext)) {
+      links.push({ context: spanContext });
+    }
+  }
+  return links;
 }
 
 /**

@@ -4,12 +4,15 @@ import type { TraceContext } from "@conveyor/telemetry";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 
+import type { JobTraceLookup } from "./job-trace.ts";
 import type { DispatchPublisher } from "./publisher.ts";
 
 export interface CancelDeps {
   /** The `conveyor-cancellations` bucket. */
   cancellations: KV;
   publisher: DispatchPublisher;
+  /** The job's own trace, which the `cancelled` event joins. */
+  jobTrace: JobTraceLookup;
   /** The clock, for the event's time. */
   now: () => Date;
 }
@@ -25,6 +28,11 @@ export type CancelOutcome =
  * then skipped, a running one aborted), then publishes a `cancelled` event at the command's run
  * and attempt so that a job nobody runs shows `cancelled` at once. Both steps are idempotent, so a
  * redelivered command repeats them harmlessly; either failing rejects, and the command is retried.
+ *
+ * The event is published in the job's own trace (its `queued` event's), linked to `context`, the
+ * trace of the request that asked for the cancel: a tracing dashboard shows the cancel with the
+ * job, and leads from there to who asked. A job whose trace cannot be found gets the event in
+ * `context`'s trace, as the command's own work.
  */
 export async function cancelJob(
   command: CancelCommand,
@@ -47,9 +55,11 @@ export async function cancelJob(
     run,
     attempt: command.attempt,
     reason: command.reason,
-    // No traceId: the command has its own trace, and the job's document keeps the job's.
+    // No traceId: the job's document keeps the one its runs were queued with.
   };
-  await deps.publisher.cancelled(context, event);
+  const jobTrace = await deps.jobTrace(jobId);
+  if (jobTrace === undefined) await deps.publisher.cancelled(context, event);
+  else await deps.publisher.cancelled(jobTrace, event, [context]);
   return { kind: "cancelled", jobId, run };
 }
 

@@ -6,6 +6,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstrea
 import { Kvm } from "@nats-io/kv";
 
 import { cancelJob } from "./cancel-job.ts";
+import { queuedEventTrace } from "./job-trace.ts";
 import type { CancelDeps } from "./cancel-job.ts";
 import { parseCommand } from "./command-parse.ts";
 import type { Command } from "./command-parse.ts";
@@ -68,6 +69,7 @@ export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<Co
     cancellations: await new Kvm(js).open(KvBucket.Cancellations),
     letters: new DeadLetterStore(deps.jsm),
     publisher: new DispatchPublisher(js, tracing),
+    jobTrace: queuedEventTrace(deps.jsm, tracing, log),
     tracing,
     now: deps.now ?? (() => new Date()),
   };

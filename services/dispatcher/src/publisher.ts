@@ -65,15 +65,26 @@ export class DispatchPublisher {
     });
   }
 
-  /** `events.<jobId>.cancelled`, deduplicated as `<jobId>:<run>:<attempt>:cancelled` like the workers'. */
-  cancelled(parent: TraceContext, event: CancelledEvent): Promise<PubAck> {
-    return this.#publish(parent, {
-      subject: Subject.event(event.jobId, LifecycleKind.Cancelled),
-      msgId: `${event.jobId}:${event.run}:${event.attempt}:${LifecycleKind.Cancelled}`,
-      body: event,
-      jobId: event.jobId,
-      jobType: event.type,
-    });
+  /**
+   * `events.<jobId>.cancelled`, deduplicated as `<jobId>:<run>:<attempt>:cancelled` like the
+   * workers'; its span links to `links` (the request that asked for the cancel).
+   */
+  cancelled(
+    parent: TraceContext,
+    event: CancelledEvent,
+    links: readonly TraceContext[] = [],
+  ): Promise<PubAck> {
+    return this.#publish(
+      parent,
+      {
+        subject: Subject.event(event.jobId, LifecycleKind.Cancelled),
+        msgId: `${event.jobId}:${event.run}:${event.attempt}:${LifecycleKind.Cancelled}`,
+        body: event,
+        jobId: event.jobId,
+        jobType: event.type,
+      },
+      links,
+    );
   }
 
   /** `dlq-log.<jobId>`, deduplicated as `<jobId>:<run>:<action>`. */
@@ -113,15 +124,21 @@ export class DispatchPublisher {
       jobType: string | undefined;
       source?: SubmissionSource;
     },
+    links: readonly TraceContext[] = [],
   ): Promise<PubAck> {
     const { subject, msgId, body, jobId, jobType, source } = message;
-    return this.#tracing.produce(parent, { subject, jobId, jobType }, (context) => {
-      const headers = outgoingHeaders();
-      this.#tracing.inject(context, headers);
-      if (jobId !== undefined) headers.append(Header.JobId, jobId);
-      if (jobType !== undefined) headers.append(Header.JobType, jobType);
-      if (source !== undefined) headers.append(Header.Source, source);
-      return this.#js.publish(subject, JSON.stringify(body), { msgID: msgId, headers });
-    });
+    return this.#tracing.produce(
+      parent,
+      { subject, jobId, jobType },
+      (context) => {
+        const headers = outgoingHeaders();
+        this.#tracing.inject(context, headers);
+        if (jobId !== undefined) headers.append(Header.JobId, jobId);
+        if (jobType !== undefined) headers.append(Header.JobType, jobType);
+        if (source !== undefined) headers.append(Header.Source, source);
+        return this.#js.publish(subject, JSON.stringify(body), { msgID: msgId, headers });
+      },
+      links,
+    );
   }
 }

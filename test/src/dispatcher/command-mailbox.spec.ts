@@ -2,8 +2,11 @@ import type { DeadLetter, DeadLetterLogEntry, WorkItem } from "@conveyor/contrac
 import { createCommandMailbox } from "@conveyor/dispatcher";
 import type { CommandMailbox, CommandMailboxOptions } from "@conveyor/dispatcher";
 import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
 import { uniqueName } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
+import { headers } from "@nats-io/transport-node";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
@@ -18,11 +21,11 @@ describe("dispatcher command mailbox", () => {
     running = undefined;
   });
 
-  const start = async (options: CommandMailboxOptions = {}) => {
+  const start = async (options: CommandMailboxOptions = {}, tracing = suite.tracing) => {
     running = await createCommandMailbox({
       js: suite.js,
       jsm: suite.jsm,
-      tracing: suite.tracing,
+      tracing,
       logger: createLogger("command-mailbox-test", "silent"),
       options: { pullExpiresMs: 1000, ...options },
     });
@@ -117,5 +120,68 @@ describe("dispatcher command mailbox", () => {
     await command("discard", jobId, seq);
     await commandsSettled();
     expect((await deliveries()) - before).toBe(1);
+  });
+
+  describe("a cancel's trace", () => {
+    const jobTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const requestTraceId = "0af7651916cd43dd8448eb211c80319c";
+    const traceparent = (traceId: string, spanId: string) => {
+      const h = headers();
+      h.set("traceparent", `00-${traceId}-${spanId}-01`);
+      return h;
+    };
+
+    /** A mailbox whose spans are kept, cancelling `jobId` as the gateway asks, in its own trace. */
+    const cancelRecorded = async (jobId: string) => {
+      const exporter = new InMemorySpanExporter();
+      const tracing = Tracing.create({
+        serviceName: "command-mailbox-test",
+        spanProcessors: [new SimpleSpanProcessor({ exporter })],
+      });
+      await start({}, tracing);
+      const body = {
+        jobId,
+        type: "echo",
+        run: 1,
+        attempt: 0,
+        reason: "no longer wanted",
+        requestedAt: new Date().toISOString(),
+      };
+      const ack = await suite.js.publish(`jobs.cmd.cancel.${jobId}`, JSON.stringify(body), {
+        headers: traceparent(requestTraceId, "b7ad6b7169203331"),
+      });
+      lastCommandSeq = Math.max(lastCommandSeq, ack.seq);
+      await commandsSettled();
+      const event = await suite.jsm.direct.getMessage("EVENTS", {
+        last_by_subj: `events.${jobId}.cancelled`,
+      });
+      const span = exporter
+        .getFinishedSpans()
+        .find((s) => s.name === `send events.${jobId}.cancelled`);
+      await tracing.shutdown();
+      return { eventTraceparent: event?.header.get("traceparent"), span };
+    };
+
+    it("publishes the cancelled event in the job's own trace, linked to the request's", async () => {
+      const jobId = uniqueName("traced");
+      // The dispatcher's `queued` event carries the job's trace, as every message of the job does.
+      await suite.js.publish(`events.${jobId}.queued`, "{}", {
+        headers: traceparent(jobTraceId, "00f067aa0ba902b7"),
+      });
+
+      const { eventTraceparent, span } = await cancelRecorded(jobId);
+
+      expect(eventTraceparent?.split("-")[1]).toBe(jobTraceId);
+      expect(span?.spanContext().traceId).toBe(jobTraceId);
+      expect(span?.links.map((link) => link.context.traceId)).toEqual([requestTraceId]);
+    });
+
+    it("keeps the cancelled event in the request's trace when the job's cannot be found", async () => {
+      const { eventTraceparent, span } = await cancelRecorded(uniqueName("untraced"));
+
+      expect(eventTraceparent?.split("-")[1]).toBe(requestTraceId);
+      expect(span?.spanContext().traceId).toBe(requestTraceId);
+      expect(span?.links).toEqual([]);
+    });
   });
 });
