@@ -172,7 +172,8 @@ async function projector(): Promise<void> {
   for (const [stream, name] of mailboxes) {
     const consumer = await js.consumers.get(stream, name);
     await consumer.consume({
-      max_messages: 500,
+      // As many messages buffered in all as the projector's one mailbox of the other modes.
+      max_messages: 500 / mailboxes.length,
       callback: perTurn((batch) => {
         // Decoded as the projector would, then acknowledged one by one as it does after a write.
         for (const msg of batch) msg.json();

@@ -124,6 +124,18 @@ describe("Tracing", () => {
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it("tells a context of a sampled trace from one its producer did not record, or one with no trace", () => {
+    const { tracing } = tracingWithMemory();
+    const carrying = (flags: string) => {
+      const h = natsHeaders();
+      h.set("traceparent", `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-${flags}`);
+      return tracing.extract(h);
+    };
+    expect(tracing.isSampled(carrying("01"))).toBe(true);
+    expect(tracing.isSampled(carrying("00"))).toBe(false);
+    expect(tracing.isSampled(tracing.extract(undefined))).toBe(false);
+  });
+
   it("renames a PRODUCER span after the subject its message left on, with the batch's size", async () => {
     const { tracing, exporter } = tracingWithMemory();
     await tracing.produce(undefined, { subject: "jobs.submit.echo", jobId: "j1" }, (ctx) => {
@@ -137,18 +149,22 @@ describe("Tracing", () => {
     expect(span!.attributes["conveyor.job.id"]).toBe("j1");
   });
 
-  it("links a PRODUCER span to the spans of other traces it was caused by, skipping contexts with none", async () => {
+  it("links a PRODUCER span to the spans of other sampled traces it was caused by, and to no other", async () => {
     const { tracing, exporter } = tracingWithMemory();
     const job = natsHeaders();
     job.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
     const request = natsHeaders();
     request.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 
+    const unsampled = natsHeaders();
+    unsampled.set("traceparent", "00-2cf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00");
+
     await tracing.produce(
       tracing.extract(job),
       { subject: "events.j1.cancelled", jobId: "j1" },
       () => Promise.resolve(),
-      [tracing.extract(request), tracing.extract(undefined)],
+      // A trace its producer did not record is in no backend: a link to it would lead nowhere.
+      [tracing.extract(request), tracing.extract(undefined), tracing.extract(unsampled)],
     );
 
     const [span] = exporter.getFinishedSpans();

@@ -14,6 +14,7 @@ import type {
   Context,
   Link,
   Span,
+  SpanContext,
   TextMapGetter,
   TextMapSetter,
   TraceState,
@@ -296,6 +297,11 @@ export class Tracing {
   /** The W3C trace id of `context`, or undefined when it carries no valid span. */
   traceIdOf(context: TraceContext): string | undefined {
     return traceIdOfContext(context.otelContext);
+  }
+
+  /** Whether `context` carries a valid span of a trace its producer chose to record (sampled). */
+  isSampled(context: TraceContext): boolean {
+    return sampledSpanContext(context.otelContext) !== undefined;
   }
 
   /**
@@ -585,16 +591,27 @@ export class Tracing {
   }
 }
 
-/** The valid span contexts of `contexts`, as OpenTelemetry links. */
+/**
+ * The spans of `contexts` as OpenTelemetry links, those of sampled traces only: a trace its
+ * producer did not record is in no backend, and a link to it would lead nowhere.
+ */
 function spanLinks(contexts: readonly TraceContext[]): Link[] {
   const links: Link[] = [];
   for (const { otelContext } of contexts) {
-    const spanContext = trace.getSpanContext(otelContext);
-    if (spanContext !== undefined && trace.isSpanContextValid(spanContext)) {
-      links.push({ context: spanContext });
-    }
+    const spanContext = sampledSpanContext(otelContext);
+    if (spanContext !== undefined) links.push({ context: spanContext });
   }
   return links;
+}
+
+/** The span `otelContext` carries, when it is valid and its trace sampled. */
+function sampledSpanContext(otelContext: Context): SpanContext | undefined {
+  const spanContext = trace.getSpanContext(otelContext);
+  const sampled =
+    spanContext !== undefined &&
+    trace.isSpanContextValid(spanContext) &&
+    (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
+  return sampled ? spanContext : undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { CancellationRecord, LifecycleKind, jsonOrUndefined } from "@conveyor/contracts";
 import type { CancelCommand, CancelledEvent } from "@conveyor/contracts";
-import type { TraceContext } from "@conveyor/telemetry";
+import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 
@@ -13,6 +13,7 @@ export interface CancelDeps {
   publisher: DispatchPublisher;
   /** The job's own trace, which the `cancelled` event joins. */
   jobTrace: JobTraceLookup;
+  tracing: Pick<Tracing, "isSampled">;
   /** The clock, for the event's time. */
   now: () => Date;
 }
@@ -31,8 +32,9 @@ export type CancelOutcome =
  *
  * The event is published in the job's own trace (its `queued` event's), linked to `context`, the
  * trace of the request that asked for the cancel: a tracing dashboard shows the cancel with the
- * job, and leads from there to who asked. A job whose trace cannot be found gets the event in
- * `context`'s trace, as the command's own work.
+ * job, and leads from there to who asked (when that trace was sampled too). It stays in
+ * `context`'s trace, as the command's own work, when the job's cannot be found, and when the
+ * job's trace was not sampled but the request's was: there it is recorded.
  */
 export async function cancelJob(
   command: CancelCommand,
@@ -45,6 +47,8 @@ export async function cancelJob(
     reason: command.reason,
     requestedAt: command.requestedAt,
   };
+  // Looked up meanwhile, so that the round trip costs the event no time; it never rejects.
+  const jobTrace = deps.jobTrace(jobId, run);
   const recordedRun = await recordCancellation(deps.cancellations, jobId, record);
   if (recordedRun !== undefined) return { kind: "superseded", jobId, run, recordedRun };
   const event: CancelledEvent = {
@@ -57,9 +61,13 @@ export async function cancelJob(
     reason: command.reason,
     // No traceId: the job's document keeps the one its runs were queued with.
   };
-  const jobTrace = await deps.jobTrace(jobId);
-  if (jobTrace === undefined) await deps.publisher.cancelled(context, event);
-  else await deps.publisher.cancelled(jobTrace, event, [context]);
+  const job = await jobTrace;
+  const { tracing } = deps;
+  if (job === undefined || (!tracing.isSampled(job) && tracing.isSampled(context))) {
+    await deps.publisher.cancelled(context, event);
+  } else {
+    await deps.publisher.cancelled(job, event, [context]);
+  }
   return { kind: "cancelled", jobId, run };
 }
 

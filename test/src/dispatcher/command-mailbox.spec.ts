@@ -125,62 +125,124 @@ describe("dispatcher command mailbox", () => {
   describe("a cancel's trace", () => {
     const jobTraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const requestTraceId = "0af7651916cd43dd8448eb211c80319c";
-    const traceparent = (traceId: string, spanId: string) => {
+    const traceparent = (traceId: string, spanId: string, flags = "01") => {
       const h = headers();
-      h.set("traceparent", `00-${traceId}-${spanId}-01`);
+      h.set("traceparent", `00-${traceId}-${spanId}-${flags}`);
       return h;
     };
+    /** The job's `queued` event as the dispatcher stores it, in the trace `h` carries. */
+    const queued = async (jobId: string, run: number, h = headers()) => {
+      const event = {
+        kind: "queued",
+        jobId,
+        type: "echo",
+        at: new Date().toISOString(),
+        run,
+        attempt: 0,
+        payload: {},
+        priority: 5,
+        maxAttempts: 3,
+        submittedAt: new Date().toISOString(),
+        source: "rest",
+      };
+      await suite.js.publish(`events.${jobId}.queued`, JSON.stringify(event), { headers: h });
+    };
 
-    /** A mailbox whose spans are kept, cancelling `jobId` as the gateway asks, in its own trace. */
-    const cancelRecorded = async (jobId: string) => {
+    /**
+     * A mailbox whose spans are kept, cancelling run 1 of `jobId` as the gateway asks, in the
+     * request's own trace (sampled unless `requestFlags` says otherwise).
+     */
+    const cancelRecorded = async (jobId: string, requestFlags = "01") => {
       const exporter = new InMemorySpanExporter();
       const tracing = Tracing.create({
         serviceName: "command-mailbox-test",
         spanProcessors: [new SimpleSpanProcessor({ exporter })],
       });
-      await start({}, tracing);
-      const body = {
-        jobId,
-        type: "echo",
-        run: 1,
-        attempt: 0,
-        reason: "no longer wanted",
-        requestedAt: new Date().toISOString(),
-      };
-      const ack = await suite.js.publish(`jobs.cmd.cancel.${jobId}`, JSON.stringify(body), {
-        headers: traceparent(requestTraceId, "b7ad6b7169203331"),
-      });
-      lastCommandSeq = Math.max(lastCommandSeq, ack.seq);
-      await commandsSettled();
-      const event = await suite.jsm.direct.getMessage("EVENTS", {
-        last_by_subj: `events.${jobId}.cancelled`,
-      });
-      const span = exporter
-        .getFinishedSpans()
-        .find((s) => s.name === `send events.${jobId}.cancelled`);
-      await tracing.shutdown();
-      return { eventTraceparent: event?.header.get("traceparent"), span };
+      try {
+        await start({}, tracing);
+        const body = {
+          jobId,
+          type: "echo",
+          run: 1,
+          attempt: 0,
+          reason: "no longer wanted",
+          requestedAt: new Date().toISOString(),
+        };
+        const ack = await suite.js.publish(`jobs.cmd.cancel.${jobId}`, JSON.stringify(body), {
+          headers: traceparent(requestTraceId, "b7ad6b7169203331", requestFlags),
+        });
+        lastCommandSeq = Math.max(lastCommandSeq, ack.seq);
+        await commandsSettled();
+        const event = await suite.jsm.direct.getMessage("EVENTS", {
+          last_by_subj: `events.${jobId}.cancelled`,
+        });
+        const span = exporter
+          .getFinishedSpans()
+          .find((s) => s.name === `send events.${jobId}.cancelled`);
+        return { eventTrace: event?.header.get("traceparent").split("-")[1], span };
+      } finally {
+        await tracing.shutdown();
+      }
     };
 
     it("publishes the cancelled event in the job's own trace, linked to the request's", async () => {
       const jobId = uniqueName("traced");
-      // The dispatcher's `queued` event carries the job's trace, as every message of the job does.
-      await suite.js.publish(`events.${jobId}.queued`, "{}", {
-        headers: traceparent(jobTraceId, "00f067aa0ba902b7"),
-      });
+      await queued(jobId, 1, traceparent(jobTraceId, "00f067aa0ba902b7"));
 
-      const { eventTraceparent, span } = await cancelRecorded(jobId);
+      const { eventTrace, span } = await cancelRecorded(jobId);
 
-      expect(eventTraceparent?.split("-")[1]).toBe(jobTraceId);
+      expect(eventTrace).toBe(jobTraceId);
       expect(span?.spanContext().traceId).toBe(jobTraceId);
       expect(span?.links.map((link) => link.context.traceId)).toEqual([requestTraceId]);
     });
 
     it("keeps the cancelled event in the request's trace when the job's cannot be found", async () => {
-      const { eventTraceparent, span } = await cancelRecorded(uniqueName("untraced"));
+      const { eventTrace, span } = await cancelRecorded(uniqueName("untraced"));
 
-      expect(eventTraceparent?.split("-")[1]).toBe(requestTraceId);
+      expect(eventTrace).toBe(requestTraceId);
       expect(span?.spanContext().traceId).toBe(requestTraceId);
+      expect(span?.links).toEqual([]);
+    });
+
+    it("keeps it in the request's trace when the job's queued event carries no trace", async () => {
+      const jobId = uniqueName("no-parent");
+      await queued(jobId, 1);
+
+      const { eventTrace } = await cancelRecorded(jobId);
+
+      expect(eventTrace).toBe(requestTraceId);
+    });
+
+    it("keeps it in the request's trace when the newest queued event is a later run's", async () => {
+      const jobId = uniqueName("replayed");
+      // Replayed since: the cancel of run 1 belongs to no span of run 2.
+      await queued(jobId, 2, traceparent(jobTraceId, "00f067aa0ba902b7"));
+
+      const { eventTrace } = await cancelRecorded(jobId);
+
+      expect(eventTrace).toBe(requestTraceId);
+    });
+
+    it("keeps it in a sampled request's trace when the job's trace was not sampled, where it would be recorded nowhere", async () => {
+      const jobId = uniqueName("sampled-out");
+      await queued(jobId, 1, traceparent(jobTraceId, "00f067aa0ba902b7", "00"));
+
+      const { eventTrace, span } = await cancelRecorded(jobId);
+
+      expect(eventTrace).toBe(requestTraceId);
+      expect(span?.spanContext().traceId).toBe(requestTraceId);
+      // The job's trace is in no backend: a link to it would lead nowhere.
+      expect(span?.links).toEqual([]);
+    });
+
+    it("joins a sampled job's trace when the request's was not sampled, without a link to it", async () => {
+      const jobId = uniqueName("request-out");
+      await queued(jobId, 1, traceparent(jobTraceId, "00f067aa0ba902b7"));
+
+      const { eventTrace, span } = await cancelRecorded(jobId, "00");
+
+      expect(eventTrace).toBe(jobTraceId);
+      expect(span?.spanContext().traceId).toBe(jobTraceId);
       expect(span?.links).toEqual([]);
     });
   });
