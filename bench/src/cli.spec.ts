@@ -59,6 +59,13 @@ describe("parseCli", () => {
     });
   });
 
+  it("runs a quick run's services from their sources, a full run's from the build unless told", () => {
+    // A fresh checkout has no build: compiling the services would take a quick run past 2 minutes.
+    expect(parseCli(["--quick"]).fromSource).toBe(true);
+    expect(parseCli([]).fromSource).toBe(false);
+    expect(parseCli(["--from-source"]).fromSource).toBe(true);
+  });
+
   it("names the bad option", () => {
     expect(() => parseCli(["--reps", "two"])).toThrow(/--reps/);
     expect(() => parseCli(["--fast"])).toThrow(UsageError);

@@ -23,7 +23,10 @@ export interface CliOptions {
    * Redis's `appendfsync everysec` under BullMQ; `always` for the shipped local config.
    */
   natsSync: string;
-  /** Run Conveyor's services from their TypeScript sources instead of the `nx build` output. */
+  /**
+   * Run Conveyor's services from their TypeScript sources instead of the `nx build` output: asked
+   * for, or a quick run (compiling a fresh checkout would take it past its 2 minutes).
+   */
   fromSource: boolean;
   /** Diagnosis: run Conveyor without its status-projector (no read model, no FerretDB writes). */
   withoutProjector: boolean;
@@ -36,7 +39,8 @@ export interface CliOptions {
 
 export const usage = `npm run bench [-- options]
 
-  --quick           small sizes, finishes in under 2 minutes (default: full)
+  --quick           small sizes, the services from their sources (no build), finishes in under
+                    2 minutes (default: full)
   --only a,b        run only workloads whose id starts with a or b (rest-submit, rest-rate-2k,
                     submit-single, submit-batched, saturated, steady-200, steady-2k, steady-10k,
                     io-1w, io-2w, io-4w, growth-, idle-first, idle-last)
@@ -49,7 +53,8 @@ export const usage = `npm run bench [-- options]
                     appendfsync everysec BullMQ runs on) or always (fsync before every PubAck,
                     as deploy/nats/local.conf ships)
   --from-source     run Conveyor's services from their TypeScript sources, as npm start does
-                    (default: the nx build output, as the container image runs them)
+                    (default in --quick; otherwise the nx build output, as the container image
+                    runs them)
   --without-projector
                     diagnosis: run Conveyor without its status-projector, to see what the rest
                     costs (results go to bench/results/tmp only)
@@ -127,7 +132,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     logLevel: values["log-level"],
     withoutProjector: values["without-projector"],
     natsSync,
-    fromSource: values["from-source"],
+    fromSource: values["from-source"] || values.quick,
     serverPprof: values["server-pprof"],
     readModelNiceness,
     help: values.help,
