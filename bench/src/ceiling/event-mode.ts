@@ -1,3 +1,5 @@
+import { ConsumerName, StreamName } from "@conveyor/contracts";
+
 /** The job type the diagnostic's jobs have (its own work consumer). */
 export const ceilingJobType = "bench.ceiling";
 
@@ -31,6 +33,16 @@ export const workAsQueuedConsumers = {
   worker: "ceiling_work",
   projector: "ceiling_projector_work",
 } as const;
+
+/**
+ * The durable consumers the projector role reads in `mode`, as `[stream, consumer]`: the events
+ * consumer, and in `work-as-queued` the one on `WORK` whose work items are the jobs' queued records.
+ */
+export function projectorMailboxes(mode: EventMode): [stream: string, consumer: string][] {
+  const mailboxes: [string, string][] = [[StreamName.Events, ConsumerName.Projector]];
+  if (mode === "work-as-queued") mailboxes.push([StreamName.Work, workAsQueuedConsumers.projector]);
+  return mailboxes;
+}
 
 /** The subject of a job's work item in the `work-as-queued` mode. */
 export function workAsQueuedSubject(jobId: string): string {

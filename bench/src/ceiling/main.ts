@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
+import { Subject } from "@conveyor/contracts";
 import { ensureTopology, ensureWorkConsumer } from "@conveyor/topology";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -22,12 +22,7 @@ import { median } from "../report/stats.ts";
 import { startNats } from "../servers/nats.ts";
 import { forkChild } from "../systems/node-child.ts";
 import type { NodeChild } from "../systems/node-child.ts";
-import {
-  ceilingJobType,
-  eventModes,
-  parseSubmitMode,
-  workAsQueuedConsumers,
-} from "./event-mode.ts";
+import { ceilingJobType, eventModes, parseSubmitMode, projectorMailboxes } from "./event-mode.ts";
 import type { EventMode } from "./event-mode.ts";
 import { useWorkAsQueued } from "./work-as-queued.ts";
 
@@ -107,11 +102,7 @@ async function runOnce(mode: EventMode): Promise<RunResult> {
     const ackedS = (performance.now() - start) / 1000;
     let projectedS = ackedS;
     if (mode !== "none") {
-      const projectorConsumers: [string, string][] = [[StreamName.Events, ConsumerName.Projector]];
-      if (mode === "work-as-queued") {
-        projectorConsumers.push([StreamName.Work, workAsQueuedConsumers.projector]);
-      }
-      for (const [stream, consumer] of projectorConsumers) {
+      for (const [stream, consumer] of projectorMailboxes(mode)) {
         for (;;) {
           const info = await jsm.consumers.info(stream, consumer);
           if (info.num_pending === 0 && info.num_ack_pending === 0) break;

@@ -12,6 +12,7 @@ import {
   ceilingJobType,
   parseEventMode,
   parseSubmitMode,
+  projectorMailboxes,
   workAsQueuedConsumers,
   workAsQueuedSubject,
 } from "./event-mode.ts";
@@ -166,9 +167,7 @@ async function worker(): Promise<void> {
 }
 
 async function projector(): Promise<void> {
-  const mailboxes: [string, string][] = [[StreamName.Events, ConsumerName.Projector]];
-  // The work items are the jobs' queued records there.
-  if (mode === "work-as-queued") mailboxes.push([StreamName.Work, workAsQueuedConsumers.projector]);
+  const mailboxes = projectorMailboxes(mode);
   for (const [stream, name] of mailboxes) {
     const consumer = await js.consumers.get(stream, name);
     await consumer.consume({
