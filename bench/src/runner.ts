@@ -148,15 +148,9 @@ async function waitAllIdle(
   options: RunnerOptions,
   broken: Partial<Record<SystemName, string>>,
 ): Promise<void> {
-  for (const name of systemNames) {
-    if (broken[name] !== undefined) continue;
-    try {
-      await options.systems[name].waitIdle(options.context.timeoutMs);
-    } catch (err) {
-      broken[name] = `it did not become idle (${firstLine(messageOf(err))})`;
-      options.log(`  ${name.padEnd(8)} left out of the rest of the run: ${broken[name]}`);
-    }
-  }
+  await eachWorkingSystem(options, broken, "it did not become idle", (name) =>
+    options.systems[name].waitIdle(options.context.timeoutMs),
+  );
 }
 
 /**
@@ -170,13 +164,28 @@ async function waitAllCaughtUp(
   broken: Partial<Record<SystemName, string>>,
 ): Promise<void> {
   if (options.context.catchUpMs <= 0) return;
+  await eachWorkingSystem(options, broken, "it could not catch up", async (name) => {
+    const behind = await options.systems[name].waitCaughtUp(options.context.catchUpMs);
+    if (behind !== undefined) options.log(`  ${name.padEnd(8)} still catching up: ${behind}`);
+  });
+}
+
+/**
+ * Runs `wait` for each system not marked broken yet. One whose wait throws is marked broken,
+ * `failed` and the error's first line saying why, and left out of the rest of the run.
+ */
+async function eachWorkingSystem(
+  options: RunnerOptions,
+  broken: Partial<Record<SystemName, string>>,
+  failed: string,
+  wait: (name: SystemName) => Promise<unknown>,
+): Promise<void> {
   for (const name of systemNames) {
     if (broken[name] !== undefined) continue;
     try {
-      const behind = await options.systems[name].waitCaughtUp(options.context.catchUpMs);
-      if (behind !== undefined) options.log(`  ${name.padEnd(8)} still catching up: ${behind}`);
+      await wait(name);
     } catch (err) {
-      broken[name] = `it could not catch up (${firstLine(messageOf(err))})`;
+      broken[name] = `${failed} (${firstLine(messageOf(err))})`;
       options.log(`  ${name.padEnd(8)} left out of the rest of the run: ${broken[name]}`);
     }
   }
