@@ -92,6 +92,13 @@ export interface JobDocument {
   updatedAt: string;
   /** W3C trace id of the job's latest run. */
   traceId?: string;
+  /**
+   * How many times the projector has written the document (absent in documents written before
+   * revisions were kept). A write replaces only the revision it was folded from, so that a write
+   * that reaches the server late cannot overwrite a newer one. Not part of what events say: the
+   * reducer leaves it out.
+   */
+  revision?: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AnyBulkWriteOperation, Collection, Document, WriteError } from "mo
 
 import { refusal } from "./refused-write.ts";
 import type { RefusedWrite } from "./refused-write.ts";
-import { isRefusalCode, isTransientStoreError } from "./store-errors.ts";
+import { duplicateKeyCode, isRefusalCode, isTransientStoreError } from "./store-errors.ts";
 
 /** What {@link bulkInsert} could not insert. */
 export interface InsertOutcome<T> {
@@ -18,9 +18,6 @@ export interface InsertOutcome<T> {
  * large bulk writes (see `maxReplacementsPerCommand`) concerns replacements only.
  */
 export const maxInsertsPerCommand = 500;
-
-/** MongoDB's (and FerretDB's) code for a duplicate `_id`. */
-const duplicateKeyCode = 11000;
 
 /**
  * Inserts `docs` with unordered `bulkWrite`s of at most {@link maxInsertsPerCommand} documents.

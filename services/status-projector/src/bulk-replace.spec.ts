@@ -2,7 +2,8 @@ import { BSON, MongoBulkWriteError, MongoNetworkError, MongoServerError } from "
 import type { Collection } from "mongodb";
 import { describe, expect, it } from "vitest";
 
-import { bulkReplace } from "./bulk-replace.ts";
+import { bulkReplace, bulkReplaceRevisions } from "./bulk-replace.ts";
+import { StoreConflictError } from "./errors.ts";
 
 interface Doc {
   _id: string;
@@ -127,5 +128,91 @@ describe("bulkReplace", () => {
       ids.length > 1 ? new BSON.BSONError("bad key") : ids[0] === "good-2" ? lost : undefined,
     );
     await expect(bulkReplace(c, docs, live)).rejects.toBe(lost);
+  });
+});
+
+interface RevisedDoc {
+  _id: string;
+  revision: number;
+}
+
+interface FencedOp {
+  replaceOne: {
+    filter: { _id: string; revision: number | { $exists: false } };
+    replacement: RevisedDoc;
+  };
+}
+
+/**
+ * A collection holding `stored` that runs fenced upserts as FerretDB does: in order, stopping at
+ * the first duplicate `_id` and reporting it at index 0 whatever its position.
+ */
+function revisedCollection(stored: Map<string, number | undefined>) {
+  const commands: string[][] = [];
+  const fake = {
+    collectionName: "jobs",
+    bulkWrite(ops: FencedOp[]) {
+      commands.push(ops.map((op) => op.replaceOne.replacement._id));
+      for (const { replaceOne } of ops) {
+        const { _id, revision } = replaceOne.filter;
+        const matches =
+          typeof revision === "number"
+            ? stored.get(_id) === revision
+            : stored.get(_id) === undefined;
+        if (!matches && stored.has(_id)) return Promise.reject(bulkError(11000));
+        stored.set(_id, replaceOne.replacement.revision);
+      }
+      return Promise.resolve({});
+    },
+  };
+  return { collection: fake as unknown as Collection<RevisedDoc>, commands };
+}
+
+describe("bulkReplaceRevisions", () => {
+  it("replaces the revision before each document's own, and inserts the first", async () => {
+    const stored = new Map<string, number | undefined>([
+      ["at-1", 1],
+      ["unrevised", undefined],
+    ]);
+    const { collection: c, commands } = revisedCollection(stored);
+    const docs = [
+      { _id: "at-1", revision: 2 },
+      { _id: "unrevised", revision: 1 },
+      { _id: "new", revision: 1 },
+    ];
+    expect(await bulkReplaceRevisions(c, docs, live)).toEqual({ refused: [], conflicts: [] });
+    expect(commands).toHaveLength(1);
+    expect(Object.fromEntries(stored)).toEqual({ "at-1": 2, unrevised: 1, new: 1 });
+  });
+
+  it("returns the documents stored at another revision, unwritten, and stores the rest", async () => {
+    const stored = new Map<string, number | undefined>([
+      ["a", 1],
+      ["newer", 5],
+      ["b", 1],
+    ]);
+    const { collection: c } = revisedCollection(stored);
+    const [a, stale, b] = [
+      { _id: "a", revision: 2 },
+      { _id: "newer", revision: 2 },
+      { _id: "b", revision: 2 },
+    ];
+    const stamped: string[] = [];
+    const outcome = await bulkReplaceRevisions(c, [a, stale, b], live, (doc) =>
+      stamped.push(doc._id),
+    );
+    // The bulk stored "a" before it stopped at "newer", so written again "a" meets its own
+    // revision: a conflict too, which the caller's read of it resolves.
+    expect(outcome).toEqual({ refused: [], conflicts: [a, stale] });
+    expect(Object.fromEntries(stored)).toEqual({ a: 2, newer: 5, b: 2 });
+    expect(stamped).toEqual(["b"]);
+  });
+});
+
+describe("bulkReplace", () => {
+  it("throws a conflict, for the caller to retry, when an upsert meets a duplicate _id", async () => {
+    const { collection: c, stored } = collection(() => bulkError(11000));
+    await expect(bulkReplace(c, docs, live)).rejects.toBeInstanceOf(StoreConflictError);
+    expect(stored.size).toBe(0);
   });
 });

@@ -1,8 +1,23 @@
 import type { AnyBulkWriteOperation, Collection, Document } from "mongodb";
 
+import { StoreConflictError } from "./errors.ts";
 import { refusal } from "./refused-write.ts";
 import type { RefusedWrite } from "./refused-write.ts";
-import { isTransientStoreError } from "./store-errors.ts";
+import { isDuplicateKey, isTransientStoreError } from "./store-errors.ts";
+
+/** A document with an `_id`, as every collection of the read model keeps them. */
+type Identified = Document & { _id: string };
+
+/** A document that counts its writes (see {@link bulkReplaceRevisions}); absent counts as 1. */
+type Revised = Identified & { revision?: number };
+
+/** What {@link bulkReplaceRevisions} did not store. */
+export interface ReplaceOutcome<T> {
+  /** Documents that cannot be stored as they are. */
+  refused: RefusedWrite[];
+  /** Documents whose stored revision is not the one they were folded from. */
+  conflicts: T[];
+}
 
 /**
  * Upserts `docs` by `_id` with unordered `bulkWrite`s of at most {@link maxReplacementsPerCommand}
@@ -14,18 +29,33 @@ import { isTransientStoreError } from "./store-errors.ts";
  * are thrown, for the caller to retry. `onStored` is called with each document once the server
  * has confirmed it.
  */
-export async function bulkReplace<T extends Document & { _id: string }>(
+export async function bulkReplace<T extends Identified>(
   collection: Collection<T>,
   docs: readonly T[],
   signal: AbortSignal,
   onStored: (doc: T) => void = () => {},
 ): Promise<RefusedWrite[]> {
-  const refused: RefusedWrite[] = [];
-  for (let start = 0; start < docs.length; start += maxReplacementsPerCommand) {
-    const chunk = docs.slice(start, start + maxReplacementsPerCommand);
-    refused.push(...(await replaceChunk(collection, chunk, signal, onStored)));
-  }
+  const { refused, conflicts } = await replaceAll(collection, docs, signal, onStored, upsertById);
+  // Only two upserts of one new `_id` at once conflict; written again, they do not.
+  if (conflicts.length > 0) throw new StoreConflictError(conflicts.map((doc) => doc._id));
   return refused;
+}
+
+/**
+ * {@link bulkReplace} with a fence: each document replaces only the revision before its own
+ * (`revision - 1`, where 0 is a document stored without one) or, when its job has no document, is
+ * inserted. A write that reaches the server after a newer revision was stored (the write of an
+ * attempt abandoned at its deadline, which the server ran late) then fails on the duplicate `_id`
+ * instead of overwriting the newer document; so does a write folded from a stale cached document.
+ * Those documents are returned as `conflicts`, for the caller to fold again from what is stored.
+ */
+export async function bulkReplaceRevisions<T extends Revised>(
+  collection: Collection<T>,
+  docs: readonly T[],
+  signal: AbortSignal,
+  onStored: (doc: T) => void = () => {},
+): Promise<ReplaceOutcome<T>> {
+  return replaceAll(collection, docs, signal, onStored, replaceRevision);
 }
 
 /**
@@ -36,36 +66,63 @@ export async function bulkReplace<T extends Document & { _id: string }>(
  */
 export const maxReplacementsPerCommand = 50;
 
-async function replaceChunk<T extends Document & { _id: string }>(
+type Operation<T extends Identified> = (doc: T) => AnyBulkWriteOperation<T>;
+
+async function replaceAll<T extends Identified>(
   collection: Collection<T>,
   docs: readonly T[],
   signal: AbortSignal,
   onStored: (doc: T) => void,
-): Promise<RefusedWrite[]> {
-  if (docs.length === 0) return [];
+  operation: Operation<T>,
+): Promise<ReplaceOutcome<T>> {
+  const outcome: ReplaceOutcome<T> = { refused: [], conflicts: [] };
+  for (let start = 0; start < docs.length; start += maxReplacementsPerCommand) {
+    const chunk = docs.slice(start, start + maxReplacementsPerCommand);
+    await replaceChunk(collection, chunk, signal, onStored, operation, outcome);
+  }
+  return outcome;
+}
+
+async function replaceChunk<T extends Identified>(
+  collection: Collection<T>,
+  docs: readonly T[],
+  signal: AbortSignal,
+  onStored: (doc: T) => void,
+  operation: Operation<T>,
+  outcome: ReplaceOutcome<T>,
+): Promise<void> {
+  if (docs.length === 0) return;
   signal.throwIfAborted();
   try {
-    await collection.bulkWrite(docs.map(replaceOperation), { ordered: false });
+    await collection.bulkWrite(docs.map(operation), { ordered: false });
     for (const doc of docs) onStored(doc);
-    return [];
+    return;
   } catch (err) {
-    if (isTransientStoreError(err)) throw err;
+    // A conflict says nothing about the other documents: FerretDB reports the wrong index.
+    if (isTransientStoreError(err) && !isDuplicateKey(err)) throw err;
   }
-  const refused: RefusedWrite[] = [];
   for (const doc of docs) {
     signal.throwIfAborted();
     try {
-      await collection.bulkWrite([replaceOperation(doc)]);
+      await collection.bulkWrite([operation(doc)]);
       onStored(doc);
     } catch (err) {
-      if (isTransientStoreError(err)) throw err;
-      refused.push(refusal(collection.collectionName, doc._id, err));
+      if (isDuplicateKey(err)) outcome.conflicts.push(doc);
+      else if (isTransientStoreError(err)) throw err;
+      else outcome.refused.push(refusal(collection.collectionName, doc._id, err));
     }
   }
-  return refused;
 }
 
-function replaceOperation<T extends Document & { _id: string }>(doc: T): AnyBulkWriteOperation<T> {
+function upsertById<T extends Identified>(doc: T): AnyBulkWriteOperation<T> {
   // The driver's Filter<T> cannot see that `_id` is a string key of every T here.
   return { replaceOne: { filter: { _id: doc._id } as never, replacement: doc, upsert: true } };
+}
+
+function replaceRevision<T extends Revised>(doc: T): AnyBulkWriteOperation<T> {
+  const previous = (doc.revision ?? 1) - 1;
+  // An upsert whose filter matches nothing inserts, and so fails on an `_id` stored at another
+  // revision; MongoDB retries such an upsert only when its filter is the `_id` alone.
+  const filter = { _id: doc._id, revision: previous === 0 ? { $exists: false } : previous };
+  return { replaceOne: { filter: filter as never, replacement: doc, upsert: true } };
 }

@@ -14,6 +14,20 @@ export class StoreTimeoutError extends Error {
 }
 
 /**
+ * Documents could not be replaced because another write stored their `_id` in between (see
+ * `bulkReplaceRevisions`), again after being folded anew. Transient: the batch is retried.
+ */
+export class StoreConflictError extends Error {
+  override readonly name = "StoreConflictError";
+  readonly ids: readonly string[];
+
+  constructor(ids: readonly string[]) {
+    super(`documents changed while being written: ${ids.slice(0, 5).join(", ")}`);
+    this.ids = ids;
+  }
+}
+
+/**
  * A projector's durable consumer, or its stream, no longer exists: nothing will be delivered
  * again until it is provisioned. The service exits on it, and its topology check names what is
  * missing when the supervisor starts it again.

@@ -42,7 +42,7 @@ try {
   const mongo = await MongoClient.connect(env.MONGO_URL, {
     serverSelectionTimeoutMS: 5000,
     // A command silent for as long as a store attempt may take is cut off with its connection: the
-    // attempt is retried meanwhile, and the command must not land after the retry's writes.
+    // attempt is retried meanwhile, and the connection is not kept waiting for it.
     socketTimeoutMS: defaultStoreTimeoutMs,
     appName: service,
   });

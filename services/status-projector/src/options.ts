@@ -65,7 +65,8 @@ export interface ProjectorOptions {
   /**
    * Longest one attempt to store a batch may take before it is retried, in milliseconds. Give
    * the MongoDB client a `socketTimeoutMS` no longer than this, so that a command held up on the
-   * network is cut off, not carried out after a later attempt's writes.
+   * network is cut off with its connection (one the server runs late anyway cannot overwrite a
+   * later write: job documents are fenced by their revision).
    * @default {@link defaultStoreTimeoutMs}
    */
   storeTimeoutMs?: number;

@@ -14,7 +14,8 @@ import type { JobDocument } from "@conveyor/read-model";
 import type { Db } from "mongodb";
 
 import { bulkInsert } from "./bulk-insert.ts";
-import { bulkReplace } from "./bulk-replace.ts";
+import { bulkReplace, bulkReplaceRevisions } from "./bulk-replace.ts";
+import { StoreConflictError } from "./errors.ts";
 import type { JobCache, JobCacheAccess } from "./job-cache.ts";
 import type { StoreResult } from "./projection.ts";
 import type { RefusedWrite } from "./refused-write.ts";
@@ -29,6 +30,11 @@ import type { RefusedWrite } from "./refused-write.ts";
  *   redelivered or reordered `queued` event, or the cache was cold), the stored document is read,
  *   merged and replaced;
  * - any other job is read first (one lookup per job, in parallel).
+ *
+ * Each replacement is fenced by the document's revision (see `bulkReplaceRevisions`): it replaces
+ * only the revision it was folded from, so a write that reaches the server late (one of an attempt
+ * abandoned at its deadline, run after a later batch's) cannot overwrite a newer document. A job
+ * whose stored revision is another is read and folded again.
  *
  * Documents are cached once MongoDB confirmed their write. Safe to repeat: the reducer is
  * idempotent, so a batch retried after a failure yields the same documents.
@@ -95,14 +101,36 @@ async function projectJobs(
   const inserted = await bulkInsert(jobs, batch.inserts.map(toStoredJob), signal, stored);
   batch.refused.push(...inserted.refused);
   // Jobs that existed after all: merged with what is stored, then replaced.
-  const duplicates = inserted.duplicates.map((doc) => doc._id);
-  await batch.foldStored(db, duplicates, cache, { absent: "replace" });
-  batch.refused.push(
-    ...(await bulkReplace(jobs, batch.replacements.map(toStoredJob), signal, stored)),
+  await batch.foldStored(
+    db,
+    inserted.duplicates.map((doc) => doc._id),
+    cache,
+    { absent: "replace" },
   );
+  for (let round = 1; ; round++) {
+    const replaced = await bulkReplaceRevisions(
+      jobs,
+      batch.takeReplacements().map(toStoredJob),
+      signal,
+      stored,
+    );
+    batch.refused.push(...replaced.refused);
+    if (replaced.conflicts.length === 0) break;
+    // Stored at another revision than the one folded (a stale cache entry, or an abandoned
+    // attempt's write that landed after all): folded again from what is stored.
+    const ids = replaced.conflicts.map((doc) => doc._id);
+    if (round === maxConflictRounds) throw new StoreConflictError(ids);
+    await batch.foldStored(db, ids, cache, { absent: "replace" });
+  }
   for (const refused of batch.refused) cache.delete(refused.id);
   return { written, refused: batch.refused };
 }
+
+/**
+ * How often one batch folds a job again after its write met another revision. Once is enough
+ * unless another writer keeps changing the job; the batch is then retried as a whole.
+ */
+const maxConflictRounds = 3;
 
 /** Whether an event submits its job: the first run's `queued` event, before which nothing exists. */
 function submitsJob(event: JobEvent): boolean {
@@ -114,8 +142,8 @@ class JobBatch {
   readonly eventsById: ReadonlyMap<string, readonly JobEvent[]>;
   /** Documents of jobs believed new, to insert. */
   readonly inserts: JobDocument[] = [];
-  /** Changed documents of jobs that are stored, to replace (upsert). */
-  readonly replacements: JobDocument[] = [];
+  /** Changed documents of jobs that are stored, to replace (upsert); see {@link takeReplacements}. */
+  #replacements: JobDocument[] = [];
   readonly refused: RefusedWrite[] = [];
   readonly #collection: string;
   /** The document to be written of each job. */
@@ -137,9 +165,12 @@ class JobBatch {
     cache: JobCacheAccess,
     { absent }: { absent: "insert" | "replace" } = { absent: "insert" },
   ): void {
+    // The revision is the write's, not the events': it is left out of the fold and the comparison.
+    const { revision = 0, ...base } = before ?? { revision: 0 };
+    const from = before === undefined ? undefined : (base as JobDocument);
     let after: JobDocument | undefined;
     try {
-      after = (this.eventsById.get(id) ?? []).reduce<JobDocument | undefined>(applyEvent, before);
+      after = (this.eventsById.get(id) ?? []).reduce<JobDocument | undefined>(applyEvent, from);
     } catch (err) {
       // A stored document that is not a JobDocument cannot be merged; rebuilding fixes it.
       const message = err instanceof Error ? err.message : String(err);
@@ -147,13 +178,21 @@ class JobBatch {
       return;
     }
     if (after === undefined) return;
-    if (before !== undefined && isDeepStrictEqual(before, after)) {
+    if (before !== undefined && isDeepStrictEqual(from, after)) {
       cache.set(before);
       return;
     }
-    this.#after.set(id, after);
-    if (before === undefined && absent === "insert") this.inserts.push(after);
-    else this.replacements.push(after);
+    const written = { ...after, revision: revision + 1 };
+    this.#after.set(id, written);
+    if (before === undefined && absent === "insert") this.inserts.push(written);
+    else this.#replacements.push(written);
+  }
+
+  /** The documents to replace folded since the last call. */
+  takeReplacements(): JobDocument[] {
+    const taken = this.#replacements;
+    this.#replacements = [];
+    return taken;
   }
 
   /** Reads the stored documents of `ids` (one lookup each, in parallel) and folds into them. */

@@ -32,8 +32,9 @@ export interface RetryOptions {
  *
  * An attempt that outlives `attemptTimeoutMs` is abandoned: the signal `fn` was given aborts, and
  * the next attempt starts only once the abandoned one has settled (or after another
- * `attemptTimeoutMs`), so that no write of it can land after a write of a later attempt and undo
- * it. `fn` must check its signal before each write.
+ * `attemptTimeoutMs`), so that it makes no further writes beside a later attempt's. `fn` must
+ * check its signal before each write. (A write the server received but runs after that is the
+ * caller's to fence: the projector's job documents carry a revision for it.)
  */
 export async function retryUntilAborted<T>(
   fn: (attemptSignal: AbortSignal) => Promise<T>,

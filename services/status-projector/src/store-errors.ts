@@ -11,7 +11,7 @@ import {
   MongoTopologyClosedError,
 } from "mongodb";
 
-import { StoreTimeoutError } from "./errors.ts";
+import { StoreConflictError, StoreTimeoutError } from "./errors.ts";
 
 /**
  * Server error codes that refuse a document for what it is, so writing it again fails the same
@@ -22,6 +22,9 @@ import { StoreTimeoutError } from "./errors.ts";
 const refusalCodes: ReadonlySet<unknown> = new Set([
   2, 15, 52, 55, 56, 57, 121, 10334, 17280, 17419,
 ]);
+
+/** MongoDB's (and FerretDB's) code for a duplicate `_id`. */
+export const duplicateKeyCode = 11000;
 
 /** Labels with which the driver or the server mark an error worth retrying. */
 const transientLabels = [
@@ -35,14 +38,14 @@ const transientLabels = [
 
 /**
  * Whether a failed read or write may succeed when tried again: the server was unreachable, busy or
- * stepping down, or did not answer in time. A server error counts as transient unless its code is
+ * stepping down, or did not answer in time, or documents kept changing while being written. A server error counts as transient unless its code is
  * a known refusal of the document (an unlabelled error such as MaxTimeMSExpired, or any FerretDB
  * error, may pass), so that no event is dropped for a passing failure. What the driver throws while
  * encoding a document (BSONError for a NUL in a key, MongoInvalidArgumentError or RangeError for a
  * document over the size limit) is permanent.
  */
 export function isTransientStoreError(err: unknown): boolean {
-  if (err instanceof StoreTimeoutError) return true;
+  if (err instanceof StoreTimeoutError || err instanceof StoreConflictError) return true;
   if (err instanceof MongoError && transientLabels.some((label) => err.hasErrorLabel(label))) {
     return true;
   }
@@ -70,4 +73,16 @@ function isRefusal(err: MongoServerError): boolean {
     if (writeErrors.length > 0) return writeErrors.every((w) => isRefusalCode(w.code));
   }
   return isRefusalCode(err.code);
+}
+
+/**
+ * Whether a write failed because a document with its `_id` exists: an insert of a stored job, or a
+ * revision-fenced upsert whose revision is no longer the stored one.
+ */
+export function isDuplicateKey(err: unknown): boolean {
+  if (err instanceof MongoBulkWriteError) {
+    const writeErrors = ([] as { code?: unknown }[]).concat(err.writeErrors);
+    if (writeErrors.length > 0) return writeErrors.some((w) => w.code === duplicateKeyCode);
+  }
+  return err instanceof MongoServerError && err.code === duplicateKeyCode;
 }

@@ -129,6 +129,27 @@ describe("status projector while MongoDB is unavailable", () => {
     expect(await projected("job-during")).toMatchObject({ status: "succeeded" });
   });
 
+  it("keeps a newer document when an abandoned attempt's write reaches MongoDB after it", async () => {
+    const { logger, failures } = countingLogger();
+    await start(logger);
+    const [queued, started, succeeded] = jobHistory("job-late-write", { reports: 0 });
+    await publishEvents(js, [queued!]);
+    await waitForJob(direct.db(dbName), "job-late-write", (d) => d.status === "queued");
+
+    // The write of `started` reaches the server but is not run before the attempt's deadline, as
+    // when MongoDB stalls; the retry stores it, and the job's next batch stores `succeeded`.
+    const stalled = gate.holdNext("job-late-write");
+    await publishEvents(js, [started!]);
+    await stalled.caught;
+    await waitFor(() => Promise.resolve(failures() >= 1), { message: "a timed-out attempt" });
+    await publishEvents(js, [succeeded!]);
+    await waitForJob(direct.db(dbName), "job-late-write", (d) => d.status === "succeeded");
+
+    // Now the stalled write runs.
+    await stalled.release();
+    expect(await projected("job-late-write")).toMatchObject({ status: "succeeded" });
+  });
+
   it("reports its consumer deleted while a batch waits for MongoDB, instead of crashing", async () => {
     const projector = await storingWhileMongoIsDown("job-orphaned");
 

@@ -173,6 +173,16 @@ export async function storedJobs(db: Db): Promise<JobDocument[]> {
   return jobsCollection(db).find().sort({ _id: 1 }).toArray();
 }
 
+/**
+ * A job document without its revision: what its events say. The revision counts the projector's
+ * writes, which depend on how events fell into batches.
+ */
+export function withoutRevision(doc: JobDocument): JobDocument {
+  const copy = { ...doc };
+  delete copy.revision;
+  return copy;
+}
+
 export async function storedRejections(db: Db): Promise<RejectionDocument[]> {
   return rejectionsCollection(db).find().sort({ _id: 1 }).toArray();
 }

@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { ConsumerName, StreamName, Subject } from "@conveyor/contracts";
-import { applyEvent, findJob, findRejection } from "@conveyor/read-model";
+import {
+  applyEvent,
+  findJob,
+  findRejection,
+  jobsCollection,
+  toStoredJob,
+} from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
@@ -15,6 +21,7 @@ import {
   useProjectorServers,
   waitForJob,
   waitUntilDrained,
+  withoutRevision,
 } from "./projector-fixture.ts";
 
 describe("status projector", () => {
@@ -137,9 +144,15 @@ describe("status projector", () => {
       findJob(fx.db, "job-ordered"),
       findJob(fx.db, "job-scrambled"),
     ]);
-    const withoutId = (doc: JobDocument | null) => ({ ...doc, _id: undefined, traceId: undefined });
+    const withoutId = (doc: JobDocument | null) => ({
+      ...withoutRevision(doc!),
+      _id: undefined,
+      traceId: undefined,
+    });
     expect(withoutId(b)).toStrictEqual(withoutId(a));
-    expect(a).toStrictEqual(ordered.reduce<JobDocument | undefined>(applyEvent, undefined));
+    expect(withoutRevision(a!)).toStrictEqual(
+      ordered.reduce<JobDocument | undefined>(applyEvent, undefined),
+    );
     expect(a).toMatchObject({ status: "succeeded", run: 2, attempt: 3, queuedRun: 2 });
     expect(a?.attempts).toHaveLength(6);
   });
@@ -220,5 +233,48 @@ describe("status projector", () => {
 
     expect(await storedJobs(fx.db)).toHaveLength(1);
     expect(await findJob(fx.db, "job-once")).toStrictEqual(first);
+  });
+
+  it("counts each write of a job's document in its revision, and leaves an unchanged one unwritten", async () => {
+    fx.projector = await startProjector(fx.js, fx.db, { newJobDeferMs: 0, deferMs: 0 });
+    const [queued, started, succeeded] = jobHistory("job-revised", { reports: 0 });
+    await publishEvents(fx.js, [queued!]);
+    expect(await waitForJob(fx.db, "job-revised")).toMatchObject({ revision: 1 });
+    await publishEvents(fx.js, [started!]);
+    await waitForJob(fx.db, "job-revised", (d) => d.status === "running");
+    await publishEvents(fx.js, [succeeded!, started!]);
+    await waitForJob(fx.db, "job-revised", (d) => d.status === "succeeded");
+    await waitUntilDrained(fx.jsm);
+    expect(await findJob(fx.db, "job-revised")).toMatchObject({ revision: 3 });
+  });
+
+  it("folds a job again from what is stored when its document changed behind the projector's back", async () => {
+    fx.projector = await startProjector(fx.js, fx.db, { newJobDeferMs: 0, deferMs: 0 });
+    const [queued, started, report, succeeded] = jobHistory("job-changed", { reports: 1 });
+    await publishEvents(fx.js, [queued!]);
+    const first = await waitForJob(fx.db, "job-changed");
+
+    // Another write (as one that landed late) stores a newer revision the projector has not seen.
+    const newer = [started!, report!].reduce(applyEvent, first);
+    await jobsCollection(fx.db).replaceOne({ _id: "job-changed" }, { ...newer, revision: 2 });
+    await publishEvents(fx.js, [succeeded!]);
+
+    const doc = await waitForJob(fx.db, "job-changed", (d) => d.status === "succeeded");
+    expect(doc.revision).toBe(3);
+    // What the newer revision held is kept, merged with the event the projector wrote.
+    expect(doc.progress).toMatchObject({ seq: 0, attempt: 1 });
+    expect(doc.attempts).toMatchObject([
+      { attempt: 1, outcome: "succeeded", workerId: "worker-1" },
+    ]);
+  });
+
+  it("writes over a document stored without a revision, as earlier versions stored them", async () => {
+    const [queued, started] = jobHistory("job-legacy", { reports: 0 });
+    await jobsCollection(fx.db).insertOne(toStoredJob(applyEvent(undefined, queued!)));
+    fx.projector = await startProjector(fx.js, fx.db, { newJobDeferMs: 0, deferMs: 0 });
+    await publishEvents(fx.js, [started!]);
+
+    const doc = await waitForJob(fx.db, "job-legacy", (d) => d.status === "running");
+    expect(doc).toMatchObject({ revision: 1, payload: { n: 1 } });
   });
 });

@@ -23,6 +23,7 @@ import {
   storedRejections,
   useServers,
   waitUntilDrained,
+  withoutRevision,
 } from "./projector-fixture.ts";
 
 /** Thirty jobs in every shape (retries, dead, replayed, odd payload keys) and three rejections. */
@@ -90,9 +91,9 @@ describe("rebuilding the read model from the events stream", () => {
     await waitUntilDrained(jsm, "status-projector-rebuild");
     await second.stop();
 
-    const jobs = await storedJobs(live);
+    const jobs = (await storedJobs(live)).map(withoutRevision);
     expect(jobs).toHaveLength(30);
-    expect(await storedJobs(rebuilt)).toStrictEqual(jobs);
+    expect((await storedJobs(rebuilt)).map(withoutRevision)).toStrictEqual(jobs);
     expect(await storedRejections(rebuilt)).toStrictEqual(await storedRejections(live));
     expect(await storedRejections(rebuilt)).toHaveLength(3);
 
