@@ -198,14 +198,36 @@ describe("bulkReplaceRevisions", () => {
       { _id: "b", revision: 2 },
     ];
     const stamped: string[] = [];
-    const outcome = await bulkReplaceRevisions(c, [a, stale, b], live, (doc) =>
-      stamped.push(doc._id),
-    );
+    const outcome = await bulkReplaceRevisions(c, [a, stale, b], live, {
+      onStored: (doc) => stamped.push(doc._id),
+    });
     // The bulk stored "a" before it stopped at "newer", so written again "a" meets its own
     // revision: a conflict too, which the caller's read of it resolves.
     expect(outcome).toEqual({ refused: [], conflicts: [a, stale] });
     expect(Object.fromEntries(stored)).toEqual({ a: 2, newer: 5, b: 2 });
     expect(stamped).toEqual(["b"]);
+  });
+});
+
+describe("bulkReplaceRevisions without a fence", () => {
+  it("replaces by _id alone, whatever revision is stored", async () => {
+    const filters: unknown[] = [];
+    const fake = {
+      collectionName: "jobs",
+      bulkWrite(ops: FencedOp[]) {
+        filters.push(...ops.map((op) => op.replaceOne.filter));
+        return Promise.resolve({});
+      },
+    } as unknown as Collection<RevisedDoc>;
+    const docs = [
+      { _id: "a", revision: 3 },
+      { _id: "b", revision: 1 },
+    ];
+    expect(await bulkReplaceRevisions(fake, docs, live, { fence: false })).toEqual({
+      refused: [],
+      conflicts: [],
+    });
+    expect(filters).toEqual([{ _id: "a" }, { _id: "b" }]);
   });
 });
 

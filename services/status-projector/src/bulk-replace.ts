@@ -42,7 +42,7 @@ export async function bulkReplace<T extends Identified>(
 }
 
 /**
- * {@link bulkReplace} with a fence: each document replaces only the revision before its own
+ * {@link bulkReplace} with a fence, unless `fence` is false: each document replaces only the revision before its own
  * (`revision - 1`, where 0 is a document stored without one) or, when its job has no document, is
  * inserted. A write that reaches the server after a newer revision was stored (the write of an
  * attempt abandoned at its deadline, which the server ran late) then fails on the duplicate `_id`
@@ -53,9 +53,9 @@ export async function bulkReplaceRevisions<T extends Revised>(
   collection: Collection<T>,
   docs: readonly T[],
   signal: AbortSignal,
-  onStored: (doc: T) => void = () => {},
+  { fence = true, onStored = () => {} }: { fence?: boolean; onStored?: (doc: T) => void } = {},
 ): Promise<ReplaceOutcome<T>> {
-  return replaceAll(collection, docs, signal, onStored, replaceRevision);
+  return replaceAll(collection, docs, signal, onStored, fence ? replaceRevision : upsertById);
 }
 
 /**

@@ -19,7 +19,7 @@ import type { HoldKind, Projection } from "./projection.ts";
  * instead of two or three times (on FerretDB an update costs several inserts). A terminal status
  * is never deferred.
  */
-export function eventsProjection(cache: JobCache): Projection {
+export function eventsProjection(cache: JobCache, fenceRevisions: boolean): Projection {
   // Deferred messages are decoded once.
   const decodedOnce = new WeakMap<JsMsg, DecodedEvent>();
   return {
@@ -69,7 +69,8 @@ export function eventsProjection(cache: JobCache): Projection {
           jobId: first?.kind === "rejected" ? undefined : first?.jobId,
           jobType: first?.kind === "rejected" ? undefined : first?.type,
         },
-        store: (db, signal) => projectEvents(db, due, rejections, cache, signal),
+        store: (db, signal) =>
+          projectEvents(db, due, rejections, cache, signal, { fenceRevisions }),
         deferred,
       };
     },

@@ -70,6 +70,15 @@ export interface ProjectorOptions {
    * @default {@link defaultStoreTimeoutMs}
    */
   storeTimeoutMs?: number;
+  /**
+   * Whether a job document's write names the revision it replaces beside its `_id` (see
+   * `bulkReplaceRevisions`), so that a write the server runs late cannot overwrite a newer one.
+   * Give false for a server that looks a document up by index only when its filter is `_id` alone
+   * (FerretDB on SQLite, see `serverUsesListIndexes`): there every such write scans the
+   * collection (200 ms per document in one of 50,000).
+   * @default true
+   */
+  fenceRevisions?: boolean;
 }
 
 /** How long one attempt to store a batch may take by default, in milliseconds. */
@@ -92,5 +101,6 @@ export function resolveProjectorOptions(options: ProjectorOptions = {}): Resolve
     retryInitialDelayMs: options.retryInitialDelayMs ?? 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 5000,
     storeTimeoutMs: options.storeTimeoutMs ?? defaultStoreTimeoutMs,
+    fenceRevisions: options.fenceRevisions ?? true,
   };
 }

@@ -31,10 +31,11 @@ import type { RefusedWrite } from "./refused-write.ts";
  *   merged and replaced;
  * - any other job is read first (one lookup per job, in parallel).
  *
- * Each replacement is fenced by the document's revision (see `bulkReplaceRevisions`): it replaces
- * only the revision it was folded from, so a write that reaches the server late (one of an attempt
- * abandoned at its deadline, run after a later batch's) cannot overwrite a newer document. A job
- * whose stored revision is another is read and folded again.
+ * With `fenceRevisions`, each replacement is fenced by the document's revision (see
+ * `bulkReplaceRevisions`): it replaces only the revision it was folded from, so a write that
+ * reaches the server late (one of an attempt abandoned at its deadline, run after a later batch's)
+ * cannot overwrite a newer document. A job whose stored revision is another is read and folded
+ * again. Without it (FerretDB), documents are replaced by `_id`, still counting revisions.
  *
  * Documents are cached once MongoDB confirmed their write. Safe to repeat: the reducer is
  * idempotent, so a batch retried after a failure yields the same documents.
@@ -53,9 +54,16 @@ export async function projectEvents(
   rejections: readonly RejectedEvent[],
   cache: JobCache,
   signal: AbortSignal,
+  { fenceRevisions }: { fenceRevisions: boolean },
 ): Promise<StoreResult> {
   const jobs = jobsCollection(db);
-  const jobsWritten = await projectJobs(db, jobEvents, cache.forAttempt(signal), signal);
+  const jobsWritten = await projectJobs(
+    db,
+    jobEvents,
+    cache.forAttempt(signal),
+    signal,
+    fenceRevisions,
+  );
   const rejectionsName = rejectionsCollection(db).collectionName;
   const rejectionDocs = rejections.map(rejectionFromEvent);
   let rejectionsWritten = 0;
@@ -78,6 +86,7 @@ async function projectJobs(
   jobEvents: readonly JobEvent[],
   cache: JobCacheAccess,
   signal: AbortSignal,
+  fence: boolean,
 ): Promise<{ written: number; refused: RefusedWrite[] }> {
   const jobs = jobsCollection(db);
   const batch = new JobBatch(
@@ -112,7 +121,7 @@ async function projectJobs(
       jobs,
       batch.takeReplacements().map(toStoredJob),
       signal,
-      stored,
+      { fence, onStored: stored },
     );
     batch.refused.push(...replaced.refused);
     if (replaced.conflicts.length === 0) break;

@@ -49,7 +49,12 @@ const fallbackLeaseRenewMs = 10_000;
 export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
   const options = resolveProjectorOptions(deps.options);
   const loops = [
-    await createLoop(deps, options, eventsProjection(jobCache(options)), options.consumer),
+    await createLoop(
+      deps,
+      options,
+      eventsProjection(jobCache(options), options.fenceRevisions),
+      options.consumer,
+    ),
     await createLoop(deps, options, deadLettersProjection, options.deadLetterConsumer),
   ];
   let failure: Error | undefined;
@@ -71,6 +76,7 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
       deferLimit: options.deferLimit,
       deferMaxBytes: options.deferMaxBytes,
       cacheSize: options.cacheSize,
+      fenceRevisions: options.fenceRevisions,
     },
     "projector started",
   );

@@ -56,7 +56,7 @@ describe("status-projector main", () => {
         PROJECTOR_BATCH_SIZE: "50",
         METRICS_PORT: String(metricsPort),
         METRICS_HOST: "127.0.0.1",
-        LOG_LEVEL: "warn",
+        LOG_LEVEL: "info",
       });
       try {
         await publishEvents(jetstream(nc), jobHistory("job-main"));
@@ -70,6 +70,8 @@ describe("status-projector main", () => {
         expect(indexes.map((i) => i.name)).toEqual(
           usable ? expect.arrayContaining(["_id_", "type_status_id"]) : ["_id_"],
         );
+        // Writes name their revision only where a filter beside `_id` is served by index.
+        expect(main.output.text).toContain(`"fenceRevisions":${String(usable)}`);
         // Once every event is acknowledged, the read model is behind by nothing.
         const mailbox = (text: string, stream: string, consumer: string, state: string) =>
           metricValue(text, "conveyor_mailbox_messages", {
