@@ -212,6 +212,48 @@ describe("applyEvent", () => {
     ]);
   });
 
+  it("keeps a run's success when its work is delivered again and a later attempt fails, in any order", () => {
+    // The worker stored `succeeded` but stopped before acknowledging: the work came back.
+    const events = [
+      queued(),
+      started(1, "2025-01-01T00:00:01.000Z"),
+      succeeded(1, "2025-01-01T00:00:02.000Z"),
+      started(2, "2025-01-01T00:00:40.000Z"),
+      failed(2, "2025-01-01T00:00:41.000Z"),
+      started(3, "2025-01-01T00:01:40.000Z"),
+      dead(3, "2025-01-01T00:01:41.000Z"),
+    ];
+    const doc = reduce(events);
+    expect(doc).toMatchObject({
+      status: "succeeded",
+      attempt: 1,
+      result: { sent: true },
+      finishedAt: "2025-01-01T00:00:02.000Z",
+    });
+    expect(doc.error).toBeUndefined();
+    expect(doc.attempts.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, "succeeded"],
+      [2, "failed"],
+      [3, "failed"],
+    ]);
+    expect(reduce([...events].reverse())).toEqual(doc);
+  });
+
+  it("keeps a run's first success when its work succeeds again", () => {
+    const events = [
+      queued(),
+      succeeded(2, "2025-01-01T00:00:42.000Z"),
+      succeeded(1, "2025-01-01T00:00:02.000Z"),
+    ];
+    expect(reduce(events)).toMatchObject({ attempt: 1, finishedAt: "2025-01-01T00:00:02.000Z" });
+    expect(reduce([...events].reverse())).toEqual(reduce(events));
+  });
+
+  it("lets a replay's new run follow a run that succeeded", () => {
+    const doc = reduce([queued(), succeeded(1, "2025-01-01T00:00:02.000Z"), queued(2)]);
+    expect(doc).toMatchObject({ status: "queued", run: 2, attempt: 0 });
+  });
+
   it("does not let progress of an attempt undo its failure", () => {
     const doc = reduce([
       failed(1, "2025-01-01T00:00:03.000Z"),

@@ -66,8 +66,20 @@ export function mergeJobDocuments(a: JobDocument, b: JobDocument): JobDocument {
   });
 }
 
+/**
+ * Orders status events: by run, then within a run a success above any other status, the first
+ * success above later ones, then by attempt and by rank. A run's work is done once it succeeded:
+ * a worker that stored `succeeded` but stopped before acknowledging gets its work delivered again,
+ * and what that attempt does (fail, run out of attempts) does not undo the success.
+ */
 function statusKey(doc: JobDocument): number[] {
-  return [doc.run, doc.attempt, statusRank[doc.status]];
+  const succeeded = doc.status === "succeeded";
+  return [
+    doc.run,
+    succeeded ? 1 : 0,
+    succeeded ? -doc.attempt : doc.attempt,
+    statusRank[doc.status],
+  ];
 }
 
 /**
