@@ -119,6 +119,59 @@ const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) =>
   return events;
 });
 
+/**
+ * A history whose last run succeeded, after which its work was delivered again (the worker stopped
+ * before acknowledging): the later attempts fail, and perhaps one succeeds again.
+ */
+const redeliveredAfterSuccess = fc
+  .tuple(history, fc.nat({ max: 2 }), fc.boolean())
+  .filter(([events]) => events.at(-1)?.kind === "succeeded")
+  .map(([events, failures, succeedsAgain]) => {
+    const success = events.at(-1)!;
+    const more: JobEvent[] = [];
+    let clock = Date.parse(success.at);
+    const at = () => new Date((clock += 1000)).toISOString();
+    const common = { jobId, type, run: success.run, traceId: `trace-run-${success.run}` };
+    const error = { name: "Error", message: "redelivered" };
+    for (let n = 1; n <= failures + 1; n++) {
+      const attempt = success.attempt + n;
+      const workerId = `worker-r${n}`;
+      more.push({ ...common, kind: "started", attempt, at: at(), workerId });
+      more.push({
+        ...common,
+        kind: "failed",
+        attempt,
+        at: at(),
+        error,
+        durationMs: 3,
+        workerId,
+        retryDelayMs: 1000,
+      });
+    }
+    const last = success.attempt + failures + 1;
+    if (succeedsAgain) {
+      more.push({
+        ...common,
+        kind: "succeeded",
+        attempt: last,
+        at: at(),
+        result: { again: true },
+        durationMs: 4,
+        workerId: "worker-again",
+      });
+    } else {
+      more.push({
+        ...common,
+        kind: "dead",
+        attempt: last,
+        at: at(),
+        error,
+        reason: "max_attempts",
+      });
+    }
+    return { events: [...events, ...more], success };
+  });
+
 /** The history shuffled, with some events delivered more than once. */
 const delivery = history.chain((events) =>
   fc.array(fc.nat({ max: events.length - 1 }), { maxLength: events.length }).chain((dups) => {
@@ -143,6 +196,28 @@ describe("applyEvent over random histories", () => {
         expect(reduce(delivered)).toStrictEqual(reduce(inOrder));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("keeps a run's first success whatever its work did when delivered again, in any order", () => {
+    fc.assert(
+      fc.property(
+        redeliveredAfterSuccess.chain(({ events, success }) =>
+          fc
+            .shuffledSubarray(events, { minLength: events.length, maxLength: events.length })
+            .map((delivered) => ({ events, success, delivered })),
+        ),
+        ({ events, success, delivered }) => {
+          const doc = reduce(delivered);
+          expect(doc).toStrictEqual(reduce(events));
+          expect(doc).toMatchObject({
+            status: "succeeded",
+            attempt: success.attempt,
+            finishedAt: success.at,
+          });
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 

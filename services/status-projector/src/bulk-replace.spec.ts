@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from "node:util";
+
 import { BSON, MongoBulkWriteError, MongoNetworkError, MongoServerError } from "mongodb";
 import type { Collection } from "mongodb";
 import { describe, expect, it } from "vitest";
@@ -137,17 +139,19 @@ interface RevisedDoc {
 }
 
 interface FencedOp {
-  replaceOne: {
-    filter: { _id: string; revision: number | { $exists: false } };
-    replacement: RevisedDoc;
-  };
+  replaceOne: { filter: { _id: string; revision?: unknown }; replacement: RevisedDoc };
 }
 
+/** What a document's stored `revision` holds: a value, or none (`absent`). */
+const absent = Symbol("absent");
+type StoredRevision = unknown;
+
 /**
- * A collection holding `stored` that runs fenced upserts as FerretDB does: in order, stopping at
- * the first duplicate `_id` and reporting it at index 0 whatever its position.
+ * A collection holding `stored` (id -> stored revision, {@link absent} for none) that runs fenced
+ * upserts as FerretDB does: in order, stopping at the first duplicate `_id` and reporting it at
+ * index 0 whatever its position.
  */
-function revisedCollection(stored: Map<string, number | undefined>) {
+function revisedCollection(stored: Map<string, StoredRevision>) {
   const commands: string[][] = [];
   const fake = {
     collectionName: "jobs",
@@ -155,10 +159,9 @@ function revisedCollection(stored: Map<string, number | undefined>) {
       commands.push(ops.map((op) => op.replaceOne.replacement._id));
       for (const { replaceOne } of ops) {
         const { _id, revision } = replaceOne.filter;
-        const matches =
-          typeof revision === "number"
-            ? stored.get(_id) === revision
-            : stored.get(_id) === undefined;
+        const matches = isDeepStrictEqual(revision, { $exists: false })
+          ? stored.get(_id) === absent
+          : stored.get(_id) === revision;
         if (!matches && stored.has(_id)) return Promise.reject(bulkError(11000));
         stored.set(_id, replaceOne.replacement.revision);
       }
@@ -168,25 +171,43 @@ function revisedCollection(stored: Map<string, number | undefined>) {
   return { collection: fake as unknown as Collection<RevisedDoc>, commands };
 }
 
+/** Each document replaces what `read` says was read of its job (none when not named). */
+const readAs = (read: Record<string, StoredRevision>) => (doc: RevisedDoc) =>
+  Object.hasOwn(read, doc._id) ? read[doc._id] : undefined;
+
 describe("bulkReplaceRevisions", () => {
-  it("replaces the revision before each document's own, and inserts the first", async () => {
-    const stored = new Map<string, number | undefined>([
+  it("replaces exactly the revision read, and inserts a job that has no document", async () => {
+    const stored = new Map<string, StoredRevision>([
       ["at-1", 1],
-      ["unrevised", undefined],
+      ["unrevised", absent],
+      ["edited", null],
+      ["text", "3"],
     ]);
     const { collection: c, commands } = revisedCollection(stored);
     const docs = [
       { _id: "at-1", revision: 2 },
       { _id: "unrevised", revision: 1 },
+      { _id: "edited", revision: 1 },
+      { _id: "text", revision: 1 },
       { _id: "new", revision: 1 },
     ];
-    expect(await bulkReplaceRevisions(c, docs, live)).toEqual({ refused: [], conflicts: [] });
+    const replaces = readAs({ "at-1": 1, edited: null, text: "3" });
+    expect(await bulkReplaceRevisions(c, docs, live, { replaces })).toEqual({
+      refused: [],
+      conflicts: [],
+    });
     expect(commands).toHaveLength(1);
-    expect(Object.fromEntries(stored)).toEqual({ "at-1": 2, unrevised: 1, new: 1 });
+    expect(Object.fromEntries(stored)).toEqual({
+      "at-1": 2,
+      unrevised: 1,
+      edited: 1,
+      text: 1,
+      new: 1,
+    });
   });
 
   it("returns the documents stored at another revision, unwritten, and stores the rest", async () => {
-    const stored = new Map<string, number | undefined>([
+    const stored = new Map<string, StoredRevision>([
       ["a", 1],
       ["newer", 5],
       ["b", 1],
@@ -199,6 +220,7 @@ describe("bulkReplaceRevisions", () => {
     ];
     const stamped: string[] = [];
     const outcome = await bulkReplaceRevisions(c, [a, stale, b], live, {
+      replaces: readAs({ a: 1, newer: 1, b: 1 }),
       onStored: (doc) => stamped.push(doc._id),
     });
     // The bulk stored "a" before it stopped at "newer", so written again "a" meets its own
@@ -223,7 +245,8 @@ describe("bulkReplaceRevisions without a fence", () => {
       { _id: "a", revision: 3 },
       { _id: "b", revision: 1 },
     ];
-    expect(await bulkReplaceRevisions(fake, docs, live, { fence: false })).toEqual({
+    const replaces = readAs({ a: 2 });
+    expect(await bulkReplaceRevisions(fake, docs, live, { replaces, fence: false })).toEqual({
       refused: [],
       conflicts: [],
     });

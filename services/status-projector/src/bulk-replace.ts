@@ -8,9 +8,6 @@ import { isDuplicateKey, isTransientStoreError } from "./store-errors.ts";
 /** A document with an `_id`, as every collection of the read model keeps them. */
 type Identified = Document & { _id: string };
 
-/** A document that counts its writes (see {@link bulkReplaceRevisions}); absent counts as 1. */
-type Revised = Identified & { revision?: number };
-
 /** What {@link bulkReplaceRevisions} did not store. */
 export interface ReplaceOutcome<T> {
   /** Documents that cannot be stored as they are. */
@@ -41,21 +38,34 @@ export async function bulkReplace<T extends Identified>(
   return refused;
 }
 
+/** How {@link bulkReplaceRevisions} writes. */
+export interface RevisionFence<T> {
+  /**
+   * The `revision` value each document replaces, exactly as it was read (`undefined`: a document
+   * stored without one, or none).
+   */
+  replaces: (doc: T) => unknown;
+  /** False replaces by `_id` alone (see the projector's `fenceRevisions`). @default true */
+  fence?: boolean;
+  onStored?: (doc: T) => void;
+}
+
 /**
- * {@link bulkReplace} with a fence, unless `fence` is false: each document replaces only the revision before its own
- * (`revision - 1`, where 0 is a document stored without one) or, when its job has no document, is
- * inserted. A write that reaches the server after a newer revision was stored (the write of an
- * attempt abandoned at its deadline, which the server ran late) then fails on the duplicate `_id`
- * instead of overwriting the newer document; so does a write folded from a stale cached document.
- * Those documents are returned as `conflicts`, for the caller to fold again from what is stored.
+ * {@link bulkReplace} with a fence: each document replaces only the stored revision it was folded
+ * from (`fence.replaces`), or, when its job has no document, is inserted. A write that reaches the
+ * server after a newer revision was stored (the write of an attempt abandoned at its deadline,
+ * which the server ran late) then fails on the duplicate `_id` instead of overwriting the newer
+ * document; so does a write folded from a stale cached document. Those documents are returned as
+ * `conflicts`, for the caller to fold again from what is stored.
  */
-export async function bulkReplaceRevisions<T extends Revised>(
+export async function bulkReplaceRevisions<T extends Identified>(
   collection: Collection<T>,
   docs: readonly T[],
   signal: AbortSignal,
-  { fence = true, onStored = () => {} }: { fence?: boolean; onStored?: (doc: T) => void } = {},
+  { replaces, fence = true, onStored = () => {} }: RevisionFence<T>,
 ): Promise<ReplaceOutcome<T>> {
-  return replaceAll(collection, docs, signal, onStored, fence ? replaceRevision : upsertById);
+  const operation = fence ? (doc: T) => replaceRevision(doc, replaces(doc)) : upsertById;
+  return replaceAll(collection, docs, signal, onStored, operation);
 }
 
 /**
@@ -119,10 +129,9 @@ function upsertById<T extends Identified>(doc: T): AnyBulkWriteOperation<T> {
   return { replaceOne: { filter: { _id: doc._id } as never, replacement: doc, upsert: true } };
 }
 
-function replaceRevision<T extends Revised>(doc: T): AnyBulkWriteOperation<T> {
-  const previous = (doc.revision ?? 1) - 1;
+function replaceRevision<T extends Identified>(doc: T, stored: unknown): AnyBulkWriteOperation<T> {
   // An upsert whose filter matches nothing inserts, and so fails on an `_id` stored at another
   // revision; MongoDB retries such an upsert only when its filter is the `_id` alone.
-  const filter = { _id: doc._id, revision: previous === 0 ? { $exists: false } : previous };
+  const filter = { _id: doc._id, revision: stored === undefined ? { $exists: false } : stored };
   return { replaceOne: { filter: filter as never, replacement: doc, upsert: true } };
 }

@@ -57,8 +57,6 @@ try {
     logger,
     tracing,
     options: {
-      // As the sweep's recheck below: FerretDB finds a bare `_id` only by index.
-      fenceRevisions: indexes.listIndexes,
       batchSize: env.PROJECTOR_BATCH_SIZE,
       batchLingerMs: env.PROJECTOR_BATCH_LINGER_MS,
       deferMs: env.PROJECTOR_DEFER_MS,

@@ -73,10 +73,10 @@ export interface ProjectorOptions {
   /**
    * Whether a job document's write names the revision it replaces beside its `_id` (see
    * `bulkReplaceRevisions`), so that a write the server runs late cannot overwrite a newer one.
-   * Give false for a server that looks a document up by index only when its filter is `_id` alone
-   * (FerretDB on SQLite, see `serverUsesListIndexes`): there every such write scans the
-   * collection (200 ms per document in one of 50,000).
-   * @default true
+   * Not for a server that looks a document up by index only when its filter is `_id` alone
+   * (FerretDB on SQLite): there every such write scans the collection (200 ms per document in one
+   * of 50,000).
+   * @default whether the server uses indexes beside `_id` (`serverUsesListIndexes`)
    */
   fenceRevisions?: boolean;
 }
@@ -86,7 +86,10 @@ export const defaultStoreTimeoutMs = 30_000;
 
 export type ResolvedProjectorOptions = Required<ProjectorOptions>;
 
-export function resolveProjectorOptions(options: ProjectorOptions = {}): ResolvedProjectorOptions {
+/** The options with their defaults, once `createProjector` has asked the server about its own. */
+export function resolveProjectorOptions(
+  options: ProjectorOptions & { fenceRevisions: boolean },
+): ResolvedProjectorOptions {
   return {
     batchSize: options.batchSize ?? 500,
     batchLingerMs: options.batchLingerMs ?? 20,
@@ -101,6 +104,6 @@ export function resolveProjectorOptions(options: ProjectorOptions = {}): Resolve
     retryInitialDelayMs: options.retryInitialDelayMs ?? 200,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 5000,
     storeTimeoutMs: options.storeTimeoutMs ?? defaultStoreTimeoutMs,
-    fenceRevisions: options.fenceRevisions ?? true,
+    fenceRevisions: options.fenceRevisions,
   };
 }

@@ -121,7 +121,7 @@ async function projectJobs(
       jobs,
       batch.takeReplacements().map(toStoredJob),
       signal,
-      { fence, onStored: stored },
+      { fence, onStored: stored, replaces: (doc) => batch.storedRevision(doc._id) },
     );
     batch.refused.push(...replaced.refused);
     if (replaced.conflicts.length === 0) break;
@@ -157,6 +157,8 @@ class JobBatch {
   readonly #collection: string;
   /** The document to be written of each job. */
   readonly #after = new Map<string, JobDocument>();
+  /** The `revision` of each job's document as it was read (`undefined`: none, or no document). */
+  readonly #storedRevision = new Map<string, unknown>();
 
   constructor(collection: string, eventsById: ReadonlyMap<string, readonly JobEvent[]>) {
     this.#collection = collection;
@@ -175,7 +177,7 @@ class JobBatch {
     { absent }: { absent: "insert" | "replace" } = { absent: "insert" },
   ): void {
     // The revision is the write's, not the events': it is left out of the fold and the comparison.
-    const { revision = 0, ...base } = before ?? { revision: 0 };
+    const { revision, ...base } = before ?? {};
     const from = before === undefined ? undefined : (base as JobDocument);
     let after: JobDocument | undefined;
     try {
@@ -191,10 +193,19 @@ class JobBatch {
       cache.set(before);
       return;
     }
-    const written = { ...after, revision: revision + 1 };
+    // Whatever a document holds (one edited by hand, say), the fence names exactly that.
+    const revisionRead: unknown = revision;
+    this.#storedRevision.set(id, revisionRead);
+    const next = Number.isSafeInteger(revisionRead) ? (revisionRead as number) + 1 : 1;
+    const written = { ...after, revision: Math.max(1, next) };
     this.#after.set(id, written);
     if (before === undefined && absent === "insert") this.inserts.push(written);
     else this.#replacements.push(written);
+  }
+
+  /** The `revision` the document of job `id` to be written replaces, as it was read. */
+  storedRevision(id: string): unknown {
+    return this.#storedRevision.get(id);
   }
 
   /** The documents to replace folded since the last call. */

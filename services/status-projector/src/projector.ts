@@ -1,3 +1,4 @@
+import { serverUsesListIndexes } from "@conveyor/read-model";
 import { millis } from "@nats-io/transport-node";
 
 import { deadLettersProjection } from "./dead-letters-projection.ts";
@@ -47,7 +48,10 @@ const fallbackLeaseRenewMs = 10_000;
  * @throws when a consumer does not exist on its stream.
  */
 export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
-  const options = resolveProjectorOptions(deps.options);
+  const options = resolveProjectorOptions({
+    ...deps.options,
+    fenceRevisions: deps.options?.fenceRevisions ?? (await serverUsesListIndexes(deps.db)),
+  });
   const loops = [
     await createLoop(
       deps,

@@ -2,7 +2,7 @@ import { StreamName } from "@conveyor/contracts";
 import { findJob } from "@conveyor/read-model";
 import { createLogger } from "@conveyor/service-kit";
 import { ConsumerGoneError } from "@conveyor/status-projector";
-import type { Projector } from "@conveyor/status-projector";
+import type { Projector, ProjectorOptions } from "@conveyor/status-projector";
 import { startMongoServer, startNatsServer, uniqueName, waitFor } from "@conveyor/testing";
 import type { MongoServerHandle, NatsServerHandle } from "@conveyor/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -79,7 +79,10 @@ describe("status projector while MongoDB is unavailable", () => {
   });
 
   /** A projector whose MongoDB connections pass through the gate, as a separate process would. */
-  async function start(logger = createLogger("status-projector-test", "silent")) {
+  async function start(
+    logger = createLogger("status-projector-test", "silent"),
+    options: ProjectorOptions = {},
+  ) {
     const client = await MongoClient.connect(`mongodb://127.0.0.1:${gate.port}/`, {
       serverSelectionTimeoutMS: 300,
       connectTimeoutMS: 300,
@@ -88,7 +91,7 @@ describe("status projector while MongoDB is unavailable", () => {
     const projector = await startProjector(
       js,
       client.db(dbName),
-      { consumer, retryMaxDelayMs: 200, storeTimeoutMs: 1000 },
+      { consumer, retryMaxDelayMs: 200, storeTimeoutMs: 1000, ...options },
       logger,
     );
     projectors.push(projector);
@@ -131,7 +134,8 @@ describe("status projector while MongoDB is unavailable", () => {
 
   it("keeps a newer document when an abandoned attempt's write reaches MongoDB after it", async () => {
     const { logger, failures } = countingLogger();
-    await start(logger);
+    // Fenced as on MongoDB (FerretDB's own default is unfenced, see docs/read-model.md).
+    await start(logger, { fenceRevisions: true });
     const [queued, started, succeeded] = jobHistory("job-late-write", { reports: 0 });
     await publishEvents(js, [queued!]);
     await waitForJob(direct.db(dbName), "job-late-write", (d) => d.status === "queued");

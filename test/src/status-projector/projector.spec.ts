@@ -235,28 +235,40 @@ describe("status projector", () => {
     expect(await findJob(fx.db, "job-once")).toStrictEqual(first);
   });
 
+  /** A projector that fences its writes by revision, as on MongoDB, without holding events back. */
+  const fenced = () =>
+    startProjector(fx.js, fx.db, { newJobDeferMs: 0, deferMs: 0, fenceRevisions: true });
+
   it("counts each write of a job's document in its revision, and leaves an unchanged one unwritten", async () => {
-    fx.projector = await startProjector(fx.js, fx.db, { newJobDeferMs: 0, deferMs: 0 });
+    fx.projector = await fenced();
     const [queued, started, succeeded] = jobHistory("job-revised", { reports: 0 });
     await publishEvents(fx.js, [queued!]);
     expect(await waitForJob(fx.db, "job-revised")).toMatchObject({ revision: 1 });
     await publishEvents(fx.js, [started!]);
     await waitForJob(fx.db, "job-revised", (d) => d.status === "running");
-    await publishEvents(fx.js, [succeeded!, started!]);
+    await publishEvents(fx.js, [succeeded!]);
     await waitForJob(fx.db, "job-revised", (d) => d.status === "succeeded");
+    await waitUntilDrained(fx.jsm);
+    expect(await findJob(fx.db, "job-revised")).toMatchObject({ revision: 3 });
+
+    // An event the document already holds changes nothing: nothing is written.
+    await publishEvents(fx.js, [started!]);
     await waitUntilDrained(fx.jsm);
     expect(await findJob(fx.db, "job-revised")).toMatchObject({ revision: 3 });
   });
 
   it("folds a job again from what is stored when its document changed behind the projector's back", async () => {
-    fx.projector = await startProjector(fx.js, fx.db, { newJobDeferMs: 0, deferMs: 0 });
+    fx.projector = await fenced();
     const [queued, started, report, succeeded] = jobHistory("job-changed", { reports: 1 });
     await publishEvents(fx.js, [queued!]);
     const first = await waitForJob(fx.db, "job-changed");
 
     // Another write (as one that landed late) stores a newer revision the projector has not seen.
     const newer = [started!, report!].reduce(applyEvent, first);
-    await jobsCollection(fx.db).replaceOne({ _id: "job-changed" }, { ...newer, revision: 2 });
+    await jobsCollection(fx.db).replaceOne(
+      { _id: "job-changed" },
+      toStoredJob({ ...newer, revision: 2 }),
+    );
     await publishEvents(fx.js, [succeeded!]);
 
     const doc = await waitForJob(fx.db, "job-changed", (d) => d.status === "succeeded");
@@ -271,10 +283,28 @@ describe("status projector", () => {
   it("writes over a document stored without a revision, as earlier versions stored them", async () => {
     const [queued, started] = jobHistory("job-legacy", { reports: 0 });
     await jobsCollection(fx.db).insertOne(toStoredJob(applyEvent(undefined, queued!)));
-    fx.projector = await startProjector(fx.js, fx.db, { newJobDeferMs: 0, deferMs: 0 });
+    fx.projector = await fenced();
     await publishEvents(fx.js, [started!]);
 
     const doc = await waitForJob(fx.db, "job-legacy", (d) => d.status === "running");
     expect(doc).toMatchObject({ revision: 1, payload: { n: 1 } });
+  });
+
+  it("writes over a document whose revision is no count (edited by hand), and counts again from 1", async () => {
+    const edited = [null, 0, "3", -2];
+    for (const [n, revision] of edited.entries()) {
+      const [queued] = jobHistory(`job-edited-${n}`, { reports: 0 });
+      const doc = { ...toStoredJob(applyEvent(undefined, queued!)), revision };
+      await jobsCollection(fx.db).insertOne(doc as never);
+    }
+    fx.projector = await fenced();
+    for (const n of edited.keys()) {
+      const [, started] = jobHistory(`job-edited-${n}`, { reports: 0 });
+      await publishEvents(fx.js, [started!]);
+    }
+    for (const n of edited.keys()) {
+      const doc = await waitForJob(fx.db, `job-edited-${n}`, (d) => d.status === "running");
+      expect(doc.revision).toBe(1);
+    }
   });
 });

@@ -77,6 +77,10 @@ export async function startTcpGate(targetHost: string, targetPort: number): Prom
             answered = () => {
               reply.resolve(undefined);
             };
+            // A server gone before answering fails the wait rather than hanging it.
+            upstream.once("close", () => {
+              reply.reject(new Error("the server closed the connection before answering"));
+            });
             held = undefined;
             for (const data of connection.chunks) upstream.write(data);
             await reply.promise;
