@@ -113,6 +113,17 @@ const history = fc.array(runShape, { minLength: 1, maxLength: 3 }).map((runs) =>
       });
       if (last) {
         events.push({ ...common, kind: "dead", attempt, at: at(), error, reason: "max_attempts" });
+        // The dispatcher's death recorded again, later (its advisory handled twice).
+        if (shape.deadRecordedTwice !== "no") {
+          events.push({
+            ...common,
+            kind: "dead",
+            attempt,
+            at: at(),
+            error: { name: "Error", message: "recorded again" },
+            reason: duplicateDeathReason,
+          });
+        }
       }
     });
   });

@@ -77,6 +77,14 @@ const cancelled = (attempt: number, at: string): JobEvent => ({
   reason: "cancelled on request",
 });
 
+/** Every order of `items`. */
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [[...items]];
+  return items.flatMap((item, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+  );
+}
+
 function reduce(events: readonly JobEvent[]): JobDocument {
   const doc = events.reduce<JobDocument | undefined>(applyEvent, undefined);
   if (doc === undefined) throw new Error("no events");
@@ -415,6 +423,28 @@ describe("applyEvent", () => {
       },
     ]);
     expect(reduce([...events].reverse())).toStrictEqual(doc);
+  });
+
+  it("ends a failed attempt recorded twice by the dispatcher, as dead or cancelled, the same in any order", () => {
+    // The attempt's own `failed`, then the dispatcher's record of its end twice (a command or an
+    // advisory handled again once the events' duplicate window had passed), at different times.
+    const ends = {
+      dead: [
+        dead(3, "2025-01-01T00:00:02.000Z", { error: { message: "A" }, reason: "max_deliveries" }),
+        dead(3, "2025-01-01T00:00:09.000Z", { error: { message: "B" }, reason: "max_deliveries" }),
+      ],
+      cancelled: [
+        { ...cancelled(3, "2025-01-01T00:00:02.000Z"), reason: "A" } as JobEvent,
+        { ...cancelled(3, "2025-01-01T00:00:09.000Z"), reason: "B" } as JobEvent,
+      ],
+    };
+    for (const [status, [early, late]] of Object.entries(ends)) {
+      const events = [failed(3, "2025-01-01T00:00:01.000Z"), early!, late!];
+      const docs = permutations(events).map(reduce);
+      for (const doc of docs) expect(doc).toStrictEqual(docs[0]);
+      // The earlier end, as of one end recorded twice.
+      expect(docs[0]).toMatchObject({ status, finishedAt: "2025-01-01T00:00:02.000Z" });
+    }
   });
 
   it("takes a dead job's error and end from the same record as its last attempt, in any order", () => {

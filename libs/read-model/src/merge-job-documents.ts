@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from "node:util";
+
 import type { JobStatus } from "@conveyor/contracts";
 
 import { canonicalJob } from "./canonical.ts";
@@ -92,13 +94,42 @@ function statusKey(doc: JobDocument): number[] {
 function laterStatus(a: JobDocument, b: JobDocument): JobDocument {
   const order = compareTuples(statusKey(b), statusKey(a));
   if (order !== 0) return order > 0 ? b : a;
-  return endsBetter(statusAttemptRank(b), b.finishedAt, statusAttemptRank(a), a.finishedAt) ? b : a;
+  const [rankA, rankB] = [statusEndRank(a), statusEndRank(b)];
+  if (endsBetter(rankB, b.finishedAt, rankA, a.finishedAt)) return b;
+  if (endsBetter(rankA, a.finishedAt, rankB, b.finishedAt)) return a;
+  // Two records of one end at one time that still differ: any fixed choice keeps the merge a join.
+  return statusContent(b) < statusContent(a) ? b : a;
 }
 
-/** How much a document's own record of its status's attempt says (0: it has none). */
-function statusAttemptRank(doc: JobDocument): number {
+/** The outcome an attempt's record has when the job's status ended it. */
+const outcomeOfStatus: Readonly<Partial<Record<JobStatus, AttemptRecord["outcome"]>>> = {
+  succeeded: "succeeded",
+  failed: "failed",
+  dead: "failed",
+  cancelled: "cancelled",
+};
+
+/**
+ * How much the event that gave a document its status says of its attempt's end: the rank of the
+ * document's record of that attempt when the record is that event's own (its outcome, end and
+ * error), otherwise the least an event of that status says. A record merged from another event of
+ * the attempt (its `failed`, which a dispatcher's `dead` or `cancelled` follows) says nothing of
+ * the status event, and ranking by it would make the choice depend on which events met first.
+ */
+function statusEndRank(doc: JobDocument): number {
+  const outcome = outcomeOfStatus[doc.status];
+  if (outcome === undefined) return 0;
   const record = doc.attempts.find((r) => r.run === doc.run && r.attempt === doc.attempt);
-  return record === undefined ? 0 : finishRank(record);
+  const own =
+    record?.outcome === outcome &&
+    record.finishedAt === doc.finishedAt &&
+    isDeepStrictEqual(record.error, doc.error);
+  return own ? finishRank(record) : finishRank({ run: doc.run, attempt: doc.attempt, outcome });
+}
+
+/** What a document's status event says, as text to compare. */
+function statusContent(doc: JobDocument): string {
+  return JSON.stringify([doc.reason, doc.error, doc.result]);
 }
 
 /**
