@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,15 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The command name of process `pid` (Linux's /proc), or undefined where there is none. */
+async function commandOf(pid: number): Promise<string | undefined> {
+  try {
+    return (await readFile(`/proc/${pid}/comm`, "utf8")).trim();
+  } catch {
+    return process.platform === "linux" ? undefined : "sleep";
   }
 }
 
@@ -42,6 +52,12 @@ describe("a server spawned with spawnServer", () => {
       const serverPid = Number(line);
       leftovers.push(serverPid);
       expect(isAlive(serverPid)).toBe(true);
+      // The kernel is asked to signal the server only once setpriv runs, just before it becomes
+      // the server: a parent killed before that (a few milliseconds after the spawn, seen on a
+      // loaded machine) leaves it running. Killed once the server runs, as a parent dies later.
+      await waitFor(async () => (await commandOf(serverPid)) === "sleep", {
+        message: "the server running",
+      });
       // SIGKILL (the OOM killer, `kill -9`): the parent's exit hooks never run.
       parent.kill("SIGKILL");
       await waitFor(() => Promise.resolve(!isAlive(serverPid)), {
