@@ -28,6 +28,21 @@ describe("batches", () => {
     expect(await collect(batches(source([1, 2], [3, 4]), 10))).toEqual([[1, 2], [3], [4]]);
   });
 
+  it("ends a batch before an item that would take it past its bytes, which starts the next", async () => {
+    const bytes = { max: 10, sizeOf: (n: number) => n };
+    expect(await collect(batches(source([4, 5, 2, 12, 3, 7], []), 100, 0, bytes))).toEqual([
+      [4, 5],
+      [2],
+      [12],
+      [3, 7],
+    ]);
+  });
+
+  it("keeps the item that did not fit when the source ends after it", async () => {
+    const bytes = { max: 5, sizeOf: (n: number) => n };
+    expect(await collect(batches(source([4], [3]), 100, 50, bytes))).toEqual([[4], [3]]);
+  });
+
   it("waits up to the linger time for more items", async () => {
     expect(await collect(batches(source([1], [2, 3]), 10, 200))).toEqual([[1, 2, 3]]);
   });

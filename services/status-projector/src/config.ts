@@ -26,6 +26,8 @@ export const projectorEnv = z.object({
   ...mongoEnv,
   /** Most events projected with one `find` and one `bulkWrite`. */
   PROJECTOR_BATCH_SIZE: envInt(1, 500),
+  /** Most bytes of events (their bodies) projected together. */
+  PROJECTOR_BATCH_MAX_BYTES: envInt(1, 8 * 1024 * 1024),
   /** How long to wait for more events to fill a batch once one has arrived, in milliseconds. */
   PROJECTOR_BATCH_LINGER_MS: envMs(0, 20),
   /** Longest the events of an unfinished job are held back to be written with its end, in milliseconds. */
@@ -35,7 +37,7 @@ export const projectorEnv = z.object({
   /** Most events held back at once; past it the newest are written at once. */
   PROJECTOR_DEFER_LIMIT: envInt(0, 8000),
   /** Most bytes of events held back at once; one that does not fit is written at once. */
-  PROJECTOR_DEFER_MAX_BYTES: envInt(0, 64 * 1024 * 1024),
+  PROJECTOR_DEFER_MAX_BYTES: envInt(0, 16 * 1024 * 1024),
   /** Most job documents kept in memory after writing them; 0 reads every one back. */
   PROJECTOR_CACHE_SIZE: envInt(0, 10_000),
   /** How long succeeded and cancelled jobs stay in the read model after they finished. */

@@ -58,6 +58,7 @@ try {
     tracing,
     options: {
       batchSize: env.PROJECTOR_BATCH_SIZE,
+      batchMaxBytes: env.PROJECTOR_BATCH_MAX_BYTES,
       batchLingerMs: env.PROJECTOR_BATCH_LINGER_MS,
       deferMs: env.PROJECTOR_DEFER_MS,
       newJobDeferMs: env.PROJECTOR_NEW_JOB_DEFER_MS,

@@ -5,6 +5,14 @@ export interface ProjectorOptions {
   /** Most messages projected together (one `find` and one `bulkWrite`). @default 500 */
   batchSize?: number;
   /**
+   * Most bytes of messages (their bodies) projected together; a message that would take a batch
+   * past it goes with the next. A `queued` event carries its job's payload (up to 256 KiB) and a
+   * `succeeded` one its result, so 500 large events would otherwise make one write of over
+   * 100 MB, which FerretDB took longer to store than an attempt may take (retried from the
+   * start, never done), and a heap past a Kubernetes limit once decoded. @default 8388608 (8 MiB)
+   */
+  batchMaxBytes?: number;
+  /**
    * How long a batch waits for more messages after its first one arrived, in milliseconds (what has
    * already arrived is always taken). A job's events published within this time are written as one
    * document; it delays what the read model shows by as much. 0 takes only what has already
@@ -37,7 +45,7 @@ export interface ProjectorOptions {
    * Most bytes of messages held back at once (a held event and its decoded copy count twice its
    * body): a `queued` event carries its job's payload, up to 256 KiB, so a burst of large jobs
    * would otherwise hold gigabytes. A message that does not fit is written at once.
-   * @default 67108864 (64 MiB)
+   * @default 16777216 (16 MiB)
    */
   deferMaxBytes?: number;
   /**
@@ -92,11 +100,12 @@ export function resolveProjectorOptions(
 ): ResolvedProjectorOptions {
   return {
     batchSize: options.batchSize ?? 500,
+    batchMaxBytes: options.batchMaxBytes ?? 8 * 1024 * 1024,
     batchLingerMs: options.batchLingerMs ?? 20,
     deferMs: options.deferMs ?? 1000,
     newJobDeferMs: options.newJobDeferMs ?? 5000,
     deferLimit: options.deferLimit ?? 8000,
-    deferMaxBytes: options.deferMaxBytes ?? 64 * 1024 * 1024,
+    deferMaxBytes: options.deferMaxBytes ?? 16 * 1024 * 1024,
     cacheSize: options.cacheSize ?? 10_000,
     cacheMaxBytes: options.cacheMaxBytes ?? 32 * 1024 * 1024,
     consumer: options.consumer ?? ConsumerName.Projector,

@@ -88,8 +88,15 @@ export class ProjectorLoop {
   }
 
   async #consume(): Promise<void> {
-    const { batchSize, batchLingerMs, deferMs, newJobDeferMs, deferLimit, deferMaxBytes } =
-      this.#options;
+    const {
+      batchSize,
+      batchMaxBytes,
+      batchLingerMs,
+      deferMs,
+      newJobDeferMs,
+      deferLimit,
+      deferMaxBytes,
+    } = this.#options;
     const limits: HoldLimits = { messages: deferLimit, bytes: deferMaxBytes };
     const holdMs: Record<HoldKind, number> = { new: newJobDeferMs, known: deferMs };
     // A deleted consumer or stream ends the subscription with an error instead of going quiet.
@@ -104,7 +111,10 @@ export class ProjectorLoop {
     const { holdKey } = this.#projection;
     try {
       if (this.#abort.signal.aborted) return;
-      const source = batches(messages, batchSize, batchLingerMs);
+      const source = batches(messages, batchSize, batchLingerMs, {
+        max: batchMaxBytes,
+        sizeOf: (msg) => msg.data.byteLength,
+      });
       let next = pending(source.next());
       for (;;) {
         const fresh = held.size === 0 ? await next : await raceLinger(next, held.msUntilDue());

@@ -74,6 +74,7 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
       consumer: options.consumer,
       deadLetterConsumer: options.deadLetterConsumer,
       batchSize: options.batchSize,
+      batchMaxBytes: options.batchMaxBytes,
       batchLingerMs: options.batchLingerMs,
       deferMs: options.deferMs,
       newJobDeferMs: options.newJobDeferMs,

@@ -235,6 +235,34 @@ describe("status projector", () => {
     expect(await findJob(fx.db, "job-once")).toStrictEqual(first);
   });
 
+  it("stores large events in batches of at most batchMaxBytes, so that a burst of large payloads is written in parts", async () => {
+    // Twelve jobs whose payloads are about 200 KB, published before the projector starts: its
+    // first pull gets them all.
+    const payload = { text: "x".repeat(200_000) };
+    const ids = Array.from({ length: 12 }, (_, n) => `job-large-${n}`);
+    for (const id of ids) await publishEvents(fx.js, jobHistory(id, { reports: 0, payload }));
+    const spans = new InMemorySpanExporter();
+    const tracing = Tracing.create({
+      serviceName: "status-projector-test",
+      spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    });
+    const silent = createLogger("status-projector-test", "silent");
+    const options = { batchMaxBytes: 500_000, newJobDeferMs: 0, deferMs: 0 };
+    fx.projector = await startProjector(fx.js, fx.db, options, silent, tracing);
+    await waitUntilDrained(fx.jsm);
+
+    const stored = await storedJobs(fx.db);
+    expect(stored.map((doc) => doc.status)).toEqual(ids.map(() => "succeeded"));
+    const batchSizes = spans
+      .getFinishedSpans()
+      .map((span) => span.attributes["messaging.batch.message_count"])
+      .filter((count) => count !== undefined);
+    // In stream order each job's queued event (200 KB), started and succeeded: two jobs' events
+    // fit in 500 KB, a third's queued event does not. Unbounded, the first batch took all 36.
+    expect(batchSizes.length).toBeGreaterThan(0);
+    for (const size of batchSizes) expect(size).toBeLessThanOrEqual(6);
+  });
+
   /** A projector that fences its writes by revision, as on MongoDB, without holding events back. */
   const fenced = () =>
     startProjector(fx.js, fx.db, { newJobDeferMs: 0, deferMs: 0, fenceRevisions: true });
