@@ -447,6 +447,19 @@ describe("applyEvent", () => {
     }
   });
 
+  it("takes a job's error from the same record as its attempt when two deaths share one time", () => {
+    const at = "2025-01-01T00:00:05.000Z";
+    const events = [
+      dead(2, at, { error: { message: "B" }, reason: "max_deliveries" }),
+      dead(2, at, { error: { message: "A" }, reason: "max_deliveries" }),
+    ];
+    for (const order of permutations(events)) {
+      const doc = reduce(order);
+      expect(doc.error).toEqual({ message: "A" });
+      expect(doc.attempts[0]?.error).toEqual({ message: "A" });
+    }
+  });
+
   it("takes a dead job's error and end from the same record as its last attempt, in any order", () => {
     // The dispatcher's record of the death (no handler facts) and the worker's, stored apart.
     const byDispatcher: JobEvent = {

@@ -127,9 +127,12 @@ function statusEndRank(doc: JobDocument): number {
   return own ? finishRank(record) : finishRank({ run: doc.run, attempt: doc.attempt, outcome });
 }
 
-/** What a document's status event says, as text to compare. */
+/**
+ * What a document's status event says, as text to compare: its error first, as
+ * {@link mergeAttempt} compares records, so that the job and its attempt pick the same one.
+ */
 function statusContent(doc: JobDocument): string {
-  return JSON.stringify([doc.reason, doc.error, doc.result]);
+  return JSON.stringify([doc.error, doc.reason, doc.result]);
 }
 
 /**
@@ -196,7 +199,7 @@ function mergeAttempts(a: readonly AttemptRecord[], b: readonly AttemptRecord[])
 }
 
 function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
-  const finish = endsBetter(finishRank(b), b.finishedAt, finishRank(a), a.finishedAt) ? b : a;
+  const finish = betterEnd(a, b);
   return {
     run: a.run,
     attempt: a.attempt,
@@ -208,6 +211,16 @@ function mergeAttempt(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
     error: finish.error,
     retryDelayMs: finish.retryDelayMs,
   };
+}
+
+/**
+ * Of two records of one attempt, the one whose end says more ({@link endsBetter}); of two that
+ * still tie (one rank, one time), the one whose error sorts first, as the job's status chooses.
+ */
+function betterEnd(a: AttemptRecord, b: AttemptRecord): AttemptRecord {
+  if (endsBetter(finishRank(b), b.finishedAt, finishRank(a), a.finishedAt)) return b;
+  if (endsBetter(finishRank(a), a.finishedAt, finishRank(b), b.finishedAt)) return a;
+  return JSON.stringify(b.error) < JSON.stringify(a.error) ? b : a;
 }
 
 /**
