@@ -57,6 +57,9 @@ try {
     logger,
     tracing,
     options: {
+      // What ensureIndexes asked the server (createProjector would ask again): as the sweep's
+      // recheck below, a filter beside `_id` is served by index only where list indexes are.
+      fenceRevisions: indexes.listIndexes,
       batchSize: env.PROJECTOR_BATCH_SIZE,
       batchMaxBytes: env.PROJECTOR_BATCH_MAX_BYTES,
       batchLingerMs: env.PROJECTOR_BATCH_LINGER_MS,
