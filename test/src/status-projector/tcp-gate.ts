@@ -51,8 +51,10 @@ export async function startTcpGate(targetHost: string, targetPort: number): Prom
     let answered: (() => void) | undefined;
     const close = () => {
       // A held command must still reach the server after the client gave up on it.
-      if (held !== undefined && !client.destroyed) client.destroy();
-      if (held !== undefined) return;
+      if (held !== undefined) {
+        client.destroy();
+        return;
+      }
       for (const socket of [client, upstream]) {
         socket.destroy();
         open.delete(socket);
