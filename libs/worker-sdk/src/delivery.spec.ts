@@ -10,6 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 
 import { Delivery } from "./delivery.ts";
+import { JobCancelledError, WorkerStoppedError } from "./errors.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
 import type { JobContext } from "./handler.ts";
 import type { AttemptReport } from "./options.ts";
@@ -34,6 +35,17 @@ interface DeliveryOptions {
   heartbeatMs?: number;
   onAttemptEnd?: (report: AttemptReport) => void;
   tracing?: Tracing;
+  /** What renewing the lease does besides being recorded (e.g. throw, as on a closed connection). */
+  onWorking?: () => void;
+  /** What acknowledging does besides being recorded. */
+  onAck?: () => void;
+  /** What handing the job back does besides being recorded. */
+  onNak?: () => void;
+  /** The message's body instead of the work item's JSON. */
+  body?: string;
+  /** The message's `Conveyor-Job-Id` header instead of the work item's id. */
+  headerJobId?: string;
+  deadLetter?: LifecyclePublisher["deadLetter"];
 }
 
 /** A delivery of `item` whose message and publisher record what is done to them in `steps`. */
@@ -46,26 +58,33 @@ function deliver(options: DeliveryOptions): {
   /** When each lease renewal (`working()`) was sent, by `Date.now()`. */
   const renewedAt: number[] = [];
   const msgHeaders = natsHeaders();
-  msgHeaders.set("Conveyor-Job-Id", item.id);
+  msgHeaders.set("Conveyor-Job-Id", options.headerJobId ?? item.id);
   const msg = {
     subject: "work.echo",
     seq: 1,
     data: new TextEncoder().encode(
-      JSON.stringify({ ...item, timeoutMs: options.timeoutMs ?? item.timeoutMs }),
+      options.body ?? JSON.stringify({ ...item, timeoutMs: options.timeoutMs ?? item.timeoutMs }),
     ),
     headers: msgHeaders,
     info: { deliveryCount: 1 },
-    ack: () => steps.push("ack"),
-    nak: () => steps.push("nak"),
+    ack: () => {
+      steps.push("ack");
+      options.onAck?.();
+    },
+    nak: () => {
+      steps.push("nak");
+      options.onNak?.();
+    },
     term: () => steps.push("term"),
     working: () => {
       steps.push("working");
       renewedAt.push(Date.now());
+      options.onWorking?.();
     },
   } as unknown as JsMsg;
   const publisher: LifecyclePublisher = {
     event: options.event ?? (() => Promise.resolve()),
-    deadLetter: () => Promise.resolve(),
+    deadLetter: options.deadLetter ?? (() => Promise.resolve()),
     withdrawableEvent: () => ({ stored: Promise.resolve(), withdraw: () => true }),
     send: (reply) => {
       reply();
@@ -299,5 +318,91 @@ describe("Delivery", () => {
     await delivery.process();
 
     expect(steps.filter((step) => step !== "working")).toEqual(["handled", "ack"]);
+  });
+
+  it("keeps running and settles a job whose lease can no longer be renewed, renewing no more", async () => {
+    const heartbeatMs = 10;
+    // nats.js throws from working() once the connection is closed or draining.
+    const { delivery, steps } = deliver({
+      handle: () => new Promise((resolve) => setTimeout(resolve, 100, "done")),
+      heartbeatMs,
+      onWorking: () => {
+        throw Object.assign(new Error("closed connection"), { name: "ClosedConnectionError" });
+      },
+    });
+
+    await delivery.process();
+
+    expect(steps.filter((step) => step === "working")).toEqual(["working"]);
+    expect(steps.at(-1)).toBe("ack");
+  });
+
+  it("never rejects, even when handing the job back after an unexpected failure throws", async () => {
+    const closed = () => {
+      throw Object.assign(new Error("closed connection"), { name: "ClosedConnectionError" });
+    };
+    const { delivery, steps } = deliver({
+      handle: () => Promise.resolve("done"),
+      onAck: closed,
+      onNak: closed,
+    });
+
+    await expect(delivery.process()).resolves.toBeUndefined();
+    expect(steps.filter((step) => step !== "working")).toEqual(["handled", "ack", "nak"]);
+  });
+
+  it.each([
+    ["a cancel", () => new JobCancelledError("job A was cancelled", new Date(0).toISOString())],
+    ["a stop", () => new WorkerStoppedError()],
+  ])(
+    "retries by its policy a job whose handler throws %s that is not this attempt's own",
+    async (_what, error) => {
+      const events: { kind: string; retryDelayMs?: number; error?: { name: string } }[] = [];
+      // Work shared with another job rejects with that job's cancel or stop.
+      const { delivery, steps } = deliver({
+        handle: () => Promise.reject(error()),
+        event: (event) => {
+          events.push(event as (typeof events)[number]);
+          return Promise.resolve();
+        },
+      });
+
+      await delivery.process();
+
+      expect(steps.filter((step) => step !== "working")).toEqual(["handled", "nak"]);
+      expect(events).toMatchObject([
+        {
+          kind: "failed",
+          retryDelayMs: defaultRetryPolicy.initialDelayMs,
+          error: { name: error().name },
+        },
+      ]);
+    },
+  );
+
+  it("dead-letters an unreadable work item under its header's job id only when that is a job id", async () => {
+    const letters: { jobId?: string }[] = [];
+    const events: { jobId: string }[] = [];
+    const { delivery, steps } = deliver({
+      handle: () => Promise.resolve("done"),
+      body: "{not json",
+      headerJobId: "other job.with spaces",
+      deadLetter: (letter) => {
+        letters.push(letter);
+        return Promise.resolve();
+      },
+      event: (event) => {
+        events.push(event);
+        return Promise.resolve();
+      },
+    });
+
+    await delivery.process();
+
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.jobId).toBeUndefined();
+    // No job to tell about: the dead letter alone records it.
+    expect(events).toEqual([]);
+    expect(steps.filter((step) => step !== "working")).toEqual(["term"]);
   });
 });

@@ -1,4 +1,4 @@
-import { Header, LifecycleKind, effectivePolicy } from "@conveyor/contracts";
+import { Header, JobId, LifecycleKind, effectivePolicy } from "@conveyor/contracts";
 import type { CancellationRecord, JobEvent, RetryOverride } from "@conveyor/contracts";
 import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
@@ -96,7 +96,9 @@ export class Delivery {
     const attempt = msg.info.deliveryCount;
     // A work item is its body: headers that cannot be read only lose its trace and id hint.
     const headers = headersOrNone(msg);
-    const headerJobId = headers?.get(Header.JobId) || undefined;
+    // Checked as the dispatcher checks it: a dead letter or event naming no valid job id would be
+    // refused downstream, and the message would vanish with its `term`.
+    const headerJobId = JobId.safeParse(headers?.get(Header.JobId)).data;
     this.#keepLease();
     try {
       await tracing.consume(
@@ -133,7 +135,15 @@ export class Delivery {
     } catch (err) {
       // Only a bug gets here; the job goes back rather than being lost.
       logger.error({ err, subject: msg.subject, seq: msg.seq }, "delivery failed unexpectedly");
-      msg.nak(unrecordedRetryDelayMs);
+      try {
+        msg.nak(unrecordedRetryDelayMs);
+      } catch (nakErr) {
+        // The connection is closed: the server delivers the job again once its lease runs out.
+        logger.warn(
+          { err: nakErr, subject: msg.subject, seq: msg.seq },
+          "could not hand the job back",
+        );
+      }
     } finally {
       clearInterval(this.#leaseKeeper);
       this.#handlerDone.resolve(undefined);
@@ -161,7 +171,16 @@ export class Delivery {
    */
   #keepLease(): void {
     this.#leaseKeeper ??= setInterval(() => {
-      this.#msg.working();
+      try {
+        this.#msg.working();
+      } catch (err) {
+        // nats.js throws once the connection is closed or draining: no renewal can reach the
+        // server any more, and a timer's throw would end the process. The job runs on; if its
+        // lease runs out the server delivers it again.
+        clearInterval(this.#leaseKeeper);
+        const { subject, seq } = this.#msg;
+        this.#deps.logger.warn({ err, subject, seq }, "could not renew the job's lease");
+      }
     }, this.#deps.heartbeatMs);
   }
 

@@ -1,6 +1,6 @@
 import { maxTimerMs } from "@conveyor/service-kit";
 
-import { JobCancelledError, JobTimeoutError } from "./errors.ts";
+import { JobCancelledError, JobTimeoutError, WorkerStoppedError } from "./errors.ts";
 import type { Settled } from "./outcome.ts";
 
 /** How {@link runHandler} guards one handler call. */
@@ -62,10 +62,24 @@ export async function runHandler(
     const result = await Promise.race([handler(), givenUp.promise]);
     return { ok: true, result };
   } catch (error) {
-    return { ok: false, error: signal.aborted ? (signal.reason as unknown) : error };
+    if (signal.aborted) return { ok: false, error: signal.reason as unknown };
+    return { ok: false, error: asOrdinaryFailure(error) };
   } finally {
     clearTimeout(timeout);
     signal.removeEventListener("abort", onAbort);
     guard.abandon?.removeEventListener("abort", onAbandon);
   }
+}
+
+/**
+ * Only this attempt's own signal cancels or stops it. The same errors thrown while it was not
+ * aborted come from elsewhere (work shared with another job that was cancelled, another worker's
+ * stop): the attempt failed, and is retried by its policy like any failure, under the error's name.
+ */
+function asOrdinaryFailure(error: unknown): unknown {
+  if (!(error instanceof JobCancelledError) && !(error instanceof WorkerStoppedError)) return error;
+  const failure = new Error(error.message);
+  failure.name = error.name;
+  if (error.stack !== undefined) failure.stack = error.stack;
+  return failure;
 }

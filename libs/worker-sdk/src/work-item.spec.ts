@@ -33,6 +33,18 @@ describe("readWorkItem", () => {
     }
   });
 
+  it("refuses, and still identifies, an item nested too deep to be walked (published around intake)", () => {
+    const deep = "[".repeat(20_000) + "]".repeat(20_000);
+    const body = `{"id":"job-1","run":2,"type":"echo","payload":${deep}}`;
+    const read = readWorkItem(encode(body), "echo");
+    expect(read.ok).toBe(false);
+    if (!read.ok) {
+      expect(read.error.message).toMatch(/^work item could not be read: /);
+      expect(read.error.retryable).toBe(false);
+      expect(read.identity).toEqual({ jobId: "job-1", run: 2 });
+    }
+  });
+
   it("names the bad field and still identifies the job", () => {
     const read = readWorkItem(encode({ ...item, maxAttempts: 0 }), "echo");
     expect(read.ok).toBe(false);

@@ -28,7 +28,16 @@ export function readWorkItem(data: Uint8Array, expectedType: string): ReadWorkIt
     const error = new InvalidWorkItemError("work item is not valid JSON", [], { cause: err });
     return { ok: false, error, identity: {} };
   }
-  const parsed = parseWorkItemJson(json);
+  let parsed: ReturnType<typeof parseWorkItemJson>;
+  try {
+    parsed = parseWorkItemJson(json);
+  } catch (err) {
+    // Nested too deep for the recursive walk (RangeError): only a publish that bypassed intake,
+    // which refuses such payloads, gets here. It would throw on every delivery.
+    const message = `work item could not be read: ${err instanceof Error ? err.message : String(err)}`;
+    const error = new InvalidWorkItemError(message, [], { cause: err });
+    return { ok: false, error, identity: identify(json) };
+  }
   if (!parsed.success) {
     const issues = toValidationIssues(parsed.error);
     const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
