@@ -183,4 +183,58 @@ describe("BatchPullLoop", () => {
     await loop.stop();
     expect(seen).toEqual([1, 2]);
   });
+
+  it("holds at most maxHeldBytes, pulling only as many as fit if each were the largest message", async () => {
+    const consumer = new FakeConsumer();
+    // A message is its own size in bytes.
+    consumer.arrive(4, 1, 4, 1, 4, 1);
+    const settle: (() => void)[] = [];
+    const seen: number[] = [];
+    let heldBytes = 0;
+    let mostHeldBytes = 0;
+    const loop = new BatchPullLoop(
+      consumer,
+      (batch) => {
+        seen.push(...batch);
+        const bytes = batch.reduce((sum, size) => sum + size, 0);
+        heldBytes += bytes;
+        mostHeldBytes = Math.max(mostHeldBytes, heldBytes);
+        return new Promise<void>((resolve) => {
+          settle.push(() => {
+            heldBytes -= bytes;
+            resolve();
+          });
+        });
+      },
+      silent,
+      {
+        maxHeld: 100,
+        pullExpiresMs: 50,
+        bytes: { maxHeld: 10, largestMessage: 4, sizeOf: (size) => size },
+      },
+    );
+    loop.start();
+    // Room for two of the largest (4 + 1 came), then for one (4): one byte left, less than the
+    // largest message, so no pull until some are settled.
+    await until(() => heldBytes === 9);
+    await sleep(100);
+    expect(consumer.pulls).toEqual([2, 1]);
+    expect(consumer.backlog).toEqual([1, 4, 1]);
+
+    while (seen.length < 6) {
+      settle.shift()?.();
+      await sleep(5);
+    }
+    let stopped = false;
+    const stopping = loop.stop().then(() => {
+      stopped = true;
+    });
+    while (!stopped) {
+      settle.shift()?.();
+      await sleep(5);
+    }
+    await stopping;
+    expect(seen).toEqual([4, 1, 4, 1, 4, 1]);
+    expect(mostHeldBytes).toBeLessThanOrEqual(10);
+  });
 });

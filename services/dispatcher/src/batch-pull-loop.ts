@@ -3,7 +3,7 @@ import type { Logger } from "@conveyor/service-kit";
 
 import { pause } from "./pause.ts";
 
-export interface BatchPullLoopOptions {
+export interface BatchPullLoopOptions<M = unknown> {
   /**
    * Most messages held at once: pulled and not yet settled by `handle`. The loop pulls again once
    * half of them are settled, so a busy consumer is read in pulls of at least half this many.
@@ -13,6 +13,21 @@ export interface BatchPullLoopOptions {
   pullExpiresMs?: number;
   /** Pause after a failed pull (NATS away, consumer missing), in milliseconds. @default 1000 */
   retryPauseMs?: number;
+  /**
+   * Bounds the bytes held as well: a pull asks for no more messages than fit in what is left of
+   * `maxHeld` bytes if each were `largestMessage` bytes (the server's `max_payload`), so a burst of
+   * large messages cannot exhaust the heap, and none when not even one would fit.
+   */
+  bytes?: ByteBound<M>;
+}
+
+/** How {@link BatchPullLoop} bounds the bytes it holds. */
+export interface ByteBound<M> {
+  /** Most bytes of messages held at once. */
+  maxHeld: number;
+  /** The largest message a pull may bring, in bytes. */
+  largestMessage: number;
+  sizeOf: (msg: M) => number;
 }
 
 /** What the loop needs of a durable pull consumer: a nats.js `Consumer` (of `JsMsg`) is one. */
@@ -46,6 +61,8 @@ export class BatchPullLoop<M> {
   /** Messages pulled in this turn of the event loop, not yet handed over. */
   #gathering: M[] = [];
   #held = 0;
+  readonly #bytes: ByteBound<M> | undefined;
+  #heldBytes = 0;
   /** Resolves the wait for free room, when the loop waits for it. */
   #onRoom: (() => void) | undefined;
   #running: Promise<void> | undefined;
@@ -54,7 +71,7 @@ export class BatchPullLoop<M> {
     consumer: PullSource<M>,
     handle: BatchHandler<M>,
     logger: Logger,
-    options: BatchPullLoopOptions,
+    options: BatchPullLoopOptions<M>,
   ) {
     this.#consumer = consumer;
     this.#handle = handle;
@@ -62,6 +79,7 @@ export class BatchPullLoop<M> {
     this.#maxHeld = Math.max(1, options.maxHeld);
     this.#pullExpiresMs = options.pullExpiresMs ?? 1000;
     this.#retryPauseMs = options.retryPauseMs ?? 1000;
+    this.#bytes = options.bytes;
   }
 
   start(): void {
@@ -76,10 +94,9 @@ export class BatchPullLoop<M> {
   }
 
   async #run(): Promise<void> {
-    const lowWater = Math.ceil(this.#maxHeld / 2);
     while (!this.#stopped.signal.aborted) {
-      const free = this.#maxHeld - this.#held;
-      if (free < lowWater) {
+      const free = this.#pullable();
+      if (free === 0) {
         await new Promise<void>((resolve) => {
           this.#onRoom = resolve;
         });
@@ -102,8 +119,24 @@ export class BatchPullLoop<M> {
     while (this.#inflight.size > 0) await Promise.all(this.#inflight.values());
   }
 
+  /**
+   * How many messages the next pull may ask for: none until half of `maxHeld` is free (so a busy
+   * consumer is read in pulls of at least half), nor while the bytes left cannot take one of the
+   * largest messages.
+   */
+  #pullable(): number {
+    const free = this.#maxHeld - this.#held;
+    if (free < Math.ceil(this.#maxHeld / 2)) return 0;
+    if (this.#bytes === undefined) return free;
+    const { maxHeld, largestMessage } = this.#bytes;
+    const fit = Math.floor((maxHeld - this.#heldBytes) / Math.max(1, largestMessage));
+    // Nothing held leaves room for one, whatever the bound: a message is never stuck.
+    return Math.min(free, this.#heldBytes === 0 ? Math.max(1, fit) : fit);
+  }
+
   #gather(msg: M): void {
     this.#held++;
+    if (this.#bytes !== undefined) this.#heldBytes += this.#bytes.sizeOf(msg);
     // Messages of one socket read are yielded in one run of microtasks; an immediate runs after
     // them, so it hands over everything that arrived together.
     if (this.#gathering.push(msg) === 1) setImmediate(this.#handOver);
@@ -113,6 +146,8 @@ export class BatchPullLoop<M> {
     const batch = this.#gathering;
     if (batch.length === 0) return;
     this.#gathering = [];
+    const sizeOf = this.#bytes?.sizeOf;
+    const bytes = sizeOf === undefined ? 0 : batch.reduce((sum, msg) => sum + sizeOf(msg), 0);
     const done: Promise<void> = this.#handle(batch)
       .catch((err: unknown) => {
         this.#logger.error({ err, messages: batch.length }, "batch handler threw");
@@ -120,7 +155,8 @@ export class BatchPullLoop<M> {
       .finally(() => {
         this.#inflight.delete(key);
         this.#held -= batch.length;
-        if (this.#maxHeld - this.#held >= Math.ceil(this.#maxHeld / 2)) this.#onRoom?.();
+        this.#heldBytes -= bytes;
+        if (this.#pullable() > 0) this.#onRoom?.();
       });
     const key = this.#inflight.add(done);
   };

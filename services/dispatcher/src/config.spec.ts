@@ -8,6 +8,7 @@ describe("dispatcherEnv", () => {
     const env = parseEnv(dispatcherEnv, {});
     expect(env.DISPATCHER_CONCURRENCY).toBe(512);
     expect(env.DISPATCHER_BULK_CONCURRENCY).toBe(4);
+    expect(env.DISPATCHER_MAX_HELD_BYTES).toBe(32 * 1024 * 1024);
     expect(env.MAX_SUBMISSION_BYTES).toBe(256 * 1024);
     expect(env.DEAD_LETTER_SCAN_INTERVAL_MS).toBe(60_000);
   });

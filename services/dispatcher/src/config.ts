@@ -2,6 +2,8 @@ import { defaultMaxSubmissionBytes } from "@conveyor/contracts";
 import { commonEnv, envInt, envMs } from "@conveyor/service-kit";
 import { z } from "zod";
 
+import { defaultMaxHeldBytes } from "./dispatcher.ts";
+
 /** The dispatcher's environment variables. */
 export const dispatcherEnv = z.object({
   ...commonEnv,
@@ -16,6 +18,12 @@ export const dispatcherEnv = z.object({
    * @default 4
    */
   DISPATCHER_BULK_CONCURRENCY: envInt(1, 4),
+  /**
+   * Most bytes of single submissions held at once: a pull asks for no more than fit if each were
+   * as large as the server's `max_payload`, so a burst of large submissions cannot exhaust the
+   * heap. @default 33554432 (32 MiB)
+   */
+  DISPATCHER_MAX_HELD_BYTES: envInt(1, defaultMaxHeldBytes),
   /** Largest submission accepted, in bytes. @default 262144 */
   MAX_SUBMISSION_BYTES: envInt(1, defaultMaxSubmissionBytes),
   /**

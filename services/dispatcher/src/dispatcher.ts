@@ -25,6 +25,11 @@ export interface DispatcherOptions {
    */
   concurrency: number;
   /**
+   * Most bytes of single submissions held at once: a pull asks for no more than fit if each were
+   * as large as the server's `max_payload` (at least one when none is held). @default 32 MiB
+   */
+  maxHeldBytes?: number;
+  /**
    * Most bulk submissions (`jobs.bulk.<type>`, up to 1,000 jobs each) held at once, on their own
    * consumer so that they do not hold up single submissions. @default 4
    */
@@ -42,6 +47,10 @@ export interface DispatcherOptions {
 
 export const defaultGiveUpAfterDeliveries = 50;
 export const defaultBulkConcurrency = 4;
+/** 32 MiB: about 100 MiB of heap while they are decided (parsed, and encoded twice). */
+export const defaultMaxHeldBytes = 32 * 1024 * 1024;
+/** nats-server's `max_payload` when its INFO does not say. */
+const natsDefaultMaxPayload = 1024 * 1024;
 
 export interface DispatcherDeps {
   nc: NatsConnection;
@@ -243,6 +252,11 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     new BatchPullLoop(consumer, handleBatchWith(single), logger, {
       maxHeld: options.concurrency,
       pullExpiresMs,
+      bytes: {
+        maxHeld: options.maxHeldBytes ?? defaultMaxHeldBytes,
+        largestMessage: deps.nc.info?.max_payload ?? natsDefaultMaxPayload,
+        sizeOf: (msg: JsMsg) => msg.data.length,
+      },
     }),
     new BatchPullLoop(bulkConsumer, handleBatchWith(bulk), logger, {
       maxHeld: bulkConcurrency,
@@ -250,7 +264,10 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     }),
   ];
   for (const loop of loops) loop.start();
-  logger.info({ concurrency: options.concurrency, bulkConcurrency }, "dispatcher consuming intake");
+  logger.info(
+    { concurrency: options.concurrency, maxHeldBytes: options.maxHeldBytes, bulkConcurrency },
+    "dispatcher consuming intake",
+  );
   return {
     stop: async () => {
       await Promise.all(loops.map((loop) => loop.stop()));

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       maxSubmissionBytes: env.MAX_SUBMISSION_BYTES,
       concurrency: env.DISPATCHER_CONCURRENCY,
       bulkConcurrency: env.DISPATCHER_BULK_CONCURRENCY,
+      maxHeldBytes: env.DISPATCHER_MAX_HELD_BYTES,
     },
   });
   const deadLetterer = await createDeadLetterer({
