@@ -433,3 +433,46 @@ describe("POST /v1/jobs/:id/cancel of a job whose latest events the read model d
     expect(command?.json<{ attempt: number }>()).toMatchObject({ attempt: 1 });
   });
 });
+
+describe("a dead job just replayed, whose new run the read model does not show yet", () => {
+  it("is shown queued in its new run, and cancelled in that run", async () => {
+    await using gw = await gateway();
+    const js = jetstream(gw.nc);
+    const doc: JobDocument = {
+      ...jobDoc(9101, "dead"),
+      _id: "job-replayed",
+      reason: "attempts_exhausted",
+      finishedAt: time(9103),
+    };
+    await jobsCollection(gw.db).insertOne(doc);
+    // The replay's queued event of run 2: stored before its work item, projected a moment later.
+    const queued: JobEvent = {
+      jobId: doc._id,
+      type: "echo",
+      run: 2,
+      traceId: doc.traceId,
+      kind: "queued",
+      attempt: 0,
+      at: time(9200),
+      payload: doc.payload ?? null,
+      priority: 5,
+      maxAttempts: 4,
+      submittedAt: time(9101),
+      source: "rest",
+    };
+    await js.publish(Subject.event(doc._id, "queued"), JSON.stringify(queued));
+
+    const shown = await request(`${gw.baseUrl}/v1/jobs/${doc._id}`);
+    expect(shown.body).toMatchObject({ id: doc._id, status: "queued", run: 2 });
+
+    const response = await request(`${gw.baseUrl}/v1/jobs/${doc._id}/cancel`, {
+      method: "POST",
+      body: "{}",
+    });
+    expect(response.status).toBe(202);
+    const command = await gw.jsm.streams.getMessage(StreamName.Jobs, {
+      last_by_subj: `jobs.cmd.cancel.${doc._id}`,
+    });
+    expect(command?.json<{ run: number }>()).toMatchObject({ run: 2 });
+  });
+});

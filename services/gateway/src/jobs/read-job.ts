@@ -1,4 +1,5 @@
-import { findJob } from "@conveyor/read-model";
+import { JobStatus } from "@conveyor/contracts";
+import { findJob, mergeJobDocuments } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 
 import type { GatewayDeps } from "../deps.ts";
@@ -9,7 +10,8 @@ import { queryReadModel } from "./query-read-model.ts";
 /**
  * One job as the gateway shows it: its read-model document, or for a job the read model does not
  * show yet (the projector holds a new job back for up to `PROJECTOR_NEW_JOB_DEFER_MS`, and may be
- * behind) the document folded from its events in `EVENTS`.
+ * behind) the document folded from its events in `EVENTS`. A dead job's document is folded with
+ * its newest events too: a replay's new run is there before the read model shows it.
  *
  * @throws {ApiError} 503 when NATS fails to answer that look-up: whether the job exists cannot be
  *   told then, and a 404 would say it does not (a client would not retry a cancel, say).
@@ -19,11 +21,18 @@ export async function readJob(
   id: string,
   readTimeoutMs: number,
 ): Promise<JobDocument | undefined> {
-  const doc = await queryReadModel((deadline) => findJob(deps.db, id, deadline), readTimeoutMs);
-  if (doc) return doc;
+  const doc =
+    (await queryReadModel((deadline) => findJob(deps.db, id, deadline), readTimeoutMs)) ??
+    undefined;
+  if (doc && doc.status !== JobStatus.Dead) return doc;
+  // A dead job may have been replayed: its new run is in EVENTS before the read model has it.
+  let newest: JobDocument | undefined;
   try {
-    return await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs);
+    newest = await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs);
   } catch (err) {
+    if (doc) return doc;
     throw unavailable(`the job's events could not be read from NATS: ${errorMessage(err)}`, err);
   }
+  if (doc === undefined || newest === undefined) return doc ?? newest;
+  return mergeJobDocuments(doc, newest);
 }
