@@ -49,3 +49,4 @@ export type { GaugeSample, ScrapedGaugeOptions } from "./scraped-gauge.ts";
 export { registerMailboxMetrics } from "./consumer-metrics.ts";
 export type { Mailbox } from "./consumer-metrics.ts";
 export type { ServiceMetrics } from "./metrics.ts";
+export { checkSubmissionLimit, recordHeadroomBytes } from "./submission-limit.ts";

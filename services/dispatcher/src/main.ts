@@ -1,6 +1,7 @@
 import { ConsumerName, StreamName } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
+  checkSubmissionLimit,
   connectService,
   createLogger,
   createTracing,
@@ -20,7 +21,6 @@ import { deadLetterMetrics } from "./dead-letter-metrics.ts";
 import { createDeadLetterer } from "./dead-letterer.ts";
 import { dispatchMetrics } from "./dispatch-metrics.ts";
 import { createDispatcher } from "./dispatcher.ts";
-import { checkSubmissionLimit } from "./submission-limit.ts";
 
 const serviceName = "dispatcher";
 const bootLogger = createLogger(serviceName);

@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import {
+  checkSubmissionLimit,
   connectService,
   createLogger,
   createTracing,
@@ -25,7 +26,12 @@ try {
   const logger = createLogger("gateway", config.LOG_LEVEL);
   const tracing = createTracing("gateway", config, logger);
   // Waits for NATS, JetStream and the topology (the gateway's startup probe allows for it).
-  const { nc, jsm } = await connectService("gateway", config, logger);
+  const { nc, jsm } = await connectService("gateway", config, logger, {
+    // A job that could not be stored would be answered 503 "retry" for good.
+    onConnected: (connection) => {
+      checkSubmissionLimit(config.MAX_SUBMISSION_BYTES, connection.info?.max_payload);
+    },
+  });
   const metrics = await startMetrics("gateway", config, logger);
   // Connected in the background: a gateway started during a MongoDB outage (a scale-up, a
   // rollout) takes submissions, which need only NATS, and answers reads 503 until MongoDB is back.

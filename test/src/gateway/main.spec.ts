@@ -185,6 +185,21 @@ describe("gateway main", () => {
     expect(main.output()).toContain("GATEWAY_PORT");
   });
 
+  it("exits 1 naming MAX_SUBMISSION_BYTES when a job that size would not fit under the server's max_payload", async () => {
+    // Such a job could never be stored: answered 503 "retry" for good.
+    await using nats = await startNatsServer();
+    const main = spawnGatewayMain({
+      NATS_URL: nats.url,
+      MONGO_URL: "mongodb://127.0.0.1:1",
+      GATEWAY_PORT: String(await freePort()),
+      MAX_SUBMISSION_BYTES: String(2 * 1024 * 1024),
+    });
+    const [code] = await main.exited;
+    expect(code, main.output()).toBe(1);
+    expect(main.output()).toContain("MAX_SUBMISSION_BYTES");
+    expect(main.output()).toContain("max_payload");
+  });
+
   it("exits 1 naming what is missing when the topology is not provisioned within TOPOLOGY_WAIT_MS", async () => {
     await using nats = await startNatsServer();
     const main = spawnGatewayMain({

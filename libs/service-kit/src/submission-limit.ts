@@ -1,4 +1,4 @@
-import { ConfigError } from "@conveyor/service-kit";
+import { ConfigError } from "./errors.ts";
 
 /**
  * What a job's largest record adds to its submission, in bytes, with room to spare: the work item

@@ -1,4 +1,4 @@
-import { ConfigError } from "@conveyor/service-kit";
+import { ConfigError } from "./errors.ts";
 import { describe, expect, it } from "vitest";
 
 import { checkSubmissionLimit, recordHeadroomBytes } from "./submission-limit.ts";
