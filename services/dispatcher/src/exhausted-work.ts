@@ -1,10 +1,12 @@
 import { Header, StreamName, typeFromWorkSubject } from "@conveyor/contracts";
 import type { Tracing } from "@conveyor/telemetry";
-import type { JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
 
 import type { DeadLetterObserver, FoundBy } from "./dead-letter-metrics.ts";
 import type { DeadLetterPublisher } from "./dead-letter-publisher.ts";
 import { deadRecordsFor } from "./work-dead-letter.ts";
+import type { StoredWork } from "./work-dead-letter.ts";
 
 /** What became of a work message that ran out of deliveries. */
 export type ExhaustedOutcome =
@@ -43,8 +45,9 @@ export class ExhaustedWork {
    */
   async deadLetter(seq: number, deliveries: number, foundBy: FoundBy): Promise<ExhaustedOutcome> {
     const { jsm, publisher, tracing, now, observer } = this.#deps;
-    const stored = await jsm.streams.getMessage(StreamName.Work, { seq });
-    if (stored === null) return { kind: "gone", seq };
+    const found = await jsm.streams.getMessage(StreamName.Work, { seq });
+    if (found === null) return { kind: "gone", seq };
+    const stored = readableWork(found);
     const attrs = {
       subject: stored.subject,
       jobId: stored.header.get(Header.JobId) || undefined,
@@ -79,5 +82,20 @@ export class ExhaustedWork {
       if ((await jsm.streams.getMessage(StreamName.Work, { seq })) === null) return;
       throw err;
     }
+  }
+}
+
+/**
+ * The stored work message, its headers read once: nats.js throws on a header name it would not
+ * send itself (a space in it), which other clients send as given. Such a message is dead-lettered
+ * from its body alone, without the trace and hints its headers carried; else every advisory and
+ * scan would fail on it, and it would stay in `WORK` for good.
+ */
+function readableWork(stored: StoredMsg): StoredWork {
+  const { subject, seq, data } = stored;
+  try {
+    return { subject, seq, data, header: stored.header };
+  } catch {
+    return { subject, seq, data, header: headers() };
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 
 import { deadLetterMsgId } from "@conveyor/contracts";
-import type { DeadEvent, DeadLetter } from "@conveyor/contracts";
+import type { DeadEvent, DeadLetter, WorkItem } from "@conveyor/contracts";
 import { createDeadLetterer } from "@conveyor/dispatcher";
 import type { DeadLetterer, DeadLettererOptions } from "@conveyor/dispatcher";
 import { createLogger } from "@conveyor/service-kit";
@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import { storedMessages } from "../dispatcher/stream-reader.ts";
 import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
+import { publishRawHeaders } from "../support/raw-publish.ts";
 import {
   advisorySubject,
   capturedAdvisories,
@@ -127,6 +128,49 @@ describe("dead letters from max deliveries", () => {
     await advisoriesSettled();
     expect(await lettersOf(type)).toHaveLength(1);
     expect(observed).toEqual([`${type}:advisory`]);
+  });
+
+  it("dead-letters a job whose work message has headers nats.js cannot read, from its body alone", async () => {
+    const type = uniqueType();
+    await ensureImpatientConsumer(suite.jsm, type);
+    await startDeadLetterer();
+    const jobId = uniqueName("job");
+    const item: WorkItem = {
+      id: jobId,
+      type,
+      payload: { n: 1 },
+      priority: 5,
+      maxAttempts: 4,
+      timeoutMs: 1_000,
+      submittedAt: new Date().toISOString(),
+      run: 1,
+    };
+    // A header name with a space: other clients send it, nats.js throws on reading it.
+    await publishRawHeaders(suite.server.url, `work.${type}`, ["bad key: x"], JSON.stringify(item));
+    const seq = (await suite.jsm.streams.info("WORK")).state.last_seq;
+
+    await crashOnEveryDelivery(suite.js, suite.jsm, type);
+
+    const [letter] = await waitFor(
+      async () => {
+        const found = await lettersOf(type);
+        return found.length > 0 && found;
+      },
+      { message: `no dead letter for ${jobId}` },
+    );
+    expect(letter!.body).toMatchObject({
+      type,
+      jobId,
+      workItem: item,
+      reason: "attempts_exhausted",
+    });
+    await waitFor(async () => (await deadEventsOf(jobId)).length === 1, {
+      message: `no dead event for ${jobId}`,
+    });
+    await waitFor(async () => !(await inWork(seq)), {
+      message: "the work message was not removed",
+    });
+    await advisoriesSettled();
   });
 
   it("dead-letters on start what ran out of deliveries while the dispatcher was down", async () => {
