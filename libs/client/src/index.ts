@@ -1,5 +1,11 @@
 export { JobClient } from "./job-client.ts";
-export type { JobClientOptions, JobToSubmit, SubmitResult, Submitted } from "./job-client.ts";
+export type {
+  BulkJobToSubmit,
+  JobClientOptions,
+  JobToSubmit,
+  SubmitResult,
+  Submitted,
+} from "./job-client.ts";
 export {
   ClientClosedError,
   InvalidSubmissionError,

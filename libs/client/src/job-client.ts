@@ -58,6 +58,12 @@ export interface JobClientOptions {
 export type JobToSubmit = JobSubmissionInput;
 
 /**
+ * A job of a bulk: its envelope, and the W3C trace context it continues, when it has one of its
+ * own beside the envelope (see {@link JobClient.submitBulk}).
+ */
+export type BulkJobToSubmit = JobToSubmit & { traceparent?: string; tracestate?: string };
+
+/**
  * A submission JetStream has stored. For a duplicate (the intake stream already held one with
  * the same `Nats-Msg-Id` within its duplicate window, so nothing new was stored), `id` is the
  * job first stored under it: the id itself, or for an `idempotencyKey` the first submission's
@@ -174,7 +180,7 @@ export class JobClient {
    * intake already held a bulk of the same jobs in the same order. Up to 16 bulk messages are in
    * flight at once.
    */
-  submitBulk(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
+  submitBulk(jobs: readonly BulkJobToSubmit[]): Promise<SubmitResult[]> {
     return this.#tracked(this.#submitBulk(jobs));
   }
 
@@ -228,7 +234,7 @@ export class JobClient {
     });
   }
 
-  async #submitBulk(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
+  async #submitBulk(jobs: readonly BulkJobToSubmit[]): Promise<SubmitResult[]> {
     const results: SubmitResult[] = new Array<SubmitResult>(jobs.length);
     const checked: BulkJob[] = [];
     const repeated = repeatedIds(jobs);

@@ -4,7 +4,7 @@ import {
   JobClient,
   SubmissionNotConfirmedError,
 } from "@conveyor/client";
-import type { JobToSubmit } from "@conveyor/client";
+import type { BulkJobToSubmit, JobToSubmit } from "@conveyor/client";
 import { Header, StreamName, Subject, newJobId } from "@conveyor/contracts";
 import { Tracing } from "@conveyor/telemetry";
 import { startNatsServer } from "@conveyor/testing";
@@ -119,16 +119,12 @@ describe("JobClient against a real nats-server", () => {
   });
 
   it("answers a bulk job that carries its own traceparent with that trace's id", async () => {
-    const own = {
+    const own: BulkJobToSubmit = {
       type: "echo",
       payload: 1,
       traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-    } as unknown as JobToSubmit;
-    const malformed = {
-      type: "echo",
-      payload: 2,
-      traceparent: "not-a-trace",
-    } as unknown as JobToSubmit;
+    };
+    const malformed: BulkJobToSubmit = { type: "echo", payload: 2, traceparent: "not-a-trace" };
     const [mine, broken, plain] = await client.submitBulk([
       own,
       malformed,
@@ -150,7 +146,7 @@ describe("JobClient against a real nats-server", () => {
     try {
       // A job with a traceparent W3C cannot read starts a trace of its own at the dispatcher,
       // whose id the client cannot know: not the bulk's.
-      const unreadable = { type: "traced.bulk", traceparent: "not-a-trace" } as JobToSubmit;
+      const unreadable: BulkJobToSubmit = { type: "traced.bulk", traceparent: "not-a-trace" };
       const results = await traced.submitBulk([
         { type: "traced.bulk" },
         { type: "traced.bulk" },
