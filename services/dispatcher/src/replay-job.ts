@@ -54,10 +54,12 @@ export async function replayJob(
   await deps.tracing.consume(stored.header, attrs, async (context) => {
     const now = deps.now();
     const event = queuedEventFor(item, source, deps.tracing.traceIdOf(context), now);
-    // The queued event first, as at intake: a work item is published only once the rest of the
-    // replay can no longer fail before it, so retries do not republish it.
-    await deps.publisher.queued(context, event);
+    // The work item first: a replay whose item cannot be stored leaves the job dead with its
+    // letter (a queued event first would leave it reading queued with nothing queued, if the
+    // command were given up). A run whose queued event is missing still runs, as at intake; its
+    // retries collapse on the message ids.
     await deps.publisher.work(context, item, source);
+    await deps.publisher.queued(context, event);
     const entry: DeadLetterLogEntry = {
       action: DeadLetterAction.Replayed,
       jobId,

@@ -99,6 +99,27 @@ describe("dispatcher command mailbox", () => {
     }
   });
 
+  it("stores no queued event of a replay's new run while its work item cannot be stored", async () => {
+    // Else a replay given up on would leave the job reading queued, with nothing queued.
+    await start({ giveUpAfterDeliveries: 2 });
+    const jobId = uniqueName("replay-no-work");
+    const seq = await publishLetter(jobId);
+    await suite.jsm.streams.delete("WORK");
+    try {
+      await command("replay", jobId, seq);
+      await commandsSettled();
+      const queued = await storedMessages(
+        suite.jsm,
+        "EVENTS",
+        (s) => s === `events.${jobId}.queued`,
+      );
+      expect(queued).toEqual([]);
+      expect(await logOf(jobId)).toEqual([]);
+    } finally {
+      await ensureTopology(suite.jsm);
+    }
+  });
+
   it("carries out only one of a replay and a discard of the same letter sent together", async () => {
     await start();
     for (let round = 0; round < 5; round++) {
