@@ -28,7 +28,9 @@ export interface JobTypeRegistryOptions {
 interface Known {
   revision: number;
   /** Absent when the latest revision deleted the type or could not be read. */
-  descriptor?: JobTypeDescriptor;
+  descriptor: JobTypeDescriptor | undefined;
+  /** The declaration's `version`, read as bare JSON when the descriptor could not be read. */
+  version: number | undefined;
 }
 
 /**
@@ -157,6 +159,15 @@ export class JobTypeRegistry implements JobTypeSource {
   }
 
   /**
+   * The `version` of the declaration of `type` in force, also when this process cannot read that
+   * declaration (a newer release's field), as far as the watch has shown it; undefined when none
+   * is known. A worker whose own declaration is older learns so here.
+   */
+  versionInForce(type: string): number | undefined {
+    return this.#known.get(type)?.version;
+  }
+
+  /**
    * The descriptor of `type`, read from the bucket itself when the watch has not shown it (yet):
    * a worker's registration reaches each watch a moment after its write, and a submission sent as
    * soon as `register` resolved must not be refused as of an unknown type. A miss is remembered
@@ -233,17 +244,25 @@ export class JobTypeRegistry implements JobTypeSource {
   }
 
   #accept(change: KvChange): void {
-    const descriptor =
-      change.operation === "PUT"
-        ? this.#decode(change.key, change.revision, () => JSON.parse(decoder.decode(change.value)))
-        : undefined;
-    this.#apply(change.key, change.revision, descriptor);
+    if (change.operation !== "PUT") {
+      this.#apply(change.key, change.revision, undefined);
+      return;
+    }
+    const json = () => JSON.parse(decoder.decode(change.value)) as unknown;
+    const descriptor = this.#decode(change.key, change.revision, json);
+    const version = descriptor?.version ?? versionOf({ json }, change.key);
+    this.#apply(change.key, change.revision, descriptor, version);
   }
 
-  #apply(type: string, revision: number, descriptor: JobTypeDescriptor | undefined): void {
+  #apply(
+    type: string,
+    revision: number,
+    descriptor: JobTypeDescriptor | undefined,
+    version = descriptor?.version,
+  ): void {
     const known = this.#known.get(type);
     if (known && known.revision >= revision) return;
-    this.#known.set(type, descriptor ? { revision, descriptor } : { revision });
+    this.#known.set(type, { revision, descriptor, version });
   }
 
   /** The entry's descriptor, or undefined (with a warning) when it is unreadable. */

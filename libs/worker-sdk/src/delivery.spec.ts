@@ -46,6 +46,10 @@ interface DeliveryOptions {
   /** The message's `Conveyor-Job-Id` header instead of the work item's id. */
   headerJobId?: string;
   deadLetter?: LifecyclePublisher["deadLetter"];
+  /** The `version` of this worker's declaration of the type. */
+  version?: number;
+  /** The `version` of the type's declaration in force. */
+  versionInForce?: number;
 }
 
 /** A delivery of `item` whose message and publisher record what is done to them in `steps`. */
@@ -102,7 +106,7 @@ function deliver(options: DeliveryOptions): {
       retryOverrides: undefined,
       retry: defaultRetryPolicy,
       timeoutMs: undefined,
-      version: undefined,
+      version: options.version,
       concurrency: 1,
       description: undefined,
     },
@@ -113,6 +117,7 @@ function deliver(options: DeliveryOptions): {
     heartbeatMs: options.heartbeatMs ?? 1000,
     progressIntervalMs: 1000,
     cancellations: { find: () => undefined, subscribe: () => () => undefined },
+    versionInForce: () => options.versionInForce,
     onAttemptEnd: options.onAttemptEnd,
     outcomeRetryDelaysMs: [1, 1, 1],
   });
@@ -405,4 +410,32 @@ describe("Delivery", () => {
     expect(events).toEqual([]);
     expect(steps.filter((step) => step !== "working")).toEqual(["term"]);
   });
+
+  it.each([
+    ["retries", 2, ["nak"], "failed"],
+    ["dead-letters", 1, ["term"], "dead"],
+  ])(
+    "%s a payload its declaration (version 1) refuses when version %i is in force",
+    async (_what, versionInForce, settled, kind) => {
+      const events: { kind: string; error?: { name: string } }[] = [];
+      // The declaration in force accepts `pages`; this worker's older one does not.
+      const { delivery, steps } = deliver({
+        handle: () => Promise.resolve("done"),
+        schema: z.strictObject({}),
+        version: 1,
+        versionInForce,
+        body: JSON.stringify({ ...item, payload: { pages: 3 } }),
+        event: (event) => {
+          events.push(event as (typeof events)[number]);
+          return Promise.resolve();
+        },
+      });
+
+      await delivery.process();
+
+      expect(steps.filter((step) => step !== "working")).toEqual(settled);
+      expect(events.map((event) => event.kind)).toEqual([kind]);
+      if (kind === "failed") expect(events[0]?.error?.name).toBe("OutdatedDeclarationError");
+    },
+  );
 });

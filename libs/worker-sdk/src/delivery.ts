@@ -6,7 +6,8 @@ import type { Tracing } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
 import type { CancellationLookup } from "./cancellation-view.ts";
-import { JobCancelledError, WorkerStoppedError } from "./errors.ts";
+import { JobCancelledError, OutdatedDeclarationError, WorkerStoppedError } from "./errors.ts";
+import type { InvalidPayloadError, JobFailure } from "./errors.ts";
 import type { LifecyclePublisher } from "./event-publisher.ts";
 import { DeliveryContext } from "./delivery-context.ts";
 import type { Job } from "./handler.ts";
@@ -33,6 +34,11 @@ export interface DeliveryDeps {
   progressIntervalMs: number;
   /** Cancelled jobs, kept current by the worker's watch of the cancellations bucket. */
   cancellations: CancellationLookup;
+  /**
+   * The `version` of the type's declaration in force (the registry's), when known: a payload this
+   * worker's older declaration refuses may be one the newer accepts.
+   */
+  versionInForce?: (() => number | undefined) | undefined;
   /** Told of every attempt once its outcome is applied (see `WorkerOptions.onAttemptEnd`). */
   onAttemptEnd?: ((report: AttemptReport) => void) | undefined;
   /** Pauses between tries of an outcome's record, as `SettleDeps` has them. */
@@ -218,7 +224,8 @@ export class Delivery {
       if (signal.aborted) return decideOutcome({ ok: false, error: signal.reason }, facts);
       payload = settled.result as ParsedPayload;
     }
-    if (!payload.ok) return decideOutcome({ ok: false, error: payload.error }, facts);
+    if (!payload.ok)
+      return decideOutcome({ ok: false, error: this.#refusal(payload.error) }, facts);
 
     // The handler does not wait for the `started` event to be stored; the outcome's event does,
     // so the job's record never shows an outcome without the start before it. A handler that is
@@ -234,6 +241,24 @@ export class Delivery {
     if (outcome.kind === "succeeded" || outcome.kind === "retry") started.withdraw();
     await started.stored;
     return outcome;
+  }
+
+  /**
+   * Why the payload is refused. While a newer declaration of the type is in force (a rolling
+   * deploy, or a rollback that left it), the payload may be one that declaration accepts and this
+   * worker's older schema does not: the job is retried, so that a replica with the newer
+   * declaration may take it, instead of dead-lettered for what the system accepted.
+   */
+  #refusal(error: InvalidPayloadError): JobFailure {
+    const { settings, versionInForce, logger } = this.#deps;
+    const own = settings.version ?? 0;
+    const inForce = versionInForce?.();
+    if (inForce === undefined || inForce <= own) return error;
+    logger.warn(
+      { type: settings.type, version: own, versionInForce: inForce },
+      "payload refused by this worker's older declaration of its type; the job is retried",
+    );
+    return new OutdatedDeclarationError(own, inForce, error);
   }
 
   /**

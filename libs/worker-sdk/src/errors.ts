@@ -97,6 +97,29 @@ export class InvalidPayloadError extends JobFailure {
 }
 
 /** The work message is not a readable work item (broken JSON or a bad envelope); not retryable. */
+/**
+ * A payload this worker's declaration of its type refuses while a newer declaration is in force:
+ * retryable, so that a replica with the newer declaration may take the job.
+ */
+export class OutdatedDeclarationError extends JobFailure {
+  override readonly name: string = "OutdatedDeclarationError";
+  /** This worker's declaration's `version`. */
+  readonly version: number;
+  /** The `version` of the declaration in force. */
+  readonly versionInForce: number;
+
+  constructor(version: number, versionInForce: number, refusal: InvalidPayloadError) {
+    super(
+      `this worker's declaration of the type (version ${version}) is older than the one in force ` +
+        `(version ${versionInForce}) and refuses the payload: ${refusal.message}`,
+      true,
+      { cause: refusal },
+    );
+    this.version = version;
+    this.versionInForce = versionInForce;
+  }
+}
+
 export class InvalidWorkItemError extends JobFailure {
   override readonly name: string = "InvalidWorkItemError";
   readonly issues: readonly ValidationIssue[];

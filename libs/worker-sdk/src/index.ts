@@ -12,6 +12,7 @@ export {
   WorkerStoppedError,
   InvalidPayloadError,
   InvalidWorkItemError,
+  OutdatedDeclarationError,
   InvalidResultError,
   MessageTooLargeError,
   WorkerConfigError,

@@ -45,6 +45,7 @@ export class JobWorker {
   readonly #owned: Owned;
   readonly #consumers: TypeConsumer[];
   readonly #cancellations: CancellationWatch;
+  readonly #registry: JobTypeRegistry;
   readonly #publisher: JetStreamPublisher;
   readonly #logger: Logger;
   readonly #shutdownGraceMs: number;
@@ -57,6 +58,7 @@ export class JobWorker {
     owned: Owned;
     consumers: TypeConsumer[];
     cancellations: CancellationWatch;
+    registry: JobTypeRegistry;
     publisher: JetStreamPublisher;
     logger: Logger;
   }) {
@@ -67,6 +69,7 @@ export class JobWorker {
     this.#owned = parts.owned;
     this.#consumers = parts.consumers;
     this.#cancellations = parts.cancellations;
+    this.#registry = parts.registry;
     this.#publisher = parts.publisher;
     this.#logger = parts.logger;
     this.#shutdownGraceMs = parts.options.shutdownGraceMs;
@@ -118,11 +121,14 @@ export class JobWorker {
   ): Promise<{
     consumers: TypeConsumer[];
     cancellations: CancellationWatch;
+    registry: JobTypeRegistry;
     publisher: JetStreamPublisher;
   }> {
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
+    // Kept open: a replica learns from it that a newer declaration of its types came into force.
     const registry = await JobTypeRegistry.open(nc, { logger });
+    let cancellations: CancellationWatch;
     try {
       for (const type of options.types) {
         await registry.register({
@@ -134,11 +140,12 @@ export class JobWorker {
           version: type.version,
         });
       }
-    } finally {
+      // Loaded before any work is pulled, so a job cancelled while queued is never started.
+      cancellations = await CancellationWatch.open(nc, logger);
+    } catch (err) {
       await registry.close();
+      throw err;
     }
-    // Loaded before any work is pulled, so a job cancelled while queued is never started.
-    const cancellations = await CancellationWatch.open(nc, logger);
     const publisher = new JetStreamPublisher(nc, {
       // JetStream delivers an unacknowledged job again once its lease runs out.
       onDeferredError: (err) => {
@@ -151,11 +158,13 @@ export class JobWorker {
         tracing,
         logger,
         cancellations,
+        registry,
       });
-      return { consumers, cancellations, publisher };
+      return { consumers, cancellations, registry, publisher };
     } catch (err) {
       await publisher.close();
       await cancellations.close();
+      await registry.close();
       throw err;
     }
   }
@@ -169,6 +178,7 @@ export class JobWorker {
       tracing: Tracing;
       logger: Logger;
       cancellations: CancellationWatch;
+      registry: JobTypeRegistry;
     },
   ): Promise<TypeConsumer[]> {
     const consumers: TypeConsumer[] = [];
@@ -195,6 +205,7 @@ export class JobWorker {
         heartbeatMs: options.heartbeatMs,
         progressIntervalMs: options.progressIntervalMs,
         cancellations: shared.cancellations.view,
+        versionInForce: () => shared.registry.versionInForce(settings.type),
         onAttemptEnd: options.onAttemptEnd,
       };
       consumers.push(
@@ -258,6 +269,7 @@ export class JobWorker {
       await finished;
     }
     await this.#cancellations.close();
+    await this.#registry.close();
     // Every job is settled, so nothing waits for an acknowledgement any more.
     await this.#publisher.close();
     // Acknowledgements are written asynchronously: flush them before the connection goes.

@@ -142,6 +142,20 @@ describe("JobTypeRegistry", () => {
     expect((await kv.get("report.render"))?.json()).toMatchObject({ version: 6, timeoutMs: 6000 });
   });
 
+  it("tells the version in force, from a declaration it reads and from one it cannot read", async () => {
+    const kv = await new Kvm(worker).open("conveyor-job-types");
+    const registry = await open(worker);
+    await registry.register({ type: "pdf.merge", version: 2 });
+    expect(registry.versionInForce("pdf.merge")).toBe(2);
+    // A newer release's declaration with a field this one does not know.
+    await kv.put("pdf.merge", JSON.stringify({ type: "pdf.merge", version: 7, pages: "all" }));
+    await waitFor(() => Promise.resolve(registry.versionInForce("pdf.merge") === 7), {
+      message: "the unreadable newer declaration's version was not followed",
+    });
+    expect(registry.get("pdf.merge")).toBeUndefined();
+    expect(registry.versionInForce("never.registered")).toBeUndefined();
+  });
+
   it("lets two workers registering one type at once agree on the declaration in force", async () => {
     const [a, b] = [await open(worker), await open(gateway)];
     const results = await Promise.all([

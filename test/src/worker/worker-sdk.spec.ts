@@ -9,6 +9,7 @@ import {
   StreamName,
 } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
+import { JobTypeRegistry } from "@conveyor/job-registry";
 import { waitFor } from "@conveyor/testing";
 import { ensureWorkConsumer } from "@conveyor/topology";
 import { DeadReason, JobFailure, WorkerConfigError, defineHandler } from "@conveyor/worker-sdk";
@@ -288,6 +289,39 @@ describe("worker SDK against a real nats-server", () => {
     );
     expect(runs).toBe(0);
     expect(await fx.workLeft(type)).toBe(0);
+  });
+
+  it("retries, instead of dead-lettering, a payload its older declaration refuses while a newer one is in force", async () => {
+    // A rolling deploy: version 2 (with `pages`) is registered; this replica still runs version 1.
+    const type = uniqueType("versioned");
+    const registry = await JobTypeRegistry.open(fx.nc);
+    try {
+      await registry.register({
+        type,
+        version: 2,
+        payloadSchema: z.toJSONSchema(z.strictObject({ invoiceId: z.string(), pages: z.int() })),
+      });
+    } finally {
+      await registry.close();
+    }
+    await fx.worker({
+      handlers: {
+        [type]: defineHandler({
+          version: 1,
+          schema: z.strictObject({ invoiceId: z.string() }),
+          retry: { initialDelayMs: 60_000 },
+          handler: () => undefined,
+        }),
+      },
+    });
+    const item = await fx.enqueue(type, { invoiceId: "inv-1", pages: 3 });
+
+    const events = await fx.eventsUntil(item.id, "failed");
+    expect(kinds(events)).toEqual(["failed@1"]);
+    expect(events[0]).toMatchObject({ error: { name: "OutdatedDeclarationError" } });
+    // Handed back for a replica with the newer declaration, not dead-lettered.
+    expect(await fx.deadLetters(type)).toEqual([]);
+    expect(await fx.workLeft(type)).toBe(1);
   });
 
   it("dead-letters a work message that is not JSON, keeping its text", async () => {
