@@ -184,7 +184,7 @@ describe("BatchPullLoop", () => {
     expect(seen).toEqual([1, 2]);
   });
 
-  it("holds at most maxHeldBytes, pulling only as many as fit if each were the largest message", async () => {
+  it("holds at most maxHeld bytes, pulling only as many as fit at perMessage bytes each", async () => {
     const consumer = new FakeConsumer();
     // A message is its own size in bytes.
     consumer.arrive(4, 1, 4, 1, 4, 1);
@@ -210,7 +210,7 @@ describe("BatchPullLoop", () => {
       {
         maxHeld: 100,
         pullExpiresMs: 50,
-        bytes: { maxHeld: 10, largestMessage: 4, sizeOf: (size) => size },
+        bytes: { maxHeld: 10, perMessage: 4, sizeOf: (size) => size },
       },
     );
     loop.start();
@@ -236,5 +236,34 @@ describe("BatchPullLoop", () => {
     await stopping;
     expect(seen).toEqual([4, 1, 4, 1, 4, 1]);
     expect(mostHeldBytes).toBeLessThanOrEqual(10);
+  });
+
+  it("pulls one message when none is held, and none while one larger than the bound is held", async () => {
+    const consumer = new FakeConsumer();
+    consumer.arrive(5, 1);
+    const settle: (() => void)[] = [];
+    const loop = new BatchPullLoop(
+      consumer,
+      () => new Promise<void>((resolve) => settle.push(resolve)),
+      silent,
+      {
+        maxHeld: 100,
+        pullExpiresMs: 50,
+        bytes: { maxHeld: 3, perMessage: 4, sizeOf: (size) => size },
+      },
+    );
+    loop.start();
+    await until(() => settle.length === 1);
+    await sleep(100);
+    // Five bytes held against a bound of three: no pull, not one of a negative count.
+    expect(consumer.pulls).toEqual([1]);
+    expect(consumer.backlog).toEqual([1]);
+
+    settle.shift()!();
+    await until(() => settle.length === 1);
+    expect(consumer.pulls).toEqual([1, 1]);
+    const stopping = loop.stop();
+    settle.shift()!();
+    await stopping;
   });
 });

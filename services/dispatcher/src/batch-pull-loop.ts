@@ -6,7 +6,8 @@ import { pause } from "./pause.ts";
 export interface BatchPullLoopOptions<M = unknown> {
   /**
    * Most messages held at once: pulled and not yet settled by `handle`. The loop pulls again once
-   * half of them are settled, so a busy consumer is read in pulls of at least half this many.
+   * half of them are settled, so a busy consumer is read in pulls of at least half this many
+   * (unless `bytes` allows fewer).
    */
   maxHeld: number;
   /** How long one pull waits for messages, in milliseconds; also bounds how long `stop` waits for it. @default 1000 */
@@ -14,9 +15,9 @@ export interface BatchPullLoopOptions<M = unknown> {
   /** Pause after a failed pull (NATS away, consumer missing), in milliseconds. @default 1000 */
   retryPauseMs?: number;
   /**
-   * Bounds the bytes held as well: a pull asks for no more messages than fit in what is left of
-   * `maxHeld` bytes if each were `largestMessage` bytes (the server's `max_payload`), so a burst of
-   * large messages cannot exhaust the heap, and none when not even one would fit.
+   * Bounds the bytes held as well: the bytes of the messages held are counted as they arrive, and
+   * a pull asks for no more messages than fit in what is left of `maxHeld` bytes at `perMessage`
+   * bytes each (none while that is not one), so a burst of large messages cannot exhaust the heap.
    */
   bytes?: ByteBound<M>;
 }
@@ -25,8 +26,11 @@ export interface BatchPullLoopOptions<M = unknown> {
 export interface ByteBound<M> {
   /** Most bytes of messages held at once. */
   maxHeld: number;
-  /** The largest message a pull may bring, in bytes. */
-  largestMessage: number;
+  /**
+   * Bytes a pull reserves for each message it asks for: the most a message costs in full (one
+   * that may be larger is cheaper to hold, such as a submission refused unread for its size).
+   */
+  perMessage: number;
   sizeOf: (msg: M) => number;
 }
 
@@ -121,15 +125,15 @@ export class BatchPullLoop<M> {
 
   /**
    * How many messages the next pull may ask for: none until half of `maxHeld` is free (so a busy
-   * consumer is read in pulls of at least half), nor while the bytes left cannot take one of the
-   * largest messages.
+   * consumer is read in pulls of at least half, unless the byte bound allows fewer), nor while the
+   * bytes left cannot take one more message at `perMessage` bytes.
    */
   #pullable(): number {
     const free = this.#maxHeld - this.#held;
     if (free < Math.ceil(this.#maxHeld / 2)) return 0;
     if (this.#bytes === undefined) return free;
-    const { maxHeld, largestMessage } = this.#bytes;
-    const fit = Math.floor((maxHeld - this.#heldBytes) / Math.max(1, largestMessage));
+    const { maxHeld, perMessage } = this.#bytes;
+    const fit = Math.max(0, Math.floor((maxHeld - this.#heldBytes) / Math.max(1, perMessage)));
     // Nothing held leaves room for one, whatever the bound: a message is never stuck.
     return Math.min(free, this.#heldBytes === 0 ? Math.max(1, fit) : fit);
   }

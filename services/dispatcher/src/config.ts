@@ -9,7 +9,8 @@ export const dispatcherEnv = z.object({
   ...commonEnv,
   /**
    * Most intake messages held at once (pulled, not yet acknowledged); a busy intake is read in
-   * pulls of at least half this many. Below the intake consumer's `max_ack_pending` (1000).
+   * pulls of at least half this many, unless DISPATCHER_MAX_HELD_BYTES allows fewer. Below the
+   * intake consumer's `max_ack_pending` (1000).
    * @default 512
    */
   DISPATCHER_CONCURRENCY: envInt(1, 512),
@@ -19,8 +20,8 @@ export const dispatcherEnv = z.object({
    */
   DISPATCHER_BULK_CONCURRENCY: envInt(1, 4),
   /**
-   * Most bytes of single submissions held at once: a pull asks for no more than fit if each were
-   * as large as the server's `max_payload`, so a burst of large submissions cannot exhaust the
+   * Most bytes of single submissions held at once, counted as they arrive: a pull asks for no more
+   * than fit at `MAX_SUBMISSION_BYTES` each, so a burst of large submissions cannot exhaust the
    * heap. @default 33554432 (32 MiB)
    */
   DISPATCHER_MAX_HELD_BYTES: envInt(1, defaultMaxHeldBytes),

@@ -1,6 +1,6 @@
 import { ConsumerName, StreamName, typeFromBulkSubject } from "@conveyor/contracts";
 import type { JobTypeSource } from "@conveyor/job-registry";
-import { JetStreamPublisher } from "@conveyor/service-kit";
+import { JetStreamPublisher, recordHeadroomBytes } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -21,12 +21,13 @@ export interface DispatcherOptions {
   maxSubmissionBytes: number;
   /**
    * Most intake messages held at once (pulled and not yet acknowledged); a busy intake is pulled
-   * in batches of at least half this many. Keep it below the consumer's `max_ack_pending` (1000).
+   * in batches of at least half this many, unless `maxHeldBytes` allows fewer. Keep it below the
+   * consumer's `max_ack_pending` (1000).
    */
   concurrency: number;
   /**
-   * Most bytes of single submissions held at once: a pull asks for no more than fit if each were
-   * as large as the server's `max_payload` (at least one when none is held). @default 32 MiB
+   * Most bytes of single submissions held at once, counted as they arrive: a pull asks for no more
+   * than fit at `maxSubmissionBytes` (and 4 KiB) each, at least one when none is held. @default 32 MiB
    */
   maxHeldBytes?: number;
   /**
@@ -254,7 +255,12 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       pullExpiresMs,
       bytes: {
         maxHeld: options.maxHeldBytes ?? defaultMaxHeldBytes,
-        largestMessage: deps.nc.info?.max_payload ?? natsDefaultMaxPayload,
+        // A submission costs the most when it is decided (parsed, and encoded twice); a larger one
+        // is refused unread, holding its raw bytes only. The bytes held are counted as they come.
+        perMessage: Math.min(
+          deps.nc.info?.max_payload ?? natsDefaultMaxPayload,
+          options.maxSubmissionBytes + recordHeadroomBytes,
+        ),
         sizeOf: (msg: JsMsg) => msg.data.length,
       },
     }),
