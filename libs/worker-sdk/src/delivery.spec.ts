@@ -438,4 +438,20 @@ describe("Delivery", () => {
       if (kind === "failed") expect(events[0]?.error?.name).toBe("OutdatedDeclarationError");
     },
   );
+
+  it("lets a handler's own lease renewal fail on a closed connection without failing the job", async () => {
+    const { delivery, steps } = deliver({
+      handle: (_job, ctx) => {
+        ctx.heartbeat();
+        return Promise.resolve("done");
+      },
+      onWorking: () => {
+        throw Object.assign(new Error("closed connection"), { name: "ClosedConnectionError" });
+      },
+    });
+
+    await delivery.process();
+
+    expect(steps.filter((step) => step !== "working")).toEqual(["handled", "ack"]);
+  });
 });

@@ -177,17 +177,25 @@ export class Delivery {
    */
   #keepLease(): void {
     this.#leaseKeeper ??= setInterval(() => {
-      try {
-        this.#msg.working();
-      } catch (err) {
-        // nats.js throws once the connection is closed or draining: no renewal can reach the
-        // server any more, and a timer's throw would end the process. The job runs on; if its
-        // lease runs out the server delivers it again.
-        clearInterval(this.#leaseKeeper);
-        const { subject, seq } = this.#msg;
-        this.#deps.logger.warn({ err, subject, seq }, "could not renew the job's lease");
-      }
+      if (!this.#renewLease()) clearInterval(this.#leaseKeeper);
     }, this.#deps.heartbeatMs);
+  }
+
+  /**
+   * Renews the job's lease; false when it cannot be: nats.js throws once the connection is closed
+   * or draining, and no renewal can reach the server any more. The job runs on (a throw from a
+   * timer would end the process, one into a handler fail the job); if its lease runs out, the
+   * server delivers it again.
+   */
+  #renewLease(): boolean {
+    try {
+      this.#msg.working();
+      return true;
+    } catch (err) {
+      const { subject, seq } = this.#msg;
+      this.#deps.logger.warn({ err, subject, seq }, "could not renew the job's lease");
+      return false;
+    }
   }
 
   async #decide(record: DeliveryRecord): Promise<Outcome> {
@@ -289,7 +297,7 @@ export class Delivery {
       progressIntervalMs,
     );
     const heartbeat = () => {
-      this.#msg.working();
+      this.#renewLease();
     };
     const ctx = new DeliveryContext({
       jobId,
