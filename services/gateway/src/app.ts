@@ -40,7 +40,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   for (const router of [
     submitJobRouter(deps, out),
     submitBulkRouter(deps, out),
-    jobsRouter(deps),
+    jobsRouter(deps, link),
     cancelJobRouter(deps, out),
     dlqRouter(deps, out),
     statsRouter(deps, link),

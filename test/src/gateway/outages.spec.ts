@@ -1,4 +1,6 @@
 import { StreamName } from "@conveyor/contracts";
+import { jobsCollection } from "@conveyor/read-model";
+import type { JobDocument } from "@conveyor/read-model";
 import { waitFor } from "@conveyor/testing";
 import { describe, expect, it } from "vitest";
 
@@ -22,6 +24,17 @@ describe("when NATS stops", () => {
     expect(before.status).toBe(202);
     // No projector runs here: the read model never has this job, only its events in EVENTS do.
     const beforeId = (before.body as { id: string }).id;
+    const deadJob: JobDocument = {
+      _id: "job-dead-before-outage",
+      type: "echo",
+      status: "dead",
+      run: 1,
+      attempt: 1,
+      attempts: [{ run: 1, attempt: 1 }],
+      reason: "attempts_exhausted",
+      updatedAt: new Date(0).toISOString(),
+    };
+    await jobsCollection(gw.db).insertOne(deadJob);
 
     await servers.nats.stop();
     const response = await fetch(`${gw.baseUrl}/v1/jobs`, {
@@ -60,6 +73,12 @@ describe("when NATS stops", () => {
     expect(cancel.status).toBe(503);
     const replay = await request(`${gw.baseUrl}/v1/dlq/${beforeId}/replay`, { method: "POST" });
     expect(replay.status).toBe(503);
+    // A dead job is read from the read model alone, at once: its replay's new run, which EVENTS
+    // could show, cannot be looked for while NATS is down.
+    const deadStarted = Date.now();
+    const dead = await request(`${gw.baseUrl}/v1/jobs/${deadJob._id}`);
+    expect(dead.body).toMatchObject({ id: deadJob._id, status: "dead" });
+    expect(Date.now() - deadStarted).toBeLessThan(publishTimeoutMs);
     const ready = await request(`${gw.baseUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({

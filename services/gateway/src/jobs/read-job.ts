@@ -5,13 +5,15 @@ import type { JobDocument } from "@conveyor/read-model";
 import type { GatewayDeps } from "../deps.ts";
 import { errorMessage, unavailable } from "../errors.ts";
 import { jobFromEvents } from "./job-from-events.ts";
+import type { NatsLink } from "./nats-link.ts";
 import { queryReadModel } from "./query-read-model.ts";
 
 /**
  * One job as the gateway shows it: its read-model document, or for a job the read model does not
  * show yet (the projector holds a new job back for up to `PROJECTOR_NEW_JOB_DEFER_MS`, and may be
  * behind) the document folded from its events in `EVENTS`. A dead job's document is folded with
- * its newest events too: a replay's new run is there before the read model shows it.
+ * its newest events too, while NATS is up: a replay's new run is there before the read model
+ * shows it.
  *
  * @throws {ApiError} 503 when NATS fails to answer that look-up: whether the job exists cannot be
  *   told then, and a 404 would say it does not (a client would not retry a cancel, say).
@@ -20,12 +22,14 @@ export async function readJob(
   deps: GatewayDeps,
   id: string,
   readTimeoutMs: number,
+  link: Pick<NatsLink, "up">,
 ): Promise<JobDocument | undefined> {
   const doc =
     (await queryReadModel((deadline) => findJob(deps.db, id, deadline), readTimeoutMs)) ??
     undefined;
-  if (doc && doc.status !== JobStatus.Dead) return doc;
-  // A dead job may have been replayed: its new run is in EVENTS before the read model has it.
+  // A dead job may have been replayed: its new run is in EVENTS before the read model has it. Not
+  // looked for while NATS is down: the request would only wait out its timeout.
+  if (doc && (doc.status !== JobStatus.Dead || !link.up)) return doc;
   let newest: JobDocument | undefined;
   try {
     newest = await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs);

@@ -34,7 +34,7 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     const { id } = parseParams(JobIdParams, ctx.params);
     const request = parseBody(CancelRequest, ctx.request.body);
     await inRequestSpan(deps, ctx, "POST", "/v1/jobs/:id/cancel", async (trace) => {
-      const doc = await currentJob(deps, id, timeoutMs);
+      const doc = await currentJob(deps, id, timeoutMs, out.link);
       if (!doc) throw notFound(`no job with id ${id}`);
       if (isTerminal(doc.status)) {
         throw conflict(`job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`);
@@ -80,8 +80,9 @@ async function currentJob(
   deps: GatewayDeps,
   id: string,
   timeoutMs: number,
+  link: NatsOut["link"],
 ): Promise<JobDocument | undefined> {
-  const doc = await readJob(deps, id, timeoutMs);
+  const doc = await readJob(deps, id, timeoutMs, link);
   if (doc === undefined || isTerminal(doc.status)) return doc;
   const newest = await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs).catch(
     () => undefined,

@@ -55,7 +55,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
       );
     }
     // Known the same way GET /v1/jobs/:id knows it, so the two never disagree on whether it exists.
-    const job = await readJob(deps, id, timeoutMs);
+    const job = await readJob(deps, id, timeoutMs, out.link);
     if (!job) throw notFound(`no job with id ${id}`);
     if (job.status === JobStatus.Dead) {
       // The projector writes the letter from DLQ, which can be a moment behind the job's events.

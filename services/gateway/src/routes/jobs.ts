@@ -2,6 +2,7 @@ import { listJobs } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
+import type { NatsLink } from "../jobs/nats-link.ts";
 import { notFound } from "../errors.ts";
 import { parseParams } from "../http/parse-params.ts";
 import { toJobView } from "../jobs/job-view.ts";
@@ -10,7 +11,7 @@ import { readJob } from "../jobs/read-job.ts";
 import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 
 /** `GET /v1/jobs` (filtered, cursor-paginated) and `GET /v1/jobs/:id`, from the read model. */
-export function jobsRouter(deps: GatewayDeps): Router {
+export function jobsRouter(deps: GatewayDeps, link: NatsLink): Router {
   const router = new Router();
   const timeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
 
@@ -25,7 +26,7 @@ export function jobsRouter(deps: GatewayDeps): Router {
 
   router.get("/v1/jobs/:id", async (ctx) => {
     const { id } = parseParams(JobIdParams, ctx.params);
-    const doc = await readJob(deps, id, timeoutMs);
+    const doc = await readJob(deps, id, timeoutMs, link);
     if (!doc) {
       // Accepted jobs reach EVENTS once the dispatcher has queued them (see docs/rest-api.md). A
       // NATS publisher has no other answer telling it that its submission was refused.
