@@ -445,7 +445,7 @@ describe("a dead job just replayed, whose new run the read model does not show y
       finishedAt: time(9103),
     };
     await jobsCollection(gw.db).insertOne(doc);
-    // The replay's queued event of run 2: stored before its work item, projected a moment later.
+    // The replay's queued event of run 2, stored with its work item, projected a moment later.
     const queued: JobEvent = {
       jobId: doc._id,
       type: "echo",
