@@ -7,7 +7,9 @@ const jobIndexes: IndexDescription[] = [
   { key: { status: 1, _id: -1 }, name: "status_id" },
   { key: { type: 1, _id: -1 }, name: "type_id" },
   { key: { type: 1, status: 1, _id: -1 }, name: "type_status_id" },
-  { key: { batchId: 1 }, name: "batch" },
+  // With `_id` after it, a batch's page is read in the list's order from the index, not sorted
+  // from all of the batch's jobs on every page.
+  { key: { batchId: 1, _id: -1 }, name: "batchId_id" },
   { key: { status: 1, finishedAt: 1 }, name: "status_finishedAt" },
 ];
 const rejectionIndexes: IndexDescription[] = [

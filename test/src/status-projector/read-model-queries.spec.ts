@@ -70,7 +70,7 @@ describe("read-model queries", () => {
       (await db.collection(collection).indexes()).map((i) => i.name).sort();
     const listed = (list: string[]) => (usable ? ["_id_", ...list] : ["_id_"]);
     expect(await names("jobs")).toEqual(
-      listed(["batch", "status_finishedAt", "status_id", "type_id", "type_status_id"]),
+      listed(["batchId_id", "status_finishedAt", "status_id", "type_id", "type_status_id"]),
     );
     expect(await names("rejections")).toEqual(listed(["at_id", "jobId_at_id"]));
     expect(await names("dead_letters")).toEqual(
