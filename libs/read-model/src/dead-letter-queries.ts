@@ -89,9 +89,22 @@ export interface ReplayableDeadLetter {
  */
 export async function listReplayableDeadLetters(
   db: Db,
-  options: { type: string; limit: number } & ReadDeadline,
+  options: {
+    type: string;
+    limit: number;
+    /**
+     * The `DLQ`'s first sequence: letters below it are gone from the stream (its max age removed
+     * them, the oldest first) though the read model keeps them a while, and are left out, or every
+     * call would send them again and never reach the others.
+     */
+    firstSeq?: number;
+  } & ReadDeadline,
 ): Promise<{ letters: ReplayableDeadLetter[]; more: boolean; unreplayable: number }> {
-  const open = { state: DeadLetterState.Dead, type: options.type };
+  const open = {
+    state: DeadLetterState.Dead,
+    type: options.type,
+    ...(options.firstSeq === undefined ? {} : { "source.seq": { $gte: options.firstSeq } }),
+  };
   const collection = deadLettersCollection(db);
   const docs = await collection
     .find(

@@ -234,6 +234,34 @@ describe("dead-letter API", () => {
     });
   });
 
+  it("leaves out of a bulk replay the letters the DLQ no longer holds (past its retention)", async () => {
+    const type = uniqueType("expired");
+    const broken = { value: true };
+    await flakyWorker(type, broken, []);
+    const gone = await system.submit(type, { n: 1 });
+    await system.waitForJob(gone, (j) => j.status === "dead", "first dead");
+    const kept = await system.submit(type, { n: 2 });
+    await system.waitForJob(kept, (j) => j.status === "dead", "second dead");
+    const listed = await waitFor(
+      async () => {
+        const found = await letters(`?type=${type}`);
+        return found.length === 2 ? found : undefined;
+      },
+      { message: "two letters" },
+    );
+    // The DLQ's max age removes its oldest messages: here, everything before the second letter.
+    const keptSeq = listed.find((l) => l.id === kept)!.dlqSeq;
+    await system.jsm.streams.purge(StreamName.Dlq, { seq: keptSeq });
+
+    broken.value = false;
+    const bulk = await system.post("/v1/dlq/replay", { type });
+    expect(bulk).toMatchObject({
+      status: 202,
+      body: { type, replaying: 1, skipped: 0, more: false },
+    });
+    await system.waitForJob(kept, (j) => j.status === "succeeded" && j.run === 2, "replayed");
+  });
+
   it("acknowledges malformed, unknown and stale commands without touching the letter", async () => {
     const type = uniqueType("stale");
     await flakyWorker(type, { value: true }, []);

@@ -1,4 +1,4 @@
-import { CommandVerb, JobStatus } from "@conveyor/contracts";
+import { CommandVerb, JobStatus, StreamName } from "@conveyor/contracts";
 import type { DiscardCommand, ReplayCommand } from "@conveyor/contracts";
 import {
   findDeadLetter,
@@ -15,7 +15,7 @@ import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
 import { isReplayable, toDeadLetterView } from "../dlq/dead-letter-view.ts";
-import { conflict, notFound } from "../errors.ts";
+import { conflict, errorMessage, natsNotConnected, notFound, unavailable } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
 import { inRequestSpan } from "../http/request-span.ts";
 import { parseBody } from "../http/parse-body.ts";
@@ -81,8 +81,9 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
   router.post("/v1/dlq/replay", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const { type } = parseBody(BulkReplayRequest, ctx.request.body);
     await inRequestSpan(deps, ctx, "POST", "/v1/dlq/replay", async (trace) => {
+      const firstSeq = await dlqFirstSeq(deps, out);
       const { letters, more, unreplayable } = await read((deadline) =>
-        listReplayableDeadLetters(deps.db, { type, limit: maxBulkReplay, ...deadline }),
+        listReplayableDeadLetters(deps.db, { type, limit: maxBulkReplay, firstSeq, ...deadline }),
       );
       const requestedAt = new Date().toISOString();
       const commands = letters.map((letter) => replayCommand(letter, requestedAt));
@@ -144,4 +145,18 @@ function replayCommand(
   requestedAt: string,
 ): OutgoingCommand & { body: ReplayCommand } {
   return { verb: CommandVerb.Replay, jobId, type, run, body: { jobId, run, seq, requestedAt } };
+}
+
+/**
+ * The `DLQ`'s first sequence: the letters below it are gone (its max age removes the oldest
+ * first). A bulk replay publishes commands next, so NATS being away fails it the same way.
+ */
+async function dlqFirstSeq(deps: GatewayDeps, out: NatsOut): Promise<number> {
+  if (!out.link.up) throw natsNotConnected("no letter was replayed");
+  try {
+    const info = await deps.jsm.streams.info(StreamName.Dlq);
+    return info.state.first_seq;
+  } catch (err) {
+    throw unavailable(`the DLQ could not be read from NATS: ${errorMessage(err)}`, err);
+  }
 }
