@@ -14,7 +14,9 @@ interface Node {
  * Finds what makes a payload impossible to validate or store, whatever its type's schema says:
  * a value that is not JSON (`undefined`, a function, a non-finite number, a `Date` or other
  * non-plain object), nesting deeper than {@link maxPayloadDepth} (recursive validators overflow
- * the stack) and object keys holding a NUL character (BSON keys are NUL-terminated). The walk is
+ * the stack), object keys holding a NUL character (BSON keys are NUL-terminated), and strings or
+ * keys that are not well-formed Unicode (a lone surrogate is stored as U+FFFD: the stored job would
+ * differ from the submitted one, and two keys could become one). The walk is
  * iterative and never descends past the limit, so any value is checked in bounded time and stack.
  * Returns at most one issue, the first found; paths start at `payload`.
  */
@@ -24,6 +26,9 @@ export function payloadShapeIssues(payload: unknown): ValidationIssue[] {
     const { value, depth } = node;
     if (typeof value !== "object" || value === null) {
       if (!isJsonScalar(value)) return [{ path: pathOf(node), message: "not a JSON value" }];
+      if (typeof value === "string" && !value.isWellFormed()) {
+        return [{ path: pathOf(node), message: malformedMessage }];
+      }
       continue;
     }
     const isArray = Array.isArray(value);
@@ -46,11 +51,24 @@ export function payloadShapeIssues(payload: unknown): ValidationIssue[] {
         const message = "a key must not contain a NUL character";
         return [{ path: `${pathOf(node)}.${shown}`, message }];
       }
+      if (!key.isWellFormed()) {
+        return [{ path: `${pathOf(node)}.${showSurrogates(key)}`, message: malformedMessage }];
+      }
       const item = (value as Record<string, unknown>)[key];
       stack.push({ value: item, key, parent: node, depth: own });
     }
   }
   return [];
+}
+
+const malformedMessage = "must be well-formed Unicode (no lone surrogate)";
+
+/** A key with its lone surrogates written as `\uXXXX`, so that the path can be shown. */
+function showSurrogates(key: string): string {
+  return key.replace(
+    /[\ud800-\udfff]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 function isJsonScalar(value: unknown): boolean {

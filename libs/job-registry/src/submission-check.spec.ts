@@ -190,6 +190,30 @@ describe("checkSubmission on payloads no store can hold", () => {
   });
 });
 
+describe("checkSubmission on strings that are not well-formed Unicode", () => {
+  // A lone surrogate is stored as U+FFFD: the stored job would differ from the one submitted, and
+  // two keys differing only there would collapse into one (refused whole by FerretDB).
+  it.each([
+    [{ note: "a\ud800b" }, "payload.note"],
+    [{ list: ["ok", "\udc00"] }, "payload.list.1"],
+    [{ "k\ud800": 1 }, "payload.k\\ud800"],
+    ["\ud83d", "payload"],
+  ])("refuses %j, naming where", (payload, path) => {
+    const check = checkSubmission({ type: "echo", payload }, registry, nats("echo"));
+    expect(check).toMatchObject({ ok: false, reason: "invalid_payload" });
+    if (check.ok) return;
+    expect(check.issues).toEqual([
+      { path, message: "must be well-formed Unicode (no lone surrogate)" },
+    ]);
+  });
+
+  it("accepts a surrogate pair", () => {
+    expect(
+      checkSubmission({ type: "echo", payload: { e: "\ud83d\ude00" } }, registry, nats("echo")),
+    ).toMatchObject({ ok: true });
+  });
+});
+
 describe("checkSubmission on values that are not JSON", () => {
   it("refuses a payload holding something JSON cannot carry, naming where", () => {
     const cases: [unknown, string][] = [
