@@ -1,0 +1,36 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+import { workspaceRoot } from "@conveyor/testing";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+interface ComposeService {
+  ports?: string[];
+  restart?: string;
+}
+
+async function composeServices(): Promise<Record<string, ComposeService>> {
+  const text = await readFile(join(workspaceRoot(), "docker-compose.yml"), "utf8");
+  return (parse(text, { merge: true }) as { services: Record<string, ComposeService> }).services;
+}
+
+describe("docker-compose.yml", () => {
+  it("publishes every port on the host's loopback only: nothing in it has authentication", async () => {
+    const published = Object.entries(await composeServices()).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => [name, port] as const),
+    );
+    expect(published.length).toBeGreaterThan(0);
+    for (const [name, port] of published) expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
+  it("restarts every long-running container, the servers the services need included", async () => {
+    const services = await composeServices();
+    for (const [name, service] of Object.entries(services)) {
+      // The topology job runs once and exits.
+      if (name === "topology") continue;
+      expect(service.restart, name).toBe("unless-stopped");
+    }
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(["nats", "mongo", "gateway"]));
+  });
+});
