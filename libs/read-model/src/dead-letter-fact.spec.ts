@@ -131,26 +131,13 @@ describe("applyDeadLetterFact", () => {
     expect(reduce(facts.slice(1))).toStrictEqual(doc);
   });
 
-  it("opens the letter of a job id used again, after its first job's letter was settled", () => {
-    // Job ids are the client's: after the duplicate windows the same id is a new job, at run 1.
-    const first = [letter(1, 7), logEntry("discarded", 1, 7, "2026-01-01T10:06:00Z")];
-    const again = letter(1, 40, { traceId: "trace-again" });
-    const doc = reduce([...first, again]);
-    expect(doc).toMatchObject({
-      state: "dead",
-      run: 1,
-      source: { seq: 40 },
-      traceId: "trace-again",
-    });
-    expect(reduce([again, ...first].reverse())).toStrictEqual(doc);
-
-    // Its own discard settles it, and both discards are kept.
-    const settled = reduce([...first, again, logEntry("discarded", 1, 40, "2026-02-01T10:00:00Z")]);
-    expect(settled).toMatchObject({ state: "discarded", source: { seq: 40 } });
-    expect(settled.log.map((r) => [r.run, r.action, r.seq])).toEqual([
-      [1, "discarded", 7],
-      [1, "discarded", 40],
-    ]);
+  it("keeps a run settled when a second letter of the same death comes after its replay", () => {
+    // The worker stored a letter but did not remove the work message; over an hour later (past
+    // the DLQ's duplicate window) the dispatcher stored the same death again, after the replay.
+    const facts = [letter(1, 7), logEntry("replayed", 1, 7, "2026-01-01T10:05:00Z"), letter(1, 40)];
+    const doc = reduce(facts);
+    expect(doc).toMatchObject({ state: "replayed", run: 1 });
+    expect(reduce([...facts].reverse())).toStrictEqual(doc);
   });
 
   it("records a discard with its reason", () => {

@@ -17,13 +17,11 @@ import { canonicalTime, compareTuples } from "./order.ts";
  * yields one document:
  *
  * - the **letter** is the one of the highest `(run, DLQ sequence)`;
- * - the **log** is the union of the replay and discard entries, one per `(run, action, DLQ
- *   sequence)`;
- * - the letter is **settled** (`replayed` or `discarded`) when the log has an entry for its
- *   `(run, DLQ sequence)` or a later one; its fields are then dropped, because the dispatcher
- *   deletes a settled letter from the `DLQ` and a rebuild from the stream sees only the log entry.
- *   A letter of a later run (a replayed job that died again), or a later letter of the same run (a
- *   job id used again by a new job, after the duplicate windows), is open again.
+ * - the **log** is the union of the replay and discard entries, one per `(run, action)`;
+ * - the letter is **settled** (`replayed` or `discarded`) when the log has an entry for its run or
+ *   a later one; its fields are then dropped, because the dispatcher deletes a settled letter from
+ *   the `DLQ` and a rebuild from the stream sees only the log entry. A letter of a later run (a
+ *   replayed job that died again) is open again.
  *
  * @throws {InvalidDocumentError} when neither document holds a letter or a log entry.
  */
@@ -34,7 +32,7 @@ export function mergeDeadLetters(a: DeadLetterDocument, b: DeadLetterDocument): 
   );
   const log = mergeLog(a.log, b.log);
   const settlement = latestSettlement(log);
-  if (letter !== undefined && (settlement === undefined || !settles(settlement, letter))) {
+  if (letter !== undefined && (settlement === undefined || letter.run > settlement.run)) {
     return canonicalDeadLetter({ ...letter, log });
   }
   if (settlement === undefined) {
@@ -117,16 +115,10 @@ function newerLetter(
   return compareTuples([b.run, b.source.seq], [a.run, a.source.seq]) > 0 ? b : a;
 }
 
-/** Whether a log entry settles a letter: it names the letter's `(run, DLQ sequence)` or a later one. */
-function settles(entry: DeadLetterLogRecord, letter: OpenDeadLetterDocument): boolean {
-  return compareTuples([entry.run, entry.seq], [letter.run, letter.source.seq]) >= 0;
-}
-
 /**
- * One entry per `(run, action, DLQ sequence)`. Entries with one key are one fact (their
- * `Nats-Msg-Id` is `<jobId>:<run>:<action>`); should two differ (published again after the
- * duplicate window), the earlier one is kept, by a comparison that does not depend on arrival
- * order. Entries of one run and action but another letter are two facts: a job id used again.
+ * One entry per `(run, action)`. Entries with one key are one fact (their `Nats-Msg-Id` is
+ * `<jobId>:<run>:<action>`); should two differ (published again after the duplicate window), the
+ * earlier one is kept, by a comparison that does not depend on arrival order.
  */
 function mergeLog(
   a: readonly DeadLetterLogRecord[],
@@ -134,26 +126,27 @@ function mergeLog(
 ): DeadLetterLogRecord[] {
   const byKey = new Map<string, DeadLetterLogRecord>();
   for (const record of [...a, ...b]) {
-    const key = `${record.run}:${record.action}:${record.seq}`;
+    const key = `${record.run}:${record.action}`;
     const seen = byKey.get(key);
     byKey.set(key, seen === undefined || compareRecords(record, seen) < 0 ? record : seen);
   }
   return [...byKey.values()].sort(
-    (x, y) =>
-      x.run - y.run || x.seq - y.seq || (x.action < y.action ? -1 : x.action > y.action ? 1 : 0),
+    (x, y) => x.run - y.run || (x.action < y.action ? -1 : x.action > y.action ? 1 : 0),
   );
 }
 
 /**
- * What happened to the latest letter the log names, by `(run, DLQ sequence)`: the earliest entry
- * for it (the first replay or discard removed the letter; a later one found it gone).
+ * What happened to the letter of the latest run the log names: the earliest entry of that run
+ * (the first replay or discard removed the letter; a later one found it gone).
  */
 function latestSettlement(log: readonly DeadLetterLogRecord[]): DeadLetterLogRecord | undefined {
   let latest: DeadLetterLogRecord | undefined;
   for (const record of log) {
-    const order =
-      latest === undefined ? 1 : compareTuples([record.run, record.seq], [latest.run, latest.seq]);
-    if (latest === undefined || order > 0 || (order === 0 && compareRecords(record, latest) < 0)) {
+    if (
+      latest === undefined ||
+      record.run > latest.run ||
+      (record.run === latest.run && compareRecords(record, latest) < 0)
+    ) {
       latest = record;
     }
   }
