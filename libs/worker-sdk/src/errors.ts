@@ -96,7 +96,6 @@ export class InvalidPayloadError extends JobFailure {
   }
 }
 
-/** The work message is not a readable work item (broken JSON or a bad envelope); not retryable. */
 /**
  * A payload this worker's declaration of its type refuses while a newer declaration is in force:
  * retryable, so that a replica with the newer declaration may take the job.
@@ -120,6 +119,7 @@ export class OutdatedDeclarationError extends JobFailure {
   }
 }
 
+/** The work message is not a readable work item (broken JSON or a bad envelope); not retryable. */
 export class InvalidWorkItemError extends JobFailure {
   override readonly name: string = "InvalidWorkItemError";
   readonly issues: readonly ValidationIssue[];

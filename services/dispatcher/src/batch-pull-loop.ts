@@ -64,6 +64,8 @@ export class BatchPullLoop<M> {
   readonly #inflight = new ChurnTable<Promise<void>>();
   /** Messages pulled in this turn of the event loop, not yet handed over. */
   #gathering: M[] = [];
+  /** Bytes of the messages being gathered (with `bytes` only). */
+  #gatheringBytes = 0;
   #held = 0;
   readonly #bytes: ByteBound<M> | undefined;
   #heldBytes = 0;
@@ -140,7 +142,11 @@ export class BatchPullLoop<M> {
 
   #gather(msg: M): void {
     this.#held++;
-    if (this.#bytes !== undefined) this.#heldBytes += this.#bytes.sizeOf(msg);
+    if (this.#bytes !== undefined) {
+      const size = this.#bytes.sizeOf(msg);
+      this.#heldBytes += size;
+      this.#gatheringBytes += size;
+    }
     // Messages of one socket read are yielded in one run of microtasks; an immediate runs after
     // them, so it hands over everything that arrived together.
     if (this.#gathering.push(msg) === 1) setImmediate(this.#handOver);
@@ -150,8 +156,8 @@ export class BatchPullLoop<M> {
     const batch = this.#gathering;
     if (batch.length === 0) return;
     this.#gathering = [];
-    const sizeOf = this.#bytes?.sizeOf;
-    const bytes = sizeOf === undefined ? 0 : batch.reduce((sum, msg) => sum + sizeOf(msg), 0);
+    const bytes = this.#gatheringBytes;
+    this.#gatheringBytes = 0;
     const done: Promise<void> = this.#handle(batch)
       .catch((err: unknown) => {
         this.#logger.error({ err, messages: batch.length }, "batch handler threw");

@@ -11,9 +11,9 @@ import { queryReadModel } from "./query-read-model.ts";
 /**
  * One job as the gateway shows it: its read-model document, or for a job the read model does not
  * show yet (the projector holds a new job back for up to `PROJECTOR_NEW_JOB_DEFER_MS`, and may be
- * behind) the document folded from its events in `EVENTS`. A dead job's document is folded with
- * its newest events too, while NATS is up: a replay's new run is there before the read model
- * shows it.
+ * behind) the document folded from its events in `EVENTS`. A document `foldWithEvents` picks is
+ * folded with the job's newest events too, while NATS is up: by default a dead job's, as a
+ * replay's new run is there before the read model shows it.
  *
  * @throws {ApiError} 503 when NATS fails to answer that look-up: whether the job exists cannot be
  *   told then, and a 404 would say it does not (a client would not retry a cancel, say).
@@ -23,13 +23,13 @@ export async function readJob(
   id: string,
   readTimeoutMs: number,
   link: Pick<NatsLink, "up">,
+  foldWithEvents: (doc: JobDocument) => boolean = isDead,
 ): Promise<JobDocument | undefined> {
   const doc =
     (await queryReadModel((deadline) => findJob(deps.db, id, deadline), readTimeoutMs)) ??
     undefined;
-  // A dead job may have been replayed: its new run is in EVENTS before the read model has it. Not
-  // looked for while NATS is down: the request would only wait out its timeout.
-  if (doc && (doc.status !== JobStatus.Dead || !link.up)) return doc;
+  // Not looked for while NATS is down: the request would only wait out its timeout.
+  if (doc && (!foldWithEvents(doc) || !link.up)) return doc;
   let newest: JobDocument | undefined;
   try {
     newest = await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs);
@@ -39,4 +39,9 @@ export async function readJob(
   }
   if (doc === undefined || newest === undefined) return doc ?? newest;
   return mergeJobDocuments(doc, newest);
+}
+
+/** A dead job may have been replayed: its new run is in `EVENTS` before the read model has it. */
+function isDead(doc: JobDocument): boolean {
+  return doc.status === JobStatus.Dead;
 }

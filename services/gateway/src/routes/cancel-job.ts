@@ -1,6 +1,5 @@
 import { CommandVerb, JobStatus, isTerminal } from "@conveyor/contracts";
 import type { CancelCommandInput } from "@conveyor/contracts";
-import { mergeJobDocuments } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 import Router from "@koa/router";
 
@@ -12,7 +11,6 @@ import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishCommand } from "../jobs/publish-command.ts";
-import { jobFromEvents } from "../jobs/job-from-events.ts";
 import { defaultReadTimeoutMs } from "../jobs/query-read-model.ts";
 import { readJob } from "../jobs/read-job.ts";
 import { CancelRequest } from "../schemas/commands.ts";
@@ -73,19 +71,21 @@ export function cancelCommandFor(doc: JobDocument, reason: string, now: Date): C
  * The job as its newest events have it. The projector holds an unfinished job's events back for
  * a moment (and may be behind), so the read model can show an attempt running that has failed
  * since: cancelled at attempt 0, that job would show `failed` until its retry, minutes later.
- * So a document that is not final is folded with the newest events of its job in `EVENTS`; when
- * those cannot be read, the document decides (the cancel's publish would fail the same way).
+ * So a document that is not final (or dead, as {@link readJob} folds it: it may have been
+ * replayed) is folded with the newest events of its job in `EVENTS`; when those cannot be read,
+ * the document decides (the cancel's publish would fail the same way).
  */
-async function currentJob(
+function currentJob(
   deps: GatewayDeps,
   id: string,
   timeoutMs: number,
   link: NatsOut["link"],
 ): Promise<JobDocument | undefined> {
-  const doc = await readJob(deps, id, timeoutMs, link);
-  if (doc === undefined || isTerminal(doc.status)) return doc;
-  const newest = await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs).catch(
-    () => undefined,
+  return readJob(
+    deps,
+    id,
+    timeoutMs,
+    link,
+    (doc) => !isTerminal(doc.status) || doc.status === JobStatus.Dead,
   );
-  return newest === undefined ? doc : mergeJobDocuments(doc, newest);
 }
