@@ -398,6 +398,16 @@ describe("job types, OpenAPI and plumbing", () => {
   });
 });
 
+/** Cancels job `id` (expecting `202`) and reads back the cancel command the gateway stored. */
+async function cancelled(gw: GatewayUnderTest, id: string) {
+  const response = await request(`${gw.baseUrl}/v1/jobs/${id}/cancel`, {
+    method: "POST",
+    body: "{}",
+  });
+  expect(response.status).toBe(202);
+  return gw.jsm.streams.getMessage(StreamName.Jobs, { last_by_subj: `jobs.cmd.cancel.${id}` });
+}
+
 describe("POST /v1/jobs/:id/cancel of a job whose latest events the read model does not show yet", () => {
   it("cancels at the failed attempt EVENTS holds, so the job shows cancelled at once", async () => {
     await using gw = await gateway();
@@ -421,14 +431,7 @@ describe("POST /v1/jobs/:id/cancel of a job whose latest events the read model d
     };
     await js.publish(Subject.event(doc._id, "failed"), JSON.stringify(failed));
 
-    const response = await request(`${gw.baseUrl}/v1/jobs/${doc._id}/cancel`, {
-      method: "POST",
-      body: "{}",
-    });
-    expect(response.status).toBe(202);
-    const command = await gw.jsm.streams.getMessage(StreamName.Jobs, {
-      last_by_subj: `jobs.cmd.cancel.${doc._id}`,
-    });
+    const command = await cancelled(gw, doc._id);
     // At attempt 0 the cancel would rank below the failure until the retry, ten minutes on.
     expect(command?.json<{ attempt: number }>()).toMatchObject({ attempt: 1 });
   });
@@ -465,14 +468,7 @@ describe("a dead job just replayed, whose new run the read model does not show y
     const shown = await request(`${gw.baseUrl}/v1/jobs/${doc._id}`);
     expect(shown.body).toMatchObject({ id: doc._id, status: "queued", run: 2 });
 
-    const response = await request(`${gw.baseUrl}/v1/jobs/${doc._id}/cancel`, {
-      method: "POST",
-      body: "{}",
-    });
-    expect(response.status).toBe(202);
-    const command = await gw.jsm.streams.getMessage(StreamName.Jobs, {
-      last_by_subj: `jobs.cmd.cancel.${doc._id}`,
-    });
+    const command = await cancelled(gw, doc._id);
     expect(command?.json<{ run: number }>()).toMatchObject({ run: 2 });
   });
 });
