@@ -52,7 +52,10 @@ describe("CancelCommand", () => {
     expect(ReplayCommand.safeParse({ ...ref, seq: 0 }).success).toBe(false);
   });
 
-  it("deduplicates a command per verb, job and run", () => {
-    expect(commandMsgId(CommandVerb.Replay, "job-1", 2)).toBe("cmd:replay:job-1:2");
+  it("deduplicates a command per verb, job, run and request", () => {
+    expect(commandMsgId(CommandVerb.Replay, "job-1", 2, "r7")).toBe("cmd:replay:job-1:2:r7");
+    expect(commandMsgId(CommandVerb.Replay, "job-1", 2, "r8")).not.toBe(
+      commandMsgId(CommandVerb.Replay, "job-1", 2, "r7"),
+    );
   });
 });

@@ -82,9 +82,17 @@ export const DiscardCommand = z.object({ ...LetterRef, reason: Reason.optional()
 export type DiscardCommand = z.infer<typeof DiscardCommand>;
 
 /**
- * `Nats-Msg-Id` of a command: `cmd:<verb>:<jobId>:<run>`, so a command repeated within the `JOBS`
- * duplicate window (a client retrying after a 503) is stored once.
+ * `Nats-Msg-Id` of a command: `cmd:<verb>:<jobId>:<run>:<requestId>`, where `requestId` is unique
+ * to the request that sends it. A publish retried within that request (a PubAck lost) is stored
+ * once, while the same command sent again later is stored again: the dispatcher may have given up
+ * on the first after its deliveries failed, and carrying out a command is idempotent, so a repeat
+ * of one that was carried out changes nothing.
  */
-export function commandMsgId(verb: CommandVerb, jobId: string, run: number): string {
-  return `${MsgIdPrefix.Command}${verb}:${jobId}:${run}`;
+export function commandMsgId(
+  verb: CommandVerb,
+  jobId: string,
+  run: number,
+  requestId: string,
+): string {
+  return `${MsgIdPrefix.Command}${verb}:${jobId}:${run}:${requestId}`;
 }

@@ -1,6 +1,6 @@
 /**
  * The `Nats-Msg-Id` prefixes of what `JOBS` stores besides single submissions: commands
- * (`cmd:<verb>:<jobId>:<run>`) and bulk submissions (`bulk:<hash>`). Submissions are deduplicated
+ * (`cmd:<verb>:<jobId>:<run>:<requestId>`) and bulk submissions (`bulk:<hash>`). Submissions are deduplicated
  * by their job id (which holds no `:`) or idempotency key in the same window, so a key may not
  * start with one of these: it would swallow a later command or bulk of the same id.
  */

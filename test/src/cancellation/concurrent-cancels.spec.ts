@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+
 import {
   CancellationRecord,
   CommandVerb,
@@ -61,7 +63,7 @@ describe("concurrent cancel commands", () => {
         const ack = await js.publish(
           Subject.command(CommandVerb.Cancel, jobId),
           JSON.stringify(cancel(jobId, run)),
-          { msgID: commandMsgId(CommandVerb.Cancel, jobId, run) },
+          { msgID: commandMsgId(CommandVerb.Cancel, jobId, run, randomUUID()) },
         );
         through = Math.max(through, ack.seq);
       }

@@ -71,7 +71,11 @@ export class System implements AsyncDisposable {
     this.#stops = parts.stops;
   }
 
-  static async start(): Promise<System> {
+  /**
+   * Starts every service against fresh servers. `commandGiveUpAfterDeliveries` is the command
+   * mailbox's (50 in production), lowered by tests of a command the dispatcher gave up on.
+   */
+  static async start(options: { commandGiveUpAfterDeliveries?: number } = {}): Promise<System> {
     const nats = await startNatsServer();
     const mongo = await startMongoServer();
     const gateway = await startGateway({ natsUrl: nats.url, mongoUrl: mongo.url });
@@ -97,6 +101,7 @@ export class System implements AsyncDisposable {
       jsm: gateway.jsm,
       tracing,
       logger,
+      options: { giveUpAfterDeliveries: options.commandGiveUpAfterDeliveries },
     });
     const projector = await startProjector(js, gateway.db, {}, logger);
     const stops = [

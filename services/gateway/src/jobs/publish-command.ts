@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+
 import { Header, Subject, commandMsgId } from "@conveyor/contracts";
 import type { CommandVerb } from "@conveyor/contracts";
 import { outgoingHeaders } from "@conveyor/service-kit";
@@ -14,7 +16,7 @@ export interface OutgoingCommand {
   jobId: string;
   /** The job's type, when known (a header for observers; the dispatcher reads the body). */
   type: string | undefined;
-  /** The run the command is about; with verb and job id it deduplicates the command. */
+  /** The run the command is about. */
   run: number;
   /** The command body, one of the command schemas of `@conveyor/contracts`. */
   body: unknown;
@@ -26,7 +28,9 @@ type CommandDeps = Pick<GatewayDeps, "tracing" | "options">;
  * Publishes a command to `jobs.cmd.<verb>.<jobId>` in a PRODUCER span and resolves after
  * JetStream's PubAck, so an accepted command is stored and the dispatcher will carry it out. Like a
  * submission it is refused at once (503) while NATS is disconnected, and a 503 after the deadline
- * is safe to retry: the `Nats-Msg-Id` `cmd:<verb>:<jobId>:<run>` stores a repeated command once.
+ * is safe to retry: carrying out a command is idempotent. Its `Nats-Msg-Id` names this call (see
+ * `commandMsgId`), so a command sent again is stored again, also after the dispatcher gave up on
+ * the first.
  */
 export async function publishCommand(
   deps: CommandDeps,
@@ -47,7 +51,7 @@ export async function publishCommand(
       deps.tracing.inject(ctx, headers);
       return out.publisher
         .publish(subject, JSON.stringify(command.body), {
-          msgID: commandMsgId(command.verb, command.jobId, command.run),
+          msgID: commandMsgId(command.verb, command.jobId, command.run, randomUUID()),
           headers,
           timeout: deps.options.publishTimeoutMs,
         })
