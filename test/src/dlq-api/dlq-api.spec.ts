@@ -6,11 +6,12 @@ import {
   Subject,
 } from "@conveyor/contracts";
 import { findDeadLetter } from "@conveyor/read-model";
-import { waitFor } from "@conveyor/testing";
+import { uniqueName, waitFor } from "@conveyor/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { System, uniqueType } from "../cancellation/system.ts";
 import type { JobBody } from "../cancellation/system.ts";
+import { jobHistory, publishEvents } from "../status-projector/events.ts";
 import { consumerSettled } from "../support/nats-suite.ts";
 
 /** A dead letter as `GET /v1/dlq` shows it (the fields the tests read). */
@@ -309,6 +310,20 @@ describe("dead-letter API", () => {
     expect(queued?.json<{ run: number }>().run).toBe(1);
     expect((await letters(`?type=${type}`)).map((l) => l.dlqSeq)).toEqual([letter!.dlqSeq]);
     expect((await system.get(`/v1/jobs/${id}`)).body["status"]).toBe("dead");
+  });
+
+  it("says a dead job's letter is gone once the DLQ's retention has passed, not that it is coming", async () => {
+    // A job that died long ago: its letter left the DLQ at its max age, its document the read model.
+    const id = uniqueName("long-dead");
+    const events = jobHistory(id, { end: "dead" }, Date.UTC(2025, 0, 1));
+    await publishEvents(system.js, events);
+    const dead = await system.waitForJob(id, (j) => j.status === "dead", "dead");
+
+    const response = await system.get(`/v1/dlq/${id}`);
+    expect(response).toMatchObject({ status: 404, body: { error: "not_found" } });
+    expect(response.body["message"]).toBe(
+      `job ${id} died at ${dead.finishedAt!}, and its dead letter is gone: the DLQ keeps letters for 30 days`,
+    );
   });
 
   it("answers 404 for an unknown job or one that never died, and 400 for bad input", async () => {

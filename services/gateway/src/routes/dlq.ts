@@ -12,6 +12,7 @@ import type {
   ReplayableDeadLetter,
 } from "@conveyor/read-model";
 import Router from "@koa/router";
+import { millis } from "@nats-io/transport-node";
 
 import type { GatewayDeps } from "../deps.ts";
 import { isReplayable, toDeadLetterView } from "../dlq/dead-letter-view.ts";
@@ -58,6 +59,12 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
     const job = await readJob(deps, id, timeoutMs, out.link);
     if (!job) throw notFound(`no job with id ${id}`);
     if (job.status === JobStatus.Dead) {
+      const gone = await letterAgedOut(deps, out, job.finishedAt);
+      if (gone !== undefined) {
+        throw notFound(
+          `job ${id} died at ${job.finishedAt}, and its dead letter is gone: the DLQ keeps letters for ${gone}`,
+        );
+      }
       // The projector writes the letter from DLQ, which can be a moment behind the job's events.
       throw notFound(`job ${id} is dead and its dead letter is not shown yet; retry shortly`);
     }
@@ -87,8 +94,9 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
       );
       const requestedAt = new Date().toISOString();
       const commands = letters.map((letter) => replayCommand(letter, requestedAt));
-      // All at once, so the request takes one publish deadline, not one per letter. Commands
-      // are deduplicated, so a client repeating the request after a 503 replays nothing twice.
+      // All at once, so the request takes one publish deadline, not one per letter. A client
+      // repeating the request after a 503 replays nothing twice: each command names its letter's
+      // place in the DLQ, and a letter replayed is gone from there.
       await Promise.all(commands.map((command) => publishCommand(deps, out, command, trace)));
       const replaying = commands.length;
       ctx.status = 202;
@@ -146,6 +154,30 @@ function replayCommand(
 ): OutgoingCommand & { body: ReplayCommand } {
   return { verb: CommandVerb.Replay, jobId, type, run, body: { jobId, run, seq, requestedAt } };
 }
+
+/**
+ * The `DLQ`'s max age, said in days (or hours), when a job that died at `diedAt` has outlived it:
+ * its letter is gone from the stream, and from the read model, which keeps letters about as long.
+ * Undefined when it has not, when the `DLQ` keeps letters for good, or when NATS cannot say.
+ */
+async function letterAgedOut(
+  deps: GatewayDeps,
+  out: NatsOut,
+  diedAt: string | undefined,
+): Promise<string | undefined> {
+  if (diedAt === undefined || !out.link.up) return undefined;
+  let maxAgeMs: number;
+  try {
+    maxAgeMs = millis((await deps.jsm.streams.info(StreamName.Dlq)).config.max_age);
+  } catch {
+    return undefined;
+  }
+  if (maxAgeMs <= 0 || Date.now() - Date.parse(diedAt) <= maxAgeMs) return undefined;
+  const hours = maxAgeMs / hourMs;
+  return hours % 24 === 0 ? `${hours / 24} days` : `${Math.round(hours)} hours`;
+}
+
+const hourMs = 60 * 60 * 1000;
 
 /**
  * The `DLQ`'s first sequence: the letters below it are gone (its max age removes the oldest
