@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -109,6 +110,19 @@ describe("provisionTools", () => {
     );
     // ferretdb is next and has no usable copy, so the build (and the missing Go) is reached.
     expect((err as Error).message).toMatch(/Go is required to build ferretdb/);
+  });
+
+  it("removes a stale build from .tools when it uses the pinned one on PATH, so the tests run that", async () => {
+    // The test harness looks in .tools/bin before PATH (findBinary).
+    const bin = await currentToolsBin();
+    await fakeBinary(bin, "nats-server", "nats-server: v2.14.0");
+    await fakeBinary(pathDir, "nats-server", `nats-server: ${Pins.natsServer.version}`);
+    const tools = await provisionTools({ workspace: ws, env: { PATH: pathDir }, log });
+    expect(tools.natsServer).toBe(join(pathDir, "nats-server"));
+    expect(existsSync(join(bin, "nats-server"))).toBe(false);
+    expect(logs).toContain(
+      `provision: removing .tools/bin/nats-server (v2.14.0), which is not ${Pins.natsServer.version}`,
+    );
   });
 
   it("refuses a PATH binary of another version and builds the pinned one", async () => {

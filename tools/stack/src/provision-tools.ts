@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { accessSync, constants } from "node:fs";
-import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { delimiter, join, relative } from "node:path";
 
 import { workspaceRoot } from "@conveyor/testing";
@@ -104,15 +104,28 @@ interface EnsureContext {
 async function ensureTool(tool: Tool, ctx: EnsureContext): Promise<string> {
   const local = join(ctx.binDir, tool.binary);
   const stampFile = join(ctx.stampDir, tool.binary);
+  let staleVersion: string | undefined;
   if (isExecutable(local)) {
     if ((await readStamp(stampFile)) === tool.stamp) return local;
-    if (tool.selfReports && (await reportedVersion(local)) === tool.version) {
-      await writeStamp(stampFile, tool.stamp);
-      return local;
+    if (tool.selfReports) {
+      staleVersion = await reportedVersion(local);
+      if (staleVersion === tool.version) {
+        await writeStamp(stampFile, tool.stamp);
+        return local;
+      }
     }
   }
   const onPath = tool.fromPath ? findOnPath(tool.binary, ctx.env, ctx.binDir) : undefined;
   if (onPath !== undefined && (await reportedVersion(onPath)) === tool.version) {
+    if (isExecutable(local)) {
+      // The test harness looks in .tools/bin before PATH: a stale build left there would be run.
+      const where = relative(ctx.workspace, local);
+      ctx.log(
+        `provision: removing ${where} (${staleVersion ?? "no version"}), which is not ${tool.version}`,
+      );
+      await rm(local, { force: true });
+      await rm(stampFile, { force: true });
+    }
     ctx.log(`provision: using ${onPath} (${tool.binary} ${tool.version})`);
     return onPath;
   }
