@@ -38,6 +38,12 @@ interface DeadLetterDocumentBase {
   source: StreamPosition;
   /** Every replay and discard of the job's letters, ordered by run, then action. */
   log: DeadLetterLogRecord[];
+  /**
+   * How many times the projector has written the document, as a job document's `revision`: a
+   * write replaces only the revision it was folded from. Not part of what the `DLQ` says: the
+   * reducer leaves it out.
+   */
+  revision?: number;
 }
 
 /** A job's newest letter while it waits in the `DLQ` to be replayed or discarded. */

@@ -5,8 +5,11 @@ import { decodeDeadLetterMessage } from "./decode-dead-letter.ts";
 import { projectDeadLetters } from "./project-dead-letters.ts";
 import type { Projection } from "./projection.ts";
 
-/** Dead letters and their log (`dlq.>`, `dlq-log.>` on `DLQ`) into the `dead_letters` collection. */
-export const deadLettersProjection: Projection = {
+/**
+ * Dead letters and their log (`dlq.>`, `dlq-log.>` on `DLQ`) into the `dead_letters` collection;
+ * `fenceRevisions` as for jobs (see `projectDeadLetters`).
+ */
+export const deadLettersProjection = (fenceRevisions: boolean): Projection => ({
   stream: StreamName.Dlq,
   label: "dead letters",
   prepare(batch, logger) {
@@ -29,8 +32,8 @@ export const deadLettersProjection: Projection = {
         jobId: first?.kind === "log" ? first.entry.jobId : first?.letter.jobId,
         jobType: first?.kind === "log" ? first.entry.type : first?.letter.type,
       },
-      store: (db, signal) => projectDeadLetters(db, facts, signal),
+      store: (db, signal) => projectDeadLetters(db, facts, signal, { fenceRevisions }),
       deferred: [],
     };
   },
-};
+});

@@ -59,7 +59,12 @@ export async function createProjector(deps: ProjectorDeps): Promise<Projector> {
       eventsProjection(jobCache(options), options.fenceRevisions),
       options.consumer,
     ),
-    await createLoop(deps, options, deadLettersProjection, options.deadLetterConsumer),
+    await createLoop(
+      deps,
+      options,
+      deadLettersProjection(options.fenceRevisions),
+      options.deadLetterConsumer,
+    ),
   ];
   let failure: Error | undefined;
   const running = loops.map((loop) =>

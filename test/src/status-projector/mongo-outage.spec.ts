@@ -1,5 +1,5 @@
 import { StreamName } from "@conveyor/contracts";
-import { findJob } from "@conveyor/read-model";
+import { findDeadLetter, findJob } from "@conveyor/read-model";
 import { createLogger } from "@conveyor/service-kit";
 import { ConsumerGoneError } from "@conveyor/status-projector";
 import type { Projector, ProjectorOptions } from "@conveyor/status-projector";
@@ -12,12 +12,14 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
+import { deadLetter, logEntry, publishLetter, settleLetter } from "./dead-letters.ts";
 import { jobHistory, publishEvents } from "./events.ts";
 import {
   addProjectorConsumer,
   closedWithin,
   resetTopology,
   startProjector,
+  waitForDeadLetter,
   waitForJob,
   waitUntilDrained,
 } from "./projector-fixture.ts";
@@ -152,6 +154,28 @@ describe("status projector while MongoDB is unavailable", () => {
     // Now the stalled write runs.
     await stalled.release();
     expect(await projected("job-late-write")).toMatchObject({ status: "succeeded" });
+  });
+
+  it("keeps a settled dead letter when an abandoned attempt's write of it open reaches MongoDB after", async () => {
+    const { logger, failures } = countingLogger();
+    await start(logger, { fenceRevisions: true });
+    const letter = deadLetter("job-late-letter");
+
+    // The letter's first write (its error message is in no lookup) is held past the attempt's
+    // deadline; the retry stores it, and the replay's log entry then settles it.
+    const stalled = gate.holdNext("of job-late-letter failed");
+    const seq = await publishLetter(js, letter);
+    await stalled.caught;
+    await waitFor(() => Promise.resolve(failures() >= 1), { message: "a timed-out attempt" });
+    await waitForDeadLetter(direct.db(dbName), "job-late-letter", (d) => d.state === "dead");
+    await settleLetter(js, jsm, logEntry(letter, "replayed", seq));
+    await waitForDeadLetter(direct.db(dbName), "job-late-letter", (d) => d.state === "replayed");
+
+    // Now the stalled write runs.
+    await stalled.release();
+    expect(await findDeadLetter(direct.db(dbName), "job-late-letter")).toMatchObject({
+      state: "replayed",
+    });
   });
 
   it("reports its consumer deleted while a batch waits for MongoDB, instead of crashing", async () => {

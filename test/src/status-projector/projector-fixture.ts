@@ -174,10 +174,10 @@ export async function storedJobs(db: Db): Promise<JobDocument[]> {
 }
 
 /**
- * A job document without its revision: what its events say. The revision counts the projector's
- * writes, which depend on how events fell into batches.
+ * A job or dead-letter document without its revision: what its events or `DLQ` messages say. The
+ * revision counts the projector's writes, which depend on how messages fell into batches.
  */
-export function withoutRevision(doc: JobDocument): JobDocument {
+export function withoutRevision<T extends JobDocument | DeadLetterDocument>(doc: T): T {
   const copy = { ...doc };
   delete copy.revision;
   return copy;

@@ -175,9 +175,9 @@ describe("rebuilding the read model from the events stream", () => {
     await drained("status-projector-dlq-rebuild");
     await second.stop();
 
-    const docs = await storedDeadLetters(live);
+    const docs = (await storedDeadLetters(live)).map(withoutRevision);
     expect(docs).toHaveLength(13);
-    expect(await storedDeadLetters(rebuilt)).toStrictEqual(docs);
+    expect((await storedDeadLetters(rebuilt)).map(withoutRevision)).toStrictEqual(docs);
     expect(docs.map((d) => d.state).sort()).toEqual([
       ...Array<string>(8).fill("dead"),
       ...Array<string>(3).fill("discarded"),
