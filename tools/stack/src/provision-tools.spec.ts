@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -112,17 +111,23 @@ describe("provisionTools", () => {
     expect((err as Error).message).toMatch(/Go is required to build ferretdb/);
   });
 
-  it("removes a stale build from .tools when it uses the pinned one on PATH, so the tests run that", async () => {
+  it("links .tools/bin to the pinned build it uses from PATH, in place of a stale one, so the tests run that", async () => {
     // The test harness looks in .tools/bin before PATH (findBinary).
     const bin = await currentToolsBin();
     await fakeBinary(bin, "nats-server", "nats-server: v2.14.0");
     await fakeBinary(pathDir, "nats-server", `nats-server: ${Pins.natsServer.version}`);
     const tools = await provisionTools({ workspace: ws, env: { PATH: pathDir }, log });
     expect(tools.natsServer).toBe(join(pathDir, "nats-server"));
-    expect(existsSync(join(bin, "nats-server"))).toBe(false);
+    expect(await readlink(join(bin, "nats-server"))).toBe(join(pathDir, "nats-server"));
     expect(logs).toContain(
-      `provision: removing .tools/bin/nats-server (v2.14.0), which is not ${Pins.natsServer.version}`,
+      "provision: linking .tools/bin/nats-server to it, in place of a build of v2.14.0",
     );
+    // The next run finds the link current.
+    logs.length = 0;
+    expect((await provisionTools({ workspace: ws, env: { PATH: pathDir }, log })).natsServer).toBe(
+      join(bin, "nats-server"),
+    );
+    expect(logs).toEqual([]);
   });
 
   it("refuses a PATH binary of another version and builds the pinned one", async () => {

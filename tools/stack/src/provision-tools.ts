@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { accessSync, constants } from "node:fs";
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { delimiter, join, relative } from "node:path";
 
 import { workspaceRoot } from "@conveyor/testing";
@@ -117,16 +117,16 @@ async function ensureTool(tool: Tool, ctx: EnsureContext): Promise<string> {
   }
   const onPath = tool.fromPath ? findOnPath(tool.binary, ctx.env, ctx.binDir) : undefined;
   if (onPath !== undefined && (await reportedVersion(onPath)) === tool.version) {
-    if (isExecutable(local)) {
-      // The test harness looks in .tools/bin before PATH: a stale build left there would be run.
-      const where = relative(ctx.workspace, local);
-      ctx.log(
-        `provision: removing ${where} (${staleVersion ?? "no version"}), which is not ${tool.version}`,
-      );
+    ctx.log(`provision: using ${onPath} (${tool.binary} ${tool.version})`);
+    if (isExecutable(local) && (await realpath(local)) !== (await realpath(onPath))) {
+      // The test harness, and the README's `.tools/bin/nats`, look in .tools/bin first: a build
+      // of another version left there would be run. It becomes a link to the one used.
+      const was = staleVersion === undefined ? "an unstamped build" : `a build of ${staleVersion}`;
+      ctx.log(`provision: linking ${relative(ctx.workspace, local)} to it, in place of ${was}`);
       await rm(local, { force: true });
       await rm(stampFile, { force: true });
+      await symlink(onPath, local);
     }
-    ctx.log(`provision: using ${onPath} (${tool.binary} ${tool.version})`);
     return onPath;
   }
   ctx.log(
