@@ -312,6 +312,37 @@ describe("dead-letter API", () => {
     expect((await system.get(`/v1/jobs/${id}`)).body["status"]).toBe("dead");
   });
 
+  it("refuses to replay a letter whose job already runs a later run, so the job cannot run twice", async () => {
+    // A replay the dispatcher gave up on after storing the new run's work item leaves the letter
+    // open while that run goes on; past WORK's duplicate window a second replay would run it again.
+    const type = uniqueType("half-replayed");
+    const broken = { value: true };
+    await flakyWorker(type, broken, []);
+    const id = await system.submit(type, { n: 1 });
+    await system.waitForJob(id, (j) => j.status === "dead", "dead");
+    const [letter] = await waitFor(
+      async () => {
+        const found = await letters(`?type=${type}`);
+        return found.length === 1 ? found : undefined;
+      },
+      { message: "letter projected" },
+    );
+    broken.value = false;
+    // What that replay stored before it was given up on: run 2's work item, and nothing else.
+    await system.js.publish(Subject.work(type), JSON.stringify({ ...letter!.workItem, run: 2 }), {
+      msgID: `${id}:2`,
+    });
+    await system.waitForJob(id, (j) => j.status === "succeeded" && j.run === 2, "run 2 done");
+
+    const again = await system.post(`/v1/dlq/${id}/replay`);
+    expect(again).toMatchObject({ status: 409, body: { error: "conflict" } });
+    expect(again.body["message"]).toBe(
+      `job ${id} was replayed already (it is on run 2); discard the dead letter of run 1 to settle it`,
+    );
+    const discarded = await system.request("DELETE", `/v1/dlq/${id}`, {});
+    expect(discarded.status).toBe(202);
+  });
+
   it("says a dead job's letter is gone once the DLQ's retention has passed, not that it is coming", async () => {
     // A job that died long ago: its letter left the DLQ at its max age, its document the read model.
     const id = uniqueName("long-dead");

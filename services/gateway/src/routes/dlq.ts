@@ -13,6 +13,7 @@ import type {
 } from "@conveyor/read-model";
 import Router from "@koa/router";
 import { millis } from "@nats-io/transport-node";
+import ms from "ms";
 
 import type { GatewayDeps } from "../deps.ts";
 import { isReplayable, toDeadLetterView } from "../dlq/dead-letter-view.ts";
@@ -107,7 +108,17 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
   router.post("/v1/dlq/:id/replay", async (ctx) => {
     const { id } = parseParams(DeadLetterIdParams, ctx.params);
     await inRequestSpan(deps, ctx, "POST", "/v1/dlq/:id/replay", async (trace) => {
-      const command = replayCommandFor(await letterOf(id), new Date().toISOString());
+      const letter = await letterOf(id);
+      // A replay given up on after it stored the new run's work item leaves the letter open
+      // while that run goes on; another replay would run the job again once WORK's duplicate
+      // window has passed.
+      const job = await readJob(deps, id, timeoutMs, out.link);
+      if (job !== undefined && job.run > letter.run) {
+        throw conflict(
+          `job ${id} was replayed already (it is on run ${job.run}); discard the dead letter of run ${letter.run} to settle it`,
+        );
+      }
+      const command = replayCommandFor(letter, new Date().toISOString());
       if (command === undefined) {
         throw conflict(`the dead letter of job ${id} holds no readable work item; discard it`);
       }
@@ -172,12 +183,10 @@ async function letterAgedOut(
   } catch {
     return undefined;
   }
-  if (maxAgeMs <= 0 || Date.now() - Date.parse(diedAt) <= maxAgeMs) return undefined;
-  const hours = maxAgeMs / hourMs;
-  return hours % 24 === 0 ? `${hours / 24} days` : `${Math.round(hours)} hours`;
+  const age = Date.now() - Date.parse(diedAt);
+  if (maxAgeMs <= 0 || !(age > maxAgeMs)) return undefined;
+  return ms(maxAgeMs, { long: true });
 }
-
-const hourMs = 60 * 60 * 1000;
 
 /**
  * The `DLQ`'s first sequence: the letters below it are gone (its max age removes the oldest
