@@ -168,12 +168,13 @@ describe("GET /v1/jobs/:id", () => {
       expect(response.body.message).toBe(`job ${jobId} has no dead letter (status queued)`);
     }
 
-    // Dead in EVENTS while its letter is not projected yet: not "no dead letter".
+    // Dead in EVENTS just now while its letter is not projected yet: not "no dead letter" (nor,
+    // as for a job that died longer ago than the DLQ keeps letters, that its letter is gone).
     const dead: JobEvent = {
       ...queued,
       kind: "dead",
       attempt: 2,
-      at: time(2),
+      at: new Date().toISOString(),
       error: { message: "boom" },
       reason: "max_attempts",
     };
