@@ -276,4 +276,14 @@ describe("toJsonResult", () => {
       );
     }
   });
+
+  it("writes lone surrogates as U+FFFD, in keys as in strings, as they would be stored", () => {
+    const result = { list: ["x\udc00", { "\ud800k": "\ud83d\ude00" }], "a\ud800": 1, "a\udbff": 2 };
+    expect(toJsonResult(result)).toEqual({
+      ok: true,
+      value: { list: ["x\ufffd", { "\ufffdk": "\ud83d\ude00" }], "a\ufffd": 2 },
+    });
+    const plain = { a: ["b", { c: "\ud83d\ude00" }] };
+    expect(toJsonResult(plain)).toEqual({ ok: true, value: plain });
+  });
 });

@@ -214,7 +214,10 @@ type JsonConversion = { ok: true; value: JsonValue } | { ok: false; error: Inval
 
 /**
  * A handler result as plain JSON: `undefined` becomes `null`; cycles, BigInt and the like are
- * refused, and so is a result nested deeper than the projector can store (`maxResultDepth`).
+ * refused, and so is a result nested deeper than the projector can store (`maxResultDepth`). A lone
+ * surrogate in a string or key becomes U+FFFD, as storing it would make it, so that the event says
+ * what is stored, and two keys that only a lone surrogate told apart become one (the later's
+ * value) instead of a document with one key twice, which the read model refuses.
  */
 export function toJsonResult(result: unknown): JsonConversion {
   try {
@@ -225,9 +228,9 @@ export function toJsonResult(result: unknown): JsonConversion {
         error: new InvalidResultError(`result of type ${typeof result} is not JSON`),
       };
     }
-    const value = JSON.parse(text) as JsonValue;
+    const parsed = JSON.parse(text) as JsonValue;
     // A deeper result would make an event the projector cannot store: the job would stay running.
-    if (exceedsDepth(value, maxResultDepth)) {
+    if (exceedsDepth(parsed, maxResultDepth)) {
       return {
         ok: false,
         error: new InvalidResultError(
@@ -235,11 +238,22 @@ export function toJsonResult(result: unknown): JsonConversion {
         ),
       };
     }
-    return { ok: true, value };
+    // JSON.stringify writes a lone surrogate, and only that, as a `\udXXX` escape.
+    return { ok: true, value: /\\ud[89a-f]/i.test(text) ? wellFormed(parsed) : parsed };
   } catch (err) {
     return {
       ok: false,
       error: new InvalidResultError("result cannot be serialized as JSON", { cause: err }),
     };
   }
+}
+
+/** The value with every lone surrogate of its strings and keys written as U+FFFD. */
+function wellFormed(value: JsonValue): JsonValue {
+  if (typeof value === "string") return value.toWellFormed();
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(wellFormed);
+  const out: Record<string, JsonValue> = {};
+  for (const [key, item] of Object.entries(value)) out[key.toWellFormed()] = wellFormed(item);
+  return out;
 }
