@@ -38,6 +38,15 @@ export async function bulkReplace<T extends Identified>(
   return refused;
 }
 
+/**
+ * The `revision` a document folded from one stored at `revisionRead` is written with: one more, or
+ * 1 for a document stored without one (or with anything but a count, say edited by hand).
+ */
+export function nextRevision(revisionRead: unknown): number {
+  const next = Number.isSafeInteger(revisionRead) ? (revisionRead as number) + 1 : 1;
+  return Math.max(1, next);
+}
+
 /** How {@link bulkReplaceRevisions} writes. */
 export interface RevisionFence<T> {
   /**

@@ -10,7 +10,7 @@ import {
 import type { DeadLetterDocument, DeadLetterFact } from "@conveyor/read-model";
 import type { Db } from "mongodb";
 
-import { bulkReplaceRevisions } from "./bulk-replace.ts";
+import { bulkReplaceRevisions, nextRevision } from "./bulk-replace.ts";
 import { StoreConflictError } from "./errors.ts";
 import type { RefusedWrite } from "./refused-write.ts";
 import type { StoreResult } from "./projection.ts";
@@ -114,7 +114,6 @@ class DeadLetterBatch {
     // Whatever a document holds (one edited by hand, say), the fence names exactly that.
     const revisionRead: unknown = revision;
     this.#storedRevision.set(id, revisionRead);
-    const next = Number.isSafeInteger(revisionRead) ? (revisionRead as number) + 1 : 1;
-    this.#changed.push({ ...after, revision: Math.max(1, next) });
+    this.#changed.push({ ...after, revision: nextRevision(revisionRead) });
   }
 }

@@ -14,7 +14,7 @@ import type { JobDocument } from "@conveyor/read-model";
 import type { Db } from "mongodb";
 
 import { bulkInsert } from "./bulk-insert.ts";
-import { bulkReplace, bulkReplaceRevisions } from "./bulk-replace.ts";
+import { bulkReplace, bulkReplaceRevisions, nextRevision } from "./bulk-replace.ts";
 import { StoreConflictError } from "./errors.ts";
 import type { JobCache, JobCacheAccess } from "./job-cache.ts";
 import type { StoreResult } from "./projection.ts";
@@ -196,8 +196,7 @@ class JobBatch {
     // Whatever a document holds (one edited by hand, say), the fence names exactly that.
     const revisionRead: unknown = revision;
     this.#storedRevision.set(id, revisionRead);
-    const next = Number.isSafeInteger(revisionRead) ? (revisionRead as number) + 1 : 1;
-    const written = { ...after, revision: Math.max(1, next) };
+    const written = { ...after, revision: nextRevision(revisionRead) };
     this.#after.set(id, written);
     if (before === undefined && absent === "insert") this.inserts.push(written);
     else this.#replacements.push(written);

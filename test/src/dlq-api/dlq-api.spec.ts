@@ -67,6 +67,20 @@ describe("dead-letter API", () => {
     return response.body["items"] as LetterBody[];
   }
 
+  /**
+   * Waits until `GET /v1/dlq?type=` lists `count` letters of the type, and returns them: a letter
+   * reaches the read model on its own path (the DLQ), so it may trail the job's status.
+   */
+  async function lettersOfType(type: string, count: number): Promise<LetterBody[]> {
+    return waitFor(
+      async () => {
+        const found = await letters(`?type=${type}`);
+        return found.length === count ? found : undefined;
+      },
+      { message: `${count} letters of ${type} listed` },
+    );
+  }
+
   async function waitUntilWorkEmpty(type: string): Promise<void> {
     await waitFor(
       async () => {
@@ -87,14 +101,7 @@ describe("dead-letter API", () => {
     expect(dead).toMatchObject({ run: 1, attempts: 2, reason: "attempts_exhausted" });
     await waitUntilWorkEmpty(type);
 
-    // The letter reaches the read model on its own path (the DLQ), so it may trail the job's status.
-    const listed = await waitFor(
-      async () => {
-        const found = await letters(`?type=${type}`);
-        return found.length === 1 ? found : undefined;
-      },
-      { message: "letter projected" },
-    );
+    const listed = await lettersOfType(type, 1);
     expect(listed[0]).toMatchObject({
       id,
       type,
@@ -164,13 +171,7 @@ describe("dead-letter API", () => {
     await flakyWorker(type, { value: true }, []);
     const id = await system.submit(type, null);
     await system.waitForJob(id, (j) => j.status === "dead", "dead");
-    const [letter] = await waitFor(
-      async () => {
-        const found = await letters(`?type=${type}`);
-        return found.length === 1 ? found : undefined;
-      },
-      { message: "letter stored" },
-    );
+    const [letter] = await lettersOfType(type, 1);
 
     const discarded = await system.request("DELETE", `/v1/dlq/${id}`, { reason: "obsolete" });
     expect(discarded).toMatchObject({ status: 202, body: { id, status: "discarding" } });
@@ -243,13 +244,7 @@ describe("dead-letter API", () => {
     await system.waitForJob(gone, (j) => j.status === "dead", "first dead");
     const kept = await system.submit(type, { n: 2 });
     await system.waitForJob(kept, (j) => j.status === "dead", "second dead");
-    const listed = await waitFor(
-      async () => {
-        const found = await letters(`?type=${type}`);
-        return found.length === 2 ? found : undefined;
-      },
-      { message: "two letters" },
-    );
+    const listed = await lettersOfType(type, 2);
     // The DLQ's max age removes its oldest messages: here, everything before the second letter.
     const keptSeq = listed.find((l) => l.id === kept)!.dlqSeq;
     await system.jsm.streams.purge(StreamName.Dlq, { seq: keptSeq });
@@ -268,13 +263,7 @@ describe("dead-letter API", () => {
     await flakyWorker(type, { value: true }, []);
     const id = await system.submit(type, null);
     await system.waitForJob(id, (j) => j.status === "dead", "dead");
-    const [letter] = await waitFor(
-      async () => {
-        const found = await letters(`?type=${type}`);
-        return found.length === 1 ? found : undefined;
-      },
-      { message: "letter stored" },
-    );
+    const [letter] = await lettersOfType(type, 1);
     const requestedAt = new Date().toISOString();
     const commands: [string, unknown][] = [
       [Subject.command(CommandVerb.Replay, id), "{not json"],
@@ -320,13 +309,7 @@ describe("dead-letter API", () => {
     await flakyWorker(type, broken, []);
     const id = await system.submit(type, { n: 1 });
     await system.waitForJob(id, (j) => j.status === "dead", "dead");
-    const [letter] = await waitFor(
-      async () => {
-        const found = await letters(`?type=${type}`);
-        return found.length === 1 ? found : undefined;
-      },
-      { message: "letter projected" },
-    );
+    const [letter] = await lettersOfType(type, 1);
     broken.value = false;
     // What that replay stored before it was given up on: run 2's work item, and nothing else.
     await system.js.publish(Subject.work(type), JSON.stringify({ ...letter!.workItem, run: 2 }), {
