@@ -4,7 +4,7 @@ import { z } from "zod";
 
 import { commonEnv, parseEnv } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import { createTracing } from "./tracing-config.ts";
+import { createTracing, spanExportLimits } from "./tracing-config.ts";
 
 const schema = z.object(commonEnv);
 const logger = pino({ level: "silent" });
@@ -142,5 +142,11 @@ describe("createTracing", () => {
 
     const beyondDefault = parseEnv(schema, { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "1000000" });
     expect(() => createTracing("test", beyondDefault, logger)).toThrow(ConfigError);
+  });
+
+  it("takes a queue set alone below the default batch, exporting batches of the queue's size", () => {
+    const small = parseEnv(schema, { OTEL_BSP_MAX_QUEUE_SIZE: "1024" });
+    expect(spanExportLimits(small)).toMatchObject({ maxQueueSize: 1024, maxExportBatchSize: 1024 });
+    expect(() => createTracing("test", small, logger)).not.toThrow();
   });
 });

@@ -109,11 +109,18 @@ function otlpProtocol(env: TracingEnv): OtlpProtocol | undefined {
   return known;
 }
 
-function spanExportLimits(env: TracingEnv): SpanExportLimits {
+/**
+ * The span export limits of the OTEL_BSP_* variables, defaults for those not set. A batch not set
+ * is at most the queue (as OpenTelemetry's SDK does), so that a queue set alone below the default
+ * batch is not refused for a batch nobody asked for; one set larger than the queue is refused.
+ */
+export function spanExportLimits(env: TracingEnv): SpanExportLimits {
+  const maxQueueSize = env.OTEL_BSP_MAX_QUEUE_SIZE ?? defaultSpanExportLimits.maxQueueSize;
   const limits: SpanExportLimits = {
-    maxQueueSize: env.OTEL_BSP_MAX_QUEUE_SIZE ?? defaultSpanExportLimits.maxQueueSize,
+    maxQueueSize,
     maxExportBatchSize:
-      env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ?? defaultSpanExportLimits.maxExportBatchSize,
+      env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE ??
+      Math.min(defaultSpanExportLimits.maxExportBatchSize, maxQueueSize),
     scheduledDelayMillis:
       env.OTEL_BSP_SCHEDULE_DELAY ?? defaultSpanExportLimits.scheduledDelayMillis,
     exportTimeoutMillis: env.OTEL_BSP_EXPORT_TIMEOUT ?? defaultSpanExportLimits.exportTimeoutMillis,
