@@ -67,6 +67,15 @@ describe("envMs", () => {
       expect((error as ConfigError).variables).toEqual(["NATS_URL"]);
     }
   });
+
+  it("names a NATS_URL entry that is not a URL without the password in it", () => {
+    // A password holding a `/` (base64, say) makes the entry unreadable as a URL.
+    const error = captureError(() => parseEnv(schema, { NATS_URL: "nats://svc:ab/cd@nats:4222" }));
+    expect((error as ConfigError).message).toContain(
+      '"nats://svc:***@nats:4222" is not a server URL',
+    );
+    expect((error as ConfigError).message).not.toContain("ab/cd");
+  });
 });
 
 function captureError(fn: () => unknown): unknown {

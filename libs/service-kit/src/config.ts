@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 import { metricsEnv } from "./metrics.ts";
 import { natsAuthEnv } from "./nats-auth.ts";
+import { redactUrls } from "./redact-url.ts";
 import { maxTimerMs } from "./timer-limit.ts";
 import { tracingEnv } from "./tracing-config.ts";
 
@@ -65,7 +66,7 @@ export const commonEnv = {
           message:
             bad === undefined
               ? "names no server"
-              : `${JSON.stringify(bad)} is not a server URL (nats://host:port)`,
+              : `${JSON.stringify(redactUrls(bad))} is not a server URL (nats://host:port)`,
         });
         return z.NEVER;
       }

@@ -50,3 +50,4 @@ export { registerMailboxMetrics } from "./consumer-metrics.ts";
 export type { Mailbox } from "./consumer-metrics.ts";
 export type { ServiceMetrics } from "./metrics.ts";
 export { checkSubmissionLimit, recordHeadroomBytes } from "./submission-limit.ts";
+export { redactUrls } from "./redact-url.ts";

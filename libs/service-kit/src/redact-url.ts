@@ -12,13 +12,10 @@ export function redactUrls(urls: string): string {
 }
 
 function redactUrl(text: string): string {
-  // user[:password]@ between the scheme and the host: up to the last `@` before the path, as the
-  // host part holds none and a password may.
-  return text.replace(
-    /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)@/i,
-    (_, scheme: string, userInfo: string) => {
-      const colon = userInfo.indexOf(":");
-      return colon === -1 ? `${scheme}***@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
-    },
-  );
+  // user[:password]@ between the scheme and the host: up to the URL's last `@`, as a password may
+  // hold `@` and `/` (one in a path or query hides more than the credentials, never less).
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_, scheme: string, userInfo: string) => {
+    const colon = userInfo.indexOf(":");
+    return colon === -1 ? `${scheme}***@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
+  });
 }

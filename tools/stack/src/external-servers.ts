@@ -1,11 +1,10 @@
-import { natsAuthenticator } from "@conveyor/service-kit";
+import { natsAuthenticator, redactUrls } from "@conveyor/service-kit";
 import type { NatsAuth } from "@conveyor/service-kit";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
 
 import { StackError } from "./errors.ts";
-import { redactUrls } from "./redact-url.ts";
 
 /** How long a server npm start was pointed at may take to answer, in milliseconds. */
 const answerTimeoutMs = 5000;

@@ -20,7 +20,7 @@ import { styleText } from "node:util";
 
 import { jetstreamManager } from "@nats-io/jetstream";
 
-import { ConfigError } from "@conveyor/service-kit";
+import { ConfigError, redactUrls } from "@conveyor/service-kit";
 import { ServerStartError, WaitTimeoutError, waitFor, workspaceRoot } from "@conveyor/testing";
 
 import { lockDataDir } from "./data-dir-lock.ts";
@@ -36,7 +36,6 @@ import { signalAction } from "./signal-action.ts";
 import { prepareStackTopology } from "./stack-topology.ts";
 import type { StackTopology } from "./stack-topology.ts";
 import type { ServiceName } from "./service-process.ts";
-import { redactUrls } from "./redact-url.ts";
 import { readStackConfig } from "./stack-config.ts";
 import { superviseService } from "./supervisor.ts";
 import type { Supervisor } from "./supervisor.ts";
