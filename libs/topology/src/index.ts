@@ -1,5 +1,7 @@
 export { createMissingTopology, ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
 export { verifyTopology } from "./verify-topology.ts";
+export { ensureTopologyWhenReady } from "./ensure-when-ready.ts";
+export type { EnsureWhenReadyOptions } from "./ensure-when-ready.ts";
 export { awaitTopology } from "./await-topology.ts";
 export type { AwaitTopologyOptions } from "./await-topology.ts";
 export { TopologyError, TopologyUpdateError } from "./errors.ts";

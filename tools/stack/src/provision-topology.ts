@@ -20,7 +20,7 @@ import {
   natsAuthOf,
   parseEnv,
 } from "@conveyor/service-kit";
-import { ensureTopology } from "@conveyor/topology";
+import { ensureTopologyWhenReady } from "@conveyor/topology";
 
 import { retentionEnv, retentionOptions } from "./retention-env.ts";
 
@@ -33,7 +33,10 @@ const topologyEnv = z.object({
     .int()
     .refine((n) => n === 1 || n === 3 || n === 5, "must be 1, 3 or 5")
     .default(1),
-  /** How long to wait for NATS to accept the connection, in milliseconds. @default 60000 */
+  /**
+   * How long to wait for NATS to accept the connection and for JetStream to answer, in
+   * milliseconds: on a first apply the Job starts beside nats-server. @default 60000
+   */
   CONNECT_TIMEOUT_MS: envMs(1, 60_000),
   ...retentionEnv,
 });
@@ -46,14 +49,16 @@ try {
     url: config.NATS_URL,
     name: "conveyor-topology",
     logger,
-    timeoutMs: config.CONNECT_TIMEOUT_MS,
+    firstConnectWaitMs: config.CONNECT_TIMEOUT_MS,
     auth: natsAuthOf(config),
   });
   const retention = retentionOptions(config);
-  await ensureTopology(await jetstreamManager(nc), {
-    replicas: config.STREAM_REPLICAS,
-    ...retention,
-  });
+  await ensureTopologyWhenReady(
+    // Not asked whether JetStream answers here: ensureTopologyWhenReady waits for that.
+    await jetstreamManager(nc, { checkAPI: false }),
+    { replicas: config.STREAM_REPLICAS, ...retention },
+    { timeoutMs: config.CONNECT_TIMEOUT_MS, logger },
+  );
   logger.info({ replicas: config.STREAM_REPLICAS, ...retention }, "topology ensured");
   await nc.close();
 } catch (err) {
