@@ -9,7 +9,7 @@ import {
 } from "@conveyor/service-kit";
 import { injectTraceContext, traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { InvalidArgumentError, NoRespondersError, RequestError } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -336,6 +336,11 @@ export class JobClient {
     closedBefore: boolean,
   ): SubmissionNotConfirmedError {
     if (closedBefore) return new SubmissionNotConfirmedError(id, err, "the connection is closed");
+    // The stream answered with a refusal (over its `max_msg_size`, out of storage): nothing of the
+    // message was stored, and sending it again as it is gets the same answer.
+    if (err instanceof JetStreamApiError) {
+      return new SubmissionNotConfirmedError(id, err, `the stream refused it: ${err.message}`);
+    }
     if (isNoResponders(err)) {
       return new SubmissionNotConfirmedError(id, err, `no stream captures ${subject}`);
     }

@@ -288,6 +288,24 @@ describe("JobClient against a real nats-server", () => {
     }
   });
 
+  it("says a submission the stream refused was not stored, with the stream's reason", async () => {
+    await using bare = await startNatsServer();
+    const other = await connect({ servers: bare.url });
+    try {
+      const jsm = await jetstreamManager(other);
+      await jsm.streams.add({ name: "SMALL", subjects: ["jobs.>"], max_msg_size: 16 });
+      const refused = new JobClient(other);
+      const failed = await refused.submit({ type: "echo", payload: 1 }).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(SubmissionNotConfirmedError);
+      expect(failed).toMatchObject({ maybeStored: false });
+      expect((failed as Error).message).toMatch(/was not stored: the stream refused it: .*size/);
+      const [bulk] = await refused.submitBulk([{ type: "echo", payload: 1 }]);
+      expect(bulk).toMatchObject({ ok: false, error: { maybeStored: false } });
+    } finally {
+      await other.close();
+    }
+  });
+
   it("says a submission whose acknowledgement never came may be stored", async () => {
     await using bare = await startNatsServer();
     const other = await connect({ servers: bare.url });
