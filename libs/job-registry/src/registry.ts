@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 import type { JobTypeDescriptor } from "@conveyor/contracts";
 import { JobTypeName, KvBucket } from "@conveyor/contracts";
 import { KvFollower, createLogger } from "@conveyor/service-kit";
@@ -47,6 +49,11 @@ export class JobTypeRegistry implements JobTypeSource {
   readonly #misses = new Map<string, number>();
   /** The bucket reads {@link lookup} has in flight, by type. */
   readonly #lookups = new Map<string, Promise<JobTypeDescriptor | undefined>>();
+  /** What this process registered, by type: put back when the bucket loses it (see {@link #restore}). */
+  readonly #registered = new Map<string, JobTypeRegistration>();
+  /** The types {@link #restore} is putting back. */
+  readonly #restoring = new Set<string>();
+  readonly #closed = new AbortController();
   #follower: KvFollower | undefined;
 
   private constructor(nc: NatsConnection, kv: KV, logger: Logger | undefined) {
@@ -87,9 +94,16 @@ export class JobTypeRegistry implements JobTypeSource {
    * so two workers registering at once never overwrite each other unseen: the loser reads again.
    * A stored declaration this process cannot read (a newer release's field) but whose `version` is
    * higher stays too; the declaration given is then returned, not stored.
+   * While this registry stays open, the type is registered again whenever the bucket loses it.
    * Throws an `InvalidJobTypeError` naming the bad fields.
    */
   async register(input: JobTypeRegistration): Promise<JobTypeDescriptor> {
+    const registered = await this.#store(input);
+    this.#registered.set(registered.type, input);
+    return registered;
+  }
+
+  async #store(input: JobTypeRegistration): Promise<JobTypeDescriptor> {
     const descriptor = buildDescriptor(input);
     const backtracking = descriptor.payloadSchema && backtrackingPatterns(descriptor.payloadSchema);
     if (backtracking?.length) {
@@ -222,8 +236,39 @@ export class JobTypeRegistry implements JobTypeSource {
 
   /** Stops following the bucket. The connection stays open: it belongs to the caller. */
   async close(): Promise<void> {
+    this.#closed.abort();
     await this.#follower?.close();
     this.#follower = undefined;
+  }
+
+  /**
+   * Puts a type this process registered back when the bucket no longer holds it: the bucket was
+   * deleted and provisioned again (JetStream's state lost), or the key deleted, while this worker
+   * still runs the type. Otherwise every submission of it would be refused as `unknown_type` until
+   * the worker restarted. Tried again with a growing pause until it is stored or the registry is
+   * closed; two replicas doing it at once store it once.
+   */
+  #restoreIfLost(type: string): void {
+    const registration = this.#registered.get(type);
+    if (registration === undefined || this.#restoring.has(type)) return;
+    if (this.#known.get(type)?.version !== undefined) return;
+    this.#restoring.add(type);
+    void this.#restore(type, registration).finally(() => this.#restoring.delete(type));
+  }
+
+  async #restore(type: string, registration: JobTypeRegistration): Promise<void> {
+    const signal = this.#closed.signal;
+    for (let pauseMs = restorePauseMs.first; !signal.aborted;) {
+      try {
+        await this.#store(registration);
+        this.#logger?.warn({ type }, "the job type was gone from the bucket: registered again");
+        return;
+      } catch (err) {
+        this.#logger?.warn({ err, type, pauseMs }, "could not register the job type again");
+      }
+      await sleep(pauseMs, undefined, { signal }).catch(() => undefined);
+      pauseMs = Math.min(pauseMs * 2, restorePauseMs.max);
+    }
   }
 
   async #start(logger: Logger): Promise<void> {
@@ -234,9 +279,11 @@ export class JobTypeRegistry implements JobTypeSource {
         reset: (entries) => {
           this.#known.clear();
           for (const entry of entries) this.#accept(entry);
+          for (const type of this.#registered.keys()) this.#restoreIfLost(type);
         },
         apply: (entry) => {
           this.#accept(entry);
+          if (entry.operation !== "PUT") this.#restoreIfLost(entry.key);
         },
       },
       { logger },
@@ -281,6 +328,9 @@ export class JobTypeRegistry implements JobTypeSource {
     }
   }
 }
+
+/** Pauses between tries of putting a lost type back, in milliseconds. */
+const restorePauseMs = { first: 1000, max: 30_000 };
 
 /** The `version` of a stored descriptor of `type` read as bare JSON, when it has a number there. */
 function versionOf(entry: { json: () => unknown }, type: string): number | undefined {

@@ -95,6 +95,8 @@ describe("JobTypeRegistry", () => {
     });
     await waitFor(() => Promise.resolve(!check()), { message: "new schema never applied" });
 
+    // Deleted once no worker runs it (a running one would register it again).
+    await registrar.close();
     const kv = await new Kvm(worker).open("conveyor-job-types");
     await kv.delete("resize");
     await waitFor(() => Promise.resolve(watcher.get("resize") === undefined), {

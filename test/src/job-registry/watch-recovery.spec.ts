@@ -5,6 +5,7 @@ import { startNatsServer, waitFor } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,6 +58,39 @@ describe("JobTypeRegistry watch recovery", () => {
       message: "watcher never saw a type registered in the recreated bucket",
     });
     expect(watcher.get("before.delete")).toBeUndefined();
+  });
+
+  it("has a running worker's types registered again when the bucket is provisioned anew", async () => {
+    // JetStream's state lost and the topology provisioned again: the workers still run their types.
+    const running = await JobTypeRegistry.open(worker, { logger });
+    const stored = async () => {
+      const kv = await new Kvm(gateway).open(KvBucket.JobTypes);
+      const entry = await kv.get("still.running").catch(() => null);
+      return entry?.operation === "PUT" ? entry.json<{ version?: number }>() : undefined;
+    };
+    try {
+      await running.register({ type: "still.running", description: "still running", version: 3 });
+      const jsm = await jetstreamManager(worker);
+      await jsm.streams.delete(`KV_${KvBucket.JobTypes}`);
+      await ensureTopology(jsm);
+      await waitFor(async () => (await stored())?.version === 3, {
+        timeoutMs: 20_000,
+        message: "the running worker's type never came back to the bucket",
+      });
+      await waitFor(() => Promise.resolve(watcher.get("still.running")?.version === 3), {
+        timeoutMs: 20_000,
+        message: "the watcher never saw it back",
+      });
+
+      // And so when its key alone is deleted.
+      await (await new Kvm(gateway).open(KvBucket.JobTypes)).delete("still.running");
+      await waitFor(async () => (await stored())?.version === 3, {
+        timeoutMs: 20_000,
+        message: "the deleted type never came back to the bucket",
+      });
+    } finally {
+      await running.close();
+    }
   });
 
   it("follows registrations made after nats-server restarts", async () => {
