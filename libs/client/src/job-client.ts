@@ -336,9 +336,10 @@ export class JobClient {
     closedBefore: boolean,
   ): SubmissionNotConfirmedError {
     if (closedBefore) return new SubmissionNotConfirmedError(id, err, "the connection is closed");
-    // The stream answered with a refusal (over its `max_msg_size`, out of storage): nothing of the
-    // message was stored, and sending it again as it is gets the same answer.
-    if (err instanceof JetStreamApiError) {
+    // The stream refused the message for its size (over its `max_msg_size`): nothing of it was
+    // stored, and sending it again as it is gets the same answer. Other refusals may not be final
+    // (a publish of the same id still in flight on a clustered stream, a store closing).
+    if (err instanceof JetStreamApiError && err.code === messageTooLargeCode) {
       return new SubmissionNotConfirmedError(id, err, `the stream refused it: ${err.message}`);
     }
     if (isNoResponders(err)) {
@@ -372,6 +373,9 @@ function unsent(err: unknown): ClientClosedError | InvalidSubmissionError | unde
   const text = `the message cannot be sent: ${err.message}`;
   return new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
 }
+
+/** JetStream's API error code for a message larger than the stream's `max_msg_size`. */
+const messageTooLargeCode = 10054;
 
 /** Whether the server answered that nothing subscribes to the subject: no stream stored it. */
 function isNoResponders(err: unknown): boolean {

@@ -288,7 +288,7 @@ describe("JobClient against a real nats-server", () => {
     }
   });
 
-  it("says a submission the stream refused was not stored, with the stream's reason", async () => {
+  it("says a submission the stream refused for its size was not stored, with the stream's reason", async () => {
     await using bare = await startNatsServer();
     const other = await connect({ servers: bare.url });
     try {
@@ -301,6 +301,7 @@ describe("JobClient against a real nats-server", () => {
       expect((failed as Error).message).toMatch(/was not stored: the stream refused it: .*size/);
       const [bulk] = await refused.submitBulk([{ type: "echo", payload: 1 }]);
       expect(bulk).toMatchObject({ ok: false, error: { maybeStored: false } });
+      await refused.close();
     } finally {
       await other.close();
     }
