@@ -2,7 +2,7 @@ import { JetStreamApiError } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
-import { ensureTopologyWhenReady } from "./ensure-when-ready.ts";
+import { ensureTopologyWhenReady, startingUp } from "./ensure-when-ready.ts";
 import { TopologyUpdateError } from "./errors.ts";
 
 /** A JetStreamManager whose every API call fails with `error()`, counting the calls. */
@@ -12,7 +12,8 @@ function failingJsm(error: () => Error): { jsm: JetStreamManager; calls: () => n
     calls++;
     return Promise.reject(error());
   };
-  const api = new Proxy({}, { get: () => fail });
+  // Callable too, for `jsm.jetstream()`: every member of the API, however reached, fails.
+  const api: object = new Proxy(() => undefined, { get: () => fail, apply: () => api });
   const jsm = new Proxy({}, { get: () => api }) as JetStreamManager;
   return { jsm, calls: () => calls };
 }
@@ -37,15 +38,31 @@ describe("ensureTopologyWhenReady", () => {
     expect(warnings).toEqual(["waiting for JetStream to answer"]);
   });
 
+  it("counts a run where some resources met an election and the others a stream not found as starting up", () => {
+    const election = apiError(10008, "JetStream system temporarily unavailable");
+    const missing = apiError(10059, "stream not found");
+    const update = (...causes: Error[]) =>
+      new TopologyUpdateError(
+        causes.map((c) => c.message),
+        causes,
+      );
+    expect(startingUp(election)).toBe(true);
+    expect(startingUp(update(election, missing, election))).toBe(true);
+    expect(startingUp(update(missing))).toBe(false);
+    expect(startingUp(update(election, new Error("Permissions Violation")))).toBe(false);
+  });
+
   it("throws any other refusal at once", async () => {
-    const { jsm, calls } = failingJsm(() => apiError(10039, "user does not have permission"));
-    const once = failingJsm(() => apiError(10039, "user does not have permission"));
+    const refusal = () =>
+      new Error("Permissions Violation for Publish to $JS.API.STREAM.INFO.JOBS");
+    const { jsm, calls } = failingJsm(refusal);
+    const once = failingJsm(refusal);
     await expect(ensureTopologyWhenReady(once.jsm, {}, { timeoutMs: 0 })).rejects.toThrow(
       TopologyUpdateError,
     );
     await expect(
       ensureTopologyWhenReady(jsm, {}, { timeoutMs: 5000, pollMs: 100 }),
-    ).rejects.toThrow(/permission/);
+    ).rejects.toThrow(/Permissions Violation/);
     expect(calls()).toBe(once.calls());
   });
 });
