@@ -49,8 +49,11 @@ export class JobTypeRegistry implements JobTypeSource {
   readonly #misses = new Map<string, number>();
   /** The bucket reads {@link lookup} has in flight, by type. */
   readonly #lookups = new Map<string, Promise<JobTypeDescriptor | undefined>>();
-  /** What this process registered, by type: put back when the bucket loses it (see {@link #restore}). */
-  readonly #registered = new Map<string, JobTypeRegistration>();
+  /**
+   * What this process registered, by type, with its declaration's version: put back when the
+   * bucket loses it or holds an older version (see {@link #restoreIfLost}).
+   */
+  readonly #registered = new Map<string, { registration: JobTypeRegistration; version: number }>();
   /** The types {@link #restore} is putting back. */
   readonly #restoring = new Set<string>();
   readonly #closed = new AbortController();
@@ -99,7 +102,10 @@ export class JobTypeRegistry implements JobTypeSource {
    */
   async register(input: JobTypeRegistration): Promise<JobTypeDescriptor> {
     const registered = await this.#store(input);
-    this.#registered.set(registered.type, input);
+    this.#registered.set(registered.type, {
+      registration: input,
+      version: buildDescriptor(input).version,
+    });
     return registered;
   }
 
@@ -245,15 +251,18 @@ export class JobTypeRegistry implements JobTypeSource {
    * Puts a type this process registered back when the bucket no longer holds it: the bucket was
    * deleted and provisioned again (JetStream's state lost), or the key deleted, while this worker
    * still runs the type. Otherwise every submission of it would be refused as `unknown_type` until
-   * the worker restarted. Tried again with a growing pause until it is stored or the registry is
-   * closed; two replicas doing it at once store it once.
+   * the worker restarted. Also when the bucket holds an older version than this process's: after
+   * such a loss, a replica of an older release may have put its own back first. Tried again with a
+   * growing pause until it is stored or the registry is closed; replicas doing it at once store it
+   * once, and one of an older version never replaces a newer one.
    */
   #restoreIfLost(type: string): void {
-    const registration = this.#registered.get(type);
-    if (registration === undefined || this.#restoring.has(type)) return;
-    if (this.#known.get(type)?.version !== undefined) return;
+    const own = this.#registered.get(type);
+    if (own === undefined || this.#restoring.has(type)) return;
+    const inForce = this.#known.get(type)?.version;
+    if (inForce !== undefined && inForce >= own.version) return;
     this.#restoring.add(type);
-    void this.#restore(type, registration).finally(() => this.#restoring.delete(type));
+    void this.#restore(type, own.registration).finally(() => this.#restoring.delete(type));
   }
 
   async #restore(type: string, registration: JobTypeRegistration): Promise<void> {
@@ -283,7 +292,7 @@ export class JobTypeRegistry implements JobTypeSource {
         },
         apply: (entry) => {
           this.#accept(entry);
-          if (entry.operation !== "PUT") this.#restoreIfLost(entry.key);
+          this.#restoreIfLost(entry.key);
         },
       },
       { logger },

@@ -73,6 +73,10 @@ describe("JobTypeRegistry watch recovery", () => {
       const jsm = await jetstreamManager(worker);
       await jsm.streams.delete(`KV_${KvBucket.JobTypes}`);
       await ensureTopology(jsm);
+      // A replica of an older release restarts first and registers its own declaration.
+      const older = await JobTypeRegistry.open(worker, { logger });
+      await older.register({ type: "still.running", description: "older", version: 2 });
+      await older.close();
       await waitFor(async () => (await stored())?.version === 3, {
         timeoutMs: 20_000,
         message: "the running worker's type never came back to the bucket",
