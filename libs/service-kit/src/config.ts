@@ -3,7 +3,6 @@ import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 import { metricsEnv } from "./metrics.ts";
 import { natsAuthEnv } from "./nats-auth.ts";
-import { redactUrls } from "./redact-url.ts";
 import { maxTimerMs } from "./timer-limit.ts";
 import { tracingEnv } from "./tracing-config.ts";
 
@@ -59,14 +58,16 @@ export const commonEnv = {
         .split(",")
         .map((entry) => entry.trim())
         .filter((entry) => entry !== "");
-      const bad = servers.find((entry) => !isServerUrl(entry));
-      if (servers.length === 0 || bad !== undefined) {
+      const bad = servers.findIndex((entry) => !isServerUrl(entry));
+      if (servers.length === 0 || bad !== -1) {
+        // Named by its place, not shown: an entry that does not parse may hold a password whole
+        // (one holding a `,` is even split across two entries).
         ctx.addIssue({
           code: "custom",
           message:
-            bad === undefined
+            bad === -1
               ? "names no server"
-              : `${JSON.stringify(redactUrls(bad))} is not a server URL (nats://host:port)`,
+              : `entry ${bad + 1} of ${servers.length} is not a server URL (nats://host:port; a password holding / @ , or : percent-encoded)`,
         });
         return z.NEVER;
       }

@@ -21,6 +21,7 @@ describe("redactUrls", () => {
   it("hides a password holding an @ or a /", () => {
     expect(redactUrls("nats://app:p@ss@n1:4222")).toBe("nats://app:***@n1:4222");
     expect(redactUrls("nats://svc:ab/cd@nats:4222")).toBe("nats://svc:***@nats:4222");
+    expect(redactUrls("svc:ab/cd@nats:4222")).toBe("svc:***@nats:4222");
   });
 
   it("hides a token given as the user alone", () => {

@@ -12,10 +12,14 @@ export function redactUrls(urls: string): string {
 }
 
 function redactUrl(text: string): string {
-  // user[:password]@ between the scheme and the host: up to the URL's last `@`, as a password may
-  // hold `@` and `/` (one in a path or query hides more than the credentials, never less).
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i, (_, scheme: string, userInfo: string) => {
-    const colon = userInfo.indexOf(":");
-    return colon === -1 ? `${scheme}***@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
-  });
+  // user[:password]@ between the scheme (which NATS_URL may leave out) and the host: up to the
+  // URL's last `@`, as a password may hold `@` and `/` (one in a path or query hides more than the
+  // credentials, never less).
+  return text.replace(
+    /^((?:[a-z][a-z0-9+.-]*:\/\/)?)(.*)@/i,
+    (_, scheme: string, userInfo: string) => {
+      const colon = userInfo.indexOf(":");
+      return colon === -1 ? `${scheme}***@` : `${scheme}${userInfo.slice(0, colon)}:***@`;
+    },
+  );
 }
