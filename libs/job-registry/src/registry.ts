@@ -54,8 +54,8 @@ export class JobTypeRegistry implements JobTypeSource {
    * bucket loses it or holds an older version (see {@link #restoreIfLost}).
    */
   readonly #registered = new Map<string, { registration: JobTypeRegistration; version: number }>();
-  /** The types {@link #restore} is putting back. */
-  readonly #restoring = new Set<string>();
+  /** The types {@link #restore} is putting back, and how far it is. */
+  readonly #restoring = new Map<string, Promise<void>>();
   readonly #closed = new AbortController();
   #follower: KvFollower | undefined;
 
@@ -245,6 +245,8 @@ export class JobTypeRegistry implements JobTypeSource {
     this.#closed.abort();
     await this.#follower?.close();
     this.#follower = undefined;
+    // A write already under way ends before the caller may close the connection.
+    await Promise.all(this.#restoring.values());
   }
 
   /**
@@ -261,18 +263,24 @@ export class JobTypeRegistry implements JobTypeSource {
     if (own === undefined || this.#restoring.has(type)) return;
     const inForce = this.#known.get(type)?.version;
     if (inForce !== undefined && inForce >= own.version) return;
-    this.#restoring.add(type);
-    void this.#restore(type, own.registration).finally(() => this.#restoring.delete(type));
+    const restoring = this.#restore(type, own.registration).finally(() => {
+      this.#restoring.delete(type);
+    });
+    this.#restoring.set(type, restoring);
   }
 
   async #restore(type: string, registration: JobTypeRegistration): Promise<void> {
     const signal = this.#closed.signal;
     for (let pauseMs = restorePauseMs.first; !signal.aborted;) {
       try {
-        await this.#store(registration);
-        this.#logger?.warn({ type }, "the job type was gone from the bucket: registered again");
+        const inForce = await this.#store(registration);
+        this.#logger?.warn(
+          { type, version: inForce.version },
+          "the job type was gone from the bucket, or older there: registered again",
+        );
         return;
       } catch (err) {
+        if (signal.aborted) return;
         this.#logger?.warn({ err, type, pauseMs }, "could not register the job type again");
       }
       await sleep(pauseMs, undefined, { signal }).catch(() => undefined);
