@@ -39,6 +39,11 @@ export function payloadShapeIssues(payload: unknown): ValidationIssue[] {
     }
     if (isArray) {
       for (let i = 0; i < value.length; i++) {
+        // A hole reads as undefined, which JSON cannot carry: reported before the rest is pushed,
+        // so a sparse array of a billion places (`a[1e9] = 1`) costs nothing to refuse.
+        if (!(i in value)) {
+          return [{ path: `${pathOf(node)}.${i}`, message: "not a JSON value" }];
+        }
         stack.push({ value: value[i] as unknown, key: String(i), parent: node, depth: own });
       }
       continue;

@@ -231,6 +231,17 @@ describe("checkSubmission on values that are not JSON", () => {
     }
   });
 
+  it("refuses a sparse array at its first hole, without walking its length", () => {
+    const sparse: unknown[] = [];
+    sparse[1_000_000] = 1;
+    const check = checkSubmission({ type: "echo", payload: { a: sparse } }, registry, {
+      source: "rest",
+    });
+    expect(check.ok || check.issues).toEqual([
+      { path: "payload.a.0", message: "not a JSON value" },
+    ]);
+  });
+
   it("gives exactly what JobSubmission parses, with a null payload when there is none", () => {
     for (const body of [
       { type: "echo", payload: { a: [1, "x", null, true, { b: 2.5 }] }, maxAttempts: 3 },
