@@ -78,6 +78,38 @@ export async function bulkReplaceRevisions<T extends Identified>(
 }
 
 /**
+ * {@link bulkReplaceRevisions} until no write meets another revision: each round writes what
+ * `take` gives, and the documents stored at another revision than the one folded (a stale cache
+ * entry, or an abandoned attempt's write that landed after all) are handed to `refold`, which
+ * folds them again from what is stored for the next round. After {@link maxConflictRounds}
+ * rounds that still conflict it throws a {@link StoreConflictError}, and the batch is retried
+ * whole. Returns the documents refused.
+ */
+export async function replaceRevisionsRefolding<T extends Identified>(
+  collection: Collection<T>,
+  take: () => T[],
+  refold: (ids: string[]) => Promise<void>,
+  signal: AbortSignal,
+  fence: RevisionFence<T>,
+): Promise<RefusedWrite[]> {
+  const refused: RefusedWrite[] = [];
+  for (let round = 1; ; round++) {
+    const replaced = await bulkReplaceRevisions(collection, take(), signal, fence);
+    refused.push(...replaced.refused);
+    if (replaced.conflicts.length === 0) return refused;
+    const ids = replaced.conflicts.map((doc) => doc._id);
+    if (round === maxConflictRounds) throw new StoreConflictError(ids);
+    await refold(ids);
+  }
+}
+
+/**
+ * How often one batch folds a document again after its write met another revision. Once is
+ * enough unless another writer keeps changing it; the batch is then retried as a whole.
+ */
+const maxConflictRounds = 3;
+
+/**
  * FerretDB 1.24 (SQLite) never answers an unordered bulk write of 100 or more replacements of
  * existing documents, and hangs every later command with it; smaller commands are safe. (Its
  * update handler keeps the lookup of every replacement open, each holding one of the database's

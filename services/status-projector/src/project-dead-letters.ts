@@ -10,8 +10,7 @@ import {
 import type { DeadLetterDocument, DeadLetterFact } from "@conveyor/read-model";
 import type { Db } from "mongodb";
 
-import { bulkReplaceRevisions, nextRevision } from "./bulk-replace.ts";
-import { StoreConflictError } from "./errors.ts";
+import { nextRevision, replaceRevisionsRefolding } from "./bulk-replace.ts";
 import type { RefusedWrite } from "./refused-write.ts";
 import type { StoreResult } from "./projection.ts";
 
@@ -37,32 +36,24 @@ export async function projectDeadLetters(
   const batch = new DeadLetterBatch(collection.collectionName, Map.groupBy(facts, deadLetterIdOf));
   await batch.foldStored(db, [...batch.factsById.keys()]);
   let written = 0;
-  for (let round = 1; ; round++) {
-    const replaced = await bulkReplaceRevisions(
-      collection,
-      batch.takeChanged().map(toStoredDeadLetter),
-      signal,
-      {
-        fence: fenceRevisions,
-        replaces: (doc) => batch.storedRevision(doc._id),
-        onStored: () => {
-          written++;
-        },
+  const refused = await replaceRevisionsRefolding(
+    collection,
+    () => batch.takeChanged().map(toStoredDeadLetter),
+    (ids) => batch.foldStored(db, ids),
+    signal,
+    {
+      fence: fenceRevisions,
+      replaces: (doc) => batch.storedRevision(doc._id),
+      onStored: () => {
+        written++;
       },
-    );
-    batch.refused.push(...replaced.refused);
-    if (replaced.conflicts.length === 0) break;
-    // Stored at another revision than the one folded (an abandoned attempt's write that landed
-    // after all): folded again from what is stored.
-    const ids = replaced.conflicts.map((doc) => doc._id);
-    if (round === maxConflictRounds) throw new StoreConflictError(ids);
-    await batch.foldStored(db, ids);
-  }
-  return { written: { [collection.collectionName]: written }, refused: batch.refused };
+    },
+  );
+  return {
+    written: { [collection.collectionName]: written },
+    refused: [...batch.refused, ...refused],
+  };
 }
-
-/** How often one batch folds a letter again after its write met another revision, as for jobs. */
-const maxConflictRounds = 3;
 
 /** The dead-letter documents of one batch, folded from what is stored and the batch's facts. */
 class DeadLetterBatch {

@@ -14,8 +14,7 @@ import type { JobDocument } from "@conveyor/read-model";
 import type { Db } from "mongodb";
 
 import { bulkInsert } from "./bulk-insert.ts";
-import { bulkReplace, bulkReplaceRevisions, nextRevision } from "./bulk-replace.ts";
-import { StoreConflictError } from "./errors.ts";
+import { bulkReplace, nextRevision, replaceRevisionsRefolding } from "./bulk-replace.ts";
 import type { JobCache, JobCacheAccess } from "./job-cache.ts";
 import type { StoreResult } from "./projection.ts";
 import type { RefusedWrite } from "./refused-write.ts";
@@ -116,30 +115,17 @@ async function projectJobs(
     cache,
     { absent: "replace" },
   );
-  for (let round = 1; ; round++) {
-    const replaced = await bulkReplaceRevisions(
-      jobs,
-      batch.takeReplacements().map(toStoredJob),
-      signal,
-      { fence, onStored: stored, replaces: (doc) => batch.storedRevision(doc._id) },
-    );
-    batch.refused.push(...replaced.refused);
-    if (replaced.conflicts.length === 0) break;
-    // Stored at another revision than the one folded (a stale cache entry, or an abandoned
-    // attempt's write that landed after all): folded again from what is stored.
-    const ids = replaced.conflicts.map((doc) => doc._id);
-    if (round === maxConflictRounds) throw new StoreConflictError(ids);
-    await batch.foldStored(db, ids, cache, { absent: "replace" });
-  }
+  const replacedRefused = await replaceRevisionsRefolding(
+    jobs,
+    () => batch.takeReplacements().map(toStoredJob),
+    (ids) => batch.foldStored(db, ids, cache, { absent: "replace" }),
+    signal,
+    { fence, onStored: stored, replaces: (doc) => batch.storedRevision(doc._id) },
+  );
+  batch.refused.push(...replacedRefused);
   for (const refused of batch.refused) cache.delete(refused.id);
   return { written, refused: batch.refused };
 }
-
-/**
- * How often one batch folds a job again after its write met another revision. Once is enough
- * unless another writer keeps changing the job; the batch is then retried as a whole.
- */
-const maxConflictRounds = 3;
 
 /** Whether an event submits its job: the first run's `queued` event, before which nothing exists. */
 function submitsJob(event: JobEvent): boolean {
