@@ -5,11 +5,12 @@ import {
   ChurnTable,
   JetStreamPublisher,
   PublisherClosedError,
+  isMessageTooLarge,
   maxTimerMs,
 } from "@conveyor/service-kit";
 import { injectTraceContext, traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
-import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { InvalidArgumentError, NoRespondersError, RequestError } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -339,7 +340,7 @@ export class JobClient {
     // The stream refused the message for its size (over its `max_msg_size`): nothing of it was
     // stored, and sending it again as it is gets the same answer. Other refusals may not be final
     // (a publish of the same id still in flight on a clustered stream, a store closing).
-    if (err instanceof JetStreamApiError && err.code === messageTooLargeCode) {
+    if (isMessageTooLarge(err)) {
       return new SubmissionNotConfirmedError(id, err, `the stream refused it: ${err.message}`);
     }
     if (isNoResponders(err)) {
@@ -373,9 +374,6 @@ function unsent(err: unknown): ClientClosedError | InvalidSubmissionError | unde
   const text = `the message cannot be sent: ${err.message}`;
   return new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
 }
-
-/** JetStream's API error code for a message larger than the stream's `max_msg_size`. */
-const messageTooLargeCode = 10054;
 
 /** Whether the server answered that nothing subscribes to the subject: no stream stored it. */
 function isNoResponders(err: unknown): boolean {

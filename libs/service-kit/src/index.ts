@@ -51,3 +51,4 @@ export type { Mailbox } from "./consumer-metrics.ts";
 export type { ServiceMetrics } from "./metrics.ts";
 export { checkSubmissionLimit, recordHeadroomBytes } from "./submission-limit.ts";
 export { redactUrls } from "./redact-url.ts";
+export { isMessageTooLarge } from "./message-too-large.ts";

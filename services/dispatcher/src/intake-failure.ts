@@ -1,8 +1,5 @@
-import { JetStreamApiError } from "@nats-io/jetstream";
+import { isMessageTooLarge } from "@conveyor/service-kit";
 import { InvalidArgumentError } from "@nats-io/transport-node";
-
-/** JetStream's API error code for a message larger than the stream's `max_msg_size`. */
-const messageTooLargeCode = 10054;
 
 /**
  * Whether a failure to handle an intake message would happen again on every delivery: the client
@@ -12,7 +9,7 @@ const messageTooLargeCode = 10054;
  */
 export function isDeterministicFailure(err: unknown): boolean {
   if (err instanceof InvalidArgumentError) return true;
-  return err instanceof JetStreamApiError && err.code === messageTooLargeCode;
+  return isMessageTooLarge(err);
 }
 
 /** A failure's message, for a rejection record or a log line. */
