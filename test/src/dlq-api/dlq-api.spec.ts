@@ -81,6 +81,22 @@ describe("dead-letter API", () => {
     );
   }
 
+  /**
+   * A job of `type` dead on a worker that fails while `broken.value` is true, and its letter once
+   * `GET /v1/dlq` lists it.
+   */
+  async function deadJobWithLetter(
+    type: string,
+    payload: unknown,
+    broken: { value: boolean },
+  ): Promise<{ id: string; letter: LetterBody }> {
+    await flakyWorker(type, broken, []);
+    const id = await system.submit(type, payload);
+    await system.waitForJob(id, (j) => j.status === "dead", "dead");
+    const [letter] = await lettersOfType(type, 1);
+    return { id, letter: letter! };
+  }
+
   async function waitUntilWorkEmpty(type: string): Promise<void> {
     await waitFor(
       async () => {
@@ -168,10 +184,7 @@ describe("dead-letter API", () => {
 
   it("discards a letter: it leaves the DLQ, the job stays dead, and the discard is logged", async () => {
     const type = uniqueType("discard");
-    await flakyWorker(type, { value: true }, []);
-    const id = await system.submit(type, null);
-    await system.waitForJob(id, (j) => j.status === "dead", "dead");
-    const [letter] = await lettersOfType(type, 1);
+    const { id, letter } = await deadJobWithLetter(type, null, { value: true });
 
     const discarded = await system.request("DELETE", `/v1/dlq/${id}`, { reason: "obsolete" });
     expect(discarded).toMatchObject({ status: 202, body: { id, status: "discarding" } });
@@ -185,8 +198,8 @@ describe("dead-letter API", () => {
     expect(gone.body["message"]).toContain("discarded");
     expect(await findDeadLetter(system.gateway.db, id)).toMatchObject({
       state: "discarded",
-      source: { stream: "DLQ", seq: letter?.dlqSeq },
-      log: [{ action: "discarded", run: 1, seq: letter?.dlqSeq, reason: "obsolete" }],
+      source: { stream: "DLQ", seq: letter.dlqSeq },
+      log: [{ action: "discarded", run: 1, seq: letter.dlqSeq, reason: "obsolete" }],
     });
     const log = await system.jsm.streams.getMessage(StreamName.Dlq, {
       last_by_subj: Subject.deadLetterLog(id),
@@ -194,7 +207,7 @@ describe("dead-letter API", () => {
     expect(DeadLetterLogEntry.parse(log?.json())).toMatchObject({
       action: "discarded",
       reason: "obsolete",
-      seq: letter?.dlqSeq,
+      seq: letter.dlqSeq,
     });
   });
 
@@ -260,10 +273,7 @@ describe("dead-letter API", () => {
 
   it("acknowledges malformed, unknown and stale commands without touching the letter", async () => {
     const type = uniqueType("stale");
-    await flakyWorker(type, { value: true }, []);
-    const id = await system.submit(type, null);
-    await system.waitForJob(id, (j) => j.status === "dead", "dead");
-    const [letter] = await lettersOfType(type, 1);
+    const { id, letter } = await deadJobWithLetter(type, null, { value: true });
     const requestedAt = new Date().toISOString();
     const commands: [string, unknown][] = [
       [Subject.command(CommandVerb.Replay, id), "{not json"],
@@ -273,7 +283,7 @@ describe("dead-letter API", () => {
       [Subject.command(CommandVerb.Replay, id), { jobId: id, run: 1, seq: 999_999, requestedAt }],
       [
         Subject.command(CommandVerb.Discard, id),
-        { jobId: id, run: 7, seq: letter!.dlqSeq, requestedAt },
+        { jobId: id, run: 7, seq: letter.dlqSeq, requestedAt },
       ],
     ];
     let through = 0;
@@ -287,7 +297,7 @@ describe("dead-letter API", () => {
     });
     // The streams themselves, not the read model (which projects what happened a moment later):
     // the letter is still stored, no replay or discard was logged, and no second run was queued.
-    const stored = await system.jsm.streams.getMessage(StreamName.Dlq, { seq: letter!.dlqSeq });
+    const stored = await system.jsm.streams.getMessage(StreamName.Dlq, { seq: letter.dlqSeq });
     expect(stored?.subject).toBe(Subject.dlq(type));
     const log = await system.jsm.streams.getMessage(StreamName.Dlq, {
       last_by_subj: Subject.deadLetterLog(id),
@@ -297,7 +307,7 @@ describe("dead-letter API", () => {
       last_by_subj: Subject.event(id, "queued"),
     });
     expect(queued?.json<{ run: number }>().run).toBe(1);
-    expect((await letters(`?type=${type}`)).map((l) => l.dlqSeq)).toEqual([letter!.dlqSeq]);
+    expect((await letters(`?type=${type}`)).map((l) => l.dlqSeq)).toEqual([letter.dlqSeq]);
     expect((await system.get(`/v1/jobs/${id}`)).body["status"]).toBe("dead");
   });
 
@@ -306,13 +316,10 @@ describe("dead-letter API", () => {
     // open while that run goes on; past WORK's duplicate window a second replay would run it again.
     const type = uniqueType("half-replayed");
     const broken = { value: true };
-    await flakyWorker(type, broken, []);
-    const id = await system.submit(type, { n: 1 });
-    await system.waitForJob(id, (j) => j.status === "dead", "dead");
-    const [letter] = await lettersOfType(type, 1);
+    const { id, letter } = await deadJobWithLetter(type, { n: 1 }, broken);
     broken.value = false;
     // What that replay stored before it was given up on: run 2's work item, and nothing else.
-    await system.js.publish(Subject.work(type), JSON.stringify({ ...letter!.workItem, run: 2 }), {
+    await system.js.publish(Subject.work(type), JSON.stringify({ ...letter.workItem, run: 2 }), {
       msgID: `${id}:2`,
     });
     await system.waitForJob(id, (j) => j.status === "succeeded" && j.run === 2, "run 2 done");
