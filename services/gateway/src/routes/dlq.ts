@@ -167,7 +167,7 @@ function replayCommand(
 }
 
 /**
- * The `DLQ`'s max age, said in days (or hours), when a job that died at `diedAt` has outlived it:
+ * The `DLQ`'s max age, as `ms` says it (`30 days`), when a job that died at `diedAt` has outlived it:
  * its letter is gone from the stream, and from the read model, which keeps letters about as long.
  * Undefined when it has not, when the `DLQ` keeps letters for good, or when NATS cannot say.
  */
