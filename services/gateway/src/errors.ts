@@ -1,3 +1,4 @@
+import { isMessageTooLarge } from "@conveyor/service-kit";
 import type { ValidationIssue } from "@conveyor/contracts";
 
 /** Machine-readable error codes of the REST API: the `error` field of every error body. */
@@ -76,10 +77,20 @@ export function natsNotConnected(what: string): ApiError {
 
 /**
  * 503 for a submission JetStream did not confirm, naming the id the job was given: it may be
- * stored all the same, and a retry with that id is stored once (the duplicate window).
+ * stored all the same, and a retry with that id is stored once (the duplicate window). A job the
+ * stream refused for its size (over a `max_msg_size` set below the gateway's limit) is a 413: it
+ * is not stored, and sent again as it is it would be refused again.
  */
-export function submissionUnconfirmed(jobId: string, reason: unknown): ApiError {
+export function submissionNotStored(jobId: string, reason: unknown): ApiError {
   const text = reason instanceof Error ? reason.message : String(reason);
+  if (isMessageTooLarge(reason)) {
+    return new ApiError(
+      413,
+      ErrorCode.PayloadTooLarge,
+      `the job is larger than the JOBS stream's max_msg_size and was not stored: ${text}`,
+      { cause: reason },
+    );
+  }
   return new ApiError(503, ErrorCode.Unavailable, `JetStream did not store the job: ${text}`, {
     cause: reason,
     jobId,

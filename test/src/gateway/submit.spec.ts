@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 
 import { Header, StreamName } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
-import { jetstream } from "@nats-io/jetstream";
+import { DiscardPolicy, jetstream } from "@nats-io/jetstream";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { uniqueName } from "@conveyor/testing";
@@ -268,11 +268,18 @@ describe("POST /v1/jobs", () => {
     }
   });
 
-  it("answers 503 for every job JetStream refuses, gathered or not, and keeps serving", async () => {
+  it("answers 503 for every job JetStream refuses for a passing reason, gathered or not, and keeps serving", async () => {
     await using gw = await gateway();
-    const { config } = await gw.jsm.streams.info(StreamName.Jobs);
-    await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: 64 });
+    const { config, state } = await gw.jsm.streams.info(StreamName.Jobs);
+    // A full stream that discards new messages refuses them (not for their size): it may have room
+    // later, so each request is answered 503 with the id to retry with.
+    await gw.jsm.streams.update(StreamName.Jobs, {
+      ...config,
+      max_msgs: Math.max(state.messages, 1),
+      discard: DiscardPolicy.New,
+    });
     try {
+      if (state.messages === 0) await submit(gw, { type: "echo", payload: { message: "fill" } });
       const bodies = Array.from({ length: 10 }, (_, n) => ({
         type: "echo",
         payload: { message: `m${n}` },
@@ -285,10 +292,37 @@ describe("POST /v1/jobs", () => {
       for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(new Set(ids).size).toBe(ids.length);
     } finally {
-      await gw.jsm.streams.update(StreamName.Jobs, { max_msg_size: config.max_msg_size });
+      await gw.jsm.streams.update(StreamName.Jobs, config);
     }
     const after = await submit(gw, { type: "echo", payload: { message: "after" } });
     expect(after.status).toBe(202);
+  });
+
+  it("answers 413 for every job over the stream's max_msg_size, gathered or not, and keeps serving", async () => {
+    await using gw = await gateway();
+    const { config } = await gw.jsm.streams.info(StreamName.Jobs);
+    await gw.jsm.streams.update(StreamName.Jobs, { ...config, max_msg_size: 64 });
+    try {
+      const bodies = Array.from({ length: 10 }, (_, n) => ({
+        type: "echo",
+        payload: { message: `m${n}` },
+      }));
+      const gathered = await pipelinedPosts(gw.baseUrl, "/v1/jobs", bodies);
+      const alone = await submit(gw, {
+        id: "too-big-alone",
+        type: "echo",
+        payload: { message: "alone" },
+      });
+      // Sent again as it is, a job would be refused again: never a 503 that says to retry.
+      for (const response of [...gathered, alone]) {
+        expect(response.status).toBe(413);
+        expect(response.body).toMatchObject({ error: "payload_too_large" });
+        expect(String(response.body.message)).toMatch(/JOBS.*max_msg_size/);
+      }
+    } finally {
+      await gw.jsm.streams.update(StreamName.Jobs, config);
+    }
+    expect((await submit(gw, { type: "echo", payload: { message: "after" } })).status).toBe(202);
   });
 
   it("publishes every submission on its own when gathering is turned off (GATEWAY_GATHER_SUBMISSIONS=false)", async () => {
@@ -862,7 +896,7 @@ describe("POST /v1/jobs/bulk", () => {
     expect(await jobsStreamCount(gw)).toBe(before);
   });
 
-  it("answers 503 naming each job's id and whether it is stored when JetStream refuses part of a bulk", async () => {
+  it("answers 413 naming each job's id and whether it is stored when a job is over the stream's max_msg_size", async () => {
     const spans = new InMemorySpanExporter();
     await using gw = await gateway({
       spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
@@ -878,22 +912,49 @@ describe("POST /v1/jobs/bulk", () => {
           { id: "part-big", type: "bulk.big", payload: "x".repeat(1000) },
         ],
       });
-      expect(response.status).toBe(503);
+      expect(response.status).toBe(413);
       expect(response.body).toMatchObject({
-        error: "unavailable",
+        error: "payload_too_large",
         jobs: [
           { id: "part-small", stored: true },
           { id: "part-big", stored: false },
         ],
       });
+      expect(String(response.body.message)).toMatch(/JOBS.*max_msg_size/);
       const stored = await gw.jsm.streams.getMessage(StreamName.Jobs, {
         last_by_subj: "jobs.bulk.echo",
       });
       expect(JSON.stringify(stored?.json())).toContain("part-small");
-      // The request's span shows the failure, as every 5xx answer's does.
+      // The request's span shows the failure.
       const request = spans.getFinishedSpans().find((s) => s.name === "POST /v1/jobs/bulk");
       expect(request?.status.code).toBe(SpanStatusCode.ERROR);
-      expect(request?.attributes["http.response.status_code"]).toBe(503);
+      expect(request?.attributes["http.response.status_code"]).toBe(413);
+    } finally {
+      await gw.jsm.streams.update(StreamName.Jobs, before.config);
+    }
+  });
+
+  it("sends the jobs of a bulk message over the stream's max_msg_size one by one, each stored once", async () => {
+    await using gw = await gateway();
+    const before = await gw.jsm.streams.info(StreamName.Jobs);
+    // One job (about 3.3 KB with its headers) fits; two or more in one message do not.
+    await gw.jsm.streams.update(StreamName.Jobs, { ...before.config, max_msg_size: 5000 });
+    try {
+      const jobs = Array.from({ length: 5 }, (_, n) => ({
+        id: `bulk-one-by-one-${n}`,
+        type: "echo",
+        payload: { message: `${n}:${"x".repeat(3000)}` },
+      }));
+      const response = await submitBulk(gw, { jobs });
+      expect(response.status).toBe(202);
+      const { last_seq } = (await gw.jsm.streams.info(StreamName.Jobs)).state;
+      const stored: string[] = [];
+      for (let seq = before.state.last_seq + 1; seq <= last_seq; seq++) {
+        const msg = await gw.jsm.streams.getMessage(StreamName.Jobs, { seq });
+        if (msg !== null)
+          stored.push(...msg.json<{ jobs: { id: string }[] }>().jobs.map((j) => j.id));
+      }
+      expect(stored.sort()).toEqual(jobs.map((job) => job.id).sort());
     } finally {
       await gw.jsm.streams.update(StreamName.Jobs, before.config);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { ApiError, submissionUnconfirmed, unavailable } from "../errors.ts";
+import { ApiError, submissionNotStored, unavailable } from "../errors.ts";
 import { errorResponse } from "./error-body.ts";
 
 describe("errorResponse", () => {
@@ -24,7 +24,7 @@ describe("errorResponse", () => {
   });
 
   it("names the job's id in a 503 for a submission JetStream did not confirm", () => {
-    const answer = errorResponse(submissionUnconfirmed("job-1", new Error("TIMEOUT")));
+    const answer = errorResponse(submissionNotStored("job-1", new Error("TIMEOUT")));
     expect(answer).toEqual({
       status: 503,
       expected: true,

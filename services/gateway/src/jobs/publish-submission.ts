@@ -4,7 +4,7 @@ import type { JobSubmission } from "@conveyor/contracts";
 import type { TraceContext } from "@conveyor/telemetry";
 
 import type { GatewayDeps } from "../deps.ts";
-import { natsNotConnected, submissionUnconfirmed } from "../errors.ts";
+import { natsNotConnected, submissionNotStored } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 import type { NatsOut } from "./nats-out.ts";
 
@@ -52,7 +52,7 @@ export async function publishSubmission(
           timeout: deps.options.publishTimeoutMs,
         })
         .catch((err: unknown) => {
-          throw submissionUnconfirmed(id, err);
+          throw submissionNotStored(id, err);
         });
       if (!ack.duplicate) return { id, traceId: deps.tracing.traceIdOf(ctx), duplicate: false };
       const first = await originalOf(deps, ack.seq);

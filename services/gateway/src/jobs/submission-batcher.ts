@@ -7,7 +7,7 @@ import { JetStreamApiError } from "@nats-io/jetstream";
 import type { TraceContext } from "@conveyor/telemetry";
 
 import type { GatewayDeps } from "../deps.ts";
-import { natsNotConnected, submissionUnconfirmed } from "../errors.ts";
+import { natsNotConnected, submissionNotStored } from "../errors.ts";
 import type { NatsOut } from "./nats-out.ts";
 import type { SubmitOutcome } from "./publish-submission.ts";
 
@@ -76,7 +76,7 @@ export class SubmissionBatcher {
       this.#sendGathered(waiting);
     } catch (err) {
       // Only a bug gets here; no request may be left waiting for an answer.
-      for (const member of waiting) member.failed(submissionUnconfirmed(member.job.id, err));
+      for (const member of waiting) member.failed(submissionNotStored(member.job.id, err));
     }
     // Written now rather than a turn later: the gathering has already waited for this turn's end.
     this.#out.publisher.flush();
@@ -140,7 +140,7 @@ export class SubmissionBatcher {
             for (const member of members) this.#send([member], this.#alone(member), true);
             return;
           }
-          for (const member of members) member.failed(submissionUnconfirmed(member.job.id, err));
+          for (const member of members) member.failed(submissionNotStored(member.job.id, err));
         },
       );
   }

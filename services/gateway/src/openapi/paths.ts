@@ -66,7 +66,8 @@ export function paths(submissionSchema: object): Record<string, object> {
           ),
           "413": error(
             "The body, or the job's envelope as stored (with its id and defaults), is larger " +
-              "than the gateway's limit",
+              "than the gateway's limit, or the `JOBS` stream refused the job for its " +
+              "`max_msg_size`",
           ),
           "415": error("A `Content-Encoding` the gateway cannot decode (`unsupported_media_type`)"),
           "422": error("No worker has registered the job type (`unknown_type`)"),
@@ -109,7 +110,12 @@ export function paths(submissionSchema: object): Record<string, object> {
           "400": error(
             "Not JSON, not `{ jobs: [...] }` with 1 to 1,000 jobs, or a bad job; `issues` name the fields",
           ),
-          "413": error("The body, or one job, is larger than the gateway's limit"),
+          "413": json(
+            "The body, or one job, is larger than the gateway's limit (nothing was sent); or the " +
+              "jobs not stored were each refused by the `JOBS` stream for its `max_msg_size`: " +
+              "each job's id and whether it is stored",
+            { oneOf: [ref("BulkSubmitTooLarge"), ref("ErrorBody")] },
+          ),
           "415": error("A `Content-Encoding` the gateway cannot decode (`unsupported_media_type`)"),
           "422": error("No worker has registered a job's type (`unknown_type`)"),
           "503": json(

@@ -1,6 +1,6 @@
-import { bulkMessages, checkBulkJob, maxBulkMessageBytes } from "@conveyor/client";
-import type { BulkJob, BulkMessage } from "@conveyor/client";
-import { Header, SubmissionSource } from "@conveyor/contracts";
+import { checkBulkJob } from "@conveyor/client";
+import type { BulkJob } from "@conveyor/client";
+import { SubmissionSource } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 import {
   checkBulkEnvelope,
@@ -8,7 +8,7 @@ import {
   refusalInBulk,
   repeatedIds,
 } from "@conveyor/job-registry";
-import type { TraceContext } from "@conveyor/telemetry";
+import { isMessageTooLarge } from "@conveyor/service-kit";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
@@ -17,6 +17,7 @@ import { jsonBody } from "../http/json-body.ts";
 import { inRequestSpan } from "../http/request-span.ts";
 import { lookUpTypes } from "../jobs/look-up-types.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
+import { storeBulk } from "../jobs/store-bulk.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
 import { typesNamedBy } from "../jobs/submission-input.ts";
 
@@ -34,8 +35,9 @@ interface Refused {
  * `jobs.bulk.<type>` (one stored message per type and `max_payload`). Every job is checked first,
  * as `POST /v1/jobs` checks one; when any is refused, nothing is submitted and the answer names
  * each refused job by its place (`jobs[3].payload.ms`). Answers 202 once JetStream stored every
- * job, with their ids in order; 503 when it did not confirm some of the bulk's messages, listing
- * every job's id and whether it is stored.
+ * job, with their ids in order; when some were not stored, 413 if each of those is over the
+ * `JOBS` stream's `max_msg_size` and 503 otherwise, listing every job's id and whether it is
+ * stored.
  */
 export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
@@ -48,37 +50,33 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
       await lookUpTypes(deps.registry, out, types, deps.options.publishTimeoutMs);
       const jobs = checkedJobs(deps, ctx.request.body);
       if (!out.link.up) throw natsNotConnected("no job was submitted");
-      const messages = bulkMessages(jobs, maxBulkMessageBytes(deps.nc));
-      const settled = await Promise.allSettled(
-        messages.map((message) => publish(deps, out, message, trace)),
-      );
-      const duplicateOf = new Map<number, boolean>();
-      const failures: unknown[] = [];
-      settled.forEach((result, i) => {
-        if (result.status === "rejected") failures.push(result.reason);
-        else for (const job of messages[i]?.jobs ?? []) duplicateOf.set(job.index, result.value);
-      });
+      const outcomes = await storeBulk(deps, out, jobs, trace);
+      const outcomeOf = new Map(outcomes.map((outcome) => [outcome.index, outcome]));
+      const failures = outcomes.flatMap((outcome) => (outcome.stored ? [] : [outcome.error]));
       if (failures.length > 0) {
-        // Some of the bulk's messages may be stored (their jobs will run): say which, with the
-        // ids, so that the rest can be sent again under the same ids and nothing runs twice.
+        // Some of the bulk's jobs may be stored (they will run): say which, with the ids, so that
+        // the rest can be sent again under the same ids and nothing runs twice.
         deps.logger.warn({ err: failures[0], failed: failures.length }, "bulk not fully stored");
-        const message =
-          `JetStream did not confirm ${failures.length} of the bulk's ${messages.length} ` +
-          `messages (${errorMessage(failures[0])}); submit the jobs not stored again, with ` +
-          "their ids, so that none is stored twice";
+        const answer = notFullyStored(failures, jobs.length);
         // Answered, not thrown (the body names each job): the request's span fails all the same.
-        deps.tracing.markFailed(trace, message);
-        ctx.status = 503;
+        deps.tracing.markFailed(trace, answer.message);
+        ctx.status = answer.status;
         ctx.body = {
-          error: ErrorCode.Unavailable,
-          message,
-          jobs: jobs.map((job) => ({ id: job.id, stored: duplicateOf.has(job.index) })),
+          error: answer.error,
+          message: answer.message,
+          jobs: jobs.map((job) => ({
+            id: job.id,
+            stored: outcomeOf.get(job.index)?.stored === true,
+          })),
         };
         return;
       }
       ctx.status = 202;
       ctx.body = {
-        jobs: jobs.map((job) => ({ id: job.id, duplicate: duplicateOf.get(job.index) ?? false })),
+        jobs: jobs.map((job) => {
+          const outcome = outcomeOf.get(job.index);
+          return { id: job.id, duplicate: outcome?.stored === true && outcome.duplicate };
+        }),
         traceId: deps.tracing.traceIdOf(trace),
       };
     });
@@ -125,26 +123,32 @@ function idempotencyHeaderRefused(): ApiError {
 }
 
 /**
- * Stores one bulk message in a PRODUCER span of the request's trace; resolves with whether it was
- * a duplicate, rejects when JetStream did not confirm it.
+ * The answer to a bulk some of whose jobs were not stored: 413 when each was refused for its size
+ * (sent again as it is, it would be refused again), 503 otherwise (it may be stored after all, or
+ * be stored when sent again).
  */
-function publish(
-  deps: GatewayDeps,
-  out: NatsOut,
-  message: BulkMessage,
-  trace: TraceContext,
-): Promise<boolean> {
-  const { subject, body, headers, msgID } = message;
-  headers.append(Header.Source, SubmissionSource.Rest);
-  return deps.tracing.produce(trace, { subject, jobType: message.type }, async (ctx) => {
-    deps.tracing.inject(ctx, headers);
-    const ack = await out.publisher.publish(subject, body, {
-      msgID,
-      headers,
-      timeout: deps.options.publishTimeoutMs,
-    });
-    return ack.duplicate;
-  });
+function notFullyStored(
+  failures: readonly unknown[],
+  total: number,
+): { status: number; error: string; message: string } {
+  const [first] = failures;
+  if (failures.every(isMessageTooLarge)) {
+    return {
+      status: 413,
+      error: ErrorCode.PayloadTooLarge,
+      message:
+        `${failures.length} of the bulk's ${total} jobs are larger than the JOBS stream's ` +
+        `max_msg_size and were not stored (${errorMessage(first)}); the others are stored`,
+    };
+  }
+  return {
+    status: 503,
+    error: ErrorCode.Unavailable,
+    message:
+      `JetStream did not confirm ${failures.length} of the bulk's ${total} jobs ` +
+      `(${errorMessage(first)}); submit the jobs not stored again, with their ids, so that ` +
+      "none is stored twice",
+  };
 }
 
 /** A bulk entry without the `traceparent` and `tracestate` a job may carry. */

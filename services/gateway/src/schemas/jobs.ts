@@ -146,3 +146,13 @@ export const BulkSubmitUnavailable = z.object({
   message: z.string(),
   jobs: z.array(z.object({ id: z.string(), stored: z.boolean() })),
 });
+
+/**
+ * `413` for a bulk some of whose jobs the `JOBS` stream refused for its `max_msg_size`, each on its
+ * own: every job's id, and whether it is stored (and will run). The others would be refused again.
+ */
+export const BulkSubmitTooLarge = z.object({
+  error: z.literal("payload_too_large"),
+  message: z.string(),
+  jobs: z.array(z.object({ id: z.string(), stored: z.boolean() })),
+});
