@@ -84,6 +84,21 @@ export type Submitted = (
 export type SubmitResult =
   ({ ok: true } & Submitted) | { ok: false; id: string | undefined; error: Error };
 
+/** One job's result in a bulk message, by its place in the caller's list. */
+interface BulkResult {
+  index: number;
+  result: SubmitResult;
+}
+
+/** Whether a job's result is the stream's refusal of its message for the message's size. */
+function refusedForSize({ result }: BulkResult): boolean {
+  return (
+    !result.ok &&
+    result.error instanceof SubmissionNotConfirmedError &&
+    isMessageTooLarge(result.error.cause)
+  );
+}
+
 /** Bulk messages {@link JobClient.submitBulk} has in flight at once (up to 16,000 jobs). */
 const bulkMessagesPerRound = 16;
 
@@ -176,7 +191,8 @@ export class JobClient {
    * refused: in a bulk a job's `id` (generated when absent) deduplicates it, and a bulk sent again
    * with the same jobs is stored once within the intake's duplicate window (`duplicate: true`).
    * When storing a bulk is not confirmed, each of its jobs answers `SubmissionNotConfirmedError`:
-   * submit them again with the same ids. A job with the id of an earlier job in the list is
+   * submit them again with the same ids. A bulk message the stream refuses for its size (over a
+   * `max_msg_size` below the server's `max_payload`) is sent again job by job. A job with the id of an earlier job in the list is
    * refused (it would collapse into it and never run). `duplicate` is per message: true when the
    * intake already held a bulk of the same jobs in the same order. Up to 16 bulk messages are in
    * flight at once.
@@ -259,14 +275,28 @@ export class JobClient {
     for (let start = 0; start < messages.length; start += bulkMessagesPerRound) {
       await Promise.all(
         messages.slice(start, start + bulkMessagesPerRound).map(async (message) => {
-          for (const result of await this.#sendBulk(message)) results[result.index] = result.result;
+          for (const result of await this.#sendBulkOrJobByJob(message)) {
+            results[result.index] = result.result;
+          }
         }),
       );
     }
     return results;
   }
 
-  async #sendBulk(message: BulkMessage): Promise<{ index: number; result: SubmitResult }[]> {
+  /**
+   * Sends a bulk message; when the stream refuses it for its size (over a `max_msg_size` below the
+   * server's `max_payload`: nothing of it was stored), sends its jobs again one by one, so that
+   * gathering jobs never refuses one that alone would be stored.
+   */
+  async #sendBulkOrJobByJob(message: BulkMessage): Promise<BulkResult[]> {
+    const sent = await this.#sendBulk(message);
+    if (message.jobs.length === 1 || !sent.every(refusedForSize)) return sent;
+    const alone = message.jobs.flatMap((job) => bulkMessages([job], Infinity));
+    return (await Promise.all(alone.map((single) => this.#sendBulk(single)))).flat();
+  }
+
+  async #sendBulk(message: BulkMessage): Promise<BulkResult[]> {
     const send = async (traceId: string | undefined) => {
       const { subject, body, headers, msgID } = message;
       const closedBefore = this.#nc.isClosed();

@@ -307,6 +307,42 @@ describe("JobClient against a real nats-server", () => {
     }
   });
 
+  it("sends the jobs of a bulk the stream refused for its size again one by one", async () => {
+    await using bare = await startNatsServer();
+    const other = await connect({ servers: bare.url });
+    try {
+      const jsm = await jetstreamManager(other);
+      // One job's bulk message (about 200 bytes) fits; five in one message do not.
+      await jsm.streams.add({ name: "SMALL", subjects: ["jobs.>"], max_msg_size: 400 });
+      const client = new JobClient(other);
+      const jobs = Array.from({ length: 5 }, (_, n) => ({
+        id: `one-by-one-${n}`,
+        type: "echo",
+        payload: "x".repeat(100),
+      }));
+      const results = await client.submitBulk(jobs);
+      expect(results.map((r) => r.ok)).toEqual(Array(5).fill(true));
+      const stored: string[] = [];
+      const { last_seq } = (await jsm.streams.info("SMALL")).state;
+      for (let seq = 1; seq <= last_seq; seq++) {
+        const msg = await jsm.streams.getMessage("SMALL", { seq });
+        if (msg !== null)
+          stored.push(...msg.json<{ jobs: { id: string }[] }>().jobs.map((j) => j.id));
+      }
+      expect(stored.sort()).toEqual(jobs.map((job) => job.id));
+      // A job too large on its own is still refused, and only it.
+      const [big, small] = await client.submitBulk([
+        { type: "echo", payload: "x".repeat(500) },
+        { type: "echo", payload: "y" },
+      ]);
+      expect(big).toMatchObject({ ok: false, error: { maybeStored: false } });
+      expect(small).toMatchObject({ ok: true });
+      await client.close();
+    } finally {
+      await other.close();
+    }
+  });
+
   it("says a submission whose acknowledgement never came may be stored", async () => {
     await using bare = await startNatsServer();
     const other = await connect({ servers: bare.url });
