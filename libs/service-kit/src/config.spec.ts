@@ -11,6 +11,7 @@ describe("parseEnv", () => {
     const config = parseEnv(schema, { WORKER_CONCURRENCY: "8" });
     expect(config.WORKER_CONCURRENCY).toBe(8);
     expect(config.NATS_URL).toBe("nats://127.0.0.1:4222");
+    expect(config.NATS_PING_INTERVAL_MS).toBe(10_000);
   });
 
   it("reads a variable set to blanks as unset, not as 0 or a bad URL", () => {

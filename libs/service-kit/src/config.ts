@@ -3,6 +3,7 @@ import { z } from "zod";
 import { ConfigError } from "./errors.ts";
 import { metricsEnv } from "./metrics.ts";
 import { natsAuthEnv } from "./nats-auth.ts";
+import { defaultNatsPingIntervalMs } from "./nats-connection.ts";
 import { maxTimerMs } from "./timer-limit.ts";
 import { tracingEnv } from "./tracing-config.ts";
 
@@ -74,6 +75,8 @@ export const commonEnv = {
       return servers.join(",");
     }),
   ...natsAuthEnv,
+  /** How often each connection pings nats-server; three intervals unanswered and it reconnects. */
+  NATS_PING_INTERVAL_MS: envMs(100, defaultNatsPingIntervalMs),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   /** How long a draining service may take to finish in-flight work, in milliseconds. */
   SHUTDOWN_GRACE_MS: envMs(0, 10_000),

@@ -12,6 +12,8 @@ import { connectNats, exitWhenNatsCloses } from "./nats-connection.ts";
 export interface ServiceConnectionEnv extends NatsAuthEnv {
   NATS_URL: string;
   TOPOLOGY_WAIT_MS: number;
+  /** @default defaultNatsPingIntervalMs */
+  NATS_PING_INTERVAL_MS?: number;
 }
 
 /** What {@link connectService} does besides connecting. */
@@ -53,6 +55,7 @@ export async function connectService(
     logger,
     auth: natsAuthOf(env),
     firstConnectWaitMs: env.TOPOLOGY_WAIT_MS,
+    pingIntervalMs: env.NATS_PING_INTERVAL_MS,
   });
   try {
     onConnected?.(nc);
