@@ -5,6 +5,7 @@ import {
   ChurnTable,
   JetStreamPublisher,
   PublisherClosedError,
+  RepliesRefusedError,
   isMessageTooLarge,
   maxTimerMs,
 } from "@conveyor/service-kit";
@@ -367,6 +368,9 @@ export class JobClient {
     closedBefore: boolean,
   ): SubmissionNotConfirmedError {
     if (closedBefore) return new SubmissionNotConfirmedError(id, err, "the connection is closed");
+    if (err instanceof RepliesRefusedError) {
+      return new SubmissionNotConfirmedError(id, err, `it was not sent, as ${err.message}`);
+    }
     // The stream refused the message for its size (over its `max_msg_size`): nothing of it was
     // stored, and sending it again as it is gets the same answer. Other refusals may not be final
     // (a publish of the same id still in flight on a clustered stream, a store closing).

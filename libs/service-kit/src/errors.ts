@@ -17,3 +17,15 @@ export class PublisherClosedError extends Error {
     super("the publisher is closed", options);
   }
 }
+
+/**
+ * A publish made after the server refused the publisher's subscription for acknowledgements (a
+ * permissions violation on its inbox): nothing was sent. `cause` is the server's refusal.
+ */
+export class RepliesRefusedError extends Error {
+  override readonly name = "RepliesRefusedError";
+
+  constructor(cause: Error) {
+    super(`the server refused the subscription for acknowledgements: ${cause.message}`, { cause });
+  }
+}

@@ -1,4 +1,4 @@
-export { ConfigError, PublisherClosedError } from "./errors.ts";
+export { ConfigError, PublisherClosedError, RepliesRefusedError } from "./errors.ts";
 export {
   parseEnv,
   commonEnv,

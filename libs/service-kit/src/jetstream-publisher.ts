@@ -10,7 +10,7 @@ import {
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 
 import { ChurnTable } from "./churn-table.ts";
-import { PublisherClosedError } from "./errors.ts";
+import { PublisherClosedError, RepliesRefusedError } from "./errors.ts";
 import { outgoingHeaders } from "./outgoing-headers.ts";
 
 /** Options of one {@link JetStreamPublisher.publish}; a subset of nats.js's `JetStreamPublishOptions`. */
@@ -107,7 +107,10 @@ const decoder = new TextDecoder();
  * - no acknowledgement in time: `TimeoutError`; the message may still have been stored;
  * - the client refused the publish (over `max_payload`, a bad subject): `InvalidArgumentError`
  *   or `InvalidSubjectError`, as a rejection;
- * - the connection closed first: `ClosedConnectionError`; after {@link close}: {@link PublisherClosedError}.
+ * - the connection closed first: `ClosedConnectionError`; after {@link close}: {@link PublisherClosedError};
+ * - the server refused the subscription for acknowledgements (permissions on the inbox): its
+ *   `PermissionViolationError` for the publishes already sent, then {@link RepliesRefusedError}
+ *   (nothing sent).
  */
 export class JetStreamPublisher {
   readonly #nc: NatsConnection;
@@ -171,8 +174,13 @@ export class JetStreamPublisher {
     this.#replyPrefix = `${inbox}.`;
     const sub = nc.subscribe(`${inbox}.*`, {
       callback: (err, msg) => {
-        if (err) this.#rejectAll(err);
-        else this.#onReply(msg);
+        if (err) {
+          // The server refused the subscription (a permissions violation): the publishes sent
+          // fail with its refusal, and every one after them says why nothing is sent, which a
+          // plain "connection closed" would hide.
+          this.#closedError ??= new RepliesRefusedError(err);
+          this.#rejectAll(err);
+        } else this.#onReply(msg);
       },
     });
     this.#timer = setInterval(() => {
@@ -180,9 +188,10 @@ export class JetStreamPublisher {
     }, options.timeoutCheckMs ?? 100);
     this.#timer.unref();
     // The subscription ends with the connection (or with close()): nothing can be acknowledged then.
-    void sub.closed.then(() => {
+    void sub.closed.then((err) => {
       clearInterval(this.#timer);
-      this.#closedError ??= new ClosedConnectionError();
+      this.#closedError ??=
+        err instanceof Error ? new RepliesRefusedError(err) : new ClosedConnectionError();
       this.#rejectAll(this.#closedError);
     });
     this.#unsubscribe = () => {

@@ -13,7 +13,7 @@ import {
   encodeUser,
   fmtCreds,
 } from "@nats-io/jwt";
-import { JobClient } from "@conveyor/client";
+import { JobClient, SubmissionNotConfirmedError } from "@conveyor/client";
 import { ensureTopology } from "@conveyor/topology";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -219,6 +219,24 @@ describe("a user allowed to receive replies only under its connection's inbox pr
     } finally {
       await client.close();
       await nc.close();
+    }
+    // Without the prefix its replies' subscription is refused: the error says so, not only that
+    // something closed.
+    const refused = await connect({ servers: nats.url, ...app });
+    const unprefixed = new JobClient(refused, { timeoutMs: 2000 });
+    try {
+      // The first submission was sent (and may be stored); the ones after it are not sent.
+      const first = await unprefixed.submit({ type: "echo" }).catch((e: unknown) => e);
+      expect(String((first as Error).message)).toMatch(/permissions violation.*_INBOX\./i);
+      const later = await unprefixed.submit({ type: "echo" }).catch((e: unknown) => e);
+      expect(later).toBeInstanceOf(SubmissionNotConfirmedError);
+      expect(later).toMatchObject({ maybeStored: false });
+      expect(String((later as Error).message)).toMatch(
+        /was not stored: it was not sent, as the server refused the subscription for acknowledgements: permissions violation.*_INBOX\./i,
+      );
+    } finally {
+      await unprefixed.close();
+      await refused.close();
     }
   });
 });
