@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { ChurnTable } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { Consumer, JsMsg } from "@nats-io/jetstream";
 
 import { Delivery } from "./delivery.ts";
@@ -60,7 +61,8 @@ export interface TypeBacklog {
  * while its outcome is being stored (up to `settlingLimit` of them).
  */
 export class TypeConsumer {
-  readonly #consumer: Consumer;
+  #consumer: Consumer;
+  readonly #reopen: (() => Promise<Consumer>) | undefined;
   readonly #deps: DeliveryDeps;
   readonly #settings: PullSettings;
   readonly #logger: Logger;
@@ -73,8 +75,18 @@ export class TypeConsumer {
   #slotFreed = Promise.withResolvers<undefined>();
   #loop: Promise<void> = Promise.resolve();
 
-  constructor(consumer: Consumer, deps: DeliveryDeps, settings: PullSettings) {
+  /**
+   * `reopen` creates the type's work consumer if it is missing and gets it, as the worker does at
+   * start; it is called when the consumer is found gone after a pull failed.
+   */
+  constructor(
+    consumer: Consumer,
+    deps: DeliveryDeps,
+    settings: PullSettings,
+    reopen?: () => Promise<Consumer>,
+  ) {
     this.#consumer = consumer;
+    this.#reopen = reopen;
     this.#deps = deps;
     this.#settings = settings;
     this.#settlingLimit = Math.max(1, settings.settlingLimit ?? defaultSettlingLimit);
@@ -174,8 +186,37 @@ export class TypeConsumer {
           retryPullAfterMs.first * 2 ** (failures - 1),
         );
         this.#logger.warn({ err, delayMs }, "pulling work failed; retrying");
-        await sleep(delayMs, undefined, { signal: stopped }).catch(() => undefined);
+        if (await this.#reopenIfGone()) failures = 0;
+        else await sleep(delayMs, undefined, { signal: stopped }).catch(() => undefined);
       }
+    }
+  }
+
+  /**
+   * After a failed pull: when the server says the work consumer, or `WORK` itself, no longer
+   * exists (deleted, or JetStream's state lost and provisioned anew), creates it again, so that
+   * the type's jobs run instead of waiting in `WORK` for a restart. Asked of the server, not read
+   * from the pull's error, which is "no responders" for a missing consumer and for a server away
+   * alike. Resolves with whether the consumer was created again.
+   */
+  async #reopenIfGone(): Promise<boolean> {
+    if (this.#reopen === undefined) return false;
+    try {
+      await this.#consumer.info();
+      return false;
+    } catch (err) {
+      if (!isMissing(err)) return false;
+    }
+    try {
+      this.#consumer = await this.#reopen();
+      this.#logger.warn("the type's work consumer was gone; it is created again");
+      return true;
+    } catch (err) {
+      this.#logger.warn(
+        { err },
+        "the type's work consumer is gone and cannot be created yet (is WORK provisioned?)",
+      );
+      return false;
     }
   }
 
@@ -227,4 +268,13 @@ export class TypeConsumer {
       this.#slotFreed.resolve(undefined);
     });
   }
+}
+
+/** Whether a JetStream API error says the consumer or its stream does not exist. */
+function isMissing(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.ConsumerNotFound ||
+      err.code === JetStreamApiCodes.StreamNotFound)
+  );
 }

@@ -183,19 +183,22 @@ export class JobWorker {
   ): Promise<TypeConsumer[]> {
     const consumers: TypeConsumer[] = [];
     for (const settings of options.types) {
-      // Every replica renews its jobs' leases by its own ackWaitMs: shortening the lease in force
-      // would hand jobs that replicas renewing less often still run to another replica.
-      const lease = await ensureWorkConsumer(jsm, settings.type, {
-        ackWaitMs: options.ackWaitMs,
-        keepLongerAckWait: true,
-      });
-      if (lease.ackWaitMs > options.ackWaitMs) {
-        shared.logger.info(
-          { type: settings.type, ackWaitMs: lease.ackWaitMs, ownAckWaitMs: options.ackWaitMs },
-          "the type's work consumer keeps its longer lease: other replicas may rely on it",
-        );
-      }
-      const consumer = await js.consumers.get(StreamName.Work, workConsumerName(settings.type));
+      const open = async () => {
+        // Every replica renews its jobs' leases by its own ackWaitMs: shortening the lease in
+        // force would hand jobs that replicas renewing less often still run to another replica.
+        const lease = await ensureWorkConsumer(jsm, settings.type, {
+          ackWaitMs: options.ackWaitMs,
+          keepLongerAckWait: true,
+        });
+        if (lease.ackWaitMs > options.ackWaitMs) {
+          shared.logger.info(
+            { type: settings.type, ackWaitMs: lease.ackWaitMs, ownAckWaitMs: options.ackWaitMs },
+            "the type's work consumer keeps its longer lease: other replicas may rely on it",
+          );
+        }
+        return js.consumers.get(StreamName.Work, workConsumerName(settings.type));
+      };
+      const consumer = await open();
       const deps = {
         settings,
         publisher: shared.publisher,
@@ -209,10 +212,12 @@ export class JobWorker {
         onAttemptEnd: options.onAttemptEnd,
       };
       consumers.push(
-        new TypeConsumer(consumer, deps, {
-          concurrency: settings.concurrency,
-          pullExpiresMs: options.pullExpiresMs,
-        }),
+        new TypeConsumer(
+          consumer,
+          deps,
+          { concurrency: settings.concurrency, pullExpiresMs: options.pullExpiresMs },
+          open,
+        ),
       );
     }
     return consumers;
