@@ -8,6 +8,12 @@ export type ShutdownStep = readonly [name: string, run: () => Promise<unknown>];
  * 1 when any failed or the deadline passed first. A step that fails does not skip the ones after it: a worker that cannot drain
  * its NATS connection (the server is down) still flushes its traces and closes its metrics.
  * A second signal exits at once.
+ *
+ * An uncaught exception or unhandled rejection (a job handler's abort listener that throws, which
+ * the worker cannot catch) is logged as fatal and runs the same steps, then exits 1: the process
+ * cannot be trusted to go on, but a worker's other jobs finish within its grace period, or go
+ * back to the queue at once, instead of each waiting out its lease and losing an attempt. A
+ * second one while stopping exits at once.
  */
 export function onShutdown(
   logger: Logger,
@@ -15,20 +21,32 @@ export function onShutdown(
   options: ShutdownOptions = {},
 ): void {
   let stopping = false;
+  const stop = (exitCode: 0 | 1) => {
+    stopping = true;
+    void runShutdownSteps(logger, steps, options).then((ok) => {
+      if (ok && exitCode === 0) logger.info("stopped");
+      process.exit(ok ? exitCode : 1);
+    });
+  };
   const handle = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, "second signal, exiting now");
       process.exit(1);
     }
-    stopping = true;
     logger.info({ signal }, "shutting down");
-    void runShutdownSteps(logger, steps, options).then((ok) => {
-      if (ok) logger.info("stopped");
-      process.exit(ok ? 0 : 1);
-    });
+    stop(0);
   };
   process.on("SIGTERM", handle);
   process.on("SIGINT", handle);
+  // An unhandled rejection reaches this too (Node's default `--unhandled-rejections=throw`).
+  process.on("uncaughtException", (err, origin) => {
+    if (stopping) {
+      logger.fatal({ err, origin }, "uncaught error while stopping, exiting now");
+      process.exit(1);
+    }
+    logger.fatal({ err, origin }, "uncaught error; stopping");
+    stop(1);
+  });
 }
 
 /**
