@@ -925,10 +925,17 @@ describe("POST /v1/jobs/bulk", () => {
         last_by_subj: "jobs.bulk.echo",
       });
       expect(JSON.stringify(stored?.json())).toContain("part-small");
-      // The request's span shows the failure.
+      expect(String(response.body.message)).toMatch(/; the others are stored$/);
+      // A 4xx does not fail the request's span, as for a single job.
       const request = spans.getFinishedSpans().find((s) => s.name === "POST /v1/jobs/bulk");
-      expect(request?.status.code).toBe(SpanStatusCode.ERROR);
+      expect(request?.status.code).not.toBe(SpanStatusCode.ERROR);
       expect(request?.attributes["http.response.status_code"]).toBe(413);
+      // None stored: the message does not say the others are.
+      const none = await submitBulk(gw, {
+        jobs: [{ type: "bulk.big", payload: "y".repeat(1000) }],
+      });
+      expect(none.status).toBe(413);
+      expect(String(none.body.message)).not.toMatch(/the others are stored/);
     } finally {
       await gw.jsm.streams.update(StreamName.Jobs, before.config);
     }

@@ -58,8 +58,9 @@ export function submitBulkRouter(deps: GatewayDeps, out: NatsOut): Router {
         // the rest can be sent again under the same ids and nothing runs twice.
         deps.logger.warn({ err: failures[0], failed: failures.length }, "bulk not fully stored");
         const answer = notFullyStored(failures, jobs.length);
-        // Answered, not thrown (the body names each job): the request's span fails all the same.
-        deps.tracing.markFailed(trace, answer.message);
+        // Answered, not thrown (the body names each job): the request's span fails all the same
+        // for a 5xx, and not for a 4xx, as when thrown.
+        if (answer.status >= 500) deps.tracing.markFailed(trace, answer.message);
         ctx.status = answer.status;
         ctx.body = {
           error: answer.error,
@@ -138,7 +139,8 @@ function notFullyStored(
       error: ErrorCode.PayloadTooLarge,
       message:
         `${failures.length} of the bulk's ${total} jobs are larger than the JOBS stream's ` +
-        `max_msg_size and were not stored (${errorMessage(first)}); the others are stored`,
+        `max_msg_size and were not stored (${errorMessage(first)})` +
+        (failures.length < total ? "; the others are stored" : ""),
     };
   }
   return {
