@@ -64,3 +64,4 @@ export { jsonOrUndefined } from "./json-or-undefined.ts";
 export { MsgIdPrefix, reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";
 export { isFiniteJson, parseJobEventJson, parseWorkItemJson } from "./parsed-json.ts";
 export { exceedsDepth, storedLevels } from "./json-depth.ts";
+export { InexactInteger, parseJsonExactly } from "./exact-json.ts";

@@ -1,4 +1,4 @@
-import { maxPayloadDepth, storedLevels } from "@conveyor/contracts";
+import { InexactInteger, maxPayloadDepth, storedLevels } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 
 /** A node of the walk; the path to it is built from the parents only when it is reported. */
@@ -16,7 +16,8 @@ interface Node {
  * non-plain object), nesting deeper than {@link maxPayloadDepth} (recursive validators overflow
  * the stack), object keys holding a NUL character (BSON keys are NUL-terminated), and strings or
  * keys that are not well-formed Unicode (a lone surrogate is stored as U+FFFD: the stored job would
- * differ from the submitted one, and two keys could become one). The walk is
+ * differ from the submitted one, and two keys could become one), and integers the JSON text held
+ * beyond 2^53 (an `InexactInteger` of `parseJsonExactly`: they would be stored rounded). The walk is
  * iterative and never descends past the limit, so any value is checked in bounded time and stack.
  * Returns at most one issue, the first found; paths start at `payload`.
  */
@@ -30,6 +31,10 @@ export function payloadShapeIssues(payload: unknown): ValidationIssue[] {
         return [{ path: pathOf(node), message: malformedMessage }];
       }
       continue;
+    }
+    if (value instanceof InexactInteger) {
+      const message = `the integer ${value.source} is beyond what JSON numbers hold exactly (2^53) and would be stored as ${value.rounded}; send it as a string`;
+      return [{ path: pathOf(node), message }];
     }
     const isArray = Array.isArray(value);
     const own = depth + storedLevels(isArray, Array.isArray(node.parent?.value));

@@ -1,4 +1,4 @@
-import { rejectionRawPreviewChars } from "@conveyor/contracts";
+import { parseJsonExactly, rejectionRawPreviewChars } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 
 /** Why raw submission bytes could not be read as JSON. */
@@ -49,7 +49,7 @@ export function parseSubmissionBytes(data: Uint8Array, maxBytes: number): Parsed
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonExactly(text);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return refused(BytesRejection.InvalidJson, `submission is not valid JSON: ${why}`, text);

@@ -229,6 +229,13 @@ describe("dispatcher", () => {
         path: "payload.a\\u0000b",
       },
       {
+        // A 64-bit integer JSON.parse would read rounded: refused rather than run with another.
+        subject: "jobs.submit.echo",
+        body: '{"id":"mark-bigint","payload":{"message":"x","orderId":1234567890123456789}}',
+        reason: "invalid_payload",
+        path: "payload.orderId",
+      },
+      {
         // An id no message header can carry: the rejection keeps it in its body only.
         subject: "jobs.submit.echo",
         body: JSON.stringify({ id: "mark-newline\r\nx", payload: {} }),

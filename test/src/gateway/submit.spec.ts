@@ -5,6 +5,7 @@ import type { IncomingMessage } from "node:http";
 import { gzipSync } from "node:zlib";
 
 import { Header, StreamName } from "@conveyor/contracts";
+import type { ValidationIssue } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { DiscardPolicy, jetstream } from "@nats-io/jetstream";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
@@ -700,6 +701,33 @@ describe("POST /v1/jobs", () => {
       });
       expect(response.status, encoding).toBe(202);
     }
+  });
+
+  it("refuses an integer JSON numbers cannot hold exactly, naming it, instead of storing it rounded", async () => {
+    await using gw = await gateway();
+    await gw.registry.register({ type: "big.numbers" });
+    const before = await jobsStreamCount(gw);
+    const post = (body: string, path = "/v1/jobs") =>
+      rawPost(`${gw.baseUrl}${path}`, body, { "Content-Type": "application/json" });
+    // A 64-bit id: JSON.parse alone reads it as 1234567890123456800.
+    const single = await post('{"type":"big.numbers","payload":{"orderId":1234567890123456789}}');
+    const bulk = await post(
+      '{"jobs":[{"type":"big.numbers","payload":{"ok":1}},{"type":"big.numbers","payload":{"refs":[9007199254740993]}}]}',
+      "/v1/jobs/bulk",
+    );
+    expect(single.status, single.text).toBe(400);
+    const refused = JSON.parse(single.text) as { error: string; issues: ValidationIssue[] };
+    expect(refused.error).toBe("invalid_payload");
+    expect(refused.issues.map((i) => i.path)).toEqual(["payload.orderId"]);
+    expect(refused.issues[0]?.message).toMatch(/1234567890123456789.*send it as a string/);
+    expect(bulk.status, bulk.text).toBe(400);
+    expect(JSON.parse(bulk.text)).toMatchObject({ issues: [{ path: "jobs[1].payload.refs.0" }] });
+    expect(await jobsStreamCount(gw)).toBe(before);
+    // What JSON numbers hold exactly is stored as sent: 2^53, a large float, a digit-rich string.
+    const exact = await post(
+      '{"type":"big.numbers","payload":{"a":9007199254740992,"b":1e20,"c":"12345678901234567890","d":-9007199254740991}}',
+    );
+    expect(exact.status, exact.text).toBe(202);
   });
 
   it("refuses a type no worker registered with 422 naming type", async () => {

@@ -3,6 +3,7 @@ import { pipeline } from "node:stream";
 import type { Readable, Transform } from "node:stream";
 import { createBrotliDecompress, createUnzip } from "node:zlib";
 
+import { parseJsonExactly } from "@conveyor/contracts";
 import type { Middleware } from "koa";
 import getRawBody from "raw-body";
 
@@ -132,7 +133,8 @@ function parseJson(bytes: Buffer): unknown {
     );
   }
   try {
-    return JSON.parse(text) as unknown;
+    // An integer JSON.parse would round is kept marked, for the payload check to refuse by name.
+    return parseJsonExactly(text);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new ApiError(400, ErrorCode.InvalidJson, `request body is not JSON: ${message}`, {
