@@ -227,11 +227,11 @@ describe("a user allowed to receive replies only under its connection's inbox pr
     try {
       // The first submission was sent (and may be stored); the ones after it are not sent.
       const first = await unprefixed.submit({ type: "echo" }).catch((e: unknown) => e);
-      expect(String((first as Error).message)).toMatch(/permissions violation.*_INBOX\./i);
+      expect((first as Error).message).toMatch(/permissions violation.*_INBOX\./i);
       const later = await unprefixed.submit({ type: "echo" }).catch((e: unknown) => e);
       expect(later).toBeInstanceOf(SubmissionNotConfirmedError);
       expect(later).toMatchObject({ maybeStored: false });
-      expect(String((later as Error).message)).toMatch(
+      expect((later as Error).message).toMatch(
         /was not stored: it was not sent, as the server refused the subscription for acknowledgements: permissions violation.*_INBOX\./i,
       );
     } finally {
