@@ -3,6 +3,13 @@ import { describe, expect, it } from "vitest";
 import { hourMs, minuteMs, resolveTopologyOptions } from "./options.ts";
 
 describe("resolveTopologyOptions", () => {
+  it("takes a WORK duplicate window from 1 h up", () => {
+    expect(resolveTopologyOptions({ workDuplicateWindowMs: 2 * hourMs })).toMatchObject({
+      workDuplicateWindowMs: 2 * hourMs,
+    });
+    expect(resolveTopologyOptions()).toMatchObject({ workDuplicateWindowMs: hourMs });
+  });
+
   it("fills in the defaults", () => {
     expect(resolveTopologyOptions()).toMatchObject({ replicas: 1, eventsMaxAgeMs: 168 * hourMs });
   });
@@ -12,6 +19,8 @@ describe("resolveTopologyOptions", () => {
     [{ jobsMaxAgeMs: -1 }, "jobsMaxAgeMs"],
     [{ jobsDuplicateWindowMs: 0.5 }, "jobsDuplicateWindowMs"],
     [{ workDuplicateWindowMs: Infinity }, "workDuplicateWindowMs"],
+    // Shorter than the dispatcher's retries publish a work item again: a job would run twice.
+    [{ workDuplicateWindowMs: 5 * minuteMs }, "workDuplicateWindowMs"],
     [{ replicas: 0 }, "replicas"],
     [{ replicas: 2 }, "replicas"],
   ])("refuses %o, naming the option", (options, name) => {

@@ -11,7 +11,9 @@ export interface TopologyOptions {
    * How long the work stream remembers a work item's `Nats-Msg-Id` (`<jobId>:<run>`), in
    * milliseconds: a work item the dispatcher publishes again within it (its intake message was
    * redelivered after the work item was stored) is stored once. The server keeps every id of the
-   * window in memory. @default 3600000 (1 h)
+   * window in memory. At least {@link minWorkDuplicateWindowMs}: the dispatcher publishes a work
+   * item again for up to about 28 minutes (a submission's retries, a replay command's), and each
+   * copy stored past the window would run the job once more. @default 3600000 (1 h)
    */
   workDuplicateWindowMs?: number;
   /**
@@ -33,6 +35,13 @@ export interface ResolvedTopologyOptions {
   eventsMaxAgeMs: number;
   jobsMaxAgeMs: number;
 }
+
+/**
+ * The shortest `WORK` duplicate window: longer than the dispatcher goes on publishing one work
+ * item again (the intake consumer's 60 deliveries, 1 s doubling to 30 s apart, about 28 minutes;
+ * a replay command's 50, about 25), with room for the deliveries' own time.
+ */
+export const minWorkDuplicateWindowMs = 60 * 60_000;
 
 /** How long `EVENTS` remembers an event's `Nats-Msg-Id`: its age cannot be shorter. */
 export const eventsDuplicateWindowMs = 2 * 60_000;
@@ -58,6 +67,13 @@ export function resolveTopologyOptions(options: TopologyOptions = {}): ResolvedT
     throw new RangeError(
       `topology option jobsMaxAgeMs (${resolved.jobsMaxAgeMs}) must be at least ` +
         `jobsDuplicateWindowMs (${resolved.jobsDuplicateWindowMs})`,
+    );
+  }
+  if (resolved.workDuplicateWindowMs < minWorkDuplicateWindowMs) {
+    throw new RangeError(
+      `topology option workDuplicateWindowMs (${resolved.workDuplicateWindowMs}) must be at ` +
+        `least ${minWorkDuplicateWindowMs} (1 h): the dispatcher may publish a work item again ` +
+        "for about 28 minutes, and a copy stored after the window would run the job again",
     );
   }
   if (resolved.eventsMaxAgeMs < eventsDuplicateWindowMs) {

@@ -20,8 +20,8 @@ describe("streamSpecs", () => {
 
   it("remembers work item ids as long as submissions, so a late re-dispatch collapses", () => {
     expect(byName().get("WORK")?.duplicate_window).toBe(3_600_000 * nanosPerMs);
-    const custom = byName(resolveTopologyOptions({ workDuplicateWindowMs: 7_000 }));
-    expect(custom.get("WORK")?.duplicate_window).toBe(7_000 * nanosPerMs);
+    const custom = byName(resolveTopologyOptions({ workDuplicateWindowMs: 7_200_000 }));
+    expect(custom.get("WORK")?.duplicate_window).toBe(7_200_000 * nanosPerMs);
   });
 
   it("remembers dead letter ids an hour, so a dead-lettering retried after a lasting failure stores one letter", () => {
