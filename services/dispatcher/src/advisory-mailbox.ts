@@ -32,14 +32,21 @@ export async function handleAdvisory(msg: JsMsg, deps: AdvisoryMailboxDeps): Pro
     return;
   }
   try {
+    const capturedAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
     const outcome = await deps.exhausted.deadLetter(
       advisory.stream_seq,
       advisory.deliveries,
       "advisory",
+      { consumer: advisory.consumer, capturedAt },
     );
     msg.ack();
     if (outcome.kind === "gone") {
       logger.debug({ advisory }, "work message already settled; nothing to dead-letter");
+    } else if (outcome.kind === "unrelated") {
+      logger.warn(
+        { advisory, why: outcome.why },
+        "max-deliveries advisory does not describe the work message at its sequence; ignored",
+      );
     } else {
       logger.warn(
         {

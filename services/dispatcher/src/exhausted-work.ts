@@ -1,4 +1,4 @@
-import { Header, StreamName, typeFromWorkSubject } from "@conveyor/contracts";
+import { Header, StreamName, typeFromWorkSubject, workConsumerName } from "@conveyor/contracts";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
@@ -12,7 +12,17 @@ import type { StoredWork } from "./work-dead-letter.ts";
 export type ExhaustedOutcome =
   | { kind: "dead-lettered"; seq: number; jobId: string | undefined; type: string }
   /** Not in the work stream any more: acknowledged, or dead-lettered and termed by its worker. */
-  | { kind: "gone"; seq: number };
+  | { kind: "gone"; seq: number }
+  /** The message at that sequence is not the one the advisory is about; `why` says so. */
+  | { kind: "unrelated"; seq: number; why: string };
+
+/** What a max-deliveries advisory says of the message it names, to check it against. */
+export interface AdvisoryClaim {
+  /** The consumer that gave up on it. */
+  consumer: string;
+  /** When the advisory was stored (its `ADVISORIES` time): the message is older than that. */
+  capturedAt: Date;
+}
 
 export interface ExhaustedWorkDeps {
   jsm: JetStreamManager;
@@ -43,10 +53,17 @@ export class ExhaustedWork {
    * continues the job's trace. `foundBy` says what found the message, for metrics. Rejects when
    * something could not be stored or deleted.
    */
-  async deadLetter(seq: number, deliveries: number, foundBy: FoundBy): Promise<ExhaustedOutcome> {
+  async deadLetter(
+    seq: number,
+    deliveries: number,
+    foundBy: FoundBy,
+    claim?: AdvisoryClaim,
+  ): Promise<ExhaustedOutcome> {
     const { jsm, publisher, tracing, now, observer } = this.#deps;
     const found = await jsm.streams.getMessage(StreamName.Work, { seq });
     if (found === null) return { kind: "gone", seq };
+    const why = claim === undefined ? undefined : unrelatedBecause(found, claim);
+    if (why !== undefined) return { kind: "unrelated", seq, why };
     const stored = readableWork(found);
     const attrs = {
       subject: stored.subject,
@@ -98,4 +115,21 @@ function readableWork(stored: StoredMsg): StoredWork {
   } catch {
     return { subject, seq, data, header: headers() };
   }
+}
+
+/**
+ * Why the work message at an advisory's sequence is not the one the advisory is about, or
+ * undefined when it may be. An advisory left from before `WORK` was provisioned anew (sequences
+ * start again at 1) names a job stored after it; one published by a client that may publish on
+ * `$JS.EVENT.>` may name any. Neither may dead-letter a job its consumer never gave up on.
+ */
+function unrelatedBecause(found: StoredMsg, claim: AdvisoryClaim): string | undefined {
+  if (found.time.getTime() > claim.capturedAt.getTime()) {
+    return `the message was stored at ${found.time.toISOString()}, after the advisory (${claim.capturedAt.toISOString()})`;
+  }
+  const type = typeFromWorkSubject(found.subject);
+  if (type !== undefined && workConsumerName(type) !== claim.consumer) {
+    return `the message is on ${found.subject}, which ${claim.consumer} does not deliver`;
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 
-import { deadLetterMsgId } from "@conveyor/contracts";
+import { deadLetterMsgId, workConsumerName } from "@conveyor/contracts";
 import type { DeadEvent, DeadLetter, WorkItem } from "@conveyor/contracts";
 import { createDeadLetterer } from "@conveyor/dispatcher";
 import type { DeadLetterer, DeadLettererOptions } from "@conveyor/dispatcher";
@@ -204,6 +204,38 @@ describe("dead letters from max deliveries", () => {
     expect(await lettersOf(type)).toHaveLength(1);
     expect(await deadEventsOf(queued.item.id)).toHaveLength(1);
     expect(observed).toEqual([`${type}:advisory`]);
+  });
+
+  it("leaves alone a job that an advisory names but does not describe: another consumer's, or stored after it", async () => {
+    const type = uniqueType();
+    const other = uniqueType();
+    await ensureImpatientConsumer(suite.jsm, type);
+    const advisory = (consumer: string, seq: number) =>
+      JSON.stringify({
+        type: "io.nats.jetstream.advisory.v1.max_deliver",
+        stream: "WORK",
+        consumer,
+        stream_seq: seq,
+        deliveries: testMaxDeliver,
+      });
+    // Misdirected: it names a job of `type`, and a consumer that delivers `other`.
+    const queued = await publishWork(suite.js, type, uniqueName("job"));
+    suite.nc.publish(advisorySubject(other), advisory(workConsumerName(other), queued.seq));
+    // Stale: captured before the job at its sequence was stored, as one left from before WORK
+    // was provisioned anew (its sequences start again at 1).
+    const next = (await suite.jsm.streams.info("WORK")).state.last_seq + 1;
+    suite.nc.publish(advisorySubject(type), advisory(workConsumerName(type), next));
+    await waitFor(async () => (await capturedAdvisories(suite.jsm, type)).length === 1);
+    await waitFor(async () => (await capturedAdvisories(suite.jsm, other)).length === 1);
+    const later = await publishWork(suite.js, type, uniqueName("job"));
+    expect(later.seq).toBe(next);
+
+    await startDeadLetterer();
+    await advisoriesSettled();
+    expect(await inWork(queued.seq)).toBe(true);
+    expect(await inWork(later.seq)).toBe(true);
+    expect(await lettersOf(type)).toHaveLength(0);
+    expect(observed).toEqual([]);
   });
 
   it("keeps one dead letter when a worker dead-lettered the job but died before removing it", async () => {
