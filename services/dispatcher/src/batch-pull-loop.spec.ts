@@ -70,6 +70,30 @@ describe("BatchPullLoop", () => {
     expect(batches).toEqual([[1, 2, 3, 4, 5], [6]]);
   });
 
+  it("with oneByOne, frees each message's room as it is settled: one slow message does not stop the pulls", async () => {
+    // A mailbox of commands: eight arrive together, one of them waits on something slow.
+    const consumer = new FakeConsumer();
+    consumer.arrive(1, 2, 3, 4, 5, 6, 7, 8);
+    let releaseSlow: (() => void) | undefined;
+    const handled: number[] = [];
+    const loop = new BatchPullLoop(
+      consumer,
+      async ([message]) => {
+        if (message === 1) await new Promise<void>((resolve) => (releaseSlow = resolve));
+        handled.push(message!);
+      },
+      silent,
+      { maxHeld: 8, pullExpiresMs: 50, oneByOne: true },
+    );
+    loop.start();
+    await until(() => handled.length === 7);
+    consumer.arrive(9);
+    await until(() => handled.includes(9));
+    releaseSlow?.();
+    await loop.stop();
+    expect(handled.at(-1)).toBe(1);
+  });
+
   it("never holds more than maxHeld, and pulls again once half of them are settled", async () => {
     const consumer = new FakeConsumer();
     const settle: (() => void)[] = [];

@@ -20,6 +20,12 @@ export interface BatchPullLoopOptions<M = unknown> {
    * bytes each (none while that is not one), so a burst of large messages cannot exhaust the heap.
    */
   bytes?: ByteBound<M>;
+  /**
+   * Hands each message over as a batch of its own, its room freed as soon as it is settled: for
+   * mailboxes whose messages are separate pieces of work (commands, advisories), where one slow
+   * message must not keep the loop from pulling while the rest of its batch is done. @default false
+   */
+  oneByOne?: boolean;
 }
 
 /** How {@link BatchPullLoop} bounds the bytes it holds. */
@@ -68,6 +74,7 @@ export class BatchPullLoop<M> {
   #gatheringBytes = 0;
   #held = 0;
   readonly #bytes: ByteBound<M> | undefined;
+  readonly #oneByOne: boolean;
   #heldBytes = 0;
   /** Resolves the wait for free room, when the loop waits for it. */
   #onRoom: (() => void) | undefined;
@@ -86,6 +93,7 @@ export class BatchPullLoop<M> {
     this.#pullExpiresMs = options.pullExpiresMs ?? 1000;
     this.#retryPauseMs = options.retryPauseMs ?? 1000;
     this.#bytes = options.bytes;
+    this.#oneByOne = options.oneByOne ?? false;
   }
 
   start(): void {
@@ -153,11 +161,21 @@ export class BatchPullLoop<M> {
   }
 
   readonly #handOver = (): void => {
-    const batch = this.#gathering;
-    if (batch.length === 0) return;
+    const gathered = this.#gathering;
+    if (gathered.length === 0) return;
     this.#gathering = [];
     const bytes = this.#gatheringBytes;
     this.#gatheringBytes = 0;
+    if (!this.#oneByOne) {
+      this.#settle(gathered, bytes);
+      return;
+    }
+    const sizeOf = this.#bytes?.sizeOf;
+    for (const msg of gathered) this.#settle([msg], sizeOf === undefined ? 0 : sizeOf(msg));
+  };
+
+  /** Hands one batch to the handler, and frees its room once it is settled. */
+  #settle(batch: M[], bytes: number): void {
     const done: Promise<void> = this.#handle(batch)
       .catch((err: unknown) => {
         this.#logger.error({ err, messages: batch.length }, "batch handler threw");
@@ -169,5 +187,5 @@ export class BatchPullLoop<M> {
         if (this.#pullable() > 0) this.#onRoom?.();
       });
     const key = this.#inflight.add(done);
-  };
+  }
 }

@@ -30,6 +30,8 @@ export class PullLoop {
       handle(msg).catch((err: unknown) => {
         logger.error({ err, subject: msg.subject, seq: msg.seq }, "message handler threw");
       });
+    // One by one: a command waiting for its job's earlier one, or an advisory for a slow DLQ,
+    // keeps only its own slot, not those of the messages that arrived with it.
     this.#loop = new BatchPullLoop(
       consumer,
       async (batch) => {
@@ -40,6 +42,7 @@ export class PullLoop {
         maxHeld: options.concurrency,
         pullExpiresMs: options.pullExpiresMs,
         retryPauseMs: options.retryPauseMs,
+        oneByOne: true,
       },
     );
   }
