@@ -22,6 +22,11 @@ export interface ListDeadLettersOptions extends ReadDeadline {
   cursor?: string | undefined;
   /** Most bytes of letters (as stored) the page holds. @default {@link defaultMaxPageBytes} */
   maxBytes?: number | undefined;
+  /**
+   * Of open letters, only those at or after this `DLQ` sequence: the stream no longer holds those
+   * before it (its max age removes the oldest first), though the read model keeps them a while.
+   */
+  firstSeq?: number | undefined;
 }
 
 /** The dead-letter document of a job, or `null` when none of its letters was projected. */
@@ -51,6 +56,9 @@ export async function listDeadLetters(
   }
   const filter: Filter<DeadLetterDocument> = { state };
   if (options.type !== undefined) filter.type = options.type;
+  if (options.firstSeq !== undefined && state === DeadLetterState.Dead) {
+    filter["source.seq"] = { $gte: options.firstSeq };
+  }
   if (options.cursor !== undefined) {
     const [lastId] = decodeCursor(options.cursor, "dead_letters", 1);
     filter._id = { $gt: lastId ?? "" };

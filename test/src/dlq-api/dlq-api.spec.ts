@@ -262,6 +262,19 @@ describe("dead-letter API", () => {
     const keptSeq = listed.find((l) => l.id === kept)!.dlqSeq;
     await system.jsm.streams.purge(StreamName.Dlq, { seq: keptSeq });
 
+    // The letter no longer held is not listed, and neither read, replayed nor discarded.
+    const list = await system.get(`/v1/dlq?type=${type}`);
+    expect((list.body.items as { id: string }[]).map((l) => l.id)).toEqual([kept]);
+    for (const [method, path] of [
+      ["GET", `/v1/dlq/${gone}`],
+      ["POST", `/v1/dlq/${gone}/replay`],
+      ["DELETE", `/v1/dlq/${gone}`],
+    ] as const) {
+      const response = await system.request(method, path);
+      expect(response.status, `${method} ${path}`).toBe(404);
+      expect(String(response.body.message), `${method} ${path}`).toMatch(/no longer in the DLQ/);
+    }
+
     broken.value = false;
     const bulk = await system.post("/v1/dlq/replay", { type });
     expect(bulk).toMatchObject({

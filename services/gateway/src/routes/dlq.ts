@@ -47,10 +47,22 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
   const read = <T>(query: (deadline: ReadDeadline) => Promise<T>) =>
     queryReadModel(query, timeoutMs);
 
-  /** The job's open letter, or a 404 saying why there is none. */
+  /**
+   * The job's open letter, or a 404 saying why there is none: also for a letter the `DLQ` no
+   * longer holds (past its max age, or purged), which the read model keeps a while longer and
+   * which a replay or discard could not find.
+   */
   const letterOf = async (id: string): Promise<OpenDeadLetterDocument> => {
     const doc = await read((deadline) => findDeadLetter(deps.db, id, deadline));
-    if (doc !== null && isOpenDeadLetter(doc)) return doc;
+    if (doc !== null && isOpenDeadLetter(doc)) {
+      const dlq = await dlqState(deps, out);
+      if (dlq !== undefined && doc.source.seq < dlq.firstSeq) {
+        throw notFound(
+          `the dead letter of job ${id} (run ${doc.run}) is no longer in the DLQ, which keeps letters for ${dlq.maxAge}`,
+        );
+      }
+      return doc;
+    }
     if (doc !== null) {
       throw notFound(
         `the dead letter of job ${id} (run ${doc.run}) was ${doc.state} at ${doc.settledAt}`,
@@ -74,7 +86,10 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
 
   router.get("/v1/dlq", async (ctx) => {
     const query = parseParams(ListDeadLettersQuery, ctx.query);
-    const page = await read((deadline) => listDeadLetters(deps.db, { ...query, ...deadline }));
+    const firstSeq = (await dlqState(deps, out))?.firstSeq;
+    const page = await read((deadline) =>
+      listDeadLetters(deps.db, { ...query, firstSeq, ...deadline }),
+    );
     ctx.body = {
       items: page.items.filter(isOpenDeadLetter).map(toDeadLetterView),
       nextCursor: page.nextCursor,
@@ -176,16 +191,32 @@ async function letterAgedOut(
   out: NatsOut,
   diedAt: string | undefined,
 ): Promise<string | undefined> {
-  if (diedAt === undefined || !out.link.up) return undefined;
-  let maxAgeMs: number;
+  if (diedAt === undefined) return undefined;
+  const dlq = await dlqState(deps, out);
+  if (dlq === undefined || dlq.maxAgeMs <= 0) return undefined;
+  return Date.now() - Date.parse(diedAt) > dlq.maxAgeMs ? dlq.maxAge : undefined;
+}
+
+/**
+ * The `DLQ`'s first sequence (the letters below it are gone) and its max age (0: none), also as
+ * `ms` says it, when NATS answers; undefined otherwise, and then letters are shown as the read model has them.
+ */
+async function dlqState(
+  deps: GatewayDeps,
+  out: NatsOut,
+): Promise<{ firstSeq: number; maxAgeMs: number; maxAge: string } | undefined> {
+  if (!out.link.up) return undefined;
   try {
-    maxAgeMs = millis((await deps.jsm.streams.info(StreamName.Dlq)).config.max_age);
+    const { state, config } = await deps.jsm.streams.info(StreamName.Dlq);
+    const maxAgeMs = millis(config.max_age);
+    return {
+      firstSeq: state.first_seq,
+      maxAgeMs,
+      maxAge: maxAgeMs > 0 ? ms(maxAgeMs, { long: true }) : "as long as it is not purged",
+    };
   } catch {
     return undefined;
   }
-  const age = Date.now() - Date.parse(diedAt);
-  if (maxAgeMs <= 0 || !(age > maxAgeMs)) return undefined;
-  return ms(maxAgeMs, { long: true });
 }
 
 /**
