@@ -1,3 +1,4 @@
+import { ConsumerName } from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 
 import { coreConsumers, workConsumer } from "./consumers.ts";
@@ -105,4 +106,29 @@ export async function ensureWorkConsumer(
 ): Promise<{ ackWaitMs: number }> {
   const { config } = await reconcileConsumerConfig(jsm, workConsumer(type, options));
   return { ackWaitMs: (config.ack_wait ?? 0) / 1_000_000 };
+}
+
+/**
+ * Creates or updates durable consumers that read what the status projector's read (`EVENTS`'
+ * events, the `DLQ`'s letters and log) from the start, under other names: for a second projector
+ * that rebuilds the read model into another database while the first goes on serving. Nothing is
+ * done for a name that is the projector's own (`ensureTopology` provisions those).
+ */
+export async function ensureProjectorConsumers(
+  jsm: JetStreamManager,
+  names: { events: string; deadLetters: string },
+): Promise<void> {
+  const renamed = new Map<string, string>([
+    [ConsumerName.Projector, names.events],
+    [ConsumerName.ProjectorDeadLetters, names.deadLetters],
+  ]);
+  for (const placement of coreConsumers()) {
+    const own = placement.config.durable_name;
+    const name = own === undefined ? undefined : renamed.get(own);
+    if (name === undefined || name === own) continue;
+    await reconcileConsumerConfig(jsm, {
+      ...placement,
+      config: { ...placement.config, durable_name: name },
+    });
+  }
 }

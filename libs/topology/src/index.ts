@@ -1,4 +1,9 @@
-export { createMissingTopology, ensureTopology, ensureWorkConsumer } from "./ensure-topology.ts";
+export {
+  createMissingTopology,
+  ensureProjectorConsumers,
+  ensureTopology,
+  ensureWorkConsumer,
+} from "./ensure-topology.ts";
 export { verifyTopology } from "./verify-topology.ts";
 export { ensureTopologyWhenReady } from "./ensure-when-ready.ts";
 export type { EnsureWhenReadyOptions } from "./ensure-when-ready.ts";

@@ -1,3 +1,4 @@
+import { ConsumerName } from "@conveyor/contracts";
 import type { RetentionPolicy } from "@conveyor/read-model";
 import { commonEnv, envInt, envMs, mongoEnv } from "@conveyor/service-kit";
 import { z } from "zod";
@@ -18,6 +19,13 @@ const maxAgeHours = (fallback: number) =>
     .number()
     .min(0, "must be 0 (keep for good) or a number of hours")
     .max(100 * 365 * 24, "must be at most 100 years")
+    .default(fallback);
+
+/** A durable consumer's name, as JetStream takes it. */
+const consumerName = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 _ -")
     .default(fallback);
 
 /** Environment of the status projector. */
@@ -48,6 +56,13 @@ export const projectorEnv = z.object({
   REJECTIONS_MAX_AGE_HOURS: maxAgeHours(7 * 24),
   /** Time between two sweeps for expired documents, in milliseconds (at most a week). */
   READ_MODEL_SWEEP_INTERVAL_MS: envMs(10, 60_000, 7 * 24 * hourMs),
+  /**
+   * The durable consumer of `EVENTS` it reads; another name (created from the start if missing)
+   * runs a second projector that rebuilds the read model into another database.
+   */
+  PROJECTOR_CONSUMER: consumerName(ConsumerName.Projector),
+  /** The durable consumer of `DLQ` it reads, as `PROJECTOR_CONSUMER`. */
+  PROJECTOR_DLQ_CONSUMER: consumerName(ConsumerName.ProjectorDeadLetters),
 });
 export type ProjectorEnv = z.infer<typeof projectorEnv>;
 

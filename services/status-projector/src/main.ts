@@ -10,7 +10,8 @@ import {
   startMetrics,
 } from "@conveyor/service-kit";
 import { ensureIndexes } from "@conveyor/read-model";
-import { ConsumerName, StreamName } from "@conveyor/contracts";
+import { StreamName } from "@conveyor/contracts";
+import { ensureProjectorConsumers } from "@conveyor/topology";
 import { jetstream } from "@nats-io/jetstream";
 import { millis } from "@nats-io/transport-node";
 import { MongoClient } from "mongodb";
@@ -28,13 +29,16 @@ try {
   const logger = createLogger(service, env.LOG_LEVEL);
   const tracing = createTracing(service, env, logger);
   const { nc, jsm } = await connectService(service, env, logger);
+  const consumers = { events: env.PROJECTOR_CONSUMER, deadLetters: env.PROJECTOR_DLQ_CONSUMER };
+  // Consumers of its own name a rebuild: created from the start when missing.
+  await ensureProjectorConsumers(jsm, consumers);
   const metrics = await startMetrics(service, env, logger);
   registerMailboxMetrics(
     metrics.registry,
     jsm,
     [
-      { stream: StreamName.Events, consumer: ConsumerName.Projector },
-      { stream: StreamName.Dlq, consumer: ConsumerName.ProjectorDeadLetters },
+      { stream: StreamName.Events, consumer: consumers.events },
+      { stream: StreamName.Dlq, consumer: consumers.deadLetters },
     ],
     logger,
   );
@@ -68,6 +72,8 @@ try {
       deferLimit: env.PROJECTOR_DEFER_LIMIT,
       deferMaxBytes: env.PROJECTOR_DEFER_MAX_BYTES,
       cacheSize: env.PROJECTOR_CACHE_SIZE,
+      consumer: consumers.events,
+      deadLetterConsumer: consumers.deadLetters,
     },
   });
   const dlqMaxAgeMs = millis((await jsm.streams.info(StreamName.Dlq)).config.max_age);

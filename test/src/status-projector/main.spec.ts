@@ -39,6 +39,25 @@ function startMain(env: Record<string, string>) {
   return { child, output, exited };
 }
 
+/**
+ * Starts main with `env`, runs `check` while it runs, then stops it with SIGTERM: it exits 0.
+ * Resolves with what it wrote.
+ */
+async function whileMainRuns(
+  env: Record<string, string>,
+  check: (main: ReturnType<typeof startMain>) => Promise<void>,
+): Promise<string> {
+  const main = startMain(env);
+  try {
+    await check(main);
+  } finally {
+    main.child.kill("SIGTERM");
+  }
+  const [code] = await main.exited;
+  expect(code, main.output.text).toBe(0);
+  return main.output.text;
+}
+
 describe("status-projector main", () => {
   it("projects from its environment after verifying the topology, serves its metrics, and exits 0 on SIGTERM", async () => {
     await using nats = await startNatsServer();
@@ -49,54 +68,93 @@ describe("status-projector main", () => {
     try {
       await ensureTopology(await jetstreamManager(nc));
       const metricsPort = await freePort();
-      const main = startMain({
-        NATS_URL: nats.url,
-        MONGO_URL: mongo.url,
-        MONGO_DB: dbName,
-        PROJECTOR_BATCH_SIZE: "50",
-        METRICS_PORT: String(metricsPort),
-        METRICS_HOST: "127.0.0.1",
-        LOG_LEVEL: "info",
-      });
-      try {
-        await publishEvents(jetstream(nc), jobHistory("job-main"));
-        const doc = await waitFor(() => findJob(client.db(dbName), "job-main"), {
-          timeoutMs: 30_000,
-          message: "job projected by main",
-        });
-        expect(doc.status).toBe("succeeded");
-        const indexes = await client.db(dbName).collection("jobs").indexes();
-        const usable = await serverUsesListIndexes(client.db(dbName));
-        expect(indexes.map((i) => i.name)).toEqual(
-          usable ? expect.arrayContaining(["_id_", "type_status_id"]) : ["_id_"],
-        );
-        // Writes name their revision only where a filter beside `_id` is served by index.
-        expect(main.output.text).toContain(`"fenceRevisions":${String(usable)}`);
-        // Once every event is acknowledged, the read model is behind by nothing.
-        const mailbox = (text: string, stream: string, consumer: string, state: string) =>
-          metricValue(text, "conveyor_mailbox_messages", {
-            stream,
-            consumer,
-            state,
-            service: "status-projector",
+      await whileMainRuns(
+        {
+          NATS_URL: nats.url,
+          MONGO_URL: mongo.url,
+          MONGO_DB: dbName,
+          PROJECTOR_BATCH_SIZE: "50",
+          METRICS_PORT: String(metricsPort),
+          METRICS_HOST: "127.0.0.1",
+          LOG_LEVEL: "info",
+        },
+        async (main) => {
+          await publishEvents(jetstream(nc), jobHistory("job-main"));
+          const doc = await waitFor(() => findJob(client.db(dbName), "job-main"), {
+            timeoutMs: 30_000,
+            message: "job projected by main",
           });
-        const metrics = await waitFor(
-          async () => {
-            const text = await scrapeMetrics(metricsPort);
-            return mailbox(text, "EVENTS", "status-projector", "unacknowledged") === "0"
-              ? text
-              : undefined;
-          },
-          { timeoutMs: 10_000, message: "the events acknowledged in the metrics" },
-        );
-        expect(mailbox(metrics, "EVENTS", "status-projector", "pending")).toBe("0");
-        expect(mailbox(metrics, "DLQ", "status-projector-dlq", "pending")).toBe("0");
-        expect(metrics).toMatch(/^nodejs_heap_size_used_bytes\{service="status-projector"\} /m);
-      } finally {
-        main.child.kill("SIGTERM");
-      }
-      const [code] = await main.exited;
-      expect(code, main.output.text).toBe(0);
+          expect(doc.status).toBe("succeeded");
+          const indexes = await client.db(dbName).collection("jobs").indexes();
+          const usable = await serverUsesListIndexes(client.db(dbName));
+          expect(indexes.map((i) => i.name)).toEqual(
+            usable ? expect.arrayContaining(["_id_", "type_status_id"]) : ["_id_"],
+          );
+          // Writes name their revision only where a filter beside `_id` is served by index.
+          expect(main.output.text).toContain(`"fenceRevisions":${String(usable)}`);
+          // Once every event is acknowledged, the read model is behind by nothing.
+          const mailbox = (text: string, stream: string, consumer: string, state: string) =>
+            metricValue(text, "conveyor_mailbox_messages", {
+              stream,
+              consumer,
+              state,
+              service: "status-projector",
+            });
+          const metrics = await waitFor(
+            async () => {
+              const text = await scrapeMetrics(metricsPort);
+              return mailbox(text, "EVENTS", "status-projector", "unacknowledged") === "0"
+                ? text
+                : undefined;
+            },
+            { timeoutMs: 10_000, message: "the events acknowledged in the metrics" },
+          );
+          expect(mailbox(metrics, "EVENTS", "status-projector", "pending")).toBe("0");
+          expect(mailbox(metrics, "DLQ", "status-projector-dlq", "pending")).toBe("0");
+          expect(metrics).toMatch(/^nodejs_heap_size_used_bytes\{service="status-projector"\} /m);
+        },
+      );
+    } finally {
+      await client.close();
+      await nc.close();
+    }
+  });
+
+  it("rebuilds into another database from consumers of its own (PROJECTOR_CONSUMER), leaving the live projector's alone", async () => {
+    await using nats = await startNatsServer();
+    await using mongo = await startMongoServer();
+    const nc = await connect({ servers: nats.url });
+    const client = await MongoClient.connect(mongo.url);
+    const dbName = uniqueName("projector_rebuild");
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureTopology(jsm);
+      // Events from before the rebuild started: a consumer created now reads them from the start.
+      await publishEvents(jetstream(nc), jobHistory("job-before-rebuild"));
+      await whileMainRuns(
+        {
+          NATS_URL: nats.url,
+          MONGO_URL: mongo.url,
+          MONGO_DB: dbName,
+          PROJECTOR_CONSUMER: "status-projector-rebuild",
+          PROJECTOR_DLQ_CONSUMER: "status-projector-dlq-rebuild",
+          LOG_LEVEL: "info",
+        },
+        async () => {
+          const doc = await waitFor(() => findJob(client.db(dbName), "job-before-rebuild"), {
+            timeoutMs: 30_000,
+            message: "job projected by the rebuilding projector",
+          });
+          expect(doc.status).toBe("succeeded");
+          const rebuild = await jsm.consumers.info("DLQ", "status-projector-dlq-rebuild");
+          expect(rebuild.config.filter_subjects).toEqual(
+            (await jsm.consumers.info("DLQ", "status-projector-dlq")).config.filter_subjects,
+          );
+          // The live projector's consumer still has every event for it.
+          const live = await jsm.consumers.info("EVENTS", "status-projector");
+          expect(live.num_pending).toBe(jobHistory("job-before-rebuild").length);
+        },
+      );
     } finally {
       await client.close();
       await nc.close();
@@ -111,48 +169,44 @@ describe("status-projector main", () => {
     const db = client.db(uniqueName("projector_retention"));
     try {
       await ensureTopology(await jetstreamManager(nc));
-      const main = startMain({
-        NATS_URL: nats.url,
-        MONGO_URL: mongo.url,
-        MONGO_DB: db.databaseName,
-        PROJECTOR_NEW_JOB_DEFER_MS: "0",
-        FINISHED_JOBS_MAX_AGE_HOURS: "24",
-        // Shorter than the DLQ keeps letters (30 days, read from the stream): raised to that.
-        DEAD_JOBS_MAX_AGE_HOURS: "1",
-        READ_MODEL_SWEEP_INTERVAL_MS: "100",
-        LOG_LEVEL: "info",
-      });
-      try {
-        const longAgo = Date.UTC(2025, 0, 1);
-        const twoDaysAgo = Date.now() - 2 * 86_400_000;
-        await publishEvents(jetstream(nc), [
-          ...jobHistory("finished-long-ago", {}, longAgo),
-          ...jobHistory("dead-long-ago", { end: "dead" }, longAgo),
-          ...jobHistory("dead-two-days-ago", { end: "dead" }, twoDaysAgo),
-          ...jobHistory("running-long-ago", {}, longAgo).slice(0, 2),
-          ...jobHistory("finished-now", {}, Date.now() - 60_000),
-        ]);
-        await waitFor(() => findJob(db, "finished-now"), { message: "recent job projected" });
-        await waitFor(() => findJob(db, "dead-two-days-ago"), { message: "dead job projected" });
-        await waitFor(
-          async () =>
-            (await findJob(db, "finished-long-ago")) === null &&
-            (await findJob(db, "dead-long-ago")) === null,
-          { timeoutMs: 30_000, message: `old jobs deleted; output: ${main.output.text}` },
-        );
-        // A dead job two days old is kept (30 days and a day, not the hour asked for), and an
-        // unfinished job however old.
-        expect(await findJob(db, "dead-two-days-ago")).toMatchObject({ status: "dead" });
-        expect(await findJob(db, "running-long-ago")).toMatchObject({ status: "running" });
-      } finally {
-        main.child.kill("SIGTERM");
-      }
-      const [code] = await main.exited;
-      expect(code, main.output.text).toBe(0);
-      expect(main.output.text).toContain("expired read-model documents deleted");
-      expect(main.output.text).toContain(
-        "dead jobs are kept as long as the DLQ keeps their letters",
+      const output = await whileMainRuns(
+        {
+          NATS_URL: nats.url,
+          MONGO_URL: mongo.url,
+          MONGO_DB: db.databaseName,
+          PROJECTOR_NEW_JOB_DEFER_MS: "0",
+          FINISHED_JOBS_MAX_AGE_HOURS: "24",
+          // Shorter than the DLQ keeps letters (30 days, read from the stream): raised to that.
+          DEAD_JOBS_MAX_AGE_HOURS: "1",
+          READ_MODEL_SWEEP_INTERVAL_MS: "100",
+          LOG_LEVEL: "info",
+        },
+        async (main) => {
+          const longAgo = Date.UTC(2025, 0, 1);
+          const twoDaysAgo = Date.now() - 2 * 86_400_000;
+          await publishEvents(jetstream(nc), [
+            ...jobHistory("finished-long-ago", {}, longAgo),
+            ...jobHistory("dead-long-ago", { end: "dead" }, longAgo),
+            ...jobHistory("dead-two-days-ago", { end: "dead" }, twoDaysAgo),
+            ...jobHistory("running-long-ago", {}, longAgo).slice(0, 2),
+            ...jobHistory("finished-now", {}, Date.now() - 60_000),
+          ]);
+          await waitFor(() => findJob(db, "finished-now"), { message: "recent job projected" });
+          await waitFor(() => findJob(db, "dead-two-days-ago"), { message: "dead job projected" });
+          await waitFor(
+            async () =>
+              (await findJob(db, "finished-long-ago")) === null &&
+              (await findJob(db, "dead-long-ago")) === null,
+            { timeoutMs: 30_000, message: `old jobs deleted; output: ${main.output.text}` },
+          );
+          // A dead job two days old is kept (30 days and a day, not the hour asked for), and an
+          // unfinished job however old.
+          expect(await findJob(db, "dead-two-days-ago")).toMatchObject({ status: "dead" });
+          expect(await findJob(db, "running-long-ago")).toMatchObject({ status: "running" });
+        },
       );
+      expect(output).toContain("expired read-model documents deleted");
+      expect(output).toContain("dead jobs are kept as long as the DLQ keeps their letters");
     } finally {
       await client.close();
       await nc.close();
