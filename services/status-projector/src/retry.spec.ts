@@ -103,12 +103,36 @@ describe("retryUntilAborted", () => {
             resolve(undefined);
           });
         }),
-      { ...options(controller.signal), attemptTimeoutMs: 600_000, onError: () => undefined },
+      {
+        ...options(controller.signal),
+        attemptTimeoutMs: 600_000,
+        finishOnStopMs: 20,
+        onError: () => undefined,
+      },
     );
     setTimeout(() => {
       controller.abort(new Error("stopping"));
     }, 10);
     await expect(attempt).rejects.toMatchObject({ name: "AbortError" });
     expect(abandoned).toBeDefined();
+  });
+
+  it("lets an attempt under way when aborted finish, and returns what it stored", async () => {
+    const controller = new AbortController();
+    let attemptAborted: boolean | undefined;
+    const attempt = retryUntilAborted(
+      async (attemptSignal) => {
+        // A healthy write, a little slower than the stop.
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        attemptAborted = attemptSignal.aborted;
+        return "stored";
+      },
+      { ...options(controller.signal), attemptTimeoutMs: 600_000, onError: () => undefined },
+    );
+    setTimeout(() => {
+      controller.abort(new Error("stopping"));
+    }, 10);
+    await expect(attempt).resolves.toBe("stored");
+    expect(attemptAborted).toBe(false);
   });
 });

@@ -19,10 +19,14 @@ export interface RetryOptions {
   /** Whether a failure may pass when tried again; any other failure is thrown at once. */
   isTransient: (err: unknown) => boolean;
   /**
-   * Aborting ends the retries with an `AbortError`, abandoning an attempt in progress (which is
-   * given up to {@link abandonedOnStopMs} to settle).
+   * Aborting ends the retries with an `AbortError`. An attempt in progress is given
+   * `finishOnStopMs` to finish (its result is then returned: a healthy write is not thrown away
+   * and done again by the next projector), then abandoned, and given up to
+   * {@link abandonedOnStopMs} more to settle.
    */
   signal: AbortSignal;
+  /** How long an attempt in progress may still finish once `signal` aborts. @default {@link abandonedOnStopMs} */
+  finishOnStopMs?: number;
   /** Called after each transient failure with the error and the delay before the next attempt. */
   onError: (err: unknown, attempt: number, delayMs: number) => void;
 }
@@ -48,8 +52,14 @@ export async function retryUntilAborted<T>(
       return await withDeadline(work, options.attemptTimeoutMs, options.signal);
     } catch (err) {
       if (options.signal.aborted) {
-        // Stopping: the attempt is abandoned now rather than at its deadline (a write that hangs
-        // would hold the stop for up to two deadlines, past a pod's grace period).
+        // Stopping: a write under way usually lands in moments, and its batch is then
+        // acknowledged rather than handed back. One that does not is abandoned well before its
+        // deadline (a write that hangs would hold the stop for up to two, past a pod's grace).
+        const finished = await withDeadline(work, options.finishOnStopMs ?? abandonedOnStopMs).then(
+          (value) => ({ value }),
+          () => undefined,
+        );
+        if (finished !== undefined) return finished.value;
         abandon.abort(err);
         await settledOrTimedOut(work, Math.min(options.attemptTimeoutMs, abandonedOnStopMs));
         throw abortError(options.signal);
