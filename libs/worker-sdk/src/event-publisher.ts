@@ -7,10 +7,19 @@ import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
 
 import { MessageTooLargeError } from "./errors.ts";
 
-/** Room kept for the subject and headers when checking a body against `max_payload`, in bytes. */
-const envelopeReserveBytes = 4096;
-
 const encoder = new TextEncoder();
+
+/**
+ * Bytes of a message's headers as NATS sends them (which `max_payload` counts with the body): the
+ * `NATS/1.0` line, a line per value, the blank line, and the `Nats-Msg-Id` the publish adds.
+ */
+function headerBytes(headers: MsgHdrs, msgID: string): number {
+  let bytes = Buffer.byteLength(`NATS/1.0\r\nNats-Msg-Id: ${msgID}\r\n\r\n`);
+  for (const [name, values] of headers) {
+    for (const value of values) bytes += Buffer.byteLength(`${name}: ${value}\r\n`);
+  }
+  return bytes;
+}
 
 /**
  * `Nats-Msg-Id` of a lifecycle event: `<jobId>:<run>:<attempt>:<kind>[:<seq>]`, so a re-publish of
@@ -80,12 +89,13 @@ export class EventPublisher implements LifecyclePublisher {
   /** The event's subject, JSON body and headers; throws {@link MessageTooLargeError}. */
   #eventMessage(event: JobEvent, trace: TraceContext): OutgoingMessage {
     const subject = Subject.event(event.jobId, event.kind);
-    const data = this.#encode(subject, event);
     const headers = outgoingHeaders();
     headers.append(Header.JobId, event.jobId);
     headers.append(Header.JobType, event.type);
     this.#tracing.inject(trace, headers);
-    return { subject, data, options: { msgID: eventMsgId(event), headers } };
+    const msgID = eventMsgId(event);
+    const data = this.#encode(subject, event, headers, msgID);
+    return { subject, data, options: { msgID, headers } };
   }
 
   /**
@@ -114,16 +124,21 @@ export class EventPublisher implements LifecyclePublisher {
   }
 
   async #publish(subject: string, body: unknown, headers: MsgHdrs, msgID: string): Promise<void> {
-    await this.#publisher.publish(subject, this.#encode(subject, body), { msgID, headers });
+    const data = this.#encode(subject, body, headers, msgID);
+    await this.#publisher.publish(subject, data, { msgID, headers });
   }
 
-  /** The body as JSON bytes; throws {@link MessageTooLargeError} when the server would refuse it. */
-  #encode(subject: string, body: unknown): Uint8Array {
+  /**
+   * The body as JSON bytes; throws {@link MessageTooLargeError} when the server would refuse it
+   * with these headers. Measured, not estimated: the dead letter of a job as large as
+   * `MAX_SUBMISSION_BYTES` allows must fit in what its 4 KiB of headroom leaves.
+   */
+  #encode(subject: string, body: unknown, headers: MsgHdrs, msgID: string): Uint8Array {
     const data = encoder.encode(JSON.stringify(body));
     const maxPayload = this.#nc.info?.max_payload;
-    if (maxPayload !== undefined && data.byteLength + envelopeReserveBytes > maxPayload) {
-      throw new MessageTooLargeError(subject, data.byteLength, maxPayload - envelopeReserveBytes);
-    }
+    if (maxPayload === undefined) return data;
+    const room = maxPayload - headerBytes(headers, msgID);
+    if (data.byteLength > room) throw new MessageTooLargeError(subject, data.byteLength, room);
     return data;
   }
 }
