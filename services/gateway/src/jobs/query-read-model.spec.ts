@@ -33,6 +33,19 @@ describe("queryReadModel", () => {
     expect(given).toEqual([{ maxTimeMS: 1234 }]);
   });
 
+  it("says which kind of failure it was, never the driver's text with the server's address", async () => {
+    const thrown = await queryReadModel(
+      () => Promise.reject(new MongoNetworkError("connection 7 to 10.1.2.3:27017 closed")),
+      1000,
+    ).catch((err: unknown) => err);
+    expect(thrown).toBeInstanceOf(ApiError);
+    expect((thrown as ApiError).message).toBe(
+      "the read model is unavailable (MongoNetworkError); retry later",
+    );
+    // The driver's own error stays the cause, for the gateway's log.
+    expect((thrown as ApiError).cause).toBeInstanceOf(MongoNetworkError);
+  });
+
   it("answers 503 when MongoDB is unreachable, shutting down, stepping down or overloaded", async () => {
     const transient = [
       new MongoNetworkError("connection reset"),

@@ -25,8 +25,13 @@ export async function queryReadModel<T>(
     if (err instanceof InvalidQueryError) {
       throw invalidParameters([{ path: err.field, message: err.message }]);
     }
-    if (err instanceof DeadlineError || isReadModelUnavailable(err)) {
+    if (err instanceof DeadlineError) {
       throw unavailable(`the read model is unavailable: ${err.message}`, err);
+    }
+    if (isReadModelUnavailable(err)) {
+      // The kind of failure only: a driver's message names the server's address and connection,
+      // which a client has no use for (the gateway logs it, with the cause).
+      throw unavailable(`the read model is unavailable (${err.name}); retry later`, err);
     }
     throw err;
   }
