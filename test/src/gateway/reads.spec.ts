@@ -372,6 +372,12 @@ describe("job types, OpenAPI and plumbing", () => {
     ).schemas;
     expect(schemas["JobPayload.echo"]).toMatchObject({ required: ["message"] });
     expect(schemas["JobSubmission.echo"]).toBeDefined();
+    // A type registered since is in the next document (it is built again when the types change).
+    await gw.registry.register({ type: "openapi.later" });
+    const later = await request(`${gw.baseUrl}/openapi.json`);
+    const laterSchemas = (later.body.components as { schemas: Record<string, unknown> }).schemas;
+    expect(laterSchemas["JobSubmission.openapi.later"]).toBeDefined();
+    expect(laterSchemas["JobSubmission.echo"]).toBeDefined();
   });
 
   it("answers unknown routes and methods with JSON errors", async () => {
