@@ -277,6 +277,30 @@ describe("toJsonResult", () => {
     }
   });
 
+  it("refuses what JSON would silently store as something else, naming where it is", () => {
+    const cases: [unknown, RegExp][] = [
+      [new Map([["a", 1]]), /^result is not JSON: a Map would be stored as \{\}/],
+      [{ tags: new Set(["a"]) }, /a Set at "tags"/],
+      [{ bytes: new Uint8Array([1, 2]) }, /a Uint8Array at "bytes"/],
+      [{ list: [1, Number.NaN] }, /NaN at "1"/],
+      [{ ratio: Infinity }, /Infinity at "ratio"/],
+    ];
+    for (const [result, message] of cases) {
+      const converted = toJsonResult(result);
+      expect(converted.ok, message.source).toBe(false);
+      if (!converted.ok) {
+        expect(converted.error).toBeInstanceOf(InvalidResultError);
+        expect(converted.error.message).toMatch(message);
+      }
+    }
+    // What JSON holds, or turns into JSON of its own (a Date, a Buffer, toJSON), is kept.
+    const kept = { at: new Date(0), buf: Buffer.from("hi"), n: -0, skipped: undefined };
+    expect(toJsonResult(kept)).toEqual({
+      ok: true,
+      value: { at: "1970-01-01T00:00:00.000Z", buf: { type: "Buffer", data: [104, 105] }, n: 0 },
+    });
+  });
+
   it("writes lone surrogates as U+FFFD, in keys as in strings, as they would be stored", () => {
     const result = { list: ["x\udc00", { "\ud800k": "\ud83d\ude00" }], "a\ud800": 1, "a\udbff": 2 };
     expect(toJsonResult(result)).toEqual({

@@ -214,14 +214,14 @@ type JsonConversion = { ok: true; value: JsonValue } | { ok: false; error: Inval
 
 /**
  * A handler result as plain JSON: `undefined` becomes `null`; cycles, BigInt and the like are
- * refused, and so is a result nested deeper than the projector can store (`maxResultDepth`). A lone
+ * refused, and so are values JSON would store as something else (a `Map`, a typed array, `NaN`), and so is a result nested deeper than the projector can store (`maxResultDepth`). A lone
  * surrogate in a string or key becomes U+FFFD, as storing it would make it, so that the event says
  * what is stored, and two keys that only a lone surrogate told apart become one (the later's
  * value) instead of a document with one key twice, which the read model refuses.
  */
 export function toJsonResult(result: unknown): JsonConversion {
   try {
-    const text = JSON.stringify(result ?? null) as string | undefined;
+    const text = JSON.stringify(result ?? null, refuseLossy) as string | undefined;
     if (text === undefined) {
       return {
         ok: false,
@@ -241,11 +241,32 @@ export function toJsonResult(result: unknown): JsonConversion {
     // JSON.stringify writes a lone surrogate, and only that, as a `\udXXX` escape.
     return { ok: true, value: /\\ud[89a-f]/i.test(text) ? wellFormed(parsed) : parsed };
   } catch (err) {
+    if (err instanceof InvalidResultError) return { ok: false, error: err };
     return {
       ok: false,
       error: new InvalidResultError("result cannot be serialized as JSON", { cause: err }),
     };
   }
+}
+
+/**
+ * A `JSON.stringify` replacer that refuses what JSON would store as something else without a
+ * word: a `Map` or `Set` as `{}`, a typed array as an object of its indexes, `NaN` and the
+ * infinities as `null`. (A `Date`, a `Buffer` and anything with `toJSON` arrive here as their JSON.)
+ */
+function refuseLossy(this: unknown, key: string, value: unknown): unknown {
+  const at = key === "" ? "" : ` at ${JSON.stringify(key)}`;
+  const refuse = (what: string, instead: string) => {
+    throw new InvalidResultError(
+      `result is not JSON: ${what}${at} would be stored as ${instead}; convert it first`,
+    );
+  };
+  if (typeof value === "number" && !Number.isFinite(value)) refuse(String(value), "null");
+  if (value instanceof Map || value instanceof Set) refuse(`a ${value.constructor.name}`, "{}");
+  if (ArrayBuffer.isView(value)) {
+    refuse(`a ${value.constructor.name}`, "an object of its indexes");
+  }
+  return value;
 }
 
 /** The value with every lone surrogate of its strings and keys written as U+FFFD. */
