@@ -16,8 +16,9 @@ import type { StoreResult } from "./projection.ts";
 
 /**
  * Projects a batch of `DLQ` messages, as {@link projectEvents} does events: loads every affected
- * dead-letter document with one `find`, folds the messages into them in memory, and stores the
- * changed ones with one `bulkWrite`. Safe to repeat: the reducer is idempotent.
+ * dead-letter document (`findDeadLettersByIds`: by `_id`, which FerretDB serves from its index
+ * only one at a time), folds the messages into them in memory, and stores the changed ones with
+ * bulk replacements. Safe to repeat: the reducer is idempotent.
  *
  * With `fenceRevisions`, each write replaces only the revision it was folded from, as for jobs:
  * the write of an attempt abandoned at its deadline that the server runs late (a letter stored
@@ -69,7 +70,7 @@ class DeadLetterBatch {
     this.factsById = factsById;
   }
 
-  /** Reads the stored documents of `ids` with one `find` and folds each one's facts into it. */
+  /** Reads the stored documents of `ids` (by `_id`) and folds each one's facts into it. */
   async foldStored(db: Db, ids: readonly string[]): Promise<void> {
     const stored = new Map((await findDeadLettersByIds(db, ids)).map((doc) => [doc._id, doc]));
     for (const id of ids) this.#fold(id, stored.get(id));
