@@ -19,6 +19,7 @@ import { MongoClient } from "mongodb";
 import { deadJobsAgeOverride, projectorEnv, retentionPolicy } from "./config.ts";
 import { defaultStoreTimeoutMs } from "./options.ts";
 import { createProjector } from "./projector.ts";
+import { caughtUpWith } from "./caught-up.ts";
 import { RetentionSweeper } from "./retention-sweeper.ts";
 
 const service = "status-projector";
@@ -100,6 +101,7 @@ try {
     // A server that serves list queries from indexes (MongoDB) also finds a delete's `_id`
     // beside other fields by index; FerretDB on SQLite finds only a bare `_id` by index.
     recheck: indexes.listIndexes,
+    caughtUp: () => caughtUpWith(jsm, consumers.events, logger),
   });
   sweeper.start();
   onShutdown(

@@ -19,6 +19,14 @@ export interface RetentionSweeperOptions {
   recheck: boolean;
   /** Most of the time sweeps may take, above 0 and below 1. @default {@link defaultMaxBusyShare} */
   maxBusyShare?: number;
+  /**
+   * Whether the projector has caught up with the events; a sweep waits for the next interval
+   * while it has not. A projector far behind (a rebuild starts a week behind, at the default
+   * ages) writes jobs that are already expired: swept at once, a later event of one (a
+   * redelivery after its success) would be folded into nothing and leave a partial document that
+   * the live read model never had. @default always caught up
+   */
+  caughtUp?: () => Promise<boolean>;
 }
 
 /**
@@ -125,6 +133,10 @@ export class RetentionSweeper {
 
   /** One sweep; resolves with the time until the next. */
   async #sweep(): Promise<number> {
+    if (this.#options.caughtUp !== undefined && !(await this.#options.caughtUp())) {
+      this.#logger.debug("the projector is behind on the events; the sweep waits");
+      return this.#options.intervalMs;
+    }
     const startedAt = performance.now();
     const elapsedMs = () => Math.round(performance.now() - startedAt);
     try {
