@@ -65,10 +65,13 @@ describe("when NATS stops", () => {
 
     const stats = await request(`${gw.baseUrl}/v1/stats`);
     expect(stats.status).toBe(503);
-    // Whether the job exists cannot be told: not a 404, which would say it does not.
+    // Whether the job exists cannot be told: not a 404, which would say it does not, and at
+    // once, as NATS is known to be down.
+    const readStarted = Date.now();
     const read = await request(`${gw.baseUrl}/v1/jobs/${beforeId}`);
     expect(read.status).toBe(503);
     expect(read.body).toMatchObject({ error: "unavailable" });
+    expect(Date.now() - readStarted).toBeLessThan(publishTimeoutMs);
     const cancel = await request(`${gw.baseUrl}/v1/jobs/${beforeId}/cancel`, { method: "POST" });
     expect(cancel.status).toBe(503);
     const replay = await request(`${gw.baseUrl}/v1/dlq/${beforeId}/replay`, { method: "POST" });

@@ -30,6 +30,9 @@ export async function readJob(
     undefined;
   // Not looked for while NATS is down: the request would only wait out its timeout.
   if (doc && (!foldWithEvents(doc) || !link.up)) return doc;
+  if (!link.up) {
+    throw unavailable("NATS is not connected; whether the job exists cannot be told yet");
+  }
   let newest: JobDocument | undefined;
   try {
     newest = await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs);
