@@ -20,6 +20,21 @@ describe("parseJsonExactly", () => {
     expect(parsed.n).toBe(42);
   });
 
+  it("keeps a large number that reads back as written, as JSON.stringify writes one", () => {
+    // A JavaScript producer's timestamp in nanoseconds, or a double it had: no information lost.
+    const fromJs = [Date.now() * 1e6, 1234567890123456800, 2 ** 60, -(2 ** 64)];
+    const text = JSON.stringify({ fromJs, exact: 1e22 }).replace("1e+22", "1" + "0".repeat(22));
+    expect(parseJsonExactly(text)).toEqual({ fromJs, exact: 1e22 });
+  });
+
+  it("looks for numbers outside strings only", () => {
+    const text = '{"card":"4111111111111111111","trace":"12345678901234567890123","n":1}';
+    expect(parseJsonExactly(text)).toEqual(JSON.parse(text));
+    // An escaped quote does not end a string early.
+    const escaped = '{"s":"a\\"12345678901234567891","t":"\\\\","n":12345678901234567891}';
+    expect((parseJsonExactly(escaped) as { n: unknown }).n).toBeInstanceOf(InexactInteger);
+  });
+
   it("parses as JSON.parse does otherwise, and throws what it throws", () => {
     const text = '{"a":[1,2.5,"x",null,true,{"b":-0}]}';
     expect(parseJsonExactly(text)).toEqual(JSON.parse(text));
