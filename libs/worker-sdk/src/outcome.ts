@@ -214,7 +214,7 @@ type JsonConversion = { ok: true; value: JsonValue } | { ok: false; error: Inval
 
 /**
  * A handler result as plain JSON: `undefined` becomes `null`; cycles, BigInt and the like are
- * refused, and so are values JSON would store as something else (a `Map`, a typed array, `NaN`), and so is a result nested deeper than the projector can store (`maxResultDepth`). A lone
+ * refused, and so are values JSON would store as something else (a `Map`, a `Set`, a typed array), and so is a result nested deeper than the projector can store (`maxResultDepth`). A lone
  * surrogate in a string or key becomes U+FFFD, as storing it would make it, so that the event says
  * what is stored, and two keys that only a lone surrogate told apart become one (the later's
  * value) instead of a document with one key twice, which the read model refuses.
@@ -251,8 +251,9 @@ export function toJsonResult(result: unknown): JsonConversion {
 
 /**
  * A `JSON.stringify` replacer that refuses what JSON would store as something else without a
- * word: a `Map` or `Set` as `{}`, a typed array as an object of its indexes, `NaN` and the
- * infinities as `null`. (A `Date`, a `Buffer` and anything with `toJSON` arrive here as their JSON.)
+ * word: a `Map` or `Set` as `{}`, a typed array as an object of its indexes. (A `Date`, a `Buffer`
+ * and anything with `toJSON` arrive here as their JSON; `NaN` and the infinities become `null`,
+ * as JSON has them.)
  */
 function refuseLossy(this: unknown, key: string, value: unknown): unknown {
   const at = key === "" ? "" : ` at ${JSON.stringify(key)}`;
@@ -261,7 +262,6 @@ function refuseLossy(this: unknown, key: string, value: unknown): unknown {
       `result is not JSON: ${what}${at} would be stored as ${instead}; convert it first`,
     );
   };
-  if (typeof value === "number" && !Number.isFinite(value)) refuse(String(value), "null");
   if (value instanceof Map || value instanceof Set) refuse(`a ${value.constructor.name}`, "{}");
   if (ArrayBuffer.isView(value)) {
     refuse(`a ${value.constructor.name}`, "an object of its indexes");
