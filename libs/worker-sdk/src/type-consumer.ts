@@ -197,24 +197,30 @@ export class TypeConsumer {
    * exists (deleted, or JetStream's state lost and provisioned anew), creates it again, so that
    * the type's jobs run instead of waiting in `WORK` for a restart. Asked of the server, not read
    * from the pull's error, which is "no responders" for a missing consumer and for a server away
-   * alike. Resolves with whether the consumer was created again.
+   * alike. Every replica whose pull failed reconciles the consumer so (when it is there too):
+   * whichever created it first set its own lease, and one whose lease is longer raises it again,
+   * as at start. Resolves with whether the consumer was gone and is there again.
    */
   async #reopenIfGone(): Promise<boolean> {
     if (this.#reopen === undefined) return false;
+    let gone = false;
     try {
       await this.#consumer.info();
-      return false;
     } catch (err) {
-      if (!isMissing(err)) return false;
+      gone = isMissing(err);
+      // The server away: nothing can be reconciled now.
+      if (!gone) return false;
     }
     try {
       this.#consumer = await this.#reopen();
-      this.#logger.warn("the type's work consumer was gone; it is created again");
-      return true;
+      if (gone) this.#logger.warn("the type's work consumer was gone; it is created again");
+      return gone;
     } catch (err) {
       this.#logger.warn(
         { err },
-        "the type's work consumer is gone and cannot be created yet (is WORK provisioned?)",
+        gone
+          ? "the type's work consumer is gone and cannot be created yet (is WORK provisioned?)"
+          : "the type's work consumer could not be reconciled after a failed pull",
       );
       return false;
     }
