@@ -44,6 +44,18 @@ describe("queryReadModel", () => {
     );
     // The driver's own error stays the cause, for the gateway's log.
     expect((thrown as ApiError).cause).toBeInstanceOf(MongoNetworkError);
+    // A server's refusal says which, by the name of its code.
+    const shutdown = new MongoServerError({
+      message: "interrupted at shutdown",
+      code: 11600,
+      codeName: "InterruptedAtShutdown",
+    });
+    const refused = await queryReadModel(() => Promise.reject(shutdown), 1000).catch(
+      (err: unknown) => err,
+    );
+    expect((refused as ApiError).message).toBe(
+      "the read model is unavailable (MongoServerError InterruptedAtShutdown); retry later",
+    );
   });
 
   it("answers 503 when MongoDB is unreachable, shutting down, stepping down or overloaded", async () => {

@@ -31,8 +31,14 @@ export async function queryReadModel<T>(
     if (isReadModelUnavailable(err)) {
       // The kind of failure only: a driver's message names the server's address and connection,
       // which a client has no use for (the gateway logs it, with the cause).
-      throw unavailable(`the read model is unavailable (${err.name}); retry later`, err);
+      throw unavailable(`the read model is unavailable (${failureKind(err)}); retry later`, err);
     }
     throw err;
   }
+}
+
+/** The error's class, and the server's name for its code when it has one (`MongoServerError InterruptedAtShutdown`). */
+function failureKind(err: Error): string {
+  const { codeName } = err as { codeName?: unknown };
+  return typeof codeName === "string" && codeName !== "" ? `${err.name} ${codeName}` : err.name;
 }

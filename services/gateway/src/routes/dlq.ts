@@ -19,6 +19,7 @@ import type { GatewayDeps } from "../deps.ts";
 import { isReplayable, toDeadLetterView } from "../dlq/dead-letter-view.ts";
 import { conflict, errorMessage, natsNotConnected, notFound, unavailable } from "../errors.ts";
 import { jsonBody } from "../http/json-body.ts";
+import { withTimeout } from "../http/with-timeout.ts";
 import { inRequestSpan } from "../http/request-span.ts";
 import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
@@ -46,6 +47,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
   const timeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
   const read = <T>(query: (deadline: ReadDeadline) => Promise<T>) =>
     queryReadModel(query, timeoutMs);
+  const dlqNow = () => dlqState(deps, out);
 
   /**
    * The job's open letter, or a 404 saying why there is none: also for a letter the `DLQ` no
@@ -55,7 +57,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
   const letterOf = async (id: string): Promise<OpenDeadLetterDocument> => {
     const doc = await read((deadline) => findDeadLetter(deps.db, id, deadline));
     if (doc !== null && isOpenDeadLetter(doc)) {
-      const dlq = await dlqState(deps, out);
+      const dlq = await dlqNow();
       if (dlq !== undefined && doc.source.seq < dlq.firstSeq) {
         throw notFound(
           `the dead letter of job ${id} (run ${doc.run}) is no longer in the DLQ, which keeps letters for ${dlq.maxAge}`,
@@ -72,7 +74,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
     const job = await readJob(deps, id, timeoutMs, out.link);
     if (!job) throw notFound(`no job with id ${id}`);
     if (job.status === JobStatus.Dead) {
-      const gone = await letterAgedOut(deps, out, job.finishedAt);
+      const gone = letterAgedOut(await dlqNow(), job.finishedAt);
       if (gone !== undefined) {
         throw notFound(
           `job ${id} died at ${job.finishedAt}, and its dead letter is gone: the DLQ keeps letters for ${gone}`,
@@ -86,7 +88,7 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
 
   router.get("/v1/dlq", async (ctx) => {
     const query = parseParams(ListDeadLettersQuery, ctx.query);
-    const firstSeq = (await dlqState(deps, out))?.firstSeq;
+    const firstSeq = (await dlqNow())?.firstSeq;
     const page = await read((deadline) =>
       listDeadLetters(deps.db, { ...query, firstSeq, ...deadline }),
     );
@@ -186,28 +188,33 @@ function replayCommand(
  * its letter is gone from the stream, and from the read model, which keeps letters about as long.
  * Undefined when it has not, when the `DLQ` keeps letters for good, or when NATS cannot say.
  */
-async function letterAgedOut(
-  deps: GatewayDeps,
-  out: NatsOut,
-  diedAt: string | undefined,
-): Promise<string | undefined> {
-  if (diedAt === undefined) return undefined;
-  const dlq = await dlqState(deps, out);
-  if (dlq === undefined || dlq.maxAgeMs <= 0) return undefined;
+function letterAgedOut(dlq: DlqState | undefined, diedAt: string | undefined): string | undefined {
+  if (diedAt === undefined || dlq === undefined || dlq.maxAgeMs <= 0) return undefined;
   return Date.now() - Date.parse(diedAt) > dlq.maxAgeMs ? dlq.maxAge : undefined;
+}
+
+/** What the routes need to know of the `DLQ` stream. */
+interface DlqState {
+  firstSeq: number;
+  /** 0: no max age. */
+  maxAgeMs: number;
+  /** The max age as `ms` says it. */
+  maxAge: string;
 }
 
 /**
  * The `DLQ`'s first sequence (the letters below it are gone) and its max age (0: none), also as
- * `ms` says it, when NATS answers; undefined otherwise, and then letters are shown as the read model has them.
+ * `ms` says it, when NATS answers within the publish deadline; undefined otherwise, and then
+ * letters are shown as the read model has them.
  */
-async function dlqState(
-  deps: GatewayDeps,
-  out: NatsOut,
-): Promise<{ firstSeq: number; maxAgeMs: number; maxAge: string } | undefined> {
+async function dlqState(deps: GatewayDeps, out: NatsOut): Promise<DlqState | undefined> {
   if (!out.link.up) return undefined;
   try {
-    const { state, config } = await deps.jsm.streams.info(StreamName.Dlq);
+    const { state, config } = await withTimeout(
+      deps.jsm.streams.info(StreamName.Dlq),
+      deps.options.publishTimeoutMs,
+      "JetStream",
+    );
     const maxAgeMs = millis(config.max_age);
     return {
       firstSeq: state.first_seq,
