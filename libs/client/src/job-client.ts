@@ -196,7 +196,7 @@ export class JobClient {
    * `max_msg_size` below the server's `max_payload`) is sent again job by job. A job with the id of an earlier job in the list is
    * refused (it would collapse into it and never run). `duplicate` is per message: true when the
    * intake already held a bulk of the same jobs in the same order. Up to 16 bulk messages are in
-   * flight at once.
+   * flight at once (and the jobs of those refused for their size, each on its own).
    */
   submitBulk(jobs: readonly BulkJobToSubmit[]): Promise<SubmitResult[]> {
     return this.#tracked(this.#submitBulk(jobs));
