@@ -7,6 +7,7 @@ import { gzipSync } from "node:zlib";
 import { Header, StreamName } from "@conveyor/contracts";
 import type { ValidationIssue } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
+import { jobsCollection } from "@conveyor/read-model";
 import { DiscardPolicy, jetstream } from "@nats-io/jetstream";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
@@ -14,7 +15,7 @@ import { uniqueName } from "@conveyor/testing";
 import { describe, expect, it } from "vitest";
 
 import { useServerPair } from "../support/server-pair.ts";
-import { pipelinedPosts, startGateway, submit, submitBulk } from "./gateway-fixture.ts";
+import { pipelinedPosts, request, startGateway, submit, submitBulk } from "./gateway-fixture.ts";
 import type { GatewayFixtureOptions, GatewayUnderTest } from "./gateway-fixture.ts";
 
 const servers = useServerPair();
@@ -324,6 +325,37 @@ describe("POST /v1/jobs", () => {
       await gw.jsm.streams.update(StreamName.Jobs, config);
     }
     expect((await submit(gw, { type: "echo", payload: { message: "after" } })).status).toBe(202);
+  });
+
+  it("answers 413 for a cancel whose reason makes it larger than the stream's max_msg_size", async () => {
+    await using gw = await gateway();
+    // No dispatcher runs here: the job is in the read model as the projector would write it.
+    await jobsCollection(gw.db).insertOne({
+      _id: "cancel-too-large",
+      type: "echo",
+      status: "queued",
+      run: 1,
+      attempt: 0,
+      attempts: [],
+      updatedAt: new Date().toISOString(),
+    });
+    const { config } = await gw.jsm.streams.info(StreamName.Jobs);
+    await gw.jsm.streams.update(StreamName.Jobs, { ...config, max_msg_size: 1024 });
+    try {
+      const cancel = (reason?: string) =>
+        request(`${gw.baseUrl}/v1/jobs/cancel-too-large/cancel`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(reason === undefined ? {} : { reason }),
+        });
+      const long = await cancel("€".repeat(1000));
+      expect(long.status).toBe(413);
+      expect(long.body).toMatchObject({ error: "payload_too_large" });
+      expect(String(long.body.message)).toMatch(/max_msg_size.*shorter reason/);
+      expect((await cancel()).status).toBe(202);
+    } finally {
+      await gw.jsm.streams.update(StreamName.Jobs, config);
+    }
   });
 
   it("publishes every submission on its own when gathering is turned off (GATEWAY_GATHER_SUBMISSIONS=false)", async () => {

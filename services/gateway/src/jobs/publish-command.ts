@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 
 import { Header, Subject, commandMsgId } from "@conveyor/contracts";
 import type { CommandVerb } from "@conveyor/contracts";
-import { outgoingHeaders } from "@conveyor/service-kit";
+import { isMessageTooLarge, outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { PubAck } from "@nats-io/jetstream";
 
 import type { GatewayDeps } from "../deps.ts";
-import { errorMessage, natsNotConnected, unavailable } from "../errors.ts";
+import { ApiError, ErrorCode, errorMessage, natsNotConnected, unavailable } from "../errors.ts";
 import type { NatsOut } from "./nats-out.ts";
 
 /** One command for the dispatcher. */
@@ -57,6 +57,15 @@ export async function publishCommand(
         })
         .catch((err: unknown) => {
           const message = errorMessage(err);
+          // Sent again as it is, it would be refused again: not a 503 that says to retry.
+          if (isMessageTooLarge(err)) {
+            throw new ApiError(
+              413,
+              ErrorCode.PayloadTooLarge,
+              `${what} is larger than the JOBS stream's max_msg_size and was not stored (${message}); send a shorter reason`,
+              { cause: err },
+            );
+          }
           throw unavailable(`JetStream did not store ${what}: ${message}`, err);
         });
     },

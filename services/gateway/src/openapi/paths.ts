@@ -15,7 +15,10 @@ const unavailable = error("A dependency (NATS or MongoDB) did not answer in time
 const badParameter = error("A query or path parameter is invalid; `issues` names it");
 /** What every route that reads a JSON body may answer about the body itself. */
 const bodyLimits = {
-  "413": error("The body is larger than the gateway's limit (`payload_too_large`)"),
+  "413": error(
+    "The body is larger than the gateway's limit, or the message it makes larger than the " +
+      "`JOBS` stream's `max_msg_size` (`payload_too_large`)",
+  ),
   "415": error("A `Content-Encoding` the gateway cannot decode (`unsupported_media_type`)"),
 };
 const locationHeader = {
