@@ -265,23 +265,45 @@ function decideJob(
 }
 
 /**
+ * Some jobs of a bulk are queued (their work items stored) without their `queued` event. It
+ * carries the bulk's outcome, those jobs counted as queued, for when the bulk is acknowledged
+ * all the same, and whether a retry could store any of the missing events.
+ */
+export class BulkQueuedEventsMissing extends QueuedEventMissing {
+  readonly outcome: BulkOutcome;
+  /** Whether every missing event failed in a way that would repeat (refused for its size). */
+  readonly allFinal: boolean;
+
+  constructor(first: QueuedEventMissing, outcome: BulkOutcome, allFinal: boolean) {
+    super(first.jobId, first.cause);
+    this.outcome = outcome;
+    this.allFinal = allFinal;
+  }
+}
+
+/**
  * The bulk's outcome once every job is settled. A failed work item or rejection fails the bulk
  * (it is retried, and what was stored collapses); only `queued` events missing fails it with a
- * {@link QueuedEventMissing}, as those jobs are queued for good.
+ * {@link BulkQueuedEventsMissing}, as those jobs are queued for good.
  */
 function outcomeOf(settled: PromiseSettledResult<JobResult>[]): BulkOutcome {
   const outcome: BulkOutcome = { queued: 0, rejected: [] };
-  let missingEvent: QueuedEventMissing | undefined;
+  const missing: QueuedEventMissing[] = [];
   for (const result of settled) {
     if (result.status === "rejected") {
       if (!(result.reason instanceof QueuedEventMissing)) throw result.reason;
-      missingEvent ??= result.reason;
+      missing.push(result.reason);
+      outcome.queued++;
     } else if (result.value.kind === "queued") {
       outcome.queued++;
     } else {
       outcome.rejected.push({ rejectionId: result.value.rejectionId, reason: result.value.reason });
     }
   }
-  if (missingEvent) throw missingEvent;
+  const [first] = missing;
+  if (first !== undefined) {
+    const allFinal = missing.every((err) => isDeterministicFailure(err.cause));
+    throw new BulkQueuedEventsMissing(first, outcome, allFinal);
+  }
   return outcome;
 }

@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 
 import { BatchPullLoop } from "./batch-pull-loop.ts";
 import type { DispatchObserver } from "./dispatch-metrics.ts";
-import { processBulkSubmission } from "./bulk-intake.ts";
+import { BulkQueuedEventsMissing, processBulkSubmission } from "./bulk-intake.ts";
 import type { BulkOutcome } from "./bulk-intake.ts";
 import { processSubmission, recordUnprocessable } from "./intake.ts";
 import type { IntakeDeps, IntakeOutcome } from "./intake.ts";
@@ -151,7 +151,11 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     err: QueuedEventMissing,
     deliveries: number,
   ): Settlement => {
-    if (isDeterministicFailure(err.cause) || deliveries >= giveUpAfter) {
+    const final =
+      err instanceof BulkQueuedEventsMissing ? err.allFinal : isDeterministicFailure(err.cause);
+    if (final || deliveries >= giveUpAfter) {
+      // A bulk's jobs are counted once it is acknowledged, those without their event included.
+      if (err instanceof BulkQueuedEventsMissing) logBulkOutcome(err.outcome, msg);
       logger.error(
         { err, jobId: err.jobId, subject: msg.subject, seq: msg.seq, deliveries },
         "job queued without its queued event; it runs, and the read model shows it once it starts",

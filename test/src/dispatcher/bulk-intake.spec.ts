@@ -169,6 +169,24 @@ describe("dispatcher: bulk submissions", () => {
     ]);
   });
 
+  it("counts every job of a bulk it acknowledges with a queued event that can never be stored", async () => {
+    await registry.register({ type: "bulk.open" });
+    observed.length = 0;
+    const { config } = await suite.jsm.streams.info("EVENTS");
+    // The second job's queued event (its payload with it) is over EVENTS' limit, for good.
+    await suite.jsm.streams.update("EVENTS", { ...config, max_msg_size: 2500 });
+    try {
+      const jobs = [{ payload: { n: 1 } }, { payload: { pad: "x".repeat(3000) } }];
+      const ack = await suite.js.publish("jobs.bulk.bulk.open", JSON.stringify({ jobs }));
+      lastBulkSeq = Math.max(lastBulkSeq, ack.seq);
+      await bulkSettled();
+    } finally {
+      await suite.jsm.streams.update("EVENTS", config);
+    }
+    // Both are queued (their work items are stored): the metrics say so.
+    expect(observed).toEqual(["queued:bulk.open:2"]);
+  });
+
   it("records a body that is no bulk as one rejection naming the field, and keeps going", async () => {
     const cases = [
       { body: "not json {mark-json", reason: "invalid_json", path: "(root)" },
