@@ -83,18 +83,25 @@ export function natsNotConnected(what: string): ApiError {
  */
 export function submissionNotStored(jobId: string, reason: unknown): ApiError {
   const text = reason instanceof Error ? reason.message : String(reason);
-  if (isMessageTooLarge(reason)) {
-    return new ApiError(
-      413,
-      ErrorCode.PayloadTooLarge,
-      `the job is larger than the JOBS stream's max_msg_size and was not stored: ${text}`,
-      { cause: reason },
-    );
-  }
+  if (isMessageTooLarge(reason)) return tooLargeForJobsStream("the job", reason);
   return new ApiError(503, ErrorCode.Unavailable, `JetStream did not store the job: ${text}`, {
     cause: reason,
     jobId,
   });
+}
+
+/**
+ * 413 for what the `JOBS` stream refused for its size (over a `max_msg_size` an operator set below
+ * the gateway's limit): nothing of it is stored, and sent again as it is it would be refused
+ * again, so never a 503 that says to retry. `advice` says what to send instead.
+ */
+export function tooLargeForJobsStream(what: string, reason: Error, advice = ""): ApiError {
+  return new ApiError(
+    413,
+    ErrorCode.PayloadTooLarge,
+    `${what} is larger than the JOBS stream's max_msg_size and was not stored (${reason.message})${advice}`,
+    { cause: reason },
+  );
 }
 
 /** A dependency did not answer within its deadline. */

@@ -7,7 +7,7 @@ import type { TraceContext } from "@conveyor/telemetry";
 import type { PubAck } from "@nats-io/jetstream";
 
 import type { GatewayDeps } from "../deps.ts";
-import { ApiError, ErrorCode, errorMessage, natsNotConnected, unavailable } from "../errors.ts";
+import { errorMessage, natsNotConnected, tooLargeForJobsStream, unavailable } from "../errors.ts";
 import type { NatsOut } from "./nats-out.ts";
 
 /** One command for the dispatcher. */
@@ -56,17 +56,10 @@ export async function publishCommand(
           timeout: deps.options.publishTimeoutMs,
         })
         .catch((err: unknown) => {
-          const message = errorMessage(err);
-          // Sent again as it is, it would be refused again: not a 503 that says to retry.
           if (isMessageTooLarge(err)) {
-            throw new ApiError(
-              413,
-              ErrorCode.PayloadTooLarge,
-              `${what} is larger than the JOBS stream's max_msg_size and was not stored (${message}); send a shorter reason`,
-              { cause: err },
-            );
+            throw tooLargeForJobsStream(what, err, "; send a shorter reason");
           }
-          throw unavailable(`JetStream did not store ${what}: ${message}`, err);
+          throw unavailable(`JetStream did not store ${what}: ${errorMessage(err)}`, err);
         });
     },
   );
