@@ -26,6 +26,7 @@ import {
   SubmissionNotConfirmedError,
 } from "./errors.ts";
 import { duplicateJobId, readFirstSubmission } from "./first-submission.ts";
+import { sendBulkOrJobByJob } from "./job-by-job.ts";
 import type { FirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
 import { submissionMessage } from "./submission-message.ts";
@@ -92,6 +93,11 @@ interface BulkResult {
 }
 
 /** Whether a job's result is the stream's refusal of its message for the message's size. */
+/** Whether the stream refused a whole bulk for its size: nothing of it was stored. */
+function allRefusedForSize(results: readonly BulkResult[]): boolean {
+  return results.every(refusedForSize);
+}
+
 function refusedForSize({ result }: BulkResult): boolean {
   return (
     !result.ok &&
@@ -276,25 +282,14 @@ export class JobClient {
     for (let start = 0; start < messages.length; start += bulkMessagesPerRound) {
       await Promise.all(
         messages.slice(start, start + bulkMessagesPerRound).map(async (message) => {
-          for (const result of await this.#sendBulkOrJobByJob(message)) {
+          const send = (bulk: BulkMessage) => this.#sendBulk(bulk);
+          for (const result of await sendBulkOrJobByJob(message, send, allRefusedForSize)) {
             results[result.index] = result.result;
           }
         }),
       );
     }
     return results;
-  }
-
-  /**
-   * Sends a bulk message; when the stream refuses it for its size (over a `max_msg_size` below the
-   * server's `max_payload`: nothing of it was stored), sends its jobs again one by one, so that
-   * gathering jobs never refuses one that alone would be stored.
-   */
-  async #sendBulkOrJobByJob(message: BulkMessage): Promise<BulkResult[]> {
-    const sent = await this.#sendBulk(message);
-    if (message.jobs.length === 1 || !sent.every(refusedForSize)) return sent;
-    const alone = message.jobs.flatMap((job) => bulkMessages([job], Infinity));
-    return (await Promise.all(alone.map((single) => this.#sendBulk(single)))).flat();
   }
 
   async #sendBulk(message: BulkMessage): Promise<BulkResult[]> {

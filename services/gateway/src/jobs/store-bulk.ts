@@ -1,4 +1,4 @@
-import { bulkMessages, maxBulkMessageBytes } from "@conveyor/client";
+import { bulkMessages, maxBulkMessageBytes, sendBulkOrJobByJob } from "@conveyor/client";
 import type { BulkJob, BulkMessage } from "@conveyor/client";
 import { Header, SubmissionSource } from "@conveyor/contracts";
 import { isMessageTooLarge } from "@conveyor/service-kit";
@@ -32,7 +32,21 @@ export async function storeBulk(
   return outcomes.flat().sort((a, b) => a.index - b.index);
 }
 
-async function store(
+/** Stores one message, or its jobs one by one when the stream refuses it for its size. */
+function store(
+  deps: StoreDeps,
+  out: NatsOut,
+  message: BulkMessage,
+  trace: TraceContext,
+): Promise<BulkJobOutcome[]> {
+  return sendBulkOrJobByJob(
+    message,
+    (bulk) => storeOnce(deps, out, bulk, trace),
+    allRefusedForSize,
+  );
+}
+
+async function storeOnce(
   deps: StoreDeps,
   out: NatsOut,
   message: BulkMessage,
@@ -42,15 +56,13 @@ async function store(
     const duplicate = await publish(deps, out, message, trace);
     return message.jobs.map(({ index }) => ({ index, stored: true, duplicate }));
   } catch (err) {
-    if (message.jobs.length > 1 && isMessageTooLarge(err)) {
-      const alone = message.jobs.map((job) => bulkMessages([job], Infinity));
-      const outcomes = await Promise.all(
-        alone.flat().map((single) => store(deps, out, single, trace)),
-      );
-      return outcomes.flat();
-    }
     return message.jobs.map(({ index }) => ({ index, stored: false, error: err }));
   }
+}
+
+/** Whether the stream refused a whole message for its size: nothing of it was stored. */
+function allRefusedForSize(outcomes: readonly BulkJobOutcome[]): boolean {
+  return outcomes.every((outcome) => !outcome.stored && isMessageTooLarge(outcome.error));
 }
 
 /** Resolves with whether the message was a duplicate; rejects when JetStream did not confirm it. */
