@@ -44,6 +44,8 @@ export const QueuedEvent = z.object({
   submittedAt: z.iso.datetime(),
   source: z.enum(["rest", "nats"]),
   batchId: JobId.optional(),
+  /** When a scheduled job may run first (UTC ISO 8601); absent for a job queued to run at once. */
+  runAt: z.iso.datetime().optional(),
 });
 
 export const StartedEvent = z.object({

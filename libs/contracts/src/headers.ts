@@ -9,6 +9,10 @@ export const Header = {
   JobType: "Conveyor-Job-Type",
   /** Where a submission came from: `rest` or `nats`; also on work items (and so on dead letters). */
   Source: "Conveyor-Source",
+  /** nats-server's message scheduler (ADR-51): `@at <time>` holds a message until then... */
+  Schedule: "Nats-Schedule",
+  /** ...and puts it on this subject of the same stream. */
+  ScheduleTarget: "Nats-Schedule-Target",
   TraceParent: "traceparent",
   TraceState: "tracestate",
 } as const;

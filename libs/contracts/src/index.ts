@@ -28,7 +28,8 @@ export {
   rejectionJobIdChars,
   rejectionRawPreviewChars,
 } from "./limits.ts";
-export { JobSubmission, SubmissionSource } from "./submission.ts";
+export { JobSubmission, SubmissionSource, maxScheduleDelayMs } from "./submission.ts";
+export { scheduledRunAt } from "./schedule.ts";
 export { JobBulkSubmission } from "./bulk-submission.ts";
 export type { JobSubmissionInput } from "./submission.ts";
 export { WorkItem } from "./work-item.ts";

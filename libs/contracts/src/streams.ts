@@ -7,6 +7,11 @@ export const StreamName = {
   Jobs: "JOBS",
   /** What workers pull, one subject per type: `work.<type>`. Workqueue retention. */
   Work: "WORK",
+  /**
+   * Scheduled jobs: each one's work item on `schedule.at.<jobId>`, which nats-server's message
+   * scheduler puts on `schedule.due.<type>` at the job's time, for the dispatcher to queue.
+   */
+  Schedules: "SCHEDULES",
   /** Lifecycle facts: `events.<jobId>.<kind>`. The read models are a projection of it. */
   Events: "EVENTS",
   /** Dead letters: `dlq.<type>`; and the log of their replays and discards: `dlq-log.<jobId>`. */
@@ -36,6 +41,8 @@ export const ConsumerName = {
   ProjectorDeadLetters: "status-projector-dlq",
   /** The dispatcher's mailbox of max-deliveries advisories about work consumers (on `ADVISORIES`). */
   DispatcherAdvisories: "dispatcher-advisories",
+  /** The dispatcher's mailbox of scheduled jobs whose time has come (`schedule.due.>` on `SCHEDULES`). */
+  DispatcherSchedules: "dispatcher-schedules",
   /** The dispatcher's mailbox of commands (`jobs.cmd.>` on `JOBS`): cancel, replay, discard. */
   DispatcherCommands: "dispatcher-commands",
 } as const;

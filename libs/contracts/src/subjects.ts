@@ -12,6 +12,12 @@ export const Subject = {
   command: (verb: CommandVerb, jobId: string) => `jobs.cmd.${verb}.${jobId}`,
   workAll: "work.>",
   work: (type: string) => `work.${type}`,
+  /** A scheduled job's work item, held by the `SCHEDULES` stream until its time. */
+  scheduleAtAll: "schedule.at.>",
+  scheduleAt: (jobId: string) => `schedule.at.${jobId}`,
+  /** Where the `SCHEDULES` stream puts a held work item at its time, for the dispatcher. */
+  scheduleDueAll: "schedule.due.>",
+  scheduleDue: (type: string) => `schedule.due.${type}`,
   eventsAll: "events.>",
   event: (jobId: string, kind: LifecycleKind) => `events.${jobId}.${kind}`,
   /** Every event of one job (or one rejection), whatever its kind. */

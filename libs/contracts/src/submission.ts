@@ -6,6 +6,9 @@ import { maxJobTimeoutMs } from "./job-type-descriptor.ts";
 import { reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";
 import { RetryOverride } from "./retry-policy.ts";
 
+/** Longest `delayMs` a submission may ask for: 365 days (a later time can be given as `runAt`). */
+export const maxScheduleDelayMs = 365 * 24 * 60 * 60 * 1000;
+
 /**
  * What a client sends to submit a job: the body of `POST /v1/jobs`, or the message published to
  * `jobs.submit.<type>` (where `type` may be omitted because the subject names it).
@@ -25,6 +28,16 @@ export const JobSubmission = z
     retry: RetryOverride.optional(),
     /** Overrides the type's handler timeout for this job, in milliseconds. */
     timeoutMs: z.int().min(1).max(maxJobTimeoutMs).optional(),
+    /**
+     * When the job may run first (ISO 8601 with `Z` or an offset): it is held until then, and a
+     * time already past queues it at once. Not with `delayMs`.
+     */
+    runAt: z.iso.datetime({ offset: true }).optional(),
+    /**
+     * How long after its submission is stored the job may run first, in milliseconds (at most a
+     * year; {@link maxScheduleDelayMs}). Not with `runAt`.
+     */
+    delayMs: z.int().min(0).max(maxScheduleDelayMs).optional(),
     /** Deduplicates submissions within the intake stream's duplicate window. */
     idempotencyKey: z
       .string()

@@ -61,6 +61,23 @@ describe("checkSubmission", () => {
     expect(check.message).toContain("maxAttempts");
   });
 
+  it("accepts a job scheduled by runAt or by delayMs", () => {
+    const runAt = checkEnvelope({ type: "echo", runAt: "2026-12-07T10:00:00Z" });
+    expect(runAt).toMatchObject({ ok: true, submission: { runAt: "2026-12-07T10:00:00Z" } });
+    expect(checkEnvelope({ type: "echo", delayMs: 5000 })).toMatchObject({
+      ok: true,
+      submission: { delayMs: 5000 },
+    });
+  });
+
+  it("refuses a job scheduled both by runAt and by delayMs, naming delayMs", () => {
+    const check = checkEnvelope({ type: "echo", runAt: "2026-12-07T10:00:00Z", delayMs: 5 });
+    expect(check).toMatchObject({ ok: false, reason: "invalid_envelope" });
+    if (check.ok) return;
+    expect(check.issues).toEqual([{ path: "delayMs", message: "give runAt or delayMs, not both" }]);
+    expect(check.message).toBe("invalid submission: delayMs: give runAt or delayMs, not both");
+  });
+
   it("refuses a body that is not an object", () => {
     for (const body of [null, 42, "text", [1, 2]]) {
       const check = checkSubmission(body, registry, nats("sleep"));

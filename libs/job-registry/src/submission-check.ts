@@ -124,6 +124,14 @@ export function checkEnvelope(
       issues,
     );
   }
+  if (parsed.data.runAt !== undefined && parsed.data.delayMs !== undefined) {
+    const issues = [{ path: "delayMs", message: "give runAt or delayMs, not both" }];
+    return refuse(
+      SubmissionRejection.InvalidEnvelope,
+      describe("invalid submission", issues),
+      issues,
+    );
+  }
   // The walk above found only JSON values; absent, the payload is null as `JobSubmission` says.
   return {
     ok: true,

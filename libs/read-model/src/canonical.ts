@@ -16,6 +16,7 @@ export function canonicalJob(doc: JobDocument): JobDocument {
     maxAttempts: doc.maxAttempts,
     source: doc.source,
     batchId: doc.batchId,
+    runAt: doc.runAt,
     queuedRun: doc.queuedRun,
     attempts: doc.attempts.map(canonicalAttempt),
     progress: doc.progress === undefined ? undefined : canonicalProgress(doc.progress),

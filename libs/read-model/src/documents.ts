@@ -71,6 +71,8 @@ export interface JobDocument {
   maxAttempts?: number;
   source?: SubmissionSource;
   batchId?: string;
+  /** When a scheduled run may start (UTC ISO 8601); absent for a run queued to start at once. */
+  runAt?: string;
   /** Run of the `queued` event the submission fields come from (a replay re-queues). */
   queuedRun?: number;
   /** Every attempt seen, ordered by `(run, attempt)`. */

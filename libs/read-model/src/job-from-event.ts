@@ -29,6 +29,7 @@ export function jobFromEvent(event: JobEvent): JobDocument {
         maxAttempts: event.maxAttempts,
         source: event.source,
         batchId: event.batchId,
+        runAt: event.runAt === undefined ? undefined : canonicalTime(event.runAt),
         queuedRun: event.run,
         submittedAt: canonicalTime(event.submittedAt),
       });

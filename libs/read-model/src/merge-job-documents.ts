@@ -54,6 +54,7 @@ export function mergeJobDocuments(a: JobDocument, b: JobDocument): JobDocument {
     maxAttempts: submission.maxAttempts,
     source: submission.source,
     batchId: submission.batchId,
+    runAt: submission.runAt,
     queuedRun: submission.queuedRun,
     attempts: mergeAttempts(a.attempts, b.attempts),
     progress: progressOfRun(newerProgress(a.progress, b.progress), status.run),

@@ -72,6 +72,18 @@ export function coreConsumers(): ConsumerPlacement[] {
       },
     },
     {
+      stream: StreamName.Schedules,
+      config: {
+        // Scheduled jobs whose time has come, for the dispatcher to queue on `WORK`. Unlimited
+        // deliveries: a job is queued, however long `WORK` is away, never given up on.
+        durable_name: ConsumerName.DispatcherSchedules,
+        filter_subject: Subject.scheduleDueAll,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(defaultAckWaitMs),
+        deliver_policy: DeliverPolicy.All,
+      },
+    },
+    {
       stream: StreamName.Events,
       config: {
         durable_name: ConsumerName.Projector,

@@ -6,6 +6,9 @@ import { streamSpecs } from "./streams.ts";
 import { resolveTopologyOptions } from "./options.ts";
 
 const jobsSpec = streamSpecs(resolveTopologyOptions()).find((spec) => spec.name === "JOBS")!;
+const schedulesSpec = streamSpecs(resolveTopologyOptions()).find(
+  (spec) => spec.name === "SCHEDULES",
+)!;
 const withSubjects = (subjects: string[]) => ({ subjects }) as StreamConfig;
 
 describe("subjectCovers", () => {
@@ -34,5 +37,13 @@ describe("streamShortfalls", () => {
     expect(streamShortfalls(jobsSpec, withSubjects(["jobs.submit.>", "jobs.cmd.>"]))).toEqual([
       "subject jobs.bulk.> of stream JOBS",
     ]);
+  });
+
+  it("names message schedules a stream lacks (a server before 2.12 leaves them out)", () => {
+    const config = { subjects: ["schedule.at.>", "schedule.due.>"] } as StreamConfig;
+    expect(streamShortfalls(schedulesSpec, config)).toEqual([
+      "allow_msg_schedules of stream SCHEDULES (nats-server 2.12 or later)",
+    ]);
+    expect(streamShortfalls(schedulesSpec, { ...config, allow_msg_schedules: true })).toEqual([]);
   });
 });

@@ -6,7 +6,8 @@ import type { StreamSpec } from "./streams.ts";
  * What an existing stream lacks that this release's services need, named as a `TopologyError`
  * names what is missing: each subject the spec has that the stream does not capture (a stream
  * provisioned by an older release: its consumers would be created, and never see a message), and
- * direct gets when the spec allows them (the gateway reads a job's events with them).
+ * direct gets when the spec allows them (the gateway reads a job's events with them), and message
+ * schedules when the spec has them (scheduled jobs are held with them).
  */
 export function streamShortfalls(spec: StreamSpec, config: StreamConfig): string[] {
   const shortfalls = uncaptured(spec, config).map(
@@ -14,6 +15,10 @@ export function streamShortfalls(spec: StreamSpec, config: StreamConfig): string
   );
   if (spec.allow_direct && !config.allow_direct) {
     shortfalls.push(`allow_direct of stream ${spec.name}`);
+  }
+  if (spec.allow_msg_schedules && !config.allow_msg_schedules) {
+    // A server before 2.12 leaves the setting out: scheduled jobs would never be queued.
+    shortfalls.push(`allow_msg_schedules of stream ${spec.name} (nats-server 2.12 or later)`);
   }
   return shortfalls;
 }
@@ -24,6 +29,7 @@ export function withShortfallsMade(spec: StreamSpec, config: StreamConfig): Stre
     ...config,
     subjects: [...(config.subjects ?? []), ...uncaptured(spec, config)],
     allow_direct: config.allow_direct || spec.allow_direct,
+    allow_msg_schedules: config.allow_msg_schedules || spec.allow_msg_schedules,
   };
 }
 

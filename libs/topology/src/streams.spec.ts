@@ -42,9 +42,10 @@ describe("streamSpecs", () => {
     expect(custom.get("ADVISORIES")?.max_age).toBe(weekNanos);
   });
 
-  it("makes WORK a workqueue and the others limits-retained", () => {
+  it("makes WORK and SCHEDULES workqueues and the others limits-retained", () => {
     const streams = byName();
     expect(streams.get("WORK")?.retention).toBe(RetentionPolicy.Workqueue);
+    expect(streams.get("SCHEDULES")?.retention).toBe(RetentionPolicy.Workqueue);
     for (const name of ["JOBS", "EVENTS", "DLQ", "ADVISORIES"]) {
       expect(streams.get(name)?.retention).toBe(RetentionPolicy.Limits);
     }
@@ -53,8 +54,21 @@ describe("streamSpecs", () => {
   it("serves direct gets from EVENTS only (the gateway's read of a job not projected yet)", () => {
     const streams = byName();
     expect(streams.get("EVENTS")?.allow_direct).toBe(true);
-    for (const name of ["JOBS", "WORK", "DLQ", "ADVISORIES"]) {
+    for (const name of ["JOBS", "WORK", "SCHEDULES", "DLQ", "ADVISORIES"]) {
       expect(streams.get(name)?.allow_direct).toBe(false);
+    }
+  });
+
+  it("holds scheduled jobs in SCHEDULES only, with message schedules, for as long as it takes", () => {
+    const streams = byName();
+    expect(streams.get("SCHEDULES")).toMatchObject({
+      subjects: ["schedule.at.>", "schedule.due.>"],
+      allow_msg_schedules: true,
+      max_age: 0,
+      duplicate_window: 3_600_000 * nanosPerMs,
+    });
+    for (const name of ["JOBS", "WORK", "EVENTS", "DLQ", "ADVISORIES"]) {
+      expect(streams.get(name)?.allow_msg_schedules).toBeUndefined();
     }
   });
 
@@ -75,7 +89,7 @@ describe("streamSpecs", () => {
 
   it("applies the replica count to every stream", () => {
     const specs = streamSpecs(resolveTopologyOptions({ replicas: 3 }));
-    expect(specs.map((s) => s.num_replicas)).toEqual([3, 3, 3, 3, 3]);
+    expect(specs.map((s) => s.num_replicas)).toEqual([3, 3, 3, 3, 3, 3]);
   });
 });
 
@@ -85,10 +99,12 @@ describe("consumers", () => {
     expect(byName.get("dispatcher-intake")?.max_deliver).toBe(intakeMaxDeliver);
     expect(byName.get("dispatcher-bulk-intake")?.max_deliver).toBe(intakeMaxDeliver);
     expect(byName.get("dispatcher-commands")?.max_deliver).toBe(intakeMaxDeliver);
+    // A due scheduled job is never given up on.
+    expect(byName.get("dispatcher-schedules")?.max_deliver).toBeUndefined();
     expect(intakeMaxDeliver).toBeGreaterThan(50);
   });
 
-  it("filters the intakes to single and bulk submissions, the commands to commands, the projector to events and dead letters, the dispatcher to max deliveries", () => {
+  it("filters the intakes to single and bulk submissions, the commands to commands, the schedules to due jobs, the projector to events and dead letters, the dispatcher to max deliveries", () => {
     const filters = coreConsumers().map((c) => [
       c.stream,
       c.config.durable_name,
@@ -98,6 +114,7 @@ describe("consumers", () => {
       ["JOBS", "dispatcher-intake", ["jobs.submit.>"]],
       ["JOBS", "dispatcher-bulk-intake", ["jobs.bulk.>"]],
       ["JOBS", "dispatcher-commands", ["jobs.cmd.>"]],
+      ["SCHEDULES", "dispatcher-schedules", ["schedule.due.>"]],
       ["EVENTS", "status-projector", ["events.>"]],
       ["DLQ", "status-projector-dlq", ["dlq.>", "dlq-log.>"]],
       [

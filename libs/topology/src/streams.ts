@@ -18,9 +18,10 @@ export type StreamSpec = Pick<
   | "num_replicas"
   | "discard"
   | "allow_direct"
+  | "allow_msg_schedules"
 >;
 
-/** The five streams, in the order they are created. */
+/** The six streams, in the order they are created. */
 export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
   const base = {
     storage: StorageType.File,
@@ -45,6 +46,21 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       // Work is removed when acknowledged; nothing ages out, so no job is lost to a long backlog.
       max_age: 0,
       duplicate_window: nanos(options.workDuplicateWindowMs),
+    },
+    {
+      ...base,
+      name: StreamName.Schedules,
+      subjects: [Subject.scheduleAtAll, Subject.scheduleDueAll],
+      // A held work item is removed by the server when its time comes, and the one it puts on
+      // `schedule.due.<type>` once the dispatcher has queued it: nothing ages out, however far
+      // ahead a job is scheduled.
+      retention: RetentionPolicy.Workqueue,
+      max_age: 0,
+      // A redelivered submission holds its work item again under the same `Nats-Msg-Id`; as
+      // `WORK`'s, the window outlasts the dispatcher's retries of one submission.
+      duplicate_window: nanos(options.workDuplicateWindowMs),
+      // nats-server's message scheduler (2.12 and later): `Nats-Schedule: @at <time>`.
+      allow_msg_schedules: true,
     },
     {
       ...base,

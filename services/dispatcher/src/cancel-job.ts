@@ -10,6 +10,11 @@ import type { DispatchPublisher } from "./publisher.ts";
 export interface CancelDeps {
   /** The `conveyor-cancellations` bucket. */
   cancellations: KV;
+  /**
+   * Removes a job's work item held in `SCHEDULES` until its time, if it has one: the bucket keeps
+   * a cancel a week, and a job may be scheduled later than that.
+   */
+  dropSchedule: (jobId: string) => Promise<void>;
   publisher: DispatchPublisher;
   /** The job's own trace, which the `cancelled` event joins. */
   jobTrace: JobTraceLookup;
@@ -26,9 +31,11 @@ export type CancelOutcome =
 
 /**
  * Cancels a job: stores the cancellation in the bucket every worker watches (a queued delivery is
- * then skipped, a running one aborted), then publishes a `cancelled` event at the command's run
- * and attempt so that a job nobody runs shows `cancelled` at once. Both steps are idempotent, so a
- * redelivered command repeats them harmlessly; either failing rejects, and the command is retried.
+ * then skipped, a running one aborted), removes its work item if it is held for a later time
+ * (scheduled), then publishes a `cancelled` event at the command's run and attempt so that a job
+ * nobody runs shows `cancelled` at once. Each step is idempotent, so a redelivered command repeats
+ * them harmlessly; any failing rejects, and the command is retried. A scheduled job whose time
+ * came just before the cancel is skipped by its worker, as any queued one.
  *
  * The event is published in the job's own trace (its `queued` event's), linked to `context`, the
  * trace of the request that asked for the cancel: a tracing dashboard shows the cancel with the
@@ -51,6 +58,7 @@ export async function cancelJob(
   const jobTrace = deps.jobTrace(jobId, run);
   const recordedRun = await recordCancellation(deps.cancellations, jobId, record);
   if (recordedRun !== undefined) return { kind: "superseded", jobId, run, recordedRun };
+  await deps.dropSchedule(jobId);
   const event: CancelledEvent = {
     kind: LifecycleKind.Cancelled,
     jobId,

@@ -12,3 +12,9 @@ export type {
   CommandMailboxDeps,
   CommandMailboxOptions,
 } from "./command-mailbox.ts";
+export { createScheduleMailbox } from "./schedule-mailbox.ts";
+export type {
+  ScheduleMailbox,
+  ScheduleMailboxDeps,
+  ScheduleMailboxOptions,
+} from "./schedule-mailbox.ts";

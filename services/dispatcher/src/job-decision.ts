@@ -1,3 +1,4 @@
+import { scheduledRunAt } from "@conveyor/contracts";
 import type {
   JobSubmission,
   QueuedEvent,
@@ -22,9 +23,18 @@ export interface Refusal {
   rawPreview: string;
 }
 
-/** A checked submission: the job's work item and `queued` event, or its refusal. */
+/**
+ * A checked submission: the job's work item and `queued` event (and, for a job scheduled later
+ * than now, when it may run), or its refusal.
+ */
 export type Decision =
-  | { kind: "dispatch"; item: WorkItem; event: QueuedEvent; source: SubmissionSource }
+  | {
+      kind: "dispatch";
+      item: WorkItem;
+      event: QueuedEvent;
+      source: SubmissionSource;
+      runAt?: Date | undefined;
+    }
   | { kind: "reject"; refusal: Refusal };
 
 /** What deciding one envelope needs besides the envelope. */
@@ -63,8 +73,17 @@ export function decideEnvelope(
   }
   const jobId = idOf(check.submission, facts.fallbackId);
   const item = workItemFor(jobId, check.submission, check.descriptor, facts.storedAt.toISOString());
-  const event = queuedEventFor(item, facts.source, deps.tracing.traceIdOf(context), deps.now());
-  return { kind: "dispatch", item, event, source: facts.source };
+  const now = deps.now();
+  const event = queuedEventFor(item, facts.source, deps.tracing.traceIdOf(context), now);
+  // A time already past (a backlog, a clock ahead of the client's) queues the job at once.
+  const runAt = laterThan(scheduledRunAt(check.submission, facts.storedAt), now);
+  if (runAt === undefined) return { kind: "dispatch", item, event, source: facts.source };
+  event.runAt = runAt.toISOString();
+  return { kind: "dispatch", item, event, source: facts.source, runAt };
+}
+
+function laterThan(runAt: Date | undefined, now: Date): Date | undefined {
+  return runAt !== undefined && runAt.getTime() > now.getTime() ? runAt : undefined;
 }
 
 function idOf(submission: JobSubmission, fallbackId: () => string): string {
@@ -72,8 +91,9 @@ function idOf(submission: JobSubmission, fallbackId: () => string): string {
 }
 
 /**
- * Publishes a job's `queued` event and its work item. Both leave in one socket write, so the worker
- * is not kept waiting for the event's PubAck. The work item is the one record whose repetition does
+ * Publishes a job's `queued` event and its work item, on `WORK`, or held in `SCHEDULES` until its
+ * time when it is scheduled. Both leave in one socket write, so the worker is not kept waiting
+ * for the event's PubAck. The work item is the one record whose repetition does
  * harm (the job runs again); a retry publishes it again under the same Nats-Msg-Id, and retries end
  * (giveUpAfterDeliveries, about 25 minutes) well within WORK's duplicate window, so it collapses.
  * Once the work item is stored the job is queued for good: a missing queued event rejects with a
@@ -84,10 +104,12 @@ export async function publishJob(
   context: TraceContext,
   decision: Extract<Decision, { kind: "dispatch" }>,
 ): Promise<void> {
-  const { item, event, source } = decision;
+  const { item, event, source, runAt } = decision;
   const [queued, work] = await Promise.allSettled([
     publisher.queued(context, event),
-    publisher.work(context, item, source),
+    runAt === undefined
+      ? publisher.work(context, item, source)
+      : publisher.scheduled(context, item, source, runAt),
   ]);
   if (work.status === "rejected") throw work.reason;
   if (queued.status === "rejected") throw new QueuedEventMissing(item.id, queued.reason);

@@ -21,6 +21,7 @@ import { deadLetterMetrics } from "./dead-letter-metrics.ts";
 import { createDeadLetterer } from "./dead-letterer.ts";
 import { dispatchMetrics } from "./dispatch-metrics.ts";
 import { createDispatcher } from "./dispatcher.ts";
+import { createScheduleMailbox } from "./schedule-mailbox.ts";
 
 const serviceName = "dispatcher";
 const bootLogger = createLogger(serviceName);
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       { stream: StreamName.Jobs, consumer: ConsumerName.DispatcherIntake },
       { stream: StreamName.Jobs, consumer: ConsumerName.DispatcherBulkIntake },
       { stream: StreamName.Jobs, consumer: ConsumerName.DispatcherCommands },
+      { stream: StreamName.Schedules, consumer: ConsumerName.DispatcherSchedules },
       { stream: StreamName.Advisories, consumer: ConsumerName.DispatcherAdvisories },
     ],
     logger,
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     options: { scanIntervalMs: env.DEAD_LETTER_SCAN_INTERVAL_MS },
   });
   const commands = await createCommandMailbox({ js, jsm, tracing, logger });
+  const schedules = await createScheduleMailbox({ js, tracing, logger });
 
   onShutdown(
     logger,
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
             dispatcher.stop(),
             deadLetterer.stop(),
             commands.stop(),
+            schedules.stop(),
           ]).then(() => undefined);
           return withinGrace(stopped, env.SHUTDOWN_GRACE_MS, logger);
         },

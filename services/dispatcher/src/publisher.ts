@@ -54,6 +54,29 @@ export class DispatchPublisher {
     });
   }
 
+  /**
+   * Holds a scheduled job's work item on `schedule.at.<jobId>` in `SCHEDULES`, deduplicated as
+   * `<jobId>:<run>:scheduled`: nats-server's message scheduler puts it on `schedule.due.<type>`,
+   * with its headers (the `traceparent` of this span, the job's id, type and source), at `runAt`,
+   * and the dispatcher then queues it on `WORK` ({@link work}).
+   */
+  scheduled(
+    parent: TraceContext,
+    item: WorkItem,
+    source: SubmissionSource,
+    runAt: Date,
+  ): Promise<PubAck> {
+    return this.#publish(parent, {
+      subject: Subject.scheduleAt(item.id),
+      msgId: `${item.id}:${item.run}:scheduled`,
+      body: item,
+      jobId: item.id,
+      jobType: item.type,
+      source,
+      schedule: { at: runAt, target: Subject.scheduleDue(item.type) },
+    });
+  }
+
   /** `events.<jobId>.queued`, deduplicated as `<jobId>:<run>:0:queued`. */
   queued(parent: TraceContext, event: QueuedEvent): Promise<PubAck> {
     return this.#publish(parent, {
@@ -123,10 +146,12 @@ export class DispatchPublisher {
       jobId: string | undefined;
       jobType: string | undefined;
       source?: SubmissionSource;
+      /** When and where the stream's message scheduler is to put the message. */
+      schedule?: { at: Date; target: string };
     },
     links: readonly TraceContext[] = [],
   ): Promise<PubAck> {
-    const { subject, msgId, body, jobId, jobType, source } = message;
+    const { subject, msgId, body, jobId, jobType, source, schedule } = message;
     return this.#tracing.produce(
       parent,
       { subject, jobId, jobType },
@@ -136,6 +161,10 @@ export class DispatchPublisher {
         if (jobId !== undefined) headers.append(Header.JobId, jobId);
         if (jobType !== undefined) headers.append(Header.JobType, jobType);
         if (source !== undefined) headers.append(Header.Source, source);
+        if (schedule !== undefined) {
+          headers.append(Header.Schedule, `@at ${schedule.at.toISOString()}`);
+          headers.append(Header.ScheduleTarget, schedule.target);
+        }
         return this.#js.publish(subject, JSON.stringify(body), { msgID: msgId, headers });
       },
       links,

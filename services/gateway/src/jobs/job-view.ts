@@ -31,6 +31,7 @@ export function toJobView(doc: JobDocument): JobView {
     error: doc.error ?? null,
     reason: doc.reason ?? null,
     submittedAt: doc.submittedAt ?? null,
+    runAt: doc.runAt ?? null,
     startedAt: doc.startedAt ?? null,
     finishedAt: doc.finishedAt ?? null,
     updatedAt: doc.updatedAt,

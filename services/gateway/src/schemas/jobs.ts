@@ -54,6 +54,8 @@ export const JobView = z.object({
   /** Why the job ended without success (`dead`, `cancelled`). */
   reason: z.string().nullable(),
   submittedAt: Timestamp,
+  /** When a scheduled job may start (its run's `runAt`, or `delayMs` after its submission). */
+  runAt: Timestamp,
   startedAt: Timestamp,
   finishedAt: Timestamp,
   updatedAt: z.iso.datetime(),
