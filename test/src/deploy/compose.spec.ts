@@ -8,6 +8,7 @@ import { parse } from "yaml";
 interface ComposeService {
   ports?: string[];
   restart?: string;
+  depends_on?: Record<string, { condition: string }>;
 }
 
 async function composeServices(): Promise<Record<string, ComposeService>> {
@@ -32,5 +33,15 @@ describe("docker-compose.yml", () => {
       expect(service.restart, name).toBe("unless-stopped");
     }
     expect(Object.keys(services)).toEqual(expect.arrayContaining(["nats", "mongo", "gateway"]));
+  });
+
+  it("starts the job's path without MongoDB, and the read model's services after it is healthy", async () => {
+    const services = await composeServices();
+    for (const name of ["dispatcher", "worker"]) {
+      expect(Object.keys(services[name]?.depends_on ?? {}), name).toEqual(["topology"]);
+    }
+    for (const name of ["gateway", "status-projector"]) {
+      expect(services[name]?.depends_on?.mongo, name).toEqual({ condition: "service_healthy" });
+    }
   });
 });
