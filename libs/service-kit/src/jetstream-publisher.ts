@@ -190,9 +190,12 @@ export class JetStreamPublisher {
     // The subscription ends with the connection (or with close()): nothing can be acknowledged then.
     void sub.closed.then((err) => {
       clearInterval(this.#timer);
-      this.#closedError ??=
+      const ended =
         err instanceof Error ? new RepliesRefusedError(err) : new ClosedConnectionError();
-      this.#rejectAll(this.#closedError);
+      this.#closedError ??= ended;
+      // What still waits was sent (perhaps stored): the connection's end is its answer, not a
+      // close() under way, whose error says a publish never left.
+      this.#rejectAll(ended);
     });
     this.#unsubscribe = () => {
       sub.unsubscribe();

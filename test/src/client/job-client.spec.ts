@@ -361,6 +361,30 @@ describe("JobClient against a real nats-server", () => {
     }
   });
 
+  it("says a submission sent before close() may be stored when the connection closes while close() waits", async () => {
+    await using bare = await startNatsServer();
+    const other = await connect({ servers: bare.url });
+    const own = await connect({ servers: bare.url });
+    try {
+      // Delivered, never answered: stored or not is unknown once the connection is gone.
+      other.subscribe(Subject.submit(">"), { callback: () => undefined });
+      await other.flush();
+      const closing = new JobClient(own);
+      const sent = closing.submit({ type: "echo", payload: 1 }).catch((e: unknown) => e);
+      await own.flush();
+
+      const closed = closing.close();
+      await own.close();
+      await closed;
+
+      const failed = await sent;
+      expect(failed).toBeInstanceOf(SubmissionNotConfirmedError);
+      expect(failed).toMatchObject({ maybeStored: true, jobId: expect.any(String) as unknown });
+    } finally {
+      await other.close();
+    }
+  });
+
   it("refuses submissions after close() as never sent, not as unconfirmed", async () => {
     const closed = new JobClient(nc);
     await closed.close();

@@ -307,6 +307,28 @@ describe("JetStreamPublisher against a real nats-server", () => {
     }
   });
 
+  it("rejects a publish sent before close() with the connection's error when the connection closes while close() waits: it may be stored", async () => {
+    const own = await connect({ servers: server.url, noAsyncTraces: true });
+    const silent = `${uniqueName("silent")}.x`;
+    const listener = nc.subscribe(silent, { callback: () => undefined });
+    await nc.flush();
+    try {
+      const ownPublisher = new JetStreamPublisher(own);
+      const pending = ownPublisher.publish(silent, "?").catch((e: unknown) => e);
+      await own.flush();
+
+      const closing = ownPublisher.close();
+      await own.close();
+      await closing;
+
+      // Sent, so not refused: a PublisherClosedError would say it never left.
+      expect(await pending).toBeInstanceOf(ClosedConnectionError);
+      await expect(ownPublisher.publish(silent, "?")).rejects.toBeInstanceOf(PublisherClosedError);
+    } finally {
+      listener.unsubscribe();
+    }
+  });
+
   it("close() waits for pending acknowledgements and then refuses new publishes", async () => {
     const own = await connect({ servers: server.url, noAsyncTraces: true });
     try {
