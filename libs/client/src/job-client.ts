@@ -106,6 +106,11 @@ function refusedForSize({ result }: BulkResult): boolean {
   );
 }
 
+/** The result of a job handed to a closed client: nothing was sent. */
+function closedResult(id: string | undefined): SubmitResult {
+  return { ok: false, id, error: new ClientClosedError() };
+}
+
 /** Bulk messages {@link JobClient.submitBulk} has in flight at once (up to 16,000 jobs). */
 const bulkMessagesPerRound = 16;
 
@@ -132,6 +137,8 @@ export class JobClient {
   readonly #inFlight = new ChurnTable<Promise<unknown>>();
   readonly #tracing: Tracing | undefined;
   #jsm: Promise<JetStreamManager> | undefined;
+  /** Set by {@link close}: new submissions are refused, those in flight go on. */
+  #closing = false;
 
   /** @throws {RangeError} naming an option out of its range; the connection is not touched. */
   constructor(nc: NatsConnection, options: JobClientOptions = {}) {
@@ -159,6 +166,7 @@ export class JobClient {
    *   the error's `jobId` as `id` and it is stored at most once.
    */
   submit(job: JobToSubmit): Promise<Submitted> {
+    if (this.#closing) return Promise.reject(new ClientClosedError());
     return this.#tracked(this.#submit(job));
   }
 
@@ -166,12 +174,17 @@ export class JobClient {
    * Submits many jobs, resolving with one result per job in their order. A job refused or not
    * confirmed does not hold back the others; its result carries the id it was sent with.
    */
-  async submitMany(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
+  submitMany(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
+    if (this.#closing) return Promise.resolve(jobs.map((job) => closedResult(claimedId(job))));
+    return this.#tracked(this.#submitMany(jobs));
+  }
+
+  async #submitMany(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
     const results: SubmitResult[] = [];
     // In bounded rounds: a confirmation's wait starts when its job is queued.
     for (let start = 0; start < jobs.length; start += submitManyChunk) {
       const round = jobs.slice(start, start + submitManyChunk).map((job) =>
-        this.submit(job).then(
+        this.#submit(job).then(
           (submitted): SubmitResult => ({ ok: true, ...submitted }),
           (err: unknown): SubmitResult => ({
             ok: false,
@@ -205,6 +218,7 @@ export class JobClient {
    * flight at once (and the jobs of those refused for their size, each on its own).
    */
   submitBulk(jobs: readonly BulkJobToSubmit[]): Promise<SubmitResult[]> {
+    if (this.#closing) return Promise.resolve(jobs.map((job) => closedResult(claimedId(job))));
     return this.#tracked(this.#submitBulk(jobs));
   }
 
@@ -219,12 +233,14 @@ export class JobClient {
   }
 
   /**
-   * Refuses new submissions and resolves once every pending one is confirmed or has failed. The
-   * connection stays the caller's to close.
+   * Refuses new submissions and resolves once every pending one is confirmed or has failed, the
+   * later rounds of a `submitMany` or `submitBulk` called before it included. The connection stays
+   * the caller's to close.
    */
   async close(): Promise<void> {
-    await this.#publisher.close();
+    this.#closing = true;
     await Promise.allSettled(this.#inFlight.values());
+    await this.#publisher.close();
   }
 
   async #submit(job: JobToSubmit): Promise<Submitted> {

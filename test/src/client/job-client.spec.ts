@@ -385,6 +385,29 @@ describe("JobClient against a real nats-server", () => {
     }
   });
 
+  it("close() lets every round of a submitMany and a submitBulk called before it be sent and settle", async () => {
+    const closing = new JobClient(nc);
+    let manySettled = false;
+    // Three rounds of submitMany, two of submitBulk (16 messages of 1,000 jobs each per round).
+    const many = closing
+      .submitMany(Array.from({ length: 2500 }, (_, i) => ({ type: "echo", payload: i })))
+      .finally(() => {
+        manySettled = true;
+      });
+    const bulk = closing.submitBulk(
+      Array.from({ length: 17_000 }, (_, i) => ({ type: "echo", payload: i })),
+    );
+
+    await closing.close();
+
+    expect(manySettled).toBe(true);
+    const results = [...(await many), ...(await bulk)];
+    expect(results.filter((result) => !result.ok).map((result) => String(result.error))).toEqual(
+      [],
+    );
+    await expect(closing.submit({ type: "echo" })).rejects.toBeInstanceOf(ClientClosedError);
+  });
+
   it("refuses submissions after close() as never sent, not as unconfirmed", async () => {
     const closed = new JobClient(nc);
     await closed.close();
