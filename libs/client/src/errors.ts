@@ -22,8 +22,9 @@ export class InvalidSubmissionError extends Error {
 /**
  * A submission JetStream did not confirm stored. When {@link maybeStored} is true it was sent and
  * may or may not be stored (no acknowledgement in time, the connection lost while waiting); when
- * false it certainly was not (the connection was closed before it was sent, or no stream captures
- * its subject). Either way, submit it again with {@link jobId} as its `id` (and the same
+ * false it certainly was not (the connection was closed before it was sent, no stream captures
+ * its subject, the stream refused it for its size, or the server refused the connection's user
+ * the subject). Either way, submit it again with {@link jobId} as its `id` (and the same
  * `idempotencyKey`, if any), and it is stored at most once.
  */
 export class SubmissionNotConfirmedError extends Error {

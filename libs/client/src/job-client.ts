@@ -13,7 +13,12 @@ import { injectTraceContext, traceIdOfContext } from "@conveyor/telemetry";
 import type { Tracing } from "@conveyor/telemetry";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { InvalidArgumentError, NoRespondersError, RequestError } from "@nats-io/transport-node";
+import {
+  InvalidArgumentError,
+  NoRespondersError,
+  PermissionViolationError,
+  RequestError,
+} from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { context } from "@opentelemetry/api";
 
@@ -390,6 +395,9 @@ export class JobClient {
     }
     if (isNoResponders(err)) {
       return new SubmissionNotConfirmedError(id, err, `no stream captures ${subject}`);
+    }
+    if (err instanceof PermissionViolationError) {
+      return new SubmissionNotConfirmedError(id, err, `the server refused it: ${err.message}`);
     }
     return new SubmissionNotConfirmedError(id, err);
   }

@@ -3,11 +3,12 @@ import type { ApiError, PubAck } from "@nats-io/jetstream";
 import {
   ClosedConnectionError,
   NoRespondersError,
+  PermissionViolationError,
   RequestError,
   TimeoutError,
   createInbox,
 } from "@nats-io/transport-node";
-import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import type { Msg, MsgHdrs, NatsConnection, Status } from "@nats-io/transport-node";
 
 import { ChurnTable } from "./churn-table.ts";
 import { PublisherClosedError, RepliesRefusedError } from "./errors.ts";
@@ -108,6 +109,8 @@ const decoder = new TextDecoder();
  * - the client refused the publish (over `max_payload`, a bad subject): `InvalidArgumentError`
  *   or `InvalidSubjectError`, as a rejection;
  * - the connection closed first: `ClosedConnectionError`; after {@link close}: {@link PublisherClosedError};
+ * - the server refused the publish (the connection's user may not publish to the subject): its
+ *   `PermissionViolationError`, at once; nothing was stored;
  * - the server refused the subscription for acknowledgements (permissions on the inbox): its
  *   `PermissionViolationError` for the publishes already sent, then {@link RepliesRefusedError}
  *   (nothing sent).
@@ -121,6 +124,8 @@ export class JetStreamPublisher {
   readonly #pending = new ChurnTable<Pending>();
   readonly #timer: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
+  /** Stops following the connection's status (its refusals of publishes). */
+  readonly #stopStatus: () => void;
   readonly #onDeferredError: (err: unknown) => void;
   /** What this turn publishes and defers, in call order; sent by {@link #sendOutbox}. */
   #outbox: (Outgoing | (() => void))[] = [];
@@ -200,6 +205,30 @@ export class JetStreamPublisher {
     this.#unsubscribe = () => {
       sub.unsubscribe();
     };
+    const status = nc.status();
+    this.#stopStatus = () => {
+      (status as { stop?: () => void }).stop?.();
+    };
+    void this.#followRefusals(status);
+  }
+
+  /**
+   * The server refuses a publish the connection's user may not make (`Permissions Violation for
+   * Publish`) on the connection, not in a reply: without this its publishes would wait out their
+   * deadline and read as perhaps stored. Every pending publish to the refused subject fails with
+   * the refusal (a permission holds for every message to it): nothing of it was stored.
+   */
+  async #followRefusals(status: AsyncIterable<Status>): Promise<void> {
+    for await (const event of status) {
+      if (event.type !== "error") continue;
+      const { error } = event;
+      if (!(error instanceof PermissionViolationError) || error.operation !== "publish") continue;
+      for (const [token, pending] of this.#pending.entries()) {
+        if (pending.subject !== error.subject) continue;
+        this.#settled(token);
+        pending.reject(error);
+      }
+    }
   }
 
   /** Publishes waiting for an acknowledgement now. */
@@ -340,6 +369,7 @@ export class JetStreamPublisher {
     }
     clearInterval(this.#timer);
     this.#unsubscribe();
+    this.#stopStatus();
   }
 
   #onReply(msg: Msg): void {

@@ -240,3 +240,52 @@ describe("a user allowed to receive replies only under its connection's inbox pr
     }
   });
 });
+
+describe("a user the server does not allow to publish a job type's subject", () => {
+  it("is told at once that the submission was not stored, not after the deadline that it may be", async () => {
+    const admin = { user: "admin", pass: "adm1n" };
+    const app = { user: "app", pass: "app-pass" };
+    await using nats = await securedNats(
+      async (port, storeDir) => {
+        const config = join(storeDir, "nats.conf");
+        await writeFile(
+          config,
+          [
+            `listen: "127.0.0.1:${String(port)}"`,
+            `jetstream { store_dir: "${storeDir}" }`,
+            "authorization { users = [",
+            `  { user: "${admin.user}", password: "${admin.pass}" }`,
+            `  { user: "${app.user}", password: "${app.pass}",`,
+            `    permissions: { publish: { allow: [">"], deny: ["jobs.submit.secret"] } } }`,
+            "] }",
+          ].join("\n"),
+        );
+        return ["-c", config];
+      },
+      { kind: "user", user: admin.user, password: admin.pass },
+    );
+    const adminNc = await connect({ servers: nats.url, ...admin });
+    await ensureTopology(await jetstreamManager(adminNc));
+    await adminNc.close();
+    const nc = await connect({ servers: nats.url, ...app });
+    const timeoutMs = 10_000;
+    const client = new JobClient(nc, { timeoutMs });
+    try {
+      const started = Date.now();
+      const [denied, allowed] = await Promise.all([
+        client.submit({ type: "secret" }).catch((e: unknown) => e),
+        client.submit({ type: "echo" }),
+      ]);
+      expect(Date.now() - started).toBeLessThan(timeoutMs / 2);
+      expect(denied).toBeInstanceOf(SubmissionNotConfirmedError);
+      expect(denied).toMatchObject({ maybeStored: false });
+      expect((denied as Error).message).toMatch(
+        /was not stored: the server refused it: .*permissions violation.*jobs\.submit\.secret/i,
+      );
+      expect(allowed).toMatchObject({ duplicate: false });
+    } finally {
+      await client.close();
+      await nc.close();
+    }
+  });
+});
