@@ -43,7 +43,9 @@ export interface JobClientOptions {
   timeoutMs?: number;
   /**
    * Prefix of the subject confirmations come back under, for an account that limits where
-   * replies may go. @default the connection's own `inboxPrefix`, else `_INBOX`
+   * replies may go. Reading a duplicate's first submission back uses the connection's own: for
+   * such an account, set `inboxPrefix` on the connection instead, which covers both.
+   * @default the connection's own `inboxPrefix`, else `_INBOX`
    */
   inboxPrefix?: string;
   /**
@@ -168,7 +170,8 @@ export class JobClient {
    *   connection would not send (over the server's `max_payload`); nothing was sent.
    * @throws {ClientClosedError} after {@link close}; nothing was sent.
    * @throws {SubmissionNotConfirmedError} when JetStream did not confirm it: submit it again with
-   *   the error's `jobId` as `id` and it is stored at most once.
+   *   the error's `jobId` as `id` (and the same `idempotencyKey`, if any) and it is stored at most
+   *   once.
    */
   submit(job: JobToSubmit): Promise<Submitted> {
     if (this.#closing) return Promise.reject(new ClientClosedError());
