@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
+import { shutdownDeadlineMs } from "@conveyor/service-kit";
 import { workspaceRoot } from "@conveyor/testing";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -9,6 +10,8 @@ interface ComposeService {
   ports?: string[];
   restart?: string;
   depends_on?: Record<string, { condition: string }>;
+  stop_grace_period?: string;
+  environment?: Record<string, string>;
 }
 
 async function composeServices(): Promise<Record<string, ComposeService>> {
@@ -42,6 +45,17 @@ describe("docker-compose.yml", () => {
     }
     for (const name of ["gateway", "status-projector"]) {
       expect(services[name]?.depends_on?.mongo, name).toEqual({ condition: "service_healthy" });
+    }
+  });
+
+  it("lets each service's stop run to its own deadline before Docker kills it", async () => {
+    const services = await composeServices();
+    for (const name of ["gateway", "dispatcher", "worker", "status-projector"]) {
+      const service = services[name];
+      const graceMs = Number(service?.environment?.SHUTDOWN_GRACE_MS);
+      expect(graceMs, name).toBeGreaterThan(0);
+      const killedAfterS = Number(/^(\d+)s$/.exec(service?.stop_grace_period ?? "")?.[1] ?? 10);
+      expect(killedAfterS * 1000, name).toBeGreaterThan(shutdownDeadlineMs(graceMs));
     }
   });
 });

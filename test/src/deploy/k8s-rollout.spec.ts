@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
+import { shutdownDeadlineMs } from "@conveyor/service-kit";
 import { workspaceRoot } from "@conveyor/testing";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -23,7 +24,9 @@ interface Workload {
     strategy?: { type: string; rollingUpdate?: { maxUnavailable: number; maxSurge: number } };
     template: {
       spec: {
+        terminationGracePeriodSeconds?: number;
         containers: {
+          lifecycle?: { preStop?: { exec?: { command: string[] } } };
           ports?: { name: string }[];
           readinessProbe?: Probe;
           livenessProbe?: Probe;
@@ -88,4 +91,19 @@ describe("the Kubernetes workloads' rollouts", () => {
     expect(Object.keys(requests).sort()).toEqual(["cpu", "memory"]);
     expect(container?.resources?.limits?.memory).toEqual(expect.any(String));
   });
+
+  it.each(["gateway.yaml", "dispatcher.yaml", "worker.yaml", "status-projector.yaml"])(
+    "%s lets a stop run to the service's own deadline before the kubelet kills it",
+    async (file) => {
+      const config = await readFile(join(base, "config.env"), "utf8");
+      const graceMs = Number(/^SHUTDOWN_GRACE_MS=(\d+)$/m.exec(config)?.[1]);
+      expect(graceMs).toBeGreaterThan(0);
+      const { spec } = await workload(file);
+      const [container] = spec.template.spec.containers;
+      const preStop = container?.lifecycle?.preStop?.exec?.command;
+      const preStopMs = preStop?.[0] === "sleep" ? Number(preStop[1]) * 1000 : 0;
+      const killedAfterMs = (spec.template.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+      expect(killedAfterMs).toBeGreaterThan(preStopMs + shutdownDeadlineMs(graceMs));
+    },
+  );
 });

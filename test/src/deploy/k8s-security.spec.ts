@@ -41,6 +41,7 @@ describe("the Kubernetes workloads", () => {
     expect(at("/spec/template/spec/containers/0/securityContext")).toEqual({
       allowPrivilegeEscalation: false,
       capabilities: { drop: ["ALL"] },
+      readOnlyRootFilesystem: true,
     });
   });
 
