@@ -73,6 +73,11 @@ async function heldFor(jsm: Awaited<ReturnType<typeof jetstreamManager>>, id: st
   return (info.state.subjects ?? {})[Subject.scheduleAt(id)] ?? 0;
 }
 
+async function scheduledInStats(stack: ServiceStack): Promise<number> {
+  const res = await fetch(`${stack.gatewayUrl}/v1/stats`);
+  return ((await res.json()) as { scheduled: number }).scheduled;
+}
+
 const delayMs = 3000;
 
 describe("scheduled jobs", () => {
@@ -121,6 +126,7 @@ describe("scheduled jobs", () => {
         }
         expect(natsQueued?.runAt).toBe(runAt.toISOString());
         for (const id of [restId, natsId, bulkId]) expect(await heldFor(jsm, id)).toBe(1);
+        expect(await scheduledInStats(stack)).toBe(3);
 
         const pastDone = await reach(stack, String(past.body.id), "succeeded");
         expect(pastDone.runAt).toBeNull();
@@ -137,6 +143,7 @@ describe("scheduled jobs", () => {
         for (const id of [restId, natsId, bulkId]) expect(await heldFor(jsm, id)).toBe(0);
         const schedules = await jsm.streams.info(StreamName.Schedules);
         expect(schedules.state.messages).toBe(0);
+        expect(await scheduledInStats(stack)).toBe(0);
         expect(stack.deadServices(), stack.logs()).toEqual([]);
       } finally {
         await nc.close();

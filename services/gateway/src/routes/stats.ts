@@ -8,11 +8,11 @@ import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.t
 import type { NatsLink } from "../jobs/nats-link.ts";
 import type { Stats } from "../schemas/stats.ts";
 import { summarizeJobCounts } from "../stats/job-counts.ts";
-import { workQueueStats } from "../stats/work-queues.ts";
+import { scheduledJobs, workQueueStats } from "../stats/work-queues.ts";
 
 /**
  * `GET /v1/stats`: job counts from the read model, and for every registered type its work-queue
- * depth and work-consumer counters from JetStream.
+ * depth and work-consumer counters from JetStream, with the scheduled jobs not queued yet.
  */
 export function statsRouter(deps: GatewayDeps, link: NatsLink): Router {
   const router = new Router();
@@ -20,11 +20,11 @@ export function statsRouter(deps: GatewayDeps, link: NatsLink): Router {
 
   router.get("/v1/stats", async (ctx) => {
     const types = deps.registry.list().map((d) => d.type);
-    const [rows, workQueues] = await Promise.all([
+    const [rows, { workQueues, scheduled }] = await Promise.all([
       queryReadModel((deadline) => countJobsByStatusAndType(deps.db, deadline), readTimeoutMs),
       jetStreamStats(deps, link, types),
     ]);
-    const stats: Stats = { jobs: summarizeJobCounts(rows), workQueues };
+    const stats: Stats = { jobs: summarizeJobCounts(rows), workQueues, scheduled };
     ctx.body = stats;
   });
   return router;
@@ -34,14 +34,15 @@ async function jetStreamStats(
   deps: GatewayDeps,
   link: NatsLink,
   types: readonly string[],
-): Promise<Stats["workQueues"]> {
+): Promise<Pick<Stats, "workQueues" | "scheduled">> {
   if (!link.up) throw natsNotConnected("work-queue stats are unavailable");
   try {
-    return await withTimeout(
-      workQueueStats(deps.jsm, types),
+    const [workQueues, scheduled] = await withTimeout(
+      Promise.all([workQueueStats(deps.jsm, types), scheduledJobs(deps.jsm)]),
       deps.options.publishTimeoutMs,
       "JetStream",
     );
+    return { workQueues, scheduled };
   } catch (err) {
     throw unavailable(`work-queue stats are unavailable: ${errorMessage(err)}`, err);
   }

@@ -34,5 +34,10 @@ export const Stats = z.object({
   jobs: JobCounts.extend({ byType: z.record(z.string(), JobCounts) }),
   /** From JetStream, for every registered job type. */
   workQueues: z.record(z.string(), WorkQueueStats),
+  /**
+   * From JetStream: scheduled jobs held in `SCHEDULES` until their time, with those whose time has
+   * come that the dispatcher has not queued yet.
+   */
+  scheduled: z.int().min(0),
 });
 export type Stats = z.output<typeof Stats>;

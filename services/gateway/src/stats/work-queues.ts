@@ -26,6 +26,11 @@ export async function workQueueStats(
   return result;
 }
 
+/** Scheduled jobs not queued yet: every message `SCHEDULES` holds. */
+export async function scheduledJobs(jsm: JetStreamManager): Promise<number> {
+  return (await jsm.streams.info(StreamName.Schedules)).state.messages;
+}
+
 /** Counters of a type's durable work consumer; zeros when no worker has created it yet. */
 export function consumerStats(
   name: string,
