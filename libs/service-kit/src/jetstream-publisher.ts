@@ -79,7 +79,10 @@ export interface WithdrawablePublish {
 /** A publish waiting for its acknowledgement. */
 interface Pending {
   subject: string;
-  /** `Date.now()` after which it times out, in milliseconds. */
+  /**
+   * `performance.now()` after which it times out, in milliseconds: a monotonic clock, so that a
+   * wall clock set back (NTP, a restored snapshot) does not hold a publish for that long.
+   */
   deadline: number;
   resolve: (ack: PubAck) => void;
   reject: (err: Error) => void;
@@ -305,7 +308,7 @@ export class JetStreamPublisher {
     }
     const token = String(this.#nextToken++);
     const acked = new Promise<PubAck>((resolve, reject) => {
-      const deadline = Date.now() + (options.timeout ?? this.#timeoutMs);
+      const deadline = performance.now() + (options.timeout ?? this.#timeoutMs);
       this.#pending.set(token, { subject, deadline, resolve, reject });
     });
     const out: Outgoing = { subject, data, token, headers };
@@ -392,7 +395,7 @@ export class JetStreamPublisher {
 
   #expire(): void {
     if (this.#pending.size === 0) return;
-    const now = Date.now();
+    const now = performance.now();
     for (const [token, pending] of this.#pending.entries()) {
       if (pending.deadline > now) continue;
       this.#settled(token);

@@ -12,7 +12,7 @@ import {
   headers,
 } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 /** A stream of its own capturing `<prefix>.>`. */
 async function freshStream(
@@ -284,6 +284,29 @@ describe("JetStreamPublisher against a real nats-server", () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(300);
       expect(publisher.pending).toBe(0);
     } finally {
+      listener.unsubscribe();
+    }
+  });
+
+  it("times a publish out after its timeout even when the wall clock is set back meanwhile", async () => {
+    const silent = `${uniqueName("silent")}.x`;
+    const listener = nc.subscribe(silent, { callback: () => undefined });
+    // Only the wall clock is faked: timers and the monotonic clock run as ever.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const unanswered = publisher.publish(silent, "?", { timeout: 300 }).catch((e: unknown) => e);
+      vi.setSystemTime(Date.now() - 3_600_000);
+      const outcome = await Promise.race([
+        unanswered,
+        new Promise((resolve) => {
+          setTimeout(() => {
+            resolve("still waiting");
+          }, 2000);
+        }),
+      ]);
+      expect(outcome).toBeInstanceOf(TimeoutError);
+    } finally {
+      vi.useRealTimers();
       listener.unsubscribe();
     }
   });
