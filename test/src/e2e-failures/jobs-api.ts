@@ -2,13 +2,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll } from "vitest";
 
 import { LifecycleKind, StreamName, Subject, newJobId } from "@conveyor/contracts";
 import { waitFor } from "@conveyor/testing";
 import type { ServerProcess } from "@conveyor/testing";
 
-import { waitWhileRunning } from "../e2e/service-stack.ts";
+import { startServiceStack, waitWhileRunning } from "../e2e/service-stack.ts";
 import type { ServiceStack } from "../e2e/service-stack.ts";
 
 /** One attempt as `GET /v1/jobs/:id` shows it (docs/rest-api.md). */
@@ -119,6 +121,32 @@ export async function typesRegistered(
     },
     { timeoutMs: 30_000, message: `the worker did not register ${types.join(", ")}` },
   );
+}
+
+/** The stack a describe block's tests share, with a connection to its NATS. */
+export interface SharedStack {
+  stack: ServiceStack;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+}
+
+/**
+ * Starts the four services once for the tests of the describe block it is called in, waits until
+ * workers have registered `types`, and stops them after the block. Read the fields in the tests.
+ */
+export function sharedServiceStack(types: readonly string[]): SharedStack {
+  const shared = {} as SharedStack;
+  beforeAll(async () => {
+    shared.stack = await startServiceStack();
+    shared.nc = await connect({ servers: shared.stack.natsUrl });
+    shared.jsm = await jetstreamManager(shared.nc);
+    await typesRegistered(shared.stack, types);
+  }, 120_000);
+  afterAll(async () => {
+    await shared.nc.close();
+    await shared.stack[Symbol.asyncDispose]();
+  });
+  return shared;
 }
 
 /**

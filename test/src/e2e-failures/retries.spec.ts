@@ -1,8 +1,4 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import type { JetStreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import {
   DeadLetter,
@@ -13,15 +9,14 @@ import {
 } from "@conveyor/contracts";
 import type { RetryPolicy } from "@conveyor/contracts";
 
-import { startServiceStack, waitWhileRunning } from "../e2e/service-stack.ts";
-import type { ServiceStack } from "../e2e/service-stack.ts";
+import { waitWhileRunning } from "../e2e/service-stack.ts";
 import {
   allReach,
   handlerStartCounts,
   storedBodies,
   storedWorkItems,
+  sharedServiceStack,
   submitAccepted,
-  typesRegistered,
 } from "./jobs-api.ts";
 
 /**
@@ -31,26 +26,13 @@ import {
 const expectedDelaysMs = [1000, 2000];
 
 describe("retries and dead letters end to end", () => {
-  let stack: ServiceStack;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-
-  beforeAll(async () => {
-    stack = await startServiceStack();
-    nc = await connect({ servers: stack.natsUrl });
-    jsm = await jetstreamManager(nc);
-    await typesRegistered(stack, ["flaky"]);
-  }, 90_000);
-
-  afterAll(async () => {
-    await nc.close();
-    await stack[Symbol.asyncDispose]();
-  });
+  const shared = sharedServiceStack(["flaky"]);
 
   it(
     "a job failing twice succeeds on attempt 3, each retry waiting at least its recorded delay",
     { timeout: 60_000 },
     async () => {
+      const { stack, nc } = shared;
       // What the worker registered is what it retries with: the defaults, 1 s and 2 s.
       const types = (await (await fetch(`${stack.gatewayUrl}/v1/job-types`)).json()) as {
         items: { type: string; retry: RetryPolicy }[];
@@ -85,6 +67,7 @@ describe("retries and dead letters end to end", () => {
     "a job that always fails ends dead, its letter in DLQ with the last error, its work gone",
     { timeout: 60_000 },
     async () => {
+      const { stack, nc, jsm } = shared;
       const id = await submitAccepted(stack, "flaky", { failTimes: 99 }, { maxAttempts: 2 });
       // Seen in WORK while it waits for its retry, so that "gone" below means something.
       await waitWhileRunning(

@@ -1,11 +1,12 @@
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
 import { JobClient } from "@conveyor/client";
 import { newJobId, StreamName, Subject } from "@conveyor/contracts";
 
-import { startServiceStack, waitWhileRunning } from "./service-stack.ts";
+import { sharedServiceStack } from "../e2e-failures/jobs-api.ts";
+import { waitWhileRunning } from "./service-stack.ts";
 import type { ServiceStack } from "./service-stack.ts";
 
 interface JobView {
@@ -53,20 +54,8 @@ async function reach(stack: ServiceStack, id: string, status: string): Promise<J
   );
 }
 
-async function echoRegistered(stack: ServiceStack): Promise<void> {
-  await waitWhileRunning(
-    stack,
-    async () => {
-      const res = await fetch(`${stack.gatewayUrl}/v1/job-types`);
-      const body = (await res.json()) as { items: { type: string }[] };
-      return body.items.some((t) => t.type === "echo");
-    },
-    { timeoutMs: 30_000, message: "the worker did not register the echo type" },
-  );
-}
-
 /** Whether `SCHEDULES` holds a work item for the job, waiting for its time. */
-async function heldFor(jsm: Awaited<ReturnType<typeof jetstreamManager>>, id: string) {
+async function heldFor(jsm: JetStreamManager, id: string) {
   const info = await jsm.streams.info(StreamName.Schedules, {
     subjects_filter: Subject.scheduleAt(id),
   });
@@ -81,73 +70,68 @@ async function scheduledInStats(stack: ServiceStack): Promise<number> {
 const delayMs = 3000;
 
 describe("scheduled jobs", () => {
+  const shared = sharedServiceStack(["echo"]);
+
   it(
     "hold a job submitted with delayMs or runAt over REST, NATS and in a bulk until its time, queued and showing runAt, then run it; a time already past runs at once",
     { timeout: 180_000 },
     async () => {
-      await using stack = await startServiceStack();
-      const nc = await connect({ servers: stack.natsUrl });
-      try {
-        await echoRegistered(stack);
-        const jsm = await jetstreamManager(nc);
+      const { stack, nc, jsm } = shared;
 
-        const rest = await post(stack, "/v1/jobs", { type: "echo", payload: 1, delayMs });
-        expect(rest.status, JSON.stringify(rest.body)).toBe(202);
-        const restId = String(rest.body.id);
+      const rest = await post(stack, "/v1/jobs", { type: "echo", payload: 1, delayMs });
+      expect(rest.status, JSON.stringify(rest.body)).toBe(202);
+      const restId = String(rest.body.id);
 
-        // Given in another time zone: the job runs at the same instant, shown in UTC.
-        const natsId = newJobId();
-        const runAt = new Date(Date.now() + delayMs);
-        const inBerlin = new Date(runAt.getTime() + 3_600_000).toISOString().replace("Z", "+01:00");
-        await jetstream(nc).publish(
-          Subject.submit("echo"),
-          JSON.stringify({ id: natsId, payload: 2, runAt: inBerlin }),
-        );
+      // Given in another time zone: the job runs at the same instant, shown in UTC.
+      const natsId = newJobId();
+      const runAt = new Date(Date.now() + delayMs);
+      const inBerlin = new Date(runAt.getTime() + 3_600_000).toISOString().replace("Z", "+01:00");
+      await jetstream(nc).publish(
+        Subject.submit("echo"),
+        JSON.stringify({ id: natsId, payload: 2, runAt: inBerlin }),
+      );
 
-        const client = new JobClient(nc);
-        const [bulk] = await client.submitBulk([{ type: "echo", payload: 3, delayMs }]);
-        await client.close();
-        expect(bulk?.ok).toBe(true);
-        const bulkId = bulk?.ok === true ? (bulk.id ?? "") : "";
+      const client = new JobClient(nc);
+      const [bulk] = await client.submitBulk([{ type: "echo", payload: 3, delayMs }]);
+      await client.close();
+      expect(bulk?.ok).toBe(true);
+      const bulkId = bulk?.ok === true ? (bulk.id ?? "") : "";
 
-        const past = await post(stack, "/v1/jobs", {
-          type: "echo",
-          runAt: new Date(Date.now() - 60_000).toISOString(),
-        });
-        expect(past.status).toBe(202);
+      const past = await post(stack, "/v1/jobs", {
+        type: "echo",
+        runAt: new Date(Date.now() - 60_000).toISOString(),
+      });
+      expect(past.status).toBe(202);
 
-        // Queued, with the time each may run, and held until then (nothing has run).
-        const queued = await Promise.all(
-          [restId, natsId, bulkId].map(async (id) => reach(stack, id, "queued")),
-        );
-        const [restQueued, natsQueued, bulkQueued] = queued;
-        for (const job of [restQueued, bulkQueued]) {
-          expect(Date.parse(job!.runAt!) - Date.parse(job!.submittedAt!)).toBe(delayMs);
-        }
-        expect(natsQueued?.runAt).toBe(runAt.toISOString());
-        for (const id of [restId, natsId, bulkId]) expect(await heldFor(jsm, id)).toBe(1);
-        expect(await scheduledInStats(stack)).toBe(3);
-
-        const pastDone = await reach(stack, String(past.body.id), "succeeded");
-        expect(pastDone.runAt).toBeNull();
-
-        const done = await Promise.all(
-          [restId, natsId, bulkId].map(async (id) => reach(stack, id, "succeeded")),
-        );
-        for (const [i, job] of done.entries()) {
-          const due = Date.parse(queued[i]!.runAt!);
-          expect(Date.parse(job.startedAt!), JSON.stringify(job)).toBeGreaterThanOrEqual(due);
-          expect(job.runAt).toBe(queued[i]!.runAt);
-          expect(job.attemptHistory).toHaveLength(1);
-        }
-        for (const id of [restId, natsId, bulkId]) expect(await heldFor(jsm, id)).toBe(0);
-        const schedules = await jsm.streams.info(StreamName.Schedules);
-        expect(schedules.state.messages).toBe(0);
-        expect(await scheduledInStats(stack)).toBe(0);
-        expect(stack.deadServices(), stack.logs()).toEqual([]);
-      } finally {
-        await nc.close();
+      // Queued, with the time each may run, and held until then (nothing has run).
+      const queued = await Promise.all(
+        [restId, natsId, bulkId].map(async (id) => reach(stack, id, "queued")),
+      );
+      const [restQueued, natsQueued, bulkQueued] = queued;
+      for (const job of [restQueued, bulkQueued]) {
+        expect(Date.parse(job!.runAt!) - Date.parse(job!.submittedAt!)).toBe(delayMs);
       }
+      expect(natsQueued?.runAt).toBe(runAt.toISOString());
+      for (const id of [restId, natsId, bulkId]) expect(await heldFor(jsm, id)).toBe(1);
+      expect(await scheduledInStats(stack)).toBe(3);
+
+      const pastDone = await reach(stack, String(past.body.id), "succeeded");
+      expect(pastDone.runAt).toBeNull();
+
+      const done = await Promise.all(
+        [restId, natsId, bulkId].map(async (id) => reach(stack, id, "succeeded")),
+      );
+      for (const [i, job] of done.entries()) {
+        const due = Date.parse(queued[i]!.runAt!);
+        expect(Date.parse(job.startedAt!), JSON.stringify(job)).toBeGreaterThanOrEqual(due);
+        expect(job.runAt).toBe(queued[i]!.runAt);
+        expect(job.attemptHistory).toHaveLength(1);
+      }
+      for (const id of [restId, natsId, bulkId]) expect(await heldFor(jsm, id)).toBe(0);
+      const schedules = await jsm.streams.info(StreamName.Schedules);
+      expect(schedules.state.messages).toBe(0);
+      expect(await scheduledInStats(stack)).toBe(0);
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
     },
   );
 
@@ -155,48 +139,39 @@ describe("scheduled jobs", () => {
     "drop a cancelled job's held work item, so it never runs, and refuse a bad schedule naming the field",
     { timeout: 180_000 },
     async () => {
-      await using stack = await startServiceStack();
-      const nc = await connect({ servers: stack.natsUrl });
-      try {
-        await echoRegistered(stack);
-        const jsm = await jetstreamManager(nc);
+      const { stack, jsm } = shared;
 
-        const later = await post(stack, "/v1/jobs", {
-          type: "echo",
-          runAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-        });
-        expect(later.status).toBe(202);
-        const id = String(later.body.id);
-        await reach(stack, id, "queued");
-        expect(await heldFor(jsm, id)).toBe(1);
+      const later = await post(stack, "/v1/jobs", {
+        type: "echo",
+        runAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      });
+      expect(later.status).toBe(202);
+      const id = String(later.body.id);
+      await reach(stack, id, "queued");
+      expect(await heldFor(jsm, id)).toBe(1);
 
-        const cancel = await post(stack, `/v1/jobs/${id}/cancel`, { reason: "not needed" });
-        expect(cancel.status, JSON.stringify(cancel.body)).toBe(202);
-        const cancelled = await reach(stack, id, "cancelled");
-        expect(cancelled.attemptHistory).toEqual([]);
-        await waitWhileRunning(stack, async () => (await heldFor(jsm, id)) === 0, {
-          timeoutMs: 10_000,
-          message: "the cancelled job's work item is still held in SCHEDULES",
-        });
+      const cancel = await post(stack, `/v1/jobs/${id}/cancel`, { reason: "not needed" });
+      expect(cancel.status, JSON.stringify(cancel.body)).toBe(202);
+      const cancelled = await reach(stack, id, "cancelled");
+      expect(cancelled.attemptHistory).toEqual([]);
+      await waitWhileRunning(stack, async () => (await heldFor(jsm, id)) === 0, {
+        timeoutMs: 10_000,
+        message: "the cancelled job's work item is still held in SCHEDULES",
+      });
 
-        const refusals = [
-          [{ type: "echo", runAt: "2026-12-07T10:00:00" }, "runAt"],
-          [{ type: "echo", runAt: "2026-12-07T10:00:00Z", delayMs: 10 }, "delayMs"],
-          [{ type: "echo", delayMs: 366 * 86_400_000 }, "delayMs"],
-          [{ type: "echo", delayMs: -1 }, "delayMs"],
-        ] as const;
-        for (const [body, field] of refusals) {
-          const refused = await post(stack, "/v1/jobs", body);
-          expect(refused.status, JSON.stringify(body)).toBe(400);
-          expect(refused.body).toMatchObject({ error: "invalid_envelope" });
-          expect(refused.body.issues).toEqual([
-            expect.objectContaining({ path: field }) as unknown,
-          ]);
-        }
-        expect(stack.deadServices(), stack.logs()).toEqual([]);
-      } finally {
-        await nc.close();
+      const refusals = [
+        [{ type: "echo", runAt: "2026-12-07T10:00:00" }, "runAt"],
+        [{ type: "echo", runAt: "2026-12-07T10:00:00Z", delayMs: 10 }, "delayMs"],
+        [{ type: "echo", delayMs: 366 * 86_400_000 }, "delayMs"],
+        [{ type: "echo", delayMs: -1 }, "delayMs"],
+      ] as const;
+      for (const [body, field] of refusals) {
+        const refused = await post(stack, "/v1/jobs", body);
+        expect(refused.status, JSON.stringify(body)).toBe(400);
+        expect(refused.body).toMatchObject({ error: "invalid_envelope" });
+        expect(refused.body.issues).toEqual([expect.objectContaining({ path: field }) as unknown]);
       }
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
     },
   );
 });

@@ -186,32 +186,48 @@ describe("connecting to a nats-server that requires authentication", () => {
   });
 });
 
-describe("a user allowed to receive replies only under its connection's inbox prefix", () => {
-  it("submits with a JobClient that was not told the prefix: the client uses the connection's", async () => {
-    const admin = { user: "admin", pass: "adm1n" };
-    const app = { user: "app", pass: "app-pass" };
-    await using nats = await securedNats(
-      async (port, storeDir) => {
-        const config = join(storeDir, "nats.conf");
-        await writeFile(
-          config,
-          [
-            `listen: "127.0.0.1:${String(port)}"`,
-            `jetstream { store_dir: "${storeDir}" }`,
-            "authorization { users = [",
-            `  { user: "${admin.user}", password: "${admin.pass}" }`,
-            `  { user: "${app.user}", password: "${app.pass}",`,
-            `    permissions: { publish: [">"], subscribe: ["_INBOX_app.>"] } }`,
-            "] }",
-          ].join("\n"),
-        );
-        return ["-c", config];
-      },
-      { kind: "user", user: admin.user, password: admin.pass },
-    );
+const admin = { user: "admin", pass: "adm1n" };
+const app = { user: "app", pass: "app-pass" };
+
+/**
+ * A server with two users, an admin and `app` with the given permissions (nats-server's config
+ * syntax), whose topology the admin has provisioned.
+ */
+async function provisionedWithApp(
+  appPermissions: string,
+): Promise<AsyncDisposable & { url: string }> {
+  const nats = await securedNats(
+    async (port, storeDir) => {
+      const config = join(storeDir, "nats.conf");
+      await writeFile(
+        config,
+        [
+          `listen: "127.0.0.1:${String(port)}"`,
+          `jetstream { store_dir: "${storeDir}" }`,
+          "authorization { users = [",
+          `  { user: "${admin.user}", password: "${admin.pass}" }`,
+          `  { user: "${app.user}", password: "${app.pass}", permissions: ${appPermissions} }`,
+          "] }",
+        ].join("\n"),
+      );
+      return ["-c", config];
+    },
+    { kind: "user", user: admin.user, password: admin.pass },
+  );
+  try {
     const adminNc = await connect({ servers: nats.url, ...admin });
     await ensureTopology(await jetstreamManager(adminNc));
     await adminNc.close();
+    return nats;
+  } catch (err) {
+    await nats[Symbol.asyncDispose]();
+    throw err;
+  }
+}
+
+describe("a user allowed to receive replies only under its connection's inbox prefix", () => {
+  it("submits with a JobClient that was not told the prefix: the client uses the connection's", async () => {
+    await using nats = await provisionedWithApp('{ publish: [">"], subscribe: ["_INBOX_app.>"] }');
     const nc = await connect({ servers: nats.url, ...app, inboxPrefix: "_INBOX_app" });
     const client = new JobClient(nc, { timeoutMs: 2000 });
     try {
@@ -243,30 +259,9 @@ describe("a user allowed to receive replies only under its connection's inbox pr
 
 describe("a user the server does not allow to publish a job type's subject", () => {
   it("is told at once that the submission was not stored, not after the deadline that it may be", async () => {
-    const admin = { user: "admin", pass: "adm1n" };
-    const app = { user: "app", pass: "app-pass" };
-    await using nats = await securedNats(
-      async (port, storeDir) => {
-        const config = join(storeDir, "nats.conf");
-        await writeFile(
-          config,
-          [
-            `listen: "127.0.0.1:${String(port)}"`,
-            `jetstream { store_dir: "${storeDir}" }`,
-            "authorization { users = [",
-            `  { user: "${admin.user}", password: "${admin.pass}" }`,
-            `  { user: "${app.user}", password: "${app.pass}",`,
-            `    permissions: { publish: { allow: [">"], deny: ["jobs.submit.secret"] } } }`,
-            "] }",
-          ].join("\n"),
-        );
-        return ["-c", config];
-      },
-      { kind: "user", user: admin.user, password: admin.pass },
+    await using nats = await provisionedWithApp(
+      '{ publish: { allow: [">"], deny: ["jobs.submit.secret"] } }',
     );
-    const adminNc = await connect({ servers: nats.url, ...admin });
-    await ensureTopology(await jetstreamManager(adminNc));
-    await adminNc.close();
     const nc = await connect({ servers: nats.url, ...app });
     const timeoutMs = 10_000;
     const client = new JobClient(nc, { timeoutMs });
