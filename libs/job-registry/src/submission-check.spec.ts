@@ -78,6 +78,24 @@ describe("checkSubmission", () => {
     expect(check.message).toBe("invalid submission: delayMs: give runAt or delayMs, not both");
   });
 
+  it("refuses a runAt more than a year after when it is checked, naming it and the latest allowed", () => {
+    const scheduleFrom = new Date("2026-12-07T10:00:00.000Z");
+    expect(
+      checkEnvelope({ type: "echo", runAt: "2027-12-07T10:00:00Z" }, { scheduleFrom }).ok,
+    ).toBe(true);
+    const check = checkEnvelope(
+      { type: "echo", runAt: "2027-12-07T10:00:00.001Z" },
+      { scheduleFrom },
+    );
+    expect(check).toMatchObject({ ok: false, reason: "invalid_envelope" });
+    if (check.ok) return;
+    expect(check.issues).toEqual([
+      { path: "runAt", message: "more than 365 days ahead: at most 2027-12-07T10:00:00.000Z" },
+    ]);
+    // Against the clock when not told otherwise: a year past the scheduler's range is refused.
+    expect(checkEnvelope({ type: "echo", runAt: "9999-12-31T23:59:59Z" }).ok).toBe(false);
+  });
+
   it("refuses a body that is not an object", () => {
     for (const body of [null, 42, "text", [1, 2]]) {
       const check = checkSubmission(body, registry, nats("sleep"));

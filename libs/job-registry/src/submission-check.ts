@@ -1,4 +1,4 @@
-import { JobSubmission, toValidationIssues } from "@conveyor/contracts";
+import { JobSubmission, maxScheduleDelayMs, toValidationIssues } from "@conveyor/contracts";
 import type { JobTypeDescriptor, SubmissionSource, ValidationIssue } from "@conveyor/contracts";
 import { z } from "zod";
 
@@ -43,6 +43,12 @@ export interface SubmissionCheckOptions {
   /** The type named by the NATS subject (`jobs.submit.<type>`); the body may then omit `type`. */
   subjectType?: string | undefined;
   source: SubmissionSource;
+  /**
+   * The time a `runAt` may be at most `maxScheduleDelayMs` after: when the submission is made
+   * (a producer, the gateway) or stored (the dispatcher, with a margin for clocks).
+   * @default now
+   */
+  scheduleFrom?: Date | undefined;
 }
 
 /**
@@ -99,7 +105,7 @@ export type EnvelopeCheck =
  */
 export function checkEnvelope(
   input: unknown,
-  options: Pick<SubmissionCheckOptions, "subjectType"> = {},
+  options: Pick<SubmissionCheckOptions, "subjectType" | "scheduleFrom"> = {},
 ): EnvelopeCheck {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return refuse(SubmissionRejection.InvalidEnvelope, "a submission must be a JSON object", [
@@ -124,8 +130,9 @@ export function checkEnvelope(
       issues,
     );
   }
-  if (parsed.data.runAt !== undefined && parsed.data.delayMs !== undefined) {
-    const issues = [{ path: "delayMs", message: "give runAt or delayMs, not both" }];
+  const scheduleIssue = scheduleIssueOf(parsed.data, options.scheduleFrom ?? new Date());
+  if (scheduleIssue !== undefined) {
+    const issues = [scheduleIssue];
     return refuse(
       SubmissionRejection.InvalidEnvelope,
       describe("invalid submission", issues),
@@ -136,6 +143,26 @@ export function checkEnvelope(
   return {
     ok: true,
     submission: { ...parsed.data, payload: payload as JobSubmission["payload"] },
+  };
+}
+
+/**
+ * Why a submission's schedule is refused: both `runAt` and `delayMs`, or a `runAt` further ahead
+ * than `delayMs` may be (nats-server's scheduler also holds times only up to the year 2262).
+ */
+function scheduleIssueOf(
+  submission: Pick<JobSubmission, "runAt" | "delayMs">,
+  from: Date,
+): ValidationIssue | undefined {
+  if (submission.runAt !== undefined && submission.delayMs !== undefined) {
+    return { path: "delayMs", message: "give runAt or delayMs, not both" };
+  }
+  if (submission.runAt === undefined) return undefined;
+  const latest = from.getTime() + maxScheduleDelayMs;
+  if (Date.parse(submission.runAt) <= latest) return undefined;
+  return {
+    path: "runAt",
+    message: `more than 365 days ahead: at most ${new Date(latest).toISOString()}`,
   };
 }
 

@@ -167,7 +167,7 @@ async function dispatchJob(
   }
   if (decision.kind === "dispatch") {
     try {
-      await publishJob(deps.publisher, context, decision);
+      await publishJob(deps, context, decision);
       return { kind: "queued" };
     } catch (err) {
       // The job is queued for good once its work item is stored; a missing event is retried.

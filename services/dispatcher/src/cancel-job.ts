@@ -94,7 +94,7 @@ async function recordCancellation(
 ): Promise<number | undefined> {
   for (let tries = 1; ; tries++) {
     const entry = await kv.get(jobId);
-    const recordedRun = entry?.operation === "PUT" ? readRun(entry.string()) : undefined;
+    const recordedRun = entry?.operation === "PUT" ? cancelledRun(entry.string()) : undefined;
     if (recordedRun !== undefined && recordedRun > record.run) return recordedRun;
     try {
       const value = JSON.stringify(record);
@@ -108,8 +108,8 @@ async function recordCancellation(
   }
 }
 
-/** The run a stored record cancels (an unreadable entry counts as none). */
-function readRun(text: string): number | undefined {
+/** The run a stored cancellation record cancels (an unreadable entry counts as none). */
+export function cancelledRun(text: string): number | undefined {
   const parsed = CancellationRecord.safeParse(jsonOrUndefined(text));
   return parsed.success ? parsed.data.run : undefined;
 }

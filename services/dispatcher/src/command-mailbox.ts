@@ -1,4 +1,4 @@
-import { ConsumerName, KvBucket, StreamName, Subject } from "@conveyor/contracts";
+import { ConsumerName, KvBucket, StreamName } from "@conveyor/contracts";
 import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
@@ -18,6 +18,7 @@ import { PullLoop } from "./pull-loop.ts";
 import { replayJob } from "./replay-job.ts";
 import type { LetterCommandDeps } from "./replay-job.ts";
 import { retryDelayMs } from "./retry-delay.ts";
+import { dropHeldWorkItem } from "./scheduled-holds.ts";
 
 export interface CommandMailboxOptions {
   /** Commands handled at once. @default 8 */
@@ -67,9 +68,7 @@ export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<Co
   const options = deps.options ?? {};
   const commandDeps: CommandDeps = {
     cancellations: await new Kvm(js).open(KvBucket.Cancellations),
-    dropSchedule: async (jobId) => {
-      await deps.jsm.streams.purge(StreamName.Schedules, { filter: Subject.scheduleAt(jobId) });
-    },
+    dropSchedule: (jobId) => dropHeldWorkItem(deps.jsm, jobId),
     letters: new DeadLetterStore(deps.jsm),
     publisher: new DispatchPublisher(js, tracing),
     jobTrace: queuedEventTrace(deps.jsm, tracing, log),

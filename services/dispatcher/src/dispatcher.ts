@@ -15,6 +15,7 @@ import type { IntakeDeps, IntakeOutcome } from "./intake.ts";
 import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { retryDelayMs } from "./retry-delay.ts";
+import { scheduledHolds } from "./scheduled-holds.ts";
 
 export interface DispatcherOptions {
   /** Largest submission accepted, in bytes; larger ones are recorded as `too_large` rejections. */
@@ -95,6 +96,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     tracing: deps.tracing,
     maxSubmissionBytes: options.maxSubmissionBytes,
     now: () => new Date(),
+    holds: await scheduledHolds(deps.js),
   };
 
   const giveUpAfter = options.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries;

@@ -23,6 +23,7 @@ import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
 import type { DispatchPublisher } from "./publisher.ts";
+import type { ScheduledHolds } from "./scheduled-holds.ts";
 
 /** What became of one intake message. */
 export type IntakeOutcome =
@@ -37,6 +38,8 @@ export interface IntakeDeps {
   maxSubmissionBytes: number;
   /** The clock, for event times. */
   now: () => Date;
+  /** What is done once a scheduled job's work item is held. */
+  holds: ScheduledHolds;
 }
 
 /**
@@ -92,7 +95,7 @@ async function dispatch(
     };
   }
   if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
-  await publishJob(deps.publisher, context, decision);
+  await publishJob(deps, context, decision);
   return { kind: "queued", jobId: decision.item.id, type: decision.item.type };
 }
 

@@ -12,6 +12,7 @@ import type { TraceContext, Tracing } from "@conveyor/telemetry";
 
 import { QueuedEventMissing } from "./intake-failure.ts";
 import type { DispatchPublisher } from "./publisher.ts";
+import type { ScheduledHolds } from "./scheduled-holds.ts";
 import { queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
 
 /** Why a submission (or one job of a bulk submission) is refused, as its rejection records it. */
@@ -60,6 +61,8 @@ export function decideEnvelope(
   const check = checkSubmission(value, deps.registry, {
     subjectType: facts.subjectType,
     source: facts.source,
+    // A producer checked `runAt` against its own clock; the server's may lag it a little.
+    scheduleFrom: new Date(facts.storedAt.getTime() + scheduleClockMarginMs),
   });
   if (!check.ok) {
     const refusal = {
@@ -73,17 +76,24 @@ export function decideEnvelope(
   }
   const jobId = idOf(check.submission, facts.fallbackId);
   const item = workItemFor(jobId, check.submission, check.descriptor, facts.storedAt.toISOString());
-  const now = deps.now();
-  const event = queuedEventFor(item, facts.source, deps.tracing.traceIdOf(context), now);
-  // A time already past (a backlog, a clock ahead of the client's) queues the job at once.
-  const runAt = laterThan(scheduledRunAt(check.submission, facts.storedAt), now);
+  const event = queuedEventFor(item, facts.source, deps.tracing.traceIdOf(context), deps.now());
+  // Decided against when the submission was stored, not the dispatcher's clock, so that every
+  // delivery of it decides alike. A time that has passed meanwhile (a backlog) is still held:
+  // the server's scheduler hands it back within a quarter of a second.
+  const runAt = laterThan(scheduledRunAt(check.submission, facts.storedAt), facts.storedAt);
   if (runAt === undefined) return { kind: "dispatch", item, event, source: facts.source };
   event.runAt = runAt.toISOString();
   return { kind: "dispatch", item, event, source: facts.source, runAt };
 }
 
-function laterThan(runAt: Date | undefined, now: Date): Date | undefined {
-  return runAt !== undefined && runAt.getTime() > now.getTime() ? runAt : undefined;
+/**
+ * How much later than `storedAt` and a year a `runAt` may be: a producer's clock (which checked
+ * it first) may run ahead of the server's.
+ */
+const scheduleClockMarginMs = 60 * 60 * 1000;
+
+function laterThan(runAt: Date | undefined, storedAt: Date): Date | undefined {
+  return runAt !== undefined && runAt.getTime() > storedAt.getTime() ? runAt : undefined;
 }
 
 function idOf(submission: JobSubmission, fallbackId: () => string): string {
@@ -100,10 +110,11 @@ function idOf(submission: JobSubmission, fallbackId: () => string): string {
  * {@link QueuedEventMissing}, to be retried on its own terms, never turned into a rejection.
  */
 export async function publishJob(
-  publisher: DispatchPublisher,
+  deps: { publisher: DispatchPublisher; holds: ScheduledHolds },
   context: TraceContext,
   decision: Extract<Decision, { kind: "dispatch" }>,
 ): Promise<void> {
+  const { publisher } = deps;
   const { item, event, source, runAt } = decision;
   const [queued, work] = await Promise.allSettled([
     publisher.queued(context, event),
@@ -112,6 +123,7 @@ export async function publishJob(
       : publisher.scheduled(context, item, source, runAt),
   ]);
   if (work.status === "rejected") throw work.reason;
+  if (runAt !== undefined) await deps.holds.dropIfCancelled(item);
   if (queued.status === "rejected") throw new QueuedEventMissing(item.id, queued.reason);
 }
 

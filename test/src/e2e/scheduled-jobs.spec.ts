@@ -3,7 +3,8 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
 import { JobClient } from "@conveyor/client";
-import { newJobId, StreamName, Subject } from "@conveyor/contracts";
+import { CommandVerb, newJobId, StreamName, Subject } from "@conveyor/contracts";
+import type { CancelCommandInput } from "@conveyor/contracts";
 
 import { sharedServiceStack } from "../e2e-failures/jobs-api.ts";
 import { waitWhileRunning } from "./service-stack.ts";
@@ -164,6 +165,7 @@ describe("scheduled jobs", () => {
         [{ type: "echo", runAt: "2026-12-07T10:00:00Z", delayMs: 10 }, "delayMs"],
         [{ type: "echo", delayMs: 366 * 86_400_000 }, "delayMs"],
         [{ type: "echo", delayMs: -1 }, "delayMs"],
+        [{ type: "echo", runAt: "9999-12-31T23:59:59Z" }, "runAt"],
       ] as const;
       for (const [body, field] of refusals) {
         const refused = await post(stack, "/v1/jobs", body);
@@ -171,6 +173,39 @@ describe("scheduled jobs", () => {
         expect(refused.body).toMatchObject({ error: "invalid_envelope" });
         expect(refused.body.issues).toEqual([expect.objectContaining({ path: field }) as unknown]);
       }
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it(
+    "drop the held work item of a job whose cancel was carried out before the dispatcher took its submission",
+    { timeout: 120_000 },
+    async () => {
+      const { stack, nc, jsm } = shared;
+      const id = newJobId();
+      const js = jetstream(nc);
+      // A NATS producer's cancel, ahead of the submission (a backlog, a hold retried).
+      const cancel: CancelCommandInput = {
+        jobId: id,
+        type: "echo",
+        run: 1,
+        reason: "changed my mind",
+        requestedAt: new Date().toISOString(),
+      };
+      await js.publish(Subject.command(CommandVerb.Cancel, id), JSON.stringify(cancel));
+      await reach(stack, id, "cancelled");
+
+      const runAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+      await js.publish(Subject.submit("echo"), JSON.stringify({ id, runAt }));
+      await waitWhileRunning(stack, async () => (await getJob(stack, id))?.runAt === runAt, {
+        timeoutMs: 30_000,
+        message: "the submission was not queued",
+      });
+      await waitWhileRunning(stack, async () => (await heldFor(jsm, id)) === 0, {
+        timeoutMs: 10_000,
+        message: "the work item of a job cancelled before its submission is held in SCHEDULES",
+      });
+      expect((await getJob(stack, id))?.status).toBe("cancelled");
       expect(stack.deadServices(), stack.logs()).toEqual([]);
     },
   );
