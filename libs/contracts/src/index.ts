@@ -9,6 +9,7 @@ export {
   typeFromWorkSubject,
   parseCommandSubject,
   typeFromDlqSubject,
+  typeFromScheduleDueSubject,
 } from "./subjects.ts";
 export { Header } from "./headers.ts";
 export {

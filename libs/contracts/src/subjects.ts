@@ -38,6 +38,7 @@ const bulkPrefix = "jobs.bulk.";
 const commandPrefix = "jobs.cmd.";
 const workPrefix = "work.";
 const dlqPrefix = "dlq.";
+const scheduleDuePrefix = "schedule.due.";
 
 /** The job type a submission subject names, or undefined when the subject is not a submission. */
 export function typeFromSubmitSubject(subject: string): string | undefined {
@@ -65,6 +66,13 @@ export function parseCommandSubject(subject: string): { verb: string; jobId: str
     return undefined;
   }
   return { verb, jobId };
+}
+
+/** The job type a due scheduled job's subject `schedule.due.<type>` names. */
+export function typeFromScheduleDueSubject(subject: string): string | undefined {
+  if (!subject.startsWith(scheduleDuePrefix)) return undefined;
+  const type = subject.slice(scheduleDuePrefix.length);
+  return type === "" ? undefined : type;
 }
 
 /** The job type a dead-letter subject `dlq.<type>` names. */

@@ -19,7 +19,7 @@ import type { MsgHdrs } from "@nats-io/transport-node";
 export interface JetStreamSink {
   publish(
     subject: string,
-    data: string,
+    data: string | Uint8Array,
     options: { msgID: string; headers: MsgHdrs },
   ): Promise<PubAck>;
 }
@@ -51,6 +51,28 @@ export class DispatchPublisher {
       jobId: item.id,
       jobType: item.type,
       source,
+    });
+  }
+
+  /**
+   * A due scheduled job's message that is no readable work item (published by hand, or by a
+   * release whose work items this one cannot read), passed on to `work.<type>` as it is, so that
+   * the type's worker dead-letters it, naming the job when its body does; deduplicated as
+   * `msgId`.
+   */
+  unreadableWork(
+    parent: TraceContext,
+    type: string,
+    data: Uint8Array,
+    msgId: string,
+    jobId: string | undefined,
+  ): Promise<PubAck> {
+    return this.#publish(parent, {
+      subject: Subject.work(type),
+      msgId,
+      body: data,
+      jobId,
+      jobType: type,
     });
   }
 
@@ -165,7 +187,8 @@ export class DispatchPublisher {
           headers.append(Header.Schedule, `@at ${schedule.at.toISOString()}`);
           headers.append(Header.ScheduleTarget, schedule.target);
         }
-        return this.#js.publish(subject, JSON.stringify(body), { msgID: msgId, headers });
+        const data = body instanceof Uint8Array ? body : JSON.stringify(body);
+        return this.#js.publish(subject, data, { msgID: msgId, headers });
       },
       links,
     );

@@ -1,11 +1,14 @@
 import {
   ConsumerName,
   Header,
+  JobId,
   StreamName,
   SubmissionSource,
   jsonOrUndefined,
   parseWorkItemJson,
+  typeFromScheduleDueSubject,
 } from "@conveyor/contracts";
+import type { WorkItem } from "@conveyor/contracts";
 import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
@@ -40,7 +43,9 @@ export interface ScheduleMailbox {
  * item there at its job's `runAt`, and each is queued on `WORK` as any job is (deduplicated as
  * `<jobId>:<run>`, in the job's trace), then acknowledged. While queueing fails (`WORK` away) it is
  * nak'd with a growing delay and tried again, for as long as it takes: the consumer has no
- * delivery limit. What is no work item (published there by hand) is logged and acknowledged.
+ * delivery limit. What is no readable work item (published there by hand, or held by a release
+ * whose work items this one cannot read) goes on to `work.<type>` as it is, for its worker to
+ * dead-letter, so that its job does not stay `queued` with no record of why.
  */
 export async function createScheduleMailbox(deps: ScheduleMailboxDeps): Promise<ScheduleMailbox> {
   const { js, tracing } = deps;
@@ -62,34 +67,61 @@ async function queueDueJob(
   deps: { publisher: DispatchPublisher; tracing: Tracing; log: Logger },
 ): Promise<void> {
   const { log } = deps;
-  const parsed = parseWorkItemJson(jsonOrUndefined(msg.data));
-  if (!parsed.success) {
-    log.error(
-      { subject: msg.subject, seq: msg.seq, issues: parsed.error.issues.slice(0, 10) },
-      "due message is no work item; dropped",
-    );
+  const type = typeFromScheduleDueSubject(msg.subject);
+  if (type === undefined) {
+    log.error({ subject: msg.subject, seq: msg.seq }, "due message names no job type; dropped");
     msg.ack();
     return;
   }
-  const item = parsed.data;
+  const item = readItem(msg.data);
   const headers = headersOrNone(msg);
-  const source = sourceOf(headers?.get(Header.Source));
+  const headerJobId = validJobId(headers?.get(Header.JobId));
+  const jobId = item?.id ?? headerJobId;
   try {
     await deps.tracing.consume(
       headers,
-      { subject: msg.subject, jobId: item.id, jobType: item.type },
-      (context) => deps.publisher.work(context, item, source),
+      { subject: msg.subject, jobId, jobType: type },
+      (context) =>
+        item === undefined
+          ? // Its worker dead-letters it: dropped here, its job would stay queued with no record.
+            deps.publisher.unreadableWork(
+              context,
+              type,
+              msg.data,
+              `${headerJobId ?? "unreadable"}:due:${String(msg.seq)}`,
+              headerJobId,
+            )
+          : deps.publisher.work(context, item, sourceOf(headers?.get(Header.Source))),
     );
     msg.ack();
-    log.debug({ jobId: item.id, type: item.type }, "scheduled job queued");
+    if (item === undefined) {
+      log.warn(
+        { jobId, type, seq: msg.seq },
+        "due message is no readable work item; passed on to be dead-lettered",
+      );
+    } else {
+      log.debug({ jobId, type }, "scheduled job queued");
+    }
   } catch (err) {
     const delayMs = retryDelayMs(msg.info.deliveryCount);
-    log.warn(
-      { err, jobId: item.id, type: item.type, delayMs },
-      "queueing a scheduled job failed; it will be retried",
-    );
+    log.warn({ err, jobId, type, delayMs }, "queueing a scheduled job failed; it will be retried");
     msg.nak(delayMs);
   }
+}
+
+/** The held work item, or undefined when the body is none (not JSON, invalid, nested too deep). */
+function readItem(data: Uint8Array): WorkItem | undefined {
+  try {
+    const parsed = parseWorkItemJson(jsonOrUndefined(data));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    // Nested too deep for the validator's walk: it would throw on every delivery.
+    return undefined;
+  }
+}
+
+function validJobId(header: string | undefined): string | undefined {
+  return header !== undefined && JobId.safeParse(header).success ? header : undefined;
 }
 
 /** The source the job was submitted through, as its held work item's header says. */

@@ -1,12 +1,20 @@
 import { jetstream } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
 import { JobClient } from "@conveyor/client";
-import { CommandVerb, newJobId, StreamName, Subject } from "@conveyor/contracts";
+import {
+  CommandVerb,
+  ConsumerName,
+  Header,
+  newJobId,
+  StreamName,
+  Subject,
+} from "@conveyor/contracts";
 import type { CancelCommandInput } from "@conveyor/contracts";
 
-import { sharedServiceStack } from "../e2e-failures/jobs-api.ts";
+import { sharedServiceStack, storedBodies } from "../e2e-failures/jobs-api.ts";
 import { waitWhileRunning } from "./service-stack.ts";
 import type { ServiceStack } from "./service-stack.ts";
 
@@ -206,6 +214,52 @@ describe("scheduled jobs", () => {
         message: "the work item of a job cancelled before its submission is held in SCHEDULES",
       });
       expect((await getJob(stack, id))?.status).toBe("cancelled");
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it(
+    "pass a due message that is no readable work item on to its type's worker, which dead-letters it naming the job",
+    { timeout: 120_000 },
+    async () => {
+      const { stack, nc, jsm } = shared;
+      const id = newJobId();
+      const js = jetstream(nc);
+      // As an item of an older release might read: fields this one requires are missing.
+      const headers = natsHeaders();
+      headers.set(Header.JobId, id);
+      await js.publish(Subject.scheduleDue("echo"), JSON.stringify({ id, type: "echo", run: 1 }), {
+        headers,
+      });
+      // Nested too deep for the validator: read as no work item, not thrown on every delivery.
+      const deep = `{"payload":${"[".repeat(5000)}1${"]".repeat(5000)}}`;
+      await js.publish(Subject.scheduleDue("echo"), deep);
+
+      const letter = await waitWhileRunning(
+        stack,
+        async () =>
+          (await storedBodies(jsm, StreamName.Dlq, Subject.dlq("echo"))).find(
+            (body) => (body as { jobId?: string }).jobId === id,
+          ),
+        { timeoutMs: 30_000, message: "the unreadable due message was not dead-lettered" },
+      );
+      expect(letter).toMatchObject({ type: "echo", run: 1 });
+      await waitWhileRunning(
+        stack,
+        async () => {
+          const consumer = await jsm.consumers.info(
+            StreamName.Schedules,
+            ConsumerName.DispatcherSchedules,
+          );
+          return consumer.num_pending + consumer.num_ack_pending === 0;
+        },
+        { timeoutMs: 10_000, message: "due messages are still waiting on the dispatcher" },
+      );
+      const consumer = await jsm.consumers.info(
+        StreamName.Schedules,
+        ConsumerName.DispatcherSchedules,
+      );
+      expect(consumer.num_redelivered).toBe(0);
       expect(stack.deadServices(), stack.logs()).toEqual([]);
     },
   );
