@@ -288,6 +288,17 @@ describe("applyEvent", () => {
     expect(doc.attempts).toHaveLength(1);
   });
 
+  it("shows a scheduled run's runAt until a replay queues a run to start at once, in any order", () => {
+    const scheduled: JobEvent = { ...queued(1), runAt: "2025-01-05T12:00:00.000Z" } as QueuedEvent;
+    expect(reduce([scheduled]).runAt).toBe("2025-01-05T12:00:00.000Z");
+    const death = dead(1, "2025-01-05T12:00:01.000Z");
+    for (const order of permutations([scheduled, death, queued(2)])) {
+      const doc = reduce(order);
+      expect(doc).toMatchObject({ status: "queued", run: 2, queuedRun: 2 });
+      expect(doc.runAt).toBeUndefined();
+    }
+  });
+
   it("keeps the first submission of a run when a later one of the same id and run differs, in any order", () => {
     // A second submission of the id (another idempotency key) collapses into the first in WORK, but its
     // queued event may be stored once EVENTS' duplicate window has passed.

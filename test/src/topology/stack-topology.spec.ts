@@ -1,4 +1,5 @@
-import { StreamName } from "@conveyor/contracts";
+import { ConsumerName, StreamName } from "@conveyor/contracts";
+import { RetentionPolicy } from "@nats-io/jetstream";
 import { prepareStackTopology } from "@conveyor/stack";
 import { ensureTopology, verifyTopology } from "@conveyor/topology";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -51,6 +52,31 @@ describe("the stack's topology (npm start)", () => {
     expect(updated.config.allow_direct).toBe(true);
     // The rest stays as provisioned.
     expect(updated.config.max_age).toBe(nanos(24 * hourMs));
+    await verifyTopology(suite.jsm);
+  });
+
+  it("completes a deployment of a release before scheduled jobs: SCHEDULES, its schedules and the dispatcher's mailbox", async () => {
+    await suite.jsm.streams.delete(StreamName.Schedules);
+    expect(await prepareStackTopology(suite.jsm, stackDefaults, false)).toBe("completed");
+    const schedules = await suite.jsm.streams.info(StreamName.Schedules);
+    expect(schedules.config.allow_msg_schedules).toBe(true);
+    await suite.jsm.consumers.info(StreamName.Schedules, ConsumerName.DispatcherSchedules);
+    await verifyTopology(suite.jsm);
+
+    // A SCHEDULES provisioned without schedules (by hand) gets them; its messages stay.
+    await suite.jsm.streams.delete(StreamName.Schedules);
+    await suite.jsm.streams.add({
+      name: StreamName.Schedules,
+      subjects: ["schedule.at.>", "schedule.due.>"],
+      retention: RetentionPolicy.Workqueue,
+    });
+    await expect(verifyTopology(suite.jsm)).rejects.toThrow(
+      /allow_msg_schedules of stream SCHEDULES/,
+    );
+    expect(await prepareStackTopology(suite.jsm, stackDefaults, false)).toBe("completed");
+    expect((await suite.jsm.streams.info(StreamName.Schedules)).config.allow_msg_schedules).toBe(
+      true,
+    );
     await verifyTopology(suite.jsm);
   });
 
