@@ -31,6 +31,14 @@ export {
 } from "./limits.ts";
 export { JobSubmission, SubmissionSource, maxScheduleDelayMs } from "./submission.ts";
 export { scheduledRunAt } from "./schedule.ts";
+export {
+  RecurringJob,
+  RecurringSchedule,
+  RecurringScheduleInput,
+  ScheduleName,
+  recurrenceHeader,
+  recurringJobId,
+} from "./recurring.ts";
 export { JobBulkSubmission } from "./bulk-submission.ts";
 export type { JobSubmissionInput } from "./submission.ts";
 export { WorkItem } from "./work-item.ts";

@@ -9,7 +9,9 @@ export const StreamName = {
   Work: "WORK",
   /**
    * Scheduled jobs: each one's work item on `schedule.at.<jobId>`, which nats-server's message
-   * scheduler puts on `schedule.due.<type>` at the job's time, for the dispatcher to queue.
+   * scheduler puts on `schedule.due.<type>` at the job's time, for the dispatcher to queue; and
+   * recurring schedules on `schedule.cron.<name>`, which it copies to `schedule.tick.<name>` at
+   * each of their times, for the dispatcher to submit their job.
    */
   Schedules: "SCHEDULES",
   /** Lifecycle facts: `events.<jobId>.<kind>`. The read models are a projection of it. */
@@ -41,6 +43,8 @@ export const ConsumerName = {
   ProjectorDeadLetters: "status-projector-dlq",
   /** The dispatcher's mailbox of max-deliveries advisories about work consumers (on `ADVISORIES`). */
   DispatcherAdvisories: "dispatcher-advisories",
+  /** The dispatcher's mailbox of recurring schedules' ticks (`schedule.tick.>` on `SCHEDULES`). */
+  DispatcherRecurring: "dispatcher-recurring",
   /** The dispatcher's mailbox of scheduled jobs whose time has come (`schedule.due.>` on `SCHEDULES`). */
   DispatcherSchedules: "dispatcher-schedules",
   /** The dispatcher's mailbox of commands (`jobs.cmd.>` on `JOBS`): cancel, replay, discard. */

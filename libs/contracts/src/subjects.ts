@@ -18,6 +18,12 @@ export const Subject = {
   /** Where the `SCHEDULES` stream puts a held work item at its time, for the dispatcher. */
   scheduleDueAll: "schedule.due.>",
   scheduleDue: (type: string) => `schedule.due.${type}`,
+  /** A recurring schedule, held by the `SCHEDULES` stream for good (until deleted). */
+  recurringAll: "schedule.cron.>",
+  recurring: (name: string) => `schedule.cron.${name}`,
+  /** Where the `SCHEDULES` stream puts a recurring schedule at each of its times. */
+  recurringTickAll: "schedule.tick.>",
+  recurringTick: (name: string) => `schedule.tick.${name}`,
   eventsAll: "events.>",
   event: (jobId: string, kind: LifecycleKind) => `events.${jobId}.${kind}`,
   /** Every event of one job (or one rejection), whatever its kind. */

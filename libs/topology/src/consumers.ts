@@ -84,6 +84,18 @@ export function coreConsumers(): ConsumerPlacement[] {
       },
     },
     {
+      stream: StreamName.Schedules,
+      config: {
+        // Recurring schedules' ticks, for the dispatcher to submit their job. Unlimited
+        // deliveries, as for due jobs: a tick is never given up on.
+        durable_name: ConsumerName.DispatcherRecurring,
+        filter_subject: Subject.recurringTickAll,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(defaultAckWaitMs),
+        deliver_policy: DeliverPolicy.All,
+      },
+    },
+    {
       stream: StreamName.Events,
       config: {
         durable_name: ConsumerName.Projector,

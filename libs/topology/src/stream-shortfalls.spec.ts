@@ -40,7 +40,7 @@ describe("streamShortfalls", () => {
   });
 
   it("names message schedules a stream lacks (a server before 2.12 leaves them out)", () => {
-    const config = { subjects: ["schedule.at.>", "schedule.due.>"] } as StreamConfig;
+    const config = { subjects: ["schedule.>"] } as StreamConfig;
     expect(streamShortfalls(schedulesSpec, config)).toEqual([
       "allow_msg_schedules of stream SCHEDULES (nats-server 2.12 or later)",
     ]);

@@ -62,7 +62,7 @@ describe("streamSpecs", () => {
   it("holds scheduled jobs in SCHEDULES only, with message schedules, for as long as it takes", () => {
     const streams = byName();
     expect(streams.get("SCHEDULES")).toMatchObject({
-      subjects: ["schedule.at.>", "schedule.due.>"],
+      subjects: ["schedule.at.>", "schedule.due.>", "schedule.cron.>", "schedule.tick.>"],
       allow_msg_schedules: true,
       max_age: 0,
       duplicate_window: 3_600_000 * nanosPerMs,
@@ -99,8 +99,9 @@ describe("consumers", () => {
     expect(byName.get("dispatcher-intake")?.max_deliver).toBe(intakeMaxDeliver);
     expect(byName.get("dispatcher-bulk-intake")?.max_deliver).toBe(intakeMaxDeliver);
     expect(byName.get("dispatcher-commands")?.max_deliver).toBe(intakeMaxDeliver);
-    // A due scheduled job is never given up on.
+    // A due scheduled job, or a recurring schedule's tick, is never given up on.
     expect(byName.get("dispatcher-schedules")?.max_deliver).toBeUndefined();
+    expect(byName.get("dispatcher-recurring")?.max_deliver).toBeUndefined();
     expect(intakeMaxDeliver).toBeGreaterThan(50);
   });
 
@@ -115,6 +116,7 @@ describe("consumers", () => {
       ["JOBS", "dispatcher-bulk-intake", ["jobs.bulk.>"]],
       ["JOBS", "dispatcher-commands", ["jobs.cmd.>"]],
       ["SCHEDULES", "dispatcher-schedules", ["schedule.due.>"]],
+      ["SCHEDULES", "dispatcher-recurring", ["schedule.tick.>"]],
       ["EVENTS", "status-projector", ["events.>"]],
       ["DLQ", "status-projector-dlq", ["dlq.>", "dlq-log.>"]],
       [

@@ -50,9 +50,15 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
     {
       ...base,
       name: StreamName.Schedules,
-      subjects: [Subject.scheduleAtAll, Subject.scheduleDueAll],
+      subjects: [
+        Subject.scheduleAtAll,
+        Subject.scheduleDueAll,
+        Subject.recurringAll,
+        Subject.recurringTickAll,
+      ],
       // A held work item is removed by the server when its time comes, and the one it puts on
-      // `schedule.due.<type>` once the dispatcher has queued it: nothing ages out, however far
+      // `schedule.due.<type>` once the dispatcher has queued it; a recurring schedule stays until
+      // deleted, and each tick goes once its job is submitted: nothing ages out, however far
       // ahead a job is scheduled.
       retention: RetentionPolicy.Workqueue,
       max_age: 0,

@@ -18,3 +18,5 @@ export type {
   ScheduleMailboxDeps,
   ScheduleMailboxOptions,
 } from "./schedule-mailbox.ts";
+export { createRecurringMailbox } from "./recurring-mailbox.ts";
+export type { RecurringMailbox, RecurringMailboxDeps } from "./recurring-mailbox.ts";

@@ -144,7 +144,7 @@ export function recordUnprocessable(
 }
 
 /** The start of a message that could not be read as a submission, for its rejection. */
-function rawPreviewOf(msg: JsMsg): string {
+export function rawPreviewOf(msg: JsMsg): string {
   return preview(new TextDecoder().decode(msg.data.subarray(0, rejectionRawPreviewChars * 4)));
 }
 

@@ -21,6 +21,7 @@ import { deadLetterMetrics } from "./dead-letter-metrics.ts";
 import { createDeadLetterer } from "./dead-letterer.ts";
 import { dispatchMetrics } from "./dispatch-metrics.ts";
 import { createDispatcher } from "./dispatcher.ts";
+import { createRecurringMailbox } from "./recurring-mailbox.ts";
 import { createScheduleMailbox } from "./schedule-mailbox.ts";
 
 const serviceName = "dispatcher";
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       { stream: StreamName.Jobs, consumer: ConsumerName.DispatcherBulkIntake },
       { stream: StreamName.Jobs, consumer: ConsumerName.DispatcherCommands },
       { stream: StreamName.Schedules, consumer: ConsumerName.DispatcherSchedules },
+      { stream: StreamName.Schedules, consumer: ConsumerName.DispatcherRecurring },
       { stream: StreamName.Advisories, consumer: ConsumerName.DispatcherAdvisories },
     ],
     logger,
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
   });
   const commands = await createCommandMailbox({ js, jsm, tracing, logger });
   const schedules = await createScheduleMailbox({ js, tracing, logger });
+  const recurring = await createRecurringMailbox({ js, registry, tracing, logger });
 
   onShutdown(
     logger,
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
             deadLetterer.stop(),
             commands.stop(),
             schedules.stop(),
+            recurring.stop(),
           ]).then(() => undefined);
           return withinGrace(stopped, env.SHUTDOWN_GRACE_MS, logger);
         },

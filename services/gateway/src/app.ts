@@ -13,6 +13,7 @@ import { jobTypesRouter } from "./routes/job-types.ts";
 import { jobsRouter } from "./routes/jobs.ts";
 import { openApiRouter } from "./routes/openapi.ts";
 import { rejectionsRouter } from "./routes/rejections.ts";
+import { schedulesRouter } from "./routes/schedules.ts";
 import { statsRouter } from "./routes/stats.ts";
 import { submitBulkRouter } from "./routes/submit-bulk.ts";
 import { submitJobRouter } from "./routes/submit-job.ts";
@@ -43,6 +44,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     jobsRouter(deps, link),
     cancelJobRouter(deps, out),
     dlqRouter(deps, out),
+    schedulesRouter(deps, out),
     statsRouter(deps, link),
     rejectionsRouter(deps),
     jobTypesRouter(deps),

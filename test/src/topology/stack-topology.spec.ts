@@ -61,13 +61,14 @@ describe("the stack's topology (npm start)", () => {
     const schedules = await suite.jsm.streams.info(StreamName.Schedules);
     expect(schedules.config.allow_msg_schedules).toBe(true);
     await suite.jsm.consumers.info(StreamName.Schedules, ConsumerName.DispatcherSchedules);
+    await suite.jsm.consumers.info(StreamName.Schedules, ConsumerName.DispatcherRecurring);
     await verifyTopology(suite.jsm);
 
     // A SCHEDULES provisioned without schedules (by hand) gets them; its messages stay.
     await suite.jsm.streams.delete(StreamName.Schedules);
     await suite.jsm.streams.add({
       name: StreamName.Schedules,
-      subjects: ["schedule.at.>", "schedule.due.>"],
+      subjects: ["schedule.at.>", "schedule.due.>", "schedule.cron.>", "schedule.tick.>"],
       retention: RetentionPolicy.Workqueue,
     });
     await expect(verifyTopology(suite.jsm)).rejects.toThrow(

@@ -62,7 +62,7 @@ describe("topology", () => {
     expect(Object.keys(first)).toEqual(
       expect.arrayContaining([...allStreams, kvStream, `KV_${KvBucket.Cancellations}`]),
     );
-    expect(Object.keys(first).filter((key) => key.includes("/"))).toHaveLength(7);
+    expect(Object.keys(first).filter((key) => key.includes("/"))).toHaveLength(8);
     await ensureTopology(jsm);
     expect(await snapshot()).toEqual(first);
     expect((await jsm.streams.info(StreamName.Jobs)).state.messages).toBe(1);

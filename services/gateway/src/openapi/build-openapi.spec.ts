@@ -74,7 +74,14 @@ describe("buildOpenApi", () => {
       "/v1/jobs/{id}/cancel",
       "/v1/rejections",
       "/v1/rejections/{id}",
+      "/v1/schedules",
+      "/v1/schedules/{name}",
       "/v1/stats",
+    ]);
+    expect(Object.keys(doc.paths["/v1/schedules/{name}"]!).sort()).toEqual([
+      "delete",
+      "get",
+      "put",
     ]);
     expect(Object.keys(doc.paths["/v1/jobs"]!).sort()).toEqual(["get", "post"]);
   });

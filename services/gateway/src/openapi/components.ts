@@ -1,4 +1,9 @@
-import { JobSubmission, JobTypeDescriptor } from "@conveyor/contracts";
+import {
+  JobSubmission,
+  JobTypeDescriptor,
+  RecurringSchedule,
+  RecurringScheduleInput,
+} from "@conveyor/contracts";
 import { z } from "zod";
 
 import { CancelAccepted, CancelRequest } from "../schemas/commands.ts";
@@ -27,6 +32,7 @@ import {
   SubmitDuplicate,
 } from "../schemas/jobs.ts";
 import { RejectionList, RejectionView } from "../schemas/rejections.ts";
+import { ScheduleList } from "../schemas/schedules.ts";
 import { Stats } from "../schemas/stats.ts";
 import { rebaseRefs, withoutRootKeywords } from "./json-schema-refs.ts";
 import type { JsonSchemaObject } from "./json-schema-refs.ts";
@@ -45,6 +51,7 @@ export function componentSchemas(): Record<string, JsonSchemaObject> {
       CancelRequest,
       DiscardRequest,
       BulkReplayRequest,
+      RecurringScheduleInput,
     }),
     ...generate("output", {
       JsonValue,
@@ -68,6 +75,8 @@ export function componentSchemas(): Record<string, JsonSchemaObject> {
       RejectionList,
       JobTypeDescriptor,
       JobTypeList,
+      RecurringSchedule,
+      ScheduleList,
       Stats,
       Health,
       Ready,

@@ -1,6 +1,7 @@
 import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 import { DeadLetterIdParams, ListDeadLettersQuery, maxBulkReplay } from "../schemas/dlq.ts";
 import { ListRejectionsQuery, RejectionIdParams } from "../schemas/rejections.ts";
+import { ScheduleParams } from "../schemas/schedules.ts";
 import { parametersOf } from "./parameters.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -275,6 +276,61 @@ export function paths(submissionSchema: object): Record<string, object> {
           "200": json("The rejection", ref("RejectionView")),
           "400": badParameter,
           "404": error("No such rejection"),
+          "503": unavailable,
+        },
+      },
+    },
+    "/v1/schedules": {
+      get: {
+        operationId: "listSchedules",
+        summary: "Every recurring schedule, by name",
+        responses: { "200": json("The schedules", ref("ScheduleList")), "503": unavailable },
+      },
+    },
+    "/v1/schedules/{name}": {
+      put: {
+        operationId: "putSchedule",
+        summary: "Create or replace a recurring schedule",
+        description:
+          "Stores the schedule in the SCHEDULES stream, where nats-server's scheduler ticks it " +
+          "(`cron`: six fields with seconds, or `@hourly`...; `every`: a Go duration such as " +
+          "`5m`; UTC). At each tick the dispatcher submits its job, checked as `POST /v1/jobs` " +
+          "checks one, under the id `<name>-<tick time in ms>` and the batch id `<name>` unless " +
+          "the job names one.",
+        parameters: parametersOf(ScheduleParams, "path"),
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: ref("RecurringScheduleInput") } },
+        },
+        responses: {
+          "200": json("Stored", ref("RecurringSchedule")),
+          "400": error(
+            "The name, the body, the schedule (`cron`, `every`) or the job's envelope or payload is invalid; `issues` names it",
+          ),
+          "422": error("No worker has registered the job's type (`unknown_type`)"),
+          ...bodyLimits,
+          "503": unavailable,
+        },
+      },
+      get: {
+        operationId: "getSchedule",
+        summary: "Read one recurring schedule",
+        parameters: parametersOf(ScheduleParams, "path"),
+        responses: {
+          "200": json("The schedule", ref("RecurringSchedule")),
+          "400": badParameter,
+          "404": error("No schedule of that name"),
+          "503": unavailable,
+        },
+      },
+      delete: {
+        operationId: "deleteSchedule",
+        summary: "Delete a recurring schedule: it ticks no more",
+        parameters: parametersOf(ScheduleParams, "path"),
+        responses: {
+          "204": { description: "Deleted" },
+          "400": badParameter,
+          "404": error("No schedule of that name"),
           "503": unavailable,
         },
       },

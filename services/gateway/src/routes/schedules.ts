@@ -1,0 +1,78 @@
+import { RecurringScheduleInput, SubmissionSource } from "@conveyor/contracts";
+import type { RecurringSchedule } from "@conveyor/contracts";
+import { checkSubmission } from "@conveyor/job-registry";
+import Router from "@koa/router";
+
+import type { GatewayDeps } from "../deps.ts";
+import { ApiError, ErrorCode, notFound } from "../errors.ts";
+import { jsonBody } from "../http/json-body.ts";
+import { parseBody } from "../http/parse-body.ts";
+import { parseParams } from "../http/parse-params.ts";
+import { inRequestSpan } from "../http/request-span.ts";
+import { lookUpTypes } from "../jobs/look-up-types.ts";
+import type { NatsOut } from "../jobs/nats-out.ts";
+import { submissionRefused } from "../jobs/submission-refused.ts";
+import { ScheduleParams } from "../schemas/schedules.ts";
+import {
+  deleteSchedule,
+  findSchedule,
+  listSchedules,
+  storeSchedule,
+} from "../schedules/schedule-store.ts";
+
+/**
+ * Recurring schedules: `PUT /v1/schedules/:name` creates or replaces one (its job checked as
+ * `POST /v1/jobs` checks a job), `GET /v1/schedules` and `GET /v1/schedules/:name` read them,
+ * `DELETE /v1/schedules/:name` deletes one. They live in `SCHEDULES`, where nats-server's
+ * scheduler ticks them and the dispatcher submits their job at each tick.
+ */
+export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
+  const router = new Router();
+
+  router.put("/v1/schedules/:name", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
+    const { name } = parseParams(ScheduleParams, ctx.params);
+    const input = parseBody(RecurringScheduleInput, ctx.request.body);
+    await inRequestSpan(deps, ctx, "PUT", "/v1/schedules/:name", async (trace) => {
+      if ((input.cron === undefined) === (input.every === undefined)) {
+        const message = "give cron or every, one of them";
+        throw new ApiError(400, ErrorCode.InvalidBody, `invalid request body: cron`, {
+          issues: [{ path: "cron", message }],
+        });
+      }
+      await lookUpTypes(deps.registry, out, [input.job.type], deps.options.publishTimeoutMs);
+      const checked = checkSubmission(input.job, deps.registry, { source: SubmissionSource.Rest });
+      if (!checked.ok) {
+        const issues = checked.issues.map((issue) => ({ ...issue, path: `job.${issue.path}` }));
+        throw submissionRefused(checked.reason, checked.message, issues);
+      }
+      const schedule: RecurringSchedule = {
+        name,
+        ...(input.cron === undefined ? {} : { cron: input.cron }),
+        ...(input.every === undefined ? {} : { every: input.every }),
+        job: input.job,
+        source: SubmissionSource.Rest,
+        updatedAt: new Date().toISOString(),
+      };
+      await storeSchedule(deps, out, schedule, trace);
+      ctx.body = schedule;
+    });
+  });
+
+  router.get("/v1/schedules", async (ctx) => {
+    ctx.body = { items: await listSchedules(deps) };
+  });
+
+  router.get("/v1/schedules/:name", async (ctx) => {
+    const { name } = parseParams(ScheduleParams, ctx.params);
+    const schedule = await findSchedule(deps, name);
+    if (schedule === undefined) throw notFound(`no schedule named ${name}`);
+    ctx.body = schedule;
+  });
+
+  router.delete("/v1/schedules/:name", async (ctx) => {
+    const { name } = parseParams(ScheduleParams, ctx.params);
+    if (!(await deleteSchedule(deps, name))) throw notFound(`no schedule named ${name}`);
+    ctx.status = 204;
+  });
+  return router;
+}

@@ -1,0 +1,112 @@
+import {
+  Header,
+  RecurringSchedule,
+  StreamName,
+  Subject,
+  jsonOrUndefined,
+  recurrenceHeader,
+} from "@conveyor/contracts";
+import { outgoingHeaders } from "@conveyor/service-kit";
+import type { TraceContext } from "@conveyor/telemetry";
+import { JetStreamApiError } from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
+
+import type { GatewayDeps } from "../deps.ts";
+import { ApiError, ErrorCode, errorMessage, natsNotConnected, unavailable } from "../errors.ts";
+import { withTimeout } from "../http/with-timeout.ts";
+import type { NatsOut } from "../jobs/nats-out.ts";
+
+/** nats-server's answer to a schedule it cannot read: "message schedules pattern is invalid". */
+const invalidSchedulePattern = 10189;
+
+type StoreDeps = Pick<GatewayDeps, "tracing" | "options" | "jsm">;
+
+/**
+ * Stores a recurring schedule on `schedule.cron.<name>` in `SCHEDULES`, replacing one of that
+ * name, in a PRODUCER span; nats-server's scheduler then copies it to `schedule.tick.<name>` at
+ * each of its times. A pattern the server cannot read is a 400 naming `cron` or `every`.
+ */
+export async function storeSchedule(
+  deps: StoreDeps,
+  out: NatsOut,
+  schedule: RecurringSchedule,
+  parent: TraceContext,
+): Promise<void> {
+  if (!out.link.up) throw natsNotConnected("the schedule was not stored");
+  const subject = Subject.recurring(schedule.name);
+  const headers = outgoingHeaders();
+  headers.set(Header.Schedule, recurrenceHeader(schedule));
+  headers.set(Header.ScheduleTarget, Subject.recurringTick(schedule.name));
+  headers.set(Header.JobType, schedule.job.type);
+  await deps.tracing.produce(parent, { subject, jobType: schedule.job.type }, async (ctx) => {
+    deps.tracing.inject(ctx, headers);
+    await out.publisher
+      .publish(subject, JSON.stringify(schedule), {
+        headers,
+        timeout: deps.options.publishTimeoutMs,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof JetStreamApiError && err.code === invalidSchedulePattern) {
+          const field = schedule.every === undefined ? "cron" : "every";
+          const message = `${field}: nats-server cannot read ${JSON.stringify(recurrenceHeader(schedule))} as a schedule`;
+          throw new ApiError(400, ErrorCode.InvalidBody, `invalid request body: ${field}`, {
+            issues: [{ path: field, message }],
+          });
+        }
+        throw unavailable(`JetStream did not store the schedule: ${errorMessage(err)}`, err);
+      });
+  });
+}
+
+/** Every recurring schedule `SCHEDULES` holds, by name. */
+export async function listSchedules(deps: StoreDeps): Promise<RecurringSchedule[]> {
+  return inTime(deps, async () => {
+    const info = await deps.jsm.streams.info(StreamName.Schedules, {
+      subjects_filter: Subject.recurringAll,
+    });
+    const names = Object.keys(info.state.subjects ?? {})
+      .map((subject) => subject.slice(Subject.recurring("").length))
+      .sort();
+    const schedules = await Promise.all(names.map(async (name) => readSchedule(deps.jsm, name)));
+    return schedules.filter((schedule) => schedule !== undefined);
+  });
+}
+
+/** The recurring schedule of that name, if `SCHEDULES` holds one. */
+export async function findSchedule(
+  deps: StoreDeps,
+  name: string,
+): Promise<RecurringSchedule | undefined> {
+  return inTime(deps, () => readSchedule(deps.jsm, name));
+}
+
+/** Deletes the recurring schedule of that name; false when there was none. */
+export async function deleteSchedule(deps: StoreDeps, name: string): Promise<boolean> {
+  return inTime(deps, async () => {
+    const purged = await deps.jsm.streams.purge(StreamName.Schedules, {
+      filter: Subject.recurring(name),
+    });
+    return purged.purged > 0;
+  });
+}
+
+async function readSchedule(
+  jsm: JetStreamManager,
+  name: string,
+): Promise<RecurringSchedule | undefined> {
+  const msg = await jsm.streams.getMessage(StreamName.Schedules, {
+    last_by_subj: Subject.recurring(name),
+  });
+  if (msg === null) return undefined;
+  const parsed = RecurringSchedule.safeParse(jsonOrUndefined(msg.data));
+  // One published by hand that is no schedule of ours: its ticks are recorded as rejections.
+  return parsed.success ? parsed.data : undefined;
+}
+
+async function inTime<T>(deps: StoreDeps, read: () => Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(read(), deps.options.publishTimeoutMs, "JetStream");
+  } catch (err) {
+    throw unavailable(`the schedules are unavailable: ${errorMessage(err)}`, err);
+  }
+}
