@@ -54,6 +54,8 @@ describe("recurring schedules", () => {
       expect(stored.status, JSON.stringify(stored.body)).toBe(200);
       expect(stored.body).toMatchObject({ name: "heartbeat", every: "1s", source: "rest" });
 
+      // A recurring schedule is no scheduled job.
+      expect((await call(stack, "GET", "/v1/stats")).body).toMatchObject({ scheduled: 0 });
       const listed = await call(stack, "GET", "/v1/schedules");
       expect(listed.body).toMatchObject({ items: [{ name: "heartbeat", every: "1s" }] });
       expect((await call(stack, "GET", "/v1/schedules/heartbeat")).body).toMatchObject({

@@ -26,9 +26,18 @@ export async function workQueueStats(
   return result;
 }
 
-/** Scheduled jobs not queued yet: every message `SCHEDULES` holds. */
+/**
+ * Scheduled jobs not queued yet: what `SCHEDULES` holds besides recurring schedules and their
+ * ticks (a few subjects each, where scheduled jobs have one subject per job).
+ */
 export async function scheduledJobs(jsm: JetStreamManager): Promise<number> {
-  return (await jsm.streams.info(StreamName.Schedules)).state.messages;
+  const [recurring, ticks] = await Promise.all([
+    jsm.streams.info(StreamName.Schedules, { subjects_filter: Subject.recurringAll }),
+    jsm.streams.info(StreamName.Schedules, { subjects_filter: Subject.recurringTickAll }),
+  ]);
+  const held = (counts: Record<string, number> | undefined) =>
+    Object.values(counts ?? {}).reduce((sum, count) => sum + count, 0);
+  return recurring.state.messages - held(recurring.state.subjects) - held(ticks.state.subjects);
 }
 
 /** Counters of a type's durable work consumer; zeros when no worker has created it yet. */
