@@ -11,8 +11,10 @@ export const Header = {
   Source: "Conveyor-Source",
   /** nats-server's message scheduler (ADR-51): `@at <time>` holds a message until then... */
   Schedule: "Nats-Schedule",
-  /** ...and puts it on this subject of the same stream. */
+  /** ...and puts it on this subject of the same stream... */
   ScheduleTarget: "Nats-Schedule-Target",
+  /** ...replacing what that subject holds (`sub`): at most one copy waits there. */
+  ScheduleRollup: "Nats-Schedule-Rollup",
   TraceParent: "traceparent",
   TraceState: "tracestate",
 } as const;

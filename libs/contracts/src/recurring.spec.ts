@@ -33,4 +33,22 @@ describe("recurring schedules", () => {
       expect(parsed.error?.issues[0]?.message).toContain(field);
     }
   });
+
+  it("take six cron fields or a macro, and a duration, refusing what would change what the server does", () => {
+    const accepts = (body: Record<string, unknown>) =>
+      RecurringScheduleInput.safeParse({ ...body, job: { type: "echo" } }).success;
+    expect(accepts({ cron: "0 30 9 * * mon-fri" })).toBe(true);
+    expect(accepts({ cron: "@daily" })).toBe(true);
+    expect(accepts({ every: "1h30m" })).toBe(true);
+    for (const cron of [
+      "0 0 2 * *",
+      "0 0 2 * * *\n",
+      "@at 2020-01-01T00:00:00Z",
+      "@every 1s",
+      " @daily",
+    ]) {
+      expect(accepts({ cron }), cron).toBe(false);
+    }
+    for (const every of ["soon", "5", "1s\n", "-5m"]) expect(accepts({ every }), every).toBe(false);
+  });
 });

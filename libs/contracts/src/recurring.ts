@@ -28,8 +28,22 @@ export type RecurringJob = z.infer<typeof RecurringJob>;
  */
 export const RecurringScheduleInput = z
   .object({
-    cron: z.string().min(1).max(256).optional(),
-    every: z.string().min(1).max(64).optional(),
+    cron: z
+      .string()
+      .max(256)
+      .regex(
+        /^(?:@(?:yearly|annually|monthly|weekly|daily|midnight|hourly)|[^\s@]+(?: [^\s@]+){5})$/,
+        "six fields separated by single spaces (the first is seconds), or @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly",
+      )
+      .optional(),
+    every: z
+      .string()
+      .max(64)
+      .regex(
+        /^(?:\d+(?:\.\d+)?(?:h|m|s|ms|us|µs|ns))+$/,
+        "a duration such as 90s, 5m or 1h30m (h, m, s, ms); at least a second",
+      )
+      .optional(),
     job: RecurringJob,
   })
   .strict();

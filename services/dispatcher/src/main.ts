@@ -77,7 +77,13 @@ async function main(): Promise<void> {
   });
   const commands = await createCommandMailbox({ js, jsm, tracing, logger });
   const schedules = await createScheduleMailbox({ js, tracing, logger });
-  const recurring = await createRecurringMailbox({ js, registry, tracing, logger });
+  const recurring = await createRecurringMailbox({
+    js,
+    registry,
+    tracing,
+    logger,
+    maxSubmissionBytes: env.MAX_SUBMISSION_BYTES,
+  });
 
   onShutdown(
     logger,

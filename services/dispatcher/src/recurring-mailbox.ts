@@ -2,16 +2,20 @@ import {
   ConsumerName,
   RecurringSchedule,
   StreamName,
+  Subject,
   jsonOrUndefined,
   recurringJobId,
+  rejectionRawPreviewChars,
   toValidationIssues,
 } from "@conveyor/contracts";
+import type { ValidationIssue } from "@conveyor/contracts";
 import type { JobTypeSource } from "@conveyor/job-registry";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 
 import { rawPreviewOf } from "./intake.ts";
+import { QueuedEventMissing, failureMessage, isDeterministicFailure } from "./intake-failure.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
 import type { Refusal } from "./job-decision.ts";
 import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
@@ -29,6 +33,13 @@ export interface RecurringMailboxDeps {
   logger: Logger;
   /** Ticks handled at once. @default 16 */
   concurrency?: number;
+  /** Largest job a tick may make, in bytes (`MAX_SUBMISSION_BYTES`). */
+  maxSubmissionBytes: number;
+  /**
+   * Deliveries after which a tick that still cannot be submitted is recorded as an
+   * `unprocessable` rejection and let go. @default 50, as intake's
+   */
+  giveUpAfterDeliveries?: number;
   /** How long one pull waits, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
 }
@@ -38,7 +49,9 @@ export interface RecurringMailbox {
   stop(): Promise<void>;
 }
 
-interface TickDeps {
+export interface TickDeps {
+  maxSubmissionBytes: number;
+  giveUpAfter: number;
   registry: JobTypeSource;
   tracing: Tracing;
   publisher: DispatchPublisher;
@@ -54,7 +67,10 @@ interface TickDeps {
  * the type's registration and schema, queued, or recorded as a rejection), under the id
  * `<name>-<tick time in ms>` and in a trace of its own, then is acknowledged. A tick delivered
  * again submits the same job, which collapses; while publishing fails it is tried again with a
- * growing delay, without limit.
+ * growing delay, and after `giveUpAfterDeliveries` (about 25 minutes, well within `WORK`'s
+ * one-hour duplicate window) recorded as an `unprocessable` rejection, as intake does. A tick
+ * whose body is no schedule, or names another one than its subject, is an `invalid_schedule`
+ * rejection.
  */
 export async function createRecurringMailbox(
   deps: RecurringMailboxDeps,
@@ -62,6 +78,8 @@ export async function createRecurringMailbox(
   const { js, tracing } = deps;
   const log = deps.logger.child({ actor: "recurring" });
   const tick: TickDeps = {
+    maxSubmissionBytes: deps.maxSubmissionBytes,
+    giveUpAfter: deps.giveUpAfterDeliveries ?? 50,
     registry: deps.registry,
     tracing,
     publisher: new DispatchPublisher(js, tracing),
@@ -79,21 +97,50 @@ export async function createRecurringMailbox(
   return { stop: () => loop.stop() };
 }
 
-async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
+export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
   const tickAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
-  try {
-    // Each tick's job starts a trace of its own; the schedule's message carries the trace of the
-    // request that made it, which every run would otherwise share.
-    const outcome = await deps.tracing.consume(
-      undefined,
-      { subject: msg.subject },
-      (context) => submit(msg, tickAt, context, deps),
-      () => traceIdForIntakeMessage(StreamName.Schedules, msg.seq, tickAt),
+  const deliveries = msg.info.deliveryCount;
+  // Each tick's job starts a trace of its own; the schedule's message carries the trace of the
+  // request that made it, which every run would otherwise share.
+  const inTickTrace = <T>(fn: (context: TraceContext) => Promise<T>) =>
+    deps.tracing.consume(undefined, { subject: msg.subject }, fn, () =>
+      traceIdForIntakeMessage(StreamName.Schedules, msg.seq, tickAt),
     );
+  try {
+    const outcome = await inTickTrace((context) => submit(msg, tickAt, context, deps));
     msg.ack();
     deps.log.debug({ subject: msg.subject, ...outcome }, "recurring schedule ticked");
   } catch (err) {
-    const delayMs = retryDelayMs(msg.info.deliveryCount);
+    if (err instanceof QueuedEventMissing) {
+      // The job is queued and runs; retrying past WORK's duplicate window would queue it again.
+      if (isDeterministicFailure(err.cause) || deliveries >= deps.giveUpAfter) {
+        deps.log.error(
+          { err, subject: msg.subject, deliveries },
+          "recurring job queued without its queued event; it runs, and shows once it starts",
+        );
+        msg.ack();
+        return;
+      }
+    } else if (isDeterministicFailure(err) || deliveries >= deps.giveUpAfter) {
+      // A tick that can never be submitted, or not for too long, is recorded and let go, so that
+      // it does not hold a slot of the mailbox (and, a thousand of them, stop every schedule).
+      const refusal: Refusal = {
+        reason: "unprocessable",
+        message: `${failureMessage(err)} (after ${String(deliveries)} deliveries)`,
+        issues: [],
+        jobId: undefined,
+        rawPreview: rawPreviewOf(msg),
+      };
+      try {
+        await inTickTrace((context) => reject(msg, tickAt, context, deps, refusal));
+        deps.log.error({ err, subject: msg.subject, deliveries }, "recurring tick given up on");
+        msg.ack();
+        return;
+      } catch (recordErr) {
+        deps.log.error({ err: recordErr, cause: err }, "recurring tick could not be recorded");
+      }
+    }
+    const delayMs = retryDelayMs(deliveries);
     deps.log.warn(
       { err, subject: msg.subject, delayMs },
       "submitting a recurring schedule's job failed; it will be retried",
@@ -108,19 +155,17 @@ async function submit(
   context: TraceContext,
   deps: TickDeps,
 ): Promise<{ jobId?: string; rejectionId?: string }> {
-  const schedule = RecurringSchedule.safeParse(jsonOrUndefined(msg.data));
-  if (!schedule.success) {
-    const issues = toValidationIssues(schedule.error);
-    const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+  const read = readTick(msg);
+  if (!read.ok) {
     return reject(msg, tickAt, context, deps, {
       reason: "invalid_schedule",
-      message: `invalid recurring schedule: ${summary}`,
-      issues,
+      message: `invalid recurring schedule: ${read.message}`,
+      issues: read.issues,
       jobId: undefined,
       rawPreview: rawPreviewOf(msg),
     });
   }
-  const { name, job, source } = schedule.data;
+  const { name, job, source } = read.schedule;
   const id = recurringJobId(name, tickAt);
   // Its runs are listed together: GET /v1/jobs?batchId=<name>.
   const envelope = { ...job, id, batchId: job.batchId ?? name };
@@ -131,14 +176,60 @@ async function submit(
       source,
       fallbackId: () => id,
       storedAt: tickAt,
-      rawPreview: () => JSON.stringify(envelope).slice(0, 2048),
+      rawPreview: () => JSON.stringify(envelope).slice(0, rejectionRawPreviewChars),
     },
     deps,
     context,
   );
   if (decision.kind === "reject") return reject(msg, tickAt, context, deps, decision.refusal);
+  const bytes = Buffer.byteLength(JSON.stringify(decision.item));
+  if (bytes > deps.maxSubmissionBytes) {
+    const message = `the job is ${String(bytes)} bytes, over the limit of ${String(deps.maxSubmissionBytes)}`;
+    return reject(msg, tickAt, context, deps, {
+      reason: "too_large",
+      message,
+      issues: [{ path: "job", message }],
+      jobId: id,
+      rawPreview: rawPreviewOf(msg),
+    });
+  }
   await publishJob(deps, context, decision);
   return { jobId: id };
+}
+
+type ReadTick =
+  | { ok: true; schedule: RecurringSchedule }
+  | { ok: false; message: string; issues: ValidationIssue[] };
+
+/**
+ * The schedule a tick copies, named by its subject (`schedule.tick.<name>`): a body naming another
+ * schedule would submit that one's jobs under its ids. Never throws: a payload nested too deep for
+ * the validator is refused.
+ */
+function readTick(msg: JsMsg): ReadTick {
+  const name = nameFromTickSubject(msg.subject);
+  let parsed: ReturnType<typeof RecurringSchedule.safeParse>;
+  try {
+    parsed = RecurringSchedule.safeParse(jsonOrUndefined(msg.data));
+  } catch (err) {
+    const message = `it could not be read: ${failureMessage(err)}`;
+    return { ok: false, message, issues: [{ path: "job.payload", message }] };
+  }
+  if (!parsed.success) {
+    const issues = toValidationIssues(parsed.error);
+    const message = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+    return { ok: false, message, issues };
+  }
+  if (parsed.data.name !== name) {
+    const message = `it names ${parsed.data.name} but is the schedule ${String(name)}`;
+    return { ok: false, message, issues: [{ path: "name", message }] };
+  }
+  return { ok: true, schedule: parsed.data };
+}
+
+function nameFromTickSubject(subject: string): string | undefined {
+  const prefix = Subject.recurringTick("");
+  return subject.startsWith(prefix) ? subject.slice(prefix.length) : undefined;
 }
 
 async function reject(

@@ -25,7 +25,8 @@ async function call(
   const res = await fetch(`${stack.gatewayUrl}${path}`, {
     method,
     headers: { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    // A string goes as it is: JSON too deep to stringify here.
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
   return {
@@ -112,10 +113,20 @@ describe("recurring schedules", () => {
         ["bad", { cron: "@hourly", job: { type: "echo", priority: 12 } }, 400, "job.priority"],
         ["bad", { cron: "@hourly", job: { type: "no.such.type" } }, 422, "job.type"],
         ["bad.name", { cron: "@hourly", job: { type: "echo" } }, 400, "name"],
+        ["bad", { cron: "0 0 2 * * *\n", job: { type: "echo" } }, 400, "cron"],
+        ["bad", { cron: "@at 2020-01-01T00:00:00Z", job: { type: "echo" } }, 400, "cron"],
+        [
+          "bad",
+          `{"every":"1m","job":{"type":"echo","payload":${"[".repeat(5000)}1${"]".repeat(5000)}}}`,
+          400,
+          "job.payload",
+        ],
       ] as const;
       for (const [name, body, status, field] of refusals) {
         const refused = await call(stack, "PUT", `/v1/schedules/${name}`, body);
-        expect(refused.status, JSON.stringify(body)).toBe(status);
+        expect(refused.status, typeof body === "string" ? "deep" : JSON.stringify(body)).toBe(
+          status,
+        );
         expect(refused.body.issues).toEqual([expect.objectContaining({ path: field }) as unknown]);
       }
       expect((await call(stack, "GET", "/v1/schedules")).body).toMatchObject({ items: [] });
@@ -149,6 +160,98 @@ describe("recurring schedules", () => {
       expect(rejection).toMatchObject({ reason: "unknown_type" });
       expect((await call(stack, "DELETE", "/v1/schedules/orphan")).status).toBe(204);
       expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it(
+    "keep one tick waiting while the dispatcher is away, and drop it with the schedule",
+    { timeout: 120_000 },
+    async () => {
+      const { stack, jsm } = shared;
+      const ticksWaiting = async (name: string) => {
+        const info = await jsm.streams.info(StreamName.Schedules, {
+          subjects_filter: Subject.recurringTick(name),
+        });
+        return info.state.subjects?.[Subject.recurringTick(name)] ?? 0;
+      };
+      await stack.stopService("dispatcher");
+      try {
+        const stored = await call(stack, "PUT", "/v1/schedules/while-away", {
+          every: "1s",
+          job: { type: "echo" },
+        });
+        expect(stored.status).toBe(200);
+        await new Promise((resolve) => setTimeout(resolve, 4500));
+        // Four times missed, one run owed: not a burst of every missed time on its return.
+        expect(await ticksWaiting("while-away")).toBe(1);
+        expect((await call(stack, "DELETE", "/v1/schedules/while-away")).status).toBe(204);
+        expect(await ticksWaiting("while-away")).toBe(0);
+      } finally {
+        stack.startService("dispatcher");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(await runsOf(stack, "while-away")).toEqual([]);
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it(
+    "leave a schedule stored again unchanged as it is, so that storing it often does not hold its runs off",
+    { timeout: 120_000 },
+    async () => {
+      const { stack } = shared;
+      const body = { every: "3s", job: { type: "echo", payload: "again" } };
+      const first = await call(stack, "PUT", "/v1/schedules/reapplied", body);
+      for (let i = 0; i < 8; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const again = await call(stack, "PUT", "/v1/schedules/reapplied", body);
+        expect(again.body.updatedAt).toBe(first.body.updatedAt);
+      }
+      const runs = await waitWhileRunning(
+        stack,
+        async () => {
+          const jobs = await runsOf(stack, "reapplied");
+          return jobs.length >= 2 ? jobs : undefined;
+        },
+        { timeoutMs: 10_000, message: "a schedule stored again and again did not run" },
+      );
+      expect(runs.length).toBeGreaterThanOrEqual(2);
+      expect((await call(stack, "DELETE", "/v1/schedules/reapplied")).status).toBe(204);
+    },
+  );
+
+  it(
+    "refuse a tick of a schedule whose body names another one, and leave it unlisted",
+    { timeout: 60_000 },
+    async () => {
+      const { stack, jsm } = shared;
+      const headers = natsHeaders();
+      headers.set(Header.Schedule, "@every 1s");
+      headers.set(Header.ScheduleTarget, Subject.recurringTick("impostor"));
+      await jetstream(shared.nc).publish(
+        Subject.recurring("impostor"),
+        JSON.stringify({
+          name: "victim",
+          every: "1s",
+          job: { type: "echo" },
+          source: "nats",
+          updatedAt: new Date().toISOString(),
+        }),
+        { headers },
+      );
+      const rejection = await waitWhileRunning(
+        stack,
+        async () =>
+          (await storedBodies(jsm, StreamName.Events, "events.*.rejected")).find(
+            (event) =>
+              (event as { subject?: string }).subject === Subject.recurringTick("impostor"),
+          ),
+        { timeoutMs: 15_000, message: "the impostor's tick was not recorded as a rejection" },
+      );
+      expect(rejection).toMatchObject({ reason: "invalid_schedule" });
+      expect(await runsOf(stack, "victim")).toEqual([]);
+      expect((await call(stack, "GET", "/v1/schedules")).body).toMatchObject({ items: [] });
+      expect((await call(stack, "DELETE", "/v1/schedules/impostor")).status).toBe(204);
     },
   );
 });

@@ -1,6 +1,6 @@
 import { RecurringScheduleInput, SubmissionSource } from "@conveyor/contracts";
 import type { RecurringSchedule } from "@conveyor/contracts";
-import { checkSubmission } from "@conveyor/job-registry";
+import { checkEnvelope, checkSubmission } from "@conveyor/job-registry";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
@@ -31,6 +31,8 @@ export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
 
   router.put("/v1/schedules/:name", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const { name } = parseParams(ScheduleParams, ctx.params);
+    // The job's payload first (nesting, keys) without zod, whose recursion deep JSON overflows.
+    refuseUnreadableJob(ctx.request.body);
     const input = parseBody(RecurringScheduleInput, ctx.request.body);
     await inRequestSpan(deps, ctx, "PUT", "/v1/schedules/:name", async (trace) => {
       if ((input.cron === undefined) === (input.every === undefined)) {
@@ -53,8 +55,7 @@ export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
         source: SubmissionSource.Rest,
         updatedAt: new Date().toISOString(),
       };
-      await storeSchedule(deps, out, schedule, trace);
-      ctx.body = schedule;
+      ctx.body = await storeSchedule(deps, out, schedule, trace);
     });
   });
 
@@ -75,4 +76,13 @@ export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
     ctx.status = 204;
   });
   return router;
+}
+
+/** Refuses a body whose `job` is no envelope it could read, naming `job.<field>`. */
+function refuseUnreadableJob(body: unknown): void {
+  if (typeof body !== "object" || body === null || !("job" in body)) return;
+  const checked = checkEnvelope(body.job);
+  if (checked.ok) return;
+  const issues = checked.issues.map((issue) => ({ ...issue, path: `job.${issue.path}` }));
+  throw submissionRefused(checked.reason, checked.message, issues);
 }

@@ -24,19 +24,27 @@ type StoreDeps = Pick<GatewayDeps, "tracing" | "options" | "jsm">;
 /**
  * Stores a recurring schedule on `schedule.cron.<name>` in `SCHEDULES`, replacing one of that
  * name, in a PRODUCER span; nats-server's scheduler then copies it to `schedule.tick.<name>` at
- * each of its times. A pattern the server cannot read is a 400 naming `cron` or `every`.
+ * each of its times, keeping one tick at most (`Nats-Schedule-Rollup: sub`), so a dispatcher that
+ * was away submits one late run, not one for every time it missed. A replaced schedule's tick not
+ * yet submitted is dropped. The same schedule stored again is left as it is: storing it restarts
+ * an `every` interval, and a job run every day that a deploy stores every hour would never run.
+ * A pattern the server cannot read is a 400 naming `cron` or `every`. Resolves with the schedule
+ * in force.
  */
 export async function storeSchedule(
   deps: StoreDeps,
   out: NatsOut,
   schedule: RecurringSchedule,
   parent: TraceContext,
-): Promise<void> {
+): Promise<RecurringSchedule> {
   if (!out.link.up) throw natsNotConnected("the schedule was not stored");
+  const current = await findSchedule(deps, schedule.name);
+  if (current !== undefined && sameSchedule(current, schedule)) return current;
   const subject = Subject.recurring(schedule.name);
   const headers = outgoingHeaders();
   headers.set(Header.Schedule, recurrenceHeader(schedule));
   headers.set(Header.ScheduleTarget, Subject.recurringTick(schedule.name));
+  headers.set(Header.ScheduleRollup, "sub");
   headers.set(Header.JobType, schedule.job.type);
   await deps.tracing.produce(parent, { subject, jobType: schedule.job.type }, async (ctx) => {
     deps.tracing.inject(ctx, headers);
@@ -56,6 +64,13 @@ export async function storeSchedule(
         throw unavailable(`JetStream did not store the schedule: ${errorMessage(err)}`, err);
       });
   });
+  if (current !== undefined) await inTime(deps, () => dropTicks(deps.jsm, schedule.name));
+  return schedule;
+}
+
+function sameSchedule(a: RecurringSchedule, b: RecurringSchedule): boolean {
+  const what = (s: RecurringSchedule) => JSON.stringify([s.cron, s.every, s.job, s.source]);
+  return what(a) === what(b);
 }
 
 /** Every recurring schedule `SCHEDULES` holds, by name. */
@@ -67,8 +82,15 @@ export async function listSchedules(deps: StoreDeps): Promise<RecurringSchedule[
     const names = Object.keys(info.state.subjects ?? {})
       .map((subject) => subject.slice(Subject.recurring("").length))
       .sort();
-    const schedules = await Promise.all(names.map(async (name) => readSchedule(deps.jsm, name)));
-    return schedules.filter((schedule) => schedule !== undefined);
+    const schedules: RecurringSchedule[] = [];
+    // A bounded number of reads at once: thousands at a time would outlast the deadline.
+    for (let start = 0; start < names.length; start += readsAtOnce) {
+      const batch = names.slice(start, start + readsAtOnce);
+      for (const schedule of await Promise.all(batch.map((name) => readSchedule(deps.jsm, name)))) {
+        if (schedule !== undefined) schedules.push(schedule);
+      }
+    }
+    return schedules;
   });
 }
 
@@ -80,15 +102,26 @@ export async function findSchedule(
   return inTime(deps, () => readSchedule(deps.jsm, name));
 }
 
-/** Deletes the recurring schedule of that name; false when there was none. */
+/**
+ * Deletes the recurring schedule of that name, and its tick not yet submitted; false when there
+ * was none.
+ */
 export async function deleteSchedule(deps: StoreDeps, name: string): Promise<boolean> {
   return inTime(deps, async () => {
     const purged = await deps.jsm.streams.purge(StreamName.Schedules, {
       filter: Subject.recurring(name),
     });
+    await dropTicks(deps.jsm, name);
     return purged.purged > 0;
   });
 }
+
+async function dropTicks(jsm: JetStreamManager, name: string): Promise<void> {
+  await jsm.streams.purge(StreamName.Schedules, { filter: Subject.recurringTick(name) });
+}
+
+/** Schedules read from the stream at once when listing them. */
+const readsAtOnce = 32;
 
 async function readSchedule(
   jsm: JetStreamManager,
@@ -98,9 +131,14 @@ async function readSchedule(
     last_by_subj: Subject.recurring(name),
   });
   if (msg === null) return undefined;
-  const parsed = RecurringSchedule.safeParse(jsonOrUndefined(msg.data));
-  // One published by hand that is no schedule of ours: its ticks are recorded as rejections.
-  return parsed.success ? parsed.data : undefined;
+  // One published by hand that is no schedule of this name (or too deeply nested to read) is not
+  // shown: its ticks are recorded as rejections, and DELETE removes it.
+  try {
+    const parsed = RecurringSchedule.safeParse(jsonOrUndefined(msg.data));
+    return parsed.success && parsed.data.name === name ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function inTime<T>(deps: StoreDeps, read: () => Promise<T>): Promise<T> {

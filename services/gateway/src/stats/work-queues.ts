@@ -37,7 +37,10 @@ export async function scheduledJobs(jsm: JetStreamManager): Promise<number> {
   ]);
   const held = (counts: Record<string, number> | undefined) =>
     Object.values(counts ?? {}).reduce((sum, count) => sum + count, 0);
-  return recurring.state.messages - held(recurring.state.subjects) - held(ticks.state.subjects);
+  // Two looks, between which a tick may come or go: never below none.
+  const scheduled =
+    recurring.state.messages - held(recurring.state.subjects) - held(ticks.state.subjects);
+  return Math.max(0, scheduled);
 }
 
 /** Counters of a type's durable work consumer; zeros when no worker has created it yet. */

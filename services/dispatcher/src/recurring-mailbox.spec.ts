@@ -1,0 +1,138 @@
+import { Subject } from "@conveyor/contracts";
+import type { RecurringSchedule } from "@conveyor/contracts";
+import { buildDescriptor } from "@conveyor/job-registry";
+import { createLogger } from "@conveyor/service-kit";
+import { Tracing } from "@conveyor/telemetry";
+import type { JsMsg, PubAck } from "@nats-io/jetstream";
+import { InvalidArgumentError } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+
+import { DispatchPublisher } from "./publisher.ts";
+import { submitTick } from "./recurring-mailbox.ts";
+import type { TickDeps } from "./recurring-mailbox.ts";
+
+const echo = buildDescriptor({ type: "echo" });
+const tickAt = new Date("2026-12-07T10:00:00.000Z");
+
+function schedule(overrides: Partial<RecurringSchedule> = {}): RecurringSchedule {
+  return {
+    name: "nightly",
+    cron: "@daily",
+    job: { type: "echo", payload: null, priority: 5 },
+    source: "rest",
+    updatedAt: tickAt.toISOString(),
+    ...overrides,
+  };
+}
+
+/** A tick as the dispatcher receives it, recording how it was settled. */
+function tick(body: unknown, deliveryCount = 1, name = "nightly") {
+  const settled: string[] = [];
+  const msg = {
+    subject: Subject.recurringTick(name),
+    seq: 7,
+    data: new TextEncoder().encode(JSON.stringify(body)),
+    headers: undefined,
+    info: { deliveryCount, timestampNanos: tickAt.getTime() * 1_000_000 },
+    ack: () => settled.push("ack"),
+    nak: (delayMs?: number) => settled.push(`nak ${String(delayMs)}`),
+  } as unknown as JsMsg;
+  return { msg, settled };
+}
+
+/** The dispatcher's deps over a stream that stores what `refuse` does not throw for. */
+function deps(refuse: (subject: string) => Error | undefined = () => undefined) {
+  const stored: { subject: string; body: Record<string, unknown> }[] = [];
+  const sink = {
+    publish(subject: string, data: string | Uint8Array): Promise<PubAck> {
+      const refusal = refuse(subject);
+      if (refusal !== undefined) return Promise.reject(refusal);
+      stored.push({ subject, body: JSON.parse(String(data)) as Record<string, unknown> });
+      return Promise.resolve({ stream: "S", seq: stored.length, duplicate: false } as PubAck);
+    },
+  };
+  const tracing = Tracing.create({ serviceName: "recurring-test" });
+  const tickDeps: TickDeps = {
+    maxSubmissionBytes: 256 * 1024,
+    giveUpAfter: 3,
+    registry: {
+      get: (type) => (type === "echo" ? echo : undefined),
+      lookup: (type) => Promise.resolve(type === "echo" ? echo : undefined),
+    },
+    tracing,
+    publisher: new DispatchPublisher(sink, tracing),
+    holds: { dropIfCancelled: () => Promise.resolve(false) },
+    now: () => tickAt,
+    log: createLogger("recurring-test", "silent"),
+  };
+  return { tickDeps, stored };
+}
+
+const subjectsOf = (stored: { subject: string }[]) => stored.map((s) => s.subject);
+
+describe("submitTick", () => {
+  it("submits the schedule's job under its name and the tick's time, in its batch, and acknowledges", async () => {
+    const { tickDeps, stored } = deps();
+    const { msg, settled } = tick(schedule());
+    await submitTick(msg, tickDeps);
+    expect(settled).toEqual(["ack"]);
+    const work = stored.find((s) => s.subject === Subject.work("echo"));
+    expect(work?.body).toMatchObject({ id: "nightly-1796637600000", batchId: "nightly" });
+    expect(work?.body.submittedAt).toBe(tickAt.toISOString());
+  });
+
+  it("records a tick whose body names another schedule than its subject, submitting nothing", async () => {
+    const { tickDeps, stored } = deps();
+    const { msg, settled } = tick(schedule({ name: "victim" }), 1, "impostor");
+    await submitTick(msg, tickDeps);
+    expect(settled).toEqual(["ack"]);
+    expect(subjectsOf(stored)).toHaveLength(1);
+    expect(stored[0]?.body).toMatchObject({ kind: "rejected", reason: "invalid_schedule" });
+  });
+
+  it("records a tick nested too deep to read instead of throwing on every delivery", async () => {
+    const { tickDeps, stored } = deps();
+    const { msg, settled } = tick({});
+    (msg as { data: Uint8Array }).data = new TextEncoder().encode(
+      `{"name":"nightly","job":{"type":"echo","payload":${"[".repeat(5000)}1${"]".repeat(5000)}}}`,
+    );
+    await submitTick(msg, tickDeps);
+    expect(settled).toEqual(["ack"]);
+    expect(stored[0]?.body).toMatchObject({ kind: "rejected", reason: "invalid_schedule" });
+  });
+
+  it("records a tick whose job can never be stored at once, and retries one that may yet be", async () => {
+    const refused = deps((subject) =>
+      subject === Subject.work("echo") ? new InvalidArgumentError("too big") : undefined,
+    );
+    const never = tick(schedule());
+    await submitTick(never.msg, refused.tickDeps);
+    expect(never.settled).toEqual(["ack"]);
+    expect(refused.stored.map((s) => s.body.reason)).toContain("unprocessable");
+
+    const away = deps((subject) =>
+      subject === Subject.work("echo") ? new Error("timeout") : undefined,
+    );
+    const early = tick(schedule(), 1);
+    await submitTick(early.msg, away.tickDeps);
+    expect(early.settled).toEqual(["nak 1000"]);
+    // Past its deliveries, well within WORK's duplicate window, it is recorded and let go.
+    const late = tick(schedule(), 3);
+    await submitTick(late.msg, away.tickDeps);
+    expect(late.settled).toEqual(["ack"]);
+    expect(away.stored.map((s) => s.body.reason)).toContain("unprocessable");
+  });
+
+  it("lets a tick go whose job is queued though its queued event is not, once retried enough", async () => {
+    const eventsAway = deps((subject) =>
+      subject.startsWith("events.") ? new Error("timeout") : undefined,
+    );
+    const early = tick(schedule(), 1);
+    await submitTick(early.msg, eventsAway.tickDeps);
+    expect(early.settled).toEqual(["nak 1000"]);
+    const late = tick(schedule(), 3);
+    await submitTick(late.msg, eventsAway.tickDeps);
+    expect(late.settled).toEqual(["ack"]);
+    expect(subjectsOf(eventsAway.stored).every((s) => s === Subject.work("echo"))).toBe(true);
+  });
+});
