@@ -399,7 +399,9 @@ export class JobClient {
     if (isNoResponders(err)) {
       return new SubmissionNotConfirmedError(id, err, `no stream captures ${subject}`);
     }
-    if (err instanceof PermissionViolationError) {
+    // Refused for its own subject, not sent on; a refused subscription for acknowledgements
+    // answers publishes already sent, which may be stored.
+    if (err instanceof PermissionViolationError && err.operation === "publish") {
       return new SubmissionNotConfirmedError(id, err, `the server refused it: ${err.message}`);
     }
     return new SubmissionNotConfirmedError(id, err);

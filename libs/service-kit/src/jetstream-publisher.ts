@@ -84,6 +84,8 @@ interface Pending {
    * wall clock set back (NTP, a restored snapshot) does not hold a publish for that long.
    */
   deadline: number;
+  /** Whether it has been handed to the connection (a refusal can be its answer only then). */
+  written: boolean;
   resolve: (ack: PubAck) => void;
   reject: (err: Error) => void;
 }
@@ -217,19 +219,22 @@ export class JetStreamPublisher {
 
   /**
    * The server refuses a publish the connection's user may not make (`Permissions Violation for
-   * Publish`) on the connection, not in a reply: without this its publishes would wait out their
-   * deadline and read as perhaps stored. Every pending publish to the refused subject fails with
-   * the refusal (a permission holds for every message to it): nothing of it was stored.
+   * Publish`) on the connection, not in a reply: without this it would wait out its deadline and
+   * read as perhaps stored. Each refusal fails the oldest publish to its subject that was written
+   * and still waits (one refusal per refused message, in order): nothing of it was stored.
    */
   async #followRefusals(status: AsyncIterable<Status>): Promise<void> {
     for await (const event of status) {
       if (event.type !== "error") continue;
       const { error } = event;
       if (!(error instanceof PermissionViolationError) || error.operation !== "publish") continue;
+      // The server answers each refused message with one error, in the order they were written:
+      // the oldest written publish to the subject still waiting is the one refused.
       for (const [token, pending] of this.#pending.entries()) {
-        if (pending.subject !== error.subject) continue;
+        if (pending.subject !== error.subject || !pending.written) continue;
         this.#settled(token);
         pending.reject(error);
+        break;
       }
     }
   }
@@ -309,7 +314,7 @@ export class JetStreamPublisher {
     const token = String(this.#nextToken++);
     const acked = new Promise<PubAck>((resolve, reject) => {
       const deadline = performance.now() + (options.timeout ?? this.#timeoutMs);
-      this.#pending.set(token, { subject, deadline, resolve, reject });
+      this.#pending.set(token, { subject, deadline, written: false, resolve, reject });
     });
     const out: Outgoing = { subject, data, token, headers };
     this.#enqueue(out);
@@ -338,17 +343,19 @@ export class JetStreamPublisher {
   }
 
   #send(out: Outgoing): void {
+    const waiting = this.#pending.get(out.token);
+    // Already answered (the connection closed meanwhile): sending it would store it unawaited.
+    if (waiting === undefined) return;
     try {
       this.#nc.publish(out.subject, out.data, {
         reply: this.#replyPrefix + out.token,
         headers: out.headers,
       });
+      waiting.written = true;
     } catch (err) {
       // nats.js throws its own errors here (InvalidArgumentError, ClosedConnectionError, ...).
-      const pending = this.#pending.get(out.token);
-      if (pending === undefined) return;
       this.#settled(out.token);
-      pending.reject(err instanceof Error ? err : new Error(String(err)));
+      waiting.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 

@@ -244,6 +244,7 @@ describe("a user allowed to receive replies only under its connection's inbox pr
       // The first submission was sent (and may be stored); the ones after it are not sent.
       const first = await unprefixed.submit({ type: "echo" }).catch((e: unknown) => e);
       expect((first as Error).message).toMatch(/permissions violation.*_INBOX\./i);
+      expect(first).toMatchObject({ maybeStored: true });
       const later = await unprefixed.submit({ type: "echo" }).catch((e: unknown) => e);
       expect(later).toBeInstanceOf(SubmissionNotConfirmedError);
       expect(later).toMatchObject({ maybeStored: false });
