@@ -191,6 +191,10 @@ export class JobClient {
     const results: SubmitResult[] = [];
     // In bounded rounds: a confirmation's wait starts when its job is queued.
     for (let start = 0; start < jobs.length; start += submitManyChunk) {
+      if (this.#givingUp(results)) {
+        for (const job of jobs.slice(start)) results.push(closedResult(claimedId(job)));
+        break;
+      }
       const round = jobs.slice(start, start + submitManyChunk).map((job) =>
         this.#submit(job).then(
           (submitted): SubmitResult => ({ ok: true, ...submitted }),
@@ -241,9 +245,25 @@ export class JobClient {
   }
 
   /**
+   * Whether the rounds left of a `submitMany` or `submitBulk` are not sent: the client is closing
+   * and a round went unconfirmed (NATS away), so that `close()` does not wait out a deadline for
+   * every round left. Their jobs answer `ClientClosedError`.
+   */
+  #givingUp(results: readonly (SubmitResult | undefined)[]): boolean {
+    return (
+      this.#closing &&
+      results.some(
+        (result) =>
+          result !== undefined && !result.ok && result.error instanceof SubmissionNotConfirmedError,
+      )
+    );
+  }
+
+  /**
    * Refuses new submissions and resolves once every pending one is confirmed or has failed, the
-   * later rounds of a `submitMany` or `submitBulk` called before it included. The connection stays
-   * the caller's to close.
+   * later rounds of a `submitMany` or `submitBulk` called before it included (once one of their
+   * rounds goes unconfirmed, the rounds left are not sent and answer `ClientClosedError`). The
+   * connection stays the caller's to close.
    */
   async close(): Promise<void> {
     this.#closing = true;
@@ -304,6 +324,12 @@ export class JobClient {
     const messages = bulkMessages(checked, maxBulkMessageBytes(this.#nc));
     // In bounded rounds, as submitMany: a confirmation's wait starts when its message is queued.
     for (let start = 0; start < messages.length; start += bulkMessagesPerRound) {
+      if (this.#givingUp(results)) {
+        for (const message of messages.slice(start)) {
+          for (const job of message.jobs) results[job.index] = closedResult(job.id);
+        }
+        break;
+      }
       await Promise.all(
         messages.slice(start, start + bulkMessagesPerRound).map(async (message) => {
           const send = (bulk: BulkMessage) => this.#sendBulk(bulk);

@@ -408,6 +408,34 @@ describe("JobClient against a real nats-server", () => {
     await expect(closing.submit({ type: "echo" })).rejects.toBeInstanceOf(ClientClosedError);
   });
 
+  it("close() does not send the rounds left once one goes unconfirmed, so it does not wait a deadline per round", async () => {
+    await using bare = await startNatsServer();
+    const other = await connect({ servers: bare.url });
+    const own = await connect({ servers: bare.url });
+    try {
+      // Delivered, never answered, as while JetStream is away.
+      other.subscribe(Subject.submit(">"), { callback: () => undefined });
+      await other.flush();
+      const closing = new JobClient(own, { timeoutMs: 300 });
+      const many = closing.submitMany(
+        Array.from({ length: 5000 }, (_, i) => ({ type: "echo", payload: i })),
+      );
+      await closing.close();
+      const results = await many;
+      expect(
+        results
+          .slice(0, 1000)
+          .every((r) => !r.ok && r.error instanceof SubmissionNotConfirmedError),
+      ).toBe(true);
+      expect(results.slice(1000).every((r) => !r.ok && r.error instanceof ClientClosedError)).toBe(
+        true,
+      );
+    } finally {
+      await own.close();
+      await other.close();
+    }
+  });
+
   it("refuses submissions after close() as never sent, not as unconfirmed", async () => {
     const closed = new JobClient(nc);
     await closed.close();
