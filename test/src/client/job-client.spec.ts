@@ -19,6 +19,26 @@ import { ROOT_CONTEXT, TraceFlags, context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+/**
+ * A server without streams whose submissions a subscriber takes and never answers, as while
+ * JetStream is away, and a connection of the test's own to it.
+ */
+async function unansweredIntake(): Promise<AsyncDisposable & { own: NatsConnection }> {
+  const bare = await startNatsServer();
+  const listener = await connect({ servers: bare.url });
+  listener.subscribe(Subject.submit(">"), { callback: () => undefined });
+  await listener.flush();
+  const own = await connect({ servers: bare.url });
+  return {
+    own,
+    [Symbol.asyncDispose]: async () => {
+      await own.close();
+      await listener.close();
+      await bare[Symbol.asyncDispose]();
+    },
+  };
+}
+
 describe("JobClient against a real nats-server", () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
@@ -362,13 +382,10 @@ describe("JobClient against a real nats-server", () => {
   });
 
   it("says a submission sent before close() may be stored when the connection closes while close() waits", async () => {
-    await using bare = await startNatsServer();
-    const other = await connect({ servers: bare.url });
-    const own = await connect({ servers: bare.url });
-    try {
-      // Delivered, never answered: stored or not is unknown once the connection is gone.
-      other.subscribe(Subject.submit(">"), { callback: () => undefined });
-      await other.flush();
+    // Delivered, never answered: stored or not is unknown once the connection is gone.
+    await using intake = await unansweredIntake();
+    const { own } = intake;
+    {
       const closing = new JobClient(own);
       const sent = closing.submit({ type: "echo", payload: 1 }).catch((e: unknown) => e);
       await own.flush();
@@ -380,8 +397,6 @@ describe("JobClient against a real nats-server", () => {
       const failed = await sent;
       expect(failed).toBeInstanceOf(SubmissionNotConfirmedError);
       expect(failed).toMatchObject({ maybeStored: true, jobId: expect.any(String) as unknown });
-    } finally {
-      await other.close();
     }
   });
 
@@ -409,14 +424,10 @@ describe("JobClient against a real nats-server", () => {
   });
 
   it("close() does not send the rounds left once one goes unconfirmed, so it does not wait a deadline per round", async () => {
-    await using bare = await startNatsServer();
-    const other = await connect({ servers: bare.url });
-    const own = await connect({ servers: bare.url });
-    try {
-      // Delivered, never answered, as while JetStream is away.
-      other.subscribe(Subject.submit(">"), { callback: () => undefined });
-      await other.flush();
-      const closing = new JobClient(own, { timeoutMs: 300 });
+    // Delivered, never answered, as while JetStream is away.
+    await using intake = await unansweredIntake();
+    {
+      const closing = new JobClient(intake.own, { timeoutMs: 300 });
       const many = closing.submitMany(
         Array.from({ length: 5000 }, (_, i) => ({ type: "echo", payload: i })),
       );
@@ -430,9 +441,6 @@ describe("JobClient against a real nats-server", () => {
       expect(results.slice(1000).every((r) => !r.ok && r.error instanceof ClientClosedError)).toBe(
         true,
       );
-    } finally {
-      await own.close();
-      await other.close();
     }
   });
 

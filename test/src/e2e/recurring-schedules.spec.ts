@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Header, StreamName, Subject } from "@conveyor/contracts";
 
 import { sharedServiceStack, storedBodies } from "../e2e-failures/jobs-api.ts";
+import type { SharedStack } from "../e2e-failures/jobs-api.ts";
 import { waitWhileRunning } from "./service-stack.ts";
 import type { ServiceStack } from "./service-stack.ts";
 
@@ -38,6 +39,33 @@ async function call(
 async function runsOf(stack: ServiceStack, name: string): Promise<JobView[]> {
   const { body } = await call(stack, "GET", `/v1/jobs?batchId=${name}&limit=500`);
   return (body as unknown as { items: JobView[] }).items;
+}
+
+/** Publishes a schedule ticking every second on `schedule.cron.<subjectName>`, as a NATS client may. */
+async function publishOverNats(
+  shared: SharedStack,
+  subjectName: string,
+  body: { name: string; job: Record<string, unknown> },
+): Promise<void> {
+  const headers = natsHeaders();
+  headers.set(Header.Schedule, "@every 1s");
+  headers.set(Header.ScheduleTarget, Subject.recurringTick(subjectName));
+  const schedule = { ...body, every: "1s", source: "nats", updatedAt: new Date().toISOString() };
+  await jetstream(shared.nc).publish(Subject.recurring(subjectName), JSON.stringify(schedule), {
+    headers,
+  });
+}
+
+/** The rejection recorded for a tick of `schedule.cron.<subjectName>`, once there is one. */
+async function tickRejection(shared: SharedStack, subjectName: string): Promise<unknown> {
+  return waitWhileRunning(
+    shared.stack,
+    async () =>
+      (await storedBodies(shared.jsm, StreamName.Events, "events.*.rejected")).find(
+        (event) => (event as { subject?: string }).subject === Subject.recurringTick(subjectName),
+      ),
+    { timeoutMs: 15_000, message: `no tick of ${subjectName} was recorded as a rejection` },
+  );
 }
 
 describe("recurring schedules", () => {
@@ -98,7 +126,7 @@ describe("recurring schedules", () => {
     "refuse a schedule nats-server cannot read, a bad name or job, naming the field; record a tick whose job is refused",
     { timeout: 120_000 },
     async () => {
-      const { stack, jsm } = shared;
+      const { stack } = shared;
       const refusals = [
         ["bad", { cron: "not a cron", job: { type: "echo" } }, 400, "cron"],
         ["bad", { every: "soon", job: { type: "echo" } }, 400, "every"],
@@ -132,31 +160,11 @@ describe("recurring schedules", () => {
       expect((await call(stack, "GET", "/v1/schedules")).body).toMatchObject({ items: [] });
 
       // A schedule published over NATS whose job no worker runs: each tick is a rejection.
-      const headers = natsHeaders();
-      headers.set(Header.Schedule, "@every 1s");
-      headers.set(Header.ScheduleTarget, Subject.recurringTick("orphan"));
-      await jetstream(shared.nc).publish(
-        Subject.recurring("orphan"),
-        JSON.stringify({
-          name: "orphan",
-          every: "1s",
-          job: { type: "no.worker.runs.it" },
-          source: "nats",
-          updatedAt: new Date().toISOString(),
-        }),
-        { headers },
-      );
-      const rejection = await waitWhileRunning(
-        stack,
-        async () =>
-          (await storedBodies(jsm, StreamName.Events, "events.*.rejected")).find(
-            (event) => (event as { subject?: string }).subject === Subject.recurringTick("orphan"),
-          ),
-        {
-          timeoutMs: 15_000,
-          message: "the orphan schedule's tick was not recorded as a rejection",
-        },
-      );
+      await publishOverNats(shared, "orphan", {
+        name: "orphan",
+        job: { type: "no.worker.runs.it" },
+      });
+      const rejection = await tickRejection(shared, "orphan");
       expect(rejection).toMatchObject({ reason: "unknown_type" });
       expect((await call(stack, "DELETE", "/v1/schedules/orphan")).status).toBe(204);
       expect(stack.deadServices(), stack.logs()).toEqual([]);
@@ -224,30 +232,9 @@ describe("recurring schedules", () => {
     "refuse a tick of a schedule whose body names another one, and leave it unlisted",
     { timeout: 60_000 },
     async () => {
-      const { stack, jsm } = shared;
-      const headers = natsHeaders();
-      headers.set(Header.Schedule, "@every 1s");
-      headers.set(Header.ScheduleTarget, Subject.recurringTick("impostor"));
-      await jetstream(shared.nc).publish(
-        Subject.recurring("impostor"),
-        JSON.stringify({
-          name: "victim",
-          every: "1s",
-          job: { type: "echo" },
-          source: "nats",
-          updatedAt: new Date().toISOString(),
-        }),
-        { headers },
-      );
-      const rejection = await waitWhileRunning(
-        stack,
-        async () =>
-          (await storedBodies(jsm, StreamName.Events, "events.*.rejected")).find(
-            (event) =>
-              (event as { subject?: string }).subject === Subject.recurringTick("impostor"),
-          ),
-        { timeoutMs: 15_000, message: "the impostor's tick was not recorded as a rejection" },
-      );
+      const { stack } = shared;
+      await publishOverNats(shared, "impostor", { name: "victim", job: { type: "echo" } });
+      const rejection = await tickRejection(shared, "impostor");
       expect(rejection).toMatchObject({ reason: "invalid_schedule" });
       expect(await runsOf(stack, "victim")).toEqual([]);
       expect((await call(stack, "GET", "/v1/schedules")).body).toMatchObject({ items: [] });

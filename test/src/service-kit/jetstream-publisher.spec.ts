@@ -311,46 +311,33 @@ describe("JetStreamPublisher against a real nats-server", () => {
     }
   });
 
-  it("rejects pending and later publishes once the connection closes", async () => {
-    const own = await connect({ servers: server.url, noAsyncTraces: true });
-    const silent = `${uniqueName("silent")}.x`;
-    const listener = nc.subscribe(silent, { callback: () => undefined });
-    await nc.flush();
-    try {
-      const ownPublisher = new JetStreamPublisher(own);
-      const pending = ownPublisher.publish(silent, "?").catch((e: unknown) => e);
-      await own.flush();
+  it.each([
+    { during: "nothing", later: ClosedConnectionError },
+    // A publish sent before close() may be stored: not "never sent" (PublisherClosedError).
+    { during: "close()", later: PublisherClosedError },
+  ])(
+    "rejects a pending publish with the connection's error when it closes while $during waits",
+    async ({ during, later }) => {
+      const own = await connect({ servers: server.url, noAsyncTraces: true });
+      const silent = `${uniqueName("silent")}.x`;
+      const listener = nc.subscribe(silent, { callback: () => undefined });
+      await nc.flush();
+      try {
+        const ownPublisher = new JetStreamPublisher(own);
+        const pending = ownPublisher.publish(silent, "?").catch((e: unknown) => e);
+        await own.flush();
 
-      await own.close();
+        const closing = during === "close()" ? ownPublisher.close() : undefined;
+        await own.close();
+        await closing;
 
-      expect(await pending).toBeInstanceOf(ClosedConnectionError);
-      await expect(ownPublisher.publish(silent, "?")).rejects.toBeInstanceOf(ClosedConnectionError);
-    } finally {
-      listener.unsubscribe();
-    }
-  });
-
-  it("rejects a publish sent before close() with the connection's error when the connection closes while close() waits: it may be stored", async () => {
-    const own = await connect({ servers: server.url, noAsyncTraces: true });
-    const silent = `${uniqueName("silent")}.x`;
-    const listener = nc.subscribe(silent, { callback: () => undefined });
-    await nc.flush();
-    try {
-      const ownPublisher = new JetStreamPublisher(own);
-      const pending = ownPublisher.publish(silent, "?").catch((e: unknown) => e);
-      await own.flush();
-
-      const closing = ownPublisher.close();
-      await own.close();
-      await closing;
-
-      // Sent, so not refused: a PublisherClosedError would say it never left.
-      expect(await pending).toBeInstanceOf(ClosedConnectionError);
-      await expect(ownPublisher.publish(silent, "?")).rejects.toBeInstanceOf(PublisherClosedError);
-    } finally {
-      listener.unsubscribe();
-    }
-  });
+        expect(await pending).toBeInstanceOf(ClosedConnectionError);
+        await expect(ownPublisher.publish(silent, "?")).rejects.toBeInstanceOf(later);
+      } finally {
+        listener.unsubscribe();
+      }
+    },
+  );
 
   it("close() waits for pending acknowledgements and then refuses new publishes", async () => {
     const own = await connect({ servers: server.url, noAsyncTraces: true });
