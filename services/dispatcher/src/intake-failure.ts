@@ -18,18 +18,19 @@ export function failureMessage(err: unknown): string {
 }
 
 /**
- * The job's work item is stored but its `queued` event is not (`EVENTS` unavailable): the job is
- * queued and will run, so the submission must not be recorded as rejected. Retrying publishes both
- * again; the work item collapses under its `Nats-Msg-Id`. `cause` is the event's publish failure.
+ * The job's work item is stored but its `queued` event is not (`EVENTS` unavailable), or, for a
+ * scheduled job, whether a cancel came before its hold could not be read: the job is queued and
+ * will run, so the submission must not be recorded as rejected. Retrying publishes both again (the
+ * work item collapses under its `Nats-Msg-Id`) and reads the cancel again. `cause` is the
+ * failure.
  */
 export class QueuedEventMissing extends Error {
   override readonly name = "QueuedEventMissing";
   readonly jobId: string;
 
-  constructor(jobId: string, cause: unknown) {
-    super(`job ${jobId} is queued, but its queued event was not stored: ${failureMessage(cause)}`, {
-      cause,
-    });
+  /** `what` is the step that failed after the work item was stored. */
+  constructor(jobId: string, cause: unknown, what = "its queued event was not stored") {
+    super(`job ${jobId} is queued, but ${what}: ${failureMessage(cause)}`, { cause });
     this.jobId = jobId;
   }
 }

@@ -2,8 +2,10 @@ import { buildDescriptor } from "@conveyor/job-registry";
 import { Tracing } from "@conveyor/telemetry";
 import { describe, expect, it } from "vitest";
 
-import { decideEnvelope } from "./job-decision.ts";
+import { QueuedEventMissing } from "./intake-failure.ts";
+import { decideEnvelope, publishJob } from "./job-decision.ts";
 import type { Decision, EnvelopeFacts } from "./job-decision.ts";
+import { DispatchPublisher } from "./publisher.ts";
 
 const echo = buildDescriptor({ type: "echo" });
 const tracing = Tracing.create({ serviceName: "job-decision-test" });
@@ -73,5 +75,14 @@ describe("decideEnvelope's schedule", () => {
       expect(decision.refusal.reason).toBe("invalid_envelope");
       expect(decision.refusal.issues.map((issue) => issue.path)).toEqual(["runAt"]);
     }
+  });
+
+  it("keeps a held job queued, never rejected, when whether a cancel came first cannot be read", async () => {
+    const decision = dispatched(decide({ delayMs: 1500 }));
+    const sink = { publish: () => Promise.resolve({ stream: "S", seq: 1, duplicate: false }) };
+    const publisher = new DispatchPublisher(sink, tracing);
+    const holds = { dropIfCancelled: () => Promise.reject(new Error("KV timeout")) };
+    const published = publishJob({ publisher, holds }, tracing.extract(undefined), decision);
+    await expect(published).rejects.toBeInstanceOf(QueuedEventMissing);
   });
 });

@@ -123,7 +123,11 @@ export async function publishJob(
       : publisher.scheduled(context, item, source, runAt),
   ]);
   if (work.status === "rejected") throw work.reason;
-  if (runAt !== undefined) await deps.holds.dropIfCancelled(item);
+  if (runAt !== undefined) {
+    await deps.holds.dropIfCancelled(item).catch((err: unknown) => {
+      throw new QueuedEventMissing(item.id, err, "whether a cancel came first could not be read");
+    });
+  }
   if (queued.status === "rejected") throw new QueuedEventMissing(item.id, queued.reason);
 }
 
