@@ -26,7 +26,7 @@ export interface Refusal {
 
 /**
  * A checked submission: the job's work item and `queued` event (and, for a job scheduled later
- * than now, when it may run), or its refusal.
+ * than when its submission was stored, when it may run), or its refusal.
  */
 export type Decision =
   | {
