@@ -1,4 +1,5 @@
 import { jetstream } from "@nats-io/jetstream";
+import { MongoClient } from "mongodb";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
@@ -260,6 +261,37 @@ describe("scheduled jobs", () => {
         ConsumerName.DispatcherSchedules,
       );
       expect(consumer.num_redelivered).toBe(0);
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it(
+    "cancel a held job that the read model and EVENTS no longer know (held longer than EVENTS keeps events, the read model rebuilt)",
+    { timeout: 120_000 },
+    async () => {
+      const { stack, jsm } = shared;
+      const later = await post(stack, "/v1/jobs", {
+        type: "echo",
+        runAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      });
+      const id = String(later.body.id);
+      await reach(stack, id, "queued");
+      await jsm.streams.purge(StreamName.Events, { filter: `events.${id}.>` });
+      const mongo = new MongoClient(stack.mongoUrl);
+      try {
+        await mongo.db(stack.mongoDb).collection<{ _id: string }>("jobs").deleteOne({ _id: id });
+      } finally {
+        await mongo.close();
+      }
+      expect(await getJob(stack, id)).toBeUndefined();
+      expect(await heldFor(jsm, id)).toBe(1);
+
+      const cancel = await post(stack, `/v1/jobs/${id}/cancel`, {});
+      expect(cancel.status, JSON.stringify(cancel.body)).toBe(202);
+      await waitWhileRunning(stack, async () => (await heldFor(jsm, id)) === 0, {
+        timeoutMs: 10_000,
+        message: "the held work item of the cancelled job is still in SCHEDULES",
+      });
       expect(stack.deadServices(), stack.logs()).toEqual([]);
     },
   );

@@ -11,6 +11,7 @@ import { parseBody } from "../http/parse-body.ts";
 import { parseParams } from "../http/parse-params.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { publishCommand } from "../jobs/publish-command.ts";
+import { heldJob } from "../jobs/held-job.ts";
 import { defaultReadTimeoutMs } from "../jobs/query-read-model.ts";
 import { readJob } from "../jobs/read-job.ts";
 import { CancelRequest } from "../schemas/commands.ts";
@@ -21,7 +22,8 @@ export const defaultCancelReason = "cancelled on request";
 
 /**
  * `POST /v1/jobs/:id/cancel`: asks the dispatcher to cancel a job the gateway knows (see
- * {@link readJob}) and that has not finished, and answers `202 cancelling` once the command is
+ * {@link readJob}, and {@link heldJob} for a scheduled job held longer than `EVENTS` keeps events)
+ * and that has not finished, and answers `202 cancelling` once the command is
  * stored. The job shows `cancelled` when the dispatcher (a queued job) or the worker running it
  * (a running job) acts.
  */
@@ -32,7 +34,9 @@ export function cancelJobRouter(deps: GatewayDeps, out: NatsOut): Router {
     const { id } = parseParams(JobIdParams, ctx.params);
     const request = parseBody(CancelRequest, ctx.request.body);
     await inRequestSpan(deps, ctx, "POST", "/v1/jobs/:id/cancel", async (trace) => {
-      const doc = await currentJob(deps, id, timeoutMs, out.link);
+      const doc =
+        (await currentJob(deps, id, timeoutMs, out.link)) ??
+        (await heldJob(deps.jsm, id, deps.options.publishTimeoutMs));
       if (!doc) throw notFound(`no job with id ${id}`);
       if (isTerminal(doc.status)) {
         throw conflict(`job ${id} is already ${doc.status}; only unfinished jobs can be cancelled`);
