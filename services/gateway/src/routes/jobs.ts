@@ -7,6 +7,7 @@ import { notFound } from "../errors.ts";
 import { parseParams } from "../http/parse-params.ts";
 import { toJobView } from "../jobs/job-view.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
+import { heldJob } from "../jobs/held-job.ts";
 import { readJob } from "../jobs/read-job.ts";
 import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 
@@ -26,7 +27,9 @@ export function jobsRouter(deps: GatewayDeps, link: NatsLink): Router {
 
   router.get("/v1/jobs/:id", async (ctx) => {
     const { id } = parseParams(JobIdParams, ctx.params);
-    const doc = await readJob(deps, id, timeoutMs, link);
+    const doc =
+      (await readJob(deps, id, timeoutMs, link)) ??
+      (await heldJob(deps.jsm, id, deps.options.publishTimeoutMs));
     if (!doc) {
       // Accepted jobs reach EVENTS once the dispatcher has queued them (see docs/rest-api.md). A
       // NATS publisher has no other answer telling it that its submission was refused.
