@@ -72,6 +72,11 @@ export type { CancelCommandInput } from "./commands.ts";
 export { DeadLetterAction, DeadLetterLogEntry, deadLetterLogMsgId } from "./dead-letter-log.ts";
 export { jsonOrUndefined } from "./json-or-undefined.ts";
 export { MsgIdPrefix, reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";
-export { isFiniteJson, parseJobEventJson, parseWorkItemJson } from "./parsed-json.ts";
+export {
+  isFiniteJson,
+  parseJobEventJson,
+  parseWorkItemJson,
+  workItemOrUndefined,
+} from "./parsed-json.ts";
 export { exceedsDepth, storedLevels } from "./json-depth.ts";
 export { InexactInteger, parseJsonExactly } from "./exact-json.ts";

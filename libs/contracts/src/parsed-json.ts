@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { JobEvent, QueuedEvent, SucceededEvent } from "./events.ts";
+import { jsonOrUndefined } from "./json-or-undefined.ts";
 import { WorkItem } from "./work-item.ts";
 
 /**
@@ -46,6 +47,19 @@ const WorkItemOfParsedJson = WorkItem.extend({ payload: z.unknown() });
 /** {@link WorkItem}`.safeParse` of a value from `JSON.parse`, at a fraction of its cost. */
 export function parseWorkItemJson(json: unknown): z.ZodSafeParseResult<WorkItem> {
   return parseSkippingWalk(json, "payload", WorkItemOfParsedJson, WorkItem);
+}
+
+/**
+ * A work message's body as a {@link WorkItem}, or undefined when it is none: not JSON, invalid, or
+ * nested too deep for the validator's walk (which throws, and would on every delivery).
+ */
+export function workItemOrUndefined(body: Uint8Array | string): WorkItem | undefined {
+  try {
+    const parsed = parseWorkItemJson(jsonOrUndefined(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const QueuedEventOfParsedJson = QueuedEvent.extend({ payload: z.unknown() });

@@ -3,17 +3,15 @@ import {
   Header,
   JobId,
   StreamName,
-  SubmissionSource,
-  jsonOrUndefined,
-  parseWorkItemJson,
   typeFromScheduleDueSubject,
+  workItemOrUndefined,
 } from "@conveyor/contracts";
-import type { WorkItem } from "@conveyor/contracts";
 import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 
+import { sourceOf } from "./intake.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { PullLoop } from "./pull-loop.ts";
 import { retryDelayMs } from "./retry-delay.ts";
@@ -73,7 +71,7 @@ async function queueDueJob(
     msg.ack();
     return;
   }
-  const item = readItem(msg.data);
+  const item = workItemOrUndefined(msg.data);
   const headers = headersOrNone(msg);
   const headerJobId = validJobId(headers?.get(Header.JobId));
   const jobId = item?.id ?? headerJobId;
@@ -91,7 +89,7 @@ async function queueDueJob(
               `${headerJobId ?? "unreadable"}:due:${String(msg.seq)}`,
               headerJobId,
             )
-          : deps.publisher.work(context, item, sourceOf(headers?.get(Header.Source))),
+          : deps.publisher.work(context, item, sourceOf(msg)),
     );
     msg.ack();
     if (item === undefined) {
@@ -109,22 +107,6 @@ async function queueDueJob(
   }
 }
 
-/** The held work item, or undefined when the body is none (not JSON, invalid, nested too deep). */
-function readItem(data: Uint8Array): WorkItem | undefined {
-  try {
-    const parsed = parseWorkItemJson(jsonOrUndefined(data));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    // Nested too deep for the validator's walk: it would throw on every delivery.
-    return undefined;
-  }
-}
-
 function validJobId(header: string | undefined): string | undefined {
   return header !== undefined && JobId.safeParse(header).success ? header : undefined;
-}
-
-/** The source the job was submitted through, as its held work item's header says. */
-function sourceOf(header: string | undefined): SubmissionSource {
-  return header === SubmissionSource.Rest ? SubmissionSource.Rest : SubmissionSource.Nats;
 }

@@ -1,11 +1,4 @@
-import {
-  Header,
-  JobStatus,
-  StreamName,
-  Subject,
-  jsonOrUndefined,
-  parseWorkItemJson,
-} from "@conveyor/contracts";
+import { Header, JobStatus, StreamName, Subject, workItemOrUndefined } from "@conveyor/contracts";
 import type { WorkItem } from "@conveyor/contracts";
 import type { JobDocument } from "@conveyor/read-model";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -61,15 +54,9 @@ async function readHeld(jsm: JetStreamManager, id: string): Promise<Held | undef
     last_by_subj: Subject.scheduleAt(id),
   });
   if (msg === null) return undefined;
-  let item: WorkItem | undefined;
-  try {
-    const parsed = parseWorkItemJson(jsonOrUndefined(msg.data));
-    item = parsed.success && parsed.data.id === id ? parsed.data : undefined;
-  } catch {
-    // Nested too deep to read: its worker dead-letters it when it comes due.
-    return undefined;
-  }
-  if (item === undefined) return undefined;
+  // One that cannot be read is dead-lettered by its worker when it comes due.
+  const item = workItemOrUndefined(msg.data);
+  if (item?.id !== id) return undefined;
   const at = /^@at (\S+)$/.exec(msg.header.get(Header.Schedule))?.[1];
   return { item, runAt: at !== undefined && !Number.isNaN(Date.parse(at)) ? at : undefined };
 }
