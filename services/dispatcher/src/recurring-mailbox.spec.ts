@@ -33,7 +33,8 @@ function tick(body: unknown, deliveryCount = 1, name = "nightly") {
     seq: 7,
     data: new TextEncoder().encode(JSON.stringify(body)),
     headers: undefined,
-    info: { deliveryCount, timestampNanos: tickAt.getTime() * 1_000_000 },
+    time: tickAt,
+    info: { deliveryCount },
     ack: () => settled.push("ack"),
     nak: (delayMs?: number) => settled.push(`nak ${String(delayMs)}`),
   } as unknown as JsMsg;

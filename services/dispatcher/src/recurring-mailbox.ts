@@ -14,6 +14,7 @@ import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 
+import { defaultGiveUpAfterDeliveries } from "./dispatcher.ts";
 import { rawPreviewOf } from "./intake.ts";
 import { QueuedEventMissing, failureMessage, isDeterministicFailure } from "./intake-failure.ts";
 import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
@@ -79,7 +80,7 @@ export async function createRecurringMailbox(
   const log = deps.logger.child({ actor: "recurring" });
   const tick: TickDeps = {
     maxSubmissionBytes: deps.maxSubmissionBytes,
-    giveUpAfter: deps.giveUpAfterDeliveries ?? 50,
+    giveUpAfter: deps.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries,
     registry: deps.registry,
     tracing,
     publisher: new DispatchPublisher(js, tracing),
@@ -98,7 +99,8 @@ export async function createRecurringMailbox(
 }
 
 export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
-  const tickAt = new Date(Math.floor(msg.info.timestampNanos / 1_000_000));
+  // When the server stored the tick, as intake takes a submission's.
+  const tickAt = msg.time;
   const deliveries = msg.info.deliveryCount;
   // Each tick's job starts a trace of its own; the schedule's message carries the trace of the
   // request that made it, which every run would otherwise share.
