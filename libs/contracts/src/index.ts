@@ -36,9 +36,11 @@ export {
   RecurringSchedule,
   RecurringScheduleInput,
   ScheduleName,
+  readRecurringSchedule,
   recurrenceHeader,
   recurringJobId,
 } from "./recurring.ts";
+export type { ReadRecurringSchedule } from "./recurring.ts";
 export { JobBulkSubmission } from "./bulk-submission.ts";
 export type { JobSubmissionInput } from "./submission.ts";
 export { WorkItem } from "./work-item.ts";

@@ -1,6 +1,10 @@
 import { z } from "zod";
 
+import { jsonOrUndefined } from "./json-or-undefined.ts";
+
 import { JobSubmission, SubmissionSource } from "./submission.ts";
+import { toValidationIssues } from "./validation-issues.ts";
+import type { ValidationIssue } from "./events.ts";
 
 /**
  * A recurring schedule's name: one subject token (`schedule.cron.<name>`), short enough that a
@@ -72,4 +76,37 @@ export function recurrenceHeader(schedule: Pick<RecurringSchedule, "cron" | "eve
  */
 export function recurringJobId(name: string, tickAt: Date): string {
   return `${name}-${String(tickAt.getTime())}`;
+}
+
+/** A stored recurring schedule as read, or why it is none. */
+export type ReadRecurringSchedule =
+  | { ok: true; schedule: RecurringSchedule }
+  | { ok: false; message: string; issues: ValidationIssue[] };
+
+/**
+ * Reads a message held as the recurring schedule `name` (on `schedule.cron.<name>`, or its tick):
+ * a body naming another schedule is refused, as its jobs would be submitted under the other's
+ * ids. Never throws: a body nested too deep for the validator is refused too.
+ */
+export function readRecurringSchedule(
+  body: Uint8Array | string,
+  name: string | undefined,
+): ReadRecurringSchedule {
+  let parsed: ReturnType<typeof RecurringSchedule.safeParse>;
+  try {
+    parsed = RecurringSchedule.safeParse(jsonOrUndefined(body));
+  } catch (err) {
+    const message = `it could not be read: ${err instanceof Error ? err.message : String(err)}`;
+    return { ok: false, message, issues: [{ path: "job.payload", message }] };
+  }
+  if (!parsed.success) {
+    const issues = toValidationIssues(parsed.error);
+    const message = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+    return { ok: false, message, issues };
+  }
+  if (parsed.data.name !== name) {
+    const message = `it names ${parsed.data.name} but is the schedule ${String(name)}`;
+    return { ok: false, message, issues: [{ path: "name", message }] };
+  }
+  return { ok: true, schedule: parsed.data };
 }

@@ -1,14 +1,11 @@
 import {
   ConsumerName,
-  RecurringSchedule,
   StreamName,
   Subject,
-  jsonOrUndefined,
+  readRecurringSchedule,
   recurringJobId,
   rejectionRawPreviewChars,
-  toValidationIssues,
 } from "@conveyor/contracts";
-import type { ValidationIssue } from "@conveyor/contracts";
 import type { JobTypeSource } from "@conveyor/job-registry";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
@@ -157,7 +154,8 @@ async function submit(
   context: TraceContext,
   deps: TickDeps,
 ): Promise<{ jobId?: string; rejectionId?: string }> {
-  const read = readTick(msg);
+  // Named by its subject (`schedule.tick.<name>`), whatever its body says.
+  const read = readRecurringSchedule(msg.data, nameFromTickSubject(msg.subject));
   if (!read.ok) {
     return reject(msg, tickAt, context, deps, {
       reason: "invalid_schedule",
@@ -197,36 +195,6 @@ async function submit(
   }
   await publishJob(deps, context, decision);
   return { jobId: id };
-}
-
-type ReadTick =
-  | { ok: true; schedule: RecurringSchedule }
-  | { ok: false; message: string; issues: ValidationIssue[] };
-
-/**
- * The schedule a tick copies, named by its subject (`schedule.tick.<name>`): a body naming another
- * schedule would submit that one's jobs under its ids. Never throws: a payload nested too deep for
- * the validator is refused.
- */
-function readTick(msg: JsMsg): ReadTick {
-  const name = nameFromTickSubject(msg.subject);
-  let parsed: ReturnType<typeof RecurringSchedule.safeParse>;
-  try {
-    parsed = RecurringSchedule.safeParse(jsonOrUndefined(msg.data));
-  } catch (err) {
-    const message = `it could not be read: ${failureMessage(err)}`;
-    return { ok: false, message, issues: [{ path: "job.payload", message }] };
-  }
-  if (!parsed.success) {
-    const issues = toValidationIssues(parsed.error);
-    const message = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-    return { ok: false, message, issues };
-  }
-  if (parsed.data.name !== name) {
-    const message = `it names ${parsed.data.name} but is the schedule ${String(name)}`;
-    return { ok: false, message, issues: [{ path: "name", message }] };
-  }
-  return { ok: true, schedule: parsed.data };
 }
 
 function nameFromTickSubject(subject: string): string | undefined {

@@ -1,11 +1,11 @@
 import {
   Header,
-  RecurringSchedule,
   StreamName,
   Subject,
-  jsonOrUndefined,
+  readRecurringSchedule,
   recurrenceHeader,
 } from "@conveyor/contracts";
+import type { RecurringSchedule } from "@conveyor/contracts";
 import { outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext } from "@conveyor/telemetry";
 import { JetStreamApiError } from "@nats-io/jetstream";
@@ -133,12 +133,8 @@ async function readSchedule(
   if (msg === null) return undefined;
   // One published by hand that is no schedule of this name (or too deeply nested to read) is not
   // shown: its ticks are recorded as rejections, and DELETE removes it.
-  try {
-    const parsed = RecurringSchedule.safeParse(jsonOrUndefined(msg.data));
-    return parsed.success && parsed.data.name === name ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = readRecurringSchedule(msg.data, name);
+  return read.ok ? read.schedule : undefined;
 }
 
 async function inTime<T>(deps: StoreDeps, read: () => Promise<T>): Promise<T> {
