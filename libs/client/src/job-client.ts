@@ -34,6 +34,7 @@ import { duplicateJobId, readFirstSubmission } from "./first-submission.ts";
 import { sendBulkOrJobByJob } from "./job-by-job.ts";
 import type { FirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
+import { inRounds, maxRoundBytes } from "./rounds.ts";
 import { submissionMessage } from "./submission-message.ts";
 import type { SubmissionMessage } from "./submission-message.ts";
 
@@ -118,11 +119,31 @@ function closedResult(id: string | undefined): SubmitResult {
   return { ok: false, id, error: new ClientClosedError() };
 }
 
-/** Bulk messages {@link JobClient.submitBulk} has in flight at once (up to 16,000 jobs). */
+/**
+ * Bulk messages {@link JobClient.submitBulk} has in flight at once (up to 16,000 jobs), within
+ * {@link maxRoundBytes}.
+ */
 const bulkMessagesPerRound = 16;
 
-/** Submissions {@link JobClient.submitMany} sends per event-loop turn. */
+/** Submissions {@link JobClient.submitMany} has in flight at once, within {@link maxRoundBytes}. */
 const submitManyChunk = 1000;
+
+/** A job checked and built into its message, not sent yet. */
+interface Prepared {
+  message: SubmissionMessage;
+  submission: JobSubmission;
+  /** The message body's. */
+  bytes: number;
+}
+
+/** A job of a `submitMany`: prepared, with its message's bytes, or refused before sending. */
+type PreparedOrRefused = { job: JobToSubmit; bytes: number } & (
+  { prepared: Prepared; refusal?: undefined } | { prepared?: undefined; refusal: Error }
+);
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
 
 /**
  * Submits jobs over NATS, for a producer that does not go through the REST gateway. Each job's
@@ -179,8 +200,9 @@ export class JobClient {
   }
 
   /**
-   * Submits many jobs, resolving with one result per job in their order. A job refused or not
-   * confirmed does not hold back the others; its result carries the id it was sent with.
+   * Submits many jobs, resolving with one result per job in their order, in rounds of up to 1,000
+   * jobs and 8 MiB. A job refused or not confirmed does not hold back the others; its result
+   * carries the id it was sent with.
    */
   submitMany(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
     if (this.#closing) return Promise.resolve(jobs.map((job) => closedResult(claimedId(job))));
@@ -190,24 +212,43 @@ export class JobClient {
   async #submitMany(jobs: readonly JobToSubmit[]): Promise<SubmitResult[]> {
     const results: SubmitResult[] = [];
     // In bounded rounds: a confirmation's wait starts when its job is queued.
-    for (let start = 0; start < jobs.length; start += submitManyChunk) {
+    const rounds = inRounds(this.#prepareEach(jobs), (entry) => entry.bytes, {
+      items: submitManyChunk,
+      bytes: maxRoundBytes,
+    });
+    for (const round of rounds) {
       if (this.#givingUp(results)) {
-        for (const job of jobs.slice(start)) results.push(closedResult(claimedId(job)));
+        for (const job of jobs.slice(results.length)) results.push(closedResult(claimedId(job)));
         break;
       }
-      const round = jobs.slice(start, start + submitManyChunk).map((job) =>
-        this.#submit(job).then(
-          (submitted): SubmitResult => ({ ok: true, ...submitted }),
-          (err: unknown): SubmitResult => ({
-            ok: false,
-            id: err instanceof SubmissionNotConfirmedError ? err.jobId : claimedId(job),
-            error: err instanceof Error ? err : new Error(String(err)),
-          }),
-        ),
-      );
-      results.push(...(await Promise.all(round)));
+      results.push(...(await Promise.all(round.map((entry) => this.#submitPrepared(entry)))));
     }
     return results;
+  }
+
+  /**
+   * Each job checked and built into its message, or its refusal; nothing is sent. Lazily, so that
+   * a round of `submitMany` builds only its own jobs' messages.
+   */
+  *#prepareEach(jobs: readonly JobToSubmit[]): Generator<PreparedOrRefused> {
+    for (const job of jobs) {
+      try {
+        const prepared = this.#prepare(job);
+        yield { job, prepared, bytes: prepared.bytes };
+      } catch (err) {
+        yield { job, refusal: asError(err), bytes: 0 };
+      }
+    }
+  }
+
+  async #submitPrepared(entry: PreparedOrRefused): Promise<SubmitResult> {
+    try {
+      if (entry.prepared === undefined) throw entry.refusal;
+      return { ok: true, ...(await this.#publishPrepared(entry.prepared)) };
+    } catch (err) {
+      const id = err instanceof SubmissionNotConfirmedError ? err.jobId : claimedId(entry.job);
+      return { ok: false, id, error: asError(err) };
+    }
   }
 
   /**
@@ -226,8 +267,8 @@ export class JobClient {
    * submit them again with the same ids. A bulk message the stream refuses for its size (over a
    * `max_msg_size` below the server's `max_payload`) is sent again job by job. A job with the id of an earlier job in the list is
    * refused (it would collapse into it and never run). `duplicate` is per message: true when the
-   * intake already held a bulk of the same jobs in the same order. Up to 16 bulk messages are in
-   * flight at once (and the jobs of those refused for their size, each on its own).
+   * intake already held a bulk of the same jobs in the same order. Up to 16 bulk messages and
+   * 8 MiB are in flight at once (and the jobs of those refused for their size, each on its own).
    */
   submitBulk(jobs: readonly BulkJobToSubmit[]): Promise<SubmitResult[]> {
     if (this.#closing) return Promise.resolve(jobs.map((job) => closedResult(claimedId(job))));
@@ -272,6 +313,15 @@ export class JobClient {
   }
 
   async #submit(job: JobToSubmit): Promise<Submitted> {
+    return this.#publishPrepared(this.#prepare(job));
+  }
+
+  /**
+   * Checks a job's envelope and size and builds its message.
+   *
+   * @throws {InvalidSubmissionError} naming the bad fields, or `too_large`.
+   */
+  #prepare(job: JobToSubmit): Prepared {
     const checked = checkEnvelope(job);
     // Without a subject type the envelope check refuses only envelopes and payloads.
     if (!checked.ok) {
@@ -284,21 +334,22 @@ export class JobClient {
       const text = `the submission is ${bytes} bytes, over the limit of ${this.#maxSubmissionBytes}`;
       throw new InvalidSubmissionError("too_large", text, [{ path: "(root)", message: text }]);
     }
+    return { message, submission: checked.submission, bytes };
+  }
+
+  /** Publishes a prepared submission in its trace and resolves once JetStream has stored it. */
+  #publishPrepared({ message, submission }: Prepared): Promise<Submitted> {
     const tracing = this.#tracing;
     if (tracing === undefined) {
       // No span of the client's own: the caller's active one, if any, is the job's parent.
       injectTraceContext(context.active(), message.headers);
-      return this.#send(message, checked.submission, traceIdOfContext(context.active()));
+      return this.#send(message, submission, traceIdOfContext(context.active()));
     }
     const parent = { otelContext: context.active() };
-    const attributes = {
-      subject: message.subject,
-      jobId: message.id,
-      jobType: checked.submission.type,
-    };
+    const attributes = { subject: message.subject, jobId: message.id, jobType: submission.type };
     return tracing.produce(parent, attributes, (span) => {
       tracing.inject(span, message.headers);
-      return this.#send(message, checked.submission, tracing.traceIdOf(span));
+      return this.#send(message, submission, tracing.traceIdOf(span));
     });
   }
 
@@ -323,15 +374,21 @@ export class JobClient {
     });
     const messages = bulkMessages(checked, maxBulkMessageBytes(this.#nc));
     // In bounded rounds, as submitMany: a confirmation's wait starts when its message is queued.
-    for (let start = 0; start < messages.length; start += bulkMessagesPerRound) {
+    const rounds = inRounds(messages, (message) => Buffer.byteLength(message.body), {
+      items: bulkMessagesPerRound,
+      bytes: maxRoundBytes,
+    });
+    let sent = 0;
+    for (const round of rounds) {
       if (this.#givingUp(results)) {
-        for (const message of messages.slice(start)) {
+        for (const message of messages.slice(sent)) {
           for (const job of message.jobs) results[job.index] = closedResult(job.id);
         }
         break;
       }
+      sent += round.length;
       await Promise.all(
-        messages.slice(start, start + bulkMessagesPerRound).map(async (message) => {
+        round.map(async (message) => {
           const send = (bulk: BulkMessage) => this.#sendBulk(bulk);
           for (const result of await sendBulkOrJobByJob(message, send, allRefusedForSize)) {
             results[result.index] = result.result;

@@ -27,6 +27,7 @@ async function unansweredIntake(): Promise<AsyncDisposable & { own: NatsConnecti
   const bare = await startNatsServer();
   const listener = await connect({ servers: bare.url });
   listener.subscribe(Subject.submit(">"), { callback: () => undefined });
+  listener.subscribe(Subject.submitBulkAll, { callback: () => undefined });
   await listener.flush();
   const own = await connect({ servers: bare.url });
   return {
@@ -443,6 +444,32 @@ describe("JobClient against a real nats-server", () => {
       );
     }
   });
+
+  it.each(["submitMany", "submitBulk"] as const)(
+    "%s bounds a round by its bytes, not only its count: large jobs are not all in flight at once",
+    async (method) => {
+      await using intake = await unansweredIntake();
+      const closing = new JobClient(intake.own, { timeoutMs: 300 });
+      const jobBytes = 200_000;
+      // 20 MB in 100 jobs: under the rounds' counts (1,000 jobs, 16 bulk messages of up to 1 MB).
+      const jobs = Array.from({ length: 100 }, () => ({
+        type: "echo",
+        payload: "x".repeat(jobBytes),
+      }));
+      const submitting = closing[method](jobs);
+      await closing.close();
+      const results = await submitting;
+
+      // The first round went unconfirmed; the rounds after it were not sent.
+      const unconfirmed = results.filter(
+        (r) => !r.ok && r.error instanceof SubmissionNotConfirmedError,
+      ).length;
+      const unsent = results.filter((r) => !r.ok && r.error instanceof ClientClosedError).length;
+      expect(unconfirmed + unsent).toBe(jobs.length);
+      expect(unconfirmed).toBeGreaterThan(0);
+      expect(unconfirmed * jobBytes).toBeLessThanOrEqual(8 * 1024 * 1024);
+    },
+  );
 
   it("refuses submissions after close() as never sent, not as unconfirmed", async () => {
     const closed = new JobClient(nc);
