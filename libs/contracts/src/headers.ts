@@ -15,6 +15,8 @@ export const Header = {
   ScheduleTarget: "Nats-Schedule-Target",
   /** ...replacing what that subject holds (`sub`): at most one copy waits there. */
   ScheduleRollup: "Nats-Schedule-Rollup",
+  /** On a copy the scheduler made of a recurring message: when it makes the next one (RFC 3339). */
+  ScheduleNext: "Nats-Schedule-Next",
   TraceParent: "traceparent",
   TraceState: "tracestate",
 } as const;

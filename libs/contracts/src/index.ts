@@ -41,6 +41,7 @@ export {
   recurringJobId,
 } from "./recurring.ts";
 export type { ReadRecurringSchedule } from "./recurring.ts";
+export { ScheduleRun, readScheduleRun } from "./schedule-run.ts";
 export { JobBulkSubmission } from "./bulk-submission.ts";
 export type { JobSubmissionInput } from "./submission.ts";
 export { WorkItem } from "./work-item.ts";

@@ -31,6 +31,11 @@ export const KvBucket = {
    * abort cancelled jobs.
    */
   Cancellations: "conveyor-cancellations",
+  /**
+   * Recurring schedules' latest runs: key = schedule name, value = {@link ScheduleRun}, written by
+   * the dispatcher at each tick.
+   */
+  ScheduleRuns: "conveyor-schedule-runs",
 } as const;
 
 /** Durable consumer names that are not per job type. */

@@ -22,6 +22,8 @@ export const bucketSpecs: readonly BucketSpec[] = [
   { name: KvBucket.JobTypes, history: 1, maxAgeMs: 0 },
   // A cancel matters while the job can still be delivered; a week covers any retry schedule.
   { name: KvBucket.Cancellations, history: 1, maxAgeMs: 7 * dayMs },
+  // A schedule's latest run, kept however rarely it runs (a yearly one too).
+  { name: KvBucket.ScheduleRuns, history: 1, maxAgeMs: 0 },
 ];
 
 /** The stream that backs a KV bucket (the KV convention). */

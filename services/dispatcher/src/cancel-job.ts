@@ -1,11 +1,11 @@
 import { CancellationRecord, LifecycleKind, jsonOrUndefined } from "@conveyor/contracts";
 import type { CancelCommand, CancelledEvent } from "@conveyor/contracts";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 
 import type { JobTraceLookup } from "./job-trace.ts";
 import type { DispatchPublisher } from "./publisher.ts";
+import { putUnlessSuperseded } from "./put-unless.ts";
 
 export interface CancelDeps {
   /** The `conveyor-cancellations` bucket. */
@@ -79,45 +79,21 @@ export async function cancelJob(
   return { kind: "cancelled", jobId, run };
 }
 
-/** How often a cancel whose write lost a race with another cancel of the job reads again. */
-const maxCancelWriteTries = 10;
-
 /**
  * Stores the record unless the bucket already cancels a later run, and returns that later run
- * when it does. The write is conditional on the revision read, so two cancels of one job handled
- * at once (by two dispatchers, or side by side) can never leave the earlier run recorded.
+ * when it does; two cancels of one job handled at once can never leave the earlier run recorded.
  */
 async function recordCancellation(
   kv: KV,
   jobId: string,
   record: CancellationRecord,
 ): Promise<number | undefined> {
-  for (let tries = 1; ; tries++) {
-    const entry = await kv.get(jobId);
-    const recordedRun = entry?.operation === "PUT" ? cancelledRun(entry.string()) : undefined;
-    if (recordedRun !== undefined && recordedRun > record.run) return recordedRun;
-    try {
-      const value = JSON.stringify(record);
-      // A deleted entry's marker has a revision of its own, so only a key never written is created.
-      if (entry === null) await kv.create(jobId, value);
-      else await kv.update(jobId, value, entry.revision);
-      return undefined;
-    } catch (err) {
-      if (!isRevisionConflict(err) || tries >= maxCancelWriteTries) throw err;
-    }
-  }
+  const value = JSON.stringify(record);
+  return putUnlessSuperseded(kv, jobId, value, cancelledRun, (run) => run > record.run);
 }
 
 /** The run a stored cancellation record cancels (an unreadable entry counts as none). */
 export function cancelledRun(text: string): number | undefined {
   const parsed = CancellationRecord.safeParse(jsonOrUndefined(text));
   return parsed.success ? parsed.data.run : undefined;
-}
-
-function isRevisionConflict(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
 }

@@ -1,5 +1,5 @@
 import { Subject } from "@conveyor/contracts";
-import type { RecurringSchedule } from "@conveyor/contracts";
+import type { RecurringSchedule, ScheduleRun } from "@conveyor/contracts";
 import { buildDescriptor } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
@@ -26,13 +26,16 @@ function schedule(overrides: Partial<RecurringSchedule> = {}): RecurringSchedule
 }
 
 /** A tick as the dispatcher receives it, recording how it was settled. */
-function tick(body: unknown, deliveryCount = 1, name = "nightly") {
+function tick(body: unknown, deliveryCount = 1, name = "nightly", next?: string) {
   const settled: string[] = [];
   const msg = {
     subject: Subject.recurringTick(name),
     seq: 7,
     data: new TextEncoder().encode(JSON.stringify(body)),
-    headers: undefined,
+    headers:
+      next === undefined
+        ? undefined
+        : { get: (key: string) => (key === "Nats-Schedule-Next" ? next : "") },
     time: tickAt,
     info: { deliveryCount },
     ack: () => settled.push("ack"),
@@ -41,9 +44,13 @@ function tick(body: unknown, deliveryCount = 1, name = "nightly") {
   return { msg, settled };
 }
 
-/** The dispatcher's deps over a stream that stores what `refuse` does not throw for. */
-function deps(refuse: (subject: string) => Error | undefined = () => undefined) {
+/**
+ * The dispatcher's deps over a stream that stores what `refuse` does not throw for, and a record
+ * of schedules' runs that fails to write when `runsAway`.
+ */
+function deps(refuse: (subject: string) => Error | undefined = () => undefined, runsAway = false) {
   const stored: { subject: string; body: Record<string, unknown> }[] = [];
+  const runs = new Map<string, ScheduleRun>();
   const sink = {
     publish(subject: string, data: string | Uint8Array): Promise<PubAck> {
       const refusal = refuse(subject);
@@ -63,10 +70,17 @@ function deps(refuse: (subject: string) => Error | undefined = () => undefined) 
     tracing,
     publisher: new DispatchPublisher(sink, tracing),
     holds: { dropIfCancelled: () => Promise.resolve(false) },
+    runs: {
+      record: (name, run) => {
+        if (runsAway) return Promise.reject(new Error("timeout"));
+        runs.set(name, run);
+        return Promise.resolve();
+      },
+    },
     now: () => tickAt,
     log: createLogger("recurring-test", "silent"),
   };
-  return { tickDeps, stored };
+  return { tickDeps, stored, runs };
 }
 
 const subjectsOf = (stored: { subject: string }[]) => stored.map((s) => s.subject);
@@ -135,5 +149,40 @@ describe("submitTick", () => {
     await submitTick(late.msg, eventsAway.tickDeps);
     expect(late.settled).toEqual(["ack"]);
     expect(subjectsOf(eventsAway.stored).every((s) => s === Subject.work("echo"))).toBe(true);
+  });
+
+  it("records the tick as its schedule's latest run, with the next time the scheduler gave", async () => {
+    const { tickDeps, runs } = deps();
+    const { msg } = tick(schedule(), 1, "nightly", "2026-12-08T10:00:00Z");
+    await submitTick(msg, tickDeps);
+    expect(runs.get("nightly")).toEqual({
+      scheduleUpdatedAt: tickAt.toISOString(),
+      lastRunAt: tickAt.toISOString(),
+      lastJobId: "nightly-1796637600000",
+      nextRunAt: "2026-12-08T10:00:00.000Z",
+    });
+  });
+
+  it("records a tick whose job is refused as a run naming its rejection", async () => {
+    const { tickDeps, runs } = deps();
+    const { msg } = tick(schedule({ job: { type: "no.such.type", payload: null, priority: 5 } }));
+    await submitTick(msg, tickDeps);
+    expect(runs.get("nightly")).toMatchObject({ lastRejectionId: expect.any(String) as unknown });
+    expect(runs.get("nightly")).not.toHaveProperty("lastJobId");
+    expect(runs.get("nightly")).not.toHaveProperty("nextRunAt");
+  });
+
+  it("records no run for a tick that is no schedule of its name", async () => {
+    const { tickDeps, runs } = deps();
+    await submitTick(tick(schedule({ name: "victim" }), 1, "impostor").msg, tickDeps);
+    expect([...runs.keys()]).toEqual([]);
+  });
+
+  it("acknowledges a submitted tick whose run cannot be recorded, not submitting it again", async () => {
+    const { tickDeps, stored } = deps(() => undefined, true);
+    const { msg, settled } = tick(schedule());
+    await submitTick(msg, tickDeps);
+    expect(settled).toEqual(["ack"]);
+    expect(subjectsOf(stored)).toContain(Subject.work("echo"));
   });
 });

@@ -1,11 +1,13 @@
 import {
   ConsumerName,
+  Header,
   StreamName,
   Subject,
   readRecurringSchedule,
   recurringJobId,
   rejectionRawPreviewChars,
 } from "@conveyor/contracts";
+import type { ReadRecurringSchedule, ScheduleRun } from "@conveyor/contracts";
 import type { JobTypeSource } from "@conveyor/job-registry";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
@@ -20,6 +22,8 @@ import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { PullLoop } from "./pull-loop.ts";
 import { retryDelayMs } from "./retry-delay.ts";
+import { scheduleRuns } from "./schedule-runs.ts";
+import type { ScheduleRuns } from "./schedule-runs.ts";
 import { scheduledHolds } from "./scheduled-holds.ts";
 import type { ScheduledHolds } from "./scheduled-holds.ts";
 
@@ -54,6 +58,8 @@ export interface TickDeps {
   tracing: Tracing;
   publisher: DispatchPublisher;
   holds: ScheduledHolds;
+  /** Where each schedule's latest run is recorded, for the gateway to show. */
+  runs: ScheduleRuns;
   now: () => Date;
   log: Logger;
 }
@@ -82,6 +88,7 @@ export async function createRecurringMailbox(
     tracing,
     publisher: new DispatchPublisher(js, tracing),
     holds: await scheduledHolds(js),
+    runs: await scheduleRuns(js),
     now: () => new Date(),
     log,
   };
@@ -99,6 +106,8 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
   // When the server stored the tick, as intake takes a submission's.
   const tickAt = msg.time;
   const deliveries = msg.info.deliveryCount;
+  // Named by its subject (`schedule.tick.<name>`), whatever its body says.
+  const read = readRecurringSchedule(msg.data, nameFromTickSubject(msg.subject));
   // Each tick's job starts a trace of its own; the schedule's message carries the trace of the
   // request that made it, which every run would otherwise share.
   const inTickTrace = <T>(fn: (context: TraceContext) => Promise<T>) =>
@@ -106,7 +115,8 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
       traceIdForIntakeMessage(StreamName.Schedules, msg.seq, tickAt),
     );
   try {
-    const outcome = await inTickTrace((context) => submit(msg, tickAt, context, deps));
+    const outcome = await inTickTrace((context) => submit(msg, read, tickAt, context, deps));
+    await recordRun(msg, read, outcome, deps);
     msg.ack();
     deps.log.debug({ subject: msg.subject, ...outcome }, "recurring schedule ticked");
   } catch (err) {
@@ -117,6 +127,7 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
           { err, subject: msg.subject, deliveries },
           "recurring job queued without its queued event; it runs, and shows once it starts",
         );
+        await recordRun(msg, read, { jobId: err.jobId }, deps);
         msg.ack();
         return;
       }
@@ -131,8 +142,9 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
         rawPreview: rawPreviewOf(msg),
       };
       try {
-        await inTickTrace((context) => reject(msg, tickAt, context, deps, refusal));
+        const outcome = await inTickTrace((context) => reject(msg, tickAt, context, deps, refusal));
         deps.log.error({ err, subject: msg.subject, deliveries }, "recurring tick given up on");
+        await recordRun(msg, read, outcome, deps);
         msg.ack();
         return;
       } catch (recordErr) {
@@ -148,14 +160,46 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
   }
 }
 
+/**
+ * Records the tick as its schedule's latest run, with the next time the scheduler gave it. The
+ * record only informs (`GET /v1/schedules`), so failing to write it holds up neither this run nor
+ * the next, whose record replaces it.
+ */
+async function recordRun(
+  msg: JsMsg,
+  read: ReadRecurringSchedule,
+  outcome: { jobId?: string; rejectionId?: string },
+  deps: TickDeps,
+): Promise<void> {
+  if (!read.ok) return;
+  const { name, updatedAt } = read.schedule;
+  const run: ScheduleRun = {
+    scheduleUpdatedAt: updatedAt,
+    lastRunAt: msg.time.toISOString(),
+    ...(outcome.jobId === undefined ? {} : { lastJobId: outcome.jobId }),
+    ...(outcome.rejectionId === undefined ? {} : { lastRejectionId: outcome.rejectionId }),
+    ...nextRunOf(msg),
+  };
+  try {
+    await deps.runs.record(name, run);
+  } catch (err) {
+    deps.log.warn({ err, schedule: name }, "the schedule's latest run could not be recorded");
+  }
+}
+
+/** `nextRunAt` from the tick's `Nats-Schedule-Next`, when it carries a time. */
+function nextRunOf(msg: JsMsg): { nextRunAt?: string } {
+  const next = Date.parse(msg.headers?.get(Header.ScheduleNext) ?? "");
+  return Number.isNaN(next) ? {} : { nextRunAt: new Date(next).toISOString() };
+}
+
 async function submit(
   msg: JsMsg,
+  read: ReadRecurringSchedule,
   tickAt: Date,
   context: TraceContext,
   deps: TickDeps,
 ): Promise<{ jobId?: string; rejectionId?: string }> {
-  // Named by its subject (`schedule.tick.<name>`), whatever its body says.
-  const read = readRecurringSchedule(msg.data, nameFromTickSubject(msg.subject));
   if (!read.ok) {
     return reject(msg, tickAt, context, deps, {
       reason: "invalid_schedule",

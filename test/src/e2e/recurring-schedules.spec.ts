@@ -229,6 +229,60 @@ describe("recurring schedules", () => {
   );
 
   it(
+    "show a schedule's latest run and next time once it has ticked, and not a replaced schedule's as its own",
+    { timeout: 120_000 },
+    async () => {
+      const { stack } = shared;
+      const stored = await call(stack, "PUT", "/v1/schedules/watched", {
+        every: "1s",
+        job: { type: "echo" },
+      });
+      expect(stored.status).toBe(200);
+      expect(stored.body).not.toHaveProperty("lastRunAt");
+
+      const ran = await waitWhileRunning(
+        stack,
+        async () => {
+          const { body } = await call(stack, "GET", "/v1/schedules/watched");
+          return typeof body.lastRunAt === "string" ? body : undefined;
+        },
+        { timeoutMs: 15_000, message: "the schedule's run was not shown" },
+      );
+      const lastRunAt = Date.parse(String(ran.lastRunAt));
+      expect(ran.lastJobId).toBe(`watched-${String(lastRunAt)}`);
+      const nextRunAt = Date.parse(String(ran.nextRunAt));
+      expect(nextRunAt).toBeGreaterThan(lastRunAt);
+      expect(nextRunAt).toBeLessThanOrEqual(lastRunAt + 2000);
+      const job = await waitWhileRunning(
+        stack,
+        async () => {
+          const found = await call(stack, "GET", `/v1/jobs/${String(ran.lastJobId)}`);
+          return found.status === 200 ? found.body : undefined;
+        },
+        { timeoutMs: 15_000, message: "the run's job was not found" },
+      );
+      expect(job).toMatchObject({ batchId: "watched" });
+      const listed = await call(stack, "GET", "/v1/schedules");
+      expect(listed.body).toMatchObject({
+        items: [{ name: "watched", lastRunAt: expect.any(String) as unknown }],
+      });
+
+      const replaced = await call(stack, "PUT", "/v1/schedules/watched", {
+        cron: "@yearly",
+        job: { type: "echo" },
+      });
+      expect(replaced.body).not.toHaveProperty("lastRunAt");
+      // Nor once a tick of the schedule it replaced, in flight, has been submitted.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const shown = await call(stack, "GET", "/v1/schedules/watched");
+      expect(shown.body).toMatchObject({ cron: "@yearly" });
+      expect(shown.body).not.toHaveProperty("lastRunAt");
+      expect((await call(stack, "DELETE", "/v1/schedules/watched")).status).toBe(204);
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it(
     "refuse a tick of a schedule whose body names another one, and leave it unlisted",
     { timeout: 60_000 },
     async () => {

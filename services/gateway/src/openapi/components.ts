@@ -1,9 +1,4 @@
-import {
-  JobSubmission,
-  JobTypeDescriptor,
-  RecurringSchedule,
-  RecurringScheduleInput,
-} from "@conveyor/contracts";
+import { JobSubmission, JobTypeDescriptor, RecurringScheduleInput } from "@conveyor/contracts";
 import { z } from "zod";
 
 import { CancelAccepted, CancelRequest } from "../schemas/commands.ts";
@@ -32,7 +27,7 @@ import {
   SubmitDuplicate,
 } from "../schemas/jobs.ts";
 import { RejectionList, RejectionView } from "../schemas/rejections.ts";
-import { ScheduleList } from "../schemas/schedules.ts";
+import { ScheduleList, ScheduleView } from "../schemas/schedules.ts";
 import { Stats } from "../schemas/stats.ts";
 import { rebaseRefs, withoutRootKeywords } from "./json-schema-refs.ts";
 import type { JsonSchemaObject } from "./json-schema-refs.ts";
@@ -75,7 +70,7 @@ export function componentSchemas(): Record<string, JsonSchemaObject> {
       RejectionList,
       JobTypeDescriptor,
       JobTypeList,
-      RecurringSchedule,
+      ScheduleView,
       ScheduleList,
       Stats,
       Health,

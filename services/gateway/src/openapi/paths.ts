@@ -303,7 +303,7 @@ export function paths(submissionSchema: object): Record<string, object> {
           content: { "application/json": { schema: ref("RecurringScheduleInput") } },
         },
         responses: {
-          "200": json("Stored", ref("RecurringSchedule")),
+          "200": json("Stored (with its latest run, when left unchanged)", ref("ScheduleView")),
           "400": error(
             "The name, the body, the schedule (`cron`, `every`) or the job's envelope or payload is invalid; `issues` names it",
           ),
@@ -317,7 +317,7 @@ export function paths(submissionSchema: object): Record<string, object> {
         summary: "Read one recurring schedule",
         parameters: parametersOf(ScheduleParams, "path"),
         responses: {
-          "200": json("The schedule", ref("RecurringSchedule")),
+          "200": json("The schedule, with its latest run once it has ticked", ref("ScheduleView")),
           "400": badParameter,
           "404": error("No schedule of that name"),
           "503": unavailable,

@@ -13,10 +13,12 @@ import { lookUpTypes } from "../jobs/look-up-types.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
 import { ScheduleParams } from "../schemas/schedules.ts";
+import { ScheduleRuns } from "../schedules/schedule-runs.ts";
 import {
   deleteSchedule,
-  findSchedule,
+  findScheduleView,
   listSchedules,
+  scheduleView,
   storeSchedule,
 } from "../schedules/schedule-store.ts";
 
@@ -24,10 +26,12 @@ import {
  * Recurring schedules: `PUT /v1/schedules/:name` creates or replaces one (its job checked as
  * `POST /v1/jobs` checks a job), `GET /v1/schedules` and `GET /v1/schedules/:name` read them,
  * `DELETE /v1/schedules/:name` deletes one. They live in `SCHEDULES`, where nats-server's
- * scheduler ticks them and the dispatcher submits their job at each tick.
+ * scheduler ticks them and the dispatcher submits their job at each tick, recording it as the
+ * schedule's latest run, which the schedule is answered with.
  */
 export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
+  const runs = new ScheduleRuns(deps.jsm);
 
   router.put("/v1/schedules/:name", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const { name } = parseParams(ScheduleParams, ctx.params);
@@ -55,24 +59,25 @@ export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
         source: SubmissionSource.Rest,
         updatedAt: new Date().toISOString(),
       };
-      ctx.body = await storeSchedule(deps, out, schedule, trace);
+      const stored = await storeSchedule(deps, out, schedule, trace);
+      ctx.body = await scheduleView(deps, runs, stored);
     });
   });
 
   router.get("/v1/schedules", async (ctx) => {
-    ctx.body = { items: await listSchedules(deps) };
+    ctx.body = { items: await listSchedules(deps, runs) };
   });
 
   router.get("/v1/schedules/:name", async (ctx) => {
     const { name } = parseParams(ScheduleParams, ctx.params);
-    const schedule = await findSchedule(deps, name);
+    const schedule = await findScheduleView(deps, runs, name);
     if (schedule === undefined) throw notFound(`no schedule named ${name}`);
     ctx.body = schedule;
   });
 
   router.delete("/v1/schedules/:name", async (ctx) => {
     const { name } = parseParams(ScheduleParams, ctx.params);
-    if (!(await deleteSchedule(deps, name))) throw notFound(`no schedule named ${name}`);
+    if (!(await deleteSchedule(deps, runs, name))) throw notFound(`no schedule named ${name}`);
     ctx.status = 204;
   });
   return router;

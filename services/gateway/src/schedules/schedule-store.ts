@@ -15,6 +15,8 @@ import type { GatewayDeps } from "../deps.ts";
 import { ApiError, ErrorCode, errorMessage, natsNotConnected, unavailable } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
+import type { ScheduleView } from "../schemas/schedules.ts";
+import type { ScheduleRuns } from "./schedule-runs.ts";
 
 /** nats-server's answer to a schedule it cannot read: "message schedules pattern is invalid". */
 const invalidSchedulePattern = 10189;
@@ -73,8 +75,8 @@ function sameSchedule(a: RecurringSchedule, b: RecurringSchedule): boolean {
   return what(a) === what(b);
 }
 
-/** Every recurring schedule `SCHEDULES` holds, by name. */
-export async function listSchedules(deps: StoreDeps): Promise<RecurringSchedule[]> {
+/** Every recurring schedule `SCHEDULES` holds, by name, each with its latest run. */
+export async function listSchedules(deps: StoreDeps, runs: ScheduleRuns): Promise<ScheduleView[]> {
   return inTime(deps, async () => {
     const info = await deps.jsm.streams.info(StreamName.Schedules, {
       subjects_filter: Subject.recurringAll,
@@ -82,11 +84,12 @@ export async function listSchedules(deps: StoreDeps): Promise<RecurringSchedule[
     const names = Object.keys(info.state.subjects ?? {})
       .map((subject) => subject.slice(Subject.recurring("").length))
       .sort();
-    const schedules: RecurringSchedule[] = [];
+    const schedules: ScheduleView[] = [];
     // A bounded number of reads at once: thousands at a time would outlast the deadline.
     for (let start = 0; start < names.length; start += readsAtOnce) {
       const batch = names.slice(start, start + readsAtOnce);
-      for (const schedule of await Promise.all(batch.map((name) => readSchedule(deps.jsm, name)))) {
+      const read = batch.map((name) => readScheduleView(deps.jsm, runs, name));
+      for (const schedule of await Promise.all(read)) {
         if (schedule !== undefined) schedules.push(schedule);
       }
     }
@@ -102,16 +105,39 @@ export async function findSchedule(
   return inTime(deps, () => readSchedule(deps.jsm, name));
 }
 
+/** The recurring schedule of that name with its latest run, if `SCHEDULES` holds one. */
+export async function findScheduleView(
+  deps: StoreDeps,
+  runs: ScheduleRuns,
+  name: string,
+): Promise<ScheduleView | undefined> {
+  return inTime(deps, () => readScheduleView(deps.jsm, runs, name));
+}
+
+/** A stored schedule with its latest run, before the deadline. */
+export async function scheduleView(
+  deps: StoreDeps,
+  runs: ScheduleRuns,
+  schedule: RecurringSchedule,
+): Promise<ScheduleView> {
+  return inTime(deps, () => runs.viewOf(schedule));
+}
+
 /**
- * Deletes the recurring schedule of that name, and its tick not yet submitted; false when there
- * was none.
+ * Deletes the recurring schedule of that name, its tick not yet submitted and the record of its
+ * runs; false when there was none.
  */
-export async function deleteSchedule(deps: StoreDeps, name: string): Promise<boolean> {
+export async function deleteSchedule(
+  deps: StoreDeps,
+  runs: ScheduleRuns,
+  name: string,
+): Promise<boolean> {
   return inTime(deps, async () => {
     const purged = await deps.jsm.streams.purge(StreamName.Schedules, {
       filter: Subject.recurring(name),
     });
     await dropTicks(deps.jsm, name);
+    await runs.forget(name);
     return purged.purged > 0;
   });
 }
@@ -135,6 +161,15 @@ async function readSchedule(
   // shown: its ticks are recorded as rejections, and DELETE removes it.
   const read = readRecurringSchedule(msg.data, name);
   return read.ok ? read.schedule : undefined;
+}
+
+async function readScheduleView(
+  jsm: JetStreamManager,
+  runs: ScheduleRuns,
+  name: string,
+): Promise<ScheduleView | undefined> {
+  const schedule = await readSchedule(jsm, name);
+  return schedule === undefined ? undefined : runs.viewOf(schedule);
 }
 
 async function inTime<T>(deps: StoreDeps, read: () => Promise<T>): Promise<T> {
