@@ -47,7 +47,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     schedulesRouter(deps, out),
     statsRouter(deps, link),
     rejectionsRouter(deps),
-    jobTypesRouter(deps),
+    jobTypesRouter(deps, link),
     healthRouter(deps),
     openApiRouter(deps),
   ]) {

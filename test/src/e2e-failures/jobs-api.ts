@@ -82,6 +82,26 @@ export async function submitAccepted(
   return answer.id;
 }
 
+/** A request to the gateway with a JSON body (a string goes as it is), and its JSON answer. */
+export async function callApi(
+  stack: ServiceStack,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${stack.gatewayUrl}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    signal: AbortSignal.timeout(requestTimeoutMs),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
+  };
+}
+
 export async function getJob(stack: ServiceStack, id: string): Promise<JobView | undefined> {
   const res = await fetch(`${stack.gatewayUrl}/v1/jobs/${id}`, {
     signal: AbortSignal.timeout(requestTimeoutMs),

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { Header, StreamName, Subject } from "@conveyor/contracts";
 
-import { sharedServiceStack, storedBodies } from "../e2e-failures/jobs-api.ts";
+import { callApi, sharedServiceStack, storedBodies } from "../e2e-failures/jobs-api.ts";
 import type { SharedStack } from "../e2e-failures/jobs-api.ts";
 import { waitWhileRunning } from "./service-stack.ts";
 import type { ServiceStack } from "./service-stack.ts";
@@ -17,24 +17,7 @@ interface JobView {
   source: string | null;
 }
 
-async function call(
-  stack: ServiceStack,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${stack.gatewayUrl}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    // A string goes as it is: JSON too deep to stringify here.
-    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
-  };
-}
+const call = callApi;
 
 async function runsOf(stack: ServiceStack, name: string): Promise<JobView[]> {
   const { body } = await call(stack, "GET", `/v1/jobs?batchId=${name}&limit=500`);

@@ -335,6 +335,7 @@ describe("GET /v1/stats", () => {
         numPending: depthBefore + 1,
         numAckPending: 0,
         numRedelivered: 0,
+        paused: false,
       },
     });
     expect(queues["no.consumer"]).toEqual({
@@ -346,6 +347,7 @@ describe("GET /v1/stats", () => {
         numPending: 0,
         numAckPending: 0,
         numRedelivered: 0,
+        paused: false,
       },
     });
   });

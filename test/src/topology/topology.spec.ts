@@ -258,6 +258,21 @@ describe("topology", () => {
     expect(info.config.max_ack_pending).toBe(10_000);
   });
 
+  it("leaves a paused work consumer paused when a worker updates it", async () => {
+    await ensureTopology(jsm);
+    await ensureWorkConsumer(jsm, "report.pause", { ackWaitMs: 30_000 });
+    const name = workConsumerName("report.pause");
+    const until = new Date(Date.now() + 3_600_000);
+    await jsm.consumers.pause(StreamName.Work, name, until);
+
+    // Another lease is an update of the consumer, which must not drop its pause.
+    await ensureWorkConsumer(jsm, "report.pause", { ackWaitMs: 45_000 });
+    const info = await jsm.consumers.info(StreamName.Work, name);
+    expect(info.config.ack_wait).toBe(45_000 * 1_000_000);
+    expect(info.paused).toBe(true);
+    expect(Date.parse(info.config.pause_until ?? "")).toBe(until.getTime());
+  });
+
   it("serves two job types from non-overlapping workqueue consumers", async () => {
     await ensureTopology(jsm);
     await ensureWorkConsumer(jsm, "email.send");

@@ -68,6 +68,8 @@ describe("buildOpenApi", () => {
       "/v1/dlq/{id}",
       "/v1/dlq/{id}/replay",
       "/v1/job-types",
+      "/v1/job-types/{type}/pause",
+      "/v1/job-types/{type}/resume",
       "/v1/jobs",
       "/v1/jobs/bulk",
       "/v1/jobs/{id}",

@@ -13,7 +13,6 @@ import {
   ReplayAccepted,
 } from "../schemas/dlq.ts";
 import { Health, NotReady, Ready } from "../schemas/health.ts";
-import { JobTypeList } from "../schemas/job-types.ts";
 import {
   AttemptView,
   BulkSubmitAccepted,
@@ -27,6 +26,7 @@ import {
   SubmitDuplicate,
 } from "../schemas/jobs.ts";
 import { RejectionList, RejectionView } from "../schemas/rejections.ts";
+import { JobTypeList, PauseRequest, PauseState } from "../schemas/job-types.ts";
 import { ScheduleList, ScheduleView } from "../schemas/schedules.ts";
 import { Stats } from "../schemas/stats.ts";
 import { rebaseRefs, withoutRootKeywords } from "./json-schema-refs.ts";
@@ -47,6 +47,7 @@ export function componentSchemas(): Record<string, JsonSchemaObject> {
       DiscardRequest,
       BulkReplayRequest,
       RecurringScheduleInput,
+      PauseRequest,
     }),
     ...generate("output", {
       JsonValue,
@@ -72,6 +73,7 @@ export function componentSchemas(): Record<string, JsonSchemaObject> {
       JobTypeList,
       ScheduleView,
       ScheduleList,
+      PauseState,
       Stats,
       Health,
       Ready,

@@ -1,6 +1,7 @@
 import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 import { DeadLetterIdParams, ListDeadLettersQuery, maxBulkReplay } from "../schemas/dlq.ts";
 import { ListRejectionsQuery, RejectionIdParams } from "../schemas/rejections.ts";
+import { JobTypeParams } from "../schemas/job-types.ts";
 import { ScheduleParams } from "../schemas/schedules.ts";
 import { parametersOf } from "./parameters.ts";
 
@@ -340,6 +341,42 @@ export function paths(submissionSchema: object): Record<string, object> {
         operationId: "listJobTypes",
         summary: "The registered job types with their payload schemas",
         responses: { "200": json("The registered types", ref("JobTypeList")) },
+      },
+    },
+    "/v1/job-types/{type}/pause": {
+      post: {
+        operationId: "pauseJobType",
+        summary: "Stop handing a type's jobs to workers, until resumed or until a time",
+        description:
+          "Pauses the type's work consumer (nats-server's consumer pause): submissions are still " +
+          "taken and queued, jobs already running finish, and no worker is handed another job of " +
+          "the type until `POST /v1/job-types/{type}/resume` or the `until` time. The pause holds " +
+          "for every worker and survives restarts.",
+        parameters: parametersOf(JobTypeParams, "path"),
+        requestBody: {
+          required: false,
+          content: { "application/json": { schema: ref("PauseRequest") } },
+        },
+        responses: {
+          "200": json("Paused", ref("PauseState")),
+          "400": error("The type, or `until` (unreadable, or not in the future), is invalid"),
+          "404": error("No worker has served the type yet: it has no work consumer"),
+          ...bodyLimits,
+          "503": unavailable,
+        },
+      },
+    },
+    "/v1/job-types/{type}/resume": {
+      post: {
+        operationId: "resumeJobType",
+        summary: "Hand a paused type's jobs to workers again",
+        parameters: parametersOf(JobTypeParams, "path"),
+        responses: {
+          "200": json("Resumed", ref("PauseState")),
+          "400": badParameter,
+          "404": error("No worker has served the type yet: it has no work consumer"),
+          "503": unavailable,
+        },
       },
     },
     "/healthz": {

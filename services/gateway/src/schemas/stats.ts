@@ -17,6 +17,10 @@ export const WorkConsumerStats = z.object({
   numAckPending: z.int().min(0),
   /** Messages delivered more than once. */
   numRedelivered: z.int().min(0),
+  /** Whether the type is paused (`POST /v1/job-types/:type/pause`): no worker is handed its jobs. */
+  paused: z.boolean(),
+  /** When a paused type resumes by itself; absent while it waits to be resumed. */
+  pausedUntil: z.iso.datetime().optional(),
 });
 
 export const WorkQueueStats = z.object({

@@ -2,6 +2,7 @@ import { StreamName, Subject, workConsumerName } from "@conveyor/contracts";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 
+import { pauseOf } from "../job-types/pause-type.ts";
 import type { WorkQueueStats } from "../schemas/stats.ts";
 
 /** Work-queue depth and consumer counters of each type, keyed by type. */
@@ -54,6 +55,7 @@ export function consumerStats(
     numPending: info?.num_pending ?? 0,
     numAckPending: info?.num_ack_pending ?? 0,
     numRedelivered: info?.num_redelivered ?? 0,
+    ...(info === undefined ? { paused: false } : pauseOf(info)),
   };
 }
 

@@ -1,0 +1,85 @@
+import { StreamName, workConsumerName } from "@conveyor/contracts";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import type { ConsumerInfo } from "@nats-io/jetstream";
+
+import type { GatewayDeps } from "../deps.ts";
+import { errorMessage, natsNotConnected, notFound, unavailable } from "../errors.ts";
+import { withTimeout } from "../http/with-timeout.ts";
+import type { NatsLink } from "../jobs/nats-link.ts";
+import type { PauseState } from "../schemas/job-types.ts";
+
+/**
+ * The time a pause "until resumed" lasts: nats-server pauses a consumer until a time, and this
+ * one is never reached.
+ */
+const untilResumed = new Date("9999-12-31T23:59:59Z");
+
+type PauseDeps = Pick<GatewayDeps, "jsm" | "options">;
+
+/**
+ * Pauses the type's work consumer (nats-server's consumer pause) until `until`, or until resumed:
+ * no worker is handed the type's jobs meanwhile, while submissions are still taken and queued and
+ * jobs already running finish. The pause is the consumer's, so it holds for every worker,
+ * survives restarts of workers and of nats-server, and ends at its time without anyone's help.
+ */
+export async function pauseType(
+  deps: PauseDeps,
+  link: NatsLink,
+  type: string,
+  until: Date | undefined,
+): Promise<PauseState> {
+  const answer = await onWorkConsumer(deps, link, type, "paused", (stream, name) =>
+    deps.jsm.consumers.pause(stream, name, until ?? untilResumed),
+  );
+  return { type, paused: answer.paused, ...pausedUntil(answer.paused, answer.pause_until) };
+}
+
+/** Resumes the type's work consumer: its jobs are handed to workers again. */
+export async function resumeType(
+  deps: PauseDeps,
+  link: NatsLink,
+  type: string,
+): Promise<PauseState> {
+  const answer = await onWorkConsumer(deps, link, type, "resumed", (stream, name) =>
+    deps.jsm.consumers.resume(stream, name),
+  );
+  return { type, paused: answer.paused };
+}
+
+/** A work consumer's pause, as `GET /v1/stats` shows it. */
+export function pauseOf(info: ConsumerInfo): Pick<PauseState, "paused" | "pausedUntil"> {
+  const paused = info.paused === true;
+  return { paused, ...pausedUntil(paused, info.config.pause_until) };
+}
+
+/** `pausedUntil` of a pause with a time of its own, none of one until resumed. */
+function pausedUntil(paused: boolean, until: string | undefined): { pausedUntil?: string } {
+  if (!paused || until === undefined) return {};
+  const at = Date.parse(until);
+  if (Number.isNaN(at) || at >= untilResumed.getTime()) return {};
+  return { pausedUntil: new Date(at).toISOString() };
+}
+
+async function onWorkConsumer<T>(
+  deps: PauseDeps,
+  link: NatsLink,
+  type: string,
+  what: string,
+  act: (stream: string, consumer: string) => Promise<T>,
+): Promise<T> {
+  if (!link.up) throw natsNotConnected(`the type was not ${what}`);
+  try {
+    return await withTimeout(
+      act(StreamName.Work, workConsumerName(type)),
+      deps.options.publishTimeoutMs,
+      "JetStream",
+    );
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) {
+      throw notFound(
+        `job type ${type} has no work consumer: no worker has served it yet, so none of its jobs can be handed out to pause`,
+      );
+    }
+    throw unavailable(`the type was not ${what}: ${errorMessage(err)}`, err);
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+
+import { callApi, getJob, sharedServiceStack, submitAccepted } from "../e2e-failures/jobs-api.ts";
+import { waitWhileRunning } from "./service-stack.ts";
+import type { ServiceStack } from "./service-stack.ts";
+
+/** The type's work consumer as `GET /v1/stats` shows it. */
+async function consumerOf(stack: ServiceStack, type: string): Promise<Record<string, unknown>> {
+  const { body } = await callApi(stack, "GET", "/v1/stats");
+  const queues = body.workQueues as Record<string, { consumer: Record<string, unknown> }>;
+  return queues[type]?.consumer ?? {};
+}
+
+async function succeeds(stack: ServiceStack, id: string, timeoutMs: number): Promise<void> {
+  await waitWhileRunning(
+    stack,
+    async () => ((await getJob(stack, id))?.status === "succeeded" ? true : undefined),
+    { timeoutMs, message: `job ${id} did not succeed` },
+  );
+}
+
+describe("pausing a job type", () => {
+  const shared = sharedServiceStack(["echo"]);
+
+  it(
+    "holds its jobs queued while paused, keeps taking them, and runs them once resumed",
+    { timeout: 120_000 },
+    async () => {
+      const { stack } = shared;
+      const paused = await callApi(stack, "POST", "/v1/job-types/echo/pause");
+      expect(paused.status, JSON.stringify(paused.body)).toBe(200);
+      expect(paused.body).toEqual({ type: "echo", paused: true });
+      expect(await consumerOf(stack, "echo")).toMatchObject({ paused: true });
+
+      const id = await submitAccepted(stack, "echo", { n: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect((await getJob(stack, id))?.status).toBe("queued");
+      expect(await consumerOf(stack, "echo")).toMatchObject({ numPending: 1 });
+
+      // A worker started while the type is paused leaves it paused.
+      await stack.stopService("worker");
+      stack.startService("worker");
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect((await getJob(stack, id))?.status).toBe("queued");
+      expect(await consumerOf(stack, "echo")).toMatchObject({ paused: true });
+
+      const resumed = await callApi(stack, "POST", "/v1/job-types/echo/resume");
+      expect(resumed.status).toBe(200);
+      expect(resumed.body).toEqual({ type: "echo", paused: false });
+      await succeeds(stack, id, 20_000);
+      expect(await consumerOf(stack, "echo")).toMatchObject({ paused: false });
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it("resumes by itself at the time a pause was given until", { timeout: 60_000 }, async () => {
+    const { stack } = shared;
+    const until = new Date(Date.now() + 3000).toISOString();
+    const paused = await callApi(stack, "POST", "/v1/job-types/echo/pause", { until });
+    expect(paused.body).toEqual({ type: "echo", paused: true, pausedUntil: until });
+    expect(await consumerOf(stack, "echo")).toMatchObject({ paused: true, pausedUntil: until });
+
+    const id = await submitAccepted(stack, "echo", { n: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await getJob(stack, id))?.status).toBe("queued");
+    await succeeds(stack, id, 20_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(until));
+  });
+
+  it("refuses a bad request naming what is wrong", { timeout: 60_000 }, async () => {
+    const { stack } = shared;
+    const refusals = [
+      ["/v1/job-types/echo/pause", { until: "2020-01-01T00:00:00Z" }, 400, "until"],
+      ["/v1/job-types/echo/pause", { until: "tomorrow" }, 400, "until"],
+      ["/v1/job-types/echo/pause", { for: "1h" }, 400, "for"],
+      ["/v1/job-types/Echo!/pause", undefined, 400, "type"],
+      ["/v1/job-types/no.worker.runs.it/pause", undefined, 404, undefined],
+      ["/v1/job-types/no.worker.runs.it/resume", undefined, 404, undefined],
+    ] as const;
+    for (const [path, body, status, field] of refusals) {
+      const refused = await callApi(stack, "POST", path, body);
+      expect(refused.status, `${path} ${JSON.stringify(body)}`).toBe(status);
+      expect(refused.body.message).toEqual(expect.any(String));
+      if (field !== undefined) {
+        expect(refused.body.issues).toEqual([expect.objectContaining({ path: field }) as unknown]);
+      }
+    }
+    expect(await consumerOf(stack, "echo")).toMatchObject({ paused: false });
+  });
+});
