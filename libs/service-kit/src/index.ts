@@ -52,3 +52,4 @@ export type { ServiceMetrics } from "./metrics.ts";
 export { checkSubmissionLimit, recordHeadroomBytes } from "./submission-limit.ts";
 export { redactUrls } from "./redact-url.ts";
 export { isMessageTooLarge } from "./message-too-large.ts";
+export { waitAtMost } from "./wait-at-most.ts";

@@ -18,7 +18,8 @@ import { streamShortfalls, withShortfallsMade } from "./stream-shortfalls.ts";
 import { streamSpecs } from "./streams.ts";
 
 /**
- * Creates or updates every stream, core consumer and KV bucket (job types, cancellations). Idempotent: running it
+ * Creates or updates every stream, core consumer and KV bucket (job types, cancellations, schedules'
+ * runs). Idempotent: running it
  * again with the same options changes nothing; changed options update the streams in place.
  * @throws {TopologyUpdateError} naming each resource the server refused, with its reason, once
  *   every other one is provisioned; a `RangeError` naming an option out of range.

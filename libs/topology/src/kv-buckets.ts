@@ -22,8 +22,9 @@ export const bucketSpecs: readonly BucketSpec[] = [
   { name: KvBucket.JobTypes, history: 1, maxAgeMs: 0 },
   // A cancel matters while the job can still be delivered; a week covers any retry schedule.
   { name: KvBucket.Cancellations, history: 1, maxAgeMs: 7 * dayMs },
-  // A schedule's latest run, kept however rarely it runs (a yearly one too).
-  { name: KvBucket.ScheduleRuns, history: 1, maxAgeMs: 0 },
+  // A schedule's latest run, kept longer than a yearly schedule's runs are apart; a deleted
+  // schedule's record written by a tick that raced the delete ages out.
+  { name: KvBucket.ScheduleRuns, history: 1, maxAgeMs: 400 * dayMs },
 ];
 
 /** The stream that backs a KV bucket (the KV convention). */

@@ -140,11 +140,11 @@ describe("consumers", () => {
 });
 
 describe("bucketSpecs", () => {
-  it("keeps job types and schedules' runs forever and cancellations for a week, one revision per key", () => {
+  it("keeps job types forever, cancellations a week and schedules' runs 400 days, one revision per key", () => {
     expect(bucketSpecs.map((b) => [b.name, b.history, b.maxAgeMs])).toEqual([
       ["conveyor-job-types", 1, 0],
       ["conveyor-cancellations", 1, 7 * 24 * 3_600_000],
-      ["conveyor-schedule-runs", 1, 0],
+      ["conveyor-schedule-runs", 1, 400 * 24 * 3_600_000],
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { KvBucket } from "@conveyor/contracts";
-import { KvFollower } from "@conveyor/service-kit";
+import { KvFollower, waitAtMost } from "@conveyor/service-kit";
 import type { KvChange, Logger } from "@conveyor/service-kit";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -8,7 +8,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { CancellationView } from "./cancellation-view.ts";
 import type { CancellationChange } from "./cancellation-view.ts";
 import { CancellationsUnavailableError } from "./errors.ts";
-import { waitAtMost } from "./wait-at-most.ts";
 
 /** Longest `open` waits for the bucket's current entries before it goes on, in milliseconds. */
 const initialLoadTimeoutMs = 10_000;

@@ -67,7 +67,7 @@ export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<Co
   const log = deps.logger.child({ actor: "commands" });
   const options = deps.options ?? {};
   const commandDeps: CommandDeps = {
-    cancellations: await new Kvm(js).open(KvBucket.Cancellations),
+    cancellations: await new Kvm(js).open(KvBucket.Cancellations, { allow_direct: true }),
     dropSchedule: (jobId) => dropHeldWorkItem(deps.jsm, jobId),
     letters: new DeadLetterStore(deps.jsm),
     publisher: new DispatchPublisher(js, tracing),

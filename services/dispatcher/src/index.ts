@@ -20,3 +20,5 @@ export type {
 } from "./schedule-mailbox.ts";
 export { createRecurringMailbox } from "./recurring-mailbox.ts";
 export type { RecurringMailbox, RecurringMailboxDeps } from "./recurring-mailbox.ts";
+export { scheduleRuns } from "./schedule-runs.ts";
+export type { ScheduleRuns } from "./schedule-runs.ts";

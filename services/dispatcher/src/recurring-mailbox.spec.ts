@@ -165,10 +165,20 @@ describe("submitTick", () => {
 
   it("records a tick whose job is refused as a run naming its rejection", async () => {
     const { tickDeps, runs } = deps();
-    const { msg } = tick(schedule({ job: { type: "no.such.type", payload: null, priority: 5 } }));
+    const refused = schedule({ job: { type: "no.such.type", payload: null, priority: 5 } });
+    const { msg } = tick(refused, 1, "nightly", "2026-12-08T10:00:00Z");
     await submitTick(msg, tickDeps);
-    expect(runs.get("nightly")).toMatchObject({ lastRejectionId: expect.any(String) as unknown });
+    expect(runs.get("nightly")).toMatchObject({
+      lastRejectionId: expect.any(String) as unknown,
+      nextRunAt: "2026-12-08T10:00:00.000Z",
+    });
     expect(runs.get("nightly")).not.toHaveProperty("lastJobId");
+  });
+
+  it("records no next time from a tick whose Nats-Schedule-Next is no time", async () => {
+    const { tickDeps, runs } = deps();
+    await submitTick(tick(schedule(), 1, "nightly", "purge").msg, tickDeps);
+    expect(runs.get("nightly")).toMatchObject({ lastJobId: "nightly-1796637600000" });
     expect(runs.get("nightly")).not.toHaveProperty("nextRunAt");
   });
 

@@ -9,6 +9,7 @@ import {
 } from "@conveyor/contracts";
 import type { ReadRecurringSchedule, ScheduleRun } from "@conveyor/contracts";
 import type { JobTypeSource } from "@conveyor/job-registry";
+import { waitAtMost } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -116,8 +117,8 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
     );
   try {
     const outcome = await inTickTrace((context) => submit(msg, read, tickAt, context, deps));
-    await recordRun(msg, read, outcome, deps);
     msg.ack();
+    await recordRun(msg, read, outcome, deps);
     deps.log.debug({ subject: msg.subject, ...outcome }, "recurring schedule ticked");
   } catch (err) {
     if (err instanceof QueuedEventMissing) {
@@ -127,8 +128,8 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
           { err, subject: msg.subject, deliveries },
           "recurring job queued without its queued event; it runs, and shows once it starts",
         );
-        await recordRun(msg, read, { jobId: err.jobId }, deps);
         msg.ack();
+        await recordRun(msg, read, { jobId: err.jobId }, deps);
         return;
       }
     } else if (isDeterministicFailure(err) || deliveries >= deps.giveUpAfter) {
@@ -144,8 +145,8 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
       try {
         const outcome = await inTickTrace((context) => reject(msg, tickAt, context, deps, refusal));
         deps.log.error({ err, subject: msg.subject, deliveries }, "recurring tick given up on");
-        await recordRun(msg, read, outcome, deps);
         msg.ack();
+        await recordRun(msg, read, outcome, deps);
         return;
       } catch (recordErr) {
         deps.log.error({ err: recordErr, cause: err }, "recurring tick could not be recorded");
@@ -160,10 +161,14 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
   }
 }
 
+/** Longest a tick's mailbox slot waits for its run to be recorded, in milliseconds. */
+const recordRunWaitMs = 2000;
+
 /**
- * Records the tick as its schedule's latest run, with the next time the scheduler gave it. The
- * record only informs (`GET /v1/schedules`), so failing to write it holds up neither this run nor
- * the next, whose record replaces it.
+ * Records the acknowledged tick as its schedule's latest run, with the next time the scheduler
+ * gave it. The record only informs (`GET /v1/schedules`), so failing to write it, or writing it
+ * slowly, holds up neither this run nor the next, whose record replaces it: the slot waits at
+ * most {@link recordRunWaitMs}, and a write still going on after that is left to finish.
  */
 async function recordRun(
   msg: JsMsg,
@@ -180,11 +185,13 @@ async function recordRun(
     ...(outcome.rejectionId === undefined ? {} : { lastRejectionId: outcome.rejectionId }),
     ...nextRunOf(msg),
   };
-  try {
-    await deps.runs.record(name, run);
-  } catch (err) {
+  const failed = (err: unknown) => {
     deps.log.warn({ err, schedule: name }, "the schedule's latest run could not be recorded");
-  }
+  };
+  const recording = deps.runs.record(name, run).catch(failed);
+  await waitAtMost(recording, recordRunWaitMs, () => {
+    failed(new Error(`not recorded within ${String(recordRunWaitMs)} ms; still trying`));
+  });
 }
 
 /** `nextRunAt` from the tick's `Nats-Schedule-Next`, when it carries a time. */

@@ -24,7 +24,7 @@ export interface ScheduledHolds {
 }
 
 export async function scheduledHolds(js: JetStreamClient): Promise<ScheduledHolds> {
-  const cancellations: KV = await new Kvm(js).open(KvBucket.Cancellations);
+  const cancellations: KV = await new Kvm(js).open(KvBucket.Cancellations, { allow_direct: true });
   const jsm = await js.jetstreamManager();
   return {
     async dropIfCancelled(item) {

@@ -2,7 +2,9 @@ import { jetstream } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 
-import { Header, StreamName, Subject } from "@conveyor/contracts";
+import { Header, KvBucket, StreamName, Subject } from "@conveyor/contracts";
+import { ensureTopology } from "@conveyor/topology";
+import { Kvm } from "@nats-io/kv";
 
 import { callApi, sharedServiceStack, storedBodies } from "../e2e-failures/jobs-api.ts";
 import type { SharedStack } from "../e2e-failures/jobs-api.ts";
@@ -261,6 +263,33 @@ describe("recurring schedules", () => {
       expect(shown.body).toMatchObject({ cron: "@yearly" });
       expect(shown.body).not.toHaveProperty("lastRunAt");
       expect((await call(stack, "DELETE", "/v1/schedules/watched")).status).toBe(204);
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it(
+    "answer schedules without their runs while the runs cannot be read, and leave no record for a name never stored",
+    { timeout: 120_000 },
+    async () => {
+      const { stack, jsm } = shared;
+      expect((await call(stack, "DELETE", "/v1/schedules/never-stored")).status).toBe(404);
+      const kv = await new Kvm(shared.nc).open(KvBucket.ScheduleRuns);
+      expect(await kv.get("never-stored")).toBeNull();
+
+      await jsm.streams.delete(`KV_${KvBucket.ScheduleRuns}`);
+      try {
+        const body = { cron: "@yearly", job: { type: "echo" } };
+        const stored = await call(stack, "PUT", "/v1/schedules/runs-away", body);
+        expect(stored.status).toBe(200);
+        expect(stored.body).toMatchObject({ name: "runs-away", cron: "@yearly" });
+        expect((await call(stack, "GET", "/v1/schedules/runs-away")).status).toBe(200);
+        expect((await call(stack, "GET", "/v1/schedules")).body).toMatchObject({
+          items: [{ name: "runs-away" }],
+        });
+        expect((await call(stack, "DELETE", "/v1/schedules/runs-away")).status).toBe(204);
+      } finally {
+        await ensureTopology(jsm);
+      }
       expect(stack.deadServices(), stack.logs()).toEqual([]);
     },
   );

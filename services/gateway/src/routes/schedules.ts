@@ -31,7 +31,7 @@ import {
  */
 export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
   const router = new Router();
-  const runs = new ScheduleRuns(deps.jsm);
+  const runs = new ScheduleRuns(deps.jsm, deps.logger);
 
   router.put("/v1/schedules/:name", jsonBody(deps.options.maxBodyBytes), async (ctx) => {
     const { name } = parseParams(ScheduleParams, ctx.params);

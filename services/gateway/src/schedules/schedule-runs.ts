@@ -1,21 +1,30 @@
 import { KvBucket, readScheduleRun } from "@conveyor/contracts";
-import type { RecurringSchedule } from "@conveyor/contracts";
+import type { RecurringSchedule, ScheduleRun } from "@conveyor/contracts";
+import type { Logger } from "@conveyor/service-kit";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { KV } from "@nats-io/kv";
 
+import { withTimeout } from "../http/with-timeout.ts";
 import type { ScheduleView } from "../schemas/schedules.ts";
+
+/** Longest a schedule's answer waits for its latest run, in milliseconds. */
+const runLookupMs = 1000;
 
 /**
  * Reads recurring schedules' latest runs, which the dispatcher records at each tick in the
  * `conveyor-schedule-runs` bucket. The bucket is opened on first use, and again after a failure.
+ * A run only informs: when it cannot be read in time, the schedule is answered without it (and
+ * the failure logged) rather than not at all.
  */
 export class ScheduleRuns {
   readonly #jsm: JetStreamManager;
+  readonly #logger: Logger;
   #kv: Promise<KV> | undefined;
 
-  constructor(jsm: JetStreamManager) {
+  constructor(jsm: JetStreamManager, logger: Logger) {
     this.#jsm = jsm;
+    this.#logger = logger;
   }
 
   /**
@@ -23,8 +32,13 @@ export class ScheduleRuns {
    * the schedule a PUT replaced (another `updatedAt`) is not this one's.
    */
   async viewOf(schedule: RecurringSchedule): Promise<ScheduleView> {
-    const entry = await (await this.#bucket()).get(schedule.name);
-    const run = entry?.operation === "PUT" ? readScheduleRun(entry.value) : undefined;
+    let run: ScheduleRun | undefined;
+    try {
+      run = await withTimeout(this.#latestRun(schedule.name), runLookupMs, "the schedule's run");
+    } catch (err) {
+      this.#logger.warn({ err, schedule: schedule.name }, "a schedule's latest run is not shown");
+      return schedule;
+    }
     if (run?.scheduleUpdatedAt !== schedule.updatedAt) return schedule;
     const { lastRunAt, lastJobId, lastRejectionId, nextRunAt } = run;
     return {
@@ -36,14 +50,28 @@ export class ScheduleRuns {
     };
   }
 
-  /** Forgets a deleted schedule's runs. */
+  /**
+   * Forgets a deleted schedule's latest run, if one is recorded. Left in place when that fails: a
+   * schedule stored again under the name has another `updatedAt`, so the old run is not shown as
+   * its own, and the bucket's max age removes it.
+   */
   async forget(name: string): Promise<void> {
-    await (await this.#bucket()).purge(name);
+    try {
+      const kv = await this.#bucket();
+      if ((await kv.get(name))?.operation === "PUT") await kv.purge(name);
+    } catch (err) {
+      this.#logger.warn({ err, schedule: name }, "a deleted schedule's latest run is left");
+    }
+  }
+
+  async #latestRun(name: string): Promise<ScheduleRun | undefined> {
+    const entry = await (await this.#bucket()).get(name);
+    return entry?.operation === "PUT" ? readScheduleRun(entry.value) : undefined;
   }
 
   #bucket(): Promise<KV> {
     this.#kv ??= new Kvm(this.#jsm.jetstream())
-      .open(KvBucket.ScheduleRuns)
+      .open(KvBucket.ScheduleRuns, { allow_direct: true })
       .catch((err: unknown) => {
         this.#kv = undefined;
         throw err;

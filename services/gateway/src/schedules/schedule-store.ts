@@ -137,8 +137,9 @@ export async function deleteSchedule(
       filter: Subject.recurring(name),
     });
     await dropTicks(deps.jsm, name);
+    if (purged.purged === 0) return false;
     await runs.forget(name);
-    return purged.purged > 0;
+    return true;
   });
 }
 
