@@ -89,9 +89,16 @@ export async function createMissingTopology(
     created.push(`consumer ${stream}/${durable}`);
   }
   for (const bucket of bucketSpecs) {
-    if (await streamInfo(jsm, kvStreamName(bucket.name))) continue;
-    await ensureBucket(jsm, bucket, resolved.replicas);
-    created.push(`kv bucket ${bucket.name}`);
+    const name = kvStreamName(bucket.name);
+    const info = await streamInfo(jsm, name);
+    if (info === undefined) {
+      await ensureBucket(jsm, bucket, resolved.replicas);
+      created.push(`kv bucket ${bucket.name}`);
+    } else if (!info.config.allow_direct) {
+      // Its settings kept, but the direct gets services read it with.
+      await jsm.streams.update(name, { ...info.config, allow_direct: true });
+      created.push(`allow_direct of kv bucket ${bucket.name}`);
+    }
   }
   return created;
 }

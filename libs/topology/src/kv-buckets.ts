@@ -33,8 +33,8 @@ export function kvStreamName(bucket: string): string {
 }
 
 /**
- * Creates a bucket, or brings an existing bucket's history, max age and replicas in line (its
- * entries are kept).
+ * Creates a bucket, or brings an existing bucket's history, max age, replicas and direct gets in
+ * line (its entries are kept).
  */
 export async function ensureBucket(
   jsm: JetStreamManager,
@@ -48,6 +48,7 @@ export async function ensureBucket(
       history: spec.history,
       replicas,
       ttl: spec.maxAgeMs,
+      allow_direct: true,
     });
     return "created";
   }
@@ -55,12 +56,15 @@ export async function ensureBucket(
     max_msgs_per_subject: spec.history,
     num_replicas: replicas,
     max_age: nanos(spec.maxAgeMs),
+    // Services read entries with direct gets.
+    allow_direct: true,
   };
-  const { max_msgs_per_subject, num_replicas, max_age } = existing.config;
+  const { max_msgs_per_subject, num_replicas, max_age, allow_direct } = existing.config;
   if (
     max_msgs_per_subject === wanted.max_msgs_per_subject &&
     num_replicas === wanted.num_replicas &&
-    max_age === wanted.max_age
+    max_age === wanted.max_age &&
+    allow_direct
   ) {
     return "unchanged";
   }

@@ -33,7 +33,10 @@ export async function verifyTopology(jsm: JetStreamManager): Promise<void> {
     }
   }
   for (const { name } of bucketSpecs) {
-    if (!(await streamInfo(jsm, kvStreamName(name)))) missing.push(`kv bucket ${name}`);
+    const info = await streamInfo(jsm, kvStreamName(name));
+    if (info === undefined) missing.push(`kv bucket ${name}`);
+    // Services read buckets with direct gets (the permissions docs/topology.md lists).
+    else if (!info.config.allow_direct) missing.push(`allow_direct of kv bucket ${name}`);
   }
   if (missing.length > 0) throw new TopologyError(missing);
 }

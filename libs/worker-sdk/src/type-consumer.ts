@@ -52,6 +52,8 @@ export interface TypeBacklog {
    * waiting out their retry delay (a delayed `nak` leaves a job unacknowledged until redelivered).
    */
   inFlight: number;
+  /** Whether the type is paused (its work consumer's pause): no worker is handed its jobs. */
+  paused: boolean;
 }
 
 /**
@@ -105,6 +107,7 @@ export class TypeConsumer {
       type: this.#deps.settings.type,
       waiting: info.num_pending,
       inFlight: info.num_ack_pending,
+      paused: info.paused === true,
     };
   }
 

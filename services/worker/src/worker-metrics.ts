@@ -64,6 +64,17 @@ export function workerMetrics(
         { labels: { type, state: "in_flight" }, value: inFlight },
       ]),
   });
+  registerScrapedGauge(registry, logger, {
+    name: "conveyor_queue_paused",
+    help: "1 while the type is paused (POST /v1/job-types/:type/pause: its work consumer hands no job to any worker), else 0.",
+    labelNames: ["type"],
+    what: "the work queues' pauses",
+    read: async () =>
+      (backlog === undefined ? [] : await backlog()).map(({ type, paused }) => ({
+        labels: { type },
+        value: paused ? 1 : 0,
+      })),
+  });
   return {
     onAttemptEnd: ({ type, outcome, durationMs }) => {
       attempts.inc({ type, outcome });

@@ -5,6 +5,7 @@ import {
   TopologyError,
   TopologyUpdateError,
   awaitTopology,
+  createMissingTopology,
   ensureTopology,
   ensureWorkConsumer,
   verifyTopology,
@@ -238,6 +239,9 @@ describe("topology", () => {
     });
     const events = await jsm.streams.info(StreamName.Events);
     await jsm.streams.update(StreamName.Events, { ...events.config, allow_direct: false });
+    const runsStream = `KV_${KvBucket.ScheduleRuns}`;
+    const runs = await jsm.streams.info(runsStream);
+    await jsm.streams.update(runsStream, { ...runs.config, allow_direct: false });
 
     const error = await verifyTopology(jsm).then(
       () => undefined,
@@ -247,7 +251,31 @@ describe("topology", () => {
     expect((error as TopologyError).missing).toEqual([
       "subject jobs.bulk.> of stream JOBS",
       "allow_direct of stream EVENTS",
+      "allow_direct of kv bucket conveyor-schedule-runs",
     ]);
+  });
+
+  it("completes an older release's topology with createMissingTopology, keeping its settings", async () => {
+    await ensureTopology(jsm);
+    const jobs = await jsm.streams.info(StreamName.Jobs);
+    await jsm.streams.update(StreamName.Jobs, {
+      ...jobs.config,
+      subjects: ["jobs.submit.>", "jobs.cmd.>"],
+    });
+    const cancellations = `KV_${KvBucket.Cancellations}`;
+    const older = await jsm.streams.info(cancellations);
+    await jsm.streams.update(cancellations, { ...older.config, allow_direct: false });
+    await jsm.streams.delete(`KV_${KvBucket.ScheduleRuns}`);
+
+    expect(await createMissingTopology(jsm)).toEqual([
+      "subject jobs.bulk.> of stream JOBS",
+      "allow_direct of kv bucket conveyor-cancellations",
+      "kv bucket conveyor-schedule-runs",
+    ]);
+    await verifyTopology(jsm);
+    // Its own settings stay: only what this release reads with is added.
+    expect((await jsm.streams.info(cancellations)).config.max_age).toBe(older.config.max_age);
+    expect(await createMissingTopology(jsm)).toEqual([]);
   });
 
   it("returns a work consumer's max_ack_pending to the default once it is no longer given", async () => {

@@ -3,6 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 
+import { StreamName, workConsumerName } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
 import { waitFor, workspaceRoot } from "@conveyor/testing";
 import { builtinHandlers } from "@conveyor/worker";
@@ -181,6 +182,17 @@ describe("reference worker", () => {
       ).toBe("2");
       expect(series(text, "conveyor_queue_jobs", { type: "sleep", state: "in_flight" })).toBe("1");
       expect(series(text, "conveyor_queue_jobs", { type: "echo", state: "waiting" })).toBe("0");
+      expect(series(text, "conveyor_queue_paused", { type: "echo" })).toBe("0");
+      await fx.jsm.consumers.pause(
+        StreamName.Work,
+        workConsumerName("echo"),
+        new Date(Date.now() + 60_000),
+      );
+      try {
+        expect(series(await scrape(), "conveyor_queue_paused", { type: "echo" })).toBe("1");
+      } finally {
+        await fx.jsm.consumers.resume(StreamName.Work, workConsumerName("echo"));
+      }
       expect(text).toMatch(/^process_resident_memory_bytes\{service="worker"\} \d+/m);
     } finally {
       child.kill("SIGKILL");

@@ -77,7 +77,7 @@ async function onWorkConsumer<T>(
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) {
       throw notFound(
-        `job type ${type} has no work consumer: no worker has served it yet, so none of its jobs can be handed out to pause`,
+        `job type ${type} has no work consumer to pause or resume: no worker has created it (or it was deleted)`,
       );
     }
     throw unavailable(`the type was not ${what}: ${errorMessage(err)}`, err);

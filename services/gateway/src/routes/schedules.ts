@@ -60,17 +60,17 @@ export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
         updatedAt: new Date().toISOString(),
       };
       const stored = await storeSchedule(deps, out, schedule, trace);
-      ctx.body = await scheduleView(deps, runs, stored);
+      ctx.body = await scheduleView(deps, runs.lookup(), stored);
     });
   });
 
   router.get("/v1/schedules", async (ctx) => {
-    ctx.body = { items: await listSchedules(deps, runs) };
+    ctx.body = { items: await listSchedules(deps, runs.lookup()) };
   });
 
   router.get("/v1/schedules/:name", async (ctx) => {
     const { name } = parseParams(ScheduleParams, ctx.params);
-    const schedule = await findScheduleView(deps, runs, name);
+    const schedule = await findScheduleView(deps, runs.lookup(), name);
     if (schedule === undefined) throw notFound(`no schedule named ${name}`);
     ctx.body = schedule;
   });

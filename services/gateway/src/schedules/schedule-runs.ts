@@ -8,7 +8,13 @@ import type { KV } from "@nats-io/kv";
 import { withTimeout } from "../http/with-timeout.ts";
 import type { ScheduleView } from "../schemas/schedules.ts";
 
-/** Longest a schedule's answer waits for its latest run, in milliseconds. */
+/**
+ * The schedule with its latest run, when it has ticked since it was stored: a run recorded for the
+ * schedule a PUT replaced (another `updatedAt`) is not this one's.
+ */
+export type RunLookup = (schedule: RecurringSchedule) => Promise<ScheduleView>;
+
+/** Longest a request waits for a schedule's latest run, in milliseconds. */
 const runLookupMs = 1000;
 
 /**
@@ -28,25 +34,23 @@ export class ScheduleRuns {
   }
 
   /**
-   * The schedule with its latest run, when it has ticked since it was stored: a run recorded for
-   * the schedule a PUT replaced (another `updatedAt`) is not this one's.
+   * A lookup of schedules' latest runs for one request: {@link RunLookup}. Once a run cannot be
+   * read in time, the request's other schedules are answered without theirs at once (one warning),
+   * so that a slow bucket does not hold a long list past its deadline.
    */
-  async viewOf(schedule: RecurringSchedule): Promise<ScheduleView> {
-    let run: ScheduleRun | undefined;
-    try {
-      run = await withTimeout(this.#latestRun(schedule.name), runLookupMs, "the schedule's run");
-    } catch (err) {
-      this.#logger.warn({ err, schedule: schedule.name }, "a schedule's latest run is not shown");
-      return schedule;
-    }
-    if (run?.scheduleUpdatedAt !== schedule.updatedAt) return schedule;
-    const { lastRunAt, lastJobId, lastRejectionId, nextRunAt } = run;
-    return {
-      ...schedule,
-      lastRunAt,
-      ...(lastJobId === undefined ? {} : { lastJobId }),
-      ...(lastRejectionId === undefined ? {} : { lastRejectionId }),
-      ...(nextRunAt === undefined ? {} : { nextRunAt }),
+  lookup(): RunLookup {
+    let unreadable = false;
+    return async (schedule) => {
+      if (unreadable) return schedule;
+      let run: ScheduleRun | undefined;
+      try {
+        run = await withTimeout(this.#latestRun(schedule.name), runLookupMs, "the schedule's run");
+      } catch (err) {
+        if (!unreadable) this.#logger.warn({ err }, "schedules are answered without their runs");
+        unreadable = true;
+        return schedule;
+      }
+      return withRun(schedule, run);
     };
   }
 
@@ -78,4 +82,16 @@ export class ScheduleRuns {
       });
     return this.#kv;
   }
+}
+
+function withRun(schedule: RecurringSchedule, run: ScheduleRun | undefined): ScheduleView {
+  if (run?.scheduleUpdatedAt !== schedule.updatedAt) return schedule;
+  const { lastRunAt, lastJobId, lastRejectionId, nextRunAt } = run;
+  return {
+    ...schedule,
+    lastRunAt,
+    ...(lastJobId === undefined ? {} : { lastJobId }),
+    ...(lastRejectionId === undefined ? {} : { lastRejectionId }),
+    ...(nextRunAt === undefined ? {} : { nextRunAt }),
+  };
 }

@@ -16,7 +16,7 @@ import { ApiError, ErrorCode, errorMessage, natsNotConnected, unavailable } from
 import { withTimeout } from "../http/with-timeout.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import type { ScheduleView } from "../schemas/schedules.ts";
-import type { ScheduleRuns } from "./schedule-runs.ts";
+import type { RunLookup, ScheduleRuns } from "./schedule-runs.ts";
 
 /** nats-server's answer to a schedule it cannot read: "message schedules pattern is invalid". */
 const invalidSchedulePattern = 10189;
@@ -76,7 +76,7 @@ function sameSchedule(a: RecurringSchedule, b: RecurringSchedule): boolean {
 }
 
 /** Every recurring schedule `SCHEDULES` holds, by name, each with its latest run. */
-export async function listSchedules(deps: StoreDeps, runs: ScheduleRuns): Promise<ScheduleView[]> {
+export async function listSchedules(deps: StoreDeps, runs: RunLookup): Promise<ScheduleView[]> {
   return inTime(deps, async () => {
     const info = await deps.jsm.streams.info(StreamName.Schedules, {
       subjects_filter: Subject.recurringAll,
@@ -108,7 +108,7 @@ export async function findSchedule(
 /** The recurring schedule of that name with its latest run, if `SCHEDULES` holds one. */
 export async function findScheduleView(
   deps: StoreDeps,
-  runs: ScheduleRuns,
+  runs: RunLookup,
   name: string,
 ): Promise<ScheduleView | undefined> {
   return inTime(deps, () => readScheduleView(deps.jsm, runs, name));
@@ -117,10 +117,10 @@ export async function findScheduleView(
 /** A stored schedule with its latest run, before the deadline. */
 export async function scheduleView(
   deps: StoreDeps,
-  runs: ScheduleRuns,
+  runs: RunLookup,
   schedule: RecurringSchedule,
 ): Promise<ScheduleView> {
-  return inTime(deps, () => runs.viewOf(schedule));
+  return inTime(deps, () => runs(schedule));
 }
 
 /**
@@ -166,11 +166,11 @@ async function readSchedule(
 
 async function readScheduleView(
   jsm: JetStreamManager,
-  runs: ScheduleRuns,
+  runs: RunLookup,
   name: string,
 ): Promise<ScheduleView | undefined> {
   const schedule = await readSchedule(jsm, name);
-  return schedule === undefined ? undefined : runs.viewOf(schedule);
+  return schedule === undefined ? undefined : runs(schedule);
 }
 
 async function inTime<T>(deps: StoreDeps, read: () => Promise<T>): Promise<T> {

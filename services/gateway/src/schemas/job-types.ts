@@ -1,10 +1,13 @@
-import { JobTypeDescriptor, JobTypeName } from "@conveyor/contracts";
+import { JobTypeDescriptor, JobTypeName, maxScheduleDelayMs } from "@conveyor/contracts";
 import { z } from "zod";
 
 export const JobTypeList = z.object({ items: z.array(JobTypeDescriptor) });
 
 /** Path parameters of `/v1/job-types/:type/...`. */
 export const JobTypeParams = z.object({ type: JobTypeName });
+
+/** The longest pause with an end of its own: a year, as for a scheduled job's `runAt`. */
+const maxPauseMs = maxScheduleDelayMs;
 
 /** Body of `POST /v1/job-types/:type/pause` (optional). */
 export const PauseRequest = z
@@ -14,6 +17,11 @@ export const PauseRequest = z
       // A time that cannot be read is not also said to be in the past.
       .datetime({ offset: true, abort: true })
       .refine((until) => Date.parse(until) > Date.now(), "must be in the future")
+      // Beyond that, leave `until` out: the type stays paused until resumed.
+      .refine(
+        (until) => Date.parse(until) <= Date.now() + maxPauseMs,
+        "must be at most a year ahead (leave it out to pause until resumed)",
+      )
       .optional(),
   })
   .strict();
