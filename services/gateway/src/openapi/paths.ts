@@ -1,4 +1,4 @@
-import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
+import { GetJobQuery, JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 import { DeadLetterIdParams, ListDeadLettersQuery, maxBulkReplay } from "../schemas/dlq.ts";
 import { ListRejectionsQuery, RejectionIdParams } from "../schemas/rejections.ts";
 import { JobTypeParams } from "../schemas/job-types.ts";
@@ -136,7 +136,10 @@ export function paths(submissionSchema: object): Record<string, object> {
       get: {
         operationId: "getJob",
         summary: "Read a job's status, attempts, progress, result or error, timings and trace id",
-        parameters: parametersOf(JobIdParams, "path"),
+        description:
+          "With `waitMs`, answers once the job has finished (succeeded, dead or cancelled), or " +
+          "as it is when that time runs out: check `status`.",
+        parameters: [...parametersOf(JobIdParams, "path"), ...parametersOf(GetJobQuery, "query")],
         responses: {
           "200": json("The job", ref("JobView")),
           "400": badParameter,

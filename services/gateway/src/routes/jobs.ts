@@ -1,5 +1,6 @@
 import { listJobs } from "@conveyor/read-model";
 import Router from "@koa/router";
+import type { Context } from "koa";
 
 import type { GatewayDeps } from "../deps.ts";
 import type { NatsLink } from "../jobs/nats-link.ts";
@@ -9,7 +10,8 @@ import { toJobView } from "../jobs/job-view.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
 import { heldJob } from "../jobs/held-job.ts";
 import { readJob } from "../jobs/read-job.ts";
-import { JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
+import { waitForJob } from "../jobs/wait-for-job.ts";
+import { GetJobQuery, JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 
 /** `GET /v1/jobs` (filtered, cursor-paginated) and `GET /v1/jobs/:id`, from the read model. */
 export function jobsRouter(deps: GatewayDeps, link: NatsLink): Router {
@@ -27,9 +29,15 @@ export function jobsRouter(deps: GatewayDeps, link: NatsLink): Router {
 
   router.get("/v1/jobs/:id", async (ctx) => {
     const { id } = parseParams(JobIdParams, ctx.params);
-    const doc =
-      (await readJob(deps, id, timeoutMs, link)) ??
+    const { waitMs } = parseParams(GetJobQuery, ctx.query);
+    const read = async (foldAllEvents: boolean) =>
+      (await readJob(deps, id, timeoutMs, link, foldAllEvents ? () => true : undefined)) ??
       (await heldJob(deps.jsm, id, deps.options.publishTimeoutMs));
+    // Without NATS no event can be heard: the job is answered as it is.
+    const doc =
+      waitMs === undefined || waitMs === 0 || !link.up
+        ? await read(false)
+        : await waitForJob(deps.nc, id, waitMs, read, requestClosed(ctx));
     if (!doc) {
       // Accepted jobs reach EVENTS once the dispatcher has queued them (see docs/rest-api.md). A
       // NATS publisher has no other answer telling it that its submission was refused.
@@ -41,4 +49,14 @@ export function jobsRouter(deps: GatewayDeps, link: NatsLink): Router {
     ctx.body = toJobView(doc);
   });
   return router;
+}
+
+/** Aborts when the client goes away before its answer, so that no wait outlasts its request. */
+function requestClosed(ctx: Context): AbortSignal {
+  const closed = new AbortController();
+  // The response closes before it is written only when the connection went away.
+  ctx.res.once("close", () => {
+    if (!ctx.res.writableFinished) closed.abort();
+  });
+  return closed.signal;
 }

@@ -86,6 +86,15 @@ export const ListJobsQuery = z.strictObject({
 /** Path parameters of `GET /v1/jobs/:id`. */
 export const JobIdParams = z.object({ id: JobId });
 
+/** Longest `GET /v1/jobs/:id?waitMs=` waits for a job to finish, in milliseconds. */
+export const maxJobWaitMs = 60_000;
+
+/** Query of `GET /v1/jobs/:id`; strict, so that a misspelt `waitMs` is refused, not ignored. */
+export const GetJobQuery = z.strictObject({
+  /** Wait up to this long for the job to finish (succeeded, dead or cancelled) before answering. */
+  waitMs: z.coerce.number().int().min(0).max(maxJobWaitMs).optional(),
+});
+
 /** `202`: the job is stored in the intake stream. */
 export const SubmitAccepted = z.object({
   id: z.string(),

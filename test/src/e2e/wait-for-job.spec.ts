@@ -1,0 +1,74 @@
+import { Subject, newJobId } from "@conveyor/contracts";
+import { jetstream } from "@nats-io/jetstream";
+import { describe, expect, it } from "vitest";
+
+import { callApi, sharedServiceStack, submitAccepted } from "../e2e-failures/jobs-api.ts";
+
+describe("GET /v1/jobs/:id?waitMs=", () => {
+  const shared = sharedServiceStack(["sleep", "flaky"]);
+
+  it("answers once the job has finished, with its outcome", { timeout: 60_000 }, async () => {
+    const { stack } = shared;
+    const id = await submitAccepted(stack, "sleep", { ms: 1500 });
+    const asked = Date.now();
+    const answer = await callApi(stack, "GET", `/v1/jobs/${id}?waitMs=20000`);
+    const waited = Date.now() - asked;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ id, status: "succeeded" });
+    expect(waited).toBeGreaterThanOrEqual(1000);
+    expect(waited).toBeLessThan(15_000);
+
+    // A finished job is answered at once.
+    const again = Date.now();
+    expect((await callApi(stack, "GET", `/v1/jobs/${id}?waitMs=20000`)).body).toMatchObject({
+      status: "succeeded",
+    });
+    expect(Date.now() - again).toBeLessThan(2000);
+  });
+
+  it(
+    "waits for a job published over NATS that the gateway does not know yet, and for its death",
+    { timeout: 60_000 },
+    async () => {
+      const { stack } = shared;
+      const id = newJobId();
+      const waiting = callApi(stack, "GET", `/v1/jobs/${id}?waitMs=20000`);
+      // Published once the request waits: the gateway knew nothing of it when asked.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const submission = { id, type: "flaky", payload: { failTimes: 5 }, maxAttempts: 1 };
+      await jetstream(shared.nc).publish(Subject.submit("flaky"), JSON.stringify(submission), {
+        msgID: id,
+      });
+      const answer = await waiting;
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ id, status: "dead" });
+    },
+  );
+
+  it("answers the job as it is when the wait runs out", { timeout: 60_000 }, async () => {
+    const { stack } = shared;
+    const id = await submitAccepted(stack, "sleep", { ms: 10_000 });
+    const asked = Date.now();
+    const answer = await callApi(stack, "GET", `/v1/jobs/${id}?waitMs=800`);
+    expect(Date.now() - asked).toBeLessThan(5000);
+    expect(answer.status).toBe(200);
+    expect(["queued", "running"]).toContain(answer.body.status);
+
+    const unknown = newJobId();
+    const missing = await callApi(stack, "GET", `/v1/jobs/${unknown}?waitMs=300`);
+    expect(missing.status).toBe(404);
+  });
+
+  it("refuses a wait it cannot read, naming waitMs", { timeout: 30_000 }, async () => {
+    const { stack } = shared;
+    const id = newJobId();
+    for (const query of ["waitMs=soon", "waitMs=-1", "waitMs=60001", "waitMs=1.5", "wait=10"]) {
+      const refused = await callApi(stack, "GET", `/v1/jobs/${id}?${query}`);
+      expect(refused.status, query).toBe(400);
+      const field = query.split("=")[0];
+      expect(refused.body.issues, query).toEqual([
+        expect.objectContaining({ path: field }) as unknown,
+      ]);
+    }
+  });
+});
