@@ -32,6 +32,11 @@ export interface GatewayOptions {
    * trace of its own (for a gateway untrusted clients reach). @default true
    */
   continueTraces?: boolean;
+  /**
+   * Requests that may wait for a job to finish at once (`GET /v1/jobs/:id?waitMs=`); past it, a
+   * job is answered as it is. @default 1000
+   */
+  maxJobWaits?: number;
 }
 
 /** Everything the gateway talks to, connected by `main.ts` (or a test). */
@@ -48,4 +53,9 @@ export interface GatewayDeps {
   metrics?: Registry | undefined;
   logger: Logger;
   options: GatewayOptions;
+  /**
+   * Aborted when the gateway starts stopping: requests waiting for a job to finish are answered
+   * at once, with the job as it is. @default never
+   */
+  stopping?: AbortSignal;
 }

@@ -39,8 +39,10 @@ try {
   const stopConnecting = keepConnecting(mongo, logger);
   const registry = await JobTypeRegistry.open(nc, { logger });
 
+  const stopping = new AbortController();
   const app = createGatewayApp({
     nc,
+    stopping: stopping.signal,
     jsm,
     db: mongo.db(config.MONGO_DB),
     registry,
@@ -64,7 +66,14 @@ try {
   onShutdown(
     logger,
     [
-      ["finish in-flight requests", () => graceful.close(config.SHUTDOWN_GRACE_MS)],
+      [
+        "finish in-flight requests",
+        () => {
+          // Requests waiting for a job are answered now, with the job as it is.
+          stopping.abort();
+          return graceful.close(config.SHUTDOWN_GRACE_MS);
+        },
+      ],
       ["close the job type registry", () => registry.close()],
       ["drain NATS", () => nc.drain()],
       [

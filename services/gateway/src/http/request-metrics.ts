@@ -26,8 +26,10 @@ export function requestMetrics(registry: Registry): Middleware {
     try {
       await next();
     } finally {
-      // Set by @koa/router on the request it routes.
-      const matched: unknown = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      // Set by @koa/router on the request it routes; a route may name a series of its own.
+      const matched: unknown =
+        (ctx.state as { metricsRoute?: unknown }).metricsRoute ??
+        (ctx as { _matchedRoute?: unknown })._matchedRoute;
       durations.observe(
         {
           method: ctx.method,

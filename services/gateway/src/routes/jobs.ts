@@ -1,4 +1,5 @@
 import { listJobs } from "@conveyor/read-model";
+import type { JobDocument } from "@conveyor/read-model";
 import Router from "@koa/router";
 import type { Context } from "koa";
 
@@ -10,6 +11,7 @@ import { toJobView } from "../jobs/job-view.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
 import { heldJob } from "../jobs/held-job.ts";
 import { readJob } from "../jobs/read-job.ts";
+import { JobWaits, defaultMaxJobWaits } from "../jobs/job-waits.ts";
 import { waitForJob } from "../jobs/wait-for-job.ts";
 import { GetJobQuery, JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 
@@ -17,6 +19,7 @@ import { GetJobQuery, JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 export function jobsRouter(deps: GatewayDeps, link: NatsLink): Router {
   const router = new Router();
   const timeoutMs = deps.options.readTimeoutMs ?? defaultReadTimeoutMs;
+  const waits = new JobWaits(deps.options.maxJobWaits ?? defaultMaxJobWaits, deps.stopping);
 
   router.get("/v1/jobs", async (ctx) => {
     const query = parseParams(ListJobsQuery, ctx.query);
@@ -30,14 +33,20 @@ export function jobsRouter(deps: GatewayDeps, link: NatsLink): Router {
   router.get("/v1/jobs/:id", async (ctx) => {
     const { id } = parseParams(JobIdParams, ctx.params);
     const { waitMs } = parseParams(GetJobQuery, ctx.query);
-    const read = async (foldAllEvents: boolean) =>
-      (await readJob(deps, id, timeoutMs, link, foldAllEvents ? () => true : undefined)) ??
+    const read = async (withNewestEvents = false) =>
+      (await readJob(deps, id, timeoutMs, link, withNewestEvents ? () => true : undefined)) ??
       (await heldJob(deps.jsm, id, deps.options.publishTimeoutMs));
-    // Without NATS no event can be heard: the job is answered as it is.
-    const doc =
-      waitMs === undefined || waitMs === 0 || !link.up
-        ? await read(false)
-        : await waitForJob(deps.nc, id, waitMs, read, requestClosed(ctx));
+    let doc: JobDocument | undefined;
+    // Without NATS no event can be heard, and past the cap a wait would cost the others: the job
+    // is answered as it is.
+    if (waitMs === undefined || waitMs === 0 || !link.up || waits.full) {
+      doc = await read();
+    } else {
+      // Its own latency series: a wait is no slow read.
+      ctx.state.metricsRoute = "/v1/jobs/:id?waitMs";
+      const stop = AbortSignal.any([requestClosed(ctx), waits.stopping]);
+      doc = await waits.hold(() => waitForJob(deps.nc, id, waitMs, () => read(true), stop));
+    }
     if (!doc) {
       // Accepted jobs reach EVENTS once the dispatcher has queued them (see docs/rest-api.md). A
       // NATS publisher has no other answer telling it that its submission was refused.

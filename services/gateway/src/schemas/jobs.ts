@@ -86,13 +86,22 @@ export const ListJobsQuery = z.strictObject({
 /** Path parameters of `GET /v1/jobs/:id`. */
 export const JobIdParams = z.object({ id: JobId });
 
-/** Longest `GET /v1/jobs/:id?waitMs=` waits for a job to finish, in milliseconds. */
-export const maxJobWaitMs = 60_000;
+/**
+ * Longest `GET /v1/jobs/:id?waitMs=` waits for a job to finish, in milliseconds: well under the
+ * 60 s after which common proxies (nginx, cloud load balancers) give up on an answer.
+ */
+export const maxJobWaitMs = 30_000;
 
 /** Query of `GET /v1/jobs/:id`; strict, so that a misspelt `waitMs` is refused, not ignored. */
 export const GetJobQuery = z.strictObject({
   /** Wait up to this long for the job to finish (succeeded, dead or cancelled) before answering. */
-  waitMs: z.coerce.number().int().min(0).max(maxJobWaitMs).optional(),
+  waitMs: z
+    .string()
+    .regex(/^\d{1,6}$/, `a whole number of milliseconds from 0 to ${String(maxJobWaitMs)}`)
+    .transform(Number)
+    .pipe(z.number().max(maxJobWaitMs))
+    .optional()
+    .describe("Wait up to this long (ms, at most 30000) for the job to finish before answering"),
 });
 
 /** `202`: the job is stored in the intake stream. */
