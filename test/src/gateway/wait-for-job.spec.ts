@@ -33,6 +33,13 @@ describe("waitForJob against a real nats-server", () => {
     expect(reads).toBe(2);
   });
 
+  it("fails as a read without a wait does when the job cannot be read and nothing of it was heard", async () => {
+    const unavailable = new Error("the read model did not answer");
+    const read = () => Promise.reject(unavailable);
+    const waiting = waitForJob(nc, newJobId(), 300, read, new AbortController().signal);
+    await expect(waiting).rejects.toBe(unavailable);
+  });
+
   it("stops waiting when its request goes away", async () => {
     const gone = new AbortController();
     setTimeout(() => {

@@ -15,7 +15,8 @@ export const waitRereadMs = 5000;
 /**
  * The job once it has finished (succeeded, dead or cancelled), or as it is when `waitMs` runs out
  * or `signal` aborts (the client went away, the gateway is stopping); undefined for a job still
- * unknown then. Subscribes to the job's events (`events.<id>.*`) and waits until the server has
+ * unknown then; throws what the last read threw when nothing of the job was read or heard (the
+ * read model and NATS not answering), as a request without a wait would. Subscribes to the job's events (`events.<id>.*`) and waits until the server has
  * the subscription before it first reads the job with its newest events, so an event is either
  * stored by then or heard; each event heard is folded into the document with the read model's own
  * merge, so the answer does not wait for the projector. What the events heard leave out, and any
@@ -50,9 +51,16 @@ export async function waitForJob(
   void sub.closed.then(onAbort, onAbort);
   const over = () => timedOut || signal.aborted || sub.isClosed();
   let doc: JobDocument | undefined;
+  // Why the job could not be read, while nothing of it was read or heard: answered as without a wait.
+  let unreadable: Error | undefined;
   const reread = async () => {
-    const stored = await read().catch(() => undefined);
-    if (stored !== undefined) doc = doc === undefined ? stored : mergeJobDocuments(stored, doc);
+    try {
+      const stored = await read();
+      unreadable = undefined;
+      if (stored !== undefined) doc = doc === undefined ? stored : mergeJobDocuments(stored, doc);
+    } catch (err) {
+      unreadable = err instanceof Error ? err : new Error(String(err));
+    }
   };
   try {
     await nc.flush();
@@ -76,6 +84,7 @@ export async function waitForJob(
     }
     // The wait ran out: what was stored meanwhile and not heard.
     if (!finished(doc)) await reread();
+    if (doc === undefined && unreadable !== undefined) throw unreadable;
     return doc;
   } finally {
     clearTimeout(timer);

@@ -362,8 +362,12 @@ export function paths(submissionSchema: object): Record<string, object> {
         },
         responses: {
           "200": json("Paused", ref("PauseState")),
-          "400": error("The type, or `until` (unreadable, or not in the future), is invalid"),
-          "404": error("No worker has served the type yet: it has no work consumer"),
+          "400": error(
+            "The type, `until` (unreadable, not in the future, or more than a year ahead) or an unknown field is invalid",
+          ),
+          "404": error(
+            "The type has no work consumer (no worker has created it, or it was deleted)",
+          ),
           ...bodyLimits,
           "503": unavailable,
         },
@@ -377,7 +381,9 @@ export function paths(submissionSchema: object): Record<string, object> {
         responses: {
           "200": json("Resumed", ref("PauseState")),
           "400": badParameter,
-          "404": error("No worker has served the type yet: it has no work consumer"),
+          "404": error(
+            "The type has no work consumer (no worker has created it, or it was deleted)",
+          ),
           "503": unavailable,
         },
       },
