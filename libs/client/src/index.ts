@@ -5,7 +5,12 @@ export type {
   JobToSubmit,
   SubmitResult,
   Submitted,
+  WaitForOptions,
 } from "./job-client.ts";
+export { newestOutcome } from "./job-outcome.ts";
+export { followJobEvents } from "./follow-job-events.ts";
+export type { FollowOptions, JobEventsFollower } from "./follow-job-events.ts";
+export type { JobOutcome } from "./job-outcome.ts";
 export {
   ClientClosedError,
   InvalidSubmissionError,

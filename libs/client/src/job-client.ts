@@ -34,9 +34,11 @@ import { duplicateJobId, readFirstSubmission } from "./first-submission.ts";
 import { sendBulkOrJobByJob } from "./job-by-job.ts";
 import type { FirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
+import type { JobOutcome } from "./job-outcome.ts";
 import { inRounds, maxRoundBytes } from "./rounds.ts";
 import { submissionMessage } from "./submission-message.ts";
 import type { SubmissionMessage } from "./submission-message.ts";
+import { waitForOutcome } from "./wait-for-outcome.ts";
 
 /** Options of a {@link JobClient}. */
 export interface JobClientOptions {
@@ -63,6 +65,14 @@ export interface JobClientOptions {
    * starts the job's trace.
    */
   tracing?: Tracing;
+}
+
+/** Options of {@link JobClient.waitFor}. */
+export interface WaitForOptions {
+  /** Longest wait, in milliseconds. @default 30000 */
+  timeoutMs?: number;
+  /** Ends the wait early (resolving `undefined`). */
+  signal?: AbortSignal;
 }
 
 /** A job to submit: the submission envelope of `docs/topology.md`, `type` included. */
@@ -310,6 +320,25 @@ export class JobClient {
     this.#closing = true;
     await Promise.allSettled(this.#inFlight.values());
     await this.#publisher.close();
+  }
+
+  /**
+   * Waits until the job's newest run has ended and resolves with how: its `succeeded` event (with
+   * the `result`), `dead` (with the `error`) or `cancelled` (with the `reason`); `undefined` when
+   * `timeoutMs` (default 30 s) passes or `signal` aborts first. A job not known yet (submitted a
+   * moment before) is waited for too, and a dead job replayed is waited for in its new run. It
+   * listens to the job's events (`events.<id>.*`) and reads the newest stored ones from `EVENTS`
+   * (a direct get): the user needs to subscribe there and `$JS.API.DIRECT.GET.EVENTS`.
+   *
+   * @throws {ClientClosedError} after {@link close}.
+   * @throws when the stored events could not be read and nothing of the job was heard.
+   */
+  async waitFor(jobId: string, options: WaitForOptions = {}): Promise<JobOutcome | undefined> {
+    if (this.#closing) throw new ClientClosedError();
+    const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30_000, maxTimerMs);
+    const jsm = () =>
+      (this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs, checkAPI: false }));
+    return waitForOutcome(this.#nc, jsm, jobId, timeoutMs, options.signal);
   }
 
   async #submit(job: JobToSubmit): Promise<Submitted> {

@@ -604,4 +604,90 @@ describe("JobClient against a real nats-server", () => {
       expect(result.error).toMatchObject({ jobId: result.id, maybeStored: false });
     }
   });
+
+  describe("waitFor", () => {
+    const at = "2026-12-07T10:00:00.000Z";
+    const queued = (jobId: string, run: number) => ({
+      kind: "queued",
+      jobId,
+      type: "echo",
+      at,
+      run,
+      attempt: 0,
+      payload: null,
+      priority: 5,
+      maxAttempts: 1,
+      submittedAt: at,
+      source: "nats",
+    });
+    const succeeded = (jobId: string, run: number, result: unknown) => ({
+      kind: "succeeded",
+      jobId,
+      type: "echo",
+      at,
+      run,
+      attempt: 1,
+      result,
+      durationMs: 1,
+      workerId: "w-1",
+    });
+    const dead = (jobId: string, run: number) => ({
+      kind: "dead",
+      jobId,
+      type: "echo",
+      at,
+      run,
+      attempt: 1,
+      error: { message: "boom" },
+      reason: "attempts_exhausted",
+    });
+    const record = async (event: { jobId: string; kind: string }) => {
+      await jetstream(nc).publish(
+        Subject.event(event.jobId, event.kind as "queued"),
+        JSON.stringify(event),
+      );
+    };
+
+    it("resolves at once with the outcome of a job that has finished", async () => {
+      const id = newJobId();
+      await record(queued(id, 1));
+      await record(succeeded(id, 1, { done: true }));
+      expect(await client.waitFor(id, { timeoutMs: 5000 })).toMatchObject({
+        kind: "succeeded",
+        jobId: id,
+        result: { done: true },
+      });
+    });
+
+    it("waits for a job not known yet, and for a replayed dead job's new run", async () => {
+      const fresh = newJobId();
+      const waiting = client.waitFor(fresh, { timeoutMs: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await record(queued(fresh, 1));
+      await record(dead(fresh, 1));
+      expect(await waiting).toMatchObject({ kind: "dead", error: { message: "boom" } });
+
+      const replayed = newJobId();
+      await record(dead(replayed, 1));
+      await record(queued(replayed, 2));
+      const again = client.waitFor(replayed, { timeoutMs: 10_000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await record(succeeded(replayed, 2, "second"));
+      expect(await again).toMatchObject({ kind: "succeeded", run: 2, result: "second" });
+    });
+
+    it("resolves undefined when the time runs out or the signal aborts", async () => {
+      const id = newJobId();
+      await record(queued(id, 1));
+      expect(await client.waitFor(id, { timeoutMs: 300 })).toBeUndefined();
+      const gone = new AbortController();
+      const waiting = client.waitFor(id, { timeoutMs: 30_000, signal: gone.signal });
+      gone.abort();
+      expect(await waiting).toBeUndefined();
+
+      const closed = new JobClient(nc);
+      await closed.close();
+      await expect(closed.waitFor(id)).rejects.toBeInstanceOf(ClientClosedError);
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { JobClient } from "@conveyor/client";
 import { Subject, newJobId } from "@conveyor/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
@@ -42,6 +43,25 @@ describe("GET /v1/jobs/:id?waitMs=", () => {
       const answer = await waiting;
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ id, status: "dead" });
+    },
+  );
+
+  it(
+    "has a NATS counterpart: JobClient.waitFor resolves with the job's outcome",
+    { timeout: 60_000 },
+    async () => {
+      const client = new JobClient(shared.nc);
+      try {
+        const id = newJobId();
+        await client.submit({ id, type: "sleep", payload: { ms: 500 } });
+        expect(await client.waitFor(id, { timeoutMs: 20_000 })).toMatchObject({
+          kind: "succeeded",
+          jobId: id,
+          result: { sleptMs: 500 },
+        });
+      } finally {
+        await client.close();
+      }
     },
   );
 

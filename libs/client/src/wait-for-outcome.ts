@@ -1,0 +1,58 @@
+import { StreamName, Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
+import type { JobEvent } from "@conveyor/contracts";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+import { followJobEvents } from "./follow-job-events.ts";
+import { newestOutcome } from "./job-outcome.ts";
+import type { JobOutcome } from "./job-outcome.ts";
+
+/** How often a wait reads the job's stored events again besides those it hears. */
+const rereadMs = 5000;
+
+/**
+ * Resolves with the outcome of the job's newest run once it has one, or undefined when `timeoutMs`
+ * passes or `signal` aborts first: follows the job's events ({@link followJobEvents}), reading the
+ * newest stored event of each kind from `EVENTS` with one direct get.
+ *
+ * @throws what reading the stored events threw, when it failed last and nothing was heard.
+ */
+export async function waitForOutcome(
+  nc: NatsConnection,
+  jsm: () => Promise<JetStreamManager>,
+  jobId: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<JobOutcome | undefined> {
+  const seen: JobEvent[] = [];
+  const take = (subject: string, data: Uint8Array) => {
+    const event = eventOf(jobId, subject, data);
+    if (event !== undefined) seen.push(event);
+  };
+  const lastReadError = await followJobEvents(
+    nc,
+    jobId,
+    {
+      async read() {
+        const stored = await (
+          await jsm()
+        ).direct.getLastMessagesFor(StreamName.Events, { multi_last: [Subject.eventsOf(jobId)] });
+        for await (const msg of stored) take(msg.subject, msg.data);
+      },
+      heard: (msg) => {
+        take(msg.subject, msg.data);
+      },
+      finished: () => newestOutcome(seen) !== undefined,
+    },
+    { timeoutMs, signal, rereadMs },
+  );
+  if (seen.length === 0 && lastReadError !== undefined) throw lastReadError;
+  return newestOutcome(seen);
+}
+
+/** The job's event a message carries, when it is one on its kind's subject (as the projector takes them). */
+function eventOf(jobId: string, subject: string, data: Uint8Array): JobEvent | undefined {
+  const parsed = parseJobEventJson(jsonOrUndefined(data));
+  if (!parsed.success || parsed.data.jobId !== jobId) return undefined;
+  return subject === Subject.event(jobId, parsed.data.kind) ? parsed.data : undefined;
+}
