@@ -25,21 +25,31 @@ export interface FollowOptions {
    * connection was away, or before a cluster's servers learnt of the subscription, are not heard.
    */
   rereadMs: number;
+  /** Longest one read may take before it counts as failed (and is left to end by itself). */
+  readTimeoutMs: number;
+}
+
+/** How a follow ended besides the job's state, for the caller to judge. */
+export interface FollowEnd {
+  /** The last read's failure; undefined when it succeeded. */
+  lastReadError: Error | undefined;
+  /** Why the subscription to the job's events ended early (a permission refused, say). */
+  subscriptionError: Error | undefined;
 }
 
 /**
  * Follows one job until `follower` says it finished, `timeoutMs` passes or `signal` aborts.
  * Subscribes to the job's events (`events.<id>.*`) and reads what is stored only once the server
  * has the subscription, so an event is either stored by then or heard; reads again every
- * `rereadMs`, and once more at the end if the job has not finished. Resolves with the error of the
- * last read when it failed (`undefined` when it succeeded), for the caller to judge.
+ * `rereadMs`, and once more at the end if the job has not finished and the wait was not aborted.
+ * Each read is given at most `readTimeoutMs`.
  */
 export async function followJobEvents(
   nc: NatsConnection,
   jobId: string,
   follower: JobEventsFollower,
   options: FollowOptions,
-): Promise<Error | undefined> {
+): Promise<FollowEnd> {
   const { signal } = options;
   const heard: Msg[] = [];
   let wake = (): void => undefined;
@@ -59,19 +69,38 @@ export async function followJobEvents(
     wake();
   };
   signal?.addEventListener("abort", onAbort, { once: true });
-  void sub.closed.then(onAbort, onAbort);
+  let subscriptionError: Error | undefined;
+  void sub.closed.then(
+    (ended) => {
+      if (ended instanceof Error) subscriptionError = ended;
+      wake();
+    },
+    (err: unknown) => {
+      subscriptionError = err instanceof Error ? err : new Error(String(err));
+      wake();
+    },
+  );
   const over = () => timedOut || signal?.aborted === true || sub.isClosed();
   let lastReadError: Error | undefined;
   const read = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`the job was not read within ${String(options.readTimeoutMs)} ms`));
+      }, options.readTimeoutMs);
+    });
     try {
-      await follower.read();
+      await Promise.race([follower.read(), late]);
       lastReadError = undefined;
     } catch (err) {
       lastReadError = err instanceof Error ? err : new Error(String(err));
+    } finally {
+      clearTimeout(timer);
     }
   };
   try {
-    await nc.flush();
+    // A flush that fails (the connection away) leaves the reads to cover the gap.
+    await nc.flush().catch(() => undefined);
     await read();
     let rereadAt = performance.now() + options.rereadMs;
     while (!follower.finished() && !over()) {
@@ -91,9 +120,9 @@ export async function followJobEvents(
         rereadAt = performance.now() + options.rereadMs;
       }
     }
-    // The wait ran out: what was stored meanwhile and not heard.
-    if (!follower.finished()) await read();
-    return lastReadError;
+    // The wait ran out: what was stored meanwhile and not heard (a caller gone needs none).
+    if (!follower.finished() && signal?.aborted !== true) await read();
+    return { lastReadError, subscriptionError };
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);

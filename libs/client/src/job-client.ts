@@ -1,4 +1,4 @@
-import { SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
+import { JobId, SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
 import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope, claimedId, repeatedIds } from "@conveyor/job-registry";
 import {
@@ -331,14 +331,26 @@ export class JobClient {
    * (a direct get): the user needs to subscribe there and `$JS.API.DIRECT.GET.EVENTS`.
    *
    * @throws {ClientClosedError} after {@link close}.
-   * @throws when the stored events could not be read and nothing of the job was heard.
+   * @throws {RangeError} for a `jobId` that is no job id (a wildcard would follow every job).
+   * @throws when the stored events could not be read and nothing of the job was heard, or the
+   *   user may not subscribe to the job's events. A wait pending when the connection closes ends.
    */
   async waitFor(jobId: string, options: WaitForOptions = {}): Promise<JobOutcome | undefined> {
     if (this.#closing) throw new ClientClosedError();
+    // A wildcard would follow every job's events.
+    if (!JobId.safeParse(jobId).success) {
+      throw new RangeError(
+        `waitFor: ${JSON.stringify(jobId)} is no job id (1-64 of A-Z a-z 0-9 - _)`,
+      );
+    }
     const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30_000, maxTimerMs);
     const jsm = () =>
       (this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs, checkAPI: false }));
-    return waitForOutcome(this.#nc, jsm, jobId, timeoutMs, options.signal);
+    return waitForOutcome(this.#nc, jsm, jobId, {
+      timeoutMs,
+      readTimeoutMs: this.#timeoutMs,
+      signal: options.signal,
+    });
   }
 
   async #submit(job: JobToSubmit): Promise<Submitted> {

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { newestOutcome } from "./job-outcome.ts";
 
 const base = { jobId: "j", type: "echo", at: "2026-12-07T10:00:00.000Z" };
+const started = (run: number, attempt: number) =>
+  ({ ...base, kind: "started", run, attempt, workerId: "w" }) as JobEvent;
 const queued = (run: number) =>
   ({ ...base, kind: "queued", run, attempt: 0, maxAttempts: 3 }) as unknown as JobEvent;
 const succeeded = (run: number, attempt = 1) =>
@@ -37,5 +39,12 @@ describe("newestOutcome", () => {
     expect(newestOutcome([succeeded(1, 1), dead(1, 2)])).toMatchObject({ kind: "succeeded" });
     expect(newestOutcome([dead(1, 2), succeeded(1, 1)])).toMatchObject({ kind: "succeeded" });
     expect(newestOutcome([cancelled(1, 0), dead(1, 1)])).toMatchObject({ kind: "dead" });
+  });
+
+  it("is none for a cancel of an attempt that a later attempt's start follows, as the read model shows it running", () => {
+    expect(newestOutcome([queued(1), started(1, 1), cancelled(1, 0)])).toBeUndefined();
+    expect(newestOutcome([cancelled(1, 0), started(1, 1), succeeded(1, 1)])).toMatchObject({
+      kind: "succeeded",
+    });
   });
 });

@@ -1,39 +1,62 @@
-import { LifecycleKind } from "@conveyor/contracts";
+import { JobStatus, LifecycleKind, compareTuples, statusOrderKey } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
 
 /** How a job's run ended: its `succeeded`, `dead` or `cancelled` event. */
 export type JobOutcome = Extract<JobEvent, { kind: "succeeded" | "dead" | "cancelled" }>;
 
-/** Whether `event` ends a run. */
-export function isOutcome(event: JobEvent): event is JobOutcome {
+/** The status an event records, as the read model reads it (`started`, `progress`: running). */
+const statusOfKind: Readonly<Record<JobEvent["kind"], JobStatus>> = {
+  queued: JobStatus.Queued,
+  started: JobStatus.Running,
+  progress: JobStatus.Running,
+  failed: JobStatus.Failed,
+  succeeded: JobStatus.Succeeded,
+  dead: JobStatus.Dead,
+  cancelled: JobStatus.Cancelled,
+};
+
+/**
+ * A job's events folded to the one that sets its status, as the read model orders them
+ * (`statusOrderKey`): by run, a success above the rest of its run, then by attempt and rank. A
+ * `cancelled` for an attempt that a later attempt's `started` follows is not the job's end, nor is
+ * a dead run that a replay's `queued` follows. Keeps one event, whatever the number folded.
+ */
+export class JobStatusFold {
+  #top: JobEvent | undefined;
+  #key: number[] = [];
+
+  add(event: JobEvent): void {
+    const key = statusOrderKey({ ...event, status: statusOfKind[event.kind] });
+    // Of two facts of equal rank, the first folded stays.
+    if (this.#top === undefined || compareTuples(key, this.#key) > 0) {
+      this.#top = event;
+      this.#key = key;
+    }
+  }
+
+  /** Whether any event of the job was folded. */
+  get known(): boolean {
+    return this.#top !== undefined;
+  }
+
+  /** The event that ended the job's newest run, once the job's status is such an end. */
+  get outcome(): JobOutcome | undefined {
+    const top = this.#top;
+    return top !== undefined && isOutcome(top) ? top : undefined;
+  }
+}
+
+/** The outcome the events make, in any order: {@link JobStatusFold}. */
+export function newestOutcome(events: Iterable<JobEvent>): JobOutcome | undefined {
+  const fold = new JobStatusFold();
+  for (const event of events) fold.add(event);
+  return fold.outcome;
+}
+
+function isOutcome(event: JobEvent): event is JobOutcome {
   return (
     event.kind === LifecycleKind.Succeeded ||
     event.kind === LifecycleKind.Dead ||
     event.kind === LifecycleKind.Cancelled
   );
-}
-
-/**
- * The outcome of the job's newest run among `events` (any of its events, in any order), or
- * undefined while that run has none: a dead job replayed is not finished until its new run ends.
- * A run's success stands above its other ends (a worker that recorded `succeeded` but stopped
- * before acknowledging may see the job again, and what it does then does not undo the success).
- */
-export function newestOutcome(events: Iterable<JobEvent>): JobOutcome | undefined {
-  let run = 0;
-  let outcome: JobOutcome | undefined;
-  for (const event of events) {
-    if (event.run > run) {
-      run = event.run;
-      outcome = undefined;
-    }
-    if (event.run === run && isOutcome(event) && endsBetter(event, outcome)) outcome = event;
-  }
-  return outcome;
-}
-
-function endsBetter(event: JobOutcome, than: JobOutcome | undefined): boolean {
-  if (than === undefined) return true;
-  if (than.kind === LifecycleKind.Succeeded) return false;
-  return event.kind === LifecycleKind.Succeeded || event.attempt > than.attempt;
 }

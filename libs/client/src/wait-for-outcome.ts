@@ -4,7 +4,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import { followJobEvents } from "./follow-job-events.ts";
-import { newestOutcome } from "./job-outcome.ts";
+import { JobStatusFold } from "./job-outcome.ts";
 import type { JobOutcome } from "./job-outcome.ts";
 
 /** How often a wait reads the job's stored events again besides those it hears. */
@@ -15,21 +15,21 @@ const rereadMs = 5000;
  * passes or `signal` aborts first: follows the job's events ({@link followJobEvents}), reading the
  * newest stored event of each kind from `EVENTS` with one direct get.
  *
- * @throws what reading the stored events threw, when it failed last and nothing was heard.
+ * @throws what reading the stored events threw, when it failed last and nothing was heard; why the
+ *   subscription to the job's events ended (a permission refused), when no outcome came.
  */
 export async function waitForOutcome(
   nc: NatsConnection,
   jsm: () => Promise<JetStreamManager>,
   jobId: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
+  options: { timeoutMs: number; readTimeoutMs: number; signal: AbortSignal | undefined },
 ): Promise<JobOutcome | undefined> {
-  const seen: JobEvent[] = [];
+  const fold = new JobStatusFold();
   const take = (subject: string, data: Uint8Array) => {
     const event = eventOf(jobId, subject, data);
-    if (event !== undefined) seen.push(event);
+    if (event !== undefined) fold.add(event);
   };
-  const lastReadError = await followJobEvents(
+  const end = await followJobEvents(
     nc,
     jobId,
     {
@@ -42,12 +42,16 @@ export async function waitForOutcome(
       heard: (msg) => {
         take(msg.subject, msg.data);
       },
-      finished: () => newestOutcome(seen) !== undefined,
+      finished: () => fold.outcome !== undefined,
     },
-    { timeoutMs, signal, rereadMs },
+    { ...options, rereadMs },
   );
-  if (seen.length === 0 && lastReadError !== undefined) throw lastReadError;
-  return newestOutcome(seen);
+  const outcome = fold.outcome;
+  if (outcome !== undefined) return outcome;
+  // Not allowed to hear the job's events: waiting could only run out.
+  if (end.subscriptionError !== undefined) throw end.subscriptionError;
+  if (!fold.known && end.lastReadError !== undefined) throw end.lastReadError;
+  return undefined;
 }
 
 /** The job's event a message carries, when it is one on its kind's subject (as the projector takes them). */

@@ -1,6 +1,8 @@
 export { JobTypeName, workConsumerName } from "./job-type.ts";
 export { JobId, newJobId } from "./job-id.ts";
 export { JobStatus, jobStatuses, terminalStatuses, isTerminal } from "./job-status.ts";
+export { compareTuples, statusOrderKey } from "./status-order.ts";
+export type { StatusFact } from "./status-order.ts";
 export { StreamName, KvBucket, ConsumerName } from "./streams.ts";
 export {
   Subject,

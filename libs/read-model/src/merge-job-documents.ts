@@ -1,23 +1,11 @@
 import { isDeepStrictEqual } from "node:util";
 
+import { statusOrderKey } from "@conveyor/contracts";
 import type { JobStatus } from "@conveyor/contracts";
 
 import { canonicalJob } from "./canonical.ts";
 import type { AttemptRecord, JobDocument, ProgressRecord } from "./documents.ts";
 import { compareTuples, maxDefined, minDefined } from "./order.ts";
-
-/**
- * Orders statuses reached within one attempt. `progress` counts as `running`. Among terminal
- * statuses of the same attempt a success wins (the work was done), then an explicit cancel.
- */
-const statusRank: Readonly<Record<JobStatus, number>> = {
-  queued: 0,
-  running: 1,
-  failed: 2,
-  dead: 3,
-  cancelled: 4,
-  succeeded: 5,
-};
 
 /**
  * Orders what is known about how an attempt ended. A failure the worker reported (its `failed` or
@@ -70,22 +58,6 @@ export function mergeJobDocuments(a: JobDocument, b: JobDocument): JobDocument {
 }
 
 /**
- * Orders status events: by run, then within a run a success above any other status, the first
- * success above later ones, then by attempt and by rank. A run's work is done once it succeeded:
- * a worker that stored `succeeded` but stopped before acknowledging gets its work delivered again,
- * and what that attempt does (fail, run out of attempts) does not undo the success.
- */
-function statusKey(doc: JobDocument): number[] {
-  const succeeded = doc.status === "succeeded";
-  return [
-    doc.run,
-    succeeded ? 1 : 0,
-    succeeded ? -doc.attempt : doc.attempt,
-    statusRank[doc.status],
-  ];
-}
-
-/**
  * The side whose status is the later one. Of two equal keys (one fact recorded twice: a death or
  * a cancel by the dispatcher and by the worker, stored apart once `EVENTS`' duplicate window
  * passed), the one whose record of the attempt says more, then the one that ended earlier, as
@@ -93,7 +65,7 @@ function statusKey(doc: JobDocument): number[] {
  * and the merge does not depend on order.
  */
 function laterStatus(a: JobDocument, b: JobDocument): JobDocument {
-  const order = compareTuples(statusKey(b), statusKey(a));
+  const order = compareTuples(statusOrderKey(b), statusOrderKey(a));
   if (order !== 0) return order > 0 ? b : a;
   const [rankA, rankB] = [statusEndRank(a), statusEndRank(b)];
   if (endsBetter(rankB, b.finishedAt, rankA, a.finishedAt)) return b;

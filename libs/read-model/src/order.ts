@@ -19,14 +19,7 @@ export function canonicalTime(iso: string): string {
   return alreadyCanonical.test(iso) ? iso : new Date(iso).toISOString();
 }
 
-/** Compares number tuples lexicographically: negative, zero or positive. */
-export function compareTuples(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const diff = (a[i] ?? 0) - (b[i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  return 0;
-}
+export { compareTuples } from "@conveyor/contracts";
 
 /** The smaller of two optional strings; an absent value never wins over a present one. */
 export function minDefined(a: string | undefined, b: string | undefined): string | undefined {

@@ -285,3 +285,25 @@ describe("a user the server does not allow to publish a job type's subject", () 
     }
   });
 });
+
+describe("a user the server does not allow to hear a job's events", () => {
+  it("is told by JobClient.waitFor at once, not after waiting out its time", async () => {
+    await using nats = await provisionedWithApp(
+      '{ publish: [">"], subscribe: { allow: [">"], deny: ["events.>"] } }',
+    );
+    const nc = await connect({ servers: nats.url, ...app });
+    const client = new JobClient(nc, { timeoutMs: 2000 });
+    try {
+      const started = Date.now();
+      const waited = await client
+        .waitFor("some-job", { timeoutMs: 20_000 })
+        .catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((waited as Error).message).toMatch(/permissions violation.*events\.some-job/i);
+      await expect(client.waitFor("*")).rejects.toBeInstanceOf(RangeError);
+    } finally {
+      await client.close();
+      await nc.close();
+    }
+  });
+});

@@ -28,7 +28,7 @@ export async function waitForJob(
   signal: AbortSignal,
 ): Promise<JobDocument | undefined> {
   let doc: JobDocument | undefined;
-  const lastReadError = await followJobEvents(
+  const { lastReadError } = await followJobEvents(
     nc,
     id,
     {
@@ -43,7 +43,8 @@ export async function waitForJob(
       finished: () => doc !== undefined && isTerminal(doc.status),
       confirmFinish: true,
     },
-    { timeoutMs: waitMs, signal, rereadMs: waitRereadMs },
+    // Each read has its own deadlines (the read model's, NATS'): this one only bounds a hang.
+    { timeoutMs: waitMs, signal, rereadMs: waitRereadMs, readTimeoutMs: waitRereadMs },
   );
   if (doc === undefined && lastReadError !== undefined) throw lastReadError;
   return doc;
