@@ -3,9 +3,9 @@ import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { ConsumerInfo } from "@nats-io/jetstream";
 
 import type { GatewayDeps } from "../deps.ts";
-import { errorMessage, natsNotConnected, notFound, unavailable } from "../errors.ts";
-import { withTimeout } from "../http/with-timeout.ts";
+import { natsNotConnected, notFound } from "../errors.ts";
 import type { NatsLink } from "../jobs/nats-link.ts";
+import { withinJetStreamDeadline } from "../jobs/within-jetstream-deadline.ts";
 import type { PauseState } from "../schemas/job-types.ts";
 
 /**
@@ -68,18 +68,15 @@ async function onWorkConsumer<T>(
   act: (stream: string, consumer: string) => Promise<T>,
 ): Promise<T> {
   if (!link.up) throw natsNotConnected(`the type was not ${what}`);
-  try {
-    return await withTimeout(
-      act(StreamName.Work, workConsumerName(type)),
-      deps.options.publishTimeoutMs,
-      "JetStream",
-    );
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) {
-      throw notFound(
-        `job type ${type} has no work consumer to pause or resume: no worker has created it (or it was deleted)`,
-      );
-    }
-    throw unavailable(`the type was not ${what}: ${errorMessage(err)}`, err);
-  }
+  return withinJetStreamDeadline(
+    deps,
+    `the type was not ${what}`,
+    () => act(StreamName.Work, workConsumerName(type)),
+    (err) =>
+      err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound
+        ? notFound(
+            `job type ${type} has no work consumer to pause or resume: no worker has created it (or it was deleted)`,
+          )
+        : undefined,
+  );
 }

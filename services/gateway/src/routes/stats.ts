@@ -2,10 +2,10 @@ import { countJobsByStatusAndType } from "@conveyor/read-model";
 import Router from "@koa/router";
 
 import type { GatewayDeps } from "../deps.ts";
-import { errorMessage, natsNotConnected, unavailable } from "../errors.ts";
-import { withTimeout } from "../http/with-timeout.ts";
+import { natsNotConnected } from "../errors.ts";
 import { defaultReadTimeoutMs, queryReadModel } from "../jobs/query-read-model.ts";
 import type { NatsLink } from "../jobs/nats-link.ts";
+import { withinJetStreamDeadline } from "../jobs/within-jetstream-deadline.ts";
 import type { Stats } from "../schemas/stats.ts";
 import { summarizeJobCounts } from "../stats/job-counts.ts";
 import { scheduledJobs, workQueueStats } from "../stats/work-queues.ts";
@@ -36,14 +36,10 @@ async function jetStreamStats(
   types: readonly string[],
 ): Promise<Pick<Stats, "workQueues" | "scheduled">> {
   if (!link.up) throw natsNotConnected("work-queue stats are unavailable");
-  try {
-    const [workQueues, scheduled] = await withTimeout(
-      Promise.all([workQueueStats(deps.jsm, types), scheduledJobs(deps.jsm)]),
-      deps.options.publishTimeoutMs,
-      "JetStream",
-    );
-    return { workQueues, scheduled };
-  } catch (err) {
-    throw unavailable(`work-queue stats are unavailable: ${errorMessage(err)}`, err);
-  }
+  const [workQueues, scheduled] = await withinJetStreamDeadline(
+    deps,
+    "work-queue stats are unavailable",
+    () => Promise.all([workQueueStats(deps.jsm, types), scheduledJobs(deps.jsm)]),
+  );
+  return { workQueues, scheduled };
 }

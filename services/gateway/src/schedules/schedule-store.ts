@@ -13,8 +13,8 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 
 import type { GatewayDeps } from "../deps.ts";
 import { ApiError, ErrorCode, errorMessage, natsNotConnected, unavailable } from "../errors.ts";
-import { withTimeout } from "../http/with-timeout.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
+import { withinJetStreamDeadline } from "../jobs/within-jetstream-deadline.ts";
 import type { ScheduleView } from "../schemas/schedules.ts";
 import type { RunLookup, ScheduleRuns } from "./schedule-runs.ts";
 
@@ -174,9 +174,5 @@ async function readScheduleView(
 }
 
 async function inTime<T>(deps: StoreDeps, read: () => Promise<T>): Promise<T> {
-  try {
-    return await withTimeout(read(), deps.options.publishTimeoutMs, "JetStream");
-  } catch (err) {
-    throw unavailable(`the schedules are unavailable: ${errorMessage(err)}`, err);
-  }
+  return withinJetStreamDeadline(deps, "the schedules are unavailable", read);
 }
