@@ -23,7 +23,7 @@ import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./in
 import { sourceOf, unprocessableReason, unreadableHeaders } from "./intake.ts";
 import type { IntakeDeps } from "./intake.ts";
 import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
-import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
+import { decideEnvelope, publishJob, recordRefusal, refuseMessage } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
 
 /** Which delivery of the bulk this is, to decide when a job that cannot be queued is given up. */
@@ -79,9 +79,7 @@ export async function processBulkSubmission(
       headers,
       attributes,
       async (context) => {
-        const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection");
-        const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
-        await recordRefusal(deps, context, refused, read.refusal);
+        const rejectionId = await refuseMessage(deps, context, StreamName.Jobs, msg, read.refusal);
         return { queued: 0, rejected: [{ rejectionId, reason: read.refusal.reason }] };
       },
       rootTraceId(),

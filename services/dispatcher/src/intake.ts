@@ -20,7 +20,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 
 import { failureMessage } from "./intake-failure.ts";
 import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
-import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
+import { decideEnvelope, publishJob, refuseMessage } from "./job-decision.ts";
 import type { Decision, Refusal } from "./job-decision.ts";
 import type { DispatchPublisher } from "./publisher.ts";
 import type { ScheduledHolds } from "./scheduled-holds.ts";
@@ -175,9 +175,7 @@ async function reject(
   deps: IntakeDeps,
   refusal: Refusal,
 ): Promise<IntakeOutcome> {
-  const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection");
-  const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
-  await recordRefusal(deps, context, refused, refusal);
+  const rejectionId = await refuseMessage(deps, context, StreamName.Jobs, msg, refusal);
   return { kind: "rejected", rejectionId, reason: refusal.reason };
 }
 

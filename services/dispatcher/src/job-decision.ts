@@ -2,6 +2,7 @@ import { scheduledRunAt } from "@conveyor/contracts";
 import type {
   JobSubmission,
   QueuedEvent,
+  StreamName,
   SubmissionSource,
   ValidationIssue,
   WorkItem,
@@ -9,8 +10,10 @@ import type {
 import { checkSubmission, claimedId } from "@conveyor/job-registry";
 import type { JobTypeLookup } from "@conveyor/job-registry";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
+import type { JsMsg } from "@nats-io/jetstream";
 
 import { QueuedEventMissing } from "./intake-failure.ts";
+import { idForIntakeMessage } from "./job-ids.ts";
 import type { DispatchPublisher } from "./publisher.ts";
 import type { ScheduledHolds } from "./scheduled-holds.ts";
 import { queuedEventFor, rejectedEventFor, workItemFor } from "./records.ts";
@@ -136,6 +139,24 @@ export interface RefusedMessage {
   rejectionId: string;
   subject: string;
   sizeBytes: number;
+}
+
+/**
+ * Records the refusal of a whole message of `stream` (a submission, a bulk, a schedule's tick) as
+ * a `rejected` event whose id comes from the message's place in the stream, so that a redelivery
+ * records the same rejection; resolves with that id once it is stored.
+ */
+export async function refuseMessage(
+  deps: { publisher: DispatchPublisher; tracing: Tracing; now: () => Date },
+  context: TraceContext,
+  stream: StreamName,
+  msg: JsMsg,
+  refusal: Refusal,
+): Promise<string> {
+  const rejectionId = idForIntakeMessage(stream, msg.seq, msg.time, "rejection");
+  const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
+  await recordRefusal(deps, context, refused, refusal);
+  return rejectionId;
 }
 
 /** Records a refusal as a `rejected` event; resolves once it is stored. */

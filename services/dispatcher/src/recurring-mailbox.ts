@@ -17,9 +17,9 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { defaultGiveUpAfterDeliveries } from "./dispatcher.ts";
 import { rawPreviewOf } from "./intake.ts";
 import { QueuedEventMissing, failureMessage, isDeterministicFailure } from "./intake-failure.ts";
-import { decideEnvelope, publishJob, recordRefusal } from "./job-decision.ts";
+import { decideEnvelope, publishJob, refuseMessage } from "./job-decision.ts";
 import type { Refusal } from "./job-decision.ts";
-import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
+import { traceIdForIntakeMessage } from "./job-ids.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { PullLoop } from "./pull-loop.ts";
 import { retryDelayMs } from "./retry-delay.ts";
@@ -143,7 +143,7 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
         rawPreview: rawPreviewOf(msg),
       };
       try {
-        const outcome = await inTickTrace((context) => reject(msg, tickAt, context, deps, refusal));
+        const outcome = await inTickTrace((context) => reject(msg, context, deps, refusal));
         deps.log.error({ err, subject: msg.subject, deliveries }, "recurring tick given up on");
         msg.ack();
         await recordRun(msg, read, outcome, deps);
@@ -208,7 +208,7 @@ async function submit(
   deps: TickDeps,
 ): Promise<{ jobId?: string; rejectionId?: string }> {
   if (!read.ok) {
-    return reject(msg, tickAt, context, deps, {
+    return reject(msg, context, deps, {
       reason: "invalid_schedule",
       message: `invalid recurring schedule: ${read.message}`,
       issues: read.issues,
@@ -232,11 +232,11 @@ async function submit(
     deps,
     context,
   );
-  if (decision.kind === "reject") return reject(msg, tickAt, context, deps, decision.refusal);
+  if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
   const bytes = Buffer.byteLength(JSON.stringify(decision.item));
   if (bytes > deps.maxSubmissionBytes) {
     const message = `the job is ${String(bytes)} bytes, over the limit of ${String(deps.maxSubmissionBytes)}`;
-    return reject(msg, tickAt, context, deps, {
+    return reject(msg, context, deps, {
       reason: "too_large",
       message,
       issues: [{ path: "job", message }],
@@ -255,13 +255,9 @@ function nameFromTickSubject(subject: string): string | undefined {
 
 async function reject(
   msg: JsMsg,
-  tickAt: Date,
   context: TraceContext,
   deps: TickDeps,
   refusal: Refusal,
 ): Promise<{ rejectionId: string }> {
-  const rejectionId = idForIntakeMessage(StreamName.Schedules, msg.seq, tickAt, "rejection");
-  const refused = { rejectionId, subject: msg.subject, sizeBytes: msg.data.byteLength };
-  await recordRefusal(deps, context, refused, refusal);
-  return { rejectionId };
+  return { rejectionId: await refuseMessage(deps, context, StreamName.Schedules, msg, refusal) };
 }
