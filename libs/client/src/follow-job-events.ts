@@ -1,4 +1,5 @@
-import { Subject } from "@conveyor/contracts";
+import { Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
+import type { JobEvent } from "@conveyor/contracts";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 
 /** How a wait on a job's events reads and judges the job: see {@link followJobEvents}. */
@@ -128,4 +129,14 @@ export async function followJobEvents(
     signal?.removeEventListener("abort", onAbort);
     sub.unsubscribe();
   }
+}
+
+/**
+ * The job's event a message on `subject` carries: undefined unless it is one of this job's, on
+ * its kind's subject (as the projector takes events).
+ */
+export function jobEventOf(jobId: string, subject: string, data: Uint8Array): JobEvent | undefined {
+  const parsed = parseJobEventJson(jsonOrUndefined(data));
+  if (!parsed.success || parsed.data.jobId !== jobId) return undefined;
+  return subject === Subject.event(jobId, parsed.data.kind) ? parsed.data : undefined;
 }

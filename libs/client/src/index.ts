@@ -8,7 +8,7 @@ export type {
   WaitForOptions,
 } from "./job-client.ts";
 export { newestOutcome } from "./job-outcome.ts";
-export { followJobEvents } from "./follow-job-events.ts";
+export { followJobEvents, jobEventOf } from "./follow-job-events.ts";
 export type { FollowOptions, JobEventsFollower } from "./follow-job-events.ts";
 export type { JobOutcome } from "./job-outcome.ts";
 export {

@@ -344,9 +344,7 @@ export class JobClient {
       );
     }
     const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30_000, maxTimerMs);
-    const jsm = () =>
-      (this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs, checkAPI: false }));
-    return waitForOutcome(this.#nc, jsm, jobId, {
+    return waitForOutcome(this.#nc, () => this.#manager(), jobId, {
       timeoutMs,
       readTimeoutMs: this.#timeoutMs,
       signal: options.signal,
@@ -532,10 +530,15 @@ export class JobClient {
   }
 
   /** The stored submission a duplicate collapsed into (its PubAck's sequence), when readable. */
+  /** The JetStream API on the client's connection, with its deadline, made on first use. */
+  #manager(): Promise<JetStreamManager> {
+    this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs, checkAPI: false });
+    return this.#jsm;
+  }
+
   async #first(seq: number): Promise<FirstSubmission | undefined> {
     try {
-      this.#jsm ??= jetstreamManager(this.#nc, { timeout: this.#timeoutMs, checkAPI: false });
-      return await readFirstSubmission(await this.#jsm, seq);
+      return await readFirstSubmission(await this.#manager(), seq);
     } catch {
       // Not permitted, or not answered: unknown, and a later duplicate tries afresh.
       this.#jsm = undefined;

@@ -1,9 +1,8 @@
-import { StreamName, Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
-import type { JobEvent } from "@conveyor/contracts";
+import { StreamName, Subject } from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
-import { followJobEvents } from "./follow-job-events.ts";
+import { followJobEvents, jobEventOf } from "./follow-job-events.ts";
 import { JobStatusFold } from "./job-outcome.ts";
 import type { JobOutcome } from "./job-outcome.ts";
 
@@ -26,7 +25,7 @@ export async function waitForOutcome(
 ): Promise<JobOutcome | undefined> {
   const fold = new JobStatusFold();
   const take = (subject: string, data: Uint8Array) => {
-    const event = eventOf(jobId, subject, data);
+    const event = jobEventOf(jobId, subject, data);
     if (event !== undefined) fold.add(event);
   };
   const end = await followJobEvents(
@@ -52,11 +51,4 @@ export async function waitForOutcome(
   if (end.subscriptionError !== undefined) throw end.subscriptionError;
   if (!fold.known && end.lastReadError !== undefined) throw end.lastReadError;
   return undefined;
-}
-
-/** The job's event a message carries, when it is one on its kind's subject (as the projector takes them). */
-function eventOf(jobId: string, subject: string, data: Uint8Array): JobEvent | undefined {
-  const parsed = parseJobEventJson(jsonOrUndefined(data));
-  if (!parsed.success || parsed.data.jobId !== jobId) return undefined;
-  return subject === Subject.event(jobId, parsed.data.kind) ? parsed.data : undefined;
 }

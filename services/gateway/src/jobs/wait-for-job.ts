@@ -1,8 +1,8 @@
-import { followJobEvents } from "@conveyor/client";
-import { Subject, isTerminal, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
+import { followJobEvents, jobEventOf } from "@conveyor/client";
+import { isTerminal } from "@conveyor/contracts";
 import { applyEvent, mergeJobDocuments } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
-import type { Msg, NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 
 /** Reads the job as `GET /v1/jobs/:id` does, with its newest events in `EVENTS` folded in. */
 export type ReadJob = () => Promise<JobDocument | undefined>;
@@ -37,7 +37,8 @@ export async function waitForJob(
         if (stored !== undefined) doc = doc === undefined ? stored : mergeJobDocuments(stored, doc);
       },
       heard: (msg) => {
-        doc = folded(doc, msg, id);
+        const event = jobEventOf(id, msg.subject, msg.data);
+        if (event !== undefined) doc = applyEvent(doc, event);
       },
       // As the read model ranks the job's events: a cancel of a running job, say, is not its end.
       finished: () => doc !== undefined && isTerminal(doc.status),
@@ -48,13 +49,4 @@ export async function waitForJob(
   );
   if (doc === undefined && lastReadError !== undefined) throw lastReadError;
   return doc;
-}
-
-/** `doc` with the event `msg` carries, when it is one of this job's, on its kind's subject. */
-function folded(doc: JobDocument | undefined, msg: Msg, id: string): JobDocument | undefined {
-  const event = parseJobEventJson(jsonOrUndefined(msg.data));
-  // As the projector takes events: the body's job and kind are those its subject names.
-  if (!event.success || event.data.jobId !== id) return doc;
-  if (msg.subject !== Subject.event(id, event.data.kind)) return doc;
-  return applyEvent(doc, event.data);
 }
