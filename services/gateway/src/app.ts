@@ -25,9 +25,12 @@ import { submitJobRouter } from "./routes/submit-job.ts";
 export function createGatewayApp(deps: GatewayDeps): Koa {
   const app = new Koa();
   // Errors are answered and logged by errorMapping; this only sees what escapes a response (a
-  // client that hung up mid-stream), which Koa's default listener would print to stderr.
-  app.on("error", (err: unknown) => {
-    deps.logger.warn({ err }, "response error");
+  // client that hung up mid-stream), which Koa's default listener would print to stderr. Leaving
+  // an event stream is how a client ends it: no warning.
+  app.on("error", (err: unknown, ctx?: Koa.Context) => {
+    const leftStream = ctx?.response.type === "text/event-stream" && isPrematureClose(err);
+    if (leftStream) deps.logger.debug({ err }, "client left an event stream");
+    else deps.logger.warn({ err }, "response error");
   });
 
   const link = NatsLink.watch(deps.nc);
@@ -55,4 +58,8 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+function isPrematureClose(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "ERR_STREAM_PREMATURE_CLOSE";
 }

@@ -33,10 +33,16 @@ export interface GatewayOptions {
    */
   continueTraces?: boolean;
   /**
-   * Requests that may wait for a job to finish at once (`GET /v1/jobs/:id?waitMs=`); past it, a
-   * job is answered as it is. @default 1000
+   * Requests that may follow a job at once (`GET /v1/jobs/:id?waitMs=` and
+   * `GET /v1/jobs/:id/events`); past it, a wait is answered with the job as it is and a stream
+   * with 503. @default 1000
    */
   maxJobWaits?: number;
+  /**
+   * Longest one `GET /v1/jobs/:id/events` stream lasts, in milliseconds; then it ends without
+   * `end` and the client reconnects. @default 1800000 (30 minutes)
+   */
+  jobStreamMaxMs?: number;
 }
 
 /** Everything the gateway talks to, connected by `main.ts` (or a test). */
@@ -55,7 +61,7 @@ export interface GatewayDeps {
   options: GatewayOptions;
   /**
    * Aborted when the gateway starts stopping: requests waiting for a job to finish are answered
-   * at once, with the job as it is. @default never
+   * at once, with the job as it is, and streams of a job's events end. @default never
    */
   stopping?: AbortSignal;
 }

@@ -4,9 +4,47 @@ import { jetstream } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
 import { callApi, sharedServiceStack, submitAccepted } from "../e2e-failures/jobs-api.ts";
+import { nextEvent, serverSentEvents } from "../support/server-sent-events.ts";
 
-describe("GET /v1/jobs/:id?waitMs=", () => {
-  const shared = sharedServiceStack(["sleep", "flaky"]);
+describe("GET /v1/jobs/:id?waitMs= and GET /v1/jobs/:id/events", () => {
+  const shared = sharedServiceStack(["sleep", "flaky", "json.analyze"]);
+
+  it(
+    "streams a running job's progress live, and its result when it ends",
+    { timeout: 60_000 },
+    async () => {
+      const { stack } = shared;
+      const documents = [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }];
+      const id = await submitAccepted(stack, "json.analyze", {
+        documents,
+        delayPerDocumentMs: 400,
+      });
+      const response = await fetch(`${stack.gatewayUrl}/v1/jobs/${id}/events`);
+      expect(response.status).toBe(200);
+      const events = serverSentEvents(response);
+      const statuses: string[] = [];
+      const progress: number[] = [];
+      let last: Record<string, unknown> = {};
+      for (let event = await nextEvent(events); event?.name === "job";) {
+        last = JSON.parse(event.data) as Record<string, unknown>;
+        statuses.push(last.status as string);
+        const done = (last.progress as { done?: number } | null)?.done;
+        if (done !== undefined && progress.at(-1) !== done) progress.push(done);
+        event = await nextEvent(events);
+        if (event?.name === "end") {
+          expect(JSON.parse(event.data)).toEqual({ id, status: "succeeded" });
+          break;
+        }
+      }
+      // Heard as the handler reported it, not only once it was over.
+      expect(statuses).toContain("running");
+      expect(progress.length).toBeGreaterThanOrEqual(2);
+      expect(progress).toEqual([...progress].sort((a, b) => a - b));
+      expect(last).toMatchObject({ id, status: "succeeded", progress: { done: 4, total: 4 } });
+      expect(last.result).not.toBeNull();
+      expect(await nextEvent(events)).toBeUndefined();
+    },
+  );
 
   it("answers once the job has finished, with its outcome", { timeout: 60_000 }, async () => {
     const { stack } = shared;

@@ -6,6 +6,7 @@ import { createGatewayApp } from "@conveyor/gateway";
 import type { GatewayOptions } from "@conveyor/gateway";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
+import type { Logger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import { uniqueName } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
@@ -38,6 +39,10 @@ export interface GatewayFixtureOptions extends Partial<GatewayOptions> {
   mongoUrl: string;
   /** Where the gateway's spans go, for tests that read them; spans are not recorded without. */
   spanProcessors?: SpanProcessor[];
+  /** The gateway's logger. @default silent */
+  logger?: Logger;
+  /** Aborted to tell the gateway it is stopping. */
+  stopping?: AbortSignal;
 }
 
 /**
@@ -45,7 +50,7 @@ export interface GatewayFixtureOptions extends Partial<GatewayOptions> {
  * reconnects without limit, as in `main.ts`, so tests can stop and restart the server.
  */
 export async function startGateway(options: GatewayFixtureOptions): Promise<GatewayUnderTest> {
-  const logger = createLogger("gateway-test", "silent");
+  const logger = options.logger ?? createLogger("gateway-test", "silent");
   const nc = await connect({
     servers: options.natsUrl,
     maxReconnectAttempts: -1,
@@ -69,6 +74,7 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
     registry,
     tracing,
     logger,
+    stopping: options.stopping,
     options: {
       maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
       maxBulkBodyBytes: options.maxBulkBodyBytes ?? 1024 * 1024,
@@ -77,6 +83,8 @@ export async function startGateway(options: GatewayFixtureOptions): Promise<Gate
       readyTimeoutMs: options.readyTimeoutMs,
       gatherSubmissions: options.gatherSubmissions,
       continueTraces: options.continueTraces,
+      maxJobWaits: options.maxJobWaits,
+      jobStreamMaxMs: options.jobStreamMaxMs,
     },
   });
   const server = app.listen(0, "127.0.0.1");

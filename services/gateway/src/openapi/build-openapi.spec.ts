@@ -74,6 +74,7 @@ describe("buildOpenApi", () => {
       "/v1/jobs/bulk",
       "/v1/jobs/{id}",
       "/v1/jobs/{id}/cancel",
+      "/v1/jobs/{id}/events",
       "/v1/rejections",
       "/v1/rejections/{id}",
       "/v1/schedules",

@@ -150,6 +150,43 @@ export function paths(submissionSchema: object): Record<string, object> {
         },
       },
     },
+    "/v1/jobs/{id}/events": {
+      get: {
+        operationId: "streamJobEvents",
+        summary: "Follow a job live: its status, attempts and progress as server-sent events",
+        description:
+          "A `text/event-stream` (open it with `EventSource`): a `job` event carrying the job " +
+          "as `GET /v1/jobs/{id}` answers it, again each time it changes (status, attempt, " +
+          "progress report), until the job has finished (succeeded, dead or cancelled): then an " +
+          "`end` event (`{ id, status }`) and the stream ends; close the `EventSource` on `end`. " +
+          "A stream ended without `end` (its 30 minutes ran out, the gateway stopped) is to be " +
+          "reconnected, as `EventSource` does by itself; each connection starts with the job as " +
+          "it is. Comments (`: keep-alive`) every 15 s keep proxies from closing an idle stream.",
+        parameters: parametersOf(JobIdParams, "path"),
+        responses: {
+          "200": {
+            description: "The stream of the job's changes",
+            content: {
+              "text/event-stream": {
+                schema: {
+                  type: "string",
+                  description: "`event: job` with `data:` a JobView; last `event: end`",
+                },
+              },
+            },
+          },
+          "400": badParameter,
+          "404": error(
+            "No such job, after waiting 10 s for it (a just-submitted job appears once the " +
+              "dispatcher has queued it)",
+          ),
+          "503": error(
+            "NATS is not connected, the job could not be read, or the gateway follows as many " +
+              "jobs as it may (`maxJobWaits`, shared with `waitMs`); retry later",
+          ),
+        },
+      },
+    },
     "/v1/jobs/{id}/cancel": {
       post: {
         operationId: "cancelJob",

@@ -104,6 +104,9 @@ export const GetJobQuery = z.strictObject({
     .describe("Wait up to this long (ms, at most 30000) for the job to finish before answering"),
 });
 
+/** Query of `GET /v1/jobs/:id/events`: none; strict, so that a parameter sent is refused. */
+export const JobEventsQuery = z.strictObject({});
+
 /** `202`: the job is stored in the intake stream. */
 export const SubmitAccepted = z.object({
   id: z.string(),
