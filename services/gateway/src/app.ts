@@ -28,7 +28,7 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   // client that hung up mid-stream), which Koa's default listener would print to stderr. Leaving
   // an event stream is how a client ends it: no warning.
   app.on("error", (err: unknown, ctx?: Koa.Context) => {
-    const leftStream = ctx?.response.type === "text/event-stream" && isPrematureClose(err);
+    const leftStream = ctx?.response.type === "text/event-stream" && isClientGone(err);
     if (leftStream) deps.logger.debug({ err }, "client left an event stream");
     else deps.logger.warn({ err }, "response error");
   });
@@ -60,6 +60,9 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   return app;
 }
 
-function isPrematureClose(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === "ERR_STREAM_PREMATURE_CLOSE";
+/** The errors of a response whose client went away: closed, reset, or its pipe broken. */
+const clientGoneCodes = new Set(["ERR_STREAM_PREMATURE_CLOSE", "ECONNRESET", "EPIPE"]);
+
+function isClientGone(err: unknown): boolean {
+  return clientGoneCodes.has(String((err as { code?: unknown } | null)?.code));
 }

@@ -204,4 +204,24 @@ describe("GET /v1/jobs/:id/events", () => {
       .toBe(200);
     expect(warnings("response error")).toEqual([]);
   });
+
+  it("holds requests arriving together to maxJobWaits, and frees a slot when a stream ends", async () => {
+    await using gw = await gateway({ maxJobWaits: 2, jobStreamMaxMs: 1000 });
+    const id = newJobId();
+    await store(gw.nc, queued(id));
+    const leaving = new AbortController();
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => openStream(gw.baseUrl, id, leaving.signal)),
+    );
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(2);
+    expect(answers.filter((answer) => answer.status === 503)).toHaveLength(4);
+    // The two streams run out after a second; their slots come back with them.
+    await expect
+      .poll(async () => (await openStream(gw.baseUrl, id, leaving.signal)).status, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .toBe(200);
+    leaving.abort();
+  });
 });

@@ -1,5 +1,5 @@
 import { Subject, newJobId } from "@conveyor/contracts";
-import { waitForJob } from "@conveyor/gateway";
+import { ApiError, ErrorCode, waitForJob } from "@conveyor/gateway";
 import { startNatsServer } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import { connect } from "@nats-io/transport-node";
@@ -34,11 +34,23 @@ describe("waitForJob against a real nats-server", () => {
   });
 
   it("fails as a read without a wait does when the job cannot be read and nothing of it was heard", async () => {
-    const unavailable = new Error("the read model did not answer");
-    const read = () => Promise.reject(unavailable);
+    const refused = new ApiError(503, ErrorCode.Unavailable, "the read model did not answer");
+    const read = () => Promise.reject(refused);
     const waiting = waitForJob(nc, newJobId(), 300, read, new AbortController().signal);
-    await expect(waiting).rejects.toBe(unavailable);
+    await expect(waiting).rejects.toBe(refused);
   });
+
+  it(
+    "fails with a 503, not as a fault of its own, when a read takes too long",
+    {
+      timeout: 20_000,
+    },
+    async () => {
+      const hanging = () => new Promise<undefined>(() => undefined);
+      const waiting = waitForJob(nc, newJobId(), 300, hanging, new AbortController().signal);
+      await expect(waiting).rejects.toMatchObject({ status: 503, code: "unavailable" });
+    },
+  );
 
   it("stops waiting when its request goes away", async () => {
     const gone = new AbortController();

@@ -57,6 +57,8 @@ describe("EventStream", () => {
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(response.headers.get("cache-control")).toContain("no-cache");
     expect(response.headers.get("x-accel-buffering")).toBe("no");
+    // A reconnect opens a new connection, which may reach another replica.
+    expect(response.headers.get("connection")).toBe("close");
     const text = await response.text();
     expect(text.startsWith("retry: ")).toBe(true);
     expect(eventsOf(text)).toEqual([
@@ -117,6 +119,32 @@ describe("EventStream", () => {
     }, 100);
     await expect(asked).rejects.toThrow();
     await expect.poll(() => stream?.closed.aborted, { timeout: 2000 }).toBe(true);
+  });
+
+  it("writes what it held as soon as the client has caught up, not only at the end", async () => {
+    const sent = 2000;
+    const { server, url } = await serve((stream) => {
+      for (let n = 1; n <= sent; n++) {
+        stream.send("job", JSON.stringify({ n, padding: "x".repeat(1000) }));
+      }
+      setTimeout(() => {
+        stream.send("end", "{}");
+        stream.end();
+      }, 1000);
+    });
+    servers.push(server);
+    const response = await fetch(url);
+    const decoder = new TextDecoder();
+    let text = "";
+    let newestAt: number | undefined;
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      if (newestAt === undefined && text.includes(`{"n":${String(sent)},`)) newestAt = Date.now();
+    }
+    const endedAt = Date.now();
+    expect(newestAt).toBeDefined();
+    // The newest event came once the client had read the rest, well before the stream's end.
+    expect(endedAt - (newestAt ?? endedAt)).toBeGreaterThan(500);
   });
 
   it("stops when the client goes away", async () => {

@@ -8,6 +8,9 @@ export const eventStreamKeepAliveMs = 15_000;
 /** How long a client's `EventSource` waits before reconnecting after the stream ends, in ms. */
 const reconnectAfterMs = 2000;
 
+/** How long an ended stream may take to reach a client that reads nothing before it is cut. */
+const endedStreamDrainMs = 5000;
+
 /**
  * A response of server-sent events (`text/event-stream`) on a Koa context. `send` writes one
  * event; a client that reads slower than events come gets the newest event of each name once it
@@ -29,6 +32,9 @@ export class EventStream {
     ctx.set("Cache-Control", "no-cache, no-transform");
     // nginx buffers responses unless told not to, which would hold every event back.
     ctx.set("X-Accel-Buffering", "no");
+    // The client reconnects on a new connection, which a load balancer may send to another
+    // replica: on this one, kept alive, it could reach a gateway that is stopping.
+    ctx.set("Connection", "close");
     ctx.req.socket.setNoDelay(true);
     ctx.body = this.#body;
     this.#body.write(`retry: ${String(reconnectAfterMs)}\n\n`);
@@ -62,8 +68,13 @@ export class EventStream {
   send(name: string, json: string): void {
     if (this.#ended) return;
     const event = `event: ${name}\ndata: ${json}\n\n`;
-    if (this.#body.writableNeedDrain) this.#held.set(name, event);
-    else this.#write(event);
+    if (this.#body.writableNeedDrain) {
+      // Held in the order of the newest sends: an event replaced moves behind the others.
+      this.#held.delete(name);
+      this.#held.set(name, event);
+    } else {
+      this.#write(event);
+    }
   }
 
   /** Ends the response once what was written, and what was held, is sent. */
@@ -72,6 +83,10 @@ export class EventStream {
     this.#writeHeld();
     this.#stop();
     this.#body.end();
+    // A client that reads nothing would hold the connection and what is buffered for good.
+    setTimeout(() => {
+      if (!this.#closed.signal.aborted) this.#body.destroy();
+    }, endedStreamDrainMs).unref();
   }
 
   #writeHeld(): void {

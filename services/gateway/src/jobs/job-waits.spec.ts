@@ -19,4 +19,16 @@ describe("JobWaits", () => {
     stopping.abort();
     expect(waits.full).toBe(true);
   });
+
+  it("counts a reserved wait until it is released, once however often released", () => {
+    const waits = new JobWaits(2);
+    const first = waits.reserve();
+    waits.reserve();
+    expect(waits.full).toBe(true);
+    first();
+    first();
+    expect(waits.full).toBe(false);
+    waits.reserve();
+    expect(waits.full).toBe(true);
+  });
 });

@@ -23,11 +23,25 @@ export class JobWaits {
   }
 
   async hold<T>(wait: () => Promise<T>): Promise<T> {
-    this.#running++;
+    const release = this.reserve();
     try {
       return await wait();
     } finally {
-      this.#running--;
+      release();
     }
+  }
+
+  /**
+   * Counts one wait from now until the function returned is called (again calls do nothing): for
+   * a wait that goes on after the request's handler has returned (an event stream).
+   */
+  reserve(): () => void {
+    this.#running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+    };
   }
 }

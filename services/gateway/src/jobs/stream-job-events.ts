@@ -32,8 +32,8 @@ export async function streamJobEvents(
     sent = view;
     stream.send("job", view);
   };
-  send(first);
   try {
+    send(first);
     const { doc, finished } = await followJob(nc, id, read, {
       ...options,
       initial: first,

@@ -4,6 +4,8 @@ import { applyEvent, mergeJobDocuments } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 import type { NatsConnection } from "@nats-io/transport-node";
 
+import { ApiError, errorMessage, unavailable } from "../errors.ts";
+
 /** Reads the job as `GET /v1/jobs/:id` does, with its newest events in `EVENTS` folded in. */
 export type ReadJob = () => Promise<JobDocument | undefined>;
 
@@ -127,6 +129,10 @@ async function followedJob(
   options: FollowJobOptions,
 ): Promise<JobDocument | undefined> {
   const { doc, lastReadError } = await followJob(nc, id, read, options);
-  if (doc === undefined && lastReadError !== undefined) throw lastReadError;
+  if (doc === undefined && lastReadError !== undefined) {
+    // A read given up on for taking too long is no fault of the gateway's: 503, as a slow store's.
+    if (lastReadError instanceof ApiError) throw lastReadError;
+    throw unavailable(`the job could not be read: ${errorMessage(lastReadError)}`, lastReadError);
+  }
   return doc;
 }

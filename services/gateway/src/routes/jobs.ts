@@ -61,33 +61,43 @@ export function jobsRouter(deps: GatewayDeps, link: NatsLink): Router {
   router.get("/v1/jobs/:id/events", async (ctx) => {
     const { id } = parseParams(JobIdParams, ctx.params);
     parseParams(JobEventsQuery, ctx.query);
+    if (waits.stopping.aborted) throw unavailable("the gateway is stopping; try again");
     // Without NATS no change could be heard: the client is to come back rather than hear nothing.
     if (!link.up) throw unavailable("NATS is not connected; the job cannot be followed yet");
     if (waits.full) {
       throw unavailable("the gateway follows as many jobs as it may; try again shortly");
     }
-    const read = () => readOne(id, true);
-    // A job accepted a moment before is known once the dispatcher has queued it.
-    const first =
-      (await read()) ??
-      (await waits.hold(() =>
-        waitUntilKnown(deps.nc, id, read, AbortSignal.any([requestClosed(ctx), waits.stopping])),
-      ));
-    if (!first) {
-      if (waits.stopping.aborted) throw unavailable("the gateway is stopping; try again");
-      throw noSuchJob(id);
+    // Counted from here, so that requests arriving together cannot all pass the check above.
+    const release = waits.reserve();
+    let streaming = false;
+    try {
+      const read = () => readOne(id, true);
+      // A job accepted a moment before is known once the dispatcher has queued it.
+      const first =
+        (await read()) ??
+        (await waitUntilKnown(
+          deps.nc,
+          id,
+          read,
+          AbortSignal.any([requestClosed(ctx), waits.stopping]),
+        ));
+      if (!first) {
+        if (waits.stopping.aborted) throw unavailable("the gateway is stopping; try again");
+        throw noSuchJob(id);
+      }
+      const stream = new EventStream(ctx);
+      const stop = AbortSignal.any([stream.closed, waits.stopping]);
+      const timeoutMs = deps.options.jobStreamMaxMs ?? defaultJobStreamMaxMs;
+      // The response goes on after this handler returns; the stream ends itself in every case.
+      streaming = true;
+      void streamJobEvents(stream, deps.nc, id, first, read, { timeoutMs, signal: stop })
+        .catch((err: unknown) => {
+          deps.logger.warn({ err, jobId: id }, "following a job for its event stream failed");
+        })
+        .finally(release);
+    } finally {
+      if (!streaming) release();
     }
-    const stream = new EventStream(ctx);
-    const stop = AbortSignal.any([stream.closed, waits.stopping]);
-    const streamMs = deps.options.jobStreamMaxMs ?? defaultJobStreamMaxMs;
-    // The response goes on after this handler returns; the stream ends itself in every case.
-    void waits
-      .hold(() =>
-        streamJobEvents(stream, deps.nc, id, first, read, { timeoutMs: streamMs, signal: stop }),
-      )
-      .catch((err: unknown) => {
-        deps.logger.warn({ err, jobId: id }, "following a job for its event stream failed");
-      });
   });
   return router;
 }
