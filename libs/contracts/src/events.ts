@@ -88,6 +88,11 @@ export const FailedEvent = z.object({
   /** Delay before the next attempt, in milliseconds. */
   retryDelayMs: z.int().min(0),
   startedAt: attemptStartedAt,
+  /**
+   * Deliveries of this run, this one included, that were cut short by a stopping worker and so are
+   * not counted against the job's `maxAttempts`; absent when none were.
+   */
+  uncounted: z.int().min(1).optional(),
 });
 
 /**

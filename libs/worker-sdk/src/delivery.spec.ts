@@ -50,6 +50,9 @@ interface DeliveryOptions {
   version?: number;
   /** The `version` of the type's declaration in force. */
   versionInForce?: number;
+  /** The message's delivery count. @default 1 */
+  deliveryCount?: number;
+  uncountedDeliveries?: (jobId: string, run: number) => Promise<number>;
 }
 
 /** A delivery of `item` whose message and publisher record what is done to them in `steps`. */
@@ -70,7 +73,7 @@ function deliver(options: DeliveryOptions): {
       options.body ?? JSON.stringify({ ...item, timeoutMs: options.timeoutMs ?? item.timeoutMs }),
     ),
     headers: msgHeaders,
-    info: { deliveryCount: 1 },
+    info: { deliveryCount: options.deliveryCount ?? 1 },
     ack: () => {
       steps.push("ack");
       options.onAck?.();
@@ -120,11 +123,63 @@ function deliver(options: DeliveryOptions): {
     versionInForce: () => options.versionInForce,
     onAttemptEnd: options.onAttemptEnd,
     outcomeRetryDelaysMs: [1, 1, 1],
+    uncountedDeliveries: options.uncountedDeliveries,
   });
   return { delivery, steps, renewedAt };
 }
 
 describe("Delivery", () => {
+  it("does not count the deliveries of the run that a stop cut short against maxAttempts", async () => {
+    const events: { kind: string; attempt: number; uncounted?: number }[] = [];
+    const event: LifecyclePublisher["event"] = (e) => {
+      events.push(e);
+      return Promise.resolve();
+    };
+    const asked: [string, number][] = [];
+    // Delivered a fourth time with three attempts allowed: one delivery before was cut short.
+    const resumed = deliver({
+      handle: () => Promise.reject(new Error("still failing")),
+      deliveryCount: 4,
+      event,
+      uncountedDeliveries: (jobId, run) => {
+        asked.push([jobId, run]);
+        return Promise.resolve(1);
+      },
+    });
+    await resumed.delivery.process();
+    expect(asked).toEqual([["job-1", 1]]);
+    // It ran, as its third attempt; failing, it died: its attempts are used up.
+    expect(resumed.steps).toEqual(["handled", "term"]);
+    expect(events.map((e) => e.kind)).toEqual(["dead"]);
+
+    // Without the stop's record every delivery counts: the fourth is one too many.
+    const counted = deliver({
+      handle: () => Promise.resolve("never"),
+      deliveryCount: 4,
+      uncountedDeliveries: () => Promise.reject(new Error("EVENTS did not answer")),
+    });
+    await counted.delivery.process();
+    expect(counted.steps).not.toContain("handled");
+    expect(counted.steps.at(-1)).toBe("term");
+
+    // A failure carries the count on for the next delivery; a first delivery asks nothing.
+    events.length = 0;
+    const failing = deliver({
+      handle: () => Promise.reject(new Error("boom")),
+      deliveryCount: 2,
+      event,
+      uncountedDeliveries: () => Promise.resolve(1),
+    });
+    await failing.delivery.process();
+    expect(events.at(-1)).toMatchObject({ kind: "failed", attempt: 2, uncounted: 1 });
+    const first = deliver({
+      handle: () => Promise.resolve("done"),
+      uncountedDeliveries: () => Promise.reject(new Error("a first delivery reads nothing")),
+    });
+    await first.delivery.process();
+    expect(first.steps.at(-1)).toBe("ack");
+  });
+
   it("keeps the job's lease while its outcome is being stored, until it acknowledges", async () => {
     const heartbeatMs = 20;
     const storingMs = 300;

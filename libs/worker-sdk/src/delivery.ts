@@ -20,6 +20,7 @@ import { runHandler } from "./run-handler.ts";
 import type { HandlerGuard } from "./run-handler.ts";
 import { handlerDurationMs, settle, unrecordedRetryDelayMs } from "./settle.ts";
 import type { DeliveryRecord } from "./settle.ts";
+import type { UncountedDeliveries } from "./uncounted-deliveries.ts";
 import { parsePayload, readWorkItem } from "./work-item.ts";
 import type { ParsedPayload } from "./work-item.ts";
 
@@ -43,6 +44,11 @@ export interface DeliveryDeps {
   onAttemptEnd?: ((report: AttemptReport) => void) | undefined;
   /** Pauses between tries of an outcome's record, as `SettleDeps` has them. */
   outcomeRetryDelaysMs?: readonly number[] | undefined;
+  /**
+   * Reads how many earlier deliveries of a run a stopping worker cut short, on a job's second and
+   * later deliveries; without it every delivery counts as an attempt.
+   */
+  uncountedDeliveries?: UncountedDeliveries | undefined;
 }
 
 /**
@@ -115,6 +121,7 @@ export class Delivery {
             msg,
             type: settings.type,
             attempt,
+            uncounted: 0,
             workItem: undefined,
             jobId: headerJobId,
             run: 1,
@@ -217,9 +224,12 @@ export class Delivery {
     });
     const cancelled = cancellations.find(item.id, item.run);
     if (cancelled) return { kind: "cancelled", reason: cancelled.reason };
-    const exceeded = exceededDeliveries(record.attempt, item.maxAttempts);
+    // Only a job delivered before can have had a delivery cut short: a first costs no read.
+    if (record.attempt > 1) record.uncounted = await this.#uncountedBefore(item.id, item.run);
+    const counted = record.attempt - record.uncounted;
+    const exceeded = exceededDeliveries(counted, item.maxAttempts);
     if (exceeded) return exceeded;
-    const facts = this.#facts(item.maxAttempts, item.retry);
+    const facts = this.#facts(item.maxAttempts, item.retry, counted);
     let payload = parsePayload(settings.schema, item.payload);
     // Only a schema with async checks answers with a promise; the others cost no extra turn. Those
     // checks are user code like the handler, guarded alike: the job's timeout, a stop, a cancel.
@@ -279,9 +289,33 @@ export class Delivery {
     return { controller: this.#controller, abandon: signal, timeoutMs, deadline: this.#deadline };
   }
 
-  #facts(maxAttempts: number, retry?: RetryOverride): AttemptFacts {
+  /**
+   * Earlier deliveries of the run not counted as attempts; 0 when they cannot be read (every
+   * delivery then counts, as a crash's does: the job may die an attempt early, never run on).
+   */
+  async #uncountedBefore(jobId: string, run: number): Promise<number> {
+    const { uncountedDeliveries, logger } = this.#deps;
+    if (uncountedDeliveries === undefined) return 0;
+    try {
+      const uncounted = await uncountedDeliveries(jobId, run);
+      // Never more than the deliveries before this one, whatever a stored event says.
+      return Math.min(Math.max(0, uncounted), this.#msg.info.deliveryCount - 1);
+    } catch (err) {
+      logger.warn(
+        { err, jobId },
+        "could not read the job's deliveries cut short by a stop; counting every delivery",
+      );
+      return 0;
+    }
+  }
+
+  #facts(
+    maxAttempts: number,
+    retry?: RetryOverride,
+    attempt = this.#msg.info.deliveryCount,
+  ): AttemptFacts {
     return {
-      attempt: this.#msg.info.deliveryCount,
+      attempt,
       maxAttempts,
       policy: effectivePolicy(this.#deps.settings.retry, retry),
     };

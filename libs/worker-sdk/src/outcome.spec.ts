@@ -96,13 +96,13 @@ describe("decideOutcome", () => {
     });
   });
 
-  it("dead-letters an attempt cut short by stop() on the last attempt, naming the stop", () => {
-    // Sent back, it would only be dead-lettered by the next replica as delivered too often, after
-    // a `failed` event promising a retry.
-    expect(decideOutcome({ ok: false, error: new WorkerStoppedError() }, facts(3))).toMatchObject({
-      kind: "dead",
-      reason: "attempts_exhausted",
-      error: { name: "WorkerStoppedError" },
+  it("returns an attempt cut short by stop() at once on the last attempt too, not counting it", () => {
+    // The job did not fail: a rolling deploy must not use up its attempts.
+    expect(decideOutcome({ ok: false, error: new WorkerStoppedError() }, facts(3))).toEqual({
+      kind: "retry",
+      delayMs: 0,
+      uncounted: true,
+      error: expect.objectContaining({ name: "WorkerStoppedError" }) as unknown,
     });
   });
 

@@ -25,7 +25,11 @@ export type Settled = { ok: true; result: unknown } | { ok: false; error: unknow
 /** The closed set of things a worker does with a delivery. */
 export type Outcome =
   | { kind: "succeeded"; result: JsonValue }
-  | { kind: "retry"; error: ErrorInfo; delayMs: number }
+  /**
+   * `uncounted`: the attempt was cut short by a stopping worker, and is not counted against the
+   * job's `maxAttempts`.
+   */
+  | { kind: "retry"; error: ErrorInfo; delayMs: number; uncounted?: true }
   | { kind: "dead"; error: ErrorInfo; reason: DeadReason }
   /** The job was cancelled: recorded and acknowledged, never retried. */
   | { kind: "cancelled"; reason: string };
@@ -38,7 +42,10 @@ export type AppliedOutcome = Outcome["kind"] | "unrecorded";
 
 /** What the decision depends on besides the settled attempt. */
 export interface AttemptFacts {
-  /** 1-based attempt number (delivery count). */
+  /**
+   * 1-based attempt number: the delivery count less the deliveries of the run a stopping worker
+   * cut short, which are not counted.
+   */
   attempt: number;
   maxAttempts: number;
   policy: RetryPolicy;
@@ -52,10 +59,9 @@ const maxStackChars = 8000;
 /**
  * Decides what to do with an attempt: a result succeeds; a non-retryable failure, or a retryable
  * one on the last attempt, is dead; otherwise the job is retried after the failure's own delay or
- * the policy's. An attempt cut short by `stop()` goes back at once, unless it was the last: it
- * counts as an attempt, so the next delivery could only dead-letter it, as delivered too often
- * after a `failed` event that promised a retry; it is dead-lettered here, naming the stop.
- * An attempt ended by a cancel is cancelled, whatever the handler threw; one whose handler still
+ * the policy's. An attempt cut short by `stop()` goes back at once, also on the last attempt:
+ * it is not counted (`uncounted`), as the job did not fail; a rolling deploy does not use up the
+ * attempts of the jobs it interrupts. An attempt ended by a cancel is cancelled, whatever the handler threw; one whose handler still
  * returned a result succeeded (the work was done).
  */
 export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
@@ -70,10 +76,12 @@ export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
   if (isInstance(error, JobFailure) && !error.retryable) {
     return { kind: "dead", error: info, reason: DeadReason.NonRetryable };
   }
+  if (isInstance(error, WorkerStoppedError)) {
+    return { kind: "retry", error: info, delayMs: 0, uncounted: true };
+  }
   if (facts.attempt >= facts.maxAttempts) {
     return { kind: "dead", error: info, reason: DeadReason.AttemptsExhausted };
   }
-  if (isInstance(error, WorkerStoppedError)) return { kind: "retry", error: info, delayMs: 0 };
   const ownDelay = isInstance(error, JobFailure) ? error.delayMs : undefined;
   // A failure's own delay is bounded as a policy's is: beyond that, JetStream's nanoseconds
   // overflow and the event's delay is no safe integer. Infinity means as late as allowed; what is

@@ -91,6 +91,7 @@ function harness(
     msg,
     type: "echo",
     attempt: 2,
+    uncounted: 0,
     workItem: item,
     jobId: "job-1",
     run: 1,
@@ -153,6 +154,26 @@ describe("settle", () => {
     await settle({ kind: "retry", error, delayMs: 250 }, h.record, h.deps);
     expect(h.steps).toEqual(["event:failed", "nak:250"]);
     expect(h.events[0]).toMatchObject({ kind: "failed", retryDelayMs: 250, error });
+  });
+
+  it("carries on the run's deliveries a stop cut short in the failed event, counting a stop's own", async () => {
+    const h = harness();
+    await settle({ kind: "retry", error, delayMs: 250 }, h.record, h.deps);
+    expect(h.events[0]).not.toHaveProperty("uncounted");
+
+    const before = harness();
+    await settle(
+      { kind: "retry", error, delayMs: 250 },
+      { ...before.record, uncounted: 2 },
+      before.deps,
+    );
+    expect(before.events[0]).toMatchObject({ kind: "failed", uncounted: 2 });
+
+    const stopped = harness();
+    const outcome = { kind: "retry", error, delayMs: 0, uncounted: true } as const;
+    await settle(outcome, { ...stopped.record, uncounted: 1 }, stopped.deps);
+    expect(stopped.steps).toEqual(["event:failed", "nak:0"]);
+    expect(stopped.events[0]).toMatchObject({ kind: "failed", retryDelayMs: 0, uncounted: 2 });
   });
 
   it("stores the dead letter and the dead event before terminating", async () => {

@@ -25,6 +25,11 @@ export interface DeliveryRecord {
   type: string;
   /** 1-based delivery count. */
   attempt: number;
+  /**
+   * Earlier deliveries of this run that a stopping worker cut short, not counted as attempts;
+   * carried on in this delivery's `failed` event.
+   */
+  uncounted: number;
   /** The work item, when the message was readable. */
   workItem: WorkItem | undefined;
   /** The job id; undefined when the message named none (then no lifecycle event can be sent). */
@@ -189,6 +194,9 @@ export async function settle(
       return "succeeded";
     }
     case "retry": {
+      // The run's count so far, this delivery included when a stop cut it short: the next
+      // delivery reads it from this event.
+      const uncounted = delivery.uncounted + (outcome.uncounted === true ? 1 : 0);
       try {
         await publishEvent(delivery, deps, {
           kind: LifecycleKind.Failed,
@@ -197,6 +205,7 @@ export async function settle(
           workerId: delivery.workerId,
           retryDelayMs: outcome.delayMs,
           startedAt,
+          ...(uncounted > 0 ? { uncounted } : {}),
         });
       } catch (err) {
         // The retry matters more than its record: the next attempt's events supersede it.

@@ -14,6 +14,7 @@ import { WorkerConfigError } from "./errors.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { compileWorkerOptions } from "./options.ts";
 import type { ResolvedWorkerOptions, WorkerOptions } from "./options.ts";
+import { newestFailedEventCount } from "./uncounted-deliveries.ts";
 import { TypeConsumer } from "./type-consumer.ts";
 import type { TypeBacklog } from "./type-consumer.ts";
 
@@ -210,6 +211,7 @@ export class JobWorker {
         cancellations: shared.cancellations.view,
         versionInForce: () => shared.registry.versionInForce(settings.type),
         onAttemptEnd: options.onAttemptEnd,
+        uncountedDeliveries: newestFailedEventCount(jsm),
       };
       consumers.push(
         new TypeConsumer(

@@ -562,6 +562,46 @@ describe("worker SDK against a real nats-server", () => {
     await waitFor(async () => (await fx.workLeft(type)) === 0, { message: "work acknowledged" });
   });
 
+  it("on stop returns a job on its last attempt without counting it, and it runs again", async () => {
+    const type = uniqueType("deploy");
+    const first = await fx.worker({
+      handlers: {
+        [type]: async (_job, ctx) => {
+          await sleep(60_000, undefined, { signal: ctx.signal });
+        },
+      },
+    });
+    // Two attempts: the first cut short by the stop, then two failures use them up.
+    const item = await fx.enqueue(type, null, { maxAttempts: 2 });
+    await fx.eventsUntil(item.id, "started");
+    await first.stop({ graceMs: 100 });
+    const stopped = (await fx.eventsUntil(item.id, "failed")).find((e) => e.kind === "failed");
+    expect(stopped).toMatchObject({ attempt: 1, retryDelayMs: 0, uncounted: 1 });
+    expect(await fx.deadLetters(type)).toEqual([]);
+
+    let runs = 0;
+    await fx.worker({
+      handlers: {
+        [type]: () => {
+          runs++;
+          throw JobFailure.retryable("downstream refused", { delayMs: 10 });
+        },
+      },
+    });
+    const events = await fx.eventsUntil(item.id, "dead");
+    expect(kinds(events.filter((e) => e.kind !== "started"))).toEqual([
+      "failed@1",
+      "failed@2",
+      "dead@3",
+    ]);
+    expect(events.find((e) => e.kind === "failed" && e.attempt === 2)).toMatchObject({
+      uncounted: 1,
+    });
+    expect(runs).toBe(2);
+    const [dead] = await fx.deadLetters(type);
+    expect(dead!.letter).toMatchObject({ reason: DeadReason.AttemptsExhausted });
+  });
+
   it("on stop lets a handler finish within the grace period", async () => {
     const type = uniqueType("graceful");
     const worker = await fx.worker({
