@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import type { JobTypeDescriptor } from "@conveyor/contracts";
 import { JobTypeName, KvBucket } from "@conveyor/contracts";
-import { KvFollower, createLogger } from "@conveyor/service-kit";
+import { KvFollower, createLogger, isWrongRevision } from "@conveyor/service-kit";
 import type { KvChange, Logger } from "@conveyor/service-kit";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
@@ -357,17 +357,4 @@ function versionOf(entry: { json: () => unknown }, type: string): number | undef
   } catch {
     return undefined;
   }
-}
-
-/**
- * Whether a KV write failed because the key is no longer at the revision it expected. A clustered
- * stream's leader may answer a lost race with `StreamWrongLastSequenceUnknown` (10164) instead of
- * `StreamWrongLastSequence` (10071).
- */
-export function isWrongRevision(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
 }

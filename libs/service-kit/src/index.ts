@@ -31,6 +31,8 @@ export {
 } from "./shutdown.ts";
 export type { ShutdownOptions, ShutdownStep } from "./shutdown.ts";
 export { KvFollower } from "./kv-follower.ts";
+export { isWrongRevision, updateByRevision } from "./kv-revisions.ts";
+export type { RevisionedKv } from "./kv-revisions.ts";
 export type { KvChange, KvFollowerHandlers, KvFollowerOptions } from "./kv-follower.ts";
 export { JetStreamPublisher } from "./jetstream-publisher.ts";
 export { ChurnTable } from "./churn-table.ts";

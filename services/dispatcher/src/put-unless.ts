@@ -1,8 +1,5 @@
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
-import type { KV } from "@nats-io/kv";
-
-/** How often a write that lost a race with another writer of the key reads again. */
-const maxWriteTries = 10;
+import { updateByRevision } from "@conveyor/service-kit";
+import type { RevisionedKv } from "@conveyor/service-kit";
 
 /**
  * Stores `value` under `key` unless the value there already supersedes it (`supersedes`, given
@@ -11,31 +8,17 @@ const maxWriteTries = 10;
  * once (two dispatchers, or side by side) can never leave the superseded value stored.
  */
 export async function putUnlessSuperseded<T>(
-  kv: KV,
+  kv: RevisionedKv,
   key: string,
   value: string,
   read: (text: string) => T | undefined,
   supersedes: (stored: T) => boolean,
 ): Promise<T | undefined> {
-  for (let tries = 1; ; tries++) {
-    const entry = await kv.get(key);
-    const stored = entry?.operation === "PUT" ? read(entry.string()) : undefined;
-    if (stored !== undefined && supersedes(stored)) return stored;
-    try {
-      // A deleted entry's marker has a revision of its own, so only a key never written is created.
-      if (entry === null) await kv.create(key, value);
-      else await kv.update(key, value, entry.revision);
-      return undefined;
-    } catch (err) {
-      if (!isRevisionConflict(err) || tries >= maxWriteTries) throw err;
-    }
-  }
-}
-
-function isRevisionConflict(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
+  let superseding: T | undefined;
+  await updateByRevision(kv, key, (text) => {
+    const stored = text === undefined ? undefined : read(text);
+    superseding = stored !== undefined && supersedes(stored) ? stored : undefined;
+    return superseding === undefined ? value : undefined;
+  });
+  return superseding;
 }

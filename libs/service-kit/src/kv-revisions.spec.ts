@@ -1,7 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
-import { isWrongRevision } from "./registry.ts";
+import { isWrongRevision } from "./kv-revisions.ts";
 
 const apiError = (code: number) =>
   new JetStreamApiError({ code: 400, err_code: code, description: "wrong last sequence" });
