@@ -36,6 +36,11 @@ export const KvBucket = {
    * the dispatcher at each tick.
    */
   ScheduleRuns: "conveyor-schedule-runs",
+  /**
+   * Starts of rate-limited job types: key = `<type>.<window>` (the window's number, time divided by
+   * its length), value = how many jobs of the type started in it, counted by the workers.
+   */
+  RateLimits: "conveyor-rate-limits",
 } as const;
 
 /** Durable consumer names that are not per job type. */

@@ -25,6 +25,8 @@ export const bucketSpecs: readonly BucketSpec[] = [
   // A schedule's latest run, kept longer than a yearly schedule's runs are apart; a deleted
   // schedule's record written by a tick that raced the delete ages out.
   { name: KvBucket.ScheduleRuns, history: 1, maxAgeMs: 400 * dayMs },
+  // A rate limit's window is at most an hour: its count is needed until the window has passed.
+  { name: KvBucket.RateLimits, history: 1, maxAgeMs: 2 * 60 * 60_000 },
 ];
 
 /** The stream that backs a KV bucket (the KV convention). */

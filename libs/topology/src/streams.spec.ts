@@ -140,11 +140,13 @@ describe("consumers", () => {
 });
 
 describe("bucketSpecs", () => {
-  it("keeps job types forever, cancellations a week and schedules' runs 400 days, one revision per key", () => {
+  it("keeps job types forever, cancellations a week, schedules' runs 400 days and rate limits' counts two hours, one revision per key", () => {
     expect(bucketSpecs.map((b) => [b.name, b.history, b.maxAgeMs])).toEqual([
       ["conveyor-job-types", 1, 0],
       ["conveyor-cancellations", 1, 7 * 24 * 3_600_000],
       ["conveyor-schedule-runs", 1, 400 * 24 * 3_600_000],
+      // Longer than the longest window of a rate limit, an hour.
+      ["conveyor-rate-limits", 1, 2 * 3_600_000],
     ]);
   });
 });

@@ -53,6 +53,7 @@ interface DeliveryOptions {
   /** The message's delivery count. @default 1 */
   deliveryCount?: number;
   uncountedDeliveries?: (jobId: string, run: number) => Promise<number>;
+  rateLimiter?: { take: (signal: AbortSignal) => Promise<void> };
 }
 
 /** A delivery of `item` whose message and publisher record what is done to them in `steps`. */
@@ -112,6 +113,7 @@ function deliver(options: DeliveryOptions): {
       version: options.version,
       concurrency: 1,
       description: undefined,
+      rateLimit: undefined,
     },
     publisher,
     tracing: options.tracing ?? Tracing.create({ serviceName: "test" }),
@@ -124,6 +126,7 @@ function deliver(options: DeliveryOptions): {
     onAttemptEnd: options.onAttemptEnd,
     outcomeRetryDelaysMs: [1, 1, 1],
     uncountedDeliveries: options.uncountedDeliveries,
+    rateLimiter: options.rateLimiter,
   });
   return { delivery, steps, renewedAt };
 }
@@ -172,12 +175,94 @@ describe("Delivery", () => {
     });
     await failing.delivery.process();
     expect(events.at(-1)).toMatchObject({ kind: "failed", attempt: 2, uncounted: 1 });
+    let reads = 0;
     const first = deliver({
       handle: () => Promise.resolve("done"),
-      uncountedDeliveries: () => Promise.reject(new Error("a first delivery reads nothing")),
+      uncountedDeliveries: () => {
+        reads++;
+        return Promise.resolve(0);
+      },
     });
     await first.delivery.process();
     expect(first.steps.at(-1)).toBe("ack");
+    expect(reads).toBe(0);
+  });
+
+  it("forgives at most maxAttempts stops, and never more than the deliveries before", async () => {
+    // Seven deliveries, six of them stopped, three attempts: four counted, one too many.
+    const stoppedOften = deliver({
+      handle: () => Promise.resolve("never"),
+      deliveryCount: 7,
+      uncountedDeliveries: () => Promise.resolve(6),
+    });
+    await stoppedOften.delivery.process();
+    expect(stoppedOften.steps).not.toContain("handled");
+    expect(stoppedOften.steps.at(-1)).toBe("term");
+
+    // A count above the deliveries before (an event of a consumer since re-created) is cut to them.
+    const events: { kind: string; uncounted?: number }[] = [];
+    const overstated = deliver({
+      handle: () => Promise.reject(new Error("boom")),
+      deliveryCount: 2,
+      uncountedDeliveries: () => Promise.resolve(9),
+      event: (e) => {
+        events.push(e);
+        return Promise.resolve();
+      },
+    });
+    await overstated.delivery.process();
+    expect(events.at(-1)).toMatchObject({ kind: "failed", uncounted: 1 });
+  });
+
+  it("starts a rate-limited job once its start is counted, and ends its wait on a stop or a cancel", async () => {
+    let let_go: () => void = () => undefined;
+    const waiting = (signal: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        let_go = resolve;
+        signal.addEventListener("abort", () => {
+          reject(signal.reason as Error);
+        });
+      });
+    const counted = deliver({
+      handle: () => Promise.resolve("done"),
+      rateLimiter: { take: waiting },
+    });
+    const processing = counted.delivery.process();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(counted.steps).not.toContain("handled");
+    let_go();
+    await processing;
+    expect(counted.steps.filter((step) => step !== "working")).toEqual(["handled", "ack"]);
+
+    const events: { kind: string; uncounted?: number }[] = [];
+    const stopped = deliver({
+      handle: () => Promise.resolve("never"),
+      rateLimiter: { take: waiting },
+      event: (e) => {
+        events.push(e);
+        return Promise.resolve();
+      },
+    });
+    const stopping = stopped.delivery.process();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stopped.delivery.interrupt();
+    await stopping;
+    // Back to the queue at once, the wait not counted as an attempt.
+    expect(stopped.steps.filter((step) => step !== "working")).toEqual(["nak"]);
+    expect(events).toEqual([expect.objectContaining({ kind: "failed", uncounted: 1 })]);
+
+    const cancelled = deliver({
+      handle: () => Promise.resolve("never"),
+      rateLimiter: { take: waiting },
+    });
+    const cancelling = cancelled.delivery.process();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    cancelled.delivery.cancel({
+      reason: "not needed",
+      requestedAt: "2026-01-01T00:00:00.000Z",
+    } as never);
+    await cancelling;
+    expect(cancelled.steps.filter((step) => step !== "working")).toEqual(["ack"]);
   });
 
   it("keeps the job's lease while its outcome is being stored, until it acknowledges", async () => {

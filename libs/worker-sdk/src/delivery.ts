@@ -3,6 +3,7 @@ import type { CancellationRecord, JobEvent, RetryOverride } from "@conveyor/cont
 import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
+import { workMaxDeliverCap } from "@conveyor/topology";
 import type { JsMsg } from "@nats-io/jetstream";
 
 import type { CancellationLookup } from "./cancellation-view.ts";
@@ -20,6 +21,7 @@ import { runHandler } from "./run-handler.ts";
 import type { HandlerGuard } from "./run-handler.ts";
 import { handlerDurationMs, settle, unrecordedRetryDelayMs } from "./settle.ts";
 import type { DeliveryRecord } from "./settle.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
 import type { UncountedDeliveries } from "./uncounted-deliveries.ts";
 import { parsePayload, readWorkItem } from "./work-item.ts";
 import type { ParsedPayload } from "./work-item.ts";
@@ -49,6 +51,8 @@ export interface DeliveryDeps {
    * later deliveries; without it every delivery counts as an attempt.
    */
   uncountedDeliveries?: UncountedDeliveries | undefined;
+  /** The type's rate limit: a job starts once it has counted its start. @default none */
+  rateLimiter?: Pick<RateLimiter, "take"> | undefined;
 }
 
 /**
@@ -226,8 +230,10 @@ export class Delivery {
     if (cancelled) return { kind: "cancelled", reason: cancelled.reason };
     // Only a job delivered before can have had a delivery cut short: a first costs no read.
     if (record.attempt > 1) record.uncounted = await this.#uncountedBefore(item.id, item.run);
-    const counted = record.attempt - record.uncounted;
-    const exceeded = exceededDeliveries(counted, item.maxAttempts);
+    // At most maxAttempts stops are forgiven: a job whose own run gets its worker stopped (a
+    // memory limit, a failed liveness probe) still comes to an end.
+    const counted = record.attempt - Math.min(record.uncounted, item.maxAttempts);
+    const exceeded = exceededDeliveries(counted, item.maxAttempts, record.attempt);
     if (exceeded) return exceeded;
     const facts = this.#facts(item.maxAttempts, item.retry, counted);
     let payload = parsePayload(settings.schema, item.payload);
@@ -244,6 +250,19 @@ export class Delivery {
     }
     if (!payload.ok)
       return decideOutcome({ ok: false, error: this.#refusal(payload.error) }, facts);
+
+    // A rate limit holds the job, and its slot, until its start is counted; a stop or a cancel
+    // while it waits ends the attempt as either would end its handler.
+    const { rateLimiter } = this.#deps;
+    if (rateLimiter !== undefined) {
+      const { signal } = this.#controller;
+      try {
+        await rateLimiter.take(signal);
+      } catch (err) {
+        if (!signal.aborted) throw err;
+        return decideOutcome({ ok: false, error: signal.reason }, facts);
+      }
+    }
 
     // The handler does not wait for the `started` event to be stored; the outcome's event does,
     // so the job's record never shows an outcome without the start before it. A handler that is
@@ -316,6 +335,7 @@ export class Delivery {
   ): AttemptFacts {
     return {
       attempt,
+      finalDelivery: this.#msg.info.deliveryCount >= workMaxDeliverCap,
       maxAttempts,
       policy: effectivePolicy(this.#deps.settings.retry, retry),
     };

@@ -2,6 +2,8 @@ import type { RetryPolicy, WorkItem } from "@conveyor/contracts";
 import type { Logger } from "@conveyor/service-kit";
 import type { z } from "zod";
 
+import type { RateLimit } from "./rate-limiter.ts";
+
 /** A job as its handler sees it: the work item, with the payload parsed by the type's schema. */
 export type Job<P = unknown> = Readonly<Omit<WorkItem, "payload">> & { readonly payload: P };
 
@@ -9,9 +11,16 @@ export type Job<P = unknown> = Readonly<Omit<WorkItem, "payload">> & { readonly 
 export interface JobContext {
   readonly jobId: string;
   readonly type: string;
-  /** 1-based number of this attempt (the JetStream delivery count). */
+  /**
+   * 1-based number of this attempt: the JetStream delivery count, which counts deliveries that
+   * a stopping worker cut short too (those are not counted against `maxAttempts`, so `attempt`
+   * may pass it).
+   */
   readonly attempt: number;
-  /** Attempts the job may take in total, including this one. */
+  /**
+   * Attempts the job may take in total, including this one, deliveries cut short by a stopping
+   * worker not counted.
+   */
   readonly maxAttempts: number;
   /** W3C trace id of the job's trace, when it has one. */
   readonly traceId: string | undefined;
@@ -60,6 +69,11 @@ export interface HandlerDefinition<S extends z.ZodType = z.ZodType> {
   timeoutMs?: number;
   /** Handlers of this type running at once in this process. @default the worker's `concurrency` */
   concurrency?: number;
+  /**
+   * At most `max` jobs of this type start per `perMs` milliseconds, across every worker that
+   * runs it (give them all the same). @default none
+   */
+  rateLimit?: RateLimit;
   /**
    * Version of the type's declaration (schema, retry policy, timeout): raise it with every change,
    * so that an older worker restarting during a rolling deploy does not put its declaration back

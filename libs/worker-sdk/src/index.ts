@@ -5,6 +5,9 @@ export type { AttemptReport, WorkerOptions } from "./options.ts";
 export { maxWorkerConcurrency, maxWorkerIdLength } from "./options.ts";
 export { defineHandler } from "./handler.ts";
 export type { HandlerDefinition, HandlerEntry, Job, JobContext, JobHandler } from "./handler.ts";
+export type { RateLimit } from "./rate-limiter.ts";
+export { newestFailedEventCount } from "./uncounted-deliveries.ts";
+export type { UncountedDeliveries } from "./uncounted-deliveries.ts";
 export {
   JobFailure,
   JobTimeoutError,

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { WorkerConfigError } from "./errors.ts";
 import type { HandlerEntry, Job, JobContext } from "./handler.ts";
 import type { AppliedOutcome } from "./outcome.ts";
+import { RateLimit } from "./rate-limiter.ts";
 
 /** Options of {@link createWorker}. Give either `natsUrl` or `connection`. */
 export interface WorkerOptions {
@@ -71,6 +72,8 @@ export interface TypeSettings {
   description: string | undefined;
   /** The declaration's version, registered with it. */
   version: number | undefined;
+  /** How many jobs of the type may start per window, across workers; none when undefined. */
+  rateLimit: RateLimit | undefined;
 }
 
 /** {@link WorkerOptions} with every default filled in and every handler resolved. */
@@ -134,6 +137,7 @@ const typeOptions = z.object({
   timeoutMs: positiveInt.max(maxJobTimeoutMs).optional(),
   concurrency: positiveInt.max(maxWorkerConcurrency).optional(),
   version: z.int().min(0).optional(),
+  rateLimit: RateLimit.optional(),
 });
 
 function resolveType(type: string, entry: HandlerEntry, defaultConcurrency: number): TypeSettings {
@@ -153,6 +157,7 @@ function resolveType(type: string, entry: HandlerEntry, defaultConcurrency: numb
       concurrency: defaultConcurrency,
       description: undefined,
       version: undefined,
+      rateLimit: undefined,
     };
   }
   const settings = parseOrThrow(typeOptions, entry, option);
@@ -172,6 +177,7 @@ function resolveType(type: string, entry: HandlerEntry, defaultConcurrency: numb
     concurrency: settings.concurrency ?? defaultConcurrency,
     description: settings.description,
     version: settings.version,
+    rateLimit: settings.rateLimit,
   };
 }
 

@@ -146,7 +146,34 @@ describe("exceededDeliveries", () => {
     expect(exceededDeliveries(4, 3)).toMatchObject({
       kind: "dead",
       reason: DeadReason.DeliveriesExceeded,
+      error: { message: expect.stringMatching(/^delivered 4 times but/) as unknown },
     });
+  });
+
+  it("names the deliveries and the attempts counted of them when they differ", () => {
+    expect(exceededDeliveries(4, 3, 6)).toMatchObject({
+      error: {
+        message: expect.stringMatching(
+          /^delivered 6 times \(4 of them counted as attempts\)/,
+        ) as unknown,
+      },
+    });
+  });
+});
+
+describe("decideOutcome on JetStream's last delivery of the message", () => {
+  it("dead-letters what would be retried, a stop's return included, with its own error", () => {
+    const last = { ...facts(2, 5), finalDelivery: true };
+    expect(decideOutcome({ ok: false, error: new Error("flaky") }, last)).toMatchObject({
+      kind: "dead",
+      reason: "attempts_exhausted",
+      error: { message: "flaky" },
+    });
+    expect(decideOutcome({ ok: false, error: new WorkerStoppedError() }, last)).toMatchObject({
+      kind: "dead",
+      error: { name: "WorkerStoppedError" },
+    });
+    expect(decideOutcome({ ok: true, result: 1 }, last)).toMatchObject({ kind: "succeeded" });
   });
 });
 

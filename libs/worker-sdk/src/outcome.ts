@@ -49,6 +49,11 @@ export interface AttemptFacts {
   attempt: number;
   maxAttempts: number;
   policy: RetryPolicy;
+  /**
+   * Whether JetStream delivers the message no more after this delivery (its consumer's
+   * `max_deliver`): a job handed back would never run, so no retry can follow. @default false
+   */
+  finalDelivery?: boolean;
   /** Source of jitter, in [0, 1). @default Math.random */
   random?: () => number;
 }
@@ -76,6 +81,11 @@ export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
   if (isInstance(error, JobFailure) && !error.retryable) {
     return { kind: "dead", error: info, reason: DeadReason.NonRetryable };
   }
+  // Handed back, it would never be delivered again, and JetStream's advisory would record it
+  // without its error.
+  if (facts.finalDelivery === true) {
+    return { kind: "dead", error: info, reason: DeadReason.AttemptsExhausted };
+  }
   if (isInstance(error, WorkerStoppedError)) {
     return { kind: "retry", error: info, delayMs: 0, uncounted: true };
   }
@@ -97,14 +107,19 @@ export function decideOutcome(settled: Settled, facts: AttemptFacts): Outcome {
  * A delivery beyond the job's attempts means earlier attempts never settled (the worker crashed
  * or lost its lease): the job is dead-lettered without running it again.
  */
-export function exceededDeliveries(attempt: number, maxAttempts: number): Outcome | undefined {
+export function exceededDeliveries(
+  attempt: number,
+  maxAttempts: number,
+  deliveries = attempt,
+): Outcome | undefined {
   if (attempt <= maxAttempts) return undefined;
+  const counted = deliveries === attempt ? "" : ` (${String(attempt)} of them counted as attempts)`;
   return {
     kind: "dead",
     reason: DeadReason.DeliveriesExceeded,
     error: {
       name: "DeliveriesExceededError",
-      message: `delivered ${attempt} times but the job allows ${maxAttempts} attempts; earlier attempts never finished (worker crash or lost lease)`,
+      message: `delivered ${String(deliveries)} times${counted} but the job allows ${String(maxAttempts)} attempts; earlier attempts never finished (worker crash or lost lease)`,
     },
   };
 }

@@ -95,6 +95,7 @@ function slowEventStore(
       timeoutMs: undefined,
       concurrency: 2,
       description: undefined,
+      rateLimit: undefined,
     },
     publisher,
     tracing: Tracing.create({ serviceName: "test" }),

@@ -14,6 +14,7 @@ import { WorkerConfigError } from "./errors.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { compileWorkerOptions } from "./options.ts";
 import type { ResolvedWorkerOptions, WorkerOptions } from "./options.ts";
+import { RateLimiter } from "./rate-limiter.ts";
 import { newestFailedEventCount } from "./uncounted-deliveries.ts";
 import { TypeConsumer } from "./type-consumer.ts";
 import type { TypeBacklog } from "./type-consumer.ts";
@@ -212,6 +213,10 @@ export class JobWorker {
         versionInForce: () => shared.registry.versionInForce(settings.type),
         onAttemptEnd: options.onAttemptEnd,
         uncountedDeliveries: newestFailedEventCount(jsm),
+        rateLimiter:
+          settings.rateLimit === undefined
+            ? undefined
+            : await RateLimiter.open(js, settings.type, settings.rateLimit, shared.logger),
       };
       consumers.push(
         new TypeConsumer(
@@ -242,7 +247,7 @@ export class JobWorker {
    * Drains: stops pulling (an open pull runs out first, at most `pullExpiresMs`), lets running
    * handlers finish within the grace period, then aborts the rest and returns their jobs to the
    * queue at once (`nak`), and closes what the worker opened. No job is lost; an interrupted
-   * attempt counts as an attempt. Calling it again returns the same promise.
+   * attempt is not counted against the job's `maxAttempts`. Calling it again returns the same promise.
    */
   stop(options: StopOptions = {}): Promise<void> {
     const graceMs = options.graceMs ?? this.#shutdownGraceMs;

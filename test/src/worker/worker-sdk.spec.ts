@@ -7,12 +7,19 @@ import {
   newJobId,
   workConsumerName,
   StreamName,
+  Subject,
 } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { waitFor } from "@conveyor/testing";
 import { ensureWorkConsumer } from "@conveyor/topology";
-import { DeadReason, JobFailure, WorkerConfigError, defineHandler } from "@conveyor/worker-sdk";
+import {
+  DeadReason,
+  JobFailure,
+  WorkerConfigError,
+  defineHandler,
+  newestFailedEventCount,
+} from "@conveyor/worker-sdk";
 import { Kvm } from "@nats-io/kv";
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
@@ -600,6 +607,34 @@ describe("worker SDK against a real nats-server", () => {
     expect(runs).toBe(2);
     const [dead] = await fx.deadLetters(type);
     expect(dead!.letter).toMatchObject({ reason: DeadReason.AttemptsExhausted });
+  });
+
+  it("reads the deliveries cut short from the newest failed event of the same run only", async () => {
+    const read = newestFailedEventCount(fx.jsm);
+    const jobId = newJobId();
+    expect(await read(jobId, 1)).toBe(0);
+    const failed = (run: number, uncounted?: number) => ({
+      kind: "failed",
+      jobId,
+      type: "echo",
+      run,
+      attempt: 1,
+      at: new Date().toISOString(),
+      error: { message: "stopped" },
+      durationMs: 1,
+      workerId: "w-1",
+      retryDelayMs: 0,
+      ...(uncounted === undefined ? {} : { uncounted }),
+    });
+    const store = (body: string) => fx.js.publish(Subject.event(jobId, "failed"), body);
+    await store(JSON.stringify(failed(1, 2)));
+    expect(await read(jobId, 1)).toBe(2);
+    // A replay's run starts counting anew.
+    expect(await read(jobId, 2)).toBe(0);
+    await store(JSON.stringify(failed(2)));
+    expect(await read(jobId, 2)).toBe(0);
+    await store("not an event");
+    expect(await read(jobId, 2)).toBe(0);
   });
 
   it("on stop lets a handler finish within the grace period", async () => {
