@@ -93,6 +93,8 @@ export const FailedEvent = z.object({
    * not counted against the job's `maxAttempts`; absent when none were.
    */
   uncounted: z.int().min(1).optional(),
+  /** Of `uncounted`, the deliveries stopped before their handler started (waiting for a rate limit). */
+  unstarted: z.int().min(1).optional(),
 });
 
 /**

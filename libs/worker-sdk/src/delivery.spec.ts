@@ -52,7 +52,10 @@ interface DeliveryOptions {
   versionInForce?: number;
   /** The message's delivery count. @default 1 */
   deliveryCount?: number;
-  uncountedDeliveries?: (jobId: string, run: number) => Promise<number>;
+  uncountedDeliveries?: (
+    jobId: string,
+    run: number,
+  ) => Promise<{ uncounted: number; unstarted: number }>;
   rateLimiter?: { take: (signal: AbortSignal) => Promise<void> };
 }
 
@@ -146,7 +149,7 @@ describe("Delivery", () => {
       event,
       uncountedDeliveries: (jobId, run) => {
         asked.push([jobId, run]);
-        return Promise.resolve(1);
+        return Promise.resolve({ uncounted: 1, unstarted: 0 });
       },
     });
     await resumed.delivery.process();
@@ -171,7 +174,7 @@ describe("Delivery", () => {
       handle: () => Promise.reject(new Error("boom")),
       deliveryCount: 2,
       event,
-      uncountedDeliveries: () => Promise.resolve(1),
+      uncountedDeliveries: () => Promise.resolve({ uncounted: 1, unstarted: 0 }),
     });
     await failing.delivery.process();
     expect(events.at(-1)).toMatchObject({ kind: "failed", attempt: 2, uncounted: 1 });
@@ -180,7 +183,7 @@ describe("Delivery", () => {
       handle: () => Promise.resolve("done"),
       uncountedDeliveries: () => {
         reads++;
-        return Promise.resolve(0);
+        return Promise.resolve({ uncounted: 0, unstarted: 0 });
       },
     });
     await first.delivery.process();
@@ -193,7 +196,7 @@ describe("Delivery", () => {
     const stoppedOften = deliver({
       handle: () => Promise.resolve("never"),
       deliveryCount: 7,
-      uncountedDeliveries: () => Promise.resolve(6),
+      uncountedDeliveries: () => Promise.resolve({ uncounted: 6, unstarted: 0 }),
     });
     await stoppedOften.delivery.process();
     expect(stoppedOften.steps).not.toContain("handled");
@@ -204,7 +207,7 @@ describe("Delivery", () => {
     const overstated = deliver({
       handle: () => Promise.reject(new Error("boom")),
       deliveryCount: 2,
-      uncountedDeliveries: () => Promise.resolve(9),
+      uncountedDeliveries: () => Promise.resolve({ uncounted: 9, unstarted: 0 }),
       event: (e) => {
         events.push(e);
         return Promise.resolve();
@@ -212,6 +215,70 @@ describe("Delivery", () => {
     });
     await overstated.delivery.process();
     expect(events.at(-1)).toMatchObject({ kind: "failed", uncounted: 1 });
+
+    // Stops before the handler started (waiting for a rate limit) are all forgiven.
+    const waitedOften = deliver({
+      handle: () => Promise.resolve("ran at last"),
+      deliveryCount: 7,
+      uncountedDeliveries: () => Promise.resolve({ uncounted: 6, unstarted: 6 }),
+    });
+    await waitedOften.delivery.process();
+    expect(waitedOften.steps.filter((step) => step !== "working")).toEqual(["handled", "ack"]);
+  });
+
+  it("does not count a rate limit's wait in the attempt's timeout, an async payload check's included", async () => {
+    const checked = z.unknown().refine(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return true;
+    });
+    const slowStart = (signal: AbortSignal) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, 400);
+        signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(signal.reason as Error);
+        });
+      });
+    const { delivery, steps } = deliver({
+      handle: () => new Promise((resolve) => setTimeout(() => { resolve("in time"); }, 50)),
+      schema: checked,
+      timeoutMs: 200,
+      rateLimiter: { take: slowStart },
+    });
+    await delivery.process();
+    expect(steps.filter((step) => step !== "working")).toEqual(["handled", "ack"]);
+  });
+
+  it("returns a job waiting for its rate limit at once when the worker stops, or one coming to it", async () => {
+    const never = (signal: AbortSignal) =>
+      new Promise<void>((_, reject) => {
+        signal.addEventListener("abort", () => {
+          reject(signal.reason as Error);
+        });
+      });
+    const events: { kind: string; uncounted?: number; unstarted?: number }[] = [];
+    const event: LifecyclePublisher["event"] = (e) => {
+      events.push(e);
+      return Promise.resolve();
+    };
+    const waiting = deliver({
+      handle: () => Promise.resolve("never"),
+      rateLimiter: { take: never },
+      event,
+    });
+    const processing = waiting.delivery.process();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    waiting.delivery.startNoMore();
+    await processing;
+    expect(waiting.steps.filter((step) => step !== "working")).toEqual(["nak"]);
+    expect(events).toEqual([
+      expect.objectContaining({ kind: "failed", uncounted: 1, unstarted: 1 }),
+    ]);
+
+    const late = deliver({ handle: () => Promise.resolve("never"), rateLimiter: { take: never } });
+    late.delivery.startNoMore();
+    await late.delivery.process();
+    expect(late.steps.filter((step) => step !== "working")).toEqual(["nak"]);
   });
 
   it("starts a rate-limited job once its start is counted, and ends its wait on a stop or a cancel", async () => {

@@ -22,7 +22,7 @@ import type { HandlerGuard } from "./run-handler.ts";
 import { handlerDurationMs, settle, unrecordedRetryDelayMs } from "./settle.ts";
 import type { DeliveryRecord } from "./settle.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
-import type { UncountedDeliveries } from "./uncounted-deliveries.ts";
+import type { CutShort, UncountedDeliveries } from "./uncounted-deliveries.ts";
 import { parsePayload, readWorkItem } from "./work-item.ts";
 import type { ParsedPayload } from "./work-item.ts";
 
@@ -73,6 +73,10 @@ export class Delivery {
   #leaseKeeper: NodeJS.Timeout | undefined;
   /** When the attempt's timeout runs out, from its first guarded call (`Date.now()` time). */
   #deadline: number | undefined;
+  /** Whether the job waits for its rate limit to let it start. */
+  #waitingToStart = false;
+  /** Set when the worker stops: a job that has yet to wait for its rate limit does not. */
+  #startNoMore = false;
 
   constructor(msg: JsMsg, deps: DeliveryDeps) {
     this.#msg = msg;
@@ -87,6 +91,15 @@ export class Delivery {
     this.#stopping.abort();
     if (!this.#controller.signal.aborted) this.#controller.abort(new WorkerStoppedError());
     else this.#abandon.abort();
+  }
+
+  /**
+   * For a worker stopping: a job waiting for its rate limit, or coming to that wait later, is
+   * returned at once instead of starting within the grace period (its stop not counted).
+   */
+  startNoMore(): void {
+    this.#startNoMore = true;
+    if (this.#waitingToStart) this.interrupt();
   }
 
   /** Ends the attempt because the job was cancelled: the handler's signal is aborted. */
@@ -126,6 +139,7 @@ export class Delivery {
             type: settings.type,
             attempt,
             uncounted: 0,
+            unstarted: 0,
             workItem: undefined,
             jobId: headerJobId,
             run: 1,
@@ -229,10 +243,17 @@ export class Delivery {
     const cancelled = cancellations.find(item.id, item.run);
     if (cancelled) return { kind: "cancelled", reason: cancelled.reason };
     // Only a job delivered before can have had a delivery cut short: a first costs no read.
-    if (record.attempt > 1) record.uncounted = await this.#uncountedBefore(item.id, item.run);
-    // At most maxAttempts stops are forgiven: a job whose own run gets its worker stopped (a
-    // memory limit, a failed liveness probe) still comes to an end.
-    const counted = record.attempt - Math.min(record.uncounted, item.maxAttempts);
+    if (record.attempt > 1) {
+      const cutShort = await this.#cutShortBefore(item.id, item.run);
+      record.uncounted = cutShort.uncounted;
+      record.unstarted = cutShort.unstarted;
+    }
+    // At most maxAttempts stops of a running handler are forgiven, so that a job whose own run
+    // gets its worker stopped (a memory limit, a failed liveness probe) still comes to an end;
+    // every stop of a job that had not started (waiting for its rate limit) is.
+    const stoppedRunning = record.uncounted - record.unstarted;
+    const forgiven = Math.min(stoppedRunning, item.maxAttempts) + record.unstarted;
+    const counted = record.attempt - forgiven;
     const exceeded = exceededDeliveries(counted, item.maxAttempts, record.attempt);
     if (exceeded) return exceeded;
     const facts = this.#facts(item.maxAttempts, item.retry, counted);
@@ -256,12 +277,21 @@ export class Delivery {
     const { rateLimiter } = this.#deps;
     if (rateLimiter !== undefined) {
       const { signal } = this.#controller;
+      const waitStarted = Date.now();
+      this.#waitingToStart = true;
+      // A worker stopping returns the jobs that wait rather than let them start late.
+      if (this.#startNoMore) this.interrupt();
       try {
+        signal.throwIfAborted();
         await rateLimiter.take(signal);
       } catch (err) {
         if (!signal.aborted) throw err;
         return decideOutcome({ ok: false, error: signal.reason }, facts);
+      } finally {
+        this.#waitingToStart = false;
       }
+      // The wait is no part of the attempt's timeout, which a payload's async check may have begun.
+      if (this.#deadline !== undefined) this.#deadline += Date.now() - waitStarted;
     }
 
     // The handler does not wait for the `started` event to be stored; the outcome's event does,
@@ -309,22 +339,23 @@ export class Delivery {
   }
 
   /**
-   * Earlier deliveries of the run not counted as attempts; 0 when they cannot be read (every
+   * Earlier deliveries of the run not counted as attempts; none when they cannot be read (every
    * delivery then counts, as a crash's does: the job may die an attempt early, never run on).
    */
-  async #uncountedBefore(jobId: string, run: number): Promise<number> {
+  async #cutShortBefore(jobId: string, run: number): Promise<CutShort> {
     const { uncountedDeliveries, logger } = this.#deps;
-    if (uncountedDeliveries === undefined) return 0;
+    if (uncountedDeliveries === undefined) return { uncounted: 0, unstarted: 0 };
     try {
-      const uncounted = await uncountedDeliveries(jobId, run);
+      const read = await uncountedDeliveries(jobId, run);
       // Never more than the deliveries before this one, whatever a stored event says.
-      return Math.min(Math.max(0, uncounted), this.#msg.info.deliveryCount - 1);
+      const uncounted = Math.min(Math.max(0, read.uncounted), this.#msg.info.deliveryCount - 1);
+      return { uncounted, unstarted: Math.min(Math.max(0, read.unstarted), uncounted) };
     } catch (err) {
       logger.warn(
         { err, jobId },
         "could not read the job's deliveries cut short by a stop; counting every delivery",
       );
-      return 0;
+      return { uncounted: 0, unstarted: 0 };
     }
   }
 

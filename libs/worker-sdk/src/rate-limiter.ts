@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { KvBucket } from "@conveyor/contracts";
-import { updateByRevision } from "@conveyor/service-kit";
+import { isWrongRevision, updateByRevision } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { Kvm } from "@nats-io/kv";
 import { z } from "zod";
@@ -22,12 +22,16 @@ export type RateLimit = z.infer<typeof RateLimit>;
 
 /** Pause before asking again after the bucket failed to answer, in milliseconds. */
 const retryAfterFailureMs = 500;
+/** Shortest interval between two warnings that the bucket does not answer, in milliseconds. */
+const warnEveryMs = 10_000;
+/** Longest random delay of a wake-up at a window's edge, in milliseconds (a tenth of the window at most). */
+const maxWakeJitterMs = 50;
 
 /**
  * Hands out the starts of one job type, at most `max` per window across all workers: each start
- * counts itself in the window's key of the `conveyor-rate-limits` bucket with a compare-and-set
- * write, and a job finding the window full waits for the next. One start at a time per process,
- * so that its own jobs do not race each other for the key.
+ * counts itself in the window's key of the `conveyor-rate-limits` bucket with a write conditional
+ * on the revision read, and a job finding the window full waits for the next. One start at a time
+ * per process, so that its own jobs do not race each other for the key.
  */
 export class RateLimiter {
   readonly #kv: KV;
@@ -35,6 +39,7 @@ export class RateLimiter {
   readonly #limit: RateLimit;
   readonly #logger: Logger;
   #queue: Promise<unknown> = Promise.resolve();
+  #warnedAt = Number.NEGATIVE_INFINITY;
 
   constructor(kv: KV, type: string, limit: RateLimit, logger: Logger) {
     this.#kv = kv;
@@ -43,31 +48,41 @@ export class RateLimiter {
     this.#logger = logger;
   }
 
-  /** Opens the bucket (throws naming it when it is missing: `ensureTopology` creates it). */
+  /**
+   * Opens the bucket, after checking that it exists with direct gets (opening a KV bucket does not
+   * ask the server): throws naming it otherwise, as `ensureTopology` of this release creates it.
+   */
   static async open(
+    jsm: JetStreamManager,
     js: JetStreamClient,
     type: string,
     limit: RateLimit,
     logger: Logger,
   ): Promise<RateLimiter> {
-    let kv: KV;
-    try {
-      kv = await new Kvm(js).open(KvBucket.RateLimits, { allow_direct: true });
-    } catch (err) {
+    const stream = `KV_${KvBucket.RateLimits}`;
+    const info = await jsm.streams.info(stream).catch((err: unknown) => {
       throw new Error(
-        `the ${KvBucket.RateLimits} bucket, which rate limits need, cannot be opened (run ensureTopology of this release)`,
+        `the ${KvBucket.RateLimits} bucket, which the rate limit of ${type} needs, cannot be read (run ensureTopology of this release)`,
         { cause: err },
       );
+    });
+    if (!info.config.allow_direct) {
+      throw new Error(
+        `the ${KvBucket.RateLimits} bucket has no direct gets (run ensureTopology of this release)`,
+      );
     }
+    const kv = await new Kvm(js).open(KvBucket.RateLimits, { allow_direct: true });
     return new RateLimiter(kv, type, limit, logger);
   }
 
   /**
    * Resolves once the job may start, its start counted in the current window; rejects with the
-   * signal's reason once `signal` aborts (the worker stops, the job is cancelled).
+   * signal's reason once `signal` aborts (the worker stops, the job is cancelled), also while it
+   * waits behind this process's other starts.
    */
   take(signal: AbortSignal): Promise<void> {
-    const turn = this.#queue.then(() => this.#take(signal));
+    const ahead = this.#queue;
+    const turn = untilAborted(ahead, signal).then(() => this.#take(signal));
     this.#queue = turn.catch(() => undefined);
     return turn;
   }
@@ -81,16 +96,15 @@ export class RateLimiter {
       try {
         if (await this.#count(`${this.#type}.${String(window)}`, max)) return;
       } catch (err) {
-        this.#logger.warn(
-          { err, type: this.#type },
-          "could not count a start against the rate limit; trying again",
-        );
+        // Replicas counting at once: each write that lands makes the others read again.
+        if (isWrongRevision(err)) continue;
+        this.#warn(err);
         await sleep(retryAfterFailureMs, undefined, { signal });
         continue;
       }
-      // Full: the next window. Workers waking at once contend for its key; the compare-and-set
-      // lets each count once.
-      await sleep((window + 1) * perMs - now, undefined, { signal });
+      // Full: the next window, each worker waking a little apart from the others.
+      const jitterMs = Math.random() * Math.min(maxWakeJitterMs, perMs / 10);
+      await sleep((window + 1) * perMs - now + jitterMs, undefined, { signal });
     }
   }
 
@@ -104,4 +118,29 @@ export class RateLimiter {
     });
     return written !== undefined;
   }
+
+  #warn(err: unknown): void {
+    const now = performance.now();
+    if (now - this.#warnedAt < warnEveryMs) return;
+    this.#warnedAt = now;
+    this.#logger.warn(
+      { err, type: this.#type },
+      "could not count a start against the rate limit; the type's jobs wait and try again",
+    );
+  }
+}
+
+/** Resolves when `ahead` settles, or rejects with the signal's reason once it aborts. */
+function untilAborted(ahead: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    void ahead.finally(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
 }

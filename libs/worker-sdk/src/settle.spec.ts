@@ -92,6 +92,7 @@ function harness(
     type: "echo",
     attempt: 2,
     uncounted: 0,
+    unstarted: 0,
     workItem: item,
     jobId: "job-1",
     run: 1,
@@ -174,6 +175,12 @@ describe("settle", () => {
     await settle(outcome, { ...stopped.record, uncounted: 1 }, stopped.deps);
     expect(stopped.steps).toEqual(["event:failed", "nak:0"]);
     expect(stopped.events[0]).toMatchObject({ kind: "failed", retryDelayMs: 0, uncounted: 2 });
+    expect(stopped.events[0]).not.toHaveProperty("unstarted");
+
+    // Stopped before its handler started (waiting for its rate limit): counted apart as well.
+    const waiting = harness();
+    await settle(outcome, { ...waiting.record, startedAt: undefined }, waiting.deps);
+    expect(waiting.events[0]).toMatchObject({ kind: "failed", uncounted: 1, unstarted: 1 });
   });
 
   it("stores the dead letter and the dead event before terminating", async () => {

@@ -26,10 +26,12 @@ export interface DeliveryRecord {
   /** 1-based delivery count. */
   attempt: number;
   /**
-   * Earlier deliveries of this run that a stopping worker cut short, not counted as attempts;
-   * carried on in this delivery's `failed` event.
+   * Earlier deliveries of this run that a stopping worker cut short, not counted as attempts, and
+   * of them those stopped before their handler started; carried on in this delivery's `failed`
+   * event.
    */
   uncounted: number;
+  unstarted: number;
   /** The work item, when the message was readable. */
   workItem: WorkItem | undefined;
   /** The job id; undefined when the message named none (then no lifecycle event can be sent). */
@@ -196,7 +198,9 @@ export async function settle(
     case "retry": {
       // The run's count so far, this delivery included when a stop cut it short: the next
       // delivery reads it from this event.
-      const uncounted = delivery.uncounted + (outcome.uncounted === true ? 1 : 0);
+      const stopped = outcome.uncounted === true;
+      const uncounted = delivery.uncounted + (stopped ? 1 : 0);
+      const unstarted = delivery.unstarted + (stopped && delivery.startedAt === undefined ? 1 : 0);
       try {
         await publishEvent(delivery, deps, {
           kind: LifecycleKind.Failed,
@@ -206,6 +210,7 @@ export async function settle(
           retryDelayMs: outcome.delayMs,
           startedAt,
           ...(uncounted > 0 ? { uncounted } : {}),
+          ...(unstarted > 0 ? { unstarted } : {}),
         });
       } catch (err) {
         // The retry matters more than its record: the next attempt's events supersede it.

@@ -145,6 +145,14 @@ export class TypeConsumer {
     }
   }
 
+  /**
+   * Returns the jobs waiting for their rate limit (or coming to that wait) to the queue at once.
+   * Call after {@link pullingStopped}.
+   */
+  startNoMore(): void {
+    for (const running of this.#inFlight.values()) running.delivery.startNoMore();
+  }
+
   /** Aborts every running handler; their jobs go back to the queue. Call after {@link pullingStopped}. */
   interrupt(): void {
     for (const running of this.#inFlight.values()) running.delivery.interrupt();

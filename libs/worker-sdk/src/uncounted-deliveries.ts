@@ -7,11 +7,21 @@ import {
 } from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 
+/** The earlier deliveries of a job's run that a stopping worker cut short. */
+export interface CutShort {
+  /** Deliveries cut short, not counted against the job's `maxAttempts`. */
+  uncounted: number;
+  /** Of them, those stopped before their handler started (waiting for a rate limit). */
+  unstarted: number;
+}
+
 /**
  * How many earlier deliveries of a job's run were cut short by a stopping worker, and so are not
  * counted against its `maxAttempts`.
  */
-export type UncountedDeliveries = (jobId: string, run: number) => Promise<number>;
+export type UncountedDeliveries = (jobId: string, run: number) => Promise<CutShort>;
+
+const none: CutShort = { uncounted: 0, unstarted: 0 };
 
 /**
  * Reads the count from the job's newest `failed` event (`events.<jobId>.failed`, one direct get):
@@ -24,9 +34,11 @@ export function newestFailedEventCount(jsm: JetStreamManager): UncountedDeliveri
     const failed = await jsm.direct.getMessage(StreamName.Events, {
       last_by_subj: Subject.event(jobId, LifecycleKind.Failed),
     });
-    if (failed === null) return 0;
+    if (failed === null) return none;
     const parsed = parseJobEventJson(jsonOrUndefined(failed.data));
-    if (!parsed.success || parsed.data.kind !== LifecycleKind.Failed) return 0;
-    return parsed.data.run === run ? (parsed.data.uncounted ?? 0) : 0;
+    if (!parsed.success || parsed.data.kind !== LifecycleKind.Failed) return none;
+    const event = parsed.data;
+    if (event.run !== run) return none;
+    return { uncounted: event.uncounted ?? 0, unstarted: event.unstarted ?? 0 };
   };
 }

@@ -216,7 +216,7 @@ export class JobWorker {
         rateLimiter:
           settings.rateLimit === undefined
             ? undefined
-            : await RateLimiter.open(js, settings.type, settings.rateLimit, shared.logger),
+            : await RateLimiter.open(jsm, js, settings.type, settings.rateLimit, shared.logger),
       };
       consumers.push(
         new TypeConsumer(
@@ -265,6 +265,8 @@ export class JobWorker {
     for (const consumer of this.#consumers) consumer.stopPulling();
     // Jobs are returned only once no pull of this worker is open, or they would come straight back.
     await Promise.all(this.#consumers.map((c) => c.pullingStopped()));
+    // A job still waiting for its rate limit would start late in the grace period, or not at all.
+    for (const consumer of this.#consumers) consumer.startNoMore();
     const finished = Promise.all(this.#consumers.map((c) => c.finished()));
     const grace = new AbortController();
     const inTime = await Promise.race([

@@ -612,8 +612,9 @@ describe("worker SDK against a real nats-server", () => {
   it("reads the deliveries cut short from the newest failed event of the same run only", async () => {
     const read = newestFailedEventCount(fx.jsm);
     const jobId = newJobId();
-    expect(await read(jobId, 1)).toBe(0);
-    const failed = (run: number, uncounted?: number) => ({
+    const none = { uncounted: 0, unstarted: 0 };
+    expect(await read(jobId, 1)).toEqual(none);
+    const failed = (run: number, uncounted?: number, unstarted?: number) => ({
       kind: "failed",
       jobId,
       type: "echo",
@@ -625,16 +626,17 @@ describe("worker SDK against a real nats-server", () => {
       workerId: "w-1",
       retryDelayMs: 0,
       ...(uncounted === undefined ? {} : { uncounted }),
+      ...(unstarted === undefined ? {} : { unstarted }),
     });
     const store = (body: string) => fx.js.publish(Subject.event(jobId, "failed"), body);
-    await store(JSON.stringify(failed(1, 2)));
-    expect(await read(jobId, 1)).toBe(2);
+    await store(JSON.stringify(failed(1, 2, 1)));
+    expect(await read(jobId, 1)).toEqual({ uncounted: 2, unstarted: 1 });
     // A replay's run starts counting anew.
-    expect(await read(jobId, 2)).toBe(0);
+    expect(await read(jobId, 2)).toEqual(none);
     await store(JSON.stringify(failed(2)));
-    expect(await read(jobId, 2)).toBe(0);
+    expect(await read(jobId, 2)).toEqual(none);
     await store("not an event");
-    expect(await read(jobId, 2)).toBe(0);
+    expect(await read(jobId, 2)).toEqual(none);
   });
 
   it("on stop lets a handler finish within the grace period", async () => {
