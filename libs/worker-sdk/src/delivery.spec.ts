@@ -240,7 +240,12 @@ describe("Delivery", () => {
         });
       });
     const { delivery, steps } = deliver({
-      handle: () => new Promise((resolve) => setTimeout(() => { resolve("in time"); }, 50)),
+      handle: () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve("in time");
+          }, 50),
+        ),
       schema: checked,
       timeoutMs: 200,
       rateLimiter: { take: slowStart },
