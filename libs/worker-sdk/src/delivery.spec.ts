@@ -295,9 +295,11 @@ describe("Delivery", () => {
           reject(signal.reason as Error);
         });
       });
+    const reports: AttemptReport[] = [];
     const counted = deliver({
       handle: () => Promise.resolve("done"),
       rateLimiter: { take: waiting },
+      onAttemptEnd: (report) => reports.push(report),
     });
     const processing = counted.delivery.process();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -305,6 +307,9 @@ describe("Delivery", () => {
     let_go();
     await processing;
     expect(counted.steps.filter((step) => step !== "working")).toEqual(["handled", "ack"]);
+    // The wait is told apart from the handler's run.
+    expect(reports[0]?.rateLimitedMs).toBeGreaterThanOrEqual(45);
+    expect(reports[0]?.durationMs).toBeLessThan(45);
 
     const events: { kind: string; uncounted?: number }[] = [];
     const stopped = deliver({
@@ -406,7 +411,7 @@ describe("Delivery", () => {
     await delivery.process();
 
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatchObject({ type: "echo", outcome: "succeeded" });
+    expect(reports[0]).toMatchObject({ type: "echo", outcome: "succeeded", rateLimitedMs: 0 });
     expect(reports[0]?.durationMs).toBeGreaterThanOrEqual(25);
   });
 

@@ -75,6 +75,8 @@ export class Delivery {
   #deadline: number | undefined;
   /** Whether the job waits for its rate limit to let it start. */
   #waitingToStart = false;
+  /** How long it waited for its rate limit, in milliseconds. */
+  #rateLimitedMs = 0;
   /** Set when the worker stops: a job that has yet to wait for its rate limit does not. */
   #startNoMore = false;
 
@@ -186,7 +188,12 @@ export class Delivery {
     const { onAttemptEnd, settings, logger } = this.#deps;
     if (onAttemptEnd === undefined) return;
     try {
-      onAttemptEnd({ type: settings.type, outcome, durationMs: handlerDurationMs(record) });
+      onAttemptEnd({
+        type: settings.type,
+        outcome,
+        durationMs: handlerDurationMs(record),
+        rateLimitedMs: this.#rateLimitedMs,
+      });
     } catch (err) {
       logger.warn({ err }, "onAttemptEnd threw; ignored");
     }
@@ -289,9 +296,10 @@ export class Delivery {
         return decideOutcome({ ok: false, error: signal.reason }, facts);
       } finally {
         this.#waitingToStart = false;
+        this.#rateLimitedMs = Date.now() - waitStarted;
       }
       // The wait is no part of the attempt's timeout, which a payload's async check may have begun.
-      if (this.#deadline !== undefined) this.#deadline += Date.now() - waitStarted;
+      if (this.#deadline !== undefined) this.#deadline += this.#rateLimitedMs;
     }
 
     // The handler does not wait for the `started` event to be stored; the outcome's event does,

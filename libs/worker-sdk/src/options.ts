@@ -53,6 +53,8 @@ export interface AttemptReport {
   outcome: AppliedOutcome;
   /** How long the handler ran, in milliseconds; undefined when it never ran. */
   durationMs: number | undefined;
+  /** How long the job waited for its type's rate limit before it started, in milliseconds. */
+  rateLimitedMs: number;
 }
 
 /** One job type's handler and settings, resolved. */
