@@ -2,6 +2,7 @@ import { JetStreamPublisher } from "@conveyor/service-kit";
 import Koa from "koa";
 
 import type { GatewayDeps } from "./deps.ts";
+import { bearerAuth } from "./http/bearer-auth.ts";
 import { errorMapping } from "./http/error-mapping.ts";
 import { requestLogging } from "./http/request-logging.ts";
 import { requestMetrics } from "./http/request-metrics.ts";
@@ -41,6 +42,8 @@ export function createGatewayApp(deps: GatewayDeps): Koa {
   app.use(requestLogging(deps.logger));
   if (deps.metrics !== undefined) app.use(requestMetrics(deps.metrics));
   app.use(errorMapping(deps.logger));
+  const tokens = deps.options.apiTokens ?? [];
+  if (tokens.length > 0) app.use(bearerAuth(tokens));
   for (const router of [
     submitJobRouter(deps, out),
     submitBulkRouter(deps, out),

@@ -3,6 +3,8 @@ import { commonEnv, envInt, envMs, mongoEnv, parseEnv } from "@conveyor/service-
 import type { Env } from "@conveyor/service-kit";
 import { z } from "zod";
 
+import { minTokenLength } from "./http/bearer-auth.ts";
+
 /** The gateway's environment variables. */
 export const gatewayEnv = z.object({
   ...commonEnv,
@@ -28,6 +30,28 @@ export const gatewayEnv = z.object({
    * the gateway and should not choose how their jobs are traced. @default true
    */
   GATEWAY_CONTINUE_TRACES: z.stringbool().default(true),
+  /**
+   * Bearer tokens the REST API accepts, separated by commas: when set, every request but the
+   * probes and `/openapi.json` needs `Authorization: Bearer <one of them>`. Several at once let a
+   * token be rotated without downtime. @default none (no authentication)
+   */
+  GATEWAY_API_TOKENS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? "")
+        .split(",")
+        .map((token) => token.trim())
+        .filter((token) => token !== ""),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .min(minTokenLength, `each token needs at least ${String(minTokenLength)} characters`)
+          .regex(/^[\x21-\x7e]+$/, "a token is printable ASCII without spaces"),
+      ),
+    ),
 });
 export type GatewayConfig = z.output<typeof gatewayEnv>;
 

@@ -43,6 +43,11 @@ export interface GatewayOptions {
    * `end` and the client reconnects. @default 1800000 (30 minutes)
    */
   jobStreamMaxMs?: number;
+  /**
+   * Bearer tokens the REST API accepts; when any are given, every request but the probes and
+   * `/openapi.json` needs one. @default none (no authentication)
+   */
+  apiTokens?: readonly string[];
 }
 
 /** Everything the gateway talks to, connected by `main.ts` (or a test). */

@@ -12,6 +12,7 @@ export const ErrorCode = {
   UnknownType: "unknown_type",
   PayloadTooLarge: "payload_too_large",
   UnsupportedMediaType: "unsupported_media_type",
+  Unauthorized: "unauthorized",
   NotFound: "not_found",
   Conflict: "conflict",
   MethodNotAllowed: "method_not_allowed",

@@ -55,6 +55,7 @@ try {
       publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
       gatherSubmissions: config.GATEWAY_GATHER_SUBMISSIONS,
       continueTraces: config.GATEWAY_CONTINUE_TRACES,
+      apiTokens: config.GATEWAY_API_TOKENS,
     },
   });
   const server: Server = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);

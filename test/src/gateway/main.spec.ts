@@ -148,6 +148,49 @@ describe("gateway main", () => {
     expect(code, main.output()).toBe(0);
   });
 
+  it("requires one of GATEWAY_API_TOKENS on the API when set, and keeps the probes open", async () => {
+    await using nats = await provisionedNats();
+    await using mongo = await startMongoServer();
+    const port = await freePort();
+    const token = "gateway-test-token-0123456789";
+    const main = spawnGatewayMain({
+      NATS_URL: nats.url,
+      MONGO_URL: mongo.url,
+      MONGO_DB: uniqueName("gateway_auth"),
+      GATEWAY_PORT: String(port),
+      METRICS_PORT: String(await freePort()),
+      LOG_LEVEL: "warn",
+      GATEWAY_API_TOKENS: `other-token-abcdefghijklm,${token}`,
+    });
+    try {
+      const baseUrl = `http://127.0.0.1:${String(port)}`;
+      await waitFor(async () => (await fetch(`${baseUrl}/readyz`)).ok, {
+        timeoutMs: 30_000,
+        message: "gateway main ready",
+      });
+      const submit = (headers: Record<string, string>) =>
+        fetch(`${baseUrl}/v1/jobs`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ type: "echo", payload: "hi" }),
+        });
+      const refused = await submit({});
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ error: "unauthorized" });
+      expect((await submit({ authorization: "Bearer not-this-one-0123456789" })).status).toBe(401);
+      expect((await submit({ authorization: `Bearer ${token}` })).status).toBe(202);
+      const description = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as {
+        security?: unknown;
+      };
+      expect(description.security).toEqual([{ bearer: [] }]);
+      expect(main.output()).not.toContain(token);
+    } finally {
+      main.child.kill("SIGTERM");
+    }
+    const [code] = await main.exited;
+    expect(code, main.output()).toBe(0);
+  });
+
   it("exits on SIGTERM while NATS is down, within its grace period and a margin", async () => {
     // The stack's nats-server went first (npm start killed outright): the drain cannot finish,
     // and the gateway must end all the same, or it holds its port with nobody left to stop it.

@@ -188,4 +188,26 @@ describe("embedSchema", () => {
       self: { $ref: "#/components/schemas/P" },
     });
   });
+
+  it("requires the bearer token on every operation but the probes and itself, when the gateway has tokens", () => {
+    type Operation = { security?: unknown; responses: Record<string, unknown> };
+    const withAuth = buildOpenApi([], undefined, { bearerAuth: true }) as Doc & {
+      security: unknown;
+      components: { securitySchemes: unknown };
+      paths: Record<string, Record<string, Operation>>;
+    };
+    expect(withAuth.security).toEqual([{ bearer: [] }]);
+    expect(withAuth.components.securitySchemes).toEqual({
+      bearer: { type: "http", scheme: "bearer" },
+    });
+    expect(withAuth.paths["/v1/jobs"]?.post?.responses["401"]).toBeDefined();
+    expect(withAuth.paths["/v1/jobs/{id}/events"]?.get?.responses["401"]).toBeDefined();
+    for (const open of ["/healthz", "/readyz", "/openapi.json"]) {
+      expect(withAuth.paths[open]?.get?.security, open).toEqual([]);
+      expect(withAuth.paths[open]?.get?.responses["401"], open).toBeUndefined();
+    }
+    // Without tokens the document claims none.
+    const without = build([]) as Doc & { security?: unknown };
+    expect(without.security).toBeUndefined();
+  });
 });

@@ -1,5 +1,6 @@
 import type { JobTypeDescriptor } from "@conveyor/contracts";
 
+import { openPaths } from "../http/bearer-auth.ts";
 import { componentSchemas, componentsPointer } from "./components.ts";
 import { embedSchema } from "./json-schema-refs.ts";
 import type { JsonSchemaObject } from "./json-schema-refs.ts";
@@ -22,6 +23,7 @@ const defaultInfo: ApiInfo = { title: "Conveyor REST API", version: "1.0.0" };
 export function buildOpenApi(
   types: readonly JobTypeDescriptor[],
   info: ApiInfo = defaultInfo,
+  options: { bearerAuth?: boolean } = {},
 ): Record<string, unknown> {
   const schemas = componentSchemas();
   const mapping: Record<string, string> = {};
@@ -51,7 +53,7 @@ export function buildOpenApi(
           oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
           discriminator: { propertyName: "type", mapping },
         };
-  return {
+  const document = {
     openapi: "3.1.0",
     info: {
       ...info,
@@ -61,6 +63,47 @@ export function buildOpenApi(
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     paths: paths(submission),
     components: { schemas },
+  };
+  return options.bearerAuth === true ? withBearerAuth(document) : document;
+}
+
+/**
+ * `document` for a gateway that requires a bearer token: the scheme, required everywhere but on
+ * the open paths, and the 401 each operation may answer.
+ */
+function withBearerAuth(document: {
+  paths: Record<string, object>;
+  components: { schemas: Record<string, JsonSchemaObject> };
+}): Record<string, unknown> {
+  const unauthorized = {
+    description: "No bearer token, or one the gateway does not accept (`unauthorized`)",
+    content: { "application/json": { schema: { $ref: `${componentsPointer}ErrorBody` } } },
+  };
+  const paths = Object.fromEntries(
+    Object.entries(document.paths).map(([path, operations]) => [
+      path,
+      openPaths.has(path)
+        ? Object.fromEntries(
+            Object.entries(operations).map(([method, op]) => [method, { ...op, security: [] }]),
+          )
+        : Object.fromEntries(
+            Object.entries(operations as Record<string, { responses: object }>).map(
+              ([method, op]) => [
+                method,
+                { ...op, responses: { ...op.responses, "401": unauthorized } },
+              ],
+            ),
+          ),
+    ]),
+  );
+  return {
+    ...document,
+    paths,
+    security: [{ bearer: [] }],
+    components: {
+      ...document.components,
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    },
   };
 }
 

@@ -15,7 +15,10 @@ export function openApiRouter(deps: GatewayDeps): Router {
   router.get("/openapi.json", (ctx) => {
     const registered = deps.registry.list();
     const types = JSON.stringify(registered);
-    if (built?.types !== types) built = { types, json: JSON.stringify(buildOpenApi(registered)) };
+    if (built?.types !== types) {
+      const bearerAuth = (deps.options.apiTokens ?? []).length > 0;
+      built = { types, json: JSON.stringify(buildOpenApi(registered, undefined, { bearerAuth })) };
+    }
     ctx.type = "application/json";
     ctx.body = built.json;
   });
