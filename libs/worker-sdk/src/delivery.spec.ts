@@ -280,6 +280,26 @@ describe("Delivery", () => {
       expect.objectContaining({ kind: "failed", uncounted: 1, unstarted: 1 }),
     ]);
 
+    // Stopped between its start's count and its handler: returned all the same, as not started.
+    events.length = 0;
+    const counting: { delivery?: Delivery } = {};
+    const countedThenStopped = deliver({
+      handle: () => Promise.resolve("never"),
+      event,
+      rateLimiter: {
+        take: () =>
+          Promise.resolve().then(() => {
+            counting.delivery?.startNoMore();
+          }),
+      },
+    });
+    counting.delivery = countedThenStopped.delivery;
+    await countedThenStopped.delivery.process();
+    expect(countedThenStopped.steps.filter((step) => step !== "working")).toEqual(["nak"]);
+    expect(events).toEqual([
+      expect.objectContaining({ kind: "failed", uncounted: 1, unstarted: 1 }),
+    ]);
+
     const late = deliver({ handle: () => Promise.resolve("never"), rateLimiter: { take: never } });
     late.delivery.startNoMore();
     await late.delivery.process();

@@ -284,19 +284,23 @@ export class Delivery {
     const { rateLimiter } = this.#deps;
     if (rateLimiter !== undefined) {
       const { signal } = this.#controller;
-      const waitStarted = Date.now();
+      const waitStarted = performance.now();
       this.#waitingToStart = true;
       // A worker stopping returns the jobs that wait rather than let them start late.
       if (this.#startNoMore) this.interrupt();
       try {
         signal.throwIfAborted();
         await rateLimiter.take(signal);
+        // A stop or a cancel may come between the start's count and this turn: honoured all the
+        // same, before the handler starts.
+        signal.throwIfAborted();
       } catch (err) {
         if (!signal.aborted) throw err;
+        record.stoppedWaiting = signal.reason instanceof WorkerStoppedError;
         return decideOutcome({ ok: false, error: signal.reason }, facts);
       } finally {
         this.#waitingToStart = false;
-        this.#rateLimitedMs = Date.now() - waitStarted;
+        this.#rateLimitedMs = performance.now() - waitStarted;
       }
       // The wait is no part of the attempt's timeout, which a payload's async check may have begun.
       if (this.#deadline !== undefined) this.#deadline += this.#rateLimitedMs;

@@ -24,6 +24,8 @@ export type RateLimit = z.infer<typeof RateLimit>;
 const retryAfterFailureMs = 500;
 /** Shortest interval between two warnings that the bucket does not answer, in milliseconds. */
 const warnEveryMs = 10_000;
+/** Longest pause after writes that kept losing to other replicas', in milliseconds. */
+const maxConflictPauseMs = 50;
 /** Longest random delay of a wake-up at a window's edge, in milliseconds (a tenth of the window at most). */
 const maxWakeJitterMs = 50;
 
@@ -83,12 +85,15 @@ export class RateLimiter {
   take(signal: AbortSignal): Promise<void> {
     const ahead = this.#queue;
     const turn = untilAborted(ahead, signal).then(() => this.#take(signal));
-    this.#queue = turn.catch(() => undefined);
+    // The next waits for this one and for the ones ahead: one aborted while it waited in line
+    // lets no later start run beside an earlier one.
+    this.#queue = Promise.allSettled([ahead, turn]);
     return turn;
   }
 
   async #take(signal: AbortSignal): Promise<void> {
     const { max, perMs } = this.#limit;
+    let conflicts = 0;
     for (;;) {
       signal.throwIfAborted();
       const now = Date.now();
@@ -96,8 +101,15 @@ export class RateLimiter {
       try {
         if (await this.#count(`${this.#type}.${String(window)}`, max)) return;
       } catch (err) {
-        // Replicas counting at once: each write that lands makes the others read again.
-        if (isWrongRevision(err)) continue;
+        if (isWrongRevision(err)) {
+          // Replicas counting at once: each write that lands makes the others read again, after
+          // a pause that grows while nobody's write lands (a cluster electing its leader).
+          conflicts++;
+          if (conflicts > 3) this.#warn(err);
+          const pauseMs = Math.random() * Math.min(maxConflictPauseMs, 2 ** conflicts);
+          await sleep(pauseMs, undefined, { signal });
+          continue;
+        }
         this.#warn(err);
         await sleep(retryAfterFailureMs, undefined, { signal });
         continue;

@@ -179,8 +179,15 @@ describe("settle", () => {
 
     // Stopped before its handler started (waiting for its rate limit): counted apart as well.
     const waiting = harness();
-    await settle(outcome, { ...waiting.record, startedAt: undefined }, waiting.deps);
+    const stoppedWaiting = { ...waiting.record, startedAt: undefined, stoppedWaiting: true };
+    await settle(outcome, stoppedWaiting, waiting.deps);
     expect(waiting.events[0]).toMatchObject({ kind: "failed", uncounted: 1, unstarted: 1 });
+
+    // Stopped in a payload's async check, user code as a handler is: not apart.
+    const checking = harness();
+    await settle(outcome, { ...checking.record, startedAt: undefined }, checking.deps);
+    expect(checking.events[0]).toMatchObject({ kind: "failed", uncounted: 1 });
+    expect(checking.events[0]).not.toHaveProperty("unstarted");
   });
 
   it("stores the dead letter and the dead event before terminating", async () => {

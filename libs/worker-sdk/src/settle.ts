@@ -32,6 +32,8 @@ export interface DeliveryRecord {
    */
   uncounted: number;
   unstarted: number;
+  /** Whether this delivery was stopped while it waited for its rate limit, its handler not started. */
+  stoppedWaiting?: boolean;
   /** The work item, when the message was readable. */
   workItem: WorkItem | undefined;
   /** The job id; undefined when the message named none (then no lifecycle event can be sent). */
@@ -200,7 +202,7 @@ export async function settle(
       // delivery reads it from this event.
       const stopped = outcome.uncounted === true;
       const uncounted = delivery.uncounted + (stopped ? 1 : 0);
-      const unstarted = delivery.unstarted + (stopped && delivery.startedAt === undefined ? 1 : 0);
+      const unstarted = delivery.unstarted + (stopped && delivery.stoppedWaiting === true ? 1 : 0);
       try {
         await publishEvent(delivery, deps, {
           kind: LifecycleKind.Failed,

@@ -48,6 +48,13 @@ export function workerMetrics(
     buckets: durationBuckets,
     registers: [registry],
   });
+  const rateLimitWaits = new Histogram({
+    name: "conveyor_job_rate_limit_wait_seconds",
+    help: "How long attempts of a rate-limited type waited for their start to be counted, by type (attempts that did not wait are left out).",
+    labelNames: ["type"],
+    buckets: durationBuckets,
+    registers: [registry],
+  });
   for (const type of types) {
     for (const outcome of appliedOutcomes) attempts.inc({ type, outcome }, 0);
   }
@@ -76,9 +83,10 @@ export function workerMetrics(
       })),
   });
   return {
-    onAttemptEnd: ({ type, outcome, durationMs }) => {
+    onAttemptEnd: ({ type, outcome, durationMs, rateLimitedMs }) => {
       attempts.inc({ type, outcome });
       if (durationMs !== undefined) durations.observe({ type, outcome }, durationMs / 1000);
+      if (rateLimitedMs > 0) rateLimitWaits.observe({ type }, rateLimitedMs / 1000);
     },
     watchQueues: (source) => {
       backlog = source;
