@@ -6,6 +6,7 @@ import { loadConfig } from "./config.ts";
 describe("loadConfig's GATEWAY_API_TOKENS", () => {
   it("is none when unset or empty: the API is open", () => {
     expect(loadConfig({}).GATEWAY_API_TOKENS).toEqual([]);
+    expect(loadConfig({ GATEWAY_API_TOKENS: "" }).GATEWAY_API_TOKENS).toEqual([]);
     expect(loadConfig({ GATEWAY_API_TOKENS: " " }).GATEWAY_API_TOKENS).toEqual([]);
   });
 
@@ -18,7 +19,15 @@ describe("loadConfig's GATEWAY_API_TOKENS", () => {
   });
 
   it("refuses a token that is short or has spaces, naming the variable", () => {
-    for (const tokens of ["short", "token-one-0123456789,tiny", "token with spaces inside"]) {
+    for (const tokens of [
+      "short",
+      "token-one-0123456789,tiny",
+      "token with spaces inside",
+      // Set, yet naming no token: refused rather than leaving the API open.
+      ",",
+      "token-one-0123456789,",
+      'token-"quoted"-0123456789',
+    ]) {
       expect(() => loadConfig({ GATEWAY_API_TOKENS: tokens }), tokens).toThrow(ConfigError);
       expect(() => loadConfig({ GATEWAY_API_TOKENS: tokens }), tokens).toThrow(
         /GATEWAY_API_TOKENS/,

@@ -38,18 +38,20 @@ export const gatewayEnv = z.object({
   GATEWAY_API_TOKENS: z
     .string()
     .optional()
-    .transform((value) =>
-      (value ?? "")
-        .split(",")
-        .map((token) => token.trim())
-        .filter((token) => token !== ""),
-    )
+    .transform((value) => (value ?? "").trim())
+    // Unset and empty alike mean no authentication (compose passes an unset variable as empty);
+    // anything else must name tokens, so that a typo (`,`) cannot leave the API open unseen.
+    .transform((value) => (value === "" ? [] : value.split(",").map((token) => token.trim())))
     .pipe(
       z.array(
         z
           .string()
           .min(minTokenLength, `each token needs at least ${String(minTokenLength)} characters`)
-          .regex(/^[\x21-\x7e]+$/, "a token is printable ASCII without spaces"),
+          // RFC 6750's token68: what may follow `Bearer ` as it is.
+          .regex(
+            /^[A-Za-z0-9._~+/-]+=*$/,
+            "a token is made of letters, digits and - . _ ~ + / (then = padding), without spaces",
+          ),
       ),
     ),
 });

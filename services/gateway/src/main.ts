@@ -19,6 +19,9 @@ import { loadConfig } from "./config.ts";
 import { closeGracefully } from "./http/graceful-close.ts";
 import { keepConnecting } from "./mongo-connection.ts";
 
+/** Addresses only this machine reaches: an open API there needs no warning. */
+const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost"]);
+
 const bootLogger = createLogger("gateway");
 
 try {
@@ -58,6 +61,14 @@ try {
       apiTokens: config.GATEWAY_API_TOKENS,
     },
   });
+  const tokens = config.GATEWAY_API_TOKENS.length;
+  if (tokens > 0) logger.info({ tokens }, "the REST API requires a bearer token");
+  else if (!loopbackHosts.has(config.GATEWAY_HOST)) {
+    logger.warn(
+      { host: config.GATEWAY_HOST },
+      "the REST API is open to every client that reaches it; GATEWAY_API_TOKENS requires a token",
+    );
+  }
   const server: Server = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
   const graceful = closeGracefully(server);
   await once(server, "listening");

@@ -31,6 +31,7 @@ import { startLocalFerretdb, startLocalNats, assertPortFree } from "./local-serv
 import { createPrefixer, formatLogLine } from "./log-format.ts";
 import { provisionTools } from "./provision-tools.ts";
 import { serviceNiceness } from "./read-model-priority.ts";
+import { serviceEnvironment } from "./service-env.ts";
 import { serviceNames } from "./service-process.ts";
 import { signalAction } from "./signal-action.ts";
 import { prepareStackTopology } from "./stack-topology.ts";
@@ -197,7 +198,10 @@ async function main(): Promise<void> {
   for (const name of serviceNames) {
     say(`starting ${name}`);
     // Each service its own metrics port: one METRICS_PORT in the environment would be taken four times.
-    const serviceEnv = { ...env, METRICS_PORT: String(metricsPorts.get(name)) };
+    const serviceEnv = {
+      ...serviceEnvironment(name, env),
+      METRICS_PORT: String(metricsPorts.get(name)),
+    };
     supervisors.push(
       startService(name, serviceEnv, serviceNiceness(name, config.readModelNiceness)),
     );

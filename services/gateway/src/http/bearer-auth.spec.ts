@@ -59,11 +59,23 @@ describe("bearerAuth", () => {
       expect(await response.json()).toEqual({ path: "/v1/stats" });
     }
     expect((await call("/v1/stats", `bearer ${current}`)).status).toBe(200);
+    expect((await call("/v1/stats", `Bearer   ${current}`)).status).toBe(200);
   });
 
-  it("serves the probes and the API's description without a token", async () => {
+  it("closes the connection of a refused request with a body, which it leaves unread", async () => {
+    const refused = await fetch(`${base}/v1/jobs`, { method: "POST", body: "x".repeat(1000) });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("connection")).toBe("close");
+    const bodiless = await call("/v1/jobs");
+    expect(bodiless.headers.get("connection")).not.toBe("close");
+  });
+
+  it("serves the probes and the API's description without a token, at their exact paths only", async () => {
     for (const path of ["/healthz", "/readyz", "/openapi.json"]) {
       expect((await call(path)).status, path).toBe(200);
+    }
+    for (const path of ["/healthz/", "/HEALTHZ", "/openapi.json/../v1/stats", "//v1/stats"]) {
+      expect((await call(path)).status, path).toBe(401);
     }
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 
-import type { Middleware } from "koa";
+import type { Context, Middleware } from "koa";
 
 import { ApiError, ErrorCode } from "../errors.ts";
 
@@ -18,35 +18,42 @@ export const minTokenLength = 16;
  */
 export function bearerAuth(tokens: readonly string[]): Middleware {
   const digests = tokens.map(digest);
+  const refuse = (ctx: Context, challenge: string, message: string): never => {
+    ctx.set("WWW-Authenticate", challenge);
+    // Answered without reading the body: Node would otherwise read it all to keep the connection.
+    if (hasBody(ctx)) ctx.set("Connection", "close");
+    throw new ApiError(401, ErrorCode.Unauthorized, message);
+  };
   return async (ctx, next) => {
     if (openPaths.has(ctx.path)) {
       await next();
       return;
     }
     const header = ctx.get("Authorization");
-    const match = /^Bearer ([^\s]+)$/i.exec(header);
+    const match = /^Bearer +([^\s]+)$/i.exec(header);
     if (match?.[1] === undefined) {
-      ctx.set("WWW-Authenticate", 'Bearer realm="conveyor"');
-      throw new ApiError(
-        401,
-        ErrorCode.Unauthorized,
-        "this gateway needs Authorization: Bearer <token>",
-      );
+      refuse(ctx, 'Bearer realm="conveyor"', "this gateway needs Authorization: Bearer <token>");
+      return;
     }
     const given = digest(match[1]);
     // Every token is compared, so that which one matched does not show either.
     let known = false;
     for (const expected of digests) known = timingSafeEqual(given, expected) || known;
     if (!known) {
-      ctx.set("WWW-Authenticate", 'Bearer realm="conveyor", error="invalid_token"');
-      throw new ApiError(
-        401,
-        ErrorCode.Unauthorized,
+      refuse(
+        ctx,
+        'Bearer realm="conveyor", error="invalid_token"',
         "the bearer token is not one this gateway accepts",
       );
     }
     await next();
   };
+}
+
+/** Whether the request says it has a body (which a refusal leaves unread). */
+function hasBody(ctx: Context): boolean {
+  const length = Number(ctx.get("Content-Length"));
+  return ctx.get("Transfer-Encoding") !== "" || (Number.isFinite(length) && length > 0);
 }
 
 function digest(token: string): Buffer {
