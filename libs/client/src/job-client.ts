@@ -1,5 +1,5 @@
 import { JobId, SubmissionSource, defaultMaxSubmissionBytes } from "@conveyor/contracts";
-import type { JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
+import type { JobEvent, JobSubmission, JobSubmissionInput } from "@conveyor/contracts";
 import { checkEnvelope, claimedId, repeatedIds } from "@conveyor/job-registry";
 import {
   ChurnTable,
@@ -31,6 +31,7 @@ import {
   SubmissionNotConfirmedError,
 } from "./errors.ts";
 import { duplicateJobId, readFirstSubmission } from "./first-submission.ts";
+import { followEvents } from "./follow-events.ts";
 import { sendBulkOrJobByJob } from "./job-by-job.ts";
 import type { FirstSubmission } from "./first-submission.ts";
 import type { SubmissionRefusal } from "./errors.ts";
@@ -345,6 +346,32 @@ export class JobClient {
     }
     const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30_000, maxTimerMs);
     return waitForOutcome(this.#nc, () => this.#manager(), jobId, {
+      timeoutMs,
+      readTimeoutMs: this.#timeoutMs,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * The job's events as they come, for a progress bar or a log of the job: first the newest stored
+   * event of each kind (the job as it is), then each new one (`started`, every `progress`, a
+   * `failed` attempt and its retry...), each once, ending after the event that ends its newest run
+   * (`succeeded`, `dead`, `cancelled`), after `timeoutMs` (default 30 minutes), when `signal`
+   * aborts, or when you stop iterating. A job not known yet is followed from its first event. The
+   * same subscription and direct get as {@link waitFor}, with the same permissions.
+   *
+   * @throws {ClientClosedError} after {@link close}.
+   * @throws {RangeError} for a `jobId` that is no job id.
+   */
+  follow(jobId: string, options: WaitForOptions = {}): AsyncGenerator<JobEvent> {
+    if (this.#closing) throw new ClientClosedError();
+    if (!JobId.safeParse(jobId).success) {
+      throw new RangeError(
+        `follow: ${JSON.stringify(jobId)} is no job id (1-64 of A-Z a-z 0-9 - _)`,
+      );
+    }
+    const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30 * 60_000, maxTimerMs);
+    return followEvents(this.#nc, () => this.#manager(), jobId, {
       timeoutMs,
       readTimeoutMs: this.#timeoutMs,
       signal: options.signal,

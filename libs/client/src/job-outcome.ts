@@ -15,6 +15,11 @@ const statusOfKind: Readonly<Record<JobEvent["kind"], JobStatus>> = {
   cancelled: JobStatus.Cancelled,
 };
 
+/** Where an event ranks among a job's events, as the read model orders them (`statusOrderKey`). */
+export function eventOrderKey(event: JobEvent): number[] {
+  return statusOrderKey({ ...event, status: statusOfKind[event.kind] });
+}
+
 /**
  * A job's events folded to the one that sets its status, as the read model orders them
  * (`statusOrderKey`): by run, a success above the rest of its run, then by attempt and rank. A
@@ -26,7 +31,7 @@ export class JobStatusFold {
   #key: number[] = [];
 
   add(event: JobEvent): void {
-    const key = statusOrderKey({ ...event, status: statusOfKind[event.kind] });
+    const key = eventOrderKey(event);
     // Of two facts of equal rank, the first folded stays.
     if (this.#top === undefined || compareTuples(key, this.#key) > 0) {
       this.#top = event;

@@ -103,6 +103,42 @@ describe("GET /v1/jobs/:id?waitMs= and GET /v1/jobs/:id/events", () => {
     },
   );
 
+  it(
+    "has a NATS counterpart: JobClient.follow yields the job's events as they come, to its end",
+    { timeout: 60_000 },
+    async () => {
+      const client = new JobClient(shared.nc);
+      try {
+        const id = newJobId();
+        const documents = [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }];
+        await client.submit({
+          id,
+          type: "json.analyze",
+          payload: { documents, delayPerDocumentMs: 300 },
+        });
+        const kinds: string[] = [];
+        const progress: number[] = [];
+        for await (const event of client.follow(id, { timeoutMs: 30_000 })) {
+          kinds.push(event.kind);
+          if (event.kind === "progress") progress.push(event.done);
+        }
+        // Ended by itself at the outcome, each event once, progress as the handler reported it.
+        expect(kinds.at(-1)).toBe("succeeded");
+        expect(kinds.filter((kind) => kind === "succeeded")).toHaveLength(1);
+        expect(progress.length).toBeGreaterThanOrEqual(2);
+        expect(progress).toEqual([...new Set(progress)].sort((a, b) => a - b));
+
+        // A finished job: its stored events, then the end, at once; a caller may stop early.
+        const again = client.follow(id);
+        const first = await again.next();
+        expect(first.done).toBe(false);
+        await again.return(undefined);
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
   it("answers the job as it is when the wait runs out", { timeout: 60_000 }, async () => {
     const { stack } = shared;
     const id = await submitAccepted(stack, "sleep", { ms: 10_000 });
