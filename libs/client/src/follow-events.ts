@@ -15,17 +15,28 @@ function identity(event: JobEvent): string {
   return `${String(event.run)}:${String(event.attempt)}:${event.kind}${seq}`;
 }
 
+/** Whether an event ranks below the last one given (a progress report: or is not newer). */
+function isBehind(
+  next: { key: number[]; seq: number },
+  last: { key: number[]; seq: number },
+  progress: boolean,
+): boolean {
+  const order = compareTuples(next.key, last.key);
+  return order < 0 || (order === 0 && progress && next.seq <= last.seq);
+}
+
 function byStatusOrder(a: JobEvent, b: JobEvent): number {
   return compareTuples(eventOrderKey(a), eventOrderKey(b));
 }
 
 /**
  * The job's events as they come: first the newest stored event of each kind (the job as it is),
- * in the order the read model ranks them, then each new one as it is published, each once, ending
- * after the event that ends the job's newest run (`succeeded`, `dead`, `cancelled`), when
- * `timeoutMs` passes, when `signal` aborts, or when the caller stops iterating. Throws what reading
- * the stored events threw when it failed and nothing was heard, and why the subscription ended (a
- * permission refused).
+ * in the order the read model ranks them, then each new one as it is heard, ending with the event
+ * that ends the job's newest run (`succeeded`, `dead`, `cancelled`), when `timeoutMs` passes,
+ * when `signal` aborts, or when the caller stops iterating. Each event comes once, and never one
+ * that ranks below one already given (an older attempt's, a progress report older than one given,
+ * a read that came late): the job only moves forward. Throws what reading the stored events threw
+ * when it failed and nothing was heard, and why the subscription ended (a permission refused).
  */
 export async function* followEvents(
   nc: NatsConnection,
@@ -36,12 +47,17 @@ export async function* followEvents(
   const fold = new JobStatusFold();
   const seen = new Set<string>();
   const ready: JobEvent[] = [];
+  /** The rank of the last event queued, and its progress report's `seq` when it was one. */
+  let last: { key: number[]; seq: number } | undefined;
   let wake: () => void = () => undefined;
   const take = (events: JobEvent[]) => {
-    for (const event of events) {
+    for (const event of events.sort(byStatusOrder)) {
       const id = identity(event);
-      if (seen.has(id)) continue;
+      if (seen.has(id) || fold.outcome !== undefined) continue;
+      const next = { key: eventOrderKey(event), seq: event.kind === "progress" ? event.seq : -1 };
+      if (last !== undefined && isBehind(next, last, event.kind === "progress")) continue;
       seen.add(id);
+      last = next;
       fold.add(event);
       ready.push(event);
     }
@@ -63,7 +79,7 @@ export async function* followEvents(
           const event = jobEventOf(jobId, msg.subject, msg.data);
           if (event !== undefined) stored.push(event);
         }
-        take(stored.sort(byStatusOrder));
+        take(stored);
       },
       heard: (msg) => {
         const event = jobEventOf(jobId, msg.subject, msg.data);
@@ -83,6 +99,8 @@ export async function* followEvents(
       const event = ready.shift();
       if (event !== undefined) {
         yield event;
+        // The job's end: nothing after it (a progress report still in flight) is its.
+        if (event === fold.outcome) return;
         continue;
       }
       if (ended) break;
@@ -94,8 +112,9 @@ export async function* followEvents(
     if (fold.outcome === undefined && subscriptionError !== undefined) throw subscriptionError;
     if (!fold.known && lastReadError !== undefined) throw lastReadError;
   } finally {
-    // The caller stopped early: the follow ends, its subscription with it.
+    // The caller stopped early, or the end came: the follow ends, its subscription with it, without
+    // holding the caller up for a read in flight.
     stop.abort();
-    await end.catch(() => undefined);
+    end.catch(() => undefined);
   }
 }

@@ -178,6 +178,8 @@ export class JobClient {
   #jsm: Promise<JetStreamManager> | undefined;
   /** Set by {@link close}: new submissions are refused, those in flight go on. */
   #closing = false;
+  /** Aborted by {@link close}: ends the follows still open. */
+  readonly #closed = new AbortController();
 
   /** @throws {RangeError} naming an option out of its range; the connection is not touched. */
   constructor(nc: NatsConnection, options: JobClientOptions = {}) {
@@ -319,6 +321,8 @@ export class JobClient {
    */
   async close(): Promise<void> {
     this.#closing = true;
+    // A follow nobody iterates to its end would otherwise hold its subscription on.
+    this.#closed.abort();
     await Promise.allSettled(this.#inFlight.values());
     await this.#publisher.close();
   }
@@ -357,8 +361,11 @@ export class JobClient {
    * event of each kind (the job as it is), then each new one (`started`, every `progress`, a
    * `failed` attempt and its retry...), each once, ending after the event that ends its newest run
    * (`succeeded`, `dead`, `cancelled`), after `timeoutMs` (default 30 minutes), when `signal`
-   * aborts, or when you stop iterating. A job not known yet is followed from its first event. The
-   * same subscription and direct get as {@link waitFor}, with the same permissions.
+   * aborts, when you stop iterating, or at {@link close}. An event older than one given (read late,
+   * or heard after a newer one) is skipped: the job only moves forward. Events published while the
+   * connection was away are read again only as the newest of each kind. A job not known yet is
+   * followed from its first event. The same subscription and direct get as {@link waitFor}, with
+   * the same permissions.
    *
    * @throws {ClientClosedError} after {@link close}.
    * @throws {RangeError} for a `jobId` that is no job id.
@@ -371,10 +378,11 @@ export class JobClient {
       );
     }
     const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30 * 60_000, maxTimerMs);
+    const ends = [this.#closed.signal, ...(options.signal === undefined ? [] : [options.signal])];
     return followEvents(this.#nc, () => this.#manager(), jobId, {
       timeoutMs,
       readTimeoutMs: this.#timeoutMs,
-      signal: options.signal,
+      signal: AbortSignal.any(ends),
     });
   }
 

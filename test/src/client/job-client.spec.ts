@@ -62,6 +62,75 @@ describe("JobClient against a real nats-server", () => {
 
   const storedSubmissions = async () => (await jsm.streams.info(StreamName.Jobs)).state.messages;
 
+  describe("follow", () => {
+    const at = () => new Date().toISOString();
+    const base = (jobId: string) => ({ jobId, type: "mail.send", run: 1, at: at() });
+    const progress = (jobId: string, seq: number) => ({
+      ...base(jobId),
+      kind: "progress",
+      attempt: 1,
+      done: seq,
+      total: 9,
+      seq,
+    });
+    const store = (jobId: string, event: { kind: string; [field: string]: unknown }) =>
+      jetstream(nc).publish(Subject.event(jobId, event.kind as never), JSON.stringify(event));
+
+    it("gives the job as it is, then only what moves it forward, and ends at its outcome", async () => {
+      const id = newJobId();
+      await store(id, {
+        ...base(id),
+        kind: "queued",
+        attempt: 0,
+        payload: null,
+        priority: 5,
+        maxAttempts: 3,
+        submittedAt: at(),
+        source: "nats",
+      });
+      await store(id, { ...base(id), kind: "started", attempt: 1, workerId: "w-1" });
+      await store(id, progress(id, 2));
+      const follow = client.follow(id, { timeoutMs: 10_000 });
+      const given: string[] = [];
+      const next = async () => {
+        const step = await follow.next();
+        if (!step.done) {
+          const event = step.value;
+          given.push(event.kind === "progress" ? `progress ${String(event.seq)}` : event.kind);
+        }
+        return step;
+      };
+      for (let i = 0; i < 3; i++) await next();
+      expect(given).toEqual(["queued", "started", "progress 2"]);
+      // An older report heard late is skipped; a newer one comes.
+      await store(id, progress(id, 1));
+      await store(id, progress(id, 3));
+      await next();
+      expect(given.at(-1)).toBe("progress 3");
+      await store(id, { ...base(id), kind: "cancelled", attempt: 1, reason: "not needed" });
+      // A report still in flight after the end is not the job's any more.
+      await store(id, progress(id, 4));
+      await next();
+      expect(given.at(-1)).toBe("cancelled");
+      expect((await next()).done).toBe(true);
+      expect(given).toEqual(["queued", "started", "progress 2", "progress 3", "cancelled"]);
+    });
+
+    it("ends the follows still open when the client closes", async () => {
+      const own = new JobClient(nc);
+      const id = newJobId();
+      await store(id, progress(id, 1));
+      const follow = own.follow(id, { timeoutMs: 60_000 });
+      expect((await follow.next()).done).toBe(false);
+      const pending = follow.next();
+      await own.close();
+      const asked = Date.now();
+      expect((await pending).done).toBe(true);
+      expect(Date.now() - asked).toBeLessThan(3000);
+      expect(() => own.follow(id)).toThrow(ClientClosedError);
+    });
+  });
+
   it("stores a submission on its type's subject, deduplicated by the job id", async () => {
     const submitted = await client.submit({ type: "mail.send", payload: { to: "a@b.c" } });
     expect(submitted.duplicate).toBe(false);
