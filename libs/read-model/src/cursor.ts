@@ -1,7 +1,10 @@
 import { InvalidCursorError } from "./errors.ts";
 
-/** The lists a cursor pages through; a cursor of one is refused by the others. */
-export type CursorList = "jobs" | "dead_letters" | "rejections";
+/**
+ * The lists a cursor pages through; a cursor of one is refused by the others (`schedules`: the
+ * gateway's list of recurring schedules, from JetStream, paged alike).
+ */
+export type CursorList = "jobs" | "dead_letters" | "rejections" | "schedules";
 
 /**
  * Encodes the sort key of the last item of a page of `list` as an opaque, URL-safe string. The

@@ -22,6 +22,8 @@ export type { ListJobsOptions, StatusTypeCount, CountJobsOptions } from "./job-q
 export { findRejection, listRejections } from "./rejection-queries.ts";
 export type { ListRejectionsOptions } from "./rejection-queries.ts";
 export { defaultMaxPageBytes, maxPageLimit } from "./page.ts";
+export { decodeCursor, encodeCursor } from "./cursor.ts";
+export type { CursorList } from "./cursor.ts";
 export type { Page } from "./page.ts";
 export {
   InvalidQueryError,

@@ -307,4 +307,51 @@ describe("recurring schedules", () => {
       expect((await call(stack, "DELETE", "/v1/schedules/impostor")).status).toBe(204);
     },
   );
+
+  it(
+    "list a page at a time, by name, each page's cursor leading to the next",
+    { timeout: 60_000 },
+    async () => {
+      const { stack } = shared;
+      const names = ["paged-a", "paged-b", "paged-c"];
+      for (const name of names) {
+        const stored = await call(stack, "PUT", `/v1/schedules/${name}`, {
+          cron: "@yearly",
+          job: { type: "echo" },
+        });
+        expect(stored.status, JSON.stringify(stored.body)).toBe(200);
+      }
+      try {
+        const first = await call(stack, "GET", "/v1/schedules?limit=2");
+        expect(first.status).toBe(200);
+        const firstItems = first.body.items as { name: string }[];
+        expect(firstItems.map((s) => s.name)).toEqual(["paged-a", "paged-b"]);
+        expect(typeof first.body.nextCursor).toBe("string");
+        const second = await call(
+          stack,
+          "GET",
+          `/v1/schedules?limit=2&cursor=${String(first.body.nextCursor)}`,
+        );
+        expect((second.body.items as { name: string }[]).map((s) => s.name)).toEqual(["paged-c"]);
+        expect(second.body.nextCursor).toBeNull();
+
+        // A cursor of another list, one made up, a bad limit, an unknown parameter: 400 naming it.
+        const jobsCursor = (await call(stack, "GET", "/v1/jobs?limit=1")).body.nextCursor;
+        for (const [query, field] of [
+          ["cursor=bm90LWEtY3Vyc29y", "cursor"],
+          ...(typeof jobsCursor === "string" ? [[`cursor=${jobsCursor}`, "cursor"]] : []),
+          ["limit=0", "limit"],
+          ["page=2", "page"],
+        ]) {
+          const refused = await call(stack, "GET", `/v1/schedules?${String(query)}`);
+          expect(refused.status, query).toBe(400);
+          expect(refused.body.issues, query).toEqual([
+            expect.objectContaining({ path: field }) as unknown,
+          ]);
+        }
+      } finally {
+        for (const name of names) await call(stack, "DELETE", `/v1/schedules/${name}`);
+      }
+    },
+  );
 });

@@ -2,6 +2,7 @@ import { InvalidQueryError } from "@conveyor/read-model";
 import type { ReadDeadline } from "@conveyor/read-model";
 
 import { DeadlineError, invalidParameters, unavailable } from "../errors.ts";
+import type { ApiError } from "../errors.ts";
 import { withTimeout } from "../http/with-timeout.ts";
 import { isReadModelUnavailable } from "./read-model-unavailable.ts";
 
@@ -22,9 +23,7 @@ export async function queryReadModel<T>(
   try {
     return await withTimeout(query({ maxTimeMS: timeoutMs }), timeoutMs, "MongoDB");
   } catch (err) {
-    if (err instanceof InvalidQueryError) {
-      throw invalidParameters([{ path: err.field, message: err.message }]);
-    }
+    if (err instanceof InvalidQueryError) throw parameterRefused(err);
     if (err instanceof DeadlineError) {
       throw unavailable(`the read model is unavailable: ${err.message}`, err);
     }
@@ -41,4 +40,9 @@ export async function queryReadModel<T>(
 function failureKind(err: Error): string {
   const { codeName } = err as { codeName?: unknown };
   return typeof codeName === "string" && codeName !== "" ? `${err.name} ${codeName}` : err.name;
+}
+
+/** A list's option refused (a cursor it did not make): 400 naming the parameter. */
+export function parameterRefused(err: InvalidQueryError): ApiError {
+  return invalidParameters([{ path: err.field, message: err.message }]);
 }

@@ -2,7 +2,7 @@ import { GetJobQuery, JobIdParams, ListJobsQuery } from "../schemas/jobs.ts";
 import { DeadLetterIdParams, ListDeadLettersQuery, maxBulkReplay } from "../schemas/dlq.ts";
 import { ListRejectionsQuery, RejectionIdParams } from "../schemas/rejections.ts";
 import { JobTypeParams } from "../schemas/job-types.ts";
-import { ScheduleParams } from "../schemas/schedules.ts";
+import { ListSchedulesQuery, ScheduleParams } from "../schemas/schedules.ts";
 import { parametersOf } from "./parameters.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -324,8 +324,13 @@ export function paths(submissionSchema: object): Record<string, object> {
     "/v1/schedules": {
       get: {
         operationId: "listSchedules",
-        summary: "Every recurring schedule, by name",
-        responses: { "200": json("The schedules", ref("ScheduleList")), "503": unavailable },
+        summary: "The recurring schedules, by name, a page at a time",
+        parameters: parametersOf(ListSchedulesQuery, "query"),
+        responses: {
+          "200": json("One page of schedules", ref("ScheduleList")),
+          "400": badParameter,
+          "503": unavailable,
+        },
       },
     },
     "/v1/schedules/{name}": {

@@ -12,7 +12,7 @@ import { inRequestSpan } from "../http/request-span.ts";
 import { lookUpTypes } from "../jobs/look-up-types.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
 import { submissionRefused } from "../jobs/submission-refused.ts";
-import { ScheduleParams } from "../schemas/schedules.ts";
+import { ListSchedulesQuery, ScheduleParams } from "../schemas/schedules.ts";
 import { ScheduleRuns } from "../schedules/schedule-runs.ts";
 import {
   deleteSchedule,
@@ -65,7 +65,8 @@ export function schedulesRouter(deps: GatewayDeps, out: NatsOut): Router {
   });
 
   router.get("/v1/schedules", async (ctx) => {
-    ctx.body = { items: await listSchedules(deps, runs.lookup()) };
+    const page = parseParams(ListSchedulesQuery, ctx.query);
+    ctx.body = await listSchedules(deps, runs.lookup(), page);
   });
 
   router.get("/v1/schedules/:name", async (ctx) => {

@@ -6,6 +6,7 @@ import {
   recurrenceHeader,
 } from "@conveyor/contracts";
 import type { RecurringSchedule } from "@conveyor/contracts";
+import { InvalidQueryError, decodeCursor, encodeCursor } from "@conveyor/read-model";
 import { outgoingHeaders } from "@conveyor/service-kit";
 import type { TraceContext } from "@conveyor/telemetry";
 import { JetStreamApiError } from "@nats-io/jetstream";
@@ -14,6 +15,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { GatewayDeps } from "../deps.ts";
 import { ApiError, ErrorCode, errorMessage, natsNotConnected, unavailable } from "../errors.ts";
 import type { NatsOut } from "../jobs/nats-out.ts";
+import { parameterRefused } from "../jobs/query-read-model.ts";
 import { withinJetStreamDeadline } from "../jobs/within-jetstream-deadline.ts";
 import type { ScheduleView } from "../schemas/schedules.ts";
 import type { RunLookup, ScheduleRuns } from "./schedule-runs.ts";
@@ -76,14 +78,33 @@ function sameSchedule(a: RecurringSchedule, b: RecurringSchedule): boolean {
 }
 
 /** Every recurring schedule `SCHEDULES` holds, by name, each with its latest run. */
-export async function listSchedules(deps: StoreDeps, runs: RunLookup): Promise<ScheduleView[]> {
+export async function listSchedules(
+  deps: StoreDeps,
+  runs: RunLookup,
+  page: { limit: number; cursor?: string | undefined },
+): Promise<{ items: ScheduleView[]; nextCursor: string | null }> {
+  // A cursor is checked before anything is asked of JetStream: a bad one is the caller's 400.
+  let after: string | undefined;
+  try {
+    after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, "schedules", 1)[0];
+  } catch (err) {
+    if (err instanceof InvalidQueryError) throw parameterRefused(err);
+    throw err;
+  }
   return inTime(deps, async () => {
     const info = await deps.jsm.streams.info(StreamName.Schedules, {
       subjects_filter: Subject.recurringAll,
     });
-    const names = Object.keys(info.state.subjects ?? {})
+    const following = Object.keys(info.state.subjects ?? {})
       .map((subject) => subject.slice(Subject.recurring("").length))
+      .filter((name) => after === undefined || name > after)
       .sort();
+    const names = following.slice(0, page.limit);
+    const last = names.at(-1);
+    const nextCursor =
+      following.length > page.limit && last !== undefined
+        ? encodeCursor("schedules", [last])
+        : null;
     const schedules: ScheduleView[] = [];
     // A bounded number of reads at once: thousands at a time would outlast the deadline.
     for (let start = 0; start < names.length; start += readsAtOnce) {
@@ -93,7 +114,7 @@ export async function listSchedules(deps: StoreDeps, runs: RunLookup): Promise<S
         if (schedule !== undefined) schedules.push(schedule);
       }
     }
-    return schedules;
+    return { items: schedules, nextCursor };
   });
 }
 

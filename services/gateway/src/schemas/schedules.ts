@@ -1,6 +1,8 @@
 import { RecurringSchedule, ScheduleName } from "@conveyor/contracts";
 import { z } from "zod";
 
+import { Cursor, Limit } from "./common.ts";
+
 /** Path parameters of `/v1/schedules/:name`. */
 export const ScheduleParams = z.object({ name: ScheduleName });
 
@@ -22,5 +24,12 @@ export const ScheduleView = RecurringSchedule.extend({
 });
 export type ScheduleView = z.infer<typeof ScheduleView>;
 
-/** `GET /v1/schedules`: every recurring schedule, by name. */
-export const ScheduleList = z.object({ items: z.array(ScheduleView) });
+/** `GET /v1/schedules`: one page of the recurring schedules, by name. */
+export const ScheduleList = z.object({
+  items: z.array(ScheduleView),
+  /** The next page's `cursor`; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
+
+/** Query of `GET /v1/schedules`; strict, as the other lists' are. */
+export const ListSchedulesQuery = z.strictObject({ limit: Limit, cursor: Cursor.optional() });
