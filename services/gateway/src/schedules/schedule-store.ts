@@ -77,7 +77,11 @@ function sameSchedule(a: RecurringSchedule, b: RecurringSchedule): boolean {
   return what(a) === what(b);
 }
 
-/** Every recurring schedule `SCHEDULES` holds, by name, each with its latest run. */
+/**
+ * One page of the recurring schedules `SCHEDULES` holds, by name, each with its latest run: the
+ * stream's subjects name them all, and only the page's schedules are read. A schedule deleted or
+ * unreadable meanwhile is left out, so a page may hold fewer than `limit` with a next one to come.
+ */
 export async function listSchedules(
   deps: StoreDeps,
   runs: RunLookup,
