@@ -1,19 +1,13 @@
-import { StreamName, Subject, compareTuples } from "@conveyor/contracts";
+import { compareTuples, eventMsgId } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
-import { followJobEvents, jobEventOf } from "./follow-job-events.ts";
+import { followJobEvents, jobEventOf, newestStoredEvents } from "./follow-job-events.ts";
 import { JobStatusFold, eventOrderKey } from "./job-outcome.ts";
 
 /** How often a follow reads the job's stored events again besides those it hears. */
 const rereadMs = 5000;
-
-/** One event's identity, as its `Nats-Msg-Id` has it: a re-publish or a read again is the same. */
-function identity(event: JobEvent): string {
-  const seq = event.kind === "progress" ? `:${String(event.seq)}` : "";
-  return `${String(event.run)}:${String(event.attempt)}:${event.kind}${seq}`;
-}
 
 /** Whether an event ranks below the last one given (a progress report: or is not newer). */
 function isBehind(
@@ -52,7 +46,7 @@ export async function* followEvents(
   let wake: () => void = () => undefined;
   const take = (events: JobEvent[]) => {
     for (const event of events.sort(byStatusOrder)) {
-      const id = identity(event);
+      const id = eventMsgId(event);
       if (seen.has(id) || fold.outcome !== undefined) continue;
       const next = { key: eventOrderKey(event), seq: event.kind === "progress" ? event.seq : -1 };
       if (last !== undefined && isBehind(next, last, event.kind === "progress")) continue;
@@ -71,15 +65,7 @@ export async function* followEvents(
     jobId,
     {
       async read() {
-        const stored: JobEvent[] = [];
-        const messages = await (
-          await jsm()
-        ).direct.getLastMessagesFor(StreamName.Events, { multi_last: [Subject.eventsOf(jobId)] });
-        for await (const msg of messages) {
-          const event = jobEventOf(jobId, msg.subject, msg.data);
-          if (event !== undefined) stored.push(event);
-        }
-        take(stored);
+        take(await newestStoredEvents(await jsm(), jobId));
       },
       heard: (msg) => {
         const event = jobEventOf(jobId, msg.subject, msg.data);

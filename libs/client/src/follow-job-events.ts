@@ -1,5 +1,6 @@
-import { Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
+import { StreamName, Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 
 /** How a wait on a job's events reads and judges the job: see {@link followJobEvents}. */
@@ -139,4 +140,20 @@ export function jobEventOf(jobId: string, subject: string, data: Uint8Array): Jo
   const parsed = parseJobEventJson(jsonOrUndefined(data));
   if (!parsed.success || parsed.data.jobId !== jobId) return undefined;
   return subject === Subject.event(jobId, parsed.data.kind) ? parsed.data : undefined;
+}
+
+/** The newest stored event of each kind of the job, read from `EVENTS` with one direct get. */
+export async function newestStoredEvents(
+  jsm: JetStreamManager,
+  jobId: string,
+): Promise<JobEvent[]> {
+  const events: JobEvent[] = [];
+  const stored = await jsm.direct.getLastMessagesFor(StreamName.Events, {
+    multi_last: [Subject.eventsOf(jobId)],
+  });
+  for await (const msg of stored) {
+    const event = jobEventOf(jobId, msg.subject, msg.data);
+    if (event !== undefined) events.push(event);
+  }
+  return events;
 }

@@ -341,13 +341,7 @@ export class JobClient {
    *   user may not subscribe to the job's events. A wait pending when the connection closes ends.
    */
   async waitFor(jobId: string, options: WaitForOptions = {}): Promise<JobOutcome | undefined> {
-    if (this.#closing) throw new ClientClosedError();
-    // A wildcard would follow every job's events.
-    if (!JobId.safeParse(jobId).success) {
-      throw new RangeError(
-        `waitFor: ${JSON.stringify(jobId)} is no job id (1-64 of A-Z a-z 0-9 - _)`,
-      );
-    }
+    this.#checkFollowable("waitFor", jobId);
     const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30_000, maxTimerMs);
     return waitForOutcome(this.#nc, () => this.#manager(), jobId, {
       timeoutMs,
@@ -371,12 +365,7 @@ export class JobClient {
    * @throws {RangeError} for a `jobId` that is no job id.
    */
   follow(jobId: string, options: WaitForOptions = {}): AsyncGenerator<JobEvent> {
-    if (this.#closing) throw new ClientClosedError();
-    if (!JobId.safeParse(jobId).success) {
-      throw new RangeError(
-        `follow: ${JSON.stringify(jobId)} is no job id (1-64 of A-Z a-z 0-9 - _)`,
-      );
-    }
+    this.#checkFollowable("follow", jobId);
     const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30 * 60_000, maxTimerMs);
     const ends = [this.#closed.signal, ...(options.signal === undefined ? [] : [options.signal])];
     return followEvents(this.#nc, () => this.#manager(), jobId, {
@@ -384,6 +373,16 @@ export class JobClient {
       readTimeoutMs: this.#timeoutMs,
       signal: AbortSignal.any(ends),
     });
+  }
+
+  /** Throws unless the client is open and `jobId` is a job id: a wildcard would follow every job. */
+  #checkFollowable(method: string, jobId: string): void {
+    if (this.#closing) throw new ClientClosedError();
+    if (!JobId.safeParse(jobId).success) {
+      throw new RangeError(
+        `${method}: ${JSON.stringify(jobId)} is no job id (1-64 of A-Z a-z 0-9 - _)`,
+      );
+    }
   }
 
   async #submit(job: JobToSubmit): Promise<Submitted> {

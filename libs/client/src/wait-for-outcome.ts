@@ -1,8 +1,7 @@
-import { StreamName, Subject } from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
-import { followJobEvents, jobEventOf } from "./follow-job-events.ts";
+import { followJobEvents, jobEventOf, newestStoredEvents } from "./follow-job-events.ts";
 import { JobStatusFold } from "./job-outcome.ts";
 import type { JobOutcome } from "./job-outcome.ts";
 
@@ -24,22 +23,16 @@ export async function waitForOutcome(
   options: { timeoutMs: number; readTimeoutMs: number; signal: AbortSignal | undefined },
 ): Promise<JobOutcome | undefined> {
   const fold = new JobStatusFold();
-  const take = (subject: string, data: Uint8Array) => {
-    const event = jobEventOf(jobId, subject, data);
-    if (event !== undefined) fold.add(event);
-  };
   const end = await followJobEvents(
     nc,
     jobId,
     {
       async read() {
-        const stored = await (
-          await jsm()
-        ).direct.getLastMessagesFor(StreamName.Events, { multi_last: [Subject.eventsOf(jobId)] });
-        for await (const msg of stored) take(msg.subject, msg.data);
+        for (const event of await newestStoredEvents(await jsm(), jobId)) fold.add(event);
       },
       heard: (msg) => {
-        take(msg.subject, msg.data);
+        const event = jobEventOf(jobId, msg.subject, msg.data);
+        if (event !== undefined) fold.add(event);
       },
       finished: () => fold.outcome !== undefined,
     },

@@ -140,6 +140,15 @@ export type FailedEvent = z.infer<typeof FailedEvent>;
 export type DeadEvent = z.infer<typeof DeadEvent>;
 export type CancelledEvent = z.infer<typeof CancelledEvent>;
 
+/**
+ * `Nats-Msg-Id` of a lifecycle event: `<jobId>:<run>:<attempt>:<kind>[:<seq>]`, so a re-publish of
+ * the same fact collapses in the events stream; also what tells one stored event from another.
+ */
+export function eventMsgId(event: JobEvent): string {
+  const base = `${event.jobId}:${String(event.run)}:${String(event.attempt)}:${event.kind}`;
+  return event.kind === "progress" ? `${base}:${String(event.seq)}` : base;
+}
+
 /** One problem found in a rejected submission. `path` names the field, e.g. `payload.ms`. */
 export const ValidationIssue = z.object({ path: z.string(), message: z.string() });
 export type ValidationIssue = z.infer<typeof ValidationIssue>;

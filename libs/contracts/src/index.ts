@@ -62,6 +62,7 @@ export {
   ValidationIssue,
   RejectedEvent,
 } from "./events.ts";
+export { eventMsgId } from "./events.ts";
 export { JobTypeDescriptor, maxJobTimeoutMs } from "./job-type-descriptor.ts";
 export { toValidationIssues } from "./validation-issues.ts";
 export {

@@ -1,4 +1,4 @@
-import { Header, Subject, deadLetterMsgId } from "@conveyor/contracts";
+import { Header, Subject, deadLetterMsgId, eventMsgId } from "@conveyor/contracts";
 import type { DeadLetter, JobEvent } from "@conveyor/contracts";
 import { carriedHeaders, outgoingHeaders } from "@conveyor/service-kit";
 import type { JetStreamPublisher, OutgoingMessage } from "@conveyor/service-kit";
@@ -19,15 +19,6 @@ function headerBytes(headers: MsgHdrs, msgID: string): number {
     for (const value of values) bytes += Buffer.byteLength(`${name}: ${value}\r\n`);
   }
   return bytes;
-}
-
-/**
- * `Nats-Msg-Id` of a lifecycle event: `<jobId>:<run>:<attempt>:<kind>[:<seq>]`, so a re-publish of
- * the same fact collapses in the events stream.
- */
-export function eventMsgId(event: JobEvent): string {
-  const base = `${event.jobId}:${event.run}:${event.attempt}:${event.kind}`;
-  return event.kind === "progress" ? `${base}:${event.seq}` : base;
 }
 
 /** Where a worker records what happened to a job. */

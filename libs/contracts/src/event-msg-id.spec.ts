@@ -1,7 +1,7 @@
-import type { JobEvent } from "@conveyor/contracts";
+import type { JobEvent } from "./events.ts";
 import { describe, expect, it } from "vitest";
 
-import { eventMsgId } from "./event-publisher.ts";
+import { eventMsgId } from "./events.ts";
 
 const base = { jobId: "j1", type: "echo", at: "2026-01-01T00:00:00.000Z", run: 2, attempt: 3 };
 
