@@ -1,4 +1,5 @@
 export { JobTypeName, workConsumerName } from "./job-type.ts";
+export { JobPriority, laneOf, prioritiesHighestFirst } from "./priority.ts";
 export { JobId, newJobId } from "./job-id.ts";
 export { JobStatus, jobStatuses, terminalStatuses, isTerminal } from "./job-status.ts";
 export { compareTuples, statusOrderKey } from "./status-order.ts";
@@ -9,6 +10,7 @@ export {
   typeFromSubmitSubject,
   typeFromBulkSubject,
   typeFromWorkSubject,
+  parseWorkSubject,
   parseCommandSubject,
   typeFromDlqSubject,
   typeFromScheduleDueSubject,

@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { JobPriority, laneSuffix } from "./priority.ts";
+
 /**
  * A job type names what a job does, for example `email.send` or `json.analyze`.
  *
@@ -17,7 +19,12 @@ export const JobTypeName = z
   );
 export type JobTypeName = z.infer<typeof JobTypeName>;
 
-/** The durable consumer on the work stream that serves one job type. */
-export function workConsumerName(type: string): string {
-  return `work_${type.replaceAll(".", "_")}`;
+/**
+ * The durable consumer on the work stream that serves one job type's jobs of one priority:
+ * `work_<type>` for the default priority, `work_<type>__p<N>` for the others.
+ */
+export function workConsumerName(type: string, priority: number = JobPriority.default): string {
+  const suffix = laneSuffix(priority);
+  const name = `work_${type.replaceAll(".", "_")}`;
+  return suffix === "" ? name : `${name}_${suffix}`;
 }

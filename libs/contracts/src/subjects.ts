@@ -1,5 +1,6 @@
 import type { CommandVerb } from "./commands.ts";
 import type { LifecycleKind } from "./events.ts";
+import { JobPriority, laneSuffix, priorityOfLaneToken } from "./priority.ts";
 
 /** Subject builders. Every subject Conveyor publishes or consumes is made here. */
 export const Subject = {
@@ -11,7 +12,14 @@ export const Subject = {
   commandAll: "jobs.cmd.>",
   command: (verb: CommandVerb, jobId: string) => `jobs.cmd.${verb}.${jobId}`,
   workAll: "work.>",
-  work: (type: string) => `work.${type}`,
+  /**
+   * The work subject of a type's jobs of one priority: `work.<type>` for the default priority,
+   * `work.<type>._p<N>` for the others (see {@link laneSuffix}).
+   */
+  work: (type: string, priority: number = JobPriority.default) => {
+    const suffix = laneSuffix(priority);
+    return suffix === "" ? `work.${type}` : `work.${type}.${suffix}`;
+  },
   /** A scheduled job's work item, held by the `SCHEDULES` stream until its time. */
   scheduleAtAll: "schedule.at.>",
   scheduleAt: (jobId: string) => `schedule.at.${jobId}`,
@@ -58,7 +66,20 @@ export function typeFromBulkSubject(subject: string): string | undefined {
 
 /** The job type a work subject names. */
 export function typeFromWorkSubject(subject: string): string | undefined {
-  return subject.startsWith(workPrefix) ? subject.slice(workPrefix.length) : undefined;
+  return parseWorkSubject(subject)?.type;
+}
+
+/**
+ * The job type and priority a work subject names (`work.<type>` the default priority,
+ * `work.<type>._p<N>` priority N), or undefined when the subject is not a work subject.
+ */
+export function parseWorkSubject(subject: string): { type: string; priority: number } | undefined {
+  if (!subject.startsWith(workPrefix)) return undefined;
+  const rest = subject.slice(workPrefix.length);
+  const lastDot = rest.lastIndexOf(".");
+  const priority = lastDot < 0 ? undefined : priorityOfLaneToken(rest.slice(lastDot + 1));
+  if (priority === undefined) return { type: rest, priority: JobPriority.default };
+  return { type: rest.slice(0, lastDot), priority };
 }
 
 /**

@@ -4,6 +4,7 @@ import { JobId } from "./job-id.ts";
 import { JobTypeName } from "./job-type.ts";
 import { maxJobTimeoutMs } from "./job-type-descriptor.ts";
 import { reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";
+import { JobPriority } from "./priority.ts";
 import { RetryOverride } from "./retry-policy.ts";
 
 /** Longest `delayMs` a submission may ask for: 365 days (a later time can be given as `runAt`). */
@@ -20,8 +21,8 @@ export const JobSubmission = z
     type: JobTypeName,
     /** Handler input. Validated against the type's payload schema when it declares one. */
     payload: z.json().default(null),
-    /** 0 (lowest) to 9 (highest). @default 5 */
-    priority: z.int().min(0).max(9).default(5),
+    /** 0 (lowest) to 9 (highest): a worker takes the waiting jobs of the highest first. @default 5 */
+    priority: z.int().min(JobPriority.lowest).max(JobPriority.highest).default(JobPriority.default),
     /** Overrides the type's retry policy attempt count for this job. */
     maxAttempts: z.int().min(1).max(100).optional(),
     /** Overrides the type's retry delays for this job (`maxAttempts` is the field above). */

@@ -1,4 +1,10 @@
-import { ConsumerName, StreamName, Subject, workConsumerName } from "@conveyor/contracts";
+import {
+  ConsumerName,
+  JobPriority,
+  StreamName,
+  Subject,
+  workConsumerName,
+} from "@conveyor/contracts";
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import type { ConsumerConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
@@ -163,10 +169,15 @@ export interface WorkConsumerOptions {
  */
 export const defaultWorkMaxAckPending = 10_000;
 
-export function workConsumer(type: string, options: WorkConsumerOptions = {}): ConsumerPlacement {
+/** The durable work consumer of one job type's jobs of one priority (its lane). */
+export function workConsumer(
+  type: string,
+  options: WorkConsumerOptions = {},
+  priority: number = JobPriority.default,
+): ConsumerPlacement {
   const config: ConsumerSpec = {
-    durable_name: workConsumerName(type),
-    filter_subject: Subject.work(type),
+    durable_name: workConsumerName(type, priority),
+    filter_subject: Subject.work(type, priority),
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(options.ackWaitMs ?? defaultAckWaitMs),
     deliver_policy: DeliverPolicy.All,

@@ -1,4 +1,10 @@
-import { ConsumerName } from "@conveyor/contracts";
+import {
+  ConsumerName,
+  JobPriority,
+  StreamName,
+  prioritiesHighestFirst,
+  workConsumerName,
+} from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 
 import { coreConsumers, workConsumer } from "./consumers.ts";
@@ -104,16 +110,41 @@ export async function createMissingTopology(
 }
 
 /**
- * Creates or updates the durable pull consumer `work_<type>` on the work stream, filtered to
- * `work.<type>`. Types never overlap: `work.email.send` and `work.json.analyze` are distinct subjects.
+ * Creates or updates the durable pull consumers of a type's lanes on the work stream, one per
+ * priority: `work_<type>` filtered to `work.<type>` for the default priority, `work_<type>__p<N>`
+ * filtered to `work.<type>._p<N>` for the others. Types never overlap: `work.email.send` and
+ * `work.json.analyze` are distinct subjects. A lane created while the type is paused (its default
+ * lane's pause) is paused until the same time, so that a worker of a release with more lanes does
+ * not run a paused type's jobs. Resolves with the longest lease in force on any lane.
  */
 export async function ensureWorkConsumer(
   jsm: JetStreamManager,
   type: string,
   options?: WorkConsumerOptions,
 ): Promise<{ ackWaitMs: number }> {
-  const { config } = await reconcileConsumerConfig(jsm, workConsumer(type, options));
-  return { ackWaitMs: (config.ack_wait ?? 0) / 1_000_000 };
+  const main = await reconcileConsumerConfig(jsm, workConsumer(type, options));
+  const pausedUntil = await pauseInForce(jsm, type);
+  const others = await Promise.all(
+    prioritiesHighestFirst
+      .filter((priority) => priority !== JobPriority.default)
+      .map(async (priority) => {
+        const lane = await reconcileConsumerConfig(jsm, workConsumer(type, options, priority));
+        if (lane.outcome === "created" && pausedUntil !== undefined) {
+          await jsm.consumers.pause(StreamName.Work, workConsumerName(type, priority), pausedUntil);
+        }
+        return lane;
+      }),
+  );
+  const leases = [main, ...others].map(({ config }) => (config.ack_wait ?? 0) / 1_000_000);
+  return { ackWaitMs: Math.max(...leases) };
+}
+
+/** Until when the type's default lane is paused, or undefined when it is not. */
+async function pauseInForce(jsm: JetStreamManager, type: string): Promise<Date | undefined> {
+  const info = await consumerInfo(jsm, StreamName.Work, workConsumerName(type));
+  const until = info?.config.pause_until;
+  if (info?.paused !== true || until === undefined) return undefined;
+  return new Date(until);
 }
 
 /**

@@ -56,12 +56,24 @@ export interface DeliveryDeps {
 }
 
 /**
+ * How a delivery takes a handler slot of its type (a {@link SlotGate}'s, at its job's priority)
+ * before its handler starts; without one it starts at once.
+ */
+export interface DeliverySlot {
+  /** Takes a free slot nobody waits for; false when the job must wait for one. */
+  tryTake(): boolean;
+  /** Resolves once the job holds a slot; rejects with the signal's reason when it aborts first. */
+  take(signal: AbortSignal): Promise<void>;
+}
+
+/**
  * One delivered work message, from reading it to acknowledging it, in a CONSUMER span that
  * continues the job's trace.
  */
 export class Delivery {
   readonly #msg: JsMsg;
   readonly #deps: DeliveryDeps;
+  readonly #slot: DeliverySlot | undefined;
   readonly #controller = new AbortController();
   /** Aborted to stop waiting for a cancelled handler that is still winding down. */
   readonly #abandon = new AbortController();
@@ -73,16 +85,17 @@ export class Delivery {
   #leaseKeeper: NodeJS.Timeout | undefined;
   /** When the attempt's timeout runs out, from its first guarded call (`Date.now()` time). */
   #deadline: number | undefined;
-  /** Whether the job waits for its rate limit to let it start. */
+  /** Whether the job waits for a handler slot or its rate limit to let it start. */
   #waitingToStart = false;
   /** How long it waited for its rate limit, in milliseconds. */
   #rateLimitedMs = 0;
-  /** Set when the worker stops: a job that has yet to wait for its rate limit does not. */
+  /** Set when the worker stops: a job that has yet to wait for its start does not. */
   #startNoMore = false;
 
-  constructor(msg: JsMsg, deps: DeliveryDeps) {
+  constructor(msg: JsMsg, deps: DeliveryDeps, slot?: DeliverySlot) {
     this.#msg = msg;
     this.#deps = deps;
+    this.#slot = slot;
   }
 
   /**
@@ -96,8 +109,9 @@ export class Delivery {
   }
 
   /**
-   * For a worker stopping: a job waiting for its rate limit, or coming to that wait later, is
-   * returned at once instead of starting within the grace period (its stop not counted).
+   * For a worker stopping: a job waiting for a handler slot or its rate limit, or coming to that
+   * wait later, is returned at once instead of starting within the grace period (its stop not
+   * counted).
    */
   startNoMore(): void {
     this.#startNoMore = true;
@@ -279,31 +293,20 @@ export class Delivery {
     if (!payload.ok)
       return decideOutcome({ ok: false, error: this.#refusal(payload.error) }, facts);
 
-    // A rate limit holds the job, and its slot, until its start is counted; a stop or a cancel
-    // while it waits ends the attempt as either would end its handler.
+    // Every slot taken (this job, of a higher priority, came while they were): it waits for the
+    // next free one, holding its lease.
+    const slot = this.#slot;
+    if (slot !== undefined && !slot.tryTake()) {
+      const stopped = await this.#waitToStart(record, facts, (signal) => slot.take(signal));
+      if (stopped !== undefined) return stopped;
+    }
+    // A rate limit holds the job, and its slot, until its start is counted.
     const { rateLimiter } = this.#deps;
     if (rateLimiter !== undefined) {
-      const { signal } = this.#controller;
       const waitStarted = performance.now();
-      this.#waitingToStart = true;
-      // A worker stopping returns the jobs that wait rather than let them start late.
-      if (this.#startNoMore) this.interrupt();
-      try {
-        signal.throwIfAborted();
-        await rateLimiter.take(signal);
-        // A stop or a cancel may come between the start's count and this turn: honoured all the
-        // same, before the handler starts.
-        signal.throwIfAborted();
-      } catch (err) {
-        if (!signal.aborted) throw err;
-        record.stoppedWaiting = signal.reason instanceof WorkerStoppedError;
-        return decideOutcome({ ok: false, error: signal.reason }, facts);
-      } finally {
-        this.#waitingToStart = false;
-        this.#rateLimitedMs = performance.now() - waitStarted;
-      }
-      // The wait is no part of the attempt's timeout, which a payload's async check may have begun.
-      if (this.#deadline !== undefined) this.#deadline += this.#rateLimitedMs;
+      const stopped = await this.#waitToStart(record, facts, (signal) => rateLimiter.take(signal));
+      this.#rateLimitedMs = performance.now() - waitStarted;
+      if (stopped !== undefined) return stopped;
     }
 
     // The handler does not wait for the `started` event to be stored; the outcome's event does,
@@ -320,6 +323,39 @@ export class Delivery {
     if (outcome.kind === "succeeded" || outcome.kind === "retry") started.withdraw();
     await started.stored;
     return outcome;
+  }
+
+  /**
+   * Waits for what the job's start waits for; a stop or a cancel while it waits ends the attempt
+   * as either would end its handler: resolves with that outcome, or undefined once the job may
+   * start. The wait is no part of the attempt's timeout, which a payload's async check may have
+   * begun.
+   */
+  async #waitToStart(
+    record: DeliveryRecord,
+    facts: AttemptFacts,
+    wait: (signal: AbortSignal) => Promise<void>,
+  ): Promise<Outcome | undefined> {
+    const { signal } = this.#controller;
+    const waitStarted = performance.now();
+    this.#waitingToStart = true;
+    // A worker stopping returns the jobs that wait rather than let them start late.
+    if (this.#startNoMore) this.interrupt();
+    try {
+      signal.throwIfAborted();
+      await wait(signal);
+      // A stop or a cancel may come between the end of the wait and this turn: honoured all the
+      // same, before the handler starts.
+      signal.throwIfAborted();
+      return undefined;
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      record.stoppedWaiting = signal.reason instanceof WorkerStoppedError;
+      return decideOutcome({ ok: false, error: signal.reason }, facts);
+    } finally {
+      this.#waitingToStart = false;
+      if (this.#deadline !== undefined) this.#deadline += performance.now() - waitStarted;
+    }
   }
 
   /**

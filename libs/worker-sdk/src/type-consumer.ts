@@ -1,18 +1,23 @@
-import { setTimeout as sleep } from "node:timers/promises";
-
+import { JobPriority } from "@conveyor/contracts";
 import { ChurnTable } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { Consumer, JsMsg } from "@nats-io/jetstream";
 
 import { Delivery } from "./delivery.ts";
-import type { DeliveryDeps } from "./delivery.ts";
+import type { DeliveryDeps, DeliverySlot } from "./delivery.ts";
+import { SlotGate } from "./slot-gate.ts";
+import { claimedPriority, newWorkLane, nextListenSize } from "./work-lane.ts";
+import type { WorkLane } from "./work-lane.ts";
 
 /** How a {@link TypeConsumer} pulls. */
 export interface PullSettings {
   /** Handlers running at once. */
   concurrency: number;
-  /** Longest one pull request waits for work, in milliseconds. */
+  /**
+   * Longest a pull for jobs known to wait waits for them, in milliseconds (at least 1000); a pull
+   * listening for a lane's next job lasts {@link listenMs}.
+   */
   pullExpiresMs: number;
   /**
    * How many jobs beyond `concurrency` the consumer may hold while finished ones wait for their
@@ -30,11 +35,20 @@ export interface PullSettings {
  */
 export const defaultSettlingLimit = 256;
 
-/** A delivery being processed: whether its handler is done, and its end. */
+/** A delivery being processed: whether its handler is done, whether it holds a slot, and its end. */
 interface Running {
-  delivery: Delivery;
   handling: boolean;
+  holdsSlot: boolean;
+  delivery: Delivery | undefined;
   done: Promise<void>;
+}
+
+/** A lane's work consumer, as the worker opened it. */
+export interface LaneConsumer {
+  priority: number;
+  consumer: Consumer;
+  /** Jobs waiting in the lane when it was opened (its `num_pending`). @default 0 */
+  waiting?: number;
 }
 
 const retryPullAfterMs = { first: 500, max: 10_000 } as const;
@@ -42,84 +56,104 @@ const retryPullAfterMs = { first: 500, max: 10_000 } as const;
 /** Longest a free slot waits for others before pulling, while work is waiting, in milliseconds. */
 const gatherSlotsMs = 2;
 
+/**
+ * How long a pull listening for a lane's next job stays open: the shortest pull nats.js makes.
+ * Opened while the worker had a free slot, or held no job of the lane's priority or a higher one,
+ * it may bring a job once that is no longer so, which then waits for a slot: at most this long
+ * after the worker got busy.
+ */
+const listenMs = 1_000;
+
 /** One job type's queue: jobs waiting for a worker, and jobs delivered and not yet settled. */
 export interface TypeBacklog {
   type: string;
-  /** Jobs in `WORK` not delivered yet. */
+  /** Jobs in `WORK` not delivered yet, every priority's. */
   waiting: number;
   /**
    * Jobs delivered to some worker and not yet acknowledged: running, being recorded, or failed and
    * waiting out their retry delay (a delayed `nak` leaves a job unacknowledged until redelivered).
    */
   inFlight: number;
-  /** Whether the type is paused (its work consumer's pause): no worker is handed its jobs. */
+  /** Whether the type is paused (its work consumers' pause): no worker is handed its jobs. */
   paused: boolean;
 }
 
 /**
- * Pulls one job type's work consumer and runs at most `concurrency` handlers at once. It asks the
- * server only for as many messages as it has free slots, so every message it holds is started at
- * once and no lease ticks on a message waiting in a local buffer. A finished job keeps no slot
- * while its outcome is being stored (up to `settlingLimit` of them).
+ * Pulls one job type's work consumers, one per priority, and runs at most `concurrency` handlers
+ * at once, the waiting jobs of the highest priority first.
+ *
+ * Every lane keeps a pull open for the next job to come; the server's count of what waits behind
+ * each delivered message tells the worker which lanes have a backlog. A lane known to have one is
+ * pulled for as many jobs as the worker has free slots, before any lane below it is pulled at all,
+ * so that a backlog of a lower priority waits however long it is. Pulls ask for no more than the
+ * free slots, but for one: a lane's open pull may bring a job while every slot is taken (a job of
+ * a higher priority came while the worker was busy with lower ones); it waits, holding its lease,
+ * and takes the next free slot before the others. A finished job keeps no slot while its outcome
+ * is being stored (up to `settlingLimit` of them).
  */
 export class TypeConsumer {
-  #consumer: Consumer;
-  readonly #reopen: (() => Promise<Consumer>) | undefined;
+  /** Highest priority first. */
+  readonly #lanes: WorkLane[];
+  readonly #reopen: ((priority: number) => Promise<Consumer>) | undefined;
   readonly #deps: DeliveryDeps;
   readonly #settings: PullSettings;
   readonly #logger: Logger;
   /** Jobs in flight; a `ChurnTable`, as every job adds and removes one. */
   readonly #inFlight = new ChurnTable<Running>();
   readonly #settlingLimit: number;
-  /** Deliveries whose handler has not returned yet. */
+  readonly #gate: SlotGate;
+  /** Deliveries whose handler has not returned yet (not yet at their slot, waiting, or running). */
   #handling = 0;
-  readonly #stopPulling = new AbortController();
-  #slotFreed = Promise.withResolvers<undefined>();
-  #loop: Promise<void> = Promise.resolve();
+  /** Jobs held (from delivery until their handler returns), by priority. */
+  readonly #heldByPriority: number[] = Array.from({ length: JobPriority.highest + 1 }, () => 0);
+  #pulls = 0;
+  #stopped = false;
+  readonly #pullingStopped = Promise.withResolvers<undefined>();
+  /** While work waits and few slots are free: until when free slots are gathered. */
+  #gatherUntil: number | undefined;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #wakeAt = Infinity;
 
   /**
-   * `reopen` creates the type's work consumer if it is missing and gets it, as the worker does at
-   * start; it is called when the consumer is found gone after a pull failed.
+   * `lanes` are the type's work consumers, one per priority; `reopen` creates the type's work
+   * consumers if they are missing and gets one lane's, as the worker does at start; it is called
+   * when a lane's consumer is found gone after a pull failed.
    */
   constructor(
-    consumer: Consumer,
+    lanes: readonly LaneConsumer[],
     deps: DeliveryDeps,
     settings: PullSettings,
-    reopen?: () => Promise<Consumer>,
+    reopen?: (priority: number) => Promise<Consumer>,
   ) {
-    this.#consumer = consumer;
+    this.#lanes = lanes
+      .map(({ priority, consumer, waiting }) => newWorkLane(priority, consumer, waiting))
+      .sort((a, b) => b.priority - a.priority);
     this.#reopen = reopen;
     this.#deps = deps;
     this.#settings = settings;
     this.#settlingLimit = Math.max(1, settings.settlingLimit ?? defaultSettlingLimit);
+    this.#gate = new SlotGate(settings.concurrency, () => claimedPriority(this.#lanes));
     this.#logger = deps.logger.child({ type: deps.settings.type });
   }
 
-  /** Jobs held now: handlers running, and finished jobs whose outcome is being stored. */
+  /** Jobs held now: handlers running or waiting for a slot, and finished jobs being stored. */
   get inFlight(): number {
     return this.#inFlight.size;
   }
 
-  /** The type's queue as its work consumer counts it, across every worker (asks the server). */
+  /** The type's queue as its work consumers count it, across every worker (asks the server). */
   async backlog(): Promise<TypeBacklog> {
-    const info = await this.#consumer.info();
+    const infos = await Promise.all(this.#lanes.map((lane) => lane.consumer.info()));
     return {
       type: this.#deps.settings.type,
-      waiting: info.num_pending,
-      inFlight: info.num_ack_pending,
-      paused: info.paused === true,
+      waiting: infos.reduce((sum, info) => sum + info.num_pending, 0),
+      inFlight: infos.reduce((sum, info) => sum + info.num_ack_pending, 0),
+      paused: infos.some((info) => info.paused === true),
     };
   }
 
-  /** Messages this consumer can take now: free handler slots, within the settling limit. */
-  #free(): number {
-    const { concurrency } = this.#settings;
-    const heldRoom = concurrency + this.#settlingLimit - this.#inFlight.size;
-    return Math.min(concurrency - this.#handling, heldRoom);
-  }
-
   start(): void {
-    this.#loop = this.#pullLoop();
+    this.#pump();
   }
 
   /**
@@ -128,107 +162,240 @@ export class TypeConsumer {
    * spend its attempts.
    */
   stopPulling(): void {
-    this.#stopPulling.abort();
-    this.#slotFreed.resolve(undefined);
+    this.#stopped = true;
+    clearTimeout(this.#wakeTimer);
+    if (this.#pulls === 0) this.#pullingStopped.resolve(undefined);
   }
 
   /** Resolves when the last pull has ended; no message arrives after that. */
   pullingStopped(): Promise<void> {
-    return this.#loop;
+    return this.#pullingStopped.promise;
   }
 
   /** Resolves when pulling has stopped and every running handler's job is settled. */
   async finished(): Promise<void> {
-    await this.#loop;
+    await this.#pullingStopped.promise;
     while (this.#inFlight.size > 0) {
       await Promise.all(this.#inFlight.values().map((running) => running.done));
     }
   }
 
   /**
-   * Returns the jobs waiting for their rate limit (or coming to that wait) to the queue at once.
-   * Call after {@link pullingStopped}.
+   * Returns the jobs waiting for a slot or their rate limit (or coming to that wait) to the queue
+   * at once. Call after {@link pullingStopped}.
    */
   startNoMore(): void {
-    for (const running of this.#inFlight.values()) running.delivery.startNoMore();
+    for (const running of this.#inFlight.values()) running.delivery?.startNoMore();
   }
 
   /** Aborts every running handler; their jobs go back to the queue. Call after {@link pullingStopped}. */
   interrupt(): void {
-    for (const running of this.#inFlight.values()) running.delivery.interrupt();
+    for (const running of this.#inFlight.values()) running.delivery?.interrupt();
   }
 
-  async #pullLoop(): Promise<void> {
-    const stopped = this.#stopPulling.signal;
-    let failures = 0;
-    let backlogged = false;
-    while (!stopped.aborted) {
-      if (this.#free() <= 0) {
-        await this.#nextSlotFreed();
+  /**
+   * Messages the worker may still ask for: handler slots neither taken nor promised to a delivery
+   * on its way to one or to an open pull, within the settling limit. Jobs waiting for a slot are
+   * left out: they wait for jobs of a higher priority, which must be pulled to run first.
+   */
+  #room(): number {
+    const { concurrency } = this.#settings;
+    const heldRoom = concurrency + this.#settlingLimit - this.#inFlight.size;
+    const slotted = this.#handling - this.#gate.waiting;
+    const reserved = this.#lanes.reduce((sum, lane) => sum + lane.reserved, 0);
+    return Math.min(concurrency - slotted, heldRoom) - reserved;
+  }
+
+  /** The lowest priority of the jobs this worker holds, `-Infinity` when it holds none. */
+  #lowestHeld(): number {
+    const lowest = this.#heldByPriority.findIndex((count) => count > 0);
+    return lowest < 0 ? -Infinity : lowest;
+  }
+
+  /**
+   * Opens the pulls the lanes need now, highest priority first. A lane with jobs known to wait
+   * gets as many of the free slots as it has jobs, and while any of its jobs are left waiting no
+   * lower lane is pulled. The other lanes listen for the next job (a pull for as many as the free
+   * slots, at least one, that ends after {@link listenMs}): all of them while a slot is free; with
+   * every slot taken, only those above the jobs the worker holds or above a backlog, so that a job
+   * of a higher priority reaches a busy worker (it waits, its lease renewed, and takes the next
+   * free slot), while a job the worker would have to hold behind jobs of its own priority or a
+   * higher one is left to another replica, which may have a slot for it. Called whenever a slot
+   * frees or a pull ends; opens nothing once stopped.
+   */
+  #pump(): void {
+    // What waits in `WORK` may have changed: jobs held for a higher priority may start now.
+    this.#gate.admitWaiting();
+    if (this.#stopped) return;
+    const backlog = claimedPriority(this.#lanes);
+    const lowestHeld = this.#lowestHeld();
+    const now = Date.now();
+    let room = this.#room();
+    const slotFree = room > 0;
+    for (const lane of this.#lanes) {
+      if (lane.retryAt > now) {
+        this.#wakeIn(lane.retryAt - now);
+        // A failing lane with jobs known to wait still keeps the lanes below waiting.
+        if (lane.waiting > 0) return;
         continue;
       }
-      if (backlogged) {
-        await this.#gatherFreeSlots();
-        // Stopping wakes the gathering: no pull may open after that.
-        if (stopped.aborted) break;
+      if (lane.waiting > 0) {
+        if (lane.pulling || room <= 0) return;
+        if (!this.#slotsGathered(room)) return;
+        const size = Math.min(room, lane.waiting);
+        lane.waiting -= size;
+        room -= size;
+        this.#pull(lane, size, true);
+        if (lane.waiting > 0) return;
+        continue;
       }
-      try {
-        const wanted = this.#free();
-        if (wanted <= 0) continue;
-        const messages = await this.#consumer.fetch({
-          max_messages: wanted,
-          expires: this.#settings.pullExpiresMs,
-        });
-        let received = 0;
-        for await (const msg of messages) {
-          received++;
-          this.#start(msg);
-        }
-        const error = await messages.closed();
-        if (error) throw error;
-        // A pull that came back full says more work is waiting.
-        backlogged = received >= wanted;
-        failures = 0;
-      } catch (err) {
-        if (stopped.aborted) break;
-        failures++;
-        const delayMs = Math.min(
-          retryPullAfterMs.max,
-          retryPullAfterMs.first * 2 ** (failures - 1),
-        );
-        this.#logger.warn({ err, delayMs }, "pulling work failed; retrying");
-        if (await this.#reopenIfGone()) failures = 0;
-        else await sleep(delayMs, undefined, { signal: stopped }).catch(() => undefined);
-      }
+      if (lane.pulling) continue;
+      const above =
+        lane.priority > lowestHeld || (backlog !== -Infinity && lane.priority > backlog);
+      if (slotFree || above) this.#pull(lane, Math.max(1, Math.min(lane.listenSize, room)), false);
     }
   }
 
   /**
-   * After a failed pull: when the server says the work consumer, or `WORK` itself, no longer
-   * exists (deleted, or JetStream's state lost and provisioned anew), creates it again, so that
-   * the type's jobs run instead of waiting in `WORK` for a restart. Asked of the server, not read
-   * from the pull's error, which is "no responders" for a missing consumer and for a server away
-   * alike. Every replica whose pull failed reconciles the consumer so (when it is there too):
-   * whichever created it first set its own lease, and one whose lease is longer raises it again,
-   * as at start. Resolves with whether the consumer was gone and is there again.
+   * While work waits, gives finishing jobs up to {@link gatherSlotsMs} to free half the slots
+   * before pulling, so that one pull brings many jobs rather than one pull per finished job: each
+   * pull costs the client a subscription and the server a request. A slot stays empty for at most
+   * that long.
    */
-  async #reopenIfGone(): Promise<boolean> {
+  #slotsGathered(room: number): boolean {
+    const enough = Math.ceil(this.#settings.concurrency / 2);
+    const now = performance.now();
+    if (room >= enough || (this.#gatherUntil !== undefined && now >= this.#gatherUntil)) {
+      this.#gatherUntil = undefined;
+      return true;
+    }
+    if (this.#gatherUntil === undefined) {
+      this.#gatherUntil = now + gatherSlotsMs;
+      this.#wakeIn(gatherSlotsMs);
+    }
+    return false;
+  }
+
+  /** Pumps again in `ms` (or sooner, when already due sooner). */
+  #wakeIn(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.#wakeTimer !== undefined && this.#wakeAt <= at) return;
+    clearTimeout(this.#wakeTimer);
+    this.#wakeAt = at;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      this.#wakeAt = Infinity;
+      this.#pump();
+    }, ms);
+  }
+
+  /**
+   * Opens a pull of the lane for `size` jobs: for jobs known to wait (counted against the free
+   * slots until they come), or listening for the next ones (counted against nothing: a listen
+   * that brings more than there are free slots then is what lets a job of a higher priority reach
+   * a busy worker).
+   */
+  #pull(lane: WorkLane, size: number, forWaiting: boolean): void {
+    lane.pulling = true;
+    lane.pullingWaiting = forWaiting;
+    lane.reserved = forWaiting ? size : 0;
+    this.#pulls++;
+    const expiresMs = forWaiting ? this.#settings.pullExpiresMs : listenMs;
+    void this.#runPull(lane, size, !forWaiting, expiresMs);
+  }
+
+  async #runPull(
+    lane: WorkLane,
+    size: number,
+    listening: boolean,
+    expiresMs: number,
+  ): Promise<void> {
+    let received = 0;
+    try {
+      const messages = await lane.consumer.fetch({ max_messages: size, expires: expiresMs });
+      for await (const msg of messages) {
+        received++;
+        if (lane.reserved > 0) lane.reserved--;
+        // The server's count includes the jobs this pull has yet to bring.
+        const behind = msg.info.pending;
+        lane.waiting = behind > 0 ? Math.max(0, behind - (size - received)) : 0;
+        this.#start(msg, lane.priority);
+      }
+      const error = await messages.closed();
+      if (error) throw error;
+      // A pull that ran out before it was full found the lane empty.
+      if (received < size) lane.waiting = 0;
+      if (listening) {
+        lane.listenSize = nextListenSize(size, received, this.#settings.concurrency);
+      }
+      lane.failures = 0;
+    } catch (err) {
+      if (!this.#stopped) await this.#pullFailed(lane, err);
+    } finally {
+      lane.reserved = 0;
+      lane.pulling = false;
+      lane.pullingWaiting = false;
+      this.#pulls--;
+      if (this.#stopped && this.#pulls === 0) this.#pullingStopped.resolve(undefined);
+      this.#pump();
+    }
+  }
+
+  async #pullFailed(lane: WorkLane, err: unknown): Promise<void> {
+    lane.failures++;
+    lane.waiting = 0;
+    const delayMs = Math.min(
+      retryPullAfterMs.max,
+      retryPullAfterMs.first * 2 ** (lane.failures - 1),
+    );
+    // Every lane fails together while the server is away: one warning per lane at first, then
+    // one in ten.
+    if (lane.failures === 1 || lane.failures % 10 === 0) {
+      this.#logger.warn(
+        { err, priority: lane.priority, delayMs, failures: lane.failures },
+        "pulling work failed; retrying",
+      );
+    }
+    if (await this.#reopenIfGone(lane)) {
+      lane.failures = 0;
+      lane.retryAt = 0;
+    } else {
+      lane.retryAt = Date.now() + delayMs;
+    }
+  }
+
+  /**
+   * After a failed pull: when the server says the lane's work consumer, or `WORK` itself, no
+   * longer exists (deleted, or JetStream's state lost and provisioned anew), creates the type's
+   * consumers again, so that its jobs run instead of waiting in `WORK` for a restart. Asked of the
+   * server, not read from the pull's error, which is "no responders" for a missing consumer and
+   * for a server away alike. Every replica whose pull failed reconciles the consumers so (when
+   * they are there too): whichever created one first set its own lease, and one whose lease is
+   * longer raises it again, as at start. Resolves with whether the consumer was gone and is there
+   * again.
+   */
+  async #reopenIfGone(lane: WorkLane): Promise<boolean> {
     if (this.#reopen === undefined) return false;
     let gone = false;
     try {
-      await this.#consumer.info();
+      await lane.consumer.info();
     } catch (err) {
       gone = isMissing(err);
       // The server away: nothing can be reconciled now.
       if (!gone) return false;
     }
     try {
-      this.#consumer = await this.#reopen();
-      if (gone) this.#logger.warn("the type's work consumer was gone; it is created again");
+      lane.consumer = await this.#reopen(lane.priority);
+      if (gone) {
+        this.#logger.warn(
+          { priority: lane.priority },
+          "the type's work consumer was gone; it is created again",
+        );
+      }
       return gone;
     } catch (err) {
       this.#logger.warn(
-        { err },
+        { err, priority: lane.priority },
         gone
           ? "the type's work consumer is gone and cannot be created yet (is WORK provisioned?)"
           : "the type's work consumer could not be reconciled after a failed pull",
@@ -237,52 +404,46 @@ export class TypeConsumer {
     }
   }
 
-  /** Resolves when a handler returns or a job is settled. */
-  async #nextSlotFreed(): Promise<void> {
-    await this.#slotFreed.promise;
-    this.#slotFreed = Promise.withResolvers<undefined>();
-  }
-
-  /**
-   * While work is waiting, gives finishing jobs up to {@link gatherSlotsMs} to free half the slots
-   * before pulling, so that one pull brings many jobs rather than one pull per finished job: each
-   * pull costs the client a subscription and the server a request. A slot stays empty for at most
-   * that long.
-   */
-  async #gatherFreeSlots(): Promise<void> {
-    const enough = Math.ceil(this.#settings.concurrency / 2);
-    const free = () => this.#free();
-    if (free() >= enough) return;
-    let waited = false;
-    const timer = setTimeout(() => {
-      waited = true;
-      this.#slotFreed.resolve(undefined);
-    }, gatherSlotsMs);
-    try {
-      while (!waited && free() < enough && !this.#stopPulling.signal.aborted) {
-        await this.#nextSlotFreed();
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  #start(msg: JsMsg): void {
-    const delivery = new Delivery(msg, this.#deps);
-    const running: Running = { delivery, handling: true, done: Promise.resolve() };
+  #start(msg: JsMsg, priority: number): void {
+    const running: Running = {
+      handling: true,
+      holdsSlot: false,
+      delivery: undefined,
+      done: Promise.resolve(),
+    };
+    const gate = this.#gate;
+    const slot: DeliverySlot = {
+      tryTake: () => {
+        if (!gate.tryEnter(priority)) return false;
+        running.holdsSlot = true;
+        return true;
+      },
+      take: (signal) =>
+        gate.enter(priority, signal, () => {
+          running.holdsSlot = true;
+        }),
+    };
+    const delivery = new Delivery(msg, this.#deps, slot);
+    running.delivery = delivery;
     const key = this.#inFlight.add(running);
     this.#handling++;
+    this.#heldByPriority[priority] = (this.#heldByPriority[priority] ?? 0) + 1;
     const handlerReturned = () => {
       if (!running.handling) return;
       running.handling = false;
       this.#handling--;
-      this.#slotFreed.resolve(undefined);
+      this.#heldByPriority[priority] = (this.#heldByPriority[priority] ?? 1) - 1;
+      if (running.holdsSlot) {
+        running.holdsSlot = false;
+        gate.leave();
+      }
+      this.#pump();
     };
     void delivery.handlerDone.then(handlerReturned);
     running.done = delivery.process().finally(() => {
       handlerReturned();
       this.#inFlight.delete(key);
-      this.#slotFreed.resolve(undefined);
+      this.#pump();
     });
   }
 }

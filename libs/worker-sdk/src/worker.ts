@@ -1,4 +1,4 @@
-import { StreamName, workConsumerName } from "@conveyor/contracts";
+import { StreamName, prioritiesHighestFirst, workConsumerName } from "@conveyor/contracts";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import { JetStreamPublisher, connectNats, createLogger } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
@@ -185,7 +185,7 @@ export class JobWorker {
   ): Promise<TypeConsumer[]> {
     const consumers: TypeConsumer[] = [];
     for (const settings of options.types) {
-      const open = async () => {
+      const ensureLanes = async () => {
         // Every replica renews its jobs' leases by its own ackWaitMs: shortening the lease in
         // force would hand jobs that replicas renewing less often still run to another replica.
         const lease = await ensureWorkConsumer(jsm, settings.type, {
@@ -195,12 +195,25 @@ export class JobWorker {
         if (lease.ackWaitMs > options.ackWaitMs) {
           shared.logger.info(
             { type: settings.type, ackWaitMs: lease.ackWaitMs, ownAckWaitMs: options.ackWaitMs },
-            "the type's work consumer keeps its longer lease: other replicas may rely on it",
+            "the type's work consumers keep their longer lease: other replicas may rely on it",
           );
         }
-        return js.consumers.get(StreamName.Work, workConsumerName(settings.type));
       };
-      const consumer = await open();
+      const lane = (priority: number) =>
+        js.consumers.get(StreamName.Work, workConsumerName(settings.type, priority));
+      const reopen = async (priority: number) => {
+        await ensureLanes();
+        return lane(priority);
+      };
+      await ensureLanes();
+      const lanes = await Promise.all(
+        prioritiesHighestFirst.map(async (priority) => {
+          const consumer = await lane(priority);
+          // Read as the consumer was got: what waits decides which lanes are pulled first.
+          const { num_pending: waiting } = await consumer.info(true);
+          return { priority, consumer, waiting };
+        }),
+      );
       const deps = {
         settings,
         publisher: shared.publisher,
@@ -220,10 +233,10 @@ export class JobWorker {
       };
       consumers.push(
         new TypeConsumer(
-          consumer,
+          lanes,
           deps,
           { concurrency: settings.concurrency, pullExpiresMs: options.pullExpiresMs },
-          open,
+          reopen,
         ),
       );
     }

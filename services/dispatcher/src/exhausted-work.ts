@@ -1,4 +1,10 @@
-import { Header, StreamName, typeFromWorkSubject, workConsumerName } from "@conveyor/contracts";
+import {
+  Header,
+  StreamName,
+  parseWorkSubject,
+  typeFromWorkSubject,
+  workConsumerName,
+} from "@conveyor/contracts";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
@@ -127,8 +133,8 @@ function unrelatedBecause(found: StoredMsg, claim: AdvisoryClaim): string | unde
   if (found.time.getTime() > claim.capturedAt.getTime()) {
     return `the message was stored at ${found.time.toISOString()}, after the advisory (${claim.capturedAt.toISOString()})`;
   }
-  const type = typeFromWorkSubject(found.subject);
-  if (type !== undefined && workConsumerName(type) !== claim.consumer) {
+  const lane = parseWorkSubject(found.subject);
+  if (lane !== undefined && workConsumerName(lane.type, lane.priority) !== claim.consumer) {
     return `the message is on ${found.subject}, which ${claim.consumer} does not deliver`;
   }
   return undefined;

@@ -40,12 +40,13 @@ export class DispatchPublisher {
   }
 
   /**
-   * `work.<type>`, deduplicated as `<jobId>:<run>`. The `Conveyor-Source` header travels with the
+   * `work.<type>` (the lane of the job's priority, see `Subject.work`), deduplicated as
+   * `<jobId>:<run>`. The `Conveyor-Source` header travels with the
    * work item into its dead letter, so a replay queues the job with its original source.
    */
   work(parent: TraceContext, item: WorkItem, source: SubmissionSource): Promise<PubAck> {
     return this.#publish(parent, {
-      subject: Subject.work(item.type),
+      subject: Subject.work(item.type, item.priority),
       msgId: `${item.id}:${item.run}`,
       body: item,
       jobId: item.id,

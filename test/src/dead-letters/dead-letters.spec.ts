@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 
-import { deadLetterMsgId, workConsumerName } from "@conveyor/contracts";
+import { Subject, deadLetterMsgId, workConsumerName } from "@conveyor/contracts";
 import type { DeadEvent, DeadLetter, WorkItem } from "@conveyor/contracts";
 import { createDeadLetterer } from "@conveyor/dispatcher";
 import type { DeadLetterer, DeadLettererOptions } from "@conveyor/dispatcher";
@@ -97,7 +97,11 @@ describe("dead letters from max deliveries", () => {
       workItem: queued.item,
       reason: "attempts_exhausted",
       attempts: testMaxDeliver,
-      source: { stream: "WORK", subject: `work.${type}`, seq: queued.seq },
+      source: {
+        stream: "WORK",
+        subject: Subject.work(type, queued.item.priority),
+        seq: queued.seq,
+      },
       traceId: queued.traceId,
     });
     expect(letter!.body.error.message).toContain(`max deliveries reached (${testMaxDeliver})`);
@@ -127,6 +131,19 @@ describe("dead letters from max deliveries", () => {
     await expectDeadLettered(type, queued);
     await advisoriesSettled();
     expect(await lettersOf(type)).toHaveLength(1);
+    expect(observed).toEqual([`${type}:advisory`]);
+  });
+
+  it("dead-letters a job of another priority than the default from its lane's advisory", async () => {
+    const type = uniqueType();
+    await ensureImpatientConsumer(suite.jsm, type);
+    await startDeadLetterer();
+    const queued = await publishWork(suite.js, type, uniqueName("job"), { n: 9 }, 9);
+
+    await crashOnEveryDelivery(suite.js, suite.jsm, type, { priority: 9 });
+
+    await expectDeadLettered(type, queued);
+    await advisoriesSettled();
     expect(observed).toEqual([`${type}:advisory`]);
   });
 

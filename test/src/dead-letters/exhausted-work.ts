@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 
-import { workConsumerName } from "@conveyor/contracts";
+import { JobPriority, Subject, workConsumerName } from "@conveyor/contracts";
 import type { WorkItem } from "@conveyor/contracts";
 import { waitFor } from "@conveyor/testing";
 import { ensureWorkConsumer } from "@conveyor/topology";
@@ -27,13 +27,14 @@ export async function publishWork(
   type: string,
   jobId: string,
   payload: WorkItem["payload"] = { n: 1 },
+  priority: number = JobPriority.default,
 ): Promise<QueuedWork> {
   const traceId = randomBytes(16).toString("hex");
   const item: WorkItem = {
     id: jobId,
     type,
     payload,
-    priority: 5,
+    priority,
     maxAttempts: 4,
     timeoutMs: 1_000,
     submittedAt: new Date().toISOString(),
@@ -43,21 +44,22 @@ export async function publishWork(
   headers.set("traceparent", `00-${traceId}-${randomBytes(8).toString("hex")}-01`);
   headers.set("Conveyor-Job-Id", jobId);
   headers.set("Conveyor-Job-Type", type);
-  const ack = await js.publish(`work.${type}`, JSON.stringify(item), {
+  const ack = await js.publish(Subject.work(type, priority), JSON.stringify(item), {
     msgID: `${jobId}:1`,
     headers,
   });
   return { item, seq: ack.seq, traceId };
 }
 
-export function advisorySubject(type: string): string {
-  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.${workConsumerName(type)}`;
+export function advisorySubject(type: string, priority: number = JobPriority.default): string {
+  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WORK.${workConsumerName(type, priority)}`;
 }
 
 /** The captured max-deliveries advisories of a type's work consumer. */
 export async function capturedAdvisories(
   jsm: JetStreamManager,
   type: string,
+  priority: number = JobPriority.default,
 ): Promise<StoredMsg[]> {
   const { state } = await jsm.streams.info("ADVISORIES");
   const found: StoredMsg[] = [];
@@ -65,7 +67,7 @@ export async function capturedAdvisories(
   while (seq <= state.last_seq) {
     const query: { seq: number; next_by_subj: string } = {
       seq,
-      next_by_subj: advisorySubject(type),
+      next_by_subj: advisorySubject(type, priority),
     };
     const msg = await jsm.streams.getMessage("ADVISORIES", query);
     if (msg === null) break;
@@ -105,9 +107,10 @@ export async function crashOnEveryDelivery(
   js: JetStreamClient,
   jsm: JetStreamManager,
   type: string,
-  options: { expectedAdvisories?: number; hold?: (msg: JsMsg) => boolean } = {},
+  options: { expectedAdvisories?: number; hold?: (msg: JsMsg) => boolean; priority?: number } = {},
 ): Promise<HeldDelivery[]> {
-  const consumer = await js.consumers.get("WORK", workConsumerName(type));
+  const priority = options.priority ?? JobPriority.default;
+  const consumer = await js.consumers.get("WORK", workConsumerName(type, priority));
   const held: HeldDelivery[] = [];
   const expected = options.expectedAdvisories ?? 1;
   await waitFor(
@@ -116,7 +119,7 @@ export async function crashOnEveryDelivery(
       for await (const msg of batch) {
         if (options.hold?.(msg)) held.push(holdDelivery(msg));
       }
-      return (await capturedAdvisories(jsm, type)).length >= expected;
+      return (await capturedAdvisories(jsm, type, priority)).length >= expected;
     },
     { timeoutMs: 20_000, intervalMs: 1, message: `no max-deliveries advisory for ${type}` },
   );

@@ -117,7 +117,8 @@ describe("dispatcher: bulk submissions", () => {
     );
     expect(queued).toHaveLength(2);
     const work = await itemsMarked(marker);
-    expect(work.map(({ subject }) => subject)).toEqual(["work.sleep", "work.sleep"]);
+    // Each on its priority's lane.
+    expect(work.map(({ subject }) => subject)).toEqual(["work.sleep._p7", "work.sleep"]);
     const [first, second] = work.map(({ item }) => item);
     expect(first).toMatchObject({ id: given, priority: 7, maxAttempts: 2, payload: { ms: 1 } });
     expect(second).toMatchObject({ maxAttempts: 5, payload: { ms: 2 } });

@@ -115,7 +115,8 @@ describe("dispatcher", () => {
     const intake = await suite.jsm.streams.getMessage("JOBS", { seq: ack.seq });
     const submittedAt = intake!.time.toISOString();
 
-    expect(work!.subject).toBe("work.sleep");
+    // Priority 7's lane.
+    expect(work!.subject).toBe("work.sleep._p7");
     expect(work!.json<WorkItem>()).toEqual({
       id: jobId,
       type: "sleep",

@@ -43,9 +43,17 @@ describe("pausing a job type", () => {
       expect(await consumerOf(stack, "echo")).toMatchObject({ paused: true });
 
       const id = await submitAccepted(stack, "echo", { n: 1 });
+      // Every priority's lane is paused with the type.
+      const urgent = await submitAccepted(stack, "echo", { n: 2 }, { priority: 9 });
+      const lowest = await submitAccepted(stack, "echo", { n: 3 }, { priority: 0 });
       await new Promise((resolve) => setTimeout(resolve, 3000));
-      expect((await getJob(stack, id))?.status).toBe("queued");
-      expect(await consumerOf(stack, "echo")).toMatchObject({ numPending: 1 });
+      for (const held of [id, urgent, lowest]) {
+        expect((await getJob(stack, held))?.status).toBe("queued");
+      }
+      expect(await consumerOf(stack, "echo")).toMatchObject({
+        numPending: 3,
+        pendingByPriority: { "9": 1, "5": 1, "0": 1 },
+      });
 
       // A worker started while the type is paused leaves it paused.
       await stack.stopService("worker");
@@ -57,7 +65,7 @@ describe("pausing a job type", () => {
       const resumed = await callApi(stack, "POST", "/v1/job-types/echo/resume");
       expect(resumed.status).toBe(200);
       expect(resumed.body).toEqual({ type: "echo", paused: false });
-      await succeeds(stack, id, 20_000);
+      for (const held of [id, urgent, lowest]) await succeeds(stack, held, 20_000);
       expect(await consumerOf(stack, "echo")).toMatchObject({ paused: false });
       expect(stack.deadServices(), stack.logs()).toEqual([]);
     },

@@ -314,6 +314,8 @@ describe("GET /v1/stats", () => {
       await gw.jsm.streams.info(StreamName.Work, { subjects_filter: Subject.work("echo") })
     ).state.messages;
     await gw.nc.request(Subject.work("echo"), JSON.stringify({}), { timeout: 2000 });
+    // Every priority's lane counts.
+    await gw.nc.request(Subject.work("echo", 9), JSON.stringify({}), { timeout: 2000 });
 
     const response = await request(`${gw.baseUrl}/v1/stats`);
     expect(response.status).toBe(200);
@@ -328,13 +330,14 @@ describe("GET /v1/stats", () => {
     const queues = response.body.workQueues as Record<string, Record<string, unknown>>;
     expect(queues["echo"]).toEqual({
       subject: "work.echo",
-      depth: depthBefore + 1,
+      depth: depthBefore + 2,
       consumer: {
         name: "work_echo",
         exists: true,
-        numPending: depthBefore + 1,
+        numPending: depthBefore + 2,
         numAckPending: 0,
         numRedelivered: 0,
+        pendingByPriority: { "5": depthBefore + 1, "9": 1 },
         paused: false,
       },
     });
@@ -347,6 +350,7 @@ describe("GET /v1/stats", () => {
         numPending: 0,
         numAckPending: 0,
         numRedelivered: 0,
+        pendingByPriority: {},
         paused: false,
       },
     });

@@ -1,4 +1,11 @@
-import { ConsumerName, KvBucket, StreamName, workConsumerName } from "@conveyor/contracts";
+import {
+  ConsumerName,
+  KvBucket,
+  StreamName,
+  Subject,
+  prioritiesHighestFirst,
+  workConsumerName,
+} from "@conveyor/contracts";
 import { findBinary, freePort, spawnServer, startNatsServer, waitFor } from "@conveyor/testing";
 import type { NatsServerHandle } from "@conveyor/testing";
 import {
@@ -10,7 +17,7 @@ import {
   ensureWorkConsumer,
   verifyTopology,
 } from "@conveyor/topology";
-import { StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -299,6 +306,32 @@ describe("topology", () => {
     expect(info.config.ack_wait).toBe(45_000 * 1_000_000);
     expect(info.paused).toBe(true);
     expect(Date.parse(info.config.pause_until ?? "")).toBe(until.getTime());
+  });
+
+  it("gives each priority of a type a lane of its own, paused when the type is", async () => {
+    await ensureTopology(jsm);
+    const type = "report.lanes";
+    // The type's consumer as a release before lanes made it, then paused.
+    await jsm.consumers.add(StreamName.Work, {
+      durable_name: workConsumerName(type),
+      filter_subject: Subject.work(type),
+      ack_policy: AckPolicy.Explicit,
+    });
+    const until = new Date(Date.now() + 3_600_000);
+    await jsm.consumers.pause(StreamName.Work, workConsumerName(type), until);
+
+    await ensureWorkConsumer(jsm, type);
+    const js = jetstream(nc);
+    for (const priority of [9, 5, 0])
+      await js.publish(Subject.work(type, priority), `p${priority}`);
+    for (const priority of prioritiesHighestFirst) {
+      const info = await jsm.consumers.info(StreamName.Work, workConsumerName(type, priority));
+      expect(info.config.filter_subject).toBe(Subject.work(type, priority));
+      // Created after the pause: paused with the rest of the type, until the same time.
+      expect(info.paused).toBe(true);
+      expect(Date.parse(info.config.pause_until ?? "")).toBe(until.getTime());
+      expect(info.num_pending).toBe([9, 5, 0].includes(priority) ? 1 : 0);
+    }
   });
 
   it("serves two job types from non-overlapping workqueue consumers", async () => {

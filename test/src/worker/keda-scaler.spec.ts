@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
-import { StreamName, workConsumerName } from "@conveyor/contracts";
+import { StreamName, prioritiesHighestFirst, workConsumerName } from "@conveyor/contracts";
 import { workspaceRoot } from "@conveyor/testing";
 import { builtinHandlers } from "@conveyor/worker";
 import { describe, expect, it } from "vitest";
@@ -30,9 +30,11 @@ describe("the KEDA overlay (k8s/keda)", () => {
         "nats-headless.nats.svc.cluster.local:8222",
       );
     }
-    expect(triggers.map((t) => t.metadata.consumer).sort()).toEqual(
-      Object.keys(builtinHandlers).map(workConsumerName).sort(),
+    // Every priority's lane of every type.
+    const lanes = Object.keys(builtinHandlers).flatMap((type) =>
+      prioritiesHighestFirst.map((priority) => workConsumerName(type, priority)),
     );
+    expect(triggers.map((t) => t.metadata.consumer).sort()).toEqual(lanes.sort());
   });
 
   it("leaves the worker count to KEDA: an apply does not set the base's replicas again", async () => {

@@ -77,7 +77,10 @@ export class WorkFixture {
     await Promise.all(this.#workers.splice(0).map((w) => w.stop()));
   }
 
-  /** Puts a work item on `work.<type>` as the dispatcher would, with a trace context. */
+  /**
+   * Puts a work item on `work.<type>` (its priority's lane) as the dispatcher would, with a trace
+   * context.
+   */
   async enqueue(
     type: string,
     payload: unknown,
@@ -94,23 +97,27 @@ export class WorkFixture {
       run: 1,
       ...overrides,
     };
-    await this.enqueueRaw(type, JSON.stringify(item), item.id);
+    await this.enqueueRaw(type, JSON.stringify(item), item.id, [], item.priority);
     return item;
   }
 
-  /** Publishes `body` as a work message of `type`, with `extraHeaders` (name, value) besides ours. */
+  /**
+   * Publishes `body` as a work message of `type` (in the lane of `priority`), with `extraHeaders`
+   * (name, value) besides ours.
+   */
   async enqueueRaw(
     type: string,
     body: string,
     jobId?: string,
     extraHeaders: readonly (readonly [string, string])[] = [],
+    priority?: number,
   ): Promise<void> {
     const headers = natsHeaders();
     if (jobId !== undefined) headers.set(Header.JobId, jobId);
     headers.set(Header.JobType, type);
     headers.set(Header.TraceParent, traceparent);
     for (const [name, value] of extraHeaders) headers.append(name, value);
-    await this.js.publish(Subject.work(type), body, { headers });
+    await this.js.publish(Subject.work(type, priority), body, { headers });
   }
 
   /** Every event of a job stored so far, in stream order. */

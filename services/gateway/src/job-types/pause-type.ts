@@ -1,4 +1,9 @@
-import { StreamName, workConsumerName } from "@conveyor/contracts";
+import {
+  JobPriority,
+  StreamName,
+  prioritiesHighestFirst,
+  workConsumerName,
+} from "@conveyor/contracts";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { ConsumerInfo } from "@nats-io/jetstream";
 
@@ -17,7 +22,8 @@ const untilResumed = new Date("9999-12-31T23:59:59Z");
 type PauseDeps = Pick<GatewayDeps, "jsm" | "options">;
 
 /**
- * Pauses the type's work consumer (nats-server's consumer pause) until `until`, or until resumed:
+ * Pauses the type's work consumers, one per priority (nats-server's consumer pause), until
+ * `until`, or until resumed:
  * no worker is handed the type's jobs meanwhile, while submissions are still taken and queued and
  * jobs already running finish. The pause is the consumer's, so it holds for every worker,
  * survives restarts of workers and of nats-server, and ends at its time without anyone's help.
@@ -34,7 +40,7 @@ export async function pauseType(
   return { type, paused: answer.paused, ...pausedUntil(answer.paused, answer.pause_until) };
 }
 
-/** Resumes the type's work consumer: its jobs are handed to workers again. */
+/** Resumes the type's work consumers: its jobs are handed to workers again. */
 export async function resumeType(
   deps: PauseDeps,
   link: NatsLink,
@@ -60,6 +66,10 @@ function pausedUntil(paused: boolean, until: string | undefined): { pausedUntil?
   return { pausedUntil: new Date(at).toISOString() };
 }
 
+/**
+ * Acts on the type's default lane, whose answer is returned (404 when no worker created it), then
+ * on every other lane it has (a worker of an older release created none).
+ */
 async function onWorkConsumer<T>(
   deps: PauseDeps,
   link: NatsLink,
@@ -71,12 +81,28 @@ async function onWorkConsumer<T>(
   return withinJetStreamDeadline(
     deps,
     `the type was not ${what}`,
-    () => act(StreamName.Work, workConsumerName(type)),
+    async () => {
+      const answer = await act(StreamName.Work, workConsumerName(type));
+      await Promise.all(
+        prioritiesHighestFirst
+          .filter((priority) => priority !== JobPriority.default)
+          .map((priority) =>
+            act(StreamName.Work, workConsumerName(type, priority)).catch((err: unknown) => {
+              if (!isConsumerNotFound(err)) throw err;
+            }),
+          ),
+      );
+      return answer;
+    },
     (err) =>
-      err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound
+      isConsumerNotFound(err)
         ? notFound(
             `job type ${type} has no work consumer to pause or resume: no worker has created it (or it was deleted)`,
           )
         : undefined,
   );
+}
+
+function isConsumerNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound;
 }

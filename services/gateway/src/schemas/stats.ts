@@ -7,9 +7,12 @@ const StatusCounts = z.record(z.enum(Object.values(JobStatus)), z.int().min(0));
 const JobCounts = z.object({ total: z.int().min(0), byStatus: StatusCounts });
 
 export const WorkConsumerStats = z.object({
-  /** The durable consumer, `work_<type with . as _>`. */
+  /**
+   * The durable consumer of the default priority, `work_<type with . as _>` (each other priority
+   * N has its own, `work_<type>__pN`; the counters below add up all of them).
+   */
   name: z.string(),
-  /** False until a worker for the type has created the consumer; the counters are then zeros. */
+  /** False until a worker for the type has created the consumers; the counters are then zeros. */
   exists: z.boolean(),
   /** Messages not yet delivered to any worker. */
   numPending: z.int().min(0),
@@ -17,6 +20,8 @@ export const WorkConsumerStats = z.object({
   numAckPending: z.int().min(0),
   /** Messages delivered more than once. */
   numRedelivered: z.int().min(0),
+  /** `numPending` of each priority that has jobs waiting, keyed by priority (`"9"`). */
+  pendingByPriority: z.record(z.string(), z.int().min(0)),
   /** Whether the type is paused (`POST /v1/job-types/:type/pause`): no worker is handed its jobs. */
   paused: z.boolean(),
   /** When a paused type resumes by itself; absent while it waits to be resumed. */
@@ -24,9 +29,12 @@ export const WorkConsumerStats = z.object({
 });
 
 export const WorkQueueStats = z.object({
-  /** The work subject, `work.<type>`. */
+  /**
+   * The work subject of the default priority, `work.<type>` (each other priority N has its own,
+   * `work.<type>._pN`).
+   */
   subject: z.string(),
-  /** Messages stored on the subject: waiting, being worked on, or waiting for a retry. */
+  /** Messages stored on the type's subjects: waiting, being worked on, or waiting for a retry. */
   depth: z.int().min(0),
   consumer: WorkConsumerStats,
 });

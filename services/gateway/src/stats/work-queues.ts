@@ -1,30 +1,53 @@
-import { StreamName, Subject, workConsumerName } from "@conveyor/contracts";
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import {
+  JobPriority,
+  StreamName,
+  Subject,
+  prioritiesHighestFirst,
+  workConsumerName,
+} from "@conveyor/contracts";
 import type { ConsumerInfo, JetStreamManager } from "@nats-io/jetstream";
 
 import { pauseOf } from "../job-types/pause-type.ts";
 import type { WorkQueueStats } from "../schemas/stats.ts";
 
-/** Work-queue depth and consumer counters of each type, keyed by type. */
+/**
+ * Work-queue depth and consumer counters of each type, keyed by type, every priority's lane
+ * counted: two requests (the stream's subjects, and every work consumer's counters in one
+ * listing) however many types there are.
+ */
 export async function workQueueStats(
   jsm: JetStreamManager,
   types: readonly string[],
 ): Promise<Record<string, WorkQueueStats>> {
   const [stream, consumers] = await Promise.all([
     jsm.streams.info(StreamName.Work, { subjects_filter: Subject.workAll }),
-    Promise.all(types.map((type) => consumerInfo(jsm, workConsumerName(type)))),
+    workConsumers(jsm),
   ]);
   const depths = stream.state.subjects ?? {};
   const result: Record<string, WorkQueueStats> = {};
-  types.forEach((type, i) => {
-    const subject = Subject.work(type);
+  for (const type of types) {
+    const lanes = prioritiesHighestFirst.map((priority) => ({
+      priority,
+      info: consumers.get(workConsumerName(type, priority)),
+    }));
+    const depth = prioritiesHighestFirst.reduce(
+      (sum, priority) => sum + (depths[Subject.work(type, priority)] ?? 0),
+      0,
+    );
     result[type] = {
-      subject,
-      depth: depths[subject] ?? 0,
-      consumer: consumerStats(workConsumerName(type), consumers[i]),
+      subject: Subject.work(type),
+      depth,
+      consumer: consumerStats(workConsumerName(type), lanes),
     };
-  });
+  }
   return result;
+}
+
+/** Every consumer of `WORK` by name, from one listing. */
+async function workConsumers(jsm: JetStreamManager): Promise<Map<string, ConsumerInfo>> {
+  const byName = new Map<string, ConsumerInfo>();
+  for await (const info of jsm.consumers.list(StreamName.Work)) byName.set(info.name, info);
+  return byName;
 }
 
 /**
@@ -44,31 +67,31 @@ export async function scheduledJobs(jsm: JetStreamManager): Promise<number> {
   return Math.max(0, scheduled);
 }
 
-/** Counters of a type's durable work consumer; zeros when no worker has created it yet. */
+/**
+ * Counters of a type's durable work consumers, summed over its priorities' lanes, with the jobs
+ * waiting in each lane that has some; the pause is the default lane's (a pause is set on every
+ * lane). Zeros when no worker has created the consumers yet.
+ */
 export function consumerStats(
   name: string,
-  info: ConsumerInfo | undefined,
+  lanes: readonly { priority: number; info: ConsumerInfo | undefined }[],
 ): WorkQueueStats["consumer"] {
+  const sum = (count: (info: ConsumerInfo) => number) =>
+    lanes.reduce((total, { info }) => total + (info === undefined ? 0 : count(info)), 0);
+  const main = lanes.find(({ priority }) => priority === JobPriority.default)?.info;
+  const pendingByPriority: Record<string, number> = {};
+  for (const { priority, info } of lanes) {
+    if (info !== undefined && info.num_pending > 0) {
+      pendingByPriority[String(priority)] = info.num_pending;
+    }
+  }
   return {
     name,
-    exists: info !== undefined,
-    numPending: info?.num_pending ?? 0,
-    numAckPending: info?.num_ack_pending ?? 0,
-    numRedelivered: info?.num_redelivered ?? 0,
-    ...(info === undefined ? { paused: false } : pauseOf(info)),
+    exists: main !== undefined,
+    numPending: sum((info) => info.num_pending),
+    numAckPending: sum((info) => info.num_ack_pending),
+    numRedelivered: sum((info) => info.num_redelivered),
+    pendingByPriority,
+    ...(main === undefined ? { paused: false } : pauseOf(main)),
   };
-}
-
-async function consumerInfo(
-  jsm: JetStreamManager,
-  name: string,
-): Promise<ConsumerInfo | undefined> {
-  try {
-    return await jsm.consumers.info(StreamName.Work, name);
-  } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) {
-      return undefined;
-    }
-    throw err;
-  }
 }
