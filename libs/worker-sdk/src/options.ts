@@ -34,7 +34,7 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** How long `stop()` waits for running handlers before returning their jobs, in milliseconds. @default 10000 */
   shutdownGraceMs?: number;
-  /** Longest a pull for jobs known to wait waits for them, in milliseconds (at least 1000; a pull listening for a lane's next job lasts a second). Bounds how long `stop()` waits for an open pull. @default 5000 */
+  /** Longest a pull request waits for work, in milliseconds (at least 1000; a pull listening for a priority's next job while the worker runs jobs of the type lasts a second). Bounds how long `stop()` waits for an open pull. @default 5000 */
   pullExpiresMs?: number;
   /** Shortest interval between two progress events of one attempt, in milliseconds. @default 250 */
   progressIntervalMs?: number;

@@ -15,8 +15,8 @@ export interface PullSettings {
   /** Handlers running at once. */
   concurrency: number;
   /**
-   * Longest a pull for jobs known to wait waits for them, in milliseconds (at least 1000); a pull
-   * listening for a lane's next job lasts {@link listenMs}.
+   * Longest one pull waits for work, in milliseconds (at least 1000); a pull listening for a
+   * lane's next job while the worker holds jobs of the type lasts {@link listenMs}.
    */
   pullExpiresMs: number;
   /**
@@ -57,10 +57,10 @@ const retryPullAfterMs = { first: 500, max: 10_000 } as const;
 const gatherSlotsMs = 2;
 
 /**
- * How long a pull listening for a lane's next job stays open: the shortest pull nats.js makes.
- * Opened while the worker had a free slot, or held no job of the lane's priority or a higher one,
- * it may bring a job once that is no longer so, which then waits for a slot: at most this long
- * after the worker got busy.
+ * How long a pull listening for a lane's next job stays open while the worker holds jobs of the
+ * type: the shortest pull nats.js makes. Opened while the worker had a free slot, or held no job of
+ * the lane's priority or a higher one, it may bring a job once that is no longer so, which then
+ * waits for a slot: at most this long after the worker got busy.
  */
 const listenMs = 1_000;
 
@@ -242,17 +242,19 @@ export class TypeConsumer {
       if (lane.waiting > 0) {
         if (lane.pulling || room <= 0) return;
         if (!this.#slotsGathered(room)) return;
-        const size = Math.min(room, lane.waiting);
-        lane.waiting -= size;
-        room -= size;
-        this.#pull(lane, size, true);
+        // For every free slot: once the jobs known to wait are in, the pull goes on bringing
+        // those that come, as a listening one would, until it is full or runs out.
+        const known = Math.min(room, lane.waiting);
+        lane.waiting -= known;
+        this.#pull(lane, room, known);
+        room -= known;
         if (lane.waiting > 0) return;
         continue;
       }
       if (lane.pulling) continue;
       const above =
         lane.priority > lowestHeld || (backlog !== -Infinity && lane.priority > backlog);
-      if (slotFree || above) this.#pull(lane, Math.max(1, Math.min(lane.listenSize, room)), false);
+      if (slotFree || above) this.#pull(lane, Math.max(1, Math.min(lane.listenSize, room)), 0);
     }
   }
 
@@ -290,18 +292,20 @@ export class TypeConsumer {
   }
 
   /**
-   * Opens a pull of the lane for `size` jobs: for jobs known to wait (counted against the free
-   * slots until they come), or listening for the next ones (counted against nothing: a listen
-   * that brings more than there are free slots then is what lets a job of a higher priority reach
-   * a busy worker).
+   * Opens a pull of the lane for `size` jobs, `known` of them known to wait: those are counted
+   * against the free slots until they come, the others against nothing (a pull listening for the
+   * next jobs that brings more than there are free slots then is what lets a job of a higher
+   * priority reach a busy worker). A listening pull opened while the worker holds no job of the
+   * type lasts `pullExpiresMs`; one opened while it does, {@link listenMs}.
    */
-  #pull(lane: WorkLane, size: number, forWaiting: boolean): void {
+  #pull(lane: WorkLane, size: number, known: number): void {
     lane.pulling = true;
-    lane.pullingWaiting = forWaiting;
-    lane.reserved = forWaiting ? size : 0;
+    lane.pullingWaiting = known > 0;
+    lane.reserved = known;
     this.#pulls++;
-    const expiresMs = forWaiting ? this.#settings.pullExpiresMs : listenMs;
-    void this.#runPull(lane, size, !forWaiting, expiresMs);
+    const idle = this.#lowestHeld() === -Infinity;
+    const expiresMs = known > 0 || idle ? this.#settings.pullExpiresMs : listenMs;
+    void this.#runPull(lane, size, known === 0, expiresMs);
   }
 
   async #runPull(
@@ -319,6 +323,9 @@ export class TypeConsumer {
         // The server's count includes the jobs this pull has yet to bring.
         const behind = msg.info.pending;
         lane.waiting = behind > 0 ? Math.max(0, behind - (size - received)) : 0;
+        // The jobs known to wait are in: the rest of the pull listens, and keeps no lane below
+        // from its turn.
+        if (lane.reserved === 0 && lane.waiting === 0) lane.pullingWaiting = false;
         this.#start(msg, lane.priority);
       }
       const error = await messages.closed();
