@@ -5,7 +5,10 @@
 export const StreamName = {
   /** Intake from REST and direct publishers: `jobs.submit.<type>`, and commands: `jobs.cmd.>`. */
   Jobs: "JOBS",
-  /** What workers pull, one subject per type: `work.<type>`. Workqueue retention. */
+  /**
+   * What workers pull, one subject per type and priority: `work.<type>` (priority 5),
+   * `work.<type>._p<N>`. Workqueue retention.
+   */
   Work: "WORK",
   /**
    * Scheduled jobs: each one's work item on `schedule.at.<jobId>`, which nats-server's message

@@ -135,6 +135,14 @@ export async function ensureWorkConsumer(
         return lane;
       }),
   );
+  // A resume between the look and the lanes' pause would leave them paused until that time.
+  if (pausedUntil !== undefined && (await pauseInForce(jsm, type)) === undefined) {
+    await Promise.all(
+      prioritiesHighestFirst
+        .filter((priority) => priority !== JobPriority.default)
+        .map((priority) => jsm.consumers.resume(StreamName.Work, workConsumerName(type, priority))),
+    );
+  }
   const leases = [main, ...others].map(({ config }) => (config.ack_wait ?? 0) / 1_000_000);
   return { ackWaitMs: Math.max(...leases) };
 }

@@ -28,12 +28,23 @@ describe("SlotGate", () => {
       ] as const
     ).map(([name, priority]) => gate.enter(priority, running, () => order.push(name)));
     expect(gate.waiting).toBe(4);
-    // Nobody of their priorities or lower jumps the line while they wait.
-    gate.leave();
-    expect(gate.tryEnter(9)).toBe(false);
-    for (let i = 0; i < 3; i++) gate.leave();
+    for (let i = 0; i < 4; i++) gate.leave();
     await Promise.all(waits);
     expect(order).toEqual(["high-1", "high-2", "normal", "low"]);
+  });
+
+  it("lets no job jump the line of waiting jobs of its priority or a higher one", () => {
+    let claimed = 9;
+    const gate = new SlotGate(2, () => claimed);
+    void gate.enter(5, running, () => undefined);
+    // Priority 9's jobs are pulled; then none is known to wait but 5's.
+    claimed = 5;
+    expect(gate.tryEnter(5)).toBe(false);
+    expect(gate.tryEnter(3)).toBe(false);
+    expect(gate.tryEnter(7)).toBe(true);
+    gate.admitWaiting();
+    expect(gate.waiting).toBe(0);
+    expect(gate.taken).toBe(2);
   });
 
   it("lets a job of a higher priority than every waiting one take a free slot", () => {

@@ -395,4 +395,48 @@ describe("TypeConsumer", () => {
     consumer.stopPulling();
     await settleAll(consumer, store.confirmEvents);
   });
+
+  it("returns a job waiting for a slot when the worker stops, without starting it", async () => {
+    const ran: string[] = [];
+    const releases: (() => void)[] = [];
+    const acked: string[] = [];
+    const naked: string[] = [];
+    const urgent = new FakeLane();
+    const store = slowEventStore(
+      0,
+      (payload) => {
+        ran.push(nameOf(payload));
+        return new Promise((resolve) => {
+          releases.push(() => {
+            resolve(payload);
+          });
+        });
+      },
+      { 5: laneOf(5, 1, acked), 9: urgent },
+    );
+    const consumer = store.consumerFor({ concurrency: 1, pullExpiresMs: 1000 }, { seeded: true });
+    consumer.start();
+    await until(() => ran.length === 1);
+    const held = workMessage(901, acked, 9, "urgent");
+    held.nak = () => {
+      naked.push("urgent");
+    };
+    urgent.push(held);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(consumer.inFlight).toBe(2);
+
+    consumer.stopPulling();
+    await consumer.pullingStopped();
+    consumer.startNoMore();
+    // Its `failed` event (not counted, not started) stored, it goes back.
+    await until(() => {
+      store.confirmEvents();
+      return naked.length === 1;
+    });
+    expect(consumer.inFlight).toBe(1);
+    releases.shift()?.();
+    await settleAll(consumer, store.confirmEvents);
+    expect(ran).toEqual(["p5-1"]);
+    expect(acked).toEqual(["p5-1"]);
+  });
 });

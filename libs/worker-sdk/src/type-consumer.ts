@@ -109,8 +109,9 @@ export class TypeConsumer {
   #pulls = 0;
   #stopped = false;
   readonly #pullingStopped = Promise.withResolvers<undefined>();
-  /** While work waits and few slots are free: until when free slots are gathered. */
-  #gatherUntil: number | undefined;
+  /** While work waits and few slots are free: whether free slots are being gathered, or were. */
+  #gathering: "no" | "yes" | "done" = "no";
+  #gatherTimer: NodeJS.Timeout | undefined;
   #wakeTimer: NodeJS.Timeout | undefined;
   #wakeAt = Infinity;
 
@@ -164,6 +165,7 @@ export class TypeConsumer {
   stopPulling(): void {
     this.#stopped = true;
     clearTimeout(this.#wakeTimer);
+    clearTimeout(this.#gatherTimer);
     if (this.#pulls === 0) this.#pullingStopped.resolve(undefined);
   }
 
@@ -232,11 +234,13 @@ export class TypeConsumer {
     const now = Date.now();
     let room = this.#room();
     const slotFree = room > 0;
+    // Listening pulls together ask for no more than the free slots, but for one each.
+    const listening = this.#lanes.reduce((sum, lane) => sum + lane.open - lane.reserved, 0);
+    let listenRoom = room - listening;
     for (const lane of this.#lanes) {
+      // A failing lane's jobs were forgotten (`#pullFailed`): it holds no lane below up.
       if (lane.retryAt > now) {
         this.#wakeIn(lane.retryAt - now);
-        // A failing lane with jobs known to wait still keeps the lanes below waiting.
-        if (lane.waiting > 0) return;
         continue;
       }
       if (lane.waiting > 0) {
@@ -254,7 +258,11 @@ export class TypeConsumer {
       if (lane.pulling) continue;
       const above =
         lane.priority > lowestHeld || (backlog !== -Infinity && lane.priority > backlog);
-      if (slotFree || above) this.#pull(lane, Math.max(1, Math.min(lane.listenSize, room)), 0);
+      if (slotFree || above) {
+        const size = Math.max(1, Math.min(lane.listenSize, listenRoom));
+        listenRoom -= size;
+        this.#pull(lane, size, 0);
+      }
     }
   }
 
@@ -266,14 +274,18 @@ export class TypeConsumer {
    */
   #slotsGathered(room: number): boolean {
     const enough = Math.ceil(this.#settings.concurrency / 2);
-    const now = performance.now();
-    if (room >= enough || (this.#gatherUntil !== undefined && now >= this.#gatherUntil)) {
-      this.#gatherUntil = undefined;
+    if (room >= enough || this.#gathering === "done") {
+      this.#gathering = "no";
+      clearTimeout(this.#gatherTimer);
       return true;
     }
-    if (this.#gatherUntil === undefined) {
-      this.#gatherUntil = now + gatherSlotsMs;
-      this.#wakeIn(gatherSlotsMs);
+    // Told by its own timer, not by reading a clock a timer may fire a little before.
+    if (this.#gathering === "no") {
+      this.#gathering = "yes";
+      this.#gatherTimer = setTimeout(() => {
+        this.#gathering = "done";
+        this.#pump();
+      }, gatherSlotsMs);
     }
     return false;
   }
@@ -301,10 +313,13 @@ export class TypeConsumer {
   #pull(lane: WorkLane, size: number, known: number): void {
     lane.pulling = true;
     lane.pullingWaiting = known > 0;
+    lane.open = size;
     lane.reserved = known;
     this.#pulls++;
+    // A pull may wait for jobs that another replica took; it keeps free slots from other lanes
+    // for no longer than a listening one.
     const idle = this.#lowestHeld() === -Infinity;
-    const expiresMs = known > 0 || idle ? this.#settings.pullExpiresMs : listenMs;
+    const expiresMs = idle ? this.#settings.pullExpiresMs : listenMs;
     void this.#runPull(lane, size, known === 0, expiresMs);
   }
 
@@ -319,10 +334,13 @@ export class TypeConsumer {
       const messages = await lane.consumer.fetch({ max_messages: size, expires: expiresMs });
       for await (const msg of messages) {
         received++;
-        if (lane.reserved > 0) lane.reserved--;
-        // The server's count includes the jobs this pull has yet to bring.
-        const behind = msg.info.pending;
-        lane.waiting = behind > 0 ? Math.max(0, behind - (size - received)) : 0;
+        lane.open = size - received;
+        // The server's count of what waits behind this job, for every replica: this pull brings
+        // no more of them than that.
+        const pending = msg.info.pending;
+        const behind = pending > 0 ? pending : 0;
+        lane.reserved = Math.min(Math.max(0, lane.reserved - 1), behind, lane.open);
+        lane.waiting = Math.max(0, behind - lane.open);
         // The jobs known to wait are in: the rest of the pull listens, and keeps no lane below
         // from its turn.
         if (lane.reserved === 0 && lane.waiting === 0) lane.pullingWaiting = false;
@@ -339,6 +357,7 @@ export class TypeConsumer {
     } catch (err) {
       if (!this.#stopped) await this.#pullFailed(lane, err);
     } finally {
+      lane.open = 0;
       lane.reserved = 0;
       lane.pulling = false;
       lane.pullingWaiting = false;
@@ -350,6 +369,7 @@ export class TypeConsumer {
 
   async #pullFailed(lane: WorkLane, err: unknown): Promise<void> {
     lane.failures++;
+    // Forgotten: lanes below are not held up by one that cannot be pulled.
     lane.waiting = 0;
     const delayMs = Math.min(
       retryPullAfterMs.max,

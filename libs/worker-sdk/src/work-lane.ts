@@ -16,7 +16,9 @@ export interface WorkLane {
   pulling: boolean;
   /** Whether the open pull is for jobs known to wait (not one listening for the next). */
   pullingWaiting: boolean;
-  /** Jobs the open pull may still bring that are counted against the worker's free slots. */
+  /** Jobs the open pull may still bring (none when no pull is open). */
+  open: number;
+  /** Of those, the jobs known to wait, counted against the worker's free slots until they come. */
   reserved: number;
   /**
    * How many jobs a pull asks for when none are known to wait: doubled each time such a pull comes
@@ -36,6 +38,7 @@ export function newWorkLane(priority: number, consumer: Consumer, waiting = 0): 
     waiting: Math.max(0, waiting),
     pulling: false,
     pullingWaiting: false,
+    open: 0,
     reserved: 0,
     listenSize: 1,
     failures: 0,

@@ -201,8 +201,13 @@ export class JobWorker {
       };
       const lane = (priority: number) =>
         js.consumers.get(StreamName.Work, workConsumerName(settings.type, priority));
+      // Every lane's pull fails at once while the server is away: one reconcile serves them all.
+      let reconciling: Promise<void> | undefined;
       const reopen = async (priority: number) => {
-        await ensureLanes();
+        reconciling ??= ensureLanes().finally(() => {
+          reconciling = undefined;
+        });
+        await reconciling;
         return lane(priority);
       };
       await ensureLanes();

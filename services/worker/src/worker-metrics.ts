@@ -62,7 +62,7 @@ export function workerMetrics(
   // Read at each scrape: the queue lives in JetStream, not in this worker.
   registerScrapedGauge(registry, logger, {
     name: "conveyor_queue_jobs",
-    help: "Jobs of each type this worker runs, as the type's work consumer counts them across all workers: waiting (not delivered yet) or in_flight (delivered and not acknowledged: running, being recorded, or failed and waiting out their retry delay).",
+    help: "Jobs of each type this worker runs, as the type's work consumers (one per priority) count them across all workers: waiting (not delivered yet) or in_flight (delivered and not acknowledged: running, being recorded, or failed and waiting out their retry delay).",
     labelNames: ["type", "state"],
     what: "the work queues",
     read: async () =>
@@ -73,7 +73,7 @@ export function workerMetrics(
   });
   registerScrapedGauge(registry, logger, {
     name: "conveyor_queue_paused",
-    help: "1 while the type is paused (POST /v1/job-types/:type/pause: its work consumer hands no job to any worker), else 0.",
+    help: "1 while the type is paused (POST /v1/job-types/:type/pause: its work consumers hand no job to any worker), else 0.",
     labelNames: ["type"],
     what: "the work queues' pauses",
     read: async () =>

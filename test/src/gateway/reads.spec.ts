@@ -1,11 +1,23 @@
 import { StreamName, Subject } from "@conveyor/contracts";
 import type { JobEvent, JobStatus } from "@conveyor/contracts";
-import { jobsCollection, rejectionsCollection } from "@conveyor/read-model";
+import {
+  deadLettersCollection,
+  jobsCollection,
+  rejectionsCollection,
+  toStoredDeadLetter,
+} from "@conveyor/read-model";
 import type { JobDocument, RejectionDocument } from "@conveyor/read-model";
 import { ensureWorkConsumer } from "@conveyor/topology";
 import { jetstream } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 
+import {
+  deadLetter,
+  logEntry,
+  publishLetter,
+  reduceDeadLetters,
+  settleLetter,
+} from "../status-projector/dead-letters.ts";
 import { useServerPair } from "../support/server-pair.ts";
 import { request, startGateway } from "./gateway-fixture.ts";
 import type { GatewayUnderTest } from "./gateway-fixture.ts";
@@ -182,6 +194,28 @@ describe("GET /v1/jobs/:id", () => {
     const response = await request(`${gw.baseUrl}/v1/dlq/${jobId}`);
     expect(response).toMatchObject({ status: 404, body: { error: "not_found" } });
     expect(response.body.message).toContain("dead letter is not shown yet");
+  });
+
+  it("tells of a letter replayed a moment ago that it was replayed, before the read model has it", async () => {
+    await using gw = await gateway();
+    const js = jetstream(gw.nc);
+    const letter = deadLetter("job-replayed-unprojected", { type: "echo" });
+    const seq = await publishLetter(js, letter);
+    await deadLettersCollection(gw.db).insertOne(
+      toStoredDeadLetter(reduceDeadLetters([{ letter, seq }])!),
+    );
+    // The dispatcher replays it; the letter was the DLQ's oldest message, so the DLQ now starts
+    // after it, as it does once its age removed a letter.
+    const entry = logEntry(letter, "replayed", seq, new Date().toISOString());
+    await settleLetter(js, gw.jsm, entry);
+    await gw.jsm.streams.purge(StreamName.Dlq, { seq: seq + 1 });
+    expect((await gw.jsm.streams.info(StreamName.Dlq)).state.first_seq).toBeGreaterThan(seq);
+
+    const response = await request(`${gw.baseUrl}/v1/dlq/${letter.jobId ?? ""}`);
+    expect(response).toMatchObject({ status: 404, body: { error: "not_found" } });
+    expect(response.body.message).toBe(
+      `the dead letter of job ${letter.jobId ?? ""} (run 1) was replayed at ${entry.at}`,
+    );
   });
 
   it("answers 404 for an unknown id and 400 for a malformed one", async () => {

@@ -1,4 +1,10 @@
-import { CommandVerb, JobStatus, StreamName } from "@conveyor/contracts";
+import {
+  CommandVerb,
+  DeadLetterLogEntry,
+  JobStatus,
+  StreamName,
+  Subject,
+} from "@conveyor/contracts";
 import type { DiscardCommand, ReplayCommand } from "@conveyor/contracts";
 import {
   findDeadLetter,
@@ -59,6 +65,14 @@ export function dlqRouter(deps: GatewayDeps, out: NatsOut): Router {
     if (doc !== null && isOpenDeadLetter(doc)) {
       const dlq = await dlqNow();
       if (dlq !== undefined && doc.source.seq < dlq.firstSeq) {
+        // Settled a moment ago, its log entry not projected yet: the letter was removed, and was
+        // the DLQ's oldest.
+        const settled = await settledInLog(deps, out, id, doc.run);
+        if (settled !== undefined) {
+          throw notFound(
+            `the dead letter of job ${id} (run ${doc.run}) was ${settled.action} at ${settled.at}`,
+          );
+        }
         throw notFound(
           `the dead letter of job ${id} (run ${doc.run}) is no longer in the DLQ, which keeps letters for ${dlq.maxAge}`,
         );
@@ -221,6 +235,31 @@ async function dlqState(deps: GatewayDeps, out: NatsOut): Promise<DlqState | und
       maxAgeMs,
       maxAge: maxAgeMs > 0 ? ms(maxAgeMs, { long: true }) : "as long as it is not purged",
     };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The newest entry of the job's dead-letter log (`dlq-log.<jobId>`) when it settled the letter of
+ * `run`; undefined when there is none, or it cannot be read.
+ */
+async function settledInLog(
+  deps: GatewayDeps,
+  out: NatsOut,
+  id: string,
+  run: number,
+): Promise<DeadLetterLogEntry | undefined> {
+  if (!out.link.up) return undefined;
+  try {
+    const stored = await withTimeout(
+      deps.jsm.streams.getMessage(StreamName.Dlq, { last_by_subj: Subject.deadLetterLog(id) }),
+      deps.options.publishTimeoutMs,
+      "JetStream",
+    );
+    if (stored === null) return undefined;
+    const entry = DeadLetterLogEntry.safeParse(stored.json()).data;
+    return entry?.run === run ? entry : undefined;
   } catch {
     return undefined;
   }

@@ -57,6 +57,15 @@ describe("consumerStats", () => {
     expect(forGood).not.toHaveProperty("pausedUntil");
   });
 
+  it("shows a type paused when any of its lanes is, so that a half-done resume is asked again", () => {
+    const stats = consumerStats("work_echo", [
+      lane(9, { ...counters, paused: true, config: { pause_until: "9999-12-31T23:59:59Z" } }),
+      lane(5, counters),
+    ]);
+    expect(stats).toMatchObject({ paused: true });
+    expect(stats).not.toHaveProperty("pausedUntil");
+  });
+
   it("gives zeros for a type no worker has created the consumers of yet", () => {
     expect(consumerStats("work_echo", [lane(9, undefined), lane(5, undefined)])).toEqual({
       name: "work_echo",

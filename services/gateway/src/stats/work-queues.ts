@@ -69,8 +69,8 @@ export async function scheduledJobs(jsm: JetStreamManager): Promise<number> {
 
 /**
  * Counters of a type's durable work consumers, summed over its priorities' lanes, with the jobs
- * waiting in each lane that has some; the pause is the default lane's (a pause is set on every
- * lane). Zeros when no worker has created the consumers yet.
+ * waiting in each lane that has some, and whether the type is paused (any lane). Zeros when no
+ * worker has created the consumers yet.
  */
 export function consumerStats(
   name: string,
@@ -92,6 +92,20 @@ export function consumerStats(
     numAckPending: sum((info) => info.num_ack_pending),
     numRedelivered: sum((info) => info.num_redelivered),
     pendingByPriority,
-    ...(main === undefined ? { paused: false } : pauseOf(main)),
+    ...pauseOfLanes(main, lanes),
   };
+}
+
+/**
+ * The default lane's pause; a type any of whose lanes is paused (a pause or resume that failed
+ * half-way, a lane created as a resume came) shows as paused, so that a pause or resume is asked
+ * again.
+ */
+function pauseOfLanes(
+  main: ConsumerInfo | undefined,
+  lanes: readonly { info: ConsumerInfo | undefined }[],
+): Pick<WorkQueueStats["consumer"], "paused" | "pausedUntil"> {
+  const state = main === undefined ? { paused: false } : pauseOf(main);
+  if (state.paused) return state;
+  return { paused: lanes.some(({ info }) => info?.paused === true) };
 }
