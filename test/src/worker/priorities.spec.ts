@@ -63,6 +63,31 @@ describe("priorities against a real nats-server", () => {
     for (const item of backlog) await fx.eventsUntil(item.id, "succeeded");
   });
 
+  it("has replicas sharing a type start every waiting job of a higher priority before a lower one", async () => {
+    const type = uniqueType("shared");
+    const high = await Promise.all(
+      Array.from({ length: 10 }, () => fx.enqueue(type, null, { priority: 9 })),
+    );
+    const low = await Promise.all(
+      Array.from({ length: 10 }, () => fx.enqueue(type, null, { priority: 4 })),
+    );
+    const started: number[] = [];
+    const definition = {
+      concurrency: 2,
+      handler: async (job: { priority: number }) => {
+        started.push(job.priority);
+        await sleep(30);
+        return "done";
+      },
+    };
+    await fx.worker({ handlers: { [type]: definition } });
+    await fx.worker({ handlers: { [type]: definition } });
+    for (const item of [...high, ...low]) await fx.eventsUntil(item.id, "succeeded");
+    // Each replica learns what waits from its own pulls; neither starts a 4 while 9s wait.
+    expect(started.lastIndexOf(9)).toBeLessThan(started.indexOf(4));
+    expect(started).toHaveLength(20);
+  });
+
   it("pauses the lanes it creates for a type paused before them", async () => {
     const type = uniqueType("paused");
     // The type's consumer as a release before lanes made it, paused.
