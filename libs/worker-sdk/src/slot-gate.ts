@@ -19,6 +19,8 @@ export class SlotGate {
   readonly #claimed: () => number;
   /** Highest priority first, then in arrival order. */
   readonly #waiting: Waiter[] = [];
+  /** While held, every job waits: see {@link hold}. */
+  #held = false;
 
   constructor(slots: number, claimed: () => number = () => -Infinity) {
     this.#slots = slots;
@@ -41,7 +43,7 @@ export class SlotGate {
    * for one, and none of a higher priority is known to wait in `WORK`; false otherwise.
    */
   tryEnter(priority: number): boolean {
-    if (this.#free <= 0 || priority < this.#claimed()) return false;
+    if (this.#held || this.#free <= 0 || priority < this.#claimed()) return false;
     const first = this.#waiting[0];
     if (first !== undefined && first.priority >= priority) return false;
     this.#free--;
@@ -78,6 +80,20 @@ export class SlotGate {
     return promise;
   }
 
+  /**
+   * Gives no slot until {@link release}: jobs that come meanwhile wait, and then take the slots
+   * highest priority first, whatever order they came in.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Ends a {@link hold}: the waiting jobs take the free slots. */
+  release(): void {
+    this.#held = false;
+    this.admitWaiting();
+  }
+
   /** Frees a slot taken by {@link tryEnter} or {@link enter}: a waiting job may take it. */
   leave(): void {
     this.#free++;
@@ -89,7 +105,7 @@ export class SlotGate {
    * are known to wait in `WORK`: called when that changes.
    */
   admitWaiting(): void {
-    while (this.#free > 0) {
+    while (this.#free > 0 && !this.#held) {
       const next = this.#waiting[0];
       if (next === undefined || next.priority < this.#claimed()) return;
       this.#waiting.shift();

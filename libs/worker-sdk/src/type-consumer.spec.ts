@@ -243,7 +243,8 @@ describe("TypeConsumer", () => {
       );
       const consumer = store.consumerFor({ concurrency: 4, pullExpiresMs: 20 });
       consumer.start();
-      await vi.advanceTimersByTimeAsync(0);
+      // The first jobs of a burst wait for those of the other lanes for a moment.
+      await vi.advanceTimersByTimeAsync(10);
       expect(store.started()).toBe(4);
 
       // One job ends: with work waiting, the loop waits a moment for more slots to free.
@@ -438,5 +439,31 @@ describe("TypeConsumer", () => {
     await settleAll(consumer, store.confirmEvents);
     expect(ran).toEqual(["p5-1"]);
     expect(acked).toEqual(["p5-1"]);
+  });
+
+  it("lets a burst that reaches an idle worker on several lanes start highest priority first", async () => {
+    const ran: string[] = [];
+    const acked: string[] = [];
+    const low = new FakeLane();
+    const high = new FakeLane();
+    const store = slowEventStore(
+      0,
+      (payload) => {
+        ran.push(nameOf(payload));
+        return Promise.resolve(payload);
+      },
+      { 1: low, 9: high },
+    );
+    const consumer = store.consumerFor({ concurrency: 1, pullExpiresMs: 1000 });
+    consumer.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A type resumed after a pause: its lanes hand out their jobs a moment apart, lowest first.
+    low.push(...[1, 2, 3].map((i) => workMessage(100 + i, acked, 1, `p1-${String(i)}`)));
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    high.push(...[1, 2, 3].map((i) => workMessage(900 + i, acked, 9, `p9-${String(i)}`)));
+    await until(() => ran.length === 6, 5000);
+    expect(ran).toEqual(["p9-1", "p9-2", "p9-3", "p1-1", "p1-2", "p1-3"]);
+    consumer.stopPulling();
+    await settleAll(consumer, store.confirmEvents);
   });
 });

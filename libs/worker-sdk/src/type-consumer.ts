@@ -57,6 +57,20 @@ const retryPullAfterMs = { first: 500, max: 10_000 } as const;
 const gatherSlotsMs = 2;
 
 /**
+ * How long an idle worker that a quiet lane hands jobs with more waiting behind them (a burst: a
+ * type resumed, a bulk queued) waits for the other lanes' jobs of that burst before starting any,
+ * so that the highest start first: the server hands each lane's jobs out a moment apart, in no
+ * particular order. Only the first jobs of a burst wait.
+ */
+const burstGatherMs = 10;
+
+/**
+ * How long a lane must have brought nothing for jobs it brings with more behind them to be a
+ * burst's first: a steady flow, with the worker now and then idle between jobs, is not held up.
+ */
+const burstAfterQuietMs = 1_000;
+
+/**
  * How long a pull listening for a lane's next job stays open while the worker holds jobs of the
  * type: the shortest pull nats.js makes. Opened while the worker had a free slot, or held no job of
  * the lane's priority or a higher one, it may bring a job once that is no longer so, which then
@@ -114,6 +128,7 @@ export class TypeConsumer {
   #gatherTimer: NodeJS.Timeout | undefined;
   #wakeTimer: NodeJS.Timeout | undefined;
   #wakeAt = Infinity;
+  #burstTimer: NodeJS.Timeout | undefined;
 
   /**
    * `lanes` are the type's work consumers, one per priority; `reopen` creates the type's work
@@ -166,6 +181,11 @@ export class TypeConsumer {
     this.#stopped = true;
     clearTimeout(this.#wakeTimer);
     clearTimeout(this.#gatherTimer);
+    if (this.#burstTimer !== undefined) {
+      clearTimeout(this.#burstTimer);
+      this.#burstTimer = undefined;
+      this.#gate.release();
+    }
     if (this.#pulls === 0) this.#pullingStopped.resolve(undefined);
   }
 
@@ -198,12 +218,15 @@ export class TypeConsumer {
   /**
    * Messages the worker may still ask for: handler slots neither taken nor promised to a delivery
    * on its way to one or to an open pull, within the settling limit. Jobs waiting for a slot are
-   * left out: they wait for jobs of a higher priority, which must be pulled to run first.
+   * left out (but while a burst gathers): they wait for jobs of a higher priority, which must be
+   * pulled to run first.
    */
   #room(): number {
     const { concurrency } = this.#settings;
     const heldRoom = concurrency + this.#settlingLimit - this.#inFlight.size;
-    const slotted = this.#handling - this.#gate.waiting;
+    // Jobs held while a burst gathers are about to take slots: they count.
+    const aside = this.#burstTimer === undefined ? this.#gate.waiting : 0;
+    const slotted = this.#handling - aside;
     const reserved = this.#lanes.reduce((sum, lane) => sum + lane.reserved, 0);
     return Math.min(concurrency - slotted, heldRoom) - reserved;
   }
@@ -344,6 +367,12 @@ export class TypeConsumer {
         // The jobs known to wait are in: the rest of the pull listens, and keeps no lane below
         // from its turn.
         if (lane.reserved === 0 && lane.waiting === 0) lane.pullingWaiting = false;
+        const now = performance.now();
+        const quiet = now - lane.lastDeliveryAt >= burstAfterQuietMs;
+        lane.lastDeliveryAt = now;
+        if (listening && quiet && behind > 0 && this.#lowestHeld() === -Infinity) {
+          this.#gatherBurst();
+        }
         this.#start(msg, lane.priority);
       }
       const error = await messages.closed();
@@ -365,6 +394,17 @@ export class TypeConsumer {
       if (this.#stopped && this.#pulls === 0) this.#pullingStopped.resolve(undefined);
       this.#pump();
     }
+  }
+
+  /** Holds the slots for {@link burstGatherMs}, then gives them highest priority first. */
+  #gatherBurst(): void {
+    if (this.#burstTimer !== undefined || this.#stopped) return;
+    this.#gate.hold();
+    this.#burstTimer = setTimeout(() => {
+      this.#burstTimer = undefined;
+      this.#gate.release();
+      this.#pump();
+    }, burstGatherMs);
   }
 
   async #pullFailed(lane: WorkLane, err: unknown): Promise<void> {

@@ -26,6 +26,8 @@ export interface WorkLane {
    * pulls many at once, one that gets a job now and then one).
    */
   listenSize: number;
+  /** When the lane last brought a job (`performance.now()` time), -Infinity before its first. */
+  lastDeliveryAt: number;
   /** Pulls failed in a row, and when the next may be tried (`Date.now()` time). */
   failures: number;
   retryAt: number;
@@ -41,6 +43,7 @@ export function newWorkLane(priority: number, consumer: Consumer, waiting = 0): 
     open: 0,
     reserved: 0,
     listenSize: 1,
+    lastDeliveryAt: -Infinity,
     failures: 0,
     retryAt: 0,
   };

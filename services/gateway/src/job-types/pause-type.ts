@@ -30,7 +30,7 @@ type PauseDeps = Pick<GatewayDeps, "jsm" | "options">;
  */
 export async function pauseType(
   deps: PauseDeps,
-  link: NatsLink,
+  link: Pick<NatsLink, "up">,
   type: string,
   until: Date | undefined,
 ): Promise<PauseState> {
@@ -43,7 +43,7 @@ export async function pauseType(
 /** Resumes the type's work consumers: its jobs are handed to workers again. */
 export async function resumeType(
   deps: PauseDeps,
-  link: NatsLink,
+  link: Pick<NatsLink, "up">,
   type: string,
 ): Promise<PauseState> {
   const answer = await onWorkConsumer(deps, link, type, "resumed", (stream, name) =>
@@ -67,12 +67,13 @@ function pausedUntil(paused: boolean, until: string | undefined): { pausedUntil?
 }
 
 /**
- * Acts on the type's default lane, whose answer is returned (404 when no worker created it), then
- * on every other lane it has (a worker of an older release created none).
+ * Acts on every lane of the type, highest priority first (a resumed type hands out its highest
+ * jobs first), and returns the default lane's answer: 404 when no worker created it; a lane of
+ * another priority that is missing (a worker of an older release created none) is passed over.
  */
 async function onWorkConsumer<T>(
   deps: PauseDeps,
-  link: NatsLink,
+  link: Pick<NatsLink, "up">,
   type: string,
   what: string,
   act: (stream: string, consumer: string) => Promise<T>,
@@ -82,17 +83,20 @@ async function onWorkConsumer<T>(
     deps,
     `the type was not ${what}`,
     async () => {
-      const answer = await act(StreamName.Work, workConsumerName(type));
-      await Promise.all(
-        prioritiesHighestFirst
-          .filter((priority) => priority !== JobPriority.default)
-          .map((priority) =>
-            act(StreamName.Work, workConsumerName(type, priority)).catch((err: unknown) => {
-              if (!isConsumerNotFound(err)) throw err;
-            }),
-          ),
-      );
-      return answer;
+      let answer: T | undefined;
+      for (const priority of prioritiesHighestFirst) {
+        const name = workConsumerName(type, priority);
+        if (priority === JobPriority.default) {
+          answer = await act(StreamName.Work, name);
+          continue;
+        }
+        try {
+          await act(StreamName.Work, name);
+        } catch (err) {
+          if (!isConsumerNotFound(err)) throw err;
+        }
+      }
+      return answer as T;
     },
     (err) =>
       isConsumerNotFound(err)
