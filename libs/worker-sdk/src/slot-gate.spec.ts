@@ -93,4 +93,20 @@ describe("SlotGate", () => {
     await expect(gate.enter(5, stop.signal, () => undefined)).rejects.toThrow("cancelled");
     expect(gate.tryEnter(5)).toBe(true);
   });
+
+  it("gives no slot while held, and gives them highest first on release", async () => {
+    const gate = new SlotGate(2);
+    gate.hold();
+    expect(gate.tryEnter(9)).toBe(false);
+    const order: number[] = [];
+    const waits = [1, 9, 5].map((priority) =>
+      gate.enter(priority, running, () => order.push(priority)),
+    );
+    expect(order).toEqual([]);
+    gate.release();
+    expect(order).toEqual([9, 5]);
+    gate.leave();
+    await Promise.all(waits);
+    expect(order).toEqual([9, 5, 1]);
+  });
 });

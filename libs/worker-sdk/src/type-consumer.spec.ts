@@ -466,4 +466,25 @@ describe("TypeConsumer", () => {
     consumer.stopPulling();
     await settleAll(consumer, store.confirmEvents);
   });
+
+  it("takes no job that comes one by one while finished ones fill the settling limit", async () => {
+    const acked: string[] = [];
+    const normal = new FakeLane();
+    const store = slowEventStore(0, (payload) => Promise.resolve(payload), {
+      5: normal,
+      9: new FakeLane(),
+    });
+    const consumer = store.consumerFor({ concurrency: 1, pullExpiresMs: 1000, settlingLimit: 2 });
+    consumer.start();
+    for (let n = 1; n <= 8; n++) {
+      normal.push(workMessage(500 + n, acked, 5, `p5-${String(n)}`));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Every handler returned; no outcome is stored yet: three held, the rest left in the queue.
+    expect(consumer.inFlight).toBe(3);
+    expect(normal.queue).toHaveLength(5);
+    consumer.stopPulling();
+    await settleAll(consumer, store.confirmEvents);
+    expect(acked).toHaveLength(3);
+  });
 });

@@ -129,6 +129,7 @@ export class TypeConsumer {
   #wakeTimer: NodeJS.Timeout | undefined;
   #wakeAt = Infinity;
   #burstTimer: NodeJS.Timeout | undefined;
+  #admitScheduled = false;
 
   /**
    * `lanes` are the type's work consumers, one per priority; `reopen` creates the type's work
@@ -252,6 +253,10 @@ export class TypeConsumer {
     // What waits in `WORK` may have changed: jobs held for a higher priority may start now.
     this.#gate.admitWaiting();
     if (this.#stopped) return;
+    // Finished jobs whose outcome waits to be stored fill the settling limit: a slow store stops
+    // the pulling, not the memory.
+    const { concurrency } = this.#settings;
+    if (this.#inFlight.size >= concurrency + this.#settlingLimit) return;
     const backlog = claimedPriority(this.#lanes);
     const lowestHeld = this.#lowestHeld();
     const now = Date.now();
@@ -274,13 +279,14 @@ export class TypeConsumer {
         const known = Math.min(room, lane.waiting);
         lane.waiting -= known;
         this.#pull(lane, room, known);
+        listenRoom -= room - known;
         room -= known;
         if (lane.waiting > 0) return;
         continue;
       }
       if (lane.pulling) continue;
-      const above =
-        lane.priority > lowestHeld || (backlog !== -Infinity && lane.priority > backlog);
+      // With no slot free, only for a job that would go before all the worker holds or knows of.
+      const above = lane.priority > Math.max(lowestHeld, backlog);
       if (slotFree || above) {
         const size = Math.max(1, Math.min(lane.listenSize, listenRoom));
         listenRoom -= size;
@@ -308,6 +314,9 @@ export class TypeConsumer {
       this.#gatherTimer = setTimeout(() => {
         this.#gathering = "done";
         this.#pump();
+        // Not used by this pump (the lane was being pulled, or no slot was free): not the next
+        // gathering's either.
+        if (this.#gathering === "done") this.#gathering = "no";
       }, gatherSlotsMs);
     }
     return false;
@@ -331,7 +340,7 @@ export class TypeConsumer {
    * against the free slots until they come, the others against nothing (a pull listening for the
    * next jobs that brings more than there are free slots then is what lets a job of a higher
    * priority reach a busy worker). A listening pull opened while the worker holds no job of the
-   * type lasts `pullExpiresMs`; one opened while it does, {@link listenMs}.
+   * type lasts `pullExpiresMs`; any other, {@link listenMs}.
    */
   #pull(lane: WorkLane, size: number, known: number): void {
     lane.pulling = true;
@@ -339,10 +348,10 @@ export class TypeConsumer {
     lane.open = size;
     lane.reserved = known;
     this.#pulls++;
-    // A pull may wait for jobs that another replica took; it keeps free slots from other lanes
-    // for no longer than a listening one.
+    // A pull for known jobs may wait for jobs another replica took: it keeps its slots from the
+    // other lanes for a second at most.
     const idle = this.#lowestHeld() === -Infinity;
-    const expiresMs = idle ? this.#settings.pullExpiresMs : listenMs;
+    const expiresMs = idle && known === 0 ? this.#settings.pullExpiresMs : listenMs;
     void this.#runPull(lane, size, known === 0, expiresMs);
   }
 
@@ -370,10 +379,15 @@ export class TypeConsumer {
         const now = performance.now();
         const quiet = now - lane.lastDeliveryAt >= burstAfterQuietMs;
         lane.lastDeliveryAt = now;
-        if (listening && quiet && behind > 0 && this.#lowestHeld() === -Infinity) {
+        // Nothing outranks the highest lane's jobs: they need not wait for the others'.
+        const highest = lane === this.#lanes[0];
+        if (listening && quiet && !highest && behind > 0 && this.#lowestHeld() === -Infinity) {
           this.#gatherBurst();
         }
         this.#start(msg, lane.priority);
+        // The lane's claim may have dropped: jobs held for its jobs may take free slots, once
+        // this one has come to its slot.
+        this.#admitSoon();
       }
       const error = await messages.closed();
       if (error) throw error;
@@ -394,6 +408,16 @@ export class TypeConsumer {
       if (this.#stopped && this.#pulls === 0) this.#pullingStopped.resolve(undefined);
       this.#pump();
     }
+  }
+
+  /** Gives free slots to waiting jobs after the deliveries started in this turn took theirs. */
+  #admitSoon(): void {
+    if (this.#admitScheduled || this.#gate.waiting === 0) return;
+    this.#admitScheduled = true;
+    setImmediate(() => {
+      this.#admitScheduled = false;
+      this.#gate.admitWaiting();
+    });
   }
 
   /** Holds the slots for {@link burstGatherMs}, then gives them highest priority first. */

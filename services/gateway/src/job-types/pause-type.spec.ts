@@ -34,10 +34,11 @@ const lanes = [9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((p) =>
 );
 
 describe("pausing and resuming a type", () => {
-  it("resumes the lanes highest priority first, so that the first jobs handed out are the highest", async () => {
+  it("resumes the default lane first (the one a worker creating lanes copies), then the others highest first", async () => {
     const { deps, calls } = workConsumers(lanes);
     expect(await resumeType(deps, link, "echo")).toEqual({ type: "echo", paused: false });
-    expect(calls).toEqual(lanes.map((name) => `resume ${name}`));
+    const others = lanes.filter((name) => name !== "work_echo");
+    expect(calls).toEqual(["work_echo", ...others].map((name) => `resume ${name}`));
   });
 
   it("pauses every lane, and answers 404 for a type whose consumers no worker created", async () => {

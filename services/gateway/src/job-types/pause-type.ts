@@ -67,9 +67,10 @@ function pausedUntil(paused: boolean, until: string | undefined): { pausedUntil?
 }
 
 /**
- * Acts on every lane of the type, highest priority first (a resumed type hands out its highest
- * jobs first), and returns the default lane's answer: 404 when no worker created it; a lane of
- * another priority that is missing (a worker of an older release created none) is passed over.
+ * Acts on the type's default lane first, whose answer is returned (404 when no worker created
+ * it: a worker creating the other lanes then copies its new state), then on every other lane,
+ * highest priority first; one that is missing (a worker of an older release created none) is
+ * passed over. A worker given the jobs of several lanes at once starts the highest first.
  */
 async function onWorkConsumer<T>(
   deps: PauseDeps,
@@ -83,20 +84,16 @@ async function onWorkConsumer<T>(
     deps,
     `the type was not ${what}`,
     async () => {
-      let answer: T | undefined;
+      const answer = await act(StreamName.Work, workConsumerName(type));
       for (const priority of prioritiesHighestFirst) {
-        const name = workConsumerName(type, priority);
-        if (priority === JobPriority.default) {
-          answer = await act(StreamName.Work, name);
-          continue;
-        }
+        if (priority === JobPriority.default) continue;
         try {
-          await act(StreamName.Work, name);
+          await act(StreamName.Work, workConsumerName(type, priority));
         } catch (err) {
           if (!isConsumerNotFound(err)) throw err;
         }
       }
-      return answer as T;
+      return answer;
     },
     (err) =>
       isConsumerNotFound(err)
