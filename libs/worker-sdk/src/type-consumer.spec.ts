@@ -192,6 +192,24 @@ async function settleAll(consumer: TypeConsumer, confirmEvents: () => void): Pro
 
 const nameOf = (payload: unknown) => (payload as { name: string }).name;
 
+/**
+ * A handler that records the name of each job it starts and returns only when released (the
+ * oldest first), with what the tests read of it.
+ */
+function heldHandler() {
+  const ran: string[] = [];
+  const releases: (() => void)[] = [];
+  const handle = (payload: unknown) => {
+    ran.push(nameOf(payload));
+    return new Promise((resolve) => {
+      releases.push(() => {
+        resolve(payload);
+      });
+    });
+  };
+  return { ran, handle, releaseOne: () => releases.shift()?.(), releases };
+}
+
 describe("TypeConsumer", () => {
   it("starts the next jobs while finished ones wait for their outcome to be stored", async () => {
     const store = slowEventStore(10);
@@ -289,22 +307,10 @@ describe("TypeConsumer", () => {
   }
 
   it("runs a job of a higher priority that comes while every slot is taken before the backlog", async () => {
-    const ran: string[] = [];
-    const releases: (() => void)[] = [];
+    const { ran, handle, releaseOne } = heldHandler();
     const acked: string[] = [];
     const urgent = new FakeLane();
-    const store = slowEventStore(
-      0,
-      (payload) => {
-        ran.push(nameOf(payload));
-        return new Promise((resolve) => {
-          releases.push(() => {
-            resolve(payload);
-          });
-        });
-      },
-      { 5: laneOf(5, 4, acked), 9: urgent },
-    );
+    const store = slowEventStore(0, handle, { 5: laneOf(5, 4, acked), 9: urgent });
     const consumer = store.consumerFor({ concurrency: 1, pullExpiresMs: 1000 }, { seeded: true });
     consumer.start();
     await until(() => ran.length === 1);
@@ -313,31 +319,22 @@ describe("TypeConsumer", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(ran).toEqual(["p5-1"]);
     for (let round = 0; round < 50 && ran.length < 5; round++) {
-      releases.shift()?.();
+      releaseOne();
       store.confirmEvents();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(ran).toEqual(["p5-1", "urgent", "p5-2", "p5-3", "p5-4"]);
-    releases.shift()?.();
+    releaseOne();
     consumer.stopPulling();
     await settleAll(consumer, store.confirmEvents);
   });
 
   it("leaves jobs of the priority it runs, or a lower one, in the queue while its slots are taken", async () => {
-    const releases: (() => void)[] = [];
+    const { handle, releaseOne } = heldHandler();
     const acked: string[] = [];
     const normal = laneOf(5, 1, acked);
     const low = new FakeLane();
-    const store = slowEventStore(
-      0,
-      (payload) =>
-        new Promise((resolve) => {
-          releases.push(() => {
-            resolve(payload);
-          });
-        }),
-      { 5: normal, 1: low, 9: new FakeLane() },
-    );
+    const store = slowEventStore(0, handle, { 5: normal, 1: low, 9: new FakeLane() });
     const consumer = store.consumerFor({ concurrency: 1, pullExpiresMs: 1000 }, { seeded: true });
     consumer.start();
     await until(() => store.started() === 1);
@@ -351,30 +348,26 @@ describe("TypeConsumer", () => {
     expect(low.queue).toHaveLength(1);
     expect(consumer.inFlight).toBe(1);
     for (let round = 0; round < 50 && store.started() < 3; round++) {
-      releases.shift()?.();
+      releaseOne();
       store.confirmEvents();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(store.started()).toBe(3);
-    releases.shift()?.();
+    releaseOne();
     consumer.stopPulling();
     await settleAll(consumer, store.confirmEvents);
   });
 
   it("fills every free slot at once with jobs that come one by one, and takes no more", async () => {
-    const releases: (() => void)[] = [];
+    const { handle, releaseOne, releases } = heldHandler();
     const acked: string[] = [];
     const normal = new FakeLane();
-    const store = slowEventStore(
-      0,
-      (payload) =>
-        new Promise((resolve) => {
-          releases.push(() => {
-            resolve(payload);
-          });
-        }),
-      { 5: normal, 9: new FakeLane(), 8: new FakeLane(), 1: new FakeLane() },
-    );
+    const store = slowEventStore(0, handle, {
+      5: normal,
+      9: new FakeLane(),
+      8: new FakeLane(),
+      1: new FakeLane(),
+    });
     const consumer = store.consumerFor({ concurrency: 2, pullExpiresMs: 5000 });
     consumer.start();
     for (let n = 1; n <= 5; n++) {
@@ -387,7 +380,7 @@ describe("TypeConsumer", () => {
     expect(store.started()).toBe(2);
     expect(normal.queue).toHaveLength(3);
     for (let round = 0; round < 100 && store.started() < 5; round++) {
-      releases.shift()?.();
+      releaseOne();
       store.confirmEvents();
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -398,23 +391,11 @@ describe("TypeConsumer", () => {
   });
 
   it("returns a job waiting for a slot when the worker stops, without starting it", async () => {
-    const ran: string[] = [];
-    const releases: (() => void)[] = [];
+    const { ran, handle, releaseOne } = heldHandler();
     const acked: string[] = [];
     const naked: string[] = [];
     const urgent = new FakeLane();
-    const store = slowEventStore(
-      0,
-      (payload) => {
-        ran.push(nameOf(payload));
-        return new Promise((resolve) => {
-          releases.push(() => {
-            resolve(payload);
-          });
-        });
-      },
-      { 5: laneOf(5, 1, acked), 9: urgent },
-    );
+    const store = slowEventStore(0, handle, { 5: laneOf(5, 1, acked), 9: urgent });
     const consumer = store.consumerFor({ concurrency: 1, pullExpiresMs: 1000 }, { seeded: true });
     consumer.start();
     await until(() => ran.length === 1);
@@ -435,7 +416,7 @@ describe("TypeConsumer", () => {
       return naked.length === 1;
     });
     expect(consumer.inFlight).toBe(1);
-    releases.shift()?.();
+    releaseOne();
     await settleAll(consumer, store.confirmEvents);
     expect(ran).toEqual(["p5-1"]);
     expect(acked).toEqual(["p5-1"]);
