@@ -123,39 +123,24 @@ export async function ensureWorkConsumer(
   options?: WorkConsumerOptions,
 ): Promise<{ ackWaitMs: number }> {
   const main = await reconcileConsumerConfig(jsm, workConsumer(type, options));
-  const pausedUntil = await pauseInForce(jsm, type);
   const created: number[] = [];
   const others = await Promise.all(
     prioritiesHighestFirst
       .filter((priority) => priority !== JobPriority.default)
       .map(async (priority) => {
         const lane = await reconcileConsumerConfig(jsm, workConsumer(type, options, priority));
-        if (lane.outcome === "created") {
-          created.push(priority);
-          if (pausedUntil !== undefined) {
-            await jsm.consumers.pause(
-              StreamName.Work,
-              workConsumerName(type, priority),
-              pausedUntil,
-            );
-          }
-        }
+        if (lane.outcome === "created") created.push(priority);
         return lane;
       }),
   );
-  // A pause or resume between the look and the lanes' creation: the lanes created follow it.
-  if (created.length > 0) {
-    const now = await pauseInForce(jsm, type);
-    if (now?.getTime() !== pausedUntil?.getTime()) {
-      await Promise.all(
-        created.map((priority) => {
-          const name = workConsumerName(type, priority);
-          return now === undefined
-            ? jsm.consumers.resume(StreamName.Work, name)
-            : jsm.consumers.pause(StreamName.Work, name, now);
-        }),
-      );
-    }
+  // Read once the lanes exist: a pause or resume from then on finds them and acts on them too.
+  const pausedUntil = created.length > 0 ? await pauseInForce(jsm, type) : undefined;
+  if (pausedUntil !== undefined) {
+    await Promise.all(
+      created.map((priority) =>
+        jsm.consumers.pause(StreamName.Work, workConsumerName(type, priority), pausedUntil),
+      ),
+    );
   }
   const leases = [main, ...others].map(({ config }) => (config.ack_wait ?? 0) / 1_000_000);
   return { ackWaitMs: Math.max(...leases) };

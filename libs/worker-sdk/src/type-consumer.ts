@@ -116,9 +116,10 @@ export class TypeConsumer {
   readonly #inFlight = new ChurnTable<Running>();
   readonly #settlingLimit: number;
   readonly #gate: SlotGate;
-  /** Deliveries whose handler has not returned yet (not yet at their slot, waiting, or running). */
-  #handling = 0;
-  /** Jobs held (from delivery until their handler returns), by priority. */
+  /**
+   * Deliveries whose handler has not returned yet (not yet at their slot, waiting, or running), by
+   * priority.
+   */
   readonly #heldByPriority: number[] = Array.from({ length: JobPriority.highest + 1 }, () => 0);
   #pulls = 0;
   #stopped = false;
@@ -227,7 +228,8 @@ export class TypeConsumer {
     const heldRoom = concurrency + this.#settlingLimit - this.#inFlight.size;
     // Jobs held while a burst gathers are about to take slots: they count.
     const aside = this.#burstTimer === undefined ? this.#gate.waiting : 0;
-    const slotted = this.#handling - aside;
+    const handling = this.#heldByPriority.reduce((sum, count) => sum + count, 0);
+    const slotted = handling - aside;
     const reserved = this.#lanes.reduce((sum, lane) => sum + lane.reserved, 0);
     return Math.min(concurrency - slotted, heldRoom) - reserved;
   }
@@ -344,7 +346,6 @@ export class TypeConsumer {
    */
   #pull(lane: WorkLane, size: number, known: number): void {
     lane.pulling = true;
-    lane.pullingWaiting = known > 0;
     lane.open = size;
     lane.reserved = known;
     this.#pulls++;
@@ -373,9 +374,8 @@ export class TypeConsumer {
         const behind = pending > 0 ? pending : 0;
         lane.reserved = Math.min(Math.max(0, lane.reserved - 1), behind, lane.open);
         lane.waiting = Math.max(0, behind - lane.open);
-        // The jobs known to wait are in: the rest of the pull listens, and keeps no lane below
-        // from its turn.
-        if (lane.reserved === 0 && lane.waiting === 0) lane.pullingWaiting = false;
+        // Once the jobs known to wait are in (none reserved, none waiting), the rest of the pull
+        // listens, and keeps no lane below from its turn (`claimedPriority`).
         const now = performance.now();
         const quiet = now - lane.lastDeliveryAt >= burstAfterQuietMs;
         lane.lastDeliveryAt = now;
@@ -403,7 +403,6 @@ export class TypeConsumer {
       lane.open = 0;
       lane.reserved = 0;
       lane.pulling = false;
-      lane.pullingWaiting = false;
       this.#pulls--;
       if (this.#stopped && this.#pulls === 0) this.#pullingStopped.resolve(undefined);
       this.#pump();
@@ -517,12 +516,10 @@ export class TypeConsumer {
     const delivery = new Delivery(msg, this.#deps, slot);
     running.delivery = delivery;
     const key = this.#inFlight.add(running);
-    this.#handling++;
     this.#heldByPriority[priority] = (this.#heldByPriority[priority] ?? 0) + 1;
     const handlerReturned = () => {
       if (!running.handling) return;
       running.handling = false;
-      this.#handling--;
       this.#heldByPriority[priority] = (this.#heldByPriority[priority] ?? 1) - 1;
       if (running.holdsSlot) {
         running.holdsSlot = false;

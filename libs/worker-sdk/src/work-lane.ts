@@ -14,11 +14,12 @@ export interface WorkLane {
   waiting: number;
   /** Whether a pull of the lane is open (one at a time per lane). */
   pulling: boolean;
-  /** Whether the open pull is for jobs known to wait (not one listening for the next). */
-  pullingWaiting: boolean;
   /** Jobs the open pull may still bring (none when no pull is open). */
   open: number;
-  /** Of those, the jobs known to wait, counted against the worker's free slots until they come. */
+  /**
+   * Of those, the jobs known to wait, counted against the worker's free slots until they come:
+   * while there are some, the lane's jobs go before any lower lane's (`claimedPriority`).
+   */
   reserved: number;
   /**
    * How many jobs a pull asks for when none are known to wait: doubled each time such a pull comes
@@ -39,7 +40,6 @@ export function newWorkLane(priority: number, consumer: Consumer, waiting = 0): 
     consumer,
     waiting: Math.max(0, waiting),
     pulling: false,
-    pullingWaiting: false,
     open: 0,
     reserved: 0,
     listenSize: 1,
@@ -56,7 +56,7 @@ export function newWorkLane(priority: number, consumer: Consumer, waiting = 0): 
 export function claimedPriority(lanes: readonly WorkLane[]): number {
   let claimed = -Infinity;
   for (const lane of lanes) {
-    if (lane.waiting > 0 || lane.pullingWaiting) claimed = Math.max(claimed, lane.priority);
+    if (lane.waiting > 0 || lane.reserved > 0) claimed = Math.max(claimed, lane.priority);
   }
   return claimed;
 }
