@@ -21,6 +21,11 @@ export class NatsLink {
     return link;
   }
 
+  /** The version of the nats-server connected to (or last connected to), as its INFO gives it. */
+  get serverVersion(): string | undefined {
+    return this.#nc.info?.version;
+  }
+
   get up(): boolean {
     return this.#up && !this.#nc.isClosed() && !this.#nc.isDraining();
   }

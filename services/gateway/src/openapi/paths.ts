@@ -355,6 +355,9 @@ export function paths(submissionSchema: object): Record<string, object> {
           ),
           "422": error("No worker has registered the job's type (`unknown_type`)"),
           ...bodyLimits,
+          "501": error(
+            "nats-server is older than 2.14, whose message schedules read no cron or `every` pattern (`not_implemented`)",
+          ),
           "503": unavailable,
         },
       },

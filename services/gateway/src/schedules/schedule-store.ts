@@ -18,6 +18,7 @@ import type { NatsOut } from "../jobs/nats-out.ts";
 import { parameterRefused } from "../jobs/query-read-model.ts";
 import { withinJetStreamDeadline } from "../jobs/within-jetstream-deadline.ts";
 import type { ScheduleView } from "../schemas/schedules.ts";
+import { recurringSchedulesSince, supportsRecurringSchedules } from "./recurring-support.ts";
 import type { RunLookup, ScheduleRuns } from "./schedule-runs.ts";
 
 /** nats-server's answer to a schedule it cannot read: "message schedules pattern is invalid". */
@@ -32,8 +33,9 @@ type StoreDeps = Pick<GatewayDeps, "tracing" | "options" | "jsm">;
  * was away submits one late run, not one for every time it missed. A replaced schedule's tick not
  * yet submitted is dropped. The same schedule stored again is left as it is: storing it restarts
  * an `every` interval, and a job run every day that a deploy stores every hour would never run.
- * A pattern the server cannot read is a 400 naming `cron` or `every`. Resolves with the schedule
- * in force.
+ * A pattern the server cannot read is a 400 naming `cron` or `every`, but on a nats-server before
+ * 2.14 (which reads no recurring pattern) a 501 naming the version. Resolves with the schedule in
+ * force.
  */
 export async function storeSchedule(
   deps: StoreDeps,
@@ -59,6 +61,16 @@ export async function storeSchedule(
       })
       .catch((err: unknown) => {
         if (err instanceof JetStreamApiError && err.code === invalidSchedulePattern) {
+          const version = out.link.serverVersion;
+          if (version !== undefined && !supportsRecurringSchedules(version)) {
+            const { major, minor } = recurringSchedulesSince;
+            throw new ApiError(
+              501,
+              ErrorCode.NotImplemented,
+              `recurring schedules need nats-server ${major}.${minor} or later; it runs ${version}`,
+              { cause: err },
+            );
+          }
           const field = schedule.every === undefined ? "cron" : "every";
           const message = `${field}: nats-server cannot read ${JSON.stringify(recurrenceHeader(schedule))} as a schedule`;
           throw new ApiError(400, ErrorCode.InvalidBody, `invalid request body: ${field}`, {
