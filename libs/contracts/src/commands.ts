@@ -53,8 +53,46 @@ export const CancellationRecord = z.object({
   reason: Reason,
   /** ISO-8601 time the cancel was requested. */
   requestedAt: z.iso.datetime(),
+  /**
+   * ISO-8601 time `JOBS` stored the cancel command. A job of this id submitted later (the id used
+   * again once the duplicate windows have passed) is another job, which this record does not
+   * cancel. Records of dispatchers before this field cancel every run up to `run`.
+   */
+  storedAt: z.iso.datetime().optional(),
 });
 export type CancellationRecord = z.infer<typeof CancellationRecord>;
+
+/** What a cancellation is matched against: a run of a job, and when its submission was stored. */
+export interface CancellableRun {
+  id: string;
+  run: number;
+  /** ISO-8601 time the intake stream stored the job's submission (a work item's `submittedAt`). */
+  submittedAt: string;
+}
+
+/**
+ * Whether `record` cancels `job`: a run up to the record's, of a job submitted no later than the
+ * cancel command was stored. Both times are the stream's, so a job submitted after the cancel (its
+ * id used again) is never taken for the cancelled one.
+ */
+export function cancelsRun(record: CancellationRecord, job: CancellableRun): boolean {
+  if (job.run > record.run) return false;
+  if (record.storedAt === undefined) return true;
+  return Date.parse(job.submittedAt) <= Date.parse(record.storedAt);
+}
+
+/**
+ * Whether `stored` makes `incoming` (a record of the same job) redundant: it cancels a later run,
+ * or the same run from a later command, which covers every job the earlier one does.
+ */
+export function supersedesCancellation(
+  stored: CancellationRecord,
+  incoming: CancellationRecord,
+): boolean {
+  if (stored.run !== incoming.run) return stored.run > incoming.run;
+  if (stored.storedAt === undefined || incoming.storedAt === undefined) return false;
+  return Date.parse(stored.storedAt) > Date.parse(incoming.storedAt);
+}
 
 /** Where a dead letter is: its sequence in the `DLQ` stream, and the job run it holds. */
 const LetterRef = {

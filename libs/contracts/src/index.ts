@@ -71,12 +71,14 @@ export {
   CommandVerb,
   CancelCommand,
   CancellationRecord,
+  cancelsRun,
+  supersedesCancellation,
   ReplayCommand,
   DiscardCommand,
   commandMsgId,
   maxReasonChars,
 } from "./commands.ts";
-export type { CancelCommandInput } from "./commands.ts";
+export type { CancelCommandInput, CancellableRun } from "./commands.ts";
 export { DeadLetterAction, DeadLetterLogEntry, deadLetterLogMsgId } from "./dead-letter-log.ts";
 export { jsonOrUndefined } from "./json-or-undefined.ts";
 export { MsgIdPrefix, reservedMsgIdPrefixes } from "./msg-id-prefixes.ts";

@@ -1,15 +1,16 @@
-import { CancellationRecord } from "@conveyor/contracts";
+import { CancellationRecord, cancelsRun } from "@conveyor/contracts";
+import type { CancellableRun } from "@conveyor/contracts";
 import { ChurnTable } from "@conveyor/service-kit";
 
 /** Where a delivery learns that its job was cancelled. */
 export interface CancellationLookup {
-  /** The cancellation that applies to this run of the job, if any. */
-  find(jobId: string, run: number): CancellationRecord | undefined;
+  /** The cancellation that applies to this run of the job, if any (see `cancelsRun`). */
+  find(job: CancellableRun): CancellationRecord | undefined;
   /**
    * Calls `onCancel` when a cancellation of this run of the job arrives later. Returns the function
    * that stops listening; call it when the delivery is settled.
    */
-  subscribe(jobId: string, run: number, onCancel: (record: CancellationRecord) => void): () => void;
+  subscribe(job: CancellableRun, onCancel: (record: CancellationRecord) => void): () => void;
 }
 
 /** One change of the cancellations bucket, as a KV watch reports it. */
@@ -44,7 +45,7 @@ interface Known {
 }
 
 interface Subscriber {
-  run: number;
+  job: CancellableRun;
   onCancel: (record: CancellationRecord) => void;
 }
 
@@ -53,7 +54,8 @@ const maxSweepIntervalMs = 60_000;
 
 /**
  * The in-memory view of the `conveyor-cancellations` bucket: job id -> {@link CancellationRecord}.
- * A record cancels the runs up to its `run`, so a replay of a job cancelled earlier runs normally.
+ * A record cancels the runs up to its `run` of a job submitted before the cancel, so a replay of a
+ * job cancelled earlier runs normally, and so does a job that uses the id again later.
  * Changes are applied by revision, so a change reported twice or late never undoes a newer one.
  * Entries the bucket's max age has expired are forgotten, so memory does not grow for good.
  */
@@ -80,19 +82,16 @@ export class CancellationView implements CancellationLookup {
     return count;
   }
 
-  find(jobId: string, run: number): CancellationRecord | undefined {
-    const known = this.#known.get(jobId);
+  find(job: CancellableRun): CancellationRecord | undefined {
+    const known = this.#known.get(job.id);
     if (known === undefined || this.#expired(known, this.#now())) return undefined;
     const { record } = known;
-    return record !== undefined && run <= record.run ? record : undefined;
+    return record !== undefined && cancelsRun(record, job) ? record : undefined;
   }
 
-  subscribe(
-    jobId: string,
-    run: number,
-    onCancel: (record: CancellationRecord) => void,
-  ): () => void {
-    const subscriber: Subscriber = { run, onCancel };
+  subscribe(job: CancellableRun, onCancel: (record: CancellationRecord) => void): () => void {
+    const jobId = job.id;
+    const subscriber: Subscriber = { job, onCancel };
     let subscribers = this.#subscribers.get(jobId);
     if (subscribers === undefined) {
       subscribers = new Set();
@@ -137,7 +136,7 @@ export class CancellationView implements CancellationLookup {
 
   #tell(jobId: string, record: CancellationRecord): void {
     for (const subscriber of this.#subscribers.get(jobId) ?? []) {
-      if (subscriber.run <= record.run) subscriber.onCancel(record);
+      if (cancelsRun(record, subscriber.job)) subscriber.onCancel(record);
     }
   }
 

@@ -258,10 +258,10 @@ export class Delivery {
     record.run = item.run;
     // Listen before looking, so no cancel can slip between the two (both run synchronously).
     const { cancellations } = this.#deps;
-    this.#unsubscribe = cancellations.subscribe(item.id, item.run, (cancel) => {
+    this.#unsubscribe = cancellations.subscribe(item, (cancel) => {
       this.cancel(cancel);
     });
-    const cancelled = cancellations.find(item.id, item.run);
+    const cancelled = cancellations.find(item);
     if (cancelled) return { kind: "cancelled", reason: cancelled.reason };
     // Only a job delivered before can have had a delivery cut short: a first costs no read.
     if (record.attempt > 1) {

@@ -1,4 +1,9 @@
-import { CancellationRecord, LifecycleKind, jsonOrUndefined } from "@conveyor/contracts";
+import {
+  CancellationRecord,
+  LifecycleKind,
+  jsonOrUndefined,
+  supersedesCancellation,
+} from "@conveyor/contracts";
 import type { CancelCommand, CancelledEvent } from "@conveyor/contracts";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { KV } from "@nats-io/kv";
@@ -26,7 +31,7 @@ export interface CancelDeps {
 /** What a cancel command did. */
 export type CancelOutcome =
   | { kind: "cancelled"; jobId: string; run: number }
-  /** The bucket already cancels a later run; this older command changes nothing. */
+  /** The bucket already cancels a later run, or this run from a later command: nothing changes. */
   | { kind: "superseded"; jobId: string; run: number; recordedRun: number };
 
 /**
@@ -45,6 +50,7 @@ export type CancelOutcome =
  */
 export async function cancelJob(
   command: CancelCommand,
+  storedAt: Date,
   context: TraceContext,
   deps: CancelDeps,
 ): Promise<CancelOutcome> {
@@ -53,6 +59,7 @@ export async function cancelJob(
     run,
     reason: command.reason,
     requestedAt: command.requestedAt,
+    storedAt: storedAt.toISOString(),
   };
   // Looked up meanwhile, so that the round trip costs the event no time; it never rejects.
   const jobTrace = deps.jobTrace(jobId, run);
@@ -80,8 +87,9 @@ export async function cancelJob(
 }
 
 /**
- * Stores the record unless the bucket already cancels a later run, and returns that later run
- * when it does; two cancels of one job handled at once can never leave the earlier run recorded.
+ * Stores the record unless the bucket's already covers it (a later run, or the same run cancelled
+ * by a later command), and returns the run recorded there when it does; two cancels of one job
+ * handled at once, or one redelivered late, can never leave the narrower record stored.
  */
 async function recordCancellation(
   kv: KV,
@@ -89,11 +97,14 @@ async function recordCancellation(
   record: CancellationRecord,
 ): Promise<number | undefined> {
   const value = JSON.stringify(record);
-  return putUnlessSuperseded(kv, jobId, value, cancelledRun, (run) => run > record.run);
+  const stored = await putUnlessSuperseded(kv, jobId, value, readCancellation, (current) =>
+    supersedesCancellation(current, record),
+  );
+  return stored?.run;
 }
 
-/** The run a stored cancellation record cancels (an unreadable entry counts as none). */
-export function cancelledRun(text: string): number | undefined {
+/** A stored cancellation record (an unreadable entry counts as none). */
+export function readCancellation(text: string): CancellationRecord | undefined {
   const parsed = CancellationRecord.safeParse(jsonOrUndefined(text));
-  return parsed.success ? parsed.data.run : undefined;
+  return parsed.success ? parsed.data : undefined;
 }

@@ -115,7 +115,9 @@ async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void>
   try {
     const outcome = await handler.perJob.run(command.body.jobId, () =>
       // A command is its body: headers that cannot be read only lose the publisher's trace.
-      tracing.consume(headersOrNone(msg), attrs, (context) => execute(command, context, deps)),
+      tracing.consume(headersOrNone(msg), attrs, (context) =>
+        execute(command, msg.time, context, deps),
+      ),
     );
     msg.ack();
     if (outcome.kind === "refused") {
@@ -142,14 +144,16 @@ async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void>
   }
 }
 
+/** Carries out `command`, which `JOBS` stored at `storedAt`. */
 function execute(
   command: Command,
+  storedAt: Date,
   context: TraceContext,
   deps: CommandDeps,
 ): Promise<{ kind: string }> {
   switch (command.verb) {
     case "cancel":
-      return cancelJob(command.body, context, deps);
+      return cancelJob(command.body, storedAt, context, deps);
     case "replay":
       return replayJob(command.body, deps);
     case "discard":

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 
+import { Subject } from "@conveyor/contracts";
+import type { WorkItem } from "@conveyor/contracts";
 import { waitFor } from "@conveyor/testing";
 import { JobCancelledError } from "@conveyor/worker-sdk";
 import type { JobContext } from "@conveyor/worker-sdk";
@@ -87,6 +89,54 @@ describe("cancelling jobs", () => {
     expect(ran).toEqual([]);
     expect(after).toMatchObject({ status: "cancelled", reason: "changed my mind", result: null });
     expect(after.attemptHistory).toEqual([]);
+  });
+
+  it("runs a job that uses a cancelled job's id again, once the duplicate windows have passed", async () => {
+    const type = uniqueType("reused");
+    await system.register({ type, retry: { maxAttempts: 3 } });
+    const id = await system.submit(type, { n: 1 });
+    await system.waitForJob(id, (job) => job.status === "queued", "job queued");
+    expect((await system.post(`/v1/jobs/${id}/cancel`, { reason: "not this one" })).status).toBe(
+      202,
+    );
+    await system.waitForJob(id, (j) => j.status === "cancelled", "cancelled");
+
+    // The same id submitted again an hour later (the duplicate windows of `JOBS` and `WORK` past):
+    // the dispatcher queues the same run of the same id, its submission stored after the cancel.
+    // Published here as the dispatcher would, under a message id the window no longer holds.
+    const reused: WorkItem = {
+      id,
+      type,
+      payload: { n: 2 },
+      priority: 5,
+      maxAttempts: 3,
+      timeoutMs: 30_000,
+      submittedAt: new Date().toISOString(),
+      run: 1,
+    };
+    await system.js.publish(Subject.work(type), JSON.stringify(reused), {
+      msgID: `${id}:1:an-hour-later`,
+    });
+    expect(await system.workLeft(type)).toMatchObject({ stored: 2 });
+
+    const ran: unknown[] = [];
+    await system.worker({
+      handlers: {
+        [type]: (job) => {
+          ran.push(job.payload);
+          return "ran";
+        },
+      },
+    });
+    await waitFor(
+      async () => {
+        const left = await system.workLeft(type);
+        return left.stored === 0 && left.unacknowledged === 0;
+      },
+      { message: "both work items left the work queue" },
+    );
+    // The cancelled job's work item is skipped, the new job's runs.
+    expect(ran).toEqual([{ n: 2 }]);
   });
 
   it("aborts a running job on the replica that runs it and leaves the other replica's job alone", async () => {

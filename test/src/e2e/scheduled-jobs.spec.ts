@@ -193,19 +193,25 @@ describe("scheduled jobs", () => {
       const { stack, nc, jsm } = shared;
       const id = newJobId();
       const js = jetstream(nc);
-      // A NATS producer's cancel, ahead of the submission (a backlog, a hold retried).
-      const cancel: CancelCommandInput = {
-        jobId: id,
-        type: "echo",
-        run: 1,
-        reason: "changed my mind",
-        requestedAt: new Date().toISOString(),
-      };
-      await js.publish(Subject.command(CommandVerb.Cancel, id), JSON.stringify(cancel));
-      await reach(stack, id, "cancelled");
-
+      // The submission is stored while the dispatcher's intake is behind (paused here), and a
+      // NATS producer's cancel of it is carried out before the intake takes it.
+      const intakeUntil = new Date(Date.now() + 60_000);
+      await jsm.consumers.pause(StreamName.Jobs, ConsumerName.DispatcherIntake, intakeUntil);
       const runAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
-      await js.publish(Subject.submit("echo"), JSON.stringify({ id, runAt }));
+      try {
+        await js.publish(Subject.submit("echo"), JSON.stringify({ id, runAt }));
+        const cancel: CancelCommandInput = {
+          jobId: id,
+          type: "echo",
+          run: 1,
+          reason: "changed my mind",
+          requestedAt: new Date().toISOString(),
+        };
+        await js.publish(Subject.command(CommandVerb.Cancel, id), JSON.stringify(cancel));
+        await reach(stack, id, "cancelled");
+      } finally {
+        await jsm.consumers.resume(StreamName.Jobs, ConsumerName.DispatcherIntake);
+      }
       await waitWhileRunning(stack, async () => (await getJob(stack, id))?.runAt === runAt, {
         timeoutMs: 30_000,
         message: "the submission was not queued",
@@ -215,6 +221,40 @@ describe("scheduled jobs", () => {
         message: "the work item of a job cancelled before its submission is held in SCHEDULES",
       });
       expect((await getJob(stack, id))?.status).toBe("cancelled");
+      expect(stack.deadServices(), stack.logs()).toEqual([]);
+    },
+  );
+
+  it(
+    "hold a job that uses the id of a job cancelled before it was submitted",
+    { timeout: 120_000 },
+    async () => {
+      const { stack, nc, jsm } = shared;
+      const id = newJobId();
+      const js = jetstream(nc);
+      const cancel: CancelCommandInput = {
+        jobId: id,
+        type: "echo",
+        run: 1,
+        reason: "the earlier job",
+        requestedAt: new Date().toISOString(),
+      };
+      await js.publish(Subject.command(CommandVerb.Cancel, id), JSON.stringify(cancel));
+      await reach(stack, id, "cancelled");
+
+      // Submitted after the cancel was stored: another job under the same id, which it leaves alone.
+      const runAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+      await js.publish(Subject.submit("echo"), JSON.stringify({ id, runAt }));
+      await waitWhileRunning(
+        stack,
+        async () => {
+          const intake = await jsm.consumers.info(StreamName.Jobs, ConsumerName.DispatcherIntake);
+          return intake.num_pending === 0 && intake.num_ack_pending === 0;
+        },
+        { timeoutMs: 30_000, message: "the intake did not take the submission" },
+      );
+      expect(await heldFor(jsm, id)).toBe(1);
+      await jsm.streams.purge(StreamName.Schedules, { filter: Subject.scheduleAt(id) });
       expect(stack.deadServices(), stack.logs()).toEqual([]);
     },
   );
