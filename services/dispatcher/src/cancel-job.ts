@@ -36,9 +36,9 @@ export type CancelOutcome =
 
 /**
  * Cancels a job: stores the cancellation in the bucket every worker watches (a queued delivery is
- * then skipped, a running one aborted), removes its work item if it is held for a later time
- * (scheduled), then publishes a `cancelled` event at the command's run and attempt so that a job
- * nobody runs shows `cancelled` at once. Each step is idempotent, so a redelivered command repeats
+ * then skipped, a running one aborted), publishes a `cancelled` event at the command's run and
+ * attempt so that a job nobody runs shows `cancelled` at once, then removes its work item if it is
+ * held for a later time (scheduled). Each step is idempotent, so a redelivered command repeats
  * them harmlessly; any failing rejects, and the command is retried. A scheduled job whose time
  * came just before the cancel is skipped by its worker, as any queued one.
  *
@@ -65,7 +65,6 @@ export async function cancelJob(
   const jobTrace = deps.jobTrace(jobId, run);
   const recordedRun = await recordCancellation(deps.cancellations, jobId, record);
   if (recordedRun !== undefined) return { kind: "superseded", jobId, run, recordedRun };
-  await deps.dropSchedule(jobId);
   const event: CancelledEvent = {
     kind: LifecycleKind.Cancelled,
     jobId,
@@ -83,6 +82,10 @@ export async function cancelJob(
   } else {
     await deps.publisher.cancelled(job, event, [context]);
   }
+  // Only once the event is stored: a hold dropped first, with the event then never stored (the
+  // command given up on), would leave the job `queued` for good, where a hold kept comes due and
+  // its worker, finding the cancel, records it.
+  await deps.dropSchedule(jobId);
   return { kind: "cancelled", jobId, run };
 }
 

@@ -1,7 +1,11 @@
 import { randomBytes } from "node:crypto";
 
 import { StreamName, Subject, workConsumerName } from "@conveyor/contracts";
-import { createCommandMailbox, createDispatcher } from "@conveyor/dispatcher";
+import {
+  createCommandMailbox,
+  createDispatcher,
+  createScheduleMailbox,
+} from "@conveyor/dispatcher";
 import type { CommandMailbox, Dispatcher } from "@conveyor/dispatcher";
 import { JobTypeRegistry } from "@conveyor/job-registry";
 import type { JobTypeRegistration } from "@conveyor/job-registry";
@@ -41,7 +45,7 @@ export interface JobBody {
 
 /**
  * Every Conveyor service in this process against real servers: a gateway (REST), the dispatcher's
- * intake and command mailboxes, the status projector, and workers started per test on their own
+ * intake, command and schedule mailboxes, the status projector, and workers started per test on their own
  * connections (as separate replicas would be).
  */
 export class System implements AsyncDisposable {
@@ -103,9 +107,12 @@ export class System implements AsyncDisposable {
       logger,
       options: { giveUpAfterDeliveries: options.commandGiveUpAfterDeliveries },
     });
+    // Scheduled jobs come due through it, as in the dispatcher's process.
+    const schedules = await createScheduleMailbox({ js, tracing, logger });
     const projector = await startProjector(js, gateway.db, {}, logger);
     const stops = [
       () => projector.stop(),
+      () => schedules.stop(),
       () => commands.stop(),
       () => dispatcher.stop(),
       () => registry.close(),
