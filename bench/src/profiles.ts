@@ -58,8 +58,8 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
         steadyLatency({
           ratePerSec: 2000,
           durationS: 1,
-          visibleSamplesPerSec: 50,
-          projectedSamplesPerSec: 20,
+          visibleSamplesPerSec: 20,
+          projectedSamplesPerSec: 5,
           pollMs: 5,
           visibleTimeoutMs: 2000,
         }),
@@ -94,8 +94,8 @@ export function profile(mode: Mode, options: { million?: boolean } = {}): Profil
         steadyLatency({
           ratePerSec,
           durationS: 10,
-          visibleSamplesPerSec: 50,
-          projectedSamplesPerSec: 20,
+          visibleSamplesPerSec: 20,
+          projectedSamplesPerSec: 5,
           pollMs: 5,
           visibleTimeoutMs: 30_000,
         }),
