@@ -117,6 +117,25 @@ describe("retryUntilAborted", () => {
     expect(abandoned).toBeDefined();
   });
 
+  it("stops within finishOnStopMs when aborted while an attempt past its deadline settles", async () => {
+    const controller = new AbortController();
+    const attemptTimeoutMs = 1000;
+    const started = performance.now();
+    const attempt = retryUntilAborted(() => new Promise<never>(() => undefined), {
+      ...options(controller.signal),
+      attemptTimeoutMs,
+      finishOnStopMs: 20,
+      onError: () => undefined,
+    });
+    // After the first deadline, while the abandoned attempt is given a second one to settle.
+    setTimeout(() => {
+      controller.abort(new Error("stopping"));
+    }, attemptTimeoutMs + 50);
+    await expect(attempt).rejects.toMatchObject({ name: "AbortError" });
+    // Not the second deadline's end (2 x attemptTimeoutMs).
+    expect(performance.now() - started).toBeLessThan(1.6 * attemptTimeoutMs);
+  });
+
   it("lets an attempt under way when aborted finish, and returns what it stored", async () => {
     const controller = new AbortController();
     let attemptAborted: boolean | undefined;

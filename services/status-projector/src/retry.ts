@@ -66,7 +66,13 @@ export async function retryUntilAborted<T>(
       }
       if (err instanceof StoreTimeoutError) {
         abandon.abort(err);
-        await settledOrTimedOut(work, options.attemptTimeoutMs);
+        await settledOrTimedOut(work, options.attemptTimeoutMs, options.signal);
+        if (options.signal.aborted) {
+          // A stop while the abandoned attempt settles gives it what a stop gives any attempt,
+          // not the rest of a second deadline.
+          await settledOrTimedOut(work, options.finishOnStopMs ?? abandonedOnStopMs);
+          throw abortError(options.signal);
+        }
       }
       if (!options.isTransient(err)) throw err;
       const delayMs = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** (attempt - 1));
@@ -76,9 +82,13 @@ export async function retryUntilAborted<T>(
   }
 }
 
-/** Waits until `work` settles, however it does, or `timeoutMs` passed. */
-async function settledOrTimedOut(work: Promise<unknown>, timeoutMs: number): Promise<void> {
-  await withDeadline(work, timeoutMs).catch(() => undefined);
+/** Waits until `work` settles, however it does, or `timeoutMs` passed, or `signal` aborts. */
+async function settledOrTimedOut(
+  work: Promise<unknown>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  await withDeadline(work, timeoutMs, signal).catch(() => undefined);
 }
 
 /**
