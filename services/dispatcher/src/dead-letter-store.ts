@@ -1,12 +1,20 @@
 import { DeadLetter, StreamName, jsonOrUndefined } from "@conveyor/contracts";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+import type { MsgHdrs } from "@nats-io/transport-node";
 
 /** A dead letter as stored in the `DLQ` stream. */
 export interface StoredLetter {
   seq: number;
+  subject: string;
   letter: DeadLetter;
-  /** The letter's headers: the work message's, with the dead-lettering span's trace context. */
-  stored: StoredMsg;
+  /**
+   * The letter's headers: the work message's, with the dead-lettering span's trace context. Read
+   * once, and empty when nats.js cannot read them (a header name with a space, which other clients
+   * send as given): such a letter is replayed or discarded without the trace they carried, where
+   * reading them would fail the command on every delivery.
+   */
+  header: MsgHdrs;
 }
 
 /** What is at a letter's place. */
@@ -43,7 +51,10 @@ export class DeadLetterStore {
         message: `DLQ message ${seq} holds job ${letter.jobId ?? "(unknown)"} run ${letter.run ?? 1}, not ${jobId} run ${run}`,
       };
     }
-    return { kind: "found", letter: { seq, letter, stored } };
+    return {
+      kind: "found",
+      letter: { seq, subject: stored.subject, letter, header: readableHeader(stored) },
+    };
   }
 
   async remove(seq: number): Promise<void> {
@@ -63,5 +74,13 @@ function readLetter(data: Uint8Array): ReturnType<typeof DeadLetter.safeParse> |
     return DeadLetter.safeParse(jsonOrUndefined(data));
   } catch {
     return undefined;
+  }
+}
+
+function readableHeader(stored: StoredMsg): MsgHdrs {
+  try {
+    return stored.header;
+  } catch {
+    return headers();
   }
 }

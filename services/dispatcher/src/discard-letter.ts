@@ -18,9 +18,9 @@ export async function discardLetter(
   if (lookup.kind === "mismatch") {
     return { kind: "refused", jobId, run, seq, message: lookup.message };
   }
-  const { letter, stored } = lookup.letter;
-  const attrs = { subject: stored.subject, jobId, jobType: letter.type };
-  await deps.tracing.consume(stored.header, attrs, async (context) => {
+  const { letter, subject, header } = lookup.letter;
+  const attrs = { subject, jobId, jobType: letter.type };
+  await deps.tracing.consume(header, attrs, async (context) => {
     const entry: DeadLetterLogEntry = {
       action: DeadLetterAction.Discarded,
       jobId,

@@ -182,6 +182,24 @@ describe("submitTick", () => {
     expect(runs.get("nightly")).not.toHaveProperty("nextRunAt");
   });
 
+  it("submits a tick whose headers cannot be read once, and records its run without a next time", async () => {
+    const { tickDeps, runs, stored } = deps();
+    const { msg, settled } = tick(schedule());
+    // nats.js throws reading a header name another client sent with a space in it.
+    Object.defineProperty(msg, "headers", {
+      get: () => {
+        throw new InvalidArgumentError("invalid header name: bad key");
+      },
+    });
+    await submitTick(msg, tickDeps);
+    expect(settled).toEqual(["ack"]);
+    expect(
+      subjectsOf(stored).filter((s) => s.startsWith("events.") && s.endsWith(".rejected")),
+    ).toEqual([]);
+    expect(runs.get("nightly")).toMatchObject({ lastJobId: "nightly-1796637600000" });
+    expect(runs.get("nightly")).not.toHaveProperty("nextRunAt");
+  });
+
   it("records no run for a tick that is no schedule of its name", async () => {
     const { tickDeps, runs } = deps();
     await submitTick(tick(schedule({ name: "victim" }), 1, "impostor").msg, tickDeps);

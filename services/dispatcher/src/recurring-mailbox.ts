@@ -9,7 +9,7 @@ import {
 } from "@conveyor/contracts";
 import type { ReadRecurringSchedule, ScheduleRun } from "@conveyor/contracts";
 import type { JobTypeSource } from "@conveyor/job-registry";
-import { waitAtMost } from "@conveyor/service-kit";
+import { headersOrNone, waitAtMost } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -194,9 +194,13 @@ async function recordRun(
   });
 }
 
-/** `nextRunAt` from the tick's `Nats-Schedule-Next`, when it carries a time. */
+/**
+ * `nextRunAt` from the tick's `Nats-Schedule-Next`, when it carries a time. Headers nats.js cannot
+ * read (a name with a space, from another client) give none: the tick's job is queued by then, and
+ * a throw here would record it as refused too.
+ */
 function nextRunOf(msg: JsMsg): { nextRunAt?: string } {
-  const next = Date.parse(msg.headers?.get(Header.ScheduleNext) ?? "");
+  const next = Date.parse(headersOrNone(msg)?.get(Header.ScheduleNext) ?? "");
   return Number.isNaN(next) ? {} : { nextRunAt: new Date(next).toISOString() };
 }
 

@@ -40,18 +40,18 @@ export async function replayJob(
   if (lookup.kind === "mismatch") {
     return { kind: "refused", jobId, run, seq, message: lookup.message };
   }
-  const { letter, stored } = lookup.letter;
+  const { letter, subject, header } = lookup.letter;
   if (letter.workItem === undefined) {
     const message = "the dead letter holds no readable work item; it can only be discarded";
     return { kind: "refused", jobId, run, seq, message };
   }
   const item: WorkItem = { ...letter.workItem, run: run + 1 };
   const source =
-    stored.header.get(Header.Source) === SubmissionSource.Rest
+    header.get(Header.Source) === SubmissionSource.Rest
       ? SubmissionSource.Rest
       : SubmissionSource.Nats;
-  const attrs = { subject: stored.subject, jobId, jobType: item.type, attempt: letter.attempts };
-  await deps.tracing.consume(stored.header, attrs, async (context) => {
+  const attrs = { subject, jobId, jobType: item.type, attempt: letter.attempts };
+  await deps.tracing.consume(header, attrs, async (context) => {
     const now = deps.now();
     const event = queuedEventFor(item, source, deps.tracing.traceIdOf(context), now);
     // The work item first: a replay whose item cannot be stored leaves the job dead with its

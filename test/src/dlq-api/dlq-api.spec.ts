@@ -5,6 +5,7 @@ import {
   StreamName,
   Subject,
 } from "@conveyor/contracts";
+import type { DeadLetter, WorkItem } from "@conveyor/contracts";
 import { findDeadLetter } from "@conveyor/read-model";
 import { uniqueName, waitFor } from "@conveyor/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { System, uniqueType } from "../cancellation/system.ts";
 import type { JobBody } from "../cancellation/system.ts";
 import { jobHistory, publishEvents } from "../status-projector/events.ts";
 import { consumerSettled } from "../support/nats-suite.ts";
+import { publishRawHeaders } from "../support/raw-publish.ts";
 
 /** A dead letter as `GET /v1/dlq` shows it (the fields the tests read). */
 interface LetterBody {
@@ -209,6 +211,71 @@ describe("dead-letter API", () => {
       reason: "obsolete",
       seq: letter.dlqSeq,
     });
+  });
+
+  it("replays and discards letters whose headers nats.js cannot read (another client's)", async () => {
+    const type = uniqueType("bad-headers");
+    await system.register({ type, retry: { maxAttempts: 1 } });
+    /** A letter as a worker written with another client might store it: a header nats.js refuses. */
+    const publishLetter = async (jobId: string) => {
+      const at = new Date().toISOString();
+      const workItem: WorkItem = {
+        id: jobId,
+        type,
+        payload: { n: 1 },
+        priority: 5,
+        maxAttempts: 1,
+        timeoutMs: 30_000,
+        submittedAt: at,
+        run: 1,
+      };
+      const letter: DeadLetter = {
+        type,
+        jobId,
+        run: 1,
+        workItem,
+        error: { message: "downstream unavailable" },
+        reason: "non_retryable",
+        attempts: 1,
+        deadAt: at,
+        source: { stream: StreamName.Work, subject: Subject.work(type), seq: 0 },
+      };
+      await publishRawHeaders(
+        system.nats.url,
+        Subject.dlq(type),
+        ["bad key: x"],
+        JSON.stringify(letter),
+      );
+      await waitFor(async () => (await system.get(`/v1/dlq/${jobId}`)).status === 200, {
+        message: `letter of ${jobId} projected`,
+      });
+    };
+    const discardId = uniqueName("discard");
+    const replayId = uniqueName("replay");
+    await publishLetter(discardId);
+    await publishLetter(replayId);
+
+    expect((await system.request("DELETE", `/v1/dlq/${discardId}`, {})).status).toBe(202);
+    await waitFor(
+      async () => (await findDeadLetter(system.gateway.db, discardId))?.state === "discarded",
+      {
+        message: "the letter is discarded",
+      },
+    );
+
+    const ran: unknown[] = [];
+    await system.worker({
+      handlers: {
+        [type]: (job) => {
+          ran.push(job.id);
+          return "done";
+        },
+      },
+    });
+    expect((await system.post(`/v1/dlq/${replayId}/replay`)).status).toBe(202);
+    const replayed = await system.waitForJob(replayId, (j) => j.status === "succeeded", "replayed");
+    expect(replayed.run).toBe(2);
+    expect(ran).toEqual([replayId]);
   });
 
   it("replays every dead letter of a type at once", async () => {
