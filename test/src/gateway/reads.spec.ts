@@ -18,6 +18,7 @@ import {
   reduceDeadLetters,
   settleLetter,
 } from "../status-projector/dead-letters.ts";
+import { publishRawHeaders } from "../support/raw-publish.ts";
 import { useServerPair } from "../support/server-pair.ts";
 import { request, startGateway } from "./gateway-fixture.ts";
 import type { GatewayUnderTest } from "./gateway-fixture.ts";
@@ -148,6 +149,40 @@ describe("GET /v1/jobs/:id", () => {
     await jobsCollection(gw.db).insertOne({ ...jobDoc(2, "succeeded"), _id: jobId });
     const projected = await request(`${gw.baseUrl}/v1/jobs/${jobId}`);
     expect(projected.body).toMatchObject({ id: jobId, status: "succeeded" });
+  });
+
+  it("reads a job from EVENTS whose event carries a header nats.js cannot read, and goes on reading", async () => {
+    await using gw = await gateway();
+    const queued = (jobId: string) => ({
+      jobId,
+      type: "echo",
+      run: 1,
+      kind: "queued",
+      attempt: 0,
+      at: time(1),
+      payload: null,
+      priority: 5,
+      maxAttempts: 2,
+      submittedAt: time(0),
+      source: "nats",
+    });
+    // As another client may store it: nats.js throws reading a header name with a space.
+    await publishRawHeaders(
+      servers.nats.url,
+      Subject.event("job-odd-header", "queued"),
+      ["bad key: x"],
+      JSON.stringify(queued("job-odd-header")),
+    );
+    await jetstream(gw.nc).publish(
+      Subject.event("job-after-odd", "queued"),
+      JSON.stringify(queued("job-after-odd")),
+    );
+
+    const odd = await request(`${gw.baseUrl}/v1/jobs/job-odd-header`);
+    expect(odd).toMatchObject({ status: 200, body: { id: "job-odd-header", status: "queued" } });
+    // The gateway's connection still reads: the next read from EVENTS is answered too.
+    const after = await request(`${gw.baseUrl}/v1/jobs/job-after-odd`);
+    expect(after).toMatchObject({ status: 200, body: { id: "job-after-odd", status: "queued" } });
   });
 
   it("tells of a job in EVENTS but not yet in the read model that it has no dead letter", async () => {

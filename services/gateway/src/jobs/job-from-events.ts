@@ -1,9 +1,10 @@
 import { StreamName, Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
 import { applyEvent } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
-import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 
 import { withTimeout } from "../http/with-timeout.ts";
+import { newestEventBodies } from "./newest-event-bodies.ts";
 
 /**
  * The document of a job that is in `EVENTS` but not yet in the read model (the projector holds an
@@ -11,22 +12,26 @@ import { withTimeout } from "../http/with-timeout.ts";
  * (`events.<jobId>.<kind>`), folded by the read model's own merge, so it is the document the
  * projector would write from those events. Undefined when `EVENTS` holds nothing of the job.
  *
- * @throws {DeadlineError} when NATS does not answer within `timeoutMs`; a failed look-up rejects
- *   with nats.js's error.
+ * @throws {DeadlineError} when NATS does not answer within `timeoutMs`; a failed look-up (a
+ *   stored event nats.js cannot read among them) rejects with its error.
  */
 export async function jobFromEvents(
-  jsm: JetStreamManager,
+  nc: NatsConnection,
   jobId: string,
   timeoutMs: number,
 ): Promise<JobDocument | undefined> {
   const read = async () => {
     // One direct get for the newest message on each of the job's subjects (one per kind).
-    const stored = await jsm.direct.getLastMessagesFor(StreamName.Events, {
-      multi_last: [Subject.eventsOf(jobId)],
-    });
+    // Given longer than the deadline below, which answers first: it only ends the subscription.
+    const stored = await newestEventBodies(
+      nc,
+      StreamName.Events,
+      Subject.eventsOf(jobId),
+      2 * timeoutMs,
+    );
     let doc: JobDocument | undefined;
-    for await (const msg of stored) {
-      const parsed = parseJobEventJson(jsonOrUndefined(msg.data));
+    for (const data of stored) {
+      const parsed = parseJobEventJson(jsonOrUndefined(data));
       // An event the projector would skip as invalid is skipped here too.
       if (parsed.success && parsed.data.jobId === jobId) doc = applyEvent(doc, parsed.data);
     }

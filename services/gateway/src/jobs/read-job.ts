@@ -35,7 +35,7 @@ export async function readJob(
   }
   let newest: JobDocument | undefined;
   try {
-    newest = await jobFromEvents(deps.jsm, id, deps.options.publishTimeoutMs);
+    newest = await jobFromEvents(deps.nc, id, deps.options.publishTimeoutMs);
   } catch (err) {
     if (doc) return doc;
     throw unavailable(`the job's events could not be read from NATS: ${errorMessage(err)}`, err);
