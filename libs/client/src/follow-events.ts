@@ -1,6 +1,5 @@
 import { compareTuples, eventMsgId } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
-import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import { followJobEvents, jobEventOf, newestStoredEvents } from "./follow-job-events.ts";
@@ -34,7 +33,6 @@ function byStatusOrder(a: JobEvent, b: JobEvent): number {
  */
 export async function* followEvents(
   nc: NatsConnection,
-  jsm: () => Promise<JetStreamManager>,
   jobId: string,
   options: { timeoutMs: number; readTimeoutMs: number; signal: AbortSignal | undefined },
 ): AsyncGenerator<JobEvent> {
@@ -65,7 +63,7 @@ export async function* followEvents(
     jobId,
     {
       async read() {
-        take(await newestStoredEvents(await jsm(), jobId));
+        take(await newestStoredEvents(nc, jobId, 2 * options.readTimeoutMs));
       },
       heard: (msg) => {
         const event = jobEventOf(jobId, msg.subject, msg.data);

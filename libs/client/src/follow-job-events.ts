@@ -1,7 +1,8 @@
 import { StreamName, Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
 import type { JobEvent } from "@conveyor/contracts";
-import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
+
+import { newestStoredMessages } from "./newest-stored-messages.ts";
 
 /** How a wait on a job's events reads and judges the job: see {@link followJobEvents}. */
 export interface JobEventsFollower {
@@ -142,17 +143,24 @@ export function jobEventOf(jobId: string, subject: string, data: Uint8Array): Jo
   return subject === Subject.event(jobId, parsed.data.kind) ? parsed.data : undefined;
 }
 
-/** The newest stored event of each kind of the job, read from `EVENTS` with one direct get. */
+/**
+ * The newest stored event of each kind of the job, read from `EVENTS` with one direct get; one
+ * whose headers cannot be read (its subject unknown) is left out.
+ */
 export async function newestStoredEvents(
-  jsm: JetStreamManager,
+  nc: NatsConnection,
   jobId: string,
+  timeoutMs: number,
 ): Promise<JobEvent[]> {
   const events: JobEvent[] = [];
-  const stored = await jsm.direct.getLastMessagesFor(StreamName.Events, {
-    multi_last: [Subject.eventsOf(jobId)],
-  });
-  for await (const msg of stored) {
-    const event = jobEventOf(jobId, msg.subject, msg.data);
+  const stored = await newestStoredMessages(
+    nc,
+    StreamName.Events,
+    Subject.eventsOf(jobId),
+    timeoutMs,
+  );
+  for (const { subject, data } of stored) {
+    const event = subject === undefined ? undefined : jobEventOf(jobId, subject, data);
     if (event !== undefined) events.push(event);
   }
   return events;

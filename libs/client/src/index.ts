@@ -9,6 +9,8 @@ export type {
 } from "./job-client.ts";
 export { newestOutcome } from "./job-outcome.ts";
 export { followJobEvents, jobEventOf } from "./follow-job-events.ts";
+export { newestStoredMessages } from "./newest-stored-messages.ts";
+export type { StoredReply } from "./newest-stored-messages.ts";
 export type { FollowOptions, JobEventsFollower } from "./follow-job-events.ts";
 export type { JobOutcome } from "./job-outcome.ts";
 export {

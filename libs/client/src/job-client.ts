@@ -343,7 +343,7 @@ export class JobClient {
   async waitFor(jobId: string, options: WaitForOptions = {}): Promise<JobOutcome | undefined> {
     this.#checkFollowable("waitFor", jobId);
     const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30_000, maxTimerMs);
-    return waitForOutcome(this.#nc, () => this.#manager(), jobId, {
+    return waitForOutcome(this.#nc, jobId, {
       timeoutMs,
       readTimeoutMs: this.#timeoutMs,
       signal: options.signal,
@@ -368,7 +368,7 @@ export class JobClient {
     this.#checkFollowable("follow", jobId);
     const timeoutMs = wholeNumberOption("timeoutMs", options.timeoutMs ?? 30 * 60_000, maxTimerMs);
     const ends = [this.#closed.signal, ...(options.signal === undefined ? [] : [options.signal])];
-    return followEvents(this.#nc, () => this.#manager(), jobId, {
+    return followEvents(this.#nc, jobId, {
       timeoutMs,
       readTimeoutMs: this.#timeoutMs,
       signal: AbortSignal.any(ends),

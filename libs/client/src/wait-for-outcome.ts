@@ -1,4 +1,3 @@
-import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import { followJobEvents, jobEventOf, newestStoredEvents } from "./follow-job-events.ts";
@@ -18,7 +17,6 @@ const rereadMs = 5000;
  */
 export async function waitForOutcome(
   nc: NatsConnection,
-  jsm: () => Promise<JetStreamManager>,
   jobId: string,
   options: { timeoutMs: number; readTimeoutMs: number; signal: AbortSignal | undefined },
 ): Promise<JobOutcome | undefined> {
@@ -28,7 +26,8 @@ export async function waitForOutcome(
     jobId,
     {
       async read() {
-        for (const event of await newestStoredEvents(await jsm(), jobId)) fold.add(event);
+        for (const event of await newestStoredEvents(nc, jobId, 2 * options.readTimeoutMs))
+          fold.add(event);
       },
       heard: (msg) => {
         const event = jobEventOf(jobId, msg.subject, msg.data);

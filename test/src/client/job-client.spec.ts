@@ -19,6 +19,8 @@ import { ROOT_CONTEXT, TraceFlags, context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { publishRawHeaders } from "../support/raw-publish.ts";
+
 /**
  * A server without streams whose submissions a subscriber takes and never answers, as while
  * JetStream is away, and a connection of the test's own to it.
@@ -743,6 +745,35 @@ describe("JobClient against a real nats-server", () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       await record(succeeded(replayed, 2, "second"));
       expect(await again).toMatchObject({ kind: "succeeded", run: 2, result: "second" });
+    });
+
+    it("reads past a stored event whose header nats.js cannot read, and goes on hearing NATS", async () => {
+      // Its own connection: before the fix, this one stopped reading.
+      const own = await connect({ servers: server.url });
+      const reader = new JobClient(own);
+      try {
+        const odd = newJobId();
+        await record(queued(odd, 1));
+        // As another client may store it: nats.js throws reading a header name with a space.
+        await publishRawHeaders(
+          server.url,
+          Subject.event(odd, "succeeded"),
+          ["bad key: x"],
+          JSON.stringify(succeeded(odd, 1, "odd")),
+        );
+        expect(await reader.waitFor(odd, { timeoutMs: 300 })).toBeUndefined();
+
+        const next = newJobId();
+        await record(queued(next, 1));
+        await record(succeeded(next, 1, "next"));
+        expect(await reader.waitFor(next, { timeoutMs: 5000 })).toMatchObject({
+          kind: "succeeded",
+          result: "next",
+        });
+      } finally {
+        await reader.close();
+        await own.close();
+      }
     });
 
     it("resolves undefined when the time runs out or the signal aborts", async () => {

@@ -1,10 +1,10 @@
+import { newestStoredMessages } from "@conveyor/client";
 import { StreamName, Subject, jsonOrUndefined, parseJobEventJson } from "@conveyor/contracts";
 import { applyEvent } from "@conveyor/read-model";
 import type { JobDocument } from "@conveyor/read-model";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 import { withTimeout } from "../http/with-timeout.ts";
-import { newestEventBodies } from "./newest-event-bodies.ts";
 
 /**
  * The document of a job that is in `EVENTS` but not yet in the read model (the projector holds an
@@ -21,16 +21,18 @@ export async function jobFromEvents(
   timeoutMs: number,
 ): Promise<JobDocument | undefined> {
   const read = async () => {
-    // One direct get for the newest message on each of the job's subjects (one per kind).
-    // Given longer than the deadline below, which answers first: it only ends the subscription.
-    const stored = await newestEventBodies(
+    // One direct get for the newest message on each of the job's subjects (one per kind), read
+    // without nats.js decoding the stored headers in its callback (an odd header name would end
+    // the connection's read loop). Given longer than the deadline below, which answers first:
+    // its own only ends the subscription.
+    const stored = await newestStoredMessages(
       nc,
       StreamName.Events,
       Subject.eventsOf(jobId),
       2 * timeoutMs,
     );
     let doc: JobDocument | undefined;
-    for (const data of stored) {
+    for (const { data } of stored) {
       const parsed = parseJobEventJson(jsonOrUndefined(data));
       // An event the projector would skip as invalid is skipped here too.
       if (parsed.success && parsed.data.jobId === jobId) doc = applyEvent(doc, parsed.data);
