@@ -43,7 +43,7 @@ export type {
   OutgoingMessage,
   WithdrawablePublish,
 } from "./jetstream-publisher.ts";
-export { headersOrNone, readHeaders } from "./message-headers.ts";
+export { headersOrNone, readHeaders, storedHeadersOrEmpty } from "./message-headers.ts";
 export type { ReadHeaders } from "./message-headers.ts";
 export { metricsEnv, startMetrics } from "./metrics.ts";
 export { registerScrapedGauge } from "./scraped-gauge.ts";

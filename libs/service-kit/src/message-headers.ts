@@ -1,3 +1,4 @@
+import { headers } from "@nats-io/transport-node";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
 /** A received message's headers, or why they cannot be read. */
@@ -23,4 +24,18 @@ export function headersOrNone(msg: {
   readonly headers?: MsgHdrs | undefined;
 }): MsgHdrs | undefined {
   return readHeaders(msg).headers;
+}
+
+/**
+ * A stored message's headers (what a stream or direct get answers, whose `header` nats.js decodes
+ * when first asked), empty when they cannot be read: such a message is handled from its body
+ * alone, without the trace and hints its headers carried, where reading them would fail it on
+ * every try.
+ */
+export function storedHeadersOrEmpty(stored: { readonly header: MsgHdrs }): MsgHdrs {
+  try {
+    return stored.header;
+  } catch {
+    return headers();
+  }
 }

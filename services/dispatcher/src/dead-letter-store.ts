@@ -1,6 +1,6 @@
 import { DeadLetter, StreamName, jsonOrUndefined } from "@conveyor/contracts";
-import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
-import { headers } from "@nats-io/transport-node";
+import { storedHeadersOrEmpty } from "@conveyor/service-kit";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
 
 /** A dead letter as stored in the `DLQ` stream. */
@@ -53,7 +53,7 @@ export class DeadLetterStore {
     }
     return {
       kind: "found",
-      letter: { seq, subject: stored.subject, letter, header: readableHeader(stored) },
+      letter: { seq, subject: stored.subject, letter, header: storedHeadersOrEmpty(stored) },
     };
   }
 
@@ -74,13 +74,5 @@ function readLetter(data: Uint8Array): ReturnType<typeof DeadLetter.safeParse> |
     return DeadLetter.safeParse(jsonOrUndefined(data));
   } catch {
     return undefined;
-  }
-}
-
-function readableHeader(stored: StoredMsg): MsgHdrs {
-  try {
-    return stored.header;
-  } catch {
-    return headers();
   }
 }

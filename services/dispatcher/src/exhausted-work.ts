@@ -5,9 +5,9 @@ import {
   typeFromWorkSubject,
   workConsumerName,
 } from "@conveyor/contracts";
+import { storedHeadersOrEmpty } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
-import { headers } from "@nats-io/transport-node";
 
 import type { DeadLetterObserver, FoundBy } from "./dead-letter-metrics.ts";
 import type { DeadLetterPublisher } from "./dead-letter-publisher.ts";
@@ -116,11 +116,7 @@ export class ExhaustedWork {
  */
 function readableWork(stored: StoredMsg): StoredWork {
   const { subject, seq, data } = stored;
-  try {
-    return { subject, seq, data, header: stored.header };
-  } catch {
-    return { subject, seq, data, header: headers() };
-  }
+  return { subject, seq, data, header: storedHeadersOrEmpty(stored) };
 }
 
 /**
