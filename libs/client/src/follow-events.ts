@@ -63,7 +63,7 @@ export async function* followEvents(
     jobId,
     {
       async read() {
-        take(await newestStoredEvents(nc, jobId, 2 * options.readTimeoutMs));
+        take(await newestStoredEvents(nc, jobId, options.readTimeoutMs));
       },
       heard: (msg) => {
         const event = jobEventOf(jobId, msg.subject, msg.data);

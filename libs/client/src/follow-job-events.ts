@@ -146,18 +146,21 @@ export function jobEventOf(jobId: string, subject: string, data: Uint8Array): Jo
 /**
  * The newest stored event of each kind of the job, read from `EVENTS` with one direct get; one
  * whose headers cannot be read (its subject unknown) is left out.
+ *
+ * @param readTimeoutMs the wait's own deadline for a read ({@link FollowOptions}), which answers
+ *   first: the direct get is given twice that, its own only ending the subscription
  */
 export async function newestStoredEvents(
   nc: NatsConnection,
   jobId: string,
-  timeoutMs: number,
+  readTimeoutMs: number,
 ): Promise<JobEvent[]> {
   const events: JobEvent[] = [];
   const stored = await newestStoredMessages(
     nc,
     StreamName.Events,
     Subject.eventsOf(jobId),
-    timeoutMs,
+    2 * readTimeoutMs,
   );
   for (const { subject, data } of stored) {
     const event = subject === undefined ? undefined : jobEventOf(jobId, subject, data);

@@ -26,7 +26,7 @@ export async function waitForOutcome(
     jobId,
     {
       async read() {
-        for (const event of await newestStoredEvents(nc, jobId, 2 * options.readTimeoutMs))
+        for (const event of await newestStoredEvents(nc, jobId, options.readTimeoutMs))
           fold.add(event);
       },
       heard: (msg) => {
