@@ -54,4 +54,5 @@ export type { ServiceMetrics } from "./metrics.ts";
 export { checkSubmissionLimit, recordHeadroomBytes } from "./submission-limit.ts";
 export { redactUrls } from "./redact-url.ts";
 export { isMessageTooLarge } from "./message-too-large.ts";
+export { isNatsOutage } from "./nats-outage.ts";
 export { waitAtMost } from "./wait-at-most.ts";

@@ -33,12 +33,14 @@ export const defaultAckWaitMs = 30_000;
 export const workMaxDeliverCap = 100;
 
 /**
- * Deliveries after which JetStream stops delivering a submission or a command. The dispatcher gives
- * up on one earlier (50 deliveries, about 25 minutes of retries) and records it; the deliveries
- * left let it retry recording. Without a cap a message that keeps failing stays ack-pending for
- * good, and enough of them (`max_ack_pending`, 1000 by default) stop the whole mailbox.
+ * Deliveries of a submission or a command: unlimited (-1, set explicitly so that consumers made
+ * with the earlier cap of 60 are updated). JetStream drops a message at its cap without a trace
+ * (only `WORK`'s max-deliveries advisories are captured), so the cap is the dispatcher's: it
+ * retries a message for as long as NATS is unavailable (an accepted job is queued once `WORK` is
+ * back), and gives up on one failing for another reason after 50 deliveries (about 25 minutes),
+ * recording it, so that such messages cannot fill the consumer's `max_ack_pending` for good.
  */
-export const intakeMaxDeliver = 60;
+export const intakeMaxDeliver = -1;
 
 /** The durable consumers every deployment has (work consumers come per job type). */
 export function coreConsumers(): ConsumerPlacement[] {

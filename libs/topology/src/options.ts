@@ -38,8 +38,9 @@ export interface ResolvedTopologyOptions {
 
 /**
  * The shortest `WORK` duplicate window: longer than the dispatcher goes on publishing one work
- * item again (the intake consumer's 60 deliveries, 1 s doubling to 30 s apart, about 28 minutes;
- * a replay command's 50, about 25), with room for the deliveries' own time.
+ * item again while NATS answers (a submission's or a replay command's 50 deliveries, 1 s doubling
+ * to 30 s apart, about 25 minutes), with room for the deliveries' own time. Retries through an
+ * outage go on until it ends, and can outlast the window (see docs/topology.md).
  */
 export const minWorkDuplicateWindowMs = 60 * 60_000;
 

@@ -14,13 +14,23 @@ import {
   splitBulkJobTrace,
 } from "@conveyor/job-registry";
 import type { SplitBulkJob } from "@conveyor/job-registry";
-import { readHeaders } from "@conveyor/service-kit";
+import { headersOrNone, readHeaders } from "@conveyor/service-kit";
 import { FieldsCarrier } from "@conveyor/telemetry";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
 
-import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
-import { sourceOf, unprocessableReason, unreadableHeaders } from "./intake.ts";
+import {
+  failureMessage,
+  givesUpOn,
+  isDeterministicFailure,
+  QueuedEventMissing,
+} from "./intake-failure.ts";
+import {
+  sourceOf,
+  unprocessableReason,
+  unprocessableRefusal,
+  unreadableHeaders,
+} from "./intake.ts";
 import type { IntakeDeps } from "./intake.ts";
 import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal, refuseMessage } from "./job-decision.ts";
@@ -32,7 +42,8 @@ export interface BulkDelivery {
   deliveries: number;
   /**
    * Whether this is the last delivery the dispatcher retries: a job whose work item cannot be
-   * stored now is recorded as an `unprocessable` rejection of its own instead of being retried.
+   * stored now, for a reason other than NATS being unavailable, is recorded as an `unprocessable`
+   * rejection of its own instead of being retried.
    */
   lastAttempt: boolean;
 }
@@ -55,8 +66,8 @@ export interface BulkOutcome {
  * rejection. Ids derived for jobs without one, and for rejections, are fixed by the message's
  * stream position and the job's place, so a redelivered bulk publishes the same records and they
  * collapse. A job with the id of an earlier job of the bulk is refused (it would collapse into it).
- * A job whose work item cannot be stored for a reason that would repeat, or on the last attempt,
- * is recorded as an `unprocessable` rejection naming its id. Resolves once everything is stored;
+ * A job whose work item cannot be stored for a reason that would repeat, or on the last attempt
+ * for one that is not an outage of NATS (see `givesUpOn`), is recorded as an `unprocessable` rejection naming its id. Resolves once everything is stored;
  * rejects when any other publish failed (with a {@link QueuedEventMissing} when only `queued`
  * events did), leaving the caller to retry the whole bulk.
  */
@@ -104,6 +115,30 @@ export async function processBulkSubmission(
     }),
   );
   return outcomeOf(settled);
+}
+
+/**
+ * Records a bulk submission that failed past its retries for a reason other than an outage of
+ * NATS (a fault of the dispatcher's own, outside any one job) as one `unprocessable` rejection of
+ * the whole message, so that it leaves the consumer's ack-pending set instead of holding one of
+ * its few slots for good. Records its jobs stored before stand. Rejects when the rejection could
+ * not be stored.
+ */
+export function recordBulkUnprocessable(
+  msg: JsMsg,
+  deps: IntakeDeps,
+  why: string,
+): Promise<BulkOutcome> {
+  return deps.tracing.consume(
+    headersOrNone(msg),
+    { subject: msg.subject, jobType: typeFromBulkSubject(msg.subject) },
+    async (context) => {
+      const refusal = unprocessableRefusal(msg, why, undefined);
+      const rejectionId = await refuseMessage(deps, context, StreamName.Jobs, msg, refusal);
+      return { queued: 0, rejected: [{ rejectionId, reason: refusal.reason }] };
+    },
+    () => traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
+  );
 }
 
 type ReadBulk = { ok: true; jobs: unknown[] } | { ok: false; refusal: Refusal };
@@ -170,7 +205,7 @@ async function dispatchJob(
     } catch (err) {
       // The job is queued for good once its work item is stored; a missing event is retried.
       if (err instanceof QueuedEventMissing) throw err;
-      if (!isDeterministicFailure(err) && !delivery.lastAttempt) throw err;
+      if (!givesUpOn(err, delivery.lastAttempt)) throw err;
       const why = `${failureMessage(err)} (after ${delivery.deliveries} deliveries)`;
       decision = unprocessableJob(index, why, decision.item.id, text);
     }
@@ -183,9 +218,8 @@ async function dispatchJob(
 
 /**
  * Looks a type its registry has not seen up in the bucket. A read that fails says nothing of the
- * type, so the bulk is retried; on its last delivery the failure is returned, and each of its jobs
- * is recorded as unprocessable: left unrecorded, the bulk would stop being delivered at the
- * intake's cap and vanish.
+ * type, so the bulk is retried, for as long as NATS is unavailable; a failure of another kind is
+ * returned on its last delivery, and each of its jobs is recorded as unprocessable.
  */
 async function lookUpType(
   deps: IntakeDeps,
@@ -196,7 +230,7 @@ async function lookUpType(
     await lookUpUnseenTypes(deps.registry, [subjectType]);
     return undefined;
   } catch (err) {
-    if (err instanceof JobTypeLookupError && delivery.lastAttempt) return err;
+    if (err instanceof JobTypeLookupError && givesUpOn(err, delivery.lastAttempt)) return err;
     throw err;
   }
 }

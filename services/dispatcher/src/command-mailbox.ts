@@ -1,5 +1,5 @@
 import { ConsumerName, KvBucket, StreamName } from "@conveyor/contracts";
-import { headersOrNone } from "@conveyor/service-kit";
+import { headersOrNone, isNatsOutage } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
@@ -26,8 +26,9 @@ export interface CommandMailboxOptions {
   /** How long one pull waits, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
   /**
-   * Deliveries after which a command that still fails is logged as an error and terminated, so it
-   * leaves the ack-pending set; below the consumer's `max_deliver`. @default 50
+   * Deliveries after which a command that still fails, for a reason other than NATS being
+   * unavailable, is logged as an error and terminated, so it leaves the ack-pending set. While
+   * NATS is unavailable a command is retried for as long as that lasts. @default 50
    */
   giveUpAfterDeliveries?: number;
 }
@@ -57,8 +58,9 @@ type CommandDeps = CancelDeps & LetterCommandDeps;
  * The dispatcher's command mailbox (`dispatcher-commands` on `JOBS`, subjects `jobs.cmd.>`): cancel
  * a job, replay or discard a dead letter. Each
  * command is carried out, then acknowledged; when carrying it out fails (NATS away, a stream
- * missing) it is nak'd with a growing delay and done again, which is safe because every step is
- * idempotent; after `giveUpAfterDeliveries` it is logged as an error and terminated. A command
+ * missing) it is nak'd with a growing delay and done again (safe: every step is idempotent) for as
+ * long as NATS is unavailable; a failure of another kind is logged as an error and the command
+ * terminated after `giveUpAfterDeliveries`. A command
  * that can never succeed (unknown verb, malformed body) is logged with its fields named and
  * acknowledged. Commands of one job are carried out one at a time (within a replica).
  */
@@ -127,7 +129,8 @@ async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void>
     }
   } catch (err) {
     const deliveries = msg.info.deliveryCount;
-    if (deliveries >= handler.giveUpAfter) {
+    // An outage says nothing of the command: it is carried out once NATS is back, however late.
+    if (deliveries >= handler.giveUpAfter && !isNatsOutage(err)) {
       logger.error(
         { err, subject: msg.subject, seq: msg.seq, deliveries, command: command.body },
         `command ${command.verb} failed on every delivery; given up`,

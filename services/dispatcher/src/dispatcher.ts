@@ -8,11 +8,20 @@ import type { NatsConnection } from "@nats-io/transport-node";
 
 import { BatchPullLoop } from "./batch-pull-loop.ts";
 import type { DispatchObserver } from "./dispatch-metrics.ts";
-import { BulkQueuedEventsMissing, processBulkSubmission } from "./bulk-intake.ts";
+import {
+  BulkQueuedEventsMissing,
+  processBulkSubmission,
+  recordBulkUnprocessable,
+} from "./bulk-intake.ts";
 import type { BulkOutcome } from "./bulk-intake.ts";
 import { processSubmission, recordUnprocessable } from "./intake.ts";
 import type { IntakeDeps, IntakeOutcome } from "./intake.ts";
-import { failureMessage, isDeterministicFailure, QueuedEventMissing } from "./intake-failure.ts";
+import {
+  failureMessage,
+  givesUpOn,
+  isDeterministicFailure,
+  QueuedEventMissing,
+} from "./intake-failure.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { retryDelayMs } from "./retry-delay.ts";
 import { scheduledHolds } from "./scheduled-holds.ts";
@@ -39,10 +48,11 @@ export interface DispatcherOptions {
   /** How long one pull waits for messages, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
   /**
-   * Deliveries after which a submission that still cannot be dispatched (NATS unavailable) is
-   * recorded as an `unprocessable` rejection and acknowledged. With retries 1 s doubling to 30 s,
-   * the default gives up after about 25 minutes of failures; it stays below the intake consumer's
-   * `max_deliver` so recording the rejection has deliveries left. @default 50
+   * Deliveries after which a submission that still cannot be dispatched, for a reason other than
+   * NATS being unavailable (a failure of the dispatcher's own), is recorded as an `unprocessable`
+   * rejection and acknowledged: about 25 minutes of retries, 1 s doubling to 30 s. While NATS is
+   * unavailable (no answer, `WORK` missing, full or offline) a submission is retried for as long as
+   * that lasts and queued once it ends: the intake consumers' deliveries are unlimited. @default 50
    */
   giveUpAfterDeliveries?: number;
 }
@@ -77,10 +87,10 @@ export interface Dispatcher {
  * one a `rejected` event; the intake message is
  * acknowledged only after the server stored what it produced. Messages are handled in batches:
  * what arrives together is published together and acknowledged together. When publishing fails
- * (NATS away), the message is nak'd with a growing delay and tried again; a failure that would
- * repeat on every delivery, or one still there after `giveUpAfterDeliveries`, is recorded as an
- * `unprocessable` rejection and acknowledged, unless the work item was stored: that job is queued,
- * and only its `queued` event is retried.
+ * (NATS away), the message is nak'd with a growing delay and tried again, however long the outage
+ * lasts; a failure that would repeat on every delivery, or one of another kind still there after
+ * `giveUpAfterDeliveries`, is recorded as an `unprocessable` rejection and acknowledged, unless the
+ * work item was stored: that job is queued, and only its `queued` event is retried.
  */
 export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
   const { logger, options, observer } = deps;
@@ -111,8 +121,12 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       } catch (err) {
         const deliveries = msg.info.deliveryCount;
         if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
-        if (isDeterministicFailure(err) || deliveries >= giveUpAfter) {
-          return giveUp(msg, err, deliveries);
+        if (givesUpOn(err, deliveries >= giveUpAfter)) {
+          return giveUp(msg, err, deliveries, async (why) => {
+            const outcome = await recordUnprocessable(msg, intake, why);
+            countOutcome(outcome);
+            return outcome;
+          });
         }
         const delayMs = retryDelayMs(deliveries);
         logger.warn(
@@ -125,11 +139,16 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
 
   // A submission that can never be dispatched, or could not be for too long, ends as a recorded
   // rejection so that it leaves the ack-pending set instead of holding an intake slot for good.
-  const giveUp = async (msg: JsMsg, cause: unknown, deliveries: number): Promise<Settlement> => {
+  // `record` stores the rejection (and counts it); while it cannot, the message is retried.
+  const giveUp = async (
+    msg: JsMsg,
+    cause: unknown,
+    deliveries: number,
+    record: (why: string) => Promise<unknown>,
+  ): Promise<Settlement> => {
     const why = `${failureMessage(cause)} (after ${deliveries} deliveries)`;
     try {
-      const outcome = await recordUnprocessable(msg, intake, why);
-      countOutcome(outcome);
+      const outcome = await record(why);
       logger.error(
         { err: cause, subject: msg.subject, seq: msg.seq, outcome },
         "submission could not be dispatched; recorded as unprocessable",
@@ -236,7 +255,9 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
     logOutcome(await processSubmission(msg, intake), msg);
   });
   // A bulk is retried whole (what was stored collapses); on its last attempt, and for a job that
-  // fails in a way that would repeat, each job not queued is recorded as a rejection of its own.
+  // fails in a way that would repeat, each job not queued is recorded as a rejection of its own
+  // (unless NATS is away: then it is retried until it is back). A failure outside its jobs past
+  // the last attempt, not an outage, records the whole bulk as one rejection.
   const bulk = async (msg: JsMsg): Promise<Settlement> => {
     const deliveries = msg.info.deliveryCount;
     try {
@@ -245,6 +266,13 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       return acked;
     } catch (err) {
       if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
+      if (givesUpOn(err, deliveries >= giveUpAfter)) {
+        return giveUp(msg, err, deliveries, async (why) => {
+          const outcome = await recordBulkUnprocessable(msg, intake, why);
+          countBulkOutcome(outcome, msg);
+          return outcome;
+        });
+      }
       const delayMs = retryDelayMs(deliveries);
       logger.warn(
         { err, subject: msg.subject, seq: msg.seq, delayMs },

@@ -1,4 +1,4 @@
-import { isMessageTooLarge } from "@conveyor/service-kit";
+import { isMessageTooLarge, isNatsOutage } from "@conveyor/service-kit";
 import { InvalidArgumentError } from "@nats-io/transport-node";
 
 /**
@@ -10,6 +10,19 @@ import { InvalidArgumentError } from "@nats-io/transport-node";
 export function isDeterministicFailure(err: unknown): boolean {
   if (err instanceof InvalidArgumentError) return true;
   return isMessageTooLarge(err);
+}
+
+/**
+ * Whether a message whose handling failed is given up on (recorded as `unprocessable`, or let go)
+ * instead of retried: at once when the failure would repeat on every delivery; never while NATS is
+ * unavailable, however long that lasts, as an outage says nothing of the message (a submission
+ * the gateway accepted is queued once `WORK` is back, not turned into a refusal); and on
+ * `lastAttempt` for anything else, a failure of the dispatcher's own that would otherwise hold a
+ * mailbox slot for good.
+ */
+export function givesUpOn(err: unknown, lastAttempt: boolean): boolean {
+  if (isDeterministicFailure(err)) return true;
+  return lastAttempt && !isNatsOutage(err);
 }
 
 /** A failure's message, for a rejection record or a log line. */

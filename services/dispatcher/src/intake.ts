@@ -91,7 +91,11 @@ async function dispatch(
     // Reading and checking are pure: whatever throws would throw again on every delivery.
     decision = {
       kind: "reject",
-      refusal: unprocessable(msg, `could not be read: ${failureMessage(err)}`, claimedJobId(msg)),
+      refusal: unprocessableRefusal(
+        msg,
+        `could not be read: ${failureMessage(err)}`,
+        claimedJobId(msg),
+      ),
     };
   }
   if (decision.kind === "reject") return reject(msg, context, deps, decision.refusal);
@@ -137,7 +141,7 @@ export function recordUnprocessable(
         msg,
         context,
         deps,
-        unprocessable(msg, why, claimedId(jsonOrUndefined(msg.data)) ?? fallbackJobId(msg)),
+        unprocessableRefusal(msg, why, claimedId(jsonOrUndefined(msg.data)) ?? fallbackJobId(msg)),
       ),
     () => traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
   );
@@ -151,7 +155,8 @@ export function rawPreviewOf(msg: JsMsg): string {
 /** Why an intake message is refused when it cannot be dispatched at all. */
 export const unprocessableReason = "unprocessable";
 
-function unprocessable(msg: JsMsg, why: string, jobId: string | undefined): Refusal {
+/** The `unprocessable` refusal of an intake message that could not be dispatched, and why. */
+export function unprocessableRefusal(msg: JsMsg, why: string, jobId: string | undefined): Refusal {
   const message = `submission could not be dispatched: ${why}`;
   return {
     reason: unprocessableReason,

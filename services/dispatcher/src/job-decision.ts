@@ -107,8 +107,9 @@ function idOf(submission: JobSubmission, fallbackId: () => string): string {
  * Publishes a job's `queued` event and its work item, on `WORK`, or held in `SCHEDULES` until its
  * time when it is scheduled. Both leave in one socket write, so the worker is not kept waiting
  * for the event's PubAck. The work item is the one record whose repetition does
- * harm (the job runs again); a retry publishes it again under the same Nats-Msg-Id, and retries end
- * (giveUpAfterDeliveries, about 25 minutes) well within WORK's duplicate window, so it collapses.
+ * harm (the job runs again); a retry publishes it again under the same Nats-Msg-Id, and retries
+ * while NATS answers end (giveUpAfterDeliveries, about 25 minutes) well within WORK's duplicate
+ * window, so it collapses (an outage is retried until it ends, which can outlast the window).
  * Once the work item is stored the job is queued for good: a missing queued event rejects with a
  * {@link QueuedEventMissing}, to be retried on its own terms, never turned into a rejection.
  */

@@ -1,5 +1,4 @@
 import { ConsumerName, StreamName } from "@conveyor/contracts";
-import { DiscardPolicy } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { consumerSettled } from "../support/nats-suite.ts";
@@ -27,13 +26,11 @@ describe("a cancel whose event could not be stored", () => {
     const id = await system.submit(type, { n: 1 }, { delayMs: 5000 });
     await system.waitForJob(id, (job) => job.status === "queued", "job queued");
 
-    // No `cancelled` event can be stored while `EVENTS` refuses new messages: the dispatcher
-    // gives up on the command.
+    // No `cancelled` event can be stored while `EVENTS` refuses it for its size, an answer about
+    // the message (an outage would be retried until it ends): the dispatcher gives up on the
+    // command.
     const events = await system.jsm.streams.info(StreamName.Events);
-    await system.jsm.streams.update(StreamName.Events, {
-      max_msgs: events.state.messages,
-      discard: DiscardPolicy.New,
-    });
+    await system.jsm.streams.update(StreamName.Events, { max_msg_size: 64 });
     try {
       expect((await system.post(`/v1/jobs/${id}/cancel`, { reason: "not needed" })).status).toBe(
         202,
@@ -45,8 +42,7 @@ describe("a cancel whose event could not be stored", () => {
       });
     } finally {
       await system.jsm.streams.update(StreamName.Events, {
-        max_msgs: events.config.max_msgs,
-        discard: events.config.discard,
+        max_msg_size: events.config.max_msg_size,
       });
     }
 

@@ -4,6 +4,7 @@ import { ensureTopology } from "@conveyor/topology";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { consumerSettled } from "../support/nats-suite.ts";
+import { sealStream } from "../support/sealed-stream.ts";
 import { System, uniqueType } from "./system.ts";
 
 /**
@@ -42,12 +43,14 @@ describe("a command sent again after the dispatcher gave up on it", () => {
     const id = await system.submit(type, { n: 1 });
     await system.waitForJob(id, (job) => job.status === "queued", "job queued");
 
-    // The cancel cannot be recorded while the bucket is gone, so the dispatcher gives up on it.
-    await system.jsm.streams.delete(`KV_${KvBucket.Cancellations}`);
+    // The cancel cannot be recorded while the bucket refuses it (sealed: an answer about the
+    // request, not an outage, which would be retried until it ends), so the dispatcher gives up.
+    await sealStream(system.jsm, `KV_${KvBucket.Cancellations}`);
     expect((await system.post(`/v1/jobs/${id}/cancel`)).status).toBe(202);
     await commandsSettled();
     expect((await system.get(`/v1/jobs/${id}`)).body).toMatchObject({ status: "queued" });
 
+    await system.jsm.streams.delete(`KV_${KvBucket.Cancellations}`);
     await ensureTopology(system.jsm);
     expect((await system.post(`/v1/jobs/${id}/cancel`)).status).toBe(202);
     await system.waitForJob(id, (job) => job.status === "cancelled", "cancelled by the repeat");
@@ -74,11 +77,13 @@ describe("a command sent again after the dispatcher gave up on it", () => {
     });
     broken.value = false;
 
-    // The replay's work item cannot be stored while WORK is gone, so the dispatcher gives up on it.
-    await system.jsm.streams.delete(StreamName.Work);
+    // The replay's work item cannot be stored while WORK refuses it (sealed), so the dispatcher
+    // gives up on it.
+    await sealStream(system.jsm, StreamName.Work);
     expect((await system.post(`/v1/dlq/${id}/replay`)).status).toBe(202);
     await commandsSettled();
     expect((await system.get(`/v1/jobs/${id}`)).body).toMatchObject({ status: "dead", run: 1 });
+    await system.jsm.streams.delete(StreamName.Work);
 
     // The worker's consumer went with the stream: a new replica makes it again.
     await ensureTopology(system.jsm);

@@ -3,7 +3,8 @@ import { randomBytes } from "node:crypto";
 import type { QueuedEvent, RejectedEvent, WorkItem } from "@conveyor/contracts";
 import { createDispatcher } from "@conveyor/dispatcher";
 import type { Dispatcher, DispatcherOptions } from "@conveyor/dispatcher";
-import { JobTypeRegistry } from "@conveyor/job-registry";
+import { JobTypeLookupError, JobTypeRegistry } from "@conveyor/job-registry";
+import type { JobTypeSource } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
 import { uniqueName, waitFor } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
@@ -13,6 +14,7 @@ import { z } from "zod";
 
 import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
 import { publishRawHeaders } from "../support/raw-publish.ts";
+import { sealStream } from "../support/sealed-stream.ts";
 import { storedEvents, storedMessages } from "./stream-reader.ts";
 
 const maxSubmissionBytes = 4096;
@@ -25,11 +27,14 @@ describe("dispatcher: bulk submissions", () => {
   /** What the dispatcher told its observer, as `queued:<type>:<jobs>` and `rejected:<reason>:<jobs>`. */
   const observed: string[] = [];
 
-  const startDispatcher = (options: Partial<DispatcherOptions> = {}) =>
+  const startDispatcher = (
+    options: Partial<DispatcherOptions> = {},
+    types: JobTypeSource = registry,
+  ) =>
     createDispatcher({
       nc: suite.nc,
       js: suite.js,
-      registry,
+      registry: types,
       tracing: suite.tracing,
       logger: createLogger("dispatcher-test", "silent"),
       options: { maxSubmissionBytes, concurrency: 8, bulkConcurrency: 2, ...options },
@@ -367,10 +372,11 @@ describe("dispatcher: bulk submissions", () => {
     expect(rejected?.message).toContain("the same id as jobs[0]");
   });
 
-  it("records each job it could not queue within its deliveries as unprocessable, by its own id", async () => {
+  it("records each job it could not queue within its deliveries, not for an outage, as unprocessable, by its own id", async () => {
     await dispatcher.stop();
     dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 });
-    await suite.jsm.streams.delete("WORK");
+    // Sealed, WORK refuses every message with an answer about it (400), not as an outage.
+    await sealStream(suite.jsm, "WORK");
     try {
       const given = uniqueName("stuck");
       await publishBulk({
@@ -397,6 +403,7 @@ describe("dispatcher: bulk submissions", () => {
       expect(queued).toEqual(expect.arrayContaining(rejections.map((r) => r.jobId)));
       await bulkSettled();
     } finally {
+      await suite.jsm.streams.delete("WORK");
       await ensureTopology(suite.jsm);
       await dispatcher.stop();
       dispatcher = await startDispatcher();
@@ -436,25 +443,43 @@ describe("dispatcher: bulk submissions", () => {
     ]);
   });
 
-  // Last: it deletes the job-types bucket the tests above rely on.
-  it("records the jobs of a bulk whose type could not be looked up as unprocessable on its last delivery", async () => {
-    // Until then it is retried (a read that failed says nothing of the type); left unrecorded, the
-    // bulk would stop being delivered at the intake's cap and vanish.
+  /**
+   * Publishes a bulk of two jobs of a type no registry has seen, to a dispatcher that gives up
+   * after 2 deliveries and reads types from `types`; resolves with the type.
+   */
+  const bulkOfUnseenType = async (types: JobTypeSource) => {
     await dispatcher.stop();
-    dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 });
-    await suite.jsm.streams.delete("KV_conveyor-job-types");
+    dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 }, types);
     const type = uniqueName("unseen").replaceAll("_", "-");
+    const ack = await suite.js.publish(
+      `jobs.bulk.${type}`,
+      JSON.stringify({ jobs: [{ payload: 1 }, { payload: 2 }] }),
+    );
+    lastBulkSeq = Math.max(lastBulkSeq, ack.seq);
+    return { type, seq: ack.seq };
+  };
+
+  const rejectionsOn = async (subject: string) =>
+    (await storedEvents<RejectedEvent>(suite.jsm, "rejected"))
+      .map((e) => e.body)
+      .filter((r) => r.subject === subject);
+
+  /** A registry whose reads of types it has not seen fail with `fault`, as a defect would. */
+  const failingLookups = (fault: (type: string) => Error): JobTypeSource => ({
+    get: (type) => registry.get(type),
+    lookup: (type) => Promise.reject(fault(type)),
+  });
+
+  it("records the jobs of a bulk whose type lookup keeps failing, not for an outage, as unprocessable on its last delivery", async () => {
+    const { type } = await bulkOfUnseenType(
+      failingLookups(
+        (unseen) => new JobTypeLookupError(unseen, { cause: new TypeError("a defect") }),
+      ),
+    );
     try {
-      const ack = await suite.js.publish(
-        `jobs.bulk.${type}`,
-        JSON.stringify({ jobs: [{ payload: 1 }, { payload: 2 }] }),
-      );
-      lastBulkSeq = Math.max(lastBulkSeq, ack.seq);
       const rejections = await waitFor(
         async () => {
-          const mine = (await storedEvents<RejectedEvent>(suite.jsm, "rejected"))
-            .map((e) => e.body)
-            .filter((r) => r.subject === `jobs.bulk.${type}`);
+          const mine = await rejectionsOn(`jobs.bulk.${type}`);
           return mine.length === 2 && mine;
         },
         { message: "the bulk's jobs were not recorded", timeoutMs: 20_000 },
@@ -462,12 +487,71 @@ describe("dispatcher: bulk submissions", () => {
       for (const r of rejections) {
         expect(r.reason).toBe("unprocessable");
         expect(r.message).toContain("could not be looked up");
+        expect(r.message).toContain("after 2 deliveries");
       }
       await bulkSettled();
     } finally {
-      await ensureTopology(suite.jsm);
-      await registry.register({ type: "sleep" });
       await dispatcher.stop();
+      dispatcher = await startDispatcher();
+    }
+  });
+
+  it("records a bulk that keeps failing outside its jobs, not for an outage, as one unprocessable rejection", async () => {
+    const { type } = await bulkOfUnseenType(failingLookups(() => new TypeError("a defect")));
+    try {
+      const [rejection] = await waitFor(
+        async () => {
+          const mine = await rejectionsOn(`jobs.bulk.${type}`);
+          return mine.length > 0 && mine;
+        },
+        { message: "the bulk was not recorded", timeoutMs: 20_000 },
+      );
+      expect(rejection?.reason).toBe("unprocessable");
+      expect(rejection?.jobId).toBeUndefined();
+      expect(rejection?.message).toContain("TypeError: a defect (after 2 deliveries)");
+      await bulkSettled();
+      expect(await rejectionsOn(`jobs.bulk.${type}`)).toHaveLength(1);
+    } finally {
+      await dispatcher.stop();
+      dispatcher = await startDispatcher();
+    }
+  });
+
+  // Last: it deletes the job-types bucket the tests above rely on.
+  it("retries a bulk whose type cannot be looked up while NATS cannot answer, past its give-up, and queues it once it can", async () => {
+    // The suite's registry registered "sleep" and would put the bucket back at once: closed, and
+    // the dispatcher reads types through one that registered nothing.
+    await registry.close();
+    const reader = await JobTypeRegistry.open(suite.nc);
+    await suite.jsm.streams.delete("KV_conveyor-job-types");
+    const { type, seq } = await bulkOfUnseenType(reader);
+    try {
+      // Past the give-up: delivered 1 s, then 2 s after the first failures.
+      await waitFor(
+        async () => {
+          const info = await suite.jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
+          return info.num_redelivered > 0 && info.delivered.stream_seq >= seq;
+        },
+        { message: "the bulk was never redelivered" },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect(await rejectionsOn(`jobs.bulk.${type}`)).toEqual([]);
+      await ensureTopology(suite.jsm);
+      await reader.register({ type });
+      await waitFor(
+        async () => (await workItems()).filter((w) => w.subject === `work.${type}`).length === 2,
+        {
+          message: "the bulk's jobs were never queued once the type could be read",
+          timeoutMs: 40_000,
+        },
+      );
+      await bulkSettled();
+      expect(await rejectionsOn(`jobs.bulk.${type}`)).toEqual([]);
+    } finally {
+      await ensureTopology(suite.jsm);
+      await dispatcher.stop();
+      await reader.close();
+      registry = await JobTypeRegistry.open(suite.nc);
       dispatcher = await startDispatcher();
     }
   });

@@ -3,13 +3,15 @@ import { createCommandMailbox } from "@conveyor/dispatcher";
 import type { CommandMailbox, CommandMailboxOptions } from "@conveyor/dispatcher";
 import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
-import { uniqueName } from "@conveyor/testing";
+import { uniqueName, waitFor } from "@conveyor/testing";
 import { ensureTopology } from "@conveyor/topology";
 import { headers } from "@nats-io/transport-node";
+import type { MsgHdrs } from "@nats-io/transport-node";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
+import { sealStream } from "../support/sealed-stream.ts";
 import { storedMessages } from "./stream-reader.ts";
 
 describe("dispatcher command mailbox", () => {
@@ -76,6 +78,22 @@ describe("dispatcher command mailbox", () => {
     return ack;
   };
 
+  /** Publishes a cancel of run 1 of `jobId`, as the gateway does. */
+  const cancel = async (jobId: string, requestHeaders?: MsgHdrs) => {
+    const body = {
+      jobId,
+      type: "echo",
+      run: 1,
+      attempt: 0,
+      reason: "no longer wanted",
+      requestedAt: new Date().toISOString(),
+    };
+    const ack = await suite.js.publish(`jobs.cmd.cancel.${jobId}`, JSON.stringify(body), {
+      ...(requestHeaders === undefined ? {} : { headers: requestHeaders }),
+    });
+    lastCommandSeq = Math.max(lastCommandSeq, ack.seq);
+  };
+
   /** Deliveries the command consumer has made so far: unlike num_redelivered, it never resets. */
   const deliveries = async () =>
     (await suite.jsm.consumers.info("JOBS", "dispatcher-commands")).delivered.consumer_seq;
@@ -85,18 +103,54 @@ describe("dispatcher command mailbox", () => {
       m.json<DeadLetterLogEntry>(),
     );
 
-  it("gives up on a command that keeps failing, so it leaves the ack-pending set", async () => {
-    await start({ giveUpAfterDeliveries: 2 });
-    await suite.jsm.streams.delete("DLQ");
+  /**
+   * Runs `run` with `stream` refusing every message for a reason of its own (sealed: a 400
+   * answer, not an outage), then puts a new one in its place.
+   */
+  const withStreamSealed = async (stream: string, run: () => Promise<void>) => {
+    await sealStream(suite.jsm, stream);
     try {
+      await run();
+    } finally {
+      await suite.jsm.streams.delete(stream);
+      await ensureTopology(suite.jsm);
+    }
+  };
+
+  it("gives up on a command that keeps failing, not for an outage, so it leaves the ack-pending set", async () => {
+    await start({ giveUpAfterDeliveries: 2 });
+    const jobId = uniqueName("job");
+    const seq = await publishLetter(jobId);
+    await withStreamSealed("WORK", async () => {
       const before = await deliveries();
-      await command("discard", uniqueName("job"), 1);
+      await command("replay", jobId, seq);
       await commandsSettled();
       // Tried again once (the failure may pass), then given up.
       expect((await deliveries()) - before).toBe(2);
+    });
+  });
+
+  it("carries out a command through an outage longer than its give-up, once NATS can store it", async () => {
+    await start({ giveUpAfterDeliveries: 2 });
+    const jobId = uniqueName("cancel-outage");
+    await suite.jsm.streams.delete("EVENTS");
+    try {
+      const before = await deliveries();
+      await cancel(jobId);
+      // Past the give-up: delivered 1 s, then 2 s after the first failures.
+      await waitFor(async () => (await deliveries()) - before >= 3, {
+        message: "the command was not delivered past its give-up",
+      });
     } finally {
       await ensureTopology(suite.jsm);
     }
+    await commandsSettled();
+    const cancelled = await storedMessages(
+      suite.jsm,
+      "EVENTS",
+      (s) => s === `events.${jobId}.cancelled`,
+    );
+    expect(cancelled).toHaveLength(1);
   });
 
   it("stores no queued event of a replay's new run while its work item cannot be stored", async () => {
@@ -104,8 +158,7 @@ describe("dispatcher command mailbox", () => {
     await start({ giveUpAfterDeliveries: 2 });
     const jobId = uniqueName("replay-no-work");
     const seq = await publishLetter(jobId);
-    await suite.jsm.streams.delete("WORK");
-    try {
+    await withStreamSealed("WORK", async () => {
       await command("replay", jobId, seq);
       await commandsSettled();
       const queued = await storedMessages(
@@ -115,9 +168,7 @@ describe("dispatcher command mailbox", () => {
       );
       expect(queued).toEqual([]);
       expect(await logOf(jobId)).toEqual([]);
-    } finally {
-      await ensureTopology(suite.jsm);
-    }
+    });
   });
 
   it("carries out only one of a replay and a discard of the same letter sent together", async () => {
@@ -181,18 +232,7 @@ describe("dispatcher command mailbox", () => {
       });
       try {
         await start({}, tracing);
-        const body = {
-          jobId,
-          type: "echo",
-          run: 1,
-          attempt: 0,
-          reason: "no longer wanted",
-          requestedAt: new Date().toISOString(),
-        };
-        const ack = await suite.js.publish(`jobs.cmd.cancel.${jobId}`, JSON.stringify(body), {
-          headers: traceparent(requestTraceId, "b7ad6b7169203331", requestFlags),
-        });
-        lastCommandSeq = Math.max(lastCommandSeq, ack.seq);
+        await cancel(jobId, traceparent(requestTraceId, "b7ad6b7169203331", requestFlags));
         await commandsSettled();
         const event = await suite.jsm.direct.getMessage("EVENTS", {
           last_by_subj: `events.${jobId}.cancelled`,

@@ -13,6 +13,7 @@ import { z } from "zod";
 
 import { consumerSettled, useNatsSuite } from "../support/nats-suite.ts";
 import { publishRawHeaders } from "../support/raw-publish.ts";
+import { sealStream } from "../support/sealed-stream.ts";
 import { storedEvents, storedMessages } from "./stream-reader.ts";
 
 const maxSubmissionBytes = 4096;
@@ -383,38 +384,79 @@ describe("dispatcher", () => {
     await intakeSettled();
   });
 
-  /**
-   * Runs `run` with a dispatcher that gives a submission up after 2 deliveries and no `WORK`
-   * stream to store work items in, then puts the stream back.
-   */
-  const withoutWorkStream = async (run: () => Promise<void>) => {
+  /** Restarts the dispatcher to give a submission up after 2 deliveries. */
+  const restartGivingUpAfterTwo = async () => {
     await dispatcher.stop();
     dispatcher = await startDispatcher({
       maxSubmissionBytes,
       concurrency: 2,
       giveUpAfterDeliveries: 2,
     });
-    await suite.jsm.streams.delete("WORK");
+  };
+
+  /**
+   * Runs `run` with a dispatcher that gives a submission up after 2 deliveries and a `WORK`
+   * stream that refuses every message for a reason of its own (sealed: a 400 answer, not an
+   * outage), then puts a new `WORK` in its place.
+   */
+  const withWorkStreamSealed = async (run: () => Promise<void>) => {
+    await restartGivingUpAfterTwo();
+    await sealStream(suite.jsm, "WORK");
     try {
       await run();
     } finally {
+      await suite.jsm.streams.delete("WORK");
       await ensureTopology(suite.jsm);
     }
   };
 
-  it("records a submission it could not dispatch within its deliveries as unprocessable", async () => {
-    await withoutWorkStream(async () => {
+  const rejectionsNaming = async (marker: string) =>
+    (await storedEvents<RejectedEvent>(suite.jsm, "rejected")).filter((e) =>
+      e.body.rawPreview.includes(marker),
+    );
+
+  it("retries a submission through an outage of WORK longer than its give-up, and queues it once WORK is back, recording no rejection", async () => {
+    await restartGivingUpAfterTwo();
+    await suite.jsm.streams.delete("WORK");
+    const jobId = uniqueName("outage");
+    try {
+      const { seq } = await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
+      // Past the give-up: delivered 1 s, then 2 s after the first failures.
+      await waitFor(
+        async () => {
+          const info = await suite.jsm.consumers.info("JOBS", "dispatcher-intake");
+          return info.num_redelivered > 0 && info.delivered.stream_seq >= seq && info;
+        },
+        { message: "the submission was never redelivered" },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect(await rejectionsNaming(jobId)).toEqual([]);
+    } finally {
+      await ensureTopology(suite.jsm);
+    }
+    await waitFor(async () => (await workFor(jobId)).length === 1, {
+      message: "the job was never queued once WORK was back",
+      timeoutMs: 40_000,
+    });
+    await intakeSettled();
+    expect(await queuedFor(jobId)).toHaveLength(1);
+    expect(await rejectionsNaming(jobId)).toEqual([]);
+  });
+
+  it("records a submission whose work item the stream keeps refusing, not an outage, as unprocessable after its deliveries", async () => {
+    await withWorkStreamSealed(async () => {
       const jobId = uniqueName("stuck");
       await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
       const { body } = await rejectionOf("jobs.submit.echo", jobId);
       expect(body).toMatchObject({ reason: "unprocessable", jobId });
+      expect(body.message).toContain("sealed stream");
       expect(body.message).toContain("after 2 deliveries");
       await intakeSettled();
     });
   });
 
   it("names the job id a submission without one was given, in its unprocessable rejection as in its queued event", async () => {
-    await withoutWorkStream(async () => {
+    await withWorkStreamSealed(async () => {
       const marker = uniqueName("stuck-no-id");
       await submit("jobs.submit.echo", JSON.stringify({ payload: { marker } }));
       const { body } = await rejectionOf("jobs.submit.echo", marker);

@@ -367,6 +367,24 @@ describe("topology", () => {
     });
   });
 
+  it("lifts the cap on deliveries that earlier releases gave the intake and command consumers", async () => {
+    await ensureTopology(jsm);
+    const capped = [
+      ConsumerName.DispatcherIntake,
+      ConsumerName.DispatcherBulkIntake,
+      ConsumerName.DispatcherCommands,
+    ];
+    for (const name of capped) {
+      const { config } = await jsm.consumers.info(StreamName.Jobs, name);
+      await jsm.consumers.update(StreamName.Jobs, name, { ...config, max_deliver: 60 });
+    }
+    await ensureTopology(jsm);
+    for (const name of capped) {
+      const { config } = await jsm.consumers.info(StreamName.Jobs, name);
+      expect(config.max_deliver, name).toBe(-1);
+    }
+  });
+
   it("updates a work consumer whose options changed", async () => {
     await ensureTopology(jsm);
     await ensureWorkConsumer(jsm, "email.send");
