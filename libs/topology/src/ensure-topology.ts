@@ -7,6 +7,7 @@ import {
 } from "@conveyor/contracts";
 import type { JetStreamManager } from "@nats-io/jetstream";
 
+import { consumerShortfalls } from "./consumer-shortfalls.ts";
 import { coreConsumers, workConsumer } from "./consumers.ts";
 import type { WorkConsumerOptions } from "./consumers.ts";
 import { TopologyUpdateError } from "./errors.ts";
@@ -63,7 +64,8 @@ export async function ensureTopology(
 /**
  * Creates every stream, core consumer and KV bucket that does not exist, as {@link ensureTopology}
  * would, and adds to an existing stream only the subjects (and direct gets) this release needs,
- * leaving the rest as it is (replicas, retention and limits are its owner's): for servers someone
+ * and to an existing core consumer only its delivery limit, leaving the rest as it is (replicas,
+ * retention and limits are its owner's): for servers someone
  * else provisioned. Returns what it created, named as
  * {@link verifyTopology} names what is missing (`stream WORK`); empty when all was there.
  */
@@ -90,9 +92,21 @@ export async function createMissingTopology(
   for (const placement of coreConsumers()) {
     const { stream, config } = placement;
     const durable = config.durable_name ?? "";
-    if (await consumerInfo(jsm, stream, durable)) continue;
-    await reconcileConsumer(jsm, placement);
-    created.push(`consumer ${stream}/${durable}`);
+    const info = await consumerInfo(jsm, stream, durable);
+    if (info === undefined) {
+      await reconcileConsumer(jsm, placement);
+      created.push(`consumer ${stream}/${durable}`);
+      continue;
+    }
+    // A consumer of an older release: its delivery limit is made this release's, the rest kept.
+    const shortfalls = consumerShortfalls(placement, info.config);
+    if (shortfalls.length > 0) {
+      await jsm.consumers.update(stream, durable, {
+        ...info.config,
+        max_deliver: config.max_deliver,
+      });
+      created.push(...shortfalls);
+    }
   }
   for (const bucket of bucketSpecs) {
     const name = kvStreamName(bucket.name);

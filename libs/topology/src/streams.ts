@@ -63,7 +63,8 @@ export function streamSpecs(options: ResolvedTopologyOptions): StreamSpec[] {
       retention: RetentionPolicy.Workqueue,
       max_age: 0,
       // A redelivered submission holds its work item again under the same `Nats-Msg-Id`; as
-      // `WORK`'s, the window outlasts the dispatcher's retries of one submission.
+      // `WORK`'s, the window outlasts the dispatcher's retries of one submission while NATS
+      // answers (an outage is retried until it ends: see docs/topology.md).
       duplicate_window: nanos(options.workDuplicateWindowMs),
       // nats-server's message scheduler (2.12 and later): `Nats-Schedule: @at <time>`.
       allow_msg_schedules: true,

@@ -1,5 +1,6 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 
+import { consumerShortfalls } from "./consumer-shortfalls.ts";
 import { coreConsumers } from "./consumers.ts";
 import { TopologyError } from "./errors.ts";
 import { bucketSpecs, kvStreamName } from "./kv-buckets.ts";
@@ -9,8 +10,8 @@ import { streamShortfalls } from "./stream-shortfalls.ts";
 import { streamSpecs } from "./streams.ts";
 
 /**
- * Checks that every stream, core consumer and KV bucket exist, and that each stream captures the
- * subjects this release uses, and throws a {@link TopologyError} naming each thing missing. Services call it at start instead of creating
+ * Checks that every stream, core consumer and KV bucket exist, that each stream captures the
+ * subjects this release uses and each core consumer has the delivery limit it relies on, and throws a {@link TopologyError} naming each thing missing. Services call it at start instead of creating
  * the topology themselves (provisioning holds the JetStream API rights; services do not).
  */
 export async function verifyTopology(jsm: JetStreamManager): Promise<void> {
@@ -25,12 +26,14 @@ export async function verifyTopology(jsm: JetStreamManager): Promise<void> {
     present.add(spec.name);
     missing.push(...streamShortfalls(spec, info.config));
   }
-  for (const { stream, config } of coreConsumers()) {
+  for (const placement of coreConsumers()) {
+    const { stream, config } = placement;
     const durable = config.durable_name ?? "";
     // A missing stream already explains its missing consumers.
-    if (present.has(stream) && !(await consumerInfo(jsm, stream, durable))) {
-      missing.push(`consumer ${stream}/${durable}`);
-    }
+    if (!present.has(stream)) continue;
+    const info = await consumerInfo(jsm, stream, durable);
+    if (info === undefined) missing.push(`consumer ${stream}/${durable}`);
+    else missing.push(...consumerShortfalls(placement, info.config));
   }
   for (const { name } of bucketSpecs) {
     const info = await streamInfo(jsm, kvStreamName(name));

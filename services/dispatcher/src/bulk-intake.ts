@@ -14,7 +14,7 @@ import {
   splitBulkJobTrace,
 } from "@conveyor/job-registry";
 import type { SplitBulkJob } from "@conveyor/job-registry";
-import { headersOrNone, readHeaders } from "@conveyor/service-kit";
+import { headersOrNone, isNatsOutage, readHeaders } from "@conveyor/service-kit";
 import { FieldsCarrier } from "@conveyor/telemetry";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -119,23 +119,47 @@ export async function processBulkSubmission(
 
 /**
  * Records a bulk submission that failed past its retries for a reason other than an outage of
- * NATS (a fault of the dispatcher's own, outside any one job) as one `unprocessable` rejection of
- * the whole message, so that it leaves the consumer's ack-pending set instead of holding one of
- * its few slots for good. Records its jobs stored before stand. Rejects when the rejection could
- * not be stored.
+ * NATS (a fault of the dispatcher's own, outside any one job) as an `unprocessable` rejection of
+ * each of its jobs, named by its place and its id (the one its submitter was told, or the one it
+ * would have been given), so that it leaves the consumer's ack-pending set instead of holding one
+ * of its few slots for good; a body that is no bulk is one rejection. Records of its jobs stored
+ * before stand. Rejects when a rejection could not be stored.
  */
 export function recordBulkUnprocessable(
   msg: JsMsg,
   deps: IntakeDeps,
   why: string,
 ): Promise<BulkOutcome> {
+  const read = readBulk(msg);
   return deps.tracing.consume(
     headersOrNone(msg),
     { subject: msg.subject, jobType: typeFromBulkSubject(msg.subject) },
     async (context) => {
-      const refusal = unprocessableRefusal(msg, why, undefined);
-      const rejectionId = await refuseMessage(deps, context, StreamName.Jobs, msg, refusal);
-      return { queued: 0, rejected: [{ rejectionId, reason: refusal.reason }] };
+      if (!read.ok) {
+        const refusal = unprocessableRefusal(msg, why, undefined);
+        const rejectionId = await refuseMessage(deps, context, StreamName.Jobs, msg, refusal);
+        return { queued: 0, rejected: [{ rejectionId, reason: refusal.reason }] };
+      }
+      const rejected = await Promise.all(
+        read.jobs.map(async (entry, index) => {
+          const text = JSON.stringify(entry);
+          const jobId =
+            claimedId(entry) ??
+            idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "job", index);
+          const { refusal } = unprocessableJob(index, why, jobId, text);
+          const rejectionId = idForIntakeMessage(
+            StreamName.Jobs,
+            msg.seq,
+            msg.time,
+            "rejection",
+            index,
+          );
+          const refused = { rejectionId, subject: msg.subject, sizeBytes: Buffer.byteLength(text) };
+          await recordRefusal(deps, context, refused, refusal);
+          return { rejectionId, reason: refusal.reason };
+        }),
+      );
+      return { queued: 0, rejected };
     },
     () => traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
   );
@@ -321,10 +345,17 @@ export class BulkQueuedEventsMissing extends QueuedEventMissing {
 function outcomeOf(settled: PromiseSettledResult<JobResult>[]): BulkOutcome {
   const outcome: BulkOutcome = { queued: 0, rejected: [] };
   const missing: QueuedEventMissing[] = [];
+  // A job that failed for an outage fails the bulk before one that failed otherwise: the bulk is
+  // then retried until NATS is back, never given up on with that job unqueued.
+  const failed = settled.flatMap((result) =>
+    result.status === "rejected" && !(result.reason instanceof QueuedEventMissing)
+      ? [result.reason as unknown]
+      : [],
+  );
+  if (failed.length > 0) throw failed.find((err) => isNatsOutage(err)) ?? failed[0];
   for (const result of settled) {
     if (result.status === "rejected") {
-      if (!(result.reason instanceof QueuedEventMissing)) throw result.reason;
-      missing.push(result.reason);
+      missing.push(result.reason as QueuedEventMissing);
       outcome.queued++;
     } else if (result.value.kind === "queued") {
       outcome.queued++;

@@ -1,5 +1,5 @@
 import { ConsumerName, KvBucket, StreamName } from "@conveyor/contracts";
-import { headersOrNone, isNatsOutage } from "@conveyor/service-kit";
+import { headersOrNone } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { TraceContext, Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
@@ -11,6 +11,7 @@ import type { CancelDeps } from "./cancel-job.ts";
 import { parseCommand } from "./command-parse.ts";
 import type { Command } from "./command-parse.ts";
 import { DeadLetterStore } from "./dead-letter-store.ts";
+import { FailureCounts } from "./failure-counts.ts";
 import { discardLetter } from "./discard-letter.ts";
 import { OneAtATime } from "./one-at-a-time.ts";
 import { DispatchPublisher } from "./publisher.ts";
@@ -82,8 +83,9 @@ export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<Co
   // Commands of one job run one at a time in this replica, so a replay and a discard of the same
   // letter cannot both find it and both be carried out.
   const perJob = new OneAtATime();
+  const failures = new FailureCounts();
   const handle = (msg: JsMsg) =>
-    handleCommand(msg, { deps: commandDeps, tracing, logger: log, giveUpAfter, perJob });
+    handleCommand(msg, { deps: commandDeps, tracing, logger: log, giveUpAfter, failures, perJob });
   const loop = new PullLoop(consumer, handle, log, {
     concurrency: options.concurrency ?? 8,
     pullExpiresMs: options.pullExpiresMs,
@@ -98,6 +100,8 @@ interface HandlerContext {
   tracing: Tracing;
   logger: Logger;
   giveUpAfter: number;
+  /** Failures other than outages, per command. */
+  failures: FailureCounts;
   perJob: OneAtATime;
 }
 
@@ -122,6 +126,7 @@ async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void>
       ),
     );
     msg.ack();
+    handler.failures.forget(msg.seq);
     if (outcome.kind === "refused") {
       logger.warn({ verb: command.verb, ...outcome }, `command ${command.verb} refused`);
     } else {
@@ -129,13 +134,16 @@ async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void>
     }
   } catch (err) {
     const deliveries = msg.info.deliveryCount;
-    // An outage says nothing of the command: it is carried out once NATS is back, however late.
-    if (deliveries >= handler.giveUpAfter && !isNatsOutage(err)) {
+    // An outage says nothing of the command: it is carried out once NATS is back, however late,
+    // and the deliveries it took are not counted.
+    const failures = handler.failures.failed(msg.seq, err);
+    if (failures >= handler.giveUpAfter) {
+      handler.failures.forget(msg.seq);
       logger.error(
-        { err, subject: msg.subject, seq: msg.seq, deliveries, command: command.body },
+        { err, subject: msg.subject, seq: msg.seq, deliveries, failures, command: command.body },
         `command ${command.verb} failed on every delivery; given up`,
       );
-      msg.term(`failed ${deliveries} times`);
+      msg.term(`failed ${failures} times`);
       return;
     }
     const delayMs = retryDelayMs(deliveries);

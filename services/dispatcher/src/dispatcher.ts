@@ -1,6 +1,6 @@
 import { ConsumerName, StreamName, typeFromBulkSubject } from "@conveyor/contracts";
 import type { JobTypeSource } from "@conveyor/job-registry";
-import { JetStreamPublisher, recordHeadroomBytes } from "@conveyor/service-kit";
+import { isNatsOutage, JetStreamPublisher, recordHeadroomBytes } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -22,6 +22,7 @@ import {
   isDeterministicFailure,
   QueuedEventMissing,
 } from "./intake-failure.ts";
+import { FailureCounts } from "./failure-counts.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { retryDelayMs } from "./retry-delay.ts";
 import { scheduledHolds } from "./scheduled-holds.ts";
@@ -48,11 +49,13 @@ export interface DispatcherOptions {
   /** How long one pull waits for messages, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
   /**
-   * Deliveries after which a submission that still cannot be dispatched, for a reason other than
+   * Failures after which a submission that still cannot be dispatched, for a reason other than
    * NATS being unavailable (a failure of the dispatcher's own), is recorded as an `unprocessable`
    * rejection and acknowledged: about 25 minutes of retries, 1 s doubling to 30 s. While NATS is
    * unavailable (no answer, `WORK` missing, full or offline) a submission is retried for as long as
-   * that lasts and queued once it ends: the intake consumers' deliveries are unlimited. @default 50
+   * that lasts and queued once it ends, and those deliveries are not counted: the intake
+   * consumers' deliveries are unlimited. When even the rejection cannot be stored, for a reason
+   * other than an outage, the message is terminated (it stays in `JOBS`). @default 50
    */
   giveUpAfterDeliveries?: number;
 }
@@ -88,8 +91,8 @@ export interface Dispatcher {
  * acknowledged only after the server stored what it produced. Messages are handled in batches:
  * what arrives together is published together and acknowledged together. When publishing fails
  * (NATS away), the message is nak'd with a growing delay and tried again, however long the outage
- * lasts; a failure that would repeat on every delivery, or one of another kind still there after
- * `giveUpAfterDeliveries`, is recorded as an `unprocessable` rejection and acknowledged, unless the
+ * lasts; a failure that would repeat on every delivery, or one of another kind at its
+ * `giveUpAfterDeliveries`th time, is recorded as an `unprocessable` rejection and acknowledged, unless the
  * work item was stored: that job is queued, and only its `queued` event is retried.
  */
 export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
@@ -110,6 +113,8 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
   };
 
   const giveUpAfter = options.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries;
+  // Failures other than outages, per intake message (single and bulk share `JOBS`' sequences).
+  const failures = new FailureCounts();
 
   // Dispatching a message, then settling it whatever became of it.
   const settleWith =
@@ -121,7 +126,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       } catch (err) {
         const deliveries = msg.info.deliveryCount;
         if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
-        if (givesUpOn(err, deliveries >= giveUpAfter)) {
+        if (givesUpOn(err, failures.failed(msg.seq, err) >= giveUpAfter)) {
           return giveUp(msg, err, deliveries, async (why) => {
             const outcome = await recordUnprocessable(msg, intake, why);
             countOutcome(outcome);
@@ -155,6 +160,14 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       );
       return acked;
     } catch (err) {
+      if (!isNatsOutage(err)) {
+        // Recording fails for a reason of its own too: retrying would hold the slot for good.
+        logger.error(
+          { err, cause, subject: msg.subject, seq: msg.seq },
+          "submission could not be dispatched nor recorded; terminated (it stays in JOBS)",
+        );
+        return terminated;
+      }
       const delayMs = retryDelayMs(deliveries);
       logger.error(
         { err, cause, subject: msg.subject, seq: msg.seq, delayMs },
@@ -246,8 +259,13 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       jetStream.flush();
       const settlements = await settling;
       for (const { msg, how } of settlements) {
-        if (how === acked) msg.ack();
-        else msg.nak(how.delayMs);
+        if (how === acked || how === terminated) {
+          failures.forget(msg.seq);
+          if (how === acked) msg.ack();
+          else msg.term("neither dispatched nor recorded");
+        } else {
+          msg.nak(how.delayMs);
+        }
       }
     };
 
@@ -261,12 +279,14 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
   const bulk = async (msg: JsMsg): Promise<Settlement> => {
     const deliveries = msg.info.deliveryCount;
     try {
-      const delivery = { deliveries, lastAttempt: deliveries >= giveUpAfter };
+      // The last attempt if it fails once more for a reason other than an outage.
+      const lastAttempt = failures.of(msg.seq) + 1 >= giveUpAfter;
+      const delivery = { deliveries, lastAttempt };
       logBulkOutcome(await processBulkSubmission(msg, intake, delivery), msg);
       return acked;
     } catch (err) {
       if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
-      if (givesUpOn(err, deliveries >= giveUpAfter)) {
+      if (givesUpOn(err, failures.failed(msg.seq, err) >= giveUpAfter)) {
         return giveUp(msg, err, deliveries, async (why) => {
           const outcome = await recordBulkUnprocessable(msg, intake, why);
           countBulkOutcome(outcome, msg);
@@ -316,6 +336,10 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
   };
 }
 
-/** How an intake message is settled: acknowledged, or nak'd to come back after a delay. */
-type Settlement = typeof acked | { delayMs: number };
+/**
+ * How an intake message is settled: acknowledged, nak'd to come back after a delay, or terminated
+ * (neither dispatched nor recorded, for reasons that would repeat: it stays in `JOBS`).
+ */
+type Settlement = typeof acked | typeof terminated | { delayMs: number };
 const acked = "ack";
+const terminated = "term";

@@ -4,9 +4,10 @@ import { buildDescriptor } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
 import { Tracing } from "@conveyor/telemetry";
 import type { JsMsg, PubAck } from "@nats-io/jetstream";
-import { InvalidArgumentError } from "@nats-io/transport-node";
+import { InvalidArgumentError, TimeoutError } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 
+import { FailureCounts } from "./failure-counts.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { submitTick } from "./recurring-mailbox.ts";
 import type { TickDeps } from "./recurring-mailbox.ts";
@@ -63,6 +64,7 @@ function deps(refuse: (subject: string) => Error | undefined = () => undefined, 
   const tickDeps: TickDeps = {
     maxSubmissionBytes: 256 * 1024,
     giveUpAfter: 3,
+    failures: new FailureCounts(),
     registry: {
       get: (type) => (type === "echo" ? echo : undefined),
       lookup: (type) => Promise.resolve(type === "echo" ? echo : undefined),
@@ -125,17 +127,41 @@ describe("submitTick", () => {
     expect(never.settled).toEqual(["ack"]);
     expect(refused.stored.map((s) => s.body.reason)).toContain("unprocessable");
 
-    const away = deps((subject) =>
-      subject === Subject.work("echo") ? new Error("timeout") : undefined,
+    const failing = deps((subject) =>
+      subject === Subject.work("echo") ? new Error("a defect") : undefined,
     );
     const early = tick(schedule(), 1);
-    await submitTick(early.msg, away.tickDeps);
+    await submitTick(early.msg, failing.tickDeps);
     expect(early.settled).toEqual(["nak 1000"]);
-    // Past its deliveries, well within WORK's duplicate window, it is recorded and let go.
+    await submitTick(tick(schedule(), 2).msg, failing.tickDeps);
+    // At its third failure of that kind, well within WORK's duplicate window, it is recorded and
+    // let go.
     const late = tick(schedule(), 3);
-    await submitTick(late.msg, away.tickDeps);
+    await submitTick(late.msg, failing.tickDeps);
     expect(late.settled).toEqual(["ack"]);
-    expect(away.stored.map((s) => s.body.reason)).toContain("unprocessable");
+    expect(failing.stored.map((s) => s.body.reason)).toContain("unprocessable");
+  });
+
+  it("retries a tick through an outage of NATS however long it lasts, not counting its deliveries", async () => {
+    let outage = true;
+    const flaky = deps((subject) =>
+      subject === Subject.work("echo")
+        ? outage
+          ? new TimeoutError()
+          : new Error("a defect")
+        : undefined,
+    );
+    const during = tick(schedule(), 50);
+    await submitTick(during.msg, flaky.tickDeps);
+    const rejections = () => flaky.stored.filter((s) => s.body.kind === "rejected");
+    expect(during.settled).toEqual(["nak 30000"]);
+    expect(rejections()).toEqual([]);
+    // Once NATS answers, a failure of another kind still gets its retries.
+    outage = false;
+    const after = tick(schedule(), 51);
+    await submitTick(after.msg, flaky.tickDeps);
+    expect(after.settled).toEqual(["nak 30000"]);
+    expect(rejections()).toEqual([]);
   });
 
   it("lets a tick go whose job is queued though its queued event is not, once retried enough", async () => {

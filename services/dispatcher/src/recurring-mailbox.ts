@@ -16,7 +16,13 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 
 import { defaultGiveUpAfterDeliveries } from "./dispatcher.ts";
 import { rawPreviewOf } from "./intake.ts";
-import { QueuedEventMissing, failureMessage, isDeterministicFailure } from "./intake-failure.ts";
+import { FailureCounts } from "./failure-counts.ts";
+import {
+  QueuedEventMissing,
+  failureMessage,
+  givesUpOn,
+  isDeterministicFailure,
+} from "./intake-failure.ts";
 import { decideEnvelope, publishJob, refuseMessage } from "./job-decision.ts";
 import type { Refusal } from "./job-decision.ts";
 import { traceIdForIntakeMessage } from "./job-ids.ts";
@@ -39,8 +45,9 @@ export interface RecurringMailboxDeps {
   /** Largest job a tick may make, in bytes (`MAX_SUBMISSION_BYTES`). */
   maxSubmissionBytes: number;
   /**
-   * Deliveries after which a tick that still cannot be submitted is recorded as an
-   * `unprocessable` rejection and let go. @default 50, as intake's
+   * Failures, other than an outage of NATS (waited out, uncounted), after which a tick that still
+   * cannot be submitted is recorded as an `unprocessable` rejection and let go. @default 50, as
+   * intake's
    */
   giveUpAfterDeliveries?: number;
   /** How long one pull waits, in milliseconds (bounds how long `stop` waits). @default 1000 */
@@ -55,6 +62,8 @@ export interface RecurringMailbox {
 export interface TickDeps {
   maxSubmissionBytes: number;
   giveUpAfter: number;
+  /** Failures other than outages, per tick: an outage is waited out, uncounted. */
+  failures: FailureCounts;
   registry: JobTypeSource;
   tracing: Tracing;
   publisher: DispatchPublisher;
@@ -72,7 +81,8 @@ export interface TickDeps {
  * the type's registration and schema, queued, or recorded as a rejection), under the id
  * `<name>-<tick time in ms>` and in a trace of its own, then is acknowledged. A tick delivered
  * again submits the same job, which collapses; while publishing fails it is tried again with a
- * growing delay, and after `giveUpAfterDeliveries` (about 25 minutes, well within `WORK`'s
+ * growing delay, through an outage of NATS for as long as it lasts, and after
+ * `giveUpAfterDeliveries` failures of another kind (about 25 minutes, well within `WORK`'s
  * one-hour duplicate window) recorded as an `unprocessable` rejection, as intake does. A tick
  * whose body is no schedule, or names another one than its subject, is an `invalid_schedule`
  * rejection.
@@ -85,6 +95,7 @@ export async function createRecurringMailbox(
   const tick: TickDeps = {
     maxSubmissionBytes: deps.maxSubmissionBytes,
     giveUpAfter: deps.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries,
+    failures: new FailureCounts(),
     registry: deps.registry,
     tracing,
     publisher: new DispatchPublisher(js, tracing),
@@ -118,6 +129,7 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
   try {
     const outcome = await inTickTrace((context) => submit(msg, read, tickAt, context, deps));
     msg.ack();
+    deps.failures.forget(msg.seq);
     await recordRun(msg, read, outcome, deps);
     deps.log.debug({ subject: msg.subject, ...outcome }, "recurring schedule ticked");
   } catch (err) {
@@ -132,9 +144,9 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
         await recordRun(msg, read, { jobId: err.jobId }, deps);
         return;
       }
-    } else if (isDeterministicFailure(err) || deliveries >= deps.giveUpAfter) {
-      // A tick that can never be submitted, or not for too long, is recorded and let go, so that
-      // it does not hold a slot of the mailbox (and, a thousand of them, stop every schedule).
+    } else if (givesUpOn(err, deps.failures.failed(msg.seq, err) >= deps.giveUpAfter)) {
+      // A tick that can never be submitted, or kept failing for a reason other than an outage, is
+      // recorded and let go, so that it does not hold a slot of the mailbox for good.
       const refusal: Refusal = {
         reason: "unprocessable",
         message: `${failureMessage(err)} (after ${String(deliveries)} deliveries)`,
@@ -146,6 +158,7 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
         const outcome = await inTickTrace((context) => reject(msg, context, deps, refusal));
         deps.log.error({ err, subject: msg.subject, deliveries }, "recurring tick given up on");
         msg.ack();
+        deps.failures.forget(msg.seq);
         await recordRun(msg, read, outcome, deps);
         return;
       } catch (recordErr) {

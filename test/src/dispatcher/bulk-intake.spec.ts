@@ -444,6 +444,21 @@ describe("dispatcher: bulk submissions", () => {
   });
 
   /**
+   * Waits until the bulk at `seq`, failing, is past a give-up after 2 deliveries: delivered again
+   * 1 s after its first failure, then 2 s after the second.
+   */
+  const pastGiveUp = async (seq: number) => {
+    await waitFor(
+      async () => {
+        const info = await suite.jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
+        return info.num_redelivered > 0 && info.delivered.stream_seq >= seq;
+      },
+      { message: "the bulk was never redelivered" },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+  };
+
+  /**
    * Publishes a bulk of two jobs of a type no registry has seen, to a dispatcher that gives up
    * after 2 deliveries and reads types from `types`; resolves with the type.
    */
@@ -496,21 +511,67 @@ describe("dispatcher: bulk submissions", () => {
     }
   });
 
-  it("records a bulk that keeps failing outside its jobs, not for an outage, as one unprocessable rejection", async () => {
-    const { type } = await bulkOfUnseenType(failingLookups(() => new TypeError("a defect")));
+  it("records each job of a bulk that keeps failing outside its jobs, not for an outage, as unprocessable, by its own id", async () => {
+    const given = uniqueName("given");
+    await dispatcher.stop();
+    dispatcher = await startDispatcher(
+      { giveUpAfterDeliveries: 2 },
+      failingLookups(() => new TypeError("a defect")),
+    );
+    const type = uniqueName("unseen").replaceAll("_", "-");
+    const ack = await suite.js.publish(
+      `jobs.bulk.${type}`,
+      JSON.stringify({ jobs: [{ id: given, payload: 1 }, { payload: 2 }] }),
+    );
+    lastBulkSeq = Math.max(lastBulkSeq, ack.seq);
     try {
-      const [rejection] = await waitFor(
+      const rejections = await waitFor(
         async () => {
           const mine = await rejectionsOn(`jobs.bulk.${type}`);
-          return mine.length > 0 && mine;
+          return mine.length === 2 && mine;
         },
-        { message: "the bulk was not recorded", timeoutMs: 20_000 },
+        { message: "the bulk's jobs were not recorded", timeoutMs: 20_000 },
       );
-      expect(rejection?.reason).toBe("unprocessable");
-      expect(rejection?.jobId).toBeUndefined();
-      expect(rejection?.message).toContain("TypeError: a defect (after 2 deliveries)");
+      const byPath = new Map(rejections.map((r) => [r.issues[0]?.path, r]));
+      // The ids their submitters were told (the gateway sends single submissions in bulks).
+      expect(byPath.get("jobs[0]")?.jobId).toBe(given);
+      expect(byPath.get("jobs[1]")?.jobId).toMatch(uuidV7);
+      for (const r of rejections) {
+        expect(r.reason).toBe("unprocessable");
+        expect(r.message).toContain("TypeError: a defect (after 2 deliveries)");
+      }
       await bulkSettled();
-      expect(await rejectionsOn(`jobs.bulk.${type}`)).toHaveLength(1);
+      expect(await rejectionsOn(`jobs.bulk.${type}`)).toHaveLength(2);
+    } finally {
+      await dispatcher.stop();
+      dispatcher = await startDispatcher();
+    }
+  });
+
+  it("retries a bulk whose work items cannot be stored while WORK is away, past its give-up, and queues it once WORK is back", async () => {
+    await dispatcher.stop();
+    dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 });
+    const marker = uniqueName("bulk-outage");
+    await suite.jsm.streams.delete("WORK");
+    try {
+      const { seq } = await publishBulk({
+        jobs: [
+          { payload: { ms: 1 }, batchId: marker },
+          { payload: { ms: 2 }, batchId: marker },
+        ],
+      });
+      await pastGiveUp(seq);
+      expect((await bulkRejections()).filter((r) => r.rawPreview.includes(marker))).toEqual([]);
+    } finally {
+      await ensureTopology(suite.jsm);
+    }
+    try {
+      await waitFor(async () => (await itemsMarked(marker)).length === 2, {
+        message: "the bulk's jobs were never queued once WORK was back",
+        timeoutMs: 40_000,
+      });
+      await bulkSettled();
+      expect((await bulkRejections()).filter((r) => r.rawPreview.includes(marker))).toEqual([]);
     } finally {
       await dispatcher.stop();
       dispatcher = await startDispatcher();
@@ -526,18 +587,14 @@ describe("dispatcher: bulk submissions", () => {
     await suite.jsm.streams.delete("KV_conveyor-job-types");
     const { type, seq } = await bulkOfUnseenType(reader);
     try {
-      // Past the give-up: delivered 1 s, then 2 s after the first failures.
-      await waitFor(
-        async () => {
-          const info = await suite.jsm.consumers.info("JOBS", "dispatcher-bulk-intake");
-          return info.num_redelivered > 0 && info.delivered.stream_seq >= seq;
-        },
-        { message: "the bulk was never redelivered" },
-      );
-      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      await pastGiveUp(seq);
       expect(await rejectionsOn(`jobs.bulk.${type}`)).toEqual([]);
+      // Stopped meanwhile: a delivery between the bucket's return and the type's registration
+      // would find the type unknown.
+      await dispatcher.stop();
       await ensureTopology(suite.jsm);
       await reader.register({ type });
+      dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 }, reader);
       await waitFor(
         async () => (await workItems()).filter((w) => w.subject === `work.${type}`).length === 2,
         {

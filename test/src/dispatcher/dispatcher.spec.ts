@@ -79,13 +79,13 @@ describe("dispatcher", () => {
   const queuedFor = async (jobId: string) =>
     (await storedEvents<QueuedEvent>(suite.jsm, "queued")).filter((e) => e.body.jobId === jobId);
 
-  const rejectionOf = (subject: string, marker: string) =>
+  const rejectionOf = (subject: string, marker: string, timeoutMs?: number) =>
     waitFor(
       async () =>
         (await storedEvents<RejectedEvent>(suite.jsm, "rejected")).find(
           (e) => e.body.subject === subject && e.body.rawPreview.includes(marker),
         ),
-      { message: `no rejection on ${subject} for ${marker}` },
+      { message: `no rejection on ${subject} for ${marker}`, ...(timeoutMs ? { timeoutMs } : {}) },
     );
 
   const intakeSettled = () =>
@@ -441,6 +441,34 @@ describe("dispatcher", () => {
     await intakeSettled();
     expect(await queuedFor(jobId)).toHaveLength(1);
     expect(await rejectionsNaming(jobId)).toEqual([]);
+  });
+
+  it("does not count the deliveries an outage took toward giving a submission up", async () => {
+    await restartGivingUpAfterTwo();
+    await suite.jsm.streams.delete("WORK");
+    const jobId = uniqueName("outage-then-refused");
+    try {
+      const deliveries = async () =>
+        (await suite.jsm.consumers.info("JOBS", "dispatcher-intake")).delivered.consumer_seq;
+      const before = await deliveries();
+      await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
+      // Three deliveries in the outage, past the give-up; the fourth comes 4 s after the third.
+      await waitFor(async () => (await deliveries()) - before >= 3, {
+        message: "the submission was not delivered three times",
+      });
+      // Then WORK refuses it for a reason of its own: two such failures give it up.
+      await ensureTopology(suite.jsm);
+      await sealStream(suite.jsm, "WORK");
+      const { body } = await rejectionOf("jobs.submit.echo", jobId, 30_000);
+      expect(body).toMatchObject({ reason: "unprocessable", jobId });
+      expect(body.message).toContain("sealed stream");
+      // The fourth and fifth deliveries failed so; the outage's three were not counted.
+      expect(body.message).toContain("after 5 deliveries");
+      await intakeSettled();
+    } finally {
+      await suite.jsm.streams.delete("WORK");
+      await ensureTopology(suite.jsm);
+    }
   });
 
   it("records a submission whose work item the stream keeps refusing, not an outage, as unprocessable after its deliveries", async () => {

@@ -374,15 +374,33 @@ describe("topology", () => {
       ConsumerName.DispatcherBulkIntake,
       ConsumerName.DispatcherCommands,
     ];
-    for (const name of capped) {
-      const { config } = await jsm.consumers.info(StreamName.Jobs, name);
-      await jsm.consumers.update(StreamName.Jobs, name, { ...config, max_deliver: 60 });
-    }
+    const capAsEarlierReleases = async () => {
+      for (const name of capped) {
+        const { config } = await jsm.consumers.info(StreamName.Jobs, name);
+        await jsm.consumers.update(StreamName.Jobs, name, { ...config, max_deliver: 60 });
+      }
+    };
+    const maxDeliveries = async () =>
+      Promise.all(
+        capped.map(async (name) => (await jsm.consumers.info(StreamName.Jobs, name)).config),
+      ).then((configs) => configs.map((c) => c.max_deliver));
+
+    await capAsEarlierReleases();
+    // Services wait for provisioning to lift it: at the cap the server drops a message unseen.
+    await expect(verifyTopology(jsm)).rejects.toThrow(
+      "max_deliver -1 of consumer JOBS/dispatcher-intake (it has 60)",
+    );
     await ensureTopology(jsm);
-    for (const name of capped) {
-      const { config } = await jsm.consumers.info(StreamName.Jobs, name);
-      expect(config.max_deliver, name).toBe(-1);
-    }
+    expect(await maxDeliveries()).toEqual([-1, -1, -1]);
+    await verifyTopology(jsm);
+
+    // So does provisioning for a server someone else runs, keeping the rest of the consumer.
+    await capAsEarlierReleases();
+    expect(await createMissingTopology(jsm)).toContain(
+      "max_deliver -1 of consumer JOBS/dispatcher-commands (it has 60)",
+    );
+    expect(await maxDeliveries()).toEqual([-1, -1, -1]);
+    await verifyTopology(jsm);
   });
 
   it("updates a work consumer whose options changed", async () => {
