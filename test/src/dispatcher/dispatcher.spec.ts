@@ -497,6 +497,24 @@ describe("dispatcher", () => {
     });
   });
 
+  it("terminates a submission it can neither dispatch nor record, for reasons of their own, instead of holding its slot", async () => {
+    await restartGivingUpAfterTwo();
+    const jobId = uniqueName("neither");
+    await sealStream(suite.jsm, "WORK");
+    await sealStream(suite.jsm, "EVENTS");
+    try {
+      const { seq } = await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
+      await intakeSettled();
+      // Still in JOBS, for an operator to find.
+      const stored = await suite.jsm.streams.getMessage("JOBS", { seq });
+      expect(stored?.json<{ id: string }>().id).toBe(jobId);
+    } finally {
+      await suite.jsm.streams.delete("WORK");
+      await suite.jsm.streams.delete("EVENTS");
+      await ensureTopology(suite.jsm);
+    }
+  });
+
   it("settles each submission of a batch on its own: one that cannot be published does not hold up the rest", async () => {
     await dispatcher.stop();
     const marker = uniqueName("burst");
