@@ -11,6 +11,7 @@ describe("dispatcherEnv", () => {
     expect(env.DISPATCHER_MAX_HELD_BYTES).toBe(32 * 1024 * 1024);
     expect(env.MAX_SUBMISSION_BYTES).toBe(256 * 1024);
     expect(env.DEAD_LETTER_SCAN_INTERVAL_MS).toBe(60_000);
+    expect(env.DISPATCHER_PULL_EXPIRES_MS).toBe(5000);
   });
 
   it("accepts 0 to turn the scan for stranded jobs off", () => {
@@ -19,6 +20,12 @@ describe("dispatcherEnv", () => {
     });
     expect(() => parseEnv(dispatcherEnv, { DEAD_LETTER_SCAN_INTERVAL_MS: "-1" })).toThrow(
       /DEAD_LETTER_SCAN_INTERVAL_MS/,
+    );
+  });
+
+  it("refuses a pull shorter than a second, which would keep every mailbox pulling", () => {
+    expect(() => parseEnv(dispatcherEnv, { DISPATCHER_PULL_EXPIRES_MS: "100" })).toThrow(
+      /DISPATCHER_PULL_EXPIRES_MS/,
     );
   });
 

@@ -32,5 +32,12 @@ export const dispatcherEnv = z.object({
    * advisory, in milliseconds; the first scan runs at start, 0 turns scanning off. @default 60000
    */
   DEAD_LETTER_SCAN_INTERVAL_MS: envMs(0, 60_000),
+  /**
+   * How long each of the dispatcher's pulls waits for messages, in milliseconds. A message is
+   * delivered the moment it is stored, whatever this is; each mailbox renews its pull when it runs
+   * out, so a longer one costs less at rest, and a stop waits up to this long for the open pulls
+   * (at most 30 s, within a pod's grace period). @default 5000
+   */
+  DISPATCHER_PULL_EXPIRES_MS: envMs(1000, 5000, 30_000),
 });
 export type DispatcherEnv = z.infer<typeof dispatcherEnv>;

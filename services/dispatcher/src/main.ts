@@ -52,6 +52,9 @@ async function main(): Promise<void> {
     logger,
   );
   const registry = await JobTypeRegistry.open(nc, { logger });
+  // Six mailboxes each keep a pull open: renewed every second, they cost the dispatcher and
+  // nats-server about 5 CPU-ms a second at rest (bench/README.md).
+  const pullExpiresMs = env.DISPATCHER_PULL_EXPIRES_MS;
   const registeredTypes = () => registry.list().map((descriptor) => descriptor.type);
   const dispatcher = await createDispatcher({
     nc,
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
       concurrency: env.DISPATCHER_CONCURRENCY,
       bulkConcurrency: env.DISPATCHER_BULK_CONCURRENCY,
       maxHeldBytes: env.DISPATCHER_MAX_HELD_BYTES,
+      pullExpiresMs,
     },
   });
   const deadLetterer = await createDeadLetterer({
@@ -73,16 +77,28 @@ async function main(): Promise<void> {
     tracing,
     logger,
     observer: deadLetterMetrics(metrics.registry, registeredTypes),
-    options: { scanIntervalMs: env.DEAD_LETTER_SCAN_INTERVAL_MS },
+    options: { scanIntervalMs: env.DEAD_LETTER_SCAN_INTERVAL_MS, pullExpiresMs },
   });
-  const commands = await createCommandMailbox({ js, jsm, tracing, logger });
-  const schedules = await createScheduleMailbox({ js, tracing, logger });
+  const commands = await createCommandMailbox({
+    js,
+    jsm,
+    tracing,
+    logger,
+    options: { pullExpiresMs },
+  });
+  const schedules = await createScheduleMailbox({
+    js,
+    tracing,
+    logger,
+    options: { pullExpiresMs },
+  });
   const recurring = await createRecurringMailbox({
     js,
     registry,
     tracing,
     logger,
     maxSubmissionBytes: env.MAX_SUBMISSION_BYTES,
+    pullExpiresMs,
   });
 
   onShutdown(
