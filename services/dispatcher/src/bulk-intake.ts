@@ -4,7 +4,6 @@ import {
   checkBulkEnvelope,
   claimedId,
   idempotencyKeyInBulk,
-  JobTypeLookupError,
   lookUpUnseenTypes,
   parseSubmissionBytes,
   preview,
@@ -14,7 +13,7 @@ import {
   splitBulkJobTrace,
 } from "@conveyor/job-registry";
 import type { SplitBulkJob } from "@conveyor/job-registry";
-import { headersOrNone, isNatsOutage, readHeaders } from "@conveyor/service-kit";
+import { isNatsOutage, readHeaders } from "@conveyor/service-kit";
 import { FieldsCarrier } from "@conveyor/telemetry";
 import type { TraceContext } from "@conveyor/telemetry";
 import type { JsMsg } from "@nats-io/jetstream";
@@ -25,12 +24,7 @@ import {
   isDeterministicFailure,
   QueuedEventMissing,
 } from "./intake-failure.ts";
-import {
-  sourceOf,
-  unprocessableReason,
-  unprocessableRefusal,
-  unreadableHeaders,
-} from "./intake.ts";
+import { sourceOf, unprocessableReason, unreadableHeaders } from "./intake.ts";
 import type { IntakeDeps } from "./intake.ts";
 import { idForIntakeMessage, traceIdForIntakeMessage } from "./job-ids.ts";
 import { decideEnvelope, publishJob, recordRefusal, refuseMessage } from "./job-decision.ts";
@@ -117,54 +111,6 @@ export async function processBulkSubmission(
   return outcomeOf(settled);
 }
 
-/**
- * Records a bulk submission that failed past its retries for a reason other than an outage of
- * NATS (a fault of the dispatcher's own, outside any one job) as an `unprocessable` rejection of
- * each of its jobs, named by its place and its id (the one its submitter was told, or the one it
- * would have been given), so that it leaves the consumer's ack-pending set instead of holding one
- * of its few slots for good; a body that is no bulk is one rejection. Records of its jobs stored
- * before stand. Rejects when a rejection could not be stored.
- */
-export function recordBulkUnprocessable(
-  msg: JsMsg,
-  deps: IntakeDeps,
-  why: string,
-): Promise<BulkOutcome> {
-  const read = readBulk(msg);
-  return deps.tracing.consume(
-    headersOrNone(msg),
-    { subject: msg.subject, jobType: typeFromBulkSubject(msg.subject) },
-    async (context) => {
-      if (!read.ok) {
-        const refusal = unprocessableRefusal(msg, why, undefined);
-        const rejectionId = await refuseMessage(deps, context, StreamName.Jobs, msg, refusal);
-        return { queued: 0, rejected: [{ rejectionId, reason: refusal.reason }] };
-      }
-      const rejected = await Promise.all(
-        read.jobs.map(async (entry, index) => {
-          const text = JSON.stringify(entry);
-          const jobId =
-            claimedId(entry) ??
-            idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "job", index);
-          const { refusal } = unprocessableJob(index, why, jobId, text);
-          const rejectionId = idForIntakeMessage(
-            StreamName.Jobs,
-            msg.seq,
-            msg.time,
-            "rejection",
-            index,
-          );
-          const refused = { rejectionId, subject: msg.subject, sizeBytes: Buffer.byteLength(text) };
-          await recordRefusal(deps, context, refused, refusal);
-          return { rejectionId, reason: refusal.reason };
-        }),
-      );
-      return { queued: 0, rejected };
-    },
-    () => traceIdForIntakeMessage(StreamName.Jobs, msg.seq, msg.time),
-  );
-}
-
 type ReadBulk = { ok: true; jobs: unknown[] } | { ok: false; refusal: Refusal };
 
 function readBulk(msg: JsMsg): ReadBulk {
@@ -191,8 +137,11 @@ interface BulkJob {
   index: number;
   earlier: number | undefined;
   split: SplitBulkJob;
-  /** Why the bulk's type could not be looked up, on its last delivery: the job is unprocessable. */
-  lookupFailure: JobTypeLookupError | undefined;
+  /**
+   * Why the bulk's type could not be looked up, on its last attempt, for a reason other than an
+   * outage: the job is unprocessable.
+   */
+  lookupFailure: unknown;
 }
 
 async function dispatchJob(
@@ -213,7 +162,7 @@ async function dispatchJob(
         ? decideJob(msg, job, text, subjectType, context, deps)
         : unprocessableJob(
             index,
-            `${job.lookupFailure.message} (after ${delivery.deliveries} deliveries)`,
+            `${failureMessage(job.lookupFailure)} (after ${delivery.deliveries} deliveries)`,
             claimedId(envelope),
             text,
           );
@@ -249,12 +198,12 @@ async function lookUpType(
   deps: IntakeDeps,
   subjectType: string | undefined,
   delivery: BulkDelivery,
-): Promise<JobTypeLookupError | undefined> {
+): Promise<unknown> {
   try {
     await lookUpUnseenTypes(deps.registry, [subjectType]);
     return undefined;
   } catch (err) {
-    if (err instanceof JobTypeLookupError && givesUpOn(err, delivery.lastAttempt)) return err;
+    if (givesUpOn(err, delivery.lastAttempt)) return err;
     throw err;
   }
 }

@@ -11,13 +11,13 @@ import type { CancelDeps } from "./cancel-job.ts";
 import { parseCommand } from "./command-parse.ts";
 import type { Command } from "./command-parse.ts";
 import { DeadLetterStore } from "./dead-letter-store.ts";
-import { FailureCounts } from "./failure-counts.ts";
 import { discardLetter } from "./discard-letter.ts";
 import { OneAtATime } from "./one-at-a-time.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { PullLoop } from "./pull-loop.ts";
 import { replayJob } from "./replay-job.ts";
 import type { LetterCommandDeps } from "./replay-job.ts";
+import { RetryBudget } from "./retry-budget.ts";
 import { retryDelayMs } from "./retry-delay.ts";
 import { dropHeldWorkItem } from "./scheduled-holds.ts";
 
@@ -83,9 +83,9 @@ export async function createCommandMailbox(deps: CommandMailboxDeps): Promise<Co
   // Commands of one job run one at a time in this replica, so a replay and a discard of the same
   // letter cannot both find it and both be carried out.
   const perJob = new OneAtATime();
-  const failures = new FailureCounts();
+  const budget = new RetryBudget(giveUpAfter);
   const handle = (msg: JsMsg) =>
-    handleCommand(msg, { deps: commandDeps, tracing, logger: log, giveUpAfter, failures, perJob });
+    handleCommand(msg, { deps: commandDeps, tracing, logger: log, budget, perJob });
   const loop = new PullLoop(consumer, handle, log, {
     concurrency: options.concurrency ?? 8,
     pullExpiresMs: options.pullExpiresMs,
@@ -99,9 +99,8 @@ interface HandlerContext {
   deps: CommandDeps;
   tracing: Tracing;
   logger: Logger;
-  giveUpAfter: number;
-  /** Failures other than outages, per command. */
-  failures: FailureCounts;
+  /** When a failing command is given up. */
+  budget: RetryBudget;
   perJob: OneAtATime;
 }
 
@@ -126,7 +125,7 @@ async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void>
       ),
     );
     msg.ack();
-    handler.failures.forget(msg.seq);
+    handler.budget.settled(msg);
     if (outcome.kind === "refused") {
       logger.warn({ verb: command.verb, ...outcome }, `command ${command.verb} refused`);
     } else {
@@ -136,14 +135,13 @@ async function handleCommand(msg: JsMsg, handler: HandlerContext): Promise<void>
     const deliveries = msg.info.deliveryCount;
     // An outage says nothing of the command: it is carried out once NATS is back, however late,
     // and the deliveries it took are not counted.
-    const failures = handler.failures.failed(msg.seq, err);
-    if (failures >= handler.giveUpAfter) {
-      handler.failures.forget(msg.seq);
+    if (handler.budget.spentBy(msg, err)) {
+      handler.budget.settled(msg);
       logger.error(
-        { err, subject: msg.subject, seq: msg.seq, deliveries, failures, command: command.body },
+        { err, subject: msg.subject, seq: msg.seq, deliveries, command: command.body },
         `command ${command.verb} failed on every delivery; given up`,
       );
-      msg.term(`failed ${failures} times`);
+      msg.term(`failed ${deliveries} times`);
       return;
     }
     const delayMs = retryDelayMs(deliveries);

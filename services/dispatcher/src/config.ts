@@ -36,7 +36,7 @@ export const dispatcherEnv = z.object({
    * How long each of the dispatcher's pulls waits for messages, in milliseconds. A message is
    * delivered the moment it is stored, whatever this is; each mailbox renews its pull when it runs
    * out, so a longer one costs less at rest, and a stop waits up to this long for the open pulls
-   * (at most 30 s, within a pod's grace period). @default 5000
+   * (at most 30 s, and no longer than `SHUTDOWN_GRACE_MS`, which bounds that wait). @default 5000
    */
   DISPATCHER_PULL_EXPIRES_MS: envMs(1000, 5000, 30_000),
 });

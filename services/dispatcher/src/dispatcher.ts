@@ -1,6 +1,6 @@
 import { ConsumerName, StreamName, typeFromBulkSubject } from "@conveyor/contracts";
 import type { JobTypeSource } from "@conveyor/job-registry";
-import { isNatsOutage, JetStreamPublisher, recordHeadroomBytes } from "@conveyor/service-kit";
+import { JetStreamPublisher, recordHeadroomBytes } from "@conveyor/service-kit";
 import type { Logger } from "@conveyor/service-kit";
 import type { Tracing } from "@conveyor/telemetry";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -8,11 +8,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 
 import { BatchPullLoop } from "./batch-pull-loop.ts";
 import type { DispatchObserver } from "./dispatch-metrics.ts";
-import {
-  BulkQueuedEventsMissing,
-  processBulkSubmission,
-  recordBulkUnprocessable,
-} from "./bulk-intake.ts";
+import { BulkQueuedEventsMissing, processBulkSubmission } from "./bulk-intake.ts";
 import type { BulkOutcome } from "./bulk-intake.ts";
 import { processSubmission, recordUnprocessable } from "./intake.ts";
 import type { IntakeDeps, IntakeOutcome } from "./intake.ts";
@@ -22,8 +18,8 @@ import {
   isDeterministicFailure,
   QueuedEventMissing,
 } from "./intake-failure.ts";
-import { FailureCounts } from "./failure-counts.ts";
 import { DispatchPublisher } from "./publisher.ts";
+import { RetryBudget } from "./retry-budget.ts";
 import { retryDelayMs } from "./retry-delay.ts";
 import { scheduledHolds } from "./scheduled-holds.ts";
 
@@ -49,13 +45,14 @@ export interface DispatcherOptions {
   /** How long one pull waits for messages, in milliseconds (bounds how long `stop` waits). @default 1000 */
   pullExpiresMs?: number;
   /**
-   * Failures after which a submission that still cannot be dispatched, for a reason other than
+   * Deliveries after which a submission that still cannot be dispatched, for a reason other than
    * NATS being unavailable (a failure of the dispatcher's own), is recorded as an `unprocessable`
-   * rejection and acknowledged: about 25 minutes of retries, 1 s doubling to 30 s. While NATS is
+   * rejection and acknowledged: about 25 minutes of retries, 1 s doubling to 30 s; after an
+   * outage, not before it failed so five more times (see {@link RetryBudget}). While NATS is
    * unavailable (no answer, `WORK` missing, full or offline) a submission is retried for as long as
-   * that lasts and queued once it ends, and those deliveries are not counted: the intake
-   * consumers' deliveries are unlimited. When even the rejection cannot be stored, for a reason
-   * other than an outage, the message is terminated (it stays in `JOBS`). @default 50
+   * that lasts and queued once it ends: the intake consumers' deliveries are unlimited. When even
+   * the rejection would be refused on every delivery, the message is terminated (it stays in
+   * `JOBS`); any other failure to store it is retried. @default 50
    */
   giveUpAfterDeliveries?: number;
 }
@@ -113,8 +110,8 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
   };
 
   const giveUpAfter = options.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries;
-  // Failures other than outages, per intake message (single and bulk share `JOBS`' sequences).
-  const failures = new FailureCounts();
+  // When a failing intake message is given up (single and bulk share `JOBS`' sequences).
+  const budget = new RetryBudget(giveUpAfter);
 
   // Dispatching a message, then settling it whatever became of it.
   const settleWith =
@@ -126,7 +123,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       } catch (err) {
         const deliveries = msg.info.deliveryCount;
         if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
-        if (givesUpOn(err, failures.failed(msg.seq, err) >= giveUpAfter)) {
+        if (givesUpOn(err, budget.spentBy(msg, err))) {
           return giveUp(msg, err, deliveries, async (why) => {
             const outcome = await recordUnprocessable(msg, intake, why);
             countOutcome(outcome);
@@ -160,8 +157,10 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       );
       return acked;
     } catch (err) {
-      if (!isNatsOutage(err)) {
-        // Recording fails for a reason of its own too: retrying would hold the slot for good.
+      if (isDeterministicFailure(err)) {
+        // The rejection itself would be refused on every delivery (too large for the stream):
+        // retrying would hold the slot for good. Anything else (an outage, a refusal an operator
+        // can mend) is retried: an accepted submission is not dropped for it.
         logger.error(
           { err, cause, subject: msg.subject, seq: msg.seq },
           "submission could not be dispatched nor recorded; terminated (it stays in JOBS)",
@@ -260,7 +259,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       const settlements = await settling;
       for (const { msg, how } of settlements) {
         if (how === acked || how === terminated) {
-          failures.forget(msg.seq);
+          budget.settled(msg);
           if (how === acked) msg.ack();
           else msg.term("neither dispatched nor recorded");
         } else {
@@ -274,25 +273,21 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
   });
   // A bulk is retried whole (what was stored collapses); on its last attempt, and for a job that
   // fails in a way that would repeat, each job not queued is recorded as a rejection of its own
-  // (unless NATS is away: then it is retried until it is back). A failure outside its jobs past
-  // the last attempt, not an outage, records the whole bulk as one rejection.
+  // (unless NATS is away: then it is retried until it is back), and so is each job of a bulk
+  // whose type cannot be looked up for a reason other than an outage.
   const bulk = async (msg: JsMsg): Promise<Settlement> => {
     const deliveries = msg.info.deliveryCount;
     try {
       // The last attempt if it fails once more for a reason other than an outage.
-      const lastAttempt = failures.of(msg.seq) + 1 >= giveUpAfter;
+      const lastAttempt = budget.lastIfFails(msg);
       const delivery = { deliveries, lastAttempt };
       logBulkOutcome(await processBulkSubmission(msg, intake, delivery), msg);
       return acked;
     } catch (err) {
       if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
-      if (givesUpOn(err, failures.failed(msg.seq, err) >= giveUpAfter)) {
-        return giveUp(msg, err, deliveries, async (why) => {
-          const outcome = await recordBulkUnprocessable(msg, intake, why);
-          countBulkOutcome(outcome, msg);
-          return outcome;
-        });
-      }
+      // Past its last attempt what fails a bulk is storing a record, or an outage: it is retried,
+      // never recorded as a whole, as some of its jobs may be queued.
+      budget.spentBy(msg, err);
       const delayMs = retryDelayMs(deliveries);
       logger.warn(
         { err, subject: msg.subject, seq: msg.seq, delayMs },

@@ -156,7 +156,7 @@ export function rawPreviewOf(msg: JsMsg): string {
 export const unprocessableReason = "unprocessable";
 
 /** The `unprocessable` refusal of an intake message that could not be dispatched, and why. */
-export function unprocessableRefusal(msg: JsMsg, why: string, jobId: string | undefined): Refusal {
+function unprocessableRefusal(msg: JsMsg, why: string, jobId: string | undefined): Refusal {
   const message = `submission could not be dispatched: ${why}`;
   return {
     reason: unprocessableReason,

@@ -54,7 +54,11 @@ async function main(): Promise<void> {
   const registry = await JobTypeRegistry.open(nc, { logger });
   // Six mailboxes each keep a pull open: renewed every second, they cost the dispatcher and
   // nats-server about 5 CPU-ms a second at rest (bench/README.md).
-  const pullExpiresMs = env.DISPATCHER_PULL_EXPIRES_MS;
+  // A stop waits for the open pulls within its grace period: none may outlast it.
+  const pullExpiresMs = Math.max(
+    1000,
+    Math.min(env.DISPATCHER_PULL_EXPIRES_MS, env.SHUTDOWN_GRACE_MS),
+  );
   const registeredTypes = () => registry.list().map((descriptor) => descriptor.type);
   const dispatcher = await createDispatcher({
     nc,

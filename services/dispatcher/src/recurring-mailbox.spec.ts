@@ -7,9 +7,9 @@ import type { JsMsg, PubAck } from "@nats-io/jetstream";
 import { InvalidArgumentError, TimeoutError } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 
-import { FailureCounts } from "./failure-counts.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { submitTick } from "./recurring-mailbox.ts";
+import { RetryBudget } from "./retry-budget.ts";
 import type { TickDeps } from "./recurring-mailbox.ts";
 
 const echo = buildDescriptor({ type: "echo" });
@@ -64,7 +64,7 @@ function deps(refuse: (subject: string) => Error | undefined = () => undefined, 
   const tickDeps: TickDeps = {
     maxSubmissionBytes: 256 * 1024,
     giveUpAfter: 3,
-    failures: new FailureCounts(),
+    budget: new RetryBudget(3),
     registry: {
       get: (type) => (type === "echo" ? echo : undefined),
       lookup: (type) => Promise.resolve(type === "echo" ? echo : undefined),

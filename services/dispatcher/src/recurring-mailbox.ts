@@ -16,7 +16,6 @@ import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 
 import { defaultGiveUpAfterDeliveries } from "./dispatcher.ts";
 import { rawPreviewOf } from "./intake.ts";
-import { FailureCounts } from "./failure-counts.ts";
 import {
   QueuedEventMissing,
   failureMessage,
@@ -28,6 +27,7 @@ import type { Refusal } from "./job-decision.ts";
 import { traceIdForIntakeMessage } from "./job-ids.ts";
 import { DispatchPublisher } from "./publisher.ts";
 import { PullLoop } from "./pull-loop.ts";
+import { RetryBudget } from "./retry-budget.ts";
 import { retryDelayMs } from "./retry-delay.ts";
 import { scheduleRuns } from "./schedule-runs.ts";
 import type { ScheduleRuns } from "./schedule-runs.ts";
@@ -62,8 +62,8 @@ export interface RecurringMailbox {
 export interface TickDeps {
   maxSubmissionBytes: number;
   giveUpAfter: number;
-  /** Failures other than outages, per tick: an outage is waited out, uncounted. */
-  failures: FailureCounts;
+  /** When a failing tick is given up: an outage is waited out. */
+  budget: RetryBudget;
   registry: JobTypeSource;
   tracing: Tracing;
   publisher: DispatchPublisher;
@@ -81,9 +81,9 @@ export interface TickDeps {
  * the type's registration and schema, queued, or recorded as a rejection), under the id
  * `<name>-<tick time in ms>` and in a trace of its own, then is acknowledged. A tick delivered
  * again submits the same job, which collapses; while publishing fails it is tried again with a
- * growing delay, through an outage of NATS for as long as it lasts, and after
- * `giveUpAfterDeliveries` failures of another kind (about 25 minutes, well within `WORK`'s
- * one-hour duplicate window) recorded as an `unprocessable` rejection, as intake does. A tick
+ * growing delay, through an outage of NATS for as long as it lasts, and once a failure of another
+ * kind has spent its {@link RetryBudget} (`giveUpAfterDeliveries` deliveries, about 25 minutes,
+ * well within `WORK`'s one-hour duplicate window) recorded as an `unprocessable` rejection, as intake does. A tick
  * whose body is no schedule, or names another one than its subject, is an `invalid_schedule`
  * rejection.
  */
@@ -95,7 +95,7 @@ export async function createRecurringMailbox(
   const tick: TickDeps = {
     maxSubmissionBytes: deps.maxSubmissionBytes,
     giveUpAfter: deps.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries,
-    failures: new FailureCounts(),
+    budget: new RetryBudget(deps.giveUpAfterDeliveries ?? defaultGiveUpAfterDeliveries),
     registry: deps.registry,
     tracing,
     publisher: new DispatchPublisher(js, tracing),
@@ -129,7 +129,7 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
   try {
     const outcome = await inTickTrace((context) => submit(msg, read, tickAt, context, deps));
     msg.ack();
-    deps.failures.forget(msg.seq);
+    deps.budget.settled(msg);
     await recordRun(msg, read, outcome, deps);
     deps.log.debug({ subject: msg.subject, ...outcome }, "recurring schedule ticked");
   } catch (err) {
@@ -141,10 +141,11 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
           "recurring job queued without its queued event; it runs, and shows once it starts",
         );
         msg.ack();
+        deps.budget.settled(msg);
         await recordRun(msg, read, { jobId: err.jobId }, deps);
         return;
       }
-    } else if (givesUpOn(err, deps.failures.failed(msg.seq, err) >= deps.giveUpAfter)) {
+    } else if (givesUpOn(err, deps.budget.spentBy(msg, err))) {
       // A tick that can never be submitted, or kept failing for a reason other than an outage, is
       // recorded and let go, so that it does not hold a slot of the mailbox for good.
       const refusal: Refusal = {
@@ -158,7 +159,7 @@ export async function submitTick(msg: JsMsg, deps: TickDeps): Promise<void> {
         const outcome = await inTickTrace((context) => reject(msg, context, deps, refusal));
         deps.log.error({ err, subject: msg.subject, deliveries }, "recurring tick given up on");
         msg.ack();
-        deps.failures.forget(msg.seq);
+        deps.budget.settled(msg);
         await recordRun(msg, read, outcome, deps);
         return;
       } catch (recordErr) {

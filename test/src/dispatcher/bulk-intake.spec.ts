@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { QueuedEvent, RejectedEvent, WorkItem } from "@conveyor/contracts";
 import { createDispatcher } from "@conveyor/dispatcher";
 import type { Dispatcher, DispatcherOptions } from "@conveyor/dispatcher";
-import { JobTypeLookupError, JobTypeRegistry } from "@conveyor/job-registry";
+import { JobTypeRegistry } from "@conveyor/job-registry";
 import type { JobTypeSource } from "@conveyor/job-registry";
 import { createLogger } from "@conveyor/service-kit";
 import { uniqueName, waitFor } from "@conveyor/testing";
@@ -485,33 +485,7 @@ describe("dispatcher: bulk submissions", () => {
     lookup: (type) => Promise.reject(fault(type)),
   });
 
-  it("records the jobs of a bulk whose type lookup keeps failing, not for an outage, as unprocessable on its last delivery", async () => {
-    const { type } = await bulkOfUnseenType(
-      failingLookups(
-        (unseen) => new JobTypeLookupError(unseen, { cause: new TypeError("a defect") }),
-      ),
-    );
-    try {
-      const rejections = await waitFor(
-        async () => {
-          const mine = await rejectionsOn(`jobs.bulk.${type}`);
-          return mine.length === 2 && mine;
-        },
-        { message: "the bulk's jobs were not recorded", timeoutMs: 20_000 },
-      );
-      for (const r of rejections) {
-        expect(r.reason).toBe("unprocessable");
-        expect(r.message).toContain("could not be looked up");
-        expect(r.message).toContain("after 2 deliveries");
-      }
-      await bulkSettled();
-    } finally {
-      await dispatcher.stop();
-      dispatcher = await startDispatcher();
-    }
-  });
-
-  it("records each job of a bulk that keeps failing outside its jobs, not for an outage, as unprocessable, by its own id", async () => {
+  it("records each job of a bulk whose type lookup keeps failing, not for an outage, as unprocessable on its last delivery, in its own trace", async () => {
     const given = uniqueName("given");
     await dispatcher.stop();
     dispatcher = await startDispatcher(
@@ -533,13 +507,16 @@ describe("dispatcher: bulk submissions", () => {
         { message: "the bulk's jobs were not recorded", timeoutMs: 20_000 },
       );
       const byPath = new Map(rejections.map((r) => [r.issues[0]?.path, r]));
-      // The ids their submitters were told (the gateway sends single submissions in bulks).
+      // The id its submitter gave (the gateway gives every job one); a job without one was never
+      // given one, as for any job refused before it is queued.
       expect(byPath.get("jobs[0]")?.jobId).toBe(given);
-      expect(byPath.get("jobs[1]")?.jobId).toMatch(uuidV7);
+      expect(byPath.get("jobs[1]")?.jobId).toBeUndefined();
       for (const r of rejections) {
         expect(r.reason).toBe("unprocessable");
         expect(r.message).toContain("TypeError: a defect (after 2 deliveries)");
       }
+      // Each in its job's own trace, as its queued event would have been.
+      expect(new Set(rejections.map((r) => r.traceId)).size).toBe(2);
       await bulkSettled();
       expect(await rejectionsOn(`jobs.bulk.${type}`)).toHaveLength(2);
     } finally {

@@ -497,11 +497,13 @@ describe("dispatcher", () => {
     });
   });
 
-  it("terminates a submission it can neither dispatch nor record, for reasons of their own, instead of holding its slot", async () => {
+  it("terminates a submission whose rejection would be refused on every delivery, instead of holding its slot", async () => {
     await restartGivingUpAfterTwo();
     const jobId = uniqueName("neither");
     await sealStream(suite.jsm, "WORK");
-    await sealStream(suite.jsm, "EVENTS");
+    const events = await suite.jsm.streams.info("EVENTS");
+    // Too small for any event: the rejection, too, is refused for its size.
+    await suite.jsm.streams.update("EVENTS", { max_msg_size: 64 });
     try {
       const { seq } = await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
       await intakeSettled();
@@ -509,8 +511,31 @@ describe("dispatcher", () => {
       const stored = await suite.jsm.streams.getMessage("JOBS", { seq });
       expect(stored?.json<{ id: string }>().id).toBe(jobId);
     } finally {
+      await suite.jsm.streams.update("EVENTS", { max_msg_size: events.config.max_msg_size });
       await suite.jsm.streams.delete("WORK");
+      await ensureTopology(suite.jsm);
+    }
+  });
+
+  it("keeps retrying a submission whose rejection a stream refuses for a reason an operator can mend", async () => {
+    await restartGivingUpAfterTwo();
+    const jobId = uniqueName("mendable");
+    await sealStream(suite.jsm, "WORK");
+    await sealStream(suite.jsm, "EVENTS");
+    try {
+      await submit("jobs.submit.echo", JSON.stringify({ id: jobId, payload: {} }));
+      // Past the give-up, the rejection refused on each delivery: still held, not dropped.
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      const info = await suite.jsm.consumers.info("JOBS", "dispatcher-intake");
+      expect(info.num_ack_pending).toBe(1);
+      // Mended: a new EVENTS takes the rejection and the submission is acknowledged.
       await suite.jsm.streams.delete("EVENTS");
+      await ensureTopology(suite.jsm);
+      const { body } = await rejectionOf("jobs.submit.echo", jobId, 40_000);
+      expect(body).toMatchObject({ reason: "unprocessable", jobId });
+      await intakeSettled();
+    } finally {
+      await suite.jsm.streams.delete("WORK");
       await ensureTopology(suite.jsm);
     }
   });
