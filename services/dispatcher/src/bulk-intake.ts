@@ -126,7 +126,18 @@ function readBulk(msg: JsMsg): ReadBulk {
   };
 }
 
-type JobResult = { kind: "queued" } | { kind: "rejected"; rejectionId: string; reason: string };
+/** A job's rejection, as recorded. */
+interface RecordedRefusal {
+  kind: "rejected";
+  rejectionId: string;
+  reason: string;
+}
+
+type JobResult =
+  | { kind: "queued" }
+  | RecordedRefusal
+  /** Given up on its last attempt: recorded once no job of the bulk failed for an outage. */
+  | { kind: "given-up"; record: () => Promise<RecordedRefusal> };
 
 /**
  * One job of a bulk: its envelope (without its trace fields), its place, the place of an earlier
@@ -180,13 +191,31 @@ async function dispatchJob(
       if (err instanceof QueuedEventMissing) throw err;
       if (!givesUpOn(err, delivery.lastAttempt)) throw err;
       const why = `${failureMessage(err)} (after ${delivery.deliveries} deliveries)`;
-      decision = unprocessableJob(index, why, decision.item.id, text);
+      const { refusal } = unprocessableJob(index, why, decision.item.id, text);
+      // Should another job of the bulk have failed for an outage, the bulk is retried, this job
+      // with it, and it may yet be queued: recorded now, it would read both rejected and queued.
+      return {
+        kind: "given-up",
+        record: () => recordJob(msg, index, text, refusal, context, deps),
+      };
     }
   }
+  return recordJob(msg, index, text, decision.refusal, context, deps);
+}
+
+/** Records the refusal of the job at `index` as a `rejected` event in its trace. */
+async function recordJob(
+  msg: JsMsg,
+  index: number,
+  text: string,
+  refusal: Refusal,
+  context: TraceContext,
+  deps: IntakeDeps,
+): Promise<RecordedRefusal> {
   const rejectionId = idForIntakeMessage(StreamName.Jobs, msg.seq, msg.time, "rejection", index);
   const refused = { rejectionId, subject: msg.subject, sizeBytes: Buffer.byteLength(text) };
-  await recordRefusal(deps, context, refused, decision.refusal);
-  return { kind: "rejected", rejectionId, reason: decision.refusal.reason };
+  await recordRefusal(deps, context, refused, refusal);
+  return { kind: "rejected", rejectionId, reason: refusal.reason };
 }
 
 /**
@@ -288,34 +317,55 @@ export class BulkQueuedEventsMissing extends QueuedEventMissing {
 
 /**
  * The bulk's outcome once every job is settled. A failed work item or rejection fails the bulk
- * (it is retried, and what was stored collapses); only `queued` events missing fails it with a
- * {@link BulkQueuedEventsMissing}, as those jobs are queued for good.
+ * (it is retried, and what was stored collapses), one that failed for an outage first, and then
+ * no job given up on its last attempt is recorded (it is retried with the bulk); only `queued`
+ * events missing fails it with a {@link BulkQueuedEventsMissing}, as those jobs are queued for
+ * good.
  */
-function outcomeOf(settled: PromiseSettledResult<JobResult>[]): BulkOutcome {
+async function outcomeOf(settled: PromiseSettledResult<JobResult>[]): Promise<BulkOutcome> {
+  throwFailure(
+    settled.flatMap((result) =>
+      result.status === "rejected" && !(result.reason instanceof QueuedEventMissing)
+        ? [result.reason as unknown]
+        : [],
+    ),
+  );
+  const recorded = await Promise.allSettled(
+    settled.map((result) =>
+      result.status === "fulfilled" && result.value.kind === "given-up"
+        ? result.value.record()
+        : Promise.resolve(undefined),
+    ),
+  );
+  throwFailure(recorded.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : [])));
   const outcome: BulkOutcome = { queued: 0, rejected: [] };
   const missing: QueuedEventMissing[] = [];
-  // A job that failed for an outage fails the bulk before one that failed otherwise: the bulk is
-  // then retried until NATS is back, never given up on with that job unqueued.
-  const failed = settled.flatMap((result) =>
-    result.status === "rejected" && !(result.reason instanceof QueuedEventMissing)
-      ? [result.reason as unknown]
-      : [],
-  );
-  if (failed.length > 0) throw failed.find((err) => isNatsOutage(err)) ?? failed[0];
-  for (const result of settled) {
+  settled.forEach((result, index) => {
+    const given = recorded[index];
     if (result.status === "rejected") {
       missing.push(result.reason as QueuedEventMissing);
       outcome.queued++;
     } else if (result.value.kind === "queued") {
       outcome.queued++;
     } else {
-      outcome.rejected.push({ rejectionId: result.value.rejectionId, reason: result.value.reason });
+      const refusal =
+        result.value.kind === "given-up" && given?.status === "fulfilled"
+          ? given.value
+          : result.value;
+      if (refusal?.kind === "rejected") {
+        outcome.rejected.push({ rejectionId: refusal.rejectionId, reason: refusal.reason });
+      }
     }
-  }
+  });
   const [first] = missing;
   if (first !== undefined) {
     const allFinal = missing.every((err) => isDeterministicFailure(err.cause));
     throw new BulkQueuedEventsMissing(first, outcome, allFinal);
   }
   return outcome;
+}
+
+/** Throws the first of `failures` that is an outage of NATS, or else the first. */
+function throwFailure(failures: unknown[]): void {
+  if (failures.length > 0) throw failures.find((err) => isNatsOutage(err)) ?? failures[0];
 }

@@ -555,6 +555,53 @@ describe("dispatcher: bulk submissions", () => {
     }
   });
 
+  it("records no job given up on its last attempt while another job of the bulk failed for an outage, and queues both once they can be", async () => {
+    await dispatcher.stop();
+    dispatcher = await startDispatcher({ giveUpAfterDeliveries: 2 });
+    const marker = uniqueName("half-outage");
+    const deliveries = async () =>
+      (await suite.jsm.consumers.info("JOBS", "dispatcher-bulk-intake")).delivered.consumer_seq;
+    // The scheduled job's hold is refused for a reason of its own (SCHEDULES sealed) ...
+    await sealStream(suite.jsm, "SCHEDULES");
+    try {
+      const before = await deliveries();
+      await publishBulk({
+        jobs: [
+          { payload: { ms: 1 }, batchId: marker, delayMs: 600_000 },
+          { payload: { ms: 2 }, batchId: marker },
+        ],
+      });
+      // ... once, then the other job's work item for an outage (WORK gone) on the last attempt
+      // and after: the scheduled job is given up on, the bulk retried for the outage.
+      await waitFor(async () => (await itemsMarked(marker)).length === 1, {
+        message: "the other job was never queued on the first delivery",
+        intervalMs: 5,
+      });
+      await suite.jsm.streams.delete("WORK");
+      await waitFor(async () => (await deliveries()) - before >= 3, {
+        message: "the bulk was not delivered past its last attempt",
+      });
+      expect((await bulkRejections()).filter((r) => r.rawPreview.includes(marker))).toEqual([]);
+    } finally {
+      await suite.jsm.streams.delete("SCHEDULES");
+      await ensureTopology(suite.jsm);
+    }
+    try {
+      // Both streams back: both jobs are queued, neither recorded as refused.
+      await waitFor(
+        async () =>
+          (await itemsMarked(marker)).length === 1 &&
+          (await storedMessages(suite.jsm, "SCHEDULES")).some((m) => m.string().includes(marker)),
+        { message: "the bulk's jobs were never queued", timeoutMs: 40_000 },
+      );
+      await bulkSettled();
+      expect((await bulkRejections()).filter((r) => r.rawPreview.includes(marker))).toEqual([]);
+    } finally {
+      await dispatcher.stop();
+      dispatcher = await startDispatcher();
+    }
+  });
+
   // Last: it deletes the job-types bucket the tests above rely on.
   it("retries a bulk whose type cannot be looked up while NATS cannot answer, past its give-up, and queues it once it can", async () => {
     // The suite's registry registered "sleep" and would put the bucket back at once: closed, and
