@@ -27,6 +27,10 @@ describe("isNatsOutage", () => {
     });
     expect(isNatsOutage(noStream)).toBe(true);
     expect(isNatsOutage(new RequestError("request failed"))).toBe(true);
+    const notEnabled = Object.assign(new Error("jetstream is not enabled"), {
+      name: "JetStreamNotEnabled",
+    });
+    expect(isNatsOutage(notEnabled)).toBe(true);
   });
 
   it("takes JetStream's server-side answers as an outage and its answers about the request as not", () => {

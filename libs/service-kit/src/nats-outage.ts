@@ -69,6 +69,8 @@ export function isNatsOutage(err: unknown): boolean {
       continue;
     }
     if (unavailable.some((kind) => current instanceof kind)) return true;
+    // JetStream off on the server: nats.js's JetStreamNotEnabled, whose class it does not export.
+    if (current.name === "JetStreamNotEnabled") return true;
     current = current.cause;
   }
   return false;
