@@ -96,6 +96,10 @@ describe("dispatcher: bulk submissions", () => {
       .map((e) => e.body)
       .filter((r) => r.subject === "jobs.bulk.sleep");
 
+  /** The rejections of bulk jobs whose raw preview holds `marker`. */
+  const bulkRejectionsMarked = async (marker: string) =>
+    (await bulkRejections()).filter((r) => r.rawPreview.includes(marker));
+
   it("queues each good job on the bulk's trace and records each bad one, named by its place", async () => {
     const given = uniqueName("given");
     const marker = uniqueName("bulk");
@@ -538,7 +542,7 @@ describe("dispatcher: bulk submissions", () => {
         ],
       });
       await pastGiveUp(seq);
-      expect((await bulkRejections()).filter((r) => r.rawPreview.includes(marker))).toEqual([]);
+      expect(await bulkRejectionsMarked(marker)).toEqual([]);
     } finally {
       await ensureTopology(suite.jsm);
     }
@@ -548,7 +552,7 @@ describe("dispatcher: bulk submissions", () => {
         timeoutMs: 40_000,
       });
       await bulkSettled();
-      expect((await bulkRejections()).filter((r) => r.rawPreview.includes(marker))).toEqual([]);
+      expect(await bulkRejectionsMarked(marker)).toEqual([]);
     } finally {
       await dispatcher.stop();
       dispatcher = await startDispatcher();
@@ -581,7 +585,7 @@ describe("dispatcher: bulk submissions", () => {
       await waitFor(async () => (await deliveries()) - before >= 3, {
         message: "the bulk was not delivered past its last attempt",
       });
-      expect((await bulkRejections()).filter((r) => r.rawPreview.includes(marker))).toEqual([]);
+      expect(await bulkRejectionsMarked(marker)).toEqual([]);
     } finally {
       await suite.jsm.streams.delete("SCHEDULES");
       await ensureTopology(suite.jsm);
@@ -595,7 +599,7 @@ describe("dispatcher: bulk submissions", () => {
         { message: "the bulk's jobs were never queued", timeoutMs: 40_000 },
       );
       await bulkSettled();
-      expect((await bulkRejections()).filter((r) => r.rawPreview.includes(marker))).toEqual([]);
+      expect(await bulkRejectionsMarked(marker)).toEqual([]);
     } finally {
       await dispatcher.stop();
       dispatcher = await startDispatcher();
