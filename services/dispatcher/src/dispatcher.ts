@@ -123,13 +123,7 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
       } catch (err) {
         const deliveries = msg.info.deliveryCount;
         if (err instanceof QueuedEventMissing) return retryQueuedEvent(msg, err, deliveries);
-        if (givesUpOn(err, budget.spentBy(msg, err))) {
-          return giveUp(msg, err, deliveries, async (why) => {
-            const outcome = await recordUnprocessable(msg, intake, why);
-            countOutcome(outcome);
-            return outcome;
-          });
-        }
+        if (givesUpOn(err, budget.spentBy(msg, err))) return giveUp(msg, err, deliveries);
         const delayMs = retryDelayMs(deliveries);
         logger.warn(
           { err, subject: msg.subject, seq: msg.seq, delayMs },
@@ -141,16 +135,11 @@ export async function createDispatcher(deps: DispatcherDeps): Promise<Dispatcher
 
   // A submission that can never be dispatched, or could not be for too long, ends as a recorded
   // rejection so that it leaves the ack-pending set instead of holding an intake slot for good.
-  // `record` stores the rejection (and counts it); while it cannot, the message is retried.
-  const giveUp = async (
-    msg: JsMsg,
-    cause: unknown,
-    deliveries: number,
-    record: (why: string) => Promise<unknown>,
-  ): Promise<Settlement> => {
+  const giveUp = async (msg: JsMsg, cause: unknown, deliveries: number): Promise<Settlement> => {
     const why = `${failureMessage(cause)} (after ${deliveries} deliveries)`;
     try {
-      const outcome = await record(why);
+      const outcome = await recordUnprocessable(msg, intake, why);
+      countOutcome(outcome);
       logger.error(
         { err: cause, subject: msg.subject, seq: msg.seq, outcome },
         "submission could not be dispatched; recorded as unprocessable",
