@@ -330,31 +330,30 @@ async function outcomeOf(settled: PromiseSettledResult<JobResult>[]): Promise<Bu
         : [],
     ),
   );
-  const recorded = await Promise.allSettled(
-    settled.map((result) =>
-      result.status === "fulfilled" && result.value.kind === "given-up"
+  // Each job's refusal (given up on this attempt: recorded now), or undefined when it is queued.
+  const refusals = await Promise.allSettled(
+    settled.map((result) => {
+      if (result.status === "rejected" || result.value.kind === "queued") {
+        return Promise.resolve(undefined);
+      }
+      return result.value.kind === "given-up"
         ? result.value.record()
-        : Promise.resolve(undefined),
-    ),
+        : Promise.resolve(result.value);
+    }),
   );
-  throwFailure(recorded.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : [])));
+  throwFailure(refusals.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : [])));
   const outcome: BulkOutcome = { queued: 0, rejected: [] };
   const missing: QueuedEventMissing[] = [];
   settled.forEach((result, index) => {
-    const given = recorded[index];
-    if (result.status === "rejected") {
-      missing.push(result.reason as QueuedEventMissing);
-      outcome.queued++;
-    } else if (result.value.kind === "queued") {
-      outcome.queued++;
+    const refusal = refusals[index];
+    if (result.status === "rejected") missing.push(result.reason as QueuedEventMissing);
+    if (refusal?.status === "fulfilled" && refusal.value !== undefined) {
+      outcome.rejected.push({
+        rejectionId: refusal.value.rejectionId,
+        reason: refusal.value.reason,
+      });
     } else {
-      const refusal =
-        result.value.kind === "given-up" && given?.status === "fulfilled"
-          ? given.value
-          : result.value;
-      if (refusal?.kind === "rejected") {
-        outcome.rejected.push({ rejectionId: refusal.rejectionId, reason: refusal.reason });
-      }
+      outcome.queued++;
     }
   });
   const [first] = missing;
